@@ -1,0 +1,66 @@
+// Kernel benchmarks (google-benchmark). Results and the machine they ran on: bench/README.md.
+#include <benchmark/benchmark.h>
+
+#include <numeric>
+#include <random>
+
+#include "linsim/linalg/gram.h"
+#include "linsim/similarity/measure.h"
+#include "linsim/similarity/neighbors.h"
+
+namespace linsim {
+namespace {
+
+Matrix random_factors(Index rows, Index cols) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> z;
+  Matrix F(rows, cols);
+  for (Index i = 0; i < F.size(); ++i) F.data()[i] = z(rng);
+  return F;
+}
+
+SparseMatrix random_interactions(Index n, Index p, Index per_user) {
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int> item(0, static_cast<int>(p) - 1);
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (Index u = 0; u < n; ++u)
+    for (Index e = 0; e < per_user; ++e) t.emplace_back(static_cast<int>(u), item(rng), 1.0);
+  SparseMatrix X(n, p);
+  X.setFromTriplets(t.begin(), t.end(), [](double a, double) { return a; });
+  return X;
+}
+
+// All-items top-N cosine neighbours: p items, k dimensions (GEMM blocks + partial selection).
+void BM_AllItemsTopN(benchmark::State& state) {
+  const Index p = state.range(0);
+  const Index k = state.range(1);
+  const Index top = state.range(2);
+  const auto space = make_factor_space(normalize_rows(random_factors(p, k)));
+  std::vector<Index> queries(static_cast<size_t>(p));
+  std::iota(queries.begin(), queries.end(), Index{0});
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(top_neighbors(*space, queries, top, false, Context{}));
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(p) * p * k * 1e-9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_AllItemsTopN)->Args({20000, 200, 100})->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+
+// The Gram operator v ↦ Xᵀ(Xv) on a 138k × 20k matrix with ~10M nonzeros.
+void BM_GramOperator(benchmark::State& state) {
+  const SparseMatrix X = random_interactions(138000, 20000, 72);
+  GramOperator op(X);
+  Vector x = Vector::Ones(20000);
+  Vector y(20000);
+  for (auto _ : state) {
+    op.perform_op(x.data(), y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["nnz"] = static_cast<double>(X.nonZeros());
+}
+BENCHMARK(BM_GramOperator)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace linsim
+
+BENCHMARK_MAIN();

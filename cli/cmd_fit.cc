@@ -1,0 +1,84 @@
+// linsim fit: read interactions, fit a closed-form model, write a model directory.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "common.h"
+#include "linsim/core/error.h"
+#include "linsim/io/model_dir.h"
+#include "linsim/models/model.h"
+
+namespace linsim::cli {
+namespace {
+
+struct FitArgs {
+  std::string input;
+  InputArgs read;
+  std::string model = "eq2";
+  std::string gauge = "balanced";
+  Index rank = 50;
+  std::optional<double> lambda;
+  std::string solver = "auto";
+  std::string out;
+  bool force = false;
+  Context ctx;
+};
+
+void run_fit(const FitArgs& args, const CLI::App& cmd) {
+  FitOptions options;
+  options.kind = parse_model_kind(args.model);
+  options.gauge = parse_gauge(args.gauge);
+  options.rank = args.rank;
+  options.lambda = args.lambda.value_or(default_lambda(options.kind));
+  options.solver = parse_solver(args.solver);
+  if (options.kind != ModelKind::kEq1 && cmd.count("--gauge") > 0) {
+    throw InvalidArgument(fmt::format("--gauge applies to --model eq1 only (got --model {})", args.model));
+  }
+  if (options.kind == ModelKind::kEase && cmd.count("--rank") > 0) {
+    throw InvalidArgument("--rank does not apply to --model ease (it is full rank)");
+  }
+  const ReadOptions read_options = args.read.options();
+  AtomicDirectory out(args.out, args.force);  // fail fast on an existing or unwritable output
+
+  progress(fmt::format("reading {}", args.input));
+  ModelBundle bundle;
+  ReadResult read = read_interactions(args.input, read_options);
+  bundle.data = std::move(read.data);
+  bundle.input = std::move(read.summary);
+  progress(fmt::format("{} users x {} items, {} interactions ({}{})", bundle.data.n_users(),
+                       bundle.data.n_items(), bundle.data.nnz(), bundle.input.format,
+                       bundle.input.binarized ? ", binarised" : ""));
+  progress(fmt::format("fitting {} (rank {}, lambda {})", args.model, options.rank, options.lambda));
+  bundle.model = fit_model(bundle.data.X, options, args.ctx);
+  progress(fmt::format("solver {}: {}", bundle.model.solver, bundle.model.solver_reason));
+  write_model_dir(out, bundle);
+  out.commit();
+  progress(fmt::format("wrote {}", args.out));
+}
+
+}  // namespace
+
+void add_fit_command(CLI::App& app) {
+  auto args = std::make_shared<FitArgs>();
+  CLI::App* cmd = app.add_subcommand("fit", "Fit a model in closed form and write a model directory");
+  cmd->add_option("--input,-i", args->input, "Interaction file (triplets, MovieLens, Last.fm, .mtx; may be .gz)")
+      ->required();
+  args->read.add_to(cmd);
+  cmd->add_option("--model,-m", args->model, "eq1 (regularised product), eq2 (regularised factors), ease")
+      ->default_val("eq2");
+  cmd->add_option("--gauge", args->gauge,
+                  "eq1 gauge: balanced, symmetric, item-orthonormal, input-orthonormal, power:t")
+      ->default_val("balanced");
+  cmd->add_option("--rank,-k", args->rank, "Embedding dimension k (eq1, eq2)")->default_val(50);
+  cmd->add_option("--lambda,-l", args->lambda,
+                  "Regularisation (default: eq1 10000, eq2 100, ease 500; eq1 compares it with sigma^2, "
+                  "eq2 with sigma)");
+  cmd->add_option("--solver", args->solver, "Eigen-solver: auto, gram (dense), lanczos (operator)")
+      ->default_val("auto");
+  cmd->add_option("--out,-o", args->out, "Model directory to create")->required();
+  cmd->add_flag("--force", args->force, "Replace an existing model directory");
+  add_context_options(cmd, args->ctx);
+  cmd->callback([args, cmd] { run_fit(*args, *cmd); });
+}
+
+}  // namespace linsim::cli

@@ -1,0 +1,73 @@
+// linsim recommend: top-N items for users, scored by the model's dot products.
+#include <fmt/format.h>
+
+#include <memory>
+#include <numeric>
+
+#include "common.h"
+#include "linsim/core/error.h"
+#include "linsim/io/model_dir.h"
+#include "linsim/similarity/neighbors.h"
+
+namespace linsim::cli {
+namespace {
+
+struct RecommendArgs {
+  std::string model_dir;
+  std::string users;
+  bool all = false;
+  Index top = 10;
+  bool include_seen = false;
+  std::string input;
+  InputArgs read;
+  std::string output;
+  bool force = false;
+  Context ctx;
+};
+
+void run_recommend(const RecommendArgs& args) {
+  if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
+  const ModelBundle bundle = read_model_dir(args.model_dir);
+  // Users are rows of the stored training interactions, or of --input (new users folded in
+  // through the model's encoder without refitting).
+  InteractionMatrix fresh;
+  const InteractionMatrix* data = &bundle.data;
+  if (!args.input.empty()) {
+    fresh = read_interactions(args.input, args.read.options(), &bundle.data.items).data;
+    data = &fresh;
+  } else if (args.users.empty() && !args.all) {
+    throw InvalidArgument("give --users ID,..., --all, or --input FILE");
+  }
+  std::vector<Index> rows;
+  if (args.users.empty()) {
+    rows.resize(static_cast<size_t>(data->n_users()));
+    std::iota(rows.begin(), rows.end(), Index{0});
+  } else {
+    for (const std::string& id : split_ids(args.users, "--users")) rows.push_back(data->users.at(id, "user"));
+  }
+  progress(fmt::format("recommending for {} users", rows.size()));
+  const NeighborLists lists = recommend(bundle.model, data->X, rows, args.top, !args.include_seen, args.ctx);
+  write_neighbor_table(rows, lists, data->users, bundle.data.items, args.output, args.force);
+}
+
+}  // namespace
+
+void add_recommend_command(CLI::App& app) {
+  auto args = std::make_shared<RecommendArgs>();
+  CLI::App* cmd = app.add_subcommand("recommend", "Top-N items for users (dot-product scores)");
+  cmd->add_option("--model,-m", args->model_dir, "Model directory written by 'linsim fit'")->required();
+  auto* users = cmd->add_option("--users", args->users, "Comma-separated external user ids");
+  auto* all = cmd->add_flag("--all", args->all, "Every user");
+  users->excludes(all);
+  cmd->add_option("--top,-n", args->top, "Items per user")->default_val(10);
+  cmd->add_flag("--include-seen", args->include_seen, "Do not exclude the user's own items");
+  cmd->add_option("--input,-i", args->input,
+                  "Score the users of this interaction file (new users, folded in without refitting)");
+  args->read.add_to(cmd);
+  cmd->add_option("--output", args->output, "Write the TSV table here instead of stdout");
+  cmd->add_flag("--force", args->force, "Replace an existing --output file");
+  add_context_options(cmd, args->ctx);
+  cmd->callback([args] { run_recommend(*args); });
+}
+
+}  // namespace linsim::cli

@@ -1,0 +1,104 @@
+#include "common.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "linsim/core/error.h"
+#include "linsim/io/atomic_output.h"
+
+namespace linsim::cli {
+
+void InputArgs::add_to(CLI::App* app) {
+  app->add_option("--format", format, "Input format: auto, triplets, movielens, lastfm, mtx")
+      ->default_val("auto");
+  app->add_option("--sep", sep, "Field separator for triplets: tab, comma, '::', ';', space (default: detect)");
+  // Tri-state switches: unset means "the format decides" (CLI11 would otherwise store a default).
+  auto* yes_header = app->add_flag_callback("--header", [this] { header = true; }, "The first line is a header");
+  auto* no_header = app->add_flag_callback("--no-header", [this] { header = false; },
+                                           "The first line is data (default: detect)");
+  yes_header->excludes(no_header);
+  auto* yes_bin = app->add_flag_callback("--binarize", [this] { binarize = true; },
+                                         "Every kept entry becomes 1 (default for MovieLens ratings)");
+  auto* no_bin = app->add_flag_callback("--no-binarize", [this] { binarize = false; }, "Keep the values as they are");
+  yes_bin->excludes(no_bin);
+  app->add_option("--min-value", min_value, "Keep only entries with value >= this (before binarising)");
+  app->add_flag("--strict", strict, "Reject duplicate (user, item) entries instead of summing them");
+  app->add_flag("--allow-negative", allow_negative, "Accept negative values");
+}
+
+ReadOptions InputArgs::options() const {
+  ReadOptions o;
+  o.format = parse_input_format(format);
+  if (sep == "tab" || sep == "\\t") {
+    o.separator = "\t";
+  } else if (sep == "comma") {
+    o.separator = ",";
+  } else if (sep == "space" || sep == "blank" || sep == "blanks") {
+    o.separator = " ";
+  } else {
+    o.separator = sep;
+  }
+  o.header = header;
+  o.binarize = binarize;
+  o.min_value = min_value;
+  o.strict = strict;
+  o.allow_negative = allow_negative;
+  return o;
+}
+
+void add_context_options(CLI::App* app, Context& ctx) {
+  app->add_option("--threads", ctx.threads, "Threads for parallel kernels (0: all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->default_val(0);
+}
+
+void progress(const std::string& message) {
+  if (isatty(STDERR_FILENO) != 0) std::cerr << "linsim: " << message << std::endl;
+}
+
+std::vector<std::string> split_ids(const std::string& list, const std::string& option) {
+  std::vector<std::string> ids;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = list.find(',', start);
+    const std::string id = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (id.empty()) throw InvalidArgument(fmt::format("{} has an empty id in '{}'", option, list));
+    ids.push_back(id);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return ids;
+}
+
+void write_neighbor_table(const std::vector<Index>& queries, const NeighborLists& lists, const IdMap& query_ids,
+                          const IdMap& neighbor_ids, const std::string& output, bool force) {
+  auto write = [&](std::ostream& out) {
+    fmt::memory_buffer buffer;
+    fmt::format_to(std::back_inserter(buffer), "query\trank\tneighbor\tscore\n");
+    for (size_t q = 0; q < queries.size(); ++q) {
+      const std::string& query = query_ids.id(queries[q]);
+      for (size_t r = 0; r < lists[q].size(); ++r) {
+        fmt::format_to(std::back_inserter(buffer), "{}\t{}\t{}\t{}\n", query, r + 1,
+                       neighbor_ids.id(lists[q][r].index), lists[q][r].score);
+      }
+      if (buffer.size() > (1u << 20)) {
+        out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        buffer.clear();
+      }
+    }
+    out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  };
+  if (output.empty()) {
+    write(std::cout);
+    std::cout.flush();
+    return;
+  }
+  AtomicFile file(output, force);
+  write(file.stream());
+  file.commit();
+}
+
+}  // namespace linsim::cli

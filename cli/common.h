@@ -1,0 +1,48 @@
+// Helpers shared by the subcommands: input options, progress on stderr, neighbour-table output.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "linsim/core/context.h"
+#include "linsim/data/interaction_matrix.h"
+#include "linsim/data/readers.h"
+#include "linsim/similarity/neighbors.h"
+
+namespace linsim::cli {
+
+// Options describing how an interaction file is read (shared by fit and recommend).
+struct InputArgs {
+  std::string format = "auto";
+  std::string sep;
+  std::optional<bool> header;
+  std::optional<bool> binarize;
+  std::optional<double> min_value;
+  bool strict = false;
+  bool allow_negative = false;
+
+  void add_to(CLI::App* app);
+  ReadOptions options() const;
+};
+
+// --threads, --seed
+void add_context_options(CLI::App* app, Context& ctx);
+
+// Progress messages on stderr, only when stderr is a terminal.
+void progress(const std::string& message);
+
+// Splits "a,b,c" into ids (empty entries are an InvalidArgument).
+std::vector<std::string> split_ids(const std::string& list, const std::string& option);
+
+// Writes "query<TAB>rank<TAB>neighbor<TAB>score" rows (with a header line) to `output`, or to
+// stdout when it is empty. The file is written atomically.
+void write_neighbor_table(const std::vector<Index>& queries, const NeighborLists& lists, const IdMap& query_ids,
+                          const IdMap& neighbor_ids, const std::string& output, bool force);
+
+void add_fit_command(CLI::App& app);
+void add_similar_command(CLI::App& app, bool items);
+void add_recommend_command(CLI::App& app);
+
+}  // namespace linsim::cli

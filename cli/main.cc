@@ -1,0 +1,31 @@
+// The linsim command-line tool. The only place where exceptions become messages and exit codes:
+// 0 success, 1 runtime error (bad input file, I/O, solver failure), 2 usage error.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "common.h"
+#include "linsim/core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"linsim: similarities that mean something, from linear embedding models "
+               "(Steck, Ekanadham, Kallus 2024)"};
+  app.set_version_flag("--version", std::string("linsim ") + LINSIM_VERSION);
+  app.require_subcommand(1);
+  linsim::cli::add_fit_command(app);
+  linsim::cli::add_similar_command(app, true);
+  linsim::cli::add_similar_command(app, false);
+  linsim::cli::add_recommend_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const linsim::InvalidArgument& e) {
+    std::cerr << "linsim: error: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "linsim: error: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,38 @@
+// Exceptions the library throws. The library never prints and never exits; the command-line
+// front end maps InvalidArgument to exit code 2 (usage) and Error to exit code 1 (runtime).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace linsim {
+
+// A run-time failure: unreadable or malformed input, a solver that did not converge,
+// an output that cannot be written.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A parameter outside its valid range, an unknown name or id, a request the data cannot
+// support (e.g. a rank larger than the data's rank). The message names the parameter,
+// the value and the valid range.
+class InvalidArgument : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Malformed content in an input file; the message reads "FILE:LINE: what (text)".
+class InputError : public Error {
+ public:
+  InputError(const std::string& file, std::int64_t line, const std::string& what);
+  const std::string& file() const { return file_; }
+  std::int64_t line() const { return line_; }
+
+ private:
+  std::string file_;
+  std::int64_t line_;
+};
+
+}  // namespace linsim

@@ -1,0 +1,21 @@
+// Matrix and index types, and the shape conventions of the whole library (MATH.md M0).
+//
+//   X  n × p  sparse, row-major (CSR): rows are users, columns are items.
+//   B  p × k  item embeddings (rows are items).
+//   P  n × k  user embeddings (rows are users), P = X A.
+//   A  p × k  the "encoder": a user's embedding is the sum of the rows of A it consumed.
+// Dense matrices are Eigen's default column-major; files are written in C (row-major) order.
+#pragma once
+
+#include <Eigen/Core>
+#include <Eigen/SparseCore>
+
+namespace linsim {
+
+using Index = Eigen::Index;
+using Matrix = Eigen::MatrixXd;
+using Vector = Eigen::VectorXd;
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using SparseMatrix = Eigen::SparseMatrix<double, Eigen::RowMajor, int>;
+
+}  // namespace linsim

@@ -1,0 +1,24 @@
+// NumPy .npy files (format version 1.0/2.0): what numpy.load reads unchanged.
+// Writing: little-endian float64, float32 or int64, C order. Reading: float32/float64/int32/int64,
+// C or Fortran order, 1-D or 2-D.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "linsim/core/types.h"
+
+namespace linsim {
+
+void write_npy(const std::string& path, const Matrix& M);                 // float64, rows × cols
+void write_npy(const std::string& path, const Vector& v);                 // float64, 1-D
+void write_npy_float32(const std::string& path, const Matrix& M);         // float32, rows × cols
+void write_npy(const std::string& path, const std::vector<std::int64_t>& v);  // int64, 1-D
+
+// A 2-D array (a 1-D array becomes one column), converted to double.
+Matrix read_npy_matrix(const std::string& path);
+Vector read_npy_vector(const std::string& path);
+std::vector<std::int64_t> read_npy_int64(const std::string& path);
+
+}  // namespace linsim

@@ -1,0 +1,32 @@
+// The Gram matrix G = XᵀX (MATH.md M0), either formed densely or applied as an operator.
+#pragma once
+
+#include "linsim/core/context.h"
+#include "linsim/core/types.h"
+
+namespace linsim {
+
+// Dense p × p Gram matrix XᵀX. Each column is accumulated by one thread in a fixed order, so
+// the result is bit-identical for any thread count. Cost Σ_u n_u², memory one p × p.
+Matrix gram_matrix(const SparseMatrix& X, const Context& ctx);
+
+// The operator v ↦ Xᵀ(X v) on R^p, never forming XᵀX (ARCHITECTURE.md: operators, not
+// matrices). Satisfies Spectra's operator concept. Keeps a column-major copy of X so that both
+// products run in parallel without write conflicts (deterministic for any thread count).
+class GramOperator {
+ public:
+  using Scalar = double;
+  explicit GramOperator(const SparseMatrix& X);
+  Index rows() const { return X_.cols(); }
+  Index cols() const { return X_.cols(); }
+  void perform_op(const double* x_in, double* y_out) const;
+  // Y = Xᵀ(X V) for a block of vectors.
+  Matrix apply(const Matrix& V) const;
+
+ private:
+  const SparseMatrix& X_;
+  Eigen::SparseMatrix<double, Eigen::ColMajor, int> Xc_;
+  mutable Vector scratch_;
+};
+
+}  // namespace linsim

@@ -1,0 +1,35 @@
+// The top-k singular values σ and right singular vectors V_k of X (MATH.md M0), from the
+// eigenpairs of G = XᵀX: σ_i = sqrt(max(eig_i, 0)).
+#pragma once
+
+#include <string>
+
+#include "linsim/core/context.h"
+#include "linsim/core/types.h"
+
+namespace linsim {
+
+enum class Solver { kAuto, kGram, kLanczos };
+
+Solver parse_solver(const std::string& name);
+const char* solver_name(Solver solver);
+
+struct Spectrum {
+  Vector sigma;        // k, descending
+  Matrix V;            // p × k, orthonormal columns; each column's largest |entry| is positive
+  std::string solver;  // the solver actually used
+  std::string reason;  // why it was chosen
+};
+
+// Top-k spectrum of X. kGram forms G densely and decomposes it fully (the exact oracle);
+// kLanczos runs Spectra's Lanczos on the operator v ↦ Xᵀ(Xv); kAuto picks Lanczos unless the
+// problem is small or k is a large share of p. Throws Error if Lanczos does not converge.
+Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Context& ctx);
+
+// Top-k spectrum from a dense Gram matrix by full symmetric eigen-decomposition.
+Spectrum spectrum_from_gram(const Matrix& G, Index k);
+
+// Number of singular values that are numerically nonzero: σ_i² > σ_1² · p · 10 ε.
+Index numerical_rank(const Vector& sigma, Index p);
+
+}  // namespace linsim

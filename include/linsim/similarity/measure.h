@@ -1,0 +1,56 @@
+// Similarity measures (MATH.md M4). Every measure is an inner product between rows of a
+// "factor" matrix: dot uses the embeddings, cosine their normalised rows, projected the
+// normalised canonical factors C = B L (L Lᵀ = PᵀP), raw the normalised columns (or rows) of X.
+// EASE has no embeddings: its item "dot" is the weight W_ij and its projected similarity the
+// explicit cosine matrix of X W's columns.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "linsim/core/context.h"
+#include "linsim/core/types.h"
+#include "linsim/models/model.h"
+
+namespace linsim {
+
+enum class Measure { kDot, kCosine, kProjected, kRaw };
+enum class Side { kItems, kUsers };
+
+Measure parse_measure(const std::string& name);
+const char* measure_name(Measure measure);
+
+// The one zero-norm policy (MATH.md M4): a row whose norm is at most kRelativeNormFloor times
+// the largest row norm is a zero vector; it has no direction and its cosine with anything is 0.
+inline constexpr double kRelativeNormFloor = 1e-10;
+
+// Rows scaled to unit length; zero vectors (per the policy above) become exactly zero.
+Matrix normalize_rows(Matrix F);
+SparseMatrix normalize_rows(SparseMatrix F);
+
+// MATH.md M4 "projected": C = B L with L Lᵀ = PᵀP (symmetric square root of the k × k Gram
+// matrix, so PᵀP may be singular). Cosines of C's rows equal cosines of the columns of
+// X̂ = P Bᵀ, invariant under every P → P M, B → B M⁻ᵀ. For the user side, swap the arguments.
+Matrix projected_factors(const Matrix& B, const Matrix& P);
+
+// Scores between a set of query rows and all rows of one side.
+class SimilaritySpace {
+ public:
+  virtual ~SimilaritySpace() = default;
+  // Number of rows (items or users) that can be queried and returned.
+  virtual Index size() const = 0;
+  // out (|queries| × size(), row-major) = similarity of each query to every row.
+  virtual void score(const std::vector<Index>& queries, RowMatrix& out) const = 0;
+};
+
+// Builds the space of `measure` on `side` of a fitted model. X is the training interaction
+// matrix (needed by raw, and by EASE's projected measure). Throws InvalidArgument for a
+// measure the model does not support on that side.
+std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const SparseMatrix& X,
+                                                       Side side, Measure measure, const Context& ctx);
+
+// The space "sim(i, j) = ⟨f_i, f_j⟩" over the rows of a dense factor matrix.
+std::unique_ptr<SimilaritySpace> make_factor_space(Matrix F);
+
+}  // namespace linsim

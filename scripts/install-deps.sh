@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages linsim needs to build, test and benchmark.
+#   Eigen 3.4       dense/sparse linear algebra; its own GEMM compiled for the host is fast
+#                   without depending on how a BLAS library detects the CPU.
+#   Spectra 1.0     Lanczos eigen-solver over an operator (never forms XᵀX).
+#   CLI11, fmt      command line and formatting (g++ 12 has no <format>).
+#   nlohmann-json   model.json and reports.
+#   zlib, libpng    gzip input; PNG figures.
+#   GoogleTest, Google Benchmark   tests and kernels.
+#   python3-numpy, python3-scipy   independent cross-checks in the test suite and peers in bench/.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  libeigen3-dev libspectra-dev libcli11-dev libfmt-dev nlohmann-json3-dev
+  zlib1g-dev libpng-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3-numpy python3-scipy
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,420 @@
+#include "linsim/data/readers.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "line_reader.h"
+#include "linsim/core/error.h"
+
+namespace linsim {
+namespace {
+
+using detail::LineReader;
+
+struct Entry {
+  int row;
+  int col;
+  double value;
+  std::int64_t line;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Splits `line` at `sep` (" " means runs of blanks) into at most `max_fields` fields.
+size_t split(std::string_view line, std::string_view sep, std::string_view* fields,
+             size_t max_fields) {
+  size_t n = 0;
+  if (sep == " ") {
+    size_t i = 0;
+    while (i < line.size() && n < max_fields) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      if (i == line.size()) break;
+      const size_t start = i;
+      while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+      fields[n++] = line.substr(start, i - start);
+    }
+    return n;
+  }
+  size_t start = 0;
+  while (n < max_fields) {
+    const size_t pos = line.find(sep, start);
+    if (pos == std::string_view::npos) {
+      fields[n++] = trim(line.substr(start));
+      break;
+    }
+    fields[n++] = trim(line.substr(start, pos - start));
+    start = pos + sep.size();
+  }
+  return n;
+}
+
+bool parse_double(std::string_view s, double& value) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  return ec == std::errc() && ptr == s.data() + s.size() && !s.empty();
+}
+
+std::string printable_separator(std::string_view sep) {
+  if (sep == "\t") return "tab";
+  if (sep == " ") return "blanks";
+  return std::string(sep);
+}
+
+std::string detect_separator(std::string_view line) {
+  if (line.find("::") != std::string_view::npos) return "::";
+  if (line.find('\t') != std::string_view::npos) return "\t";
+  if (line.find(',') != std::string_view::npos) return ",";
+  if (line.find(';') != std::string_view::npos) return ";";
+  return " ";
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+// A first line is a header when its value column is not a number, or when it has only two
+// columns whose names say "user" and "item"/"movie"/"artist"/"id".
+bool looks_like_header(const std::string_view* fields, size_t n) {
+  double v = 0;
+  if (n >= 3) return !parse_double(fields[2], v);
+  if (n == 2) {
+    const std::string a = lower(fields[0]);
+    const std::string b = lower(fields[1]);
+    const bool a_user = a.find("user") != std::string::npos;
+    const bool b_item = b.find("item") != std::string::npos || b.find("movie") != std::string::npos ||
+                        b.find("artist") != std::string::npos || b.find("id") != std::string::npos;
+    return a_user && b_item;
+  }
+  return false;
+}
+
+std::string clip(std::string_view text) {
+  constexpr size_t kMax = 120;
+  if (text.size() <= kMax) return std::string(text);
+  return std::string(text.substr(0, kMax)) + "...";
+}
+
+InputFormat detect_format(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) name.resize(name.size() - 3);
+  auto ends_with = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with(".mtx")) return InputFormat::kMatrixMarket;
+  if (name == "u.data" || name == "ratings.dat" || name == "ratings.csv" ||
+      (name.size() >= 6 && name[0] == 'u' && (ends_with(".base") || ends_with(".test")))) {
+    return InputFormat::kMovieLens;
+  }
+  if (name == "user_artists.dat") return InputFormat::kLastFm;
+  LineReader reader(path);  // content: a Matrix Market banner
+  std::string_view line;
+  if (reader.next(line) && line.rfind("%%MatrixMarket", 0) == 0) return InputFormat::kMatrixMarket;
+  return InputFormat::kTriplets;
+}
+
+class Collector {
+ public:
+  Collector(const std::string& path, const ReadOptions& options, const IdMap* known_items,
+            InputSummary& summary)
+      : path_(path), options_(options), known_items_(known_items), summary_(summary) {}
+
+  IdMap users;
+  IdMap items;
+
+  bool has_known_items() const { return known_items_ != nullptr; }
+
+  // Validates and filters one value; returns false when the entry is dropped.
+  bool accept(double value, std::string_view text, std::int64_t line) {
+    if (!std::isfinite(value)) {
+      throw InputError(path_, line, fmt::format("value '{}' is not a finite number", text));
+    }
+    if (value < 0 && !options_.allow_negative) {
+      throw InputError(path_, line,
+                       fmt::format("negative value '{}' (pass --allow-negative to accept it)", text));
+    }
+    if (options_.min_value && value < *options_.min_value) {
+      ++summary_.dropped_below_min;
+      return false;
+    }
+    if (value == 0) {
+      ++summary_.dropped_zero;
+      return false;
+    }
+    return true;
+  }
+
+  void add(std::string_view user, std::string_view item, double value, std::int64_t line) {
+    Index col = 0;
+    if (known_items_ != nullptr) {
+      auto found = known_items_->find(item);
+      if (!found) throw InputError(path_, line, fmt::format("item '{}' is not in the model", item));
+      col = *found;
+    } else {
+      col = items.add(item);
+    }
+    add_indexed(users.add(user), col, value, line);
+  }
+
+  void add_indexed(Index row, Index col, double value, std::int64_t line) {
+    constexpr Index kMaxIndex = std::numeric_limits<int>::max();
+    if (row >= kMaxIndex || col >= kMaxIndex) {
+      throw InputError(path_, line, "more than 2^31 users or items are not supported");
+    }
+    entries_.push_back({static_cast<int>(row), static_cast<int>(col), value, line});
+  }
+
+  InteractionMatrix build(bool binarize) {
+    if (entries_.empty()) {
+      std::string why = summary_.lines == 0 ? "no data lines" : "no interactions left";
+      if (summary_.dropped_below_min > 0) {
+        why += fmt::format(" after --min-value {} dropped {} entries", *options_.min_value,
+                           summary_.dropped_below_min);
+      }
+      throw Error(fmt::format("'{}' has no interactions: {}", path_, why));
+    }
+    std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+      if (a.row != b.row) return a.row < b.row;
+      if (a.col != b.col) return a.col < b.col;
+      return a.line < b.line;
+    });
+    InteractionMatrix out;
+    const Index n = users.size();
+    const Index p = known_items_ != nullptr ? known_items_->size() : items.size();
+    out.X.resize(n, p);
+    std::vector<int> outer(static_cast<size_t>(n) + 1, 0);
+    std::vector<int> inner;
+    std::vector<double> values;
+    inner.reserve(entries_.size());
+    values.reserve(entries_.size());
+    for (size_t e = 0; e < entries_.size(); ++e) {
+      const Entry& x = entries_[e];
+      if (e > 0 && entries_[e - 1].row == x.row && entries_[e - 1].col == x.col) {
+        if (options_.strict) {
+          throw InputError(path_, x.line,
+                           fmt::format("duplicate entry for user '{}', item '{}' (first on line {}); "
+                                       "drop --strict to sum duplicates",
+                                       users.id(x.row), item_id(x.col), first_line_of(e)));
+        }
+        ++summary_.duplicates;
+        values.back() += x.value;
+        continue;
+      }
+      inner.push_back(x.col);
+      values.push_back(x.value);
+      ++outer[static_cast<size_t>(x.row) + 1];
+    }
+    for (size_t r = 0; r < static_cast<size_t>(n); ++r) outer[r + 1] += outer[r];
+    if (binarize) std::fill(values.begin(), values.end(), 1.0);
+    out.X.reserve(static_cast<Index>(inner.size()));
+    std::copy(outer.begin(), outer.end(), out.X.outerIndexPtr());
+    std::copy(inner.begin(), inner.end(), out.X.innerIndexPtr());
+    std::copy(values.begin(), values.end(), out.X.valuePtr());
+    out.X.resizeNonZeros(static_cast<Index>(inner.size()));
+    out.users = std::move(users);
+    out.items = known_items_ != nullptr ? *known_items_ : std::move(items);
+    entries_.clear();
+    entries_.shrink_to_fit();
+    return out;
+  }
+
+ private:
+  const std::string& item_id(Index col) const {
+    return known_items_ != nullptr ? known_items_->id(col) : items.id(col);
+  }
+  std::int64_t first_line_of(size_t e) const {
+    while (e > 0 && entries_[e - 1].row == entries_[e].row && entries_[e - 1].col == entries_[e].col) --e;
+    return entries_[e].line;
+  }
+
+  const std::string& path_;
+  const ReadOptions& options_;
+  const IdMap* known_items_;
+  InputSummary& summary_;
+  std::vector<Entry> entries_;
+};
+
+void read_triplets(const std::string& path, const ReadOptions& options, Collector& collector,
+                   InputSummary& summary) {
+  LineReader reader(path);
+  std::string sep = options.separator;
+  bool first = true;
+  std::string_view line;
+  std::string_view fields[3];
+  while (reader.next(line)) {
+    const std::string_view content = trim(line);
+    if (content.empty() || content.front() == '#') continue;
+    if (first) {
+      if (sep.empty()) sep = detect_separator(content);
+      summary.separator = printable_separator(sep);
+      const size_t n = split(content, sep, fields, 3);
+      summary.header = options.header ? *options.header : looks_like_header(fields, n);
+      first = false;
+      if (summary.header) continue;
+    }
+    const std::int64_t number = reader.line_number();
+    const size_t n = split(content, sep, fields, 3);
+    if (n < 2 || fields[0].empty() || fields[1].empty()) {
+      throw InputError(path, number,
+                       fmt::format("expected 'user{0}item[{0}value...]' separated by {1}, got '{2}'",
+                                   sep == "\t" ? "<TAB>" : sep, printable_separator(sep), clip(line)));
+    }
+    ++summary.lines;
+    double value = 1.0;
+    if (n >= 3) {
+      // Fields after the value (a timestamp) are ignored: split() stops after three.
+      const std::string_view text = fields[2];
+      if (!parse_double(text, value)) {
+        throw InputError(path, number, fmt::format("value '{}' is not a number (line '{}')",
+                                                   clip(text), clip(line)));
+      }
+      if (!collector.accept(value, text, number)) continue;
+    }
+    collector.add(fields[0], fields[1], value, number);
+  }
+}
+
+// Matrix Market rows and columns become the ids "1".."rows" and "1".."cols", all of them
+// present even when empty.
+void read_matrix_market(const std::string& path, Collector& collector, InputSummary& summary) {
+  LineReader reader(path);
+  std::string_view line;
+  if (!reader.next(line) || line.rfind("%%MatrixMarket", 0) != 0) {
+    throw InputError(path, 1, "expected a '%%MatrixMarket matrix coordinate ...' banner");
+  }
+  std::string_view banner[5];
+  const std::string banner_text(line);
+  const size_t nb = split(banner_text, " ", banner, 5);
+  if (nb < 5 || lower(banner[1]) != "matrix" || lower(banner[2]) != "coordinate") {
+    throw InputError(path, 1, fmt::format("only 'matrix coordinate' files are supported, got '{}'",
+                                          clip(banner_text)));
+  }
+  const std::string field = lower(banner[3]);
+  const bool pattern = field == "pattern";
+  if (!pattern && field != "real" && field != "integer") {
+    throw InputError(path, 1, fmt::format("unsupported field type '{}' (real, integer or pattern)", field));
+  }
+  if (lower(banner[4]) != "general") {
+    throw InputError(path, 1, fmt::format("unsupported symmetry '{}' (only 'general')", banner[4]));
+  }
+  std::string_view fields[3];
+  std::int64_t rows = -1;
+  std::int64_t cols = -1;
+  std::int64_t declared = 0;
+  std::int64_t seen = 0;
+  summary.separator = "blanks";
+  while (reader.next(line)) {
+    const std::string_view content = trim(line);
+    if (content.empty() || content.front() == '%') continue;
+    const std::int64_t number = reader.line_number();
+    const size_t n = split(content, " ", fields, 3);
+    double a = 0, b = 0, c = 0;
+    if (rows < 0) {
+      if (n != 3 || !parse_double(fields[0], a) || !parse_double(fields[1], b) ||
+          !parse_double(fields[2], c) || a < 0 || b < 0 || c < 0) {
+        throw InputError(path, number, fmt::format("expected 'rows cols entries', got '{}'", clip(line)));
+      }
+      rows = static_cast<std::int64_t>(a);
+      cols = static_cast<std::int64_t>(b);
+      declared = static_cast<std::int64_t>(c);
+      for (std::int64_t r = 1; r <= rows; ++r) collector.users.add(std::to_string(r));
+      if (!collector.has_known_items()) {
+        for (std::int64_t j = 1; j <= cols; ++j) collector.items.add(std::to_string(j));
+      }
+      continue;
+    }
+    if (n < (pattern ? 2u : 3u) || !parse_double(fields[0], a) || !parse_double(fields[1], b)) {
+      throw InputError(path, number, fmt::format("expected 'row col{}', got '{}'",
+                                                 pattern ? "" : " value", clip(line)));
+    }
+    const auto r = static_cast<std::int64_t>(a);
+    const auto j = static_cast<std::int64_t>(b);
+    if (r != a || j != b || r < 1 || r > rows || j < 1 || j > cols) {
+      throw InputError(path, number, fmt::format("index ({}, {}) outside the declared {} x {} matrix",
+                                                 fields[0], fields[1], rows, cols));
+    }
+    ++seen;
+    ++summary.lines;
+    double value = 1.0;
+    if (!pattern) {
+      if (!parse_double(fields[2], value)) {
+        throw InputError(path, number, fmt::format("value '{}' is not a number", clip(fields[2])));
+      }
+      if (!collector.accept(value, fields[2], number)) continue;
+    }
+    if (collector.has_known_items()) {
+      collector.add(std::to_string(r), std::to_string(j), value, number);
+    } else {
+      collector.add_indexed(r - 1, j - 1, value, number);
+    }
+  }
+  if (rows < 0) throw InputError(path, reader.line_number(), "missing the 'rows cols entries' line");
+  if (seen != declared) {
+    throw InputError(path, reader.line_number(),
+                     fmt::format("the header declares {} entries, the file has {}", declared, seen));
+  }
+}
+
+}  // namespace
+
+InputFormat parse_input_format(const std::string& name) {
+  if (name == "auto") return InputFormat::kAuto;
+  if (name == "triplets" || name == "csv" || name == "tsv") return InputFormat::kTriplets;
+  if (name == "movielens") return InputFormat::kMovieLens;
+  if (name == "lastfm") return InputFormat::kLastFm;
+  if (name == "mtx") return InputFormat::kMatrixMarket;
+  throw InvalidArgument(fmt::format(
+      "unknown input format '{}' (valid: auto, triplets, movielens, lastfm, mtx)", name));
+}
+
+const char* format_name(InputFormat format) {
+  switch (format) {
+    case InputFormat::kAuto: return "auto";
+    case InputFormat::kTriplets: return "triplets";
+    case InputFormat::kMovieLens: return "movielens";
+    case InputFormat::kLastFm: return "lastfm";
+    case InputFormat::kMatrixMarket: return "mtx";
+  }
+  return "?";
+}
+
+ReadResult read_interactions(const std::string& path, const ReadOptions& options,
+                             const IdMap* known_items) {
+  if (options.min_value && !std::isfinite(*options.min_value)) {
+    throw InvalidArgument(fmt::format("--min-value must be a finite number, got {}", *options.min_value));
+  }
+  if (std::filesystem::is_directory(path)) {
+    throw Error(fmt::format("cannot read '{}': it is a directory", path));
+  }
+  const InputFormat format = options.format == InputFormat::kAuto ? detect_format(path) : options.format;
+  ReadResult result;
+  InputSummary& summary = result.summary;
+  summary.path = path;
+  summary.format = format_name(format);
+  summary.min_value = options.min_value;
+  ReadOptions effective = options;
+  if (format == InputFormat::kLastFm && effective.separator.empty()) effective.separator = std::string(1, '\t');
+  Collector collector(path, effective, known_items, summary);
+  if (format == InputFormat::kMatrixMarket) {
+    read_matrix_market(path, collector, summary);
+  } else {
+    read_triplets(path, effective, collector, summary);
+  }
+  summary.binarized = options.binarize.value_or(format == InputFormat::kMovieLens);
+  result.data = collector.build(summary.binarized);
+  return result;
+}
+
+}  // namespace linsim

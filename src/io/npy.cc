@@ -1,0 +1,176 @@
+#include "linsim/io/npy.h"
+
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
+
+namespace linsim {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "the .npy writer assumes little-endian");
+
+void write_array(const std::string& path, const char* descr, const std::vector<size_t>& shape,
+                 const void* data, size_t bytes) {
+  // numpy's tuple syntax: "(n,)" for 1-D, "(r, c)" for 2-D.
+  std::string shape_text = shape.size() == 1 ? fmt::format("({},)", shape[0])
+                                             : fmt::format("({}, {})", shape[0], shape[1]);
+  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape_text);
+  // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64, ending "\n".
+  const size_t unpadded = 10 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header.push_back('\n');
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  const char magic[] = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
+  out.write(magic, sizeof magic);
+  const auto length = static_cast<std::uint16_t>(header.size());
+  out.write(reinterpret_cast<const char*>(&length), 2);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
+  out.flush();
+  if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+}
+
+struct NpyArray {
+  std::string descr;
+  bool fortran_order = false;
+  std::vector<size_t> shape;
+  std::vector<char> data;
+};
+
+std::string header_value(const std::string& header, const std::string& key, const std::string& path) {
+  const auto pos = header.find("'" + key + "'");
+  if (pos == std::string::npos) throw Error(fmt::format("'{}': .npy header has no '{}'", path, key));
+  auto start = header.find(':', pos);
+  if (start == std::string::npos) throw Error(fmt::format("'{}': malformed .npy header", path));
+  ++start;
+  while (start < header.size() && header[start] == ' ') ++start;
+  size_t end = start;
+  if (header[start] == '(') {
+    end = header.find(')', start);
+    if (end == std::string::npos) throw Error(fmt::format("'{}': malformed .npy shape", path));
+    ++end;
+  } else {
+    end = header.find(',', start);
+    if (end == std::string::npos) end = header.find('}', start);
+  }
+  return header.substr(start, end - start);
+}
+
+NpyArray read_array(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  char magic[8] = {};
+  in.read(magic, 8);
+  if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
+    throw Error(fmt::format("'{}' is not a .npy file (bad magic)", path));
+  }
+  std::uint32_t length = 0;
+  if (magic[6] == 1) {
+    std::uint16_t l16 = 0;
+    in.read(reinterpret_cast<char*>(&l16), 2);
+    length = l16;
+  } else if (magic[6] == 2 || magic[6] == 3) {
+    in.read(reinterpret_cast<char*>(&length), 4);
+  } else {
+    throw Error(fmt::format("'{}': unsupported .npy version {}", path, static_cast<int>(magic[6])));
+  }
+  std::string header(length, '\0');
+  in.read(header.data(), length);
+  if (!in) throw Error(fmt::format("'{}': truncated .npy header", path));
+  NpyArray a;
+  std::string descr = header_value(header, "descr", path);
+  if (descr.size() >= 2) descr = descr.substr(1, descr.size() - 2);  // strip quotes
+  a.descr = descr;
+  a.fortran_order = header_value(header, "fortran_order", path).find("True") != std::string::npos;
+  const std::string shape = header_value(header, "shape", path);
+  size_t i = 1;
+  while (i < shape.size()) {
+    while (i < shape.size() && (shape[i] == ' ' || shape[i] == ',')) ++i;
+    if (i >= shape.size() || shape[i] == ')') break;
+    size_t end = i;
+    while (end < shape.size() && std::isdigit(static_cast<unsigned char>(shape[end]))) ++end;
+    if (end == i) throw Error(fmt::format("'{}': malformed .npy shape '{}'", path, shape));
+    a.shape.push_back(std::stoull(shape.substr(i, end - i)));
+    i = end;
+  }
+  size_t item = 0;
+  if (descr == "<f8" || descr == "<i8") item = 8;
+  else if (descr == "<f4" || descr == "<i4") item = 4;
+  else throw Error(fmt::format("'{}': unsupported dtype '{}' (float32, float64, int32, int64)", path, descr));
+  size_t count = 1;
+  for (size_t d : a.shape) count *= d;
+  a.data.resize(count * item);
+  in.read(a.data.data(), static_cast<std::streamsize>(a.data.size()));
+  if (!in) throw Error(fmt::format("'{}': truncated .npy data ({} values expected)", path, count));
+  return a;
+}
+
+double element(const NpyArray& a, size_t i) {
+  if (a.descr == "<f8") { double v; std::memcpy(&v, a.data.data() + 8 * i, 8); return v; }
+  if (a.descr == "<f4") { float v; std::memcpy(&v, a.data.data() + 4 * i, 4); return v; }
+  if (a.descr == "<i8") { std::int64_t v; std::memcpy(&v, a.data.data() + 8 * i, 8); return static_cast<double>(v); }
+  std::int32_t v; std::memcpy(&v, a.data.data() + 4 * i, 4); return v;
+}
+
+}  // namespace
+
+void write_npy(const std::string& path, const Matrix& M) {
+  const RowMatrix R = M;
+  write_array(path, "<f8", {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, R.data(),
+              sizeof(double) * static_cast<size_t>(R.size()));
+}
+
+void write_npy(const std::string& path, const Vector& v) {
+  write_array(path, "<f8", {static_cast<size_t>(v.size())}, v.data(), sizeof(double) * static_cast<size_t>(v.size()));
+}
+
+void write_npy_float32(const std::string& path, const Matrix& M) {
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> R = M.cast<float>();
+  write_array(path, "<f4", {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, R.data(),
+              sizeof(float) * static_cast<size_t>(R.size()));
+}
+
+void write_npy(const std::string& path, const std::vector<std::int64_t>& v) {
+  write_array(path, "<i8", {v.size()}, v.data(), sizeof(std::int64_t) * v.size());
+}
+
+Matrix read_npy_matrix(const std::string& path) {
+  const NpyArray a = read_array(path);
+  if (a.shape.empty() || a.shape.size() > 2) {
+    throw Error(fmt::format("'{}': expected a 1-D or 2-D array, got {} dimensions", path, a.shape.size()));
+  }
+  const auto rows = static_cast<Index>(a.shape[0]);
+  const auto cols = static_cast<Index>(a.shape.size() == 2 ? a.shape[1] : 1);
+  Matrix M(rows, cols);
+  for (Index r = 0; r < rows; ++r) {
+    for (Index c = 0; c < cols; ++c) {
+      const auto i = static_cast<size_t>(a.fortran_order ? c * rows + r : r * cols + c);
+      M(r, c) = element(a, i);
+    }
+  }
+  return M;
+}
+
+Vector read_npy_vector(const std::string& path) {
+  const Matrix M = read_npy_matrix(path);
+  if (M.cols() != 1) throw Error(fmt::format("'{}': expected a 1-D array", path));
+  return M.col(0);
+}
+
+std::vector<std::int64_t> read_npy_int64(const std::string& path) {
+  const NpyArray a = read_array(path);
+  if (a.shape.size() != 1 || (a.descr != "<i8" && a.descr != "<i4")) {
+    throw Error(fmt::format("'{}': expected a 1-D integer array", path));
+  }
+  std::vector<std::int64_t> v(a.shape[0]);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::int64_t>(element(a, i));
+  return v;
+}
+
+}  // namespace linsim

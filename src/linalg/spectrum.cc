@@ -1,0 +1,116 @@
+#include "linsim/linalg/spectrum.h"
+
+#include <Spectra/SymEigsSolver.h>
+#include <fmt/format.h>
+
+#include <Eigen/Eigenvalues>
+#include <limits>
+
+#include "linsim/core/error.h"
+#include "linsim/linalg/gram.h"
+
+namespace linsim {
+namespace {
+
+// Fixes the sign of each singular vector (largest |entry| positive), so results do not depend
+// on the solver's arbitrary signs.
+void fix_signs(Matrix& V) {
+  for (Index c = 0; c < V.cols(); ++c) {
+    Index arg = 0;
+    V.col(c).cwiseAbs().maxCoeff(&arg);
+    if (V(arg, c) < 0) V.col(c) *= -1.0;
+  }
+}
+
+Vector sigma_from_eigenvalues(const Vector& eig) {
+  return eig.cwiseMax(0.0).cwiseSqrt();
+}
+
+}  // namespace
+
+Solver parse_solver(const std::string& name) {
+  if (name == "auto") return Solver::kAuto;
+  if (name == "gram") return Solver::kGram;
+  if (name == "lanczos") return Solver::kLanczos;
+  throw InvalidArgument(fmt::format("unknown solver '{}' (valid: auto, gram, lanczos)", name));
+}
+
+const char* solver_name(Solver solver) {
+  switch (solver) {
+    case Solver::kAuto: return "auto";
+    case Solver::kGram: return "gram";
+    case Solver::kLanczos: return "lanczos";
+  }
+  return "?";
+}
+
+Spectrum spectrum_from_gram(const Matrix& G, Index k) {
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(G);
+  if (eig.info() != Eigen::Success) throw Error("dense eigen-decomposition of XᵀX failed");
+  Spectrum s;
+  // Eigen returns ascending eigenvalues: take the last k, reversed.
+  s.sigma = sigma_from_eigenvalues(eig.eigenvalues().tail(k).reverse());
+  s.V = eig.eigenvectors().rightCols(k).rowwise().reverse();
+  fix_signs(s.V);
+  s.solver = "gram";
+  return s;
+}
+
+Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Context& ctx) {
+  const Index p = X.cols();
+  if (k < 1 || k > p) {
+    throw InvalidArgument(fmt::format("rank {} is outside [1, {}] (the number of items)", k, p));
+  }
+  const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
+  std::string reason;
+  if (solver == Solver::kAuto) {
+    if (p <= 500) {
+      solver = Solver::kGram;
+      reason = fmt::format("p = {} <= 500: a dense decomposition is cheap and exact", p);
+    } else if (4 * k > p) {
+      solver = Solver::kGram;
+      reason = fmt::format("rank {} > p/4: Lanczos gains nothing", k);
+    } else {
+      solver = Solver::kLanczos;
+      reason = fmt::format("rank {} <= p/4 = {}: Lanczos on v -> X^T(Xv) never forms the {} x {} Gram matrix",
+                           k, p / 4, p, p);
+    }
+  } else {
+    reason = "requested";
+  }
+  if (solver == Solver::kLanczos && ncv <= k) {
+    throw InvalidArgument(fmt::format(
+        "--solver lanczos needs rank < p = {} with room for {} Lanczos vectors; use --solver gram", p, 2 * k + 1));
+  }
+  if (solver == Solver::kGram) {
+    Spectrum s = spectrum_from_gram(gram_matrix(X, ctx), k);
+    s.reason = reason;
+    return s;
+  }
+  use_threads(ctx);
+  GramOperator op(X);
+  Spectra::SymEigsSolver<GramOperator> eigs(op, k, ncv);
+  eigs.init();  // Spectra's fixed-seed start vector: deterministic
+  eigs.compute(Spectra::SortRule::LargestAlge, 1000, 1e-10);
+  if (eigs.info() != Spectra::CompInfo::Successful) {
+    throw Error(fmt::format("Lanczos did not converge for rank {} (p = {}); retry with --solver gram", k, p));
+  }
+  Spectrum s;
+  s.sigma = sigma_from_eigenvalues(eigs.eigenvalues());
+  s.V = eigs.eigenvectors();
+  fix_signs(s.V);
+  s.solver = "lanczos";
+  s.reason = reason;
+  return s;
+}
+
+Index numerical_rank(const Vector& sigma, Index p) {
+  if (sigma.size() == 0 || sigma(0) <= 0) return 0;
+  const double floor = sigma(0) * sigma(0) * static_cast<double>(p) * 10.0 *
+                       std::numeric_limits<double>::epsilon();
+  Index r = 0;
+  while (r < sigma.size() && sigma(r) * sigma(r) > floor) ++r;
+  return r;
+}
+
+}  // namespace linsim

@@ -1,0 +1,161 @@
+#include "linsim/similarity/measure.h"
+
+#include <fmt/format.h>
+
+#include <Eigen/Eigenvalues>
+#include <cmath>
+
+#include "linsim/core/error.h"
+#include "linsim/linalg/gram.h"
+
+namespace linsim {
+namespace {
+
+// sim(i, j) = ⟨f_i, f_j⟩ over dense rows: one GEMM per block of queries.
+class FactorSpace final : public SimilaritySpace {
+ public:
+  explicit FactorSpace(Matrix F) : F_(std::move(F)) {}
+  Index size() const override { return F_.rows(); }
+  void score(const std::vector<Index>& queries, RowMatrix& out) const override {
+    const Matrix Q = F_(queries, Eigen::all);
+    out.resize(static_cast<Index>(queries.size()), F_.rows());
+    out.noalias() = Q * F_.transpose();
+  }
+
+ private:
+  Matrix F_;
+};
+
+// sim(i, j) = ⟨f_i, f_j⟩ over sparse rows (raw cosine): queries scattered densely, then one
+// dense × sparse product.
+class SparseFactorSpace final : public SimilaritySpace {
+ public:
+  explicit SparseFactorSpace(SparseMatrix F) : F_(std::move(F)), Ft_(F_.transpose()) {}
+  Index size() const override { return F_.rows(); }
+  void score(const std::vector<Index>& queries, RowMatrix& out) const override {
+    RowMatrix Q = RowMatrix::Zero(static_cast<Index>(queries.size()), F_.cols());
+    for (size_t r = 0; r < queries.size(); ++r) {
+      for (SparseMatrix::InnerIterator it(F_, queries[r]); it; ++it) Q(static_cast<Index>(r), it.col()) = it.value();
+    }
+    out.resize(Q.rows(), F_.rows());
+    out.noalias() = Q * Ft_;
+  }
+
+ private:
+  SparseMatrix F_;
+  Eigen::SparseMatrix<double, Eigen::ColMajor, int> Ft_;  // n' × size, column j = row j of F
+};
+
+// sim(i, j) = S(i, j) for an explicit size × size matrix.
+class ExplicitSpace final : public SimilaritySpace {
+ public:
+  explicit ExplicitSpace(Matrix S) : S_(std::move(S)) {}
+  Index size() const override { return S_.cols(); }
+  void score(const std::vector<Index>& queries, RowMatrix& out) const override {
+    out = S_(queries, Eigen::all);
+  }
+
+ private:
+  Matrix S_;
+};
+
+std::string unsupported(const Model& model, Side side, Measure measure, const char* why) {
+  return fmt::format("--measure {} is not available for {} of a {} model: {}", measure_name(measure),
+                     side == Side::kItems ? "items" : "users", model_name(model.options.kind), why);
+}
+
+// EASE's gauge-free similarity: cosine of the columns of X W, from S = Wᵀ G W (p × p).
+Matrix ease_projected(const Model& model, const SparseMatrix& X, const Context& ctx) {
+  const Matrix G = gram_matrix(X, ctx);
+  const Matrix GW = G * model.weights;
+  Matrix S = model.weights.transpose() * GW;
+  const Vector d = S.diagonal().cwiseMax(0.0).cwiseSqrt();
+  const double floor = kRelativeNormFloor * d.maxCoeff();
+  Vector inv(d.size());
+  for (Index i = 0; i < d.size(); ++i) inv(i) = d(i) > floor ? 1.0 / d(i) : 0.0;
+  return inv.asDiagonal() * S * inv.asDiagonal();
+}
+
+}  // namespace
+
+Measure parse_measure(const std::string& name) {
+  if (name == "dot") return Measure::kDot;
+  if (name == "cosine") return Measure::kCosine;
+  if (name == "projected") return Measure::kProjected;
+  if (name == "raw") return Measure::kRaw;
+  throw InvalidArgument(fmt::format("unknown measure '{}' (valid: dot, cosine, projected, raw)", name));
+}
+
+const char* measure_name(Measure measure) {
+  switch (measure) {
+    case Measure::kDot: return "dot";
+    case Measure::kCosine: return "cosine";
+    case Measure::kProjected: return "projected";
+    case Measure::kRaw: return "raw";
+  }
+  return "?";
+}
+
+Matrix normalize_rows(Matrix F) {
+  const Vector norms = F.rowwise().norm();
+  const double floor = norms.size() > 0 ? kRelativeNormFloor * norms.maxCoeff() : 0.0;
+  for (Index i = 0; i < F.rows(); ++i) {
+    if (norms(i) > floor) {
+      F.row(i) /= norms(i);
+    } else {
+      F.row(i).setZero();
+    }
+  }
+  return F;
+}
+
+SparseMatrix normalize_rows(SparseMatrix F) {
+  Vector norms(F.rows());
+  for (Index i = 0; i < F.rows(); ++i) norms(i) = F.row(i).norm();
+  const double floor = norms.size() > 0 ? kRelativeNormFloor * norms.maxCoeff() : 0.0;
+  for (Index i = 0; i < F.rows(); ++i) {
+    const double scale = norms(i) > floor ? 1.0 / norms(i) : 0.0;
+    for (SparseMatrix::InnerIterator it(F, i); it; ++it) it.valueRef() *= scale;
+  }
+  return F;
+}
+
+Matrix projected_factors(const Matrix& B, const Matrix& P) {
+  // MATH.md M4: C = B L with L Lᵀ = PᵀP; L = Q Λ^{1/2} from PᵀP = Q Λ Qᵀ (k × k).
+  const Matrix PtP = P.transpose() * P;
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(PtP);
+  const Vector root = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
+  return B * (eig.eigenvectors() * root.asDiagonal());
+}
+
+std::unique_ptr<SimilaritySpace> make_factor_space(Matrix F) {
+  return std::make_unique<FactorSpace>(std::move(F));
+}
+
+std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const SparseMatrix& X,
+                                                       Side side, Measure measure, const Context& ctx) {
+  use_threads(ctx);
+  const bool items = side == Side::kItems;
+  if (measure == Measure::kRaw) {
+    // Classic item-kNN / user-kNN: cosine between columns (rows) of X.
+    SparseMatrix rows = items ? SparseMatrix(X.transpose()) : X;
+    return std::make_unique<SparseFactorSpace>(normalize_rows(std::move(rows)));
+  }
+  if (!model.has_embeddings()) {
+    if (!items) throw InvalidArgument(unsupported(model, side, measure, "EASE has no user embeddings; use raw"));
+    if (measure == Measure::kDot) return std::make_unique<ExplicitSpace>(model.weights);
+    if (measure == Measure::kProjected) return std::make_unique<ExplicitSpace>(ease_projected(model, X, ctx));
+    throw InvalidArgument(unsupported(model, side, measure, "EASE has no embeddings; use dot, projected or raw"));
+  }
+  const Matrix& mine = items ? model.item_embeddings : model.user_embeddings;
+  const Matrix& other = items ? model.user_embeddings : model.item_embeddings;
+  switch (measure) {
+    case Measure::kDot: return make_factor_space(mine);
+    case Measure::kCosine: return make_factor_space(normalize_rows(mine));
+    case Measure::kProjected: return make_factor_space(normalize_rows(projected_factors(mine, other)));
+    case Measure::kRaw: break;
+  }
+  throw InvalidArgument("unreachable measure");
+}
+
+}  // namespace linsim

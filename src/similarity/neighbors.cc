@@ -1,0 +1,82 @@
+#include "linsim/similarity/neighbors.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
+
+namespace linsim {
+namespace {
+
+// Rows per block: at most ~32 MB of scores, at most 1024 rows.
+Index block_rows(Index width) {
+  constexpr Index kBlockBytes = Index{32} << 20;
+  return std::clamp<Index>(kBlockBytes / (8 * std::max<Index>(width, 1)), 1, 1024);
+}
+
+void check_top(Index top) {
+  if (top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", top));
+}
+
+}  // namespace
+
+NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Index>& queries, Index top,
+                            bool include_self, const Context& ctx) {
+  check_top(top);
+  use_threads(ctx);
+  const Index size = space.size();
+  for (Index q : queries) {
+    if (q < 0 || q >= size) throw InvalidArgument(fmt::format("query index {} outside [0, {})", q, size));
+  }
+  NeighborLists lists(queries.size());
+  const auto step = static_cast<size_t>(block_rows(size));
+  RowMatrix scores;
+  for (size_t first = 0; first < queries.size(); first += step) {
+    const size_t count = std::min(step, queries.size() - first);
+    const std::vector<Index> block(queries.begin() + static_cast<std::ptrdiff_t>(first),
+                                   queries.begin() + static_cast<std::ptrdiff_t>(first + count));
+    space.score(block, scores);
+#pragma omp parallel for schedule(dynamic, 16)
+    for (size_t r = 0; r < count; ++r) {
+      const int self = static_cast<int>(block[r]);
+      const std::span<const int> excluded = include_self ? std::span<const int>{} : std::span<const int>(&self, 1);
+      lists[first + r] = select_top_k(scores.row(static_cast<Index>(r)).data(), size, top, excluded);
+    }
+  }
+  return lists;
+}
+
+NeighborLists recommend(const Model& model, const SparseMatrix& Xq, const std::vector<Index>& rows,
+                        Index top, bool exclude_seen, const Context& ctx) {
+  check_top(top);
+  use_threads(ctx);
+  const Index p = model.n_items();
+  NeighborLists lists(rows.size());
+  const auto step = static_cast<size_t>(block_rows(p));
+  for (size_t first = 0; first < rows.size(); first += step) {
+    const size_t count = std::min(step, rows.size() - first);
+    SparseMatrix block(static_cast<Index>(count), Xq.cols());
+    std::vector<Eigen::Triplet<double, int>> entries;
+    for (size_t r = 0; r < count; ++r) {
+      for (SparseMatrix::InnerIterator it(Xq, rows[first + r]); it; ++it) {
+        entries.emplace_back(static_cast<int>(r), static_cast<int>(it.col()), it.value());
+      }
+    }
+    block.setFromTriplets(entries.begin(), entries.end());
+    const RowMatrix scores = score_users(model, block);
+#pragma omp parallel for schedule(dynamic, 16)
+    for (size_t r = 0; r < count; ++r) {
+      const auto u = static_cast<Index>(r);
+      std::span<const int> seen;
+      if (exclude_seen) {
+        seen = std::span<const int>(block.innerIndexPtr() + block.outerIndexPtr()[u],
+                                    static_cast<size_t>(block.outerIndexPtr()[u + 1] - block.outerIndexPtr()[u]));
+      }
+      lists[first + r] = select_top_k(scores.row(u).data(), p, top, seen);
+    }
+  }
+  return lists;
+}
+
+}  // namespace linsim

@@ -1,0 +1,158 @@
+// The command-line tool end to end: output format, exit codes (0 ok, 1 runtime, 2 usage) and
+// the guarantee that a failed run leaves no partial output behind.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+namespace fs = std::filesystem;
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("linsim_cli_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Result run(const std::string& args) {
+    const std::string out = (dir_ / "stdout.txt").string();
+    const std::string err = (dir_ / "stderr.txt").string();
+    const std::string command = std::string(LINSIM_CLI_PATH) + " " + args + " >" + out + " 2>" + err;
+    const int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  }
+  static std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(path(name)) << text;
+    return path(name);
+  }
+  // Nothing but the listed entries exist in the scratch directory (no temporaries left).
+  void expect_only(std::initializer_list<std::string> names) {
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      const std::string n = entry.path().filename().string();
+      if (n == "stdout.txt" || n == "stderr.txt") continue;
+      EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << "unexpected output " << n;
+    }
+  }
+  std::string fixture() const { return std::string(LINSIM_TEST_DATA) + "/tiny.tsv"; }
+
+  fs::path dir_;
+};
+
+TEST_F(Cli, FitThenSimilarItemsAndRecommend) {
+  Result r = run("fit --input " + fixture() + " --model eq1 --gauge symmetric --rank 4 --lambda 5 --out " + path("m"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* f : {"model.json", "item_embeddings.npy", "user_embeddings.npy", "encoder.npy",
+                        "singular_values.npy", "item_ids.tsv", "user_ids.tsv"}) {
+    EXPECT_TRUE(fs::exists(dir_ / "m" / f)) << f;
+  }
+  r = run("similar-items --model " + path("m") + " --measure projected --items film00,film07 --top 3");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "query\trank\tneighbor\tscore");
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    ++rows;
+    EXPECT_EQ(std::count(line.begin(), line.end(), '\t'), 3) << line;
+  }
+  EXPECT_EQ(rows, 6);
+  // The clusters of the fixture: film00's nearest neighbours are films 01–04.
+  EXPECT_NE(r.out.find("film00\t1\tfilm0"), std::string::npos) << r.out;
+  r = run("similar-users --model " + path("m") + " --measure raw --all --top 2 --output " + path("users.tsv"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string table = slurp(path("users.tsv"));
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 1 + 36 * 2);
+  r = run("recommend --model " + path("m") + " --users u00 --top 20");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // u00's own items never come back.
+  std::ifstream fixture_in(fixture());
+  while (std::getline(fixture_in, line)) {
+    if (line.rfind("u00\t", 0) == 0) {
+      const std::string item = line.substr(4, line.find('\t', 4) - 4);
+      EXPECT_EQ(r.out.find("\t" + item + "\t"), std::string::npos) << item;
+    }
+  }
+  r = run("recommend --model " + path("m") + " --input " + write("new.tsv", "new\tfilm00\nnew\tfilm01\n") + " --top 3");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("new\t1\tfilm0"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, HelpAndVersionExitZero) {
+  EXPECT_EQ(run("--help").code, 0);
+  EXPECT_EQ(run("fit --help").code, 0);
+  EXPECT_EQ(run("--version").code, 0);
+  EXPECT_EQ(run("").code, 2);
+  EXPECT_EQ(run("frobnicate").code, 2);
+}
+
+TEST_F(Cli, UsageErrorsExitTwoAndLeaveNothing) {
+  const std::string base = "fit --input " + fixture() + " --out " + path("m");
+  Result r = run(base + " --lambda -1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--lambda"), std::string::npos) << r.err;
+  r = run(base + " --rank 1000");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--rank"), std::string::npos) << r.err;
+  r = run(base + " --model eq3");
+  EXPECT_EQ(r.code, 2);
+  r = run(base + " --model eq2 --gauge symmetric");
+  EXPECT_EQ(r.code, 2);
+  r = run(base + " --model eq1 --gauge power:2");
+  EXPECT_EQ(r.code, 2);
+  expect_only({});
+  ASSERT_EQ(run(base + " --rank 3").code, 0);
+  r = run(base + " --rank 3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+  EXPECT_EQ(run(base + " --rank 2 --force").code, 0);
+  expect_only({"m"});
+  r = run("similar-items --model " + path("m") + " --items nosuchfilm");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("nosuchfilm"), std::string::npos) << r.err;
+  EXPECT_EQ(run("similar-items --model " + path("m")).code, 2);
+  EXPECT_EQ(run("similar-items --model " + path("m") + " --all --top 0").code, 2);
+  EXPECT_EQ(run("similar-items --model " + path("m") + " --all --measure cosinus").code, 2);
+}
+
+TEST_F(Cli, RuntimeErrorsExitOneAndLeaveNothing) {
+  Result r = run("fit --input " + write("bad.tsv", "u1\ti1\t1\nu2 i2 1\n") + " --sep tab --out " + path("m"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("bad.tsv:2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("u2 i2 1"), std::string::npos) << r.err;
+  r = run("fit --input " + write("nan.tsv", "u1\ti1\tnan\n") + " --out " + path("m"));
+  EXPECT_EQ(r.code, 1);
+  r = run("fit --input " + write("empty.tsv", "") + " --out " + path("m"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no interactions"), std::string::npos) << r.err;
+  r = run("fit --input " + path("missing.tsv") + " --out " + path("m"));
+  EXPECT_EQ(r.code, 1);
+  r = run("fit --input " + fixture() + " --rank 2 --out " + path("no/such/dir/m"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("cannot create"), std::string::npos) << r.err;
+  r = run("similar-items --model " + path("nomodel") + " --all");
+  EXPECT_EQ(r.code, 1);
+  expect_only({"bad.tsv", "nan.tsv", "empty.tsv"});
+}
+
+}  // namespace

@@ -1,0 +1,211 @@
+// MATH.md M1, M2: the closed forms are minimisers of their objectives; M1's gauges are equally
+// optimal and change the cosines; the paper's full-rank results; M2's balance.
+#include <gtest/gtest.h>
+
+#include "linsim/core/error.h"
+#include "linsim/models/closed_form.h"
+#include "linsim/models/model.h"
+#include "linsim/similarity/measure.h"
+#include "test_util.h"
+
+namespace linsim {
+namespace {
+
+using test::random_binary;
+
+struct Grad {
+  Matrix A, B;
+};
+
+// Dense brute-force objectives and their analytic gradients (checked by finite differences).
+double dense_objective(ModelKind kind, const Matrix& X, const Matrix& A, const Matrix& B, double lambda) {
+  const Matrix R = X - X * A * B.transpose();
+  if (kind == ModelKind::kEq1) return R.squaredNorm() + lambda * (A * B.transpose()).squaredNorm();
+  return R.squaredNorm() + lambda * ((X * A).squaredNorm() + B.squaredNorm());
+}
+
+Grad dense_gradient(ModelKind kind, const Matrix& X, const Matrix& A, const Matrix& B, double lambda) {
+  const Matrix R = X - X * A * B.transpose();
+  Grad g;
+  g.A = -2.0 * X.transpose() * R * B;
+  g.B = -2.0 * R.transpose() * X * A;
+  if (kind == ModelKind::kEq1) {
+    g.A += 2.0 * lambda * A * (B.transpose() * B);
+    g.B += 2.0 * lambda * B * (A.transpose() * A);
+  } else {
+    g.A += 2.0 * lambda * X.transpose() * X * A;
+    g.B += 2.0 * lambda * B;
+  }
+  return g;
+}
+
+FitOptions options(ModelKind kind, Index rank, double lambda, const std::string& gauge = "balanced") {
+  FitOptions o;
+  o.kind = kind;
+  o.rank = rank;
+  o.lambda = lambda;
+  o.gauge = parse_gauge(gauge);
+  o.solver = Solver::kGram;
+  return o;
+}
+
+class ClosedForm : public ::testing::TestWithParam<ModelKind> {};
+
+TEST_P(ClosedForm, GradientFormulaMatchesFiniteDifferences) {
+  const ModelKind kind = GetParam();
+  const Matrix X = Matrix(random_binary(30, 12, 0.3, 1));
+  const Matrix A = test::random_matrix(12, 4, 2);
+  const Matrix B = test::random_matrix(12, 4, 3);
+  const double lambda = 3.0;
+  const Grad g = dense_gradient(kind, X, A, B, lambda);
+  const double h = 1e-6;
+  for (Index i = 0; i < A.size(); i += 5) {
+    Matrix Ap = A, Am = A;
+    Ap.data()[i] += h;
+    Am.data()[i] -= h;
+    const double fd = (dense_objective(kind, X, Ap, B, lambda) - dense_objective(kind, X, Am, B, lambda)) / (2 * h);
+    EXPECT_NEAR(fd, g.A.data()[i], 1e-4 * std::max(1.0, std::abs(fd)));
+    Matrix Bp = B, Bm = B;
+    Bp.data()[i] += h;
+    Bm.data()[i] -= h;
+    const double fdb = (dense_objective(kind, X, A, Bp, lambda) - dense_objective(kind, X, A, Bm, lambda)) / (2 * h);
+    EXPECT_NEAR(fdb, g.B.data()[i], 1e-4 * std::max(1.0, std::abs(fdb)));
+  }
+}
+
+TEST_P(ClosedForm, IsAStationaryPointAndNoPerturbationLowersTheObjective) {
+  const ModelKind kind = GetParam();
+  const SparseMatrix Xs = random_binary(60, 20, 0.25, 7);
+  const Matrix X = Matrix(Xs);
+  // λ chosen so that some dimensions are shrunk hard (M2: some thresholded to zero).
+  const double lambda = kind == ModelKind::kEq1 ? 8.0 : 2.5;
+  const Model m = fit_model(Xs, options(kind, 6, lambda), Context{});
+  const Matrix& A = m.encoder;
+  const Matrix& B = m.item_embeddings;
+  const double f0 = dense_objective(kind, X, A, B, lambda);
+  // The library's sparse objective equals the dense brute force.
+  const double fs = kind == ModelKind::kEq1 ? eq1_objective(Xs, A, B, lambda) : eq2_objective(Xs, A, B, lambda);
+  EXPECT_NEAR(fs, f0, 1e-9 * f0);
+  const Grad g = dense_gradient(kind, X, A, B, lambda);
+  EXPECT_LT(g.A.norm() + g.B.norm(), 1e-8 * f0);
+  for (unsigned trial = 0; trial < 50; ++trial) {
+    const double scale = trial < 25 ? 1e-3 : 1e-1;
+    const Matrix dA = scale * test::random_matrix(A.rows(), A.cols(), 100 + trial);
+    const Matrix dB = scale * test::random_matrix(B.rows(), B.cols(), 200 + trial);
+    EXPECT_GE(dense_objective(kind, X, A + dA, B + dB, lambda), f0 * (1 - 1e-12)) << "trial " << trial;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ClosedForm, ::testing::Values(ModelKind::kEq1, ModelKind::kEq2),
+                         [](const auto& param_info) { return std::string(model_name(param_info.param)); });
+
+TEST(Eq1Gauges, SameObjectiveAndPredictionsButDifferentCosines) {
+  const SparseMatrix X = random_binary(80, 25, 0.2, 11);
+  const double lambda = 5.0;
+  const std::vector<std::string> gauges = {"symmetric", "item-orthonormal", "input-orthonormal", "balanced",
+                                           "power:0.25"};
+  const Model ref = fit_model(X, options(ModelKind::kEq1, 8, lambda, "symmetric"), Context{});
+  const double f_ref = eq1_objective(X, ref.encoder, ref.item_embeddings, lambda);
+  const Matrix pred_ref = ref.user_embeddings * ref.item_embeddings.transpose();
+  const Matrix cos_ref = test::cosine_matrix(ref.item_embeddings);
+  for (const auto& gauge : gauges) {
+    const Model m = fit_model(X, options(ModelKind::kEq1, 8, lambda, gauge), Context{});
+    EXPECT_NEAR(eq1_objective(X, m.encoder, m.item_embeddings, lambda), f_ref, 1e-9 * f_ref) << gauge;
+    const Matrix pred = m.user_embeddings * m.item_embeddings.transpose();
+    EXPECT_LT(test::relative_difference(pred, pred_ref), 1e-10) << gauge;
+    // A Bᵀ = V_k G_k V_kᵀ in every gauge.
+    EXPECT_LT(test::relative_difference(m.encoder * m.item_embeddings.transpose(),
+                                        ref.encoder * ref.item_embeddings.transpose()),
+              1e-10);
+    if (gauge != "symmetric") {
+      EXPECT_GT((test::cosine_matrix(m.item_embeddings) - cos_ref).cwiseAbs().maxCoeff(), 1e-3) << gauge;
+    }
+  }
+}
+
+TEST(Eq1Gauges, BalancedGaugeIsBalanced) {
+  const SparseMatrix X = random_binary(50, 15, 0.3, 5);
+  const Model m = fit_model(X, options(ModelKind::kEq1, 5, 4.0, "balanced"), Context{});
+  const Matrix PtP = m.user_embeddings.transpose() * m.user_embeddings;
+  const Matrix BtB = m.item_embeddings.transpose() * m.item_embeddings;
+  EXPECT_LT(test::relative_difference(PtP, BtB), 1e-9);
+}
+
+TEST(PaperFullRank, ItemOrthonormalGaugeMakesEveryItemSimilarOnlyToItself) {
+  const SparseMatrix X = test::random_positive(40, 10, 3);
+  const Model m = fit_model(X, options(ModelKind::kEq1, 10, 2.0, "item-orthonormal"), Context{});
+  const Matrix C = test::cosine_matrix(m.item_embeddings);
+  EXPECT_LT((C - Matrix::Identity(10, 10)).cwiseAbs().maxCoeff(), 1e-10);
+  // Per-user rankings by user–item cosine equal the rankings by dot product (all ‖b_i‖ = 1).
+  const Matrix dot = m.user_embeddings * m.item_embeddings.transpose();
+  for (Index u = 0; u < 40; ++u) {
+    const Vector cos = (normalize_rows(Matrix(m.user_embeddings.row(u))) *
+                        normalize_rows(m.item_embeddings).transpose()).transpose();
+    for (Index i = 0; i < 10; ++i)
+      for (Index j = 0; j < 10; ++j) EXPECT_EQ(dot(u, i) > dot(u, j), cos(i) > cos(j));
+  }
+}
+
+TEST(PaperFullRank, InputOrthonormalUserCosineIsRawRowCosine) {
+  const SparseMatrix X = test::random_positive(40, 10, 4);
+  const Model m = fit_model(X, options(ModelKind::kEq1, 10, 2.0, "input-orthonormal"), Context{});
+  EXPECT_LT((test::cosine_matrix(m.user_embeddings) - test::cosine_matrix(Matrix(X))).cwiseAbs().maxCoeff(), 1e-10);
+}
+
+TEST(Eq2, ColumnsAreBalancedAndSoftThresholded) {
+  const SparseMatrix X = random_binary(70, 20, 0.3, 9);
+  // λ between σ_6 and σ_7, so that the last four of the ten dimensions are thresholded.
+  const Vector sigma = fit_model(X, options(ModelKind::kEq2, 10, 0.0), Context{}).singular_values;
+  const double lambda = 0.5 * (sigma(5) + sigma(6));
+  const Model m = fit_model(X, options(ModelKind::kEq2, 10, lambda), Context{});
+  Index zero_columns = 0;
+  for (Index l = 0; l < 10; ++l) {
+    const double expected = std::max(0.0, m.singular_values(l) - lambda);  // (σ_l − λ)_+
+    EXPECT_NEAR(m.user_embeddings.col(l).squaredNorm(), expected, 1e-9 * (1 + expected));
+    EXPECT_NEAR(m.item_embeddings.col(l).squaredNorm(), expected, 1e-9 * (1 + expected));
+    zero_columns += expected == 0.0;
+  }
+  EXPECT_GT(zero_columns, 0) << "choose λ so that the test covers thresholded dimensions";
+  // Off-diagonal balance too: PᵀP = BᵀB.
+  EXPECT_LT(test::relative_difference(m.user_embeddings.transpose() * m.user_embeddings,
+                                      m.item_embeddings.transpose() * m.item_embeddings),
+            1e-9);
+}
+
+TEST(Shrinkage, Formulas) {
+  const Vector sigma = (Vector(4) << 10.0, 5.0, 2.0, 0.0).finished();
+  const Vector g = eq1_shrinkage(sigma, 25.0);
+  EXPECT_DOUBLE_EQ(g(0), 100.0 / 125.0);
+  EXPECT_DOUBLE_EQ(g(1), 0.5);
+  EXPECT_DOUBLE_EQ(g(3), 0.0);
+  const Vector s = eq2_shrinkage(sigma, 4.0);
+  EXPECT_DOUBLE_EQ(s(0), 0.6);
+  EXPECT_DOUBLE_EQ(s(2), 0.0);
+  EXPECT_DOUBLE_EQ(s(3), 0.0);
+  const FactorScales f = eq2_scales(sigma, 4.0);
+  EXPECT_TRUE(f.a.allFinite());
+  EXPECT_DOUBLE_EQ(f.a(3), 0.0);
+}
+
+TEST(FitValidation, RejectsBadOptions) {
+  const SparseMatrix X = random_binary(20, 8, 0.3, 1);
+  EXPECT_THROW(fit_model(X, options(ModelKind::kEq1, 3, -1.0), Context{}), InvalidArgument);
+  EXPECT_THROW(fit_model(X, options(ModelKind::kEq1, 3, std::nan("")), Context{}), InvalidArgument);
+  EXPECT_THROW(fit_model(X, options(ModelKind::kEq2, 0, 1.0), Context{}), InvalidArgument);
+  EXPECT_THROW(fit_model(X, options(ModelKind::kEq2, 9, 1.0), Context{}), InvalidArgument);
+  // Rank larger than the data's rank: 4 identical rows and columns pattern of rank 2.
+  Matrix D = Matrix::Zero(6, 5);
+  D.row(0) << 1, 1, 0, 0, 0;
+  D.row(1) << 1, 1, 0, 0, 0;
+  D.row(2) << 0, 0, 1, 1, 1;
+  D.row(3) << 0, 0, 1, 1, 1;
+  D.row(4) << 1, 1, 0, 0, 0;
+  D.row(5) << 0, 0, 1, 1, 1;
+  const SparseMatrix low = D.sparseView();
+  EXPECT_NO_THROW(fit_model(low, options(ModelKind::kEq2, 2, 0.1), Context{}));
+  EXPECT_THROW(fit_model(low, options(ModelKind::kEq2, 3, 0.1), Context{}), InvalidArgument);
+  EXPECT_THROW(fit_model(SparseMatrix(4, 4), options(ModelKind::kEq2, 1, 0.1), Context{}), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace linsim

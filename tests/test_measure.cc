@@ -1,0 +1,119 @@
+// MATH.md M4: each measure against a dense reference; projected invariant under every
+// reparametrisation P → P M, B → B M⁻ᵀ and equal to the closed-form C = V_k dMat(σ_i s_i).
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "linsim/core/error.h"
+#include "linsim/models/closed_form.h"
+#include "linsim/similarity/measure.h"
+#include "test_util.h"
+
+#include <Eigen/LU>
+
+namespace linsim {
+namespace {
+
+Matrix all_scores(const SimilaritySpace& space) {
+  std::vector<Index> q(static_cast<size_t>(space.size()));
+  std::iota(q.begin(), q.end(), Index{0});
+  RowMatrix out;
+  space.score(q, out);
+  return out;
+}
+
+Model fitted(ModelKind kind, const SparseMatrix& X, Index k, double lambda, const std::string& gauge = "balanced") {
+  FitOptions o;
+  o.kind = kind;
+  o.rank = k;
+  o.lambda = lambda;
+  o.gauge = parse_gauge(gauge);
+  o.solver = Solver::kGram;
+  return fit_model(X, o, Context{});
+}
+
+TEST(Projected, InvariantUnderRandomInvertibleReparametrisation) {
+  const SparseMatrix X = test::random_binary(60, 25, 0.2, 3);
+  const Model m = fitted(ModelKind::kEq1, X, 6, 4.0, "symmetric");
+  const Matrix& B = m.item_embeddings;
+  const Matrix& P = m.user_embeddings;
+  const Matrix ref_items = test::cosine_matrix(projected_factors(B, P));
+  const Matrix ref_users = test::cosine_matrix(projected_factors(P, B));
+  // Cosine of the columns (rows) of X̂ = P Bᵀ, formed densely: the definition.
+  const Matrix Xhat = P * B.transpose();
+  EXPECT_LT((ref_items - test::cosine_matrix(Xhat.transpose())).cwiseAbs().maxCoeff(), 1e-10);
+  EXPECT_LT((ref_users - test::cosine_matrix(Xhat)).cwiseAbs().maxCoeff(), 1e-10);
+  for (unsigned seed = 0; seed < 5; ++seed) {
+    const Matrix M = test::random_matrix(6, 6, 40 + seed) + 3.0 * Matrix::Identity(6, 6);
+    const Matrix P2 = P * M;
+    const Matrix B2 = B * M.inverse().transpose();
+    EXPECT_LT((test::cosine_matrix(projected_factors(B2, P2)) - ref_items).cwiseAbs().maxCoeff(), 1e-9);
+    EXPECT_LT((test::cosine_matrix(projected_factors(P2, B2)) - ref_users).cwiseAbs().maxCoeff(), 1e-9);
+    // The plain cosine is not invariant: that is the paper's point.
+    EXPECT_GT((test::cosine_matrix(B2) - test::cosine_matrix(B)).cwiseAbs().maxCoeff(), 1e-3);
+  }
+}
+
+TEST(Projected, EqualsClosedFormCanonicalFactorsForEveryGauge) {
+  const SparseMatrix X = test::random_binary(70, 20, 0.25, 6);
+  const double lambda = 6.0;
+  Matrix first;
+  for (const std::string gauge : {"symmetric", "item-orthonormal", "input-orthonormal", "balanced"}) {
+    const Model m = fitted(ModelKind::kEq1, X, 7, lambda, gauge);
+    const Matrix got = all_scores(*make_similarity_space(m, X, Side::kItems, Measure::kProjected, Context{}));
+    // MATH.md M4: C = V_k dMat(σ_i g_i) for M1.
+    const Matrix V = m.item_embeddings * eq1_scales(m.singular_values, lambda, m.options.gauge).b.cwiseInverse().asDiagonal();
+    const Vector sg = m.singular_values.cwiseProduct(eq1_shrinkage(m.singular_values, lambda));
+    EXPECT_LT((got - test::cosine_matrix(V * sg.asDiagonal())).cwiseAbs().maxCoeff(), 1e-9) << gauge;
+    if (first.size() == 0) first = got;
+    EXPECT_LT((got - first).cwiseAbs().maxCoeff(), 1e-9) << gauge;
+  }
+}
+
+TEST(Measures, DotCosineRawAgainstDenseReferences) {
+  const SparseMatrix X = test::random_binary(50, 18, 0.2, 8);
+  const Model m = fitted(ModelKind::kEq2, X, 5, 1.0);
+  const Matrix& B = m.item_embeddings;
+  const Context ctx;
+  EXPECT_LT((all_scores(*make_similarity_space(m, X, Side::kItems, Measure::kDot, ctx)) - B * B.transpose())
+                .cwiseAbs().maxCoeff(), 1e-12);
+  EXPECT_LT((all_scores(*make_similarity_space(m, X, Side::kItems, Measure::kCosine, ctx)) - test::cosine_matrix(B))
+                .cwiseAbs().maxCoeff(), 1e-12);
+  const Matrix D = Matrix(X);
+  EXPECT_LT((all_scores(*make_similarity_space(m, X, Side::kItems, Measure::kRaw, ctx)) -
+             test::cosine_matrix(D.transpose())).cwiseAbs().maxCoeff(), 1e-12);
+  EXPECT_LT((all_scores(*make_similarity_space(m, X, Side::kUsers, Measure::kRaw, ctx)) - test::cosine_matrix(D))
+                .cwiseAbs().maxCoeff(), 1e-12);
+  const Matrix& P = m.user_embeddings;
+  EXPECT_LT((all_scores(*make_similarity_space(m, X, Side::kUsers, Measure::kCosine, ctx)) - test::cosine_matrix(P))
+                .cwiseAbs().maxCoeff(), 1e-12);
+}
+
+TEST(Measures, ZeroVectorsHaveCosineZero) {
+  Matrix F(3, 2);
+  F << 1, 0, 0, 0, 1e-20, 0;  // row 1 is zero; row 2 is below the relative floor
+  const Matrix N = normalize_rows(F);
+  EXPECT_EQ(N.row(0).norm(), 1.0);
+  EXPECT_EQ(N.row(1).norm(), 0.0);
+  EXPECT_EQ(N.row(2).norm(), 0.0);
+  EXPECT_TRUE(N.allFinite());
+}
+
+TEST(Measures, ParseAndUnsupportedCombinations) {
+  EXPECT_EQ(parse_measure("projected"), Measure::kProjected);
+  EXPECT_THROW(parse_measure("euclid"), InvalidArgument);
+  const SparseMatrix X = test::random_binary(30, 10, 0.3, 2);
+  FitOptions o;
+  o.kind = ModelKind::kEase;
+  o.lambda = 1.0;
+  const Model ease = fit_model(X, o, Context{});
+  EXPECT_THROW(make_similarity_space(ease, X, Side::kItems, Measure::kCosine, Context{}), InvalidArgument);
+  EXPECT_THROW(make_similarity_space(ease, X, Side::kUsers, Measure::kDot, Context{}), InvalidArgument);
+  // EASE's projected similarity is the cosine of the columns of X W.
+  const Matrix XW = Matrix(X) * ease.weights;
+  const Matrix got = all_scores(*make_similarity_space(ease, X, Side::kItems, Measure::kProjected, Context{}));
+  EXPECT_LT((got - test::cosine_matrix(XW.transpose())).cwiseAbs().maxCoeff(), 1e-10);
+}
+
+}  // namespace
+}  // namespace linsim

@@ -1,0 +1,194 @@
+// Reading every supported input format, and the errors for bad input (file, line, text).
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "linsim/core/error.h"
+#include "linsim/data/readers.h"
+
+namespace linsim {
+namespace {
+namespace fs = std::filesystem;
+
+class Readers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("linsim_readers_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+  std::string write_gz(const std::string& name, const std::string& text) {
+    const std::string path = (dir_ / name).string();
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, text.data(), static_cast<unsigned>(text.size()));
+    gzclose(f);
+    return path;
+  }
+  // The message of the exception read_interactions throws.
+  std::string error_of(const std::string& path, const ReadOptions& o = {}) {
+    try {
+      read_interactions(path, o);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  double at(const InteractionMatrix& d, const std::string& u, const std::string& i) {
+    return d.X.coeff(*d.users.find(u), *d.items.find(i));
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Readers, TabTripletsWithoutHeader) {
+  const auto r = read_interactions(write("a.tsv", "1\t10\t3\n1\t11\t5\n2\t10\t1\n"), {});
+  EXPECT_EQ(r.data.n_users(), 2);
+  EXPECT_EQ(r.data.n_items(), 2);
+  EXPECT_EQ(r.data.nnz(), 3);
+  EXPECT_FALSE(r.summary.header);
+  EXPECT_FALSE(r.summary.binarized);
+  EXPECT_EQ(at(r.data, "1", "11"), 5.0);
+  EXPECT_EQ(r.data.users.id(0), "1");  // order of first appearance
+}
+
+TEST_F(Readers, CsvWithHeaderStringIdsAndCrlf) {
+  const auto r = read_interactions(write("b.csv", "user,item,weight\r\nalice,apple,2\r\nbob,pear,1.5\r\nalice,pear,1\r\n"), {});
+  EXPECT_TRUE(r.summary.header);
+  EXPECT_EQ(r.summary.separator, ",");
+  EXPECT_EQ(r.data.nnz(), 3);
+  EXPECT_EQ(at(r.data, "bob", "pear"), 1.5);
+}
+
+TEST_F(Readers, TwoColumnsWithAndWithoutHeader) {
+  auto r = read_interactions(write("c.tsv", "user_id\titem_id\nu1\ti1\nu2\ti1\n"), {});
+  EXPECT_TRUE(r.summary.header);
+  EXPECT_EQ(r.data.nnz(), 2);
+  EXPECT_EQ(at(r.data, "u1", "i1"), 1.0);
+  r = read_interactions(write("d.tsv", "u1\ti1\nu2\ti1\n"), {});
+  EXPECT_FALSE(r.summary.header);
+  EXPECT_EQ(r.data.nnz(), 2);
+}
+
+TEST_F(Readers, MovieLensFormatsAreBinarisedByDefault) {
+  auto r = read_interactions(write("ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n"), {});
+  EXPECT_EQ(r.summary.format, "movielens");
+  EXPECT_EQ(r.summary.separator, "::");
+  EXPECT_TRUE(r.summary.binarized);
+  EXPECT_EQ(at(r.data, "1", "661"), 1.0);
+  r = read_interactions(write("ratings.csv", "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n"), {});
+  EXPECT_TRUE(r.summary.header);
+  EXPECT_EQ(r.data.nnz(), 2);
+  ReadOptions o;
+  o.min_value = 3.0;
+  r = read_interactions(write("u.data", "196\t242\t3\t881250949\n186\t302\t2\t891717742\n"), o);
+  EXPECT_EQ(r.data.nnz(), 1);
+  EXPECT_EQ(r.summary.dropped_below_min, 1);
+  o.binarize = false;
+  r = read_interactions(write("u.data", "196\t242\t3\t881250949\n"), o);
+  EXPECT_EQ(at(r.data, "196", "242"), 3.0);
+}
+
+TEST_F(Readers, GzipIsDetectedFromContent) {
+  const auto r = read_interactions(write_gz("ratings.dat.gz", "1::10::5::0\n2::10::4::0\n"), {});
+  EXPECT_EQ(r.summary.format, "movielens");
+  EXPECT_EQ(r.data.nnz(), 2);
+}
+
+TEST_F(Readers, LastFmUserArtists) {
+  const auto r = read_interactions(write("user_artists.dat", "userID\tartistID\tweight\n2\t51\t13883\n2\t52\t11690\n3\t51\t1\n"), {});
+  EXPECT_EQ(r.summary.format, "lastfm");
+  EXPECT_TRUE(r.summary.header);
+  EXPECT_FALSE(r.summary.binarized);
+  EXPECT_EQ(at(r.data, "2", "51"), 13883.0);
+}
+
+TEST_F(Readers, MatrixMarket) {
+  const auto r = read_interactions(
+      write("x.mtx", "%%MatrixMarket matrix coordinate integer general\n% comment\n3 4 3\n1 1 2\n3 4 1\n2 2 5\n"), {});
+  EXPECT_EQ(r.summary.format, "mtx");
+  EXPECT_EQ(r.data.n_users(), 3);
+  EXPECT_EQ(r.data.n_items(), 4);  // all declared columns, even empty ones
+  EXPECT_EQ(r.data.X.coeff(2, 3), 1.0);
+  EXPECT_EQ(r.data.X.coeff(1, 1), 5.0);
+  const auto p = read_interactions(write("p.mtx", "%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 2\n2 1\n"), {});
+  EXPECT_EQ(p.data.X.coeff(0, 1), 1.0);
+  EXPECT_NE(error_of(write("s.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 1 1\n")).find("symmetric"),
+            std::string::npos);
+  EXPECT_NE(error_of(write("o.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1\n")).find("o.mtx:3"),
+            std::string::npos);
+  EXPECT_NE(error_of(write("c.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n")).find("declares 2"),
+            std::string::npos);
+}
+
+TEST_F(Readers, DuplicatesAreSummedOrRejected) {
+  const std::string path = write("dup.tsv", "a\tx\t1\nb\tx\t1\na\tx\t2\n");
+  const auto r = read_interactions(path, {});
+  EXPECT_EQ(at(r.data, "a", "x"), 3.0);
+  EXPECT_EQ(r.summary.duplicates, 1);
+  ReadOptions strict;
+  strict.strict = true;
+  const std::string message = error_of(path, strict);
+  EXPECT_NE(message.find("dup.tsv:3"), std::string::npos) << message;
+  EXPECT_NE(message.find("first on line 1"), std::string::npos) << message;
+}
+
+TEST_F(Readers, BadInputNamesFileLineAndText) {
+  EXPECT_NE(error_of(write("empty.tsv", "")).find("no interactions"), std::string::npos);
+  EXPECT_NE(error_of(write("header.csv", "user,item,rating\n")).find("no interactions"), std::string::npos);
+  std::string m = error_of(write("mal.tsv", "1\t2\t3\njustonefield\n"));
+  EXPECT_NE(m.find("mal.tsv:2"), std::string::npos) << m;
+  EXPECT_NE(m.find("justonefield"), std::string::npos) << m;
+  m = error_of(write("nan.tsv", "1\t2\t3\n1\t3\tnan\n"));
+  EXPECT_NE(m.find("nan.tsv:2"), std::string::npos) << m;
+  EXPECT_NE(m.find("finite"), std::string::npos) << m;
+  m = error_of(write("inf.tsv", "1\t2\tinf\n"));
+  EXPECT_NE(m.find("inf.tsv:1"), std::string::npos) << m;
+  m = error_of(write("text.tsv", "1\t2\t3\n1\t2\tabc\n"));
+  EXPECT_NE(m.find("text.tsv:2"), std::string::npos) << m;
+  EXPECT_NE(m.find("'abc'"), std::string::npos) << m;
+  m = error_of(write("neg.tsv", "1\t2\t-1\n"));
+  EXPECT_NE(m.find("neg.tsv:1"), std::string::npos) << m;
+  EXPECT_NE(m.find("--allow-negative"), std::string::npos) << m;
+  ReadOptions allow;
+  allow.allow_negative = true;
+  EXPECT_EQ(read_interactions(write("neg2.tsv", "1\t2\t-1\n"), allow).data.X.coeff(0, 0), -1.0);
+  m = error_of((dir_ / "missing.tsv").string());
+  EXPECT_NE(m.find("cannot open"), std::string::npos) << m;
+  ReadOptions high;
+  high.min_value = 10;
+  m = error_of(write("low.tsv", "1\t2\t3\n"), high);
+  EXPECT_NE(m.find("--min-value"), std::string::npos) << m;
+  EXPECT_THROW(parse_input_format("xml"), InvalidArgument);
+}
+
+TEST_F(Readers, KnownItemsMapToTheModelsColumns) {
+  IdMap items;
+  items.add("x");
+  items.add("y");
+  items.add("z");
+  const auto r = read_interactions(write("new.tsv", "n1\tz\nn1\tx\n"), {}, &items);
+  EXPECT_EQ(r.data.n_items(), 3);
+  EXPECT_EQ(r.data.X.coeff(0, 2), 1.0);
+  EXPECT_EQ(r.data.X.coeff(0, 0), 1.0);
+  const std::string m = error_of(write("unk.tsv", "n1\tq\n"));
+  EXPECT_EQ(m, "no error");  // without known items, any item is fine
+  try {
+    read_interactions(write("unk2.tsv", "n1\tx\nn1\tq\n"), {}, &items);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("unk2.tsv:2"), std::string::npos);
+    EXPECT_EQ(e.line(), 2);
+  }
+}
+
+}  // namespace
+}  // namespace linsim

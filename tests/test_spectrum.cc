@@ -1,0 +1,79 @@
+// Spectrum (MATH.md M0): the Lanczos operator path against the dense oracle; the Gram matrix
+// against a dense product; results independent of the thread count.
+#include <gtest/gtest.h>
+
+#include "linsim/core/error.h"
+#include "linsim/linalg/gram.h"
+#include "linsim/linalg/spectrum.h"
+
+#include <Eigen/SVD>
+#include "test_util.h"
+
+namespace linsim {
+namespace {
+
+TEST(Gram, MatchesDenseProduct) {
+  SparseMatrix X = test::random_binary(200, 60, 0.1, 3);
+  for (Index q = 0; q < X.nonZeros(); q += 3) X.valuePtr()[q] = 0.5 + static_cast<double>(q % 7);
+  const Matrix D = Matrix(X);
+  EXPECT_LT(test::relative_difference(gram_matrix(X, Context{}), D.transpose() * D), 1e-14);
+}
+
+TEST(Gram, IndependentOfThreadCount) {
+  SparseMatrix X = test::random_binary(300, 80, 0.1, 4);
+  for (Index q = 0; q < X.nonZeros(); ++q) X.valuePtr()[q] = 1.0 / (1.0 + static_cast<double>(q % 13));
+  Context one;
+  one.threads = 1;
+  Context two;
+  two.threads = 2;
+  EXPECT_TRUE(gram_matrix(X, one) == gram_matrix(X, two));
+  GramOperator op(X);
+  const Vector v = test::random_matrix(80, 1, 5);
+  use_threads(one);
+  const Matrix y1 = op.apply(v);
+  use_threads(two);
+  const Matrix y2 = op.apply(v);
+  EXPECT_TRUE(y1 == y2);
+  const Matrix D = Matrix(X);
+  EXPECT_LT(test::relative_difference(y1, D.transpose() * (D * v)), 1e-14);
+}
+
+TEST(Spectrum, LanczosAgreesWithDenseOracle) {
+  const SparseMatrix X = test::random_binary(500, 200, 0.05, 8);
+  const Index k = 20;
+  const Spectrum dense = top_spectrum(X, k, Solver::kGram, Context{});
+  const Spectrum lanczos = top_spectrum(X, k, Solver::kLanczos, Context{});
+  EXPECT_EQ(lanczos.solver, "lanczos");
+  EXPECT_LT((dense.sigma - lanczos.sigma).cwiseAbs().maxCoeff(), 1e-9 * dense.sigma(0));
+  // Same subspace: the singular values are distinct here, so each vector agrees up to sign,
+  // and signs are fixed by the library's convention.
+  EXPECT_LT((dense.V - lanczos.V).cwiseAbs().maxCoeff(), 1e-7);
+  // Singular values from a full SVD of the dense matrix.
+  const Matrix dense_X = Matrix(X);
+  Eigen::JacobiSVD<Matrix> svd(dense_X);
+  EXPECT_LT((svd.singularValues().head(k) - dense.sigma).cwiseAbs().maxCoeff(), 1e-10 * dense.sigma(0));
+}
+
+TEST(Spectrum, AutoChoosesAndExplains) {
+  const SparseMatrix small = test::random_binary(100, 40, 0.1, 1);
+  EXPECT_EQ(top_spectrum(small, 5, Solver::kAuto, Context{}).solver, "gram");
+  const SparseMatrix wide = test::random_binary(800, 600, 0.02, 2);
+  const Spectrum s = top_spectrum(wide, 10, Solver::kAuto, Context{});
+  EXPECT_EQ(s.solver, "lanczos");
+  EXPECT_FALSE(s.reason.empty());
+}
+
+TEST(Spectrum, RejectsImpossibleRank) {
+  const SparseMatrix X = test::random_binary(30, 10, 0.3, 1);
+  EXPECT_THROW(top_spectrum(X, 11, Solver::kGram, Context{}), InvalidArgument);
+  EXPECT_THROW(top_spectrum(X, 0, Solver::kGram, Context{}), InvalidArgument);
+  EXPECT_THROW(top_spectrum(X, 10, Solver::kLanczos, Context{}), InvalidArgument);  // no room
+}
+
+TEST(Spectrum, NumericalRank) {
+  const Vector sigma = (Vector(4) << 10.0, 1.0, 1e-9, 0.0).finished();
+  EXPECT_EQ(numerical_rank(sigma, 100), 2);
+}
+
+}  // namespace
+}  // namespace linsim

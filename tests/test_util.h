@@ -1,0 +1,54 @@
+// Small helpers shared by the tests: random data and dense references.
+#pragma once
+
+#include <random>
+
+#include "linsim/core/types.h"
+
+namespace linsim::test {
+
+// A random n × p binary matrix where every row and column has at least one entry.
+inline SparseMatrix random_binary(Index n, Index p, double density, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::bernoulli_distribution keep(density);
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (Index u = 0; u < n; ++u) {
+    for (Index i = 0; i < p; ++i) {
+      if (keep(rng) || i == u % p || u == i % n) t.emplace_back(static_cast<int>(u), static_cast<int>(i), 1.0);
+    }
+  }
+  SparseMatrix X(n, p);
+  X.setFromTriplets(t.begin(), t.end(), [](double a, double) { return a; });
+  return X;
+}
+
+// A random n × p matrix with positive real entries (full rank with probability one).
+inline SparseMatrix random_positive(Index n, Index p, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> value(0.1, 2.0);
+  Matrix D(n, p);
+  for (Index i = 0; i < D.size(); ++i) D.data()[i] = value(rng);
+  return D.sparseView();
+}
+
+inline Matrix random_matrix(Index rows, Index cols, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> z;
+  Matrix M(rows, cols);
+  for (Index i = 0; i < M.size(); ++i) M.data()[i] = z(rng);
+  return M;
+}
+
+inline Matrix cosine_matrix(const Matrix& F) {  // rows of F, dense reference
+  Matrix S = F * F.transpose();
+  const Vector n = F.rowwise().norm();
+  for (Index i = 0; i < S.rows(); ++i)
+    for (Index j = 0; j < S.cols(); ++j) S(i, j) = (n(i) > 0 && n(j) > 0) ? S(i, j) / (n(i) * n(j)) : 0.0;
+  return S;
+}
+
+inline double relative_difference(const Matrix& a, const Matrix& b) {
+  return (a - b).norm() / std::max(1e-300, b.norm());
+}
+
+}  // namespace linsim::test
