@@ -55,6 +55,28 @@ void add_context_options(CLI::App* app, Context& ctx) {
       ->default_val(0);
 }
 
+void add_simulation_options(CLI::App* app, SimulationOptions& o) {
+  app->add_option("--users", o.users, "Number of users n")->default_val(o.users);
+  app->add_option("--items", o.items, "Number of items p")->default_val(o.items);
+  app->add_option("--clusters", o.clusters, "Number of item clusters C")->default_val(o.clusters);
+  app->add_option("--beta-min", o.beta_min, "Per-cluster popularity exponent: beta_c ~ Uniform(beta-min, beta-max)")
+      ->default_val(o.beta_min);
+  app->add_option("--beta-max", o.beta_max, "See --beta-min")->default_val(o.beta_max);
+  app->add_option("--user-beta", o.user_beta, "Activity exponent: k_u = ceil(scale * PowerLaw(user-beta))")
+      ->default_val(o.user_beta);
+  app->add_option("--cluster-concentration", o.cluster_concentration,
+                  "Cluster shares p_c ~ Dirichlet(alpha, ..., alpha) (not stated in the paper)")
+      ->default_val(o.cluster_concentration);
+  app->add_option("--preference-concentration", o.preference_concentration,
+                  "User preferences p_u ~ Dirichlet(alpha, ..., alpha) (not stated in the paper)")
+      ->default_val(o.preference_concentration);
+  app->add_option("--activity-scale", o.activity_scale, "Scale of k_u (0: the number of items, the paper's reading)")
+      ->default_val(o.activity_scale);
+  app->add_option("--max-items-per-user", o.max_items_per_user, "Cap on k_u (0: none)")
+      ->default_val(o.max_items_per_user);
+  app->add_option("--seed", o.seed, "Random seed")->default_val(o.seed);
+}
+
 void progress(const std::string& message) {
   if (isatty(STDERR_FILENO) != 0) std::cerr << "linsim: " << message << std::endl;
 }

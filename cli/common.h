@@ -10,6 +10,7 @@
 #include "linsim/data/interaction_matrix.h"
 #include "linsim/data/readers.h"
 #include "linsim/similarity/neighbors.h"
+#include "linsim/simulate/simulation.h"
 
 namespace linsim::cli {
 
@@ -30,6 +31,9 @@ struct InputArgs {
 // --threads, --seed
 void add_context_options(CLI::App* app, Context& ctx);
 
+// The simulation's parameters (MATH.md M8), shared by simulate and reproduce.
+void add_simulation_options(CLI::App* app, SimulationOptions& options);
+
 // Progress messages on stderr, only when stderr is a terminal.
 void progress(const std::string& message);
 
@@ -44,5 +48,7 @@ void write_neighbor_table(const std::vector<Index>& queries, const NeighborLists
 void add_fit_command(CLI::App& app);
 void add_similar_command(CLI::App& app, bool items);
 void add_recommend_command(CLI::App& app);
+void add_simulate_command(CLI::App& app);
+void add_reproduce_command(CLI::App& app);
 
 }  // namespace linsim::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   linsim::cli::add_similar_command(app, true);
   linsim::cli::add_similar_command(app, false);
   linsim::cli::add_recommend_command(app);
+  linsim::cli::add_simulate_command(app);
+  linsim::cli::add_reproduce_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,14 +5,15 @@
 #   Spectra 1.0     Lanczos eigen-solver over an operator (never forms XᵀX).
 #   CLI11, fmt      command line and formatting (g++ 12 has no <format>).
 #   nlohmann-json   model.json and reports.
-#   zlib, libpng    gzip input; PNG figures.
+#   zlib            gzip input.
+#   cairo + DejaVu  figures: heatmaps with text, written as PNG (cairo encodes through libpng).
 #   GoogleTest, Google Benchmark   tests and kernels.
 #   python3-numpy, python3-scipy   independent cross-checks in the test suite and peers in bench/.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libeigen3-dev libspectra-dev libcli11-dev libfmt-dev nlohmann-json3-dev
-  zlib1g-dev libpng-dev
+  zlib1g-dev libcairo2-dev fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-numpy python3-scipy
 )

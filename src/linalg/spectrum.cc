@@ -64,16 +64,29 @@ Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Conte
   const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
   std::string reason;
   if (solver == Solver::kAuto) {
+    // Rough cost model (seconds on 2 cores): the dense route pays for XᵀX and a full p × p
+    // eigen-decomposition (~0.5 s at p = 1000, cubic); Lanczos pays ~10 k products with XᵀX,
+    // each two memory-bound passes over the nonzeros.
+    const double pk = static_cast<double>(p) / 1000.0;
+    const double gram_s = gram_seconds_estimate(X) + 0.5 * pk * pk * pk;
+    const double lanczos_s = 10.0 * static_cast<double>(k) * 2.0 * static_cast<double>(X.nonZeros()) / 1.5e9;
+    const double gram_gib = 8.0 * static_cast<double>(p) * static_cast<double>(p) / (1 << 30);
     if (p <= 500) {
       solver = Solver::kGram;
       reason = fmt::format("p = {} <= 500: a dense decomposition is cheap and exact", p);
+    } else if (gram_gib > 4.0 && 4 * k <= p) {
+      solver = Solver::kLanczos;
+      reason = fmt::format("a dense {} x {} Gram matrix would take {:.1f} GiB: Lanczos on v -> X^T(Xv)", p, p, gram_gib);
     } else if (4 * k > p) {
       solver = Solver::kGram;
       reason = fmt::format("rank {} > p/4: Lanczos gains nothing", k);
+    } else if (gram_s < lanczos_s) {
+      solver = Solver::kGram;
+      reason = fmt::format("estimated {:.2g} s for the dense Gram route vs {:.2g} s for Lanczos", gram_s, lanczos_s);
     } else {
       solver = Solver::kLanczos;
-      reason = fmt::format("rank {} <= p/4 = {}: Lanczos on v -> X^T(Xv) never forms the {} x {} Gram matrix",
-                           k, p / 4, p, p);
+      reason = fmt::format("estimated {:.2g} s for Lanczos on v -> X^T(Xv) vs {:.2g} s for the dense Gram route",
+                           lanczos_s, gram_s);
     }
   } else {
     reason = "requested";

@@ -27,6 +27,16 @@ const char* model_name(ModelKind kind) {
   return "?";
 }
 
+namespace {
+
+void check_lambda(double lambda) {
+  if (!std::isfinite(lambda) || lambda < 0) {
+    throw InvalidArgument(fmt::format("--lambda must be a finite number >= 0, got {}", lambda));
+  }
+}
+
+}  // namespace
+
 double default_lambda(ModelKind kind) {
   switch (kind) {
     case ModelKind::kEq1: return 10000.0;  // the paper's experiment (MATH.md M8)
@@ -40,12 +50,10 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
   const Index n = X.rows();
   const Index p = X.cols();
   if (n == 0 || p == 0 || X.nonZeros() == 0) throw InvalidArgument("the interaction matrix is empty");
-  if (!std::isfinite(options.lambda) || options.lambda < 0) {
-    throw InvalidArgument(fmt::format("--lambda must be a finite number >= 0, got {}", options.lambda));
-  }
-  Model model;
-  model.options = options;
+  check_lambda(options.lambda);
   if (options.kind == ModelKind::kEase) {
+    Model model;
+    model.options = options;
     model.options.rank = p;
     model.solver = "cholesky";
     model.solver_reason = "EASE is full rank: Cholesky factorisation of XᵀX + λI";
@@ -57,22 +65,32 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
     throw InvalidArgument(fmt::format("--rank must be in [1, {}] = [1, min(users, items)], got {}",
                                       max_rank, options.rank));
   }
-  Spectrum spectrum = top_spectrum(X, options.rank, options.solver, ctx);
-  const Index supported = numerical_rank(spectrum.sigma, p);
-  if (supported < options.rank) {
+  const Spectrum spectrum = top_spectrum(X, options.rank, options.solver, ctx);
+  use_threads(ctx);
+  const Matrix XV = X * spectrum.V;
+  return model_from_spectrum(XV, spectrum, options);
+}
+
+Model model_from_spectrum(const Matrix& XV, const Spectrum& spectrum, const FitOptions& options) {
+  if (options.kind == ModelKind::kEase) throw InvalidArgument("EASE is not a spectral model");
+  check_lambda(options.lambda);
+  const Index supported = numerical_rank(spectrum.sigma, spectrum.V.rows());
+  if (supported < spectrum.sigma.size()) {
     throw InvalidArgument(fmt::format("--rank {} exceeds the rank of the data ({} nonzero singular values)",
-                                      options.rank, supported));
+                                      spectrum.sigma.size(), supported));
   }
   const FactorScales f = options.kind == ModelKind::kEq1
                              ? eq1_scales(spectrum.sigma, options.lambda, options.gauge)
                              : eq2_scales(spectrum.sigma, options.lambda);
+  Model model;
+  model.options = options;
+  model.options.rank = spectrum.sigma.size();
   model.solver = spectrum.solver;
   model.solver_reason = spectrum.reason;
   model.singular_values = spectrum.sigma;
   model.encoder = spectrum.V * f.a.asDiagonal();
   model.item_embeddings = spectrum.V * f.b.asDiagonal();
-  use_threads(ctx);
-  model.user_embeddings = X * model.encoder;  // P = X A
+  model.user_embeddings = XV * f.a.asDiagonal();  // P = X A = X V_k dMat(a)
   return model;
 }
 

@@ -26,24 +26,29 @@ class FactorSpace final : public SimilaritySpace {
   Matrix F_;
 };
 
-// sim(i, j) = ⟨f_i, f_j⟩ over sparse rows (raw cosine): queries scattered densely, then one
-// dense × sparse product.
+// sim(i, j) = ⟨f_i, f_j⟩ over sparse rows (raw cosine). Row q of the scores accumulates
+// F_qt · F(:, t) over the nonzeros t of row q, reading F column by column (CSC copy): the cost of
+// a query is Σ_{t ∈ q} |column t|, never a dense pass over all of F.
 class SparseFactorSpace final : public SimilaritySpace {
  public:
-  explicit SparseFactorSpace(SparseMatrix F) : F_(std::move(F)), Ft_(F_.transpose()) {}
+  explicit SparseFactorSpace(SparseMatrix F) : F_(std::move(F)), Fc_(F_) {}
   Index size() const override { return F_.rows(); }
   void score(const std::vector<Index>& queries, RowMatrix& out) const override {
-    RowMatrix Q = RowMatrix::Zero(static_cast<Index>(queries.size()), F_.cols());
+    out.setZero(static_cast<Index>(queries.size()), F_.rows());
+#pragma omp parallel for schedule(dynamic, 4)
     for (size_t r = 0; r < queries.size(); ++r) {
-      for (SparseMatrix::InnerIterator it(F_, queries[r]); it; ++it) Q(static_cast<Index>(r), it.col()) = it.value();
+      double* row = out.row(static_cast<Index>(r)).data();
+      for (SparseMatrix::InnerIterator it(F_, queries[r]); it; ++it) {
+        const double f = it.value();
+        for (ColumnMajor::InnerIterator jt(Fc_, it.col()); jt; ++jt) row[jt.row()] += f * jt.value();
+      }
     }
-    out.resize(Q.rows(), F_.rows());
-    out.noalias() = Q * Ft_;
   }
 
  private:
+  using ColumnMajor = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
   SparseMatrix F_;
-  Eigen::SparseMatrix<double, Eigen::ColMajor, int> Ft_;  // n' × size, column j = row j of F
+  ColumnMajor Fc_;  // the same matrix, column-major
 };
 
 // sim(i, j) = S(i, j) for an explicit size × size matrix.
@@ -66,14 +71,8 @@ std::string unsupported(const Model& model, Side side, Measure measure, const ch
 
 // EASE's gauge-free similarity: cosine of the columns of X W, from S = Wᵀ G W (p × p).
 Matrix ease_projected(const Model& model, const SparseMatrix& X, const Context& ctx) {
-  const Matrix G = gram_matrix(X, ctx);
-  const Matrix GW = G * model.weights;
-  Matrix S = model.weights.transpose() * GW;
-  const Vector d = S.diagonal().cwiseMax(0.0).cwiseSqrt();
-  const double floor = kRelativeNormFloor * d.maxCoeff();
-  Vector inv(d.size());
-  for (Index i = 0; i < d.size(); ++i) inv(i) = d(i) > floor ? 1.0 / d(i) : 0.0;
-  return inv.asDiagonal() * S * inv.asDiagonal();
+  const Matrix GW = gram_matrix(X, ctx) * model.weights;
+  return cosine_from_gram(model.weights.transpose() * GW);
 }
 
 }  // namespace
@@ -130,6 +129,19 @@ Matrix projected_factors(const Matrix& B, const Matrix& P) {
 
 std::unique_ptr<SimilaritySpace> make_factor_space(Matrix F) {
   return std::make_unique<FactorSpace>(std::move(F));
+}
+
+std::unique_ptr<SimilaritySpace> make_explicit_space(Matrix S) {
+  return std::make_unique<ExplicitSpace>(std::move(S));
+}
+
+Matrix cosine_from_gram(Matrix S) {
+  const Vector d = S.diagonal().cwiseMax(0.0).cwiseSqrt();
+  const double floor = d.size() > 0 ? kRelativeNormFloor * d.maxCoeff() : 0.0;
+  Vector inv(d.size());
+  for (Index i = 0; i < d.size(); ++i) inv(i) = d(i) > floor ? 1.0 / d(i) : 0.0;
+  S = inv.asDiagonal() * S * inv.asDiagonal();
+  return S;
 }
 
 std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const SparseMatrix& X,

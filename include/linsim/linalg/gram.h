@@ -6,9 +6,13 @@
 
 namespace linsim {
 
-// Dense p × p Gram matrix XᵀX. Each column is accumulated by one thread in a fixed order, so
-// the result is bit-identical for any thread count. Cost Σ_u n_u², memory one p × p.
+// Dense p × p Gram matrix XᵀX, memory one p × p. Sparse accumulation (cost Σ_u n_u²/2) or, for
+// dense-ish X, GEMM on densified blocks of users (cost n p²/2), whichever is estimated faster.
+// Work is split by fixed column blocks, so the result is bit-identical for any thread count.
 Matrix gram_matrix(const SparseMatrix& X, const Context& ctx);
+
+// Rough time in seconds gram_matrix takes on this class of machine (for solver choices).
+double gram_seconds_estimate(const SparseMatrix& X);
 
 // The operator v ↦ Xᵀ(X v) on R^p, never forming XᵀX (ARCHITECTURE.md: operators, not
 // matrices). Satisfies Spectra's operator concept. Keeps a column-major copy of X so that both

@@ -44,6 +44,11 @@ struct Model {
 // λ ≥ 0 and finite; 1 ≤ rank ≤ min(n, p) and no larger than the data's numerical rank.
 Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx);
 
+// The closed form of an eq1/eq2 model from an already computed top-k spectrum of X and the
+// product XV = X V_k (= U_k Σ_k), which is all the user side needs: P = X A = XV dMat(a). Lets one
+// spectrum serve several gauges or λ. Checks λ and that the spectrum's rank is supported.
+Model model_from_spectrum(const Matrix& XV, const Spectrum& spectrum, const FitOptions& options);
+
 // Scores of users given as interaction rows: Xq A Bᵀ for eq1/eq2, Xq W for ease (n_q × p).
 Matrix score_users(const Model& model, const SparseMatrix& Xq);
 

@@ -52,5 +52,11 @@ std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const
 
 // The space "sim(i, j) = ⟨f_i, f_j⟩" over the rows of a dense factor matrix.
 std::unique_ptr<SimilaritySpace> make_factor_space(Matrix F);
+// The space "sim(i, j) = S(i, j)" of an explicit square matrix.
+std::unique_ptr<SimilaritySpace> make_explicit_space(Matrix S);
+
+// Cosines from a Gram matrix of inner products: S_ij / sqrt(S_ii S_jj), with the zero-norm
+// policy above (e.g. raw item cosine from XᵀX).
+Matrix cosine_from_gram(Matrix S);
 
 }  // namespace linsim

@@ -1,0 +1,34 @@
+// Similarity quality against known item clusters (MATH.md M7).
+#pragma once
+
+#include <vector>
+
+#include "linsim/core/context.h"
+#include "linsim/core/types.h"
+#include "linsim/similarity/measure.h"
+
+namespace linsim {
+
+struct ClusterQuality {
+  double auc = 0;                          // mean over items of the same-cluster ROC-AUC
+  double precision_at_k = 0;               // mean share of same-cluster items among the top-k
+  double popularity_percentile_at_k = 0;   // mean popularity percentile (0–100) of the top-k
+  Index items_scored = 0;                  // items with both same- and other-cluster items
+};
+
+// ROC-AUC of `scores` ranking positives above negatives; ties count ½ (Mann–Whitney with
+// mid-ranks). `positive[j]` marks positives; entries with skip[j] are ignored.
+double roc_auc(const double* scores, const std::vector<signed char>& positive, Index n, Index skip);
+
+// Percentile (0–100, mid-rank for ties) of each value among all values.
+Vector percentiles(const Vector& values);
+
+// For every item i (a row of `space`): AUC of ranking the other items by similarity to i with
+// "same cluster" as positive; precision@k of the top-k neighbours (self excluded, ties by
+// lower index); mean popularity percentile of those neighbours. Items with cluster < 0 are
+// neither queried nor counted. AUC and precision average over items that have at least one
+// same-cluster and one other-cluster item.
+ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<int>& cluster,
+                               const Vector& popularity, Index k, const Context& ctx);
+
+}  // namespace linsim

@@ -1,0 +1,75 @@
+// The paper's experiment (MATH.md M8) with numbers: simulate, fit M1 under several gauges and
+// M2, and measure every similarity variant against the known clusters (MATH.md M7), over
+// several seeds.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "linsim/core/context.h"
+#include "linsim/evaluate/cluster_quality.h"
+#include "linsim/io/atomic_output.h"
+#include "linsim/simulate/simulation.h"
+
+namespace linsim {
+
+struct ReproductionOptions {
+  SimulationOptions simulation;  // simulation.seed is the first seed
+  Index seeds = 5;               // seeds simulation.seed, simulation.seed + 1, ...
+  Index rank = 50;               // k for both models
+  double lambda_eq1 = 10000;     // the paper's values (MATH.md M8)
+  double lambda_eq2 = 100;
+  Index top = 10;                // k of precision@k and the popularity percentile
+
+  void validate() const;
+};
+
+// One similarity variant: how an item–item similarity is obtained.
+struct Variant {
+  std::string name;     // e.g. "eq1 symmetric cosine"
+  std::string model;    // "truth", "raw", "eq1", "eq2"
+  std::string gauge;    // eq1 gauge for gauge-dependent measures, "" otherwise
+  std::string measure;  // "cosine", "dot", "projected", "raw"
+  bool in_figure1;      // one of the paper's five panels
+};
+
+// The variants, in figure order: truth, the paper's three M1 gauges and M2 first.
+const std::vector<Variant>& reproduction_variants();
+
+struct Summary {
+  double mean = 0;
+  double sd = 0;  // sample standard deviation over seeds (0 for one seed)
+};
+
+struct VariantResult {
+  Variant variant;
+  std::vector<ClusterQuality> per_seed;
+  Summary auc, precision, popularity;
+};
+
+struct ReproductionResult {
+  ReproductionOptions options;
+  std::vector<std::uint64_t> seeds;
+  std::vector<VariantResult> variants;
+  double gauge_spread_auc = 0;  // max − min mean AUC over the eq1 cosine gauges
+  // The first seed's item–item similarity of each variant, items sorted by cluster and then by
+  // descending popularity (the figure's order); dot products scaled to max |value| = 1.
+  std::vector<Matrix> figure_similarity;
+  std::vector<Index> figure_order;
+  std::vector<int> figure_cluster_sizes;
+};
+
+using ProgressFn = std::function<void(const std::string&)>;
+
+ReproductionResult reproduce(const ReproductionOptions& options, const Context& ctx,
+                             const ProgressFn& progress = {});
+
+// Writes figure1.png, figure1-extended.png, results.json and results.md into `out` (the
+// caller commits).
+void write_reproduction(AtomicDirectory& out, const ReproductionResult& result);
+
+// The summary table (markdown) shared by stdout and results.md.
+std::string reproduction_table(const ReproductionResult& result);
+
+}  // namespace linsim

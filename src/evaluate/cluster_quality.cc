@@ -1,0 +1,135 @@
+#include "linsim/evaluate/cluster_quality.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
+#include "linsim/similarity/top_k.h"
+
+namespace linsim {
+
+double roc_auc(const double* scores, const std::vector<signed char>& positive, Index n, Index skip) {
+  std::vector<Index> order;
+  order.reserve(static_cast<size_t>(n));
+  for (Index j = 0; j < n; ++j) {
+    if (j != skip && positive[static_cast<size_t>(j)] >= 0) order.push_back(j);
+  }
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return scores[a] < scores[b]; });
+  double rank_sum = 0;  // sum of the (1-based, mid-rank) ranks of the positives
+  double n_pos = 0;
+  for (size_t start = 0; start < order.size();) {
+    size_t end = start;
+    while (end < order.size() && scores[order[end]] == scores[order[start]]) ++end;
+    const double mid_rank = 0.5 * static_cast<double>(start + 1 + end);
+    for (size_t r = start; r < end; ++r) {
+      if (positive[static_cast<size_t>(order[r])] == 1) {
+        rank_sum += mid_rank;
+        n_pos += 1;
+      }
+    }
+    start = end;
+  }
+  const double n_neg = static_cast<double>(order.size()) - n_pos;
+  if (n_pos == 0 || n_neg == 0) return std::nan("");
+  return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg);
+}
+
+Vector percentiles(const Vector& values) {
+  const Index n = values.size();
+  std::vector<Index> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), Index{0});
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return values(a) < values(b); });
+  Vector out(n);
+  for (size_t start = 0; start < order.size();) {
+    size_t end = start;
+    while (end < order.size() && values(order[end]) == values(order[start])) ++end;
+    // Mid-rank percentile: the share of values below, plus half the ties.
+    const double pct = 100.0 * (static_cast<double>(start) + 0.5 * static_cast<double>(end - start)) /
+                       static_cast<double>(n);
+    for (size_t r = start; r < end; ++r) out(order[r]) = pct;
+    start = end;
+  }
+  return out;
+}
+
+ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<int>& cluster,
+                               const Vector& popularity, Index k, const Context& ctx) {
+  const Index p = space.size();
+  if (static_cast<Index>(cluster.size()) != p || popularity.size() != p) {
+    throw InvalidArgument(fmt::format("cluster labels ({}) and popularity ({}) must cover all {} items",
+                                      cluster.size(), popularity.size(), p));
+  }
+  if (k < 1) throw InvalidArgument(fmt::format("k must be >= 1, got {}", k));
+  use_threads(ctx);
+  const Vector pct = percentiles(popularity);
+  std::vector<Index> queries;
+  for (Index i = 0; i < p; ++i) {
+    if (cluster[static_cast<size_t>(i)] >= 0) queries.push_back(i);
+  }
+  // Labelled items only take part; unlabelled ones are excluded from rankings too.
+  std::vector<int> unlabelled;
+  for (Index i = 0; i < p; ++i) {
+    if (cluster[static_cast<size_t>(i)] < 0) unlabelled.push_back(static_cast<int>(i));
+  }
+  std::vector<double> auc(queries.size(), std::nan(""));
+  std::vector<double> precision(queries.size(), std::nan(""));
+  std::vector<double> pop(queries.size(), std::nan(""));
+  const size_t step = 256;
+  RowMatrix scores;
+  for (size_t first = 0; first < queries.size(); first += step) {
+    const size_t count = std::min(step, queries.size() - first);
+    const std::vector<Index> block(queries.begin() + static_cast<std::ptrdiff_t>(first),
+                                   queries.begin() + static_cast<std::ptrdiff_t>(first + count));
+    space.score(block, scores);
+#pragma omp parallel for schedule(dynamic, 8)
+    for (size_t r = 0; r < count; ++r) {
+      const Index i = block[r];
+      const int ci = cluster[static_cast<size_t>(i)];
+      std::vector<signed char> positive(static_cast<size_t>(p));
+      for (Index j = 0; j < p; ++j) {
+        const int cj = cluster[static_cast<size_t>(j)];
+        positive[static_cast<size_t>(j)] = cj < 0 ? -1 : (cj == ci ? 1 : 0);
+      }
+      const double* row = scores.row(static_cast<Index>(r)).data();
+      const double a = roc_auc(row, positive, p, i);
+      std::vector<int> excluded = unlabelled;
+      excluded.insert(std::lower_bound(excluded.begin(), excluded.end(), static_cast<int>(i)), static_cast<int>(i));
+      const std::vector<Neighbor> top = select_top_k(row, p, k, excluded);
+      double same = 0;
+      double pop_sum = 0;
+      for (const Neighbor& nb : top) {
+        same += cluster[static_cast<size_t>(nb.index)] == ci ? 1.0 : 0.0;
+        pop_sum += pct(nb.index);
+      }
+      if (!top.empty()) pop[first + r] = pop_sum / static_cast<double>(top.size());
+      if (!std::isnan(a)) {
+        auc[first + r] = a;
+        precision[first + r] = top.empty() ? 0.0 : same / static_cast<double>(top.size());
+      }
+    }
+  }
+  ClusterQuality q;
+  double pop_total = 0;
+  Index pop_count = 0;
+  for (size_t r = 0; r < queries.size(); ++r) {
+    if (!std::isnan(auc[r])) {
+      q.auc += auc[r];
+      q.precision_at_k += precision[r];
+      ++q.items_scored;
+    }
+    if (!std::isnan(pop[r])) {
+      pop_total += pop[r];
+      ++pop_count;
+    }
+  }
+  if (q.items_scored > 0) {
+    q.auc /= static_cast<double>(q.items_scored);
+    q.precision_at_k /= static_cast<double>(q.items_scored);
+  }
+  q.popularity_percentile_at_k = pop_count > 0 ? pop_total / static_cast<double>(pop_count) : std::nan("");
+  return q;
+}
+
+}  // namespace linsim

@@ -1,0 +1,272 @@
+#include "linsim/simulate/reproduction.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "linsim/core/error.h"
+#include "linsim/io/atomic_output.h"
+#include "linsim/io/heatmap.h"
+#include "linsim/linalg/gram.h"
+#include "linsim/linalg/spectrum.h"
+#include "linsim/models/model.h"
+#include "linsim/similarity/measure.h"
+
+namespace linsim {
+namespace {
+
+using nlohmann::json;
+
+Summary summarize(const std::vector<double>& x) {
+  Summary s;
+  if (x.empty()) return s;
+  s.mean = std::accumulate(x.begin(), x.end(), 0.0) / static_cast<double>(x.size());
+  if (x.size() > 1) {
+    double ss = 0;
+    for (double v : x) ss += (v - s.mean) * (v - s.mean);
+    s.sd = std::sqrt(ss / static_cast<double>(x.size() - 1));
+  }
+  return s;
+}
+
+// One-hot rows of the cluster labels: their cosine is the same-cluster indicator.
+Matrix cluster_indicator(const std::vector<int>& cluster, Index clusters) {
+  Matrix F = Matrix::Zero(static_cast<Index>(cluster.size()), clusters);
+  for (size_t i = 0; i < cluster.size(); ++i) F(static_cast<Index>(i), cluster[i]) = 1.0;
+  return F;
+}
+
+std::unique_ptr<SimilaritySpace> variant_space(const Variant& v, const Simulation& sim,
+                                               const std::vector<Model>& eq1, const Model& eq2,
+                                               const Context& ctx) {
+  const SparseMatrix& X = sim.data.X;
+  if (v.model == "truth") return make_factor_space(cluster_indicator(sim.cluster, sim.cluster_probability.size()));
+  const Measure measure = parse_measure(v.measure);
+  // Raw cosine of all item pairs: cheapest from the dense Gram matrix at these sizes.
+  if (v.model == "raw") return make_explicit_space(cosine_from_gram(gram_matrix(X, ctx)));
+  if (v.model == "eq2") return make_similarity_space(eq2, X, Side::kItems, measure, ctx);
+  const std::string gauge = v.gauge.empty() ? "symmetric" : v.gauge;  // projected: any gauge
+  for (const Model& m : eq1) {
+    if (m.options.gauge.name == gauge) return make_similarity_space(m, X, Side::kItems, measure, ctx);
+  }
+  throw InvalidArgument(fmt::format("no eq1 model for gauge '{}'", gauge));
+}
+
+json summary_json(const Summary& s) { return {{"mean", s.mean}, {"sd", s.sd}}; }
+
+std::string pm(const Summary& s, int digits) { return fmt::format("{:.{}f} ± {:.{}f}", s.mean, digits, s.sd, digits); }
+
+}  // namespace
+
+void ReproductionOptions::validate() const {
+  simulation.validate();
+  if (seeds < 1) throw InvalidArgument(fmt::format("--seeds must be >= 1, got {}", seeds));
+  if (rank < 1 || rank > simulation.items) {
+    throw InvalidArgument(fmt::format("--rank must be in [1, items = {}], got {}", simulation.items, rank));
+  }
+  for (double l : {lambda_eq1, lambda_eq2}) {
+    if (!std::isfinite(l) || l < 0) throw InvalidArgument(fmt::format("λ must be a finite number >= 0, got {}", l));
+  }
+  if (top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", top));
+}
+
+const std::vector<Variant>& reproduction_variants() {
+  static const std::vector<Variant> variants = {
+      {"ground truth", "truth", "", "cosine", true},
+      {"eq1 item-orthonormal cosine", "eq1", "item-orthonormal", "cosine", true},
+      {"eq1 symmetric cosine", "eq1", "symmetric", "cosine", true},
+      {"eq1 input-orthonormal cosine", "eq1", "input-orthonormal", "cosine", true},
+      {"eq2 cosine", "eq2", "", "cosine", true},
+      {"eq1 balanced cosine", "eq1", "balanced", "cosine", false},
+      {"eq1 projected", "eq1", "", "projected", false},
+      {"eq2 projected", "eq2", "", "projected", false},
+      {"eq2 dot", "eq2", "", "dot", false},
+      {"raw (item-kNN)", "raw", "", "raw", false},
+  };
+  return variants;
+}
+
+ReproductionResult reproduce(const ReproductionOptions& options, const Context& ctx, const ProgressFn& progress) {
+  options.validate();
+  auto say = [&](const std::string& s) {
+    if (progress) progress(s);
+  };
+  ReproductionResult result;
+  result.options = options;
+  const auto& variants = reproduction_variants();
+  for (const Variant& v : variants) result.variants.push_back({v, {}, {}, {}, {}});
+  const std::vector<std::string> gauges = {"item-orthonormal", "symmetric", "input-orthonormal", "balanced"};
+  for (Index s = 0; s < options.seeds; ++s) {
+    SimulationOptions sim_options = options.simulation;
+    sim_options.seed = options.simulation.seed + static_cast<std::uint64_t>(s);
+    result.seeds.push_back(sim_options.seed);
+    say(fmt::format("seed {} ({}/{}): simulating {} users x {} items", sim_options.seed, s + 1, options.seeds,
+                    sim_options.users, sim_options.items));
+    const Simulation sim = simulate(sim_options, ctx);
+    const SparseMatrix& X = sim.data.X;
+    say(fmt::format("seed {}: {} interactions; spectrum (rank {})", sim_options.seed, X.nonZeros(), options.rank));
+    const Spectrum spectrum = top_spectrum(X, options.rank, Solver::kAuto, ctx);
+    const Matrix XV = X * spectrum.V;  // shared by every model of this seed
+    std::vector<Model> eq1;
+    for (const std::string& g : gauges) {
+      FitOptions f;
+      f.kind = ModelKind::kEq1;
+      f.gauge = parse_gauge(g);
+      f.lambda = options.lambda_eq1;
+      eq1.push_back(model_from_spectrum(XV, spectrum, f));
+    }
+    FitOptions f2;
+    f2.kind = ModelKind::kEq2;
+    f2.lambda = options.lambda_eq2;
+    const Model eq2 = model_from_spectrum(XV, spectrum, f2);
+    // Observed popularity: the number of users of each item.
+    Vector popularity = Vector::Zero(X.cols());
+    for (Index q = 0; q < X.nonZeros(); ++q) popularity(X.innerIndexPtr()[q]) += 1.0;
+    if (s == 0) {
+      result.figure_order.resize(static_cast<size_t>(X.cols()));
+      std::iota(result.figure_order.begin(), result.figure_order.end(), Index{0});
+      std::sort(result.figure_order.begin(), result.figure_order.end(), [&](Index a, Index b) {
+        const int ca = sim.cluster[static_cast<size_t>(a)], cb = sim.cluster[static_cast<size_t>(b)];
+        if (ca != cb) return ca < cb;
+        if (sim.popularity(a) != sim.popularity(b)) return sim.popularity(a) > sim.popularity(b);
+        return a < b;
+      });
+      result.figure_cluster_sizes.assign(static_cast<size_t>(sim.cluster_probability.size()), 0);
+      for (int c : sim.cluster) ++result.figure_cluster_sizes[static_cast<size_t>(c)];
+    }
+    say(fmt::format("seed {}: measuring {} variants", sim_options.seed, variants.size()));
+    for (size_t v = 0; v < variants.size(); ++v) {
+      const auto space = variant_space(variants[v], sim, eq1, eq2, ctx);
+      result.variants[v].per_seed.push_back(cluster_quality(*space, sim.cluster, popularity, options.top, ctx));
+      if (s == 0) {
+        RowMatrix all;
+        space->score(result.figure_order, all);  // rows in figure order ...
+        Matrix sorted = all(Eigen::all, result.figure_order);  // ... and columns too
+        if (variants[v].measure == "dot") {
+          const double scale = sorted.cwiseAbs().maxCoeff();
+          if (scale > 0) sorted /= scale;
+        }
+        result.figure_similarity.push_back(std::move(sorted));
+      }
+    }
+  }
+  double lo = 1e300, hi = -1e300;
+  for (VariantResult& r : result.variants) {
+    std::vector<double> auc, prec, pop;
+    for (const ClusterQuality& q : r.per_seed) {
+      auc.push_back(q.auc);
+      prec.push_back(q.precision_at_k);
+      pop.push_back(q.popularity_percentile_at_k);
+    }
+    r.auc = summarize(auc);
+    r.precision = summarize(prec);
+    r.popularity = summarize(pop);
+    if (r.variant.model == "eq1" && r.variant.measure == "cosine") {
+      lo = std::min(lo, r.auc.mean);
+      hi = std::max(hi, r.auc.mean);
+    }
+  }
+  result.gauge_spread_auc = hi - lo;
+  return result;
+}
+
+std::string reproduction_table(const ReproductionResult& r) {
+  std::string t = fmt::format("| variant | same-cluster AUC | precision@{0} | popularity percentile@{0} |\n"
+                              "|---|---|---|---|\n",
+                              r.options.top);
+  for (const VariantResult& v : r.variants) {
+    t += fmt::format("| {} | {} | {} | {} |\n", v.variant.name, pm(v.auc, 3), pm(v.precision, 3),
+                     pm(v.popularity, 1));
+  }
+  t += fmt::format("\nSpread of the AUC across the eq1 gauges (max − min): **{:.3f}**\n", r.gauge_spread_auc);
+  return t;
+}
+
+void write_reproduction(AtomicDirectory& out, const ReproductionResult& r) {
+  const std::string& dir = out.target();
+  const ReproductionOptions& o = r.options;
+  const SimulationOptions& s = o.simulation;
+  // Figures.
+  const std::string subtitle = fmt::format("seed {}: {} items sorted by cluster, then by descending popularity",
+                                           r.seeds.front(), s.items);
+  std::vector<HeatmapPanel> paper, extended;
+  for (size_t v = 0; v < r.variants.size(); ++v) {
+    const Variant& var = r.variants[v].variant;
+    std::string title = var.name;
+    if (var.measure == "dot") title += " (scaled)";
+    HeatmapPanel panel{title, r.figure_similarity[v]};
+    if (var.in_figure1) paper.push_back(panel);
+    extended.push_back(std::move(panel));
+  }
+  HeatmapOptions fig;
+  fig.title = "Item-item cosine similarity on simulated data (" + subtitle + ")";
+  fig.colorbar_label = "cosine similarity";
+  write_heatmaps(out.file("figure1.png"), paper, fig, false);
+  fig.columns = 5;
+  fig.title = "All similarity variants (" + subtitle + ")";
+  write_heatmaps(out.file("figure1-extended.png"), extended, fig, false);
+  // results.json
+  json variants = json::array();
+  for (const VariantResult& v : r.variants) {
+    json per_seed = {{"auc", json::array()}, {"precision_at_10", json::array()},
+                     {"popularity_percentile_at_10", json::array()}};
+    for (const ClusterQuality& q : v.per_seed) {
+      per_seed["auc"].push_back(q.auc);
+      per_seed["precision_at_10"].push_back(q.precision_at_k);
+      per_seed["popularity_percentile_at_10"].push_back(q.popularity_percentile_at_k);
+    }
+    variants.push_back({{"name", v.variant.name},
+                        {"model", v.variant.model},
+                        {"gauge", v.variant.gauge.empty() ? json(nullptr) : json(v.variant.gauge)},
+                        {"measure", v.variant.measure},
+                        {"auc", summary_json(v.auc)},
+                        {"precision_at_10", summary_json(v.precision)},
+                        {"popularity_percentile_at_10", summary_json(v.popularity)},
+                        {"per_seed", per_seed}});
+  }
+  const json options = {{"users", s.users},
+                        {"items", s.items},
+                        {"clusters", s.clusters},
+                        {"beta_min", s.beta_min},
+                        {"beta_max", s.beta_max},
+                        {"user_beta", s.user_beta},
+                        {"cluster_concentration", s.cluster_concentration},
+                        {"preference_concentration", s.preference_concentration},
+                        {"activity_scale", s.activity_scale > 0 ? s.activity_scale : static_cast<double>(s.items)},
+                        {"max_items_per_user", s.max_items_per_user},
+                        {"seed", s.seed},
+                        {"seeds", o.seeds},
+                        {"rank", o.rank},
+                        {"lambda_eq1", o.lambda_eq1},
+                        {"lambda_eq2", o.lambda_eq2},
+                        {"top", o.top},
+                        {"linsim_version", LINSIM_VERSION}};
+  const json doc = {{"options", options}, {"seeds", r.seeds}, {"variants", variants},
+                    {"gauge_spread_auc", r.gauge_spread_auc}};
+  {
+    std::ofstream f(out.file("results.json"));
+    f << doc.dump(2) << '\n';
+    if (!f) throw Error(fmt::format("cannot write results.json in '{}'", dir));
+  }
+  {
+    std::ofstream f(out.file("results.md"));
+    f << "# Reproduction of the paper's simulation\n\n"
+      << fmt::format("{} users × {} items, {} clusters; eq1 with λ = {:g}, eq2 with λ = {:g}, rank {}; "
+                     "mean ± sd over {} seeds ({}–{}).\n\n",
+                     s.users, s.items, s.clusters, o.lambda_eq1, o.lambda_eq2, o.rank, r.seeds.size(),
+                     r.seeds.front(), r.seeds.back())
+      << reproduction_table(r)
+      << "\nAUC: for each item, the ROC-AUC of ranking all other items by the similarity, same cluster "
+         "= positive (ties count ½), averaged over items. precision@10: share of same-cluster items among "
+         "the 10 nearest neighbours. popularity percentile@10: mean popularity percentile (0–100, by "
+         "number of users) of those neighbours; 50 means no preference for popular items.\n\n"
+      << "![Figure 1](figure1.png)\n\n![All variants](figure1-extended.png)\n";
+    if (!f) throw Error(fmt::format("cannot write results.md in '{}'", dir));
+  }
+}
+
+}  // namespace linsim

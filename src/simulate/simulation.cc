@@ -1,0 +1,243 @@
+#include "linsim/simulate/simulation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
+#include "linsim/core/random.h"
+#include "linsim/io/atomic_output.h"
+
+namespace linsim {
+namespace {
+
+// Dirichlet(α, …, α) as normalised Gamma(α) draws.
+Vector dirichlet(Rng& rng, Index size, double alpha) {
+  std::gamma_distribution<double> gamma(alpha, 1.0);
+  Vector x(size);
+  for (Index c = 0; c < size; ++c) x(c) = gamma(rng);
+  const double total = x.sum();
+  if (total > 0) {
+    x /= total;
+  } else {
+    x.setConstant(1.0 / static_cast<double>(size));  // all draws underflowed (tiny α)
+  }
+  return x;
+}
+
+// MATH.md M8: PowerLaw(β), density β x^{β−1} on (0, 1]: x = U^{1/β}.
+double power_law(Rng& rng, double beta) { return std::pow(rng.uniform_open0(), 1.0 / beta); }
+
+// Per-cluster cumulative popularity, for drawing an item of a cluster ∝ p_i.
+struct ClusterTables {
+  std::vector<std::vector<int>> members;
+  std::vector<std::vector<double>> cumulative;
+  Vector mass;  // S_c = Σ_{i ∈ c} p_i
+};
+
+ClusterTables cluster_tables(const std::vector<int>& cluster, const Vector& popularity, Index clusters) {
+  ClusterTables t;
+  t.members.resize(static_cast<size_t>(clusters));
+  t.cumulative.resize(static_cast<size_t>(clusters));
+  t.mass = Vector::Zero(clusters);
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    const auto c = static_cast<size_t>(cluster[i]);
+    t.members[c].push_back(static_cast<int>(i));
+    t.mass(static_cast<Index>(c)) += popularity(static_cast<Index>(i));
+    t.cumulative[c].push_back(t.mass(static_cast<Index>(c)));
+  }
+  return t;
+}
+
+// k items without replacement, probability ∝ w_i = pref[c(i)] · p_i, successive sampling.
+std::vector<int> draw_items(Rng& rng, Index k, const Vector& pref, const std::vector<int>& cluster,
+                            const Vector& popularity, const ClusterTables& t) {
+  const auto p = static_cast<Index>(cluster.size());
+  std::vector<int> chosen;
+  chosen.reserve(static_cast<size_t>(k));
+  if (8 * k <= p) {
+    // Rejection: draw from the full distribution (cluster ∝ pref_c S_c, then item ∝ p_i within
+    // it) and redraw items already taken; the accepted draw is distributed as successive
+    // sampling from the remaining items. Gives up to the exact fallback below if unlucky.
+    Vector cluster_weight = pref.cwiseProduct(t.mass);
+    std::vector<double> cumulative(static_cast<size_t>(cluster_weight.size()));
+    double total = 0;
+    for (Index c = 0; c < cluster_weight.size(); ++c) cumulative[static_cast<size_t>(c)] = total += cluster_weight(c);
+    std::vector<char> taken(static_cast<size_t>(p), 0);
+    Index budget = 32 * k + 256;
+    while (static_cast<Index>(chosen.size()) < k && budget-- > 0) {
+      const double a = rng.uniform_open0() * total;
+      const auto c = static_cast<size_t>(std::min<std::ptrdiff_t>(
+          std::lower_bound(cumulative.begin(), cumulative.end(), a) - cumulative.begin(),
+          static_cast<std::ptrdiff_t>(cumulative.size()) - 1));
+      const auto& cum = t.cumulative[c];
+      if (cum.empty()) continue;
+      const double b = rng.uniform_open0() * cum.back();
+      const auto pos = static_cast<size_t>(std::min<std::ptrdiff_t>(
+          std::lower_bound(cum.begin(), cum.end(), b) - cum.begin(), static_cast<std::ptrdiff_t>(cum.size()) - 1));
+      const int item = t.members[c][pos];
+      if (taken[static_cast<size_t>(item)] != 0) continue;
+      taken[static_cast<size_t>(item)] = 1;
+      chosen.push_back(item);
+    }
+    if (static_cast<Index>(chosen.size()) == k) {
+      std::sort(chosen.begin(), chosen.end());
+      return chosen;
+    }
+    chosen.clear();  // fall through to the exact method with the same stream
+  }
+  // Efraimidis–Spirakis: the k smallest exponential keys E_i / w_i (E_i ~ Exp(1)).
+  std::vector<std::pair<double, int>> keys;
+  keys.reserve(static_cast<size_t>(p));
+  for (Index i = 0; i < p; ++i) {
+    const double w = pref(cluster[static_cast<size_t>(i)]) * popularity(i);
+    const double e = -std::log(rng.uniform_open0());
+    keys.emplace_back(w > 0 ? e / w : std::numeric_limits<double>::infinity(), static_cast<int>(i));
+  }
+  std::nth_element(keys.begin(), keys.begin() + (k - 1), keys.end());
+  for (Index r = 0; r < k; ++r) chosen.push_back(keys[static_cast<size_t>(r)].second);
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+}  // namespace
+
+void SimulationOptions::validate() const {
+  auto fail = [](const std::string& what) { throw InvalidArgument(what); };
+  if (users < 1) fail(fmt::format("--users must be >= 1, got {}", users));
+  if (items < 1) fail(fmt::format("--items must be >= 1, got {}", items));
+  if (clusters < 1 || clusters > items) fail(fmt::format("--clusters must be in [1, items = {}], got {}", items, clusters));
+  if (!(beta_min > 0) || !(beta_max >= beta_min) || !std::isfinite(beta_max)) {
+    fail(fmt::format("need 0 < --beta-min <= --beta-max (finite), got {} and {}", beta_min, beta_max));
+  }
+  if (!(user_beta > 0) || !std::isfinite(user_beta)) fail(fmt::format("--user-beta must be > 0, got {}", user_beta));
+  if (!(cluster_concentration > 0) || !std::isfinite(cluster_concentration)) {
+    fail(fmt::format("--cluster-concentration must be > 0, got {}", cluster_concentration));
+  }
+  if (!(preference_concentration > 0) || !std::isfinite(preference_concentration)) {
+    fail(fmt::format("--preference-concentration must be > 0, got {}", preference_concentration));
+  }
+  if (activity_scale < 0 || !std::isfinite(activity_scale)) {
+    fail(fmt::format("--activity-scale must be >= 0 (0: the number of items), got {}", activity_scale));
+  }
+  if (max_items_per_user < 0) fail(fmt::format("--max-items-per-user must be >= 0, got {}", max_items_per_user));
+}
+
+Simulation simulate(const SimulationOptions& o, const Context& ctx) {
+  o.validate();
+  use_threads(ctx);
+  Simulation sim;
+  const Index n = o.users;
+  const Index p = o.items;
+  const Index C = o.clusters;
+  Rng global(o.seed, 0);
+  // MATH.md M8: cluster probabilities, per-cluster exponents, item clusters and popularity.
+  sim.cluster_probability = dirichlet(global, C, o.cluster_concentration);
+  sim.cluster_beta.resize(C);
+  std::uniform_real_distribution<double> beta(o.beta_min, o.beta_max);
+  for (Index c = 0; c < C; ++c) sim.cluster_beta(c) = o.beta_min == o.beta_max ? o.beta_min : beta(global);
+  std::discrete_distribution<int> pick_cluster(sim.cluster_probability.data(),
+                                               sim.cluster_probability.data() + C);
+  sim.cluster.resize(static_cast<size_t>(p));
+  sim.popularity.resize(p);
+  for (Index i = 0; i < p; ++i) {
+    const int c = pick_cluster(global);
+    sim.cluster[static_cast<size_t>(i)] = c;
+    sim.popularity(i) = power_law(global, sim.cluster_beta(c));
+  }
+  const ClusterTables tables = cluster_tables(sim.cluster, sim.popularity, C);
+  const double scale = o.activity_scale > 0 ? o.activity_scale : static_cast<double>(p);
+  const Index cap = o.max_items_per_user > 0 ? std::min(o.max_items_per_user, p) : p;
+  // Users, each from its own stream.
+  std::vector<std::vector<int>> rows(static_cast<size_t>(n));
+  sim.activity.resize(static_cast<size_t>(n));
+#pragma omp parallel for schedule(dynamic, 64)
+  for (Index u = 0; u < n; ++u) {
+    Rng rng(o.seed, static_cast<std::uint64_t>(u) + 1);
+    const Vector pref = dirichlet(rng, C, o.preference_concentration);
+    const auto k = std::clamp<Index>(static_cast<Index>(std::ceil(scale * power_law(rng, o.user_beta))), 1, cap);
+    sim.activity[static_cast<size_t>(u)] = k;
+    rows[static_cast<size_t>(u)] = draw_items(rng, k, pref, sim.cluster, sim.popularity, tables);
+  }
+  Index nnz = 0;
+  for (const auto& r : rows) nnz += static_cast<Index>(r.size());
+  SparseMatrix& X = sim.data.X;
+  X.resize(n, p);
+  X.reserve(nnz);
+  Index q = 0;
+  for (Index u = 0; u < n; ++u) {
+    X.outerIndexPtr()[u] = static_cast<int>(q);
+    for (int item : rows[static_cast<size_t>(u)]) {
+      X.innerIndexPtr()[q] = item;
+      X.valuePtr()[q] = 1.0;
+      ++q;
+    }
+    std::vector<int>().swap(rows[static_cast<size_t>(u)]);
+  }
+  X.outerIndexPtr()[n] = static_cast<int>(q);
+  X.resizeNonZeros(nnz);
+  for (Index u = 0; u < n; ++u) sim.data.users.add(std::to_string(u));
+  for (Index i = 0; i < p; ++i) sim.data.items.add(std::to_string(i));
+  return sim;
+}
+
+void write_simulated_interactions(const std::string& path, const Simulation& sim, bool force) {
+  AtomicFile file(path, force);
+  fmt::memory_buffer buffer;
+  fmt::format_to(std::back_inserter(buffer), "user\titem\n");
+  const SparseMatrix& X = sim.data.X;
+  for (Index u = 0; u < X.rows(); ++u) {
+    for (SparseMatrix::InnerIterator it(X, u); it; ++it) fmt::format_to(std::back_inserter(buffer), "{}\t{}\n", u, it.col());
+    if (buffer.size() > (1u << 22)) {
+      file.stream().write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      buffer.clear();
+    }
+  }
+  file.stream().write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  file.commit();
+}
+
+void write_truth(const std::string& path, const Simulation& sim, bool force) {
+  AtomicFile file(path, force);
+  fmt::memory_buffer buffer;
+  fmt::format_to(std::back_inserter(buffer), "item\tcluster\tpopularity\n");
+  for (size_t i = 0; i < sim.cluster.size(); ++i) {
+    fmt::format_to(std::back_inserter(buffer), "{}\t{}\t{}\n", i, sim.cluster[i], sim.popularity(static_cast<Index>(i)));
+  }
+  file.stream().write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  file.commit();
+}
+
+std::vector<int> read_truth_clusters(const std::string& path, const IdMap& items) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("cannot open '{}'", path));
+  std::vector<int> cluster(static_cast<size_t>(items.size()), -1);
+  std::string line;
+  std::int64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos) throw InputError(path, number, fmt::format("expected 'item<TAB>cluster', got '{}'", line));
+    const std::string item = line.substr(0, tab);
+    const auto end = line.find('\t', tab + 1);
+    const std::string label = line.substr(tab + 1, end == std::string::npos ? std::string::npos : end - tab - 1);
+    if (number == 1 && item == "item") continue;  // header
+    int c = 0;
+    try {
+      size_t used = 0;
+      c = std::stoi(label, &used);
+      if (used != label.size() || c < 0) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw InputError(path, number, fmt::format("cluster '{}' is not a non-negative integer", label));
+    }
+    if (auto index = items.find(item)) cluster[static_cast<size_t>(*index)] = c;
+  }
+  return cluster;
+}
+
+}  // namespace linsim

@@ -1,0 +1,142 @@
+// The reproduction on (small) simulated data: M1's objective is identical across gauges while
+// the cosine AUC differs; projected similarity is identical for every gauge; the M7 metrics
+// against hand-computed cases.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "linsim/evaluate/cluster_quality.h"
+#include "linsim/linalg/spectrum.h"
+#include "linsim/models/closed_form.h"
+#include "linsim/models/model.h"
+#include "linsim/simulate/reproduction.h"
+#include "test_util.h"
+
+namespace linsim {
+namespace {
+
+TEST(RocAuc, HandComputedWithTies) {
+  // positives {0.9, 0.5}, negatives {0.5, 0.1}: pairs (0.9>0.5)=1, (0.9>0.1)=1, (0.5=0.5)=½, (0.5>0.1)=1.
+  const double scores[] = {0.9, 0.5, 0.5, 0.1, 42.0};
+  const std::vector<signed char> positive = {1, 1, 0, 0, 1};
+  EXPECT_DOUBLE_EQ(roc_auc(scores, positive, 5, 4), 3.5 / 4.0);  // index 4 skipped
+  const std::vector<signed char> all_positive = {1, 1, 1, 1, 1};
+  EXPECT_TRUE(std::isnan(roc_auc(scores, all_positive, 5, -1)));
+}
+
+TEST(Percentiles, MidRanks) {
+  const Vector v = (Vector(4) << 10, 30, 20, 20).finished();
+  const Vector p = percentiles(v);
+  EXPECT_DOUBLE_EQ(p(0), 12.5);
+  EXPECT_DOUBLE_EQ(p(2), 50.0);
+  EXPECT_DOUBLE_EQ(p(3), 50.0);
+  EXPECT_DOUBLE_EQ(p(1), 87.5);
+}
+
+TEST(ClusterQuality, PerfectAndOppositeSimilarities) {
+  const std::vector<int> cluster = {0, 0, 0, 1, 1, 1, -1};
+  Matrix onehot = Matrix::Zero(7, 2);
+  for (int i = 0; i < 6; ++i) onehot(i, cluster[static_cast<size_t>(i)]) = 1;
+  const Vector pop = (Vector(7) << 1, 2, 3, 4, 5, 6, 7).finished();
+  const ClusterQuality q = cluster_quality(*make_factor_space(onehot), cluster, pop, 2, Context{});
+  EXPECT_DOUBLE_EQ(q.auc, 1.0);
+  EXPECT_DOUBLE_EQ(q.precision_at_k, 1.0);
+  EXPECT_EQ(q.items_scored, 6);
+  const ClusterQuality r =
+      cluster_quality(*make_explicit_space(-onehot * onehot.transpose()), cluster, pop, 2, Context{});
+  EXPECT_DOUBLE_EQ(r.auc, 0.0);
+  EXPECT_DOUBLE_EQ(r.precision_at_k, 0.0);
+}
+
+class SmallSimulation : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    SimulationOptions o;
+    o.users = 3000;
+    o.items = 200;
+    o.seed = 7;
+    sim_ = new Simulation(simulate(o, Context{}));
+  }
+  static void TearDownTestSuite() { delete sim_; }
+  static Simulation* sim_;
+};
+Simulation* SmallSimulation::sim_ = nullptr;
+
+TEST_F(SmallSimulation, ObjectiveIdenticalAcrossGaugesWhileAucDiffersAndProjectedDoesNot) {
+  const SparseMatrix& X = sim_->data.X;
+  const Spectrum spectrum = top_spectrum(X, 20, Solver::kGram, Context{});
+  const Matrix XV = X * spectrum.V;
+  const double lambda = 2000.0;
+  Vector popularity = Vector::Zero(X.cols());
+  for (Index q = 0; q < X.nonZeros(); ++q) popularity(X.innerIndexPtr()[q]) += 1;
+  std::vector<double> objective, auc;
+  Matrix projected_ref;
+  for (const std::string gauge : {"item-orthonormal", "symmetric", "input-orthonormal", "balanced", "power:0.8"}) {
+    FitOptions f;
+    f.kind = ModelKind::kEq1;
+    f.gauge = parse_gauge(gauge);
+    f.lambda = lambda;
+    const Model m = model_from_spectrum(XV, spectrum, f);
+    objective.push_back(eq1_objective(X, m.encoder, m.item_embeddings, lambda));
+    auc.push_back(cluster_quality(*make_similarity_space(m, X, Side::kItems, Measure::kCosine, Context{}),
+                                  sim_->cluster, popularity, 10, Context{}).auc);
+    std::vector<Index> all(static_cast<size_t>(X.cols()));
+    std::iota(all.begin(), all.end(), Index{0});
+    RowMatrix projected;
+    make_similarity_space(m, X, Side::kItems, Measure::kProjected, Context{})->score(all, projected);
+    if (projected_ref.size() == 0) projected_ref = projected;
+    EXPECT_LT((Matrix(projected) - projected_ref).cwiseAbs().maxCoeff(), 1e-9) << gauge;
+  }
+  for (double f : objective) EXPECT_NEAR(f, objective[0], 1e-9 * objective[0]);
+  const auto [lo, hi] = std::minmax_element(auc.begin(), auc.end());
+  EXPECT_GT(*hi - *lo, 0.02) << "the gauges should disagree on cluster recovery";
+}
+
+TEST(Reproduction, SmallRunWritesEveryOutputWithTheSchema) {
+  namespace fs = std::filesystem;
+  ReproductionOptions o;
+  o.simulation.users = 1500;
+  o.simulation.items = 150;
+  o.seeds = 2;
+  o.rank = 10;
+  o.lambda_eq1 = 500;
+  o.lambda_eq2 = 10;
+  const ReproductionResult r = reproduce(o, Context{});
+  ASSERT_EQ(r.variants.size(), reproduction_variants().size());
+  EXPECT_EQ(r.seeds, (std::vector<std::uint64_t>{42, 43}));
+  EXPECT_DOUBLE_EQ(r.variants[0].auc.mean, 1.0);  // ground truth recovers itself
+  const fs::path dir = fs::temp_directory_path() / ("linsim_repro_" + std::to_string(::getpid()));
+  {
+    AtomicDirectory out(dir.string(), false);
+    write_reproduction(out, r);
+    out.commit();
+  }
+  for (const char* f : {"figure1.png", "figure1-extended.png", "results.json", "results.md"}) {
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  }
+  std::ifstream in(dir / "results.json");
+  const auto doc = nlohmann::json::parse(in);
+  EXPECT_EQ(doc.at("seeds").size(), 2u);
+  EXPECT_TRUE(doc.at("options").contains("users"));
+  for (const auto& v : doc.at("variants")) {
+    for (const char* key : {"name", "model", "gauge", "measure"}) EXPECT_TRUE(v.contains(key)) << key;
+    for (const char* key : {"auc", "precision_at_10", "popularity_percentile_at_10"}) {
+      EXPECT_TRUE(v.at(key).at("mean").is_number());
+      EXPECT_TRUE(v.at(key).at("sd").is_number());
+    }
+  }
+  EXPECT_NEAR(doc.at("gauge_spread_auc").get<double>(), r.gauge_spread_auc, 1e-15);
+  // The PNG is what it says: signature and the width of five panels in the first figure.
+  std::ifstream png(dir / "figure1.png", std::ios::binary);
+  char head[24];
+  png.read(head, 24);
+  EXPECT_EQ(std::string(head + 1, 3), "PNG");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace linsim

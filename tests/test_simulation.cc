@@ -1,0 +1,172 @@
+// MATH.md M8: the simulation follows its specification (cluster shares, per-cluster power laws,
+// activity law), is deterministic per seed and independent of the thread count.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "linsim/core/error.h"
+#include "linsim/simulate/simulation.h"
+
+namespace linsim {
+namespace {
+
+// Slope of log F(x) on log x for the empirical CDF: the exponent β of x^β.
+double loglog_exponent(std::vector<double> x) {
+  std::sort(x.begin(), x.end());
+  const double m = static_cast<double>(x.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double lx = std::log(x[i]);
+    const double ly = std::log((static_cast<double>(i) + 0.5) / m);
+    sx += lx;
+    sy += ly;
+    sxx += lx * lx;
+    sxy += lx * ly;
+  }
+  return (m * sxy - sx * sy) / (m * sxx - sx * sx);
+}
+
+TEST(Simulation, ClusterSharesFollowTheirProbabilities) {
+  SimulationOptions o;
+  o.users = 200;
+  o.items = 20000;
+  o.clusters = 5;
+  o.seed = 3;
+  const Simulation sim = simulate(o, Context{});
+  EXPECT_NEAR(sim.cluster_probability.sum(), 1.0, 1e-12);
+  for (Index c = 0; c < 5; ++c) {
+    const double share = static_cast<double>(std::count(sim.cluster.begin(), sim.cluster.end(), c)) / 20000.0;
+    const double pc = sim.cluster_probability(c);
+    EXPECT_NEAR(share, pc, 4.0 * std::sqrt(pc * (1 - pc) / 20000.0) + 1e-9) << "cluster " << c;
+    EXPECT_GE(sim.cluster_beta(c), 0.25);
+    EXPECT_LE(sim.cluster_beta(c), 1.5);
+  }
+}
+
+TEST(Simulation, PerClusterPopularityExponentsAreRecovered) {
+  SimulationOptions o;
+  o.users = 100;
+  o.items = 20000;
+  o.seed = 11;
+  const Simulation sim = simulate(o, Context{});
+  int checked = 0;
+  for (Index c = 0; c < o.clusters; ++c) {
+    std::vector<double> pop;
+    for (Index i = 0; i < o.items; ++i) {
+      if (sim.cluster[static_cast<size_t>(i)] == c) pop.push_back(sim.popularity(i));
+    }
+    if (pop.size() < 500) continue;
+    const double beta = sim.cluster_beta(c);
+    EXPECT_NEAR(loglog_exponent(pop), beta, 0.1 * beta) << "cluster " << c << " with " << pop.size() << " items";
+    ++checked;
+  }
+  EXPECT_GE(checked, 2);
+}
+
+TEST(Simulation, ActivityFollowsThePowerLawAndSamplesAreValid) {
+  SimulationOptions o;
+  o.users = 20000;
+  o.items = 400;
+  o.seed = 5;
+  const Simulation sim = simulate(o, Context{});
+  // P(k_u <= t) = P(ceil(p U^2) <= t) = (t / p)^{1/2} for integer t.
+  double ks = 0;
+  for (Index t = 1; t <= o.items; t += 7) {
+    const double empirical = static_cast<double>(std::count_if(sim.activity.begin(), sim.activity.end(),
+                                                               [&](Index k) { return k <= t; })) / 20000.0;
+    ks = std::max(ks, std::abs(empirical - std::sqrt(static_cast<double>(t) / o.items)));
+  }
+  EXPECT_LT(ks, 0.015);
+  const SparseMatrix& X = sim.data.X;
+  for (Index u = 0; u < X.rows(); ++u) {
+    ASSERT_EQ(X.outerIndexPtr()[u + 1] - X.outerIndexPtr()[u], sim.activity[static_cast<size_t>(u)]);
+    for (int q = X.outerIndexPtr()[u] + 1; q < X.outerIndexPtr()[u + 1]; ++q) {
+      ASSERT_LT(X.innerIndexPtr()[q - 1], X.innerIndexPtr()[q]);  // sorted, no repeats
+    }
+  }
+  EXPECT_EQ(X.sum(), static_cast<double>(X.nonZeros()));
+}
+
+TEST(Simulation, ItemsAreDrawnInProportionToPreferenceAndPopularity) {
+  // One cluster, popularity known: the first draw of a user is item i with probability ∝ p_i,
+  // so over many single-item users the counts follow p_i (chi-square-like check).
+  SimulationOptions o;
+  o.users = 200000;
+  o.items = 20;
+  o.clusters = 1;
+  o.max_items_per_user = 1;
+  o.seed = 9;
+  const Simulation sim = simulate(o, Context{});
+  Vector counts = Vector::Zero(20);
+  for (Index q = 0; q < sim.data.X.nonZeros(); ++q) counts(sim.data.X.innerIndexPtr()[q]) += 1;
+  const Vector expected = sim.popularity / sim.popularity.sum() * 200000.0;
+  for (Index i = 0; i < 20; ++i) EXPECT_NEAR(counts(i), expected(i), 5.0 * std::sqrt(expected(i)) + 1) << i;
+}
+
+TEST(Simulation, SameSeedSameDataAnyThreadCount) {
+  SimulationOptions o;
+  o.users = 3000;
+  o.items = 300;
+  o.seed = 17;
+  Context one;
+  one.threads = 1;
+  Context two;
+  two.threads = 2;
+  const Simulation a = simulate(o, one);
+  const Simulation b = simulate(o, two);
+  EXPECT_TRUE(a.data.X.isApprox(b.data.X, 0.0));
+  EXPECT_EQ(a.data.X.nonZeros(), b.data.X.nonZeros());
+  EXPECT_TRUE(std::equal(a.data.X.innerIndexPtr(), a.data.X.innerIndexPtr() + a.data.X.nonZeros(),
+                         b.data.X.innerIndexPtr()));
+  EXPECT_EQ(a.cluster, b.cluster);
+  EXPECT_TRUE(a.popularity == b.popularity);
+  o.seed = 18;
+  const Simulation c = simulate(o, one);
+  EXPECT_NE(a.cluster, c.cluster);
+}
+
+TEST(Simulation, FilesAreIdenticalForTheSameSeedAndTruthReadsBack) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("linsim_sim_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  SimulationOptions o;
+  o.users = 500;
+  o.items = 100;
+  const Simulation sim = simulate(o, Context{});
+  write_simulated_interactions((dir / "a.tsv").string(), sim, false);
+  write_simulated_interactions((dir / "b.tsv").string(), simulate(o, Context{}), false);
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  EXPECT_EQ(slurp(dir / "a.tsv"), slurp(dir / "b.tsv"));
+  EXPECT_THROW(write_simulated_interactions((dir / "a.tsv").string(), sim, false), InvalidArgument);
+  write_truth((dir / "truth.tsv").string(), sim, false);
+  EXPECT_EQ(read_truth_clusters((dir / "truth.tsv").string(), sim.data.items), sim.cluster);
+  fs::remove_all(dir);
+}
+
+TEST(Simulation, RejectsInvalidOptions) {
+  SimulationOptions o;
+  o.users = 0;
+  EXPECT_THROW(simulate(o, Context{}), InvalidArgument);
+  o = {};
+  o.clusters = 0;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+  o = {};
+  o.beta_min = 2;
+  o.beta_max = 1;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+  o = {};
+  o.user_beta = -1;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace linsim
