@@ -155,4 +155,32 @@ TEST_F(Cli, RuntimeErrorsExitOneAndLeaveNothing) {
   expect_only({"bad.tsv", "nan.tsv", "empty.tsv"});
 }
 
+TEST_F(Cli, SimulateIsDeterministicAndFitReadsIt) {
+  const std::string opts = " --users 400 --items 60 --seed 5";
+  ASSERT_EQ(run("simulate --out " + path("a.tsv") + " --truth " + path("ta.tsv") + opts).code, 0);
+  ASSERT_EQ(run("simulate --out " + path("b.tsv") + " --truth " + path("tb.tsv") + opts + " --threads 1").code, 0);
+  EXPECT_EQ(slurp(path("a.tsv")), slurp(path("b.tsv")));
+  EXPECT_EQ(slurp(path("ta.tsv")), slurp(path("tb.tsv")));
+  EXPECT_EQ(slurp(path("ta.tsv")).substr(0, 24), "item\tcluster\tpopularity\n");
+  ASSERT_EQ(run("simulate --out " + path("c.tsv") + opts.substr(0, opts.size() - 1) + "6").code, 0);
+  EXPECT_NE(slurp(path("a.tsv")), slurp(path("c.tsv")));
+  EXPECT_EQ(run("simulate --out " + path("a.tsv") + opts).code, 2);  // exists
+  EXPECT_EQ(run("simulate --out " + path("d.tsv") + " --users 0").code, 2);
+  EXPECT_EQ(run("fit --input " + path("a.tsv") + " --rank 5 --out " + path("m")).code, 0);
+}
+
+TEST_F(Cli, ReproduceWritesFiguresTablesAndJson) {
+  Result r = run("reproduce --out " + path("rep") +
+                 " --users 800 --items 80 --seeds 2 --rank 5 --lambda-eq1 300 --lambda-eq2 8");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("| eq1 symmetric cosine |"), std::string::npos) << r.out;
+  for (const char* f : {"figure1.png", "figure1-extended.png", "results.json", "results.md"}) {
+    EXPECT_TRUE(fs::exists(dir_ / "rep" / f)) << f;
+  }
+  EXPECT_EQ(run("reproduce --out " + path("rep") + " --users 800 --items 80 --seeds 1 --rank 5").code, 2);
+  EXPECT_EQ(run("reproduce --out " + path("rep2") + " --seeds 0").code, 2);
+  EXPECT_EQ(run("reproduce --out " + path("rep2") + " --items 80 --rank 81").code, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "rep2"));
+}
+
 }  // namespace
