@@ -27,6 +27,8 @@ void InputArgs::add_to(CLI::App* app) {
   app->add_option("--min-value", min_value, "Keep only entries with value >= this (before binarising)");
   app->add_flag("--strict", strict, "Reject duplicate (user, item) entries instead of summing them");
   app->add_flag("--allow-negative", allow_negative, "Accept negative values");
+  app->add_option("--min-item-users", min_item_users, "Drop items with fewer users (and users left empty)")
+      ->check(CLI::NonNegativeNumber);
 }
 
 ReadOptions InputArgs::options() const {
@@ -46,6 +48,7 @@ ReadOptions InputArgs::options() const {
   o.min_value = min_value;
   o.strict = strict;
   o.allow_negative = allow_negative;
+  o.min_item_users = min_item_users;
   return o;
 }
 

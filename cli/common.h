@@ -23,6 +23,7 @@ struct InputArgs {
   std::optional<double> min_value;
   bool strict = false;
   bool allow_negative = false;
+  Index min_item_users = 0;
 
   void add_to(CLI::App* app);
   ReadOptions options() const;
@@ -50,5 +51,6 @@ void add_similar_command(CLI::App& app, bool items);
 void add_recommend_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
 void add_reproduce_command(CLI::App& app);
+void add_evaluate_commands(CLI::App& app);
 
 }  // namespace linsim::cli

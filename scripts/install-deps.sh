@@ -9,13 +9,14 @@
 #   cairo + DejaVu  figures: heatmaps with text, written as PNG (cairo encodes through libpng).
 #   GoogleTest, Google Benchmark   tests and kernels.
 #   python3-numpy, python3-scipy   independent cross-checks in the test suite and peers in bench/.
+#   time            GNU time, for peak memory in bench/.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libeigen3-dev libspectra-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   zlib1g-dev libcairo2-dev fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-numpy python3-scipy
+  python3-numpy python3-scipy time
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -170,6 +170,21 @@ TEST_F(Readers, BadInputNamesFileLineAndText) {
   EXPECT_THROW(parse_input_format("xml"), InvalidArgument);
 }
 
+TEST_F(Readers, MinItemUsersDropsRareItemsAndEmptyUsers) {
+  ReadOptions o;
+  o.min_item_users = 2;
+  const auto r = read_interactions(write("rare.tsv", "a\tx\na\ty\nb\tx\nc\tz\nd\ty\n"), o);
+  EXPECT_EQ(r.data.n_items(), 2);  // z has one user
+  EXPECT_EQ(r.data.n_users(), 3);  // c had only z
+  EXPECT_EQ(r.summary.dropped_items, 1);
+  EXPECT_FALSE(r.data.items.find("z"));
+  EXPECT_FALSE(r.data.users.find("c"));
+  EXPECT_EQ(at(r.data, "d", "y"), 1.0);
+  EXPECT_EQ(r.data.items.id(0), "x");
+  o.min_item_users = 10;
+  EXPECT_NE(error_of(write("rare2.tsv", "a\tx\n"), o).find("--min-item-users"), std::string::npos);
+}
+
 TEST_F(Readers, KnownItemsMapToTheModelsColumns) {
   IdMap items;
   items.add("x");

@@ -367,6 +367,40 @@ void read_matrix_market(const std::string& path, Collector& collector, InputSumm
   }
 }
 
+// Keeps the items with at least `min_users` users, and the users that still have an item;
+// ids keep their relative order.
+void drop_rare_items(InteractionMatrix& data, Index min_users, InputSummary& summary, const std::string& path) {
+  const SparseMatrix& X = data.X;
+  std::vector<Index> users_of(static_cast<size_t>(X.cols()), 0);
+  for (Index q = 0; q < X.nonZeros(); ++q) ++users_of[static_cast<size_t>(X.innerIndexPtr()[q])];
+  std::vector<int> new_col(static_cast<size_t>(X.cols()), -1);
+  IdMap items;
+  for (Index j = 0; j < X.cols(); ++j) {
+    if (users_of[static_cast<size_t>(j)] >= min_users) new_col[static_cast<size_t>(j)] = static_cast<int>(items.add(data.items.id(j)));
+  }
+  summary.dropped_items = X.cols() - items.size();
+  std::vector<Eigen::Triplet<double, int>> kept;
+  IdMap users;
+  for (Index u = 0; u < X.rows(); ++u) {
+    bool any = false;
+    for (SparseMatrix::InnerIterator it(X, u); it; ++it) any = any || new_col[static_cast<size_t>(it.col())] >= 0;
+    if (!any) continue;
+    const auto row = static_cast<int>(users.add(data.users.id(u)));
+    for (SparseMatrix::InnerIterator it(X, u); it; ++it) {
+      const int c = new_col[static_cast<size_t>(it.col())];
+      if (c >= 0) kept.emplace_back(row, c, it.value());
+    }
+  }
+  if (kept.empty()) {
+    throw Error(fmt::format("'{}' has no interactions left after --min-item-users {}", path, min_users));
+  }
+  SparseMatrix Y(users.size(), items.size());
+  Y.setFromTriplets(kept.begin(), kept.end());
+  data.X = std::move(Y);
+  data.users = std::move(users);
+  data.items = std::move(items);
+}
+
 }  // namespace
 
 InputFormat parse_input_format(const std::string& name) {
@@ -414,6 +448,11 @@ ReadResult read_interactions(const std::string& path, const ReadOptions& options
   }
   summary.binarized = options.binarize.value_or(format == InputFormat::kMovieLens);
   result.data = collector.build(summary.binarized);
+  summary.min_item_users = options.min_item_users;
+  if (options.min_item_users > 1) {
+    if (known_items != nullptr) throw InvalidArgument("--min-item-users cannot be used with a model's item ids");
+    drop_rare_items(result.data, options.min_item_users, summary, path);
+  }
   return result;
 }
 

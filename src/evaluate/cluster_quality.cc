@@ -56,22 +56,39 @@ Vector percentiles(const Vector& values) {
 
 ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<int>& cluster,
                                const Vector& popularity, Index k, const Context& ctx) {
+  LabelSets labels(cluster.size());
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    if (cluster[i] >= 0) labels[i] = {cluster[i]};
+  }
+  return label_quality(space, labels, popularity, k, ctx);
+}
+
+ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labels, const Vector& popularity,
+                             Index k, const Context& ctx) {
   const Index p = space.size();
-  if (static_cast<Index>(cluster.size()) != p || popularity.size() != p) {
-    throw InvalidArgument(fmt::format("cluster labels ({}) and popularity ({}) must cover all {} items",
-                                      cluster.size(), popularity.size(), p));
+  if (static_cast<Index>(labels.size()) != p || popularity.size() != p) {
+    throw InvalidArgument(fmt::format("labels ({}) and popularity ({}) must cover all {} items", labels.size(),
+                                      popularity.size(), p));
   }
   if (k < 1) throw InvalidArgument(fmt::format("k must be >= 1, got {}", k));
   use_threads(ctx);
-  const Vector pct = percentiles(popularity);
-  std::vector<Index> queries;
-  for (Index i = 0; i < p; ++i) {
-    if (cluster[static_cast<size_t>(i)] >= 0) queries.push_back(i);
+  int n_labels = 0;
+  for (const auto& set : labels) {
+    for (int l : set) {
+      if (l < 0) throw InvalidArgument(fmt::format("label ids must be >= 0, got {}", l));
+      n_labels = std::max(n_labels, l + 1);
+    }
   }
+  const Vector pct = percentiles(popularity);
   // Labelled items only take part; unlabelled ones are excluded from rankings too.
+  std::vector<Index> queries;
   std::vector<int> unlabelled;
   for (Index i = 0; i < p; ++i) {
-    if (cluster[static_cast<size_t>(i)] < 0) unlabelled.push_back(static_cast<int>(i));
+    if (labels[static_cast<size_t>(i)].empty()) {
+      unlabelled.push_back(static_cast<int>(i));
+    } else {
+      queries.push_back(i);
+    }
   }
   std::vector<double> auc(queries.size(), std::nan(""));
   std::vector<double> precision(queries.size(), std::nan(""));
@@ -86,11 +103,16 @@ ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<i
 #pragma omp parallel for schedule(dynamic, 8)
     for (size_t r = 0; r < count; ++r) {
       const Index i = block[r];
-      const int ci = cluster[static_cast<size_t>(i)];
+      std::vector<char> mine(static_cast<size_t>(n_labels), 0);
+      for (int l : labels[static_cast<size_t>(i)]) mine[static_cast<size_t>(l)] = 1;
       std::vector<signed char> positive(static_cast<size_t>(p));
       for (Index j = 0; j < p; ++j) {
-        const int cj = cluster[static_cast<size_t>(j)];
-        positive[static_cast<size_t>(j)] = cj < 0 ? -1 : (cj == ci ? 1 : 0);
+        const auto& theirs = labels[static_cast<size_t>(j)];
+        signed char v = theirs.empty() ? -1 : 0;
+        for (int l : theirs) {
+          if (mine[static_cast<size_t>(l)] != 0) v = 1;
+        }
+        positive[static_cast<size_t>(j)] = v;
       }
       const double* row = scores.row(static_cast<Index>(r)).data();
       const double a = roc_auc(row, positive, p, i);
@@ -100,7 +122,7 @@ ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<i
       double same = 0;
       double pop_sum = 0;
       for (const Neighbor& nb : top) {
-        same += cluster[static_cast<size_t>(nb.index)] == ci ? 1.0 : 0.0;
+        same += positive[static_cast<size_t>(nb.index)] == 1 ? 1.0 : 0.0;
         pop_sum += pct(nb.index);
       }
       if (!top.empty()) pop[first + r] = pop_sum / static_cast<double>(top.size());

@@ -40,6 +40,8 @@ json summary_json(const InputSummary& s, const InteractionMatrix& data) {
           {"dropped_below_min", s.dropped_below_min},
           {"dropped_zero", s.dropped_zero},
           {"duplicates", s.duplicates},
+          {"min_item_users", s.min_item_users},
+          {"dropped_items", s.dropped_items},
           {"n_users", data.n_users()},
           {"n_items", data.n_items()},
           {"nnz", data.nnz()}};

@@ -20,8 +20,15 @@ Matrix ease_weights(Matrix G, double lambda) {
     throw InvalidArgument(fmt::format(
         "XᵀX + λI is not positive definite for λ = {}: the data is rank-deficient; use λ > 0", lambda));
   }
+  // W = (G + λI)⁻¹, solved for blocks of identity columns in parallel (Eigen's triangular
+  // solves run on one thread); each column's arithmetic is the same for any thread count.
   Matrix W = Matrix::Identity(p, p);
-  llt.solveInPlace(W);  // W = (G + λI)⁻¹
+  constexpr Index kBlock = 256;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (Index j0 = 0; j0 < p; j0 += kBlock) {
+    auto block = W.middleCols(j0, std::min(kBlock, p - j0));
+    llt.solveInPlace(block);
+  }
   // MATH.md M3: W = I − Pinv · dMat(1 / diag(Pinv))
   const Vector inv_diag = W.diagonal().cwiseInverse();
   W = -(W * inv_diag.asDiagonal());

@@ -11,9 +11,6 @@
 #include "linsim/core/error.h"
 #include "linsim/io/atomic_output.h"
 #include "linsim/io/heatmap.h"
-#include "linsim/linalg/gram.h"
-#include "linsim/linalg/spectrum.h"
-#include "linsim/models/model.h"
 #include "linsim/similarity/measure.h"
 
 namespace linsim {
@@ -40,22 +37,6 @@ Matrix cluster_indicator(const std::vector<int>& cluster, Index clusters) {
   return F;
 }
 
-std::unique_ptr<SimilaritySpace> variant_space(const Variant& v, const Simulation& sim,
-                                               const std::vector<Model>& eq1, const Model& eq2,
-                                               const Context& ctx) {
-  const SparseMatrix& X = sim.data.X;
-  if (v.model == "truth") return make_factor_space(cluster_indicator(sim.cluster, sim.cluster_probability.size()));
-  const Measure measure = parse_measure(v.measure);
-  // Raw cosine of all item pairs: cheapest from the dense Gram matrix at these sizes.
-  if (v.model == "raw") return make_explicit_space(cosine_from_gram(gram_matrix(X, ctx)));
-  if (v.model == "eq2") return make_similarity_space(eq2, X, Side::kItems, measure, ctx);
-  const std::string gauge = v.gauge.empty() ? "symmetric" : v.gauge;  // projected: any gauge
-  for (const Model& m : eq1) {
-    if (m.options.gauge.name == gauge) return make_similarity_space(m, X, Side::kItems, measure, ctx);
-  }
-  throw InvalidArgument(fmt::format("no eq1 model for gauge '{}'", gauge));
-}
-
 json summary_json(const Summary& s) { return {{"mean", s.mean}, {"sd", s.sd}}; }
 
 std::string pm(const Summary& s, int digits) { return fmt::format("{:.{}f} ± {:.{}f}", s.mean, digits, s.sd, digits); }
@@ -75,18 +56,11 @@ void ReproductionOptions::validate() const {
 }
 
 const std::vector<Variant>& reproduction_variants() {
-  static const std::vector<Variant> variants = {
-      {"ground truth", "truth", "", "cosine", true},
-      {"eq1 item-orthonormal cosine", "eq1", "item-orthonormal", "cosine", true},
-      {"eq1 symmetric cosine", "eq1", "symmetric", "cosine", true},
-      {"eq1 input-orthonormal cosine", "eq1", "input-orthonormal", "cosine", true},
-      {"eq2 cosine", "eq2", "", "cosine", true},
-      {"eq1 balanced cosine", "eq1", "balanced", "cosine", false},
-      {"eq1 projected", "eq1", "", "projected", false},
-      {"eq2 projected", "eq2", "", "projected", false},
-      {"eq2 dot", "eq2", "", "dot", false},
-      {"raw (item-kNN)", "raw", "", "raw", false},
-  };
+  static const std::vector<Variant> variants = [] {
+    std::vector<Variant> v = {{"ground truth", "truth", "", "cosine", true}};
+    v.insert(v.end(), model_variants().begin(), model_variants().end());
+    return v;
+  }();
   return variants;
 }
 
@@ -99,7 +73,6 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
   result.options = options;
   const auto& variants = reproduction_variants();
   for (const Variant& v : variants) result.variants.push_back({v, {}, {}, {}, {}});
-  const std::vector<std::string> gauges = {"item-orthonormal", "symmetric", "input-orthonormal", "balanced"};
   for (Index s = 0; s < options.seeds; ++s) {
     SimulationOptions sim_options = options.simulation;
     sim_options.seed = options.simulation.seed + static_cast<std::uint64_t>(s);
@@ -109,20 +82,8 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
     const Simulation sim = simulate(sim_options, ctx);
     const SparseMatrix& X = sim.data.X;
     say(fmt::format("seed {}: {} interactions; spectrum (rank {})", sim_options.seed, X.nonZeros(), options.rank));
-    const Spectrum spectrum = top_spectrum(X, options.rank, Solver::kAuto, ctx);
-    const Matrix XV = X * spectrum.V;  // shared by every model of this seed
-    std::vector<Model> eq1;
-    for (const std::string& g : gauges) {
-      FitOptions f;
-      f.kind = ModelKind::kEq1;
-      f.gauge = parse_gauge(g);
-      f.lambda = options.lambda_eq1;
-      eq1.push_back(model_from_spectrum(XV, spectrum, f));
-    }
-    FitOptions f2;
-    f2.kind = ModelKind::kEq2;
-    f2.lambda = options.lambda_eq2;
-    const Model eq2 = model_from_spectrum(XV, spectrum, f2);
+    const VariantModels models =
+        fit_variant_models(X, options.rank, options.lambda_eq1, options.lambda_eq2, std::nullopt, ctx);
     // Observed popularity: the number of users of each item.
     Vector popularity = Vector::Zero(X.cols());
     for (Index q = 0; q < X.nonZeros(); ++q) popularity(X.innerIndexPtr()[q]) += 1.0;
@@ -140,7 +101,9 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
     }
     say(fmt::format("seed {}: measuring {} variants", sim_options.seed, variants.size()));
     for (size_t v = 0; v < variants.size(); ++v) {
-      const auto space = variant_space(variants[v], sim, eq1, eq2, ctx);
+      const auto space = variants[v].model == "truth"
+                             ? make_factor_space(cluster_indicator(sim.cluster, sim.cluster_probability.size()))
+                             : variant_space(variants[v], models, X, ctx);
       result.variants[v].per_seed.push_back(cluster_quality(*space, sim.cluster, popularity, options.top, ctx));
       if (s == 0) {
         RowMatrix all;

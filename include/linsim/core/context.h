@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
 
 namespace linsim {
 
@@ -15,6 +17,9 @@ struct Context {
   // The thread count actually used (resolves 0).
   int thread_count() const;
 };
+
+// Receives progress messages of long computations (the library never prints itself).
+using ProgressFn = std::function<void(const std::string&)>;
 
 // Applies ctx.threads to OpenMP and Eigen for the current process. Cheap; call at the start
 // of a library entry point that runs parallel kernels.

@@ -10,7 +10,8 @@
 //   mtx        Matrix Market coordinate files (real, integer or pattern; general).
 // Processing order for every format: reject non-finite values (and negative ones unless
 // allowed); drop entries below min_value; drop zeros; sum duplicates (or reject them when
-// strict); binarise. The matrix never exists in dense form.
+// strict); binarise; drop items with fewer than min_item_users users (and users left without
+// items). The matrix never exists in dense form.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,7 @@ struct ReadOptions {
   std::optional<double> min_value;  // keep entries with value >= min_value
   bool strict = false;              // duplicates are an error instead of being summed
   bool allow_negative = false;
+  Index min_item_users = 0;         // drop items with fewer users (after all of the above)
 };
 
 // What was read and what was done to it; stored in model.json.
@@ -50,6 +52,8 @@ struct InputSummary {
   std::int64_t dropped_below_min = 0;   // entries removed by min_value
   std::int64_t dropped_zero = 0;        // entries whose value is zero
   std::int64_t duplicates = 0;          // entries merged into an earlier (user, item)
+  Index min_item_users = 0;
+  std::int64_t dropped_items = 0;       // items removed by min_item_users
 };
 
 struct ReadResult {

@@ -31,4 +31,10 @@ Vector percentiles(const Vector& values);
 ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<int>& cluster,
                                const Vector& popularity, Index k, const Context& ctx);
 
+// The same with several labels per item (e.g. genres): j counts as a positive for i when they
+// share at least one label. Label ids are non-negative; an item with no labels is unlabelled.
+using LabelSets = std::vector<std::vector<int>>;
+ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labels, const Vector& popularity,
+                             Index k, const Context& ctx);
+
 }  // namespace linsim

@@ -9,6 +9,7 @@
 
 #include "linsim/core/context.h"
 #include "linsim/evaluate/cluster_quality.h"
+#include "linsim/evaluate/variants.h"
 #include "linsim/io/atomic_output.h"
 #include "linsim/simulate/simulation.h"
 
@@ -25,16 +26,7 @@ struct ReproductionOptions {
   void validate() const;
 };
 
-// One similarity variant: how an item–item similarity is obtained.
-struct Variant {
-  std::string name;     // e.g. "eq1 symmetric cosine"
-  std::string model;    // "truth", "raw", "eq1", "eq2"
-  std::string gauge;    // eq1 gauge for gauge-dependent measures, "" otherwise
-  std::string measure;  // "cosine", "dot", "projected", "raw"
-  bool in_figure1;      // one of the paper's five panels
-};
-
-// The variants, in figure order: truth, the paper's three M1 gauges and M2 first.
+// The variants of the reproduction, in figure order: the ground truth, then model_variants().
 const std::vector<Variant>& reproduction_variants();
 
 struct Summary {
@@ -59,8 +51,6 @@ struct ReproductionResult {
   std::vector<Index> figure_order;
   std::vector<int> figure_cluster_sizes;
 };
-
-using ProgressFn = std::function<void(const std::string&)>;
 
 ReproductionResult reproduce(const ReproductionOptions& options, const Context& ctx,
                              const ProgressFn& progress = {});

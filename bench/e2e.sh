@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# End-to-end timings of the command-line tool on generated data (results: bench/README.md).
+#   1. simulate 138,000 users x 20,000 items (~10M interactions)
+#   2. fit eq2 at rank 200 on it
+#   3. similar-items --all --top 100 over the 20,000 items (projected measure)
+# Usage: bench/e2e.sh [work-dir]   (needs a release build and GNU time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+linsim=./build/release/linsim
+work=${1:-$(mktemp -d)}
+mkdir -p "$work"
+measure() {  # measure label command...
+  local label=$1
+  shift
+  /usr/bin/time -f "$label: %e s wall, %M KB peak" "$@" 2>&1 >/dev/null | grep -E "^$label:"
+}
+measure simulate $linsim simulate --users 138000 --items 20000 --activity-scale 217 --seed 1 \
+  --out "$work/big.tsv" --force
+measure fit-eq2-rank200 $linsim fit --input "$work/big.tsv" --model eq2 --rank 200 --lambda 10 \
+  --out "$work/model" --force
+grep -E '"(solver|nnz)"' "$work/model/model.json" | tr -d ' ,'
+measure similar-items-all-top100 $linsim similar-items --model "$work/model" --measure projected --all \
+  --top 100 --output "$work/neighbours.tsv" --force
+wc -l <"$work/neighbours.tsv"

@@ -1,0 +1,24 @@
+#include "linsim/evaluate/label_agreement.h"
+
+#include <fmt/format.h>
+
+namespace linsim {
+
+std::vector<LabelAgreementRow> label_agreement(const SparseMatrix& X, const LabelSets& labels,
+                                               const LabelAgreementOptions& o, const Context& ctx,
+                                               const ProgressFn& progress) {
+  if (progress) progress(fmt::format("fitting eq1, eq2 (rank {}){}", o.rank, o.lambda_ease ? " and EASE" : ""));
+  const VariantModels models = fit_variant_models(X, o.rank, o.lambda_eq1, o.lambda_eq2, o.lambda_ease, ctx);
+  std::vector<Variant> variants = model_variants();
+  if (o.lambda_ease) variants.push_back({"ease projected", "ease", "", "projected"});
+  Vector popularity = Vector::Zero(X.cols());
+  for (Index q = 0; q < X.nonZeros(); ++q) popularity(X.innerIndexPtr()[q]) += 1.0;
+  std::vector<LabelAgreementRow> rows;
+  for (const Variant& v : variants) {
+    if (progress) progress(fmt::format("scoring {}", v.name));
+    rows.push_back({v, label_quality(*variant_space(v, models, X, ctx), labels, popularity, o.top, ctx)});
+  }
+  return rows;
+}
+
+}  // namespace linsim

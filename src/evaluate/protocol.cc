@@ -1,0 +1,306 @@
+#include "linsim/evaluate/protocol.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
+#include "linsim/core/random.h"
+#include "linsim/linalg/gram.h"
+#include "linsim/linalg/spectrum.h"
+#include "linsim/models/ease.h"
+#include "linsim/models/model.h"
+#include "linsim/similarity/measure.h"
+#include "linsim/similarity/top_k.h"
+
+namespace linsim {
+namespace {
+
+using Params = std::map<std::string, double>;
+
+SparseMatrix rows_to_matrix(const std::vector<std::vector<int>>& rows, Index p) {
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (size_t r = 0; r < rows.size(); ++r)
+    for (int j : rows[r]) t.emplace_back(static_cast<int>(r), j, 1.0);
+  SparseMatrix M(static_cast<Index>(rows.size()), p);
+  M.setFromTriplets(t.begin(), t.end());
+  return M;
+}
+
+std::vector<int> row_items(const SparseMatrix& X, Index u) {
+  return std::vector<int>(X.innerIndexPtr() + X.outerIndexPtr()[u], X.innerIndexPtr() + X.outerIndexPtr()[u + 1]);
+}
+
+// Shuffle with our own generator (std::shuffle's algorithm is implementation-defined).
+template <class T>
+void shuffle(std::vector<T>& v, Rng& rng) {
+  for (size_t i = v.size(); i > 1; --i) {
+    const auto j = static_cast<size_t>(rng() % i);
+    std::swap(v[i - 1], v[j]);
+  }
+}
+
+const std::map<std::string, std::vector<std::string>>& model_params() {
+  static const std::map<std::string, std::vector<std::string>> params = {
+      {"popularity", {}}, {"itemknn", {}}, {"eq1", {"rank", "lambda"}}, {"eq2", {"rank", "lambda"}},
+      {"ease", {"lambda"}}};
+  return params;
+}
+
+// Defaults where the grid is silent (λ ranges in each model's own units: σ² for eq1, σ for eq2).
+std::vector<double> default_values(const std::string& model, const std::string& param) {
+  if (param == "rank") return {50, 100, 200};
+  if (model == "eq1") return {100, 1000, 10000};
+  if (model == "eq2") return {1, 10, 100};
+  return {100, 500, 2000};  // ease
+}
+
+std::string params_text(const Params& p) {
+  std::string s;
+  for (const auto& [k, v] : p) s += fmt::format("{}{}={:g}", s.empty() ? "" : " ", k, v);
+  return s.empty() ? "-" : s;
+}
+
+}  // namespace
+
+StrongSplit strong_generalization_split(const SparseMatrix& X, const SplitOptions& o) {
+  if (!(o.heldout > 0) || !std::isfinite(o.heldout)) {
+    throw InvalidArgument(fmt::format("--heldout-users must be > 0 (a fraction < 1 or a count), got {}", o.heldout));
+  }
+  if (!(o.fold_in > 0 && o.fold_in < 1)) throw InvalidArgument(fmt::format("fold-in share must be in (0, 1), got {}", o.fold_in));
+  const Index n = X.rows();
+  const Index p = X.cols();
+  const auto size = static_cast<Index>(o.heldout < 1 ? std::floor(o.heldout * static_cast<double>(n)) : o.heldout);
+  std::vector<Index> eligible;
+  for (Index u = 0; u < n; ++u) {
+    if (X.outerIndexPtr()[u + 1] - X.outerIndexPtr()[u] >= o.min_interactions) eligible.push_back(u);
+  }
+  if (size < 1 || 2 * size > static_cast<Index>(eligible.size()) || 2 * size >= n) {
+    throw InvalidArgument(fmt::format(
+        "cannot hold out 2 x {} users: {} of {} users have >= {} interactions and training needs some left",
+        size, eligible.size(), n, o.min_interactions));
+  }
+  Rng rng(o.seed, 0);
+  shuffle(eligible, rng);
+  StrongSplit s;
+  s.valid_users.assign(eligible.begin(), eligible.begin() + size);
+  s.test_users.assign(eligible.begin() + size, eligible.begin() + 2 * size);
+  std::sort(s.valid_users.begin(), s.valid_users.end());
+  std::sort(s.test_users.begin(), s.test_users.end());
+  std::vector<char> heldout(static_cast<size_t>(n), 0);
+  for (Index u : s.valid_users) heldout[static_cast<size_t>(u)] = 1;
+  for (Index u : s.test_users) heldout[static_cast<size_t>(u)] = 1;
+  std::vector<std::vector<int>> train_rows;
+  for (Index u = 0; u < n; ++u) {
+    if (heldout[static_cast<size_t>(u)] == 0) {
+      s.train_users.push_back(u);
+      train_rows.push_back(row_items(X, u));
+    }
+  }
+  s.train = rows_to_matrix(train_rows, p);
+  auto split_users = [&](const std::vector<Index>& users, SparseMatrix& fold_in, SparseMatrix& target) {
+    std::vector<std::vector<int>> in_rows, out_rows;
+    for (Index u : users) {
+      std::vector<int> items = row_items(X, u);
+      Rng user_rng(o.seed, static_cast<std::uint64_t>(u) + 1);
+      shuffle(items, user_rng);
+      const auto keep = static_cast<size_t>(std::floor(o.fold_in * static_cast<double>(items.size())));
+      std::vector<int> in(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(std::max<size_t>(keep, 1)));
+      std::vector<int> out(items.begin() + static_cast<std::ptrdiff_t>(std::max<size_t>(keep, 1)), items.end());
+      std::sort(in.begin(), in.end());
+      std::sort(out.begin(), out.end());
+      in_rows.push_back(std::move(in));
+      out_rows.push_back(std::move(out));
+    }
+    fold_in = rows_to_matrix(in_rows, p);
+    target = rows_to_matrix(out_rows, p);
+  };
+  split_users(s.valid_users, s.valid_fold_in, s.valid_target);
+  split_users(s.test_users, s.test_fold_in, s.test_target);
+  return s;
+}
+
+ParamGrid parse_grid(const std::string& text) {
+  ParamGrid grid;
+  std::istringstream in(text);
+  std::string token;
+  while (in >> token) {
+    const auto eq = token.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == token.size()) {
+      throw InvalidArgument(fmt::format("--grid: expected 'param=v1,v2' or 'model.param=v1,v2', got '{}'", token));
+    }
+    std::string key = token.substr(0, eq);
+    std::string model;
+    if (const auto dot = key.find('.'); dot != std::string::npos) {
+      model = key.substr(0, dot);
+      key = key.substr(dot + 1);
+      if (model_params().count(model) == 0) throw InvalidArgument(fmt::format("--grid: unknown model '{}'", model));
+    }
+    if (key != "rank" && key != "lambda") {
+      throw InvalidArgument(fmt::format("--grid: unknown parameter '{}' (rank, lambda)", key));
+    }
+    std::vector<double> values;
+    std::stringstream list(token.substr(eq + 1));
+    std::string item;
+    while (std::getline(list, item, ',')) {
+      double v = 0;
+      try {
+        size_t used = 0;
+        v = std::stod(item, &used);
+        if (used != item.size()) throw std::invalid_argument("");
+      } catch (const std::exception&) {
+        throw InvalidArgument(fmt::format("--grid: '{}' in '{}' is not a number", item, token));
+      }
+      if (!std::isfinite(v) || v < 0 || (key == "rank" && (v < 1 || v != std::floor(v)))) {
+        throw InvalidArgument(fmt::format("--grid: invalid {} value {}", key, item));
+      }
+      values.push_back(v);
+    }
+    if (values.empty()) throw InvalidArgument(fmt::format("--grid: no values in '{}'", token));
+    grid[model][key] = values;
+  }
+  return grid;
+}
+
+std::vector<Params> grid_points(const std::string& model, const ParamGrid& grid, Index n_items) {
+  const auto known = model_params().find(model);
+  if (known == model_params().end()) {
+    throw InvalidArgument(fmt::format("unknown model '{}' (valid: popularity, itemknn, eq1, eq2, ease)", model));
+  }
+  std::vector<Params> points = {{}};
+  for (const std::string& param : known->second) {
+    std::vector<double> values = default_values(model, param);
+    if (auto all = grid.find(""); all != grid.end() && all->second.count(param)) values = all->second.at(param);
+    if (auto own = grid.find(model); own != grid.end() && own->second.count(param)) values = own->second.at(param);
+    if (param == "rank") {
+      values.erase(std::remove_if(values.begin(), values.end(), [&](double r) { return r > static_cast<double>(n_items); }),
+                   values.end());
+      if (values.empty()) throw InvalidArgument(fmt::format("{}: every rank in the grid exceeds the {} items", model, n_items));
+    }
+    std::vector<Params> next;
+    for (const Params& base : points) {
+      for (double v : values) {
+        Params q = base;
+        q[param] = v;
+        next.push_back(q);
+      }
+    }
+    points = std::move(next);
+  }
+  return points;
+}
+
+RankingSummary evaluate_ranking(const Scorer& scorer, const SparseMatrix& fold_in, const SparseMatrix& target,
+                                const Context& ctx) {
+  use_threads(ctx);
+  const Index n = fold_in.rows();
+  std::vector<double> r20, r50, n100;
+  constexpr Index kBlock = 512;
+  for (Index first = 0; first < n; first += kBlock) {
+    const Index count = std::min(kBlock, n - first);
+    const SparseMatrix block = fold_in.middleRows(first, count);
+    const RowMatrix scores = scorer(block);
+    std::vector<double> b20(static_cast<size_t>(count), -1), b50(static_cast<size_t>(count)), b100(static_cast<size_t>(count));
+#pragma omp parallel for schedule(dynamic, 16)
+    for (Index r = 0; r < count; ++r) {
+      const Index u = first + r;
+      const std::span<const int> seen(block.innerIndexPtr() + block.outerIndexPtr()[r],
+                                      static_cast<size_t>(block.outerIndexPtr()[r + 1] - block.outerIndexPtr()[r]));
+      const std::span<const int> truth(target.innerIndexPtr() + target.outerIndexPtr()[u],
+                                       static_cast<size_t>(target.outerIndexPtr()[u + 1] - target.outerIndexPtr()[u]));
+      if (truth.empty()) continue;
+      const std::vector<Neighbor> top = select_top_k(scores.row(r).data(), scores.cols(), 100, seen);
+      std::vector<Index> ranked;
+      ranked.reserve(top.size());
+      for (const Neighbor& nb : top) ranked.push_back(nb.index);
+      b20[static_cast<size_t>(r)] = recall_at_k(ranked, truth, 20);
+      b50[static_cast<size_t>(r)] = recall_at_k(ranked, truth, 50);
+      b100[static_cast<size_t>(r)] = ndcg_at_k(ranked, truth, 100);
+    }
+    for (Index r = 0; r < count; ++r) {
+      if (b20[static_cast<size_t>(r)] < 0) continue;
+      r20.push_back(b20[static_cast<size_t>(r)]);
+      r50.push_back(b50[static_cast<size_t>(r)]);
+      n100.push_back(b100[static_cast<size_t>(r)]);
+    }
+  }
+  return {mean_and_se(r20), mean_and_se(r50), mean_and_se(n100), static_cast<Index>(r20.size())};
+}
+
+std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std::vector<std::string>& models,
+                                             const ParamGrid& grid, const Context& ctx, const ProgressFn& progress) {
+  auto say = [&](const std::string& s) {
+    if (progress) progress(s);
+  };
+  const SparseMatrix& X = split.train;
+  const Index p = X.cols();
+  // Shared, computed at most once: the Gram matrix and the spectrum at the largest rank.
+  Matrix G;
+  auto gram = [&]() -> const Matrix& {
+    if (G.size() == 0) G = gram_matrix(X, ctx);
+    return G;
+  };
+  Spectrum spectrum;
+  Matrix XV;
+  std::vector<ModelEvaluation> results;
+  for (const std::string& name : models) {
+    const std::vector<Params> points = grid_points(name, grid, p);
+    if (name == "eq1" || name == "eq2") {
+      Index max_rank = 0;
+      for (const Params& q : points) max_rank = std::max(max_rank, static_cast<Index>(q.at("rank")));
+      if (spectrum.sigma.size() < max_rank) {
+        say(fmt::format("spectrum of the training matrix (rank {})", max_rank));
+        spectrum = top_spectrum(X, max_rank, Solver::kAuto, ctx);
+        XV = X * spectrum.V;
+      }
+    }
+    // Builds the scorer of one grid point.
+    auto make_scorer = [&](const Params& q) -> Scorer {
+      if (name == "popularity") {
+        Vector pop = Vector::Zero(p);
+        for (Index i = 0; i < X.nonZeros(); ++i) pop(X.innerIndexPtr()[i]) += 1.0;
+        return [pop](const SparseMatrix& F) { return Matrix(Vector::Ones(F.rows()) * pop.transpose()); };
+      }
+      if (name == "itemknn") {
+        auto W = std::make_shared<Matrix>(cosine_from_gram(gram()));
+        W->diagonal().setZero();
+        return [W](const SparseMatrix& F) { return Matrix(F * (*W)); };
+      }
+      if (name == "ease") {
+        auto W = std::make_shared<Matrix>(ease_weights(gram(), q.at("lambda")));
+        return [W](const SparseMatrix& F) { return Matrix(F * (*W)); };
+      }
+      const auto k = static_cast<Index>(q.at("rank"));
+      Spectrum top;
+      top.sigma = spectrum.sigma.head(k);
+      top.V = spectrum.V.leftCols(k);
+      FitOptions f;
+      f.kind = name == "eq1" ? ModelKind::kEq1 : ModelKind::kEq2;
+      f.lambda = q.at("lambda");
+      auto m = std::make_shared<Model>(model_from_spectrum(XV.leftCols(k), top, f));
+      return [m](const SparseMatrix& F) { return score_users(*m, F); };
+    };
+    ModelEvaluation e;
+    e.name = name;
+    double best = -1;
+    for (const Params& q : points) {
+      say(fmt::format("{} {}: validation", name, params_text(q)));
+      const RankingSummary v = evaluate_ranking(make_scorer(q), split.valid_fold_in, split.valid_target, ctx);
+      e.trials.emplace_back(q, v);
+      if (v.ndcg100.mean > best) {
+        best = v.ndcg100.mean;
+        e.params = q;
+        e.validation = v;
+      }
+    }
+    say(fmt::format("{} {}: test", name, params_text(e.params)));
+    e.test = evaluate_ranking(make_scorer(e.params), split.test_fold_in, split.test_target, ctx);
+    results.push_back(std::move(e));
+  }
+  return results;
+}
+
+}  // namespace linsim

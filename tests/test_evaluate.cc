@@ -1,0 +1,190 @@
+// MATH.md M7 top-N protocol: metrics on hand-computed cases, a perfect and a random model, the
+// popularity baseline recomputed independently, and the split's invariants.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "linsim/core/error.h"
+#include "linsim/evaluate/protocol.h"
+#include "linsim/evaluate/ranking.h"
+#include "test_util.h"
+
+namespace linsim {
+namespace {
+
+TEST(Ranking, HandComputedRecallAndNdcg) {
+  const std::vector<Index> ranked = {3, 1, 4, 0, 2};
+  const std::vector<int> target = {1, 5};
+  EXPECT_DOUBLE_EQ(recall_at_k(ranked, target, 1), 0.0);
+  EXPECT_DOUBLE_EQ(recall_at_k(ranked, target, 2), 0.5);  // 1 hit / min(2, 2)
+  EXPECT_DOUBLE_EQ(recall_at_k(ranked, target, 5), 0.5);
+  const std::vector<int> one = {4};
+  EXPECT_DOUBLE_EQ(recall_at_k(ranked, one, 5), 1.0);     // normalised by min(5, 1)
+  const double dcg = 1.0 / std::log2(3.0);                 // item 1 at rank 2
+  const double idcg = 1.0 + 1.0 / std::log2(3.0);          // two relevant items
+  EXPECT_DOUBLE_EQ(ndcg_at_k(ranked, target, 3), dcg / idcg);
+  EXPECT_DOUBLE_EQ(ndcg_at_k(ranked, std::vector<int>{3}, 3), 1.0);
+  EXPECT_DOUBLE_EQ(ndcg_at_k(ranked, std::vector<int>{}, 3), 0.0);
+  const MeanSe m = mean_and_se({1.0, 2.0, 3.0});
+  EXPECT_DOUBLE_EQ(m.mean, 2.0);
+  EXPECT_DOUBLE_EQ(m.se, 1.0 / std::sqrt(3.0));
+}
+
+class Protocol : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    X_ = test::random_binary(1200, 150, 0.08, 21);
+    SplitOptions o;
+    o.heldout = 200;
+    o.seed = 3;
+    split_ = strong_generalization_split(X_, o);
+  }
+  SparseMatrix X_;
+  StrongSplit split_;
+};
+
+TEST_F(Protocol, SplitInvariants) {
+  EXPECT_EQ(split_.valid_users.size(), 200u);
+  EXPECT_EQ(split_.test_users.size(), 200u);
+  EXPECT_EQ(split_.train_users.size(), 800u);
+  std::vector<Index> all = split_.train_users;
+  all.insert(all.end(), split_.valid_users.begin(), split_.valid_users.end());
+  all.insert(all.end(), split_.test_users.begin(), split_.test_users.end());
+  std::sort(all.begin(), all.end());
+  for (Index u = 0; u < 1200; ++u) ASSERT_EQ(all[static_cast<size_t>(u)], u);  // a partition
+  for (size_t r = 0; r < split_.test_users.size(); ++r) {
+    const Index u = split_.test_users[r];
+    const auto row = static_cast<Index>(r);
+    const Index n_in = split_.test_fold_in.row(row).nonZeros();
+    const Index n_out = split_.test_target.row(row).nonZeros();
+    const Index n_u = X_.row(u).nonZeros();
+    EXPECT_EQ(n_in + n_out, n_u);
+    EXPECT_EQ(n_in, static_cast<Index>(std::floor(0.8 * static_cast<double>(n_u))));
+    // Together they are exactly the user's items.
+    EXPECT_EQ((Matrix(split_.test_fold_in.row(row)) + Matrix(split_.test_target.row(row)) - Matrix(X_.row(u))).norm(), 0.0);
+  }
+  SplitOptions o;
+  o.heldout = 200;
+  o.seed = 3;
+  const StrongSplit again = strong_generalization_split(X_, o);
+  EXPECT_EQ(again.test_users, split_.test_users);
+  EXPECT_TRUE(again.test_target.isApprox(split_.test_target, 0.0));
+  o.heldout = 700;
+  EXPECT_THROW(strong_generalization_split(X_, o), InvalidArgument);
+}
+
+TEST_F(Protocol, PerfectModelScoresOne) {
+  const SparseMatrix& target = split_.valid_target;
+  Index next = 0;  // the oracle knows which block of users it is scoring
+  const Scorer oracle = [&](const SparseMatrix& F) {
+    Matrix s = Matrix(target.middleRows(next, F.rows()));
+    next += F.rows();
+    return s;
+  };
+  const RankingSummary r = evaluate_ranking(oracle, split_.valid_fold_in, target, Context{});
+  EXPECT_DOUBLE_EQ(r.recall20.mean, 1.0);
+  EXPECT_DOUBLE_EQ(r.recall50.mean, 1.0);
+  EXPECT_DOUBLE_EQ(r.ndcg100.mean, 1.0);
+}
+
+TEST_F(Protocol, RandomModelMatchesItsExpectation) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0, 1);
+  const Scorer random = [&](const SparseMatrix& F) {
+    Matrix s(F.rows(), F.cols());
+    for (Index i = 0; i < s.size(); ++i) s.data()[i] = u(rng);
+    return s;
+  };
+  // Expected Recall@k of a random ranking of m candidates with t targets: k t / (m min(k, t)).
+  const SparseMatrix& in = split_.valid_fold_in;
+  const SparseMatrix& out = split_.valid_target;
+  double expected = 0;
+  Index users = 0;
+  for (Index r = 0; r < in.rows(); ++r) {
+    const double t = static_cast<double>(out.row(r).nonZeros());
+    if (t == 0) continue;
+    const double m = static_cast<double>(in.cols() - in.row(r).nonZeros());
+    expected += 20.0 * t / (m * std::min(20.0, t));
+    ++users;
+  }
+  expected /= static_cast<double>(users);
+  double observed = 0;
+  const int repeats = 20;
+  for (int k = 0; k < repeats; ++k) observed += evaluate_ranking(random, in, out, Context{}).recall20.mean;
+  observed /= repeats;
+  EXPECT_NEAR(observed, expected, 0.01);
+}
+
+TEST_F(Protocol, PopularityBaselineRecomputedIndependently) {
+  ParamGrid grid;
+  const auto results = evaluate_models(split_, {"popularity"}, grid, Context{});
+  ASSERT_EQ(results.size(), 1u);
+  // Independent: count training users per item, rank unseen items by count (ties: lower index).
+  std::vector<double> count(150, 0.0);
+  for (Index u = 0; u < split_.train.rows(); ++u)
+    for (SparseMatrix::InnerIterator it(split_.train, u); it; ++it) count[static_cast<size_t>(it.col())] += 1;
+  double ndcg = 0;
+  Index users = 0;
+  for (Index r = 0; r < split_.test_fold_in.rows(); ++r) {
+    std::vector<Index> candidates;
+    for (Index j = 0; j < 150; ++j)
+      if (split_.test_fold_in.coeff(r, j) == 0) candidates.push_back(j);
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [&](Index a, Index b) { return count[static_cast<size_t>(a)] > count[static_cast<size_t>(b)]; });
+    double dcg = 0, idcg = 0;
+    Index t = 0;
+    for (size_t q = 0; q < std::min<size_t>(100, candidates.size()); ++q)
+      if (split_.test_target.coeff(r, candidates[q]) != 0) dcg += 1 / std::log2(static_cast<double>(q) + 2);
+    t = split_.test_target.row(r).nonZeros();
+    if (t == 0) continue;
+    for (Index q = 0; q < std::min<Index>(100, t); ++q) idcg += 1 / std::log2(static_cast<double>(q) + 2);
+    ndcg += dcg / idcg;
+    ++users;
+  }
+  EXPECT_NEAR(results[0].test.ndcg100.mean, ndcg / static_cast<double>(users), 1e-12);
+}
+
+TEST_F(Protocol, ModelsBeatPopularityOnStructuredData) {
+  // Clustered data: users take items of "their" block, so models that use co-occurrence win.
+  std::mt19937_64 rng(8);
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (int u = 0; u < 1500; ++u) {
+    const int block = u % 5;
+    for (int j = 0; j < 100; ++j) {
+      const bool inside = j / 20 == block;
+      if (std::bernoulli_distribution(inside ? 0.4 : 0.02)(rng)) t.emplace_back(u, j, 1.0);
+    }
+  }
+  SparseMatrix X(1500, 100);
+  X.setFromTriplets(t.begin(), t.end());
+  SplitOptions o;
+  o.heldout = 200;
+  const StrongSplit s = strong_generalization_split(X, o);
+  const auto results = evaluate_models(s, {"popularity", "itemknn", "eq2", "ease"},
+                                       parse_grid("rank=5,10 eq2.lambda=1,5 ease.lambda=10,100"), Context{});
+  const double pop = results[0].test.ndcg100.mean;
+  for (size_t m = 1; m < results.size(); ++m) EXPECT_GT(results[m].test.ndcg100.mean, pop + 0.05) << results[m].name;
+  EXPECT_EQ(results[2].trials.size(), 4u);
+}
+
+TEST(Grid, ParsesOverridesAndRejectsNonsense) {
+  const ParamGrid g = parse_grid("rank=50,100 lambda=1 eq1.lambda=1000,10000");
+  const auto eq1 = grid_points("eq1", g, 500);
+  EXPECT_EQ(eq1.size(), 4u);
+  EXPECT_EQ(grid_points("eq2", g, 500).size(), 2u);
+  EXPECT_EQ(grid_points("ease", g, 500).size(), 1u);
+  EXPECT_EQ(grid_points("popularity", g, 500).size(), 1u);
+  EXPECT_EQ(grid_points("eq2", g, 60).size(), 1u);  // rank 100 > 60 items dropped
+  EXPECT_THROW(parse_grid("rank"), InvalidArgument);
+  EXPECT_THROW(parse_grid("rank=abc"), InvalidArgument);
+  EXPECT_THROW(parse_grid("lambda=-1"), InvalidArgument);
+  EXPECT_THROW(parse_grid("eq9.lambda=1"), InvalidArgument);
+  EXPECT_THROW(parse_grid("alpha=1"), InvalidArgument);
+  EXPECT_THROW(grid_points("svd", g, 10), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace linsim
