@@ -183,4 +183,27 @@ TEST_F(Cli, ReproduceWritesFiguresTablesAndJson) {
   EXPECT_FALSE(fs::exists(dir_ / "rep2"));
 }
 
+TEST_F(Cli, EvaluateAndEvaluateSimilarity) {
+  Result r = run("evaluate --input " + fixture() + " --heldout-users 5 --min-interactions 3 --grid \"rank=2,3 "
+                 "eq1.lambda=1,10 eq2.lambda=0.5 ease.lambda=1,5\" --out " + path("ev"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("| ease | lambda="), std::string::npos) << r.out;
+  const auto doc = slurp(path("ev") + "/results.json");
+  for (const char* key : {"\"protocol\"", "\"recall@20\"", "\"recall@50\"", "\"ndcg@100\"", "\"se\"", "\"trials\""}) {
+    EXPECT_NE(doc.find(key), std::string::npos) << key;
+  }
+  EXPECT_EQ(run("evaluate --input " + fixture() + " --heldout-users 30").code, 2);  // not enough users
+  EXPECT_EQ(run("evaluate --input " + fixture() + " --heldout-users 5 --models svd").code, 2);
+  EXPECT_EQ(run("evaluate --input " + fixture() + " --heldout-users 5 --grid \"rank=x\"").code, 2);
+  std::string labels = "item\tlabel\n";
+  for (int i = 0; i < 15; ++i) labels += "film" + std::string(i < 10 ? "0" : "") + std::to_string(i) + "\tg" + std::to_string(i / 5) + "\n";
+  r = run("evaluate-similarity --input " + fixture() + " --labels " + write("labels.tsv", labels) +
+          " --rank 3 --lambda-eq1 5 --lambda-eq2 0.5 --lambda-ease 5 --top 3 --out " + path("sim"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("| eq1 projected |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| ease projected |"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "sim" / "similarity.json"));
+  EXPECT_EQ(run("evaluate-similarity --input " + fixture() + " --labels " + path("nolabels.tsv")).code, 1);
+}
+
 }  // namespace
