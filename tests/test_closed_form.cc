@@ -39,15 +39,7 @@ Grad dense_gradient(ModelKind kind, const Matrix& X, const Matrix& A, const Matr
   return g;
 }
 
-FitOptions options(ModelKind kind, Index rank, double lambda, const std::string& gauge = "balanced") {
-  FitOptions o;
-  o.kind = kind;
-  o.rank = rank;
-  o.lambda = lambda;
-  o.gauge = parse_gauge(gauge);
-  o.solver = Solver::kGram;
-  return o;
-}
+using test::exact_options;
 
 class ClosedForm : public ::testing::TestWithParam<ModelKind> {};
 
@@ -79,7 +71,7 @@ TEST_P(ClosedForm, IsAStationaryPointAndNoPerturbationLowersTheObjective) {
   const Matrix X = Matrix(Xs);
   // λ chosen so that some dimensions are shrunk hard (M2: some thresholded to zero).
   const double lambda = kind == ModelKind::kEq1 ? 8.0 : 2.5;
-  const Model m = fit_model(Xs, options(kind, 6, lambda), Context{});
+  const Model m = fit_model(Xs, exact_options(kind, 6, lambda), Context{});
   const Matrix& A = m.encoder;
   const Matrix& B = m.item_embeddings;
   const double f0 = dense_objective(kind, X, A, B, lambda);
@@ -104,12 +96,12 @@ TEST(Eq1Gauges, SameObjectiveAndPredictionsButDifferentCosines) {
   const double lambda = 5.0;
   const std::vector<std::string> gauges = {"symmetric", "item-orthonormal", "input-orthonormal", "balanced",
                                            "power:0.25"};
-  const Model ref = fit_model(X, options(ModelKind::kEq1, 8, lambda, "symmetric"), Context{});
+  const Model ref = fit_model(X, exact_options(ModelKind::kEq1, 8, lambda, "symmetric"), Context{});
   const double f_ref = eq1_objective(X, ref.encoder, ref.item_embeddings, lambda);
   const Matrix pred_ref = ref.user_embeddings * ref.item_embeddings.transpose();
   const Matrix cos_ref = test::cosine_matrix(ref.item_embeddings);
   for (const auto& gauge : gauges) {
-    const Model m = fit_model(X, options(ModelKind::kEq1, 8, lambda, gauge), Context{});
+    const Model m = fit_model(X, exact_options(ModelKind::kEq1, 8, lambda, gauge), Context{});
     EXPECT_NEAR(eq1_objective(X, m.encoder, m.item_embeddings, lambda), f_ref, 1e-9 * f_ref) << gauge;
     const Matrix pred = m.user_embeddings * m.item_embeddings.transpose();
     EXPECT_LT(test::relative_difference(pred, pred_ref), 1e-10) << gauge;
@@ -125,7 +117,7 @@ TEST(Eq1Gauges, SameObjectiveAndPredictionsButDifferentCosines) {
 
 TEST(Eq1Gauges, BalancedGaugeIsBalanced) {
   const SparseMatrix X = random_binary(50, 15, 0.3, 5);
-  const Model m = fit_model(X, options(ModelKind::kEq1, 5, 4.0, "balanced"), Context{});
+  const Model m = fit_model(X, exact_options(ModelKind::kEq1, 5, 4.0, "balanced"), Context{});
   const Matrix PtP = m.user_embeddings.transpose() * m.user_embeddings;
   const Matrix BtB = m.item_embeddings.transpose() * m.item_embeddings;
   EXPECT_LT(test::relative_difference(PtP, BtB), 1e-9);
@@ -133,7 +125,7 @@ TEST(Eq1Gauges, BalancedGaugeIsBalanced) {
 
 TEST(PaperFullRank, ItemOrthonormalGaugeMakesEveryItemSimilarOnlyToItself) {
   const SparseMatrix X = test::random_positive(40, 10, 3);
-  const Model m = fit_model(X, options(ModelKind::kEq1, 10, 2.0, "item-orthonormal"), Context{});
+  const Model m = fit_model(X, exact_options(ModelKind::kEq1, 10, 2.0, "item-orthonormal"), Context{});
   const Matrix C = test::cosine_matrix(m.item_embeddings);
   EXPECT_LT((C - Matrix::Identity(10, 10)).cwiseAbs().maxCoeff(), 1e-10);
   // Per-user rankings by user–item cosine equal the rankings by dot product (all ‖b_i‖ = 1).
@@ -148,16 +140,16 @@ TEST(PaperFullRank, ItemOrthonormalGaugeMakesEveryItemSimilarOnlyToItself) {
 
 TEST(PaperFullRank, InputOrthonormalUserCosineIsRawRowCosine) {
   const SparseMatrix X = test::random_positive(40, 10, 4);
-  const Model m = fit_model(X, options(ModelKind::kEq1, 10, 2.0, "input-orthonormal"), Context{});
+  const Model m = fit_model(X, exact_options(ModelKind::kEq1, 10, 2.0, "input-orthonormal"), Context{});
   EXPECT_LT((test::cosine_matrix(m.user_embeddings) - test::cosine_matrix(Matrix(X))).cwiseAbs().maxCoeff(), 1e-10);
 }
 
 TEST(Eq2, ColumnsAreBalancedAndSoftThresholded) {
   const SparseMatrix X = random_binary(70, 20, 0.3, 9);
   // λ between σ_6 and σ_7, so that the last four of the ten dimensions are thresholded.
-  const Vector sigma = fit_model(X, options(ModelKind::kEq2, 10, 0.0), Context{}).singular_values;
+  const Vector sigma = fit_model(X, exact_options(ModelKind::kEq2, 10, 0.0), Context{}).singular_values;
   const double lambda = 0.5 * (sigma(5) + sigma(6));
-  const Model m = fit_model(X, options(ModelKind::kEq2, 10, lambda), Context{});
+  const Model m = fit_model(X, exact_options(ModelKind::kEq2, 10, lambda), Context{});
   Index zero_columns = 0;
   for (Index l = 0; l < 10; ++l) {
     const double expected = std::max(0.0, m.singular_values(l) - lambda);  // (σ_l − λ)_+
@@ -189,10 +181,10 @@ TEST(Shrinkage, Formulas) {
 
 TEST(FitValidation, RejectsBadOptions) {
   const SparseMatrix X = random_binary(20, 8, 0.3, 1);
-  EXPECT_THROW(fit_model(X, options(ModelKind::kEq1, 3, -1.0), Context{}), InvalidArgument);
-  EXPECT_THROW(fit_model(X, options(ModelKind::kEq1, 3, std::nan("")), Context{}), InvalidArgument);
-  EXPECT_THROW(fit_model(X, options(ModelKind::kEq2, 0, 1.0), Context{}), InvalidArgument);
-  EXPECT_THROW(fit_model(X, options(ModelKind::kEq2, 9, 1.0), Context{}), InvalidArgument);
+  EXPECT_THROW(fit_model(X, exact_options(ModelKind::kEq1, 3, -1.0), Context{}), InvalidArgument);
+  EXPECT_THROW(fit_model(X, exact_options(ModelKind::kEq1, 3, std::nan("")), Context{}), InvalidArgument);
+  EXPECT_THROW(fit_model(X, exact_options(ModelKind::kEq2, 0, 1.0), Context{}), InvalidArgument);
+  EXPECT_THROW(fit_model(X, exact_options(ModelKind::kEq2, 9, 1.0), Context{}), InvalidArgument);
   // Rank larger than the data's rank: 4 identical rows and columns pattern of rank 2.
   Matrix D = Matrix::Zero(6, 5);
   D.row(0) << 1, 1, 0, 0, 0;
@@ -202,9 +194,9 @@ TEST(FitValidation, RejectsBadOptions) {
   D.row(4) << 1, 1, 0, 0, 0;
   D.row(5) << 0, 0, 1, 1, 1;
   const SparseMatrix low = D.sparseView();
-  EXPECT_NO_THROW(fit_model(low, options(ModelKind::kEq2, 2, 0.1), Context{}));
-  EXPECT_THROW(fit_model(low, options(ModelKind::kEq2, 3, 0.1), Context{}), InvalidArgument);
-  EXPECT_THROW(fit_model(SparseMatrix(4, 4), options(ModelKind::kEq2, 1, 0.1), Context{}), InvalidArgument);
+  EXPECT_NO_THROW(fit_model(low, exact_options(ModelKind::kEq2, 2, 0.1), Context{}));
+  EXPECT_THROW(fit_model(low, exact_options(ModelKind::kEq2, 3, 0.1), Context{}), InvalidArgument);
+  EXPECT_THROW(fit_model(SparseMatrix(4, 4), exact_options(ModelKind::kEq2, 1, 0.1), Context{}), InvalidArgument);
 }
 
 }  // namespace

@@ -23,13 +23,7 @@ Matrix all_scores(const SimilaritySpace& space) {
 }
 
 Model fitted(ModelKind kind, const SparseMatrix& X, Index k, double lambda, const std::string& gauge = "balanced") {
-  FitOptions o;
-  o.kind = kind;
-  o.rank = k;
-  o.lambda = lambda;
-  o.gauge = parse_gauge(gauge);
-  o.solver = Solver::kGram;
-  return fit_model(X, o, Context{});
+  return fit_model(X, test::exact_options(kind, k, lambda, gauge), Context{});
 }
 
 TEST(Projected, InvariantUnderRandomInvertibleReparametrisation) {

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "linsim/core/types.h"
+#include "linsim/models/model.h"
 
 namespace linsim::test {
 
@@ -29,6 +30,17 @@ inline SparseMatrix random_positive(Index n, Index p, unsigned seed) {
   Matrix D(n, p);
   for (Index i = 0; i < D.size(); ++i) D.data()[i] = value(rng);
   return D.sparseView();
+}
+
+// Fit options for a closed form with the exact (dense Gram) solver.
+inline FitOptions exact_options(ModelKind kind, Index rank, double lambda, const std::string& gauge = "balanced") {
+  FitOptions o;
+  o.kind = kind;
+  o.rank = rank;
+  o.lambda = lambda;
+  o.gauge = parse_gauge(gauge);
+  o.solver = Solver::kGram;
+  return o;
 }
 
 inline Matrix random_matrix(Index rows, Index cols, unsigned seed) {

@@ -93,15 +93,9 @@ ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labe
   std::vector<double> auc(queries.size(), std::nan(""));
   std::vector<double> precision(queries.size(), std::nan(""));
   std::vector<double> pop(queries.size(), std::nan(""));
-  const size_t step = 256;
-  RowMatrix scores;
-  for (size_t first = 0; first < queries.size(); first += step) {
-    const size_t count = std::min(step, queries.size() - first);
-    const std::vector<Index> block(queries.begin() + static_cast<std::ptrdiff_t>(first),
-                                   queries.begin() + static_cast<std::ptrdiff_t>(first + count));
-    space.score(block, scores);
+  for_each_score_block(space, queries, [&](size_t first, const std::vector<Index>& block, const RowMatrix& scores) {
 #pragma omp parallel for schedule(dynamic, 8)
-    for (size_t r = 0; r < count; ++r) {
+    for (size_t r = 0; r < block.size(); ++r) {
       const Index i = block[r];
       std::vector<char> mine(static_cast<size_t>(n_labels), 0);
       for (int l : labels[static_cast<size_t>(i)]) mine[static_cast<size_t>(l)] = 1;
@@ -131,7 +125,7 @@ ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labe
         precision[first + r] = top.empty() ? 0.0 : same / static_cast<double>(top.size());
       }
     }
-  }
+  });
   ClusterQuality q;
   double pop_total = 0;
   Index pop_count = 0;

@@ -1,5 +1,7 @@
 #include "linsim/similarity/measure.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <Eigen/Eigenvalues>
@@ -125,6 +127,23 @@ Matrix projected_factors(const Matrix& B, const Matrix& P) {
   Eigen::SelfAdjointEigenSolver<Matrix> eig(PtP);
   const Vector root = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
   return B * (eig.eigenvectors() * root.asDiagonal());
+}
+
+Index score_block_rows(Index width) {
+  constexpr Index kBlockBytes = Index{32} << 20;
+  return std::clamp<Index>(kBlockBytes / (8 * std::max<Index>(width, 1)), 1, 1024);
+}
+
+void for_each_score_block(const SimilaritySpace& space, const std::vector<Index>& queries, const ScoreBlockFn& fn) {
+  const auto step = static_cast<size_t>(score_block_rows(space.size()));
+  RowMatrix scores;
+  for (size_t first = 0; first < queries.size(); first += step) {
+    const size_t count = std::min(step, queries.size() - first);
+    const std::vector<Index> block(queries.begin() + static_cast<std::ptrdiff_t>(first),
+                                   queries.begin() + static_cast<std::ptrdiff_t>(first + count));
+    space.score(block, scores);
+    fn(first, block, scores);
+  }
 }
 
 std::unique_ptr<SimilaritySpace> make_factor_space(Matrix F) {

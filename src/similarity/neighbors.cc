@@ -9,12 +9,6 @@
 namespace linsim {
 namespace {
 
-// Rows per block: at most ~32 MB of scores, at most 1024 rows.
-Index block_rows(Index width) {
-  constexpr Index kBlockBytes = Index{32} << 20;
-  return std::clamp<Index>(kBlockBytes / (8 * std::max<Index>(width, 1)), 1, 1024);
-}
-
 void check_top(Index top) {
   if (top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", top));
 }
@@ -30,20 +24,14 @@ NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Inde
     if (q < 0 || q >= size) throw InvalidArgument(fmt::format("query index {} outside [0, {})", q, size));
   }
   NeighborLists lists(queries.size());
-  const auto step = static_cast<size_t>(block_rows(size));
-  RowMatrix scores;
-  for (size_t first = 0; first < queries.size(); first += step) {
-    const size_t count = std::min(step, queries.size() - first);
-    const std::vector<Index> block(queries.begin() + static_cast<std::ptrdiff_t>(first),
-                                   queries.begin() + static_cast<std::ptrdiff_t>(first + count));
-    space.score(block, scores);
+  for_each_score_block(space, queries, [&](size_t first, const std::vector<Index>& block, const RowMatrix& scores) {
 #pragma omp parallel for schedule(dynamic, 16)
-    for (size_t r = 0; r < count; ++r) {
+    for (size_t r = 0; r < block.size(); ++r) {
       const int self = static_cast<int>(block[r]);
       const std::span<const int> excluded = include_self ? std::span<const int>{} : std::span<const int>(&self, 1);
       lists[first + r] = select_top_k(scores.row(static_cast<Index>(r)).data(), size, top, excluded);
     }
-  }
+  });
   return lists;
 }
 
@@ -53,7 +41,7 @@ NeighborLists recommend(const Model& model, const SparseMatrix& Xq, const std::v
   use_threads(ctx);
   const Index p = model.n_items();
   NeighborLists lists(rows.size());
-  const auto step = static_cast<size_t>(block_rows(p));
+  const auto step = static_cast<size_t>(score_block_rows(p));
   for (size_t first = 0; first < rows.size(); first += step) {
     const size_t count = std::min(step, rows.size() - first);
     SparseMatrix block(static_cast<Index>(count), Xq.cols());

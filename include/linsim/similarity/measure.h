@@ -5,6 +5,7 @@
 // explicit cosine matrix of X W's columns.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,14 @@ class SimilaritySpace {
   // out (|queries| × size(), row-major) = similarity of each query to every row.
   virtual void score(const std::vector<Index>& queries, RowMatrix& out) const = 0;
 };
+
+// Scores `queries` against every row of `space` one block at a time (at most ~32 MB of scores)
+// and calls fn(first, block, scores) for each: `block` holds queries[first, first + block.size())
+// and row r of `scores` belongs to block[r]. The blocks' order and size never depend on threads.
+// Rows per block of scores `width` wide: at most ~32 MB, at most 1,024 rows.
+Index score_block_rows(Index width);
+using ScoreBlockFn = std::function<void(size_t first, const std::vector<Index>& block, const RowMatrix& scores)>;
+void for_each_score_block(const SimilaritySpace& space, const std::vector<Index>& queries, const ScoreBlockFn& fn);
 
 // Builds the space of `measure` on `side` of a fitted model. X is the training interaction
 // matrix (needed by raw, and by EASE's projected measure). Throws InvalidArgument for a
