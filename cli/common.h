@@ -52,5 +52,6 @@ void add_recommend_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
 void add_reproduce_command(CLI::App& app);
 void add_evaluate_commands(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace linsim::cli

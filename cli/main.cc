@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   linsim::cli::add_simulate_command(app);
   linsim::cli::add_reproduce_command(app);
   linsim::cli::add_evaluate_commands(app);
+  linsim::cli::add_export_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,7 +7,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+
+#include "linsim/io/model_dir.h"
+#include "linsim/io/npy.h"
+#include "test_util.h"
+
+#include <Eigen/LU>
 
 namespace {
 namespace fs = std::filesystem;
@@ -204,6 +211,65 @@ TEST_F(Cli, EvaluateAndEvaluateSimilarity) {
   EXPECT_NE(r.out.find("| ease projected |"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(dir_ / "sim" / "similarity.json"));
   EXPECT_EQ(run("evaluate-similarity --input " + fixture() + " --labels " + path("nolabels.tsv")).code, 1);
+}
+
+// Parses the neighbour table into (query, neighbour) -> score.
+std::map<std::pair<std::string, std::string>, double> parse_table(const std::string& text) {
+  std::map<std::pair<std::string, std::string>, double> scores;
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string q, rank, nb, score;
+    std::getline(f, q, '\t');
+    std::getline(f, rank, '\t');
+    std::getline(f, nb, '\t');
+    std::getline(f, score, '\t');
+    scores[{q, nb}] = std::stod(score);
+  }
+  return scores;
+}
+
+TEST_F(Cli, ExportedCanonicalVectorsGiveTheProjectedSimilarityInAnyGauge) {
+  ASSERT_EQ(run("fit --input " + fixture() + " --model eq1 --gauge symmetric --rank 4 --lambda 5 --out " + path("m")).code, 0);
+  const auto table = parse_table(run("similar-items --model " + path("m") + " --measure projected --all --top 14").out);
+  ASSERT_EQ(table.size(), 15u * 14u);
+  // Reparametrise the stored embeddings: P -> P M, B -> B M^-T (same predictions, new gauge).
+  linsim::ModelBundle bundle = linsim::read_model_dir(path("m"));
+  const linsim::Matrix M = linsim::test::random_matrix(4, 4, 3) + 2.0 * linsim::Matrix::Identity(4, 4);
+  bundle.model.user_embeddings = bundle.model.user_embeddings * M;
+  bundle.model.item_embeddings = bundle.model.item_embeddings * M.inverse().transpose();
+  bundle.model.encoder = bundle.model.encoder * M;
+  {
+    linsim::AtomicDirectory out(path("m2"), false);
+    linsim::write_model_dir(out, bundle);
+    out.commit();
+  }
+  for (const std::string model : {"m", "m2"}) {
+    ASSERT_EQ(run("export --model " + path(model) + " --measure projected --format npy --out " + path(model + ".npy")).code, 0);
+    const linsim::Matrix C = linsim::read_npy_matrix(path(model + ".npy"));
+    ASSERT_EQ(C.rows(), 15);
+    const linsim::Matrix cos = linsim::test::cosine_matrix(C);
+    for (const auto& [key, score] : table) {
+      const auto i = *bundle.data.items.find(key.first);
+      const auto j = *bundle.data.items.find(key.second);
+      EXPECT_NEAR(cos(i, j), score, 1e-9) << model << " " << key.first << " " << key.second;
+    }
+  }
+  // The plain cosine of the reparametrised embeddings differs (the paper's point).
+  EXPECT_NE(run("similar-items --model " + path("m") + " --measure cosine --items film00 --top 3").out,
+            run("similar-items --model " + path("m2") + " --measure cosine --items film00 --top 3").out);
+  ASSERT_EQ(run("export --model " + path("m") + " --format word2vec --out " + path("v.txt")).code, 0);
+  const std::string w2v = slurp(path("v.txt"));
+  EXPECT_EQ(w2v.substr(0, 5), "15 4\n");
+  EXPECT_EQ(std::count(w2v.begin(), w2v.end(), '\n'), 16);
+  ASSERT_EQ(run("export --model " + path("m") + " --measure dot --format tsv --side users --out " + path("u.tsv")).code, 0);
+  const std::string users_tsv = slurp(path("u.tsv"));
+  EXPECT_EQ(std::count(users_tsv.begin(), users_tsv.end(), '\n'), 36);
+  EXPECT_EQ(run("export --model " + path("m") + " --format xml --out " + path("x")).code, 2);
+  EXPECT_EQ(run("export --model " + path("m") + " --measure raw --out " + path("x")).code, 2);
+  EXPECT_EQ(run("export --model " + path("m") + " --out " + path("v.txt")).code, 2);  // exists
 }
 
 }  // namespace

@@ -14,8 +14,8 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little, "the .npy writer assumes little-endian");
 
-void write_array(const std::string& path, const char* descr, const std::vector<size_t>& shape,
-                 const void* data, size_t bytes) {
+void write_array(std::ostream& out, const char* descr, const std::vector<size_t>& shape, const void* data,
+                 size_t bytes) {
   // numpy's tuple syntax: "(n,)" for 1-D, "(r, c)" for 2-D.
   std::string shape_text = shape.size() == 1 ? fmt::format("({},)", shape[0])
                                              : fmt::format("({}, {})", shape[0], shape[1]);
@@ -24,14 +24,19 @@ void write_array(const std::string& path, const char* descr, const std::vector<s
   const size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
   const char magic[] = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
   out.write(magic, sizeof magic);
   const auto length = static_cast<std::uint16_t>(header.size());
   out.write(reinterpret_cast<const char*>(&length), 2);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
+}
+
+void write_array(const std::string& path, const char* descr, const std::vector<size_t>& shape, const void* data,
+                 size_t bytes) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  write_array(out, descr, shape, data, bytes);
   out.flush();
   if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
 }
@@ -123,6 +128,12 @@ double element(const NpyArray& a, size_t i) {
 void write_npy(const std::string& path, const Matrix& M) {
   const RowMatrix R = M;
   write_array(path, "<f8", {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, R.data(),
+              sizeof(double) * static_cast<size_t>(R.size()));
+}
+
+void write_npy(std::ostream& out, const Matrix& M) {
+  const RowMatrix R = M;
+  write_array(out, "<f8", {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, R.data(),
               sizeof(double) * static_cast<size_t>(R.size()));
 }
 

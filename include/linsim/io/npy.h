@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 namespace linsim {
 
 void write_npy(const std::string& path, const Matrix& M);                 // float64, rows × cols
+void write_npy(std::ostream& out, const Matrix& M);                       // the same, to a stream
 void write_npy(const std::string& path, const Vector& v);                 // float64, 1-D
 void write_npy_float32(const std::string& path, const Matrix& M);         // float32, rows × cols
 void write_npy(const std::string& path, const std::vector<std::int64_t>& v);  // int64, 1-D
