@@ -5,7 +5,10 @@
 
 #include "common.h"
 #include "linsim/core/error.h"
+#include "linsim/io/atomic_output.h"
 #include "linsim/simulate/simulation.h"
+
+#include <optional>
 
 namespace linsim::cli {
 namespace {
@@ -21,11 +24,17 @@ struct SimulateArgs {
 void run_simulate(const SimulateArgs& args) {
   args.simulation.validate();
   if (args.out == args.truth) throw InvalidArgument("--out and --truth must be different files");
+  // Both outputs are opened (and checked) before the work and committed together at the end.
+  AtomicFile out(args.out, args.force);
+  std::optional<AtomicFile> truth;
+  if (!args.truth.empty()) truth.emplace(args.truth, args.force);
   progress(fmt::format("simulating {} users x {} items", args.simulation.users, args.simulation.items));
   const Simulation sim = simulate(args.simulation, args.ctx);
   progress(fmt::format("{} interactions; writing {}", sim.data.nnz(), args.out));
-  write_simulated_interactions(args.out, sim, args.force);
-  if (!args.truth.empty()) write_truth(args.truth, sim, args.force);
+  write_simulated_interactions(out.stream(), sim);
+  if (truth) write_truth(truth->stream(), sim);
+  out.commit();
+  if (truth) truth->commit();
 }
 
 }  // namespace

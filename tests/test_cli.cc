@@ -173,6 +173,9 @@ TEST_F(Cli, SimulateIsDeterministicAndFitReadsIt) {
   EXPECT_NE(slurp(path("a.tsv")), slurp(path("c.tsv")));
   EXPECT_EQ(run("simulate --out " + path("a.tsv") + opts).code, 2);  // exists
   EXPECT_EQ(run("simulate --out " + path("d.tsv") + " --users 0").code, 2);
+  // An unwritable truth file fails before anything is written.
+  EXPECT_EQ(run("simulate --out " + path("e.tsv") + " --truth " + path("no/dir/t.tsv") + opts).code, 1);
+  EXPECT_FALSE(fs::exists(dir_ / "e.tsv"));
   EXPECT_EQ(run("fit --input " + path("a.tsv") + " --rank 5 --out " + path("m")).code, 0);
 }
 

@@ -9,7 +9,6 @@
 
 #include "linsim/core/error.h"
 #include "linsim/core/random.h"
-#include "linsim/io/atomic_output.h"
 
 namespace linsim {
 namespace {
@@ -184,31 +183,27 @@ Simulation simulate(const SimulationOptions& o, const Context& ctx) {
   return sim;
 }
 
-void write_simulated_interactions(const std::string& path, const Simulation& sim, bool force) {
-  AtomicFile file(path, force);
+void write_simulated_interactions(std::ostream& out, const Simulation& sim) {
   fmt::memory_buffer buffer;
   fmt::format_to(std::back_inserter(buffer), "user\titem\n");
   const SparseMatrix& X = sim.data.X;
   for (Index u = 0; u < X.rows(); ++u) {
     for (SparseMatrix::InnerIterator it(X, u); it; ++it) fmt::format_to(std::back_inserter(buffer), "{}\t{}\n", u, it.col());
     if (buffer.size() > (1u << 22)) {
-      file.stream().write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
       buffer.clear();
     }
   }
-  file.stream().write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-  file.commit();
+  out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
 }
 
-void write_truth(const std::string& path, const Simulation& sim, bool force) {
-  AtomicFile file(path, force);
+void write_truth(std::ostream& out, const Simulation& sim) {
   fmt::memory_buffer buffer;
   fmt::format_to(std::back_inserter(buffer), "item\tcluster\tpopularity\n");
   for (size_t i = 0; i < sim.cluster.size(); ++i) {
     fmt::format_to(std::back_inserter(buffer), "{}\t{}\t{}\n", i, sim.cluster[i], sim.popularity(static_cast<Index>(i)));
   }
-  file.stream().write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-  file.commit();
+  out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
 }
 
 std::vector<int> read_truth_clusters(const std::string& path, const IdMap& items) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -45,9 +46,9 @@ struct Simulation {
 Simulation simulate(const SimulationOptions& options, const Context& ctx);
 
 // Writes the interactions as "user<TAB>item" lines with a header (what `linsim fit` reads).
-void write_simulated_interactions(const std::string& path, const Simulation& sim, bool force);
+void write_simulated_interactions(std::ostream& out, const Simulation& sim);
 // Writes "item<TAB>cluster<TAB>popularity" lines with a header.
-void write_truth(const std::string& path, const Simulation& sim, bool force);
+void write_truth(std::ostream& out, const Simulation& sim);
 
 // Reads a truth file written by write_truth (or by hand: item, cluster, popularity), mapping
 // items through `items`; returns the cluster of each item (-1 where the file has none).
