@@ -6,6 +6,12 @@
 
 namespace linsim {
 
+Vector item_users(const SparseMatrix& X) {
+  Vector count = Vector::Zero(X.cols());
+  for (Index q = 0; q < X.nonZeros(); ++q) count(X.innerIndexPtr()[q]) += 1.0;
+  return count;
+}
+
 Index IdMap::add(std::string_view id) {
   if (auto it = index_.find(id); it != index_.end()) return it->second;
   const auto index = static_cast<Index>(ids_.size());

@@ -1,6 +1,7 @@
 #include "linsim/data/readers.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>

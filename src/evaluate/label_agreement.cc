@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "linsim/data/interaction_matrix.h"
+
 namespace linsim {
 
 std::vector<LabelAgreementRow> label_agreement(const SparseMatrix& X, const LabelSets& labels,
@@ -11,8 +13,7 @@ std::vector<LabelAgreementRow> label_agreement(const SparseMatrix& X, const Labe
   const VariantModels models = fit_variant_models(X, o.rank, o.lambda_eq1, o.lambda_eq2, o.lambda_ease, ctx);
   std::vector<Variant> variants = model_variants();
   if (o.lambda_ease) variants.push_back({"ease projected", "ease", "", "projected"});
-  Vector popularity = Vector::Zero(X.cols());
-  for (Index q = 0; q < X.nonZeros(); ++q) popularity(X.innerIndexPtr()[q]) += 1.0;
+  const Vector popularity = item_users(X);
   std::vector<LabelAgreementRow> rows;
   for (const Variant& v : variants) {
     if (progress) progress(fmt::format("scoring {}", v.name));

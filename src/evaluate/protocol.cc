@@ -9,6 +9,7 @@
 
 #include "linsim/core/error.h"
 #include "linsim/core/random.h"
+#include "linsim/data/interaction_matrix.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/linalg/spectrum.h"
 #include "linsim/models/ease.h"
@@ -260,8 +261,7 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
     // Builds the scorer of one grid point.
     auto make_scorer = [&](const Params& q) -> Scorer {
       if (name == "popularity") {
-        Vector pop = Vector::Zero(p);
-        for (Index i = 0; i < X.nonZeros(); ++i) pop(X.innerIndexPtr()[i]) += 1.0;
+        const Vector pop = item_users(X);
         return [pop](const SparseMatrix& F) { return Matrix(Vector::Ones(F.rows()) * pop.transpose()); };
       }
       if (name == "itemknn") {

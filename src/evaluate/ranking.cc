@@ -25,6 +25,7 @@ double recall_at_k(std::span<const Index> ranked, std::span<const int> target, I
 double ndcg_at_k(std::span<const Index> ranked, std::span<const int> target, Index k) {
   if (target.empty()) return 0;
   const auto depth = std::min<size_t>(static_cast<size_t>(k), ranked.size());
+  // MATH.md M7: NDCG@k with binary relevance, DCG = Σ_{hits at rank r} 1 / log2(r + 1), over the ideal DCG.
   double dcg = 0;
   for (size_t r = 0; r < depth; ++r) {
     if (contains(target, ranked[r])) dcg += 1.0 / std::log2(static_cast<double>(r) + 2.0);

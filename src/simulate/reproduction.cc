@@ -85,8 +85,7 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
     const VariantModels models =
         fit_variant_models(X, options.rank, options.lambda_eq1, options.lambda_eq2, std::nullopt, ctx);
     // Observed popularity: the number of users of each item.
-    Vector popularity = Vector::Zero(X.cols());
-    for (Index q = 0; q < X.nonZeros(); ++q) popularity(X.innerIndexPtr()[q]) += 1.0;
+    const Vector popularity = item_users(X);
     if (s == 0) {
       result.figure_order.resize(static_cast<size_t>(X.cols()));
       std::iota(result.figure_order.begin(), result.figure_order.end(), Index{0});

@@ -33,6 +33,9 @@ class IdMap {
   std::unordered_map<std::string, Index, Hash, std::equal_to<>> index_;
 };
 
+// The number of users of each item (nonzeros per column of X): the popularity every metric uses.
+Vector item_users(const SparseMatrix& X);
+
 struct InteractionMatrix {
   SparseMatrix X;  // n_users × n_items, CSR, column indices sorted within each row
   IdMap users;
