@@ -49,7 +49,8 @@ BENCHMARK(BM_AllItemsTopN)->Args({20000, 200, 100})->Unit(benchmark::kSecond)->U
 // The Gram operator v ↦ Xᵀ(Xv) on a 138k × 20k matrix with ~10M nonzeros.
 void BM_GramOperator(benchmark::State& state) {
   const SparseMatrix X = random_interactions(138000, 20000, 72);
-  GramOperator op(X);
+  const DataMatrix data(X);
+  GramOperator op(data);
   Vector x = Vector::Ones(20000);
   Vector y(20000);
   for (auto _ : state) {

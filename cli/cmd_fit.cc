@@ -19,6 +19,9 @@ struct FitArgs {
   Index rank = 50;
   std::optional<double> lambda;
   std::string solver = "auto";
+  std::string weighting = "none";
+  SppmiOptions sppmi;
+  CosineOptions cosine;
   std::string out;
   bool force = false;
   Context ctx;
@@ -31,9 +34,22 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
   options.rank = args.rank;
   options.lambda = args.lambda.value_or(default_lambda(options.kind));
   options.solver = parse_solver(args.solver);
-  if (options.kind != ModelKind::kEq1 && cmd.count("--gauge") > 0) {
-    throw InvalidArgument(fmt::format("--gauge applies to --model eq1 only (got --model {})", args.model));
+  options.weighting = parse_weighting(args.weighting);
+  options.sppmi = args.sppmi;
+  options.cosine = args.cosine;
+  auto only_for = [&](const char* flag, ModelKind kind) {
+    if (options.kind != kind && cmd.count(flag) > 0) {
+      throw InvalidArgument(fmt::format("{} applies to --model {} only (got --model {})", flag, model_name(kind), args.model));
+    }
+  };
+  only_for("--gauge", ModelKind::kEq1);
+  for (const char* flag : {"--negatives", "--smoothing", "--eigen-power"}) only_for(flag, ModelKind::kSppmi);
+  for (const char* flag : {"--epochs", "--tol"}) only_for(flag, ModelKind::kCosine);
+  if (options.kind == ModelKind::kSppmi && cmd.count("--lambda") > 0) {
+    throw InvalidArgument("--lambda does not apply to --model sppmi (it is not regularised; see --negatives)");
   }
+  if (options.kind == ModelKind::kSppmi) options.sppmi.validate();
+  if (options.kind == ModelKind::kCosine) options.cosine.validate();
   if (options.kind == ModelKind::kEase && cmd.count("--rank") > 0) {
     throw InvalidArgument("--rank does not apply to --model ease (it is full rank)");
   }
@@ -48,8 +64,14 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
   progress(fmt::format("{} users x {} items, {} interactions ({}{})", bundle.data.n_users(),
                        bundle.data.n_items(), bundle.data.nnz(), bundle.input.format,
                        bundle.input.binarized ? ", binarised" : ""));
-  progress(fmt::format("fitting {} (rank {}, lambda {})", args.model, options.rank, options.lambda));
-  bundle.model = fit_model(bundle.data.X, options, args.ctx);
+  progress(fmt::format("fitting {} (rank {}, lambda {}, weighting {})", args.model, options.rank, options.lambda,
+                       options.weighting.spec()));
+  bundle.model = fit_model(bundle.data.X, options, args.ctx, progress);
+  if (options.kind == ModelKind::kCosine) {
+    const Convergence& c = bundle.model.convergence;
+    progress(fmt::format("cosine model: {} after {} iterations, objective {:.6g} -> {:.6g}, scale {:.4g}",
+                         c.reason, c.iterations, c.initial_objective, c.final_objective, bundle.model.scale));
+  }
   progress(fmt::format("solver {}: {}", bundle.model.solver, bundle.model.solver_reason));
   write_model_dir(out, bundle);
   out.commit();
@@ -64,7 +86,9 @@ void add_fit_command(CLI::App& app) {
   cmd->add_option("--input,-i", args->input, "Interaction file (triplets, MovieLens, Last.fm, .mtx; may be .gz)")
       ->required();
   args->read.add_to(cmd);
-  cmd->add_option("--model,-m", args->model, "eq1 (regularised product), eq2 (regularised factors), ease")
+  cmd->add_option("--model,-m", args->model,
+                  "eq1 (regularised product), eq2 (regularised factors), ease (full rank), sppmi (shifted "
+                  "positive PMI of co-occurrences), cosine (trained with normalised embeddings)")
       ->default_val("eq2");
   cmd->add_option("--gauge", args->gauge,
                   "eq1 gauge: balanced, symmetric, item-orthonormal, input-orthonormal, power:t")
@@ -72,9 +96,21 @@ void add_fit_command(CLI::App& app) {
   cmd->add_option("--rank,-k", args->rank, "Embedding dimension k (eq1, eq2)")->default_val(50);
   cmd->add_option("--lambda,-l", args->lambda,
                   "Regularisation (default: eq1 10000, eq2 100, ease 500; eq1 compares it with sigma^2, "
-                  "eq2 with sigma)");
+                  "eq2 with sigma; cosine: lambda of its eq2 warm start)");
   cmd->add_option("--solver", args->solver, "Eigen-solver: auto, gram (dense), lanczos (operator)")
       ->default_val("auto");
+  cmd->add_option("--weighting,-w", args->weighting,
+                  "Weighting before the model, comma-separated steps: ips:beta, user-norm:gamma, tfidf, "
+                  "bm25:k1:b, standardize (last)")
+      ->default_val("none");
+  cmd->add_option("--negatives", args->sppmi.negatives, "sppmi: number of negative samples k (shift log k)")
+      ->default_val(1.0);
+  cmd->add_option("--smoothing", args->sppmi.smoothing, "sppmi: exponent of the smoothed item marginals")
+      ->default_val(0.75);
+  cmd->add_option("--eigen-power", args->sppmi.eigen_power, "sppmi: item embeddings V Lambda^t")->default_val(0.5);
+  cmd->add_option("--epochs", args->cosine.epochs, "cosine: L-BFGS iterations at most")->default_val(200);
+  cmd->add_option("--tol", args->cosine.tol, "cosine: stop when an iteration lowers the objective by less")
+      ->default_val(1e-6);
   cmd->add_option("--out,-o", args->out, "Model directory to create")->required();
   cmd->add_flag("--force", args->force, "Replace an existing model directory");
   add_context_options(cmd, args->ctx);

@@ -27,7 +27,8 @@ TEST(Gram, IndependentOfThreadCount) {
   Context two;
   two.threads = 2;
   EXPECT_TRUE(gram_matrix(X, one) == gram_matrix(X, two));
-  GramOperator op(X);
+  const DataMatrix data(X);
+  GramOperator op(data);
   const Vector v = test::random_matrix(80, 1, 5);
   use_threads(one);
   const Matrix y1 = op.apply(v);

@@ -79,8 +79,31 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle) {
                {"lambda", m.options.lambda},
                {"solver", m.solver},
                {"solver_reason", m.solver_reason},
-               {"weighting", "none"},
+               {"weighting", m.options.weighting.spec()},
+               {"sppmi", nullptr},
+               {"cosine", nullptr},
                {"input", summary_json(bundle.input, bundle.data)}};
+  if (m.options.kind == ModelKind::kSppmi) {
+    meta["lambda"] = nullptr;
+    meta["sppmi"] = {{"negatives", m.options.sppmi.negatives},
+                     {"smoothing", m.options.sppmi.smoothing},
+                     {"eigen_power", m.options.sppmi.eigen_power}};
+  }
+  if (m.options.kind == ModelKind::kCosine) {
+    const Convergence& c = m.convergence;
+    meta["cosine"] = {{"epochs", m.options.cosine.epochs},
+                      {"tol", m.options.cosine.tol},
+                      {"scale", m.scale},
+                      {"warm_start", "eq2 with the same rank and lambda"},
+                      {"convergence", {{"converged", c.converged},
+                                       {"reason", c.reason},
+                                       {"iterations", c.iterations},
+                                       {"evaluations", c.evaluations},
+                                       {"initial_objective", c.initial_objective},
+                                       {"final_objective", c.final_objective},
+                                       {"seconds", c.seconds},
+                                       {"objective_history", c.history}}}};
+  }
   if (factors) {
     write_npy(out.file("item_embeddings.npy"), m.item_embeddings);
     write_npy(out.file("user_embeddings.npy"), m.user_embeddings);
@@ -119,7 +142,7 @@ ModelBundle read_model_dir(const std::string& dir) {
   try {
     if (meta.at("format") != "linsim-model") throw Error("not a linsim model");
     const int version = meta.at("format_version").get<int>();
-    if (version != kModelFormatVersion) {
+    if (version < 1 || version > kModelFormatVersion) {
       throw Error(fmt::format("format version {} is not supported (this linsim reads {})", version,
                               kModelFormatVersion));
     }
@@ -127,7 +150,27 @@ ModelBundle read_model_dir(const std::string& dir) {
     m.options.kind = parse_model_kind(meta.at("model").get<std::string>());
     if (m.options.kind == ModelKind::kEq1) m.options.gauge = parse_gauge(meta.at("gauge").get<std::string>());
     m.options.rank = meta.at("rank").get<Index>();
-    m.options.lambda = meta.at("lambda").get<double>();
+    m.options.lambda = meta.at("lambda").is_null() ? 0.0 : meta.at("lambda").get<double>();
+    m.options.weighting = parse_weighting(meta.value("weighting", "none"));
+    if (m.options.kind == ModelKind::kSppmi) {
+      const json& o = meta.at("sppmi");
+      m.options.sppmi.negatives = o.at("negatives").get<double>();
+      m.options.sppmi.smoothing = o.at("smoothing").get<double>();
+      m.options.sppmi.eigen_power = o.at("eigen_power").get<double>();
+    }
+    if (m.options.kind == ModelKind::kCosine) {
+      const json& o = meta.at("cosine");
+      m.options.cosine.epochs = o.at("epochs").get<Index>();
+      m.options.cosine.tol = o.at("tol").get<double>();
+      m.scale = o.at("scale").get<double>();
+      const json& c = o.at("convergence");
+      m.convergence.converged = c.at("converged").get<bool>();
+      m.convergence.reason = c.at("reason").get<std::string>();
+      m.convergence.iterations = c.at("iterations").get<Index>();
+      m.convergence.initial_objective = c.at("initial_objective").get<double>();
+      m.convergence.final_objective = c.at("final_objective").get<double>();
+      m.convergence.scale = m.scale;
+    }
     m.solver = meta.at("solver").get<std::string>();
     m.solver_reason = meta.value("solver_reason", "");
     const json& input = meta.at("input");
@@ -161,6 +204,8 @@ ModelBundle read_model_dir(const std::string& dir) {
   }
   X.resizeNonZeros(data.size());
   Model& m = b.model;
+  // The weighting's statistics are a deterministic function of the training interactions.
+  m.weighting = fit_weighting(m.options.weighting, X);
   if (m.has_embeddings()) {
     m.item_embeddings = read_npy_matrix(file("item_embeddings.npy"));
     m.user_embeddings = read_npy_matrix(file("user_embeddings.npy"));

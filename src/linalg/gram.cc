@@ -88,29 +88,35 @@ Matrix gram_matrix(const SparseMatrix& X, const Context& ctx) {
   return G;
 }
 
-GramOperator::GramOperator(const SparseMatrix& X) : X_(X), Xc_(X), scratch_(X.rows()) {}
+GramOperator::GramOperator(const DataMatrix& X) : X_(X), scratch_(X.rows()) { X.csc(); }
 
 void GramOperator::perform_op(const double* x_in, double* y_out) const {
-  const Index n = X_.rows();
-  const Index p = X_.cols();
-  const int* outer = X_.outerIndexPtr();
-  const int* inner = X_.innerIndexPtr();
-  const double* value = X_.valuePtr();
+  const SparseMatrix& Y = X_.sparse();
+  const Index n = Y.rows();
+  const Index p = Y.cols();
+  const int* outer = Y.outerIndexPtr();
+  const int* inner = Y.innerIndexPtr();
+  const double* value = Y.valuePtr();
+  const Vector& m = X_.center();
+  // Centring: X_w x = Y x − (mᵀx) 1 and X_wᵀ y = Yᵀ y − m (1ᵀy).
+  const double mx = X_.centered() ? m.dot(Eigen::Map<const Vector>(x_in, p)) : 0.0;
   double* y = scratch_.data();
 #pragma omp parallel for schedule(static)
-  for (Index u = 0; u < n; ++u) {  // y = X x
+  for (Index u = 0; u < n; ++u) {  // y = X_w x
     double s = 0;
     for (int q = outer[u]; q < outer[u + 1]; ++q) s += value[q] * x_in[inner[q]];
-    y[u] = s;
+    y[u] = s - mx;
   }
-  const int* couter = Xc_.outerIndexPtr();
-  const int* cinner = Xc_.innerIndexPtr();
-  const double* cvalue = Xc_.valuePtr();
+  const auto& Yc = X_.csc();
+  const int* couter = Yc.outerIndexPtr();
+  const int* cinner = Yc.innerIndexPtr();
+  const double* cvalue = Yc.valuePtr();
+  const double ysum = X_.centered() ? scratch_.sum() : 0.0;
 #pragma omp parallel for schedule(static)
-  for (Index j = 0; j < p; ++j) {  // out = Xᵀ y
+  for (Index j = 0; j < p; ++j) {  // out = X_wᵀ y
     double s = 0;
     for (int q = couter[j]; q < couter[j + 1]; ++q) s += cvalue[q] * y[cinner[q]];
-    y_out[j] = s;
+    y_out[j] = X_.centered() ? s - m(j) * ysum : s;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "linsim/linalg/spectrum.h"
 
+#include <Spectra/MatOp/DenseSymMatProd.h>
 #include <Spectra/SymEigsSolver.h>
 #include <fmt/format.h>
 
@@ -57,6 +58,11 @@ Spectrum spectrum_from_gram(const Matrix& G, Index k) {
 }
 
 Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Context& ctx) {
+  return top_spectrum(DataMatrix(X), k, solver, ctx);
+}
+
+Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Context& ctx) {
+  const SparseMatrix& X = data.sparse();
   const Index p = X.cols();
   if (k < 1 || k > p) {
     throw InvalidArgument(fmt::format("rank {} is outside [1, {}] (the number of items)", k, p));
@@ -96,12 +102,12 @@ Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Conte
         "--solver lanczos needs rank < p = {} with room for {} Lanczos vectors; use --solver gram", p, 2 * k + 1));
   }
   if (solver == Solver::kGram) {
-    Spectrum s = spectrum_from_gram(gram_matrix(X, ctx), k);
+    Spectrum s = spectrum_from_gram(data.gram(ctx), k);
     s.reason = reason;
     return s;
   }
   use_threads(ctx);
-  GramOperator op(X);
+  GramOperator op(data);
   Spectra::SymEigsSolver<GramOperator> eigs(op, k, ncv);
   eigs.init();  // Spectra's fixed-seed start vector: deterministic
   eigs.compute(Spectra::SortRule::LargestAlge, 1000, 1e-10);
@@ -115,6 +121,46 @@ Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Conte
   s.solver = "lanczos";
   s.reason = reason;
   return s;
+}
+
+SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Context& ctx) {
+  const Index p = S.rows();
+  if (k < 1 || k > p) throw InvalidArgument(fmt::format("rank {} is outside [1, {}]", k, p));
+  const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
+  SymmetricEigen out;
+  if (solver == Solver::kAuto) {
+    if (p <= 2000 || 4 * k > p || ncv <= k) {
+      solver = Solver::kGram;
+      out.reason = fmt::format("p = {}, k = {}: a full decomposition is cheap", p, k);
+    } else {
+      solver = Solver::kLanczos;
+      out.reason = fmt::format("p = {} > 2000 and k = {} <= p/4: Lanczos on v -> S v", p, k);
+    }
+  } else {
+    out.reason = "requested";
+  }
+  if (solver == Solver::kGram) {
+    Eigen::SelfAdjointEigenSolver<Matrix> eig(S);
+    if (eig.info() != Eigen::Success) throw Error("dense symmetric eigen-decomposition failed");
+    out.values = eig.eigenvalues().tail(k).reverse();
+    out.vectors = eig.eigenvectors().rightCols(k).rowwise().reverse();
+    out.solver = "dense";
+  } else {
+    if (ncv <= k) throw InvalidArgument(fmt::format("Lanczos needs rank < {} with room for {} vectors", p, 2 * k + 1));
+    use_threads(ctx);
+    Spectra::DenseSymMatProd<double> op(S);
+    Spectra::SymEigsSolver<Spectra::DenseSymMatProd<double>> eigs(op, k, ncv);
+    eigs.init();
+    eigs.compute(Spectra::SortRule::LargestAlge, 1000, 1e-10);
+    if (eigs.info() != Spectra::CompInfo::Successful) {
+      throw Error(fmt::format("Lanczos did not converge for rank {} (p = {}); retry with --solver gram", k, p));
+    }
+    out.values = eigs.eigenvalues();
+    out.vectors = eigs.eigenvectors();
+    out.solver = "lanczos";
+  }
+  fix_signs(out.vectors);
+  return out;
 }
 
 Index numerical_rank(const Vector& sigma, Index p) {

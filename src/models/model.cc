@@ -8,6 +8,7 @@
 #include "linsim/linalg/gram.h"
 #include "linsim/models/closed_form.h"
 #include "linsim/models/ease.h"
+#include "linsim/similarity/measure.h"
 
 namespace linsim {
 
@@ -15,7 +16,9 @@ ModelKind parse_model_kind(const std::string& name) {
   if (name == "eq1") return ModelKind::kEq1;
   if (name == "eq2") return ModelKind::kEq2;
   if (name == "ease") return ModelKind::kEase;
-  throw InvalidArgument(fmt::format("unknown model '{}' (valid: eq1, eq2, ease)", name));
+  if (name == "sppmi") return ModelKind::kSppmi;
+  if (name == "cosine") return ModelKind::kCosine;
+  throw InvalidArgument(fmt::format("unknown model '{}' (valid: eq1, eq2, ease, sppmi, cosine)", name));
 }
 
 const char* model_name(ModelKind kind) {
@@ -23,6 +26,8 @@ const char* model_name(ModelKind kind) {
     case ModelKind::kEq1: return "eq1";
     case ModelKind::kEq2: return "eq2";
     case ModelKind::kEase: return "ease";
+    case ModelKind::kSppmi: return "sppmi";
+    case ModelKind::kCosine: return "cosine";
   }
   return "?";
 }
@@ -42,37 +47,107 @@ double default_lambda(ModelKind kind) {
     case ModelKind::kEq1: return 10000.0;  // the paper's experiment (MATH.md M8)
     case ModelKind::kEq2: return 100.0;
     case ModelKind::kEase: return 500.0;   // EASE paper's value for MovieLens 20M
+    case ModelKind::kSppmi: return 0.0;    // not regularised
+    case ModelKind::kCosine: return 100.0; // λ of the M2 warm start
   }
   return 0;
 }
 
-Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx) {
+namespace {
+
+void check_rank(Index rank, Index n, Index p) {
+  const Index max_rank = std::min(n, p);
+  if (rank < 1 || rank > max_rank) {
+    throw InvalidArgument(fmt::format("--rank must be in [1, {}] = [1, min(users, items)], got {}", max_rank, rank));
+  }
+}
+
+// MATH.md M6 sppmi: B = V Λ^t, A = V Λ^(1−t) from the top-k eigenpairs of the SPPMI matrix.
+Model fit_sppmi(const SparseMatrix& X, const FitOptions& options, const Context& ctx) {
+  options.sppmi.validate();
+  const DataMatrix data(X);
+  const SymmetricEigen eig = top_eigenpairs(sppmi_matrix(data.gram(ctx), options.sppmi), options.rank,
+                                            options.solver, ctx);
+  const Index positive = (eig.values.array() > 1e-12 * std::max(eig.values(0), 0.0)).count();
+  if (!(eig.values(0) > 0) || positive < options.rank) {
+    throw InvalidArgument(fmt::format("--rank {} exceeds the number of positive eigenvalues of the SPPMI matrix ({})",
+                                      options.rank, eig.values(0) > 0 ? positive : 0));
+  }
+  const double t = options.sppmi.eigen_power;
+  Model model;
+  model.options = options;
+  model.solver = eig.solver;
+  model.solver_reason = eig.reason;
+  model.singular_values = eig.values;
+  model.item_embeddings = eig.vectors * eig.values.array().pow(t).matrix().asDiagonal();
+  model.encoder = eig.vectors * eig.values.array().pow(1.0 - t).matrix().asDiagonal();
+  use_threads(ctx);
+  model.user_embeddings = X * model.encoder;
+  return model;
+}
+
+}  // namespace
+
+Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress) {
   const Index n = X.rows();
   const Index p = X.cols();
   if (n == 0 || p == 0 || X.nonZeros() == 0) throw InvalidArgument("the interaction matrix is empty");
   check_lambda(options.lambda);
+  if (options.kind == ModelKind::kSppmi) {
+    if (!options.weighting.empty()) {
+      throw InvalidArgument("--weighting does not apply to --model sppmi (SPPMI is itself a weighting of co-occurrences)");
+    }
+    check_rank(options.rank, p, p);
+    return fit_sppmi(X, options, ctx);
+  }
+  FittedWeighting weighting = fit_weighting(options.weighting, X);
+  const SparseMatrix Y = weighting.apply(X);
+  const DataMatrix data(Y, weighting.center);
   if (options.kind == ModelKind::kEase) {
     Model model;
     model.options = options;
     model.options.rank = p;
     model.solver = "cholesky";
     model.solver_reason = "EASE is full rank: Cholesky factorisation of XᵀX + λI";
-    model.weights = ease_weights(gram_matrix(X, ctx), options.lambda);
+    model.weights = ease_weights(data.gram(ctx), options.lambda);
+    model.weighting = std::move(weighting);
     return model;
   }
-  const Index max_rank = std::min(n, p);
-  if (options.rank < 1 || options.rank > max_rank) {
-    throw InvalidArgument(fmt::format("--rank must be in [1, {}] = [1, min(users, items)], got {}",
-                                      max_rank, options.rank));
-  }
-  const Spectrum spectrum = top_spectrum(X, options.rank, options.solver, ctx);
+  check_rank(options.rank, n, p);
+  if (options.kind == ModelKind::kCosine) options.cosine.validate();
+  const Spectrum spectrum = top_spectrum(data, options.rank, options.solver, ctx);
   use_threads(ctx);
-  const Matrix XV = X * spectrum.V;
-  return model_from_spectrum(XV, spectrum, options);
+  const Matrix XV = data.times(spectrum.V);
+  FitOptions closed = options;
+  if (options.kind == ModelKind::kCosine) closed.kind = ModelKind::kEq2;
+  Model model = model_from_spectrum(XV, spectrum, closed);
+  if (options.kind == ModelKind::kCosine) {
+    model = fit_cosine_model(data, model, options.cosine, ctx, progress);
+    model.options = options;
+  }
+  model.weighting = std::move(weighting);
+  return model;
+}
+
+Model fit_cosine_model(const DataMatrix& X, const Model& warm, const CosineOptions& options, const Context& ctx,
+                       const ProgressFn& progress) {
+  if (warm.options.kind != ModelKind::kEq2) throw InvalidArgument("the cosine model starts from an eq2 model");
+  CosineFit fit = fit_cosine(X, warm.encoder, warm.item_embeddings, options, ctx, progress);
+  Model model = warm;
+  model.options.kind = ModelKind::kCosine;
+  model.options.cosine = options;
+  model.scale = fit.convergence.scale;
+  model.encoder = std::move(fit.A);
+  model.item_embeddings = normalize_rows(fit.B);
+  model.user_embeddings = model.scale * normalize_rows(X.times(model.encoder));
+  model.convergence = std::move(fit.convergence);
+  return model;
 }
 
 Model model_from_spectrum(const Matrix& XV, const Spectrum& spectrum, const FitOptions& options) {
-  if (options.kind == ModelKind::kEase) throw InvalidArgument("EASE is not a spectral model");
+  if (options.kind != ModelKind::kEq1 && options.kind != ModelKind::kEq2) {
+    throw InvalidArgument(fmt::format("model_from_spectrum builds eq1 and eq2 models, not {}", model_name(options.kind)));
+  }
   check_lambda(options.lambda);
   const Index supported = numerical_rank(spectrum.sigma, spectrum.V.rows());
   if (supported < spectrum.sigma.size()) {
@@ -94,13 +169,27 @@ Model model_from_spectrum(const Matrix& XV, const Spectrum& spectrum, const FitO
   return model;
 }
 
+Matrix embed_users(const Model& model, const SparseMatrix& Xq) {
+  if (Xq.cols() != model.n_items()) {
+    throw InvalidArgument(fmt::format("interactions have {} items, the model {}", Xq.cols(), model.n_items()));
+  }
+  if (!model.has_embeddings()) throw InvalidArgument("EASE has no user embeddings");
+  const SparseMatrix Y = model.weighting.apply(Xq);
+  const DataMatrix data(Y, model.weighting.center);
+  Matrix P = data.times(model.encoder);
+  if (model.options.kind == ModelKind::kCosine) P = model.scale * normalize_rows(P);
+  return P;
+}
+
 Matrix score_users(const Model& model, const SparseMatrix& Xq) {
   if (Xq.cols() != model.n_items()) {
     throw InvalidArgument(fmt::format("interactions have {} items, the model {}", Xq.cols(), model.n_items()));
   }
-  if (!model.has_embeddings()) return Xq * model.weights;
-  const Matrix P = Xq * model.encoder;
-  return P * model.item_embeddings.transpose();
+  if (!model.has_embeddings()) {
+    const SparseMatrix Y = model.weighting.apply(Xq);
+    return DataMatrix(Y, model.weighting.center).times(model.weights);
+  }
+  return embed_users(model, Xq) * model.item_embeddings.transpose();
 }
 
 }  // namespace linsim

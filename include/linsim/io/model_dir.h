@@ -12,7 +12,8 @@
 
 namespace linsim {
 
-inline constexpr int kModelFormatVersion = 1;
+// Version 2 added weighting, sppmi and cosine models; version 1 directories are still read.
+inline constexpr int kModelFormatVersion = 2;
 
 struct ModelBundle {
   Model model;

@@ -3,6 +3,7 @@
 
 #include "linsim/core/context.h"
 #include "linsim/core/types.h"
+#include "linsim/linalg/data_matrix.h"
 
 namespace linsim {
 
@@ -14,22 +15,22 @@ Matrix gram_matrix(const SparseMatrix& X, const Context& ctx);
 // Rough time in seconds gram_matrix takes on this class of machine (for solver choices).
 double gram_seconds_estimate(const SparseMatrix& X);
 
-// The operator v ↦ Xᵀ(X v) on R^p, never forming XᵀX (ARCHITECTURE.md: operators, not
-// matrices). Satisfies Spectra's operator concept. Keeps a column-major copy of X so that both
-// products run in parallel without write conflicts (deterministic for any thread count).
+// The operator v ↦ X_wᵀ(X_w v) on R^p for X_w = Y − 1mᵀ (DataMatrix), never forming X_wᵀX_w
+// nor the centred X_w (ARCHITECTURE.md: operators, not matrices). Satisfies Spectra's operator
+// concept. Both products run row-parallel without write conflicts (deterministic for any thread
+// count); the column-major copy of Y lives in the DataMatrix.
 class GramOperator {
  public:
   using Scalar = double;
-  explicit GramOperator(const SparseMatrix& X);
+  explicit GramOperator(const DataMatrix& X);
   Index rows() const { return X_.cols(); }
   Index cols() const { return X_.cols(); }
   void perform_op(const double* x_in, double* y_out) const;
-  // Y = Xᵀ(X V) for a block of vectors.
+  // Y = X_wᵀ(X_w V) for a block of vectors.
   Matrix apply(const Matrix& V) const;
 
  private:
-  const SparseMatrix& X_;
-  Eigen::SparseMatrix<double, Eigen::ColMajor, int> Xc_;
+  const DataMatrix& X_;
   mutable Vector scratch_;
 };
 

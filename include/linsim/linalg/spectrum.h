@@ -6,6 +6,7 @@
 
 #include "linsim/core/context.h"
 #include "linsim/core/types.h"
+#include "linsim/linalg/data_matrix.h"
 
 namespace linsim {
 
@@ -24,10 +25,23 @@ struct Spectrum {
 // Top-k spectrum of X. kGram forms G densely and decomposes it fully (the exact oracle);
 // kLanczos runs Spectra's Lanczos on the operator v ↦ Xᵀ(Xv); kAuto picks Lanczos unless the
 // problem is small or k is a large share of p. Throws Error if Lanczos does not converge.
+// A centred DataMatrix is handled implicitly on both paths (MATH.md M6).
+Spectrum top_spectrum(const DataMatrix& X, Index k, Solver solver, const Context& ctx);
 Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Context& ctx);
 
 // Top-k spectrum from a dense Gram matrix by full symmetric eigen-decomposition.
 Spectrum spectrum_from_gram(const Matrix& G, Index k);
+
+// The k largest (algebraic) eigenpairs of a dense symmetric matrix S, descending, signs fixed
+// like Spectrum's. kGram (or kAuto when p ≤ 2000 or k > p/4): full decomposition; kLanczos:
+// Spectra's Lanczos on v ↦ S v. Throws Error if Lanczos does not converge.
+struct SymmetricEigen {
+  Vector values;
+  Matrix vectors;
+  std::string solver;
+  std::string reason;
+};
+SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Context& ctx);
 
 // Number of singular values that are numerically nonzero: σ_i² > σ_1² · p · 10 ε.
 Index numerical_rank(const Vector& sigma, Index p);

@@ -5,12 +5,16 @@
 
 #include "linsim/core/context.h"
 #include "linsim/core/types.h"
+#include "linsim/data/weighting.h"
 #include "linsim/linalg/spectrum.h"
+#include "linsim/models/cosine_model.h"
 #include "linsim/models/gauge.h"
+#include "linsim/models/sppmi.h"
 
 namespace linsim {
 
-enum class ModelKind { kEq1, kEq2, kEase };
+// eq1, eq2 (MATH.md M1, M2), ease (M3), sppmi (M6), cosine (M5).
+enum class ModelKind { kEq1, kEq2, kEase, kSppmi, kCosine };
 
 ModelKind parse_model_kind(const std::string& name);
 const char* model_name(ModelKind kind);
@@ -18,9 +22,12 @@ const char* model_name(ModelKind kind);
 struct FitOptions {
   ModelKind kind = ModelKind::kEq2;
   Gauge gauge;       // eq1 only
-  Index rank = 50;   // eq1, eq2
-  double lambda = 0;
+  Index rank = 50;   // all but ease
+  double lambda = 0; // eq1, eq2, ease; cosine: λ of its M2 warm start
   Solver solver = Solver::kAuto;
+  Weighting weighting;   // MATH.md M6, applied to X before the model (not with sppmi)
+  SppmiOptions sppmi;    // sppmi only
+  CosineOptions cosine;  // cosine only
 };
 
 // The paper's default λ for each model (MATH.md M2; EASE paper for ease).
@@ -30,26 +37,41 @@ struct Model {
   FitOptions options;
   std::string solver;         // solver used for the spectrum
   std::string solver_reason;  // why
-  Vector singular_values;     // eq1, eq2: top-k σ of X
-  Matrix encoder;             // eq1, eq2: A (p × k); a user's embedding is x_u A
-  Matrix item_embeddings;     // eq1, eq2: B (p × k)
-  Matrix user_embeddings;     // eq1, eq2: P = X A (n × k)
+  FittedWeighting weighting;  // the weighting with its training statistics (MATH.md M6)
+  Vector singular_values;     // eq1, eq2, cosine: top-k σ of the weighted X; sppmi: eigenvalues Λ
+  Matrix encoder;             // A (p × k); a user's embedding is x_u A (cosine: s N(x_u A))
+  Matrix item_embeddings;     // B (p × k); cosine: N(B), unit rows
+  Matrix user_embeddings;     // P (n × k) of the training users: X A (cosine: s N(X A))
   Matrix weights;             // ease: W (p × p), scores x_u W
+  double scale = 0;           // cosine: s, the fitted scale of the normalised product
+  Convergence convergence;    // cosine: the optimisation's report
 
   bool has_embeddings() const { return options.kind != ModelKind::kEase; }
   Index n_items() const { return has_embeddings() ? item_embeddings.rows() : weights.rows(); }
 };
 
-// Fits the model in closed form (MATH.md M1, M2, M3). Validates the options against the data:
-// λ ≥ 0 and finite; 1 ≤ rank ≤ min(n, p) and no larger than the data's numerical rank.
-Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx);
+// Fits the model: in closed form (MATH.md M1, M2, M3), from the SPPMI eigen-decomposition (M6),
+// or by L-BFGS from the M2 solution (M5), after the weighting (M6). Validates the options against
+// the data: λ ≥ 0 and finite; 1 ≤ rank ≤ min(n, p) and no larger than the data's numerical rank.
+Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx,
+                const ProgressFn& progress = {});
+
+// The cosine-trained model (MATH.md M5) on the data matrix X_w, warm-started from an eq2 model of
+// the same data (its λ, rank and spectrum). Returns a model of kind cosine.
+Model fit_cosine_model(const DataMatrix& X, const Model& warm_eq2, const CosineOptions& options, const Context& ctx,
+                       const ProgressFn& progress = {});
 
 // The closed form of an eq1/eq2 model from an already computed top-k spectrum of X and the
 // product XV = X V_k (= U_k Σ_k), which is all the user side needs: P = X A = XV dMat(a). Lets one
 // spectrum serve several gauges or λ. Checks λ and that the spectrum's rank is supported.
 Model model_from_spectrum(const Matrix& XV, const Spectrum& spectrum, const FitOptions& options);
 
-// Scores of users given as interaction rows: Xq A Bᵀ for eq1/eq2, Xq W for ease (n_q × p).
+// User embeddings of interaction rows (n_q × k): the model's weighting, then x A (cosine:
+// s N(x A)).
+Matrix embed_users(const Model& model, const SparseMatrix& Xq);
+
+// Scores of users given as interaction rows, after the model's weighting: P Bᵀ with P from
+// embed_users, or Xq W for ease (n_q × p).
 Matrix score_users(const Model& model, const SparseMatrix& Xq);
 
 }  // namespace linsim

@@ -1,0 +1,68 @@
+// Weighting of the interactions before any model (MATH.md M6): inverse propensity scaling of
+// items, user-length normalisation, BM25, TF-IDF and standardisation, composable as a list of
+// steps ("ips:0.5,user-norm:0.5,standardize"). A weighting is fitted once on the training
+// interactions (item popularity, idf, column statistics) and then applied to any rows, so a user
+// folded in later is transformed exactly like the training users.
+//
+// Steps, applied in the order given, each to the values v_ui left by the previous step
+// (n users, pop_i = training users of item i, n_u = items of user u):
+//   ips:β          v · pop_i^(−β)                     β ∈ [0, 1]   (default 1)
+//   user-norm:γ    v / n_u^γ                          γ ∈ [0, 1]   (default 0.5)
+//   tfidf          v · log(n / pop_i)
+//   bm25:k1:b      v (k1 + 1) / (v + k1 (1 − b + b L_u / L̄)) · log(1 + (n − pop_i + 0.5) / (pop_i + 0.5))
+//                  with L_u = Σ_i v_ui and L̄ its training mean; k1 > 0 (default 1.2),
+//                  b ∈ [0, 1] (default 0.75); needs v ≥ 0
+//   standardize    each column to zero mean and unit variance over the training users (population
+//                  variance; a column with zero variance keeps scale 1). Must be the last step: it
+//                  makes X dense, so it is applied implicitly, X_w = Y − 1mᵀ (DataMatrix).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "linsim/core/types.h"
+#include "linsim/linalg/data_matrix.h"
+
+namespace linsim {
+
+enum class WeightingKind { kIps, kUserNorm, kTfidf, kBm25, kStandardize };
+
+struct WeightingStep {
+  WeightingKind kind = WeightingKind::kIps;
+  double a = 0;  // ips β, user-norm γ, bm25 k1
+  double b = 0;  // bm25 b
+};
+
+struct Weighting {
+  std::vector<WeightingStep> steps;
+
+  bool empty() const { return steps.empty(); }
+  bool standardizes() const;
+  // Canonical spec: parse_weighting(spec()) reproduces the steps; "none" when empty.
+  std::string spec() const;
+};
+
+// Parses a comma-separated list of steps; "" and "none" give the empty weighting. Throws
+// InvalidArgument naming the step and value for unknown names, values out of range, a repeated
+// step, bm25 together with tfidf, or standardize anywhere but last.
+Weighting parse_weighting(const std::string& spec);
+
+// A weighting with the statistics it learnt from the training interactions.
+struct FittedWeighting {
+  Weighting weighting;
+  Index n_train = 0;                 // training users
+  std::vector<Vector> item_factor;   // per step: ips pop^−β, tfidf/bm25 idf (empty otherwise)
+  std::vector<double> mean_length;   // per step: bm25's L̄ (0 otherwise)
+  Vector inv_scale;                  // standardize: 1 / s_i (empty otherwise)
+  Vector center;                     // standardize: m = μ / s, the centre of Y (empty otherwise)
+
+  // Y: the weighted rows of X (every step except the centring, which DataMatrix applies). Rows are
+  // transformed independently. Throws Error for a value bm25 cannot take and InvalidArgument
+  // when X has a different number of items than the training data.
+  SparseMatrix apply(const SparseMatrix& X) const;
+};
+
+// Learns the statistics of `weighting` on the training interactions X.
+FittedWeighting fit_weighting(const Weighting& weighting, const SparseMatrix& X);
+
+}  // namespace linsim

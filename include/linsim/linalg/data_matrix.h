@@ -1,0 +1,55 @@
+// The matrix a model is fitted to: X_w = Y − 1 mᵀ, a sparse Y (the interactions after any
+// weighting) with an optional column centre m (MATH.md M6, `standardize`). The centred matrix is
+// dense, so it is never formed: every product goes through Y and a rank-one correction
+// (ARCHITECTURE.md: operators, not matrices).
+#pragma once
+
+#include "linsim/core/context.h"
+#include "linsim/core/types.h"
+
+namespace linsim {
+
+class DataMatrix {
+ public:
+  // Keeps a reference to Y (which must outlive this object). `center` is empty or has Y.cols()
+  // entries.
+  explicit DataMatrix(const SparseMatrix& Y, Vector center = Vector());
+
+  Index rows() const { return Y_.rows(); }
+  Index cols() const { return Y_.cols(); }
+  const SparseMatrix& sparse() const { return Y_; }
+  const Vector& center() const { return m_; }
+  bool centered() const { return m_.size() > 0; }
+
+  // X_w M (n × c) and X_wᵀ R (p × c). Each output row is computed by one thread in a fixed
+  // order, so results do not depend on the thread count. When Y is dense enough (≥ 5 % nonzero)
+  // and a dense copy takes at most 2 GiB, the products run as blocked GEMM on that copy (built on
+  // first use); otherwise as row-major sparse kernels (one contiguous axpy per nonzero).
+  Matrix times(const Matrix& M) const;
+  Matrix transpose_times(const Matrix& R) const;
+
+  // The dense Gram matrix X_wᵀ X_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ with c = Yᵀ1.
+  Matrix gram(const Context& ctx) const;
+
+  // ‖X_w‖²_F = ‖Y‖²_F − 2 mᵀc + n ‖m‖².
+  double squared_norm() const;
+
+  // Yᵀ1 (column sums of Y).
+  const Vector& column_sums() const { return colsum_; }
+
+  // Column-major copy of Y for the transposed products (built on first use).
+  const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& csc() const;
+
+ private:
+  const SparseMatrix& Y_;
+  Vector m_;
+  Vector colsum_;
+  mutable Eigen::SparseMatrix<double, Eigen::ColMajor, int> Yc_;
+  mutable bool have_csc_ = false;
+  mutable Matrix dense_;  // dense copy of Y for dense-ish data
+  mutable bool have_dense_ = false;
+  bool prefer_dense_ = false;
+  const Matrix& dense() const;
+};
+
+}  // namespace linsim

@@ -1,0 +1,258 @@
+#include "linsim/data/weighting.h"
+
+#include <cmath>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
+#include "linsim/data/interaction_matrix.h"
+
+namespace linsim {
+namespace {
+
+const char* step_name(WeightingKind kind) {
+  switch (kind) {
+    case WeightingKind::kIps: return "ips";
+    case WeightingKind::kUserNorm: return "user-norm";
+    case WeightingKind::kTfidf: return "tfidf";
+    case WeightingKind::kBm25: return "bm25";
+    case WeightingKind::kStandardize: return "standardize";
+  }
+  return "?";
+}
+
+double parse_number(const std::string& step, const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || !std::isfinite(value)) {
+    throw InvalidArgument(fmt::format("--weighting {}: '{}' is not a number", step, text));
+  }
+  return value;
+}
+
+void check_range(const std::string& step, const char* what, double value, double lo, double hi) {
+  if (value < lo || value > hi) {
+    throw InvalidArgument(fmt::format("--weighting {}: {} must be in [{}, {}], got {}", step, what, lo, hi, value));
+  }
+}
+
+// Lucene's BM25 idf, positive for every pop ≤ n.
+double bm25_idf(double n, double pop) { return std::log(1.0 + (n - pop + 0.5) / (pop + 0.5)); }
+
+}  // namespace
+
+bool Weighting::standardizes() const {
+  return !steps.empty() && steps.back().kind == WeightingKind::kStandardize;
+}
+
+std::string Weighting::spec() const {
+  if (steps.empty()) return "none";
+  std::string out;
+  for (const WeightingStep& s : steps) {
+    if (!out.empty()) out += ",";
+    out += step_name(s.kind);
+    switch (s.kind) {
+      case WeightingKind::kIps:
+      case WeightingKind::kUserNorm: out += fmt::format(":{}", s.a); break;
+      case WeightingKind::kBm25: out += fmt::format(":{}:{}", s.a, s.b); break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+Weighting parse_weighting(const std::string& spec) {
+  Weighting w;
+  if (spec.empty() || spec == "none") return w;
+  std::stringstream list(spec);
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    std::vector<std::string> parts;
+    std::stringstream fields(item);
+    std::string f;
+    while (std::getline(fields, f, ':')) parts.push_back(f);
+    if (parts.empty() || parts[0].empty()) {
+      throw InvalidArgument(fmt::format("--weighting '{}': empty step", spec));
+    }
+    const std::string& name = parts[0];
+    const size_t args = parts.size() - 1;
+    WeightingStep s;
+    auto max_args = [&](size_t n) {
+      if (args > n) throw InvalidArgument(fmt::format("--weighting {}: takes at most {} value(s)", item, n));
+    };
+    if (name == "ips") {
+      max_args(1);
+      s.kind = WeightingKind::kIps;
+      s.a = args ? parse_number(item, parts[1]) : 1.0;
+      check_range(item, "beta", s.a, 0, 1);
+    } else if (name == "user-norm") {
+      max_args(1);
+      s.kind = WeightingKind::kUserNorm;
+      s.a = args ? parse_number(item, parts[1]) : 0.5;
+      check_range(item, "gamma", s.a, 0, 1);
+    } else if (name == "tfidf") {
+      max_args(0);
+      s.kind = WeightingKind::kTfidf;
+    } else if (name == "bm25") {
+      max_args(2);
+      s.kind = WeightingKind::kBm25;
+      s.a = args >= 1 ? parse_number(item, parts[1]) : 1.2;
+      s.b = args >= 2 ? parse_number(item, parts[2]) : 0.75;
+      if (!(s.a > 0)) throw InvalidArgument(fmt::format("--weighting {}: k1 must be > 0, got {}", item, s.a));
+      check_range(item, "b", s.b, 0, 1);
+    } else if (name == "standardize") {
+      max_args(0);
+      s.kind = WeightingKind::kStandardize;
+    } else {
+      throw InvalidArgument(fmt::format(
+          "--weighting: unknown step '{}' (valid: ips:beta, user-norm:gamma, tfidf, bm25:k1:b, standardize)", name));
+    }
+    for (const WeightingStep& prior : w.steps) {
+      if (prior.kind == s.kind) throw InvalidArgument(fmt::format("--weighting '{}': {} appears twice", spec, name));
+      if (prior.kind == WeightingKind::kStandardize) {
+        throw InvalidArgument(fmt::format("--weighting '{}': standardize must be the last step", spec));
+      }
+      const bool idf_pair = (prior.kind == WeightingKind::kTfidf && s.kind == WeightingKind::kBm25) ||
+                            (prior.kind == WeightingKind::kBm25 && s.kind == WeightingKind::kTfidf);
+      if (idf_pair) throw InvalidArgument(fmt::format("--weighting '{}': use either bm25 or tfidf", spec));
+    }
+    w.steps.push_back(s);
+  }
+  if (w.steps.empty()) throw InvalidArgument(fmt::format("--weighting '{}': no steps", spec));
+  return w;
+}
+
+namespace {
+
+// Applies the row-local steps (all but the centring) to a copy of X, using fitted item
+// statistics. `fitted.inv_scale` is used only when complete (after fitting).
+SparseMatrix apply_steps(const FittedWeighting& f, const SparseMatrix& X, size_t step_count) {
+  SparseMatrix Y = X;
+  Y.makeCompressed();
+  const int* outer = Y.outerIndexPtr();
+  const int* inner = Y.innerIndexPtr();
+  double* value = Y.valuePtr();
+  for (size_t k = 0; k < step_count; ++k) {
+    const WeightingStep& s = f.weighting.steps[k];
+    switch (s.kind) {
+      case WeightingKind::kIps:
+      case WeightingKind::kTfidf:
+        for (Index q = 0; q < Y.nonZeros(); ++q) value[q] *= f.item_factor[k](inner[q]);
+        break;
+      case WeightingKind::kUserNorm:
+        for (Index u = 0; u < Y.rows(); ++u) {
+          const int nu = outer[u + 1] - outer[u];
+          if (nu == 0) continue;
+          const double scale = std::pow(static_cast<double>(nu), -s.a);
+          for (int q = outer[u]; q < outer[u + 1]; ++q) value[q] *= scale;
+        }
+        break;
+      case WeightingKind::kBm25:
+        for (Index u = 0; u < Y.rows(); ++u) {
+          double length = 0;
+          for (int q = outer[u]; q < outer[u + 1]; ++q) {
+            if (!(value[q] >= 0)) {
+              throw Error(fmt::format("bm25 needs nonnegative values; user row {} has {}", u, value[q]));
+            }
+            length += value[q];
+          }
+          const double norm = s.a * (1.0 - s.b + s.b * length / f.mean_length[k]);
+          for (int q = outer[u]; q < outer[u + 1]; ++q) {
+            value[q] = value[q] * (s.a + 1.0) / (value[q] + norm) * f.item_factor[k](inner[q]);
+          }
+        }
+        break;
+      case WeightingKind::kStandardize:
+        for (Index q = 0; q < Y.nonZeros(); ++q) value[q] *= f.inv_scale(inner[q]);
+        break;
+    }
+  }
+  return Y;
+}
+
+}  // namespace
+
+FittedWeighting fit_weighting(const Weighting& weighting, const SparseMatrix& X) {
+  FittedWeighting f;
+  f.weighting = weighting;
+  f.n_train = X.rows();
+  f.item_factor.assign(weighting.steps.size(), Vector());
+  f.mean_length.assign(weighting.steps.size(), 0.0);
+  const double n = static_cast<double>(X.rows());
+  const Vector pop = item_users(X);  // unchanged by every step: they only rescale nonzeros
+  for (size_t k = 0; k < weighting.steps.size(); ++k) {
+    const WeightingStep& s = weighting.steps[k];
+    switch (s.kind) {
+      case WeightingKind::kIps:
+        f.item_factor[k] = pop.unaryExpr([&](double c) { return std::pow(std::max(c, 1.0), -s.a); });
+        break;
+      case WeightingKind::kTfidf:
+        f.item_factor[k] = pop.unaryExpr([&](double c) { return std::log(n / std::max(c, 1.0)); });
+        break;
+      case WeightingKind::kBm25: {
+        f.item_factor[k] = pop.unaryExpr([&](double c) { return bm25_idf(n, c); });
+        // L̄ from the values this step sees (the earlier steps applied).
+        const SparseMatrix before = apply_steps(f, X, k);
+        const Eigen::Map<const Vector> values(before.valuePtr(), before.nonZeros());
+        if (values.size() && !(values.minCoeff() >= 0)) {
+          throw Error(fmt::format("bm25 needs nonnegative values; the training data has {}", values.minCoeff()));
+        }
+        const double total = values.sum();
+        f.mean_length[k] = n > 0 ? total / n : 1.0;
+        if (!(f.mean_length[k] > 0)) {
+          throw Error("bm25 needs positive interaction values (the mean user length is not positive)");
+        }
+        break;
+      }
+      case WeightingKind::kStandardize: {
+        const SparseMatrix before = apply_steps(f, X, k);
+        Vector sum = Vector::Zero(X.cols());
+        Vector sum2 = Vector::Zero(X.cols());
+        const int* inner = before.innerIndexPtr();
+        const double* value = before.valuePtr();
+        for (Index q = 0; q < before.nonZeros(); ++q) {
+          sum(inner[q]) += value[q];
+          sum2(inner[q]) += value[q] * value[q];
+        }
+        const Vector mean = sum / n;
+        f.inv_scale.resize(X.cols());
+        f.center.resize(X.cols());
+        for (Index i = 0; i < X.cols(); ++i) {
+          const double var = std::max(sum2(i) / n - mean(i) * mean(i), 0.0);
+          // A constant column has no variance to scale: keep scale 1 (it centres to zero).
+          const double sd = std::sqrt(var) > 1e-12 * std::max(1.0, std::abs(mean(i))) ? std::sqrt(var) : 1.0;
+          f.inv_scale(i) = 1.0 / sd;
+          f.center(i) = mean(i) / sd;
+        }
+        break;
+      }
+      case WeightingKind::kUserNorm: break;
+    }
+  }
+  return f;
+}
+
+SparseMatrix FittedWeighting::apply(const SparseMatrix& X) const {
+  if (!item_factor.empty() && weighting.steps.size() != item_factor.size()) {
+    throw InvalidArgument("the weighting has not been fitted");
+  }
+  const Index p = inv_scale.size() == 0 ? -1 : inv_scale.size();
+  for (const Vector& v : item_factor) {
+    if (v.size() > 0 && v.size() != X.cols()) {
+      throw InvalidArgument(fmt::format("rows have {} items, the weighting was fitted on {}", X.cols(), v.size()));
+    }
+  }
+  if (p >= 0 && p != X.cols()) {
+    throw InvalidArgument(fmt::format("rows have {} items, the weighting was fitted on {}", X.cols(), p));
+  }
+  if (weighting.empty()) return X;
+  return apply_steps(*this, X, weighting.steps.size());
+}
+
+}  // namespace linsim

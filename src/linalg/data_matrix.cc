@@ -1,0 +1,115 @@
+#include "linsim/linalg/data_matrix.h"
+
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
+#include "linsim/linalg/gram.h"
+
+namespace linsim {
+
+DataMatrix::DataMatrix(const SparseMatrix& Y, Vector center) : Y_(Y), m_(std::move(center)) {
+  if (m_.size() != 0 && m_.size() != Y.cols()) {
+    throw InvalidArgument(fmt::format("column centre has {} entries for {} columns", m_.size(), Y.cols()));
+  }
+  colsum_ = Vector::Zero(Y.cols());
+  const int* inner = Y.innerIndexPtr();
+  const double* value = Y.valuePtr();
+  for (Index q = 0; q < Y.nonZeros(); ++q) colsum_(inner[q]) += value[q];
+  const double cells = static_cast<double>(Y.rows()) * static_cast<double>(Y.cols());
+  prefer_dense_ = cells > 0 && static_cast<double>(Y.nonZeros()) >= 0.05 * cells && 8.0 * cells <= 2.0 * (1 << 30);
+}
+
+const Matrix& DataMatrix::dense() const {
+  if (!have_dense_) {
+    dense_ = Matrix::Zero(Y_.rows(), Y_.cols());
+    for (Index u = 0; u < Y_.rows(); ++u) {
+      for (SparseMatrix::InnerIterator it(Y_, u); it; ++it) dense_(u, it.col()) = it.value();
+    }
+    have_dense_ = true;
+  }
+  return dense_;
+}
+
+namespace {
+
+constexpr Index kRowBlock = 256;
+
+// out = S M for a row-major sparse S: one contiguous axpy of a row of M per nonzero.
+Matrix sparse_times(const int* outer, const int* inner, const double* value, Index rows, const Matrix& M) {
+  const Index k = M.cols();
+  const RowMatrix Mr = M;
+  RowMatrix out(rows, k);
+#pragma omp parallel for schedule(dynamic, kRowBlock)
+  for (Index r = 0; r < rows; ++r) {
+    auto o = out.row(r);
+    o.setZero();
+    for (int q = outer[r]; q < outer[r + 1]; ++q) o.noalias() += value[q] * Mr.row(inner[q]);
+  }
+  return Matrix(out);
+}
+
+}  // namespace
+
+const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const {
+  if (!have_csc_) {
+    Yc_ = Y_;
+    have_csc_ = true;
+  }
+  return Yc_;
+}
+
+Matrix DataMatrix::times(const Matrix& M) const {
+  Matrix out;
+  if (prefer_dense_) {
+    // Fixed row blocks, each a single-threaded GEMM: the same arithmetic for any thread count.
+    const Matrix& D = dense();
+    out.resize(rows(), M.cols());
+#pragma omp parallel for schedule(dynamic, 1)
+    for (Index r0 = 0; r0 < rows(); r0 += kRowBlock) {
+      const Index h = std::min(kRowBlock, rows() - r0);
+      out.middleRows(r0, h).noalias() = D.middleRows(r0, h) * M;
+    }
+  } else {
+    out = sparse_times(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), M);
+  }
+  if (centered()) out.rowwise() -= (m_.transpose() * M);
+  return out;
+}
+
+Matrix DataMatrix::transpose_times(const Matrix& R) const {
+  Matrix out;
+  if (prefer_dense_) {
+    const Matrix& D = dense();
+    out.resize(cols(), R.cols());
+#pragma omp parallel for schedule(dynamic, 1)
+    for (Index j0 = 0; j0 < cols(); j0 += kRowBlock) {
+      const Index w = std::min(kRowBlock, cols() - j0);
+      out.middleRows(j0, w).noalias() = D.middleCols(j0, w).transpose() * R;
+    }
+  } else {
+    // The CSC arrays read as a row-major Yᵀ: again one output row per item.
+    const auto& C = csc();
+    out = sparse_times(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), R);
+  }
+  if (centered()) out.noalias() -= m_ * R.colwise().sum();
+  return out;
+}
+
+Matrix DataMatrix::gram(const Context& ctx) const {
+  Matrix G = gram_matrix(Y_, ctx);
+  if (centered()) {
+    const double n = static_cast<double>(rows());
+    G.noalias() -= m_ * colsum_.transpose();
+    G.noalias() -= colsum_ * m_.transpose();
+    G.noalias() += n * m_ * m_.transpose();
+  }
+  return G;
+}
+
+double DataMatrix::squared_norm() const {
+  const double y2 = Eigen::Map<const Vector>(Y_.valuePtr(), Y_.nonZeros()).squaredNorm();
+  if (!centered()) return y2;
+  return y2 - 2.0 * m_.dot(colsum_) + static_cast<double>(rows()) * m_.squaredNorm();
+}
+
+}  // namespace linsim

@@ -1,0 +1,212 @@
+#include "linsim/models/cosine_model.h"
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
+#include "linsim/similarity/measure.h"
+
+namespace linsim {
+
+void CosineOptions::validate() const {
+  if (epochs < 1) throw InvalidArgument(fmt::format("--epochs must be >= 1, got {}", epochs));
+  if (!(tol >= 0) || !std::isfinite(tol)) throw InvalidArgument(fmt::format("--tol must be >= 0, got {}", tol));
+  if (memory < 1) throw InvalidArgument(fmt::format("L-BFGS memory must be >= 1, got {}", memory));
+}
+
+namespace {
+
+// Row norms, with rows below the library's zero-norm floor (MATH.md M4) reported as 0: those
+// rows stay zero under normalisation and get no gradient, exactly as normalize_rows treats them.
+Vector safe_row_norms(const Matrix& F) {
+  Vector n = F.rowwise().norm();
+  const double floor = kRelativeNormFloor * (n.size() ? n.maxCoeff() : 0.0);
+  for (Index r = 0; r < n.size(); ++r) {
+    if (!(n(r) > floor)) n(r) = 0;
+  }
+  return n;
+}
+
+Matrix normalized(const Matrix& F, const Vector& norms) {
+  Matrix out = F;
+  for (Index r = 0; r < F.rows(); ++r) {
+    if (norms(r) > 0) out.row(r) /= norms(r);
+    else out.row(r).setZero();
+  }
+  return out;
+}
+
+// Back-propagates a gradient G with respect to N(F) to F: (G_r − f̃_r ⟨f̃_r, G_r⟩) / ‖F_r‖.
+Matrix normalization_backward(const Matrix& Fn, const Vector& norms, const Matrix& G) {
+  Matrix out(G.rows(), G.cols());
+  for (Index r = 0; r < G.rows(); ++r) {
+    if (norms(r) > 0) out.row(r) = (G.row(r) - Fn.row(r) * Fn.row(r).dot(G.row(r))) / norms(r);
+    else out.row(r).setZero();
+  }
+  return out;
+}
+
+}  // namespace
+
+double cosine_objective(const DataMatrix& X, const Matrix& A, const Matrix& B, Matrix* gA, Matrix* gB,
+                        double* scale) {
+  const Matrix P = X.times(A);
+  const Vector pn = safe_row_norms(P);
+  const Vector qn = safe_row_norms(B);
+  const Matrix Pt = normalized(P, pn);
+  const Matrix Qt = normalized(B, qn);
+  const Matrix XQ = X.times(Qt);                     // n × k
+  const Matrix PP = Pt.transpose() * Pt;             // k × k
+  const Matrix QQ = Qt.transpose() * Qt;
+  const double t = Pt.cwiseProduct(XQ).sum();
+  const double q = PP.cwiseProduct(QQ).sum();
+  const double x2 = X.squared_norm();
+  const double s = q > 0 ? t / q : 0.0;
+  if (scale) *scale = s;
+  const double f = q > 0 ? x2 - t * t / q : x2;
+  if (gA || gB) {
+    // ∂/∂P̃ = −2s XQ̃ + 2s² P̃ (Q̃ᵀQ̃);  ∂/∂Q̃ = −2s XᵀP̃ + 2s² Q̃ (P̃ᵀP̃)  (envelope: s = s*)
+    const Matrix GPt = -2.0 * s * XQ + 2.0 * s * s * (Pt * QQ);
+    const Matrix GP = normalization_backward(Pt, pn, GPt);
+    // One transposed product for both Xᵀ P̃ and Xᵀ ∂f/∂P.
+    Matrix stacked(P.rows(), 2 * P.cols());
+    stacked << Pt, GP;
+    const Matrix XtS = X.transpose_times(stacked);
+    const Index k = P.cols();
+    if (gB) {
+      const Matrix GQt = -2.0 * s * XtS.leftCols(k) + 2.0 * s * s * (Qt * PP);
+      *gB = normalization_backward(Qt, qn, GQt);
+    }
+    if (gA) *gA = XtS.rightCols(k);
+  }
+  return f;
+}
+
+CosineFit fit_cosine(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOptions& options, const Context& ctx,
+                     const ProgressFn& progress) {
+  options.validate();
+  if (A0.rows() != X.cols() || B0.rows() != X.cols() || A0.cols() != B0.cols()) {
+    throw InvalidArgument("cosine model: the warm start does not match the data");
+  }
+  use_threads(ctx);
+  const auto start = std::chrono::steady_clock::now();
+  const Index p = A0.rows();
+  const Index k = A0.cols();
+  const Index dim = 2 * p * k;
+  // θ = [vec(A); vec(B)]
+  Vector theta(dim);
+  theta.head(p * k) = Eigen::Map<const Vector>(A0.data(), p * k);
+  theta.tail(p * k) = Eigen::Map<const Vector>(B0.data(), p * k);
+  Matrix gA, gB;
+  Convergence conv;
+  auto evaluate = [&](const Vector& th, Vector& grad, double* s) {
+    const Eigen::Map<const Matrix> A(th.data(), p, k);
+    const Eigen::Map<const Matrix> B(th.data() + p * k, p, k);
+    const double f = cosine_objective(X, A, B, &gA, &gB, s);
+    grad.resize(dim);
+    grad.head(p * k) = Eigen::Map<const Vector>(gA.data(), p * k);
+    grad.tail(p * k) = Eigen::Map<const Vector>(gB.data(), p * k);
+    ++conv.evaluations;
+    return f;
+  };
+  Vector g;
+  double s = 0;
+  double f = evaluate(theta, g, &s);
+  if (!std::isfinite(f)) throw Error("cosine model: the objective is not finite at the warm start");
+  conv.initial_objective = f;
+  conv.history.push_back(f);
+  std::deque<Vector> S, Y;
+  std::deque<double> rho;
+  conv.reason = "epoch limit reached";
+  for (Index it = 0; it < options.epochs; ++it) {
+    // Two-loop recursion: d = −H g.
+    Vector d = -g;
+    std::vector<double> alpha(S.size());
+    for (Index j = static_cast<Index>(S.size()) - 1; j >= 0; --j) {
+      alpha[j] = rho[j] * S[j].dot(d);
+      d -= alpha[j] * Y[j];
+    }
+    if (!S.empty()) d *= S.back().dot(Y.back()) / Y.back().squaredNorm();
+    for (size_t j = 0; j < S.size(); ++j) {
+      const double beta = rho[j] * Y[j].dot(d);
+      d += (alpha[j] - beta) * S[j];
+    }
+    double slope = g.dot(d);
+    double step = 1.0;
+    if (!(slope < 0) || S.empty()) {
+      // No curvature yet (or not a descent direction): steepest descent scaled to move θ by ~1 %.
+      S.clear();
+      Y.clear();
+      rho.clear();
+      d = -g;
+      slope = g.dot(d);
+      const double gn = g.norm();
+      step = gn > 0 ? 0.01 * std::max(theta.norm(), 1.0) / gn : 1.0;
+    }
+    if (!(slope < 0)) {
+      conv.converged = true;
+      conv.reason = "zero gradient";
+      break;
+    }
+    // Backtracking Armijo: f(θ + a d) ≤ f(θ) + 1e-4 a gᵀd.
+    Vector theta_new, g_new;
+    double f_new = f;
+    double s_new = s;
+    bool accepted = false;
+    for (int tries = 0; tries < 40; ++tries) {
+      theta_new = theta + step * d;
+      f_new = evaluate(theta_new, g_new, &s_new);
+      if (std::isfinite(f_new) && f_new <= f + 1e-4 * step * slope) {
+        accepted = true;
+        break;
+      }
+      step *= 0.5;
+    }
+    if (!accepted) {
+      conv.converged = true;
+      conv.reason = "no further decrease along the search direction (minimum to machine precision)";
+      break;
+    }
+    const Vector sv = theta_new - theta;
+    const Vector yv = g_new - g;
+    const double sy = sv.dot(yv);
+    if (sy > 1e-12 * sv.norm() * yv.norm()) {
+      S.push_back(sv);
+      Y.push_back(yv);
+      rho.push_back(1.0 / sy);
+      if (static_cast<Index>(S.size()) > options.memory) {
+        S.pop_front();
+        Y.pop_front();
+        rho.pop_front();
+      }
+    }
+    const double decrease = f - f_new;
+    theta = std::move(theta_new);
+    g = std::move(g_new);
+    f = f_new;
+    s = s_new;
+    conv.iterations = it + 1;
+    conv.history.push_back(f);
+    if (progress && (it % 10 == 0 || it + 1 == options.epochs)) {
+      progress(fmt::format("cosine model: iteration {}/{}, objective {:.6g}", it + 1, options.epochs, f));
+    }
+    if (decrease <= options.tol * std::max(std::abs(f), 1e-300)) {
+      conv.converged = true;
+      conv.reason = fmt::format("relative decrease below tol = {}", options.tol);
+      break;
+    }
+  }
+  conv.final_objective = f;
+  conv.scale = s;
+  conv.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CosineFit fit;
+  fit.A = Eigen::Map<const Matrix>(theta.data(), p, k);
+  fit.B = Eigen::Map<const Matrix>(theta.data() + p * k, p, k);
+  fit.convergence = std::move(conv);
+  return fit;
+}
+
+}  // namespace linsim

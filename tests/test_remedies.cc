@@ -1,0 +1,345 @@
+// The paper's remedies (MATH.md M5, M6): each weighting against a dense reference written from the
+// formulas, the implicit centring against the dense centred matrix, SPPMI against a dense
+// reference, the cosine-trained objective's gradient against finite differences and its monotone
+// decrease, and consistent scoring of folded-in users.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/SVD>
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
+#include "linsim/data/interaction_matrix.h"
+#include "linsim/data/weighting.h"
+#include "linsim/io/model_dir.h"
+#include "linsim/linalg/data_matrix.h"
+#include "linsim/linalg/gram.h"
+#include "linsim/linalg/spectrum.h"
+#include "linsim/models/cosine_model.h"
+#include "linsim/models/model.h"
+#include "linsim/models/sppmi.h"
+#include "linsim/similarity/measure.h"
+#include "test_util.h"
+
+namespace linsim {
+namespace {
+
+// Random sparse counts in 1..4, every row and column nonempty.
+SparseMatrix random_counts(Index n, Index p, double density, unsigned seed) {
+  SparseMatrix X = test::random_binary(n, p, density, seed);
+  for (Index q = 0; q < X.nonZeros(); ++q) X.valuePtr()[q] = 1.0 + static_cast<double>((q * 7 + seed) % 4);
+  return X;
+}
+
+// Dense reference of one weighting step applied to dense V (zeros stay zero), using the
+// training matrix T's statistics; written directly from the formulas in weighting.h.
+Matrix reference_step(const Matrix& V, const Matrix& T_before, const WeightingStep& s) {
+  const Index n = T_before.rows();
+  Matrix out = V;
+  auto pop = [&](Index i) { return static_cast<double>((T_before.col(i).array() != 0).count()); };
+  for (Index u = 0; u < V.rows(); ++u) {
+    const double nu = static_cast<double>((V.row(u).array() != 0).count());
+    const double length = V.row(u).sum();
+    const double mean_length = T_before.sum() / static_cast<double>(n);
+    for (Index i = 0; i < V.cols(); ++i) {
+      const double v = V(u, i);
+      if (v == 0) continue;
+      switch (s.kind) {
+        case WeightingKind::kIps: out(u, i) = v / std::pow(pop(i), s.a); break;
+        case WeightingKind::kUserNorm: out(u, i) = v / std::pow(nu, s.a); break;
+        case WeightingKind::kTfidf: out(u, i) = v * std::log(static_cast<double>(n) / pop(i)); break;
+        case WeightingKind::kBm25: {
+          const double idf = std::log(1.0 + (n - pop(i) + 0.5) / (pop(i) + 0.5));
+          out(u, i) = v * (s.a + 1) / (v + s.a * (1 - s.b + s.b * length / mean_length)) * idf;
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+  return out;
+}
+
+// Dense X_w for a weighting, with the statistics of training rows T: applies the steps to T and
+// to Q side by side, then standardises Q with T's column statistics.
+Matrix reference_weighting(const Weighting& w, const Matrix& T, const Matrix& Q) {
+  Matrix t = T, q = Q;
+  for (const WeightingStep& s : w.steps) {
+    if (s.kind == WeightingKind::kStandardize) {
+      const Vector mean = t.colwise().mean().transpose();
+      Vector sd(t.cols());
+      for (Index i = 0; i < t.cols(); ++i) sd(i) = std::sqrt((t.col(i).array() - mean(i)).square().mean());
+      for (Index i = 0; i < q.cols(); ++i) q.col(i) = (q.col(i).array() - mean(i)) / sd(i);
+      return q;
+    }
+    const Matrix t_next = reference_step(t, t, s);
+    q = reference_step(q, t, s);
+    t = t_next;
+  }
+  return q;
+}
+
+Matrix dense_weighted(const FittedWeighting& f, const SparseMatrix& X) {
+  Matrix D = Matrix(f.apply(X));
+  if (f.center.size()) D.rowwise() -= f.center.transpose();
+  return D;
+}
+
+TEST(Weighting, EachStepMatchesTheDenseReference) {
+  const SparseMatrix T = random_counts(60, 25, 0.2, 1);
+  const SparseMatrix Q = random_counts(7, 25, 0.3, 2);  // users folded in later
+  for (const char* spec : {"ips:0.5", "ips", "user-norm:0.7", "tfidf", "bm25", "bm25:2:0.3", "standardize",
+                           "ips:0.5,user-norm:0.5,standardize", "user-norm:1,bm25:1.2:0.75",
+                           "tfidf,standardize"}) {
+    SCOPED_TRACE(spec);
+    const Weighting w = parse_weighting(spec);
+    EXPECT_EQ(parse_weighting(w.spec()).spec(), w.spec());
+    const FittedWeighting f = fit_weighting(w, T);
+    const Matrix ref_train = reference_weighting(w, Matrix(T), Matrix(T));
+    EXPECT_LT(test::relative_difference(dense_weighted(f, T), ref_train), 1e-13);
+    EXPECT_LT(test::relative_difference(dense_weighted(f, Q), reference_weighting(w, Matrix(T), Matrix(Q))), 1e-13);
+    if (w.standardizes()) {  // identities: zero column means, unit population variance
+      EXPECT_LT(ref_train.colwise().mean().cwiseAbs().maxCoeff(), 1e-12);
+      const Matrix Xw = dense_weighted(f, T);
+      EXPECT_LT(Xw.colwise().mean().cwiseAbs().maxCoeff(), 1e-12);
+      EXPECT_LT((Xw.colwise().squaredNorm() / 60.0 - Eigen::RowVectorXd::Ones(25)).cwiseAbs().maxCoeff(), 1e-12);
+    }
+  }
+}
+
+TEST(Weighting, RejectsBadSpecs) {
+  for (const char* spec : {"ips:2", "ips:-0.1", "user-norm:x", "bm25:0", "bm25:1:2", "standardize,ips",
+                           "ips,ips", "tfidf,bm25", "foo", "ips:0.5:1", ",", "tfidf:3"}) {
+    SCOPED_TRACE(spec);
+    EXPECT_THROW(parse_weighting(spec), InvalidArgument);
+  }
+  EXPECT_TRUE(parse_weighting("none").empty());
+  SparseMatrix neg = random_counts(10, 5, 0.5, 3);
+  neg.valuePtr()[0] = -1.0;
+  EXPECT_THROW(fit_weighting(parse_weighting("bm25"), neg), Error);
+}
+
+TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
+  // One sparse (row-major kernels) and one dense-ish (blocked GEMM) matrix.
+  for (const double density : {0.02, 0.4}) {
+    SCOPED_TRACE(density);
+    const SparseMatrix Y = random_counts(700, 300, density, 4);
+    const Vector m = test::random_matrix(300, 1, 5);
+    const DataMatrix X(Y, m);
+    Matrix D = Matrix(Y);
+    D.rowwise() -= m.transpose();
+    const Matrix M = test::random_matrix(300, 7, 6);
+    const Matrix R = test::random_matrix(700, 7, 7);
+    EXPECT_LT(test::relative_difference(X.times(M), D * M), 1e-13);
+    EXPECT_LT(test::relative_difference(X.transpose_times(R), D.transpose() * R), 1e-13);
+    EXPECT_LT(test::relative_difference(X.gram(Context{}), D.transpose() * D), 1e-12);
+    EXPECT_NEAR(X.squared_norm(), D.squaredNorm(), 1e-10 * D.squaredNorm());
+    const GramOperator op(X);
+    EXPECT_LT(test::relative_difference(op.apply(M), D.transpose() * (D * M)), 1e-12);
+    Context one;
+    one.threads = 1;
+    Context two;
+    two.threads = 2;
+    use_threads(one);
+    const Matrix a1 = X.times(M), b1 = X.transpose_times(R);
+    use_threads(two);
+    EXPECT_TRUE(a1 == X.times(M));
+    EXPECT_TRUE(b1 == X.transpose_times(R));
+  }
+}
+
+TEST(DataMatrix, CentredSpectrumOnBothPathsMatchesTheDenseSvd) {
+  const SparseMatrix T = random_counts(400, 120, 0.05, 8);
+  const FittedWeighting f = fit_weighting(parse_weighting("ips:0.3,standardize"), T);
+  const SparseMatrix Y = f.apply(T);
+  const DataMatrix X(Y, f.center);
+  Eigen::JacobiSVD<Matrix> svd(dense_weighted(f, T), Eigen::ComputeThinV);
+  const Index k = 10;
+  for (const Solver solver : {Solver::kGram, Solver::kLanczos}) {
+    const Spectrum s = top_spectrum(X, k, solver, Context{});
+    EXPECT_LT((s.sigma - svd.singularValues().head(k)).cwiseAbs().maxCoeff(), 1e-9 * s.sigma(0));
+    // Same subspace: |cos| of principal angles all 1.
+    const Eigen::JacobiSVD<Matrix> angles(s.V.transpose() * svd.matrixV().leftCols(k));
+    EXPECT_GT(angles.singularValues().minCoeff(), 1 - 1e-8);
+  }
+}
+
+TEST(WeightedModels, FitTheWeightedMatrixAndScoreFoldedInUsersTheSameWay) {
+  const SparseMatrix T = random_counts(300, 60, 0.1, 9);
+  for (const char* spec : {"ips:0.5", "bm25", "ips:0.5,user-norm:0.5,standardize"}) {
+    for (const ModelKind kind : {ModelKind::kEq1, ModelKind::kEq2, ModelKind::kEase, ModelKind::kCosine}) {
+      SCOPED_TRACE(fmt::format("{} {}", spec, model_name(kind)));
+      FitOptions o = test::exact_options(kind, 8, kind == ModelKind::kEq1 ? 5.0 : 0.5);
+      o.weighting = parse_weighting(spec);
+      o.cosine.epochs = 20;
+      const Model model = fit_model(T, o, Context{});
+      const FittedWeighting f = fit_weighting(o.weighting, T);
+      const Matrix Xw = dense_weighted(f, T);
+      if (kind == ModelKind::kEase) {
+        const Matrix ref = Xw * model.weights;
+        EXPECT_LT(test::relative_difference(score_users(model, T), ref), 1e-10);
+        continue;
+      }
+      // The spectrum is the weighted matrix's.
+      Eigen::JacobiSVD<Matrix> svd(Xw);
+      EXPECT_LT((model.singular_values - svd.singularValues().head(8)).cwiseAbs().maxCoeff(),
+                1e-9 * svd.singularValues()(0));
+      // Training users folded in again get their own stored embeddings and scores.
+      EXPECT_LT(test::relative_difference(embed_users(model, T), model.user_embeddings), 1e-12);
+      EXPECT_LT(test::relative_difference(score_users(model, T),
+                                          model.user_embeddings * model.item_embeddings.transpose()),
+                1e-12);
+    }
+  }
+}
+
+TEST(WeightedModels, ModelDirectoryRoundTripKeepsTheWeighting) {
+  const SparseMatrix T = random_counts(200, 40, 0.1, 10);
+  const SparseMatrix Q = random_counts(5, 40, 0.2, 11);
+  const auto dir = std::filesystem::temp_directory_path() / "linsim_test_weighted_model";
+  for (const char* model_kind : {"eq2", "cosine", "sppmi", "ease"}) {
+    SCOPED_TRACE(model_kind);
+    std::filesystem::remove_all(dir);
+    ModelBundle b;
+    FitOptions o = test::exact_options(parse_model_kind(model_kind), 6, 1.0);
+    if (o.kind != ModelKind::kSppmi) o.weighting = parse_weighting("ips:0.5,user-norm:0.5,standardize");
+    o.cosine.epochs = 5;
+    b.model = fit_model(T, o, Context{});
+    b.data.X = T;
+    for (Index u = 0; u < T.rows(); ++u) b.data.users.add(std::to_string(u));
+    for (Index i = 0; i < T.cols(); ++i) b.data.items.add(std::to_string(i));
+    AtomicDirectory out(dir.string(), false);
+    write_model_dir(out, b);
+    out.commit();
+    const ModelBundle r = read_model_dir(dir.string());
+    EXPECT_EQ(r.model.options.weighting.spec(), o.weighting.spec());
+    EXPECT_LT(test::relative_difference(score_users(r.model, Q), score_users(b.model, Q)), 1e-15);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// SPPMI from counts, entry by entry (MATH.md M6).
+Matrix reference_sppmi(const Matrix& X, double k, double alpha) {
+  const Index p = X.cols();
+  Matrix C = X.transpose() * X;
+  C.diagonal().setZero();
+  const Vector c = C.rowwise().sum();
+  const double D = c.sum();
+  double Z = 0;
+  for (Index i = 0; i < p; ++i) Z += std::pow(c(i), alpha);
+  Matrix S = Matrix::Zero(p, p);
+  for (Index i = 0; i < p; ++i) {
+    for (Index j = 0; j < p; ++j) {
+      if (C(i, j) == 0) continue;
+      const double pij = C(i, j) / D;
+      const double pi = std::pow(c(i), alpha) / Z;
+      const double pj = std::pow(c(j), alpha) / Z;
+      S(i, j) = std::max(0.0, std::log(pij / (pi * pj)) - std::log(k));
+    }
+  }
+  return S;
+}
+
+TEST(Sppmi, MatchesTheDenseReferenceAndFactorisesIt) {
+  const SparseMatrix X = test::random_binary(150, 30, 0.15, 12);
+  const Matrix Xd = Matrix(X);
+  for (const double k : {1.0, 5.0}) {
+    for (const double alpha : {1.0, 0.75}) {
+      SppmiOptions o;
+      o.negatives = k;
+      o.smoothing = alpha;
+      const Matrix S = sppmi_matrix(Xd.transpose() * Xd, o);
+      const Matrix ref = reference_sppmi(Xd, k, alpha);
+      EXPECT_LT(test::relative_difference(S, ref), 1e-13);
+      EXPECT_GE(S.minCoeff(), 0.0);
+      EXPECT_LE((S - S.transpose()).norm(), 1e-13 * S.norm());
+      if (k == 1.0) EXPECT_GT(S.norm(), 0.0);
+    }
+  }
+  // The fitted model: A Bᵀ = V_k Λ_k V_kᵀ (best rank-k from the top eigenpairs) for every t.
+  FitOptions f = test::exact_options(ModelKind::kSppmi, 5, 0);
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(reference_sppmi(Xd, 1.0, 0.75));
+  const Matrix V = eig.eigenvectors().rightCols(5);
+  const Matrix best = V * eig.eigenvalues().tail(5).asDiagonal() * V.transpose();
+  for (const double t : {0.0, 0.5, 1.0}) {
+    f.sppmi.eigen_power = t;
+    const Model m = fit_model(X, f, Context{});
+    EXPECT_LT(test::relative_difference(m.encoder * m.item_embeddings.transpose(), best), 1e-10);
+    EXPECT_LT(test::relative_difference(m.user_embeddings, Xd * m.encoder), 1e-12);
+  }
+  f.rank = 29;  // more than the positive eigenvalues of this SPPMI matrix
+  EXPECT_THROW(fit_model(X, f, Context{}), InvalidArgument);
+  f.rank = 5;
+  f.sppmi.negatives = 0.5;
+  EXPECT_THROW(fit_model(X, f, Context{}), InvalidArgument);
+}
+
+// Dense ‖X − s N(XA) N(B)ᵀ‖² minimised over s.
+double dense_cosine_objective(const Matrix& X, const Matrix& A, const Matrix& B) {
+  const Matrix Pt = normalize_rows(Matrix(X * A));
+  const Matrix Qt = normalize_rows(B);
+  const Matrix M = Pt * Qt.transpose();
+  const double s = (X.cwiseProduct(M)).sum() / M.squaredNorm();
+  return (X - s * M).squaredNorm();
+}
+
+TEST(CosineModel, ObjectiveMatchesTheDenseFormAndItsGradientFiniteDifferences) {
+  const SparseMatrix T = random_counts(80, 20, 0.2, 13);
+  for (const char* spec : {"none", "user-norm:0.5,standardize"}) {
+    SCOPED_TRACE(spec);
+    const FittedWeighting f = fit_weighting(parse_weighting(spec), T);
+    const SparseMatrix Y = f.apply(T);
+    const DataMatrix X(Y, f.center);
+    const Matrix A = test::random_matrix(20, 4, 14);
+    const Matrix B = test::random_matrix(20, 4, 15);
+    Matrix gA, gB;
+    double s = 0;
+    const double value = cosine_objective(X, A, B, &gA, &gB, &s);
+    EXPECT_NEAR(value, dense_cosine_objective(dense_weighted(f, T), A, B), 1e-10 * value);
+    // Invariances: global scale of A, row scales of B.
+    Matrix B2 = B;
+    B2.row(3) *= 7.0;
+    EXPECT_NEAR(cosine_objective(X, 3.0 * A, B2, nullptr, nullptr), value, 1e-10 * value);
+    // Central differences in random directions.
+    for (unsigned trial = 0; trial < 5; ++trial) {
+      const Matrix dA = test::random_matrix(20, 4, 100 + trial);
+      const Matrix dB = test::random_matrix(20, 4, 200 + trial);
+      const double h = 1e-5;
+      const double numeric = (cosine_objective(X, A + h * dA, B + h * dB, nullptr, nullptr) -
+                              cosine_objective(X, A - h * dA, B - h * dB, nullptr, nullptr)) / (2 * h);
+      const double analytic = gA.cwiseProduct(dA).sum() + gB.cwiseProduct(dB).sum();
+      EXPECT_NEAR(numeric, analytic, 1e-6 * (std::abs(analytic) + 1.0));
+    }
+  }
+}
+
+TEST(CosineModel, DecreasesMonotonicallyFromTheEq2Solution) {
+  const SparseMatrix T = random_counts(300, 50, 0.1, 16);
+  FitOptions o = test::exact_options(ModelKind::kCosine, 6, 1.0);
+  o.cosine.epochs = 60;
+  const Model m = fit_model(T, o, Context{});
+  const Convergence& c = m.convergence;
+  ASSERT_GE(c.history.size(), 2u);
+  for (size_t i = 1; i < c.history.size(); ++i) EXPECT_LE(c.history[i], c.history[i - 1]);
+  EXPECT_LT(c.final_objective, c.initial_objective);
+  // The warm start is the eq2 solution: its objective is the first value.
+  const Model eq2 = fit_model(T, test::exact_options(ModelKind::kEq2, 6, 1.0), Context{});
+  EXPECT_NEAR(c.initial_objective, dense_cosine_objective(Matrix(T), eq2.encoder, eq2.item_embeddings),
+              1e-10 * c.initial_objective);
+  // Stored embeddings reproduce the fitted objective: ‖X − P Bᵀ‖² with P = s N(XA), B = N(B).
+  const Matrix Xd = Matrix(T);
+  EXPECT_NEAR((Xd - m.user_embeddings * m.item_embeddings.transpose()).squaredNorm(), c.final_objective,
+              1e-9 * c.final_objective);
+  EXPECT_LT((m.item_embeddings.rowwise().norm().array() - 1.0).abs().maxCoeff(), 1e-12);
+  // Deterministic for a thread count and across thread counts.
+  Context one;
+  one.threads = 1;
+  const Model again = fit_model(T, o, one);
+  EXPECT_TRUE(again.item_embeddings == m.item_embeddings);
+}
+
+}  // namespace
+}  // namespace linsim
