@@ -43,6 +43,14 @@ void add_reproduce_command(CLI::App& app) {
       ->default_val(args->options.lambda_eq2);
   cmd->add_option("--top", args->options.top, "Neighbours for precision@k and the popularity percentile")
       ->default_val(args->options.top);
+  RemedyOptions& r = args->options.remedies;
+  cmd->add_flag_callback("--no-remedies", [&r] { r.enabled = false; },
+                         "Leave out the remedy variants (IPS, standardize, SPPMI, cosine-trained)");
+  cmd->add_option("--ips-beta", r.ips_beta, "beta of the IPS-weighted eq1/eq2 variants")->default_val(r.ips_beta);
+  cmd->add_option("--sppmi-negatives", r.sppmi.negatives, "Negatives k of the SPPMI variant")
+      ->default_val(r.sppmi.negatives);
+  cmd->add_option("--cosine-epochs", r.cosine_epochs, "L-BFGS iterations of the cosine-trained variant")
+      ->default_val(r.cosine_epochs);
   add_simulation_options(cmd, args->options.simulation);
   cmd->add_flag("--force", args->force, "Replace an existing output directory");
   add_context_options(cmd, args->ctx);

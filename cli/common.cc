@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include <iostream>
@@ -81,7 +83,10 @@ void add_simulation_options(CLI::App* app, SimulationOptions& o) {
 }
 
 void progress(const std::string& message) {
-  if (isatty(STDERR_FILENO) != 0) std::cerr << "linsim: " << message << std::endl;
+  static const auto start = std::chrono::steady_clock::now();
+  if (isatty(STDERR_FILENO) == 0) return;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cerr << fmt::format("linsim [{:6.1f} s]: {}", elapsed, message) << std::endl;
 }
 
 std::vector<std::string> split_ids(const std::string& list, const std::string& option) {

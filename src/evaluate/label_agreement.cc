@@ -10,7 +10,8 @@ std::vector<LabelAgreementRow> label_agreement(const SparseMatrix& X, const Labe
                                                const LabelAgreementOptions& o, const Context& ctx,
                                                const ProgressFn& progress) {
   if (progress) progress(fmt::format("fitting eq1, eq2 (rank {}){}", o.rank, o.lambda_ease ? " and EASE" : ""));
-  const VariantModels models = fit_variant_models(X, o.rank, o.lambda_eq1, o.lambda_eq2, o.lambda_ease, ctx);
+  const VariantModels models =
+      fit_variant_models(X, o.rank, o.lambda_eq1, o.lambda_eq2, o.lambda_ease, ctx, RemedyOptions{}, progress);
   std::vector<Variant> variants = model_variants();
   if (o.lambda_ease) variants.push_back({"ease projected", "ease", "", "projected"});
   const Vector popularity = item_users(X);

@@ -19,6 +19,11 @@ const std::vector<Variant>& model_variants() {
       {"eq2 projected", "eq2", "", "projected", false},
       {"eq2 dot", "eq2", "", "dot", false},
       {"raw (item-kNN)", "raw", "", "raw", false},
+      {"eq1 ips symmetric cosine", "eq1", "symmetric", "cosine", false, "ips", true},
+      {"eq2 ips cosine", "eq2", "", "cosine", false, "ips", true},
+      {"eq2 standardize cosine", "eq2", "", "cosine", false, "standardize", true},
+      {"sppmi cosine", "sppmi", "", "cosine", false, "", true},
+      {"cosine-trained cosine", "cosine", "", "cosine", false, "", true},
   };
   return variants;
 }
@@ -28,8 +33,48 @@ const std::vector<std::string>& reported_gauges() {
   return gauges;
 }
 
+void RemedyOptions::validate() const {
+  if (!(ips_beta >= 0 && ips_beta <= 1)) throw InvalidArgument(fmt::format("--ips-beta must be in [0, 1], got {}", ips_beta));
+  sppmi.validate();
+  if (cosine_epochs < 1) throw InvalidArgument(fmt::format("--cosine-epochs must be >= 1, got {}", cosine_epochs));
+}
+
+namespace {
+
+// eq1 (symmetric gauge) and eq2 on the weighted data, λ scaled to its spectrum (see VariantModels).
+void fit_weighted(const SparseMatrix& X, const std::string& spec, Index rank, double sigma1, double lambda_eq1,
+                  double lambda_eq2, bool with_eq1, std::optional<Model>& eq1, std::optional<Model>& eq2,
+                  const Context& ctx) {
+  const Weighting weighting = parse_weighting(spec);
+  FittedWeighting fitted = fit_weighting(weighting, X);
+  const SparseMatrix Y = fitted.apply(X);
+  const DataMatrix data(Y, fitted.center);
+  const Spectrum spectrum = top_spectrum(data, rank, Solver::kAuto, ctx);
+  use_threads(ctx);
+  const Matrix XV = data.times(spectrum.V);
+  const double ratio = sigma1 > 0 ? spectrum.sigma(0) / sigma1 : 1.0;
+  FitOptions f;
+  f.weighting = weighting;
+  if (with_eq1) {
+    f.kind = ModelKind::kEq1;
+    f.gauge = parse_gauge("symmetric");
+    f.lambda = lambda_eq1 * ratio * ratio;
+    eq1 = model_from_spectrum(XV, spectrum, f);
+    eq1->options.weighting = weighting;
+    eq1->weighting = fitted;
+  }
+  f.kind = ModelKind::kEq2;
+  f.lambda = lambda_eq2 * ratio;
+  eq2 = model_from_spectrum(XV, spectrum, f);
+  eq2->options.weighting = weighting;
+  eq2->weighting = std::move(fitted);
+}
+
+}  // namespace
+
 VariantModels fit_variant_models(const SparseMatrix& X, Index rank, double lambda_eq1, double lambda_eq2,
-                                 std::optional<double> lambda_ease, const Context& ctx) {
+                                 std::optional<double> lambda_ease, const Context& ctx, const RemedyOptions& remedies,
+                                 const ProgressFn& progress) {
   if (rank < 1 || rank > std::min(X.rows(), X.cols())) {
     throw InvalidArgument(fmt::format("--rank must be in [1, {}], got {}", std::min(X.rows(), X.cols()), rank));
   }
@@ -54,6 +99,23 @@ VariantModels fit_variant_models(const SparseMatrix& X, Index rank, double lambd
     fe.lambda = *lambda_ease;
     m.ease = fit_model(X, fe, ctx);
   }
+  if (!remedies.enabled) return m;
+  const double sigma1 = spectrum.sigma(0);
+  std::optional<Model> unused;
+  if (progress) progress("remedies: weighted models");
+  fit_weighted(X, fmt::format("ips:{}", remedies.ips_beta), rank, sigma1, lambda_eq1, lambda_eq2, true, m.eq1_ips,
+               m.eq2_ips, ctx);
+  fit_weighted(X, "standardize", rank, sigma1, lambda_eq1, lambda_eq2, false, unused, m.eq2_standardized, ctx);
+  if (progress) progress("remedies: sppmi");
+  FitOptions fs;
+  fs.kind = ModelKind::kSppmi;
+  fs.rank = rank;
+  fs.sppmi = remedies.sppmi;
+  m.sppmi = fit_model(X, fs, ctx);
+  if (progress) progress("remedies: cosine-trained model");
+  CosineOptions co;
+  co.epochs = remedies.cosine_epochs;
+  m.cosine = fit_cosine_model(DataMatrix(X), m.eq2, co, ctx);
   return m;
 }
 
@@ -64,6 +126,14 @@ std::unique_ptr<SimilaritySpace> variant_space(const Variant& v, const VariantMo
     if (X.cols() <= 20000) return make_explicit_space(cosine_from_gram(gram_matrix(X, ctx)));
     return make_similarity_space(models.eq2, X, Side::kItems, Measure::kRaw, ctx);
   }
+  auto remedy = [&](const std::optional<Model>& model) {
+    if (!model) throw InvalidArgument(fmt::format("the variant '{}' needs the remedies enabled", v.name));
+    return make_similarity_space(*model, X, Side::kItems, measure, ctx);
+  };
+  if (v.weighting == "ips") return remedy(v.model == "eq1" ? models.eq1_ips : models.eq2_ips);
+  if (v.weighting == "standardize") return remedy(models.eq2_standardized);
+  if (v.model == "sppmi") return remedy(models.sppmi);
+  if (v.model == "cosine") return remedy(models.cosine);
   if (v.model == "eq2") return make_similarity_space(models.eq2, X, Side::kItems, measure, ctx);
   if (v.model == "ease") {
     if (!models.ease) throw InvalidArgument("the EASE variant needs a λ for EASE");

@@ -93,6 +93,13 @@ CosineFit fit_cosine(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOpti
   }
   use_threads(ctx);
   const auto start = std::chrono::steady_clock::now();
+  // f is invariant under A → cA and under rescaling rows of B, and its gradient scales inversely
+  // with those scales. Starting from unit rows of B and ‖A‖_F = ‖B‖_F puts both blocks on a
+  // comparable scale (on the M2 warm start ‖A‖ is ~1e-3 ‖B‖ and its gradient ~1e3 times larger),
+  // which L-BFGS's single initial scaling needs. The objective is unchanged.
+  B0 = normalize_rows(B0);
+  const double a_norm = A0.norm();
+  if (a_norm > 0) A0 *= B0.norm() / a_norm;
   const Index p = A0.rows();
   const Index k = A0.cols();
   const Index dim = 2 * p * k;

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "linsim/core/error.h"
+#include "linsim/linalg/data_matrix.h"
 #include "linsim/linalg/gram.h"
 
 namespace linsim {
@@ -73,7 +74,9 @@ std::string unsupported(const Model& model, Side side, Measure measure, const ch
 
 // EASE's gauge-free similarity: cosine of the columns of X W, from S = Wᵀ G W (p × p).
 Matrix ease_projected(const Model& model, const SparseMatrix& X, const Context& ctx) {
-  const Matrix GW = gram_matrix(X, ctx) * model.weights;
+  // The data space the model was fitted in: the weighted (and possibly centred) X.
+  const SparseMatrix Y = model.weighting.apply(X);
+  const Matrix GW = DataMatrix(Y, model.weighting.center).gram(ctx) * model.weights;
   return cosine_from_gram(model.weights.transpose() * GW);
 }
 

@@ -53,6 +53,7 @@ void ReproductionOptions::validate() const {
     if (!std::isfinite(l) || l < 0) throw InvalidArgument(fmt::format("λ must be a finite number >= 0, got {}", l));
   }
   if (top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", top));
+  remedies.validate();
 }
 
 const std::vector<Variant>& reproduction_variants() {
@@ -71,7 +72,10 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
   };
   ReproductionResult result;
   result.options = options;
-  const auto& variants = reproduction_variants();
+  std::vector<Variant> variants;
+  for (const Variant& v : reproduction_variants()) {
+    if (!v.remedy || options.remedies.enabled) variants.push_back(v);
+  }
   for (const Variant& v : variants) result.variants.push_back({v, {}, {}, {}, {}});
   for (Index s = 0; s < options.seeds; ++s) {
     SimulationOptions sim_options = options.simulation;
@@ -83,7 +87,8 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
     const SparseMatrix& X = sim.data.X;
     say(fmt::format("seed {}: {} interactions; spectrum (rank {})", sim_options.seed, X.nonZeros(), options.rank));
     const VariantModels models =
-        fit_variant_models(X, options.rank, options.lambda_eq1, options.lambda_eq2, std::nullopt, ctx);
+        fit_variant_models(X, options.rank, options.lambda_eq1, options.lambda_eq2, std::nullopt, ctx,
+                           options.remedies, [&](const std::string& m) { say(fmt::format("seed {}: {}", sim_options.seed, m)); });
     // Observed popularity: the number of users of each item.
     const Vector popularity = item_users(X);
     if (s == 0) {
@@ -206,6 +211,12 @@ void write_reproduction(AtomicDirectory& out, const ReproductionResult& r) {
                         {"lambda_eq1", o.lambda_eq1},
                         {"lambda_eq2", o.lambda_eq2},
                         {"top", o.top},
+                        {"remedies", o.remedies.enabled},
+                        {"ips_beta", o.remedies.ips_beta},
+                        {"sppmi_negatives", o.remedies.sppmi.negatives},
+                        {"sppmi_smoothing", o.remedies.sppmi.smoothing},
+                        {"sppmi_eigen_power", o.remedies.sppmi.eigen_power},
+                        {"cosine_epochs", o.remedies.cosine_epochs},
                         {"linsim_version", LINSIM_VERSION}};
   const json doc = {{"options", options}, {"seeds", r.seeds}, {"variants", variants},
                     {"gauge_spread_auc", r.gauge_spread_auc}};

@@ -16,16 +16,30 @@ namespace linsim {
 
 struct Variant {
   std::string name;     // e.g. "eq1 symmetric cosine"
-  std::string model;    // "truth", "raw", "eq1", "eq2", "ease"
+  std::string model;    // "truth", "raw", "eq1", "eq2", "ease", "sppmi", "cosine"
   std::string gauge;    // eq1 gauge for gauge-dependent measures, "" otherwise
   std::string measure;  // "cosine", "dot", "projected", "raw"
   bool in_figure1 = false;  // one of the paper's five panels
+  std::string weighting;    // "" (none), "ips" or "standardize" (MATH.md M6)
+  bool remedy = false;      // one of the paper's remedies (MATH.md M4 projected, M5, M6)
 };
 
 // The item–item variants every comparison reports: the four eq1 gauges' cosines, eq1 and eq2
-// projected, eq2 cosine and dot, and raw item-kNN (the reproduction adds the ground truth and
-// evaluations on real data add EASE).
+// projected (the canonical, gauge-free vectors of `linsim export`), eq2 cosine and dot, raw
+// item-kNN, and the remedies: IPS-weighted eq1 and eq2, standardised eq2, SPPMI and the
+// cosine-trained model (the reproduction adds the ground truth and evaluations on real data add
+// EASE).
 const std::vector<Variant>& model_variants();
+
+// Settings of the remedy variants.
+struct RemedyOptions {
+  bool enabled = true;
+  double ips_beta = 0.5;      // ips:β for the IPS-weighted eq1 and eq2
+  SppmiOptions sppmi;         // negatives 1, smoothing 0.75, eigen power 0.5
+  Index cosine_epochs = 50;   // L-BFGS iterations of the cosine-trained model
+
+  void validate() const;  // throws InvalidArgument naming the option
+};
 
 // The gauges of eq1 reported separately.
 const std::vector<std::string>& reported_gauges();
@@ -34,11 +48,21 @@ struct VariantModels {
   std::vector<Model> eq1;     // one per reported gauge, all from one spectrum
   Model eq2;
   std::optional<Model> ease;  // when a λ for EASE was given
+  // Remedies (when enabled). The weighted models use λ scaled to the weighted spectrum: eq2's λ
+  // times σ₁(X_w)/σ₁(X), eq1's times (σ₁(X_w)/σ₁(X))², so that the shrinkage cuts the same share
+  // of the spectrum as on the unweighted data.
+  std::optional<Model> eq1_ips;  // symmetric gauge
+  std::optional<Model> eq2_ips;
+  std::optional<Model> eq2_standardized;
+  std::optional<Model> sppmi;
+  std::optional<Model> cosine;   // warm-started from eq2
 };
 
-// Fits everything the variants need from one spectrum of X (MATH.md M1, M2, M3).
+// Fits everything the variants need: one spectrum of X for eq1 and eq2 (MATH.md M1, M2), EASE
+// (M3) when λ_ease is given, and the remedies (M5, M6) when enabled.
 VariantModels fit_variant_models(const SparseMatrix& X, Index rank, double lambda_eq1, double lambda_eq2,
-                                 std::optional<double> lambda_ease, const Context& ctx);
+                                 std::optional<double> lambda_ease, const Context& ctx,
+                                 const RemedyOptions& remedies = {}, const ProgressFn& progress = {});
 
 // The item–item similarity space of a variant ("truth" is not a model: the caller handles it).
 // Raw cosine comes from the dense Gram matrix when p ≤ 20,000.

@@ -22,6 +22,7 @@ struct ReproductionOptions {
   double lambda_eq1 = 10000;     // the paper's values (MATH.md M8)
   double lambda_eq2 = 100;
   Index top = 10;                // k of precision@k and the popularity percentile
+  RemedyOptions remedies;        // the remedy variants (MATH.md M5, M6)
 
   void validate() const;
 };
