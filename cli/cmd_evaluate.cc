@@ -171,11 +171,11 @@ void add_evaluate_commands(CLI::App& app) {
     cmd->add_option("--min-interactions", args->split.min_interactions, "Only users with this many items are held out")
         ->default_val(5);
     cmd->add_option("--seed", args->split.seed, "Seed of the user and fold-in split")->default_val(42);
-    cmd->add_option("--models", args->models, "Comma-separated: popularity, itemknn, eq1, eq2, ease")
+    cmd->add_option("--models", args->models, "Comma-separated: popularity, itemknn, eq1, eq2, ease, sppmi, cosine")
         ->default_val(args->models);
     cmd->add_option("--grid", args->grid,
                     "Hyper-parameters to try, e.g. \"rank=50,100 eq1.lambda=1000,10000 eq2.lambda=10,30\" "
-                    "(defaults: rank 50,100,200; eq1 lambda 100,1000,10000; eq2 1,10,100; ease 100,500,2000)");
+                    "(defaults: rank 50,100,200; eq1 lambda 100,1000,10000; eq2 and cosine 1,10,100; ease 100,500,2000; sppmi negatives 1,5)");
     cmd->add_option("--out,-o", args->out, "Also write results.json and results.md into this directory");
     cmd->add_flag("--force", args->force, "Replace an existing --out directory");
     add_context_options(cmd, args->ctx);

@@ -19,6 +19,14 @@
 namespace {
 namespace fs = std::filesystem;
 
+std::vector<std::string> parse_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
 struct Result {
   int code;
   std::string out;
@@ -191,6 +199,52 @@ TEST_F(Cli, ReproduceWritesFiguresTablesAndJson) {
   EXPECT_EQ(run("reproduce --out " + path("rep2") + " --seeds 0").code, 2);
   EXPECT_EQ(run("reproduce --out " + path("rep2") + " --items 80 --rank 81").code, 2);
   EXPECT_FALSE(fs::exists(dir_ / "rep2"));
+}
+
+TEST_F(Cli, RemediesFitRecordTheirSettingsAndScoreFoldedInUsers) {
+  // Weighted, SPPMI and cosine-trained models through the CLI; model.json records the settings.
+  const std::string base = "fit --input " + fixture() + " --rank 3 ";
+  Result r = run(base + "--weighting ips:0.5,user-norm:0.5,standardize --out " + path("w"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(slurp(path("w") + "/model.json").find("\"weighting\": \"ips:0.5,user-norm:0.5,standardize\""),
+            std::string::npos);
+  r = run(base + "--model sppmi --negatives 2 --smoothing 0.5 --eigen-power 0.25 --out " + path("s"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(slurp(path("s") + "/model.json").find("\"eigen_power\": 0.25"), std::string::npos);
+  r = run(base + "--model cosine --epochs 30 --lambda 0.5 --out " + path("c"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string meta = slurp(path("c") + "/model.json");
+  for (const char* key : {"\"convergence\"", "\"objective_history\"", "\"scale\"", "\"converged\""}) {
+    EXPECT_NE(meta.find(key), std::string::npos) << key;
+  }
+  // A training user folded in through --input gets the same recommendations as by id.
+  for (const char* m : {"w", "s", "c"}) {
+    SCOPED_TRACE(m);
+    const Result by_id = run("recommend --model " + path(m) + " --users u00 --top 4");
+    ASSERT_EQ(by_id.code, 0) << by_id.err;
+    std::string rows = "user\titem\trating\n";
+    std::ifstream in(fixture());
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("u00\t", 0) == 0) rows += line + "\n";
+    }
+    const Result folded = run("recommend --model " + path(m) + " --input " + write("u00.tsv", rows) + " --top 4");
+    ASSERT_EQ(folded.code, 0) << folded.err;
+    const auto a = parse_lines(by_id.out), b = parse_lines(folded.out);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 1; i < a.size(); ++i) EXPECT_EQ(a[i].substr(a[i].find('\t')), b[i].substr(b[i].find('\t')));
+  }
+  // Options that do not belong to the model, and bad values, are usage errors; nothing is left.
+  for (const char* bad : {"--weighting ips:2", "--weighting standardize,ips", "--weighting nope",
+                          "--model sppmi --weighting ips", "--model sppmi --lambda 3", "--model sppmi --negatives 0.5",
+                          "--model eq2 --negatives 5", "--model eq2 --epochs 5", "--model cosine --epochs 0",
+                          "--model cosine --tol -1", "--model sppmi --smoothing 0", "--model sppmi --rank 14"}) {
+    SCOPED_TRACE(bad);
+    r = run(base + bad + " --out " + path("bad"));
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_FALSE(r.err.empty());
+  }
+  expect_only({"w", "s", "c", "u00.tsv"});
 }
 
 TEST_F(Cli, EvaluateAndEvaluateSimilarity) {

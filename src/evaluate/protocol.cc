@@ -47,7 +47,7 @@ void shuffle(std::vector<T>& v, Rng& rng) {
 const std::map<std::string, std::vector<std::string>>& model_params() {
   static const std::map<std::string, std::vector<std::string>> params = {
       {"popularity", {}}, {"itemknn", {}}, {"eq1", {"rank", "lambda"}}, {"eq2", {"rank", "lambda"}},
-      {"ease", {"lambda"}}};
+      {"ease", {"lambda"}}, {"sppmi", {"rank", "negatives"}}, {"cosine", {"rank", "lambda"}}};
   return params;
 }
 
@@ -55,7 +55,8 @@ const std::map<std::string, std::vector<std::string>>& model_params() {
 std::vector<double> default_values(const std::string& model, const std::string& param) {
   if (param == "rank") return {50, 100, 200};
   if (model == "eq1") return {100, 1000, 10000};
-  if (model == "eq2") return {1, 10, 100};
+  if (model == "eq2" || model == "cosine") return {1, 10, 100};  // cosine: λ of its eq2 warm start
+  if (param == "negatives") return {1, 5};
   return {100, 500, 2000};  // ease
 }
 
@@ -140,8 +141,8 @@ ParamGrid parse_grid(const std::string& text) {
       key = key.substr(dot + 1);
       if (model_params().count(model) == 0) throw InvalidArgument(fmt::format("--grid: unknown model '{}'", model));
     }
-    if (key != "rank" && key != "lambda") {
-      throw InvalidArgument(fmt::format("--grid: unknown parameter '{}' (rank, lambda)", key));
+    if (key != "rank" && key != "lambda" && key != "negatives") {
+      throw InvalidArgument(fmt::format("--grid: unknown parameter '{}' (rank, lambda, negatives)", key));
     }
     std::vector<double> values;
     std::stringstream list(token.substr(eq + 1));
@@ -155,7 +156,8 @@ ParamGrid parse_grid(const std::string& text) {
       } catch (const std::exception&) {
         throw InvalidArgument(fmt::format("--grid: '{}' in '{}' is not a number", item, token));
       }
-      if (!std::isfinite(v) || v < 0 || (key == "rank" && (v < 1 || v != std::floor(v)))) {
+      if (!std::isfinite(v) || v < 0 || (key == "rank" && (v < 1 || v != std::floor(v))) ||
+          (key == "negatives" && v < 1)) {
         throw InvalidArgument(fmt::format("--grid: invalid {} value {}", key, item));
       }
       values.push_back(v);
@@ -169,7 +171,7 @@ ParamGrid parse_grid(const std::string& text) {
 std::vector<Params> grid_points(const std::string& model, const ParamGrid& grid, Index n_items) {
   const auto known = model_params().find(model);
   if (known == model_params().end()) {
-    throw InvalidArgument(fmt::format("unknown model '{}' (valid: popularity, itemknn, eq1, eq2, ease)", model));
+    throw InvalidArgument(fmt::format("unknown model '{}' (valid: popularity, itemknn, eq1, eq2, ease, sppmi, cosine)", model));
   }
   std::vector<Params> points = {{}};
   for (const std::string& param : known->second) {
@@ -274,6 +276,15 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
         return [W](const SparseMatrix& F) { return Matrix(F * (*W)); };
       }
       const auto k = static_cast<Index>(q.at("rank"));
+      if (name == "sppmi" || name == "cosine") {  // fitted per grid point (MATH.md M5, M6)
+        FitOptions f;
+        f.kind = parse_model_kind(name);
+        f.rank = k;
+        if (name == "sppmi") f.sppmi.negatives = q.at("negatives");
+        if (name == "cosine") f.lambda = q.at("lambda");
+        auto m = std::make_shared<Model>(fit_model(X, f, ctx));
+        return [m](const SparseMatrix& F) { return score_users(*m, F); };
+      }
       Spectrum top;
       top.sigma = spectrum.sigma.head(k);
       top.V = spectrum.V.leftCols(k);

@@ -64,7 +64,7 @@ struct ModelEvaluation {
   std::vector<std::pair<std::map<std::string, double>, RankingSummary>> trials;  // every grid point
 };
 
-// Models: popularity, itemknn (raw cosine), eq1, eq2, ease. Each grid point is fitted on the
+// Models: popularity, itemknn (raw cosine), eq1, eq2, ease, sppmi, cosine. Each grid point is fitted on the
 // training users and scored on the validation users; the point with the best validation
 // NDCG@100 is then scored once on the test users.
 std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std::vector<std::string>& models,
