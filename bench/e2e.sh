@@ -3,6 +3,8 @@
 #   1. simulate 138,000 users x 20,000 items (~10M interactions)
 #   2. fit eq2 at rank 200 on it
 #   3. similar-items --all --top 100 over the 20,000 items (projected measure)
+#   4. the paper's data (20,000 x 1,000, ~6.7M interactions): the remedies' fits
+#   5. the main job: reproduce with and without the remedies
 # Usage: bench/e2e.sh [work-dir]   (needs a release build and GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +24,12 @@ grep -E '"(solver|nnz)"' "$work/model/model.json" | tr -d ' ,'
 measure similar-items-all-top100 $linsim similar-items --model "$work/model" --measure projected --all \
   --top 100 --output "$work/neighbours.tsv" --force
 wc -l <"$work/neighbours.tsv"
+measure simulate-paper $linsim simulate --seed 42 --out "$work/paper.tsv" --force
+measure fit-cosine-200-epochs $linsim fit --input "$work/paper.tsv" --model cosine --rank 50 --epochs 200 \
+  --out "$work/cosine" --force
+grep -E '"(iterations|converged|seconds)"' "$work/cosine/model.json" | tr -d ' ,'
+measure fit-sppmi $linsim fit --input "$work/paper.tsv" --model sppmi --rank 50 --out "$work/sppmi" --force
+measure fit-eq2-ips-standardize $linsim fit --input "$work/paper.tsv" --model eq2 --rank 50 \
+  --weighting ips:0.5,standardize --out "$work/weighted" --force
+measure reproduce $linsim reproduce --out "$work/reproduction" --force
+measure reproduce-no-remedies $linsim reproduce --no-remedies --out "$work/reproduction" --force
