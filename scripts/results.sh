@@ -65,15 +65,15 @@ out=$work/results.md
   cat docs/results-intro.md
   echo
   section "MovieLens 100K" ml-100k/u.data ml-100k/u.item "--min-value 4" \
-    "rank=50,100,200,400 eq1.lambda=100,1000,10000 eq2.lambda=3,10,30 ease.lambda=100,300,1000" \
-    popularity,itemknn,eq1,eq2,ease
+    "rank=50,100,200,400 eq1.lambda=100,1000,10000 eq2.lambda=3,10,30 ease.lambda=100,300,1000 sppmi.rank=50,100,200 cosine.rank=50,100 cosine.lambda=10" \
+    popularity,itemknn,eq1,eq2,ease,sppmi,cosine
   section "MovieLens 1M (users 1-2999)" ml-1m-partial/ratings.dat.gz ml-1m-partial/movies.dat "--min-value 4" \
-    "rank=100,200,400,800 eq1.lambda=100,1000,10000 eq2.lambda=3,10,30 ease.lambda=100,300,1000" \
-    popularity,itemknn,eq1,eq2,ease
+    "rank=100,200,400,800 eq1.lambda=100,1000,10000 eq2.lambda=3,10,30 ease.lambda=100,300,1000 sppmi.rank=100,200 cosine.rank=100 cosine.lambda=10" \
+    popularity,itemknn,eq1,eq2,ease,sppmi,cosine
   section "Last.fm 2K (artists with at least 5 listeners)" hetrec2011-lastfm-2k/user_artists.dat \
     hetrec2011-lastfm-2k/user_taggedartists.dat "--binarize --min-item-users 5" \
-    "rank=50,100,200,400 eq1.lambda=10,100,1000 eq2.lambda=3,10,30 ease.lambda=30,100,300" \
-    popularity,itemknn,eq1,eq2,ease
+    "rank=50,100,200,400 eq1.lambda=10,100,1000 eq2.lambda=3,10,30 ease.lambda=30,100,300 sppmi.rank=50,100,200 cosine.rank=50,100 cosine.lambda=10" \
+    popularity,itemknn,eq1,eq2,ease,sppmi,cosine
 } >"$out"
 cp "$out" docs/results.md
 echo "wrote docs/results.md" >&2

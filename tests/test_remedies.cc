@@ -272,6 +272,13 @@ TEST(Sppmi, MatchesTheDenseReferenceAndFactorisesIt) {
   }
   f.rank = 29;  // more than the positive eigenvalues of this SPPMI matrix
   EXPECT_THROW(fit_model(X, f, Context{}), InvalidArgument);
+  f.sppmi.truncate_rank = true;  // comparisons keep the positive part
+  const Model truncated = fit_model(X, f, Context{});
+  const Index positive = (eig.eigenvalues().array() > 1e-12 * eig.eigenvalues().maxCoeff()).count();
+  EXPECT_EQ(truncated.options.rank, positive);
+  EXPECT_LT(truncated.options.rank, 29);
+  EXPECT_GT(truncated.singular_values.minCoeff(), 0.0);
+  f.sppmi.truncate_rank = false;
   f.rank = 5;
   f.sppmi.negatives = 0.5;
   EXPECT_THROW(fit_model(X, f, Context{}), InvalidArgument);

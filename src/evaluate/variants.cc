@@ -111,6 +111,7 @@ VariantModels fit_variant_models(const SparseMatrix& X, Index rank, double lambd
   fs.kind = ModelKind::kSppmi;
   fs.rank = rank;
   fs.sppmi = remedies.sppmi;
+  fs.sppmi.truncate_rank = true;  // a comparison at the shared rank: use the positive part
   m.sppmi = fit_model(X, fs, ctx);
   if (progress) progress("remedies: cosine-trained model");
   CosineOptions co;

@@ -69,18 +69,22 @@ Model fit_sppmi(const SparseMatrix& X, const FitOptions& options, const Context&
   const SymmetricEigen eig = top_eigenpairs(sppmi_matrix(data.gram(ctx), options.sppmi), options.rank,
                                             options.solver, ctx);
   const Index positive = (eig.values.array() > 1e-12 * std::max(eig.values(0), 0.0)).count();
-  if (!(eig.values(0) > 0) || positive < options.rank) {
+  if (!(eig.values(0) > 0) || (positive < options.rank && !options.sppmi.truncate_rank)) {
     throw InvalidArgument(fmt::format("--rank {} exceeds the number of positive eigenvalues of the SPPMI matrix ({})",
                                       options.rank, eig.values(0) > 0 ? positive : 0));
   }
   const double t = options.sppmi.eigen_power;
+  const Index k = std::min(positive, options.rank);
+  const Vector values = eig.values.head(k);
+  const Matrix vectors = eig.vectors.leftCols(k);
   Model model;
   model.options = options;
+  model.options.rank = k;
   model.solver = eig.solver;
   model.solver_reason = eig.reason;
-  model.singular_values = eig.values;
-  model.item_embeddings = eig.vectors * eig.values.array().pow(t).matrix().asDiagonal();
-  model.encoder = eig.vectors * eig.values.array().pow(1.0 - t).matrix().asDiagonal();
+  model.singular_values = values;
+  model.item_embeddings = vectors * values.array().pow(t).matrix().asDiagonal();
+  model.encoder = vectors * values.array().pow(1.0 - t).matrix().asDiagonal();
   use_threads(ctx);
   model.user_embeddings = X * model.encoder;
   return model;

@@ -25,6 +25,9 @@ struct SppmiOptions {
   double negatives = 1.0;    // k ≥ 1: the shift log k
   double smoothing = 0.75;   // α ∈ (0, 1]
   double eigen_power = 0.5;  // t ∈ [0, 1]
+  // With fewer positive eigenvalues than the rank: false (fit) is an error; true (the
+  // comparisons of evaluate-similarity and reproduce) keeps only the positive ones.
+  bool truncate_rank = false;
 
   void validate() const;  // throws InvalidArgument naming the option
 };
