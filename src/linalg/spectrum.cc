@@ -129,12 +129,14 @@ SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Con
   const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
   SymmetricEigen out;
   if (solver == Solver::kAuto) {
-    if (p <= 2000 || 4 * k > p || ncv <= k) {
+    // Lanczos pays ~2 ncv dense products of p² each (one thread) and a dense ncv-sized
+    // eigenproblem per restart; the full decomposition ~p³ (cubic, threaded GEMM inside).
+    if (p <= 4000 || 10 * k > p || ncv <= k) {
       solver = Solver::kGram;
-      out.reason = fmt::format("p = {}, k = {}: a full decomposition is cheap", p, k);
+      out.reason = fmt::format("p = {}, k = {}: a full decomposition is cheap enough", p, k);
     } else {
       solver = Solver::kLanczos;
-      out.reason = fmt::format("p = {} > 2000 and k = {} <= p/4: Lanczos on v -> S v", p, k);
+      out.reason = fmt::format("p = {} > 4000 and k = {} <= p/10: Lanczos on v -> S v", p, k);
     }
   } else {
     out.reason = "requested";

@@ -33,7 +33,7 @@ Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Conte
 Spectrum spectrum_from_gram(const Matrix& G, Index k);
 
 // The k largest (algebraic) eigenpairs of a dense symmetric matrix S, descending, signs fixed
-// like Spectrum's. kGram (or kAuto when p ≤ 2000 or k > p/4): full decomposition; kLanczos:
+// like Spectrum's. kGram (or kAuto when p ≤ 4000 or k > p/10): full decomposition; kLanczos:
 // Spectra's Lanczos on v ↦ S v. Throws Error if Lanczos does not converge.
 struct SymmetricEigen {
   Vector values;
