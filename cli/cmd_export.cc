@@ -2,6 +2,8 @@
 // (gauge-free) vectors whose plain cosine is the projected similarity (MATH.md M4).
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include <memory>
 
 #include "common.h"
@@ -20,6 +22,7 @@ struct ExportArgs {
   std::string format = "npy";
   std::string side = "items";
   std::string out;
+  std::string partner_out;
   bool force = false;
 };
 
@@ -43,6 +46,15 @@ void run_export(const ExportArgs& args) {
                    : measure == Measure::kCosine ? normalize_rows(mine)
                                                  : normalize_rows(projected_factors(mine, other));
   const IdMap& ids = items ? bundle.data.items : bundle.data.users;
+  if (!args.partner_out.empty() && measure != Measure::kProjected) {
+    throw InvalidArgument("--partner-out goes with --measure projected");
+  }
+  if (!args.partner_out.empty() && args.partner_out == args.out) {
+    throw InvalidArgument("--partner-out must differ from --out");
+  }
+  if (!args.partner_out.empty() && !args.force && std::filesystem::exists(args.partner_out)) {
+    throw InvalidArgument(fmt::format("'{}' exists; use --force to replace it", args.partner_out));
+  }
   if (args.format == "word2vec") {
     write_word2vec(args.out, ids, vectors, args.force);
   } else if (args.format == "tsv") {
@@ -51,6 +63,21 @@ void run_export(const ExportArgs& args) {
     AtomicFile file(args.out, args.force);
     write_npy(file.stream(), vectors);
     file.commit();
+  }
+  if (!args.partner_out.empty()) {
+    // The other side's factor that reproduces the model's scores with the unnormalised
+    // canonical vectors; its Gram matrix is the identity (MATH.md M4).
+    const Matrix partner = projected_partner(other);
+    const IdMap& partner_ids = items ? bundle.data.users : bundle.data.items;
+    if (args.format == "word2vec") {
+      write_word2vec(args.partner_out, partner_ids, partner, args.force);
+    } else if (args.format == "tsv") {
+      write_embedding_tsv(args.partner_out, partner_ids, partner, args.force);
+    } else {
+      AtomicFile file(args.partner_out, args.force);
+      write_npy(file.stream(), partner);
+      file.commit();
+    }
   }
   progress(fmt::format("wrote {} {} vectors of dimension {} to {}", vectors.rows(), args.side, vectors.cols(), args.out));
 }
@@ -69,6 +96,9 @@ void add_export_command(CLI::App& app) {
       ->default_val("npy");
   cmd->add_option("--side", args->side, "items or users")->default_val("items");
   cmd->add_option("--out,-o", args->out, "File to write")->required();
+  cmd->add_option("--partner-out", args->partner_out,
+                  "With --measure projected: also write the other side's factor P L^-T (Gram = identity) that "
+                  "gives the model's scores with the canonical vectors, in the same format");
   cmd->add_flag("--force", args->force, "Replace an existing file");
   cmd->callback([args] { run_export(*args); });
 }

@@ -53,5 +53,6 @@ void add_simulate_command(CLI::App& app);
 void add_reproduce_command(CLI::App& app);
 void add_evaluate_commands(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_audit_command(CLI::App& app);
 
 }  // namespace linsim::cli

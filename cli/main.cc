@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   linsim::cli::add_reproduce_command(app);
   linsim::cli::add_evaluate_commands(app);
   linsim::cli::add_export_command(app);
+  linsim::cli::add_audit_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,12 @@
 
 #include "linsim/core/error.h"
 #include "linsim/io/atomic_output.h"
+#include "linsim/io/npy.h"
+#include "../data/line_reader.h"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
 
 namespace linsim {
 namespace {
@@ -37,6 +43,91 @@ void write_rows(const std::string& path, const IdMap& ids, const Matrix& vectors
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<std::string_view> blank_fields(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    const size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
+    if (i > start) out.push_back(line.substr(start, i - start));
+  }
+  return out;
+}
+
+bool parse_double(std::string_view text, double& value) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool is_npy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[6] = {};
+  in.read(magic, 6);
+  return in.gcount() == 6 && std::string(magic, 6) == "\x93NUMPY";
+}
+
+}  // namespace
+
+EmbeddingTable read_embeddings(const std::string& path) {
+  EmbeddingTable t;
+  {
+    std::ifstream probe(path);
+    if (!probe) throw Error(fmt::format("cannot open '{}'", path));
+  }
+  if (is_npy(path)) {
+    t.format = "npy";
+    t.vectors = read_npy_matrix(path);
+    for (Index i = 0; i < t.vectors.rows(); ++i) t.ids.add(std::to_string(i));
+    return t;
+  }
+  t.format = "word2vec";
+  detail::LineReader reader(path);
+  std::string_view line;
+  Index dim = -1;
+  Index declared = -1;
+  std::vector<double> values;
+  std::vector<std::string> ids;
+  while (reader.next(line)) {
+    const auto fields = blank_fields(line);
+    if (fields.empty()) continue;
+    if (reader.line_number() == 1 && fields.size() == 2) {
+      double a = 0, b = 0;
+      if (parse_double(fields[0], a) && parse_double(fields[1], b) && a >= 0 && b >= 1 && a == std::floor(a) &&
+          b == std::floor(b)) {
+        declared = static_cast<Index>(a);
+        dim = static_cast<Index>(b);
+        continue;
+      }
+    }
+    if (dim < 0) dim = static_cast<Index>(fields.size()) - 1;
+    if (dim < 1 || static_cast<Index>(fields.size()) != dim + 1) {
+      throw InputError(path, reader.line_number(),
+                       fmt::format("expected an id and {} values, found {} fields", dim, fields.size()));
+    }
+    const std::string id(fields[0]);
+    if (t.ids.find(id)) throw InputError(path, reader.line_number(), fmt::format("id '{}' appears twice", id));
+    t.ids.add(id);
+    for (size_t c = 1; c < fields.size(); ++c) {
+      double v = 0;
+      if (!parse_double(fields[c], v) || !std::isfinite(v)) {
+        throw InputError(path, reader.line_number(),
+                         fmt::format("value {} of '{}' is not a finite number: '{}'", c, id, fields[c]));
+      }
+      values.push_back(v);
+    }
+  }
+  if (t.ids.size() == 0) throw Error(fmt::format("'{}' contains no vectors", path));
+  if (declared >= 0 && declared != t.ids.size()) {
+    t.warnings.push_back(fmt::format("'{}': the header says {} vectors, the file has {}; all {} were read", path,
+                                     declared, t.ids.size(), t.ids.size()));
+  }
+  t.vectors = Eigen::Map<const RowMatrix>(values.data(), t.ids.size(), dim);
+  return t;
+}
 
 void write_word2vec(const std::string& path, const IdMap& ids, const Matrix& vectors, bool force) {
   write_rows(path, ids, vectors, force, true);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -57,8 +58,7 @@ void diverging_colour(double t, double rgb[3]) {
   for (int k = 0; k < 3; ++k) rgb[k] = ((1 - f) * kScale[lo][k] + f * kScale[lo + 1][k]) / 255.0;
 }
 
-void write_heatmaps(const std::string& path, const std::vector<HeatmapPanel>& panels,
-                    const HeatmapOptions& o, bool force) {
+std::string heatmap_png(const std::vector<HeatmapPanel>& panels, const HeatmapOptions& o) {
   if (panels.empty()) throw InvalidArgument("a figure needs at least one panel");
   if (!(o.vmax > o.vmin)) throw InvalidArgument(fmt::format("colour scale needs vmin < vmax, got {} and {}", o.vmin, o.vmax));
   for (const auto& p : panels) {
@@ -147,12 +147,22 @@ void write_heatmaps(const std::string& path, const std::vector<HeatmapPanel>& pa
   cairo_show_text(cr, o.colorbar_label.c_str());
   cairo_restore(cr);
   cairo_destroy(cr);
-  AtomicFile file(path, force);
-  const cairo_status_t status = cairo_surface_write_to_png_stream(surface, write_to_stream, &file.stream());
+  return surface_png(surface);
+}
+
+std::string surface_png(cairo_surface_t* surface) {
+  std::ostringstream png;
+  const cairo_status_t status = cairo_surface_write_to_png_stream(surface, write_to_stream, &png);
   cairo_surface_destroy(surface);
-  if (status != CAIRO_STATUS_SUCCESS) {
-    throw Error(fmt::format("cannot write '{}': {}", path, cairo_status_to_string(status)));
-  }
+  if (status != CAIRO_STATUS_SUCCESS) throw Error(fmt::format("cannot encode PNG: {}", cairo_status_to_string(status)));
+  return png.str();
+}
+
+void write_heatmaps(const std::string& path, const std::vector<HeatmapPanel>& panels,
+                    const HeatmapOptions& o, bool force) {
+  const std::string png = heatmap_png(panels, o);
+  AtomicFile file(path, force);
+  file.stream().write(png.data(), static_cast<std::streamsize>(png.size()));
   file.commit();
 }
 

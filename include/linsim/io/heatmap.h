@@ -7,6 +7,8 @@
 
 #include "linsim/core/types.h"
 
+typedef struct _cairo_surface cairo_surface_t;
+
 namespace linsim {
 
 struct HeatmapPanel {
@@ -27,6 +29,12 @@ struct HeatmapOptions {
 // block-averaged down to the panel size; a diverging blue–white–red scale maps vmin..vmax.
 void write_heatmaps(const std::string& path, const std::vector<HeatmapPanel>& panels,
                     const HeatmapOptions& options, bool force);
+
+// The same figure as PNG bytes (for embedding in HTML).
+// Encodes a cairo image surface as PNG bytes and destroys it (shared by the figure writers).
+std::string surface_png(cairo_surface_t* surface);
+
+std::string heatmap_png(const std::vector<HeatmapPanel>& panels, const HeatmapOptions& options);
 
 // The RGB colour (0–1 each) of `t` in [0, 1] on the diverging scale (0 blue, ½ white, 1 red).
 void diverging_colour(double t, double rgb[3]);

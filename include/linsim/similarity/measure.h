@@ -35,6 +35,10 @@ SparseMatrix normalize_rows(SparseMatrix F);
 // X̂ = P Bᵀ, invariant under every P → P M, B → B M⁻ᵀ. For the user side, swap the arguments.
 Matrix projected_factors(const Matrix& B, const Matrix& P);
 
+// The partner of projected_factors(B, P): P' = P L⁻ᵀ, so that P' Cᵀ = P Bᵀ (the same scores) and
+// P'ᵀP' = I. With it, the projected similarity of (C, P') is C's plain cosine.
+Matrix projected_partner(const Matrix& P);
+
 // Scores between a set of query rows and all rows of one side.
 class SimilaritySpace {
  public:
@@ -45,10 +49,10 @@ class SimilaritySpace {
   virtual void score(const std::vector<Index>& queries, RowMatrix& out) const = 0;
 };
 
-// Scores `queries` against every row of `space` one block at a time (at most ~32 MB of scores)
+// Scores `queries` against every row of `space` one block at a time (at most ~128 MB of scores)
 // and calls fn(first, block, scores) for each: `block` holds queries[first, first + block.size())
 // and row r of `scores` belongs to block[r]. The blocks' order and size never depend on threads.
-// Rows per block of scores `width` wide: at most ~32 MB, at most 1,024 rows.
+// Rows per block of scores `width` wide: at most ~128 MB, at most 1,024 rows.
 Index score_block_rows(Index width);
 using ScoreBlockFn = std::function<void(size_t first, const std::vector<Index>& block, const RowMatrix& scores)>;
 void for_each_score_block(const SimilaritySpace& space, const std::vector<Index>& queries, const ScoreBlockFn& fn);

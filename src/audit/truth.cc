@@ -1,0 +1,125 @@
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "linsim/audit/audit.h"
+#include "linsim/core/error.h"
+#include "../data/line_reader.h"
+
+namespace linsim {
+namespace {
+
+std::vector<std::string> split(std::string_view line, char sep) {
+  std::vector<std::string> out;
+  if (sep == ' ') {
+    size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+      const size_t start = i;
+      while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+      if (i > start) out.emplace_back(line.substr(start, i - start));
+    }
+    return out;
+  }
+  size_t start = 0;
+  while (true) {
+    const size_t at = line.find(sep, start);
+    std::string f(line.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    while (!f.empty() && (f.back() == '\r' || f.back() == ' ')) f.pop_back();
+    out.push_back(f);
+    if (at == std::string_view::npos) break;
+    start = at + 1;
+  }
+  return out;
+}
+
+bool number(const std::string& s, double& v) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && end == s.data() + s.size() && std::isfinite(v);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::optional<Index> find_id(const IdMap& ids, const std::string& id) {
+  if (auto i = ids.find(id)) return i;
+  return ids.find(lower(id));
+}
+
+}  // namespace
+
+void read_truth(const std::string& path, const std::string& kind, AuditInput& in) {
+  if (kind != "auto" && kind != "clusters" && kind != "pairs") {
+    throw InvalidArgument(fmt::format("unknown --truth-kind '{}' (valid: auto, clusters, pairs)", kind));
+  }
+  detail::LineReader reader(path);
+  std::string_view view;
+  std::vector<std::pair<std::int64_t, std::vector<std::string>>> rows;
+  char sep = 0;
+  while (reader.next(view)) {
+    if (view.empty() || view[0] == '#') continue;
+    if (sep == 0) sep = view.find('\t') != std::string_view::npos ? '\t' : view.find(',') != std::string_view::npos ? ',' : ' ';
+    auto fields = split(view, sep);
+    if (fields.empty() || (fields.size() == 1 && fields[0].empty())) continue;
+    rows.emplace_back(reader.line_number(), std::move(fields));
+  }
+  if (rows.empty()) throw Error(fmt::format("'{}' has no truth lines", path));
+  const auto& first = rows.front().second;
+  bool header_names_cluster = false;
+  size_t score_col = 2;
+  for (size_t c = 0; c < first.size(); ++c) {
+    const std::string h = lower(first[c]);
+    if (h.find("cluster") != std::string::npos || h == "label") header_names_cluster = true;
+    if (h == "simlex999" || h == "score") score_col = c;
+  }
+  std::string resolved = kind;
+  if (resolved == "auto") {
+    double v = 0;
+    const auto& probe = rows.size() > 1 ? rows[1].second : first;
+    resolved = header_names_cluster ? "clusters"
+               : (probe.size() > score_col && number(probe[score_col], v)) ? "pairs"
+                                                                           : "clusters";
+  }
+  const IdMap& ids = in.item_ids;
+  Index unknown = 0;
+  if (resolved == "clusters") {
+    in.clusters.assign(static_cast<size_t>(ids.size()), -1);
+    std::map<std::string, int> label_index;
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const auto& [line, f] = rows[r];
+      if (f.size() < 2) throw InputError(path, line, "expected an item and its cluster");
+      const auto item = find_id(ids, f[0]);
+      if (!item) {
+        if (r == 0) continue;  // a header
+        ++unknown;
+        continue;
+      }
+      const auto [it, added] = label_index.emplace(f[1], static_cast<int>(label_index.size()));
+      in.clusters[static_cast<size_t>(*item)] = it->second;
+    }
+    if (label_index.empty()) throw Error(fmt::format("'{}': no item of the embeddings has a cluster", path));
+    if (unknown > 0) in.notes.push_back(fmt::format("{} items of '{}' are not among the embeddings", unknown, path));
+    return;
+  }
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto& [line, f] = rows[r];
+    double score = 0;
+    if (f.size() <= std::max<size_t>(score_col, 1) || !number(f[score_col], score)) {
+      if (r == 0) continue;  // a header
+      throw InputError(path, line, fmt::format("expected word1, word2 and a numeric score in field {}", score_col + 1));
+    }
+    ++in.pairs_in_file;
+    const auto a = find_id(ids, f[0]), b = find_id(ids, f[1]);
+    if (a && b) in.pairs.push_back({*a, *b, score});
+  }
+  if (in.pairs_in_file == 0) throw Error(fmt::format("'{}' has no scored pairs", path));
+  in.notes.push_back(fmt::format("{} of {} pairs in '{}' have both words among the embeddings", in.pairs.size(),
+                                 in.pairs_in_file, path));
+}
+
+}  // namespace linsim
