@@ -10,6 +10,8 @@
 #   GoogleTest, Google Benchmark   tests and kernels.
 #   python3-numpy, python3-scipy   independent cross-checks in the test suite and peers in bench/.
 #   time            GNU time, for peak memory in bench/.
+#   chromium        (with --test only) headless browser that checks the audit's HTML report.
+# Usage: install-deps.sh [--test]
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -18,6 +20,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-numpy python3-scipy time
 )
+if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

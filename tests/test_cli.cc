@@ -247,6 +247,39 @@ TEST_F(Cli, RemediesFitRecordTheirSettingsAndScoreFoldedInUsers) {
   expect_only({"w", "s", "c", "u00.tsv"});
 }
 
+TEST_F(Cli, AuditWritesJsonAndHtmlAndRejectsBadInput) {
+  ASSERT_EQ(run("fit --input " + fixture() + " --model eq1 --gauge symmetric --rank 3 --lambda 5 --out " + path("m")).code, 0);
+  Result r = run("audit --items " + path("m") + " --top 3 --out " + path("a"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Verdict:"), std::string::npos) << r.out;
+  const std::string doc = slurp(path("a") + "/audit.json");
+  for (const char* key : {"\"gauge_sensitivity\"", "\"mean_jaccard\"", "\"worst_jaccard\"", "\"imbalance\"",
+                          "\"norm_spearman\"", "\"hubness_skew\"", "\"verdict\""}) {
+    EXPECT_NE(doc.find(key), std::string::npos) << key;
+  }
+  EXPECT_NE(slurp(path("a") + "/audit.html").find("data:image/png;base64,"), std::string::npos);
+  // Canonical vectors with their partner: cosine = projected.
+  ASSERT_EQ(run("export --model " + path("m") + " --measure projected --out " + path("c.npy") + " --partner-out " +
+                path("p.npy")).code, 0);
+  r = run("audit --items " + path("c.npy") + " --users " + path("p.npy") + " --top 3 --out " + path("ac"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("projected overlap  1.000"), std::string::npos) << r.out;
+  // word2vec text with ids, and a pair truth file.
+  ASSERT_EQ(run("export --model " + path("m") + " --measure dot --format word2vec --out " + path("v.txt")).code, 0);
+  r = run("audit --items " + path("v.txt") + " --top 3 --truth " + write("pairs.tsv", "film00\tfilm01\t5\nfilm02\tfilm03\t1\nfilm04\tfilm09\t3\n") +
+          " --out " + path("av"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(slurp(path("av") + "/audit.json").find("\"spearman\": {"), std::string::npos);
+  // Bad inputs: usage errors (exit 2) or runtime errors (exit 1), nothing written.
+  EXPECT_EQ(run("audit --items " + path("m") + " --top 15 --out " + path("x")).code, 2);  // 15 items
+  EXPECT_EQ(run("audit --items " + path("m") + " --top 0 --out " + path("x")).code, 2);
+  EXPECT_EQ(run("audit --items " + path("m") + " --out " + path("a")).code, 2);  // exists
+  EXPECT_EQ(run("audit --items " + write("nan.txt", "a 1 2\nb nan 1\n") + " --out " + path("x")).code, 1);
+  EXPECT_EQ(run("audit --items " + path("c.npy") + " --users " + write("u.txt", "u 1 2\n") + " --out " + path("x")).code, 2);
+  EXPECT_EQ(run("audit --items " + path("nothing.npy") + " --out " + path("x")).code, 1);
+  EXPECT_FALSE(fs::exists(dir_ / "x"));
+}
+
 TEST_F(Cli, EvaluateAndEvaluateSimilarity) {
   Result r = run("evaluate --input " + fixture() + " --heldout-users 5 --min-interactions 3 --grid \"rank=2,3 "
                  "eq1.lambda=1,10 eq2.lambda=0.5 ease.lambda=1,5\" --out " + path("ev"));

@@ -199,7 +199,9 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
     if (!given[q].empty()) top1[q].insert(given[q][0].index);
   }
   for (const auto& [name, D] : family) {
-    const NeighborLists lists = cosine_lists(B * D.cwiseInverse().asDiagonal(), r.queries, o.top, ctx);
+    // In dimension 1 a positive rescaling changes no cosine at all; computed lists would differ
+    // only by rounding among the ties, so the given lists are used.
+    const NeighborLists lists = k == 1 ? given : cosine_lists(B * D.cwiseInverse().asDiagonal(), r.queries, o.top, ctx);
     GaugeResult g{name, Vector(static_cast<Index>(nq))};
     for (size_t q = 0; q < nq; ++q) {
       g.jaccard(static_cast<Index>(q)) = jaccard(given[q], lists[q]);

@@ -14,7 +14,7 @@ namespace linsim {
 namespace {
 
 constexpr int kWidth = 560, kHeight = 400;
-constexpr int kLeft = 70, kRight = 20, kTop = 44, kBottom = 56;
+constexpr int kLeft = 70, kRight = 36, kTop = 44, kBottom = 56;
 
 struct Frame {
   cairo_surface_t* surface;
