@@ -5,6 +5,7 @@
 #   3. similar-items --all --top 100 over the 20,000 items (projected measure)
 #   4. the paper's data (20,000 x 1,000, ~6.7M interactions): the remedies' fits
 #   5. the main job: reproduce with and without the remedies
+#   6. audit of 100,000 x 256 float32 embeddings (rank-32 structure plus noise)
 # Usage: bench/e2e.sh [work-dir]   (needs a release build and GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +34,9 @@ measure fit-eq2-ips-standardize $linsim fit --input "$work/paper.tsv" --model eq
   --weighting ips:0.5,standardize --out "$work/weighted" --force
 measure reproduce $linsim reproduce --out "$work/reproduction" --force
 measure reproduce-no-remedies $linsim reproduce --no-remedies --out "$work/reproduction" --force
+/usr/bin/python3 -c "
+import numpy as np, sys
+rng = np.random.default_rng(0)
+Z, W = rng.standard_normal((100000, 32)), rng.standard_normal((32, 256))
+np.save(sys.argv[1], (Z @ W + 0.5 * rng.standard_normal((100000, 256))).astype(np.float32))" "$work/big.npy"
+measure audit-100k-x-256 $linsim audit --items "$work/big.npy" --out "$work/audit" --force

@@ -2,7 +2,7 @@
 # Regenerates docs/results.md: top-N accuracy (linsim evaluate) and similarity-vs-metadata
 # (linsim evaluate-similarity) on MovieLens 100K, the MovieLens 1M subset and Last.fm 2K.
 # Needs LINSIM_DATA_DIR (a folder with ml-100k/, ml-1m-partial/, hetrec2011-lastfm-2k/).
-# About 10 minutes on 2 cores.
+# About 20 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${LINSIM_DATA_DIR:?set LINSIM_DATA_DIR to the folder holding ml-100k/, ml-1m-partial/, hetrec2011-lastfm-2k/}"
