@@ -30,25 +30,6 @@ struct AuditArgs {
   Context ctx;
 };
 
-IdMap read_id_file(const std::string& path, Index expected) {
-  std::ifstream in(path);
-  if (!in) throw Error(fmt::format("cannot open '{}'", path));
-  IdMap ids;
-  std::string line;
-  std::int64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) throw InputError(path, number, "empty id");
-    if (ids.find(line)) throw InputError(path, number, fmt::format("id '{}' appears twice", line));
-    ids.add(line);
-  }
-  if (ids.size() != expected) {
-    throw InvalidArgument(fmt::format("'{}' has {} ids for {} item vectors", path, ids.size(), expected));
-  }
-  return ids;
-}
-
 void run_audit_command(const AuditArgs& args) {
   args.options.validate();
   AtomicDirectory out(args.out, args.force);  // fail fast on an existing or unwritable output
@@ -75,7 +56,11 @@ void run_audit_command(const AuditArgs& args) {
   }
   if (!args.item_ids.empty()) {
     if (model) throw InvalidArgument("--item-ids does not apply to a model directory (it has its ids)");
-    in.item_ids = read_id_file(args.item_ids, in.items.rows());
+    in.item_ids = read_ids(args.item_ids);
+    if (in.item_ids.size() != in.items.rows()) {
+      throw InvalidArgument(fmt::format("'{}' has {} ids for {} item vectors", args.item_ids, in.item_ids.size(),
+                                        in.items.rows()));
+    }
     inputs["item_ids"] = args.item_ids;
   }
   if (!args.users.empty()) {

@@ -26,6 +26,20 @@ struct ExportArgs {
   bool force = false;
 };
 
+// Writes vectors with their ids in the requested format, atomically.
+void write_vectors(const std::string& path, const IdMap& ids, const Matrix& vectors, const std::string& format,
+                   bool force) {
+  if (format == "word2vec") {
+    write_word2vec(path, ids, vectors, force);
+  } else if (format == "tsv") {
+    write_embedding_tsv(path, ids, vectors, force);
+  } else {
+    AtomicFile file(path, force);
+    write_npy(file.stream(), vectors);
+    file.commit();
+  }
+}
+
 void run_export(const ExportArgs& args) {
   const Measure measure = parse_measure(args.measure);
   if (measure == Measure::kRaw) throw InvalidArgument("--measure raw has no embeddings to export (use dot, cosine, projected)");
@@ -55,29 +69,12 @@ void run_export(const ExportArgs& args) {
   if (!args.partner_out.empty() && !args.force && std::filesystem::exists(args.partner_out)) {
     throw InvalidArgument(fmt::format("'{}' exists; use --force to replace it", args.partner_out));
   }
-  if (args.format == "word2vec") {
-    write_word2vec(args.out, ids, vectors, args.force);
-  } else if (args.format == "tsv") {
-    write_embedding_tsv(args.out, ids, vectors, args.force);
-  } else {
-    AtomicFile file(args.out, args.force);
-    write_npy(file.stream(), vectors);
-    file.commit();
-  }
+  write_vectors(args.out, ids, vectors, args.format, args.force);
   if (!args.partner_out.empty()) {
     // The other side's factor that reproduces the model's scores with the unnormalised
     // canonical vectors; its Gram matrix is the identity (MATH.md M4).
-    const Matrix partner = projected_partner(other);
-    const IdMap& partner_ids = items ? bundle.data.users : bundle.data.items;
-    if (args.format == "word2vec") {
-      write_word2vec(args.partner_out, partner_ids, partner, args.force);
-    } else if (args.format == "tsv") {
-      write_embedding_tsv(args.partner_out, partner_ids, partner, args.force);
-    } else {
-      AtomicFile file(args.partner_out, args.force);
-      write_npy(file.stream(), partner);
-      file.commit();
-    }
+    write_vectors(args.partner_out, items ? bundle.data.users : bundle.data.items, projected_partner(other),
+                  args.format, args.force);
   }
   progress(fmt::format("wrote {} {} vectors of dimension {} to {}", vectors.rows(), args.side, vectors.cols(), args.out));
 }

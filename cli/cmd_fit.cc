@@ -82,7 +82,7 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
 
 void add_fit_command(CLI::App& app) {
   auto args = std::make_shared<FitArgs>();
-  CLI::App* cmd = app.add_subcommand("fit", "Fit a model in closed form and write a model directory");
+  CLI::App* cmd = app.add_subcommand("fit", "Fit a model (closed form, SPPMI or cosine-trained) and write a model directory");
   cmd->add_option("--input,-i", args->input, "Interaction file (triplets, MovieLens, Last.fm, .mtx; may be .gz)")
       ->required();
   args->read.add_to(cmd);

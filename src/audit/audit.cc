@@ -27,22 +27,6 @@ void AuditOptions::validate() const {
 
 namespace {
 
-Vector average_ranks(const Vector& v) {
-  const Index n = v.size();
-  std::vector<Index> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), Index{0});
-  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return v(a) < v(b); });
-  Vector r(n);
-  for (Index i = 0; i < n;) {
-    Index j = i;
-    while (j + 1 < n && v(order[static_cast<size_t>(j + 1)]) == v(order[static_cast<size_t>(i)])) ++j;
-    const double rank = 0.5 * static_cast<double>(i + j) + 1.0;
-    for (Index t = i; t <= j; ++t) r(order[static_cast<size_t>(t)]) = rank;
-    i = j + 1;
-  }
-  return r;
-}
-
 double jaccard(const std::vector<Neighbor>& a, const std::vector<Neighbor>& b) {
   std::vector<Index> x, y;
   for (const Neighbor& n : a) x.push_back(n.index);
@@ -106,7 +90,8 @@ std::string pct(double x) { return fmt::format("{:.0f} %", 100.0 * x); }
 
 double spearman(const Vector& a, const Vector& b) {
   if (a.size() != b.size() || a.size() < 2) return std::nan("");
-  const Vector ra = average_ranks(a), rb = average_ranks(b);
+  // Mid-rank percentiles are an affine function of the average ranks, which Pearson ignores.
+  const Vector ra = percentiles(a), rb = percentiles(b);
   const Vector ca = ra.array() - ra.mean(), cb = rb.array() - rb.mean();
   const double den = ca.norm() * cb.norm();
   return den > 0 ? ca.dot(cb) / den : std::nan("");

@@ -15,20 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-IdMap read_ids(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(fmt::format("cannot open '{}'", path));
-  IdMap ids;
-  std::string line;
-  std::int64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    const Index before = ids.size();
-    if (ids.add(line) != before) throw InputError(path, number, fmt::format("duplicate id '{}'", line));
-  }
-  return ids;
-}
-
 json summary_json(const InputSummary& s, const InteractionMatrix& data) {
   return {{"path", s.path},
           {"format", s.format},
@@ -55,11 +41,26 @@ void check_shape(const Matrix& M, Index rows, Index cols, const std::string& wha
 
 }  // namespace
 
+IdMap read_ids(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("cannot open '{}'", path));
+  IdMap ids;
+  std::string line;
+  std::int64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const Index before = ids.size();
+    if (ids.add(line) != before) throw InputError(path, number, fmt::format("duplicate id '{}'", line));
+  }
+  return ids;
+}
+
 void write_ids(const std::string& path, const IdMap& ids) {
   std::ofstream out(path);
   for (const std::string& id : ids.ids()) {
-    if (id.find_first_of("\t\n") != std::string::npos) {
-      throw Error(fmt::format("id '{}' contains a tab or newline and cannot be stored in '{}'", id, path));
+    if (id.find_first_of("\t\n\r") != std::string::npos) {
+      throw Error(fmt::format("id '{}' contains a tab, newline or carriage return and cannot be stored in '{}'", id, path));
     }
     out << id << '\n';
   }

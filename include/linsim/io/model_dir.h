@@ -27,6 +27,9 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle);
 // Reads a model directory written by write_model_dir; checks the format version and shapes.
 ModelBundle read_model_dir(const std::string& dir);
 
+// Reads ids one per line (index = line − 1); a repeated id is an InputError.
+IdMap read_ids(const std::string& path);
+
 // Writes ids one per line in index order; an id containing a tab or newline is an Error.
 void write_ids(const std::string& path, const IdMap& ids);
 
