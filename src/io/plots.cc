@@ -118,7 +118,8 @@ std::string histogram_png(const Vector& values, double lo, double hi, int bins, 
   std::vector<double> count(static_cast<size_t>(bins), 0.0);
   for (Index i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values(i))) continue;
-    const int b = std::clamp(static_cast<int>((values(i) - lo) / (hi - lo) * bins), 0, bins - 1);
+    const double t = std::clamp((values(i) - lo) / (hi - lo) * bins, 0.0, static_cast<double>(bins - 1));
+    const int b = static_cast<int>(t);
     count[static_cast<size_t>(b)] += 1;
   }
   const double top = std::max(1.0, *std::max_element(count.begin(), count.end()));
