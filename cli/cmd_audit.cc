@@ -116,12 +116,10 @@ void add_audit_command(CLI::App& app) {
       ->default_val(args->options.random_gauges);
   cmd->add_option("--random-spread", args->options.random_spread, "Their spread s: D_j = exp(s z), z ~ N(0, 1)")
       ->default_val(args->options.random_spread);
-  cmd->add_option("--seed", args->options.seed, "Seed of every sample")->default_val(args->options.seed);
   cmd->add_option("--out,-o", args->out, "Output directory (audit.json, audit.html)")->default_val("audit");
   cmd->add_flag("--force", args->force, "Replace an existing output directory");
-  cmd->add_option("--threads", args->ctx.threads, "Threads for parallel kernels (0: all cores)")
-      ->default_val(0)
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", args->options.seed, "Seed of every sample")->default_val(args->options.seed);
+  add_context_options(cmd, args->ctx);
   cmd->callback([args] { run_audit_command(*args); });
 }
 

@@ -105,8 +105,9 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
     return fit_sppmi(X, options, ctx);
   }
   FittedWeighting weighting = fit_weighting(options.weighting, X);
-  const SparseMatrix Y = weighting.apply(X);
-  const DataMatrix data(Y, weighting.center);
+  SparseMatrix weighted;  // only when there is a weighting: unweighted fits use X itself
+  if (!weighting.weighting.empty()) weighted = weighting.apply(X);
+  const DataMatrix data(weighting.weighting.empty() ? X : weighted, weighting.center);
   if (options.kind == ModelKind::kEase) {
     Model model;
     model.options = options;
