@@ -97,7 +97,7 @@ void add_fit_command(CLI::App& app) {
   cmd->add_option("--lambda,-l", args->lambda,
                   "Regularisation (default: eq1 10000, eq2 100, ease 500; eq1 compares it with sigma^2, "
                   "eq2 with sigma; cosine: lambda of its eq2 warm start)");
-  cmd->add_option("--solver", args->solver, "Eigen-solver: auto, gram (dense), lanczos (operator)")
+  cmd->add_option("--solver", args->solver, "Eigen-solver: auto, gram (dense XᵀX), randomized (block Krylov on the operator), lanczos (single-vector, operator)")
       ->default_val("auto");
   cmd->add_option("--weighting,-w", args->weighting,
                   "Weighting before the model, comma-separated steps: ips:beta, user-norm:gamma, tfidf, "

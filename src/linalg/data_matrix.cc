@@ -34,19 +34,41 @@ namespace {
 
 constexpr Index kRowBlock = 256;
 
-// out = S M for a row-major sparse S: one contiguous axpy of a row of M per nonzero.
-Matrix sparse_times(const int* outer, const int* inner, const double* value, Index rows, const Matrix& M) {
+// One output row of S M for a column strip [c0, c0 + W) of a row-major M with leading
+// dimension ld: the strip's sums stay in registers across the row's nonzeros (W doubles are W/8
+// 256-bit registers), so each nonzero costs one gather of W contiguous doubles and W FMAs.
+// Strips wider than 16 spill registers and run slower (measured: 8.8 vs 4.4 ms per vector).
+template <int W>
+void strip_row(const int* inner, const double* value, int begin, int end, const double* M, Index ld, double* out) {
+  double acc[W] = {};
+  for (int q = begin; q < end; ++q) {
+    const double* m = M + static_cast<Index>(inner[q]) * ld;
+    const double v = value[q];
+#pragma omp simd
+    for (int c = 0; c < W; ++c) acc[c] += v * m[c];
+  }
+  for (int c = 0; c < W; ++c) out[c] = acc[c];
+}
+
+// out = S M for a row-major sparse S and row-major M: each output row by one thread, in strips
+// of 16, 8 and single columns; the order of the sums never depends on the thread count.
+RowMatrix sparse_times(const int* outer, const int* inner, const double* value, Index rows, const RowMatrix& M) {
   const Index k = M.cols();
-  const RowMatrix Mr = M;
   RowMatrix out(rows, k);
 #pragma omp parallel for schedule(dynamic, kRowBlock)
   for (Index r = 0; r < rows; ++r) {
-    auto o = out.row(r);
-    o.setZero();
-    for (int q = outer[r]; q < outer[r + 1]; ++q) o.noalias() += value[q] * Mr.row(inner[q]);
+    double* o = out.data() + r * k;
+    Index c = 0;
+    for (; c + 16 <= k; c += 16) strip_row<16>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c);
+    for (; c + 8 <= k; c += 8) strip_row<8>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c);
+    for (; c < k; ++c) strip_row<1>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c);
   }
-  return Matrix(out);
+  return out;
 }
+
+// The sparse kernels read row-major blocks: a reference when the block already is one.
+const RowMatrix& as_rows(const RowMatrix& M) { return M; }
+RowMatrix as_rows(const Matrix& M) { return M; }
 
 }  // namespace
 
@@ -58,8 +80,9 @@ const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const
   return Yc_;
 }
 
-Matrix DataMatrix::times(const Matrix& M) const {
-  Matrix out;
+template <typename Out, typename In>
+Out DataMatrix::times_impl(const In& M) const {
+  Out out;
   if (prefer_dense_) {
     // Fixed row blocks, each a single-threaded GEMM: the same arithmetic for any thread count.
     const Matrix& D = dense();
@@ -70,14 +93,15 @@ Matrix DataMatrix::times(const Matrix& M) const {
       out.middleRows(r0, h).noalias() = D.middleRows(r0, h) * M;
     }
   } else {
-    out = sparse_times(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), M);
+    out = sparse_times(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), as_rows(M));
   }
   if (centered()) out.rowwise() -= (m_.transpose() * M);
   return out;
 }
 
-Matrix DataMatrix::transpose_times(const Matrix& R) const {
-  Matrix out;
+template <typename Out, typename In>
+Out DataMatrix::transpose_times_impl(const In& R) const {
+  Out out;
   if (prefer_dense_) {
     const Matrix& D = dense();
     out.resize(cols(), R.cols());
@@ -89,11 +113,16 @@ Matrix DataMatrix::transpose_times(const Matrix& R) const {
   } else {
     // The CSC arrays read as a row-major Yᵀ: again one output row per item.
     const auto& C = csc();
-    out = sparse_times(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), R);
+    out = sparse_times(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), as_rows(R));
   }
   if (centered()) out.noalias() -= m_ * R.colwise().sum();
   return out;
 }
+
+Matrix DataMatrix::times(const Matrix& M) const { return times_impl<Matrix>(M); }
+Matrix DataMatrix::transpose_times(const Matrix& R) const { return transpose_times_impl<Matrix>(R); }
+RowMatrix DataMatrix::times_rows(const RowMatrix& M) const { return times_impl<RowMatrix>(M); }
+RowMatrix DataMatrix::transpose_times_rows(const RowMatrix& R) const { return transpose_times_impl<RowMatrix>(R); }
 
 Matrix DataMatrix::gram(const Context& ctx) const {
   Matrix G = gram_matrix(Y_, ctx);

@@ -27,6 +27,10 @@ class DataMatrix {
   // first use); otherwise as row-major sparse kernels (one contiguous axpy per nonzero).
   Matrix times(const Matrix& M) const;
   Matrix transpose_times(const Matrix& R) const;
+  // The same products on row-major blocks (the sparse kernels' own layout: no copies), for
+  // iterative solvers.
+  RowMatrix times_rows(const RowMatrix& M) const;
+  RowMatrix transpose_times_rows(const RowMatrix& R) const;
 
   // The dense Gram matrix X_wᵀ X_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ with c = Yᵀ1.
   Matrix gram(const Context& ctx) const;
@@ -50,6 +54,10 @@ class DataMatrix {
   mutable bool have_dense_ = false;
   bool prefer_dense_ = false;
   const Matrix& dense() const;
+  template <typename Out, typename In>
+  Out times_impl(const In& M) const;
+  template <typename Out, typename In>
+  Out transpose_times_impl(const In& R) const;
 };
 
 }  // namespace linsim

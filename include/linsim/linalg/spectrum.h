@@ -10,7 +10,7 @@
 
 namespace linsim {
 
-enum class Solver { kAuto, kGram, kLanczos };
+enum class Solver { kAuto, kGram, kLanczos, kRandomized };
 
 Solver parse_solver(const std::string& name);
 const char* solver_name(Solver solver);
@@ -23,11 +23,18 @@ struct Spectrum {
 };
 
 // Top-k spectrum of X. kGram forms G densely and decomposes it fully (the exact oracle);
-// kLanczos runs Spectra's Lanczos on the operator v ↦ Xᵀ(Xv); kAuto picks Lanczos unless the
-// problem is small or k is a large share of p. Throws Error if Lanczos does not converge.
-// A centred DataMatrix is handled implicitly on both paths (MATH.md M6).
-Spectrum top_spectrum(const DataMatrix& X, Index k, Solver solver, const Context& ctx);
+// kLanczos runs Spectra's single-vector Lanczos on the operator v ↦ Xᵀ(Xv); kRandomized runs
+// the randomized block Krylov solver (block_krylov.h) on V ↦ Xᵀ(XV). kAuto picks the Gram route
+// when it is small or cheap and fits in memory, else the block Krylov solver; the choice and
+// the reason are returned. Throws Error if an iterative solver does not converge.
+// A centred DataMatrix is handled implicitly on every path (MATH.md M6).
+Spectrum top_spectrum(const DataMatrix& X, Index k, Solver solver, const Context& ctx,
+                      const ProgressFn& progress = {});
 Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Context& ctx);
+
+// Bytes each route needs beyond the data (for memory estimates): the dense p × p Gram matrix and
+// its eigen-decomposition, or the iterative solvers' bases.
+double spectrum_bytes(Index n, Index p, Index k, Solver solver);
 
 // Top-k spectrum from a dense Gram matrix by full symmetric eigen-decomposition.
 Spectrum spectrum_from_gram(const Matrix& G, Index k);

@@ -1,0 +1,157 @@
+// The randomized block Krylov solver (block_krylov.h) against the dense oracle: its accuracy
+// contract (residuals, singular values, subspace angles), thick restarts, the centred operator,
+// rank-deficient data, the exact completion for tiny p, thread-count independence.
+#include <gtest/gtest.h>
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/SVD>
+
+#include "linsim/core/error.h"
+#include "linsim/linalg/block_krylov.h"
+#include "linsim/linalg/spectrum.h"
+#include "test_util.h"
+
+namespace linsim {
+namespace {
+
+struct Oracle {
+  Vector values;  // descending
+  Matrix vectors;
+};
+
+Oracle dense_oracle(const Matrix& D) {
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(D.transpose() * D);
+  return {eig.eigenvalues().reverse(), eig.eigenvectors().rowwise().reverse()};
+}
+
+// Weighted binary data with a planted rank-6 structure, so that the top of the spectrum has gaps.
+SparseMatrix planted(Index n, Index p, unsigned seed) {
+  SparseMatrix X = test::random_binary(n, p, 0.06, seed);
+  for (Index u = 0; u < n; ++u) {
+    for (SparseMatrix::InnerIterator it(X, u); it; ++it) {
+      it.valueRef() = 1.0 + static_cast<double>((u % 6) == (it.col() % 6)) * 3.0;
+    }
+  }
+  return X;
+}
+
+// Largest sine of the principal angles between the column spaces of orthonormal A and B.
+double subspace_sine(const Matrix& A, const Matrix& B) {
+  Eigen::JacobiSVD<Matrix> svd(A.transpose() * B);
+  const double c = svd.singularValues().minCoeff();
+  return std::sqrt(std::max(0.0, 1.0 - c * c));
+}
+
+TEST(BlockKrylov, MeetsItsAccuracyContract) {
+  const SparseMatrix X = planted(900, 400, 11);
+  const Matrix D = Matrix(X);
+  const Matrix G = D.transpose() * D;
+  const Oracle oracle = dense_oracle(D);
+  const Index k = 30;
+  BlockKrylovOptions options;
+  options.tol = 1e-7;
+  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), k, options, Context{});
+  ASSERT_EQ(r.values.size(), k);
+  const double theta1 = r.values(0);
+  for (Index i = 0; i < k; ++i) {
+    // The reported residual is the true one, and within tol.
+    const double true_residual = (G * r.vectors.col(i) - r.values(i) * r.vectors.col(i)).norm() / theta1;
+    EXPECT_LE(r.residuals(i), options.tol);
+    EXPECT_NEAR(true_residual, r.residuals(i), 1e-10);
+    // |θ_i − λ_i| ≤ residual (Weyl) — and σ's relative error is bounded accordingly.
+    EXPECT_LE(std::abs(r.values(i) - oracle.values(i)), options.tol * theta1 * (1 + 1e-6));
+  }
+  // Orthonormal vectors.
+  EXPECT_LT((r.vectors.transpose() * r.vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff(), 1e-12);
+  // Subspace angle of the leading 6 (a clear gap after the planted structure): sin ≤ r / gap.
+  const double gap = oracle.values(5) - oracle.values(6);
+  ASSERT_GT(gap, 0.1 * oracle.values(5));
+  EXPECT_LE(subspace_sine(r.vectors.leftCols(6), oracle.vectors.leftCols(6)), options.tol * theta1 / gap * 1.01);
+}
+
+TEST(BlockKrylov, ThickRestartsConvergeToTheSameAnswer) {
+  const SparseMatrix X = planted(700, 300, 12);
+  const Oracle oracle = dense_oracle(Matrix(X));
+  const Index k = 12;
+  BlockKrylovOptions small;
+  small.block = 4;
+  small.basis = k + 12;  // forces many restarts
+  small.tol = 1e-9;
+  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), k, small, Context{});
+  EXPECT_GT(r.restarts, 3);
+  EXPECT_LE(r.basis, k + 12);
+  EXPECT_LT((r.values - oracle.values.head(k)).cwiseAbs().maxCoeff(), 1e-9 * oracle.values(0));
+}
+
+TEST(BlockKrylov, CentredOperatorMatchesDenseCentredMatrix) {
+  const SparseMatrix X = planted(500, 200, 13);
+  const Matrix D = Matrix(X);
+  const Vector mean = D.colwise().mean().transpose();
+  const Matrix centred = D.rowwise() - mean.transpose();
+  const Oracle oracle = dense_oracle(centred);
+  const Index k = 10;
+  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X, mean), k, BlockKrylovOptions{}, Context{});
+  EXPECT_LT((r.values - oracle.values.head(k)).cwiseAbs().maxCoeff(), 1e-7 * oracle.values(0));
+}
+
+TEST(BlockKrylov, RankDeficientDataFindsTheZeroEigenvalues) {
+  // Rank 5: a product of 400 × 5 and 5 × 120 nonnegative factors, sparsified by rows.
+  const Matrix U = test::random_matrix(400, 5, 21).cwiseAbs();
+  const Matrix V = test::random_matrix(5, 120, 22).cwiseAbs();
+  const Matrix D = U * V;
+  const SparseMatrix X = D.sparseView();
+  const Oracle oracle = dense_oracle(D);
+  const Index k = 10;  // past the rank: the solver must not stall on the invariant subspace
+  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), k, BlockKrylovOptions{}, Context{});
+  EXPECT_LT((r.values.head(5) - oracle.values.head(5)).cwiseAbs().maxCoeff(), 1e-8 * oracle.values(0));
+  EXPECT_LT(r.values.tail(5).cwiseAbs().maxCoeff(), 1e-8 * oracle.values(0));
+  EXPECT_LT((r.vectors.transpose() * r.vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff(), 1e-10);
+}
+
+TEST(BlockKrylov, TinyProblemsAreCompletedExactly) {
+  const SparseMatrix X = test::random_binary(60, 20, 0.3, 14);
+  const Oracle oracle = dense_oracle(Matrix(X));
+  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), 18, BlockKrylovOptions{}, Context{});
+  EXPECT_TRUE(r.spans_all);
+  EXPECT_LT((r.values - oracle.values.head(18)).cwiseAbs().maxCoeff(), 1e-11 * oracle.values(0));
+}
+
+TEST(BlockKrylov, IndependentOfThreadCount) {
+  const SparseMatrix X = planted(800, 300, 15);
+  Context one;
+  one.threads = 1;
+  Context two;
+  two.threads = 2;
+  const BlockKrylovResult a = block_krylov_eigs(DataMatrix(X), 15, BlockKrylovOptions{}, one);
+  const BlockKrylovResult b = block_krylov_eigs(DataMatrix(X), 15, BlockKrylovOptions{}, two);
+  EXPECT_TRUE(a.values == b.values);
+  EXPECT_TRUE(a.vectors == b.vectors);
+}
+
+TEST(BlockKrylov, GivesUpWithAClearError) {
+  const SparseMatrix X = planted(700, 300, 16);
+  BlockKrylovOptions hopeless;
+  hopeless.tol = 1e-15;
+  hopeless.max_cycles = 2;
+  hopeless.block = 4;
+  hopeless.basis = 30;
+  EXPECT_THROW(block_krylov_eigs(DataMatrix(X), 10, hopeless, Context{}), Error);
+  BlockKrylovOptions bad;
+  bad.tol = 0;
+  EXPECT_THROW(block_krylov_eigs(DataMatrix(X), 10, bad, Context{}), InvalidArgument);
+  EXPECT_THROW(block_krylov_eigs(DataMatrix(X), 301, BlockKrylovOptions{}, Context{}), InvalidArgument);
+}
+
+TEST(Spectrum, RandomizedSolverAgreesWithGramRoute) {
+  const SparseMatrix X = planted(600, 250, 17);
+  const Spectrum dense = top_spectrum(X, 20, Solver::kGram, Context{});
+  const Spectrum randomized = top_spectrum(X, 20, Solver::kRandomized, Context{});
+  EXPECT_EQ(randomized.solver, "randomized");
+  EXPECT_NE(randomized.reason.find("block"), std::string::npos);
+  EXPECT_LT((dense.sigma - randomized.sigma).cwiseAbs().maxCoeff(), 1e-7 * dense.sigma(0));
+  // The planted top 6 are well separated: their vectors agree column by column (signs fixed).
+  EXPECT_LT((dense.V.leftCols(6) - randomized.V.leftCols(6)).cwiseAbs().maxCoeff(), 1e-5);
+}
+
+}  // namespace
+}  // namespace linsim
