@@ -201,3 +201,46 @@ TEST(FitValidation, RejectsBadOptions) {
 
 }  // namespace
 }  // namespace linsim
+
+namespace linsim {
+namespace {
+
+// A fit that cannot fit in memory fails before allocating, with the estimate and a way out.
+TEST(FitMemory, TooLargeFitsFailFastWithASuggestion) {
+  const Index p = 400000;  // a dense p × p double matrix would be 1.28 TB
+  std::vector<Eigen::Triplet<double>> t = {{0, 0, 1.0}, {1, 1, 1.0}, {2, p - 1, 1.0}};
+  SparseMatrix X(3, p);
+  X.setFromTriplets(t.begin(), t.end());
+  FitOptions ease;
+  ease.kind = ModelKind::kEase;
+  ease.lambda = 1;
+  EXPECT_GT(fit_memory_bytes(3, p, 3, ease), 1e12);
+  try {
+    fit_model(X, ease, Context{});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--model eq2"), std::string::npos) << e.what();
+  }
+  FitOptions gram;
+  gram.kind = ModelKind::kEq2;
+  gram.rank = 2;
+  gram.lambda = 1;
+  gram.solver = Solver::kGram;
+  try {
+    fit_model(X, gram, Context{});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--solver randomized"), std::string::npos) << e.what();
+  }
+  // The operator route's estimate grows linearly in p, and auto does not count the Gram matrix
+  // when it cannot fit.
+  FitOptions randomized = gram;
+  randomized.solver = Solver::kRandomized;
+  EXPECT_LT(fit_memory_bytes(3, p, 3, randomized), 1e9);
+  FitOptions automatic = gram;
+  automatic.solver = Solver::kAuto;
+  EXPECT_EQ(fit_memory_bytes(3, p, 3, automatic), fit_memory_bytes(3, p, 3, randomized));
+}
+
+}  // namespace
+}  // namespace linsim

@@ -7,6 +7,7 @@
 #include "linsim/core/error.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/models/closed_form.h"
+#include "linsim/core/memory.h"
 #include "linsim/models/ease.h"
 #include "linsim/similarity/measure.h"
 
@@ -92,11 +93,53 @@ Model fit_sppmi(const SparseMatrix& X, const FitOptions& options, const Context&
 
 }  // namespace
 
+double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options) {
+  const double pp = 8.0 * static_cast<double>(p) * static_cast<double>(p);
+  const double weighted = options.weighting.empty() ? 0.0 : 12.0 * static_cast<double>(nnz);
+  switch (options.kind) {
+    case ModelKind::kEase:  // XᵀX + λI inverted in its own storage, p × 256 panels
+      return weighted + pp + 8.0 * 256.0 * static_cast<double>(p);
+    case ModelKind::kSppmi:  // co-occurrences, the SPPMI matrix, eigenvectors
+      return 3.0 * pp;
+    default: break;
+  }
+  const Index k = std::min(options.rank, p);
+  const double krylov = spectrum_bytes(n, p, k, Solver::kRandomized);
+  const double gram = spectrum_bytes(n, p, k, Solver::kGram);
+  double route = 0;
+  switch (options.solver) {
+    case Solver::kGram: route = gram; break;
+    case Solver::kLanczos: route = spectrum_bytes(n, p, k, Solver::kLanczos); break;
+    case Solver::kRandomized: route = krylov; break;
+    case Solver::kAuto: route = gram <= 0.5 * available_memory_bytes() ? std::max(gram, krylov) : krylov; break;
+  }
+  // X V, the user and item factors (and the cosine model's gradients, about as many again).
+  const double factors = 8.0 * static_cast<double>(k) * (3.0 * static_cast<double>(n) + 3.0 * static_cast<double>(p));
+  return weighted + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
+}
+
 Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress) {
   const Index n = X.rows();
   const Index p = X.cols();
   if (n == 0 || p == 0 || X.nonZeros() == 0) throw InvalidArgument("the interaction matrix is empty");
   check_lambda(options.lambda);
+  {
+    // Fail fast, before allocating, when the fit cannot fit in memory.
+    const double need = fit_memory_bytes(n, p, X.nonZeros(), options);
+    const double available = available_memory_bytes();
+    if (progress && need > 1e9) {
+      progress(fmt::format("memory estimate: {} beyond the data ({} available)", format_bytes(need), format_bytes(available)));
+    }
+    if (need > available) {
+      const bool dense = options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi;
+      throw Error(fmt::format(
+          "fitting {} on {} items needs about {} beyond the data, more than the {} available; {}",
+          model_name(options.kind), p, format_bytes(need), format_bytes(available),
+          dense ? "this model needs a dense items x items matrix: use --model eq2 (which can use --solver randomized) "
+                  "or fewer items"
+                : "use --solver randomized (never forms the items x items matrix) or a smaller --rank"));
+    }
+  }
   if (options.kind == ModelKind::kSppmi) {
     if (!options.weighting.empty()) {
       throw InvalidArgument("--weighting does not apply to --model sppmi (SPPMI is itself a weighting of co-occurrences)");
