@@ -4,6 +4,7 @@
 #include <numeric>
 #include <random>
 
+#include "linsim/linalg/data_matrix.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/similarity/measure.h"
 #include "linsim/similarity/neighbors.h"
@@ -60,6 +61,40 @@ void BM_GramOperator(benchmark::State& state) {
   state.counters["nnz"] = static_cast<double>(X.nonZeros());
 }
 BENCHMARK(BM_GramOperator)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The block operator V ↦ Xᵀ(XV) the randomized solver applies, on the same data, for blocks of
+// 1, 8 and 16 vectors (row-major kernels; ms per vector is the figure to compare).
+void BM_GramBlock(benchmark::State& state) {
+  static const SparseMatrix X = random_interactions(138000, 20000, 72);
+  const DataMatrix data(X);
+  const Index b = state.range(0);
+  const RowMatrix V = random_factors(20000, b);
+  for (auto _ : state) benchmark::DoNotOptimize(data.transpose_times_rows(data.times_rows(V)).data());
+  state.counters["ms/vector"] = benchmark::Counter(
+      static_cast<double>(b), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["GFLOP/s"] = benchmark::Counter(4.0 * static_cast<double>(X.nonZeros()) * b * 1e-9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_GramBlock)->Arg(1)->Arg(8)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// This machine's GEMM peak with the kernels linsim uses (Eigen's, compiled for the host), the
+// reference for the GFLOP/s of the other rows.
+template <typename Scalar>
+void BM_Gemm(benchmark::State& state) {
+  using M = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  const Index n = state.range(0);
+  const M A = random_factors(n, n).cast<Scalar>();
+  const M B = random_factors(n, n).cast<Scalar>();
+  M C(n, n);
+  for (auto _ : state) {
+    C.noalias() = A * B;
+    benchmark::DoNotOptimize(C.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(n) * n * n * 1e-9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Gemm<double>)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_Gemm<float>)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 }  // namespace
 }  // namespace linsim

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""The Python routes linsim is measured against (bench/peers.sh runs them side by side).
+
+Each task prints one JSON line with its timings; peak memory comes from GNU time around the
+process. Tasks:
+  svds    FILE K OUT   read the TSV, build CSR, scipy svds top-K singular values (saved to OUT)
+  eigsh   FILE K       read the TSV, X.T @ X (sparse), eigsh top-K of it
+  rsvd    FILE K REF   read the TSV, scikit-learn randomized_svd (defaults), error against REF
+  ease    FILE LAMBDA  read the TSV, G = X.T @ X dense, numpy inv, EASE weights
+  topn    P K TOP      all-items top-TOP cosine neighbours of P random K-dim vectors, blocked
+                       float32 matmul + argpartition
+  compare A B          max relative difference of two singular-value files (.npy)
+"""
+import json
+import sys
+import time
+
+import numpy as np
+
+
+def read_tsv(path):
+    import scipy.sparse as sp
+    t = time.perf_counter()
+    pairs = np.loadtxt(path, dtype=np.int64, skiprows=1, delimiter="\t", usecols=(0, 1))
+    users, items = np.unique(pairs[:, 0], return_inverse=True)[1], np.unique(pairs[:, 1], return_inverse=True)[1]
+    X = sp.csr_matrix((np.ones(len(users)), (users, items)))
+    X.sum_duplicates()
+    X.data[:] = 1.0
+    return X, time.perf_counter() - t
+
+
+def report(**fields):
+    print(json.dumps(fields), flush=True)
+
+
+def main():
+    task = sys.argv[1]
+    if task == "svds":
+        import scipy.sparse.linalg as sla
+        X, read_s = read_tsv(sys.argv[2])
+        k = int(sys.argv[3])
+        t = time.perf_counter()
+        sigma = np.sort(sla.svds(X, k=k, return_singular_vectors=False))[::-1]
+        np.save(sys.argv[4], sigma)
+        report(task=task, read_s=read_s, solve_s=time.perf_counter() - t, shape=X.shape, nnz=int(X.nnz))
+    elif task == "eigsh":
+        import scipy.sparse.linalg as sla
+        X, read_s = read_tsv(sys.argv[2])
+        k = int(sys.argv[3])
+        t = time.perf_counter()
+        G = (X.T @ X).tocsr()
+        gram_s = time.perf_counter() - t
+        values = sla.eigsh(G, k=k, return_eigenvectors=False)
+        report(task=task, read_s=read_s, gram_s=gram_s, solve_s=time.perf_counter() - t, largest=float(values.max()))
+    elif task == "rsvd":
+        from sklearn.utils.extmath import randomized_svd
+        X, read_s = read_tsv(sys.argv[2])
+        k = int(sys.argv[3])
+        t = time.perf_counter()
+        _, sigma, _ = randomized_svd(X, n_components=k, random_state=0)
+        solve_s = time.perf_counter() - t
+        ref = np.load(sys.argv[4])
+        report(task=task, read_s=read_s, solve_s=solve_s, max_rel_err=float(np.max(np.abs(sigma - ref) / ref)))
+    elif task == "ease":
+        X, read_s = read_tsv(sys.argv[2])
+        lam = float(sys.argv[3])
+        t = time.perf_counter()
+        G = (X.T @ X).toarray()
+        gram_s = time.perf_counter() - t
+        G[np.diag_indices_from(G)] += lam
+        P = np.linalg.inv(G)
+        del G
+        B = P / (-np.diag(P))
+        B[np.diag_indices_from(B)] = 0.0
+        report(task=task, read_s=read_s, gram_s=gram_s, solve_s=time.perf_counter() - t, p=int(B.shape[0]))
+    elif task == "topn":
+        p, k, top = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+        rng = np.random.default_rng(7)
+        E = rng.standard_normal((p, k)).astype(np.float32)
+        E /= np.linalg.norm(E, axis=1, keepdims=True)
+        t = time.perf_counter()
+        block = 2048
+        out = np.empty((p, top), dtype=np.int64)
+        for q0 in range(0, p, block):
+            S = E[q0:q0 + block] @ E.T
+            idx = np.argpartition(-S, top, axis=1)[:, :top]
+            part = np.take_along_axis(S, idx, axis=1)
+            order = np.argsort(-part, axis=1)
+            out[q0:q0 + block] = np.take_along_axis(idx, order, axis=1)
+        report(task=task, solve_s=time.perf_counter() - t, gflops=2.0 * p * p * k / (time.perf_counter() - t) / 1e9)
+    elif task == "compare":
+        a, b = np.load(sys.argv[2]), np.load(sys.argv[3])
+        n = min(len(a), len(b))
+        report(task=task, max_rel_diff=float(np.max(np.abs(a[:n] - b[:n]) / np.abs(b[:n]))), values=int(n))
+    else:
+        sys.exit(f"unknown task {task}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# linsim side by side with the routes a Python user would take (numpy, scipy, scikit-learn) on the
+# same generated data, in one run; results: bench/README.md.
+#   a  top-100 spectrum of a 138,000 x 20,000 matrix, ~10M interactions, read from TSV:
+#      linsim fit --model eq2 --rank 100 vs scipy svds, scipy X.T@X + eigsh, sklearn randomized_svd
+#   b  EASE at p = 20,000 (float64): linsim fit --model ease vs numpy inv
+#   d  the operator path on 1,000,000 users x 200,000 items (~50M interactions), top-100
+#      singular values against single-vector Lanczos at tolerance 1e-10
+# Each peer runs as it comes (Debian's OpenBLAS, which misdetects this CPU) and in its best
+# configuration (OPENBLAS_CORETYPE=SkylakeX set before the library loads). Wall time and peak
+# memory come from GNU time around each process.
+# Usage: bench/peers.sh [a] [b] [d]   (default: a b; needs a release build, GNU time, numpy,
+#        scipy and scikit-learn from Debian's python3-* packages). WORK=dir keeps the data;
+#        LIMIT=seconds stops any one process (default 900); SLOW=1 adds numpy EASE as it comes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+linsim=./build/release/linsim
+py=/usr/bin/python3
+work=${WORK:-$(mktemp -d)}
+mkdir -p "$work"
+sections=${*:-a b}
+best=SkylakeX
+
+measure() {  # measure label command...: prints "label: wall s, peak MB" and the command's JSON
+  local label=$1
+  shift
+  if ! timeout "${LIMIT:-900}" /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt"; then
+    printf '%-44s did not finish within %s s (or failed): %s\n' "$label" "${LIMIT:-900}" "$(tail -1 "$work/err.txt")"
+    return 0
+  fi
+  read -r wall kb <"$work/time.txt"
+  printf '%-44s %8.1f s wall %8.0f MB peak  %s\n' "$label" "$wall" "$((kb / 1024))" "$(grep -h '^{' "$work/out.txt" || true)"
+}
+
+echo "machine: $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{printf "%.0f GiB", $2/1048576}'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+if [[ " $sections " == *" a "* || " $sections " == *" b "* ]]; then
+  [[ -f "$work/a.tsv" ]] || $linsim simulate --users 138000 --items 20000 --activity-scale 217 --seed 1 \
+    --out "$work/a.tsv" --force
+fi
+
+if [[ " $sections " == *" a "* ]]; then
+  echo "== (a) top-100 spectrum, 138,000 x 20,000 (read from TSV included)"
+  measure "linsim fit eq2 rank 100 (auto solver)" $linsim fit --input "$work/a.tsv" --model eq2 --rank 100 \
+    --lambda 10 --out "$work/a-model" --force
+  grep -E '"solver' "$work/a-model/model.json" | tr -s ' '
+  measure "scipy svds k=100 [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py svds "$work/a.tsv" 100 "$work/svds.npy"
+  measure "scipy svds k=100 [as it comes]" $py bench/peers.py svds "$work/a.tsv" 100 "$work/svds.npy"
+  measure "accuracy: linsim vs svds" $py bench/peers.py compare "$work/a-model/singular_values.npy" "$work/svds.npy"
+  measure "scipy X.T@X + eigsh k=100 [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py eigsh "$work/a.tsv" 100
+  measure "sklearn randomized_svd k=100 [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py rsvd "$work/a.tsv" 100 "$work/svds.npy"
+fi
+
+if [[ " $sections " == *" b "* ]]; then
+  echo "== (b) EASE, p = 20,000 (float64)"
+  measure "linsim fit ease" $linsim fit --input "$work/a.tsv" --model ease --lambda 500 --out "$work/ease-model" --force
+  measure "numpy inv EASE [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py ease "$work/a.tsv" 500
+  [[ -n "${SLOW:-}" ]] && measure "numpy inv EASE [as it comes]" $py bench/peers.py ease "$work/a.tsv" 500
+fi
+
+if [[ " $sections " == *" d "* ]]; then
+  echo "== (d) operator path, 1,000,000 x 200,000"
+  [[ -f "$work/d.tsv" ]] || $linsim simulate --users 1000000 --items 200000 --activity-scale 180 --seed 2 \
+    --out "$work/d.tsv" --force
+  measure "linsim fit eq2 rank 100 (auto solver)" $linsim fit --input "$work/d.tsv" --model eq2 --rank 100 \
+    --lambda 10 --out "$work/d-model" --force
+  grep -E '"(solver|nnz)' "$work/d-model/model.json" | tr -s ' '
+  measure "reference: linsim --solver lanczos (tol 1e-10)" $linsim fit --input "$work/d.tsv" --model eq2 --rank 100 \
+    --lambda 10 --solver lanczos --out "$work/d-reference" --force
+  measure "accuracy: auto vs reference" $py bench/peers.py compare "$work/d-model/singular_values.npy" \
+    "$work/d-reference/singular_values.npy"
+fi
