@@ -11,7 +11,9 @@
 #   python3-numpy, python3-scipy   independent cross-checks in the test suite and peers in bench/.
 #   time            GNU time, for peak memory in bench/.
 #   chromium        (with --test only) headless browser that checks the audit's HTML report.
-# Usage: install-deps.sh [--test]
+#   python3-sklearn, libopenblas0-pthread   (with --bench only) the peers of bench/peers.sh:
+#                   scikit-learn, and OpenBLAS as numpy's and scipy's BLAS.
+# Usage: install-deps.sh [--test | --bench]
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -21,6 +23,7 @@ packages=(
   python3-numpy python3-scipy time
 )
 if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
+if [ "${1:-}" = "--bench" ]; then packages+=(python3-sklearn libopenblas0-pthread); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
