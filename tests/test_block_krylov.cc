@@ -140,6 +140,9 @@ TEST(BlockKrylov, GivesUpWithAClearError) {
   bad.tol = 0;
   EXPECT_THROW(block_krylov_eigs(DataMatrix(X), 10, bad, Context{}), InvalidArgument);
   EXPECT_THROW(block_krylov_eigs(DataMatrix(X), 301, BlockKrylovOptions{}, Context{}), InvalidArgument);
+  SparseMatrix broken = X;
+  broken.valuePtr()[5] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(block_krylov_eigs(DataMatrix(broken), 10, BlockKrylovOptions{}, Context{}), Error);
 }
 
 TEST(Spectrum, RandomizedSolverAgreesWithGramRoute) {

@@ -131,10 +131,19 @@ TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
     const DataMatrix X(Y, m);
     Matrix D = Matrix(Y);
     D.rowwise() -= m.transpose();
+    // Block widths that exercise each strip of the sparse kernel (16, 8, single columns) and
+    // both layouts.
+    for (const Index width : {1, 7, 8, 16, 27}) {
+      SCOPED_TRACE(width);
+      const Matrix Mw = test::random_matrix(300, width, 6);
+      const Matrix Rw = test::random_matrix(700, width, 7);
+      EXPECT_LT(test::relative_difference(X.times(Mw), D * Mw), 1e-13);
+      EXPECT_LT(test::relative_difference(X.transpose_times(Rw), D.transpose() * Rw), 1e-13);
+      EXPECT_LT(test::relative_difference(Matrix(X.times_rows(RowMatrix(Mw))), D * Mw), 1e-13);
+      EXPECT_LT(test::relative_difference(Matrix(X.transpose_times_rows(RowMatrix(Rw))), D.transpose() * Rw), 1e-13);
+    }
     const Matrix M = test::random_matrix(300, 7, 6);
     const Matrix R = test::random_matrix(700, 7, 7);
-    EXPECT_LT(test::relative_difference(X.times(M), D * M), 1e-13);
-    EXPECT_LT(test::relative_difference(X.transpose_times(R), D.transpose() * R), 1e-13);
     EXPECT_LT(test::relative_difference(X.gram(Context{}), D.transpose() * D), 1e-12);
     EXPECT_NEAR(X.squared_norm(), D.squaredNorm(), 1e-10 * D.squaredNorm());
     const GramOperator op(X);

@@ -43,11 +43,6 @@ NeighborLists cosine_lists(const Matrix& F, const std::vector<Index>& queries, I
   return top_neighbors(*make_factor_space(normalize_rows(F)), queries, top, false, ctx);
 }
 
-double normal(Rng& rng) {  // Box–Muller
-  const double u = rng.uniform_open0(), v = rng.uniform_open0();
-  return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * M_PI * v);
-}
-
 // k × k symmetric positive semi-definite square root and pseudo-inverse square root.
 Matrix pinv(const Matrix& S) {
   Eigen::SelfAdjointEigenSolver<Matrix> eig(S);
@@ -174,7 +169,7 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   for (Index g = 0; g < o.random_gauges; ++g) {
     Rng rng(o.seed, 100 + static_cast<std::uint64_t>(g));
     Vector D(k);
-    for (Index j = 0; j < k; ++j) D(j) = std::exp(o.random_spread * normal(rng));
+    for (Index j = 0; j < k; ++j) D(j) = std::exp(o.random_spread * rng.normal());
     family.emplace_back(fmt::format("random {}", g + 1), D);
   }
   const size_t nq = r.queries.size();

@@ -22,20 +22,17 @@ Index choose_block(Index k, const BlockKrylovOptions& options) {
   return std::clamp<Index>(k / 2, 4, 16);
 }
 
+// The basis holds the k wanted vectors, what a restart keeps beyond them and at least one new
+// block: never fewer than k + 2 blocks (or all of R^p, where the solver completes it exactly).
 Index choose_basis(Index p, Index k, Index b, const BlockKrylovOptions& options) {
   const Index size = options.basis > 0 ? options.basis : std::max<Index>(4 * k, k + 8 * b);
-  return std::max<Index>(b, std::min(size, p));
+  return std::min(std::max(size, k + 2 * b), p);
 }
 
-// Standard normal draws by Box–Muller from one stream.
+// Standard normal draws from one stream, in storage order.
 Matrix gaussian(Index rows, Index cols, Rng& rng) {
   Matrix out(rows, cols);
-  for (Index i = 0; i < out.size(); i += 2) {
-    const double r = std::sqrt(-2.0 * std::log(rng.uniform_open0()));
-    const double angle = 2.0 * M_PI * rng.uniform_open0();
-    out.data()[i] = r * std::cos(angle);
-    if (i + 1 < out.size()) out.data()[i + 1] = r * std::sin(angle);
-  }
+  for (Index i = 0; i < out.size(); ++i) out.data()[i] = rng.normal();
   return out;
 }
 
@@ -106,7 +103,6 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
 
   double scale = 0;  // largest |entry| of T so far, the scale for "negligible"
   Index c0 = 0;      // the current block is Q's columns [c0, c0 + b)
-  bool complete = false;
   for (;;) {
     const Index m = c0 + b;  // basis size including the current block
     // W = G Q_c, one pass over the nonzeros for all b vectors; its projection on the basis is
@@ -120,7 +116,6 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     T.block(c0, c0, b, b) = 0.5 * (H.bottomRows(b) + H.bottomRows(b).transpose());
     scale = std::max(scale, H.cwiseAbs().maxCoeff());
     if (m + b > p) {  // no room for another whole block in R^p: complete the basis below
-      complete = true;
       result.basis = m;
       break;
     }
@@ -142,6 +137,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     const double top = std::max(theta(0), std::numeric_limits<double>::min());
     const Vector residuals = (R * Y.block(c0, 0, b, k)).colwise().norm().transpose() / top;
     const double worst = residuals.maxCoeff();
+    if (!std::isfinite(worst)) throw Error("block Krylov: the data matrix has non-finite values (NaN or infinity)");
     ++result.restarts;
     if (progress) {
       progress(fmt::format("block Krylov: cycle {}, {} products, worst residual {:.2e} (tol {:.0e})", result.restarts,
@@ -194,7 +190,6 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     full.bottomRightCorner(c, c) = 0.5 * (Tcc + Tcc.transpose());
     T = std::move(full);
   }
-  (void)complete;
   Eigen::SelfAdjointEigenSolver<Matrix> eig(T.topLeftCorner(p, p));
   if (eig.info() != Eigen::Success) throw Error("eigen-decomposition of the Krylov projection failed");
   result.values = eig.eigenvalues().tail(k).reverse();

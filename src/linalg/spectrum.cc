@@ -25,6 +25,9 @@ void fix_signs(Matrix& V) {
   }
 }
 
+// The most memory auto lets the dense Gram route take: half of what is available.
+double gram_memory_budget() { return 0.5 * available_memory_bytes(); }
+
 Vector sigma_from_eigenvalues(const Vector& eig) {
   return eig.cwiseMax(0.0).cwiseSqrt();
 }
@@ -58,8 +61,13 @@ double spectrum_bytes(Index n, Index p, Index k, Solver solver) {
       const double ncv = static_cast<double>(std::min(p, std::max<Index>(2 * k + 1, 20)));
       return 8.0 * (static_cast<double>(p) * 2.0 * ncv + 3.0 * ncv * ncv + static_cast<double>(n));
     }
-    case Solver::kRandomized:
-    case Solver::kAuto: return block_krylov_bytes(n, p, k, BlockKrylovOptions{});
+    case Solver::kRandomized: return block_krylov_bytes(n, p, k, BlockKrylovOptions{});
+    case Solver::kAuto: {
+      // top_spectrum's auto may take either route when the Gram route fits its memory budget.
+      const double gram = spectrum_bytes(n, p, k, Solver::kGram);
+      const double krylov = spectrum_bytes(n, p, k, Solver::kRandomized);
+      return gram <= gram_memory_budget() ? std::max(gram, krylov) : krylov;
+    }
   }
   return 0;
 }
@@ -99,7 +107,7 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
     const double gram_s = gram_seconds_estimate(X) + 0.5 * pk * pk * pk;
     const double krylov_s = 17.0 * static_cast<double>(k) * static_cast<double>(X.nonZeros()) * 0.8e-9;
     const double gram_bytes = spectrum_bytes(n, p, k, Solver::kGram);
-    const double budget = 0.5 * available_memory_bytes();
+    const double budget = gram_memory_budget();
     if (p <= 500) {
       solver = Solver::kGram;
       reason = fmt::format("p = {} <= 500: a dense decomposition is cheap and exact", p);

@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/models/closed_form.h"
-#include "linsim/core/memory.h"
 #include "linsim/models/ease.h"
 #include "linsim/similarity/measure.h"
 
@@ -104,15 +104,7 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options) 
     default: break;
   }
   const Index k = std::min(options.rank, p);
-  const double krylov = spectrum_bytes(n, p, k, Solver::kRandomized);
-  const double gram = spectrum_bytes(n, p, k, Solver::kGram);
-  double route = 0;
-  switch (options.solver) {
-    case Solver::kGram: route = gram; break;
-    case Solver::kLanczos: route = spectrum_bytes(n, p, k, Solver::kLanczos); break;
-    case Solver::kRandomized: route = krylov; break;
-    case Solver::kAuto: route = gram <= 0.5 * available_memory_bytes() ? std::max(gram, krylov) : krylov; break;
-  }
+  const double route = spectrum_bytes(n, p, k, options.solver);
   // X V, the user and item factors (and the cosine model's gradients, about as many again).
   const double factors = 8.0 * static_cast<double>(k) * (3.0 * static_cast<double>(n) + 3.0 * static_cast<double>(p));
   return weighted + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;

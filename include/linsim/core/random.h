@@ -3,6 +3,7 @@
 // on the order or the threads in which the parts run.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -40,6 +41,11 @@ class Rng {
   }
   // Uniform on (0, 1]: never 0, so logarithms and negative powers are safe.
   double uniform_open0() { return (static_cast<double>((*this)() >> 11) + 1.0) * 0x1.0p-53; }
+  // Standard normal by Box–Muller (the cosine branch; two uniforms per draw).
+  double normal() {
+    const double u = uniform_open0(), v = uniform_open0();
+    return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * M_PI * v);
+  }
 
  private:
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

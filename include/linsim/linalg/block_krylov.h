@@ -28,7 +28,7 @@ namespace linsim {
 struct BlockKrylovOptions {
   Index block = 0;        // vectors per block; 0: chosen from k (between 4 and 16)
   double tol = 1e-7;      // residual tolerance relative to θ_1 (see the contract above)
-  Index basis = 0;        // basis size at which it restarts; 0: max(4 k, k + 8 blocks), ≤ p
+  Index basis = 0;        // basis size at which it restarts; 0: max(4 k, k + 8 blocks); ≥ k + 2 blocks, ≤ p
   Index max_cycles = 1000;  // restarts before giving up
 };
 

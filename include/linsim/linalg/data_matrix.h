@@ -24,7 +24,8 @@ class DataMatrix {
   // X_w M (n × c) and X_wᵀ R (p × c). Each output row is computed by one thread in a fixed
   // order, so results do not depend on the thread count. When Y is dense enough (≥ 5 % nonzero)
   // and a dense copy takes at most 2 GiB, the products run as blocked GEMM on that copy (built on
-  // first use); otherwise as row-major sparse kernels (one contiguous axpy per nonzero).
+  // first use); otherwise as row-major sparse kernels (per output row, strips of up to 16 sums
+  // kept in registers while the row's nonzeros gather rows of the block).
   Matrix times(const Matrix& M) const;
   Matrix transpose_times(const Matrix& R) const;
   // The same products on row-major blocks (the sparse kernels' own layout: no copies), for

@@ -33,7 +33,9 @@ Spectrum top_spectrum(const DataMatrix& X, Index k, Solver solver, const Context
 Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Context& ctx);
 
 // Bytes each route needs beyond the data (for memory estimates): the dense p × p Gram matrix and
-// its eigen-decomposition, or the iterative solvers' bases.
+// its eigen-decomposition, or the iterative solvers' bases; for kAuto the larger of the Gram and
+// block Krylov routes when the Gram route fits auto's budget (half the available memory), else
+// block Krylov's.
 double spectrum_bytes(Index n, Index p, Index k, Solver solver);
 
 // Top-k spectrum from a dense Gram matrix by full symmetric eigen-decomposition.

@@ -50,15 +50,14 @@ struct Model {
   Index n_items() const { return has_embeddings() ? item_embeddings.rows() : weights.rows(); }
 };
 
+// Peak memory a fit needs beyond the interactions themselves, in bytes: the dense p × p matrix of
+// ease and sppmi (and the eigen-solver's copies for sppmi), or the spectrum's route
+// (spectrum_bytes), plus the factors.
+double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options);
+
 // Fits the model: in closed form (MATH.md M1, M2, M3), from the SPPMI eigen-decomposition (M6),
 // or by L-BFGS from the M2 solution (M5), after the weighting (M6). Validates the options against
 // the data: λ ≥ 0 and finite; 1 ≤ rank ≤ min(n, p) and no larger than the data's numerical rank.
-// Peak memory a fit needs beyond the interactions themselves, in bytes: the dense p × p matrix of
-// ease and sppmi (and the eigen-solver's copies for sppmi), or the spectrum's route (the Gram
-// matrix or the block Krylov basis; for kAuto the larger of the two when the Gram route fits in
-// half the available memory, as top_spectrum decides), plus the factors.
-double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options);
-
 Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx,
                 const ProgressFn& progress = {});
 
