@@ -4,12 +4,14 @@
 #   a  top-100 spectrum of a 138,000 x 20,000 matrix, ~10M interactions, read from TSV:
 #      linsim fit --model eq2 --rank 100 vs scipy svds, scipy X.T@X + eigsh, sklearn randomized_svd
 #   b  EASE at p = 20,000 (float64): linsim fit --model ease vs numpy inv
+#   c  all-items top-100 cosine neighbours of 20,000 random 200-dim vectors: linsim's kernel
+#      (linsim_bench BM_AllItemsTopN) vs numpy blocked float32 matmul + argpartition
 #   d  the operator path on 1,000,000 users x 200,000 items (~50M interactions), top-100
 #      singular values against single-vector Lanczos at tolerance 1e-10
 # Each peer runs as it comes (Debian's OpenBLAS, which misdetects this CPU) and in its best
 # configuration (OPENBLAS_CORETYPE=SkylakeX set before the library loads). Wall time and peak
 # memory come from GNU time around each process.
-# Usage: bench/peers.sh [a] [b] [d]   (default: a b; needs a release build, GNU time, numpy,
+# Usage: bench/peers.sh [a] [b] [c] [d]   (default: a b; needs a release build, GNU time, numpy,
 #        scipy and scikit-learn from Debian's python3-* packages). WORK=dir keeps the data;
 #        LIMIT=seconds stops any one process (default 900); SLOW=1 adds numpy EASE as it comes.
 set -euo pipefail
@@ -59,9 +61,18 @@ if [[ " $sections " == *" b "* ]]; then
   [[ -n "${SLOW:-}" ]] && measure "numpy inv EASE [as it comes]" $py bench/peers.py ease "$work/a.tsv" 500
 fi
 
+if [[ " $sections " == *" c "* ]]; then
+  echo "== (c) all-items top-100, 20,000 x 200"
+  measure "linsim kernel (BM_AllItemsTopN, float64)" ./build/release/bench/linsim_bench \
+    --benchmark_filter=BM_AllItemsTopN --benchmark_format=json
+  grep -E '"(real_time|GFLOP/s)"' "$work/out.txt" | tr -s ' '
+  measure "numpy float32 matmul + argpartition [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py topn 20000 200 100
+  measure "numpy float32 matmul + argpartition [as it comes]" $py bench/peers.py topn 20000 200 100
+fi
+
 if [[ " $sections " == *" d "* ]]; then
   echo "== (d) operator path, 1,000,000 x 200,000"
-  [[ -f "$work/d.tsv" ]] || $linsim simulate --users 1000000 --items 200000 --activity-scale 180 --seed 2 \
+  [[ -f "$work/d.tsv" ]] || $linsim simulate --users 1000000 --items 200000 --activity-scale 150 --seed 2 \
     --out "$work/d.tsv" --force
   measure "linsim fit eq2 rank 100 (auto solver)" $linsim fit --input "$work/d.tsv" --model eq2 --rank 100 \
     --lambda 10 --out "$work/d-model" --force

@@ -31,6 +31,23 @@ TEST(Npy, MatrixRoundTripIsBitExact) {
   std::filesystem::remove(path);
 }
 
+TEST(Npy, LargeMatricesAreWrittenInCOrderAcrossRowBlocks) {
+  // 150 rows: the writer transposes blocks of 64 rows, never the whole matrix.
+  const Matrix M = test::random_matrix(150, 5, 4);
+  const std::string path = temp_path("big.npy");
+  write_npy(path, M);
+  EXPECT_TRUE(read_npy_matrix(path) == M);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto header_len = static_cast<unsigned char>(bytes[8]) + 256 * static_cast<unsigned char>(bytes[9]);
+  double first_row[5];
+  std::memcpy(first_row, bytes.data() + 10 + header_len, sizeof first_row);
+  for (int c = 0; c < 5; ++c) EXPECT_EQ(first_row[c], M(0, c));  // C order: row 0 first
+  write_npy_float32(path, M);
+  EXPECT_TRUE(read_npy_matrix(path) == M.cast<float>().cast<double>());
+  std::filesystem::remove(path);
+}
+
 TEST(Npy, HeaderIsWhatNumpyWrites) {
   const std::string path = temp_path("h.npy");
   write_npy(path, Matrix(Matrix::Ones(2, 3)));

@@ -29,7 +29,7 @@ void write_array(std::ostream& out, const char* descr, const std::vector<size_t>
   const auto length = static_cast<std::uint16_t>(header.size());
   out.write(reinterpret_cast<const char*>(&length), 2);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
+  if (bytes > 0) out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
 }
 
 void write_array(const std::string& path, const char* descr, const std::vector<size_t>& shape, const void* data,
@@ -125,27 +125,41 @@ double element(const NpyArray& a, size_t i) {
 
 }  // namespace
 
-void write_npy(const std::string& path, const Matrix& M) {
-  const RowMatrix R = M;
-  write_array(path, "<f8", {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, R.data(),
-              sizeof(double) * static_cast<size_t>(R.size()));
+namespace {
+
+// A column-major matrix written in C order by blocks of rows: the transposing copy is a few rows,
+// never the whole matrix (an EASE weight matrix is p × p).
+template <typename Scalar>
+void write_rows(std::ostream& out, const char* descr, const Matrix& M) {
+  write_array(out, descr, {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, nullptr, 0);
+  constexpr Index kRows = 64;
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> block;
+  for (Index r0 = 0; r0 < M.rows(); r0 += kRows) {
+    block = M.middleRows(r0, std::min(kRows, M.rows() - r0)).template cast<Scalar>();
+    out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(sizeof(Scalar) * block.size()));
+  }
 }
 
-void write_npy(std::ostream& out, const Matrix& M) {
-  const RowMatrix R = M;
-  write_array(out, "<f8", {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, R.data(),
-              sizeof(double) * static_cast<size_t>(R.size()));
+template <typename Scalar>
+void write_rows(const std::string& path, const char* descr, const Matrix& M) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  write_rows<Scalar>(out, descr, M);
+  out.flush();
+  if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
 }
+
+}  // namespace
+
+void write_npy(const std::string& path, const Matrix& M) { write_rows<double>(path, "<f8", M); }
+
+void write_npy(std::ostream& out, const Matrix& M) { write_rows<double>(out, "<f8", M); }
 
 void write_npy(const std::string& path, const Vector& v) {
   write_array(path, "<f8", {static_cast<size_t>(v.size())}, v.data(), sizeof(double) * static_cast<size_t>(v.size()));
 }
 
-void write_npy_float32(const std::string& path, const Matrix& M) {
-  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> R = M.cast<float>();
-  write_array(path, "<f4", {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, R.data(),
-              sizeof(float) * static_cast<size_t>(R.size()));
-}
+void write_npy_float32(const std::string& path, const Matrix& M) { write_rows<float>(path, "<f4", M); }
 
 void write_npy(const std::string& path, const std::vector<std::int64_t>& v) {
   write_array(path, "<i8", {v.size()}, v.data(), sizeof(std::int64_t) * v.size());

@@ -17,8 +17,10 @@ Matrix ease_weights(Matrix G, double lambda) {
         "XᵀX + λI is not positive definite for λ = {}: the data is rank-deficient; use λ > 0", lambda));
   }
   // MATH.md M3: W = I − Pinv · dMat(1 / diag(Pinv)), in Pinv's storage.
-  const Vector inv_diag = G.diagonal().cwiseInverse();
-  G = -(G * inv_diag.asDiagonal());
+  // Column j scaled by −1 / Pinv_jj, in place (an assignment from a product could evaluate into a
+  // second p × p temporary).
+  const Vector scale = -G.diagonal().cwiseInverse();
+  G.array().rowwise() *= scale.transpose().array();
   G.diagonal().setZero();
   return G;
 }
