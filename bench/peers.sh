@@ -5,7 +5,8 @@
 #      linsim fit --model eq2 --rank 100 vs scipy svds, scipy X.T@X + eigsh, sklearn randomized_svd
 #   b  EASE at p = 20,000 (float64): linsim fit --model ease vs numpy inv
 #   c  all-items top-100 cosine neighbours of 20,000 random 200-dim vectors: linsim's kernel
-#      (linsim_bench BM_AllItemsTopN) vs numpy blocked float32 matmul + argpartition
+#      (linsim_bench BM_AllItemsTopN, float64 and float32) vs faiss IndexFlatIP (bench/faiss_peer.cc,
+#      same vectors) and numpy blocked float32 matmul + argpartition
 #   d  the operator path on 1,000,000 users x 200,000 items (~50M interactions), top-100
 #      singular values against single-vector Lanczos at tolerance 1e-10
 # Each peer runs as it comes (Debian's OpenBLAS, which misdetects this CPU) and in its best
@@ -63,9 +64,15 @@ fi
 
 if [[ " $sections " == *" c "* ]]; then
   echo "== (c) all-items top-100, 20,000 x 200"
-  measure "linsim kernel (BM_AllItemsTopN, float64)" ./build/release/bench/linsim_bench \
-    --benchmark_filter=BM_AllItemsTopN --benchmark_format=json
-  grep -E '"(real_time|GFLOP/s)"' "$work/out.txt" | tr -s ' '
+  measure "linsim kernel (BM_AllItemsTopN, f64 and f32)" ./build/release/bench/linsim_bench \
+    --benchmark_filter='BM_AllItems|BM_Gemm<float>' --benchmark_format=json
+  grep -E '"(name|real_time|GFLOP/s)"' "$work/out.txt" | tr -s ' '
+  if [[ -x ./build/release/bench/linsim_faiss_peer ]]; then
+    measure "faiss IndexFlatIP [best BLAS]" env OPENBLAS_CORETYPE=$best ./build/release/bench/linsim_faiss_peer 20000 200 100
+    measure "faiss IndexFlatIP [as it comes]" ./build/release/bench/linsim_faiss_peer 20000 200 100
+  else
+    echo "faiss peer not built (needs libfaiss-dev and libopenblas-dev: scripts/install-deps.sh --bench)"
+  fi
   measure "numpy float32 matmul + argpartition [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py topn 20000 200 100
   measure "numpy float32 matmul + argpartition [as it comes]" $py bench/peers.py topn 20000 200 100
 fi

@@ -2,6 +2,9 @@
 # Installs the Debian packages linsim needs to build, test and benchmark.
 #   Eigen 3.4       dense/sparse linear algebra; its own GEMM compiled for the host is fast
 #                   without depending on how a BLAS library detects the CPU.
+#   libopenblas0-pthread   optional at run time: linsim loads it (dlopen) for the single-threaded
+#                   GEMM tiles of EASE's inverse and the all-items search, with the core type
+#                   chosen from the CPU's flags (include/linsim/linalg/gemm.h); Eigen otherwise.
 #   Spectra 1.0     Lanczos eigen-solver over an operator (never forms XᵀX).
 #   CLI11, fmt      command line and formatting (g++ 12 has no <format>).
 #   nlohmann-json   model.json and reports.
@@ -11,8 +14,9 @@
 #   python3-numpy, python3-scipy   independent cross-checks in the test suite and peers in bench/.
 #   time            GNU time, for peak memory in bench/.
 #   chromium        (with --test only) headless browser that checks the audit's HTML report.
-#   python3-sklearn, libopenblas0-pthread   (with --bench only) the peers of bench/peers.sh:
-#                   scikit-learn, and OpenBLAS as numpy's and scipy's BLAS.
+#   python3-sklearn, libfaiss-dev, libopenblas-dev   (with --bench only) the peers of
+#                   bench/peers.sh: scikit-learn, and faiss (a static library that links BLAS and
+#                   LAPACK through libopenblas-dev).
 # Usage: install-deps.sh [--test | --bench]
 set -euo pipefail
 packages=(
@@ -20,10 +24,10 @@ packages=(
   libeigen3-dev libspectra-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   zlib1g-dev libcairo2-dev fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-numpy python3-scipy time
+  python3-numpy python3-scipy time libopenblas0-pthread
 )
 if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
-if [ "${1:-}" = "--bench" ]; then packages+=(python3-sklearn libopenblas0-pthread); fi
+if [ "${1:-}" = "--bench" ]; then packages+=(python3-sklearn libfaiss-dev libopenblas-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

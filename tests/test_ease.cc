@@ -75,6 +75,9 @@ TEST(SpdInverse, InPlaceBlockedInverseMatchesTheDenseInverse) {
   EXPECT_TRUE(inv1 == inv);
   Matrix singular = R.leftCols(10) * R.leftCols(10).transpose();  // rank 10
   EXPECT_FALSE(spd_inverse_in_place(singular, 1e-12));
+  // Positive definite in the first pivot block, singular only in the Schur complement of a later one.
+  Matrix late = R.leftCols(400) * R.leftCols(400).transpose();  // rank 400 < 700
+  EXPECT_FALSE(spd_inverse_in_place(late, 1e-12));
 }
 
 }  // namespace

@@ -31,18 +31,20 @@ TEST(Npy, MatrixRoundTripIsBitExact) {
   std::filesystem::remove(path);
 }
 
-TEST(Npy, LargeMatricesAreWrittenInCOrderAcrossRowBlocks) {
-  // 150 rows: the writer transposes blocks of 64 rows, never the whole matrix.
-  const Matrix M = test::random_matrix(150, 5, 4);
+TEST(Npy, MatricesAreWrittenColumnMajorAcrossColumnBlocks) {
+  // 150 columns: the float32 writer converts blocks of 64 columns, never the whole matrix.
+  const Matrix M = test::random_matrix(5, 150, 4);
   const std::string path = temp_path("big.npy");
   write_npy(path, M);
   EXPECT_TRUE(read_npy_matrix(path) == M);
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto header_len = static_cast<unsigned char>(bytes[8]) + 256 * static_cast<unsigned char>(bytes[9]);
-  double first_row[5];
-  std::memcpy(first_row, bytes.data() + 10 + header_len, sizeof first_row);
-  for (int c = 0; c < 5; ++c) EXPECT_EQ(first_row[c], M(0, c));  // C order: row 0 first
+  double first_column[5];
+  std::memcpy(first_column, bytes.data() + 10 + header_len, sizeof first_column);
+  for (int r = 0; r < 5; ++r) EXPECT_EQ(first_column[r], M(r, 0));  // Fortran order: column 0 first
+  EXPECT_EQ(bytes.size(), 10 + header_len + 750 * 8);
+  in.close();
   write_npy_float32(path, M);
   EXPECT_TRUE(read_npy_matrix(path) == M.cast<float>().cast<double>());
   std::filesystem::remove(path);
@@ -56,7 +58,7 @@ TEST(Npy, HeaderIsWhatNumpyWrites) {
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
   const auto header_len = static_cast<unsigned char>(bytes[8]) + 256 * static_cast<unsigned char>(bytes[9]);
   EXPECT_EQ((10 + header_len) % 64, 0);
-  EXPECT_NE(bytes.find("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }"), std::string::npos);
+  EXPECT_NE(bytes.find("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }"), std::string::npos);
   EXPECT_EQ(bytes[10 + header_len - 1], '\n');
   EXPECT_EQ(bytes.size(), 10 + header_len + 6 * 8);
   std::filesystem::remove(path);
@@ -88,6 +90,26 @@ TEST(Npy, ReadsFortranOrder) {
   out.write(reinterpret_cast<const char*>(&len), 2);
   out << header;
   const double values[] = {1, 4, 2, 5, 3, 6};
+  out.write(reinterpret_cast<const char*>(values), sizeof values);
+  out.close();
+  Matrix want(2, 3);
+  want << 1, 2, 3, 4, 5, 6;
+  EXPECT_TRUE(read_npy_matrix(path) == want);
+  std::filesystem::remove(path);
+}
+
+TEST(Npy, ReadsCOrder) {
+  // A hand-built C-order 2 × 3 float64 array [[1,2,3],[4,5,6]] stored row by row (numpy's default).
+  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }";
+  header.append(64 - (10 + header.size() + 1) % 64, ' ');
+  header.push_back('\n');
+  const std::string path = temp_path("c.npy");
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  const auto len = static_cast<std::uint16_t>(header.size());
+  out.write(reinterpret_cast<const char*>(&len), 2);
+  out << header;
+  const double values[] = {1, 2, 3, 4, 5, 6};
   out.write(reinterpret_cast<const char*>(values), sizeof values);
   out.close();
   Matrix want(2, 3);

@@ -53,6 +53,83 @@ TEST(TopK, KLargerThanNReturnsAll) {
   EXPECT_EQ(got[2].index, 1);
 }
 
+// The streaming selector gives the brute-force list whatever the order of the offers.
+TEST(TopK, SelectorIsIndependentOfOfferOrder) {
+  std::mt19937_64 rng(4);
+  std::uniform_int_distribution<int> small(0, 9);
+  for (int trial = 0; trial < 100; ++trial) {
+    const Index n = 1 + trial * 7;
+    const Index k = 1 + trial % 23;
+    std::vector<double> s(static_cast<size_t>(n));
+    for (double& x : s) x = small(rng);
+    std::vector<Index> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), Index{0});
+    std::shuffle(order.begin(), order.end(), rng);
+    TopKSelector<double> selector(k);
+    for (Index j : order) selector.offer(j, s[static_cast<size_t>(j)]);
+    const auto got = selector.take();
+    const auto want = brute_force(s, k, {});
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t r = 0; r < got.size(); ++r) EXPECT_EQ(got[r].index, want[r].index) << trial << " " << r;
+  }
+}
+
+// The symmetric all-items kernel on integer factors (many exact ties) over several 512-tiles and a
+// ragged last tile: in float64 the lists equal brute force exactly, with and without self.
+TEST(Neighbors, AllItemsKernelEqualsBruteForceWithTies) {
+  const Index p = 1300;
+  Matrix F = test::random_matrix(p, 3, 8);
+  F = (F * 2.0).array().round();
+  const Matrix S = F * F.transpose();
+  for (const bool self : {false, true}) {
+    for (const Index top : {Index{1}, Index{9}, Index{2000}}) {
+      const NeighborLists lists = all_items_top(F, top, self, Precision::kFloat64, Context{});
+      for (Index q = 0; q < p; q += 13) {
+        std::vector<double> row(static_cast<size_t>(p));
+        for (Index j = 0; j < p; ++j) row[static_cast<size_t>(j)] = S(q, j);
+        std::vector<int> excluded;
+        if (!self) excluded.push_back(static_cast<int>(q));
+        const auto want = brute_force(row, top, excluded);
+        const auto& got = lists[static_cast<size_t>(q)];
+        ASSERT_EQ(got.size(), want.size()) << q;
+        for (size_t r = 0; r < want.size(); ++r) {
+          ASSERT_EQ(got[r].index, want[r].index) << "query " << q << " rank " << r << " self " << self;
+          ASSERT_EQ(got[r].score, want[r].score);
+        }
+      }
+    }
+  }
+}
+
+// In float32 the kernel's lists are the float64 lists up to rounding: every returned neighbour's
+// exact score reaches the exact k-th best (less the float32 error), in order up to that error.
+TEST(Neighbors, AllItemsKernelInFloat32IsTheTopUpToRounding) {
+  const Index p = 1100;
+  const Index top = 20;
+  const Matrix F = normalize_rows(test::random_matrix(p, 16, 9));
+  const Matrix S = F * F.transpose();
+  Context one;
+  one.threads = 1;
+  const NeighborLists lists = all_items_top(F, top, false, Precision::kFloat32, Context{});
+  const NeighborLists lists1 = all_items_top(F, top, false, Precision::kFloat32, one);
+  const double eps = 1e-5;
+  for (Index q = 0; q < p; ++q) {
+    std::vector<double> row(static_cast<size_t>(p));
+    for (Index j = 0; j < p; ++j) row[static_cast<size_t>(j)] = S(q, j);
+    const auto want = brute_force(row, top, {static_cast<int>(q)});
+    const auto& got = lists[static_cast<size_t>(q)];
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t r = 0; r < got.size(); ++r) {
+      EXPECT_NE(got[r].index, q);
+      EXPECT_GE(S(q, got[r].index), want.back().score - eps);
+      EXPECT_NEAR(got[r].score, want[r].score, eps);
+      EXPECT_NEAR(got[r].score, S(q, got[r].index), eps);
+      EXPECT_EQ(got[r].index, lists1[static_cast<size_t>(q)][r].index);
+      EXPECT_EQ(got[r].score, lists1[static_cast<size_t>(q)][r].score);
+    }
+  }
+}
+
 TEST(Neighbors, BlockedAllPairsEqualsBruteForceAndIgnoresThreadCount) {
   const Matrix F = test::random_matrix(2500, 8, 3);  // several blocks of queries
   const auto space = make_factor_space(F);

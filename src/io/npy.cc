@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -15,11 +16,12 @@ namespace {
 static_assert(std::endian::native == std::endian::little, "the .npy writer assumes little-endian");
 
 void write_array(std::ostream& out, const char* descr, const std::vector<size_t>& shape, const void* data,
-                 size_t bytes) {
+                 size_t bytes, bool fortran_order = false) {
   // numpy's tuple syntax: "(n,)" for 1-D, "(r, c)" for 2-D.
   std::string shape_text = shape.size() == 1 ? fmt::format("({},)", shape[0])
                                              : fmt::format("({}, {})", shape[0], shape[1]);
-  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape_text);
+  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': {}, 'shape': {}, }}", descr,
+                                   fortran_order ? "True" : "False", shape_text);
   // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64, ending "\n".
   const size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
@@ -67,8 +69,8 @@ std::string header_value(const std::string& header, const std::string& key, cons
   return header.substr(start, end - start);
 }
 
-NpyArray read_array(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+// Reads the header; `in` is left at the first data byte. a.data stays empty.
+NpyArray read_header(std::ifstream& in, const std::string& path) {
   if (!in) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
   char magic[8] = {};
   in.read(magic, 8);
@@ -104,15 +106,30 @@ NpyArray read_array(const std::string& path) {
     a.shape.push_back(std::stoull(shape.substr(i, end - i)));
     i = end;
   }
-  size_t item = 0;
-  if (descr == "<f8" || descr == "<i8") item = 8;
-  else if (descr == "<f4" || descr == "<i4") item = 4;
-  else throw Error(fmt::format("'{}': unsupported dtype '{}' (float32, float64, int32, int64)", path, descr));
+  if (descr != "<f8" && descr != "<i8" && descr != "<f4" && descr != "<i4") {
+    throw Error(fmt::format("'{}': unsupported dtype '{}' (float32, float64, int32, int64)", path, descr));
+  }
+  return a;
+}
+
+size_t item_bytes(const NpyArray& a) { return a.descr == "<f8" || a.descr == "<i8" ? 8 : 4; }
+
+size_t element_count(const NpyArray& a) {
   size_t count = 1;
   for (size_t d : a.shape) count *= d;
-  a.data.resize(count * item);
-  in.read(a.data.data(), static_cast<std::streamsize>(a.data.size()));
+  return count;
+}
+
+void read_exactly(std::ifstream& in, char* to, size_t bytes, size_t count, const std::string& path) {
+  in.read(to, static_cast<std::streamsize>(bytes));
   if (!in) throw Error(fmt::format("'{}': truncated .npy data ({} values expected)", path, count));
+}
+
+NpyArray read_array(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  NpyArray a = read_header(in, path);
+  a.data.resize(element_count(a) * item_bytes(a));
+  read_exactly(in, a.data.data(), a.data.size(), element_count(a), path);
   return a;
 }
 
@@ -127,52 +144,66 @@ double element(const NpyArray& a, size_t i) {
 
 namespace {
 
-// A column-major matrix written in C order by blocks of rows: the transposing copy is a few rows,
-// never the whole matrix (an EASE weight matrix is p × p).
+// A matrix is written as linsim holds it, column-major ('fortran_order': True, which np.load reads
+// as the same array): float64 straight from memory, float32 converted 64 columns at a time, never a
+// transposed copy (an EASE weight matrix is p × p).
 template <typename Scalar>
-void write_rows(std::ostream& out, const char* descr, const Matrix& M) {
-  write_array(out, descr, {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, nullptr, 0);
-  constexpr Index kRows = 64;
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> block;
-  for (Index r0 = 0; r0 < M.rows(); r0 += kRows) {
-    block = M.middleRows(r0, std::min(kRows, M.rows() - r0)).template cast<Scalar>();
-    out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(sizeof(Scalar) * block.size()));
+void write_columns(std::ostream& out, const char* descr, const Matrix& M) {
+  const std::vector<size_t> shape = {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())};
+  if constexpr (std::is_same_v<Scalar, double>) {
+    write_array(out, descr, shape, M.data(), sizeof(double) * static_cast<size_t>(M.size()), true);
+  } else {
+    write_array(out, descr, shape, nullptr, 0, true);
+    constexpr Index kColumns = 64;
+    Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> block;
+    for (Index c0 = 0; c0 < M.cols(); c0 += kColumns) {
+      block = M.middleCols(c0, std::min(kColumns, M.cols() - c0)).template cast<Scalar>();
+      out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(sizeof(Scalar) * block.size()));
+    }
   }
 }
 
 template <typename Scalar>
-void write_rows(const std::string& path, const char* descr, const Matrix& M) {
+void write_columns(const std::string& path, const char* descr, const Matrix& M) {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-  write_rows<Scalar>(out, descr, M);
+  write_columns<Scalar>(out, descr, M);
   out.flush();
   if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
 }
 
 }  // namespace
 
-void write_npy(const std::string& path, const Matrix& M) { write_rows<double>(path, "<f8", M); }
+void write_npy(const std::string& path, const Matrix& M) { write_columns<double>(path, "<f8", M); }
 
-void write_npy(std::ostream& out, const Matrix& M) { write_rows<double>(out, "<f8", M); }
+void write_npy(std::ostream& out, const Matrix& M) { write_columns<double>(out, "<f8", M); }
 
 void write_npy(const std::string& path, const Vector& v) {
   write_array(path, "<f8", {static_cast<size_t>(v.size())}, v.data(), sizeof(double) * static_cast<size_t>(v.size()));
 }
 
-void write_npy_float32(const std::string& path, const Matrix& M) { write_rows<float>(path, "<f4", M); }
+void write_npy_float32(const std::string& path, const Matrix& M) { write_columns<float>(path, "<f4", M); }
 
 void write_npy(const std::string& path, const std::vector<std::int64_t>& v) {
   write_array(path, "<i8", {v.size()}, v.data(), sizeof(std::int64_t) * v.size());
 }
 
 Matrix read_npy_matrix(const std::string& path) {
-  const NpyArray a = read_array(path);
+  std::ifstream in(path, std::ios::binary);
+  NpyArray a = read_header(in, path);
   if (a.shape.empty() || a.shape.size() > 2) {
     throw Error(fmt::format("'{}': expected a 1-D or 2-D array, got {} dimensions", path, a.shape.size()));
   }
   const auto rows = static_cast<Index>(a.shape[0]);
   const auto cols = static_cast<Index>(a.shape.size() == 2 ? a.shape[1] : 1);
   Matrix M(rows, cols);
+  if (a.descr == "<f8" && (a.fortran_order || cols == 1)) {  // the layout of M: read in place
+    read_exactly(in, reinterpret_cast<char*>(M.data()), sizeof(double) * static_cast<size_t>(M.size()),
+                 static_cast<size_t>(M.size()), path);
+    return M;
+  }
+  a.data.resize(element_count(a) * item_bytes(a));
+  read_exactly(in, a.data.data(), a.data.size(), element_count(a), path);
   for (Index r = 0; r < rows; ++r) {
     for (Index c = 0; c < cols; ++c) {
       const auto i = static_cast<size_t>(a.fortran_order ? c * rows + r : r * cols + c);

@@ -20,8 +20,11 @@ Matrix ease_weights(Matrix G, double lambda) {
   // Column j scaled by −1 / Pinv_jj, in place (an assignment from a product could evaluate into a
   // second p × p temporary).
   const Vector scale = -G.diagonal().cwiseInverse();
-  G.array().rowwise() *= scale.transpose().array();
-  G.diagonal().setZero();
+#pragma omp parallel for schedule(static)
+  for (Index j = 0; j < G.cols(); ++j) {
+    G.col(j) *= scale(j);
+    G(j, j) = 0;
+  }
   return G;
 }
 

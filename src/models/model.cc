@@ -6,6 +6,7 @@
 
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
+#include "linsim/linalg/gemm.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/models/closed_form.h"
 #include "linsim/models/ease.h"
@@ -147,8 +148,11 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
     Model model;
     model.options = options;
     model.options.rank = p;
-    model.solver = "cholesky";
-    model.solver_reason = "EASE is full rank: Cholesky factorisation of XᵀX + λI";
+    model.solver = "spd-inverse";
+    model.solver_reason = fmt::format(
+        "EASE is full rank: (XᵀX + λI)⁻¹ in place by block sweep (Cholesky pivots checked), GEMM: {}",
+        gemm_backend());
+    if (progress) progress(fmt::format("EASE: XᵀX and its {} × {} inverse ({})", p, p, model.solver_reason));
     model.weights = ease_weights(data.gram(ctx), options.lambda);
     model.weighting = std::move(weighting);
     return model;

@@ -24,6 +24,7 @@ class FactorSpace final : public SimilaritySpace {
     out.resize(static_cast<Index>(queries.size()), F_.rows());
     out.noalias() = Q * F_.transpose();
   }
+  const Matrix* dense_factors() const override { return &F_; }
 
  private:
   Matrix F_;

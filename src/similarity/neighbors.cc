@@ -1,10 +1,14 @@
 #include "linsim/similarity/neighbors.h"
 
 #include <algorithm>
+#include <mutex>
+#include <type_traits>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
+#include "linsim/linalg/gemm.h"
 
 namespace linsim {
 namespace {
@@ -13,15 +17,127 @@ void check_top(Index top) {
   if (top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", top));
 }
 
+bool all_in_order(const std::vector<Index>& queries, Index size) {
+  if (static_cast<Index>(queries.size()) != size) return false;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    if (queries[i] != static_cast<Index>(i)) return false;
+  }
+  return true;
+}
+
+constexpr Index kTile = 512;
+constexpr Index kChunk = 16;  // scores checked against the thresholds at once (one AVX-512 compare)
+
+// Whether any x[i] ≥ t[i] (or ≥ t), i < n: the quick test before the per-entry path. Full chunks
+// have a fixed length and no early exit, so the loop vectorises.
+template <typename Scalar, typename Threshold>
+bool any_at_least(const Scalar* x, Threshold t, Index n) {
+  auto at = [&](Index i) {
+    if constexpr (std::is_pointer_v<Threshold>) return t[i];
+    else return t;
+  };
+  int hits = 0;  // a count, not a bool: GCC vectorises integer sums of comparisons
+  if (n == kChunk) {
+    for (Index i = 0; i < kChunk; ++i) hits += x[i] >= at(i) ? 1 : 0;
+  } else {
+    for (Index i = 0; i < n; ++i) hits += x[i] >= at(i) ? 1 : 0;
+  }
+  return hits > 0;
+}
+
+template <typename Scalar>
+NeighborLists all_items_top_impl(const Matrix& F, Index top, bool include_self) {
+  using Dense = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  const Index p = F.rows();
+  const Index k = F.cols();
+  const Dense Ft = F.transpose().cast<Scalar>();  // column i = f_i
+  gemm_backend();  // choose the GEMM backend before the threads start
+  const Index blocks = (p + kTile - 1) / kTile;
+  // Tiles (I, J), J ≥ I, by diagonals J − I = 0, 1, …: consecutive tiles rarely share a block, so
+  // the two threads seldom wait for the same block's selections.
+  std::vector<std::pair<Index, Index>> tiles;
+  for (Index d = 0; d < blocks; ++d)
+    for (Index I = 0; I + d < blocks; ++I) tiles.emplace_back(I, I + d);
+  std::vector<TopKSelector<Scalar>> selectors(static_cast<size_t>(p), TopKSelector<Scalar>(top));
+  std::vector<std::mutex> block_locks(static_cast<size_t>(blocks));
+
+#pragma omp parallel
+  {
+    Dense T(kTile, kTile);
+    std::vector<Scalar> threshold(static_cast<size_t>(kTile));
+#pragma omp for schedule(dynamic, 1)
+    for (size_t t = 0; t < tiles.size(); ++t) {
+      const auto [I, J] = tiles[t];
+      const Index i0 = I * kTile, h = std::min(kTile, p - i0);
+      const Index j0 = J * kTile, w = std::min(kTile, p - j0);
+      auto S = T.topLeftCorner(h, w);
+      gemm<Scalar>(true, false, h, w, k, Scalar(1), Ft.data() + i0 * k, k, Ft.data() + j0 * k, k, Scalar(0), T.data(),
+                   kTile);
+      const bool diagonal = I == J;
+      if (!diagonal) {  // rows of block I: column j of S offers (j0 + j, S(i, j)) to row i0 + i
+        std::lock_guard<std::mutex> lock(block_locks[static_cast<size_t>(I)]);
+        Scalar* thr = threshold.data();
+        for (Index i = 0; i < h; ++i) thr[i] = selectors[static_cast<size_t>(i0 + i)].threshold();
+        for (Index j = 0; j < w; ++j) {
+          const Scalar* column = S.col(j).data();
+          for (Index c = 0; c < h; c += kChunk) {
+            const Index e = std::min(c + kChunk, h);
+            if (!any_at_least(column + c, static_cast<const Scalar*>(thr + c), e - c)) continue;
+            for (Index i = c; i < e; ++i) {
+              if (!(column[i] >= thr[i])) continue;
+              auto& selector = selectors[static_cast<size_t>(i0 + i)];
+              selector.offer(j0 + j, column[i]);
+              thr[i] = selector.threshold();
+            }
+          }
+        }
+      }
+      {  // rows of block J, by symmetry: column j of S is row j0 + j's scores against block I. A
+         // diagonal tile is symmetric, so this side alone covers it, reading each row's scores in
+         // order while its selection is still empty (the first tile every row sees).
+        std::lock_guard<std::mutex> lock(block_locks[static_cast<size_t>(J)]);
+        for (Index j = 0; j < w; ++j) {
+          const Scalar* column = S.col(j).data();
+          auto& selector = selectors[static_cast<size_t>(j0 + j)];
+          for (Index c = 0; c < h; c += kChunk) {
+            const Index e = std::min(c + kChunk, h);
+            if (!any_at_least(column + c, selector.threshold(), e - c)) continue;
+            for (Index i = c; i < e; ++i) {
+              if (column[i] >= selector.threshold() && (!diagonal || i != j || include_self)) {
+                selector.offer(i0 + i, column[i]);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  NeighborLists lists(static_cast<size_t>(p));
+#pragma omp parallel for schedule(dynamic, 64)
+  for (Index i = 0; i < p; ++i) lists[static_cast<size_t>(i)] = selectors[static_cast<size_t>(i)].take();
+  return lists;
+}
+
 }  // namespace
 
+NeighborLists all_items_top(const Matrix& F, Index top, bool include_self, Precision precision,
+                            const Context& ctx) {
+  check_top(top);
+  use_threads(ctx);
+  return precision == Precision::kFloat32 ? all_items_top_impl<float>(F, top, include_self)
+                                          : all_items_top_impl<double>(F, top, include_self);
+}
+
 NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Index>& queries, Index top,
-                            bool include_self, const Context& ctx) {
+                            bool include_self, const Context& ctx, Precision precision) {
   check_top(top);
   use_threads(ctx);
   const Index size = space.size();
   for (Index q : queries) {
     if (q < 0 || q >= size) throw InvalidArgument(fmt::format("query index {} outside [0, {})", q, size));
+  }
+  if (const Matrix* F = space.dense_factors(); F != nullptr && all_in_order(queries, size)) {
+    return all_items_top(*F, top, include_self, precision, ctx);
   }
   NeighborLists lists(queries.size());
   for_each_score_block(space, queries, [&](size_t first, const std::vector<Index>& block, const RowMatrix& scores) {

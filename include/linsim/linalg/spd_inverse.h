@@ -1,8 +1,8 @@
-// The inverse of a symmetric positive definite matrix in its own storage (no second n × n copy):
-// Cholesky A = L Lᵀ, then L⁻¹ (blocked, like LAPACK's trtri) and A⁻¹ = L⁻ᵀ L⁻¹ (like lauum),
-// each step overwriting the lower triangle block by block with workspaces of n × 256. The large
-// products run as fixed blocks of single-threaded GEMM spread over threads, so the result does not
-// depend on the thread count.
+// The inverse of a symmetric positive definite matrix in its own storage (no second n × n copy),
+// by the block sweep operator (symmetric Gauss–Jordan elimination on blocks of 256): p³ flops, the
+// same as a Cholesky factorisation followed by LAPACK's trtri and lauum, but all of it rank-256
+// updates of the lower triangle — one GEMM shape, run as fixed panels of single-threaded GEMM
+// spread over threads, so the result does not depend on the thread count. Workspace: two n × 256.
 #pragma once
 
 #include "linsim/core/types.h"

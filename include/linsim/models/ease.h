@@ -6,9 +6,10 @@
 
 namespace linsim {
 
-// MATH.md M3: W = I − Pinv · dMat(1 / diag(Pinv)), Pinv = (G + λI)⁻¹, computed from a Cholesky
-// factorisation of G + λI. Takes G by value and works in its storage. Throws InvalidArgument if
-// G + λI is not positive definite (λ too small for rank-deficient data).
+// MATH.md M3: W = I − Pinv · dMat(1 / diag(Pinv)), Pinv = (G + λI)⁻¹, computed in G's storage
+// (taken by value) by spd_inverse_in_place, whose pivots are those of a Cholesky factorisation of
+// G + λI. Throws InvalidArgument if G + λI is not positive definite (λ too small for
+// rank-deficient data).
 Matrix ease_weights(Matrix G, double lambda);
 
 }  // namespace linsim

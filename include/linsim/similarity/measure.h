@@ -47,6 +47,9 @@ class SimilaritySpace {
   virtual Index size() const = 0;
   // out (|queries| × size(), row-major) = similarity of each query to every row.
   virtual void score(const std::vector<Index>& queries, RowMatrix& out) const = 0;
+  // F when the similarity is ⟨f_i, f_j⟩ over the rows of a dense matrix F (dot, cosine and
+  // projected on embeddings), which lets all-items searches use the symmetric kernel; else null.
+  virtual const Matrix* dense_factors() const { return nullptr; }
 };
 
 // Scores `queries` against every row of `space` one block at a time (at most ~128 MB of scores)

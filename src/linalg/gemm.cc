@@ -1,0 +1,141 @@
+#include "linsim/linalg/gemm.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace linsim {
+namespace {
+
+// The CBLAS entry points, declared here so that neither OpenBLAS's headers nor its library are
+// needed to build: the library is loaded at run time. Enum values from the CBLAS standard.
+enum CblasOrder { kColMajor = 102 };
+enum CblasTranspose { kNoTrans = 111, kTrans = 112 };
+using DgemmFn = void (*)(int, int, int, int, int, int, double, const double*, int, const double*, int, double,
+                         double*, int);
+using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float,
+                         float*, int);
+using SetThreadsFn = void (*)(int);
+using CoreNameFn = char* (*)();
+
+struct Backend {
+  DgemmFn dgemm = nullptr;
+  SgemmFn sgemm = nullptr;
+  std::string description = "eigen";
+};
+
+// The OpenBLAS core name this CPU should get, from its own feature flags; empty if neither.
+std::string core_for_this_cpu() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
+    return "SkylakeX";
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+  return "";
+}
+
+bool same_name(std::string a, std::string b) {
+  for (char& c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : b) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return a == b;
+}
+
+Backend load_backend() {
+  Backend backend;
+  if (const char* forced = std::getenv("LINSIM_GEMM"); forced != nullptr && same_name(forced, "eigen")) {
+    backend.description = "eigen (LINSIM_GEMM=eigen)";
+    return backend;
+  }
+  const char* user_core = std::getenv("OPENBLAS_CORETYPE");
+  const std::string wanted = user_core != nullptr ? std::string(user_core) : core_for_this_cpu();
+  if (wanted.empty()) {
+    backend.description = "eigen (no AVX2/FMA: OpenBLAS would offer nothing faster)";
+    return backend;
+  }
+  if (user_core == nullptr) setenv("OPENBLAS_CORETYPE", wanted.c_str(), 0);  // read while loading
+  void* handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    backend.description = "eigen (libopenblas.so.0 not found)";
+    return backend;
+  }
+  auto core_name = reinterpret_cast<CoreNameFn>(dlsym(handle, "openblas_get_corename"));
+  auto set_threads = reinterpret_cast<SetThreadsFn>(dlsym(handle, "openblas_set_num_threads"));
+  auto dgemm = reinterpret_cast<DgemmFn>(dlsym(handle, "cblas_dgemm"));
+  auto sgemm = reinterpret_cast<SgemmFn>(dlsym(handle, "cblas_sgemm"));
+  if (core_name == nullptr || set_threads == nullptr || dgemm == nullptr || sgemm == nullptr) {
+    backend.description = "eigen (libopenblas.so.0 lacks the CBLAS entry points)";
+    return backend;
+  }
+  const std::string core = core_name();
+  if (!same_name(core, wanted)) {
+    // Loaded earlier in this process with other kernels, or a build without this core.
+    backend.description = fmt::format("eigen (OpenBLAS runs its {} kernels, not {})", core, wanted);
+    return backend;
+  }
+  set_threads(1);
+  backend.dgemm = dgemm;
+  backend.sgemm = sgemm;
+  backend.description = fmt::format("openblas ({})", core);
+  return backend;
+}
+
+const Backend& backend() {
+  static const Backend b = load_backend();
+  return b;
+}
+
+template <typename Scalar>
+using Map = Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+
+template <typename Scalar>
+void eigen_gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, const Scalar* A, Index lda,
+                const Scalar* B, Index ldb, Scalar beta, Scalar* C, Index ldc) {
+  Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>> c(C, m, n,
+                                                                                                 Eigen::OuterStride<>(ldc));
+  if (beta == Scalar(0)) c.setZero();
+  else if (beta != Scalar(1)) c *= beta;
+  const Map<Scalar> a(A, trans_a ? k : m, trans_a ? m : k, Eigen::OuterStride<>(lda));
+  const Map<Scalar> b(B, trans_b ? n : k, trans_b ? k : n, Eigen::OuterStride<>(ldb));
+  if (trans_a && trans_b) c.noalias() += alpha * (a.transpose() * b.transpose());
+  else if (trans_a) c.noalias() += alpha * (a.transpose() * b);
+  else if (trans_b) c.noalias() += alpha * (a * b.transpose());
+  else c.noalias() += alpha * (a * b);
+}
+
+}  // namespace
+
+template <typename Scalar>
+void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, const Scalar* A, Index lda,
+          const Scalar* B, Index ldb, Scalar beta, Scalar* C, Index ldc) {
+  if (m == 0 || n == 0) return;
+  const Backend& be = backend();
+  const int ta = trans_a ? kTrans : kNoTrans;
+  const int tb = trans_b ? kTrans : kNoTrans;
+  const auto i = [](Index v) { return static_cast<int>(v); };
+  if constexpr (std::is_same_v<Scalar, double>) {
+    if (be.dgemm != nullptr) {
+      be.dgemm(kColMajor, ta, tb, i(m), i(n), i(k), alpha, A, i(lda), B, i(ldb), beta, C, i(ldc));
+      return;
+    }
+  } else {
+    if (be.sgemm != nullptr) {
+      be.sgemm(kColMajor, ta, tb, i(m), i(n), i(k), alpha, A, i(lda), B, i(ldb), beta, C, i(ldc));
+      return;
+    }
+  }
+  eigen_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+std::string gemm_backend() { return backend().description; }
+
+template void gemm<double>(bool, bool, Index, Index, Index, double, const double*, Index, const double*, Index, double,
+                           double*, Index);
+template void gemm<float>(bool, bool, Index, Index, Index, float, const float*, Index, const float*, Index, float,
+                          float*, Index);
+
+}  // namespace linsim
