@@ -11,7 +11,8 @@
 int main(int argc, char** argv) {
   // Iterative solvers allocate and free the same large work blocks every step; by default glibc
   // returns blocks over 32 MB to the kernel on free and page-faults them in again (measured: a
-  // sixth of a block Krylov fit). Keep freed memory for reuse instead; peak memory is unchanged.
+  // sixth of a block Krylov fit). Keep freed memory for reuse instead; the reader hands its
+  // temporary entries back explicitly (malloc_trim) so that they do not stay resident.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"linsim: similarities that mean something, from linear embedding models "

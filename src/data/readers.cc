@@ -4,7 +4,10 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <array>
 #include <filesystem>
+#include <functional>
+#include <malloc.h>
 #include <limits>
 #include <vector>
 
@@ -18,11 +21,10 @@ namespace {
 
 using detail::LineReader;
 
-struct Entry {
+struct Entry {  // 16 bytes: line numbers are found again by re-reading, only for an error message
   int row;
   int col;
   double value;
-  std::int64_t line;
 };
 
 std::string_view trim(std::string_view s) {
@@ -174,11 +176,33 @@ class Collector {
     if (row >= kMaxIndex || col >= kMaxIndex) {
       throw InputError(path_, line, "more than 2^31 users or items are not supported");
     }
-    entries_.push_back({static_cast<int>(row), static_cast<int>(col), value, line});
+    if (locating_) {  // a second reading, to name the lines of a duplicate in an error message
+      if (row == wanted_row_ && col == wanted_col_ && located_ < 2) wanted_lines_[located_++] = line;
+      return;
+    }
+    if (chunks_.empty() || chunks_.back().size() == kChunk) {
+      chunks_.emplace_back();
+      chunks_.back().reserve(kChunk);
+    }
+    chunks_.back().push_back({static_cast<int>(row), static_cast<int>(col), value});
+    ++count_;
   }
 
-  InteractionMatrix build(bool binarize) {
-    if (entries_.empty()) {
+  // Makes this collector, on a fresh reading of the same file (which assigns the same indices),
+  // record the lines of the first two entries for (row, col) instead of storing anything.
+  void locate(Index row, Index col) {
+    locating_ = true;
+    wanted_row_ = row;
+    wanted_col_ = col;
+  }
+  std::int64_t located_line(size_t w) const { return wanted_lines_[w]; }
+
+  // CSR by counting: rows counted, entries scattered into X's own arrays in file order, then each
+  // row sorted by item (stably, so duplicates stay in file order and are summed in it). Peak memory
+  // is the entries (16 bytes each) plus X (12 bytes per nonzero): no sort of the whole list.
+  // `reread` runs the same reading on another collector (used to name lines in --strict errors).
+  InteractionMatrix build(bool binarize, const std::function<void(Collector&)>& reread) {
+    if (count_ == 0) {
       std::string why = summary_.lines == 0 ? "no data lines" : "no interactions left";
       if (summary_.dropped_below_min > 0) {
         why += fmt::format(" after --min-value {} dropped {} entries", *options_.min_value,
@@ -186,65 +210,119 @@ class Collector {
       }
       throw Error(fmt::format("'{}' has no interactions: {}", path_, why));
     }
-    std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
-      if (a.row != b.row) return a.row < b.row;
-      if (a.col != b.col) return a.col < b.col;
-      return a.line < b.line;
-    });
+    if (count_ > static_cast<size_t>(std::numeric_limits<int>::max())) {
+      throw Error(fmt::format("'{}' has {} interactions; at most 2^31 - 1 are supported", path_, count_));
+    }
     InteractionMatrix out;
     const Index n = users.size();
     const Index p = known_items_ != nullptr ? known_items_->size() : items.size();
-    out.X.resize(n, p);
-    std::vector<int> outer(static_cast<size_t>(n) + 1, 0);
-    std::vector<int> inner;
-    std::vector<double> values;
-    inner.reserve(entries_.size());
-    values.reserve(entries_.size());
-    for (size_t e = 0; e < entries_.size(); ++e) {
-      const Entry& x = entries_[e];
-      if (e > 0 && entries_[e - 1].row == x.row && entries_[e - 1].col == x.col) {
-        if (options_.strict) {
-          throw InputError(path_, x.line,
-                           fmt::format("duplicate entry for user '{}', item '{}' (first on line {}); "
-                                       "drop --strict to sum duplicates",
-                                       users.id(x.row), item_id(x.col), first_line_of(e)));
-        }
-        ++summary_.duplicates;
-        values.back() += x.value;
-        continue;
-      }
-      inner.push_back(x.col);
-      values.push_back(x.value);
-      ++outer[static_cast<size_t>(x.row) + 1];
+    SparseMatrix& X = out.X;
+    X.resize(n, p);
+    X.reserve(static_cast<Index>(count_));
+    int* outer = X.outerIndexPtr();
+    int* inner = X.innerIndexPtr();
+    double* values = X.valuePtr();
+    std::fill(outer, outer + n + 1, 0);
+    for (const auto& chunk : chunks_) {
+      for (const Entry& e : chunk) ++outer[e.row + 1];
     }
-    for (size_t r = 0; r < static_cast<size_t>(n); ++r) outer[r + 1] += outer[r];
-    if (binarize) std::fill(values.begin(), values.end(), 1.0);
-    out.X.reserve(static_cast<Index>(inner.size()));
-    std::copy(outer.begin(), outer.end(), out.X.outerIndexPtr());
-    std::copy(inner.begin(), inner.end(), out.X.innerIndexPtr());
-    std::copy(values.begin(), values.end(), out.X.valuePtr());
-    out.X.resizeNonZeros(static_cast<Index>(inner.size()));
+    for (Index r = 0; r < n; ++r) outer[r + 1] += outer[r];
+    {
+      std::vector<int> next(outer, outer + n);
+      for (const auto& chunk : chunks_) {
+        for (const Entry& e : chunk) {
+          const int at = next[static_cast<size_t>(e.row)]++;
+          inner[at] = e.col;
+          values[at] = e.value;
+        }
+      }
+    }
+    chunks_.clear();
+    chunks_.shrink_to_fit();
+    // Give the entries' pages back to the system now: the CLI keeps freed blocks in the heap for
+    // reuse (main.cc), and these would otherwise stay resident through the whole fit.
+    malloc_trim(0);
+    // Sort each row by item, keeping file order among equal items, and mark duplicates.
+    std::vector<Index> duplicates_in_row(static_cast<size_t>(n), 0);
+#pragma omp parallel
+    {
+      std::vector<std::pair<int, double>> row;
+#pragma omp for schedule(dynamic, 256)
+      for (Index r = 0; r < n; ++r) {
+        const int b = outer[r], e = outer[r + 1];
+        if (!std::is_sorted(inner + b, inner + e)) {
+          row.clear();
+          for (int q = b; q < e; ++q) row.emplace_back(inner[q], values[q]);
+          std::stable_sort(row.begin(), row.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+          for (int q = b; q < e; ++q) {
+            inner[q] = row[static_cast<size_t>(q - b)].first;
+            values[q] = row[static_cast<size_t>(q - b)].second;
+          }
+        }
+        for (int q = b + 1; q < e; ++q) duplicates_in_row[static_cast<size_t>(r)] += inner[q] == inner[q - 1];
+      }
+    }
+    // Sum duplicates (in file order) and close the gaps, row by row in order.
+    int write = 0;
+    for (Index r = 0; r < n; ++r) {
+      const int b = outer[r], e = outer[r + 1];
+      outer[r] = write;
+      if (duplicates_in_row[static_cast<size_t>(r)] > 0 && options_.strict) strict_error(r, inner, b, e, reread);
+      summary_.duplicates += duplicates_in_row[static_cast<size_t>(r)];
+      for (int q = b; q < e; ++q) {
+        if (q > b && inner[q] == inner[q - 1]) {
+          values[write - 1] += values[q];
+        } else {
+          inner[write] = inner[q];
+          values[write] = values[q];
+          ++write;
+        }
+      }
+    }
+    outer[n] = write;
+    X.resizeNonZeros(write);
+    if (binarize) std::fill(values, values + write, 1.0);
     out.users = std::move(users);
     out.items = known_items_ != nullptr ? *known_items_ : std::move(items);
-    entries_.clear();
-    entries_.shrink_to_fit();
     return out;
   }
 
  private:
+  static constexpr size_t kChunk = size_t{1} << 20;  // entries per chunk: no reallocation copies
+
   const std::string& item_id(Index col) const {
     return known_items_ != nullptr ? known_items_->id(col) : items.id(col);
   }
-  std::int64_t first_line_of(size_t e) const {
-    while (e > 0 && entries_[e - 1].row == entries_[e].row && entries_[e - 1].col == entries_[e].col) --e;
-    return entries_[e].line;
+
+  // --strict and row r has a duplicate: the first duplicated item of the row, its first two lines
+  // (found by reading the file once more), and the error.
+  [[noreturn]] void strict_error(Index r, const int* inner, int b, int e,
+                                 const std::function<void(Collector&)>& reread) {
+    int col = -1;
+    for (int q = b + 1; q < e && col < 0; ++q) {
+      if (inner[q] == inner[q - 1]) col = inner[q];
+    }
+    InputSummary scratch;
+    Collector again(path_, options_, known_items_, scratch);
+    again.locate(r, col);
+    reread(again);
+    throw InputError(path_, again.located_line(1),
+                     fmt::format("duplicate entry for user '{}', item '{}' (first on line {}); "
+                                 "drop --strict to sum duplicates",
+                                 users.id(r), item_id(col), again.located_line(0)));
   }
 
   const std::string& path_;
   const ReadOptions& options_;
   const IdMap* known_items_;
   InputSummary& summary_;
-  std::vector<Entry> entries_;
+  std::vector<std::vector<Entry>> chunks_;
+  size_t count_ = 0;
+  bool locating_ = false;
+  Index wanted_row_ = -1;
+  Index wanted_col_ = -1;
+  int located_ = 0;
+  std::array<std::int64_t, 2> wanted_lines_{};
 };
 
 void read_triplets(const std::string& path, const ReadOptions& options, Collector& collector,
@@ -441,14 +519,20 @@ ReadResult read_interactions(const std::string& path, const ReadOptions& options
   summary.min_value = options.min_value;
   ReadOptions effective = options;
   if (format == InputFormat::kLastFm && effective.separator.empty()) effective.separator = std::string(1, '\t');
+  const auto read = [&](Collector& collector, InputSummary& into) {
+    if (format == InputFormat::kMatrixMarket) {
+      read_matrix_market(path, collector, into);
+    } else {
+      read_triplets(path, effective, collector, into);
+    }
+  };
   Collector collector(path, effective, known_items, summary);
-  if (format == InputFormat::kMatrixMarket) {
-    read_matrix_market(path, collector, summary);
-  } else {
-    read_triplets(path, effective, collector, summary);
-  }
+  read(collector, summary);
   summary.binarized = options.binarize.value_or(format == InputFormat::kMovieLens);
-  result.data = collector.build(summary.binarized);
+  result.data = collector.build(summary.binarized, [&](Collector& again) {
+    InputSummary scratch;
+    read(again, scratch);
+  });
   summary.min_item_users = options.min_item_users;
   if (options.min_item_users > 1) {
     if (known_items != nullptr) throw InvalidArgument("--min-item-users cannot be used with a model's item ids");

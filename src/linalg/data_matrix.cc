@@ -39,7 +39,8 @@ constexpr Index kRowBlock = 256;
 // 256-bit registers), so each nonzero costs one gather of W contiguous doubles and W FMAs.
 // Strips wider than 16 spill registers and run slower (measured: 8.8 vs 4.4 ms per vector).
 template <int W>
-void strip_row(const int* inner, const double* value, int begin, int end, const double* M, Index ld, double* out) {
+void strip_row(const int* inner, const double* value, int begin, int end, const double* M, Index ld, double* out,
+               Index out_stride) {
   double acc[W] = {};
   for (int q = begin; q < end; ++q) {
     const double* m = M + static_cast<Index>(inner[q]) * ld;
@@ -47,21 +48,28 @@ void strip_row(const int* inner, const double* value, int begin, int end, const 
 #pragma omp simd
     for (int c = 0; c < W; ++c) acc[c] += v * m[c];
   }
-  for (int c = 0; c < W; ++c) out[c] = acc[c];
+  for (int c = 0; c < W; ++c) out[c * out_stride] = acc[c];
 }
 
 // out = S M for a row-major sparse S and row-major M: each output row by one thread, in strips
-// of 16, 8 and single columns; the order of the sums never depends on the thread count.
-RowMatrix sparse_times(const int* outer, const int* inner, const double* value, Index rows, const RowMatrix& M) {
+// of 16, 8 and single columns; the order of the sums never depends on the thread count. Out is
+// row-major (the iterative solvers' blocks) or column-major (a final n × k product, written in
+// place rather than converted from a row-major copy).
+template <typename Out>
+Out sparse_times(const int* outer, const int* inner, const double* value, Index rows, const RowMatrix& M) {
   const Index k = M.cols();
-  RowMatrix out(rows, k);
+  Out out(rows, k);
+  const Index row_step = Out::IsRowMajor ? k : 1;
+  const Index column_step = Out::IsRowMajor ? 1 : rows;
 #pragma omp parallel for schedule(dynamic, kRowBlock)
   for (Index r = 0; r < rows; ++r) {
-    double* o = out.data() + r * k;
+    double* o = out.data() + r * row_step;
     Index c = 0;
-    for (; c + 16 <= k; c += 16) strip_row<16>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c);
-    for (; c + 8 <= k; c += 8) strip_row<8>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c);
-    for (; c < k; ++c) strip_row<1>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c);
+    for (; c + 16 <= k; c += 16)
+      strip_row<16>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c * column_step, column_step);
+    for (; c + 8 <= k; c += 8)
+      strip_row<8>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c * column_step, column_step);
+    for (; c < k; ++c) strip_row<1>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c * column_step, column_step);
   }
   return out;
 }
@@ -93,7 +101,7 @@ Out DataMatrix::times_impl(const In& M) const {
       out.middleRows(r0, h).noalias() = D.middleRows(r0, h) * M;
     }
   } else {
-    out = sparse_times(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), as_rows(M));
+    out = sparse_times<Out>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), as_rows(M));
   }
   if (centered()) out.rowwise() -= (m_.transpose() * M);
   return out;
@@ -113,7 +121,7 @@ Out DataMatrix::transpose_times_impl(const In& R) const {
   } else {
     // The CSC arrays read as a row-major Yᵀ: again one output row per item.
     const auto& C = csc();
-    out = sparse_times(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), as_rows(R));
+    out = sparse_times<Out>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), as_rows(R));
   }
   if (centered()) out.noalias() -= m_ * R.colwise().sum();
   return out;

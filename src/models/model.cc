@@ -161,10 +161,10 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
   if (options.kind == ModelKind::kCosine) options.cosine.validate();
   const Spectrum spectrum = top_spectrum(data, options.rank, options.solver, ctx, progress);
   use_threads(ctx);
-  const Matrix XV = data.times(spectrum.V);
+  Matrix XV = data.times(spectrum.V);
   FitOptions closed = options;
   if (options.kind == ModelKind::kCosine) closed.kind = ModelKind::kEq2;
-  Model model = model_from_spectrum(XV, spectrum, closed);
+  Model model = model_from_spectrum(std::move(XV), spectrum, closed);
   if (options.kind == ModelKind::kCosine) {
     model = fit_cosine_model(data, model, options.cosine, ctx, progress);
     model.options = options;
@@ -188,7 +188,7 @@ Model fit_cosine_model(const DataMatrix& X, const Model& warm, const CosineOptio
   return model;
 }
 
-Model model_from_spectrum(const Matrix& XV, const Spectrum& spectrum, const FitOptions& options) {
+Model model_from_spectrum(Matrix XV, const Spectrum& spectrum, const FitOptions& options) {
   if (options.kind != ModelKind::kEq1 && options.kind != ModelKind::kEq2) {
     throw InvalidArgument(fmt::format("model_from_spectrum builds eq1 and eq2 models, not {}", model_name(options.kind)));
   }
@@ -209,7 +209,8 @@ Model model_from_spectrum(const Matrix& XV, const Spectrum& spectrum, const FitO
   model.singular_values = spectrum.sigma;
   model.encoder = spectrum.V * f.a.asDiagonal();
   model.item_embeddings = spectrum.V * f.b.asDiagonal();
-  model.user_embeddings = XV * f.a.asDiagonal();  // P = X A = X V_k dMat(a)
+  model.user_embeddings = std::move(XV);  // P = X A = X V_k dMat(a), scaled in place
+  model.user_embeddings *= f.a.asDiagonal();
   return model;
 }
 

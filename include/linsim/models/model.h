@@ -69,7 +69,7 @@ Model fit_cosine_model(const DataMatrix& X, const Model& warm_eq2, const CosineO
 // The closed form of an eq1/eq2 model from an already computed top-k spectrum of X and the
 // product XV = X V_k (= U_k Σ_k), which is all the user side needs: P = X A = XV dMat(a). Lets one
 // spectrum serve several gauges or λ. Checks λ and that the spectrum's rank is supported.
-Model model_from_spectrum(const Matrix& XV, const Spectrum& spectrum, const FitOptions& options);
+Model model_from_spectrum(Matrix XV, const Spectrum& spectrum, const FitOptions& options);
 
 // User embeddings of interaction rows (n_q × k): the model's weighting, then x A (cosine:
 // s N(x A)).
