@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
 
 #include "linsim/core/error.h"
 #include "linsim/data/readers.h"
@@ -203,6 +205,35 @@ TEST_F(Readers, KnownItemsMapToTheModelsColumns) {
     EXPECT_NE(std::string(e.what()).find("unk2.tsv:2"), std::string::npos);
     EXPECT_EQ(e.line(), 2);
   }
+}
+
+}  // namespace
+}  // namespace linsim
+
+namespace linsim {
+namespace {
+
+// The open-addressing id table against std::map: insertion order, repeated adds, misses, and
+// several growths; ids that share prefixes or differ only in length.
+TEST(IdMapTable, AgreesWithAnOrderedMapAcrossGrowth) {
+  IdMap ids;
+  std::map<std::string, Index> want;
+  std::mt19937_64 rng(5);
+  for (int step = 0; step < 20000; ++step) {
+    const std::string id = std::to_string(rng() % 7000) + (step % 3 == 0 ? "x" : "");
+    const auto [it, fresh] = want.emplace(id, static_cast<Index>(want.size()));
+    ASSERT_EQ(ids.add(id), it->second) << id;
+    (void)fresh;
+  }
+  ASSERT_EQ(ids.size(), static_cast<Index>(want.size()));
+  for (const auto& [id, index] : want) {
+    ASSERT_EQ(ids.find(id), std::optional<Index>(index));
+    ASSERT_EQ(ids.id(index), id);
+  }
+  EXPECT_EQ(ids.find("not-there"), std::nullopt);
+  EXPECT_EQ(ids.find(""), std::nullopt);
+  EXPECT_EQ(IdMap().find("a"), std::nullopt);
+  EXPECT_THROW(ids.at("nope", "item"), InvalidArgument);
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
+
 #include "linsim/core/error.h"
 
 namespace linsim {
@@ -12,17 +15,48 @@ Vector item_users(const SparseMatrix& X) {
   return count;
 }
 
+namespace {
+std::uint64_t hash_of(std::string_view id) { return std::hash<std::string_view>{}(id); }
+std::uint64_t tag_of(std::uint64_t hash) { return hash >> 32; }
+}  // namespace
+
+size_t IdMap::slot_of(std::string_view id, std::uint64_t hash) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const std::uint64_t slot = slots_[i];
+    if (slot == 0) return i;
+    if ((slot >> 32) == tag_of(hash) && ids_[(slot & 0xffffffffu) - 1] == id) return i;
+  }
+}
+
+void IdMap::grow() {
+  std::vector<std::uint64_t> old = std::move(slots_);
+  slots_.assign(std::max<size_t>(16, 2 * old.size()), 0);
+  const size_t mask = slots_.size() - 1;
+  for (const std::uint64_t slot : old) {
+    if (slot == 0) continue;
+    size_t i = hash_of(ids_[(slot & 0xffffffffu) - 1]) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = slot;
+  }
+}
+
 Index IdMap::add(std::string_view id) {
-  if (auto it = index_.find(id); it != index_.end()) return it->second;
-  const auto index = static_cast<Index>(ids_.size());
+  if (2 * (ids_.size() + 1) > slots_.size()) grow();
+  const std::uint64_t hash = hash_of(id);
+  const size_t i = slot_of(id, hash);
+  if (slots_[i] != 0) return static_cast<Index>((slots_[i] & 0xffffffffu) - 1);
+  if (ids_.size() >= 0xffffffffu) throw Error("more than 2^32 - 1 distinct ids");
   ids_.emplace_back(id);
-  index_.emplace(ids_.back(), index);
-  return index;
+  slots_[i] = (tag_of(hash) << 32) | static_cast<std::uint64_t>(ids_.size());
+  return static_cast<Index>(ids_.size() - 1);
 }
 
 std::optional<Index> IdMap::find(std::string_view id) const {
-  if (auto it = index_.find(id); it != index_.end()) return it->second;
-  return std::nullopt;
+  if (slots_.empty()) return std::nullopt;
+  const size_t i = slot_of(id, hash_of(id));
+  if (slots_[i] == 0) return std::nullopt;
+  return static_cast<Index>((slots_[i] & 0xffffffffu) - 1);
 }
 
 Index IdMap::at(std::string_view id, std::string_view what) const {

@@ -168,7 +168,12 @@ class Collector {
     } else {
       col = items.add(item);
     }
-    add_indexed(users.add(user), col, value, line);
+    // Files usually list a user's interactions together: skip the hash lookup for a repeated user.
+    if (last_user_id_ < 0 || user != last_user_) {
+      last_user_id_ = users.add(user);
+      last_user_.assign(user);
+    }
+    add_indexed(last_user_id_, col, value, line);
   }
 
   void add_indexed(Index row, Index col, double value, std::int64_t line) {
@@ -253,7 +258,17 @@ class Collector {
         if (!std::is_sorted(inner + b, inner + e)) {
           row.clear();
           for (int q = b; q < e; ++q) row.emplace_back(inner[q], values[q]);
-          std::stable_sort(row.begin(), row.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+          const auto by_item = [](const auto& x, const auto& y) { return x.first < y.first; };
+          if (row.size() <= 64) {  // insertion sort: stable, and no buffer to allocate per row
+            for (size_t i = 1; i < row.size(); ++i) {
+              const auto x = row[i];
+              size_t j = i;
+              for (; j > 0 && by_item(x, row[j - 1]); --j) row[j] = row[j - 1];
+              row[j] = x;
+            }
+          } else {
+            std::stable_sort(row.begin(), row.end(), by_item);
+          }
           for (int q = b; q < e; ++q) {
             inner[q] = row[static_cast<size_t>(q - b)].first;
             values[q] = row[static_cast<size_t>(q - b)].second;
@@ -318,6 +333,8 @@ class Collector {
   InputSummary& summary_;
   std::vector<std::vector<Entry>> chunks_;
   size_t count_ = 0;
+  std::string last_user_;
+  Index last_user_id_ = -1;
   bool locating_ = false;
   Index wanted_row_ = -1;
   Index wanted_col_ = -1;

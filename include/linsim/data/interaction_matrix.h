@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <cstdint>
 #include <vector>
 
 #include "linsim/core/types.h"
@@ -13,6 +13,10 @@
 namespace linsim {
 
 // A bijection between external ids and the dense indices 0..size()-1, in order of insertion.
+// The index is an open-addressing table of 64-bit slots (32 bits of the hash as a tag, 32 bits of
+// index + 1; linear probing, at most half full): a lookup is one slot read and, on a tag match, one
+// string compare, instead of a node-based map's chain of pointers (reading 50M lines spent half
+// its time in those lookups).
 class IdMap {
  public:
   // Returns the index of `id`, adding it at the end if it is new.
@@ -25,12 +29,11 @@ class IdMap {
   Index size() const { return static_cast<Index>(ids_.size()); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
+  // The slot of `id`: its entry, or the empty slot where it would go.
+  size_t slot_of(std::string_view id, std::uint64_t hash) const;
+  void grow();
   std::vector<std::string> ids_;
-  std::unordered_map<std::string, Index, Hash, std::equal_to<>> index_;
+  std::vector<std::uint64_t> slots_;  // 0 = empty; else (tag << 32) | (index + 1)
 };
 
 // The number of users of each item (nonzeros per column of X): the popularity every metric uses.
