@@ -325,6 +325,14 @@ TEST_F(Cli, ExportedCanonicalVectorsGiveTheProjectedSimilarityInAnyGauge) {
   ASSERT_EQ(run("fit --input " + fixture() + " --model eq1 --gauge symmetric --rank 4 --lambda 5 --out " + path("m")).code, 0);
   const auto table = parse_table(run("similar-items --model " + path("m") + " --measure projected --all --top 14").out);
   ASSERT_EQ(table.size(), 15u * 14u);
+  // --float32: the same pairs (every neighbour is listed here), scores equal up to float32 rounding.
+  const auto table32 =
+      parse_table(run("similar-items --model " + path("m") + " --measure projected --all --top 14 --float32").out);
+  ASSERT_EQ(table32.size(), table.size());
+  for (const auto& [key, score] : table) {
+    ASSERT_TRUE(table32.count(key)) << key.first << " " << key.second;
+    EXPECT_NEAR(table32.at(key), score, 1e-6);
+  }
   // Reparametrise the stored embeddings: P -> P M, B -> B M^-T (same predictions, new gauge).
   linsim::ModelBundle bundle = linsim::read_model_dir(path("m"));
   const linsim::Matrix M = linsim::test::random_matrix(4, 4, 3) + 2.0 * linsim::Matrix::Identity(4, 4);
