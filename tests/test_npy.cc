@@ -78,44 +78,30 @@ TEST(Npy, VectorsIntegersAndFloat32) {
   std::filesystem::remove(path);
 }
 
-TEST(Npy, ReadsFortranOrder) {
-  // A hand-built Fortran-order 2 × 3 float64 array [[1,2,3],[4,5,6]] stored column by column.
-  std::string header = "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }";
+// Reads a hand-built 2 × 3 float64 file holding [[1,2,3],[4,5,6]] in the given order.
+Matrix read_hand_built(bool fortran_order, const double (&values)[6]) {
+  std::string header = std::string("{'descr': '<f8', 'fortran_order': ") + (fortran_order ? "True" : "False") +
+                       ", 'shape': (2, 3), }";
   header.append(64 - (10 + header.size() + 1) % 64, ' ');
   header.push_back('\n');
-  const std::string path = temp_path("f.npy");
+  const std::string path = temp_path(fortran_order ? "f.npy" : "c.npy");
   std::ofstream out(path, std::ios::binary);
   out.write("\x93NUMPY\x01\x00", 8);
   const auto len = static_cast<std::uint16_t>(header.size());
   out.write(reinterpret_cast<const char*>(&len), 2);
   out << header;
-  const double values[] = {1, 4, 2, 5, 3, 6};
   out.write(reinterpret_cast<const char*>(values), sizeof values);
   out.close();
-  Matrix want(2, 3);
-  want << 1, 2, 3, 4, 5, 6;
-  EXPECT_TRUE(read_npy_matrix(path) == want);
+  Matrix M = read_npy_matrix(path);
   std::filesystem::remove(path);
+  return M;
 }
 
-TEST(Npy, ReadsCOrder) {
-  // A hand-built C-order 2 × 3 float64 array [[1,2,3],[4,5,6]] stored row by row (numpy's default).
-  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }";
-  header.append(64 - (10 + header.size() + 1) % 64, ' ');
-  header.push_back('\n');
-  const std::string path = temp_path("c.npy");
-  std::ofstream out(path, std::ios::binary);
-  out.write("\x93NUMPY\x01\x00", 8);
-  const auto len = static_cast<std::uint16_t>(header.size());
-  out.write(reinterpret_cast<const char*>(&len), 2);
-  out << header;
-  const double values[] = {1, 2, 3, 4, 5, 6};
-  out.write(reinterpret_cast<const char*>(values), sizeof values);
-  out.close();
+TEST(Npy, ReadsBothOrders) {
   Matrix want(2, 3);
   want << 1, 2, 3, 4, 5, 6;
-  EXPECT_TRUE(read_npy_matrix(path) == want);
-  std::filesystem::remove(path);
+  EXPECT_TRUE(read_hand_built(true, {1, 4, 2, 5, 3, 6}) == want);   // column by column
+  EXPECT_TRUE(read_hand_built(false, {1, 2, 3, 4, 5, 6}) == want);  // row by row (numpy's default)
 }
 
 TEST(Npy, RejectsGarbage) {
