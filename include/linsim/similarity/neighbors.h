@@ -1,5 +1,6 @@
 // Top-N neighbours and recommendations in blocks: one block of scores at a time (a GEMM for
-// dense factors), then select_top_k per row in parallel. Memory stays at one block.
+// dense factors), then select_top_k per row in parallel; memory stays at one block. All items
+// against all items on dense factors goes through the symmetric tile kernel (all_items_top).
 #pragma once
 
 #include <vector>
