@@ -29,6 +29,7 @@ struct SimilarArgs {
 void run_similar(const SimilarArgs& args, bool items) {
   const Measure measure = parse_measure(args.measure);
   if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
+  if (args.float32 && !args.all) throw InvalidArgument("--float32 applies to --all searches only");
   const ModelBundle bundle = read_model_dir(args.model_dir);
   const IdMap& ids = items ? bundle.data.items : bundle.data.users;
   const char* what = items ? "item" : "user";
@@ -42,6 +43,11 @@ void run_similar(const SimilarArgs& args, bool items) {
   progress(fmt::format("{} similarity for {} {}s", args.measure, queries.size(), what));
   const auto space = make_similarity_space(bundle.model, bundle.data.X, items ? Side::kItems : Side::kUsers,
                                            measure, args.ctx);
+  if (args.float32 && space->dense_factors() == nullptr) {
+    throw InvalidArgument(fmt::format("--float32 needs embeddings (dot, cosine or projected on an embedding model); "
+                                      "--measure {} of this model has none",
+                                      args.measure));
+  }
   const NeighborLists lists = top_neighbors(*space, queries, args.top, args.include_self, args.ctx,
                                              args.float32 ? Precision::kFloat32 : Precision::kFloat64);
   write_neighbor_table(queries, lists, ids, ids, args.output, args.force);

@@ -148,6 +148,12 @@ TEST_F(Cli, UsageErrorsExitTwoAndLeaveNothing) {
   EXPECT_EQ(run("similar-items --model " + path("m")).code, 2);
   EXPECT_EQ(run("similar-items --model " + path("m") + " --all --top 0").code, 2);
   EXPECT_EQ(run("similar-items --model " + path("m") + " --all --measure cosinus").code, 2);
+  r = run("similar-items --model " + path("m") + " --items film00 --float32");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--all"), std::string::npos) << r.err;
+  r = run("similar-items --model " + path("m") + " --all --measure raw --float32");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("embeddings"), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, RuntimeErrorsExitOneAndLeaveNothing) {

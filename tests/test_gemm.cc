@@ -40,6 +40,11 @@ void check_all_cases(double tolerance) {
 TEST(Gemm, MatchesEigenProductsInBothPrecisions) {
   check_all_cases<double>(1e-12);
   check_all_cases<float>(1e-5);
+  // k = 0: C = beta C (no product; the zero leading dimensions must not reach CBLAS).
+  Matrix C = test::random_matrix(3, 2, 4);
+  const Matrix C0 = C;
+  gemm<double>(false, false, 3, 2, 0, 1.0, nullptr, 0, nullptr, 0, -0.5, C.data(), 3);
+  EXPECT_TRUE(C == -0.5 * C0);
   EXPECT_FALSE(gemm_backend().empty());
   std::cout << "GEMM backend: " << gemm_backend() << "\n";
 }

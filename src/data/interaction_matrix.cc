@@ -18,6 +18,7 @@ Vector item_users(const SparseMatrix& X) {
 namespace {
 std::uint64_t hash_of(std::string_view id) { return std::hash<std::string_view>{}(id); }
 std::uint64_t tag_of(std::uint64_t hash) { return hash >> 32; }
+size_t index_of(std::uint64_t slot) { return static_cast<size_t>((slot & 0xffffffffu) - 1); }
 }  // namespace
 
 size_t IdMap::slot_of(std::string_view id, std::uint64_t hash) const {
@@ -25,7 +26,7 @@ size_t IdMap::slot_of(std::string_view id, std::uint64_t hash) const {
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const std::uint64_t slot = slots_[i];
     if (slot == 0) return i;
-    if ((slot >> 32) == tag_of(hash) && ids_[(slot & 0xffffffffu) - 1] == id) return i;
+    if ((slot >> 32) == tag_of(hash) && ids_[index_of(slot)] == id) return i;
   }
 }
 
@@ -35,7 +36,7 @@ void IdMap::grow() {
   const size_t mask = slots_.size() - 1;
   for (const std::uint64_t slot : old) {
     if (slot == 0) continue;
-    size_t i = hash_of(ids_[(slot & 0xffffffffu) - 1]) & mask;
+    size_t i = hash_of(ids_[index_of(slot)]) & mask;
     while (slots_[i] != 0) i = (i + 1) & mask;
     slots_[i] = slot;
   }
@@ -45,7 +46,7 @@ Index IdMap::add(std::string_view id) {
   if (2 * (ids_.size() + 1) > slots_.size()) grow();
   const std::uint64_t hash = hash_of(id);
   const size_t i = slot_of(id, hash);
-  if (slots_[i] != 0) return static_cast<Index>((slots_[i] & 0xffffffffu) - 1);
+  if (slots_[i] != 0) return static_cast<Index>(index_of(slots_[i]));
   if (ids_.size() >= 0xffffffffu) throw Error("more than 2^32 - 1 distinct ids");
   ids_.emplace_back(id);
   slots_[i] = (tag_of(hash) << 32) | static_cast<std::uint64_t>(ids_.size());
@@ -56,7 +57,7 @@ std::optional<Index> IdMap::find(std::string_view id) const {
   if (slots_.empty()) return std::nullopt;
   const size_t i = slot_of(id, hash_of(id));
   if (slots_[i] == 0) return std::nullopt;
-  return static_cast<Index>((slots_[i] & 0xffffffffu) - 1);
+  return static_cast<Index>(index_of(slots_[i]));
 }
 
 Index IdMap::at(std::string_view id, std::string_view what) const {

@@ -42,28 +42,33 @@ Matrix gaussian(Index rows, Index cols, Rng& rng) {
 // it stays in cache between the two products that read it in the fused pass.
 constexpr Index kRowChunk = 512;
 
-// out = Q Y, by fixed chunks of rows spread over threads (one single-threaded GEMM each).
+// Rows [c · kRowChunk, …) of out = alpha · Q Y + beta · out: one single-threaded GEMM, so that
+// the passes below spread fixed chunks over threads and never depend on the thread count.
+void chunk_times(Index c, const Eigen::Ref<const Matrix>& Q, const Matrix& Y, double alpha, double beta,
+                 Matrix& out) {
+  const Index i0 = c * kRowChunk, h = std::min(kRowChunk, Q.rows() - i0);
+  gemm<double>(false, false, h, Y.cols(), Q.cols(), alpha, Q.data() + i0, Q.outerStride(), Y.data(), Y.rows(), beta,
+               out.data() + i0, out.rows());
+}
+
+Index row_chunks(Index p) { return (p + kRowChunk - 1) / kRowChunk; }
+
+// out = Q Y.
 Matrix rows_times(const Eigen::Ref<const Matrix>& Q, const Matrix& Y) {
-  const Index p = Q.rows();
-  Matrix out(p, Y.cols());
-  const Index chunks = (p + kRowChunk - 1) / kRowChunk;
+  Matrix out(Q.rows(), Y.cols());
 #pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < chunks; ++c) {
-    const Index i0 = c * kRowChunk, h = std::min(kRowChunk, p - i0);
-    gemm<double>(false, false, h, Y.cols(), Q.cols(), 1.0, Q.data() + i0, Q.outerStride(), Y.data(), Y.rows(), 0.0,
-                 out.data() + i0, p);
-  }
+  for (Index c = 0; c < row_chunks(Q.rows()); ++c) chunk_times(c, Q, Y, 1.0, 0.0, out);
   return out;
 }
 
 // W ← (I − Q Qᵀ)² W and returns the coefficients H1 + H2 (full reorthogonalisation, classical
-// Gram–Schmidt twice: "twice is enough", Giraud et al. 2005). Three passes over Q by chunks of rows instead of four: H1 = Qᵀ W; then, per
-// chunk, W_c −= Q_c H1 and the chunk's part of H2 = Qᵀ W while Q_c is still in cache; then
-// W −= Q H2. Partial sums are added in chunk order, so the result does not depend on threads.
+// Gram–Schmidt twice: "twice is enough", Giraud et al. 2005). Three passes over Q by chunks of
+// rows instead of four: H1 = Qᵀ W; then, per chunk, W_c −= Q_c H1 and the chunk's part of
+// H2 = Qᵀ W while Q_c is still in cache; then W −= Q H2. Partial sums are added in chunk order,
+// so the result does not depend on threads.
 Matrix project_out(const Eigen::Ref<const Matrix>& Q, Matrix& W) {
   const Index p = Q.rows(), m = Q.cols(), b = W.cols();
-  const Index ldq = Q.outerStride();
-  const Index chunks = (p + kRowChunk - 1) / kRowChunk;
+  const Index chunks = row_chunks(p);
   std::vector<Matrix> part(static_cast<size_t>(chunks), Matrix(m, b));
   auto sum_parts = [&] {
     Matrix H = Matrix::Zero(m, b);
@@ -72,23 +77,20 @@ Matrix project_out(const Eigen::Ref<const Matrix>& Q, Matrix& W) {
   };
   auto chunk_gram = [&](Index c) {  // part[c] = Q_cᵀ W_c
     const Index i0 = c * kRowChunk, h = std::min(kRowChunk, p - i0);
-    gemm<double>(true, false, m, b, h, 1.0, Q.data() + i0, ldq, W.data() + i0, p, 0.0, part[static_cast<size_t>(c)].data(), m);
-  };
-  auto chunk_subtract = [&](Index c, const Matrix& H) {  // W_c −= Q_c H
-    const Index i0 = c * kRowChunk, h = std::min(kRowChunk, p - i0);
-    gemm<double>(false, false, h, b, m, -1.0, Q.data() + i0, ldq, H.data(), m, 1.0, W.data() + i0, p);
+    gemm<double>(true, false, m, b, h, 1.0, Q.data() + i0, Q.outerStride(), W.data() + i0, p, 0.0,
+                 part[static_cast<size_t>(c)].data(), m);
   };
 #pragma omp parallel for schedule(dynamic, 4)
   for (Index c = 0; c < chunks; ++c) chunk_gram(c);
   const Matrix H1 = sum_parts();
 #pragma omp parallel for schedule(dynamic, 4)
   for (Index c = 0; c < chunks; ++c) {
-    chunk_subtract(c, H1);
+    chunk_times(c, Q, H1, -1.0, 1.0, W);
     chunk_gram(c);
   }
   const Matrix H2 = sum_parts();
 #pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < chunks; ++c) chunk_subtract(c, H2);
+  for (Index c = 0; c < chunks; ++c) chunk_times(c, Q, H2, -1.0, 1.0, W);
   return H1 + H2;
 }
 

@@ -2,9 +2,10 @@
 
 #include <dlfcn.h>
 
+#include <cctype>
 #include <cstdlib>
-#include <mutex>
 #include <string>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -114,6 +115,10 @@ void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, c
           const Scalar* B, Index ldb, Scalar beta, Scalar* C, Index ldc) {
   if (m == 0 || n == 0) return;
   const Backend& be = backend();
+  if (k == 0) {  // C = beta C; CBLAS would reject the zero leading dimensions such shapes come with
+    eigen_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
   const int ta = trans_a ? kTrans : kNoTrans;
   const int tb = trans_b ? kTrans : kNoTrans;
   const auto i = [](Index v) { return static_cast<int>(v); };

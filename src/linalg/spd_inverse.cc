@@ -31,8 +31,8 @@ using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 // swept before — symmetric positive definite for SPD A — and its Cholesky pivots are those of A,
 // so the pivot floor is checked there. Work: p² · b per block, p³ in all (the same as a Cholesky
 // factorisation plus LAPACK's trtri and lauum), all of it in one shape, a rank-b update of the lower
-// triangle, which runs as single-threaded GEMMs (linalg/gemm.h) on fixed row panels spread over threads, so the result does not
-// depend on the thread count.
+// triangle, which runs as single-threaded GEMMs (linalg/gemm.h) on fixed row panels spread over
+// threads, so the result does not depend on the thread count.
 template <typename Scalar>
 bool spd_inverse_in_place(Mat<Scalar>& A, double rel_pivot_floor) {
   const Index n = A.rows();
