@@ -7,6 +7,8 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "linsim/core/error.h"
 #include "linsim/data/readers.h"
@@ -234,6 +236,38 @@ TEST(IdMapTable, AgreesWithAnOrderedMapAcrossGrowth) {
   EXPECT_EQ(ids.find(""), std::nullopt);
   EXPECT_EQ(IdMap().find("a"), std::nullopt);
   EXPECT_THROW(ids.at("nope", "item"), InvalidArgument);
+}
+
+// Numbers go to the direct table and everything else to the hash table: ids that look alike but
+// differ as strings ("7", "07", "+7", "7.0") stay distinct, the table's limits (2^24, 8 digits)
+// are crossed both ways, and the direct table grows across many sizes.
+TEST(IdMapTable, NumericIdsKeepTheirStringIdentity) {
+  IdMap ids;
+  std::map<std::string, Index> want;
+  auto add = [&](const std::string& id) {
+    const auto [it, fresh] = want.emplace(id, static_cast<Index>(want.size()));
+    (void)fresh;
+    ASSERT_EQ(ids.add(id), it->second) << id;
+  };
+  const std::vector<std::string> edge = {"0",        "00",       "7",        "07",        "+7",      "-7",
+                                         "7.0",      " 7",       "16777215", "16777216",  "99999999", "123456789",
+                                         "1677721",  "0x10",     "",         "4294967297", "1e3",     "١"};
+  for (const auto& id : edge) add(id);
+  std::mt19937_64 rng(9);
+  for (int step = 0; step < 30000; ++step) {
+    const std::uint64_t v = rng() % (step < 15000 ? 5000 : 40000000);  // small, then across 2^24
+    add(step % 5 == 0 ? "0" + std::to_string(v) : std::to_string(v));
+  }
+  for (const auto& id : edge) add(id);  // again: found, not added
+  ASSERT_EQ(ids.size(), static_cast<Index>(want.size()));
+  for (const auto& [id, index] : want) {
+    ASSERT_EQ(ids.find(id), std::optional<Index>(index)) << id;
+    ASSERT_EQ(ids.id(index), id);
+  }
+  for (const std::string probe : {"8", "16777217", "99999998", "007", "x"}) {
+    EXPECT_EQ(ids.find(probe).has_value(), want.count(probe) > 0) << probe;
+  }
+  EXPECT_EQ(IdMap().find("3"), std::nullopt);
 }
 
 }  // namespace
