@@ -19,6 +19,7 @@ struct FitArgs {
   Index rank = 50;
   std::optional<double> lambda;
   std::string solver = "auto";
+  double solver_tol = kDefaultSolverTol;
   std::string weighting = "none";
   SppmiOptions sppmi;
   CosineOptions cosine;
@@ -34,6 +35,7 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
   options.rank = args.rank;
   options.lambda = args.lambda.value_or(default_lambda(options.kind));
   options.solver = parse_solver(args.solver);
+  options.solver_tol = args.solver_tol;
   options.weighting = parse_weighting(args.weighting);
   options.sppmi = args.sppmi;
   options.cosine = args.cosine;
@@ -45,6 +47,12 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
   only_for("--gauge", ModelKind::kEq1);
   for (const char* flag : {"--negatives", "--smoothing", "--eigen-power"}) only_for(flag, ModelKind::kSppmi);
   for (const char* flag : {"--epochs", "--tol"}) only_for(flag, ModelKind::kCosine);
+  if ((options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi) && cmd.count("--solver-tol") > 0) {
+    throw InvalidArgument(fmt::format("--solver-tol applies to eq1, eq2 and cosine (got --model {})", args.model));
+  }
+  if (!(options.solver_tol > 0 && options.solver_tol < 1)) {
+    throw InvalidArgument(fmt::format("--solver-tol must be in (0, 1), got {}", options.solver_tol));
+  }
   if (options.kind == ModelKind::kSppmi && cmd.count("--lambda") > 0) {
     throw InvalidArgument("--lambda does not apply to --model sppmi (it is not regularised; see --negatives)");
   }
@@ -99,6 +107,11 @@ void add_fit_command(CLI::App& app) {
                   "eq2 with sigma; cosine: lambda of its eq2 warm start)");
   cmd->add_option("--solver", args->solver, "Eigen-solver: auto, gram (dense XᵀX), randomized (block Krylov on the operator), lanczos (single-vector, operator)")
       ->default_val("auto");
+  cmd->add_option("--solver-tol", args->solver_tol,
+                  "randomized, lanczos: relative accuracy of each sigma_i^2 (sigma_i to half of it); looser is faster, "
+                  "and the randomized solver moves its products to float32 blocks once tol * sigma_k^2 >= "
+                  "1.2e-6 * sigma_1^2 (checked in double at the end)")
+      ->default_val(kDefaultSolverTol);
   cmd->add_option("--weighting,-w", args->weighting,
                   "Weighting before the model, comma-separated steps: ips:beta, user-norm:gamma, tfidf, "
                   "bm25:k1:b, standardize (last)")

@@ -1,5 +1,6 @@
 // The randomized block Krylov solver (block_krylov.h) against the dense oracle: its accuracy
-// contract (residuals, singular values, subspace angles), thick restarts, the centred operator,
+// contract (residuals, singular values, subspace angles) in double and with single-precision
+// products, thick restarts, the centred operator,
 // rank-deficient data, the exact completion for tiny p, thread-count independence.
 #include <gtest/gtest.h>
 
@@ -42,31 +43,59 @@ double subspace_sine(const Matrix& A, const Matrix& B) {
   return std::sqrt(std::max(0.0, 1.0 - c * c));
 }
 
+// Checks a result against the contract in block_krylov.h: reported residuals are the true ones
+// relative to max(θ_i, 10⁻⁶ θ_1) and within tol; each θ_i within its residual of λ_i; orthonormal
+// vectors; the leading `lead` vectors (a clear gap after them) within sin ≤ ‖R‖ / gap.
+void expect_contract(const BlockKrylovResult& r, const Matrix& G, const Oracle& oracle, double tol, Index lead) {
+  const Index k = r.values.size();
+  const double theta1 = r.values(0);
+  double lead_residual = 0;  // Frobenius norm of the leading vectors' residuals
+  for (Index i = 0; i < k; ++i) {
+    const double scale = std::max(r.values(i), 1e-6 * theta1);
+    const double residual = (G * r.vectors.col(i) - r.values(i) * r.vectors.col(i)).norm();
+    EXPECT_LE(r.residuals(i), tol) << i;
+    EXPECT_NEAR(residual / scale, r.residuals(i), 1e-9) << i;
+    EXPECT_LE(std::abs(r.values(i) - oracle.values(i)), tol * scale * (1 + 1e-6)) << i;
+    if (i < lead) lead_residual += residual * residual;
+  }
+  EXPECT_LT((r.vectors.transpose() * r.vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff(), 1e-12);
+  const double gap = oracle.values(lead - 1) - oracle.values(lead);
+  ASSERT_GT(gap, 0.1 * oracle.values(lead - 1));
+  EXPECT_LE(subspace_sine(r.vectors.leftCols(lead), oracle.vectors.leftCols(lead)),
+            std::sqrt(lead_residual) / gap * 1.01 + 1e-12);
+}
+
 TEST(BlockKrylov, MeetsItsAccuracyContract) {
   const SparseMatrix X = planted(900, 400, 11);
   const Matrix D = Matrix(X);
-  const Matrix G = D.transpose() * D;
   const Oracle oracle = dense_oracle(D);
-  const Index k = 30;
   BlockKrylovOptions options;
-  options.tol = 1e-7;
-  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), k, options, Context{});
-  ASSERT_EQ(r.values.size(), k);
-  const double theta1 = r.values(0);
-  for (Index i = 0; i < k; ++i) {
-    // The reported residual is the true one, and within tol.
-    const double true_residual = (G * r.vectors.col(i) - r.values(i) * r.vectors.col(i)).norm() / theta1;
-    EXPECT_LE(r.residuals(i), options.tol);
-    EXPECT_NEAR(true_residual, r.residuals(i), 1e-10);
-    // |θ_i − λ_i| ≤ residual (Weyl) — and σ's relative error is bounded accordingly.
-    EXPECT_LE(std::abs(r.values(i) - oracle.values(i)), options.tol * theta1 * (1 + 1e-6));
-  }
-  // Orthonormal vectors.
-  EXPECT_LT((r.vectors.transpose() * r.vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff(), 1e-12);
-  // Subspace angle of the leading 6 (a clear gap after the planted structure): sin ≤ r / gap.
-  const double gap = oracle.values(5) - oracle.values(6);
-  ASSERT_GT(gap, 0.1 * oracle.values(5));
-  EXPECT_LE(subspace_sine(r.vectors.leftCols(6), oracle.vectors.leftCols(6)), options.tol * theta1 / gap * 1.01);
+  options.tol = 1e-9;
+  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), 30, options, Context{});
+  ASSERT_EQ(r.values.size(), 30);
+  EXPECT_EQ(r.float32_products, 0);  // tol below 20 u: all in double
+  expect_contract(r, D.transpose() * D, oracle, options.tol, 6);
+}
+
+// A loose tolerance moves the products to single precision once the Ritz values allow it; the run
+// ends with the check in double, so the same contract holds with true residuals. Without
+// mixed_precision the same tolerance stays in double.
+TEST(BlockKrylov, MixedPrecisionMeetsTheSameContract) {
+  const SparseMatrix X = planted(900, 400, 11);
+  const Matrix D = Matrix(X);
+  const Oracle oracle = dense_oracle(D);
+  BlockKrylovOptions loose;
+  loose.tol = 1e-4;
+  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), 30, loose, Context{});
+  EXPECT_GT(r.float32_products, 0);
+  EXPECT_LT(r.float32_products, r.products);  // the first products (before any estimate) and the check
+  expect_contract(r, D.transpose() * D, oracle, loose.tol, 6);
+  loose.mixed_precision = false;
+  const BlockKrylovResult d = block_krylov_eigs(DataMatrix(X), 30, loose, Context{});
+  EXPECT_EQ(d.float32_products, 0);
+  expect_contract(d, D.transpose() * D, oracle, loose.tol, 6);
+  // The default tolerance never leaves double.
+  EXPECT_EQ(block_krylov_eigs(DataMatrix(X), 30, BlockKrylovOptions{}, Context{}).float32_products, 0);
 }
 
 TEST(BlockKrylov, ThickRestartsConvergeToTheSameAnswer) {
@@ -90,8 +119,10 @@ TEST(BlockKrylov, CentredOperatorMatchesDenseCentredMatrix) {
   const Matrix centred = D.rowwise() - mean.transpose();
   const Oracle oracle = dense_oracle(centred);
   const Index k = 10;
-  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X, mean), k, BlockKrylovOptions{}, Context{});
-  EXPECT_LT((r.values - oracle.values.head(k)).cwiseAbs().maxCoeff(), 1e-7 * oracle.values(0));
+  BlockKrylovOptions options;
+  options.tol = 1e-7;
+  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X, mean), k, options, Context{});
+  for (Index i = 0; i < k; ++i) EXPECT_LE(std::abs(r.values(i) - oracle.values(i)), 1e-7 * oracle.values(i)) << i;
 }
 
 TEST(BlockKrylov, RankDeficientDataFindsTheZeroEigenvalues) {
@@ -122,10 +153,15 @@ TEST(BlockKrylov, IndependentOfThreadCount) {
   one.threads = 1;
   Context two;
   two.threads = 2;
-  const BlockKrylovResult a = block_krylov_eigs(DataMatrix(X), 15, BlockKrylovOptions{}, one);
-  const BlockKrylovResult b = block_krylov_eigs(DataMatrix(X), 15, BlockKrylovOptions{}, two);
-  EXPECT_TRUE(a.values == b.values);
-  EXPECT_TRUE(a.vectors == b.vectors);
+  for (const double tol : {1e-6, 1e-4}) {  // in double, and with single-precision products
+    BlockKrylovOptions options;
+    options.tol = tol;
+    const BlockKrylovResult a = block_krylov_eigs(DataMatrix(X), 15, options, one);
+    const BlockKrylovResult b = block_krylov_eigs(DataMatrix(X), 15, options, two);
+    EXPECT_EQ(a.float32_products > 0, tol > 1e-5);
+    EXPECT_TRUE(a.values == b.values);
+    EXPECT_TRUE(a.vectors == b.vectors);
+  }
 }
 
 TEST(BlockKrylov, GivesUpWithAClearError) {
@@ -148,7 +184,7 @@ TEST(BlockKrylov, GivesUpWithAClearError) {
 TEST(Spectrum, RandomizedSolverAgreesWithGramRoute) {
   const SparseMatrix X = planted(600, 250, 17);
   const Spectrum dense = top_spectrum(X, 20, Solver::kGram, Context{});
-  const Spectrum randomized = top_spectrum(X, 20, Solver::kRandomized, Context{});
+  const Spectrum randomized = top_spectrum(DataMatrix(X), 20, Solver::kRandomized, Context{}, {}, 1e-8);
   EXPECT_EQ(randomized.solver, "randomized");
   EXPECT_NE(randomized.reason.find("block"), std::string::npos);
   EXPECT_LT((dense.sigma - randomized.sigma).cwiseAbs().maxCoeff(), 1e-7 * dense.sigma(0));

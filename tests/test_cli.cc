@@ -135,13 +135,19 @@ TEST_F(Cli, UsageErrorsExitTwoAndLeaveNothing) {
   EXPECT_EQ(r.code, 2);
   r = run(base + " --model eq1 --gauge power:2");
   EXPECT_EQ(r.code, 2);
+  for (const char* bad : {" --solver-tol 0", " --solver-tol 1", " --solver-tol -1e-3", " --model ease --solver-tol 1e-3"}) {
+    r = run(base + bad);
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find("--solver-tol"), std::string::npos) << r.err;
+  }
   expect_only({});
   ASSERT_EQ(run(base + " --rank 3").code, 0);
   r = run(base + " --rank 3");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
-  EXPECT_EQ(run(base + " --rank 2 --force").code, 0);
+  EXPECT_EQ(run(base + " --rank 2 --force --solver randomized --solver-tol 1e-3").code, 0);
   expect_only({"m"});
+  EXPECT_NE(slurp(path("m/model.json")).find("\"solver_tol\": 0.001"), std::string::npos);
   r = run("similar-items --model " + path("m") + " --items nosuchfilm");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("nosuchfilm"), std::string::npos) << r.err;

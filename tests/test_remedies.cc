@@ -131,7 +131,7 @@ TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
     const DataMatrix X(Y, m);
     Matrix D = Matrix(Y);
     D.rowwise() -= m.transpose();
-    // Block widths that exercise each strip of the sparse kernel (16, 8, single columns) and
+    // Block widths that exercise each strip of the sparse kernel (16, 8, 4, single columns) and
     // both layouts.
     for (const Index width : {1, 7, 8, 16, 27}) {
       SCOPED_TRACE(width);
@@ -160,6 +160,50 @@ TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
   }
 }
 
+// The solver's single-precision product: each column within its rounding bound 2 u θ_1 ‖m‖ of the
+// exact X_wᵀ X_w m (one rounding of M, one of X_w M; u = 2⁻²⁴), with and without a centre large
+// enough to cancel most of each entry (the centring must happen before the rounding), the same
+// for any thread count; on the dense path it is the double product.
+TEST(DataMatrix, Float32GramProductIsWithinItsRoundingBound) {
+  const double u = std::ldexp(1.0, -24);
+  const SparseMatrix Y = random_counts(700, 300, 0.03, 14);
+  const Vector big_mean = Vector::Constant(300, 40.0) + test::random_matrix(300, 1, 15);
+  for (const bool centred : {false, true}) {
+    SCOPED_TRACE(centred);
+    const DataMatrix X(Y, centred ? big_mean : Vector());
+    Matrix D = Matrix(Y);
+    if (centred) D.rowwise() -= big_mean.transpose();
+    const Matrix G = D.transpose() * D;
+    const double theta1 = Eigen::SelfAdjointEigenSolver<Matrix>(G, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
+    const Matrix M = test::random_matrix(300, 21, 16);  // strips of 16, 4 and a single column
+    const Matrix got = X.gram_times_rows(RowMatrix(M), true);
+    const Matrix exact = G * M;
+    double worst = 0;
+    for (Index c = 0; c < M.cols(); ++c) {
+      const double error = (got.col(c) - exact.col(c)).norm();
+      const double bound = 2 * u * theta1 * M.col(c).norm();
+      EXPECT_LE(error, bound * (1 + 1e-6) + 1e-12 * theta1 * M.col(c).norm()) << c;
+      worst = std::max(worst, error / bound);
+    }
+    EXPECT_GT(worst, 1e-4);  // single precision was used: the error is of the rounding's order
+    const Matrix doubled = X.gram_times_rows(RowMatrix(M), false);
+    EXPECT_LT(test::relative_difference(doubled, exact), 1e-12);
+    Context one;
+    one.threads = 1;
+    Context two;
+    two.threads = 2;
+    use_threads(one);
+    const RowMatrix a = X.gram_times_rows(RowMatrix(M), true);
+    use_threads(two);
+    EXPECT_TRUE(a == X.gram_times_rows(RowMatrix(M), true));
+  }
+  // Dense-ish data runs on the dense path, in double.
+  const SparseMatrix dense = random_counts(200, 80, 0.4, 17);
+  const DataMatrix X(dense);
+  const Matrix M = test::random_matrix(80, 5, 18);
+  EXPECT_TRUE(X.gram_times_rows(RowMatrix(M), true) == X.transpose_times_rows(X.times_rows(RowMatrix(M))));
+}
+
 TEST(DataMatrix, CentredSpectrumOnBothPathsMatchesTheDenseSvd) {
   const SparseMatrix T = random_counts(400, 120, 0.05, 8);
   const FittedWeighting f = fit_weighting(parse_weighting("ips:0.3,standardize"), T);
@@ -168,7 +212,7 @@ TEST(DataMatrix, CentredSpectrumOnBothPathsMatchesTheDenseSvd) {
   Eigen::JacobiSVD<Matrix> svd(dense_weighted(f, T), Eigen::ComputeThinV);
   const Index k = 10;
   for (const Solver solver : {Solver::kGram, Solver::kLanczos}) {
-    const Spectrum s = top_spectrum(X, k, solver, Context{});
+    const Spectrum s = top_spectrum(X, k, solver, Context{}, {}, 1e-10);
     EXPECT_LT((s.sigma - svd.singularValues().head(k)).cwiseAbs().maxCoeff(), 1e-9 * s.sigma(0));
     // Same subspace: |cos| of principal angles all 1.
     const Eigen::JacobiSVD<Matrix> angles(s.V.transpose() * svd.matrixV().leftCols(k));

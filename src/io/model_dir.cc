@@ -80,6 +80,9 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle) {
                {"lambda", m.options.lambda},
                {"solver", m.solver},
                {"solver_reason", m.solver_reason},
+               {"solver_tol", m.options.kind == ModelKind::kEase || m.options.kind == ModelKind::kSppmi
+                                  ? json(nullptr)
+                                  : json(m.options.solver_tol)},
                {"weighting", m.options.weighting.spec()},
                {"sppmi", nullptr},
                {"cosine", nullptr},
@@ -174,6 +177,9 @@ ModelBundle read_model_dir(const std::string& dir) {
     }
     m.solver = meta.at("solver").get<std::string>();
     m.solver_reason = meta.value("solver_reason", "");
+    if (meta.contains("solver_tol") && !meta.at("solver_tol").is_null()) {
+      m.options.solver_tol = meta.at("solver_tol").get<double>();
+    }
     const json& input = meta.at("input");
     b.input.path = input.value("path", "");
     b.input.format = input.value("format", "");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>
 #include <algorithm>
@@ -97,7 +98,7 @@ Matrix project_out(const Eigen::Ref<const Matrix>& Q, Matrix& W) {
 // Thin orthonormal basis of W (p × b) as Householder QR: W = Qn R. Columns whose R diagonal is
 // negligible (W rank-deficient: an invariant subspace was found) are replaced by random unit
 // vectors orthogonal to `basis` and the other columns, with R's row set to zero.
-Matrix orthonormal_block(Matrix W, const Eigen::Ref<const Matrix>& basis, double scale, Rng& rng, Matrix& R) {
+Matrix householder_block(const Matrix& W, const Eigen::Ref<const Matrix>& basis, double scale, Rng& rng, Matrix& R) {
   const Index p = W.rows();
   const Index b = W.cols();
   Eigen::HouseholderQR<Matrix> qr(W);
@@ -116,6 +117,84 @@ Matrix orthonormal_block(Matrix W, const Eigen::Ref<const Matrix>& basis, double
     Qn.col(c) = v.col(0).normalized();
   }
   return Qn;
+}
+
+// WᵀW by fixed chunks of rows, summed in chunk order (thread-count independent).
+Matrix chunked_gram(const Matrix& W) {
+  const Index p = W.rows(), b = W.cols(), chunks = row_chunks(p);
+  std::vector<Matrix> part(static_cast<size_t>(chunks), Matrix(b, b));
+#pragma omp parallel for schedule(dynamic, 4)
+  for (Index c = 0; c < chunks; ++c) {
+    const Index i0 = c * kRowChunk, h = std::min(kRowChunk, p - i0);
+    gemm<double>(true, false, b, b, h, 1.0, W.data() + i0, p, W.data() + i0, p, 0.0, part[static_cast<size_t>(c)].data(), b);
+  }
+  Matrix S = Matrix::Zero(b, b);
+  for (const Matrix& P : part) S += P;
+  return S;
+}
+
+// W ← W U⁻¹ for upper-triangular U, by chunks of rows over the threads.
+void solve_upper_right(Matrix& W, const Matrix& U) {
+  const Index p = W.rows();
+#pragma omp parallel for schedule(dynamic, 4)
+  for (Index c = 0; c < row_chunks(p); ++c) {
+    const Index i0 = c * kRowChunk, h = std::min(kRowChunk, p - i0);
+    U.triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(W.middleRows(i0, h));
+  }
+}
+
+// The same factorisation by Cholesky QR, twice (CholeskyQR2, Fukaya et al. 2014): R from the
+// Cholesky factor of WᵀW, Qn = W R⁻¹, and once more on Qn to restore orthogonality to rounding
+// level. Two GEMM passes and two triangular solves, spread over the threads, instead of a
+// single-threaded Householder sweep. It is accurate while κ(W) ≲ u^(-1/2), so W whose Cholesky
+// pivots spread beyond 10⁶ (an ill-conditioned or rank-deficient block) goes to Householder.
+Matrix orthonormal_block(Matrix W, const Eigen::Ref<const Matrix>& basis, double scale, Rng& rng, Matrix& R) {
+  Matrix R1;
+  for (int pass = 0; pass < 2; ++pass) {
+    Eigen::LLT<Matrix> llt(chunked_gram(W));
+    if (llt.info() != Eigen::Success) return householder_block(W, basis, scale, rng, R);
+    const Matrix U = llt.matrixU();
+    const Vector d = U.diagonal().cwiseAbs();
+    if (!(d.minCoeff() > 1e-6 * d.maxCoeff()) || (pass == 0 && !(d.minCoeff() > 1e-12 * scale))) {
+      return householder_block(W, basis, scale, rng, R);
+    }
+    solve_upper_right(W, U);
+    R1 = pass == 0 ? U : Matrix(U * R1);
+  }
+  R = R1;
+  return W;
+}
+
+// Eigenvalues below this fraction of θ_1 are resolved to tol times it, absolutely (see the header).
+constexpr double kRelativeFloor = 1e-6;
+
+// Unit roundoff of float: the single-precision products' error per unit vector is ≤ 2 u θ_1.
+const double kFloatRoundoff = std::ldexp(1.0, -24);
+
+// ‖G v_i − θ_i v_i‖ / max(θ_i, floor · θ_1) for pairs whose residual vectors are `residual`'s
+// norms.
+Vector relative_residuals(const Vector& norms, const Vector& theta, double theta1) {
+  return norms.cwiseQuotient(theta.cwiseMax(kRelativeFloor * theta1));
+}
+
+// The check in double after single-precision products: the Rayleigh–Ritz pairs of span(V) with
+// double products, written over `values` and `V`, and their true relative residuals. G V is formed
+// b columns at a time so that the n × b intermediate stays as small as the solver's own.
+Vector check_in_double(const DataMatrix& X, Index b, Vector& values, Matrix& V) {
+  const Index k = V.cols();
+  RowMatrix GV(V.rows(), k);
+  for (Index c = 0; c < k; c += b) {
+    const Index w = std::min(b, k - c);
+    GV.middleCols(c, w) = X.gram_times_rows(V.middleCols(c, w), false);
+  }
+  const Matrix H = V.transpose() * GV;
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(0.5 * (H + H.transpose()));
+  if (eig.info() != Eigen::Success) throw Error("eigen-decomposition of the Krylov check failed");
+  values = eig.eigenvalues().reverse();
+  const Matrix Z = eig.eigenvectors().rowwise().reverse();
+  V = V * Z;
+  const Matrix R = GV * Z - V * values.asDiagonal();
+  return relative_residuals(R.colwise().norm().transpose(), values, std::max(values(0), 0.0));
 }
 
 }  // namespace
@@ -143,6 +222,10 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   // choice), leaving room for at least one new block.
   const Index keep = std::min(std::max(k, (k + m_max) / 2), m_max - b);
   Rng rng(ctx.seed, 0x6b72796c6f76ULL);  // "krylov"
+  // Single precision is possible only if tol can ever allow it (θ_k ≤ θ_1), and never on a basis
+  // that may grow to all of R^p (whose completion below is exact).
+  bool may_use_float32 = options.mixed_precision && options.tol >= 20 * kFloatRoundoff && m_max + b <= p;
+  bool float32 = false;  // products on single-precision blocks from now on
 
   BlockKrylovResult result;
   result.block = b;
@@ -158,13 +241,18 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     // W = G Q_c, one pass over the nonzeros for all b vectors; its projection on the basis is
     // the block column of T = Qᵀ G Q, and what remains is orthogonal to the basis (projected
     // twice: full reorthogonalisation).
-    Matrix W = X.transpose_times_rows(X.times_rows(Q.middleCols(c0, b)));
+    Matrix W = X.gram_times_rows(Q.middleCols(c0, b), float32);
     result.products += b;
+    if (float32) result.float32_products += b;
     const Matrix H = project_out(Q.leftCols(m), W);
     T.block(0, c0, m, b) = H;
     T.block(c0, 0, b, m) = H.transpose();
     T.block(c0, c0, b, b) = 0.5 * (H.bottomRows(b) + H.bottomRows(b).transpose());
     scale = std::max(scale, H.cwiseAbs().maxCoeff());
+    if (may_use_float32 && !float32 && m >= k) {  // does tol leave room for single precision yet?
+      const Vector ev = Eigen::SelfAdjointEigenSolver<Matrix>(T.topLeftCorner(m, m), Eigen::EigenvaluesOnly).eigenvalues();
+      float32 = 20 * kFloatRoundoff * ev(m - 1) <= options.tol * ev(m - k);
+    }
     if (m + b > p) {  // no room for another whole block in R^p: complete the basis below
       result.basis = m;
       break;
@@ -185,24 +273,37 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     const Vector theta = eig.eigenvalues().reverse();
     const Matrix Y = eig.eigenvectors().rowwise().reverse();
     const double top = std::max(theta(0), std::numeric_limits<double>::min());
-    const Vector residuals = (R * Y.block(c0, 0, b, k)).colwise().norm().transpose() / top;
+    // With single-precision products the Lanczos relation holds up to their error, 2 u θ_1 per
+    // unit vector: counted against the tolerance.
+    const double product_error = result.float32_products > 0 ? 2 * kFloatRoundoff * top : 0.0;
+    const Vector norms = (R * Y.block(c0, 0, b, k)).colwise().norm().transpose();
+    const Vector residuals =
+        relative_residuals((norms.array() + product_error).matrix(), theta.head(k), top);
     const double worst = residuals.maxCoeff();
     if (!std::isfinite(worst)) throw Error("block Krylov: the data matrix has non-finite values (NaN or infinity)");
     ++result.restarts;
     if (progress) {
-      progress(fmt::format("block Krylov: cycle {}, {} products, worst residual {:.2e} (tol {:.0e})", result.restarts,
-                           result.products, worst, options.tol));
+      progress(fmt::format("block Krylov: cycle {}, {} products ({} in float32), worst residual {:.2e} (tol {:.0e})",
+                           result.restarts, result.products, result.float32_products, worst, options.tol));
     }
     if (worst <= options.tol) {
       result.values = theta.head(k);
       result.vectors = rows_times(Q.leftCols(m), Y.leftCols(k));
       result.residuals = residuals;
       result.basis = m;
-      return result;
+      if (result.float32_products == 0) return result;
+      result.residuals = check_in_double(X, b, result.values, result.vectors);
+      result.products += k;
+      if (result.residuals.maxCoeff() <= options.tol) return result;
+      if (progress) {
+        progress(fmt::format("block Krylov: the check in double found residual {:.2e} > tol {:.0e}; going on in double",
+                             result.residuals.maxCoeff(), options.tol));
+      }
+      may_use_float32 = float32 = false;
     }
     if (result.restarts >= options.max_cycles) {
       throw Error(fmt::format(
-          "block Krylov did not converge in {} cycles ({} vector products): residual {:.2e} > tol {:.0e} "
+          "block Krylov did not converge in {} cycles ({} vector products): relative residual {:.2e} > tol {:.0e} "
           "(rank {}, p = {}); use --solver lanczos or gram",
           result.restarts, result.products, worst, options.tol, k, p));
     }

@@ -89,13 +89,14 @@ Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Conte
 }
 
 Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Context& ctx,
-                      const ProgressFn& progress) {
+                      const ProgressFn& progress, double tol) {
   const SparseMatrix& X = data.sparse();
   const Index n = X.rows();
   const Index p = X.cols();
   if (k < 1 || k > p) {
     throw InvalidArgument(fmt::format("rank {} is outside [1, {}] (the number of items)", k, p));
   }
+  if (!(tol > 0) || !(tol < 1)) throw InvalidArgument(fmt::format("the solver tolerance must be in (0, 1), got {}", tol));
   const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
   std::string reason;
   if (solver == Solver::kAuto) {
@@ -140,25 +141,28 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
   }
   Spectrum s;
   if (solver == Solver::kRandomized) {
-    const BlockKrylovResult r = block_krylov_eigs(data, k, BlockKrylovOptions{}, ctx, progress);
+    BlockKrylovOptions options;
+    options.tol = tol;
+    const BlockKrylovResult r = block_krylov_eigs(data, k, options, ctx, progress);
     s.sigma = sigma_from_eigenvalues(r.values);
     s.V = r.vectors;
     s.solver = "randomized";
-    s.reason = fmt::format("{}; block {}, basis {}, {} vector products, worst residual {:.1e}", reason, r.block,
-                           r.basis, r.products, r.residuals.maxCoeff());
+    s.reason = fmt::format("{}; block {}, basis {}, {} vector products ({} on float32 blocks), worst relative residual "
+                           "{:.1e} (tol {:.0e})",
+                           reason, r.block, r.basis, r.products, r.float32_products, r.residuals.maxCoeff(), tol);
   } else {
     use_threads(ctx);
     GramOperator op(data);
     Spectra::SymEigsSolver<GramOperator> eigs(op, k, ncv);
     eigs.init();  // Spectra's fixed-seed start vector: deterministic
-    eigs.compute(Spectra::SortRule::LargestAlge, 1000, 1e-10);
+    eigs.compute(Spectra::SortRule::LargestAlge, 1000, tol);
     if (eigs.info() != Spectra::CompInfo::Successful) {
       throw Error(fmt::format("Lanczos did not converge for rank {} (p = {}); retry with --solver gram", k, p));
     }
     s.sigma = sigma_from_eigenvalues(eigs.eigenvalues());
     s.V = eigs.eigenvectors();
     s.solver = "lanczos";
-    s.reason = reason;
+    s.reason = fmt::format("{}; tol {:.0e}", reason, tol);
   }
   fix_signs(s.V);
   return s;

@@ -159,7 +159,7 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
   }
   check_rank(options.rank, n, p);
   if (options.kind == ModelKind::kCosine) options.cosine.validate();
-  const Spectrum spectrum = top_spectrum(data, options.rank, options.solver, ctx, progress);
+  const Spectrum spectrum = top_spectrum(data, options.rank, options.solver, ctx, progress, options.solver_tol);
   use_threads(ctx);
   Matrix XV = data.times(spectrum.V);
   FitOptions closed = options;

@@ -11,10 +11,20 @@
 // at once, which is what makes it faster than single-vector Lanczos on memory-bound sparse data.
 //
 // Accuracy contract (tested against the dense oracle): the solver stops when every returned pair
-// has residual ‖G v_i − θ_i v_i‖ ≤ tol · θ_1. Then each θ_i lies within that residual of an
-// eigenvalue of G, |θ_i − λ_i| ≤ r_i² / gap_i, and sin∠(v_i, u_i) ≤ r_i / gap_i (Parlett, The
-// Symmetric Eigenvalue Problem, ch. 11), so σ_i = √θ_i has relative error ≤ tol · σ_1² / σ_i²
-// at worst and far less where the spectrum has gaps.
+// has residual ‖G v_i − θ_i v_i‖ ≤ tol · max(θ_i, 10⁻⁶ θ_1): each eigenvalue to relative accuracy
+// tol, as ARPACK counts it (those below 10⁻⁶ θ_1, i.e. σ_i < 10⁻³ σ_1, to that absolute level).
+// Then each θ_i lies within that residual r_i of an eigenvalue of G (within r_i²/gap_i where the
+// spectrum has gaps), and sin∠(v_i, u_i) ≤ r_i / gap_i (Parlett, The Symmetric Eigenvalue
+// Problem, ch. 11), so σ_i = √θ_i has relative error ≤ tol/2 at worst and far less with gaps.
+//
+// Mixed precision: when tol leaves room for it — 20 u θ_1 ≤ tol θ_k with the current Ritz values
+// (u = 2⁻²⁴; θ_k only grows, so the test errs on the safe side) — the products run on
+// single-precision blocks (DataMatrix::gram_times_rows), half the bytes per gathered row, whose
+// error per unit vector is ≤ 2 u θ_1: a tenth of the tolerance, and counted against it. A run that
+// used them ends with a check in double: the k vectors' Rayleigh–Ritz pairs and true residuals are
+// computed with double products, and those are what is returned and tested against tol (if the
+// check fails, the solver goes on in double). The default tol (10⁻⁶ < 20 u) keeps every run in
+// double; a looser one (σ to 10⁻⁴: tol = 2·10⁻⁴) is where single precision pays.
 #pragma once
 
 #include <string>
@@ -27,19 +37,21 @@ namespace linsim {
 
 struct BlockKrylovOptions {
   Index block = 0;        // vectors per block; 0: chosen from k (between 4 and 16)
-  double tol = 1e-7;      // residual tolerance relative to θ_1 (see the contract above)
+  double tol = 1e-6;      // relative accuracy of each returned eigenvalue (see the contract above)
   Index basis = 0;        // basis size at which it restarts; 0: max(4 k, k + 8 blocks); ≥ k + 2 blocks, ≤ p
   Index max_cycles = 1000;  // restarts before giving up
+  bool mixed_precision = true;  // single-precision product blocks where tol allows (see above)
 };
 
 struct BlockKrylovResult {
   Vector values;          // k eigenvalues of G, descending
   Matrix vectors;         // p × k, orthonormal
-  Vector residuals;       // ‖G v_i − θ_i v_i‖ / θ_1 for each returned pair
+  Vector residuals;       // ‖G v_i − θ_i v_i‖ / max(θ_i, 10⁻⁶ θ_1) for each returned pair
   Index basis = 0;        // columns of the Krylov basis at the end
   Index restarts = 0;     // Rayleigh–Ritz cycles (thick restarts) run
   Index block = 0;        // block size used
   Index products = 0;     // vector products with G (block products × block)
+  Index float32_products = 0;  // of which on single-precision blocks
   bool spans_all = false; // the basis reached all of R^p (then the result is exact)
 };
 

@@ -33,6 +33,14 @@ class DataMatrix {
   RowMatrix times_rows(const RowMatrix& M) const;
   RowMatrix transpose_times_rows(const RowMatrix& R) const;
 
+  // X_wᵀ(X_w M), the operator of the iterative eigen-solvers, for a row-major block M. With
+  // `float32` the blocks the sparse kernels gather from (M and X_w M) are stored in single
+  // precision — half the bytes per gathered row — while every sum is formed in double: each
+  // column of the result is then within 2u‖X_w‖²‖m‖ of the exact product (u = 2⁻²⁴, one rounding
+  // of M and one of X_w M; block_krylov.h says when the solver may use it). On the dense path,
+  // and without `float32`, it is transpose_times_rows(times_rows(M)).
+  RowMatrix gram_times_rows(const RowMatrix& M, bool float32) const;
+
   // The dense Gram matrix X_wᵀ X_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ with c = Yᵀ1.
   Matrix gram(const Context& ctx) const;
 

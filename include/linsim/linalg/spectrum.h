@@ -22,14 +22,19 @@ struct Spectrum {
   std::string reason;  // why it was chosen
 };
 
+// The iterative solvers' default tolerance: each eigenvalue σ_i² to relative accuracy 10⁻⁶.
+constexpr double kDefaultSolverTol = 1e-6;
+
 // Top-k spectrum of X. kGram forms G densely and decomposes it fully (the exact oracle);
 // kLanczos runs Spectra's single-vector Lanczos on the operator v ↦ Xᵀ(Xv); kRandomized runs
 // the randomized block Krylov solver (block_krylov.h) on V ↦ Xᵀ(XV). kAuto picks the Gram route
 // when it is small or cheap and fits in memory, else the block Krylov solver; the choice and
-// the reason are returned. Throws Error if an iterative solver does not converge.
+// the reason are returned. `tol` is the iterative solvers' relative accuracy of each eigenvalue
+// σ_i² (block_krylov.h; Spectra's Lanczos counts it the same way); the Gram route is exact.
+// Throws Error if an iterative solver does not converge.
 // A centred DataMatrix is handled implicitly on every path (MATH.md M6).
 Spectrum top_spectrum(const DataMatrix& X, Index k, Solver solver, const Context& ctx,
-                      const ProgressFn& progress = {});
+                      const ProgressFn& progress = {}, double tol = kDefaultSolverTol);
 Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Context& ctx);
 
 // Bytes each route needs beyond the data (for memory estimates): the dense p × p Gram matrix and

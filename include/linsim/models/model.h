@@ -25,6 +25,7 @@ struct FitOptions {
   Index rank = 50;   // all but ease
   double lambda = 0; // eq1, eq2, ease; cosine: λ of its M2 warm start
   Solver solver = Solver::kAuto;
+  double solver_tol = kDefaultSolverTol;  // eq1, eq2, cosine: the iterative solvers' tolerance
   Weighting weighting;   // MATH.md M6, applied to X before the model (not with sppmi)
   SppmiOptions sppmi;    // sppmi only
   CosineOptions cosine;  // cosine only
