@@ -55,17 +55,26 @@ class SparseFactorSpace final : public SimilaritySpace {
   ColumnMajor Fc_;  // the same matrix, column-major
 };
 
-// sim(i, j) = S(i, j) for an explicit size × size matrix.
+// sim(i, j) = S(i, j) for an explicit size × size matrix: one computed for the space (owned), or
+// the model's own EASE weights (borrowed, not copied: p² doubles, 3.2 GB at p = 20,000; the model
+// outlives the space, as make_similarity_space says).
 class ExplicitSpace final : public SimilaritySpace {
  public:
-  explicit ExplicitSpace(Matrix S) : S_(std::move(S)) {}
-  Index size() const override { return S_.cols(); }
+  explicit ExplicitSpace(Matrix S) : owned_(std::move(S)), S_(&owned_) {}
+  ExplicitSpace(const ExplicitSpace&) = delete;  // S_ may point into this object
+  ExplicitSpace& operator=(const ExplicitSpace&) = delete;
+  static std::unique_ptr<ExplicitSpace> borrowing(const Matrix& S) {
+    return std::unique_ptr<ExplicitSpace>(new ExplicitSpace(&S));
+  }
+  Index size() const override { return S_->cols(); }
   void score(const std::vector<Index>& queries, RowMatrix& out) const override {
-    out = S_(queries, Eigen::all);
+    out = (*S_)(queries, Eigen::all);
   }
 
  private:
-  Matrix S_;
+  explicit ExplicitSpace(const Matrix* borrowed) : S_(borrowed) {}
+  Matrix owned_;
+  const Matrix* S_;
 };
 
 std::string unsupported(const Model& model, Side side, Measure measure, const char* why) {
@@ -191,7 +200,7 @@ std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const
   }
   if (!model.has_embeddings()) {
     if (!items) throw InvalidArgument(unsupported(model, side, measure, "EASE has no user embeddings; use raw"));
-    if (measure == Measure::kDot) return std::make_unique<ExplicitSpace>(model.weights);
+    if (measure == Measure::kDot) return ExplicitSpace::borrowing(model.weights);
     if (measure == Measure::kProjected) return std::make_unique<ExplicitSpace>(ease_projected(model, X, ctx));
     throw InvalidArgument(unsupported(model, side, measure, "EASE has no embeddings; use dot, projected or raw"));
   }

@@ -61,8 +61,9 @@ using ScoreBlockFn = std::function<void(size_t first, const std::vector<Index>& 
 void for_each_score_block(const SimilaritySpace& space, const std::vector<Index>& queries, const ScoreBlockFn& fn);
 
 // Builds the space of `measure` on `side` of a fitted model. X is the training interaction
-// matrix (needed by raw, and by EASE's projected measure). Throws InvalidArgument for a
-// measure the model does not support on that side.
+// matrix (needed by raw, and by EASE's projected measure). The space may refer to the model's
+// matrices (EASE's weights are not copied), so the model must outlive it. Throws
+// InvalidArgument for a measure the model does not support on that side.
 std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const SparseMatrix& X,
                                                        Side side, Measure measure, const Context& ctx);
 
