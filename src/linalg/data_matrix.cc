@@ -97,9 +97,24 @@ Out sparse_times(const int* outer, const int* inner, const double* value, Index 
   return out;
 }
 
-// The sparse kernels read row-major blocks: a reference when the block already is one.
-const RowMatrix& as_rows(const RowMatrix& M) { return M; }
-RowMatrix as_rows(const Matrix& M) { return M; }
+// S M for any M: the kernels gather rows of a row-major M, so a column-major M is converted a
+// block of at most 256 columns at a time (never a second copy of a wide M: EASE's p × p weights
+// when scoring users). Each output element sums its row's nonzeros in the same order either way.
+template <typename Out, typename In>
+Out sparse_times_any(const int* outer, const int* inner, const double* value, Index rows, const In& M) {
+  if constexpr (In::IsRowMajor) {
+    return sparse_times<Out>(outer, inner, value, rows, M);
+  } else {
+    constexpr Index kColumnBlock = 256;
+    if (M.cols() <= kColumnBlock) return sparse_times<Out>(outer, inner, value, rows, RowMatrix(M));
+    Out out(rows, M.cols());
+    for (Index j0 = 0; j0 < M.cols(); j0 += kColumnBlock) {
+      const Index w = std::min(kColumnBlock, M.cols() - j0);
+      out.middleCols(j0, w) = sparse_times<Out>(outer, inner, value, rows, RowMatrix(M.middleCols(j0, w)));
+    }
+    return out;
+  }
+}
 
 }  // namespace
 
@@ -124,7 +139,7 @@ Out DataMatrix::times_impl(const In& M) const {
       out.middleRows(r0, h).noalias() = D.middleRows(r0, h) * M;
     }
   } else {
-    out = sparse_times<Out>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), as_rows(M));
+    out = sparse_times_any<Out>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), M);
   }
   if (centered()) out.rowwise() -= (m_.transpose() * M);
   return out;
@@ -144,7 +159,7 @@ Out DataMatrix::transpose_times_impl(const In& R) const {
   } else {
     // The CSC arrays read as a row-major Yᵀ: again one output row per item.
     const auto& C = csc();
-    out = sparse_times<Out>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), as_rows(R));
+    out = sparse_times_any<Out>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), R);
   }
   if (centered()) out.noalias() -= m_ * R.colwise().sum();
   return out;
