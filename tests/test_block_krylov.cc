@@ -65,37 +65,44 @@ void expect_contract(const BlockKrylovResult& r, const Matrix& G, const Oracle& 
             std::sqrt(lead_residual) / gap * 1.01 + 1e-12);
 }
 
+// The planted problem both contract tests run on (rank 30), with its dense oracle.
+struct ContractCase {
+  SparseMatrix X = planted(900, 400, 11);
+  Matrix G = Matrix(X).transpose() * Matrix(X);
+  Oracle oracle = dense_oracle(Matrix(X));
+  BlockKrylovResult solve(const BlockKrylovOptions& options) const {
+    return block_krylov_eigs(DataMatrix(X), 30, options, Context{});
+  }
+  void expect(const BlockKrylovResult& r, double tol) const { expect_contract(r, G, oracle, tol, 6); }
+};
+
 TEST(BlockKrylov, MeetsItsAccuracyContract) {
-  const SparseMatrix X = planted(900, 400, 11);
-  const Matrix D = Matrix(X);
-  const Oracle oracle = dense_oracle(D);
+  const ContractCase problem;
   BlockKrylovOptions options;
   options.tol = 1e-9;
-  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), 30, options, Context{});
+  const BlockKrylovResult r = problem.solve(options);
   ASSERT_EQ(r.values.size(), 30);
   EXPECT_EQ(r.float32_products, 0);  // tol below 20 u: all in double
-  expect_contract(r, D.transpose() * D, oracle, options.tol, 6);
+  problem.expect(r, options.tol);
 }
 
 // A loose tolerance moves the products to single precision once the Ritz values allow it; the run
 // ends with the check in double, so the same contract holds with true residuals. Without
 // mixed_precision the same tolerance stays in double.
 TEST(BlockKrylov, MixedPrecisionMeetsTheSameContract) {
-  const SparseMatrix X = planted(900, 400, 11);
-  const Matrix D = Matrix(X);
-  const Oracle oracle = dense_oracle(D);
+  const ContractCase problem;
   BlockKrylovOptions loose;
   loose.tol = 1e-4;
-  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), 30, loose, Context{});
+  const BlockKrylovResult r = problem.solve(loose);
   EXPECT_GT(r.float32_products, 0);
   EXPECT_LT(r.float32_products, r.products);  // the first products (before any estimate) and the check
-  expect_contract(r, D.transpose() * D, oracle, loose.tol, 6);
+  problem.expect(r, loose.tol);
   loose.mixed_precision = false;
-  const BlockKrylovResult d = block_krylov_eigs(DataMatrix(X), 30, loose, Context{});
+  const BlockKrylovResult d = problem.solve(loose);
   EXPECT_EQ(d.float32_products, 0);
-  expect_contract(d, D.transpose() * D, oracle, loose.tol, 6);
+  problem.expect(d, loose.tol);
   // The default tolerance never leaves double.
-  EXPECT_EQ(block_krylov_eigs(DataMatrix(X), 30, BlockKrylovOptions{}, Context{}).float32_products, 0);
+  EXPECT_EQ(problem.solve(BlockKrylovOptions{}).float32_products, 0);
 }
 
 TEST(BlockKrylov, ThickRestartsConvergeToTheSameAnswer) {

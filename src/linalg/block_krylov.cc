@@ -62,36 +62,48 @@ Matrix rows_times(const Eigen::Ref<const Matrix>& Q, const Matrix& Y) {
   return out;
 }
 
+// Qᵀ W in fixed chunks of rows: part(c) forms Q_cᵀ W_c with one single-threaded GEMM (callers
+// spread the chunks over threads), sum() adds the parts in chunk order, so the result never
+// depends on the thread count.
+class ChunkedCross {
+ public:
+  ChunkedCross(const Eigen::Ref<const Matrix>& Q, const Matrix& W)
+      : Q_(Q), W_(W), parts_(static_cast<size_t>(row_chunks(Q.rows())), Matrix(Q.cols(), W.cols())) {}
+  Index chunks() const { return static_cast<Index>(parts_.size()); }
+  void part(Index c) {
+    const Index i0 = c * kRowChunk, h = std::min(kRowChunk, Q_.rows() - i0);
+    gemm<double>(true, false, Q_.cols(), W_.cols(), h, 1.0, Q_.data() + i0, Q_.outerStride(), W_.data() + i0,
+                 W_.rows(), 0.0, parts_[static_cast<size_t>(c)].data(), Q_.cols());
+  }
+  Matrix sum() const {
+    Matrix S = Matrix::Zero(Q_.cols(), W_.cols());
+    for (const Matrix& P : parts_) S += P;
+    return S;
+  }
+
+ private:
+  Eigen::Ref<const Matrix> Q_;
+  const Matrix& W_;
+  std::vector<Matrix> parts_;
+};
+
 // W ← (I − Q Qᵀ)² W and returns the coefficients H1 + H2 (full reorthogonalisation, classical
 // Gram–Schmidt twice: "twice is enough", Giraud et al. 2005). Three passes over Q by chunks of
 // rows instead of four: H1 = Qᵀ W; then, per chunk, W_c −= Q_c H1 and the chunk's part of
-// H2 = Qᵀ W while Q_c is still in cache; then W −= Q H2. Partial sums are added in chunk order,
-// so the result does not depend on threads.
+// H2 = Qᵀ W while Q_c is still in cache; then W −= Q H2.
 Matrix project_out(const Eigen::Ref<const Matrix>& Q, Matrix& W) {
-  const Index p = Q.rows(), m = Q.cols(), b = W.cols();
-  const Index chunks = row_chunks(p);
-  std::vector<Matrix> part(static_cast<size_t>(chunks), Matrix(m, b));
-  auto sum_parts = [&] {
-    Matrix H = Matrix::Zero(m, b);
-    for (const Matrix& P : part) H += P;
-    return H;
-  };
-  auto chunk_gram = [&](Index c) {  // part[c] = Q_cᵀ W_c
-    const Index i0 = c * kRowChunk, h = std::min(kRowChunk, p - i0);
-    gemm<double>(true, false, m, b, h, 1.0, Q.data() + i0, Q.outerStride(), W.data() + i0, p, 0.0,
-                 part[static_cast<size_t>(c)].data(), m);
-  };
+  ChunkedCross cross(Q, W);
 #pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < chunks; ++c) chunk_gram(c);
-  const Matrix H1 = sum_parts();
+  for (Index c = 0; c < cross.chunks(); ++c) cross.part(c);
+  const Matrix H1 = cross.sum();
 #pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < chunks; ++c) {
+  for (Index c = 0; c < cross.chunks(); ++c) {
     chunk_times(c, Q, H1, -1.0, 1.0, W);
-    chunk_gram(c);
+    cross.part(c);
   }
-  const Matrix H2 = sum_parts();
+  const Matrix H2 = cross.sum();
 #pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < chunks; ++c) chunk_times(c, Q, H2, -1.0, 1.0, W);
+  for (Index c = 0; c < cross.chunks(); ++c) chunk_times(c, Q, H2, -1.0, 1.0, W);
   return H1 + H2;
 }
 
@@ -119,18 +131,12 @@ Matrix householder_block(const Matrix& W, const Eigen::Ref<const Matrix>& basis,
   return Qn;
 }
 
-// WᵀW by fixed chunks of rows, summed in chunk order (thread-count independent).
+// WᵀW, independent of the thread count.
 Matrix chunked_gram(const Matrix& W) {
-  const Index p = W.rows(), b = W.cols(), chunks = row_chunks(p);
-  std::vector<Matrix> part(static_cast<size_t>(chunks), Matrix(b, b));
+  ChunkedCross cross(W, W);
 #pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < chunks; ++c) {
-    const Index i0 = c * kRowChunk, h = std::min(kRowChunk, p - i0);
-    gemm<double>(true, false, b, b, h, 1.0, W.data() + i0, p, W.data() + i0, p, 0.0, part[static_cast<size_t>(c)].data(), b);
-  }
-  Matrix S = Matrix::Zero(b, b);
-  for (const Matrix& P : part) S += P;
-  return S;
+  for (Index c = 0; c < cross.chunks(); ++c) cross.part(c);
+  return cross.sum();
 }
 
 // W ← W U⁻¹ for upper-triangular U, by chunks of rows over the threads.
