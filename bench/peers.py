@@ -6,10 +6,13 @@ process. Tasks:
   svds    FILE K OUT   read the TSV, build CSR, scipy svds top-K singular values (saved to OUT)
   eigsh   FILE K       read the TSV, X.T @ X (sparse), eigsh top-K of it
   rsvd    FILE K REF   read the TSV, scikit-learn randomized_svd (defaults), error against REF
-  ease    FILE LAMBDA  read the TSV, G = X.T @ X dense, numpy inv, EASE weights
+  ease    FILE LAMBDA [DTYPE]
+                       read the TSV, G = X.T @ X dense, numpy inv, EASE weights, in DTYPE
+                       (float64, the default, or float32)
   topn    P K TOP      all-items top-TOP cosine neighbours of P random K-dim vectors, blocked
                        float32 matmul + argpartition
   compare A B          max relative difference of two singular-value files (.npy)
+  weights A B          relative Frobenius difference of two weight matrices (.npy)
 """
 import json
 import sys
@@ -64,6 +67,8 @@ def main():
     elif task == "ease":
         X, read_s = read_tsv(sys.argv[2])
         lam = float(sys.argv[3])
+        dtype = np.dtype(sys.argv[4] if len(sys.argv) > 4 else "float64")
+        X = X.astype(dtype)
         t = time.perf_counter()
         G = (X.T @ X).toarray()
         gram_s = time.perf_counter() - t
@@ -72,7 +77,8 @@ def main():
         del G
         B = P / (-np.diag(P))
         B[np.diag_indices_from(B)] = 0.0
-        report(task=task, read_s=read_s, gram_s=gram_s, solve_s=time.perf_counter() - t, p=int(B.shape[0]))
+        report(task=task, read_s=read_s, gram_s=gram_s, solve_s=time.perf_counter() - t, p=int(B.shape[0]),
+               dtype=str(B.dtype))
     elif task == "topn":
         p, k, top = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
         rng = np.random.default_rng(7)
@@ -93,6 +99,15 @@ def main():
         a, b = np.load(sys.argv[2]), np.load(sys.argv[3])
         n = min(len(a), len(b))
         report(task=task, max_rel_diff=float(np.max(np.abs(a[:n] - b[:n]) / np.abs(b[:n]))), values=int(n))
+    elif task == "weights":
+        # Two weight matrices of the same shape (memory-mapped, compared 1,000 columns at a time).
+        a, b = np.load(sys.argv[2], mmap_mode="r"), np.load(sys.argv[3], mmap_mode="r")
+        diff = ref = 0.0
+        for c in range(0, b.shape[1], 1000):
+            x, y = np.asarray(a[:, c:c + 1000], dtype=np.float64), np.asarray(b[:, c:c + 1000], dtype=np.float64)
+            diff += float(np.sum((x - y) ** 2))
+            ref += float(np.sum(y ** 2))
+        report(task=task, rel_frobenius_diff=(diff / ref) ** 0.5, dtypes=[str(a.dtype), str(b.dtype)])
     else:
         sys.exit(f"unknown task {task}")
 

@@ -3,7 +3,7 @@
 # same generated data, in one run; results: bench/README.md.
 #   a  top-100 spectrum of a 138,000 x 20,000 matrix, ~10M interactions, read from TSV:
 #      linsim fit --model eq2 --rank 100 vs scipy svds, scipy X.T@X + eigsh, sklearn randomized_svd
-#   b  EASE at p = 20,000 (float64): linsim fit --model ease vs numpy inv
+#   b  EASE at p = 20,000: linsim fit --model ease vs numpy inv, in float64 and in float32
 #   c  all-items top-100 cosine neighbours of 20,000 random 200-dim vectors: linsim's kernel
 #      (linsim_bench BM_AllItemsTopN, float64 and float32) vs faiss IndexFlatIP (bench/faiss_peer.cc,
 #      same vectors) and numpy blocked float32 matmul + argpartition
@@ -56,10 +56,15 @@ if [[ " $sections " == *" a "* ]]; then
 fi
 
 if [[ " $sections " == *" b "* ]]; then
-  echo "== (b) EASE, p = 20,000 (float64)"
+  echo "== (b) EASE, p = 20,000 (float64, then float32)"
   measure "linsim fit ease" $linsim fit --input "$work/a.tsv" --model ease --lambda 500 --out "$work/ease-model" --force
   measure "numpy inv EASE [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py ease "$work/a.tsv" 500
   [[ -n "${SLOW:-}" ]] && measure "numpy inv EASE [as it comes]" $py bench/peers.py ease "$work/a.tsv" 500
+  measure "linsim fit ease --dtype float32" $linsim fit --input "$work/a.tsv" --model ease --lambda 500 \
+    --dtype float32 --out "$work/ease32-model" --force
+  measure "numpy inv EASE float32 [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py ease "$work/a.tsv" 500 float32
+  measure "accuracy: float32 vs float64 weights" $py bench/peers.py weights "$work/ease32-model/weights.npy" \
+    "$work/ease-model/weights.npy"
 fi
 
 if [[ " $sections " == *" c "* ]]; then

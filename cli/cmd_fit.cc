@@ -18,6 +18,7 @@ struct FitArgs {
   std::string gauge = "balanced";
   Index rank = 50;
   std::optional<double> lambda;
+  std::string dtype = "float64";
   std::string solver = "auto";
   double solver_tol = kDefaultSolverTol;
   std::string weighting = "none";
@@ -34,6 +35,7 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
   options.gauge = parse_gauge(args.gauge);
   options.rank = args.rank;
   options.lambda = args.lambda.value_or(default_lambda(options.kind));
+  options.dtype = parse_dtype(args.dtype);
   options.solver = parse_solver(args.solver);
   options.solver_tol = args.solver_tol;
   options.weighting = parse_weighting(args.weighting);
@@ -45,6 +47,7 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
     }
   };
   only_for("--gauge", ModelKind::kEq1);
+  only_for("--dtype", ModelKind::kEase);
   for (const char* flag : {"--negatives", "--smoothing", "--eigen-power"}) only_for(flag, ModelKind::kSppmi);
   for (const char* flag : {"--epochs", "--tol"}) only_for(flag, ModelKind::kCosine);
   if ((options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi) && cmd.count("--solver-tol") > 0) {
@@ -72,8 +75,10 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
   progress(fmt::format("{} users x {} items, {} interactions ({}{})", bundle.data.n_users(),
                        bundle.data.n_items(), bundle.data.nnz(), bundle.input.format,
                        bundle.input.binarized ? ", binarised" : ""));
-  progress(fmt::format("fitting {} (rank {}, lambda {}, weighting {})", args.model, options.rank, options.lambda,
-                       options.weighting.spec()));
+  progress(fmt::format("fitting {} ({}, lambda {}, weighting {})", args.model,
+                       options.kind == ModelKind::kEase ? std::string(dtype_name(options.dtype))
+                                                        : fmt::format("rank {}", options.rank),
+                       options.lambda, options.weighting.spec()));
   bundle.model = fit_model(bundle.data.X, options, args.ctx, progress);
   if (options.kind == ModelKind::kCosine) {
     const Convergence& c = bundle.model.convergence;
@@ -105,6 +110,10 @@ void add_fit_command(CLI::App& app) {
   cmd->add_option("--lambda,-l", args->lambda,
                   "Regularisation (default: eq1 10000, eq2 100, ease 500; eq1 compares it with sigma^2, "
                   "eq2 with sigma; cosine: lambda of its eq2 warm start)");
+  cmd->add_option("--dtype", args->dtype,
+                  "ease: precision of XᵀX, its inverse and the stored weights: float64, or float32 (half the memory "
+                  "and about half the time; needs a well-conditioned XᵀX + lambda I)")
+      ->default_val("float64");
   cmd->add_option("--solver", args->solver, "Eigen-solver: auto, gram (dense XᵀX), randomized (block Krylov on the operator), lanczos (single-vector, operator)")
       ->default_val("auto");
   cmd->add_option("--solver-tol", args->solver_tol,

@@ -113,6 +113,30 @@ TEST_F(Cli, FitThenSimilarItemsAndRecommend) {
   EXPECT_NE(r.out.find("new\t1\tfilm0"), std::string::npos) << r.out;
 }
 
+TEST_F(Cli, EaseInFloat32IsStoredAndServedInFloat32) {
+  Result r = run("fit --input " + fixture() + " --model ease --dtype float32 --lambda 5 --out " + path("e32"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(slurp(path("e32/model.json")).find("\"dtype\": \"float32\""), std::string::npos);
+  EXPECT_NE(slurp(path("e32/weights.npy")).find("'descr': '<f4'"), std::string::npos);
+  ASSERT_EQ(run("fit --input " + fixture() + " --model ease --lambda 5 --out " + path("e64")).code, 0);
+  EXPECT_NE(slurp(path("e64/model.json")).find("\"dtype\": \"float64\""), std::string::npos);
+  // The same neighbours and recommendations as the float64 model on the fixture's clusters.
+  for (const char* command : {"similar-items --measure projected --items film00,film07 --top 3",
+                              "similar-items --measure dot --items film00 --top 3", "recommend --users u00,u05 --top 5"}) {
+    const Result r32 = run(std::string(command) + " --model " + path("e32"));
+    const Result r64 = run(std::string(command) + " --model " + path("e64"));
+    ASSERT_EQ(r32.code, 0) << r32.err;
+    ASSERT_EQ(r64.code, 0) << r64.err;
+    auto ranking = [](const std::string& table) {  // query, rank, neighbour: the scores differ in rounding
+      std::istringstream in(table);
+      std::string line, out;
+      while (std::getline(in, line)) out += line.substr(0, line.rfind('\t')) + "\n";
+      return out;
+    };
+    EXPECT_EQ(ranking(r32.out), ranking(r64.out)) << command;
+  }
+}
+
 TEST_F(Cli, HelpAndVersionExitZero) {
   EXPECT_EQ(run("--help").code, 0);
   EXPECT_EQ(run("fit --help").code, 0);
@@ -135,6 +159,11 @@ TEST_F(Cli, UsageErrorsExitTwoAndLeaveNothing) {
   EXPECT_EQ(r.code, 2);
   r = run(base + " --model eq1 --gauge power:2");
   EXPECT_EQ(r.code, 2);
+  for (const char* bad : {" --model eq2 --dtype float32", " --model ease --dtype float16"}) {
+    r = run(base + bad);
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find("dtype"), std::string::npos) << r.err;
+  }
   for (const char* bad : {" --solver-tol 0", " --solver-tol 1", " --solver-tol -1e-3", " --model ease --solver-tol 1e-3"}) {
     r = run(base + bad);
     EXPECT_EQ(r.code, 2) << bad;

@@ -75,6 +75,14 @@ TEST(Npy, VectorsIntegersAndFloat32) {
   const Matrix M = test::random_matrix(4, 2, 3);
   write_npy_float32(path, M);
   EXPECT_TRUE(read_npy_matrix(path) == M.cast<float>().cast<double>());
+  // Single-precision matrices are written from memory and read back bit for bit; a float64 file
+  // read as float32 is rounded.
+  const MatrixF F = test::random_matrix(70, 3, 4).cast<float>();
+  write_npy(path, F);
+  EXPECT_TRUE(read_npy_matrix_float32(path) == F);
+  EXPECT_TRUE(read_npy_matrix(path) == F.cast<double>());
+  write_npy(path, M);
+  EXPECT_TRUE(read_npy_matrix_float32(path) == M.cast<float>());
   std::filesystem::remove(path);
 }
 

@@ -253,11 +253,12 @@ TEST(WeightedModels, ModelDirectoryRoundTripKeepsTheWeighting) {
   const SparseMatrix T = random_counts(200, 40, 0.1, 10);
   const SparseMatrix Q = random_counts(5, 40, 0.2, 11);
   const auto dir = std::filesystem::temp_directory_path() / "linsim_test_weighted_model";
-  for (const char* model_kind : {"eq2", "cosine", "sppmi", "ease"}) {
+  for (const std::string model_kind : {"eq2", "cosine", "sppmi", "ease", "ease:float32"}) {
     SCOPED_TRACE(model_kind);
     std::filesystem::remove_all(dir);
     ModelBundle b;
-    FitOptions o = test::exact_options(parse_model_kind(model_kind), 6, 1.0);
+    FitOptions o = test::exact_options(parse_model_kind(model_kind.substr(0, model_kind.find(':'))), 6, 1.0);
+    if (model_kind == "ease:float32") o.dtype = Dtype::kFloat32;
     if (o.kind != ModelKind::kSppmi) o.weighting = parse_weighting("ips:0.5,user-norm:0.5,standardize");
     o.cosine.epochs = 5;
     b.model = fit_model(T, o, Context{});
@@ -269,6 +270,8 @@ TEST(WeightedModels, ModelDirectoryRoundTripKeepsTheWeighting) {
     out.commit();
     const ModelBundle r = read_model_dir(dir.string());
     EXPECT_EQ(r.model.options.weighting.spec(), o.weighting.spec());
+    EXPECT_EQ(r.model.options.dtype, o.dtype);
+    EXPECT_TRUE(r.model.weights == b.model.weights && r.model.weights32 == b.model.weights32);
     EXPECT_LT(test::relative_difference(score_users(r.model, Q), score_users(b.model, Q)), 1e-15);
   }
   std::filesystem::remove_all(dir);

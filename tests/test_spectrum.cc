@@ -19,6 +19,35 @@ TEST(Gram, MatchesDenseProduct) {
   EXPECT_LT(test::relative_difference(gram_matrix(X, Context{}), D.transpose() * D), 1e-14);
 }
 
+// Float Gram matrices (a float32 EASE's XᵀX): the sparse path sums each column in double in the
+// same order as the double path and rounds once, so it is exactly the rounded double Gram matrix,
+// centred or not, for any values; the dense path multiplies float blocks, exact for 0/1 data.
+TEST(Gram, Float32IsTheRoundedDoubleGramMatrix) {
+  // 2,000 × 300 at 1 %: the sparse accumulation is estimated faster (4.5e-6 s against 3e-3 s).
+  SparseMatrix sparse = test::random_binary(2000, 300, 0.01, 6);
+  // 600 × 50 at 50 %: GEMM on dense blocks is estimated faster (2.5e-5 s against 9e-5 s).
+  const SparseMatrix dense = test::random_binary(600, 50, 0.5, 7);
+  for (const SparseMatrix* X : {static_cast<const SparseMatrix*>(&sparse), &dense}) {
+    EXPECT_TRUE(gram_matrix<float>(*X, Context{}) == gram_matrix<double>(*X, Context{}).cast<float>());
+  }
+  for (Index q = 0; q < sparse.nonZeros(); ++q) sparse.valuePtr()[q] = 1.0 / (1.0 + static_cast<double>(q % 13));
+  Vector center = Vector::LinSpaced(300, 0.0, 0.05);
+  Context one;
+  one.threads = 1;
+  const MatrixF G32 = gram_matrix<float>(sparse, Context{}, center);
+  EXPECT_TRUE(G32 == gram_matrix<double>(sparse, Context{}, center).cast<float>());
+  EXPECT_TRUE(G32 == gram_matrix<float>(sparse, one, center));
+  const Matrix D = Matrix(sparse).rowwise() - center.transpose();
+  EXPECT_LT(test::relative_difference(gram_matrix<double>(sparse, Context{}, center), D.transpose() * D), 1e-13);
+  // The dense path with real values: float products summed in float, within a few u of the scale.
+  SparseMatrix weighted = dense;
+  for (Index q = 0; q < weighted.nonZeros(); ++q) weighted.valuePtr()[q] = 0.3 + static_cast<double>(q % 7) / 9.0;
+  const Matrix Dw = Matrix(weighted).rowwise() - Vector::Constant(50, 0.2).transpose();
+  EXPECT_LT(test::relative_difference(gram_matrix<float>(weighted, Context{}, Vector::Constant(50, 0.2)).cast<double>(),
+                                      Dw.transpose() * Dw),
+            1e-5);
+}
+
 TEST(Gram, IndependentOfThreadCount) {
   SparseMatrix X = test::random_binary(300, 80, 0.1, 4);
   for (Index q = 0; q < X.nonZeros(); ++q) X.valuePtr()[q] = 1.0 / (1.0 + static_cast<double>(q % 13));

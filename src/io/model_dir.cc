@@ -33,7 +33,8 @@ json summary_json(const InputSummary& s, const InteractionMatrix& data) {
           {"nnz", data.nnz()}};
 }
 
-void check_shape(const Matrix& M, Index rows, Index cols, const std::string& what) {
+template <typename Dense>
+void check_shape(const Dense& M, Index rows, Index cols, const std::string& what) {
   if (M.rows() != rows || M.cols() != cols) {
     throw Error(fmt::format("{} has shape {} x {}, expected {} x {}", what, M.rows(), M.cols(), rows, cols));
   }
@@ -83,6 +84,7 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle) {
                {"solver_tol", m.options.kind == ModelKind::kEase || m.options.kind == ModelKind::kSppmi
                                   ? json(nullptr)
                                   : json(m.options.solver_tol)},
+               {"dtype", m.options.kind == ModelKind::kEase ? json(dtype_name(m.options.dtype)) : json(nullptr)},
                {"weighting", m.options.weighting.spec()},
                {"sppmi", nullptr},
                {"cosine", nullptr},
@@ -114,7 +116,7 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle) {
     write_npy(out.file("encoder.npy"), m.encoder);
     write_npy(out.file("singular_values.npy"), m.singular_values);
   } else {
-    write_npy(out.file("weights.npy"), m.weights);
+    m.with_weights([&](const auto& W) { write_npy(out.file("weights.npy"), W); });
   }
   write_ids(out.file("item_ids.tsv"), bundle.data.items);
   write_ids(out.file("user_ids.tsv"), bundle.data.users);
@@ -156,6 +158,9 @@ ModelBundle read_model_dir(const std::string& dir) {
     m.options.rank = meta.at("rank").get<Index>();
     m.options.lambda = meta.at("lambda").is_null() ? 0.0 : meta.at("lambda").get<double>();
     m.options.weighting = parse_weighting(meta.value("weighting", "none"));
+    if (meta.contains("dtype") && !meta.at("dtype").is_null()) {
+      m.options.dtype = parse_dtype(meta.at("dtype").get<std::string>());
+    }
     if (m.options.kind == ModelKind::kSppmi) {
       const json& o = meta.at("sppmi");
       m.options.sppmi.negatives = o.at("negatives").get<double>();
@@ -223,8 +228,12 @@ ModelBundle read_model_dir(const std::string& dir) {
     check_shape(m.user_embeddings, n, k, "user_embeddings.npy");
     check_shape(m.encoder, p, k, "encoder.npy");
   } else {
-    m.weights = read_npy_matrix(file("weights.npy"));
-    check_shape(m.weights, p, p, "weights.npy");
+    if (m.options.dtype == Dtype::kFloat32) {
+      m.weights32 = read_npy_matrix_float32(file("weights.npy"));
+    } else {
+      m.weights = read_npy_matrix(file("weights.npy"));
+    }
+    m.with_weights([&](const auto& W) { check_shape(W, p, p, "weights.npy"); });
   }
   return b;
 }

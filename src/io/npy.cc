@@ -145,17 +145,17 @@ double element(const NpyArray& a, size_t i) {
 namespace {
 
 // A matrix is written as linsim holds it, column-major ('fortran_order': True, which np.load reads
-// as the same array): float64 straight from memory, float32 converted 64 columns at a time, never a
-// transposed copy (an EASE weight matrix is p × p).
-template <typename Scalar>
-void write_columns(std::ostream& out, const char* descr, const Matrix& M) {
+// as the same array): straight from memory in its own precision, converted 64 columns at a time
+// otherwise, never a transposed copy (an EASE weight matrix is p × p).
+template <typename Scalar, typename Source>
+void write_columns(std::ostream& out, const char* descr, const MatrixOf<Source>& M) {
   const std::vector<size_t> shape = {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())};
-  if constexpr (std::is_same_v<Scalar, double>) {
-    write_array(out, descr, shape, M.data(), sizeof(double) * static_cast<size_t>(M.size()), true);
+  if constexpr (std::is_same_v<Scalar, Source>) {
+    write_array(out, descr, shape, M.data(), sizeof(Scalar) * static_cast<size_t>(M.size()), true);
   } else {
     write_array(out, descr, shape, nullptr, 0, true);
     constexpr Index kColumns = 64;
-    Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> block;
+    MatrixOf<Scalar> block;
     for (Index c0 = 0; c0 < M.cols(); c0 += kColumns) {
       block = M.middleCols(c0, std::min(kColumns, M.cols() - c0)).template cast<Scalar>();
       out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(sizeof(Scalar) * block.size()));
@@ -163,8 +163,8 @@ void write_columns(std::ostream& out, const char* descr, const Matrix& M) {
   }
 }
 
-template <typename Scalar>
-void write_columns(const std::string& path, const char* descr, const Matrix& M) {
+template <typename Scalar, typename Source>
+void write_columns(const std::string& path, const char* descr, const MatrixOf<Source>& M) {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
   write_columns<Scalar>(out, descr, M);
@@ -172,11 +172,42 @@ void write_columns(const std::string& path, const char* descr, const Matrix& M) 
   if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
 }
 
+// A 2-D array in Scalar: read in place when the file holds Scalar in linsim's layout, converted
+// element by element otherwise.
+template <typename Scalar>
+MatrixOf<Scalar> read_matrix(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  NpyArray a = read_header(in, path);
+  if (a.shape.empty() || a.shape.size() > 2) {
+    throw Error(fmt::format("'{}': expected a 1-D or 2-D array, got {} dimensions", path, a.shape.size()));
+  }
+  const auto rows = static_cast<Index>(a.shape[0]);
+  const auto cols = static_cast<Index>(a.shape.size() == 2 ? a.shape[1] : 1);
+  MatrixOf<Scalar> M(rows, cols);
+  const char* own = std::is_same_v<Scalar, double> ? "<f8" : "<f4";
+  if (a.descr == own && (a.fortran_order || cols == 1)) {  // the layout of M: read in place
+    read_exactly(in, reinterpret_cast<char*>(M.data()), sizeof(Scalar) * static_cast<size_t>(M.size()),
+                 static_cast<size_t>(M.size()), path);
+    return M;
+  }
+  a.data.resize(element_count(a) * item_bytes(a));
+  read_exactly(in, a.data.data(), a.data.size(), element_count(a), path);
+  for (Index r = 0; r < rows; ++r) {
+    for (Index c = 0; c < cols; ++c) {
+      const auto i = static_cast<size_t>(a.fortran_order ? c * rows + r : r * cols + c);
+      M(r, c) = static_cast<Scalar>(element(a, i));
+    }
+  }
+  return M;
+}
+
 }  // namespace
 
 void write_npy(const std::string& path, const Matrix& M) { write_columns<double>(path, "<f8", M); }
 
 void write_npy(std::ostream& out, const Matrix& M) { write_columns<double>(out, "<f8", M); }
+
+void write_npy(const std::string& path, const MatrixF& M) { write_columns<float>(path, "<f4", M); }
 
 void write_npy(const std::string& path, const Vector& v) {
   write_array(path, "<f8", {static_cast<size_t>(v.size())}, v.data(), sizeof(double) * static_cast<size_t>(v.size()));
@@ -188,30 +219,9 @@ void write_npy(const std::string& path, const std::vector<std::int64_t>& v) {
   write_array(path, "<i8", {v.size()}, v.data(), sizeof(std::int64_t) * v.size());
 }
 
-Matrix read_npy_matrix(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  NpyArray a = read_header(in, path);
-  if (a.shape.empty() || a.shape.size() > 2) {
-    throw Error(fmt::format("'{}': expected a 1-D or 2-D array, got {} dimensions", path, a.shape.size()));
-  }
-  const auto rows = static_cast<Index>(a.shape[0]);
-  const auto cols = static_cast<Index>(a.shape.size() == 2 ? a.shape[1] : 1);
-  Matrix M(rows, cols);
-  if (a.descr == "<f8" && (a.fortran_order || cols == 1)) {  // the layout of M: read in place
-    read_exactly(in, reinterpret_cast<char*>(M.data()), sizeof(double) * static_cast<size_t>(M.size()),
-                 static_cast<size_t>(M.size()), path);
-    return M;
-  }
-  a.data.resize(element_count(a) * item_bytes(a));
-  read_exactly(in, a.data.data(), a.data.size(), element_count(a), path);
-  for (Index r = 0; r < rows; ++r) {
-    for (Index c = 0; c < cols; ++c) {
-      const auto i = static_cast<size_t>(a.fortran_order ? c * rows + r : r * cols + c);
-      M(r, c) = element(a, i);
-    }
-  }
-  return M;
-}
+Matrix read_npy_matrix(const std::string& path) { return read_matrix<double>(path); }
+
+MatrixF read_npy_matrix_float32(const std::string& path) { return read_matrix<float>(path); }
 
 Vector read_npy_vector(const std::string& path) {
   const Matrix M = read_npy_matrix(path);

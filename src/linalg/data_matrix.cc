@@ -167,6 +167,15 @@ Out DataMatrix::transpose_times_impl(const In& R) const {
 
 Matrix DataMatrix::times(const Matrix& M) const { return times_impl<Matrix>(M); }
 Matrix DataMatrix::transpose_times(const Matrix& R) const { return transpose_times_impl<Matrix>(R); }
+Matrix DataMatrix::times(const MatrixF& M) const {
+  constexpr Index kColumnBlock = 256;
+  Matrix out(rows(), M.cols());
+  for (Index j0 = 0; j0 < M.cols(); j0 += kColumnBlock) {
+    const Index w = std::min(kColumnBlock, M.cols() - j0);
+    out.middleCols(j0, w) = times_impl<Matrix>(RowMatrix(M.middleCols(j0, w).cast<double>()));
+  }
+  return out;
+}
 RowMatrix DataMatrix::times_rows(const RowMatrix& M) const { return times_impl<RowMatrix>(M); }
 RowMatrix DataMatrix::transpose_times_rows(const RowMatrix& R) const { return transpose_times_impl<RowMatrix>(R); }
 
@@ -186,16 +195,12 @@ RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
   return out;
 }
 
-Matrix DataMatrix::gram(const Context& ctx) const {
-  Matrix G = gram_matrix(Y_, ctx);
-  if (centered()) {
-    const double n = static_cast<double>(rows());
-    G.noalias() -= m_ * colsum_.transpose();
-    G.noalias() -= colsum_ * m_.transpose();
-    G.noalias() += n * m_ * m_.transpose();
-  }
-  return G;
+template <typename Scalar>
+MatrixOf<Scalar> DataMatrix::gram(const Context& ctx) const {
+  return gram_matrix<Scalar>(Y_, ctx, m_);
 }
+template Matrix DataMatrix::gram<double>(const Context&) const;
+template MatrixF DataMatrix::gram<float>(const Context&) const;
 
 double DataMatrix::squared_norm() const {
   const double y2 = Eigen::Map<const Vector>(Y_.valuePtr(), Y_.nonZeros()).squaredNorm();

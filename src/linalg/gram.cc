@@ -1,6 +1,12 @@
 #include "linsim/linalg/gram.h"
 
 #include <algorithm>
+#include <type_traits>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
 
 namespace linsim {
 
@@ -16,43 +22,81 @@ double sparse_gram_work(const SparseMatrix& X) {
   return work;
 }
 
+// The centring correction of column j, rows i ≥ j: −m_i c_j − c_i m_j + n m_i m_j (c = Yᵀ1), added
+// in double to the column's lower part (`lower`, p − j entries, row j first).
+class Centring {
+ public:
+  Centring(const SparseMatrix& Y, const Vector& m) : m_(m), n_(static_cast<double>(Y.rows())) {
+    if (m.size() == 0) return;
+    c_ = Vector::Zero(Y.cols());
+    for (Index q = 0; q < Y.nonZeros(); ++q) c_(Y.innerIndexPtr()[q]) += Y.valuePtr()[q];
+  }
+  bool active() const { return m_.size() > 0; }
+  void apply(Index j, double* lower) const {
+    const double mj = m_(j), cj = c_(j);
+    for (Index i = j; i < m_.size(); ++i) lower[i - j] += m_(i) * (n_ * mj - cj) - c_(i) * mj;
+  }
+
+ private:
+  const Vector& m_;
+  Vector c_;
+  double n_;
+};
+
 // Sparse path: column j of the lower triangle is Σ_{u ∋ j} x_uj x_u,i for i ≥ j, one thread per
-// column, in a fixed order.
-void gram_sparse(const SparseMatrix& X, Matrix& G) {
+// column, in a fixed order, summed in double (for float G in a per-thread column, rounded once).
+template <typename Scalar>
+void gram_sparse(const SparseMatrix& X, MatrixOf<Scalar>& G, const Centring& centring) {
+  constexpr bool kDouble = std::is_same_v<Scalar, double>;
   const Eigen::SparseMatrix<double, Eigen::ColMajor, int> Xc = X;  // CSC copy
   const Index p = X.cols();
   const int* outer = X.outerIndexPtr();
   const int* inner = X.innerIndexPtr();
   const double* value = X.valuePtr();
-#pragma omp parallel for schedule(dynamic, 8)
-  for (Index j = 0; j < p; ++j) {
-    double* column = G.col(j).data();
-    for (Eigen::SparseMatrix<double, Eigen::ColMajor, int>::InnerIterator it(Xc, j); it; ++it) {
-      const Index u = it.row();
-      const double xuj = it.value();
-      const int* begin = inner + outer[u];
-      const int* end = inner + outer[u + 1];
-      const int* start = std::lower_bound(begin, end, static_cast<int>(j));
-      for (const int* q = start; q != end; ++q) column[*q] += xuj * value[q - inner];
+#pragma omp parallel
+  {
+    std::vector<double> scratch(kDouble ? 0 : static_cast<size_t>(p));
+#pragma omp for schedule(dynamic, 8)
+    for (Index j = 0; j < p; ++j) {
+      double* lower;  // rows j..p−1 of column j
+      if constexpr (kDouble) {
+        lower = G.col(j).data() + j;
+      } else {
+        lower = scratch.data();
+        std::fill(lower, lower + (p - j), 0.0);
+      }
+      for (Eigen::SparseMatrix<double, Eigen::ColMajor, int>::InnerIterator it(Xc, j); it; ++it) {
+        const Index u = it.row();
+        const double xuj = it.value();
+        const int* begin = inner + outer[u];
+        const int* end = inner + outer[u + 1];
+        const int* start = std::lower_bound(begin, end, static_cast<int>(j));
+        for (const int* q = start; q != end; ++q) lower[*q - j] += xuj * value[q - inner];
+      }
+      if (centring.active()) centring.apply(j, lower);
+      if constexpr (!kDouble) {
+        for (Index i = j; i < p; ++i) G(i, j) = static_cast<float>(lower[i - j]);
+      }
     }
   }
 }
 
 // Dense path for dense-ish X: blocks of users are densified and multiplied with GEMM. Each thread
 // owns fixed column blocks of G and runs Eigen's kernel single-threaded, so the summation order
-// never depends on the thread count.
-void gram_dense_blocks(const SparseMatrix& X, Matrix& G) {
+// never depends on the thread count. The centring is added afterwards, column by column in double.
+template <typename Scalar>
+void gram_dense_blocks(const SparseMatrix& X, MatrixOf<Scalar>& G, const Centring& centring) {
   const Index n = X.rows();
   const Index p = X.cols();
   constexpr Index kUsers = 512;
   constexpr Index kColumns = 64;
   const Index column_blocks = (p + kColumns - 1) / kColumns;
-  Matrix B(kUsers, p);
+  MatrixOf<Scalar> B(kUsers, p);
   for (Index u0 = 0; u0 < n; u0 += kUsers) {
     const Index rows = std::min(kUsers, n - u0);
     B.topRows(rows).setZero();
     for (Index u = u0; u < u0 + rows; ++u) {
-      for (SparseMatrix::InnerIterator it(X, u); it; ++it) B(u - u0, it.col()) = it.value();
+      for (SparseMatrix::InnerIterator it(X, u); it; ++it) B(u - u0, it.col()) = static_cast<Scalar>(it.value());
     }
 #pragma omp parallel for schedule(dynamic, 1)
     for (Index b = 0; b < column_blocks; ++b) {
@@ -61,6 +105,17 @@ void gram_dense_blocks(const SparseMatrix& X, Matrix& G) {
       // Lower part only: rows j0.. of columns j0..j0+w.
       G.block(j0, j0, p - j0, w).noalias() +=
           B.topRows(rows).middleCols(j0, p - j0).transpose() * B.topRows(rows).middleCols(j0, w);
+    }
+  }
+  if (!centring.active()) return;
+#pragma omp parallel
+  {
+    std::vector<double> lower(static_cast<size_t>(p));
+#pragma omp for schedule(dynamic, 8)
+    for (Index j = 0; j < p; ++j) {
+      for (Index i = j; i < p; ++i) lower[i - j] = static_cast<double>(G(i, j));
+      centring.apply(j, lower.data());
+      for (Index i = j; i < p; ++i) G(i, j) = static_cast<Scalar>(lower[i - j]);
     }
   }
 }
@@ -74,19 +129,26 @@ double gram_seconds_estimate(const SparseMatrix& X) {
   return std::min(sparse_gram_work(X) / 2e9, 0.5 * n * p * p / 3e10);
 }
 
-Matrix gram_matrix(const SparseMatrix& X, const Context& ctx) {
+template <typename Scalar>
+MatrixOf<Scalar> gram_matrix(const SparseMatrix& Y, const Context& ctx, const Vector& center) {
   use_threads(ctx);
-  const double n = static_cast<double>(X.rows());
-  const double p = static_cast<double>(X.cols());
-  Matrix G = Matrix::Zero(X.cols(), X.cols());
-  if (sparse_gram_work(X) / 2e9 > 0.5 * n * p * p / 3e10) {
-    gram_dense_blocks(X, G);
-  } else {
-    gram_sparse(X, G);
+  const double n = static_cast<double>(Y.rows());
+  const double p = static_cast<double>(Y.cols());
+  if (center.size() != 0 && center.size() != Y.cols()) {
+    throw InvalidArgument(fmt::format("column centre has {} entries for {} columns", center.size(), Y.cols()));
   }
-  G.triangularView<Eigen::StrictlyUpper>() = G.transpose();
+  const Centring centring(Y, center);
+  MatrixOf<Scalar> G = MatrixOf<Scalar>::Zero(Y.cols(), Y.cols());
+  if (sparse_gram_work(Y) / 2e9 > 0.5 * n * p * p / 3e10) {
+    gram_dense_blocks(Y, G, centring);
+  } else {
+    gram_sparse(Y, G, centring);
+  }
+  G.template triangularView<Eigen::StrictlyUpper>() = G.transpose();
   return G;
 }
+template Matrix gram_matrix<double>(const SparseMatrix&, const Context&, const Vector&);
+template MatrixF gram_matrix<float>(const SparseMatrix&, const Context&, const Vector&);
 
 GramOperator::GramOperator(const DataMatrix& X) : X_(X), scratch_(X.rows()) { X.csc(); }
 

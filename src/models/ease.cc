@@ -1,25 +1,31 @@
 #include "linsim/models/ease.h"
 
+#include <type_traits>
+
 #include <fmt/format.h>
 
-#include "linsim/linalg/spd_inverse.h"
-
 #include "linsim/core/error.h"
+#include "linsim/linalg/spd_inverse.h"
 
 namespace linsim {
 
-Matrix ease_weights(Matrix G, double lambda) {
-  G.diagonal().array() += lambda;
+template <typename Scalar>
+MatrixOf<Scalar> ease_weights(MatrixOf<Scalar> G, double lambda) {
+  constexpr bool kDouble = std::is_same_v<Scalar, double>;
+  G.diagonal().array() += static_cast<Scalar>(lambda);
   // A pivot that is zero up to rounding also means "not positive definite": the inverse would
   // be dominated by rounding error.
-  if (!spd_inverse_in_place(G, 1e-12)) {
+  if (!spd_inverse_in_place(G, kDouble ? 1e-12 : 1e-5)) {
     throw InvalidArgument(fmt::format(
-        "XᵀX + λI is not positive definite for λ = {}: the data is rank-deficient; use λ > 0", lambda));
+        kDouble ? "XᵀX + λI is not positive definite for λ = {}: the data is rank-deficient; use λ > 0"
+                : "XᵀX + λI is not positive definite, or too ill-conditioned for float32, at λ = {} (a Cholesky "
+                  "pivot below 1e-5 of the largest diagonal entry); use a larger λ or --dtype float64",
+        lambda));
   }
   // MATH.md M3: W = I − Pinv · dMat(1 / diag(Pinv)), in Pinv's storage.
   // Column j scaled by −1 / Pinv_jj, in place (an assignment from a product could evaluate into a
   // second p × p temporary).
-  const Vector scale = -G.diagonal().cwiseInverse();
+  const Eigen::Matrix<Scalar, Eigen::Dynamic, 1> scale = -G.diagonal().cwiseInverse();
 #pragma omp parallel for schedule(static)
   for (Index j = 0; j < G.cols(); ++j) {
     G.col(j) *= scale(j);
@@ -27,5 +33,8 @@ Matrix ease_weights(Matrix G, double lambda) {
   }
   return G;
 }
+
+template Matrix ease_weights<double>(Matrix, double);
+template MatrixF ease_weights<float>(MatrixF, double);
 
 }  // namespace linsim

@@ -34,6 +34,14 @@ const char* model_name(ModelKind kind) {
   return "?";
 }
 
+Dtype parse_dtype(const std::string& name) {
+  if (name == "float64") return Dtype::kFloat64;
+  if (name == "float32") return Dtype::kFloat32;
+  throw InvalidArgument(fmt::format("unknown dtype '{}' (valid: float64, float32)", name));
+}
+
+const char* dtype_name(Dtype dtype) { return dtype == Dtype::kFloat32 ? "float32" : "float64"; }
+
 namespace {
 
 void check_lambda(double lambda) {
@@ -98,8 +106,10 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options) 
   const double pp = 8.0 * static_cast<double>(p) * static_cast<double>(p);
   const double weighted = options.weighting.empty() ? 0.0 : 12.0 * static_cast<double>(nnz);
   switch (options.kind) {
-    case ModelKind::kEase:  // XᵀX + λI inverted in its own storage, p × 256 panels
-      return weighted + pp + 8.0 * 256.0 * static_cast<double>(p);
+    case ModelKind::kEase: {  // XᵀX + λI inverted in its own storage, two p × 256 panels
+      const double scalar = options.dtype == Dtype::kFloat32 ? 4.0 : 8.0;
+      return weighted + scalar * (static_cast<double>(p) * static_cast<double>(p) + 512.0 * static_cast<double>(p));
+    }
     case ModelKind::kSppmi:  // co-occurrences, the SPPMI matrix, eigenvectors
       return 3.0 * pp;
     default: break;
@@ -116,6 +126,10 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
   const Index p = X.cols();
   if (n == 0 || p == 0 || X.nonZeros() == 0) throw InvalidArgument("the interaction matrix is empty");
   check_lambda(options.lambda);
+  if (options.dtype != Dtype::kFloat64 && options.kind != ModelKind::kEase) {
+    throw InvalidArgument(fmt::format("--dtype {} applies to --model ease only (got --model {})",
+                                      dtype_name(options.dtype), model_name(options.kind)));
+  }
   {
     // Fail fast, before allocating, when the fit cannot fit in memory.
     const double need = fit_memory_bytes(n, p, X.nonZeros(), options);
@@ -152,8 +166,15 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
     model.solver_reason = fmt::format(
         "EASE is full rank: (XᵀX + λI)⁻¹ in place by block sweep (Cholesky pivots checked), GEMM: {}",
         gemm_backend());
-    if (progress) progress(fmt::format("EASE: XᵀX and its {} × {} inverse ({})", p, p, model.solver_reason));
-    model.weights = ease_weights(data.gram(ctx), options.lambda);
+    if (progress) {
+      progress(fmt::format("EASE: XᵀX and its {} × {} inverse in {} ({})", p, p, dtype_name(options.dtype),
+                           model.solver_reason));
+    }
+    if (options.dtype == Dtype::kFloat32) {
+      model.weights32 = ease_weights<float>(data.gram<float>(ctx), options.lambda);
+    } else {
+      model.weights = ease_weights<double>(data.gram<double>(ctx), options.lambda);
+    }
     model.weighting = std::move(weighting);
     return model;
   }
@@ -232,7 +253,8 @@ Matrix score_users(const Model& model, const SparseMatrix& Xq) {
   }
   if (!model.has_embeddings()) {
     const SparseMatrix Y = model.weighting.apply(Xq);
-    return DataMatrix(Y, model.weighting.center).times(model.weights);
+    const DataMatrix data(Y, model.weighting.center);
+    return model.with_weights([&](const auto& W) { return data.times(W); });
   }
   return embed_users(model, Xq) * model.item_embeddings.transpose();
 }

@@ -55,39 +55,54 @@ class SparseFactorSpace final : public SimilaritySpace {
   ColumnMajor Fc_;  // the same matrix, column-major
 };
 
-// sim(i, j) = S(i, j) for an explicit size × size matrix: one computed for the space (owned), or
-// the model's own EASE weights (borrowed, not copied: p² doubles, 3.2 GB at p = 20,000; the model
-// outlives the space, as make_similarity_space says).
+// sim(i, j) = S(i, j) for an explicit size × size matrix, double or float: one computed for the
+// space (owned), or the model's own EASE weights (borrowed, not copied: p² doubles, 3.2 GB at
+// p = 20,000; the model outlives the space, as make_similarity_space says).
+template <typename Scalar>
 class ExplicitSpace final : public SimilaritySpace {
  public:
-  explicit ExplicitSpace(Matrix S) : owned_(std::move(S)), S_(&owned_) {}
+  explicit ExplicitSpace(MatrixOf<Scalar> S) : owned_(std::move(S)), S_(&owned_) {}
   ExplicitSpace(const ExplicitSpace&) = delete;  // S_ may point into this object
   ExplicitSpace& operator=(const ExplicitSpace&) = delete;
-  static std::unique_ptr<ExplicitSpace> borrowing(const Matrix& S) {
+  static std::unique_ptr<ExplicitSpace> borrowing(const MatrixOf<Scalar>& S) {
     return std::unique_ptr<ExplicitSpace>(new ExplicitSpace(&S));
   }
   Index size() const override { return S_->cols(); }
   void score(const std::vector<Index>& queries, RowMatrix& out) const override {
-    out = (*S_)(queries, Eigen::all);
+    out = (*S_)(queries, Eigen::all).template cast<double>();
   }
 
  private:
-  explicit ExplicitSpace(const Matrix* borrowed) : S_(borrowed) {}
-  Matrix owned_;
-  const Matrix* S_;
+  explicit ExplicitSpace(const MatrixOf<Scalar>* borrowed) : S_(borrowed) {}
+  MatrixOf<Scalar> owned_;
+  const MatrixOf<Scalar>* S_;
 };
+
+// Cosines from a Gram matrix of inner products, in its own precision (cosine_from_gram).
+template <typename Scalar>
+MatrixOf<Scalar> cosines_of_gram(MatrixOf<Scalar> S) {
+  const Vector d = S.diagonal().template cast<double>().cwiseMax(0.0).cwiseSqrt();
+  const double floor = d.size() > 0 ? kRelativeNormFloor * d.maxCoeff() : 0.0;
+  Eigen::Matrix<Scalar, Eigen::Dynamic, 1> inv(d.size());
+  for (Index i = 0; i < d.size(); ++i) inv(i) = static_cast<Scalar>(d(i) > floor ? 1.0 / d(i) : 0.0);
+  S = inv.asDiagonal() * S * inv.asDiagonal();
+  return S;
+}
 
 std::string unsupported(const Model& model, Side side, Measure measure, const char* why) {
   return fmt::format("--measure {} is not available for {} of a {} model: {}", measure_name(measure),
                      side == Side::kItems ? "items" : "users", model_name(model.options.kind), why);
 }
 
-// EASE's gauge-free similarity: cosine of the columns of X W, from S = Wᵀ G W (p × p).
-Matrix ease_projected(const Model& model, const SparseMatrix& X, const Context& ctx) {
+// EASE's gauge-free similarity: cosine of the columns of X W, from S = Wᵀ G W (p × p), in the
+// precision of W (a float32 model's three p × p products run in single precision).
+template <typename Scalar>
+std::unique_ptr<SimilaritySpace> ease_projected(const MatrixOf<Scalar>& W, const Model& model, const SparseMatrix& X,
+                                                const Context& ctx) {
   // The data space the model was fitted in: the weighted (and possibly centred) X.
   const SparseMatrix Y = model.weighting.apply(X);
-  const Matrix GW = DataMatrix(Y, model.weighting.center).gram(ctx) * model.weights;
-  return cosine_from_gram(model.weights.transpose() * GW);
+  const MatrixOf<Scalar> GW = DataMatrix(Y, model.weighting.center).gram<Scalar>(ctx) * W;
+  return std::make_unique<ExplicitSpace<Scalar>>(cosines_of_gram<Scalar>(W.transpose() * GW));
 }
 
 }  // namespace
@@ -177,17 +192,10 @@ std::unique_ptr<SimilaritySpace> make_factor_space(Matrix F) {
 }
 
 std::unique_ptr<SimilaritySpace> make_explicit_space(Matrix S) {
-  return std::make_unique<ExplicitSpace>(std::move(S));
+  return std::make_unique<ExplicitSpace<double>>(std::move(S));
 }
 
-Matrix cosine_from_gram(Matrix S) {
-  const Vector d = S.diagonal().cwiseMax(0.0).cwiseSqrt();
-  const double floor = d.size() > 0 ? kRelativeNormFloor * d.maxCoeff() : 0.0;
-  Vector inv(d.size());
-  for (Index i = 0; i < d.size(); ++i) inv(i) = d(i) > floor ? 1.0 / d(i) : 0.0;
-  S = inv.asDiagonal() * S * inv.asDiagonal();
-  return S;
-}
+Matrix cosine_from_gram(Matrix S) { return cosines_of_gram<double>(std::move(S)); }
 
 std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const SparseMatrix& X,
                                                        Side side, Measure measure, const Context& ctx) {
@@ -200,8 +208,14 @@ std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const
   }
   if (!model.has_embeddings()) {
     if (!items) throw InvalidArgument(unsupported(model, side, measure, "EASE has no user embeddings; use raw"));
-    if (measure == Measure::kDot) return ExplicitSpace::borrowing(model.weights);
-    if (measure == Measure::kProjected) return std::make_unique<ExplicitSpace>(ease_projected(model, X, ctx));
+    if (measure == Measure::kDot) {
+      return model.with_weights([](const auto& W) -> std::unique_ptr<SimilaritySpace> {
+        return ExplicitSpace<typename std::decay_t<decltype(W)>::Scalar>::borrowing(W);
+      });
+    }
+    if (measure == Measure::kProjected) {
+      return model.with_weights([&](const auto& W) { return ease_projected(W, model, X, ctx); });
+    }
     throw InvalidArgument(unsupported(model, side, measure, "EASE has no embeddings; use dot, projected or raw"));
   }
   const Matrix& mine = items ? model.item_embeddings : model.user_embeddings;

@@ -16,6 +16,10 @@ using Index = Eigen::Index;
 using Matrix = Eigen::MatrixXd;
 using Vector = Eigen::VectorXd;
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// Single precision, for the p × p matrices of a float32 EASE model (FitOptions::dtype).
+using MatrixF = Eigen::MatrixXf;
+template <typename Scalar>
+using MatrixOf = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 using SparseMatrix = Eigen::SparseMatrix<double, Eigen::RowMajor, int>;
 
 }  // namespace linsim

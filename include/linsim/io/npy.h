@@ -15,11 +15,14 @@ namespace linsim {
 void write_npy(const std::string& path, const Matrix& M);                 // float64, rows × cols
 void write_npy(std::ostream& out, const Matrix& M);                       // the same, to a stream
 void write_npy(const std::string& path, const Vector& v);                 // float64, 1-D
+void write_npy(const std::string& path, const MatrixF& M);                // float32, rows × cols
 void write_npy_float32(const std::string& path, const Matrix& M);         // float32, rows × cols
 void write_npy(const std::string& path, const std::vector<std::int64_t>& v);  // int64, 1-D
 
 // A 2-D array (a 1-D array becomes one column), converted to double.
 Matrix read_npy_matrix(const std::string& path);
+// The same in single precision (float64 files are rounded).
+MatrixF read_npy_matrix_float32(const std::string& path);
 Vector read_npy_vector(const std::string& path);
 std::vector<std::int64_t> read_npy_int64(const std::string& path);
 

@@ -31,6 +31,9 @@ class DataMatrix {
   // The same products on row-major blocks (the sparse kernels' own layout: no copies), for
   // iterative solvers.
   RowMatrix times_rows(const RowMatrix& M) const;
+  // X_w M for a single-precision M (a float32 EASE model's weights): M is converted to double 256
+  // columns at a time, so the result is exactly X_w M.cast<double>() without that p × p copy.
+  Matrix times(const MatrixF& M) const;
   RowMatrix transpose_times_rows(const RowMatrix& R) const;
 
   // X_wᵀ(X_w M), the operator of the iterative eigen-solvers, for a row-major block M. With
@@ -41,8 +44,10 @@ class DataMatrix {
   // and without `float32`, it is transpose_times_rows(times_rows(M)).
   RowMatrix gram_times_rows(const RowMatrix& M, bool float32) const;
 
-  // The dense Gram matrix X_wᵀ X_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ with c = Yᵀ1.
-  Matrix gram(const Context& ctx) const;
+  // The dense Gram matrix X_wᵀ X_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ with c = Yᵀ1, in double or float
+  // (gram_matrix).
+  template <typename Scalar = double>
+  MatrixOf<Scalar> gram(const Context& ctx) const;
 
   // ‖X_w‖²_F = ‖Y‖²_F − 2 mᵀc + n ‖m‖².
   double squared_norm() const;

@@ -7,10 +7,16 @@
 
 namespace linsim {
 
-// Dense p × p Gram matrix XᵀX, memory one p × p. Sparse accumulation (cost Σ_u n_u²/2) or, for
-// dense-ish X, GEMM on densified blocks of users (cost n p²/2), whichever is estimated faster.
-// Work is split by fixed column blocks, so the result is bit-identical for any thread count.
-Matrix gram_matrix(const SparseMatrix& X, const Context& ctx);
+// Dense p × p Gram matrix X_wᵀX_w of X_w = Y − 1mᵀ for a sparse Y and a column centre m (empty:
+// YᵀY), memory one p × p of Scalar. Sparse accumulation (cost Σ_u n_u²/2) or, for dense-ish Y,
+// GEMM on densified blocks of users (cost n p²/2), whichever is estimated faster. The centring
+// correction −m cᵀ − c mᵀ + n m mᵀ (c = Yᵀ1) is added column by column in double, before the column
+// is stored. In float: the sparse path sums each column in double and rounds it once; the dense
+// path multiplies float blocks (exact for integer data whose column sums stay below 2²⁴, e.g. 0/1
+// interactions). Work is split by fixed column blocks, so the result is bit-identical for any
+// thread count.
+template <typename Scalar = double>
+MatrixOf<Scalar> gram_matrix(const SparseMatrix& Y, const Context& ctx, const Vector& center = Vector());
 
 // Rough time in seconds gram_matrix takes on this class of machine (for solver choices).
 double gram_seconds_estimate(const SparseMatrix& X);

@@ -19,11 +19,18 @@ enum class ModelKind { kEq1, kEq2, kEase, kSppmi, kCosine };
 ModelKind parse_model_kind(const std::string& name);
 const char* model_name(ModelKind kind);
 
+// Precision of a model's dense p × p matrices (ease: XᵀX, its inverse and the weights W).
+enum class Dtype { kFloat64, kFloat32 };
+
+Dtype parse_dtype(const std::string& name);
+const char* dtype_name(Dtype dtype);
+
 struct FitOptions {
   ModelKind kind = ModelKind::kEq2;
   Gauge gauge;       // eq1 only
   Index rank = 50;   // all but ease
   double lambda = 0; // eq1, eq2, ease; cosine: λ of its M2 warm start
+  Dtype dtype = Dtype::kFloat64;  // ease only: float32 halves its memory and the inverse's time
   Solver solver = Solver::kAuto;
   double solver_tol = kDefaultSolverTol;  // eq1, eq2, cosine: the iterative solvers' tolerance
   Weighting weighting;   // MATH.md M6, applied to X before the model (not with sppmi)
@@ -43,12 +50,21 @@ struct Model {
   Matrix encoder;             // A (p × k); a user's embedding is x_u A (cosine: s N(x_u A))
   Matrix item_embeddings;     // B (p × k); cosine: N(B), unit rows
   Matrix user_embeddings;     // P (n × k) of the training users: X A (cosine: s N(X A))
-  Matrix weights;             // ease: W (p × p), scores x_u W
+  Matrix weights;             // ease with dtype float64: W (p × p), scores x_u W
+  MatrixF weights32;          // ease with dtype float32: W in single precision (weights stays empty)
   double scale = 0;           // cosine: s, the fitted scale of the normalised product
   Convergence convergence;    // cosine: the optimisation's report
 
   bool has_embeddings() const { return options.kind != ModelKind::kEase; }
-  Index n_items() const { return has_embeddings() ? item_embeddings.rows() : weights.rows(); }
+  // fn(W) with EASE's weights in the precision they are held in (Matrix or MatrixF): one generic
+  // code path serves both.
+  template <typename Fn>
+  decltype(auto) with_weights(Fn&& fn) const {
+    return options.dtype == Dtype::kFloat32 ? fn(weights32) : fn(weights);
+  }
+  Index n_items() const {
+    return has_embeddings() ? item_embeddings.rows() : with_weights([](const auto& W) { return W.rows(); });
+  }
 };
 
 // Peak memory a fit needs beyond the interactions themselves, in bytes: the dense p × p matrix of
