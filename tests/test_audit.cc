@@ -84,7 +84,9 @@ TEST_F(AuditSimulation, Eq2IsBalanced) {
   EXPECT_TRUE(said);
   // Its balanced gauge is the given one: the "balanced" rescaling changes nothing.
   for (const GaugeResult& g : r.gauges) {
-    if (g.name == "balanced") EXPECT_DOUBLE_EQ(g.jaccard.minCoeff(), 1.0);
+    if (g.name == "balanced") {
+      EXPECT_DOUBLE_EQ(g.jaccard.minCoeff(), 1.0);
+    }
   }
   ASSERT_TRUE(r.norm_spearman);
   EXPECT_GT(*r.norm_spearman, 0.3);  // eq2 norms grow with popularity on this data

@@ -312,7 +312,9 @@ TEST(Sppmi, MatchesTheDenseReferenceAndFactorisesIt) {
       EXPECT_LT(test::relative_difference(S, ref), 1e-13);
       EXPECT_GE(S.minCoeff(), 0.0);
       EXPECT_LE((S - S.transpose()).norm(), 1e-13 * S.norm());
-      if (k == 1.0) EXPECT_GT(S.norm(), 0.0);
+      if (k == 1.0) {
+        EXPECT_GT(S.norm(), 0.0);
+      }
     }
   }
   // The fitted model: A Bᵀ = V_k Λ_k V_kᵀ (best rank-k from the top eigenpairs) for every t.

@@ -13,7 +13,7 @@ std::vector<LabelAgreementRow> label_agreement(const SparseMatrix& X, const Labe
   const VariantModels models =
       fit_variant_models(X, o.rank, o.lambda_eq1, o.lambda_eq2, o.lambda_ease, ctx, RemedyOptions{}, progress);
   std::vector<Variant> variants = model_variants();
-  if (o.lambda_ease) variants.push_back({"ease projected", "ease", "", "projected"});
+  if (o.lambda_ease) variants.push_back({"ease projected", "ease", "", "projected", false, "", false});
   const Vector popularity = item_users(X);
   std::vector<LabelAgreementRow> rows;
   for (const Variant& v : variants) {

@@ -58,7 +58,7 @@ void ReproductionOptions::validate() const {
 
 const std::vector<Variant>& reproduction_variants() {
   static const std::vector<Variant> variants = [] {
-    std::vector<Variant> v = {{"ground truth", "truth", "", "cosine", true}};
+    std::vector<Variant> v = {{"ground truth", "truth", "", "cosine", true, "", false}};
     v.insert(v.end(), model_variants().begin(), model_variants().end());
     return v;
   }();
