@@ -32,7 +32,8 @@ class DataMatrix {
   // iterative solvers.
   RowMatrix times_rows(const RowMatrix& M) const;
   // X_w M for a single-precision M (a float32 EASE model's weights): M is converted to double 256
-  // columns at a time, so the result is exactly X_w M.cast<double>() without that p × p copy.
+  // columns at a time, never as a whole p × p copy. On the sparse path every entry is the same sum,
+  // in the same order, as X_w M.cast<double>(); on the dense path it agrees to rounding.
   Matrix times(const MatrixF& M) const;
   RowMatrix transpose_times_rows(const RowMatrix& R) const;
 
