@@ -135,6 +135,14 @@ TEST_F(Cli, EaseInFloat32IsStoredAndServedInFloat32) {
     };
     EXPECT_EQ(ranking(r32.out), ranking(r64.out)) << command;
   }
+  // A model.json naming an unknown dtype is a broken model directory: a runtime error naming it.
+  std::string meta = slurp(path("e32/model.json"));
+  meta.replace(meta.find("\"float32\""), 9, "\"float16\"");
+  std::ofstream(path("e32/model.json")) << meta;
+  r = run("similar-items --model " + path("e32") + " --items film00");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("model.json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("float16"), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, HelpAndVersionExitZero) {

@@ -191,6 +191,8 @@ ModelBundle read_model_dir(const std::string& dir) {
     b.input.binarized = input.value("binarized", false);
   } catch (const json::exception& e) {
     throw Error(fmt::format("'{}': {}", meta_path.string(), e.what()));
+  } catch (const InvalidArgument& e) {  // an unknown model, gauge, weighting or dtype name in the file
+    throw Error(fmt::format("'{}': {}", meta_path.string(), e.what()));
   }
   auto file = [&](const char* name) { return (root / name).string(); };
   b.data.items = read_ids(file("item_ids.tsv"));

@@ -97,23 +97,20 @@ Out sparse_times(const int* outer, const int* inner, const double* value, Index 
   return out;
 }
 
-// S M for any M: the kernels gather rows of a row-major M, so a column-major M is converted a
-// block of at most 256 columns at a time (never a second copy of a wide M: EASE's p × p weights
-// when scoring users). Each output element sums its row's nonzeros in the same order either way.
-template <typename Out, typename In>
-Out sparse_times_any(const int* outer, const int* inner, const double* value, Index rows, const In& M) {
-  if constexpr (In::IsRowMajor) {
-    return sparse_times<Out>(outer, inner, value, rows, M);
-  } else {
-    constexpr Index kColumnBlock = 256;
-    if (M.cols() <= kColumnBlock) return sparse_times<Out>(outer, inner, value, rows, RowMatrix(M));
-    Out out(rows, M.cols());
-    for (Index j0 = 0; j0 < M.cols(); j0 += kColumnBlock) {
-      const Index w = std::min(kColumnBlock, M.cols() - j0);
-      out.middleCols(j0, w) = sparse_times<Out>(outer, inner, value, rows, RowMatrix(M.middleCols(j0, w)));
-    }
-    return out;
+// product(B) for a column-major M given as row-major double blocks B (the layout the products
+// read: the sparse kernels gather rows of it): a wide M — EASE's p × p weights, in double or float —
+// is converted at most 256 columns at a time, never as a whole second copy. Each output entry is
+// the same sum as with M converted whole.
+template <typename Out, typename In, typename Product>
+Out in_row_major_blocks(const In& M, Index out_rows, const Product& product) {
+  constexpr Index kColumnBlock = 256;
+  if (M.cols() <= kColumnBlock) return product(RowMatrix(M.template cast<double>()));
+  Out out(out_rows, M.cols());
+  for (Index j0 = 0; j0 < M.cols(); j0 += kColumnBlock) {
+    const Index w = std::min(kColumnBlock, M.cols() - j0);
+    out.middleCols(j0, w) = product(RowMatrix(M.middleCols(j0, w).template cast<double>()));
   }
+  return out;
 }
 
 }  // namespace
@@ -126,8 +123,8 @@ const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const
   return Yc_;
 }
 
-template <typename Out, typename In>
-Out DataMatrix::times_impl(const In& M) const {
+template <typename Out>
+Out DataMatrix::times_impl(const RowMatrix& M) const {
   Out out;
   if (prefer_dense_) {
     // Fixed row blocks, each a single-threaded GEMM: the same arithmetic for any thread count.
@@ -139,14 +136,14 @@ Out DataMatrix::times_impl(const In& M) const {
       out.middleRows(r0, h).noalias() = D.middleRows(r0, h) * M;
     }
   } else {
-    out = sparse_times_any<Out>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), M);
+    out = sparse_times<Out>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), M);
   }
   if (centered()) out.rowwise() -= (m_.transpose() * M);
   return out;
 }
 
-template <typename Out, typename In>
-Out DataMatrix::transpose_times_impl(const In& R) const {
+template <typename Out>
+Out DataMatrix::transpose_times_impl(const RowMatrix& R) const {
   Out out;
   if (prefer_dense_) {
     const Matrix& D = dense();
@@ -159,22 +156,20 @@ Out DataMatrix::transpose_times_impl(const In& R) const {
   } else {
     // The CSC arrays read as a row-major Yᵀ: again one output row per item.
     const auto& C = csc();
-    out = sparse_times_any<Out>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), R);
+    out = sparse_times<Out>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), R);
   }
   if (centered()) out.noalias() -= m_ * R.colwise().sum();
   return out;
 }
 
-Matrix DataMatrix::times(const Matrix& M) const { return times_impl<Matrix>(M); }
-Matrix DataMatrix::transpose_times(const Matrix& R) const { return transpose_times_impl<Matrix>(R); }
+Matrix DataMatrix::times(const Matrix& M) const {
+  return in_row_major_blocks<Matrix>(M, rows(), [&](const RowMatrix& B) { return times_impl<Matrix>(B); });
+}
 Matrix DataMatrix::times(const MatrixF& M) const {
-  constexpr Index kColumnBlock = 256;
-  Matrix out(rows(), M.cols());
-  for (Index j0 = 0; j0 < M.cols(); j0 += kColumnBlock) {
-    const Index w = std::min(kColumnBlock, M.cols() - j0);
-    out.middleCols(j0, w) = times_impl<Matrix>(RowMatrix(M.middleCols(j0, w).cast<double>()));
-  }
-  return out;
+  return in_row_major_blocks<Matrix>(M, rows(), [&](const RowMatrix& B) { return times_impl<Matrix>(B); });
+}
+Matrix DataMatrix::transpose_times(const Matrix& R) const {
+  return in_row_major_blocks<Matrix>(R, cols(), [&](const RowMatrix& B) { return transpose_times_impl<Matrix>(B); });
 }
 RowMatrix DataMatrix::times_rows(const RowMatrix& M) const { return times_impl<RowMatrix>(M); }
 RowMatrix DataMatrix::transpose_times_rows(const RowMatrix& R) const { return transpose_times_impl<RowMatrix>(R); }

@@ -22,7 +22,8 @@ double sparse_gram_work(const SparseMatrix& X) {
   return work;
 }
 
-// The centring correction of column j, rows i ≥ j: −m_i c_j − c_i m_j + n m_i m_j (c = Yᵀ1), added
+// MATH.md M6 (standardize): (Y − 1mᵀ)ᵀ(Y − 1mᵀ) = YᵀY − m cᵀ − c mᵀ + n m mᵀ with c = Yᵀ1. The
+// correction of column j, rows i ≥ j: −m_i c_j − c_i m_j + n m_i m_j, added
 // in double to the column's lower part (`lower`, p − j entries, row j first).
 class Centring {
  public:

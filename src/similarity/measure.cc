@@ -78,6 +78,12 @@ class ExplicitSpace final : public SimilaritySpace {
   const MatrixOf<Scalar>* S_;
 };
 
+// The space of the model's own weights, in their precision, without a copy.
+template <typename Scalar>
+std::unique_ptr<SimilaritySpace> borrowed_space(const MatrixOf<Scalar>& W) {
+  return ExplicitSpace<Scalar>::borrowing(W);
+}
+
 // Cosines from a Gram matrix of inner products, in its own precision (cosine_from_gram).
 template <typename Scalar>
 MatrixOf<Scalar> cosines_of_gram(MatrixOf<Scalar> S) {
@@ -208,11 +214,7 @@ std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const
   }
   if (!model.has_embeddings()) {
     if (!items) throw InvalidArgument(unsupported(model, side, measure, "EASE has no user embeddings; use raw"));
-    if (measure == Measure::kDot) {
-      return model.with_weights([](const auto& W) -> std::unique_ptr<SimilaritySpace> {
-        return ExplicitSpace<typename std::decay_t<decltype(W)>::Scalar>::borrowing(W);
-      });
-    }
+    if (measure == Measure::kDot) return model.with_weights([](const auto& W) { return borrowed_space(W); });
     if (measure == Measure::kProjected) {
       return model.with_weights([&](const auto& W) { return ease_projected(W, model, X, ctx); });
     }

@@ -25,15 +25,16 @@ class DataMatrix {
   // order, so results do not depend on the thread count. When Y is dense enough (≥ 5 % nonzero)
   // and a dense copy takes at most 2 GiB, the products run as blocked GEMM on that copy (built on
   // first use); otherwise as row-major sparse kernels (per output row, strips of up to 16 sums
-  // kept in registers while the row's nonzeros gather rows of the block).
+  // kept in registers while the row's nonzeros gather rows of the block). These column-major
+  // entry points convert M (R) to row-major blocks of at most 256 columns, never a whole copy of a
+  // wide one.
   Matrix times(const Matrix& M) const;
   Matrix transpose_times(const Matrix& R) const;
   // The same products on row-major blocks (the sparse kernels' own layout: no copies), for
   // iterative solvers.
   RowMatrix times_rows(const RowMatrix& M) const;
-  // X_w M for a single-precision M (a float32 EASE model's weights): M is converted to double 256
-  // columns at a time, never as a whole p × p copy. On the sparse path every entry is the same sum,
-  // in the same order, as X_w M.cast<double>(); on the dense path it agrees to rounding.
+  // X_w M for a single-precision M (a float32 EASE model's weights), converted to double like a
+  // column-major M above, 256 columns at a time (never a whole p × p copy).
   Matrix times(const MatrixF& M) const;
   RowMatrix transpose_times_rows(const RowMatrix& R) const;
 
@@ -69,10 +70,10 @@ class DataMatrix {
   mutable bool have_dense_ = false;
   bool prefer_dense_ = false;
   const Matrix& dense() const;
-  template <typename Out, typename In>
-  Out times_impl(const In& M) const;
-  template <typename Out, typename In>
-  Out transpose_times_impl(const In& R) const;
+  template <typename Out>
+  Out times_impl(const RowMatrix& M) const;
+  template <typename Out>
+  Out transpose_times_impl(const RowMatrix& R) const;
 };
 
 }  // namespace linsim
