@@ -5,7 +5,7 @@
 #include <random>
 
 #include "linsim/linalg/data_matrix.h"
-#include "linsim/linalg/gemm.h"
+#include "linalg/gemm.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/similarity/measure.h"
 #include "linsim/similarity/neighbors.h"
@@ -62,7 +62,6 @@ void BM_AllItemsProduct(benchmark::State& state) {
   using Dense = Eigen::MatrixXf;
   const Dense Ft = normalize_rows(random_factors(p, k)).transpose().cast<float>();
   const Index blocks = (p + kTile - 1) / kTile;
-  gemm_backend();  // chosen before the threads start
   for (auto _ : state) {
 #pragma omp parallel
     {
@@ -145,4 +144,12 @@ BENCHMARK(BM_Gemm<float>)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime
 }  // namespace
 }  // namespace linsim
 
-BENCHMARK_MAIN();
+// The program's own set-up, as the CLI does it: the GEMM backend is chosen before any kernel runs.
+int main(int argc, char** argv) {
+  linsim::configure_gemm();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

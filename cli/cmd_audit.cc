@@ -71,7 +71,7 @@ void run_audit_command(const AuditArgs& args) {
   }
   if (!args.interactions.empty()) {
     progress(fmt::format("reading {}", args.interactions));
-    in.interactions = read_interactions(args.interactions, args.read.options(), &in.item_ids).data.X;
+    in.interactions = read_input(args.interactions, args.read.options(), &in.item_ids).data.X;
     inputs["interactions"] = args.interactions;
   }
   if (!args.truth.empty()) {

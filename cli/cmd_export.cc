@@ -55,10 +55,7 @@ void run_export(const ExportArgs& args) {
   const bool items = args.side == "items";
   const Matrix& mine = items ? m.item_embeddings : m.user_embeddings;
   const Matrix& other = items ? m.user_embeddings : m.item_embeddings;
-  // dot: the embeddings as they are; cosine: unit rows; projected: unit rows of C = B L, L Lᵀ = PᵀP.
-  Matrix vectors = measure == Measure::kDot ? mine
-                   : measure == Measure::kCosine ? normalize_rows(mine)
-                                                 : normalize_rows(projected_factors(mine, other));
+  const Matrix vectors = measure_factors(measure, mine, other);
   const IdMap& ids = items ? bundle.data.items : bundle.data.users;
   if (!args.partner_out.empty() && measure != Measure::kProjected) {
     throw InvalidArgument("--partner-out goes with --measure projected");

@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -52,6 +53,12 @@ ReadOptions InputArgs::options() const {
   o.allow_negative = allow_negative;
   o.min_item_users = min_item_users;
   return o;
+}
+
+ReadResult read_input(const std::string& path, const ReadOptions& options, const IdMap* known_items) {
+  ReadResult result = read_interactions(path, options, known_items);
+  malloc_trim(0);
+  return result;
 }
 
 void add_context_options(CLI::App* app, Context& ctx) {

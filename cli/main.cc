@@ -7,14 +7,17 @@
 
 #include "common.h"
 #include "linsim/core/error.h"
+#include "linsim/core/setup.h"
 
 int main(int argc, char** argv) {
   // Iterative solvers allocate and free the same large work blocks every step; by default glibc
   // returns blocks over 32 MB to the kernel on free and page-faults them in again (measured: a
-  // sixth of a block Krylov fit). Keep freed memory for reuse instead; the reader hands its
-  // temporary entries back explicitly (malloc_trim) so that they do not stay resident.
+  // sixth of a block Krylov fit). Keep freed memory for reuse instead; the reader's temporary
+  // entries are handed back explicitly (read_input) so that they do not stay resident. The
+  // library leaves the allocator alone: this is the program's choice.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  linsim::configure_gemm();
   CLI::App app{"linsim: similarities that mean something, from linear embedding models "
                "(Steck, Ekanadham, Kallus 2024)"};
   app.set_version_flag("--version", std::string("linsim ") + LINSIM_VERSION);

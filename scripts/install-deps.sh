@@ -4,7 +4,7 @@
 #                   without depending on how a BLAS library detects the CPU.
 #   libopenblas0-pthread   optional at run time: linsim loads it (dlopen) for the single-threaded
 #                   GEMM tiles of EASE's inverse and the all-items search, with the core type
-#                   chosen from the CPU's flags (include/linsim/linalg/gemm.h); Eigen otherwise.
+#                   chosen from the CPU's flags (include/linsim/core/setup.h); Eigen otherwise.
 #   Spectra 1.0     Lanczos eigen-solver over an operator (never forms XᵀX).
 #   CLI11, fmt      command line and formatting (g++ 12 has no <format>).
 #   nlohmann-json   model.json and reports.

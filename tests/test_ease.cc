@@ -8,7 +8,7 @@
 #include "linsim/linalg/data_matrix.h"
 #include "linsim/models/ease.h"
 #include "linsim/models/model.h"
-#include "linsim/linalg/spd_inverse.h"
+#include "linalg/spd_inverse.h"
 #include "linsim/similarity/measure.h"
 #include "test_util.h"
 
@@ -146,10 +146,11 @@ TEST(SpdInverse, InPlaceBlockedInverseMatchesTheDenseInverse) {
   EXPECT_LT((A.cast<float>() * invf - Eigen::MatrixXf::Identity(n, n)).cwiseAbs().maxCoeff(), 1e-4f);
   Context one;
   one.threads = 1;
-  use_threads(one);
   Matrix inv1 = A;
-  ASSERT_TRUE(spd_inverse_in_place(inv1, 1e-12));
-  use_threads(Context{});
+  {
+    const ThreadScope scope(one);
+    ASSERT_TRUE(spd_inverse_in_place(inv1, 1e-12));
+  }
   EXPECT_TRUE(inv1 == inv);
   Matrix singular = R.leftCols(10) * R.leftCols(10).transpose();  // rank 10
   EXPECT_FALSE(spd_inverse_in_place(singular, 1e-12));

@@ -3,7 +3,7 @@
 // runs this file twice: with the backend this machine offers and with LINSIM_GEMM=eigen.
 #include <gtest/gtest.h>
 
-#include "linsim/linalg/gemm.h"
+#include "linalg/gemm.h"
 #include "test_util.h"
 
 namespace linsim {

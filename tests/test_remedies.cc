@@ -152,9 +152,13 @@ TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
     one.threads = 1;
     Context two;
     two.threads = 2;
-    use_threads(one);
-    const Matrix a1 = X.times(M), b1 = X.transpose_times(R);
-    use_threads(two);
+    Matrix a1, b1;
+    {
+      const ThreadScope scope(one);
+      a1 = X.times(M);
+      b1 = X.transpose_times(R);
+    }
+    const ThreadScope scope(two);
     EXPECT_TRUE(a1 == X.times(M));
     EXPECT_TRUE(b1 == X.transpose_times(R));
   }
@@ -192,9 +196,12 @@ TEST(DataMatrix, Float32GramProductIsWithinItsRoundingBound) {
     one.threads = 1;
     Context two;
     two.threads = 2;
-    use_threads(one);
-    const RowMatrix a = X.gram_times_rows(RowMatrix(M), true);
-    use_threads(two);
+    RowMatrix a;
+    {
+      const ThreadScope scope(one);
+      a = X.gram_times_rows(RowMatrix(M), true);
+    }
+    const ThreadScope scope(two);
     EXPECT_TRUE(a == X.gram_times_rows(RowMatrix(M), true));
   }
   // Dense-ish data runs on the dense path, in double.

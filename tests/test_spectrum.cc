@@ -59,10 +59,15 @@ TEST(Gram, IndependentOfThreadCount) {
   const DataMatrix data(X);
   GramOperator op(data);
   const Vector v = test::random_matrix(80, 1, 5);
-  use_threads(one);
-  const Matrix y1 = op.apply(v);
-  use_threads(two);
-  const Matrix y2 = op.apply(v);
+  Matrix y1, y2;
+  {
+    const ThreadScope scope(one);
+    y1 = op.apply(v);
+  }
+  {
+    const ThreadScope scope(two);
+    y2 = op.apply(v);
+  }
   EXPECT_TRUE(y1 == y2);
   const Matrix D = Matrix(X);
   EXPECT_LT(test::relative_difference(y1, D.transpose() * (D * v)), 1e-14);

@@ -44,15 +44,6 @@ NeighborLists cosine_lists(const Matrix& F, const std::vector<Index>& queries, I
 }
 
 // k × k symmetric positive semi-definite square root and pseudo-inverse square root.
-Matrix pinv(const Matrix& S) {
-  Eigen::SelfAdjointEigenSolver<Matrix> eig(S);
-  const Vector& d = eig.eigenvalues();
-  const double floor = 1e-12 * std::max(d.cwiseAbs().maxCoeff(), 1e-300);
-  Vector inv(d.size());
-  for (Index i = 0; i < d.size(); ++i) inv(i) = d(i) > floor ? 1.0 / d(i) : 0.0;
-  return eig.eigenvectors() * inv.asDiagonal() * eig.eigenvectors().transpose();
-}
-
 std::vector<Index> sample(const std::vector<Index>& from, Index count, std::uint64_t seed, std::uint64_t stream) {
   std::vector<Index> v = from;
   if (static_cast<Index>(v.size()) <= count) return v;
@@ -93,6 +84,7 @@ double spearman(const Vector& a, const Vector& b) {
 }
 
 AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context& ctx, const ProgressFn& progress) {
+  const ThreadScope thread_scope(ctx);
   o.validate();
   auto say = [&](const std::string& s) {
     if (progress) progress(s);
@@ -122,7 +114,6 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   if (in.interactions && in.interactions->cols() != p) {
     throw InvalidArgument(fmt::format("the interactions have {} items, the embeddings {}", in.interactions->cols(), p));
   }
-  use_threads(ctx);
   AuditReport r;
   r.options = o;
   r.n_items = p;
@@ -214,8 +205,7 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   } else if (in.interactions) {
     // The users that fit the interactions best for these items: P = X B (BᵀB)⁺ (least squares).
     say("projected similarity from least-squares users");
-    const Matrix P = (*in.interactions * B) * pinv(B.transpose() * B);
-    C = projected_factors(B, P);
+    C = projected_factors(B, least_squares_users(*in.interactions, B));
     r.projected_source = "interactions (least-squares users X B (BᵀB)⁺)";
   }
   NeighborLists projected_lists;

@@ -2,16 +2,24 @@
 
 #include <omp.h>
 
-#include <Eigen/Core>
+#include <fmt/format.h>
+
+#include "linsim/core/error.h"
 
 namespace linsim {
 
-int Context::thread_count() const { return threads > 0 ? threads : omp_get_num_procs(); }
-
-void use_threads(const Context& ctx) {
-  const int n = ctx.thread_count();
-  omp_set_num_threads(n);
-  Eigen::setNbThreads(n);
+int Context::thread_count() const {
+  if (threads < 0 || threads > kMaxThreads) {
+    throw InvalidArgument(fmt::format("--threads must be in [0, {}] (0: all {} cores), got {}", kMaxThreads,
+                                      omp_get_num_procs(), threads));
+  }
+  return threads > 0 ? threads : omp_get_num_procs();
 }
+
+ThreadScope::ThreadScope(const Context& ctx) : previous_(omp_get_max_threads()) {
+  omp_set_num_threads(ctx.thread_count());
+}
+
+ThreadScope::~ThreadScope() { omp_set_num_threads(previous_); }
 
 }  // namespace linsim

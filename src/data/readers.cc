@@ -7,7 +7,6 @@
 #include <array>
 #include <filesystem>
 #include <functional>
-#include <malloc.h>
 #include <limits>
 #include <vector>
 
@@ -244,9 +243,6 @@ class Collector {
     }
     chunks_.clear();
     chunks_.shrink_to_fit();
-    // Give the entries' pages back to the system now: the CLI keeps freed blocks in the heap for
-    // reuse (main.cc), and these would otherwise stay resident through the whole fit.
-    malloc_trim(0);
     // Sort each row by item, keeping file order among equal items, and mark duplicates.
     std::vector<Index> duplicates_in_row(static_cast<size_t>(n), 0);
 #pragma omp parallel

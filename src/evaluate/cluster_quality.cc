@@ -56,6 +56,7 @@ Vector percentiles(const Vector& values) {
 
 ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<int>& cluster,
                                const Vector& popularity, Index k, const Context& ctx) {
+  const ThreadScope thread_scope(ctx);
   LabelSets labels(cluster.size());
   for (size_t i = 0; i < cluster.size(); ++i) {
     if (cluster[i] >= 0) labels[i] = {cluster[i]};
@@ -71,7 +72,7 @@ ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labe
                                       popularity.size(), p));
   }
   if (k < 1) throw InvalidArgument(fmt::format("k must be >= 1, got {}", k));
-  use_threads(ctx);
+  const ThreadScope thread_scope(ctx);
   int n_labels = 0;
   for (const auto& set : labels) {
     for (int l : set) {

@@ -9,6 +9,7 @@ namespace linsim {
 std::vector<LabelAgreementRow> label_agreement(const SparseMatrix& X, const LabelSets& labels,
                                                const LabelAgreementOptions& o, const Context& ctx,
                                                const ProgressFn& progress) {
+  const ThreadScope thread_scope(ctx);
   if (progress) progress(fmt::format("fitting eq1, eq2 (rank {}){}", o.rank, o.lambda_ease ? " and EASE" : ""));
   const VariantModels models =
       fit_variant_models(X, o.rank, o.lambda_eq1, o.lambda_eq2, o.lambda_ease, ctx, RemedyOptions{}, progress);

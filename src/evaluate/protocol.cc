@@ -198,7 +198,7 @@ std::vector<Params> grid_points(const std::string& model, const ParamGrid& grid,
 
 RankingSummary evaluate_ranking(const Scorer& scorer, const SparseMatrix& fold_in, const SparseMatrix& target,
                                 const Context& ctx) {
-  use_threads(ctx);
+  const ThreadScope thread_scope(ctx);
   const Index n = fold_in.rows();
   std::vector<double> r20, r50, n100;
   constexpr Index kBlock = 512;
@@ -235,6 +235,7 @@ RankingSummary evaluate_ranking(const Scorer& scorer, const SparseMatrix& fold_i
 
 std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std::vector<std::string>& models,
                                              const ParamGrid& grid, const Context& ctx, const ProgressFn& progress) {
+  const ThreadScope thread_scope(ctx);
   auto say = [&](const std::string& s) {
     if (progress) progress(s);
   };

@@ -50,7 +50,6 @@ void fit_weighted(const SparseMatrix& X, const std::string& spec, Index rank, do
   const SparseMatrix Y = fitted.apply(X);
   const DataMatrix data(Y, fitted.center);
   const Spectrum spectrum = top_spectrum(data, rank, Solver::kAuto, ctx);
-  use_threads(ctx);
   const Matrix XV = data.times(spectrum.V);
   const double ratio = sigma1 > 0 ? spectrum.sigma(0) / sigma1 : 1.0;
   FitOptions f;
@@ -75,11 +74,11 @@ void fit_weighted(const SparseMatrix& X, const std::string& spec, Index rank, do
 VariantModels fit_variant_models(const SparseMatrix& X, Index rank, double lambda_eq1, double lambda_eq2,
                                  std::optional<double> lambda_ease, const Context& ctx, const RemedyOptions& remedies,
                                  const ProgressFn& progress) {
+  const ThreadScope thread_scope(ctx);
   if (rank < 1 || rank > std::min(X.rows(), X.cols())) {
     throw InvalidArgument(fmt::format("--rank must be in [1, {}], got {}", std::min(X.rows(), X.cols()), rank));
   }
   const Spectrum spectrum = top_spectrum(X, rank, Solver::kAuto, ctx);
-  use_threads(ctx);
   const Matrix XV = X * spectrum.V;  // shared by every model
   VariantModels m;
   for (const std::string& g : reported_gauges()) {
@@ -122,6 +121,7 @@ VariantModels fit_variant_models(const SparseMatrix& X, Index rank, double lambd
 
 std::unique_ptr<SimilaritySpace> variant_space(const Variant& v, const VariantModels& models,
                                                const SparseMatrix& X, const Context& ctx) {
+  const ThreadScope thread_scope(ctx);
   const Measure measure = parse_measure(v.measure);
   if (v.model == "raw") {
     if (X.cols() <= 20000) return make_explicit_space(cosine_from_gram(gram_matrix(X, ctx)));

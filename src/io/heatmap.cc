@@ -1,4 +1,5 @@
 #include "linsim/io/heatmap.h"
+#include "io/png.h"
 
 #include <cairo.h>
 

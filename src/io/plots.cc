@@ -9,6 +9,7 @@
 
 #include "linsim/core/error.h"
 #include "linsim/io/heatmap.h"
+#include "io/png.h"
 
 namespace linsim {
 namespace {

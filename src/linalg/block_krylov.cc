@@ -11,7 +11,7 @@
 
 #include "linsim/core/error.h"
 #include "linsim/core/random.h"
-#include "linsim/linalg/gemm.h"
+#include "linalg/gemm.h"
 
 namespace linsim {
 namespace {
@@ -232,8 +232,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   const Index p = X.cols();
   if (k < 1 || k > p) throw InvalidArgument(fmt::format("rank {} is outside [1, {}]", k, p));
   if (!(options.tol > 0)) throw InvalidArgument(fmt::format("Krylov tolerance must be positive, got {}", options.tol));
-  use_threads(ctx);
-  gemm_backend();  // choose the GEMM backend before the threads start
+  const ThreadScope thread_scope(ctx);
   const Index b = std::min(choose_block(k, options), p);
   const Index m_max = choose_basis(p, k, b, options);
   // Ritz vectors kept at a restart: half-way between k and the full basis (Krylov–Schur's usual

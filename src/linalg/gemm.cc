@@ -1,9 +1,11 @@
-#include "linsim/linalg/gemm.h"
+#include "linalg/gemm.h"
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <type_traits>
 
@@ -85,9 +87,13 @@ Backend load_backend() {
   return backend;
 }
 
+// The backend configure_gemm() chose; Eigen's until then.
+std::atomic<const Backend*> chosen{nullptr};
+
 const Backend& backend() {
-  static const Backend b = load_backend();
-  return b;
+  static const Backend unconfigured{nullptr, nullptr, "eigen (configure_gemm() was not called)"};
+  const Backend* b = chosen.load(std::memory_order_acquire);
+  return b != nullptr ? *b : unconfigured;
 }
 
 template <typename Scalar>
@@ -134,6 +140,16 @@ void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, c
     }
   }
   eigen_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+std::string configure_gemm() {
+  static std::once_flag once;
+  static Backend loaded;
+  std::call_once(once, [] {
+    loaded = load_backend();
+    chosen.store(&loaded, std::memory_order_release);
+  });
+  return backend().description;
 }
 
 std::string gemm_backend() { return backend().description; }

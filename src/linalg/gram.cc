@@ -132,7 +132,7 @@ double gram_seconds_estimate(const SparseMatrix& X) {
 
 template <typename Scalar>
 MatrixOf<Scalar> gram_matrix(const SparseMatrix& Y, const Context& ctx, const Vector& center) {
-  use_threads(ctx);
+  const ThreadScope thread_scope(ctx);
   const double n = static_cast<double>(Y.rows());
   const double p = static_cast<double>(Y.cols());
   if (center.size() != 0 && center.size() != Y.cols()) {

@@ -1,4 +1,4 @@
-#include "linsim/linalg/spd_inverse.h"
+#include "linalg/spd_inverse.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include <Eigen/Cholesky>
 
-#include "linsim/linalg/gemm.h"
+#include "linalg/gemm.h"
 
 namespace linsim {
 namespace {
@@ -39,7 +39,6 @@ bool spd_inverse_in_place(Mat<Scalar>& A, double rel_pivot_floor) {
   if (n == 0) return true;
   const double max_diag = static_cast<double>(A.diagonal().cwiseAbs().maxCoeff());
   const double floor = rel_pivot_floor * max_diag;
-  gemm_backend();  // choose the GEMM backend before the threads start
   Mat<Scalar> U(n, kBlock);  // M_RK, with the rows of K set to zero
   Mat<Scalar> W(n, kBlock);  // M_RK D
   for (Index k0 = 0; k0 < n; k0 += kBlock) {

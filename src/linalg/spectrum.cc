@@ -90,6 +90,7 @@ Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Conte
 
 Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Context& ctx,
                       const ProgressFn& progress, double tol) {
+  const ThreadScope thread_scope(ctx);
   const SparseMatrix& X = data.sparse();
   const Index n = X.rows();
   const Index p = X.cols();
@@ -151,7 +152,6 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
                            "{:.1e} (tol {:.0e})",
                            reason, r.block, r.basis, r.products, r.float32_products, r.residuals.maxCoeff(), tol);
   } else {
-    use_threads(ctx);
     GramOperator op(data);
     Spectra::SymEigsSolver<GramOperator> eigs(op, k, ncv);
     eigs.init();  // Spectra's fixed-seed start vector: deterministic
@@ -169,6 +169,7 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
 }
 
 SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Context& ctx) {
+  const ThreadScope thread_scope(ctx);
   const Index p = S.rows();
   if (k < 1 || k > p) throw InvalidArgument(fmt::format("rank {} is outside [1, {}]", k, p));
   const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
@@ -194,7 +195,6 @@ SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Con
     out.solver = "dense";
   } else {
     if (ncv <= k) throw InvalidArgument(fmt::format("Lanczos needs rank < {} with room for {} vectors", p, 2 * k + 1));
-    use_threads(ctx);
     Spectra::DenseSymMatProd<double> op(S);
     Spectra::SymEigsSolver<Spectra::DenseSymMatProd<double>> eigs(op, k, ncv);
     eigs.init();

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
-#include "linsim/similarity/measure.h"
+#include "linsim/linalg/normalize.h"
 
 namespace linsim {
 
@@ -91,7 +91,7 @@ CosineFit fit_cosine(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOpti
   if (A0.rows() != X.cols() || B0.rows() != X.cols() || A0.cols() != B0.cols()) {
     throw InvalidArgument("cosine model: the warm start does not match the data");
   }
-  use_threads(ctx);
+  const ThreadScope thread_scope(ctx);
   const auto start = std::chrono::steady_clock::now();
   // f is invariant under A → cA and under rescaling rows of B, and its gradient scales inversely
   // with those scales. Starting from unit rows of B and ‖A‖_F = ‖B‖_F puts both blocks on a

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
-#include "linsim/linalg/spd_inverse.h"
+#include "linalg/spd_inverse.h"
 
 namespace linsim {
 

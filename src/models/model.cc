@@ -6,11 +6,11 @@
 
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
-#include "linsim/linalg/gemm.h"
+#include "linsim/core/setup.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/models/closed_form.h"
 #include "linsim/models/ease.h"
-#include "linsim/similarity/measure.h"
+#include "linsim/linalg/normalize.h"
 
 namespace linsim {
 
@@ -74,6 +74,7 @@ void check_rank(Index rank, Index n, Index p) {
 
 // MATH.md M6 sppmi: B = V Λ^t, A = V Λ^(1−t) from the top-k eigenpairs of the SPPMI matrix.
 Model fit_sppmi(const SparseMatrix& X, const FitOptions& options, const Context& ctx) {
+  const ThreadScope thread_scope(ctx);
   options.sppmi.validate();
   const DataMatrix data(X);
   const SymmetricEigen eig = top_eigenpairs(sppmi_matrix(data.gram(ctx), options.sppmi), options.rank,
@@ -95,7 +96,6 @@ Model fit_sppmi(const SparseMatrix& X, const FitOptions& options, const Context&
   model.singular_values = values;
   model.item_embeddings = vectors * values.array().pow(t).matrix().asDiagonal();
   model.encoder = vectors * values.array().pow(1.0 - t).matrix().asDiagonal();
-  use_threads(ctx);
   model.user_embeddings = X * model.encoder;
   return model;
 }
@@ -122,6 +122,7 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options) 
 }
 
 Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress) {
+  const ThreadScope thread_scope(ctx);
   const Index n = X.rows();
   const Index p = X.cols();
   if (n == 0 || p == 0 || X.nonZeros() == 0) throw InvalidArgument("the interaction matrix is empty");
@@ -181,7 +182,6 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
   check_rank(options.rank, n, p);
   if (options.kind == ModelKind::kCosine) options.cosine.validate();
   const Spectrum spectrum = top_spectrum(data, options.rank, options.solver, ctx, progress, options.solver_tol);
-  use_threads(ctx);
   Matrix XV = data.times(spectrum.V);
   FitOptions closed = options;
   if (options.kind == ModelKind::kCosine) closed.kind = ModelKind::kEq2;
@@ -196,6 +196,7 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
 
 Model fit_cosine_model(const DataMatrix& X, const Model& warm, const CosineOptions& options, const Context& ctx,
                        const ProgressFn& progress) {
+  const ThreadScope thread_scope(ctx);
   if (warm.options.kind != ModelKind::kEq2) throw InvalidArgument("the cosine model starts from an eq2 model");
   CosineFit fit = fit_cosine(X, warm.encoder, warm.item_embeddings, options, ctx, progress);
   Model model = warm;

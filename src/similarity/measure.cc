@@ -131,30 +131,6 @@ const char* measure_name(Measure measure) {
   return "?";
 }
 
-Matrix normalize_rows(Matrix F) {
-  const Vector norms = F.rowwise().norm();
-  const double floor = norms.size() > 0 ? kRelativeNormFloor * norms.maxCoeff() : 0.0;
-  for (Index i = 0; i < F.rows(); ++i) {
-    if (norms(i) > floor) {
-      F.row(i) /= norms(i);
-    } else {
-      F.row(i).setZero();
-    }
-  }
-  return F;
-}
-
-SparseMatrix normalize_rows(SparseMatrix F) {
-  Vector norms(F.rows());
-  for (Index i = 0; i < F.rows(); ++i) norms(i) = F.row(i).norm();
-  const double floor = norms.size() > 0 ? kRelativeNormFloor * norms.maxCoeff() : 0.0;
-  for (Index i = 0; i < F.rows(); ++i) {
-    const double scale = norms(i) > floor ? 1.0 / norms(i) : 0.0;
-    for (SparseMatrix::InnerIterator it(F, i); it; ++it) it.valueRef() *= scale;
-  }
-  return F;
-}
-
 Matrix projected_factors(const Matrix& B, const Matrix& P) {
   // MATH.md M4: C = B L with L Lᵀ = PᵀP; L = Q Λ^{1/2} from PᵀP = Q Λ Qᵀ (k × k).
   const Matrix PtP = P.transpose() * P;
@@ -172,6 +148,29 @@ Matrix projected_partner(const Matrix& P) {
   Vector inv_root(d.size());
   for (Index i = 0; i < d.size(); ++i) inv_root(i) = d(i) > floor ? 1.0 / std::sqrt(d(i)) : 0.0;
   return P * (eig.eigenvectors() * inv_root.asDiagonal());
+}
+
+Matrix least_squares_users(const SparseMatrix& X, const Matrix& B) {
+  if (X.cols() != B.rows()) {
+    throw InvalidArgument(fmt::format("the interactions have {} items, the item vectors {}", X.cols(), B.rows()));
+  }
+  // (BᵀB)⁺ from the k × k eigen-decomposition, eigenvalues below 1e-12 of the largest taken as 0.
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(B.transpose() * B);
+  const Vector& d = eig.eigenvalues();
+  const double floor = 1e-12 * std::max(d.cwiseAbs().maxCoeff(), 1e-300);
+  Vector inv(d.size());
+  for (Index i = 0; i < d.size(); ++i) inv(i) = d(i) > floor ? 1.0 / d(i) : 0.0;
+  return (X * B) * (eig.eigenvectors() * inv.asDiagonal() * eig.eigenvectors().transpose());
+}
+
+Matrix measure_factors(Measure measure, const Matrix& mine, const Matrix& other) {
+  switch (measure) {
+    case Measure::kDot: return mine;
+    case Measure::kCosine: return normalize_rows(mine);
+    case Measure::kProjected: return normalize_rows(projected_factors(mine, other));
+    case Measure::kRaw: break;
+  }
+  throw InvalidArgument("--measure raw has no embeddings (use dot, cosine or projected)");
 }
 
 Index score_block_rows(Index width) {
@@ -205,7 +204,7 @@ Matrix cosine_from_gram(Matrix S) { return cosines_of_gram<double>(std::move(S))
 
 std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const SparseMatrix& X,
                                                        Side side, Measure measure, const Context& ctx) {
-  use_threads(ctx);
+  const ThreadScope thread_scope(ctx);
   const bool items = side == Side::kItems;
   if (measure == Measure::kRaw) {
     // Classic item-kNN / user-kNN: cosine between columns (rows) of X.
@@ -222,13 +221,7 @@ std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const
   }
   const Matrix& mine = items ? model.item_embeddings : model.user_embeddings;
   const Matrix& other = items ? model.user_embeddings : model.item_embeddings;
-  switch (measure) {
-    case Measure::kDot: return make_factor_space(mine);
-    case Measure::kCosine: return make_factor_space(normalize_rows(mine));
-    case Measure::kProjected: return make_factor_space(normalize_rows(projected_factors(mine, other)));
-    case Measure::kRaw: break;
-  }
-  throw InvalidArgument("unreachable measure");
+  return make_factor_space(measure_factors(measure, mine, other));
 }
 
 }  // namespace linsim

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
-#include "linsim/linalg/gemm.h"
+#include "linalg/gemm.h"
 
 namespace linsim {
 namespace {
@@ -51,7 +51,6 @@ NeighborLists all_items_top_impl(const Matrix& F, Index top, bool include_self) 
   const Index p = F.rows();
   const Index k = F.cols();
   const Dense Ft = F.transpose().cast<Scalar>();  // column i = f_i
-  gemm_backend();  // choose the GEMM backend before the threads start
   const Index blocks = (p + kTile - 1) / kTile;
   // Tiles (I, J), J ≥ I, by diagonals J − I = 0, 1, …: consecutive tiles rarely share a block, so
   // the two threads seldom wait for the same block's selections.
@@ -123,7 +122,7 @@ NeighborLists all_items_top_impl(const Matrix& F, Index top, bool include_self) 
 NeighborLists all_items_top(const Matrix& F, Index top, bool include_self, Precision precision,
                             const Context& ctx) {
   check_top(top);
-  use_threads(ctx);
+  const ThreadScope thread_scope(ctx);
   return precision == Precision::kFloat32 ? all_items_top_impl<float>(F, top, include_self)
                                           : all_items_top_impl<double>(F, top, include_self);
 }
@@ -131,7 +130,7 @@ NeighborLists all_items_top(const Matrix& F, Index top, bool include_self, Preci
 NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Index>& queries, Index top,
                             bool include_self, const Context& ctx, Precision precision) {
   check_top(top);
-  use_threads(ctx);
+  const ThreadScope thread_scope(ctx);
   const Index size = space.size();
   for (Index q : queries) {
     if (q < 0 || q >= size) throw InvalidArgument(fmt::format("query index {} outside [0, {})", q, size));
@@ -154,7 +153,7 @@ NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Inde
 NeighborLists recommend(const Model& model, const SparseMatrix& Xq, const std::vector<Index>& rows,
                         Index top, bool exclude_seen, const Context& ctx) {
   check_top(top);
-  use_threads(ctx);
+  const ThreadScope thread_scope(ctx);
   const Index p = model.n_items();
   NeighborLists lists(rows.size());
   const auto step = static_cast<size_t>(score_block_rows(p));

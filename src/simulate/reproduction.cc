@@ -66,6 +66,7 @@ const std::vector<Variant>& reproduction_variants() {
 }
 
 ReproductionResult reproduce(const ReproductionOptions& options, const Context& ctx, const ProgressFn& progress) {
+  const ThreadScope thread_scope(ctx);
   options.validate();
   auto say = [&](const std::string& s) {
     if (progress) progress(s);

@@ -127,7 +127,7 @@ void SimulationOptions::validate() const {
 
 Simulation simulate(const SimulationOptions& o, const Context& ctx) {
   o.validate();
-  use_threads(ctx);
+  const ThreadScope thread_scope(ctx);
   Simulation sim;
   const Index n = o.users;
   const Index p = o.items;

@@ -8,21 +8,39 @@
 
 namespace linsim {
 
+// The most threads a Context may ask for. More threads than cores never helps, and each thread
+// holds its own scratch (some kernels one p-vector each); the bound keeps a typo from costing
+// gigabytes or failing inside the OpenMP runtime.
+inline constexpr int kMaxThreads = 1024;
+
 struct Context {
-  // Number of threads for parallel kernels; 0 means all hardware threads.
+  // Number of threads for parallel kernels; 0 means all hardware threads. 0..kMaxThreads.
   int threads = 0;
   // Seed for every random draw of one run.
   std::uint64_t seed = 42;
 
-  // The thread count actually used (resolves 0).
+  // The thread count actually used (resolves 0). Throws InvalidArgument outside 0..kMaxThreads.
   int thread_count() const;
 };
 
 // Receives progress messages of long computations (the library never prints itself).
 using ProgressFn = std::function<void(const std::string&)>;
 
-// Applies ctx.threads to OpenMP and Eigen for the current process. Cheap; call at the start
-// of a library entry point that runs parallel kernels.
-void use_threads(const Context& ctx);
+// Sets the thread count of the calling thread's parallel regions (the library's own and Eigen's
+// parallel products) to ctx.thread_count() while it lives, and restores the previous count when
+// it ends. The count is the calling thread's own OpenMP setting (the nthreads-var of its task):
+// other threads — two Python threads calling linsim at once, say — keep theirs, and nothing
+// process-wide changes. Every public entry point that runs parallel kernels opens one; nested
+// scopes (an entry point calling another) restore in order.
+class ThreadScope {
+ public:
+  explicit ThreadScope(const Context& ctx);
+  ~ThreadScope();
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int previous_;
+};
 
 }  // namespace linsim

@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "linsim/data/interaction_matrix.h"
-#include "linsim/evaluate/cluster_quality.h"
 
 namespace linsim {
+
+// The labels of each item (non-negative label ids; an empty set: the item is unlabelled).
+using LabelSets = std::vector<std::vector<int>>;
 
 struct ItemLabels {
   LabelSets labels;                  // per item of the IdMap

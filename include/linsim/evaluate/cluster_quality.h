@@ -5,6 +5,7 @@
 
 #include "linsim/core/context.h"
 #include "linsim/core/types.h"
+#include "linsim/data/metadata.h"
 #include "linsim/similarity/measure.h"
 
 namespace linsim {
@@ -33,7 +34,6 @@ ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<i
 
 // The same with several labels per item (e.g. genres): j counts as a positive for i when they
 // share at least one label. Label ids are non-negative; an item with no labels is unlabelled.
-using LabelSets = std::vector<std::vector<int>>;
 ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labels, const Vector& popularity,
                              Index k, const Context& ctx);
 

@@ -7,8 +7,6 @@
 
 #include "linsim/core/types.h"
 
-typedef struct _cairo_surface cairo_surface_t;
-
 namespace linsim {
 
 struct HeatmapPanel {
@@ -31,9 +29,6 @@ void write_heatmaps(const std::string& path, const std::vector<HeatmapPanel>& pa
                     const HeatmapOptions& options, bool force);
 
 // The same figure as PNG bytes (for embedding in HTML).
-// Encodes a cairo image surface as PNG bytes and destroys it (shared by the figure writers).
-std::string surface_png(cairo_surface_t* surface);
-
 std::string heatmap_png(const std::vector<HeatmapPanel>& panels, const HeatmapOptions& options);
 
 // The RGB colour (0–1 each) of `t` in [0, 1] on the diverging scale (0 blue, ½ white, 1 red).

@@ -12,6 +12,7 @@
 
 #include "linsim/core/context.h"
 #include "linsim/core/types.h"
+#include "linsim/linalg/normalize.h"
 #include "linsim/models/model.h"
 
 namespace linsim {
@@ -22,14 +23,6 @@ enum class Side { kItems, kUsers };
 Measure parse_measure(const std::string& name);
 const char* measure_name(Measure measure);
 
-// The one zero-norm policy (MATH.md M4): a row whose norm is at most kRelativeNormFloor times
-// the largest row norm is a zero vector; it has no direction and its cosine with anything is 0.
-inline constexpr double kRelativeNormFloor = 1e-10;
-
-// Rows scaled to unit length; zero vectors (per the policy above) become exactly zero.
-Matrix normalize_rows(Matrix F);
-SparseMatrix normalize_rows(SparseMatrix F);
-
 // MATH.md M4 "projected": C = B L with L Lᵀ = PᵀP (symmetric square root of the k × k Gram
 // matrix, so PᵀP may be singular). Cosines of C's rows equal cosines of the columns of
 // X̂ = P Bᵀ, invariant under every P → P M, B → B M⁻ᵀ. For the user side, swap the arguments.
@@ -38,6 +31,17 @@ Matrix projected_factors(const Matrix& B, const Matrix& P);
 // The partner of projected_factors(B, P): P' = P L⁻ᵀ, so that P' Cᵀ = P Bᵀ (the same scores) and
 // P'ᵀP' = I. With it, the projected similarity of (C, P') is C's plain cosine.
 Matrix projected_partner(const Matrix& P);
+
+// The users that best reproduce interactions X (n × p) from item vectors B (p × k) alone, by least
+// squares: P = X B (BᵀB)⁺ minimises ‖X − P Bᵀ‖_F (pseudo-inverse on BᵀB's null space). The partner
+// of third-party item vectors when only interactions are known (`linsim audit`, `linsim export`).
+Matrix least_squares_users(const SparseMatrix& X, const Matrix& B);
+
+// The rows whose plain inner products are `measure`'s similarity between the rows of `mine`, given
+// the other side's embeddings `other` (MATH.md M4): dot → mine; cosine → its unit rows; projected →
+// the unit rows of projected_factors(mine, other). The one definition behind the similarity spaces,
+// `linsim export` and the audit. Throws InvalidArgument for raw (it has no factors).
+Matrix measure_factors(Measure measure, const Matrix& mine, const Matrix& other);
 
 // Scores between a set of query rows and all rows of one side.
 class SimilaritySpace {

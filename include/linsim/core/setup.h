@@ -1,0 +1,26 @@
+// Process-wide set-up that only a program may do, once, early, before any linsim call starts
+// threads. The library itself never changes the process environment, the allocator or a global
+// thread count; the CLI calls this in main, the Python module when it is imported.
+#pragma once
+
+#include <string>
+
+namespace linsim {
+
+// Chooses the GEMM of the blocked kernels that spread fixed single-threaded tiles over threads
+// (EASE's inverse, the all-items search, the block Krylov solver's reorthogonalisation):
+// - OpenBLAS (libopenblas.so.0, loaded at run time: no build dependency) when it runs kernels for
+//   this CPU. Debian's OpenBLAS misdetects some CPUs and falls back to its generic "Prescott"
+//   kernels (4–6× slower), and it reads OPENBLAS_CORETYPE only while loading. So, when the variable
+//   is unset, this sets it in the process environment from the CPU's own feature flags (AVX-512
+//   F/BW/DQ/VL → SkylakeX; AVX2 + FMA → Haswell) before loading, and uses OpenBLAS (with one
+//   OpenBLAS thread per call) only if it then reports that core, or the one the user set.
+// - Otherwise Eigen's own GEMM. LINSIM_GEMM=eigen forces Eigen.
+// Without this call the kernels use Eigen's GEMM. Calling it again changes nothing. Returns the
+// description gemm_backend() reports.
+std::string configure_gemm();
+
+// The GEMM in use: "openblas (SkylakeX)", or "eigen (why OpenBLAS is not used)".
+std::string gemm_backend();
+
+}  // namespace linsim
