@@ -195,8 +195,7 @@ TEST(Audit, BadInputsAreClearErrorsOrDocumentedBehaviour) {
 class AuditFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("linsim_audit_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
+    dir_ = linsim::test::make_temp_dir();
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& text) {

@@ -14,7 +14,8 @@ namespace linsim {
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("linsim_test_" + std::to_string(::getpid()) + "_" + name)).string();
+  static const test::TempDir dir;  // one per test process, removed at exit
+  return dir.file(name);
 }
 
 TEST(Npy, MatrixRoundTripIsBitExact) {

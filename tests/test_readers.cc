@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "linsim/core/error.h"
 #include "linsim/data/readers.h"
 
@@ -20,8 +21,7 @@ namespace fs = std::filesystem;
 class Readers : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("linsim_readers_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
+    dir_ = linsim::test::make_temp_dir();
   }
   void TearDown() override { fs::remove_all(dir_); }
 

@@ -259,7 +259,8 @@ TEST(WeightedModels, FitTheWeightedMatrixAndScoreFoldedInUsersTheSameWay) {
 TEST(WeightedModels, ModelDirectoryRoundTripKeepsTheWeighting) {
   const SparseMatrix T = random_counts(200, 40, 0.1, 10);
   const SparseMatrix Q = random_counts(5, 40, 0.2, 11);
-  const auto dir = std::filesystem::temp_directory_path() / "linsim_test_weighted_model";
+  const test::TempDir scratch;
+  const auto dir = scratch.path() / "model";
   for (const std::string model_kind : {"eq2", "cosine", "sppmi", "ease", "ease:float32"}) {
     SCOPED_TRACE(model_kind);
     std::filesystem::remove_all(dir);

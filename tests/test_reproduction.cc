@@ -109,7 +109,8 @@ TEST(Reproduction, SmallRunWritesEveryOutputWithTheSchema) {
   ASSERT_EQ(r.variants.size(), reproduction_variants().size());
   EXPECT_EQ(r.seeds, (std::vector<std::uint64_t>{42, 43}));
   EXPECT_DOUBLE_EQ(r.variants[0].auc.mean, 1.0);  // ground truth recovers itself
-  const fs::path dir = fs::temp_directory_path() / ("linsim_repro_" + std::to_string(::getpid()));
+  const test::TempDir scratch;
+  const fs::path dir = scratch.path() / "reproduction";
   {
     AtomicDirectory out(dir.string(), false);
     write_reproduction(out, r);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "test_util.h"
 #include "linsim/core/error.h"
 #include "linsim/simulate/simulation.h"
 
@@ -131,8 +132,8 @@ TEST(Simulation, SameSeedSameDataAnyThreadCount) {
 
 TEST(Simulation, FilesAreIdenticalForTheSameSeedAndTruthReadsBack) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("linsim_sim_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const test::TempDir scratch;
+  const fs::path dir = scratch.path();
   SimulationOptions o;
   o.users = 500;
   o.items = 100;
@@ -155,7 +156,6 @@ TEST(Simulation, FilesAreIdenticalForTheSameSeedAndTruthReadsBack) {
     write_truth(truth, sim);
   }
   EXPECT_EQ(read_truth_clusters((dir / "truth.tsv").string(), sim.data.items), sim.cluster);
-  fs::remove_all(dir);
 }
 
 TEST(Simulation, RejectsInvalidOptions) {

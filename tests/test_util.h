@@ -1,12 +1,42 @@
 // Small helpers shared by the tests: random data and dense references.
 #pragma once
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <random>
+#include <stdexcept>
+#include <string>
 
 #include "linsim/core/types.h"
 #include "linsim/models/model.h"
 
 namespace linsim::test {
+
+// A new, empty directory of its own under the system's temporary directory (mkdtemp: unique even
+// when test processes run in parallel or an earlier run left one behind).
+inline std::filesystem::path make_temp_dir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "linsim-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+  return pattern;
+}
+
+// make_temp_dir() removed with its contents at the end of the scope.
+class TempDir {
+ public:
+  TempDir() : path_(make_temp_dir()) {}
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 // A random n × p binary matrix where every row and column has at least one entry.
 inline SparseMatrix random_binary(Index n, Index p, double density, unsigned seed) {
