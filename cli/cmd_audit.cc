@@ -32,7 +32,7 @@ struct AuditArgs {
 
 void run_audit_command(const AuditArgs& args) {
   args.options.validate();
-  AtomicDirectory out(args.out, args.force);  // fail fast on an existing or unwritable output
+  AtomicDirectory out(args.out, args.force, "audit.json");  // fail fast on an existing or unwritable output
   AuditInput in;
   nlohmann::json inputs = {{"items", args.items}};
   const bool model = std::filesystem::is_directory(args.items);

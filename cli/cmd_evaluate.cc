@@ -48,7 +48,7 @@ void run_evaluate(const EvaluateArgs& args) {
   ReadOptions read = args.read.options();
   read.binarize = true;  // the protocol is defined on binary data
   std::optional<AtomicDirectory> out;
-  if (!args.out.empty()) out.emplace(args.out, args.force);
+  if (!args.out.empty()) out.emplace(args.out, args.force, "results.json");
   progress(fmt::format("reading {}", args.input));
   const ReadResult data = read_input(args.input, read);
   const StrongSplit split = strong_generalization_split(data.data.X, args.split);
@@ -111,7 +111,7 @@ struct SimilarityArgs {
 void run_similarity(const SimilarityArgs& args) {
   ReadOptions read = args.read.options();
   std::optional<AtomicDirectory> out;
-  if (!args.out.empty()) out.emplace(args.out, args.force);
+  if (!args.out.empty()) out.emplace(args.out, args.force, "similarity.json");
   progress(fmt::format("reading {}", args.input));
   const ReadResult data = read_input(args.input, read);
   const ItemLabels labels = read_item_labels(args.labels, data.data.items);

@@ -65,7 +65,7 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
     throw InvalidArgument("--rank does not apply to --model ease (it is full rank)");
   }
   const ReadOptions read_options = args.read.options();
-  AtomicDirectory out(args.out, args.force);  // fail fast on an existing or unwritable output
+  AtomicDirectory out(args.out, args.force, "model.json");  // fail fast on an existing or unwritable output
 
   progress(fmt::format("reading {}", args.input));
   ModelBundle bundle;

@@ -19,7 +19,7 @@ struct ReproduceArgs {
 
 void run_reproduce(const ReproduceArgs& args) {
   args.options.validate();
-  AtomicDirectory out(args.out, args.force);  // fail fast on an existing or unwritable output
+  AtomicDirectory out(args.out, args.force, "results.json");  // fail fast on an existing or unwritable output
   const ReproductionResult result = reproduce(args.options, args.ctx, progress);
   progress(fmt::format("writing {}", args.out));
   write_reproduction(out, result);

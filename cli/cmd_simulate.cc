@@ -33,8 +33,11 @@ void run_simulate(const SimulateArgs& args) {
   progress(fmt::format("{} interactions; writing {}", sim.data.nnz(), args.out));
   write_simulated_interactions(out.stream(), sim);
   if (truth) write_truth(truth->stream(), sim);
-  out.commit();
-  if (truth) truth->commit();
+  if (truth) {
+    commit_together({&out, &*truth});
+  } else {
+    out.commit();
+  }
 }
 
 }  // namespace

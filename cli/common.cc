@@ -96,6 +96,8 @@ void progress(const std::string& message) {
   std::cerr << fmt::format("linsim [{:6.1f} s]: {}", elapsed, message) << std::endl;
 }
 
+void warn(const std::string& message) { std::cerr << "linsim: warning: " << message << std::endl; }
+
 std::vector<std::string> split_ids(const std::string& list, const std::string& option) {
   std::vector<std::string> ids;
   size_t start = 0;

@@ -42,6 +42,11 @@ void add_simulation_options(CLI::App* app, SimulationOptions& options);
 // Progress messages on stderr, only when stderr is a terminal.
 void progress(const std::string& message);
 
+// A warning on stderr ("linsim: warning: ..."), always: something the user must know about the
+// result (a degenerate model, input that was read but looks wrong). The library returns its
+// warnings with its results; the commands print them with this.
+void warn(const std::string& message);
+
 // Splits "a,b,c" into ids (empty entries are an InvalidArgument).
 std::vector<std::string> split_ids(const std::string& list, const std::string& option);
 

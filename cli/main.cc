@@ -1,13 +1,52 @@
 // The linsim command-line tool. The only place where exceptions become messages and exit codes:
-// 0 success, 1 runtime error (bad input file, I/O, solver failure), 2 usage error.
+// 0 success, 1 runtime error (bad input file, I/O, solver failure, out of memory), 2 usage error.
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <new>
+#include <thread>
 
 #include "common.h"
 #include "linsim/core/error.h"
 #include "linsim/core/setup.h"
+#include "linsim/io/atomic_output.h"
+
+namespace {
+
+// SIGINT, SIGTERM and SIGHUP are blocked in every thread and taken by one waiting thread, which
+// removes the unfinished outputs' temporaries (nothing half-written stays behind) and then ends
+// the process by the same signal, so the shell sees the usual status (130 for Ctrl-C).
+void remove_outputs_on_termination_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any other thread exists: they inherit it
+  std::thread([signals] {
+    int received = 0;
+    if (sigwait(&signals, &received) != 0) return;
+    linsim::remove_unfinished_outputs();
+    signal(received, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, received);
+    pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+    raise(received);
+  }).detach();
+}
+
+// Standard output that could not be written (a full disk, a closed pipe's reader gone) is a
+// failure: the caller must not take a truncated table for a result.
+bool flush_stdout() {
+  std::cout.flush();
+  return std::cout.good() && std::fflush(stdout) == 0 && std::ferror(stdout) == 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Iterative solvers allocate and free the same large work blocks every step; by default glibc
@@ -17,6 +56,7 @@ int main(int argc, char** argv) {
   // library leaves the allocator alone: this is the program's choice.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  remove_outputs_on_termination_signals();  // first: OpenBLAS starts its own threads when loaded
   linsim::configure_gemm();
   CLI::App app{"linsim: similarities that mean something, from linear embedding models "
                "(Steck, Ekanadham, Kallus 2024)"};
@@ -39,8 +79,16 @@ int main(int argc, char** argv) {
   } catch (const linsim::InvalidArgument& e) {
     std::cerr << "linsim: error: " << e.what() << '\n';
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "linsim: error: out of memory: the computation needs more memory than this machine has "
+                 "available (a smaller --rank, --top or input, or a machine with more memory)\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "linsim: error: " << e.what() << '\n';
+    return 1;
+  }
+  if (!flush_stdout()) {
+    std::cerr << "linsim: error: cannot write to standard output: " << std::strerror(errno) << '\n';
     return 1;
   }
   return 0;

@@ -17,7 +17,11 @@
 #   python3-sklearn, libfaiss-dev, libopenblas-dev   (with --bench only) the peers of
 #                   bench/peers.sh: scikit-learn, and faiss (a static library that links BLAS and
 #                   LAPACK through libopenblas-dev).
-# Usage: install-deps.sh [--test | --bench]
+#   clang, libclang-rt-dev, libomp-dev, llvm   (with --fuzz only) fuzz/run.sh: clang++ with its
+#                   libFuzzer/ASan/UBSan runtimes (libclang-rt-14-dev, only recommended by clang, so
+#                   not pulled in by --no-install-recommends), LLVM's OpenMP for clang (libomp-14-dev),
+#                   and llvm-symbolizer for readable stack traces.
+# Usage: install-deps.sh [--test] [--bench] [--fuzz]
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -26,8 +30,14 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-numpy python3-scipy time libopenblas0-pthread
 )
-if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
-if [ "${1:-}" = "--bench" ]; then packages+=(python3-sklearn libfaiss-dev libopenblas-dev); fi
+for option in "$@"; do
+  case "$option" in
+    --test) packages+=(chromium) ;;
+    --bench) packages+=(python3-sklearn libfaiss-dev libopenblas-dev) ;;
+    --fuzz) packages+=(clang libclang-rt-dev libomp-dev llvm) ;;
+    *) echo "usage: install-deps.sh [--test] [--bench] [--fuzz]" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -32,13 +32,25 @@ if ! grep -q 'data-figures-loaded="3/3"' "$work/dom.html"; then
   echo "FAIL: not every figure decoded: $(grep -o 'data-figures-loaded="[^"]*"' "$work/dom.html" || echo 'no self-check ran')"
   status=1
 fi
-verdict=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"][:60])' "$work/audit/audit.json")
-if ! grep -q 'id="verdict"' "$work/dom.html" || ! grep -qF "$verdict" "$work/dom.html"; then
+# The whole verdict (not a prefix), as the DOM serialises text, inside the verdict card.
+if ! /usr/bin/python3 - "$work/audit/audit.json" "$work/dom.html" <<'PY'
+import html, json, sys
+verdict = json.load(open(sys.argv[1]))["verdict"]
+dom = open(sys.argv[2], encoding="utf-8").read()
+start = dom.find('id="verdict"')
+card = dom[start:dom.find("</div>", start)] if start >= 0 else ""
+sys.exit(0 if verdict and html.escape(verdict, quote=False) in card else 1)
+PY
+then
   echo "FAIL: the verdict is not on the page"
   status=1
 fi
-if [ ! -s "$work/audit-screenshot.png" ]; then
-  echo "FAIL: no screenshot"
+# A PNG of the requested window size (IHDR width and height at bytes 16-23).
+size=$(/usr/bin/python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24)
+print("%dx%d" % struct.unpack(">II", d[16:24]) if d[:8] == b"\x89PNG\r\n\x1a\n" else "not a PNG")' \
+  "$work/audit-screenshot.png" 2>/dev/null || echo "missing")
+if [ "$size" != "1100x3200" ]; then
+  echo "FAIL: screenshot: $size, expected a 1100x3200 PNG"
   status=1
 fi
 echo "screenshot: $work/audit-screenshot.png"

@@ -153,6 +153,20 @@ def main():
         ours = {v["name"]: v for v in json.load(f)["variants"]}
     runs = [run_seed(1000 + s, o) for s in range(o.seeds)]
     failures = 0
+    # Every variant re-implemented here must be in linsim's results (a renamed variant would
+    # otherwise be skipped silently), each with one value per seed and the mean and sd of those.
+    for name in runs[0]:
+        if name not in ours:
+            print(f"{name:32s} MISSING from linsim's results.json")
+            failures += 1
+    for name, v in ours.items():
+        for key in ("auc", "precision_at_10", "popularity_percentile_at_10"):
+            per_seed = np.array(v["per_seed"][key], dtype=float)
+            if len(per_seed) != o.seeds or not math.isclose(per_seed.mean(), v[key]["mean"], rel_tol=1e-9, abs_tol=1e-12) \
+                    or (o.seeds > 1 and not math.isclose(per_seed.std(ddof=1), v[key]["sd"], rel_tol=1e-6, abs_tol=1e-12)):
+                print(f"{name:32s} {key}: {len(per_seed)} per-seed values (expected {o.seeds}) or mean/sd inconsistent "
+                      f"with them")
+                failures += 1
     keys = [("auc", 0), ("precision_at_10", 1), ("popularity_percentile_at_10", 2)]
     print(f"{'variant':32s} {'metric':28s} {'linsim':>16s} {'numpy':>16s}")
     for name, v in ours.items():

@@ -416,7 +416,7 @@ TEST_F(Cli, ExportedCanonicalVectorsGiveTheProjectedSimilarityInAnyGauge) {
   bundle.model.item_embeddings = bundle.model.item_embeddings * M.inverse().transpose();
   bundle.model.encoder = bundle.model.encoder * M;
   {
-    linsim::AtomicDirectory out(path("m2"), false);
+    linsim::AtomicDirectory out(path("m2"), false, "model.json");
     linsim::write_model_dir(out, bundle);
     out.commit();
   }

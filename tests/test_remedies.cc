@@ -273,7 +273,7 @@ TEST(WeightedModels, ModelDirectoryRoundTripKeepsTheWeighting) {
     b.data.X = T;
     for (Index u = 0; u < T.rows(); ++u) b.data.users.add(std::to_string(u));
     for (Index i = 0; i < T.cols(); ++i) b.data.items.add(std::to_string(i));
-    AtomicDirectory out(dir.string(), false);
+    AtomicDirectory out(dir.string(), false, "model.json");
     write_model_dir(out, b);
     out.commit();
     const ModelBundle r = read_model_dir(dir.string());

@@ -112,7 +112,7 @@ TEST(Reproduction, SmallRunWritesEveryOutputWithTheSchema) {
   const test::TempDir scratch;
   const fs::path dir = scratch.path() / "reproduction";
   {
-    AtomicDirectory out(dir.string(), false);
+    AtomicDirectory out(dir.string(), false, "results.json");
     write_reproduction(out, r);
     out.commit();
   }

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -15,6 +17,22 @@ namespace linsim {
 namespace fs = std::filesystem;
 namespace {
 
+// The temporaries of this process that are not yet committed or removed, for
+// remove_unfinished_outputs(). Touched only when an output is opened, committed or dropped.
+std::mutex pending_mutex;
+std::set<std::string>& pending() {
+  static std::set<std::string> paths;
+  return paths;
+}
+void track(const std::string& path) {
+  const std::lock_guard<std::mutex> lock(pending_mutex);
+  pending().insert(path);
+}
+void untrack(const std::string& path) {
+  const std::lock_guard<std::mutex> lock(pending_mutex);
+  pending().erase(path);
+}
+
 std::string temp_sibling(const std::string& target, const char* tag) {
   static std::atomic<int> counter{0};
   fs::path path(target);
@@ -23,59 +41,99 @@ std::string temp_sibling(const std::string& target, const char* tag) {
   return (parent / fmt::format(".{}.{}-{}-{}", path.filename().string(), tag, getpid(), counter++)).string();
 }
 
-void check_target(const std::string& target, bool force) {
+const char* kind_of(fs::file_type type) {
+  switch (type) {
+    case fs::file_type::regular: return "a regular file";
+    case fs::file_type::directory: return "a directory";
+    case fs::file_type::symlink: return "a symbolic link";
+    case fs::file_type::block: return "a block device";
+    case fs::file_type::character: return "a character device";
+    case fs::file_type::fifo: return "a FIFO";
+    case fs::file_type::socket: return "a socket";
+    default: return "not a regular file";
+  }
+}
+
+// Whether `target` may be written: absent, or present, forced and of the kind linsim writes there
+// (a regular file for files; for directories, one holding `marker` or empty). The link itself is
+// looked at, never what it points to.
+void check_target(const std::string& target, bool force, const std::string* marker) {
   if (target.empty()) throw InvalidArgument("the output path is empty");
   std::error_code ec;
-  if (fs::exists(target, ec) && !force) {
-    throw InvalidArgument(fmt::format("output '{}' already exists (pass --force to replace it)", target));
+  const fs::file_status status = fs::symlink_status(target, ec);
+  if (status.type() == fs::file_type::not_found) return;
+  if (!force) throw InvalidArgument(fmt::format("output '{}' already exists (pass --force to replace it)", target));
+  if (marker == nullptr) {
+    if (status.type() != fs::file_type::regular) {
+      throw InvalidArgument(fmt::format("refusing to replace '{}': it is {}, and --force replaces only a regular file",
+                                        target, kind_of(status.type())));
+    }
+    return;
+  }
+  if (status.type() != fs::file_type::directory) {
+    throw InvalidArgument(fmt::format(
+        "refusing to replace '{}': it is {}, and --force replaces only a directory linsim wrote", target,
+        kind_of(status.type())));
+  }
+  const bool ours = fs::symlink_status(fs::path(target) / *marker, ec).type() == fs::file_type::regular;
+  if (!ours && !fs::is_empty(target, ec)) {
+    throw InvalidArgument(fmt::format(
+        "refusing to replace '{}': it has no {}, so linsim did not write it (--force replaces only a directory "
+        "linsim wrote, or an empty one)",
+        target, *marker));
   }
 }
 
 }  // namespace
 
-AtomicDirectory::AtomicDirectory(std::string target, bool force)
-    : target_(std::move(target)), force_(force) {
-  check_target(target_, force_);
+AtomicDirectory::AtomicDirectory(std::string target, bool force, std::string marker)
+    : target_(std::move(target)), marker_(std::move(marker)), force_(force) {
+  check_target(target_, force_, &marker_);
   temp_ = temp_sibling(target_, "tmp");
   std::error_code ec;
   if (!fs::create_directory(temp_, ec)) {
     throw Error(fmt::format("cannot create output directory '{}': {}", target_,
                             ec ? ec.message() : "temporary directory exists"));
   }
+  track(temp_);
 }
 
 AtomicDirectory::~AtomicDirectory() {
   if (!committed_) {
     std::error_code ec;
     fs::remove_all(temp_, ec);
+    untrack(temp_);
   }
 }
 
 std::string AtomicDirectory::file(const std::string& name) const { return (fs::path(temp_) / name).string(); }
 
 void AtomicDirectory::commit() {
+  check_target(target_, force_, &marker_);  // the target may have appeared while we worked
   std::error_code ec;
   std::string old;
-  if (fs::exists(target_, ec)) {
-    if (!force_) throw InvalidArgument(fmt::format("output '{}' already exists (pass --force to replace it)", target_));
+  if (fs::symlink_status(target_, ec).type() != fs::file_type::not_found) {
     old = temp_sibling(target_, "old");
     fs::rename(target_, old, ec);
     if (ec) throw Error(fmt::format("cannot replace '{}': {}", target_, ec.message()));
   }
   fs::rename(temp_, target_, ec);
   if (ec) {
-    if (!old.empty()) fs::rename(old, target_, ec);
+    std::error_code ignored;
+    if (!old.empty()) fs::rename(old, target_, ignored);
     throw Error(fmt::format("cannot create '{}': {}", target_, ec.message()));
   }
   committed_ = true;
+  untrack(temp_);
   if (!old.empty()) fs::remove_all(old, ec);
 }
 
-AtomicFile::AtomicFile(std::string target, bool force) : target_(std::move(target)) {
-  check_target(target_, force);
+AtomicFile::AtomicFile(std::string target, bool force) : target_(std::move(target)), force_(force) {
+  check_target(target_, force_, nullptr);
   temp_ = temp_sibling(target_, "tmp");
   out_.open(temp_, std::ios::binary);
   if (!out_) throw Error(fmt::format("cannot write '{}': {}", target_, std::strerror(errno)));
+  track(temp_);
 }
 
 AtomicFile::~AtomicFile() {
@@ -83,17 +141,66 @@ AtomicFile::~AtomicFile() {
     out_.close();
     std::error_code ec;
     fs::remove(temp_, ec);
+    untrack(temp_);
   }
 }
 
-void AtomicFile::commit() {
-  out_.flush();
+void AtomicFile::finish() {
+  if (out_.is_open()) {
+    out_.flush();
+    if (!out_) throw Error(fmt::format("cannot write '{}': {}", target_, std::strerror(errno)));
+    out_.close();
+  }
   if (!out_) throw Error(fmt::format("cannot write '{}': {}", target_, std::strerror(errno)));
-  out_.close();
+  check_target(target_, force_, nullptr);
+}
+
+void AtomicFile::commit() { commit_together({this}); }
+
+void commit_together(const std::vector<AtomicFile*>& files) {
+  for (AtomicFile* f : files) f->finish();
+  // Move every existing target aside, then every temporary into place; on any failure put back
+  // what was there before.
+  std::vector<std::string> saved(files.size());
+  size_t placed = 0;
   std::error_code ec;
-  fs::rename(temp_, target_, ec);
-  if (ec) throw Error(fmt::format("cannot create '{}': {}", target_, ec.message()));
-  committed_ = true;
+  auto undo = [&] {
+    std::error_code ignored;
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (i < placed) fs::rename(files[i]->target_, files[i]->temp_, ignored);  // back to a temporary
+      if (!saved[i].empty()) fs::rename(saved[i], files[i]->target_, ignored);
+    }
+  };
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (fs::symlink_status(files[i]->target_, ec).type() == fs::file_type::not_found) continue;
+    saved[i] = temp_sibling(files[i]->target_, "old");
+    fs::rename(files[i]->target_, saved[i], ec);
+    if (ec) {
+      saved[i].clear();
+      undo();
+      throw Error(fmt::format("cannot replace '{}': {}", files[i]->target_, ec.message()));
+    }
+  }
+  for (; placed < files.size(); ++placed) {
+    fs::rename(files[placed]->temp_, files[placed]->target_, ec);
+    if (ec) {
+      const std::string message = fmt::format("cannot create '{}': {}", files[placed]->target_, ec.message());
+      undo();
+      throw Error(message);
+    }
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    files[i]->committed_ = true;
+    untrack(files[i]->temp_);
+    if (!saved[i].empty()) fs::remove(saved[i], ec);
+  }
+}
+
+void remove_unfinished_outputs() {
+  const std::lock_guard<std::mutex> lock(pending_mutex);
+  std::error_code ec;
+  for (const std::string& path : pending()) fs::remove_all(path, ec);
+  pending().clear();
 }
 
 }  // namespace linsim

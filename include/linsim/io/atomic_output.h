@@ -1,18 +1,29 @@
 // Atomic outputs (ARCHITECTURE.md habit 8): everything is written under a temporary sibling of
 // the target and renamed into place by commit(). Without commit() (an exception on the way) the
 // temporary is removed, so a failed run never leaves partial output behind.
+//
+// Temporaries are named ".NAME.tmp-PID-N" beside the target NAME. A program that is interrupted
+// calls remove_unfinished_outputs() from its signal handling (the CLI does, on SIGINT, SIGTERM and
+// SIGHUP); after SIGKILL or a power cut they stay, and can be deleted by that pattern.
+//
+// --force (`force`) replaces only what linsim itself writes: a regular file, or a directory that
+// holds the marker file its kind always writes (model.json for a model directory, audit.json, …)
+// or is empty. A device, a FIFO, a symbolic link or someone else's directory is refused with an
+// InvalidArgument, forced or not.
 #pragma once
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace linsim {
 
 class AtomicDirectory {
  public:
-  // Throws InvalidArgument if `target` exists and !force, Error if the temporary directory
-  // cannot be created (missing or unwritable parent). Call before long work to fail fast.
-  AtomicDirectory(std::string target, bool force);
+  // Throws InvalidArgument if `target` exists and may not be replaced (see above), Error if the
+  // temporary directory cannot be created (missing or unwritable parent). Call before long work
+  // to fail fast. `marker`: the file this kind of directory always contains.
+  AtomicDirectory(std::string target, bool force, std::string marker);
   ~AtomicDirectory();
   AtomicDirectory(const AtomicDirectory&) = delete;
   AtomicDirectory& operator=(const AtomicDirectory&) = delete;
@@ -26,26 +37,38 @@ class AtomicDirectory {
  private:
   std::string target_;
   std::string temp_;
+  std::string marker_;
   bool force_;
   bool committed_ = false;
 };
 
 class AtomicFile {
  public:
-  // Same contract as AtomicDirectory, for one file.
+  // Same contract as AtomicDirectory, for one regular file.
   AtomicFile(std::string target, bool force);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   std::ostream& stream() { return out_; }
+  const std::string& target() const { return target_; }
   void commit();
 
  private:
+  friend void commit_together(const std::vector<AtomicFile*>& files);
+  void finish();  // flush and close; throws Error if anything failed to be written
   std::string target_;
   std::string temp_;
+  bool force_;
   std::ofstream out_;
   bool committed_ = false;
 };
+
+// Commits several files as one output: all of them appear, or none (the targets they were to
+// replace are restored). Every file is finished (written and checked) before any is renamed.
+void commit_together(const std::vector<AtomicFile*>& files);
+
+// Removes every temporary of this process that has not been committed (for signal handling).
+void remove_unfinished_outputs();
 
 }  // namespace linsim
