@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "test_util.h"
+#include "data/line_reader.h"
 #include "linsim/core/error.h"
 #include "linsim/data/readers.h"
 
@@ -120,9 +121,25 @@ TEST_F(Readers, MatrixMarket) {
       write("x.mtx", "%%MatrixMarket matrix coordinate integer general\n% comment\n3 4 3\n1 1 2\n3 4 1\n2 2 5\n"), {});
   EXPECT_EQ(r.summary.format, "mtx");
   EXPECT_EQ(r.data.n_users(), 3);
-  EXPECT_EQ(r.data.n_items(), 4);  // all declared columns, even empty ones
-  EXPECT_EQ(r.data.X.coeff(2, 3), 1.0);
-  EXPECT_EQ(r.data.X.coeff(1, 1), 5.0);
+  // Only the columns that occur are kept (column 3 is empty), renumbered in order, with the file's
+  // 1-based numbers as ids.
+  EXPECT_EQ(r.data.items.ids(), (std::vector<std::string>{"1", "2", "4"}));
+  EXPECT_EQ(at(r.data, "3", "4"), 1.0);
+  EXPECT_EQ(at(r.data, "2", "2"), 5.0);
+  // The declared sizes are bounds, not allocations: 10⁹ × 10⁹ with two entries is a 2 × 2 matrix.
+  const auto big = read_interactions(
+      write("big.mtx", "%%MatrixMarket matrix coordinate real general\n1000000000 1000000000 2\n1 7 1\n999999999 5 2\n"), {});
+  EXPECT_EQ(big.data.users.ids(), (std::vector<std::string>{"1", "999999999"}));
+  EXPECT_EQ(big.data.items.ids(), (std::vector<std::string>{"5", "7"}));
+  EXPECT_EQ(at(big.data, "999999999", "5"), 2.0);
+  // Sizes and indices are integers that fit: no overflow, no fractions.
+  for (const auto& [bad, line] : std::vector<std::pair<std::string, std::string>>{
+           {"99999999999999999999999 2 1\n1 1 1\n", ":2:"}, {"-2 2 1\n1 1 1\n", ":2:"}, {"2 inf 1\n1 1 1\n", ":2:"},
+           {"2 2 1\n1.5 1 1\n", ":3:"}, {"2 2 1\nnan 1 1\n", ":3:"}, {"2 2 1\n1 99999999999999999999 1\n", ":3:"}}) {
+    EXPECT_NE(error_of(write("n.mtx", "%%MatrixMarket matrix coordinate real general\n" + bad)).find("n.mtx" + line),
+              std::string::npos)
+        << bad;
+  }
   const auto p = read_interactions(write("p.mtx", "%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 2\n2 1\n"), {});
   EXPECT_EQ(p.data.X.coeff(0, 1), 1.0);
   EXPECT_NE(error_of(write("s.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 1 1\n")).find("symmetric"),
@@ -268,6 +285,40 @@ TEST(IdMapTable, NumericIdsKeepTheirStringIdentity) {
     EXPECT_EQ(ids.find(probe).has_value(), want.count(probe) > 0) << probe;
   }
   EXPECT_EQ(IdMap().find("3"), std::nullopt);
+}
+
+// The rules every text input shares (src/data/line_reader.h), regression tests of the hardening
+// issue (docs/reliability.md).
+TEST_F(Readers, ByteOrderMarkIsNotPartOfTheFirstId) {
+  const auto r = read_interactions(write("bom.tsv", "\xEF\xBB\xBFu1\ti1\nu2\ti1\nu2\ti2\n"), {});
+  EXPECT_EQ(r.data.users.ids(), (std::vector<std::string>{"u1", "u2"}));
+  const auto g = read_interactions(write_gz("bom.tsv.gz", "\xEF\xBB\xBFu1\ti1\n"), {});
+  EXPECT_EQ(g.data.users.ids(), (std::vector<std::string>{"u1"}));
+}
+
+TEST_F(Readers, TruncatedGzipIsAnErrorNotAShortFile) {
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += "u" + std::to_string(i % 97) + "\ti" + std::to_string(i % 89) + "\t1\n";
+  const std::string whole = write_gz("whole.tsv.gz", text);
+  EXPECT_EQ(read_interactions(whole, {}).summary.lines, 3000);
+  std::ifstream in(whole, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const size_t keep : {bytes.size() / 2, bytes.size() - 4}) {
+    const std::string message = error_of(write("cut.tsv.gz", bytes.substr(0, keep)));
+    EXPECT_NE(message.find("truncated"), std::string::npos) << keep << ": " << message;
+  }
+}
+
+TEST_F(Readers, OverlongLineAndDirectoryAreRefusedByName) {
+  const std::string line(detail::LineReader::kMaxLineBytes + 10, 'x');
+  const std::string message = error_of(write("long.tsv", "u\ti\n" + line + "\n"));
+  EXPECT_NE(message.find("long.tsv:2: line longer than"), std::string::npos) << message.substr(0, 200);
+  EXPECT_NE(error_of(dir_.string()).find("is a directory"), std::string::npos);
+}
+
+TEST_F(Readers, DuplicatesThatSumBeyondDoubleAreAnError) {
+  const std::string message = error_of(write("inf.tsv", "u\ti\t1e308\nu\ti\t1e308\n"));
+  EXPECT_NE(message.find("too large"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "line_reader.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -9,12 +12,28 @@
 
 namespace linsim::detail {
 
-LineReader::LineReader(const std::string& path) : path_(path), buffer_(size_t{1} << 20) {
-  errno = 0;
-  file_ = gzopen(path.c_str(), "rb");
-  if (file_ == nullptr) {
-    throw Error(fmt::format("cannot open '{}': {}", path,
-                            errno != 0 ? std::strerror(errno) : "out of memory"));
+LineReader::LineReader(const std::string& path)
+    : path_(path), name_(path == "-" ? "standard input" : path), buffer_(size_t{1} << 20) {
+  struct stat st {};
+  if (path == "-") {
+    rereadable_ = false;
+    const int fd = dup(STDIN_FILENO);
+    if (fd < 0) throw Error(fmt::format("cannot read standard input: {}", std::strerror(errno)));
+    file_ = gzdopen(fd, "rb");
+    if (file_ == nullptr) {
+      close(fd);
+      throw Error("cannot read standard input: out of memory");
+    }
+  } else {
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      throw Error(fmt::format("cannot read '{}': it is a directory", path));
+    }
+    errno = 0;
+    file_ = gzopen(path.c_str(), "rb");
+    if (file_ == nullptr) {
+      throw Error(fmt::format("cannot open '{}': {}", path, errno != 0 ? std::strerror(errno) : "out of memory"));
+    }
+    rereadable_ = stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   }
   gzbuffer(file_, 1 << 18);
 }
@@ -30,36 +49,63 @@ bool LineReader::fill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);  // a very long line
+  if (end_ == buffer_.size()) {  // a very long line
+    if (buffer_.size() >= kMaxLineBytes) {
+      throw InputError(name_, line_number_ + 1,
+                       fmt::format("line longer than {} MiB: not a text file of this format?", kMaxLineBytes >> 20));
+    }
+    buffer_.resize(std::min(buffer_.size() * 2, kMaxLineBytes));
+  }
   const auto want = static_cast<unsigned>(buffer_.size() - end_);
   const int got = gzread(file_, buffer_.data() + end_, want);
-  if (got < 0) {
-    int code = 0;
-    const char* message = gzerror(file_, &code);
-    throw Error(fmt::format("cannot read '{}': {}", path_, message));
+  int code = Z_OK;
+  const char* message = gzerror(file_, &code);
+  if (got < 0 || (code != Z_OK && code != Z_BUF_ERROR)) {
+    throw Error(fmt::format("cannot read '{}': {}", name_, code == Z_ERRNO ? std::strerror(errno) : message));
   }
-  if (got == 0) eof_ = true;
+  if (got == 0) {
+    // zlib reports a gzip stream that stops before its end as Z_BUF_ERROR once the input is used up.
+    if (code == Z_BUF_ERROR) {
+      throw Error(fmt::format("cannot read '{}': the gzip data stops before its end (a truncated file?)", name_));
+    }
+    eof_ = true;
+  }
+  if (!started_ && got > 0) {
+    started_ = true;
+    if (got >= 3 && std::memcmp(buffer_.data() + end_, "\xEF\xBB\xBF", 3) == 0) begin_ += 3;  // UTF-8 BOM
+  }
   end_ += static_cast<size_t>(got);
   return got > 0;
 }
 
-bool LineReader::next(std::string_view& line) {
+bool LineReader::find_line(size_t& length) {
   while (true) {
     const char* start = buffer_.data() + begin_;
     const void* nl = std::memchr(start, '\n', end_ - begin_);
     if (nl != nullptr) {
-      const auto length = static_cast<size_t>(static_cast<const char*>(nl) - start);
-      line = std::string_view(start, length);
-      begin_ += length + 1;
-      break;
+      length = static_cast<size_t>(static_cast<const char*>(nl) - start);
+      return true;
     }
     if (!fill()) {
-      if (begin_ == end_) return false;
-      line = std::string_view(buffer_.data() + begin_, end_ - begin_);  // last line, no "\n"
-      begin_ = end_;
-      break;
+      length = end_ - begin_;
+      return length > 0;  // the last line, without "\n"
     }
   }
+}
+
+std::string_view LineReader::peek() {
+  size_t length = 0;
+  if (!find_line(length)) return {};
+  std::string_view line(buffer_.data() + begin_, length);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+bool LineReader::next(std::string_view& line) {
+  size_t length = 0;
+  if (!find_line(length)) return false;
+  line = std::string_view(buffer_.data() + begin_, length);
+  begin_ = std::min(begin_ + length + 1, end_);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   ++line_number_;
   return true;

@@ -1,4 +1,11 @@
-// Private: reads a plain or gzip-compressed text file line by line (zlib reads both).
+// Private: the one reader of text input, line by line: plain or gzip-compressed (zlib reads both),
+// a file or standard input ("-"). Every text format linsim reads goes through it, so all of them
+// share its rules:
+// - a UTF-8 byte-order mark at the start is skipped (it would otherwise become part of an id);
+// - "\n" and "\r\n" both end a line;
+// - a gzip stream that ends early (a truncated download) is an error, never a silently short file;
+// - a line longer than kMaxLineBytes is an InputError (memory stays bounded on hostile input);
+// - a directory is refused by name.
 #pragma once
 
 #include <zlib.h>
@@ -12,26 +19,41 @@ namespace linsim::detail {
 
 class LineReader {
  public:
+  static constexpr size_t kMaxLineBytes = size_t{16} << 20;
+
+  // "-" reads standard input. Throws Error if the path cannot be opened or is a directory.
   explicit LineReader(const std::string& path);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  // The next line without its terminator ("\n" or "\r\n"); false at end of file.
+  // The next line without its terminator; false at the end of the input.
   // The view stays valid until the next call.
   bool next(std::string_view& line);
+  // The line next() would return, without consuming it (empty at the end of the input).
+  std::string_view peek();
   // 1-based number of the line last returned.
   std::int64_t line_number() const { return line_number_; }
+  // Whether the input can be read again from the start by a new reader (a regular file; not a
+  // pipe or standard input).
+  bool rereadable() const { return rereadable_; }
+  // How the input is named in messages: the path, or "standard input".
+  const std::string& name() const { return name_; }
 
  private:
   bool fill();
+  // Makes [begin_, end_) hold a whole line (or the rest of the input); returns its length.
+  bool find_line(size_t& length);
 
   std::string path_;
+  std::string name_;
   gzFile file_ = nullptr;
   std::vector<char> buffer_;
   size_t begin_ = 0;
   size_t end_ = 0;
   bool eof_ = false;
+  bool started_ = false;  // the first bytes were read (and a byte-order mark skipped)
+  bool rereadable_ = false;
   std::int64_t line_number_ = 0;
 };
 

@@ -66,6 +66,13 @@ bool parse_double(std::string_view s, double& value) {
   return ec == std::errc() && ptr == s.data() + s.size() && !s.empty();
 }
 
+// A non-negative decimal integer that fits in int64 ("+" allowed).
+bool parse_count(std::string_view s, std::int64_t& value) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  return ec == std::errc() && ptr == s.data() + s.size() && !s.empty() && value >= 0;
+}
+
 std::string printable_separator(std::string_view sep) {
   if (sep == "\t") return "tab";
   if (sep == " ") return "blanks";
@@ -108,7 +115,7 @@ std::string clip(std::string_view text) {
   return std::string(text.substr(0, kMax)) + "...";
 }
 
-InputFormat detect_format(const std::string& path) {
+InputFormat detect_format(const std::string& path, LineReader& reader) {
   std::string name = std::filesystem::path(path).filename().string();
   if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) name.resize(name.size() - 3);
   auto ends_with = [&](std::string_view suffix) {
@@ -121,9 +128,8 @@ InputFormat detect_format(const std::string& path) {
     return InputFormat::kMovieLens;
   }
   if (name == "user_artists.dat") return InputFormat::kLastFm;
-  LineReader reader(path);  // content: a Matrix Market banner
-  std::string_view line;
-  if (reader.next(line) && line.rfind("%%MatrixMarket", 0) == 0) return InputFormat::kMatrixMarket;
+  // Content: a Matrix Market banner (peeked, so that a pipe is read only once).
+  if (reader.peek().rfind("%%MatrixMarket", 0) == 0) return InputFormat::kMatrixMarket;
   return InputFormat::kTriplets;
 }
 
@@ -178,7 +184,7 @@ class Collector {
   void add_indexed(Index row, Index col, double value, std::int64_t line) {
     constexpr Index kMaxIndex = std::numeric_limits<int>::max();
     if (row >= kMaxIndex || col >= kMaxIndex) {
-      throw InputError(path_, line, "more than 2^31 users or items are not supported");
+      throw InputError(path_, line, "more than 2^31 - 1 users or items are not supported");
     }
     if (locating_) {  // a second reading, to name the lines of a duplicate in an error message
       if (row == wanted_row_ && col == wanted_col_ && located_ < 2) wanted_lines_[located_++] = line;
@@ -190,6 +196,13 @@ class Collector {
     }
     chunks_.back().push_back({static_cast<int>(row), static_cast<int>(col), value});
     ++count_;
+  }
+
+  // An entry by the file's own 0-based row and column numbers (Matrix Market). build() keeps only
+  // the rows and columns that occur, renumbered in order, with the 1-based numbers as their ids.
+  void add_numbered(std::int64_t row, std::int64_t col, double value, std::int64_t line) {
+    numbered_ = true;
+    add_indexed(row, col, value, line);
   }
 
   // Makes this collector, on a fresh reading of the same file (which assigns the same indices),
@@ -217,6 +230,7 @@ class Collector {
     if (count_ > static_cast<size_t>(std::numeric_limits<int>::max())) {
       throw Error(fmt::format("'{}' has {} interactions; at most 2^31 - 1 are supported", path_, count_));
     }
+    if (numbered_) compact_numbered();
     InteractionMatrix out;
     const Index n = users.size();
     const Index p = known_items_ != nullptr ? known_items_->size() : items.size();
@@ -283,6 +297,11 @@ class Collector {
       for (int q = b; q < e; ++q) {
         if (q > b && inner[q] == inner[q - 1]) {
           values[write - 1] += values[q];
+          if (!std::isfinite(values[write - 1])) {
+            throw Error(fmt::format("'{}': the duplicate entries for user '{}', item '{}' sum to {}: too large to "
+                                    "represent",
+                                    path_, users.id(r), item_id(inner[q]), values[write - 1]));
+          }
         } else {
           inner[write] = inner[q];
           values[write] = values[q];
@@ -301,6 +320,26 @@ class Collector {
  private:
   static constexpr size_t kChunk = size_t{1} << 20;  // entries per chunk: no reallocation copies
 
+  // add_numbered's renumbering: the distinct rows (columns) that occur, in order, become users
+  // (items) 0, 1, …; memory is one int per entry, never one per declared row.
+  void compact_numbered() {
+    const auto renumber = [this](int Entry::*field, IdMap& ids) {
+      std::vector<int> present;
+      present.reserve(count_);
+      for (const auto& chunk : chunks_) {
+        for (const Entry& e : chunk) present.push_back(e.*field);
+      }
+      std::sort(present.begin(), present.end());
+      present.erase(std::unique(present.begin(), present.end()), present.end());
+      for (int number : present) ids.add(std::to_string(std::int64_t{number} + 1));
+      for (auto& chunk : chunks_) {
+        for (Entry& e : chunk) e.*field = static_cast<int>(std::lower_bound(present.begin(), present.end(), e.*field) - present.begin());
+      }
+    };
+    renumber(&Entry::row, users);
+    renumber(&Entry::col, items);
+  }
+
   const std::string& item_id(Index col) const {
     return known_items_ != nullptr ? known_items_->id(col) : items.id(col);
   }
@@ -313,9 +352,15 @@ class Collector {
     for (int q = b + 1; q < e && col < 0; ++q) {
       if (inner[q] == inner[q - 1]) col = inner[q];
     }
+    if (!reread) {
+      throw Error(fmt::format("'{}': duplicate entry for user '{}', item '{}' (its lines are not named: the input "
+                              "cannot be read a second time); drop --strict to sum duplicates",
+                              path_, users.id(r), item_id(col)));
+    }
     InputSummary scratch;
     Collector again(path_, options_, known_items_, scratch);
-    again.locate(r, col);
+    // The second reading sees the file's own numbers where this one renumbered them (Matrix Market).
+    again.locate(numbered_ ? std::stoll(users.id(r)) - 1 : r, numbered_ ? std::stoll(item_id(col)) - 1 : col);
     reread(again);
     throw InputError(path_, again.located_line(1),
                      fmt::format("duplicate entry for user '{}', item '{}' (first on line {}); "
@@ -331,6 +376,7 @@ class Collector {
   size_t count_ = 0;
   std::string last_user_;
   Index last_user_id_ = -1;
+  bool numbered_ = false;
   bool locating_ = false;
   Index wanted_row_ = -1;
   Index wanted_col_ = -1;
@@ -338,9 +384,9 @@ class Collector {
   std::array<std::int64_t, 2> wanted_lines_{};
 };
 
-void read_triplets(const std::string& path, const ReadOptions& options, Collector& collector,
+void read_triplets(LineReader& reader, const ReadOptions& options, Collector& collector,
                    InputSummary& summary) {
-  LineReader reader(path);
+  const std::string& path = reader.name();
   std::string sep = options.separator;
   bool first = true;
   std::string_view line;
@@ -380,8 +426,8 @@ void read_triplets(const std::string& path, const ReadOptions& options, Collecto
 
 // Matrix Market rows and columns become the ids "1".."rows" and "1".."cols", all of them
 // present even when empty.
-void read_matrix_market(const std::string& path, Collector& collector, InputSummary& summary) {
-  LineReader reader(path);
+void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& summary) {
+  const std::string& path = reader.name();
   std::string_view line;
   if (!reader.next(line) || line.rfind("%%MatrixMarket", 0) != 0) {
     throw InputError(path, 1, "expected a '%%MatrixMarket matrix coordinate ...' banner");
@@ -412,28 +458,22 @@ void read_matrix_market(const std::string& path, Collector& collector, InputSumm
     if (content.empty() || content.front() == '%') continue;
     const std::int64_t number = reader.line_number();
     const size_t n = split(content, " ", fields, 3);
-    double a = 0, b = 0, c = 0;
     if (rows < 0) {
-      if (n != 3 || !parse_double(fields[0], a) || !parse_double(fields[1], b) ||
-          !parse_double(fields[2], c) || a < 0 || b < 0 || c < 0) {
-        throw InputError(path, number, fmt::format("expected 'rows cols entries', got '{}'", clip(line)));
-      }
-      rows = static_cast<std::int64_t>(a);
-      cols = static_cast<std::int64_t>(b);
-      declared = static_cast<std::int64_t>(c);
-      for (std::int64_t r = 1; r <= rows; ++r) collector.users.add(std::to_string(r));
-      if (!collector.has_known_items()) {
-        for (std::int64_t j = 1; j <= cols; ++j) collector.items.add(std::to_string(j));
+      // The declared sizes only bound the indices: nothing is allocated from them, so a header
+      // that claims 10⁹ × 10⁹ costs nothing (the matrix keeps the rows and columns that occur).
+      if (n != 3 || !parse_count(fields[0], rows) || !parse_count(fields[1], cols) ||
+          !parse_count(fields[2], declared)) {
+        throw InputError(path, number,
+                         fmt::format("expected 'rows cols entries' (non-negative integers), got '{}'", clip(line)));
       }
       continue;
     }
-    if (n < (pattern ? 2u : 3u) || !parse_double(fields[0], a) || !parse_double(fields[1], b)) {
-      throw InputError(path, number, fmt::format("expected 'row col{}', got '{}'",
+    std::int64_t r = 0, j = 0;
+    if (n < (pattern ? 2u : 3u) || !parse_count(fields[0], r) || !parse_count(fields[1], j)) {
+      throw InputError(path, number, fmt::format("expected 'row col{}' with integer indices, got '{}'",
                                                  pattern ? "" : " value", clip(line)));
     }
-    const auto r = static_cast<std::int64_t>(a);
-    const auto j = static_cast<std::int64_t>(b);
-    if (r != a || j != b || r < 1 || r > rows || j < 1 || j > cols) {
+    if (r < 1 || r > rows || j < 1 || j > cols) {
       throw InputError(path, number, fmt::format("index ({}, {}) outside the declared {} x {} matrix",
                                                  fields[0], fields[1], rows, cols));
     }
@@ -449,7 +489,7 @@ void read_matrix_market(const std::string& path, Collector& collector, InputSumm
     if (collector.has_known_items()) {
       collector.add(std::to_string(r), std::to_string(j), value, number);
     } else {
-      collector.add_indexed(r - 1, j - 1, value, number);
+      collector.add_numbered(r - 1, j - 1, value, number);
     }
   }
   if (rows < 0) throw InputError(path, reader.line_number(), "missing the 'rows cols entries' line");
@@ -521,10 +561,8 @@ ReadResult read_interactions(const std::string& path, const ReadOptions& options
   if (options.min_value && !std::isfinite(*options.min_value)) {
     throw InvalidArgument(fmt::format("--min-value must be a finite number, got {}", *options.min_value));
   }
-  if (std::filesystem::is_directory(path)) {
-    throw Error(fmt::format("cannot read '{}': it is a directory", path));
-  }
-  const InputFormat format = options.format == InputFormat::kAuto ? detect_format(path) : options.format;
+  LineReader reader(path);
+  const InputFormat format = options.format == InputFormat::kAuto ? detect_format(path, reader) : options.format;
   ReadResult result;
   InputSummary& summary = result.summary;
   summary.path = path;
@@ -532,20 +570,25 @@ ReadResult read_interactions(const std::string& path, const ReadOptions& options
   summary.min_value = options.min_value;
   ReadOptions effective = options;
   if (format == InputFormat::kLastFm && effective.separator.empty()) effective.separator = std::string(1, '\t');
-  const auto read = [&](Collector& collector, InputSummary& into) {
+  const auto read = [&](LineReader& from, Collector& collector, InputSummary& into) {
     if (format == InputFormat::kMatrixMarket) {
-      read_matrix_market(path, collector, into);
+      read_matrix_market(from, collector, into);
     } else {
-      read_triplets(path, effective, collector, into);
+      read_triplets(from, effective, collector, into);
     }
   };
-  Collector collector(path, effective, known_items, summary);
-  read(collector, summary);
+  Collector collector(reader.name(), effective, known_items, summary);
+  read(reader, collector, summary);
   summary.binarized = options.binarize.value_or(format == InputFormat::kMovieLens);
-  result.data = collector.build(summary.binarized, [&](Collector& again) {
-    InputSummary scratch;
-    read(again, scratch);
-  });
+  std::function<void(Collector&)> reread;  // a second reading, to name the lines of a --strict error
+  if (reader.rereadable()) {
+    reread = [&](Collector& again) {
+      LineReader second(path);
+      InputSummary scratch;
+      read(second, again, scratch);
+    };
+  }
+  result.data = collector.build(summary.binarized, reread);
   summary.min_item_users = options.min_item_users;
   if (options.min_item_users > 1) {
     if (known_items != nullptr) throw InvalidArgument("--min-item-users cannot be used with a model's item ids");
