@@ -1,5 +1,6 @@
 // .npy round trips are bit-exact; the reader accepts what numpy writes (both orders, f4/f8/i4/i8).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <cmath>
 #include <filesystem>
@@ -122,4 +123,80 @@ TEST(Npy, RejectsGarbage) {
 }
 
 }  // namespace
+// A .npy file with the given raw header text (version 1.0 or 2.0) followed by `data_bytes` zero bytes.
+std::string write_raw_npy(const std::string& name, const std::string& header, size_t data_bytes, int version = 1,
+                          std::uint32_t claimed_length = 0) {
+  const std::string path = temp_path(name);
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY", 6);
+  out.put(static_cast<char>(version));
+  out.put(0);
+  const std::uint32_t length = claimed_length != 0 ? claimed_length : static_cast<std::uint32_t>(header.size());
+  if (version == 1) {
+    const auto l16 = static_cast<std::uint16_t>(length);
+    out.write(reinterpret_cast<const char*>(&l16), 2);
+  } else {
+    out.write(reinterpret_cast<const char*>(&length), 4);
+  }
+  out << header;
+  out << std::string(data_bytes, '\0');
+  return path;
+}
+
+std::string message_of(const std::string& path) {
+  try {
+    read_npy_matrix(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+long peak_rss_kb() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+// Regression tests of the hardening issue (docs/reliability.md): sizes come from the file, never
+// from a header alone, and every malformed header is an Error that says what is wrong.
+TEST(Npy, HeaderSizesAreCheckedAgainstTheFileBeforeAnyAllocation) {
+  const long before = peak_rss_kb();
+  // A header-length field of 0xFFFFFFF0 (numpy format 2.0).
+  EXPECT_NE(message_of(write_raw_npy("hlen.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), }", 8, 2,
+                                     0xFFFFFFF0u))
+                .find("header claims 4294967280 bytes"),
+            std::string::npos);
+  // Shapes whose data the file does not hold, including products that overflow 64 bits.
+  for (const char* shape : {"(1000000000, 1000000000)", "(10000000, 8)", "(4294967296, 4294967296)"}) {
+    const std::string header = std::string("{'descr': '<f8', 'fortran_order': False, 'shape': ") + shape + ", }";
+    const std::string message = message_of(write_raw_npy("shape.npy", header, 128));
+    EXPECT_NE(message.find("but the file holds 128"), std::string::npos) << message;
+  }
+  EXPECT_LT(peak_rss_kb() - before, 100 * 1024) << "a header alone made the reader allocate";
+}
+
+TEST(Npy, MalformedHeadersAreNamed) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999, 4), }", "non-negative integers"},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': ( , 4), }", "non-negative integers"},
+      {"{'descr': '<f8', 'fortran_order': 2, 'shape': (1, 1), }", "fortran_order"},
+      {"{'descr': '<f8', 'fortran_order': 'yes', 'shape': (1, 1), }", "fortran_order"},
+      {"{'descr': <f8, 'fortran_order': False, 'shape': (1, 1), }", "descr"},
+      {"{'descr': '<f8', 'fortran_order': False, }", "no 'shape'"},
+      {"{'descr': '>f8', 'fortran_order': False, 'shape': (1, 1), }", "unsupported dtype"},
+      {"{'descr': '<c16', 'fortran_order': False, 'shape': (1, 1), }", "unsupported dtype"},
+  };
+  for (const auto& [header, expected] : cases) {
+    const std::string message = message_of(write_raw_npy("m.npy", header, 16));
+    EXPECT_NE(message.find(expected), std::string::npos) << header << " -> " << message;
+  }
+  // Data longer than the shape, and a directory in place of a file.
+  EXPECT_NE(message_of(write_raw_npy("long.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", 16))
+                .find("holds 16"),
+            std::string::npos);
+  EXPECT_NE(message_of(std::filesystem::path(temp_path("x")).parent_path().string()).find("not a regular file"),
+            std::string::npos);
+}
+
 }  // namespace linsim

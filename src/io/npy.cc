@@ -1,6 +1,8 @@
 #include "linsim/io/npy.h"
 
 #include <bit>
+#include <charconv>
+#include <filesystem>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -50,27 +52,73 @@ struct NpyArray {
   std::vector<char> data;
 };
 
+// Headers of the arrays linsim reads are under 200 bytes; numpy itself refuses headers over 10,000
+// bytes unless told otherwise. The limit keeps a corrupt length field from costing memory.
+constexpr std::uint32_t kMaxHeaderBytes = 1 << 16;
+
+[[noreturn]] void malformed(const std::string& path, const std::string& header, const std::string& what) {
+  throw Error(fmt::format("'{}': malformed .npy header ({}): {}", path, what,
+                          header.size() > 200 ? header.substr(0, 200) + "..." : header));
+}
+
+// The text after "'key':" in the header dictionary, up to the entry's end: a quoted string, a
+// parenthesised tuple or a bare word (True/False).
 std::string header_value(const std::string& header, const std::string& key, const std::string& path) {
   const auto pos = header.find("'" + key + "'");
-  if (pos == std::string::npos) throw Error(fmt::format("'{}': .npy header has no '{}'", path, key));
-  auto start = header.find(':', pos);
-  if (start == std::string::npos) throw Error(fmt::format("'{}': malformed .npy header", path));
-  ++start;
-  while (start < header.size() && header[start] == ' ') ++start;
-  size_t end = start;
+  if (pos == std::string::npos) malformed(path, header, fmt::format("no '{}'", key));
+  size_t start = header.find_first_not_of(' ', pos + key.size() + 2);
+  if (start == std::string::npos || header[start] != ':') malformed(path, header, fmt::format("no ':' after '{}'", key));
+  start = header.find_first_not_of(' ', start + 1);
+  if (start == std::string::npos) malformed(path, header, fmt::format("no value for '{}'", key));
+  size_t end = std::string::npos;
   if (header[start] == '(') {
     end = header.find(')', start);
-    if (end == std::string::npos) throw Error(fmt::format("'{}': malformed .npy shape", path));
-    ++end;
+    if (end != std::string::npos) ++end;
+  } else if (header[start] == '\'') {
+    end = header.find('\'', start + 1);
+    if (end != std::string::npos) ++end;
   } else {
-    end = header.find(',', start);
-    if (end == std::string::npos) end = header.find('}', start);
+    end = header.find_first_of(",}", start);
   }
+  if (end == std::string::npos) malformed(path, header, fmt::format("unterminated value of '{}'", key));
   return header.substr(start, end - start);
 }
 
-// Reads the header; `in` is left at the first data byte. a.data stays empty.
-NpyArray read_header(std::ifstream& in, const std::string& path) {
+// The shape tuple: "()" , "(n,)" or "(r, c)" with non-negative decimal integers.
+std::vector<size_t> parse_shape(const std::string& text, const std::string& path, const std::string& header) {
+  std::vector<size_t> shape;
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')') malformed(path, header, "shape is not a tuple");
+  std::string_view rest(text.data() + 1, text.size() - 2);
+  while (true) {
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    if (rest.empty()) break;
+    size_t value = 0;
+    const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+    if (ec != std::errc() || ptr == rest.data() || value > static_cast<size_t>(PTRDIFF_MAX)) {
+      malformed(path, header, "shape entries must be non-negative integers below 2^63");
+    }
+    shape.push_back(value);
+    rest.remove_prefix(static_cast<size_t>(ptr - rest.data()));
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    if (rest.empty()) break;
+    if (rest.front() != ',') malformed(path, header, "shape entries must be separated by commas");
+    rest.remove_prefix(1);
+  }
+  return shape;
+}
+
+// Opens a .npy file and reads its header; `in` is left at the first data byte, `data_bytes` is
+// what the file holds after the header. a.data stays empty.
+NpyArray read_header(std::ifstream& in, const std::string& path, std::uint64_t& data_bytes) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    throw Error(fmt::format("cannot open '{}': no such file", path));
+  }
+  if (status.type() != std::filesystem::file_type::regular) {
+    throw Error(fmt::format("cannot read '{}': not a regular file (a .npy file is expected)", path));
+  }
+  const std::uint64_t file_bytes = std::filesystem::file_size(path, ec);
   if (!in) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
   char magic[8] = {};
   in.read(magic, 8);
@@ -78,46 +126,58 @@ NpyArray read_header(std::ifstream& in, const std::string& path) {
     throw Error(fmt::format("'{}' is not a .npy file (bad magic)", path));
   }
   std::uint32_t length = 0;
+  std::uint64_t prefix = 10;
   if (magic[6] == 1) {
     std::uint16_t l16 = 0;
     in.read(reinterpret_cast<char*>(&l16), 2);
     length = l16;
   } else if (magic[6] == 2 || magic[6] == 3) {
     in.read(reinterpret_cast<char*>(&length), 4);
+    prefix = 12;
   } else {
     throw Error(fmt::format("'{}': unsupported .npy version {}", path, static_cast<int>(magic[6])));
+  }
+  if (!in) throw Error(fmt::format("'{}': truncated .npy header", path));
+  if (length > kMaxHeaderBytes || prefix + length > file_bytes) {
+    throw Error(fmt::format("'{}': the .npy header claims {} bytes (the file has {}; headers are at most {})", path,
+                            length, file_bytes, kMaxHeaderBytes));
   }
   std::string header(length, '\0');
   in.read(header.data(), length);
   if (!in) throw Error(fmt::format("'{}': truncated .npy header", path));
+  data_bytes = file_bytes - prefix - length;
   NpyArray a;
-  std::string descr = header_value(header, "descr", path);
-  if (descr.size() >= 2) descr = descr.substr(1, descr.size() - 2);  // strip quotes
-  a.descr = descr;
-  a.fortran_order = header_value(header, "fortran_order", path).find("True") != std::string::npos;
-  const std::string shape = header_value(header, "shape", path);
-  size_t i = 1;
-  while (i < shape.size()) {
-    while (i < shape.size() && (shape[i] == ' ' || shape[i] == ',')) ++i;
-    if (i >= shape.size() || shape[i] == ')') break;
-    size_t end = i;
-    while (end < shape.size() && std::isdigit(static_cast<unsigned char>(shape[end]))) ++end;
-    if (end == i) throw Error(fmt::format("'{}': malformed .npy shape '{}'", path, shape));
-    a.shape.push_back(std::stoull(shape.substr(i, end - i)));
-    i = end;
-  }
-  if (descr != "<f8" && descr != "<i8" && descr != "<f4" && descr != "<i4") {
-    throw Error(fmt::format("'{}': unsupported dtype '{}' (float32, float64, int32, int64)", path, descr));
+  const std::string descr = header_value(header, "descr", path);
+  if (descr.size() < 2 || descr.front() != '\'' || descr.back() != '\'') malformed(path, header, "descr is not a string");
+  a.descr = descr.substr(1, descr.size() - 2);
+  const std::string order = header_value(header, "fortran_order", path);
+  if (order != "True" && order != "False") malformed(path, header, "fortran_order is neither True nor False");
+  a.fortran_order = order == "True";
+  a.shape = parse_shape(header_value(header, "shape", path), path, header);
+  if (a.descr != "<f8" && a.descr != "<i8" && a.descr != "<f4" && a.descr != "<i4") {
+    throw Error(fmt::format("'{}': unsupported dtype '{}' (little-endian float32, float64, int32, int64)", path, a.descr));
   }
   return a;
 }
 
 size_t item_bytes(const NpyArray& a) { return a.descr == "<f8" || a.descr == "<i8" ? 8 : 4; }
 
-size_t element_count(const NpyArray& a) {
-  size_t count = 1;
-  for (size_t d : a.shape) count *= d;
-  return count;
+// The number of values the shape declares, checked against what the file holds before anything
+// is allocated (a header may claim any shape).
+size_t element_count(const NpyArray& a, std::uint64_t data_bytes, const std::string& path) {
+  std::uint64_t count = 1;
+  bool overflow = false;
+  for (size_t d : a.shape) overflow = overflow || __builtin_mul_overflow(count, std::uint64_t{d}, &count);
+  std::uint64_t bytes = 0;
+  overflow = overflow || __builtin_mul_overflow(count, std::uint64_t{item_bytes(a)}, &bytes);
+  std::string shape;
+  for (size_t d : a.shape) shape += fmt::format("{}{}", shape.empty() ? "" : ", ", d);
+  if (overflow || bytes != data_bytes) {
+    throw Error(fmt::format("'{}': the .npy header declares shape ({}) of '{}', {} bytes of data, but the file holds {}{}",
+                            path, shape, a.descr, overflow ? std::string("more than 2^64") : std::to_string(bytes),
+                            data_bytes, !overflow && bytes > data_bytes ? " (truncated?)" : ""));
+  }
+  return static_cast<size_t>(count);
 }
 
 void read_exactly(std::ifstream& in, char* to, size_t bytes, size_t count, const std::string& path) {
@@ -127,9 +187,11 @@ void read_exactly(std::ifstream& in, char* to, size_t bytes, size_t count, const
 
 NpyArray read_array(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  NpyArray a = read_header(in, path);
-  a.data.resize(element_count(a) * item_bytes(a));
-  read_exactly(in, a.data.data(), a.data.size(), element_count(a), path);
+  std::uint64_t data_bytes = 0;
+  NpyArray a = read_header(in, path, data_bytes);
+  const size_t count = element_count(a, data_bytes, path);
+  a.data.resize(count * item_bytes(a));
+  read_exactly(in, a.data.data(), a.data.size(), count, path);
   return a;
 }
 
@@ -177,7 +239,9 @@ void write_columns(const std::string& path, const char* descr, const MatrixOf<So
 template <typename Scalar>
 MatrixOf<Scalar> read_matrix(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  NpyArray a = read_header(in, path);
+  std::uint64_t data_bytes = 0;
+  NpyArray a = read_header(in, path, data_bytes);
+  const size_t count = element_count(a, data_bytes, path);
   if (a.shape.empty() || a.shape.size() > 2) {
     throw Error(fmt::format("'{}': expected a 1-D or 2-D array, got {} dimensions", path, a.shape.size()));
   }
@@ -190,8 +254,8 @@ MatrixOf<Scalar> read_matrix(const std::string& path) {
                  static_cast<size_t>(M.size()), path);
     return M;
   }
-  a.data.resize(element_count(a) * item_bytes(a));
-  read_exactly(in, a.data.data(), a.data.size(), element_count(a), path);
+  a.data.resize(count * item_bytes(a));
+  read_exactly(in, a.data.data(), a.data.size(), count, path);
   for (Index r = 0; r < rows; ++r) {
     for (Index c = 0; c < cols; ++c) {
       const auto i = static_cast<size_t>(a.fortran_order ? c * rows + r : r * cols + c);
