@@ -1,6 +1,9 @@
 #include "linsim/io/model_dir.h"
 
 #include <filesystem>
+#include <limits>
+#include <cstring>
+#include <cmath>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -8,6 +11,7 @@
 
 #include "linsim/core/error.h"
 #include "linsim/io/npy.h"
+#include "data/line_reader.h"
 
 namespace linsim {
 namespace fs = std::filesystem;
@@ -33,26 +37,93 @@ json summary_json(const InputSummary& s, const InteractionMatrix& data) {
           {"nnz", data.nnz()}};
 }
 
+// The checks of a model directory's arrays on load: a directory edited by hand, damaged, or written
+// by something else must fail with the file named, never crash or serve NaN scores.
 template <typename Dense>
 void check_shape(const Dense& M, Index rows, Index cols, const std::string& what) {
   if (M.rows() != rows || M.cols() != cols) {
-    throw Error(fmt::format("{} has shape {} x {}, expected {} x {}", what, M.rows(), M.cols(), rows, cols));
+    throw Error(fmt::format("'{}' has shape {} x {}, expected {} x {}", what, M.rows(), M.cols(), rows, cols));
   }
+}
+
+template <typename Dense>
+void check_finite(const Dense& M, const std::string& what) {
+  if (M.allFinite()) return;
+  for (Index c = 0; c < M.cols(); ++c) {
+    for (Index r = 0; r < M.rows(); ++r) {
+      if (!std::isfinite(M(r, c))) {
+        throw Error(fmt::format("'{}': entry ({}, {}) is {}: the model directory is damaged", what, r, c, M(r, c)));
+      }
+    }
+  }
+}
+
+// X as CSR from the three arrays: offsets from 0 to nnz, never decreasing; column indices in
+// range and strictly increasing within each row; values finite; at most 2^31 − 1 nonzeros.
+SparseMatrix interactions_from_arrays(const std::vector<std::int64_t>& indptr, const std::vector<std::int64_t>& indices,
+                                      const Vector& data, Index n, Index p, const std::string& dir) {
+  const auto nnz = static_cast<std::int64_t>(indices.size());
+  const std::string where = (fs::path(dir) / "interactions_indptr.npy").string();
+  if (static_cast<Index>(indptr.size()) != n + 1) {
+    throw Error(fmt::format("'{}' has {} offsets for {} users (user_ids.tsv); expected {}", where, indptr.size(), n, n + 1));
+  }
+  if (static_cast<Index>(data.size()) != nnz) {
+    throw Error(fmt::format("'{}': {} values for {} indices", (fs::path(dir) / "interactions_data.npy").string(),
+                            data.size(), nnz));
+  }
+  if (nnz > std::numeric_limits<int>::max()) {
+    throw Error(fmt::format("'{}': {} interactions; at most 2^31 - 1 are supported", dir, nnz));
+  }
+  if (indptr.front() != 0 || indptr.back() != nnz) {
+    throw Error(fmt::format("'{}': offsets must run from 0 to {} (the number of indices), got {} to {}", where, nnz,
+                            indptr.front(), indptr.back()));
+  }
+  for (size_t u = 1; u < indptr.size(); ++u) {
+    if (indptr[u] < indptr[u - 1]) {
+      throw Error(fmt::format("'{}': offset {} ({}) is below offset {} ({})", where, u, indptr[u], u - 1, indptr[u - 1]));
+    }
+  }
+  SparseMatrix X(n, p);
+  X.reserve(static_cast<Index>(nnz));
+  const std::string indices_file = (fs::path(dir) / "interactions_indices.npy").string();
+  for (Index u = 0; u < n; ++u) {
+    const std::int64_t b = indptr[static_cast<size_t>(u)], e = indptr[static_cast<size_t>(u) + 1];
+    for (std::int64_t q = b; q < e; ++q) {
+      const std::int64_t j = indices[static_cast<size_t>(q)];
+      if (j < 0 || j >= p) {
+        throw Error(fmt::format("'{}': item index {} at position {} is outside [0, {})", indices_file, j, q, p));
+      }
+      if (q > b && j <= indices[static_cast<size_t>(q) - 1]) {
+        throw Error(fmt::format("'{}': the items of user {} are not strictly increasing at position {}", indices_file, u, q));
+      }
+      if (!std::isfinite(data(q))) {
+        throw Error(fmt::format("'{}': value {} at position {} is not a finite number",
+                                (fs::path(dir) / "interactions_data.npy").string(), data(q), q));
+      }
+    }
+    X.outerIndexPtr()[u] = static_cast<int>(b);
+  }
+  X.outerIndexPtr()[n] = static_cast<int>(nnz);
+  for (std::int64_t q = 0; q < nnz; ++q) {
+    X.innerIndexPtr()[q] = static_cast<int>(indices[static_cast<size_t>(q)]);
+    X.valuePtr()[q] = data(q);
+  }
+  X.resizeNonZeros(static_cast<Index>(nnz));
+  return X;
 }
 
 }  // namespace
 
 IdMap read_ids(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(fmt::format("cannot open '{}'", path));
+  detail::LineReader reader(path);
   IdMap ids;
-  std::string line;
-  std::int64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  std::string_view line;
+  while (reader.next(line)) {
     const Index before = ids.size();
-    if (ids.add(line) != before) throw InputError(path, number, fmt::format("duplicate id '{}'", line));
+    if (ids.add(line) != before) throw InputError(path, reader.line_number(), fmt::format("duplicate id '{}'", line));
+    if (ids.size() > std::numeric_limits<int>::max()) {
+      throw InputError(path, reader.line_number(), "more than 2^31 - 1 ids are not supported");
+    }
   }
   return ids;
 }
@@ -135,9 +206,21 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle) {
 ModelBundle read_model_dir(const std::string& dir) {
   const fs::path root(dir);
   const fs::path meta_path = root / "model.json";
-  if (!fs::is_directory(root)) throw Error(fmt::format("model directory '{}' does not exist", dir));
+  std::error_code ec;
+  const fs::file_type type = fs::status(root, ec).type();
+  if (type == fs::file_type::not_found) throw Error(fmt::format("model directory '{}' does not exist", dir));
+  if (type != fs::file_type::directory) {
+    throw Error(fmt::format("'{}' is not a directory (a model directory written by 'linsim fit' is expected)", dir));
+  }
+  const fs::file_type meta_type = fs::status(meta_path, ec).type();
+  if (meta_type == fs::file_type::not_found) throw Error(fmt::format("'{}' is not a model directory (no model.json)", dir));
+  // model.json is a few kilobytes (the cosine model's objective history included).
+  constexpr std::uintmax_t kMaxMetaBytes = 64 << 20;
+  if (meta_type != fs::file_type::regular || fs::file_size(meta_path, ec) > kMaxMetaBytes) {
+    throw Error(fmt::format("'{}' is not a regular file of at most 64 MB", meta_path.string()));
+  }
   std::ifstream in(meta_path);
-  if (!in) throw Error(fmt::format("'{}' is not a model directory (no model.json)", dir));
+  if (!in) throw Error(fmt::format("cannot open '{}': {}", meta_path.string(), std::strerror(errno)));
   json meta;
   try {
     meta = json::parse(in);
@@ -189,9 +272,16 @@ ModelBundle read_model_dir(const std::string& dir) {
     b.input.path = input.value("path", "");
     b.input.format = input.value("format", "");
     b.input.binarized = input.value("binarized", false);
+    // The options must be ones a fit accepts (the shapes are checked against the arrays below).
+    const FitOptions& o = m.options;
+    if (!std::isfinite(o.lambda) || o.lambda < 0) throw Error(fmt::format("lambda {} is not a finite number >= 0", o.lambda));
+    if (o.rank < 1) throw Error(fmt::format("rank {} is not positive", o.rank));
+    if (!(o.solver_tol > 0 && o.solver_tol < 1)) throw Error(fmt::format("solver_tol {} is outside (0, 1)", o.solver_tol));
+    if (o.kind == ModelKind::kSppmi) o.sppmi.validate();
+    if (o.kind == ModelKind::kCosine) o.cosine.validate();
   } catch (const json::exception& e) {
     throw Error(fmt::format("'{}': {}", meta_path.string(), e.what()));
-  } catch (const InvalidArgument& e) {  // an unknown model, gauge, weighting or dtype name in the file
+  } catch (const std::exception& e) {  // an unknown name or an invalid value in the file
     throw Error(fmt::format("'{}': {}", meta_path.string(), e.what()));
   }
   auto file = [&](const char* name) { return (root / name).string(); };
@@ -199,24 +289,10 @@ ModelBundle read_model_dir(const std::string& dir) {
   b.data.users = read_ids(file("user_ids.tsv"));
   const Index n = b.data.users.size();
   const Index p = b.data.items.size();
-  const auto indptr = read_npy_int64(file("interactions_indptr.npy"));
-  const auto indices = read_npy_int64(file("interactions_indices.npy"));
-  const Vector data = read_npy_vector(file("interactions_data.npy"));
-  if (static_cast<Index>(indptr.size()) != n + 1 || indptr.back() != static_cast<std::int64_t>(indices.size()) ||
-      static_cast<Index>(indices.size()) != data.size()) {
-    throw Error(fmt::format("'{}': interaction arrays do not match {} users", dir, n));
-  }
-  SparseMatrix& X = b.data.X;
-  X.resize(n, p);
-  X.reserve(data.size());
-  for (Index u = 0; u <= n; ++u) X.outerIndexPtr()[u] = static_cast<int>(indptr[static_cast<size_t>(u)]);
-  for (Index q = 0; q < data.size(); ++q) {
-    const std::int64_t j = indices[static_cast<size_t>(q)];
-    if (j < 0 || j >= p) throw Error(fmt::format("'{}': interaction item index {} out of range", dir, j));
-    X.innerIndexPtr()[q] = static_cast<int>(j);
-    X.valuePtr()[q] = data(q);
-  }
-  X.resizeNonZeros(data.size());
+  b.data.X = interactions_from_arrays(read_npy_int64(file("interactions_indptr.npy")),
+                                      read_npy_int64(file("interactions_indices.npy")),
+                                      read_npy_vector(file("interactions_data.npy")), n, p, dir);
+  const SparseMatrix& X = b.data.X;
   Model& m = b.model;
   // The weighting's statistics are a deterministic function of the training interactions.
   m.weighting = fit_weighting(m.options.weighting, X);
@@ -226,16 +302,24 @@ ModelBundle read_model_dir(const std::string& dir) {
     m.encoder = read_npy_matrix(file("encoder.npy"));
     m.singular_values = read_npy_vector(file("singular_values.npy"));
     const Index k = m.options.rank;
-    check_shape(m.item_embeddings, p, k, "item_embeddings.npy");
-    check_shape(m.user_embeddings, n, k, "user_embeddings.npy");
-    check_shape(m.encoder, p, k, "encoder.npy");
+    check_shape(m.item_embeddings, p, k, file("item_embeddings.npy"));
+    check_shape(m.user_embeddings, n, k, file("user_embeddings.npy"));
+    check_shape(m.encoder, p, k, file("encoder.npy"));
+    check_shape(m.singular_values, k, 1, file("singular_values.npy"));
+    check_finite(m.item_embeddings, file("item_embeddings.npy"));
+    check_finite(m.user_embeddings, file("user_embeddings.npy"));
+    check_finite(m.encoder, file("encoder.npy"));
+    check_finite(m.singular_values, file("singular_values.npy"));
   } else {
     if (m.options.dtype == Dtype::kFloat32) {
       m.weights32 = read_npy_matrix_float32(file("weights.npy"));
     } else {
       m.weights = read_npy_matrix(file("weights.npy"));
     }
-    m.with_weights([&](const auto& W) { check_shape(W, p, p, "weights.npy"); });
+    m.with_weights([&](const auto& W) {
+      check_shape(W, p, p, file("weights.npy"));
+      check_finite(W, file("weights.npy"));
+    });
   }
   return b;
 }

@@ -1,0 +1,131 @@
+// Loading a model directory that was edited, damaged or written by something else: every array is
+// checked against the others and against the id files, so a bad directory fails with the file
+// named instead of crashing or serving NaN scores (regression tests of the hardening issue,
+// docs/reliability.md).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include "linsim/core/error.h"
+#include "linsim/io/model_dir.h"
+#include "linsim/io/npy.h"
+#include "test_util.h"
+
+namespace linsim {
+namespace {
+namespace fs = std::filesystem;
+
+class ModelDir : public ::testing::Test {
+ protected:
+  // A small eq2 model and an EASE model, written as linsim writes them.
+  void SetUp() override {
+    X_ = test::random_binary(30, 12, 0.3, 7);
+    for (const auto& [name, kind] : {std::pair<std::string, ModelKind>{"eq2", ModelKind::kEq2}, {"ease", ModelKind::kEase}}) {
+      ModelBundle b;
+      b.model = fit_model(X_, test::exact_options(kind, 4, 1.0), Context{});
+      b.data.X = X_;
+      for (Index u = 0; u < X_.rows(); ++u) b.data.users.add("u" + std::to_string(u));
+      for (Index i = 0; i < X_.cols(); ++i) b.data.items.add("i" + std::to_string(i));
+      AtomicDirectory out(path(name), false, "model.json");
+      write_model_dir(out, b);
+      out.commit();
+    }
+  }
+  std::string path(const std::string& name) const { return dir_.file(name); }
+  // The message read_model_dir throws for `model`, or "no error".
+  std::string error_of(const std::string& model) const {
+    try {
+      read_model_dir(path(model));
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  std::vector<std::int64_t> indptr() const { return read_npy_int64(path("eq2/interactions_indptr.npy")); }
+
+  test::TempDir dir_;
+  SparseMatrix X_;
+};
+
+TEST_F(ModelDir, AsWrittenItLoads) {
+  EXPECT_EQ(error_of("eq2"), "no error");
+  EXPECT_EQ(error_of("ease"), "no error");
+}
+
+TEST_F(ModelDir, InteractionOffsetsMustStartAtZeroAndNeverDecrease) {
+  auto negative = indptr();
+  negative[1] = -5;
+  write_npy(path("eq2/interactions_indptr.npy"), negative);
+  EXPECT_NE(error_of("eq2").find("is below offset 0"), std::string::npos) << error_of("eq2");
+  auto decreasing = indptr();
+  decreasing = read_npy_int64(path("ease/interactions_indptr.npy"));
+  std::swap(decreasing[3], decreasing[4]);
+  write_npy(path("ease/interactions_indptr.npy"), decreasing);
+  EXPECT_NE(error_of("ease").find("interactions_indptr.npy': offset 4"), std::string::npos) << error_of("ease");
+}
+
+TEST_F(ModelDir, OffsetsBeyondTheIndicesAndIndicesOutOfRangeOrUnsorted) {
+  auto big = indptr();
+  big.back() = 1'000'000'000'000;
+  write_npy(path("eq2/interactions_indptr.npy"), big);
+  EXPECT_NE(error_of("eq2").find("offsets must run from 0"), std::string::npos) << error_of("eq2");
+  auto indices = read_npy_int64(path("ease/interactions_indices.npy"));
+  const auto saved = indices;
+  indices[0] = 12;  // p = 12
+  write_npy(path("ease/interactions_indices.npy"), indices);
+  EXPECT_NE(error_of("ease").find("outside [0, 12)"), std::string::npos) << error_of("ease");
+  indices = saved;
+  std::swap(indices[0], indices[1]);
+  write_npy(path("ease/interactions_indices.npy"), indices);
+  EXPECT_NE(error_of("ease").find("not strictly increasing"), std::string::npos) << error_of("ease");
+}
+
+TEST_F(ModelDir, NonFiniteValuesInAnyArrayAreRefused) {
+  for (const std::string file : {"item_embeddings.npy", "user_embeddings.npy", "encoder.npy"}) {
+    const Matrix saved = read_npy_matrix(path("eq2/" + file));
+    Matrix bad = saved;
+    bad(1, 2) = std::numeric_limits<double>::quiet_NaN();
+    write_npy(path("eq2/" + file), bad);
+    EXPECT_NE(error_of("eq2").find(file + "': entry (1, 2) is nan"), std::string::npos) << error_of("eq2");
+    write_npy(path("eq2/" + file), saved);
+  }
+  Vector sigma = read_npy_vector(path("eq2/singular_values.npy"));
+  sigma(0) = std::numeric_limits<double>::infinity();
+  write_npy(path("eq2/singular_values.npy"), sigma);
+  EXPECT_NE(error_of("eq2").find("singular_values.npy': entry (0, 0) is inf"), std::string::npos) << error_of("eq2");
+  Matrix W = read_npy_matrix(path("ease/weights.npy"));
+  W(3, 4) = std::numeric_limits<double>::quiet_NaN();
+  write_npy(path("ease/weights.npy"), W);
+  EXPECT_NE(error_of("ease").find("weights.npy': entry (3, 4) is nan"), std::string::npos) << error_of("ease");
+  Vector data = read_npy_vector(path("ease/interactions_data.npy"));
+  data(2) = std::numeric_limits<double>::quiet_NaN();
+  write_npy(path("ease/interactions_data.npy"), data);
+  EXPECT_NE(error_of("ease").find("is not a finite number"), std::string::npos) << error_of("ease");
+}
+
+TEST_F(ModelDir, ShapesMustAgreeWithTheIdsAndTheRank) {
+  write_npy(path("eq2/singular_values.npy"), Vector(Vector::Ones(3)));
+  EXPECT_NE(error_of("eq2").find("singular_values.npy' has shape 3 x 1, expected 4 x 1"), std::string::npos)
+      << error_of("eq2");
+  std::ofstream(path("ease/user_ids.tsv"), std::ios::app) << "extra-user\n";
+  EXPECT_NE(error_of("ease").find("offsets for 31 users"), std::string::npos) << error_of("ease");
+}
+
+TEST_F(ModelDir, InvalidOptionsAndAModelJsonThatIsNotAFile) {
+  std::ifstream in(path("eq2/model.json"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("\"lambda\": 1.0");
+  ASSERT_NE(at, std::string::npos) << text;
+  std::ofstream(path("eq2/model.json")) << text.substr(0, at) << "\"lambda\": -5.0" << text.substr(at + 13);
+  EXPECT_NE(error_of("eq2").find("lambda -5 is not a finite number >= 0"), std::string::npos) << error_of("eq2");
+  fs::remove(path("ease/model.json"));
+  fs::create_directory(path("ease/model.json"));
+  EXPECT_NE(error_of("ease").find("is not a regular file"), std::string::npos) << error_of("ease");
+  std::ofstream(path("file.tsv")) << "u\ti\n";
+  EXPECT_NE(error_of("file.tsv").find("is not a directory"), std::string::npos) << error_of("file.tsv");
+}
+
+}  // namespace
+}  // namespace linsim
