@@ -129,8 +129,8 @@ void run_similarity(const SimilarityArgs& args) {
   std::string table = fmt::format("| variant | same-label AUC | precision@{0} | popularity percentile@{0} |\n|---|---|---|---|\n", o.top);
   json variants = json::array();
   for (const auto& r : rows) {
-    table += fmt::format("| {} | {:.3f} | {:.3f} | {:.1f} |\n", r.variant.name, r.quality.auc, r.quality.precision_at_k,
-                         r.quality.popularity_percentile_at_k);
+    table += fmt::format("| {} | {} | {} | {} |\n", r.variant.name, metric_text(r.quality.auc, 3),
+                         metric_text(r.quality.precision_at_k, 3), metric_text(r.quality.popularity_percentile_at_k, 1));
     variants.push_back({{"name", r.variant.name}, {"model", r.variant.model},
                         {"gauge", r.variant.gauge.empty() ? json(nullptr) : json(r.variant.gauge)},
                         {"measure", r.variant.measure}, {"auc", r.quality.auc},

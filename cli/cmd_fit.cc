@@ -53,8 +53,8 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
   if ((options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi) && cmd.count("--solver-tol") > 0) {
     throw InvalidArgument(fmt::format("--solver-tol applies to eq1, eq2 and cosine (got --model {})", args.model));
   }
-  if (!(options.solver_tol > 0 && options.solver_tol < 1)) {
-    throw InvalidArgument(fmt::format("--solver-tol must be in (0, 1), got {}", options.solver_tol));
+  if (!(options.solver_tol >= kMinSolverTol && options.solver_tol < 1)) {
+    throw InvalidArgument(fmt::format("--solver-tol must be in [{:g}, 1), got {}", kMinSolverTol, options.solver_tol));
   }
   if (options.kind == ModelKind::kSppmi && cmd.count("--lambda") > 0) {
     throw InvalidArgument("--lambda does not apply to --model sppmi (it is not regularised; see --negatives)");

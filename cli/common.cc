@@ -62,8 +62,9 @@ ReadResult read_input(const std::string& path, const ReadOptions& options, const
 }
 
 void add_context_options(CLI::App* app, Context& ctx) {
-  app->add_option("--threads", ctx.threads, "Threads for parallel kernels (0: all cores)")
-      ->check(CLI::NonNegativeNumber)
+  app->add_option("--threads", ctx.threads,
+                  fmt::format("Threads for parallel kernels (0: all cores; at most {}, 4 x the cores)", max_threads()))
+      ->check(CLI::Range(0, max_threads()))
       ->default_val(0);
 }
 

@@ -146,6 +146,37 @@ TEST(BlockKrylov, RankDeficientDataFindsTheZeroEigenvalues) {
   EXPECT_LT((r.vectors.transpose() * r.vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff(), 1e-10);
 }
 
+// Regression (hardening issue): 100 identical users plus one user of every item is rank 2 on
+// 3,000 items. The Krylov space is exhausted after one block; the dependent rest of the next
+// blocks must be replaced by fresh directions orthogonal to the basis, not kept as amplified
+// rounding (which lost orthogonality and never converged). The dense route is the oracle.
+TEST(BlockKrylov, ExhaustedKrylovSpaceOnLowRankDataStaysOrthonormal) {
+  const Index p = 3000;
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (int u = 0; u < 100; ++u) {
+    for (int i = 0; i < 300; ++i) t.emplace_back(u, (i * 7919) % p, 1.0);
+  }
+  for (int i = 0; i < p; ++i) t.emplace_back(100, i, 1.0);
+  SparseMatrix X(101, p);
+  X.setFromTriplets(t.begin(), t.end());
+  const Vector sigma = Eigen::BDCSVD<Matrix>(Matrix(X)).singularValues();  // the oracle, 101 × 3000
+  const Vector oracle_values = sigma.array().square();
+  const Index k = 5;
+  BlockKrylovOptions options;
+  options.max_cycles = 20;
+  const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), k, options, Context{});
+  EXPECT_LT((r.values.head(2) - oracle_values.head(2)).cwiseAbs().maxCoeff(), 1e-9 * oracle_values(0));
+  EXPECT_LT(r.values.tail(3).cwiseAbs().maxCoeff(), 1e-9 * oracle_values(0));
+  EXPECT_LT((r.vectors.transpose() * r.vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff(), 1e-10);
+  // The iterative solvers of a fit refuse the rank instead of stalling or returning copies of one
+  // pair.
+  for (const Solver solver : {Solver::kRandomized, Solver::kLanczos}) {
+    FitOptions o = test::exact_options(ModelKind::kEq2, k, 1.0);
+    o.solver = solver;
+    EXPECT_THROW(fit_model(X, o, Context{}), InvalidArgument) << solver_name(solver);
+  }
+}
+
 TEST(BlockKrylov, TinyProblemsAreCompletedExactly) {
   const SparseMatrix X = test::random_binary(60, 20, 0.3, 14);
   const Oracle oracle = dense_oracle(Matrix(X));

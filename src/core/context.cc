@@ -8,10 +8,12 @@
 
 namespace linsim {
 
+int max_threads() { return 4 * omp_get_num_procs(); }
+
 int Context::thread_count() const {
-  if (threads < 0 || threads > kMaxThreads) {
-    throw InvalidArgument(fmt::format("--threads must be in [0, {}] (0: all {} cores), got {}", kMaxThreads,
-                                      omp_get_num_procs(), threads));
+  if (threads < 0 || threads > max_threads()) {
+    throw InvalidArgument(fmt::format("--threads must be in [0, {}] (4 x the {} cores; 0: all cores), got {}",
+                                      max_threads(), omp_get_num_procs(), threads));
   }
   return threads > 0 ? threads : omp_get_num_procs();
 }

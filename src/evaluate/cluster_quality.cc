@@ -71,15 +71,24 @@ ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labe
     throw InvalidArgument(fmt::format("labels ({}) and popularity ({}) must cover all {} items", labels.size(),
                                       popularity.size(), p));
   }
-  if (k < 1) throw InvalidArgument(fmt::format("k must be >= 1, got {}", k));
+  if (k < 1 || k >= p) throw InvalidArgument(fmt::format("--top must be in [1, items - 1 = {}], got {}", p - 1, k));
   const ThreadScope thread_scope(ctx);
-  int n_labels = 0;
-  for (const auto& set : labels) {
+  // Each item's labels, sorted: two items share a label when their sorted sets intersect (label
+  // ids may be any non-negative ints; nothing is sized by their values).
+  LabelSets sorted = labels;
+  for (auto& set : sorted) {
     for (int l : set) {
       if (l < 0) throw InvalidArgument(fmt::format("label ids must be >= 0, got {}", l));
-      n_labels = std::max(n_labels, l + 1);
     }
+    std::sort(set.begin(), set.end());
   }
+  const auto share_a_label = [](const std::vector<int>& a, const std::vector<int>& b) {
+    for (size_t x = 0, y = 0; x < a.size() && y < b.size();) {
+      if (a[x] == b[y]) return true;
+      a[x] < b[y] ? ++x : ++y;
+    }
+    return false;
+  };
   const Vector pct = percentiles(popularity);
   // Labelled items only take part; unlabelled ones are excluded from rankings too.
   std::vector<Index> queries;
@@ -98,16 +107,11 @@ ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labe
 #pragma omp parallel for schedule(dynamic, 8)
     for (size_t r = 0; r < block.size(); ++r) {
       const Index i = block[r];
-      std::vector<char> mine(static_cast<size_t>(n_labels), 0);
-      for (int l : labels[static_cast<size_t>(i)]) mine[static_cast<size_t>(l)] = 1;
+      const auto& mine = sorted[static_cast<size_t>(i)];
       std::vector<signed char> positive(static_cast<size_t>(p));
       for (Index j = 0; j < p; ++j) {
-        const auto& theirs = labels[static_cast<size_t>(j)];
-        signed char v = theirs.empty() ? -1 : 0;
-        for (int l : theirs) {
-          if (mine[static_cast<size_t>(l)] != 0) v = 1;
-        }
-        positive[static_cast<size_t>(j)] = v;
+        const auto& theirs = sorted[static_cast<size_t>(j)];
+        positive[static_cast<size_t>(j)] = theirs.empty() ? -1 : share_a_label(mine, theirs) ? 1 : 0;
       }
       const double* row = scores.row(static_cast<Index>(r)).data();
       const double a = roc_auc(row, positive, p, i);
@@ -120,33 +124,36 @@ ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labe
         same += positive[static_cast<size_t>(nb.index)] == 1 ? 1.0 : 0.0;
         pop_sum += pct(nb.index);
       }
-      if (!top.empty()) pop[first + r] = pop_sum / static_cast<double>(top.size());
-      if (!std::isnan(a)) {
-        auc[first + r] = a;
-        precision[first + r] = top.empty() ? 0.0 : same / static_cast<double>(top.size());
+      if (!top.empty()) {
+        pop[first + r] = pop_sum / static_cast<double>(top.size());
+        precision[first + r] = same / static_cast<double>(top.size());
       }
+      auc[first + r] = a;  // NaN when the item has no same-label or no other-label item
     }
   });
+  // Each metric is the mean over the items where it is defined; NaN (undefined) where it is
+  // defined for none, e.g. the AUC when every item has the same label.
+  const auto mean_defined = [](const std::vector<double>& v, Index* count) {
+    double sum = 0;
+    Index n = 0;
+    for (double x : v) {
+      if (!std::isnan(x)) {
+        sum += x;
+        ++n;
+      }
+    }
+    if (count != nullptr) *count = n;
+    return n > 0 ? sum / static_cast<double>(n) : std::nan("");
+  };
   ClusterQuality q;
-  double pop_total = 0;
-  Index pop_count = 0;
-  for (size_t r = 0; r < queries.size(); ++r) {
-    if (!std::isnan(auc[r])) {
-      q.auc += auc[r];
-      q.precision_at_k += precision[r];
-      ++q.items_scored;
-    }
-    if (!std::isnan(pop[r])) {
-      pop_total += pop[r];
-      ++pop_count;
-    }
-  }
-  if (q.items_scored > 0) {
-    q.auc /= static_cast<double>(q.items_scored);
-    q.precision_at_k /= static_cast<double>(q.items_scored);
-  }
-  q.popularity_percentile_at_k = pop_count > 0 ? pop_total / static_cast<double>(pop_count) : std::nan("");
+  q.auc = mean_defined(auc, &q.items_scored);
+  q.precision_at_k = mean_defined(precision, nullptr);
+  q.popularity_percentile_at_k = mean_defined(pop, nullptr);
   return q;
+}
+
+std::string metric_text(double value, int decimals) {
+  return std::isnan(value) ? "undefined" : fmt::format("{:.{}f}", value, decimals);
 }
 
 }  // namespace linsim

@@ -107,27 +107,44 @@ Matrix project_out(const Eigen::Ref<const Matrix>& Q, Matrix& W) {
   return H1 + H2;
 }
 
-// Thin orthonormal basis of W (p × b) as Householder QR: W = Qn R. Columns whose R diagonal is
-// negligible (W rank-deficient: an invariant subspace was found) are replaced by random unit
-// vectors orthogonal to `basis` and the other columns, with R's row set to zero.
-Matrix householder_block(const Matrix& W, const Eigen::Ref<const Matrix>& basis, double scale, Rng& rng, Matrix& R) {
+// A new block's part that is below this fraction of the vectors it was projected from is rounding
+// (left over from the reorthogonalisation and earlier steps' errors), not a direction of the
+// Krylov space: such a block is rank-deficient, an invariant subspace was found (exactly, on data
+// of lower rank than asked for). An absolute floor of 1e-12 θ_1 (`scale`) catches products of
+// vectors in G's null space, which are rounding from the start.
+constexpr double kDependent = 1e-8;
+
+double negligible_level(const Vector& before, double scale) {
+  return std::max(1e-12 * scale, kDependent * (before.size() > 0 ? before.maxCoeff() : 0.0));
+}
+
+// Thin orthonormal basis of W (p × b) by column-pivoted Householder QR: W = Qn R. Pivoting puts
+// the dependent part last, so when W is rank-deficient (its trailing pivots negligible, see
+// negligible_level) the columns of Qn beyond its rank carry nothing of W: they are replaced by
+// random unit vectors orthogonal to `basis` and to the columns before them, and R's rows for them
+// are zero, so that W = Qn R still holds to rounding and [basis, Qn] stays orthonormal. `before`
+// holds the norms of W's columns before they were projected against the basis.
+Matrix householder_block(const Matrix& W, const Vector& before, const Eigen::Ref<const Matrix>& basis, double scale,
+                         Rng& rng, Matrix& R) {
   const Index p = W.rows();
   const Index b = W.cols();
-  Eigen::HouseholderQR<Matrix> qr(W);
-  R = qr.matrixQR().topRows(b).triangularView<Eigen::Upper>();
+  Eigen::ColPivHouseholderQR<Matrix> qr(W);
+  const Matrix Rp = qr.matrixQR().topRows(b).triangularView<Eigen::Upper>();  // W P = Qn Rp
   Matrix Qn = qr.householderQ() * Matrix::Identity(p, b);
-  for (Index c = 0; c < b; ++c) {
-    if (std::abs(R(c, c)) > 1e-12 * scale) continue;
-    R.row(c).setZero();
+  const double level = negligible_level(before, scale);
+  Index rank = 0;
+  while (rank < b && std::abs(Rp(rank, rank)) > level) ++rank;
+  for (Index c = rank; c < b; ++c) {
     Matrix v = gaussian(p, 1, rng);
     for (int pass = 0; pass < 2; ++pass) {
       v -= basis * (basis.transpose() * v);
-      for (Index o = 0; o < b; ++o) {
-        if (o != c) v -= Qn.col(o) * Qn.col(o).dot(v.col(0));
-      }
+      v -= Qn.leftCols(c) * (Qn.leftCols(c).transpose() * v);
     }
     Qn.col(c) = v.col(0).normalized();
   }
+  Matrix kept = Matrix::Zero(b, b);
+  kept.topRows(rank) = Rp.topRows(rank);
+  R = kept * qr.colsPermutation().transpose();  // W = Qn Rp Pᵀ
   return Qn;
 }
 
@@ -153,10 +170,11 @@ void solve_upper_right(Matrix& W, const Matrix& U) {
 // Cholesky factor of WᵀW, Qn = W R⁻¹, and once more on Qn to restore orthogonality to rounding
 // level. Two GEMM passes and two triangular solves, spread over the threads, instead of a
 // single-threaded Householder sweep (180 ms for 200,000 × 16). It is accurate while κ(W) ≲ u^(-1/2);
-// a block whose Cholesky pivots spread beyond 10⁶ (ill-conditioned or rank-deficient: an
-// invariant subspace was found), or whose first pass leaves ‖Q₁ᵀQ₁ − I‖_F > 1/2 (then κ(Q₁) > √3),
-// goes to Householder instead.
-Matrix orthonormal_block(Matrix W, const Eigen::Ref<const Matrix>& basis, double scale, Rng& rng, Matrix& R) {
+// a block whose Cholesky pivots spread beyond 10⁶ or reach the negligible level (ill-conditioned or
+// rank-deficient: an invariant subspace was found), or whose first pass leaves ‖Q₁ᵀQ₁ − I‖_F > 1/2
+// (then κ(Q₁) > √3), goes to Householder instead.
+Matrix orthonormal_block(Matrix W, const Vector& before, const Eigen::Ref<const Matrix>& basis, double scale, Rng& rng,
+                         Matrix& R) {
   const Index b = W.cols();
   Matrix R1;
   for (int pass = 0; pass < 2; ++pass) {
@@ -165,12 +183,14 @@ Matrix orthonormal_block(Matrix W, const Eigen::Ref<const Matrix>& basis, double
     bool usable = llt.info() == Eigen::Success;
     if (usable) {
       const Vector d = llt.matrixLLT().diagonal().cwiseAbs();
-      usable = d.minCoeff() > 1e-6 * d.maxCoeff() && (pass == 1 || d.minCoeff() > 1e-12 * scale) &&
+      usable = d.minCoeff() > 1e-6 * d.maxCoeff() && (pass == 1 || d.minCoeff() > negligible_level(before, scale)) &&
                (pass == 0 || (S - Matrix::Identity(b, b)).norm() <= 0.5);
     }
     if (!usable) {  // W = Qn Rh (first pass), or Q₁ = Qn Rh with W = Q₁ R1 (second)
       Matrix Rh;
-      Matrix Qn = householder_block(W, basis, scale, rng, Rh);
+      // On the second pass Q₁'s columns have unit norm before any projection.
+      Matrix Qn = householder_block(W, pass == 0 ? before : Vector(Vector::Ones(b)), basis, pass == 0 ? scale : 1.0,
+                                    rng, Rh);
       R = pass == 0 ? Rh : Matrix(Rh * R1);
       return Qn;
     }
@@ -249,7 +269,10 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   Matrix Q(p, m_max + b);
   Matrix T = Matrix::Zero(m_max + b, m_max + b);
   Matrix R;
-  Q.leftCols(b) = orthonormal_block(gaussian(p, b, rng), Q.leftCols(0), 1.0, rng, R);
+  {
+    const Matrix start = gaussian(p, b, rng);
+    Q.leftCols(b) = orthonormal_block(start, start.colwise().norm().transpose(), Q.leftCols(0), 1.0, rng, R);
+  }
 
   double scale = 0;  // largest |entry| of T so far, the scale for "negligible"
   Index c0 = 0;      // the current block is Q's columns [c0, c0 + b)
@@ -261,6 +284,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     Matrix W = X.gram_times_rows(Q.middleCols(c0, b), float32);
     result.products += b;
     if (float32) result.float32_products += b;
+    const Vector before = W.colwise().norm().transpose();
     const Matrix H = project_out(Q.leftCols(m), W);
     T.block(0, c0, m, b) = H;
     T.block(c0, 0, b, m) = H.transpose();
@@ -275,7 +299,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
       break;
     }
     // G Q = Q T + Q_next R E_cᵀ (the Lanczos relation, with E_c selecting the current block).
-    const Matrix next = orthonormal_block(W, Q.leftCols(m), scale, rng, R);
+    const Matrix next = orthonormal_block(W, before, Q.leftCols(m), scale, rng, R);
     if (m + b <= m_max) {  // grow the basis
       Q.middleCols(m, b) = next;
       T.block(m, c0, b, b) = R;

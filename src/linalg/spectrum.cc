@@ -97,7 +97,9 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
   if (k < 1 || k > p) {
     throw InvalidArgument(fmt::format("rank {} is outside [1, {}] (the number of items)", k, p));
   }
-  if (!(tol > 0) || !(tol < 1)) throw InvalidArgument(fmt::format("the solver tolerance must be in (0, 1), got {}", tol));
+  if (!(tol >= kMinSolverTol) || !(tol < 1)) {
+    throw InvalidArgument(fmt::format("the solver tolerance must be in [{:g}, 1), got {}", kMinSolverTol, tol));
+  }
   const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
   std::string reason;
   if (solver == Solver::kAuto) {
@@ -159,8 +161,26 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
     if (eigs.info() != Spectra::CompInfo::Successful) {
       throw Error(fmt::format("Lanczos did not converge for rank {} (p = {}); retry with --solver gram", k, p));
     }
-    s.sigma = sigma_from_eigenvalues(eigs.eigenvalues());
-    s.V = eigs.eigenvectors();
+    // Spectra's convergence test looks at the Lanczos recurrence only; on data of lower rank than
+    // asked for it can return copies of one pair ("ghosts"). Checked here with k true products:
+    // the vectors must be orthonormal and each pair's residual within the tolerance.
+    const Vector values = eigs.eigenvalues();
+    const Matrix V = eigs.eigenvectors();
+    const Matrix GV = op.apply(V);
+    const double top = std::max(values(0), 0.0);
+    const double orthogonality = (V.transpose() * V - Matrix::Identity(k, k)).cwiseAbs().maxCoeff();
+    double worst = 0;
+    for (Index i = 0; i < k; ++i) {
+      worst = std::max(worst, (GV.col(i) - values(i) * V.col(i)).norm() / std::max(values(i), 1e-6 * top));
+    }
+    if (!(orthogonality <= 1e-6) || !(worst <= 10 * tol)) {
+      throw Error(fmt::format("Lanczos returned pairs that are not eigenpairs of XᵀX (vectors orthonormal to {:.1e}, "
+                              "worst relative residual {:.1e} for tol {:.0e}; the data may have rank below {}): use "
+                              "--solver randomized or gram",
+                              orthogonality, worst, tol, k));
+    }
+    s.sigma = sigma_from_eigenvalues(values);
+    s.V = V;
     s.solver = "lanczos";
     s.reason = fmt::format("{}; tol {:.0e}", reason, tol);
   }

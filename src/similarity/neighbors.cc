@@ -1,6 +1,7 @@
 #include "linsim/similarity/neighbors.h"
 
 #include <algorithm>
+#include <limits>
 #include <mutex>
 #include <type_traits>
 #include <utility>
@@ -8,13 +9,20 @@
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linalg/gemm.h"
 
 namespace linsim {
 namespace {
 
-void check_top(Index top) {
+// `top` for a search over `candidates` rows: at least 1; more than there are candidates returns
+// them all (and costs no more memory than that). Rows are indexed by int in the selections.
+Index checked_top(Index top, Index candidates) {
   if (top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", top));
+  if (candidates > std::numeric_limits<int>::max()) {
+    throw InvalidArgument(fmt::format("{} rows to search: at most 2^31 - 1 are supported", candidates));
+  }
+  return std::min(top, std::max<Index>(candidates, 1));
 }
 
 bool all_in_order(const std::vector<Index>& queries, Index size) {
@@ -121,17 +129,25 @@ NeighborLists all_items_top_impl(const Matrix& F, Index top, bool include_self) 
 
 NeighborLists all_items_top(const Matrix& F, Index top, bool include_self, Precision precision,
                             const Context& ctx) {
-  check_top(top);
+  top = checked_top(top, F.rows());
   const ThreadScope thread_scope(ctx);
+  // Every row keeps a selection of up to 4 × top entries until the end, then its top list.
+  const double entry = precision == Precision::kFloat32 ? 8.0 : 16.0;
+  const double need = static_cast<double>(F.rows()) * static_cast<double>(top) * (4.0 * entry + sizeof(Neighbor));
+  if (need > available_memory_bytes()) {
+    throw Error(fmt::format("the top {} of all {} rows need about {} of memory, more than the {} available; use a "
+                            "smaller --top or query a subset",
+                            top, F.rows(), format_bytes(need), format_bytes(available_memory_bytes())));
+  }
   return precision == Precision::kFloat32 ? all_items_top_impl<float>(F, top, include_self)
                                           : all_items_top_impl<double>(F, top, include_self);
 }
 
 NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Index>& queries, Index top,
                             bool include_self, const Context& ctx, Precision precision) {
-  check_top(top);
-  const ThreadScope thread_scope(ctx);
   const Index size = space.size();
+  top = checked_top(top, size);
+  const ThreadScope thread_scope(ctx);
   for (Index q : queries) {
     if (q < 0 || q >= size) throw InvalidArgument(fmt::format("query index {} outside [0, {})", q, size));
   }
@@ -152,9 +168,9 @@ NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Inde
 
 NeighborLists recommend(const Model& model, const SparseMatrix& Xq, const std::vector<Index>& rows,
                         Index top, bool exclude_seen, const Context& ctx) {
-  check_top(top);
-  const ThreadScope thread_scope(ctx);
   const Index p = model.n_items();
+  top = checked_top(top, p);
+  const ThreadScope thread_scope(ctx);
   NeighborLists lists(rows.size());
   const auto step = static_cast<size_t>(score_block_rows(p));
   for (size_t first = 0; first < rows.size(); first += step) {

@@ -4,7 +4,7 @@ namespace linsim {
 
 std::vector<Neighbor> select_top_k(const double* scores, Index n, Index k,
                                    std::span<const int> excluded) {
-  TopKSelector<double> selector(k);
+  TopKSelector<double> selector(std::min(k, n));  // never more than there are: memory follows n
   size_t next_excluded = 0;
   for (Index j = 0; j < n; ++j) {
     if (!(scores[j] >= selector.threshold())) continue;

@@ -39,7 +39,11 @@ Matrix cluster_indicator(const std::vector<int>& cluster, Index clusters) {
 
 json summary_json(const Summary& s) { return {{"mean", s.mean}, {"sd", s.sd}}; }
 
-std::string pm(const Summary& s, int digits) { return fmt::format("{:.{}f} ± {:.{}f}", s.mean, digits, s.sd, digits); }
+// "mean ± sd", or "undefined" when the metric was undefined on a seed (--clusters 1: no AUC).
+std::string pm(const Summary& s, int digits) {
+  if (std::isnan(s.mean)) return metric_text(s.mean, digits);
+  return fmt::format("{:.{}f} ± {:.{}f}", s.mean, digits, s.sd, digits);
+}
 
 }  // namespace
 
@@ -52,7 +56,9 @@ void ReproductionOptions::validate() const {
   for (double l : {lambda_eq1, lambda_eq2}) {
     if (!std::isfinite(l) || l < 0) throw InvalidArgument(fmt::format("λ must be a finite number >= 0, got {}", l));
   }
-  if (top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", top));
+  if (top < 1 || top >= simulation.items) {
+    throw InvalidArgument(fmt::format("--top must be in [1, items - 1 = {}], got {}", simulation.items - 1, top));
+  }
   remedies.validate();
 }
 
@@ -134,8 +140,8 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
     r.precision = summarize(prec);
     r.popularity = summarize(pop);
     if (r.variant.model == "eq1" && r.variant.measure == "cosine") {
-      lo = std::min(lo, r.auc.mean);
-      hi = std::max(hi, r.auc.mean);
+      lo = std::isnan(r.auc.mean) ? r.auc.mean : std::min(lo, r.auc.mean);  // NaN (undefined) stays NaN
+      hi = std::isnan(r.auc.mean) ? r.auc.mean : std::max(hi, r.auc.mean);
     }
   }
   result.gauge_spread_auc = hi - lo;
@@ -150,7 +156,7 @@ std::string reproduction_table(const ReproductionResult& r) {
     t += fmt::format("| {} | {} | {} | {} |\n", v.variant.name, pm(v.auc, 3), pm(v.precision, 3),
                      pm(v.popularity, 1));
   }
-  t += fmt::format("\nSpread of the AUC across the eq1 gauges (max − min): **{:.3f}**\n", r.gauge_spread_auc);
+  t += fmt::format("\nSpread of the AUC across the eq1 gauges (max − min): **{}**\n", metric_text(r.gauge_spread_auc, 3));
   return t;
 }
 

@@ -8,18 +8,19 @@
 
 namespace linsim {
 
-// The most threads a Context may ask for. More threads than cores never helps, and each thread
-// holds its own scratch (some kernels one p-vector each); the bound keeps a typo from costing
-// gigabytes or failing inside the OpenMP runtime.
-inline constexpr int kMaxThreads = 1024;
+// The most threads a Context may ask for: 4 × the cores this process may run on. More threads than
+// cores never makes linsim faster, each thread holds its own scratch (some kernels a p-vector),
+// and the OpenMP runtime fails (or crashes) when it cannot create them: the bound turns a typo into
+// a clear error instead.
+int max_threads();
 
 struct Context {
-  // Number of threads for parallel kernels; 0 means all hardware threads. 0..kMaxThreads.
+  // Number of threads for parallel kernels; 0 means all the cores. 0..max_threads().
   int threads = 0;
   // Seed for every random draw of one run.
   std::uint64_t seed = 42;
 
-  // The thread count actually used (resolves 0). Throws InvalidArgument outside 0..kMaxThreads.
+  // The thread count actually used (resolves 0). Throws InvalidArgument outside 0..max_threads().
   int thread_count() const;
 };
 

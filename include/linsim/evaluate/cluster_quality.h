@@ -1,6 +1,7 @@
 // Similarity quality against known item clusters (MATH.md M7).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "linsim/core/context.h"
@@ -10,12 +11,17 @@
 
 namespace linsim {
 
+// Each metric is a mean over the items where it is defined, and NaN ("undefined": metric_text)
+// where it is defined for none — the AUC when all items share one label, say.
 struct ClusterQuality {
   double auc = 0;                          // mean over items of the same-cluster ROC-AUC
   double precision_at_k = 0;               // mean share of same-cluster items among the top-k
   double popularity_percentile_at_k = 0;   // mean popularity percentile (0–100) of the top-k
-  Index items_scored = 0;                  // items with both same- and other-cluster items
+  Index items_scored = 0;                  // items with an AUC: both same- and other-cluster items
 };
+
+// A metric for tables: the value with `decimals` decimals, or "undefined" for NaN.
+std::string metric_text(double value, int decimals);
 
 // ROC-AUC of `scores` ranking positives above negatives; ties count ½ (Mann–Whitney with
 // mid-ranks). `positive[j]` marks positives; entries with skip[j] are ignored.
@@ -27,8 +33,9 @@ Vector percentiles(const Vector& values);
 // For every item i (a row of `space`): AUC of ranking the other items by similarity to i with
 // "same cluster" as positive; precision@k of the top-k neighbours (self excluded, ties by
 // lower index); mean popularity percentile of those neighbours. Items with cluster < 0 are
-// neither queried nor counted. AUC and precision average over items that have at least one
-// same-cluster and one other-cluster item.
+// neither queried nor counted. The AUC averages over items that have at least one same-cluster
+// and one other-cluster item; precision and popularity over items with a neighbour. k in
+// [1, items − 1].
 ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<int>& cluster,
                                const Vector& popularity, Index k, const Context& ctx);
 

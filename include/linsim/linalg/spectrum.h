@@ -24,6 +24,8 @@ struct Spectrum {
 
 // The iterative solvers' default tolerance: each eigenvalue σ_i² to relative accuracy 10⁻⁶.
 constexpr double kDefaultSolverTol = 1e-6;
+// The tightest tolerance they accept: residuals much below this are rounding in double.
+constexpr double kMinSolverTol = 1e-12;
 
 // Top-k spectrum of X. kGram forms G densely and decomposes it fully (the exact oracle);
 // kLanczos runs Spectra's single-vector Lanczos on the operator v ↦ Xᵀ(Xv); kRandomized runs

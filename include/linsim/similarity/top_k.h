@@ -20,7 +20,8 @@ struct Neighbor {
 // offered pairs, sorted, whatever the order of the offers. Candidates go to a buffer of 4k; when it
 // fills, the k best are kept (nth_element) and the k-th best score becomes the threshold below which
 // later offers are dropped at once (an offer equal to it may still win on a lower index). Amortised
-// O(1) per offer, O(n + k log k) in all.
+// O(1) per offer, O(n + k log k) in all. Indices are stored as int (half the bytes of a float
+// selection's entries): callers keep them below 2^31, and k no larger than the candidates.
 template <typename Scalar>
 class TopKSelector {
  public:
@@ -70,7 +71,8 @@ class TopKSelector {
 };
 
 // The k best entries of scores[0..n) in order, skipping the indices in `excluded` (sorted
-// ascending). Returns fewer than k when fewer remain. O(n + k log k).
+// ascending). Returns fewer than k when fewer remain (k larger than n costs nothing extra).
+// O(n + k log k).
 std::vector<Neighbor> select_top_k(const double* scores, Index n, Index k,
                                    std::span<const int> excluded = {});
 
