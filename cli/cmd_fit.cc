@@ -86,6 +86,7 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
                          c.reason, c.iterations, c.initial_objective, c.final_objective, bundle.model.scale));
   }
   progress(fmt::format("solver {}: {}", bundle.model.solver, bundle.model.solver_reason));
+  for (const std::string& w : bundle.model.warnings) warn(w);
   write_model_dir(out, bundle);
   out.commit();
   progress(fmt::format("wrote {}", args.out));

@@ -205,11 +205,11 @@ TEST_F(Cli, UsageErrorsExitTwoAndLeaveNothing) {
     EXPECT_NE(r.err.find("--solver-tol"), std::string::npos) << r.err;
   }
   expect_only({});
-  ASSERT_EQ(run(base + " --rank 3").code, 0);
-  r = run(base + " --rank 3");
+  ASSERT_EQ(run(base + " --rank 3 --lambda 1").code, 0);
+  r = run(base + " --rank 3 --lambda 1");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
-  EXPECT_EQ(run(base + " --rank 2 --force --solver randomized --solver-tol 1e-3").code, 0);
+  EXPECT_EQ(run(base + " --rank 2 --lambda 1 --force --solver randomized --solver-tol 1e-3").code, 0);
   expect_only({"m"});
   EXPECT_NE(slurp(path("m/model.json")).find("\"solver_tol\": 0.001"), std::string::npos);
   r = run("similar-items --model " + path("m") + " --items nosuchfilm");
@@ -260,7 +260,7 @@ TEST_F(Cli, SimulateIsDeterministicAndFitReadsIt) {
   // An unwritable truth file fails before anything is written.
   EXPECT_EQ(run("simulate --out " + path("e.tsv") + " --truth " + path("no/dir/t.tsv") + opts).code, 1);
   EXPECT_FALSE(fs::exists(dir_ / "e.tsv"));
-  EXPECT_EQ(run("fit --input " + path("a.tsv") + " --rank 5 --out " + path("m")).code, 0);
+  EXPECT_EQ(run("fit --input " + path("a.tsv") + " --rank 5 --lambda 1 --out " + path("m")).code, 0);
 }
 
 TEST_F(Cli, ReproduceWritesFiguresTablesAndJson) {
@@ -280,7 +280,7 @@ TEST_F(Cli, ReproduceWritesFiguresTablesAndJson) {
 TEST_F(Cli, RemediesFitRecordTheirSettingsAndScoreFoldedInUsers) {
   // Weighted, SPPMI and cosine-trained models through the CLI; model.json records the settings.
   const std::string base = "fit --input " + fixture() + " --rank 3 ";
-  Result r = run(base + "--weighting ips:0.5,user-norm:0.5,standardize --out " + path("w"));
+  Result r = run(base + "--weighting ips:0.5,user-norm:0.5,standardize --lambda 1 --out " + path("w"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(slurp(path("w") + "/model.json").find("\"weighting\": \"ips:0.5,user-norm:0.5,standardize\""),
             std::string::npos);

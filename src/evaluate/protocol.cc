@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/core/random.h"
 #include "linsim/data/interaction_matrix.h"
 #include "linsim/linalg/gram.h"
@@ -75,6 +76,10 @@ StrongSplit strong_generalization_split(const SparseMatrix& X, const SplitOption
   if (!(o.fold_in > 0 && o.fold_in < 1)) throw InvalidArgument(fmt::format("fold-in share must be in (0, 1), got {}", o.fold_in));
   const Index n = X.rows();
   const Index p = X.cols();
+  if (o.heldout >= 1 && (o.heldout != std::floor(o.heldout) || o.heldout > static_cast<double>(n))) {
+    throw InvalidArgument(fmt::format("--heldout-users {} is neither a fraction < 1 nor a whole number of the {} users",
+                                      o.heldout, n));
+  }
   const auto size = static_cast<Index>(o.heldout < 1 ? std::floor(o.heldout * static_cast<double>(n)) : o.heldout);
   std::vector<Index> eligible;
   for (Index u = 0; u < n; ++u) {
@@ -240,7 +245,32 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
     if (progress) progress(s);
   };
   const SparseMatrix& X = split.train;
+  const Index n = X.rows();
   const Index p = X.cols();
+  // Every grid point's rank must be one the training users can support, checked before any fit.
+  for (const std::string& name : models) {
+    if (name != "eq1" && name != "eq2" && name != "sppmi" && name != "cosine") continue;
+    for (const Params& q : grid_points(name, grid, p)) {
+      const auto k = static_cast<Index>(q.at("rank"));
+      const Index limit = name == "sppmi" ? p : std::min(n, p);
+      if (k < 1 || k > limit) {
+        throw InvalidArgument(fmt::format(
+            "{} rank {} in the grid is outside [1, {}]: the split leaves {} training users and {} items{}", name, k,
+            limit, n, p, n < p ? " (hold out fewer users with --heldout-users)" : ""));
+      }
+    }
+  }
+  // itemknn and ease need the dense p × p Gram matrix and one p × p model each: fail before
+  // allocating when they cannot fit.
+  for (const std::string& name : models) {
+    if (name != "itemknn" && name != "ease") continue;
+    const double need = 3.0 * 8.0 * static_cast<double>(p) * static_cast<double>(p);
+    if (need > available_memory_bytes()) {
+      throw Error(fmt::format("evaluating {} on {} items needs about {} (dense items x items matrices), more than the {} "
+                              "available; leave it out of --models",
+                              name, p, format_bytes(need), format_bytes(available_memory_bytes())));
+    }
+  }
   // Shared, computed at most once: the Gram matrix and the spectrum at the largest rank.
   Matrix G;
   auto gram = [&]() -> const Matrix& {

@@ -159,6 +159,7 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle) {
                {"weighting", m.options.weighting.spec()},
                {"sppmi", nullptr},
                {"cosine", nullptr},
+               {"warnings", m.warnings},
                {"input", summary_json(bundle.input, bundle.data)}};
   if (m.options.kind == ModelKind::kSppmi) {
     meta["lambda"] = nullptr;
@@ -263,6 +264,7 @@ ModelBundle read_model_dir(const std::string& dir) {
       m.convergence.final_objective = c.at("final_objective").get<double>();
       m.convergence.scale = m.scale;
     }
+    if (meta.contains("warnings")) m.warnings = meta.at("warnings").get<std::vector<std::string>>();
     m.solver = meta.at("solver").get<std::string>();
     m.solver_reason = meta.value("solver_reason", "");
     if (meta.contains("solver_tol") && !meta.at("solver_tol").is_null()) {

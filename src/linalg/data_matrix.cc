@@ -50,7 +50,7 @@ void strip_row(const int* inner, const double* value, int begin, int end, const 
     // The gathered rows are random: ask for the row 16 nonzeros ahead now, so that its cache
     // lines arrive while this one is summed (measured on the 1M × 200k benchmark with float
     // blocks: 48 against 57-65 ms per vector product).
-    if (q + kPrefetchAhead < end) {
+    if (q < end - kPrefetchAhead) {  // not q + ahead < end: that overflows int near 2^31 nonzeros
       const char* ahead = reinterpret_cast<const char*>(M + static_cast<Index>(inner[q + kPrefetchAhead]) * ld);
       for (size_t line = 0; line < W * sizeof(In); line += 64) __builtin_prefetch(ahead + line);
     }

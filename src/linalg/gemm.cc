@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <cctype>
+#include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <type_traits>
@@ -122,6 +124,11 @@ void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, c
   if (m == 0 || n == 0) return;
   const Backend& be = backend();
   if (k == 0) {  // C = beta C; CBLAS would reject the zero leading dimensions such shapes come with
+    eigen_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  constexpr Index kIntMax = std::numeric_limits<int>::max();  // CBLAS takes int sizes
+  if (std::max({m, n, k, lda, ldb, ldc}) > kIntMax) {
     eigen_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }

@@ -65,6 +65,35 @@ double default_lambda(ModelKind kind) {
 
 namespace {
 
+// The dimensions the shrinkage keeps (MATH.md M1: g_i = σ_i²/(σ_i² + λ); M2: (1 − λ/σ_i)_+): a
+// dimension whose shrinkage is at most 1e-10 is zero to rounding (every score along it vanishes).
+// None kept is an error — the model would predict 0 for everything; fewer than k a warning — the
+// model has lower rank than asked for, and with one dimension left every cosine is ±1.
+std::vector<std::string> shrinkage_warnings(ModelKind kind, const Vector& sigma, double lambda) {
+  const Vector s = kind == ModelKind::kEq1 ? eq1_shrinkage(sigma, lambda) : eq2_shrinkage(sigma, lambda);
+  const Index k = sigma.size();
+  const Index kept = (s.array() > 1e-10).count();
+  const bool eq1 = kind == ModelKind::kEq1;
+  // The λ that keeps all k: eq2 below σ_k; eq1 (g_k > 1e-10) below 1e10 σ_k².
+  const std::string keep_all = eq1 ? fmt::format("λ well below 1e10 σ_k² = {:.4g}", 1e10 * sigma(k - 1) * sigma(k - 1))
+                                   : fmt::format("λ < σ_k = {:.4g}", sigma(k - 1));
+  if (kept == 0) {
+    throw InvalidArgument(fmt::format(
+        "λ = {:g} shrinks all {} dimensions to zero ({}; σ_1 = {:.4g}): the model would predict 0 for everything; "
+        "use {}",
+        lambda, k, eq1 ? "σ²/(σ² + λ) ≤ 1e-10" : "eq2 keeps only σ_i > λ", sigma(0), keep_all));
+  }
+  std::vector<std::string> warnings;
+  if (kept < k) {
+    warnings.push_back(fmt::format(
+        "λ = {:g} leaves {} of the {} dimensions nonzero (σ_{} = {:.4g}{}): the model has rank {}{}; {} keeps all {}",
+        lambda, kept, k, kept + 1, sigma(kept), eq1 ? "" : " is not above λ", kept,
+        kept == 1 ? ", so every cosine and projected similarity is ±1 and neighbour lists are arbitrary" : "",
+        keep_all, k));
+  }
+  return warnings;
+}
+
 void check_rank(Index rank, Index n, Index p) {
   const Index max_rank = std::min(n, p);
   if (rank < 1 || rank > max_rank) {
@@ -127,6 +156,16 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
   const Index p = X.cols();
   if (n == 0 || p == 0 || X.nonZeros() == 0) throw InvalidArgument("the interaction matrix is empty");
   check_lambda(options.lambda);
+  {
+    // Every model works with squares and products of the values: they must stay finite.
+    const Eigen::Map<const Vector> values(X.valuePtr(), X.nonZeros());
+    if (!values.allFinite()) throw Error("the interaction values contain a value that is not a finite number");
+    if (!std::isfinite(values.squaredNorm())) {
+      throw Error(fmt::format("the interaction values are too large: their sum of squares overflows (largest |value| "
+                              "{:.4g}); scale them down or pass --binarize",
+                              values.cwiseAbs().maxCoeff()));
+    }
+  }
   if (options.dtype != Dtype::kFloat64 && options.kind != ModelKind::kEase) {
     throw InvalidArgument(fmt::format("--dtype {} applies to --model ease only (got --model {})",
                                       dtype_name(options.dtype), model_name(options.kind)));
@@ -223,7 +262,9 @@ Model model_from_spectrum(Matrix XV, const Spectrum& spectrum, const FitOptions&
   const FactorScales f = options.kind == ModelKind::kEq1
                              ? eq1_scales(spectrum.sigma, options.lambda, options.gauge)
                              : eq2_scales(spectrum.sigma, options.lambda);
+  std::vector<std::string> warnings = shrinkage_warnings(options.kind, spectrum.sigma, options.lambda);
   Model model;
+  model.warnings = std::move(warnings);
   model.options = options;
   model.options.rank = spectrum.sigma.size();
   model.solver = spectrum.solver;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/io/atomic_output.h"
 #include "linsim/io/heatmap.h"
 #include "linsim/similarity/measure.h"
@@ -55,6 +56,15 @@ void ReproductionOptions::validate() const {
   }
   for (double l : {lambda_eq1, lambda_eq2}) {
     if (!std::isfinite(l) || l < 0) throw InvalidArgument(fmt::format("λ must be a finite number >= 0, got {}", l));
+  }
+  // The first seed keeps an items × items similarity per variant for the figures, and scoring needs
+  // two more: fail before simulating when they cannot fit.
+  const double figures = static_cast<double>(reproduction_variants().size() + 2) * 8.0 *
+                         static_cast<double>(simulation.items) * static_cast<double>(simulation.items);
+  if (figures > available_memory_bytes()) {
+    throw InvalidArgument(fmt::format("--items {} needs about {} for the figures' items x items similarities, more than "
+                                      "the {} available",
+                                      simulation.items, format_bytes(figures), format_bytes(available_memory_bytes())));
   }
   if (top < 1 || top >= simulation.items) {
     throw InvalidArgument(fmt::format("--top must be in [1, items - 1 = {}], got {}", simulation.items - 1, top));

@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <limits>
 #include <random>
 
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
 #include "linsim/core/random.h"
+#include "data/line_reader.h"
 
 namespace linsim {
 namespace {
@@ -106,8 +107,9 @@ std::vector<int> draw_items(Rng& rng, Index k, const Vector& pref, const std::ve
 
 void SimulationOptions::validate() const {
   auto fail = [](const std::string& what) { throw InvalidArgument(what); };
-  if (users < 1) fail(fmt::format("--users must be >= 1, got {}", users));
-  if (items < 1) fail(fmt::format("--items must be >= 1, got {}", items));
+  constexpr Index kMaxIds = std::numeric_limits<int>::max();  // users and items are int-indexed
+  if (users < 1 || users > kMaxIds) fail(fmt::format("--users must be in [1, 2^31 - 1], got {}", users));
+  if (items < 1 || items > kMaxIds) fail(fmt::format("--items must be in [1, 2^31 - 1], got {}", items));
   if (clusters < 1 || clusters > items) fail(fmt::format("--clusters must be in [1, items = {}], got {}", items, clusters));
   if (!(beta_min > 0) || !(beta_max >= beta_min) || !std::isfinite(beta_max)) {
     fail(fmt::format("need 0 < --beta-min <= --beta-max (finite), got {} and {}", beta_min, beta_max));
@@ -150,19 +152,32 @@ Simulation simulate(const SimulationOptions& o, const Context& ctx) {
   const ClusterTables tables = cluster_tables(sim.cluster, sim.popularity, C);
   const double scale = o.activity_scale > 0 ? o.activity_scale : static_cast<double>(p);
   const Index cap = o.max_items_per_user > 0 ? std::min(o.max_items_per_user, p) : p;
-  // Users, each from its own stream.
-  std::vector<std::vector<int>> rows(static_cast<size_t>(n));
+  // Users, each from its own stream: first every user's preferences and activity k_u (clamped in
+  // double, so any scale is safe), which fix the number of interactions before any is drawn...
+  std::vector<Rng> streams;
+  streams.reserve(static_cast<size_t>(n));
+  std::vector<Vector> prefs(static_cast<size_t>(n));
   sim.activity.resize(static_cast<size_t>(n));
-#pragma omp parallel for schedule(dynamic, 64)
   for (Index u = 0; u < n; ++u) {
-    Rng rng(o.seed, static_cast<std::uint64_t>(u) + 1);
-    const Vector pref = dirichlet(rng, C, o.preference_concentration);
-    const auto k = std::clamp<Index>(static_cast<Index>(std::ceil(scale * power_law(rng, o.user_beta))), 1, cap);
-    sim.activity[static_cast<size_t>(u)] = k;
-    rows[static_cast<size_t>(u)] = draw_items(rng, k, pref, sim.cluster, sim.popularity, tables);
+    Rng& rng = streams.emplace_back(o.seed, static_cast<std::uint64_t>(u) + 1);
+    prefs[static_cast<size_t>(u)] = dirichlet(rng, C, o.preference_concentration);
+    const double k = std::ceil(std::min(scale * power_law(rng, o.user_beta), static_cast<double>(cap)));
+    sim.activity[static_cast<size_t>(u)] = std::max<Index>(static_cast<Index>(k), 1);
   }
   Index nnz = 0;
-  for (const auto& r : rows) nnz += static_cast<Index>(r.size());
+  for (Index k : sim.activity) nnz += k;
+  if (nnz > std::numeric_limits<int>::max()) {
+    throw InvalidArgument(fmt::format("the simulation would draw {} interactions, more than the 2^31 - 1 supported; "
+                                      "lower --users, --items, --activity-scale or set --max-items-per-user",
+                                      nnz));
+  }
+  // ... then the items, on the same streams.
+  std::vector<std::vector<int>> rows(static_cast<size_t>(n));
+#pragma omp parallel for schedule(dynamic, 64)
+  for (Index u = 0; u < n; ++u) {
+    rows[static_cast<size_t>(u)] = draw_items(streams[static_cast<size_t>(u)], sim.activity[static_cast<size_t>(u)],
+                                              prefs[static_cast<size_t>(u)], sim.cluster, sim.popularity, tables);
+  }
   SparseMatrix& X = sim.data.X;
   X.resize(n, p);
   X.reserve(nnz);
@@ -207,14 +222,12 @@ void write_truth(std::ostream& out, const Simulation& sim) {
 }
 
 std::vector<int> read_truth_clusters(const std::string& path, const IdMap& items) {
-  std::ifstream in(path);
-  if (!in) throw Error(fmt::format("cannot open '{}'", path));
+  detail::LineReader reader(path);
   std::vector<int> cluster(static_cast<size_t>(items.size()), -1);
-  std::string line;
-  std::int64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  std::string_view view;
+  while (reader.next(view)) {
+    const std::int64_t number = reader.line_number();
+    const std::string line(view);
     if (line.empty() || line[0] == '#') continue;
     const auto tab = line.find('\t');
     if (tab == std::string::npos) throw InputError(path, number, fmt::format("expected 'item<TAB>cluster', got '{}'", line));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "linsim/core/context.h"
 #include "linsim/core/types.h"
@@ -54,6 +55,7 @@ struct Model {
   MatrixF weights32;          // ease with dtype float32: W in single precision (weights stays empty)
   double scale = 0;           // cosine: s, the fitted scale of the normalised product
   Convergence convergence;    // cosine: the optimisation's report
+  std::vector<std::string> warnings;  // what the user must know about this fit (e.g. dimensions λ zeroed)
 
   bool has_embeddings() const { return options.kind != ModelKind::kEase; }
   // fn(W) with EASE's weights in the precision they are held in (Matrix or MatrixF): one generic
@@ -74,7 +76,9 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options);
 
 // Fits the model: in closed form (MATH.md M1, M2, M3), from the SPPMI eigen-decomposition (M6),
 // or by L-BFGS from the M2 solution (M5), after the weighting (M6). Validates the options against
-// the data: λ ≥ 0 and finite; 1 ≤ rank ≤ min(n, p) and no larger than the data's numerical rank.
+// the data: λ ≥ 0 and finite; 1 ≤ rank ≤ min(n, p) and no larger than the data's numerical rank;
+// values whose squares overflow are an Error; a λ that zeroes every dimension is an
+// InvalidArgument, one that zeroes some a warning (Model::warnings).
 Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx,
                 const ProgressFn& progress = {});
 
@@ -85,7 +89,9 @@ Model fit_cosine_model(const DataMatrix& X, const Model& warm_eq2, const CosineO
 
 // The closed form of an eq1/eq2 model from an already computed top-k spectrum of X and the
 // product XV = X V_k (= U_k Σ_k), which is all the user side needs: P = X A = XV dMat(a). Lets one
-// spectrum serve several gauges or λ. Checks λ and that the spectrum's rank is supported.
+// spectrum serve several gauges or λ. Checks λ and that the spectrum's rank is supported; a λ that
+// shrinks every dimension to zero is an InvalidArgument, one that zeroes some a warning in
+// Model::warnings.
 Model model_from_spectrum(Matrix XV, const Spectrum& spectrum, const FitOptions& options);
 
 // User embeddings of interaction rows (n_q × k): the model's weighting, then x A (cosine:
