@@ -1,16 +1,16 @@
 // linsim export: embeddings for other tools; `--measure projected` writes the canonical
-// (gauge-free) vectors whose plain cosine is the projected similarity (MATH.md M4).
+// (gauge-free) vectors whose plain cosine is the projected similarity (MATH.md M4). The vectors
+// come from a model directory or from the audit's inputs (--items with --users or --interactions).
 #include <fmt/format.h>
 
-#include <filesystem>
-
 #include <memory>
+#include <set>
 
 #include "common.h"
+#include "linsim/audit/inputs.h"
 #include "linsim/core/error.h"
+#include "linsim/io/atomic_output.h"
 #include "linsim/io/embedding_files.h"
-#include "linsim/io/model_dir.h"
-#include "linsim/io/npy.h"
 #include "linsim/similarity/measure.h"
 
 namespace linsim::cli {
@@ -18,6 +18,8 @@ namespace {
 
 struct ExportArgs {
   std::string model_dir;
+  EmbeddingSources sources;
+  InputArgs read;
   std::string measure = "projected";
   std::string format = "npy";
   std::string side = "items";
@@ -26,53 +28,108 @@ struct ExportArgs {
   bool force = false;
 };
 
-// Writes vectors with their ids in the requested format, atomically.
-void write_vectors(const std::string& path, const IdMap& ids, const Matrix& vectors, const std::string& format,
-                   bool force) {
-  if (format == "word2vec") {
-    write_word2vec(path, ids, vectors, force);
-  } else if (format == "tsv") {
-    write_embedding_tsv(path, ids, vectors, force);
-  } else {
-    AtomicFile file(path, force);
-    write_npy(file.stream(), vectors);
-    file.commit();
+// One output: the vectors, and beside them, when the format has no ids (npy), their ids.
+struct Output {
+  std::string path;
+  std::string ids_path;  // empty unless npy
+  std::unique_ptr<AtomicFile> file, ids_file;
+};
+
+void check_finite(const Matrix& M, const IdMap& ids, const char* what) {
+  for (Index i = 0; i < M.rows(); ++i) {
+    if (!M.row(i).allFinite()) {
+      throw InvalidArgument(fmt::format("{} '{}' (row {}) has a value that is not a finite number", what, ids.id(i), i));
+    }
   }
 }
 
-void run_export(const ExportArgs& args) {
+void run_export(ExportArgs& args) {
   const Measure measure = parse_measure(args.measure);
   if (measure == Measure::kRaw) throw InvalidArgument("--measure raw has no embeddings to export (use dot, cosine, projected)");
-  if (args.format != "npy" && args.format != "word2vec" && args.format != "tsv") {
-    throw InvalidArgument(fmt::format("unknown --format '{}' (valid: npy, word2vec, tsv)", args.format));
-  }
+  const EmbeddingFormat format = parse_embedding_format(args.format);
   if (args.side != "items" && args.side != "users") {
     throw InvalidArgument(fmt::format("unknown --side '{}' (valid: items, users)", args.side));
   }
-  const ModelBundle bundle = read_model_dir(args.model_dir);
-  const Model& m = bundle.model;
-  if (!m.has_embeddings()) throw InvalidArgument("an EASE model has no embeddings to export");
+  EmbeddingSources& s = args.sources;
+  if (args.model_dir.empty() == s.items.empty()) throw InvalidArgument("give --model DIR or --items VECTORS (one of them)");
+  if (!args.model_dir.empty()) {
+    if (!s.users.empty() || !s.interactions.empty() || !s.item_ids.empty() || !s.user_ids.empty()) {
+      throw InvalidArgument("--users, --interactions, --item-ids and --user-ids go with --items, not with --model");
+    }
+    s.items = args.model_dir;
+  }
+  if (!s.users.empty() && !s.interactions.empty()) {
+    throw InvalidArgument("give --users or --interactions (for least-squares users), not both");
+  }
   const bool items = args.side == "items";
-  const Matrix& mine = items ? m.item_embeddings : m.user_embeddings;
-  const Matrix& other = items ? m.user_embeddings : m.item_embeddings;
-  const Matrix vectors = measure_factors(measure, mine, other);
-  const IdMap& ids = items ? bundle.data.items : bundle.data.users;
   if (!args.partner_out.empty() && measure != Measure::kProjected) {
     throw InvalidArgument("--partner-out goes with --measure projected");
   }
-  if (!args.partner_out.empty() && args.partner_out == args.out) {
-    throw InvalidArgument("--partner-out must differ from --out");
+  // Every file this export writes, created now (an existing one without --force, or an unwritable
+  // folder, fails before any work) and committed together at the end: all appear, or none.
+  std::vector<Output> outputs(args.partner_out.empty() ? 1 : 2);
+  outputs[0].path = args.out;
+  if (!args.partner_out.empty()) outputs[1].path = args.partner_out;
+  std::set<std::string> paths;
+  for (Output& o : outputs) {
+    if (format == EmbeddingFormat::kNpy) o.ids_path = ids_path_for(o.path);
+    for (const std::string* p : {&o.path, &o.ids_path}) {
+      if (!p->empty() && !paths.insert(*p).second) {
+        throw InvalidArgument(fmt::format("'{}' would be written twice: --out and --partner-out must differ (the ids "
+                                          "of an .npy go to NAME.ids.tsv)", *p));
+      }
+    }
   }
-  if (!args.partner_out.empty() && !args.force && std::filesystem::exists(args.partner_out)) {
-    throw InvalidArgument(fmt::format("'{}' exists; use --force to replace it", args.partner_out));
+  for (Output& o : outputs) {
+    o.file = std::make_unique<AtomicFile>(o.path, args.force);
+    if (!o.ids_path.empty()) o.ids_file = std::make_unique<AtomicFile>(o.ids_path, args.force);
   }
-  write_vectors(args.out, ids, vectors, args.format, args.force);
-  if (!args.partner_out.empty()) {
-    // The other side's factor that reproduces the model's scores with the unnormalised
-    // canonical vectors; its Gram matrix is the identity (MATH.md M4).
-    write_vectors(args.partner_out, items ? bundle.data.users : bundle.data.items, projected_partner(other),
-                  args.format, args.force);
+
+  s.read = args.read.options();
+  nlohmann::json description;
+  const AuditInput in = read_embedding_sources(s, description, progress);
+  for (const std::string& note : in.notes) warn(note);
+  check_finite(in.items, in.item_ids, "item");
+  // The users: given (or the model's), else the least-squares users of the interactions.
+  std::optional<Matrix> P = in.users;
+  IdMap user_ids = in.user_ids;
+  if (!P && in.interactions) {
+    progress("least-squares users X B (BᵀB)⁺");
+    P = least_squares_users(*in.interactions, in.items);
+    user_ids = in.interaction_users;
   }
+  if (!P && (!items || measure == Measure::kProjected)) {
+    throw InvalidArgument(fmt::format("{} needs user vectors: give --users VECTORS, or --interactions FILE for the "
+                                      "least-squares users", items ? "--measure projected" : "--side users"));
+  }
+  if (P) {
+    if (P->cols() != in.items.cols()) {
+      throw InvalidArgument(fmt::format("users have dimension {}, items {}: the embeddings do not belong together",
+                                        P->cols(), in.items.cols()));
+    }
+    check_finite(*P, user_ids, "user");
+  }
+  const Matrix& mine = items ? in.items : *P;
+  const Matrix other = items ? (P ? *P : Matrix()) : in.items;
+  const IdMap& ids = items ? in.item_ids : user_ids;
+  const IdMap& other_ids = items ? user_ids : in.item_ids;
+  const Matrix vectors = measure_factors(measure, mine, other);
+  check_writable_ids(ids, format);
+  write_embeddings(outputs[0].file->stream(), ids, vectors, format);
+  if (outputs[0].ids_file) write_id_lines(outputs[0].ids_file->stream(), ids);
+  if (outputs.size() == 2) {
+    // The other side's factor that reproduces the scores with the unnormalised canonical vectors;
+    // its Gram matrix is the identity (MATH.md M4).
+    check_writable_ids(other_ids, format);
+    write_embeddings(outputs[1].file->stream(), other_ids, projected_partner(other), format);
+    if (outputs[1].ids_file) write_id_lines(outputs[1].ids_file->stream(), other_ids);
+  }
+  std::vector<AtomicFile*> all;
+  for (Output& o : outputs) {
+    all.push_back(o.file.get());
+    if (o.ids_file) all.push_back(o.ids_file.get());
+  }
+  commit_together(all);
   progress(fmt::format("wrote {} {} vectors of dimension {} to {}", vectors.rows(), args.side, vectors.cols(), args.out));
 }
 
@@ -81,19 +138,33 @@ void run_export(const ExportArgs& args) {
 void add_export_command(CLI::App& app) {
   auto args = std::make_shared<ExportArgs>();
   CLI::App* cmd = app.add_subcommand("export", "Write embeddings for other tools (canonical vectors with --measure projected)");
-  cmd->add_option("--model,-m", args->model_dir, "Model directory written by 'linsim fit'")->required();
+  EmbeddingSources& s = args->sources;
+  auto* model = cmd->add_option("--model,-m", args->model_dir, "Model directory written by 'linsim fit'");
+  auto* vectors = cmd->add_option("--items", s.items,
+                                  "Item vectors instead of a model: .npy (float32/64), word2vec text or binary");
+  model->excludes(vectors);
+  cmd->add_option("--users", s.users, "With --items: user vectors of the same dimension (.npy or word2vec)");
+  cmd->add_option("--interactions", s.interactions,
+                  "With --items and no --users: interactions naming the items by id, for the least-squares users "
+                  "X B (BᵀB)⁺");
+  cmd->add_option("--item-ids", s.item_ids, "Ids of the .npy item rows, one per line (default: 0, 1, ...)");
+  cmd->add_option("--user-ids", s.user_ids, "Ids of the .npy user rows, one per line (default: 0, 1, ...)");
+  // The interaction reader's options, as for `audit`; --format names the output format here, so
+  // the input format is --input-format.
+  args->read.add_to(cmd, "--input-format");
   cmd->add_option("--measure", args->measure,
                   "projected: unit canonical vectors whose cosine is the gauge-free similarity; cosine: unit "
-                  "embeddings; dot: the embeddings as fitted")
+                  "embeddings; dot: the embeddings as given")
       ->default_val("projected");
-  cmd->add_option("--format", args->format, "npy (rows in the order of item_ids.tsv/user_ids.tsv), word2vec, tsv")
+  cmd->add_option("--format", args->format,
+                  "npy (ids beside it in OUT.ids.tsv, OUT without .npy), word2vec, tsv")
       ->default_val("npy");
   cmd->add_option("--side", args->side, "items or users")->default_val("items");
   cmd->add_option("--out,-o", args->out, "File to write")->required();
   cmd->add_option("--partner-out", args->partner_out,
                   "With --measure projected: also write the other side's factor P L^-T (Gram = identity) that "
-                  "gives the model's scores with the canonical vectors, in the same format");
-  cmd->add_flag("--force", args->force, "Replace an existing file");
+                  "gives the same scores with the canonical vectors, in the same format");
+  cmd->add_flag("--force", args->force, "Replace existing files");
   cmd->callback([args] { run_export(*args); });
 }
 

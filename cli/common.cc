@@ -14,8 +14,8 @@
 
 namespace linsim::cli {
 
-void InputArgs::add_to(CLI::App* app) {
-  app->add_option("--format", format, "Input format: auto, triplets, movielens, lastfm, mtx")
+void InputArgs::add_to(CLI::App* app, const std::string& format_option) {
+  app->add_option(format_option, format, "Input format: auto, triplets, movielens, lastfm, mtx")
       ->default_val("auto");
   app->add_option("--sep", sep, "Field separator for triplets: tab, comma, '::', ';', space (default: detect)");
   // Tri-state switches: unset means "the format decides" (CLI11 would otherwise store a default).

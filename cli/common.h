@@ -25,7 +25,9 @@ struct InputArgs {
   bool allow_negative = false;
   Index min_item_users = 0;
 
-  void add_to(CLI::App* app);
+  // `format_option`: the name of the input-format option ("--input-format" where --format names
+  // an output format).
+  void add_to(CLI::App* app, const std::string& format_option = "--format");
   ReadOptions options() const;
 };
 

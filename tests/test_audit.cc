@@ -6,13 +6,20 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <random>
+
+#include <zlib.h>
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>
+#include <fmt/format.h>
 
 #include "linsim/audit/audit.h"
+#include "linsim/audit/inputs.h"
 #include "linsim/audit/report.h"
 #include "linsim/core/error.h"
 #include "linsim/io/embedding_files.h"
@@ -240,20 +247,26 @@ TEST_F(AuditFiles, TruthReaderDetectsClustersAndPairs) {
   EXPECT_EQ(in.notes.size(), 1u);  // yak is unknown
   AuditInput w = input_of(test::random_matrix(4, 2, 1));
   w.item_ids = in.item_ids;
-  read_truth(write("ws.tab", "Word 1\tWord 2\tHuman (mean)\nCat\tdog\t7.5\ncar\tbus\t8\ncat\tyak\t1\n"), "auto", w);
-  EXPECT_EQ(w.pairs_in_file, 3);
-  ASSERT_EQ(w.pairs.size(), 2u);  // Cat matched lower-cased, yak unknown
+  read_truth(write("ws.tab", "Word 1\tWord 2\tHuman (mean)\nCat\tdog\t7.5\ncar\tbus\t8\ncat\tyak\t1\ndog\tbus\t2\n"),
+             "auto", w);
+  EXPECT_EQ(w.pairs_in_file, 4);
+  ASSERT_EQ(w.pairs.size(), 3u);  // Cat matched lower-cased, yak unknown
   EXPECT_EQ(w.pairs[0].a, 0);
   EXPECT_DOUBLE_EQ(w.pairs[1].score, 8.0);
+  ASSERT_EQ(w.notes.size(), 1u);  // the coverage: 3 of 4
+  EXPECT_NE(w.notes[0].find("3 of the 4 pairs"), std::string::npos) << w.notes[0];
   AuditInput s = input_of(test::random_matrix(4, 2, 1));
   s.item_ids = in.item_ids;
-  read_truth(write("simlex.txt", "word1\tword2\tPOS\tSimLex999\tx\ncat\tdog\tN\t3.5\t1\n"), "auto", s);
-  ASSERT_EQ(s.pairs.size(), 1u);
+  read_truth(write("simlex.txt", "word1\tword2\tPOS\tSimLex999\tx\ncat\tdog\tN\t3.5\t1\ncar\tbus\tN\t2\t1\n"
+                                  "cat\tbus\tN\t1\t1\n"),
+             "auto", s);
+  ASSERT_EQ(s.pairs.size(), 3u);
   EXPECT_DOUBLE_EQ(s.pairs[0].score, 3.5);
+  EXPECT_TRUE(s.notes.empty());  // every pair found: nothing to warn about
   AuditInput m = input_of(test::random_matrix(4, 2, 1));
   m.item_ids = in.item_ids;
-  read_truth(write("men.txt", "cat dog 40.0\ncar bus 45\n"), "auto", m);
-  EXPECT_EQ(m.pairs.size(), 2u);
+  read_truth(write("men.txt", "cat dog 40.0\ncar bus 45\ndog car 3\n"), "auto", m);
+  EXPECT_EQ(m.pairs.size(), 3u);
   EXPECT_THROW(read_truth(write("x.txt", "a\tb\n"), "triples", m), InvalidArgument);
 }
 
@@ -289,6 +302,436 @@ TEST(AuditReport, JsonHasEveryKeyAndHtmlIsSelfContained) {
     ++images;
   }
   EXPECT_EQ(images, 3u);  // Jaccard histogram, norm vs popularity, cluster heatmap
+}
+
+
+// --- Hardening: option ranges, undefined numbers, verdicts against the truth ---
+
+TEST(Audit, OptionsOutsideTheirDocumentedRangesAreRefusedNamingTheOption) {
+  const Matrix B = test::random_matrix(200, 8, 1);
+  struct Case {
+    const char* option;
+    std::function<void(AuditOptions&)> set;
+  };
+  const std::vector<Case> cases = {
+      {"--random-gauges", [](AuditOptions& o) { o.random_gauges = 100000000; }},  // was 8.7 GB
+      {"--random-gauges", [](AuditOptions& o) { o.random_gauges = -1; }},
+      {"--random-spread", [](AuditOptions& o) { o.random_spread = 1e308; }},      // exp overflowed silently
+      {"--random-spread", [](AuditOptions& o) { o.random_spread = 0; }},
+      {"--random-spread", [](AuditOptions& o) { o.random_spread = std::nan(""); }},
+      {"--queries", [](AuditOptions& o) { o.queries = 0; }},
+      {"--queries", [](AuditOptions& o) { o.queries = AuditOptionLimits::kMaxQueries + 1; }},
+      {"--top", [](AuditOptions& o) { o.top = AuditOptionLimits::kMaxTop + 1; }},
+      {"random_pairs", [](AuditOptions& o) { o.random_pairs = 0; }},
+      {"random_pairs", [](AuditOptions& o) { o.random_pairs = AuditOptionLimits::kMaxRandomPairs + 1; }},
+      {"hubness_queries", [](AuditOptions& o) { o.hubness_queries = AuditOptionLimits::kMaxHubnessLists + 1; }},
+      {"hubness_exact_limit", [](AuditOptions& o) { o.hubness_exact_limit = -1; }},
+  };
+  for (const Case& c : cases) {
+    AuditOptions o;
+    c.set(o);
+    try {
+      run_audit(input_of(B), o, Context{});
+      ADD_FAILURE() << c.option << " accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(c.option), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(']'), std::string::npos) << "no range in: " << e.what();
+    }
+  }
+  // The limits themselves are accepted (a quick family: spread 10, 1000 random gauges).
+  AuditOptions o;
+  o.random_spread = AuditOptionLimits::kMaxRandomSpread;
+  o.random_gauges = AuditOptionLimits::kMaxRandomGauges;
+  o.queries = 5;
+  o.top = 3;
+  const AuditReport r = run_audit(input_of(B), o, Context{});
+  EXPECT_EQ(r.gauges.size(), 1004u);
+  EXPECT_TRUE(std::isfinite(r.mean_jaccard));
+}
+
+TEST(Audit, NumbersTheInputCannotDefineAreUndefinedWithAReasonNeverZero) {
+  // Unit-length vectors (their length cannot follow popularity), one cluster for every item (no
+  // other-cluster item to rank), and pairs whose human scores are all equal.
+  const Matrix B = normalize_rows(test::random_matrix(30, 4, 2));
+  AuditInput in = input_of(B);
+  in.interactions = test::random_binary(40, 30, 0.2, 3);
+  in.clusters.assign(30, 0);
+  AuditOptions o;
+  o.top = 3;
+  AuditReport r = run_audit(in, o, Context{});
+  ASSERT_TRUE(r.norm_spearman);
+  EXPECT_TRUE(std::isnan(*r.norm_spearman));
+  ASSERT_NE(r.why_undefined("popularity.norm_spearman"), nullptr);
+  EXPECT_NE(r.why_undefined("popularity.norm_spearman")->find("same length"), std::string::npos);
+  ASSERT_EQ(r.truth_auc.size(), 4u);  // cosine, dot, centred, projected
+  for (const auto& [name, auc] : r.truth_auc) {
+    EXPECT_TRUE(std::isnan(auc)) << name;
+    ASSERT_NE(r.why_undefined("truth.auc." + name), nullptr) << name;
+    EXPECT_NE(r.why_undefined("truth.auc." + name)->find("same cluster"), std::string::npos);
+  }
+  const nlohmann::json j = audit_json(r, {{"items", "B"}});
+  EXPECT_TRUE(j["popularity"]["norm_spearman"].is_null());
+  EXPECT_TRUE(j["truth"]["auc"]["cosine"].is_null());
+  EXPECT_TRUE(j["undefined"].contains("truth.auc.cosine"));
+  EXPECT_NE(j["popularity"]["reading"].get<std::string>().find("Undefined"), std::string::npos);
+  const std::string summary = audit_summary(r);
+  EXPECT_NE(summary.find("norm ~ popularity  undefined (every item vector has the same length"), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("undefined (every labelled item is in the same cluster"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("0.000"), std::string::npos) << summary;
+  const std::string html = audit_html(r, {{"items", "B"}});
+  EXPECT_NE(html.find("<td class=\"v\">undefined</td>"), std::string::npos);
+  EXPECT_NE(r.verdict.back().find("undefined"), std::string::npos) << r.verdict.back();
+  // Pairs with one human score throughout: every Spearman is undefined, and says why.
+  AuditInput w = input_of(test::random_matrix(30, 4, 4));
+  for (Index t = 0; t < 6; ++t) w.pairs.push_back({t, t + 10, 5.0});
+  w.pairs_in_file = 6;
+  r = run_audit(w, o, Context{});
+  ASSERT_EQ(r.truth_spearman.size(), 3u);
+  for (const auto& [name, rho] : r.truth_spearman) {
+    EXPECT_TRUE(std::isnan(rho)) << name;
+    ASSERT_NE(r.why_undefined("truth.spearman." + name), nullptr);
+    EXPECT_NE(r.why_undefined("truth.spearman." + name)->find("same human score"), std::string::npos);
+  }
+  EXPECT_NE(audit_summary(r).find("undefined (every pair has the same human score"), std::string::npos);
+}
+
+// Two clusters of directions, 10° and 40° from the first axis, with lengths spread over 1..10.
+Matrix two_angle_clusters(Index per_cluster, std::vector<int>& clusters) {
+  Matrix B(2 * per_cluster, 2);
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> length(1.0, 10.0), jitter(-0.03, 0.03);
+  for (Index i = 0; i < B.rows(); ++i) {
+    const double angle = (i < per_cluster ? 0.17 : 0.70) + jitter(rng);
+    const double n = length(rng);
+    B(i, 0) = n * std::cos(angle);
+    B(i, 1) = n * std::sin(angle);
+    clusters.push_back(i < per_cluster ? 0 : 1);
+  }
+  return B;
+}
+
+TEST(Audit, VerdictDoesNotRecommendAStepTheTruthScoresLower) {
+  std::vector<int> clusters;
+  const Matrix B = two_angle_clusters(40, clusters);
+  AuditOptions o;
+  o.top = 5;
+  // One user who scores x − y: the projected similarity (the same for every rescaling) sees only
+  // that direction and loses the angle that separates the clusters; cosine keeps it.
+  Matrix P(1, 2);
+  P << 1, -1;
+  AuditInput in = input_of(B, P);
+  in.clusters = clusters;
+  const AuditReport r = run_audit(in, o, Context{});
+  ASSERT_TRUE(r.projected_mean_jaccard);
+  ASSERT_LT(*r.projected_mean_jaccard, 0.99);
+  ASSERT_TRUE(r.imbalance && *r.imbalance >= 0.05);  // the branch that would say "Use the projected…"
+  const double projected = *r.truth_of("projected"), cosine = *r.truth_of("cosine"), centred = *r.truth_of("centred");
+  ASSERT_LT(projected, cosine);
+  ASSERT_GT(r.mean_random_cosine, 0.3);  // anisotropic: the branch that would say "centring helps"
+  ASSERT_LT(centred, cosine);
+  const std::string v = [&] {
+    std::string all;
+    for (const auto& s : r.verdict) all += s + " ";
+    return all;
+  }();
+  EXPECT_EQ(v.find("Use the projected similarity"), std::string::npos) << v;
+  EXPECT_NE(v.find("does not support switching"), std::string::npos) << v;
+  EXPECT_NE(v.find(fmt::format("same-cluster AUC {:.3f} for projected against {:.3f} for cosine", projected, cosine)),
+            std::string::npos) << v;
+  EXPECT_EQ(v.find("before cosine helps"), std::string::npos) << v;
+  EXPECT_NE(v.find("does not help on the given truth"), std::string::npos) << v;
+  EXPECT_NE(v.find(fmt::format("same-cluster AUC {:.3f} for centred cosine against {:.3f} for cosine", centred, cosine)),
+            std::string::npos) << v;
+  // Without the truth, the same vectors get the recommendations.
+  AuditInput plain = input_of(B, P);
+  const AuditReport q = run_audit(plain, o, Context{});
+  std::string w;
+  for (const auto& s : q.verdict) w += s + " ";
+  EXPECT_NE(w.find("Use the projected similarity"), std::string::npos) << w;
+  EXPECT_NE(w.find("before cosine helps"), std::string::npos) << w;
+}
+
+TEST(Audit, VerdictSaysWhenTheTruthPrefersDotProductsOverNormalising) {
+  // Nearly parallel vectors whose lengths grow with popularity, and human scores that are the
+  // product of the lengths: dot products match the truth, cosine (normalising) does not.
+  const Index p = 40;
+  Matrix B(p, 3);
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> z(0.0, 0.05);
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (Index i = 0; i < p; ++i) {
+    const double n = 1.0 + static_cast<double>(i);
+    B.row(i) << n * (1 + z(rng)), n * (1 + z(rng)), n * (1 + z(rng));
+    for (Index u = 0; u <= i; ++u) t.emplace_back(static_cast<int>(u), static_cast<int>(i), 1.0);
+  }
+  SparseMatrix X(p, p);
+  X.setFromTriplets(t.begin(), t.end());
+  AuditInput in = input_of(B);
+  in.interactions = X;
+  for (Index a = 0; a < p; a += 2) {
+    in.pairs.push_back({a, (a * 7 + 3) % p, (1.0 + static_cast<double>(a)) * (1.0 + static_cast<double>((a * 7 + 3) % p))});
+  }
+  in.pairs_in_file = static_cast<Index>(in.pairs.size());
+  AuditOptions o;
+  o.top = 5;
+  const AuditReport r = run_audit(in, o, Context{});
+  ASSERT_TRUE(r.norm_spearman && *r.norm_spearman > 0.3);
+  ASSERT_GT(*r.truth_of("dot"), *r.truth_of("cosine"));
+  std::string v;
+  for (const auto& s : r.verdict) v += s + " ";
+  EXPECT_NE(v.find("they score higher than cosine"), std::string::npos) << v;
+  EXPECT_NE(v.find(fmt::format("{:.3f} for dot-product against {:.3f} for cosine", *r.truth_of("dot"),
+                               *r.truth_of("cosine"))),
+            std::string::npos)
+      << v;
+}
+
+// --- Hardening: embedding files ---
+
+std::string binary_word2vec(const std::vector<std::string>& ids, const Matrix& M, bool newline_after_each) {
+  std::string s = fmt::format("{} {}\n", M.rows(), M.cols());
+  for (Index i = 0; i < M.rows(); ++i) {
+    s += ids[static_cast<size_t>(i)] + " ";
+    for (Index j = 0; j < M.cols(); ++j) {
+      const auto f = static_cast<float>(M(i, j));
+      char b[4];
+      std::memcpy(b, &f, 4);  // little-endian hosts, as gensim writes
+      s.append(b, 4);
+    }
+    if (newline_after_each) s += '\n';  // word2vec.c does, gensim does not
+  }
+  return s;
+}
+
+TEST_F(AuditFiles, Word2vecBinaryFilesAreReadPlainOrGzipped) {
+  const Matrix M = test::random_matrix(5, 3, 12);
+  const std::vector<std::string> ids = {"the", "cat", "sat", "on", "mat"};
+  for (const bool newline : {false, true}) {
+    const std::string bytes = binary_word2vec(ids, M, newline);
+    const std::string plain = write(newline ? "c.bin" : "gensim.bin", bytes);
+    const std::string gz = (dir_ / (newline ? "c.bin.gz" : "gensim.bin.gz")).string();
+    {
+      gzFile f = gzopen(gz.c_str(), "wb");
+      ASSERT_NE(f, nullptr);
+      gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+      gzclose(f);
+    }
+    for (const std::string& path : {plain, gz}) {
+      const EmbeddingTable t = read_embeddings(path);
+      EXPECT_EQ(t.format, "word2vec-binary") << path;
+      ASSERT_EQ(t.vectors.rows(), 5) << path;
+      ASSERT_EQ(t.vectors.cols(), 3);
+      EXPECT_EQ(t.ids.id(4), "mat");
+      EXPECT_LT((t.vectors - M.cast<float>().cast<double>()).norm(), 1e-12) << path;
+      EXPECT_TRUE(t.warnings.empty());
+    }
+  }
+  // A tiny file whose float bytes all happen to be printable is still recognised: the binary
+  // layout explains it exactly and the text reading does not ("AAAA" is the float 12.0784…).
+  const EmbeddingTable t = read_embeddings(write("printable.bin", "2 2\nab AAAAAAAAcd BBBBBBBB"));
+  EXPECT_EQ(t.format, "word2vec-binary");
+  EXPECT_EQ(t.ids.id(1), "cd");
+  EXPECT_NEAR(t.vectors(0, 0), 12.078431, 1e-6);
+  // A malformed text file is not mistaken for binary: the text line is named.
+  try {
+    read_embeddings(write("short.txt", "2 3\nx 1 2\ny 4 5 6\nz 7 8 9"));
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.line(), 2);
+  }
+  // Truncated, or a header count beyond the 2^31 − 1 rows the neighbour search can index: errors
+  // that say the file is binary word2vec, not "malformed line N".
+  const std::string bytes = binary_word2vec(ids, M, false);
+  try {
+    read_embeddings(write("cut.bin", bytes.substr(0, bytes.size() - 5)));
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("binary word2vec"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("vector 5 ('mat')"), std::string::npos) << e.what();
+  }
+  try {
+    read_embeddings(write("huge.bin", "3000000000 3\n" + bytes.substr(bytes.find('\n') + 1)));
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("2147483647"), std::string::npos) << e.what();
+  }
+  Matrix bad = M;
+  bad(2, 1) = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(read_embeddings(write("inf.bin", binary_word2vec(ids, bad, false))), Error);
+}
+
+TEST_F(AuditFiles, Word2vecHeaderValuesThatOverflowAreInputErrors) {
+  for (const char* header : {"99999999999999999999 2", "9007199254740992 2", "1e300 2", "2 3000000000", "2 1e300"}) {
+    try {
+      read_embeddings(write("h.txt", std::string(header) + "\nx 1 2\ny 3 4\n"));
+      ADD_FAILURE() << header;
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.line(), 1) << header;
+    }
+  }
+  // The largest exact count is only a (wrong) declaration: read, with the warning.
+  const EmbeddingTable t = read_embeddings(write("h.txt", "9007199254740991 2\nx 1 2\ny 3 4\n"));
+  EXPECT_EQ(t.vectors.rows(), 2);
+  EXPECT_EQ(t.warnings.size(), 1u);
+}
+
+TEST_F(AuditFiles, TruthScoresThatAreNotFiniteAreInputErrorsNotClusters) {
+  AuditInput in = input_of(test::random_matrix(4, 2, 1));
+  in.item_ids = IdMap();
+  for (const char* w : {"cat", "dog", "car", "bus"}) in.item_ids.add(w);
+  for (const char* kind : {"auto", "pairs"}) {
+    AuditInput a = in;
+    try {
+      read_truth(write("nan.tsv", "cat\tdog\tnan\ncar\tbus\tnan\ncat\tbus\tNaN\n"), kind, a);
+      ADD_FAILURE() << kind;
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.line(), 1) << kind;
+      EXPECT_NE(std::string(e.what()).find("not a finite number"), std::string::npos) << e.what();
+    }
+  }
+  AuditInput b = in;
+  try {
+    read_truth(write("inf.tsv", "word1\tword2\tscore\ncat\tdog\t1\ncar\tbus\tinf\n"), "auto", b);
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.line(), 3);
+  }
+}
+
+TEST_F(AuditFiles, PairFilesWithFewerThanThreeMatchingPairsAreErrorsNamingTheCounts) {
+  AuditInput in = input_of(test::random_matrix(4, 2, 1));
+  in.item_ids = IdMap();
+  for (const char* w : {"cat", "dog", "car", "bus"}) in.item_ids.add(w);
+  for (const auto& [text, found] : std::vector<std::pair<std::string, std::string>>{
+           {"yak\tgnu\t1\nemu\tasp\t2\nowl\tbat\t3\n", "none of its 3 pairs"},
+           {"cat\tdog\t1\nemu\tasp\t2\nowl\tbat\t3\n", "only 1 of its 3 pairs"}}) {
+    AuditInput a = in;
+    try {
+      read_truth(write("pairs.tsv", text), "pairs", a);
+      ADD_FAILURE() << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(found), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("pairs.tsv"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// --- Hardening: ids of .npy rows against the interactions' ids ---
+
+class AuditInputs : public AuditFiles {
+ protected:
+  // p item rows (.npy, no ids) and, optionally, n user rows.
+  EmbeddingSources sources(Index p, Index n = 0) {
+    EmbeddingSources s;
+    s.items = (dir_ / "items.npy").string();
+    write_npy(s.items, test::random_matrix(p, 3, 21));
+    if (n > 0) {
+      s.users = (dir_ / "users.npy").string();
+      write_npy(s.users, test::random_matrix(n, 3, 22));
+    }
+    return s;
+  }
+  // One interaction per listed item, each by its own user "u<item>".
+  std::string interactions(const std::vector<int>& items) {
+    std::string text;
+    for (int i : items) text += fmt::format("u{}\t{}\n", i, i);
+    return write("x.tsv", text);
+  }
+  static std::string message_of(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  }
+};
+
+TEST_F(AuditInputs, OneBasedIdsAgainstImplicitRowsAreRefusedWithAHint) {
+  EmbeddingSources s = sources(5);
+  s.interactions = interactions({1, 2, 3, 4, 5});  // 1-based, mentions id 5 = p
+  nlohmann::json d;
+  try {
+    read_embedding_sources(s, d);
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(e.line(), 5) << m;
+    for (const char* part : {"--item-ids", "1-based", "'5'", "0 to 4"}) EXPECT_NE(m.find(part), std::string::npos) << m;
+  }
+  // Ids that are not row numbers at all.
+  s.interactions = write("x.tsv", "u\tfilm01\n");
+  EXPECT_NE(message_of([&] { read_embedding_sources(s, d); }).find("not row numbers"), std::string::npos);
+}
+
+TEST_F(AuditInputs, IdsShiftedByOneAgainstImplicitRowsAreRefused) {
+  EmbeddingSources s = sources(10);
+  s.interactions = interactions({1, 2, 3, 4, 5, 6, 7, 8, 9});  // never 0, never 10: silently wrong before
+  nlohmann::json d;
+  const std::string m = message_of([&] { read_embedding_sources(s, d); });
+  for (const char* part : {"never names item 0", "9 of the items 1 to 9", "--item-ids", "1 to 10", "0 to 9"}) {
+    EXPECT_NE(m.find(part), std::string::npos) << m;
+  }
+  // Sparse coverage is no evidence of a shift (item 0 is one of many without interactions).
+  s.interactions = interactions({1, 4, 7});
+  EXPECT_EQ(read_embedding_sources(s, d).interactions->cols(), 10);
+  // Nor when 0 occurs.
+  s.interactions = interactions({0, 1, 2, 3, 4, 5, 6, 7, 8});
+  const AuditInput in = read_embedding_sources(s, d);
+  EXPECT_EQ(item_users(*in.interactions)(0), 1.0);
+  // An id file settles it: 1..10 maps id i to row i − 1.
+  s.interactions = interactions({1, 2, 3, 4, 5, 6, 7, 8, 9});
+  s.item_ids = write("ids.txt", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n");
+  const Vector pop = item_users(*read_embedding_sources(s, d).interactions);
+  EXPECT_EQ(pop(0), 1.0);
+  EXPECT_EQ(pop(9), 0.0);
+}
+
+TEST_F(AuditInputs, UnknownIdsWithAnIdFileNameTheOptionAndTheLine) {
+  EmbeddingSources s = sources(3);
+  s.item_ids = write("ids.txt", "a\nb\nc\n");
+  s.interactions = write("x.tsv", "u1\ta\nu1\tb\nu2\tzz\n");
+  nlohmann::json d;
+  try {
+    read_embedding_sources(s, d);
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_NE(std::string(e.what()).find("--item-ids"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'zz'"), std::string::npos) << e.what();
+  }
+  s.item_ids = write("ids.txt", "a\nb\n");  // one id short
+  EXPECT_THROW(read_embedding_sources(s, d), InvalidArgument);
+}
+
+TEST_F(AuditInputs, UserRowsAreMatchedToTheInteractionsUsers) {
+  EmbeddingSources s = sources(4, 3);
+  s.user_ids = write("users.txt", "ann\nbob\ncy\n");
+  s.interactions = write("x.tsv", "cy\t0\ncy\t1\nann\t2\nann\t3\nann\t1\n");
+  nlohmann::json d;
+  const AuditInput in = read_embedding_sources(s, d);
+  ASSERT_EQ(in.interactions->rows(), 3);  // the user rows, in their order
+  const Matrix X = Matrix(*in.interactions);
+  EXPECT_EQ(X.row(0).sum(), 3.0);  // ann
+  EXPECT_EQ(X.row(1).sum(), 0.0);  // bob has none
+  EXPECT_EQ(X.row(2).sum(), 2.0);  // cy
+  EXPECT_EQ(in.interaction_users.id(2), "cy");
+  EXPECT_EQ(d["user_ids"], s.user_ids);
+  s.interactions = write("x.tsv", "cy\t0\ndan\t1\n");
+  std::string m = message_of([&] { read_embedding_sources(s, d); });
+  EXPECT_NE(m.find("--user-ids"), std::string::npos) << m;
+  EXPECT_NE(m.find("'dan'"), std::string::npos) << m;
+  // Implicit user rows against 1-based user ids.
+  s.user_ids.clear();
+  s.interactions = write("x.tsv", "1\t0\n2\t1\n3\t2\n");
+  m = message_of([&] { read_embedding_sources(s, d); });
+  EXPECT_NE(m.find("--user-ids"), std::string::npos) << m;
+  EXPECT_NE(m.find("1-based"), std::string::npos) << m;
+  // --user-ids needs --users.
+  s = sources(4);
+  s.user_ids = write("users.txt", "ann\n");
+  EXPECT_THROW(read_embedding_sources(s, d), InvalidArgument);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <limits>
+#include <map>
 #include <set>
 
 #include <Eigen/Eigenvalues>
@@ -17,12 +19,36 @@
 namespace linsim {
 
 void AuditOptions::validate() const {
-  if (top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", top));
-  if (queries < 1) throw InvalidArgument(fmt::format("--queries must be >= 1, got {}", queries));
-  if (random_gauges < 0) throw InvalidArgument(fmt::format("--random-gauges must be >= 0, got {}", random_gauges));
-  if (!(random_spread > 0) || !std::isfinite(random_spread)) {
-    throw InvalidArgument(fmt::format("--random-spread must be > 0, got {}", random_spread));
+  using L = AuditOptionLimits;
+  auto in_range = [](const char* option, Index value, Index lo, Index hi) {
+    if (value < lo || value > hi) {
+      throw InvalidArgument(fmt::format("{} must be in [{}, {}], got {}", option, lo, hi, value));
+    }
+  };
+  in_range("--top", top, 1, L::kMaxTop);
+  in_range("--queries", queries, 1, L::kMaxQueries);
+  in_range("--random-gauges", random_gauges, 0, L::kMaxRandomGauges);
+  if (!(random_spread > 0) || !(random_spread <= L::kMaxRandomSpread)) {
+    throw InvalidArgument(fmt::format("--random-spread must be in (0, {:g}], got {}", L::kMaxRandomSpread, random_spread));
   }
+  in_range("random_pairs", random_pairs, 1, L::kMaxRandomPairs);
+  in_range("hubness_exact_limit", hubness_exact_limit, 0, L::kMaxHubnessLists);
+  in_range("hubness_queries", hubness_queries, 1, L::kMaxHubnessLists);
+}
+
+const std::string* AuditReport::why_undefined(const std::string& key) const {
+  for (const auto& [k, why] : undefined) {
+    if (k == key) return &why;
+  }
+  return nullptr;
+}
+
+std::optional<double> AuditReport::truth_of(const std::string& measure) const {
+  const auto& t = truth_auc.empty() ? truth_spearman : truth_auc;
+  for (const auto& [name, x] : t) {
+    if (name == measure) return x;
+  }
+  return std::nullopt;
 }
 
 namespace {
@@ -72,6 +98,157 @@ double mean_percentile(const NeighborLists& lists, const Vector& pct) {
 
 std::string pct(double x) { return fmt::format("{:.0f} %", 100.0 * x); }
 
+constexpr Index kMaxItems = std::numeric_limits<int>::max();  // top-k stores int indices
+constexpr double kEqualNormTolerance = 1e-6;  // relative spread of lengths that counts as "all equal"
+
+std::string display_name(const std::string& measure) {
+  if (measure == "dot") return "dot-product";
+  if (measure == "centred") return "centred cosine";
+  return measure;
+}
+
+std::string truth_metric(const AuditReport& r) {
+  return r.truth_auc.empty() ? "Spearman correlation with the human scores" : "same-cluster AUC";
+}
+
+// Both numbers with enough decimals (3 or more) that they read differently.
+std::pair<std::string, std::string> two_numbers(double a, double b) {
+  for (int d = 3;; ++d) {
+    std::string x = fmt::format("{:.{}f}", a, d), y = fmt::format("{:.{}f}", b, d);
+    if (x != y || d == 8) return {x, y};
+  }
+}
+
+// "METRIC x for STEP against y for BASE" from the truth section.
+std::string compared(const AuditReport& r, const std::string& step, const std::string& base) {
+  const auto [x, y] = two_numbers(*r.truth_of(step), *r.truth_of(base));
+  return fmt::format("{} {} for {} against {} for {}", truth_metric(r), x, display_name(step), y, display_name(base));
+}
+
+// Both measures have a truth number, and `step` scores strictly lower than `base`.
+bool truth_contradicts(const AuditReport& r, const std::string& step, const std::string& base) {
+  const auto s = r.truth_of(step), b = r.truth_of(base);
+  return s && b && std::isfinite(*s) && std::isfinite(*b) && *s < *b;
+}
+
+// " (on the given truth, METRIC x for STEP against y for BASE)" when both are defined, else "".
+std::string truth_support(const AuditReport& r, const std::string& step, const std::string& base) {
+  const auto s = r.truth_of(step), b = r.truth_of(base);
+  if (!s || !b || !std::isfinite(*s) || !std::isfinite(*b)) return "";
+  return " (on the given truth, " + compared(r, step, base) + ")";
+}
+
+// Three to five sentences from the numbers. Every step it recommends (projected, centring,
+// normalising away from dot products) is checked against the truth section when there is one: a
+// step that the truth scores lower is reported as such, with both numbers, and not recommended.
+std::vector<std::string> verdict(const AuditReport& r) {
+  std::vector<std::string> v;
+  const Index top = r.options.top;
+  const bool sensitive = r.mean_jaccard < 0.9;
+  if (sensitive) {
+    v.push_back(fmt::format("Cosine neighbours on these vectors are not fixed by the model's scores: rescalings that "
+                            "leave every dot product ⟨p_u, b_i⟩ unchanged keep on average {} of each item's top-{} "
+                            "neighbours (worst item {}), and change the nearest neighbour of {} of the items.",
+                            pct(r.mean_jaccard), top, pct(r.worst_jaccard), pct(r.top1_changed_share)));
+  } else {
+    v.push_back(fmt::format("Cosine neighbours are stable under rescalings that leave the scores unchanged (mean "
+                            "Jaccard@{} {:.2f}, worst item {:.2f}).", top, r.mean_jaccard, r.worst_jaccard));
+  }
+  const bool canonical = r.projected_mean_jaccard && *r.projected_mean_jaccard >= 0.99;
+  if (r.imbalance && !canonical) {
+    if (*r.imbalance < 0.05) {
+      v.push_back(fmt::format("The embeddings are balanced (‖PᵀP − BᵀB‖/‖BᵀB‖ = {:.3f}), as weight decay on both "
+                              "factors leaves them: if they were trained that way, the scale is pinned and the "
+                              "sensitivity above is hypothetical.", *r.imbalance));
+    } else {
+      v.push_back(fmt::format("The embeddings are not balanced (‖PᵀP − BᵀB‖/‖BᵀB‖ = {:.2f}), so no per-factor "
+                              "weight decay pinned their scale{}.", *r.imbalance,
+                              sensitive ? ": treat cosine on them as one arbitrary choice among many" : ""));
+    }
+  } else if (sensitive && !canonical) {
+    v.push_back("Without user embeddings it cannot be checked whether training pinned the scale; unless the model "
+                "regularised each factor (weight decay), treat cosine on these vectors as one arbitrary choice.");
+  }
+  const bool balanced = r.imbalance && *r.imbalance < 0.05;
+  if (r.projected_mean_jaccard) {
+    const std::string shares = pct(*r.projected_mean_jaccard);
+    if (canonical) {
+      v.push_back(fmt::format("Cosine equals the gauge-free projected similarity here (overlap@{} {:.3f}): these "
+                              "vectors are already canonical, and any cosine index serves the right neighbours.",
+                              top, *r.projected_mean_jaccard));
+    } else if (truth_contradicts(r, "projected", "cosine")) {
+      v.push_back(fmt::format("The projected similarity (MATH.md M4, from {}) is the same for every rescaling and "
+                              "shares {} of the top-{} neighbours with cosine, but on the given truth it scores lower "
+                              "({}), so this truth does not support switching to it{}.",
+                              r.projected_source, shares, top, compared(r, "projected", "cosine"),
+                              sensitive ? "; the cosine's advantage rests on a scale the model's scores do not fix, "
+                                          "so check it on other truth before relying on it"
+                                        : ""));
+    } else if (balanced) {
+      v.push_back(fmt::format("The projected similarity (MATH.md M4, the cosine of the predicted data) is the "
+                              "rescaling-free alternative; it shares {} of the top-{} neighbours with cosine here{}.",
+                              shares, top, truth_support(r, "projected", "cosine")));
+    } else {
+      v.push_back(fmt::format("Use the projected similarity (MATH.md M4, from {}) instead: it is the same for "
+                              "every rescaling, and shares only {} of the top-{} neighbours with cosine{}; "
+                              "`linsim export --measure projected` writes vectors whose plain cosine is it.",
+                              r.projected_source, shares, top, truth_support(r, "projected", "cosine")));
+    }
+  } else {
+    v.push_back("Give --users or --interactions to compute the gauge-free projected similarity.");
+  }
+  // Popularity and geometry share one sentence, so the verdict stays at five at most.
+  std::vector<std::string> also;
+  if (r.norm_spearman && std::isfinite(*r.norm_spearman) && *r.norm_spearman > 0.3) {
+    if (truth_contradicts(r, "cosine", "dot")) {
+      also.push_back(fmt::format("item norms follow popularity (Spearman {:.2f}), so dot products favour popular "
+                                 "items, yet on the given truth they score higher than cosine ({})",
+                                 *r.norm_spearman, compared(r, "dot", "cosine")));
+    } else {
+      also.push_back(fmt::format("item norms follow popularity (Spearman {:.2f}), so dot products favour popular "
+                                 "items", *r.norm_spearman));
+    }
+  }
+  if (r.mean_random_cosine > 0.3) {
+    const std::string anisotropic =
+        fmt::format("the vectors are anisotropic (random pairs have mean cosine {:.2f}; the top direction carries {} "
+                    "of the variance)", r.mean_random_cosine,
+                    std::isfinite(r.top_dim_variance_share) ? pct(r.top_dim_variance_share) : std::string("all"));
+    if (truth_contradicts(r, "centred", "cosine")) {
+      also.push_back(fmt::format("{}, but subtracting the mean vector before cosine does not help on the given truth "
+                                 "({})", anisotropic, compared(r, "centred", "cosine")));
+    } else {
+      also.push_back(fmt::format("{}, so subtracting the mean vector before cosine helps{}", anisotropic,
+                                 truth_support(r, "centred", "cosine")));
+    }
+  } else if (std::isfinite(r.hubness_skew) && r.hubness_skew > 2.0) {
+    also.push_back(fmt::format("some items are hubs that appear in many neighbour lists (k-occurrence skewness "
+                               "{:.1f})", r.hubness_skew));
+  }
+  if (!also.empty()) {
+    std::string sentence = also[0];
+    if (also.size() > 1) sentence += "; " + also[1];
+    sentence[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(sentence[0])));
+    v.push_back(sentence + ".");
+  }
+  if (!r.truth_auc.empty() || !r.truth_spearman.empty()) {
+    const auto& t = r.truth_auc.empty() ? r.truth_spearman : r.truth_auc;
+    const auto best = std::max_element(t.begin(), t.end(), [](const auto& a, const auto& b) {
+      return (std::isfinite(a.second) ? a.second : -2) < (std::isfinite(b.second) ? b.second : -2);
+    });
+    if (std::isfinite(best->second)) {
+      v.push_back(fmt::format("Against the given truth, {} agrees best ({} {:.3f}).", display_name(best->first),
+                              truth_metric(r), best->second));
+    } else {
+      const std::string key = std::string(r.truth_auc.empty() ? "truth.spearman." : "truth.auc.") + best->first;
+      const std::string* why = r.why_undefined(key);
+      v.push_back(fmt::format("Against the given truth, the {} is undefined: {}.", truth_metric(r),
+                              why ? *why : std::string("no value")));
+    }
+  }
+  return v;
+}
+
 }  // namespace
 
 double spearman(const Vector& a, const Vector& b) {
@@ -92,6 +269,10 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   const Matrix& B = in.items;
   const Index p = B.rows(), k = B.cols();
   if (p == 0 || k == 0) throw InvalidArgument("the item embeddings are empty");
+  if (p > kMaxItems) {
+    throw InvalidArgument(fmt::format("{} item vectors: at most {} are supported (neighbour search indexes rows with "
+                                      "32-bit integers)", p, kMaxItems));
+  }
   if (in.item_ids.size() != p) {
     throw InvalidArgument(fmt::format("{} item ids for {} item vectors", in.item_ids.size(), p));
   }
@@ -113,6 +294,14 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   }
   if (in.interactions && in.interactions->cols() != p) {
     throw InvalidArgument(fmt::format("the interactions have {} items, the embeddings {}", in.interactions->cols(), p));
+  }
+  if (!in.clusters.empty() && static_cast<Index>(in.clusters.size()) != p) {
+    throw InvalidArgument(fmt::format("{} cluster labels for {} items", in.clusters.size(), p));
+  }
+  for (const WordPair& wp : in.pairs) {
+    if (wp.a < 0 || wp.a >= p || wp.b < 0 || wp.b >= p || !std::isfinite(wp.score)) {
+      throw InvalidArgument("a word pair names an item outside the embeddings or has a score that is not finite");
+    }
   }
   AuditReport r;
   r.options = o;
@@ -141,47 +330,53 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   if (k == 1) r.notes.push_back("dimension 1: every cosine is +1, −1 or 0, so cosine neighbours are mostly ties");
   r.queries = sample(nonzero, o.queries, o.seed, 1);
 
-  // 1. Gauge sensitivity.
+  // 1. Gauge sensitivity. The family's scalings are made one at a time (the random ones from their
+  // own seeded stream), so --random-gauges costs no memory beyond each member's Jaccard vector.
   say(fmt::format("gauge sensitivity: {} queries x {} items", r.queries.size(), p));
   const NeighborLists given = cosine_lists(B, r.queries, o.top, ctx);
   const Vector c = B.colwise().norm().transpose();
-  std::vector<std::pair<std::string, Vector>> family;  // name, D
-  for (const double t : {1.0, 0.5, -0.5, -1.0}) {
+  const std::vector<double> powers = {1.0, 0.5, -0.5, -1.0};
+  const Index fixed_members = static_cast<Index>(powers.size()) + (in.users ? 1 : 0);
+  auto member = [&](Index g, std::string& name) {
     Vector D(k);
-    for (Index j = 0; j < k; ++j) D(j) = c(j) > 0 ? std::pow(c(j), t) : 1.0;
-    family.emplace_back(fmt::format("power t={:g}", t), D);
-  }
-  if (in.users) {
-    const Vector pc = in.users->colwise().norm().transpose();
-    Vector D(k);
-    for (Index j = 0; j < k; ++j) D(j) = c(j) > 0 && pc(j) > 0 ? std::sqrt(c(j) / pc(j)) : 1.0;
-    family.emplace_back("balanced", D);
-  }
-  for (Index g = 0; g < o.random_gauges; ++g) {
-    Rng rng(o.seed, 100 + static_cast<std::uint64_t>(g));
-    Vector D(k);
-    for (Index j = 0; j < k; ++j) D(j) = std::exp(o.random_spread * rng.normal());
-    family.emplace_back(fmt::format("random {}", g + 1), D);
-  }
+    if (g < static_cast<Index>(powers.size())) {
+      const double t = powers[static_cast<size_t>(g)];
+      for (Index j = 0; j < k; ++j) D(j) = c(j) > 0 ? std::pow(c(j), t) : 1.0;
+      name = fmt::format("power t={:g}", t);
+    } else if (g < fixed_members) {
+      const Vector pc = in.users->colwise().norm().transpose();
+      for (Index j = 0; j < k; ++j) D(j) = c(j) > 0 && pc(j) > 0 ? std::sqrt(c(j) / pc(j)) : 1.0;
+      name = "balanced";
+    } else {
+      const Index index = g - fixed_members;
+      Rng rng(o.seed, 100 + static_cast<std::uint64_t>(index));
+      for (Index j = 0; j < k; ++j) D(j) = std::exp(o.random_spread * rng.normal());
+      name = fmt::format("random {}", index + 1);
+    }
+    return D;
+  };
   const size_t nq = r.queries.size();
   r.item_mean_jaccard = Vector::Zero(static_cast<Index>(nq));
   std::vector<std::set<Index>> top1(nq);
   for (size_t q = 0; q < nq; ++q) {
     if (!given[q].empty()) top1[q].insert(given[q][0].index);
   }
-  for (const auto& [name, D] : family) {
+  const Index family_size = fixed_members + o.random_gauges;
+  for (Index g = 0; g < family_size; ++g) {
+    std::string name;
+    const Vector D = member(g, name);
     // In dimension 1 a positive rescaling changes no cosine at all; computed lists would differ
     // only by rounding among the ties, so the given lists are used.
     const NeighborLists lists = k == 1 ? given : cosine_lists(B * D.cwiseInverse().asDiagonal(), r.queries, o.top, ctx);
-    GaugeResult g{name, Vector(static_cast<Index>(nq))};
+    GaugeResult result{name, Vector(static_cast<Index>(nq))};
     for (size_t q = 0; q < nq; ++q) {
-      g.jaccard(static_cast<Index>(q)) = jaccard(given[q], lists[q]);
+      result.jaccard(static_cast<Index>(q)) = jaccard(given[q], lists[q]);
       if (!lists[q].empty()) top1[q].insert(lists[q][0].index);
     }
-    r.item_mean_jaccard += g.jaccard;
-    r.gauges.push_back(std::move(g));
+    r.item_mean_jaccard += result.jaccard;
+    r.gauges.push_back(std::move(result));
   }
-  r.item_mean_jaccard /= static_cast<double>(family.size());
+  r.item_mean_jaccard /= static_cast<double>(family_size);
   r.mean_jaccard = r.item_mean_jaccard.mean();
   r.worst_jaccard = r.item_mean_jaccard.minCoeff();
   double distinct = 0, changed = 0;
@@ -222,6 +417,18 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
     say("popularity");
     r.popularity = item_users(*in.interactions);
     r.norm_spearman = spearman(r.item_norms, r.popularity);
+    // Norms equal to rounding (normalised vectors) would rank noise: the correlation is undefined.
+    const double spread = r.item_norms.maxCoeff() - r.item_norms.minCoeff();
+    if (spread <= kEqualNormTolerance * max_norm) {
+      r.norm_spearman = std::nan("");
+      r.undefined.emplace_back("popularity.norm_spearman",
+                               "every item vector has the same length (the vectors look normalised), so length "
+                               "cannot follow popularity");
+    } else if (r.popularity.maxCoeff() == r.popularity.minCoeff()) {
+      r.norm_spearman = std::nan("");
+      r.undefined.emplace_back("popularity.norm_spearman",
+                               fmt::format("every item has the same number of users ({:g})", r.popularity(0)));
+    }
     const Vector pct_pop = percentiles(r.popularity);
     const NeighborLists dot = top_neighbors(*make_factor_space(B), r.queries, o.top, false, ctx);
     r.neighbour_popularity.emplace_back("dot", mean_percentile(dot, pct_pop));
@@ -231,6 +438,7 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
 
   // 4. Geometry.
   say("geometry");
+  const Matrix centred = B.rowwise() - B.colwise().mean();
   {
     const Matrix N = normalize_rows(B);
     Rng rng(o.seed, 2);
@@ -244,10 +452,14 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
       s += N.row(a).dot(N.row(b));
     }
     r.mean_random_cosine = s / static_cast<double>(o.random_pairs);
-    const Matrix centred = B.rowwise() - B.colwise().mean();
     Eigen::SelfAdjointEigenSolver<Matrix> cov(centred.transpose() * centred);
     const double total = cov.eigenvalues().cwiseMax(0.0).sum();
-    r.top_dim_variance_share = total > 0 ? cov.eigenvalues().maxCoeff() / total : 0.0;
+    if (total > 0) {
+      r.top_dim_variance_share = cov.eigenvalues().maxCoeff() / total;
+    } else {
+      r.top_dim_variance_share = std::nan("");
+      r.undefined.emplace_back("geometry.top_dim_variance_share", "every item vector is the same: there is no variance");
+    }
     Eigen::SelfAdjointEigenSolver<Matrix> gram(B.transpose() * B);
     const Vector sigma = gram.eigenvalues().cwiseMax(0.0).cwiseSqrt();
     const double ssum = sigma.sum();
@@ -270,12 +482,23 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
     for (size_t i = 0; i < nonzero.size(); ++i) nz(static_cast<Index>(i)) = counts(nonzero[i]);
     const double mu = nz.mean();
     const double var = (nz.array() - mu).square().mean();
-    r.hubness_skew = var > 0 ? (nz.array() - mu).cube().mean() / std::pow(var, 1.5) : 0.0;
+    if (var > 0) {
+      r.hubness_skew = (nz.array() - mu).cube().mean() / std::pow(var, 1.5);
+    } else {
+      r.hubness_skew = std::nan("");
+      r.undefined.emplace_back("geometry.hubness_skew",
+                               fmt::format("every item appears in the same number of top-{} lists ({:g})", o.top, mu));
+    }
   }
 
   // 5. Truth.
-  std::vector<std::pair<std::string, const Matrix*>> measures = {{"cosine", &B}, {"dot", &B}};
-  if (C) measures.emplace_back("projected", &*C);
+  struct TruthMeasure {
+    std::string name;
+    const Matrix* F;
+    bool unit;  // compare directions (cosine) rather than inner products
+  };
+  std::vector<TruthMeasure> measures = {{"cosine", &B, true}, {"dot", &B, false}, {"centred", &centred, true}};
+  if (C) measures.push_back({"projected", &*C, true});
   if (!in.clusters.empty()) {
     say("truth: clusters");
     std::vector<Index> labelled;
@@ -283,15 +506,36 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
       if (in.clusters[static_cast<size_t>(i)] >= 0) labelled.push_back(i);
     }
     const std::vector<Index> sub = sample(labelled, 5000, o.seed, 4);
-    if (sub.size() >= 2) {
-      std::vector<int> cl;
-      for (Index i : sub) cl.push_back(in.clusters[static_cast<size_t>(i)]);
-      const Vector pop = r.popularity.size() ? Vector(r.popularity(sub)) : Vector::Zero(static_cast<Index>(sub.size()));
-      for (const auto& [name, F] : measures) {
-        const Matrix Fs = (*F)(sub, Eigen::all);
-        const auto space = make_factor_space(name == "dot" ? Fs : normalize_rows(Fs));
-        r.truth_auc.emplace_back(name, cluster_quality(*space, cl, pop, std::min<Index>(o.top, static_cast<Index>(sub.size()) - 1), ctx).auc);
+    std::map<int, Index> sizes;
+    for (Index i : sub) ++sizes[in.clusters[static_cast<size_t>(i)]];
+    std::string why;
+    if (sub.size() < 2) {
+      why = fmt::format("only {} item with a nonzero vector has a cluster", sub.size());
+    } else if (sizes.size() == 1) {
+      why = "every labelled item is in the same cluster, so there is no other-cluster item to rank below the "
+            "same-cluster ones";
+    } else if (std::all_of(sizes.begin(), sizes.end(), [](const auto& s) { return s.second == 1; })) {
+      why = "no two labelled items share a cluster, so there is no same-cluster item to rank";
+    }
+    std::vector<int> cl;
+    for (Index i : sub) cl.push_back(in.clusters[static_cast<size_t>(i)]);
+    const Vector pop = r.popularity.size() ? Vector(r.popularity(sub)) : Vector::Zero(static_cast<Index>(sub.size()));
+    for (const TruthMeasure& m : measures) {
+      double auc = std::nan("");
+      if (why.empty()) {
+        const Matrix Fs = (*m.F)(sub, Eigen::all);
+        const auto space = make_factor_space(m.unit ? normalize_rows(Fs) : Fs);
+        const ClusterQuality q =
+            cluster_quality(*space, cl, pop, std::min<Index>(o.top, static_cast<Index>(sub.size()) - 1), ctx);
+        if (q.items_scored > 0) auc = q.auc;
       }
+      r.truth_auc.emplace_back(m.name, auc);
+      if (!std::isfinite(auc)) {
+        r.undefined.emplace_back("truth.auc." + m.name,
+                                 why.empty() ? "no labelled item has both a same-cluster and an other-cluster item" : why);
+      }
+    }
+    if (sub.size() >= 2) {
       std::vector<Index> fig = sample(sub, 400, o.seed, 5);
       std::stable_sort(fig.begin(), fig.end(), [&](Index a, Index b) {
         return in.clusters[static_cast<size_t>(a)] < in.clusters[static_cast<size_t>(b)];
@@ -311,95 +555,34 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
     say("truth: word pairs");
     r.pairs_in_file = in.pairs_in_file;
     r.pairs_found = static_cast<Index>(in.pairs.size());
-    if (in.pairs.size() >= 3) {
-      Vector human(r.pairs_found);
-      for (Index t = 0; t < r.pairs_found; ++t) human(t) = in.pairs[static_cast<size_t>(t)].score;
-      for (const auto& [name, F] : measures) {
-        const Matrix Fn = name == "dot" ? *F : normalize_rows(*F);
+    Vector human(r.pairs_found);
+    for (Index t = 0; t < r.pairs_found; ++t) human(t) = in.pairs[static_cast<size_t>(t)].score;
+    std::string why;
+    if (r.pairs_found < 3) {
+      why = fmt::format("only {} of the {} pairs have both words among the embeddings; a Spearman correlation needs 3",
+                        r.pairs_found, r.pairs_in_file);
+    } else if (human.maxCoeff() == human.minCoeff()) {
+      why = fmt::format("every pair has the same human score ({:g})", human(0));
+    }
+    for (const TruthMeasure& m : measures) {
+      double rho = std::nan("");
+      std::string why_m = why;
+      if (why.empty()) {
+        const Matrix Fn = m.unit ? normalize_rows(*m.F) : *m.F;
         Vector sim(r.pairs_found);
         for (Index t = 0; t < r.pairs_found; ++t) {
           const WordPair& wp = in.pairs[static_cast<size_t>(t)];
           sim(t) = Fn.row(wp.a).dot(Fn.row(wp.b));
         }
-        r.truth_spearman.emplace_back(name, spearman(sim, human));
+        rho = spearman(sim, human);
+        if (!std::isfinite(rho)) why_m = fmt::format("every pair has the same {} similarity", display_name(m.name));
       }
+      r.truth_spearman.emplace_back(m.name, rho);
+      if (!std::isfinite(rho)) r.undefined.emplace_back("truth.spearman." + m.name, why_m);
     }
   }
 
-  // 6. Verdict.
-  auto& v = r.verdict;
-  const bool sensitive = r.mean_jaccard < 0.9;
-  if (sensitive) {
-    v.push_back(fmt::format("Cosine neighbours on these vectors are not fixed by the model's scores: rescalings that "
-                            "leave every dot product ⟨p_u, b_i⟩ unchanged keep on average {} of each item's top-{} "
-                            "neighbours (worst item {}), and change the nearest neighbour of {} of the items.",
-                            pct(r.mean_jaccard), o.top, pct(r.worst_jaccard), pct(r.top1_changed_share)));
-  } else {
-    v.push_back(fmt::format("Cosine neighbours are stable under rescalings that leave the scores unchanged (mean "
-                            "Jaccard@{} {:.2f}, worst item {:.2f}).", o.top, r.mean_jaccard, r.worst_jaccard));
-  }
-  const bool canonical = r.projected_mean_jaccard && *r.projected_mean_jaccard >= 0.99;
-  if (r.imbalance && !canonical) {
-    if (*r.imbalance < 0.05) {
-      v.push_back(fmt::format("The embeddings are balanced (‖PᵀP − BᵀB‖/‖BᵀB‖ = {:.3f}), as weight decay on both "
-                              "factors leaves them: if they were trained that way, the scale is pinned and the "
-                              "sensitivity above is hypothetical.", *r.imbalance));
-    } else {
-      v.push_back(fmt::format("The embeddings are not balanced (‖PᵀP − BᵀB‖/‖BᵀB‖ = {:.2f}), so no per-factor "
-                              "weight decay pinned their scale{}.", *r.imbalance,
-                              sensitive ? ": treat cosine on them as one arbitrary choice among many" : ""));
-    }
-  } else if (sensitive && !canonical) {
-    v.push_back("Without user embeddings it cannot be checked whether training pinned the scale; unless the model "
-                "regularised each factor (weight decay), treat cosine on these vectors as one arbitrary choice.");
-  }
-  const bool balanced = r.imbalance && *r.imbalance < 0.05;
-  if (r.projected_mean_jaccard) {
-    if (*r.projected_mean_jaccard >= 0.99) {
-      v.push_back(fmt::format("Cosine equals the gauge-free projected similarity here (overlap@{} {:.3f}): these "
-                              "vectors are already canonical, and any cosine index serves the right neighbours.",
-                              o.top, *r.projected_mean_jaccard));
-    } else if (balanced) {
-      v.push_back(fmt::format("The projected similarity (MATH.md M4, the cosine of the predicted data) is the "
-                              "rescaling-free alternative; it shares {} of the top-{} neighbours with cosine here.",
-                              pct(*r.projected_mean_jaccard), o.top));
-    } else {
-      v.push_back(fmt::format("Use the projected similarity (MATH.md M4, from {}) instead: it is the same for "
-                              "every rescaling, and shares only {} of the top-{} neighbours with cosine; "
-                              "`linsim export --measure projected` writes vectors whose plain cosine is it.",
-                              r.projected_source, pct(*r.projected_mean_jaccard), o.top));
-    }
-  } else {
-    v.push_back("Give --users or --interactions to compute the gauge-free projected similarity.");
-  }
-  // Popularity and geometry share one sentence, so the verdict stays at five at most.
-  std::vector<std::string> also;
-  if (r.norm_spearman && std::isfinite(*r.norm_spearman) && *r.norm_spearman > 0.3) {
-    also.push_back(fmt::format("item norms follow popularity (Spearman {:.2f}), so dot products favour popular "
-                               "items", *r.norm_spearman));
-  }
-  if (r.mean_random_cosine > 0.3) {
-    also.push_back(fmt::format("the vectors are anisotropic (random pairs have mean cosine {:.2f}; the top "
-                               "direction carries {} of the variance), so subtracting the mean vector before cosine "
-                               "helps", r.mean_random_cosine, pct(r.top_dim_variance_share)));
-  } else if (r.hubness_skew > 2.0) {
-    also.push_back(fmt::format("some items are hubs that appear in many neighbour lists (k-occurrence skewness "
-                               "{:.1f})", r.hubness_skew));
-  }
-  if (!also.empty()) {
-    std::string sentence = also[0];
-    if (also.size() > 1) sentence += "; " + also[1];
-    sentence[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(sentence[0])));
-    v.push_back(sentence + ".");
-  }
-  if (!r.truth_auc.empty() || !r.truth_spearman.empty()) {
-    const auto& t = r.truth_auc.empty() ? r.truth_spearman : r.truth_auc;
-    const auto best = std::max_element(t.begin(), t.end(), [](const auto& a, const auto& b) {
-      return (std::isfinite(a.second) ? a.second : -2) < (std::isfinite(b.second) ? b.second : -2);
-    });
-    v.push_back(fmt::format("Against the given truth, {} agrees best ({} {:.3f}).", best->first,
-                            r.truth_auc.empty() ? "Spearman" : "same-cluster AUC", best->second));
-  }
+  r.verdict = verdict(r);
   return r;
 }
 

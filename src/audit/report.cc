@@ -71,6 +71,24 @@ std::string fixed(const std::optional<double>& x, int digits = 3) {
   return fmt::format("{:.{}f}", *x, digits);
 }
 
+// A table cell or summary value: the number, "undefined" when the input cannot define it, "—" when
+// its input was not given.
+std::string shown(const AuditReport& r, const std::string& key, const std::optional<double>& x, int digits = 3) {
+  if (x && std::isfinite(*x)) return fmt::format("{:.{}f}", *x, digits);
+  return r.why_undefined(key) ? "undefined" : "—";
+}
+
+// The reading of an undefined number ("Undefined: why."), or `otherwise`.
+std::string reading_or_why(const AuditReport& r, const std::string& key, const std::string& otherwise) {
+  const std::string* why = r.why_undefined(key);
+  return why ? "Undefined: " + *why + "." : otherwise;
+}
+
+std::string measure_label(const std::string& measure) {
+  if (measure == "centred") return "centred cosine";
+  return measure;
+}
+
 // One-line readings, shared by JSON and HTML.
 struct Readings {
   std::string gauge, top1, balance, projected, spearman, random_cosine, top_dim, erank, hubness;
@@ -94,17 +112,21 @@ Readings readings(const AuditReport& r) {
                     : fmt::format("Cosine and the gauge-free projected similarity share {:.0f} % of the top-{} "
                                   "neighbours.", 100 * *r.projected_mean_jaccard, N);
   t.spearman = !r.norm_spearman ? "Needs --interactions."
+               : !std::isfinite(*r.norm_spearman) ? reading_or_why(r, "popularity.norm_spearman", "Undefined.")
                : fmt::format("{} correlation between an item's vector length and its number of users{}.",
                              std::abs(*r.norm_spearman) > 0.5 ? "Strong" : std::abs(*r.norm_spearman) > 0.2 ? "Moderate" : "Weak",
                              *r.norm_spearman > 0.3 ? ": dot products favour popular items" : "");
   t.random_cosine = fmt::format("Two random items have cosine {:.2f} on average ({}).", r.mean_random_cosine,
                                 r.mean_random_cosine > 0.3 ? "anisotropic: the vectors share a common direction"
                                                            : "close to isotropic");
-  t.top_dim = fmt::format("The strongest direction carries {:.0f} % of the variance.", 100 * r.top_dim_variance_share);
+  t.top_dim = reading_or_why(r, "geometry.top_dim_variance_share",
+                             fmt::format("The strongest direction carries {:.0f} % of the variance.",
+                                         100 * r.top_dim_variance_share));
   t.erank = fmt::format("The vectors use about {:.1f} of their {} dimensions.", r.effective_rank, r.dim);
-  t.hubness = fmt::format("{} (skewness of how often each item appears in others' top-{} lists{}).",
-                          r.hubness_skew > 2 ? "Strong hubs" : r.hubness_skew > 1 ? "Some hubs" : "Few hubs", N,
-                          r.hubness_exact ? "" : ", from sampled lists");
+  t.hubness = reading_or_why(r, "geometry.hubness_skew",
+                             fmt::format("{} (skewness of how often each item appears in others' top-{} lists{}).",
+                                         r.hubness_skew > 2 ? "Strong hubs" : r.hubness_skew > 1 ? "Some hubs" : "Few hubs",
+                                         N, r.hubness_exact ? "" : ", from sampled lists"));
   return t;
 }
 
@@ -115,6 +137,8 @@ json audit_json(const AuditReport& r, const json& inputs) {
   const AuditOptions& o = r.options;
   json family = json::array();
   for (const GaugeResult& g : r.gauges) family.push_back({{"name", g.name}, {"mean_jaccard", number(g.jaccard.mean())}});
+  json undefined = json::object();
+  for (const auto& [key, why] : r.undefined) undefined[key] = why;
   json neighbour_pop = json::object();
   for (const auto& [name, x] : r.neighbour_popularity) neighbour_pop[name] = number(x);
   return {
@@ -153,6 +177,7 @@ json audit_json(const AuditReport& r, const json& inputs) {
                  {"pairs_found", r.have_pairs ? json(r.pairs_found) : json(nullptr)},
                  {"pairs_in_file", r.have_pairs ? json(r.pairs_in_file) : json(nullptr)}}},
       {"verdict", join(r.verdict, " ")},
+      {"undefined", undefined},
       {"notes", r.notes}};
 }
 
@@ -248,20 +273,29 @@ std::string audit_html(const AuditReport& r, const json& inputs) {
         {{fmt::format("overlap@{} cosine vs projected", N), fixed(r.projected_mean_jaccard), t.projected},
          {"computed from", r.projected_source.empty() ? "—" : r.projected_source,
           "Canonical vectors: linsim export --measure projected."}});
-  std::vector<std::array<std::string, 3>> pop_rows = {{"Spearman(norm, popularity)", fixed(r.norm_spearman), t.spearman}};
+  std::vector<std::array<std::string, 3>> pop_rows = {
+      {"Spearman(norm, popularity)", shown(r, "popularity.norm_spearman", r.norm_spearman), t.spearman}};
   for (const auto& [name, x] : r.neighbour_popularity) {
     pop_rows.push_back({"neighbours' popularity percentile: " + name, fixed(x, 1), "50 = no preference for popular items."});
   }
   table("3. Popularity", pop_rows);
   table("4. Geometry", {{"mean cosine of random pairs", fixed(r.mean_random_cosine), t.random_cosine},
-                       {"variance share of the top dimension", fixed(r.top_dim_variance_share), t.top_dim},
+                       {"variance share of the top dimension",
+                        shown(r, "geometry.top_dim_variance_share", r.top_dim_variance_share), t.top_dim},
                        {"effective rank", fixed(r.effective_rank, 1), t.erank},
-                       {"hubness (k-occurrence skewness)", fixed(r.hubness_skew, 2), t.hubness}});
+                       {"hubness (k-occurrence skewness)", shown(r, "geometry.hubness_skew", r.hubness_skew, 2),
+                        t.hubness}});
   std::vector<std::array<std::string, 3>> truth_rows;
-  for (const auto& [name, x] : r.truth_auc) truth_rows.push_back({"same-cluster AUC: " + name, fixed(x), "0.5 = chance, 1 = perfect."});
+  for (const auto& [name, x] : r.truth_auc) {
+    const std::string key = "truth.auc." + name;
+    truth_rows.push_back({"same-cluster AUC: " + measure_label(name), shown(r, key, x),
+                          reading_or_why(r, key, "0.5 = chance, 1 = perfect.")});
+  }
   for (const auto& [name, x] : r.truth_spearman) {
-    truth_rows.push_back({"Spearman with human scores: " + name, fixed(x),
-                          fmt::format("Over {} of {} pairs with both words present.", r.pairs_found, r.pairs_in_file)});
+    const std::string key = "truth.spearman." + name;
+    truth_rows.push_back({"Spearman with human scores: " + measure_label(name), shown(r, key, x),
+                          reading_or_why(r, key, fmt::format("Over {} of {} pairs with both words present.",
+                                                             r.pairs_found, r.pairs_in_file))});
   }
   if (truth_rows.empty()) truth_rows.push_back({"—", "—", "Give --truth (item clusters or scored word pairs)."});
   table("5. Against truth", truth_rows);
@@ -270,6 +304,37 @@ std::string audit_html(const AuditReport& r, const json& inputs) {
        "document.body.setAttribute('data-figures-loaded',i.filter(function(x){return x.complete&&x.naturalWidth>0;})"
        ".length+'/'+i.length);});</script>\n</body></html>\n";
   return h;
+}
+
+std::string audit_summary(const AuditReport& r) {
+  const Index N = r.options.top;
+  auto value = [&](const std::string& key, const std::optional<double>& x, const char* missing) {
+    if (x && std::isfinite(*x)) return fmt::format("{:.3f}", *x);
+    if (const std::string* why = r.why_undefined(key)) return fmt::format("undefined ({})", *why);
+    return std::string(missing);
+  };
+  std::string out = "Verdict: " + join(r.verdict, " ") + "\n\n";
+  out += fmt::format("gauge sensitivity  mean Jaccard@{} {:.3f}  worst {:.3f}\n", N, r.mean_jaccard, r.worst_jaccard);
+  out += fmt::format("balance            {}\n", value("balance.imbalance", r.imbalance, "— (needs --users)"));
+  out += fmt::format("projected overlap  {}\n",
+                     value("projected_overlap.mean_jaccard", r.projected_mean_jaccard, "— (needs --users or --interactions)"));
+  out += fmt::format("norm ~ popularity  {}\n", value("popularity.norm_spearman", r.norm_spearman, "— (needs --interactions)"));
+  out += fmt::format("geometry           random cosine {:.3f}  top-dim share {}  effective rank {:.3f}  hubness {}\n",
+                     r.mean_random_cosine, value("geometry.top_dim_variance_share", r.top_dim_variance_share, "—"),
+                     r.effective_rank, value("geometry.hubness_skew", r.hubness_skew, "—"));
+  const bool auc = !r.truth_auc.empty();
+  const auto& truth = auc ? r.truth_auc : r.truth_spearman;
+  if (truth.empty()) {
+    out += "truth              — (needs --truth)\n";
+  } else {
+    out += fmt::format("truth              {}{}\n", auc ? "same-cluster AUC" : "Spearman with human scores",
+                       auc ? "" : fmt::format(" over {} of {} pairs", r.pairs_found, r.pairs_in_file));
+    for (const auto& [name, x] : truth) {
+      out += fmt::format("  {:<17}{}\n", measure_label(name),
+                         value(std::string(auc ? "truth.auc." : "truth.spearman.") + name, x, "—"));
+    }
+  }
+  return out;
 }
 
 void write_audit(AtomicDirectory& out, const AuditReport& report, const json& inputs) {

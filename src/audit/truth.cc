@@ -36,9 +36,11 @@ std::vector<std::string> split(std::string_view line, char sep) {
   return out;
 }
 
+// Whether `s` reads as a number, finite or not ("nan" and "inf" do: they are scores gone wrong,
+// not words of a header).
 bool number(const std::string& s, double& v) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && end == s.data() + s.size() && std::isfinite(v);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
 
 std::string lower(std::string s) {
@@ -86,7 +88,7 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
                                                                            : "clusters";
   }
   const IdMap& ids = in.item_ids;
-  Index unknown = 0;
+  Index unknown = 0, labelled = 0;
   if (resolved == "clusters") {
     in.clusters.assign(static_cast<size_t>(ids.size()), -1);
     std::map<std::string, int> label_index;
@@ -100,10 +102,14 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
         continue;
       }
       const auto [it, added] = label_index.emplace(f[1], static_cast<int>(label_index.size()));
+      if (in.clusters[static_cast<size_t>(*item)] < 0) ++labelled;
       in.clusters[static_cast<size_t>(*item)] = it->second;
     }
     if (label_index.empty()) throw Error(fmt::format("'{}': no item of the embeddings has a cluster", path));
-    if (unknown > 0) in.notes.push_back(fmt::format("{} items of '{}' are not among the embeddings", unknown, path));
+    if (unknown > 0) {
+      in.notes.push_back(fmt::format("{} of the {} items in '{}' are not among the embeddings: the AUC covers the other {}",
+                                     unknown, unknown + labelled, path, labelled));
+    }
     return;
   }
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -113,13 +119,27 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
       if (r == 0) continue;  // a header
       throw InputError(path, line, fmt::format("expected word1, word2 and a numeric score in field {}", score_col + 1));
     }
+    if (!std::isfinite(score)) {
+      throw InputError(path, line, fmt::format("score '{}' of the pair '{}', '{}' is not a finite number", f[score_col],
+                                               f[0], f[1]));
+    }
     ++in.pairs_in_file;
     const auto a = find_id(ids, f[0]), b = find_id(ids, f[1]);
     if (a && b) in.pairs.push_back({*a, *b, score});
   }
   if (in.pairs_in_file == 0) throw Error(fmt::format("'{}' has no scored pairs", path));
-  in.notes.push_back(fmt::format("{} of {} pairs in '{}' have both words among the embeddings", in.pairs.size(),
-                                 in.pairs_in_file, path));
+  const auto found = static_cast<Index>(in.pairs.size());
+  if (found < 3) {
+    throw Error(fmt::format("'{}': {} of its {} pairs have both words among the {} embeddings (words are matched "
+                            "exactly, then lower-cased); a Spearman correlation needs at least 3",
+                            path, found == 0 ? std::string("none") : std::string("only ") + std::to_string(found),
+                            in.pairs_in_file, ids.size()));
+  }
+  if (found < in.pairs_in_file) {
+    in.notes.push_back(fmt::format("only {} of the {} pairs in '{}' ({:.0f} %) have both words among the embeddings: "
+                                   "the Spearman correlations cover those pairs alone", found, in.pairs_in_file, path,
+                                   100.0 * static_cast<double>(found) / static_cast<double>(in.pairs_in_file)));
+  }
 }
 
 }  // namespace linsim

@@ -1,31 +1,89 @@
 #include "linsim/io/embedding_files.h"
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include "linsim/core/error.h"
 #include "linsim/io/atomic_output.h"
 #include "linsim/io/npy.h"
 #include "../data/line_reader.h"
 
+#include <algorithm>
+#include <bit>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 
 namespace linsim {
 namespace {
 
-void write_rows(const std::string& path, const IdMap& ids, const Matrix& vectors, bool force, bool word2vec) {
+constexpr double kMaxHeaderCount = 9007199254740992.0;  // 2^53: beyond it a count is not exact
+constexpr size_t kMaxBinaryIdBytes = size_t{1} << 16;
+
+const char* format_label(EmbeddingFormat format) {
+  switch (format) {
+    case EmbeddingFormat::kNpy: return "npy";
+    case EmbeddingFormat::kWord2vec: return "word2vec";
+    case EmbeddingFormat::kTsv: return "TSV";
+  }
+  return "?";
+}
+
+}  // namespace
+
+EmbeddingFormat parse_embedding_format(const std::string& name) {
+  if (name == "npy") return EmbeddingFormat::kNpy;
+  if (name == "word2vec") return EmbeddingFormat::kWord2vec;
+  if (name == "tsv") return EmbeddingFormat::kTsv;
+  throw InvalidArgument(fmt::format("unknown --format '{}' (valid: npy, word2vec, tsv)", name));
+}
+
+void check_writable_ids(const IdMap& ids, EmbeddingFormat format) {
+  const char* forbidden = format == EmbeddingFormat::kWord2vec ? " \t\n\r" : "\t\n\r";
+  const char* why = format == EmbeddingFormat::kWord2vec ? "it contains a blank or line break"
+                                                         : "it contains a tab or line break";
+  for (const std::string& id : ids.ids()) {
+    if (id.empty()) throw InvalidArgument(fmt::format("an empty id cannot be written in {} format", format_label(format)));
+    if (id.find_first_of(forbidden) != std::string::npos) {
+      throw InvalidArgument(fmt::format("id '{}' cannot be written in {} format ({})", id, format_label(format), why));
+    }
+  }
+}
+
+void write_id_lines(std::ostream& out, const IdMap& ids) {
+  check_writable_ids(ids, EmbeddingFormat::kNpy);
+  fmt::memory_buffer buffer;
+  for (const std::string& id : ids.ids()) {
+    buffer.append(id);
+    buffer.push_back('\n');
+    if (buffer.size() > (1u << 20)) {
+      out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      buffer.clear();
+    }
+  }
+  out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+}
+
+std::string ids_path_for(const std::string& npy_path) {
+  std::string base = npy_path;
+  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".npy") == 0) base.resize(base.size() - 4);
+  return base + ".ids.tsv";
+}
+
+void write_embeddings(std::ostream& out, const IdMap& ids, const Matrix& vectors, EmbeddingFormat format) {
   if (ids.size() != vectors.rows()) {
     throw InvalidArgument(fmt::format("{} ids for {} vectors", ids.size(), vectors.rows()));
   }
-  const char* forbidden = word2vec ? " \t\n" : "\t\n";
-  for (const std::string& id : ids.ids()) {
-    if (id.empty() || id.find_first_of(forbidden) != std::string::npos) {
-      throw InvalidArgument(fmt::format("id '{}' cannot be written in {} format ({})", id, word2vec ? "word2vec" : "TSV",
-                                        word2vec ? "it contains a blank" : "it contains a tab"));
-    }
+  if (format == EmbeddingFormat::kNpy) {
+    write_npy(out, vectors);
+    return;
   }
-  AtomicFile file(path, force);
+  check_writable_ids(ids, format);
+  const bool word2vec = format == EmbeddingFormat::kWord2vec;
   fmt::memory_buffer buffer;
   if (word2vec) fmt::format_to(std::back_inserter(buffer), "{} {}\n", vectors.rows(), vectors.cols());
   const char sep = word2vec ? ' ' : '\t';
@@ -34,17 +92,21 @@ void write_rows(const std::string& path, const IdMap& ids, const Matrix& vectors
     for (Index c = 0; c < vectors.cols(); ++c) fmt::format_to(std::back_inserter(buffer), "{}{}", sep, vectors(i, c));
     buffer.push_back('\n');
     if (buffer.size() > (1u << 20)) {
-      file.stream().write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
       buffer.clear();
     }
   }
-  file.stream().write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-  file.commit();
+  out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
 }
 
-}  // namespace
-
 namespace {
+
+void write_file(const std::string& path, const IdMap& ids, const Matrix& vectors, bool force, EmbeddingFormat format) {
+  check_writable_ids(ids, format);
+  AtomicFile file(path, force);
+  write_embeddings(file.stream(), ids, vectors, format);
+  file.commit();
+}
 
 std::vector<std::string_view> blank_fields(std::string_view line) {
   std::vector<std::string_view> out;
@@ -70,6 +132,193 @@ bool is_npy(const std::string& path) {
   return in.gcount() == 6 && std::string(magic, 6) == "\x93NUMPY";
 }
 
+// A "count dim" header: two non-negative whole numbers, dim >= 1. Counts and dimensions too
+// large to be exact or to index are an InputError (never a cast that overflows).
+bool parse_header(const std::vector<std::string_view>& fields, const std::string& path, Index& count, Index& dim) {
+  double a = 0, b = 0;
+  if (fields.size() != 2 || !parse_double(fields[0], a) || !parse_double(fields[1], b)) return false;
+  if (!std::isfinite(a) || !std::isfinite(b) || a < 0 || b < 1 || a != std::floor(a) || b != std::floor(b)) return false;
+  if (a >= kMaxHeaderCount) {
+    throw InputError(path, 1, fmt::format("the header declares {} vectors: not a count (at most 2^53 − 1)", fields[0]));
+  }
+  if (b > static_cast<double>(std::numeric_limits<int>::max())) {
+    throw InputError(path, 1, fmt::format("the header declares dimension {}: at most 2^31 − 1 is supported", fields[1]));
+  }
+  count = static_cast<Index>(a);
+  dim = static_cast<Index>(b);
+  return true;
+}
+
+void check_rows(Index rows, const std::string& path, std::int64_t line) {
+  if (rows >= kMaxEmbeddingRows) {
+    const std::string what = fmt::format("more than {} vectors: neighbour search indexes rows with 32-bit integers",
+                                         kMaxEmbeddingRows);
+    if (line > 0) throw InputError(path, line, what);
+    throw Error(fmt::format("'{}' has {}", path, what));
+  }
+}
+
+// Reads decompressed bytes (plain or gzip: zlib reads both) for the binary word2vec format, which
+// is not text and so not for LineReader.
+class ByteReader {
+ public:
+  explicit ByteReader(const std::string& path) : path_(path), buffer_(size_t{1} << 20) {
+    file_ = gzopen(path.c_str(), "rb");
+    if (file_ == nullptr) throw Error(fmt::format("cannot open '{}'", path));
+  }
+  ~ByteReader() { gzclose(file_); }
+  ByteReader(const ByteReader&) = delete;
+  ByteReader& operator=(const ByteReader&) = delete;
+
+  // Up to `count` bytes into `to`; fewer only at the end of the file.
+  size_t read(char* to, size_t count) {
+    size_t done = 0;
+    while (done < count) {
+      if (begin_ == end_ && !fill()) break;
+      const size_t n = std::min(count - done, end_ - begin_);
+      std::memcpy(to + done, buffer_.data() + begin_, n);
+      begin_ += n;
+      done += n;
+    }
+    return done;
+  }
+  bool peek(char& c) {
+    if (begin_ == end_ && !fill()) return false;
+    c = buffer_[begin_];
+    return true;
+  }
+  void skip() { ++begin_; }
+
+ private:
+  bool fill() {
+    const int got = gzread(file_, buffer_.data(), static_cast<unsigned>(buffer_.size()));
+    if (got < 0) {
+      int code = 0;
+      throw Error(fmt::format("cannot read '{}': {}", path_, gzerror(file_, &code)));
+    }
+    begin_ = 0;
+    end_ = static_cast<size_t>(got);
+    return got > 0;
+  }
+  std::string path_;
+  gzFile file_ = nullptr;
+  std::vector<char> buffer_;
+  size_t begin_ = 0, end_ = 0;
+};
+
+bool control_byte(unsigned char c) { return c < 0x09 || (c > 0x0D && c < 0x20) || c == 0x7F; }
+
+// Whether `path` is a binary word2vec file: a valid "count dim" header line followed by bytes no
+// text file has (control characters), or by a first record that only the binary layout explains.
+bool is_word2vec_binary(const std::string& path, Index& count, Index& dim, size_t& header_bytes) {
+  std::string head(size_t{1} << 16, '\0');
+  bool whole = false;
+  try {
+    ByteReader probe(path);
+    head.resize(probe.read(head.data(), head.size()));
+    char c = 0;
+    whole = !probe.peek(c);
+  } catch (const Error&) {
+    return false;  // unreadable: the text reader reports it
+  }
+  size_t start = head.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+  const size_t nl = head.find('\n', start);
+  if (nl == std::string::npos) return false;
+  std::string_view first(head.data() + start, nl - start);
+  if (!parse_header(blank_fields(first), path, count, dim)) return false;
+  header_bytes = nl + 1;
+  const std::string_view rest(head.data() + header_bytes, head.size() - header_bytes);
+  for (char c : rest) {
+    if (control_byte(static_cast<unsigned char>(c))) return true;
+  }
+  // All text-like bytes. A small file (read whole) that the binary layout explains exactly, and
+  // that is not text, is binary; otherwise it is text and the text reader judges it.
+  if (!whole) return false;
+  const size_t line_end = rest.find('\n');
+  const auto fields = blank_fields(rest.substr(0, line_end));
+  bool text = fields.size() == static_cast<size_t>(dim) + 1;
+  for (size_t c = 1; text && c < fields.size(); ++c) {
+    double v = 0;
+    text = parse_double(fields[c], v);
+  }
+  if (text) return false;
+  size_t at = 0;
+  for (Index r = 0; r < count; ++r) {
+    while (at < rest.size() && (rest[at] == '\n' || rest[at] == '\r')) ++at;
+    const size_t blank = rest.find(' ', at);
+    if (blank == std::string_view::npos || blank == at || rest.substr(at, blank - at).find('\n') != std::string_view::npos) {
+      return false;
+    }
+    at = blank + 1 + 4 * static_cast<size_t>(dim);
+    if (at > rest.size()) return false;
+  }
+  for (; at < rest.size(); ++at) {
+    if (!std::isspace(static_cast<unsigned char>(rest[at]))) return false;
+  }
+  return true;
+}
+
+EmbeddingTable read_word2vec_binary(const std::string& path, Index count, Index dim, size_t header_bytes) {
+  EmbeddingTable t;
+  t.format = "word2vec-binary";
+  const std::string file =
+      fmt::format("'{}' (read as binary word2vec: non-text bytes follow its 'count dim' header)", path);
+  if (count == 0) throw Error(fmt::format("{} declares no vectors", file));
+  check_rows(count, path, 1);
+  ByteReader in(path);
+  std::string skip(header_bytes, '\0');
+  in.read(skip.data(), header_bytes);
+  const auto k = static_cast<size_t>(dim);
+  std::vector<double> values;
+  std::string id;
+  for (Index r = 0; r < count; ++r) {
+    char c = 0;
+    while (in.peek(c) && (c == '\n' || c == '\r')) in.skip();
+    id.clear();
+    while (true) {
+      if (!in.peek(c)) {
+        throw Error(fmt::format("{} ends after {} of the {} vectors its header declares", file, r,
+                                count));
+      }
+      in.skip();
+      if (c == ' ') break;
+      id.push_back(c);
+      if (id.size() > kMaxBinaryIdBytes) {
+        throw Error(fmt::format("{}: vector {} has no blank after its id within {} bytes", file, r + 1,
+                                kMaxBinaryIdBytes));
+      }
+    }
+    if (id.empty()) throw Error(fmt::format("{}: vector {} has an empty id", file, r + 1));
+    if (t.ids.find(id)) throw Error(fmt::format("{}: id '{}' of vector {} appears twice", file, id, r + 1));
+    // Value by value: the header's dimension allocates nothing before the bytes are there.
+    for (size_t j = 0; j < k; ++j) {
+      char raw[4];
+      if (in.read(raw, 4) != 4) {
+        throw Error(fmt::format("{} ends inside vector {} ('{}') of the {} its header declares", file,
+                                r + 1, id, count));
+      }
+      std::uint32_t bits = 0;
+      std::memcpy(&bits, raw, 4);
+      if constexpr (std::endian::native == std::endian::big) bits = __builtin_bswap32(bits);
+      const auto v = std::bit_cast<float>(bits);
+      if (!std::isfinite(v)) {
+        throw Error(fmt::format("{}: value {} of vector {} ('{}') is not a finite number", file, j + 1,
+                                r + 1, id));
+      }
+      values.push_back(static_cast<double>(v));
+    }
+    t.ids.add(id);
+  }
+  size_t trailing = 0;
+  for (char c = 0; in.peek(c); in.skip()) trailing += !std::isspace(static_cast<unsigned char>(c));
+  if (trailing > 0) {
+    t.warnings.push_back(fmt::format("'{}': {} bytes after the {} vectors its header declares were ignored", path,
+                                     trailing, count));
+  }
+  t.vectors = Eigen::Map<const RowMatrix>(values.data(), count, dim);
+  return t;
+}
+
 }  // namespace
 
 EmbeddingTable read_embeddings(const std::string& path) {
@@ -80,9 +329,16 @@ EmbeddingTable read_embeddings(const std::string& path) {
   }
   if (is_npy(path)) {
     t.format = "npy";
+    t.implicit_ids = true;
     t.vectors = read_npy_matrix(path);
+    check_rows(t.vectors.rows(), path, 0);
     for (Index i = 0; i < t.vectors.rows(); ++i) t.ids.add(std::to_string(i));
     return t;
+  }
+  {
+    Index count = 0, dim = 0;
+    size_t header_bytes = 0;
+    if (is_word2vec_binary(path, count, dim, header_bytes)) return read_word2vec_binary(path, count, dim, header_bytes);
   }
   t.format = "word2vec";
   detail::LineReader reader(path);
@@ -90,16 +346,14 @@ EmbeddingTable read_embeddings(const std::string& path) {
   Index dim = -1;
   Index declared = -1;
   std::vector<double> values;
-  std::vector<std::string> ids;
   while (reader.next(line)) {
     const auto fields = blank_fields(line);
     if (fields.empty()) continue;
     if (reader.line_number() == 1 && fields.size() == 2) {
-      double a = 0, b = 0;
-      if (parse_double(fields[0], a) && parse_double(fields[1], b) && a >= 0 && b >= 1 && a == std::floor(a) &&
-          b == std::floor(b)) {
-        declared = static_cast<Index>(a);
-        dim = static_cast<Index>(b);
+      Index count = 0, header_dim = 0;
+      if (parse_header(fields, path, count, header_dim)) {
+        declared = count;
+        dim = header_dim;
         continue;
       }
     }
@@ -110,6 +364,7 @@ EmbeddingTable read_embeddings(const std::string& path) {
     }
     const std::string id(fields[0]);
     if (t.ids.find(id)) throw InputError(path, reader.line_number(), fmt::format("id '{}' appears twice", id));
+    check_rows(t.ids.size(), path, reader.line_number());
     t.ids.add(id);
     for (size_t c = 1; c < fields.size(); ++c) {
       double v = 0;
@@ -130,11 +385,11 @@ EmbeddingTable read_embeddings(const std::string& path) {
 }
 
 void write_word2vec(const std::string& path, const IdMap& ids, const Matrix& vectors, bool force) {
-  write_rows(path, ids, vectors, force, true);
+  write_file(path, ids, vectors, force, EmbeddingFormat::kWord2vec);
 }
 
 void write_embedding_tsv(const std::string& path, const IdMap& ids, const Matrix& vectors, bool force) {
-  write_rows(path, ids, vectors, force, false);
+  write_file(path, ids, vectors, force, EmbeddingFormat::kTsv);
 }
 
 }  // namespace linsim
