@@ -12,7 +12,7 @@
 
 #include "linsim/io/model_dir.h"
 #include "linsim/io/npy.h"
-#include "test_util.h"
+#include "cli_runner.h"
 
 #include <Eigen/LU>
 
@@ -27,49 +27,8 @@ std::vector<std::string> parse_lines(const std::string& text) {
   return lines;
 }
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-class Cli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = linsim::test::make_temp_dir();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Result run(const std::string& args) {
-    const std::string out = (dir_ / "stdout.txt").string();
-    const std::string err = (dir_ / "stderr.txt").string();
-    const std::string command = std::string(LINSIM_CLI_PATH) + " " + args + " >" + out + " 2>" + err;
-    const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  }
-  static std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(path(name)) << text;
-    return path(name);
-  }
-  // Nothing but the listed entries exist in the scratch directory (no temporaries left).
-  void expect_only(std::initializer_list<std::string> names) {
-    for (const auto& entry : fs::directory_iterator(dir_)) {
-      const std::string n = entry.path().filename().string();
-      if (n == "stdout.txt" || n == "stderr.txt") continue;
-      EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << "unexpected output " << n;
-    }
-  }
-  std::string fixture() const { return std::string(LINSIM_TEST_DATA) + "/tiny.tsv"; }
-
-  fs::path dir_;
-};
+using Result = linsim::test::CliResult;
+using Cli = linsim::test::CliTest;
 
 TEST_F(Cli, FitThenSimilarItemsAndRecommend) {
   Result r = run("fit --input " + fixture() + " --model eq1 --gauge symmetric --rank 4 --lambda 5 --out " + path("m"));

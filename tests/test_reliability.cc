@@ -1,0 +1,210 @@
+// The command line against bad input and faults: each case of docs/reliability.md that is about
+// the program as a whole (exit codes, messages, what is left on disk, signals, standard streams).
+// Cases about one reader or one file format are tested next to it (test_readers.cc, test_npy.cc,
+// test_model_dir.cc, test_audit.cc, test_cli_audit.cc).
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "cli_runner.h"
+#include "linsim/io/npy.h"
+
+namespace linsim {
+namespace {
+namespace fs = std::filesystem;
+
+class Reliability : public test::CliTest {
+ protected:
+  // A fitted eq2 model of the fixture, "m".
+  void fit_model() { ASSERT_EQ(run("fit --input " + fixture() + " --rank 4 --lambda 1 --out " + path("m")).code, 0); }
+};
+
+TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
+  fit_model();
+  for (const std::string command : {"fit --input " + fixture() + " --rank 4 --lambda 1 --out " + path("x"),
+                                    "similar-items --model " + path("m") + " --items film00"}) {
+    const test::CliResult r = run(command + " --threads 100000");
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("--threads"), std::string::npos) << r.err;
+  }
+  expect_only({"m"});
+}
+
+TEST_F(Reliability, TopBeyondTheCandidatesReturnsThemAll) {
+  fit_model();
+  // 15 items: an item has 14 neighbours, a user at most 15 recommendations (fewer after its own).
+  test::CliResult r = run("similar-items --model " + path("m") + " --items film00 --top 1000000000");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 14);
+  r = run("similar-items --model " + path("m") + " --all --top 1000000000 --float32");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 15 * 14);
+  r = run("similar-users --model " + path("m") + " --users u00 --top 1000000000");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("recommend --model " + path("m") + " --users u00 --top 1000000000 --include-seen");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 15);
+  // Where --top is the k of precision@k it must leave other items to rank.
+  r = run("reproduce --out " + path("rep") + " --users 300 --items 40 --seeds 1 --rank 3 --no-remedies --top 1000000000");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--top must be in [1, items - 1 = 39]"), std::string::npos) << r.err;
+  expect_only({"m"});
+}
+
+TEST_F(Reliability, AFullStandardOutputIsAnError) {
+  fit_model();
+  for (const std::string command : {"similar-items --model " + path("m") + " --items film00",
+                                    "recommend --model " + path("m") + " --users u00",
+                                    "similar-items --model " + path("m") + " --all"}) {
+    const test::CliResult r = run(command + " > /dev/full");
+    EXPECT_EQ(r.code, 1) << command;
+    EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(Reliability, DegenerateLambdaIsAnErrorOrAWarning) {
+  // σ_1 of the fixture is about 15: λ far above it zeroes everything (eq2 and eq1).
+  for (const char* model : {"eq2", "eq1"}) {
+    const test::CliResult r =
+        run("fit --input " + fixture() + " --model " + model + " --rank 4 --lambda 1e308 --out " + path("z"));
+    EXPECT_EQ(r.code, 2) << model;
+    EXPECT_NE(r.err.find("shrinks all 4 dimensions to zero"), std::string::npos) << r.err;
+  }
+  // A λ between σ_2 and σ_1 keeps one dimension: a warning on stderr and in model.json.
+  const Vector sigma = [&] {
+    EXPECT_EQ(run("fit --input " + fixture() + " --rank 4 --lambda 0 --out " + path("s")).code, 0);
+    return read_npy_vector(path("s/singular_values.npy"));
+  }();
+  const double between = 0.5 * (sigma(0) + sigma(1));
+  const test::CliResult r =
+      run("fit --input " + fixture() + " --rank 4 --lambda " + std::to_string(between) + " --out " + path("w"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("linsim: warning: λ = "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("leaves 1 of the 4 dimensions"), std::string::npos) << r.err;
+  EXPECT_NE(slurp(path("w/model.json")).find("leaves 1 of the 4 dimensions"), std::string::npos);
+  expect_only({"s", "w"});
+}
+
+TEST_F(Reliability, EvaluateWithTooFewTrainingUsersFailsAtOnce) {
+  const test::CliResult r = run("evaluate --input " + fixture() +
+                                " --heldout-users 0.45 --min-interactions 1 --models eq2 --grid \"rank=10 eq2.lambda=1\"");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("training users"), std::string::npos) << r.err;
+  EXPECT_EQ(run("evaluate --input " + fixture() + " --heldout-users 1e19").code, 2);
+}
+
+TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
+  const std::string fit = "fit --input " + fixture() + " --rank 4 --lambda 1 --force --out ";
+  // A FIFO (and, as root, a character device like /dev/null) is never replaced.
+  ASSERT_EQ(mkfifo(path("fifo").c_str(), 0644), 0);
+  test::CliResult r = run(fit + path("fifo"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("it is a FIFO"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_fifo(path("fifo")));
+  if (mknod(path("null").c_str(), S_IFCHR | 0644, makedev(1, 3)) == 0) {
+    r = run(fit + path("null"));
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(fs::is_character_file(path("null"))) << "--force replaced a device";
+  }
+  // Someone else's directory and a symbolic link are refused; a model directory is replaced.
+  fs::create_directory(path("thesis"));
+  write("thesis/chapter1.tex", "text");
+  r = run(fit + path("thesis"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("has no model.json"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(path("thesis/chapter1.tex")), "text");
+  fs::create_directory_symlink(path("thesis"), path("link"));
+  EXPECT_EQ(run(fit + path("link")).code, 2);
+  EXPECT_TRUE(fs::is_symlink(path("link")));
+  ASSERT_EQ(run(fit + path("m")).code, 0);
+  EXPECT_EQ(run(fit + path("m")).code, 0);
+  // Files: a regular file is replaced, a directory in its place is not.
+  const std::string similar = "similar-items --model " + path("m") + " --items film00 --force --output ";
+  write("table.tsv", "old");
+  EXPECT_EQ(run(similar + path("table.tsv")).code, 0);
+  EXPECT_NE(slurp(path("table.tsv")), "old");
+  EXPECT_EQ(run(similar + path("thesis")).code, 2);
+  expect_only({"fifo", "null", "thesis", "link", "m", "table.tsv"});
+}
+
+TEST_F(Reliability, TerminationSignalsLeaveNoTemporaries) {
+  for (const int sig : {SIGTERM, SIGINT}) {
+    SCOPED_TRACE(sig);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // A simulation that takes several seconds; its output's temporary exists from the start.
+      // (A shell puts SIGINT on ignore for background jobs; this child keeps the default.)
+      const std::string out = path("big.tsv");
+      execl(LINSIM_CLI_PATH, LINSIM_CLI_PATH, "simulate", "--users", "3000000", "--items", "2000", "--out",
+            out.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    bool started = false;
+    for (int i = 0; i < 200 && !started; ++i) {
+      for (const auto& entry : fs::directory_iterator(dir_)) {
+        started = started || entry.path().filename().string().rfind(".big.tsv.tmp-", 0) == 0;
+      }
+      if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(started);
+    kill(pid, sig);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << status;
+    expect_only({});
+  }
+}
+
+TEST_F(Reliability, StandardInputAndPipesAreReadOnce) {
+  ASSERT_EQ(run("fit --input " + fixture() + " --rank 4 --lambda 1 --out " + path("file")).code, 0);
+  ASSERT_EQ(shell("cat " + fixture() + " | " + LINSIM_CLI_PATH + " fit --input - --rank 4 --lambda 1 --out " +
+                  path("dash"))
+                .code,
+            0);
+  ASSERT_EQ(shell("cat " + fixture() + " | " + LINSIM_CLI_PATH + " fit --input /dev/stdin --rank 4 --lambda 1 --out " +
+                  path("pipe"))
+                .code,
+            0);
+  for (const char* copy : {"dash", "pipe"}) {
+    for (const char* file : {"item_ids.tsv", "user_ids.tsv", "interactions_indices.npy", "singular_values.npy"}) {
+      EXPECT_EQ(slurp(path(std::string(copy) + "/" + file)), slurp(path(std::string("file/") + file))) << copy << file;
+    }
+  }
+  // --strict cannot re-read a pipe to name the lines of a duplicate: it still refuses, by name.
+  const test::CliResult r = shell("printf 'u\\ti\\t1\\nu\\ti\\t2\\n' | " + std::string(LINSIM_CLI_PATH) +
+                                  " fit --input - --strict --rank 1 --out " + path("dup"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("duplicate entry for user 'u', item 'i'"), std::string::npos) << r.err;
+}
+
+TEST_F(Reliability, DamagedModelDirectoryAndTruncatedInputAreRuntimeErrors) {
+  fit_model();
+  auto indptr = read_npy_int64(path("m/interactions_indptr.npy"));
+  indptr[1] = -5;
+  write_npy(path("m/interactions_indptr.npy"), indptr);
+  test::CliResult r = run("similar-items --model " + path("m") + " --measure raw --items film00");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("interactions_indptr.npy': offset 1 (-5)"), std::string::npos) << r.err;
+  // A gzip stream cut short.
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += "u" + std::to_string(i % 50) + "\ti" + std::to_string(i % 70) + "\t1\n";
+  write("whole.tsv", text);
+  ASSERT_EQ(shell("gzip -c " + path("whole.tsv") + " | head -c 600 > " + path("cut.tsv.gz")).code, 0);
+  r = run("fit --input " + path("cut.tsv.gz") + " --rank 2 --lambda 1 --out " + path("c"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+  // A value whose square overflows.
+  r = run("fit --input " + write("huge.tsv", "u1\ti1\t1e300\nu2\ti2\t1\n") + " --no-binarize --rank 1 --out " + path("h"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("too large"), std::string::npos) << r.err;
+  expect_only({"m", "whole.tsv", "cut.tsv.gz", "huge.tsv"});
+}
+
+}  // namespace
+}  // namespace linsim
