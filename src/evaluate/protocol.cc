@@ -161,7 +161,7 @@ ParamGrid parse_grid(const std::string& text) {
       } catch (const std::exception&) {
         throw InvalidArgument(fmt::format("--grid: '{}' in '{}' is not a number", item, token));
       }
-      if (!std::isfinite(v) || v < 0 || (key == "rank" && (v < 1 || v != std::floor(v))) ||
+      if (!std::isfinite(v) || v < 0 || (key == "rank" && (v < 1 || v > 2147483647.0 || v != std::floor(v))) ||
           (key == "negatives" && v < 1)) {
         throw InvalidArgument(fmt::format("--grid: invalid {} value {}", key, item));
       }
