@@ -26,7 +26,7 @@ class Reliability : public test::CliTest {
 
 TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
   fit_model();
-  for (const std::string command : {"fit --input " + fixture() + " --rank 4 --lambda 1 --out " + path("x"),
+  for (const std::string& command : {"fit --input " + fixture() + " --rank 4 --lambda 1 --out " + path("x"),
                                     "similar-items --model " + path("m") + " --items film00"}) {
     const test::CliResult r = run(command + " --threads 100000");
     EXPECT_EQ(r.code, 2) << r.err;
@@ -58,7 +58,7 @@ TEST_F(Reliability, TopBeyondTheCandidatesReturnsThemAll) {
 
 TEST_F(Reliability, AFullStandardOutputIsAnError) {
   fit_model();
-  for (const std::string command : {"similar-items --model " + path("m") + " --items film00",
+  for (const std::string& command : {"similar-items --model " + path("m") + " --items film00",
                                     "recommend --model " + path("m") + " --users u00",
                                     "similar-items --model " + path("m") + " --all"}) {
     const test::CliResult r = run(command + " > /dev/full");
@@ -159,6 +159,52 @@ TEST_F(Reliability, TerminationSignalsLeaveNoTemporaries) {
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << status;
     expect_only({});
   }
+}
+
+TEST_F(Reliability, AWriteThatFailsLeavesNothingBehind) {
+  // A file-size limit makes every write beyond 2 KB fail (EFBIG), as a full disk would (ENOSPC).
+  fit_model();
+  const std::string limited = "trap '' XFSZ; ulimit -f 2; ";
+  test::CliResult r = shell(limited + LINSIM_CLI_PATH + " similar-items --model " + path("m") + " --all --output " +
+                            path("table.tsv"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
+  r = shell(limited + LINSIM_CLI_PATH + " fit --input " + fixture() + " --model ease --lambda 1 --out " + path("e"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  expect_only({"m"});
+}
+
+TEST_F(Reliability, ConcurrentWritersOfOneOutputNeverMixTheirFiles) {
+  // Two fits race for one model directory: one commits it, the other finds it there at its own
+  // commit and stops (exit 2) without touching it.
+  const std::string fit = std::string(LINSIM_CLI_PATH) + " fit --input " + fixture() + " --rank 4 --lambda 1 --out " +
+                          path("m") + " --model ";
+  const test::CliResult r = shell(fit + "eq2 & " + fit + "eq1 & wait %1; a=$?; wait %2; b=$?; echo $a $b");
+  EXPECT_TRUE(r.out == "0 2\n" || r.out == "2 0\n") << r.out << r.err;
+  const std::string meta = slurp(path("m/model.json"));
+  EXPECT_TRUE(meta.find("\"model\": \"eq1\"") != std::string::npos || meta.find("\"model\": \"eq2\"") != std::string::npos);
+  expect_only({"m"});
+}
+
+TEST_F(Reliability, AfterSigkillTheTemporaryHasTheDocumentedName) {
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string out = path("big.tsv");
+    execl(LINSIM_CLI_PATH, LINSIM_CLI_PATH, "simulate", "--users", "3000000", "--items", "2000", "--out", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const std::string expected = ".big.tsv.tmp-" + std::to_string(pid) + "-";
+  bool found = false;
+  for (int i = 0; i < 200 && !found; ++i) {
+    for (const auto& entry : fs::directory_iterator(dir_)) found = found || entry.path().filename().string().rfind(expected, 0) == 0;
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(found) << "no " << expected << "N beside the output (docs/cli.md, Outputs)";
 }
 
 TEST_F(Reliability, StandardInputAndPipesAreReadOnce) {
