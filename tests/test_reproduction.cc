@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "linsim/core/error.h"
 #include "linsim/evaluate/cluster_quality.h"
 #include "linsim/linalg/spectrum.h"
 #include "linsim/models/closed_form.h"
@@ -50,6 +51,36 @@ TEST(ClusterQuality, PerfectAndOppositeSimilarities) {
       cluster_quality(*make_explicit_space(-onehot * onehot.transpose()), cluster, pop, 2, Context{});
   EXPECT_DOUBLE_EQ(r.auc, 0.0);
   EXPECT_DOUBLE_EQ(r.precision_at_k, 0.0);
+}
+
+// Regression (hardening issue): with one label for every item the AUC has no negatives and is
+// undefined (NaN, printed "undefined"), while precision@k is defined and 1; a label id near
+// INT_MAX costs nothing.
+TEST(ClusterQuality, MetricsTheLabelsCannotDefineAreUndefinedNotZero) {
+  const std::vector<int> one = {2147483647, 2147483647, 2147483647, 2147483647};
+  const Vector pop = (Vector(4) << 1, 2, 3, 4).finished();
+  const ClusterQuality q = cluster_quality(*make_factor_space(test::random_matrix(4, 2, 5)), one, pop, 2, Context{});
+  EXPECT_TRUE(std::isnan(q.auc));
+  EXPECT_EQ(q.items_scored, 0);
+  EXPECT_DOUBLE_EQ(q.precision_at_k, 1.0);
+  EXPECT_EQ(metric_text(q.auc, 3), "undefined");
+  EXPECT_EQ(metric_text(0.25, 3), "0.250");
+  EXPECT_THROW(cluster_quality(*make_factor_space(test::random_matrix(4, 2, 5)), one, pop, 4, Context{}),
+               InvalidArgument);  // k must leave items to rank
+  // The reproduction with one cluster: every AUC, and the gauge spread, undefined.
+  ReproductionOptions o;
+  o.simulation.users = 300;
+  o.simulation.items = 40;
+  o.simulation.clusters = 1;
+  o.seeds = 1;
+  o.rank = 3;
+  o.lambda_eq1 = 100;
+  o.lambda_eq2 = 1;
+  o.remedies.enabled = false;
+  const ReproductionResult r = reproduce(o, Context{});
+  EXPECT_TRUE(std::isnan(r.gauge_spread_auc));
+  EXPECT_NE(reproduction_table(r).find("| ground truth | undefined | 1.000 ± 0.000 |"), std::string::npos)
+      << reproduction_table(r);
 }
 
 class SmallSimulation : public ::testing::Test {
