@@ -180,6 +180,7 @@ TEST(Grid, ParsesOverridesAndRejectsNonsense) {
   EXPECT_EQ(grid_points("eq2", g, 60).size(), 1u);  // rank 100 > 60 items dropped
   EXPECT_THROW(parse_grid("rank"), InvalidArgument);
   EXPECT_THROW(parse_grid("rank=abc"), InvalidArgument);
+  EXPECT_THROW(parse_grid("rank=1e300"), InvalidArgument);  // never converted to an integer
   EXPECT_THROW(parse_grid("lambda=-1"), InvalidArgument);
   EXPECT_THROW(parse_grid("eq9.lambda=1"), InvalidArgument);
   EXPECT_THROW(parse_grid("alpha=1"), InvalidArgument);

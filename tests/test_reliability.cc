@@ -56,6 +56,14 @@ TEST_F(Reliability, TopBeyondTheCandidatesReturnsThemAll) {
   expect_only({"m"});
 }
 
+TEST_F(Reliability, ReproductionBeyondTheMachinesMemoryFailsBeforeSimulating) {
+  // 2,000,000 items: the figures' items × items similarities alone would take petabytes.
+  const test::CliResult r = run("reproduce --out " + path("rep") + " --users 10 --items 2000000 --seeds 1 --rank 3");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--items 2000000 needs about"), std::string::npos) << r.err;
+  expect_only({});
+}
+
 TEST_F(Reliability, AFullStandardOutputIsAnError) {
   fit_model();
   for (const std::string& command : {"similar-items --model " + path("m") + " --items film00",

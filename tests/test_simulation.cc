@@ -174,5 +174,26 @@ TEST(Simulation, RejectsInvalidOptions) {
   EXPECT_THROW(o.validate(), InvalidArgument);
 }
 
+// Regression (hardening issue): an activity scale far beyond the items is clamped in floating
+// point (every user then takes every item) instead of overflowing an integer, and a simulation
+// beyond 2^31 − 1 interactions is refused before any item is drawn.
+TEST(Simulation, HugeActivityIsClampedAndTooManyInteractionsRefused) {
+  SimulationOptions o;
+  o.users = 50;
+  o.items = 30;
+  o.activity_scale = 1e20;
+  const Simulation sim = simulate(o, Context{});
+  EXPECT_EQ(sim.data.nnz(), 50 * 30);
+  o.users = 100000;
+  o.items = 100000;
+  o.activity_scale = 0;
+  try {
+    simulate(o, Context{});
+    ADD_FAILURE() << "no error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("more than the 2^31 - 1 supported"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace linsim
