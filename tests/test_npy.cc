@@ -158,6 +158,15 @@ long peak_rss_kb() {
   return usage.ru_maxrss;
 }
 
+// Found by fuzzing (fuzz/findings/npy-int64-max): int64 arrays are read as integers, not through
+// double (which cannot hold 2^63 − 1, and whose conversion back would be undefined).
+TEST(Npy, Int64ExtremesReadBackExactly) {
+  const std::vector<std::int64_t> v = {std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(),
+                                       (std::int64_t{1} << 53) + 1};
+  write_npy(temp_path("i64.npy"), v);
+  EXPECT_EQ(read_npy_int64(temp_path("i64.npy")), v);
+}
+
 // Regression tests of the hardening issue (docs/reliability.md): sizes come from the file, never
 // from a header alone, and every malformed header is an Error that says what is wrong.
 TEST(Npy, HeaderSizesAreCheckedAgainstTheFileBeforeAnyAllocation) {

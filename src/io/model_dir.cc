@@ -58,6 +58,17 @@ void check_finite(const Dense& M, const std::string& what) {
   }
 }
 
+// An integer entry of model.json: a JSON integer (not 2.5, not 1e30, whose conversion would be
+// undefined) within the range of int.
+Index integer_at(const json& object, const char* key) {
+  const json& value = object.at(key);
+  if (!value.is_number_integer() || value.get<std::int64_t>() < std::numeric_limits<int>::min() ||
+      value.get<std::int64_t>() > std::numeric_limits<int>::max()) {
+    throw Error(fmt::format("'{}' must be an integer within the range of int, got {}", key, value.dump()));
+  }
+  return value.get<Index>();
+}
+
 // X as CSR from the three arrays: offsets from 0 to nnz, never decreasing; column indices in
 // range and strictly increasing within each row; values finite; at most 2^31 − 1 nonzeros.
 SparseMatrix interactions_from_arrays(const std::vector<std::int64_t>& indptr, const std::vector<std::int64_t>& indices,
@@ -231,7 +242,7 @@ ModelBundle read_model_dir(const std::string& dir) {
   ModelBundle b;
   try {
     if (meta.at("format") != "linsim-model") throw Error("not a linsim model");
-    const int version = meta.at("format_version").get<int>();
+    const auto version = integer_at(meta, "format_version");
     if (version < 1 || version > kModelFormatVersion) {
       throw Error(fmt::format("format version {} is not supported (this linsim reads {})", version,
                               kModelFormatVersion));
@@ -239,7 +250,7 @@ ModelBundle read_model_dir(const std::string& dir) {
     Model& m = b.model;
     m.options.kind = parse_model_kind(meta.at("model").get<std::string>());
     if (m.options.kind == ModelKind::kEq1) m.options.gauge = parse_gauge(meta.at("gauge").get<std::string>());
-    m.options.rank = meta.at("rank").get<Index>();
+    m.options.rank = integer_at(meta, "rank");
     m.options.lambda = meta.at("lambda").is_null() ? 0.0 : meta.at("lambda").get<double>();
     m.options.weighting = parse_weighting(meta.value("weighting", "none"));
     if (meta.contains("dtype") && !meta.at("dtype").is_null()) {
@@ -253,13 +264,13 @@ ModelBundle read_model_dir(const std::string& dir) {
     }
     if (m.options.kind == ModelKind::kCosine) {
       const json& o = meta.at("cosine");
-      m.options.cosine.epochs = o.at("epochs").get<Index>();
+      m.options.cosine.epochs = integer_at(o, "epochs");
       m.options.cosine.tol = o.at("tol").get<double>();
       m.scale = o.at("scale").get<double>();
       const json& c = o.at("convergence");
       m.convergence.converged = c.at("converged").get<bool>();
       m.convergence.reason = c.at("reason").get<std::string>();
-      m.convergence.iterations = c.at("iterations").get<Index>();
+      m.convergence.iterations = integer_at(c, "iterations");
       m.convergence.initial_objective = c.at("initial_objective").get<double>();
       m.convergence.final_objective = c.at("final_objective").get<double>();
       m.convergence.scale = m.scale;

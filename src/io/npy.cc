@@ -298,8 +298,17 @@ std::vector<std::int64_t> read_npy_int64(const std::string& path) {
   if (a.shape.size() != 1 || (a.descr != "<i8" && a.descr != "<i4")) {
     throw Error(fmt::format("'{}': expected a 1-D integer array", path));
   }
+  // Read as integers (never through double, which cannot hold every int64).
   std::vector<std::int64_t> v(a.shape[0]);
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::int64_t>(element(a, i));
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (a.descr == "<i8") {
+      std::memcpy(&v[i], a.data.data() + 8 * i, 8);
+    } else {
+      std::int32_t x;
+      std::memcpy(&x, a.data.data() + 4 * i, 4);
+      v[i] = x;
+    }
+  }
   return v;
 }
 
