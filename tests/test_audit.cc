@@ -489,20 +489,7 @@ TEST(Audit, VerdictSaysWhenTheTruthPrefersDotProductsOverNormalising) {
 
 // --- Hardening: embedding files ---
 
-std::string binary_word2vec(const std::vector<std::string>& ids, const Matrix& M, bool newline_after_each) {
-  std::string s = fmt::format("{} {}\n", M.rows(), M.cols());
-  for (Index i = 0; i < M.rows(); ++i) {
-    s += ids[static_cast<size_t>(i)] + " ";
-    for (Index j = 0; j < M.cols(); ++j) {
-      const auto f = static_cast<float>(M(i, j));
-      char b[4];
-      std::memcpy(b, &f, 4);  // little-endian hosts, as gensim writes
-      s.append(b, 4);
-    }
-    if (newline_after_each) s += '\n';  // word2vec.c does, gensim does not
-  }
-  return s;
-}
+using test::binary_word2vec;
 
 TEST_F(AuditFiles, Word2vecBinaryFilesAreReadPlainOrGzipped) {
   const Matrix M = test::random_matrix(5, 3, 12);

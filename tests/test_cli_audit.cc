@@ -161,19 +161,7 @@ TEST_F(CliAudit, OptionsOutsideTheirRangesAreUsageErrors) {
   expect_only({"emb.npy"});
 }
 
-std::string binary_word2vec(const std::vector<std::string>& ids, const Matrix& M) {
-  std::string s = fmt::format("{} {}\n", M.rows(), M.cols());
-  for (Index i = 0; i < M.rows(); ++i) {
-    s += ids[static_cast<size_t>(i)] + " ";
-    for (Index j = 0; j < M.cols(); ++j) {
-      const auto f = static_cast<float>(M(i, j));
-      char b[4];
-      std::memcpy(b, &f, 4);
-      s.append(b, 4);
-    }
-  }
-  return s;
-}
+using linsim::test::binary_word2vec;
 
 TEST_F(CliAudit, BinaryWord2vecIsAuditedAndExported) {
   const Matrix M = linsim::test::random_matrix(10, 4, 5);

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <cstring>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "linsim/core/types.h"
 #include "linsim/models/model.h"
@@ -87,6 +89,24 @@ inline Matrix cosine_matrix(const Matrix& F) {  // rows of F, dense reference
   for (Index i = 0; i < S.rows(); ++i)
     for (Index j = 0; j < S.cols(); ++j) S(i, j) = (n(i) > 0 && n(j) > 0) ? S(i, j) / (n(i) * n(j)) : 0.0;
   return S;
+}
+
+// A binary word2vec file's bytes: "count dim\n", then per row its id, a blank and `dim`
+// little-endian float32 values (what gensim writes; word2vec.c also ends each row with "\n").
+inline std::string binary_word2vec(const std::vector<std::string>& ids, const Matrix& M,
+                                   bool newline_after_each = false) {
+  std::string s = std::to_string(M.rows()) + " " + std::to_string(M.cols()) + "\n";
+  for (Index i = 0; i < M.rows(); ++i) {
+    s += ids[static_cast<size_t>(i)] + " ";
+    for (Index j = 0; j < M.cols(); ++j) {
+      const auto f = static_cast<float>(M(i, j));
+      char b[4];
+      std::memcpy(b, &f, 4);  // little-endian hosts
+      s.append(b, 4);
+    }
+    if (newline_after_each) s += '\n';
+  }
+  return s;
 }
 
 inline double relative_difference(const Matrix& a, const Matrix& b) {
