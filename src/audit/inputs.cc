@@ -35,11 +35,11 @@ IdMap read_row_ids(const std::string& path, const std::string& option, Index row
 }
 
 // X with row u moved to row_of[u] of a matrix with `rows` rows (row_of is injective).
-SparseMatrix move_rows(const SparseMatrix& X, const std::vector<Index>& row_of, Index rows) {
+SparseMatrix move_rows(const SparseView& X, const std::vector<Index>& row_of, Index rows) {
   std::vector<Eigen::Triplet<double, int>> entries;
   entries.reserve(static_cast<size_t>(X.nonZeros()));
   for (Index u = 0; u < X.rows(); ++u) {
-    for (SparseMatrix::InnerIterator it(X, u); it; ++it) {
+    for (SparseView::InnerIterator it(X, u); it; ++it) {
       entries.emplace_back(static_cast<int>(row_of[static_cast<size_t>(u)]), static_cast<int>(it.col()), it.value());
     }
   }

@@ -10,7 +10,7 @@
 
 namespace linsim {
 
-Vector item_users(const SparseMatrix& X) {
+Vector item_users(const SparseView& X) {
   Vector count = Vector::Zero(X.cols());
   for (Index q = 0; q < X.nonZeros(); ++q) count(X.innerIndexPtr()[q]) += 1.0;
   return count;

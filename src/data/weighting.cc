@@ -132,7 +132,7 @@ namespace {
 
 // Applies the row-local steps (all but the centring) to a copy of X, using fitted item
 // statistics. `fitted.inv_scale` is used only when complete (after fitting).
-SparseMatrix apply_steps(const FittedWeighting& f, const SparseMatrix& X, size_t step_count) {
+SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t step_count) {
   SparseMatrix Y = X;
   Y.makeCompressed();
   const int* outer = Y.outerIndexPtr();
@@ -178,7 +178,7 @@ SparseMatrix apply_steps(const FittedWeighting& f, const SparseMatrix& X, size_t
 
 }  // namespace
 
-FittedWeighting fit_weighting(const Weighting& weighting, const SparseMatrix& X) {
+FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X) {
   FittedWeighting f;
   f.weighting = weighting;
   f.n_train = X.rows();
@@ -238,7 +238,7 @@ FittedWeighting fit_weighting(const Weighting& weighting, const SparseMatrix& X)
   return f;
 }
 
-SparseMatrix FittedWeighting::apply(const SparseMatrix& X) const {
+SparseMatrix FittedWeighting::apply(const SparseView& X) const {
   if (!item_factor.empty() && weighting.steps.size() != item_factor.size()) {
     throw InvalidArgument("the weighting has not been fitted");
   }

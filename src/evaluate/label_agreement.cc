@@ -6,7 +6,7 @@
 
 namespace linsim {
 
-std::vector<LabelAgreementRow> label_agreement(const SparseMatrix& X, const LabelSets& labels,
+std::vector<LabelAgreementRow> label_agreement(const SparseView& X, const LabelSets& labels,
                                                const LabelAgreementOptions& o, const Context& ctx,
                                                const ProgressFn& progress) {
   const ThreadScope thread_scope(ctx);

@@ -32,7 +32,7 @@ SparseMatrix rows_to_matrix(const std::vector<std::vector<int>>& rows, Index p) 
   return M;
 }
 
-std::vector<int> row_items(const SparseMatrix& X, Index u) {
+std::vector<int> row_items(const SparseView& X, Index u) {
   return std::vector<int>(X.innerIndexPtr() + X.outerIndexPtr()[u], X.innerIndexPtr() + X.outerIndexPtr()[u + 1]);
 }
 
@@ -69,7 +69,7 @@ std::string params_text(const Params& p) {
 
 }  // namespace
 
-StrongSplit strong_generalization_split(const SparseMatrix& X, const SplitOptions& o) {
+StrongSplit strong_generalization_split(const SparseView& X, const SplitOptions& o) {
   if (!(o.heldout > 0) || !std::isfinite(o.heldout)) {
     throw InvalidArgument(fmt::format("--heldout-users must be > 0 (a fraction < 1 or a count), got {}", o.heldout));
   }
@@ -201,7 +201,7 @@ std::vector<Params> grid_points(const std::string& model, const ParamGrid& grid,
   return points;
 }
 
-RankingSummary evaluate_ranking(const Scorer& scorer, const SparseMatrix& fold_in, const SparseMatrix& target,
+RankingSummary evaluate_ranking(const Scorer& scorer, const SparseView& fold_in, const SparseView& target,
                                 const Context& ctx) {
   const ThreadScope thread_scope(ctx);
   const Index n = fold_in.rows();
@@ -295,16 +295,16 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
     auto make_scorer = [&](const Params& q) -> Scorer {
       if (name == "popularity") {
         const Vector pop = item_users(X);
-        return [pop](const SparseMatrix& F) { return Matrix(Vector::Ones(F.rows()) * pop.transpose()); };
+        return [pop](const SparseView& F) { return Matrix(Vector::Ones(F.rows()) * pop.transpose()); };
       }
       if (name == "itemknn") {
         auto W = std::make_shared<Matrix>(cosine_from_gram(gram()));
         W->diagonal().setZero();
-        return [W](const SparseMatrix& F) { return Matrix(F * (*W)); };
+        return [W](const SparseView& F) { return Matrix(F * (*W)); };
       }
       if (name == "ease") {
         auto W = std::make_shared<Matrix>(ease_weights(gram(), q.at("lambda")));
-        return [W](const SparseMatrix& F) { return Matrix(F * (*W)); };
+        return [W](const SparseView& F) { return Matrix(F * (*W)); };
       }
       const auto k = static_cast<Index>(q.at("rank"));
       if (name == "sppmi" || name == "cosine") {  // fitted per grid point (MATH.md M5, M6)
@@ -314,7 +314,7 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
         if (name == "sppmi") f.sppmi.negatives = q.at("negatives");
         if (name == "cosine") f.lambda = q.at("lambda");
         auto m = std::make_shared<Model>(fit_model(X, f, ctx));
-        return [m](const SparseMatrix& F) { return score_users(*m, F); };
+        return [m](const SparseView& F) { return score_users(*m, F); };
       }
       Spectrum top;
       top.sigma = spectrum.sigma.head(k);
@@ -323,7 +323,7 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
       f.kind = name == "eq1" ? ModelKind::kEq1 : ModelKind::kEq2;
       f.lambda = q.at("lambda");
       auto m = std::make_shared<Model>(model_from_spectrum(XV.leftCols(k), top, f));
-      return [m](const SparseMatrix& F) { return score_users(*m, F); };
+      return [m](const SparseView& F) { return score_users(*m, F); };
     };
     ModelEvaluation e;
     e.name = name;

@@ -42,7 +42,7 @@ void RemedyOptions::validate() const {
 namespace {
 
 // eq1 (symmetric gauge) and eq2 on the weighted data, λ scaled to its spectrum (see VariantModels).
-void fit_weighted(const SparseMatrix& X, const std::string& spec, Index rank, double sigma1, double lambda_eq1,
+void fit_weighted(const SparseView& X, const std::string& spec, Index rank, double sigma1, double lambda_eq1,
                   double lambda_eq2, bool with_eq1, std::optional<Model>& eq1, std::optional<Model>& eq2,
                   const Context& ctx) {
   const Weighting weighting = parse_weighting(spec);
@@ -71,7 +71,7 @@ void fit_weighted(const SparseMatrix& X, const std::string& spec, Index rank, do
 
 }  // namespace
 
-VariantModels fit_variant_models(const SparseMatrix& X, Index rank, double lambda_eq1, double lambda_eq2,
+VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_eq1, double lambda_eq2,
                                  std::optional<double> lambda_ease, const Context& ctx, const RemedyOptions& remedies,
                                  const ProgressFn& progress) {
   const ThreadScope thread_scope(ctx);
@@ -120,7 +120,7 @@ VariantModels fit_variant_models(const SparseMatrix& X, Index rank, double lambd
 }
 
 std::unique_ptr<SimilaritySpace> variant_space(const Variant& v, const VariantModels& models,
-                                               const SparseMatrix& X, const Context& ctx) {
+                                               const SparseView& X, const Context& ctx) {
   const ThreadScope thread_scope(ctx);
   const Measure measure = parse_measure(v.measure);
   if (v.model == "raw") {

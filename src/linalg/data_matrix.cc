@@ -7,7 +7,7 @@
 
 namespace linsim {
 
-DataMatrix::DataMatrix(const SparseMatrix& Y, Vector center) : Y_(Y), m_(std::move(center)) {
+DataMatrix::DataMatrix(const SparseView& Y, Vector center) : Y_(Y), m_(std::move(center)) {
   if (m_.size() != 0 && m_.size() != Y.cols()) {
     throw InvalidArgument(fmt::format("column centre has {} entries for {} columns", m_.size(), Y.cols()));
   }
@@ -23,7 +23,7 @@ const Matrix& DataMatrix::dense() const {
   if (!have_dense_) {
     dense_ = Matrix::Zero(Y_.rows(), Y_.cols());
     for (Index u = 0; u < Y_.rows(); ++u) {
-      for (SparseMatrix::InnerIterator it(Y_, u); it; ++it) dense_(u, it.col()) = it.value();
+      for (SparseView::InnerIterator it(Y_, u); it; ++it) dense_(u, it.col()) = it.value();
     }
     have_dense_ = true;
   }

@@ -13,7 +13,7 @@ namespace linsim {
 namespace {
 
 // Σ_u n_u² / 2: multiply-adds of the sparse accumulation (lower triangle).
-double sparse_gram_work(const SparseMatrix& X) {
+double sparse_gram_work(const SparseView& X) {
   double work = 0;
   for (Index u = 0; u < X.rows(); ++u) {
     const double nu = X.outerIndexPtr()[u + 1] - X.outerIndexPtr()[u];
@@ -27,7 +27,7 @@ double sparse_gram_work(const SparseMatrix& X) {
 // in double to the column's lower part (`lower`, p − j entries, row j first).
 class Centring {
  public:
-  Centring(const SparseMatrix& Y, const Vector& m) : m_(m), n_(static_cast<double>(Y.rows())) {
+  Centring(const SparseView& Y, const Vector& m) : m_(m), n_(static_cast<double>(Y.rows())) {
     if (m.size() == 0) return;
     c_ = Vector::Zero(Y.cols());
     for (Index q = 0; q < Y.nonZeros(); ++q) c_(Y.innerIndexPtr()[q]) += Y.valuePtr()[q];
@@ -47,7 +47,7 @@ class Centring {
 // Sparse path: column j of the lower triangle is Σ_{u ∋ j} x_uj x_u,i for i ≥ j, one thread per
 // column, in a fixed order, summed in double (for float G in a per-thread column, rounded once).
 template <typename Scalar>
-void gram_sparse(const SparseMatrix& X, MatrixOf<Scalar>& G, const Centring& centring) {
+void gram_sparse(const SparseView& X, MatrixOf<Scalar>& G, const Centring& centring) {
   constexpr bool kDouble = std::is_same_v<Scalar, double>;
   const Eigen::SparseMatrix<double, Eigen::ColMajor, int> Xc = X;  // CSC copy
   const Index p = X.cols();
@@ -86,7 +86,7 @@ void gram_sparse(const SparseMatrix& X, MatrixOf<Scalar>& G, const Centring& cen
 // owns fixed column blocks of G and runs Eigen's kernel single-threaded, so the summation order
 // never depends on the thread count. The centring is added afterwards, column by column in double.
 template <typename Scalar>
-void gram_dense_blocks(const SparseMatrix& X, MatrixOf<Scalar>& G, const Centring& centring) {
+void gram_dense_blocks(const SparseView& X, MatrixOf<Scalar>& G, const Centring& centring) {
   const Index n = X.rows();
   const Index p = X.cols();
   constexpr Index kUsers = 512;
@@ -97,7 +97,7 @@ void gram_dense_blocks(const SparseMatrix& X, MatrixOf<Scalar>& G, const Centrin
     const Index rows = std::min(kUsers, n - u0);
     B.topRows(rows).setZero();
     for (Index u = u0; u < u0 + rows; ++u) {
-      for (SparseMatrix::InnerIterator it(X, u); it; ++it) B(u - u0, it.col()) = static_cast<Scalar>(it.value());
+      for (SparseView::InnerIterator it(X, u); it; ++it) B(u - u0, it.col()) = static_cast<Scalar>(it.value());
     }
 #pragma omp parallel for schedule(dynamic, 1)
     for (Index b = 0; b < column_blocks; ++b) {
@@ -123,7 +123,7 @@ void gram_dense_blocks(const SparseMatrix& X, MatrixOf<Scalar>& G, const Centrin
 
 }  // namespace
 
-double gram_seconds_estimate(const SparseMatrix& X) {
+double gram_seconds_estimate(const SparseView& X) {
   const double n = static_cast<double>(X.rows());
   const double p = static_cast<double>(X.cols());
   // Measured orders of magnitude on 2 cores: ~2e9 sparse multiply-adds/s, ~3e10 in GEMM.
@@ -131,7 +131,7 @@ double gram_seconds_estimate(const SparseMatrix& X) {
 }
 
 template <typename Scalar>
-MatrixOf<Scalar> gram_matrix(const SparseMatrix& Y, const Context& ctx, const Vector& center) {
+MatrixOf<Scalar> gram_matrix(const SparseView& Y, const Context& ctx, const Vector& center) {
   const ThreadScope thread_scope(ctx);
   const double n = static_cast<double>(Y.rows());
   const double p = static_cast<double>(Y.cols());
@@ -148,13 +148,13 @@ MatrixOf<Scalar> gram_matrix(const SparseMatrix& Y, const Context& ctx, const Ve
   G.template triangularView<Eigen::StrictlyUpper>() = G.transpose();
   return G;
 }
-template Matrix gram_matrix<double>(const SparseMatrix&, const Context&, const Vector&);
-template MatrixF gram_matrix<float>(const SparseMatrix&, const Context&, const Vector&);
+template Matrix gram_matrix<double>(const SparseView&, const Context&, const Vector&);
+template MatrixF gram_matrix<float>(const SparseView&, const Context&, const Vector&);
 
 GramOperator::GramOperator(const DataMatrix& X) : X_(X), scratch_(X.rows()) { X.csc(); }
 
 void GramOperator::perform_op(const double* x_in, double* y_out) const {
-  const SparseMatrix& Y = X_.sparse();
+  const SparseView& Y = X_.sparse();
   const Index n = Y.rows();
   const Index p = Y.cols();
   const int* outer = Y.outerIndexPtr();

@@ -84,14 +84,14 @@ Spectrum spectrum_from_gram(const Matrix& G, Index k) {
   return s;
 }
 
-Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Context& ctx) {
+Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context& ctx) {
   return top_spectrum(DataMatrix(X), k, solver, ctx);
 }
 
 Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Context& ctx,
                       const ProgressFn& progress, double tol) {
   const ThreadScope thread_scope(ctx);
-  const SparseMatrix& X = data.sparse();
+  const SparseView& X = data.sparse();
   const Index n = X.rows();
   const Index p = X.cols();
   if (k < 1 || k > p) {

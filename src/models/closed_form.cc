@@ -51,11 +51,11 @@ FactorScales eq2_scales(const Vector& sigma, double lambda) {
   return f;
 }
 
-double reconstruction_error(const SparseMatrix& X, const Matrix& P, const Matrix& B) {
+double reconstruction_error(const SparseView& X, const Matrix& P, const Matrix& B) {
   double x2 = 0;
   double cross = 0;
   for (Index u = 0; u < X.outerSize(); ++u) {
-    for (SparseMatrix::InnerIterator it(X, u); it; ++it) {
+    for (SparseView::InnerIterator it(X, u); it; ++it) {
       x2 += it.value() * it.value();
       cross += it.value() * P.row(u).dot(B.row(it.col()));
     }
@@ -65,14 +65,14 @@ double reconstruction_error(const SparseMatrix& X, const Matrix& P, const Matrix
   return x2 - 2.0 * cross + PtP.cwiseProduct(BtB).sum();
 }
 
-double eq1_objective(const SparseMatrix& X, const Matrix& A, const Matrix& B, double lambda) {
+double eq1_objective(const SparseView& X, const Matrix& A, const Matrix& B, double lambda) {
   const Matrix P = X * A;
   const Matrix AtA = A.transpose() * A;
   const Matrix BtB = B.transpose() * B;
   return reconstruction_error(X, P, B) + lambda * AtA.cwiseProduct(BtB).sum();
 }
 
-double eq2_objective(const SparseMatrix& X, const Matrix& A, const Matrix& B, double lambda) {
+double eq2_objective(const SparseView& X, const Matrix& A, const Matrix& B, double lambda) {
   const Matrix P = X * A;
   return reconstruction_error(X, P, B) + lambda * (P.squaredNorm() + B.squaredNorm());
 }

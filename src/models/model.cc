@@ -102,7 +102,7 @@ void check_rank(Index rank, Index n, Index p) {
 }
 
 // MATH.md M6 sppmi: B = V Λ^t, A = V Λ^(1−t) from the top-k eigenpairs of the SPPMI matrix.
-Model fit_sppmi(const SparseMatrix& X, const FitOptions& options, const Context& ctx) {
+Model fit_sppmi(const SparseView& X, const FitOptions& options, const Context& ctx) {
   const ThreadScope thread_scope(ctx);
   options.sppmi.validate();
   const DataMatrix data(X);
@@ -150,7 +150,7 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options) 
   return weighted + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
 }
 
-Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress) {
+Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress) {
   const ThreadScope thread_scope(ctx);
   const Index n = X.rows();
   const Index p = X.cols();
@@ -197,7 +197,7 @@ Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context&
   FittedWeighting weighting = fit_weighting(options.weighting, X);
   SparseMatrix weighted;  // only when there is a weighting: unweighted fits use X itself
   if (!weighting.weighting.empty()) weighted = weighting.apply(X);
-  const DataMatrix data(weighting.weighting.empty() ? X : weighted, weighting.center);
+  const DataMatrix data(weighting.weighting.empty() ? X : SparseView(weighted), weighting.center);
   if (options.kind == ModelKind::kEase) {
     Model model;
     model.options = options;
@@ -277,7 +277,7 @@ Model model_from_spectrum(Matrix XV, const Spectrum& spectrum, const FitOptions&
   return model;
 }
 
-Matrix embed_users(const Model& model, const SparseMatrix& Xq) {
+Matrix embed_users(const Model& model, const SparseView& Xq) {
   if (Xq.cols() != model.n_items()) {
     throw InvalidArgument(fmt::format("interactions have {} items, the model {}", Xq.cols(), model.n_items()));
   }
@@ -289,7 +289,7 @@ Matrix embed_users(const Model& model, const SparseMatrix& Xq) {
   return P;
 }
 
-Matrix score_users(const Model& model, const SparseMatrix& Xq) {
+Matrix score_users(const Model& model, const SparseView& Xq) {
   if (Xq.cols() != model.n_items()) {
     throw InvalidArgument(fmt::format("interactions have {} items, the model {}", Xq.cols(), model.n_items()));
   }

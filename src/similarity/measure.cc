@@ -103,7 +103,7 @@ std::string unsupported(const Model& model, Side side, Measure measure, const ch
 // EASE's gauge-free similarity: cosine of the columns of X W, from S = Wᵀ G W (p × p), in the
 // precision of W (a float32 model's three p × p products run in single precision).
 template <typename Scalar>
-std::unique_ptr<SimilaritySpace> ease_projected(const MatrixOf<Scalar>& W, const Model& model, const SparseMatrix& X,
+std::unique_ptr<SimilaritySpace> ease_projected(const MatrixOf<Scalar>& W, const Model& model, const SparseView& X,
                                                 const Context& ctx) {
   // The data space the model was fitted in: the weighted (and possibly centred) X.
   const SparseMatrix Y = model.weighting.apply(X);
@@ -150,7 +150,7 @@ Matrix projected_partner(const Matrix& P) {
   return P * (eig.eigenvectors() * inv_root.asDiagonal());
 }
 
-Matrix least_squares_users(const SparseMatrix& X, const Matrix& B) {
+Matrix least_squares_users(const SparseView& X, const Matrix& B) {
   if (X.cols() != B.rows()) {
     throw InvalidArgument(fmt::format("the interactions have {} items, the item vectors {}", X.cols(), B.rows()));
   }
@@ -202,13 +202,13 @@ std::unique_ptr<SimilaritySpace> make_explicit_space(Matrix S) {
 
 Matrix cosine_from_gram(Matrix S) { return cosines_of_gram<double>(std::move(S)); }
 
-std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const SparseMatrix& X,
+std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const SparseView& X,
                                                        Side side, Measure measure, const Context& ctx) {
   const ThreadScope thread_scope(ctx);
   const bool items = side == Side::kItems;
   if (measure == Measure::kRaw) {
     // Classic item-kNN / user-kNN: cosine between columns (rows) of X.
-    SparseMatrix rows = items ? SparseMatrix(X.transpose()) : X;
+    SparseMatrix rows = items ? SparseMatrix(X.transpose()) : SparseMatrix(X);
     return std::make_unique<SparseFactorSpace>(normalize_rows(std::move(rows)));
   }
   if (!model.has_embeddings()) {

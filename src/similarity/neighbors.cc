@@ -166,7 +166,7 @@ NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Inde
   return lists;
 }
 
-NeighborLists recommend(const Model& model, const SparseMatrix& Xq, const std::vector<Index>& rows,
+NeighborLists recommend(const Model& model, const SparseView& Xq, const std::vector<Index>& rows,
                         Index top, bool exclude_seen, const Context& ctx) {
   const Index p = model.n_items();
   top = checked_top(top, p);
@@ -178,7 +178,7 @@ NeighborLists recommend(const Model& model, const SparseMatrix& Xq, const std::v
     SparseMatrix block(static_cast<Index>(count), Xq.cols());
     std::vector<Eigen::Triplet<double, int>> entries;
     for (size_t r = 0; r < count; ++r) {
-      for (SparseMatrix::InnerIterator it(Xq, rows[first + r]); it; ++it) {
+      for (SparseView::InnerIterator it(Xq, rows[first + r]); it; ++it) {
         entries.emplace_back(static_cast<int>(r), static_cast<int>(it.col()), it.value());
       }
     }

@@ -21,5 +21,9 @@ using MatrixF = Eigen::MatrixXf;
 template <typename Scalar>
 using MatrixOf = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 using SparseMatrix = Eigen::SparseMatrix<double, Eigen::RowMajor, int>;
+// A read-only view of a compressed CSR matrix: binds to a SparseMatrix or to an Eigen::Map over
+// arrays someone else owns (a scipy.sparse matrix's, without a copy). Functions that only read
+// interactions take one; a view of a SparseMatrix must not outlive it.
+using SparseView = Eigen::Ref<const SparseMatrix>;
 
 }  // namespace linsim

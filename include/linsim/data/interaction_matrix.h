@@ -41,7 +41,7 @@ class IdMap {
 };
 
 // The number of users of each item (nonzeros per column of X): the popularity every metric uses.
-Vector item_users(const SparseMatrix& X);
+Vector item_users(const SparseView& X);
 
 struct InteractionMatrix {
   SparseMatrix X;  // n_users × n_items, CSR, column indices sorted within each row

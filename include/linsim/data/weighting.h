@@ -59,10 +59,10 @@ struct FittedWeighting {
   // Y: the weighted rows of X (every step except the centring, which DataMatrix applies). Rows are
   // transformed independently. Throws Error for a value bm25 cannot take and InvalidArgument
   // when X has a different number of items than the training data.
-  SparseMatrix apply(const SparseMatrix& X) const;
+  SparseMatrix apply(const SparseView& X) const;
 };
 
 // Learns the statistics of `weighting` on the training interactions X.
-FittedWeighting fit_weighting(const Weighting& weighting, const SparseMatrix& X);
+FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X);
 
 }  // namespace linsim

@@ -26,7 +26,7 @@ struct LabelAgreementRow {
 
 // Fits the models on all of X and scores model_variants() plus, when a λ for it is given, EASE's
 // projected similarity.
-std::vector<LabelAgreementRow> label_agreement(const SparseMatrix& X, const LabelSets& labels,
+std::vector<LabelAgreementRow> label_agreement(const SparseView& X, const LabelSets& labels,
                                                const LabelAgreementOptions& options, const Context& ctx,
                                                const ProgressFn& progress = {});
 

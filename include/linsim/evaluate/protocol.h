@@ -31,7 +31,7 @@ struct StrongSplit {
 // Splits the users of X (binary) into training, validation and test users (the two held-out
 // sets have equal size), and each held-out user's items into fold-in and target. Deterministic
 // for a given seed. Throws InvalidArgument when too few users qualify.
-StrongSplit strong_generalization_split(const SparseMatrix& X, const SplitOptions& options);
+StrongSplit strong_generalization_split(const SparseView& X, const SplitOptions& options);
 
 // Hyper-parameter grid: "lambda=10,100 rank=50,100 eq1.lambda=1000,10000". A key without a
 // model prefix applies to every model that has that parameter; a prefixed key overrides it.
@@ -49,11 +49,11 @@ struct RankingSummary {
 };
 
 // Scores fold-in rows (users × items) for one fitted model.
-using Scorer = std::function<Matrix(const SparseMatrix& fold_in)>;
+using Scorer = std::function<Matrix(const SparseView& fold_in)>;
 
 // Per-user Recall@20, Recall@50 and NDCG@100 of `scorer` on held-out users; fold-in items are
 // never recommended. Users without target items are skipped.
-RankingSummary evaluate_ranking(const Scorer& scorer, const SparseMatrix& fold_in, const SparseMatrix& target,
+RankingSummary evaluate_ranking(const Scorer& scorer, const SparseView& fold_in, const SparseView& target,
                                 const Context& ctx);
 
 struct ModelEvaluation {

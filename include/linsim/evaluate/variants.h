@@ -60,13 +60,13 @@ struct VariantModels {
 
 // Fits everything the variants need: one spectrum of X for eq1 and eq2 (MATH.md M1, M2), EASE
 // (M3) when λ_ease is given, and the remedies (M5, M6) when enabled.
-VariantModels fit_variant_models(const SparseMatrix& X, Index rank, double lambda_eq1, double lambda_eq2,
+VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_eq1, double lambda_eq2,
                                  std::optional<double> lambda_ease, const Context& ctx,
                                  const RemedyOptions& remedies = {}, const ProgressFn& progress = {});
 
 // The item–item similarity space of a variant ("truth" is not a model: the caller handles it).
 // Raw cosine comes from the dense Gram matrix when p ≤ 20,000.
 std::unique_ptr<SimilaritySpace> variant_space(const Variant& variant, const VariantModels& models,
-                                               const SparseMatrix& X, const Context& ctx);
+                                               const SparseView& X, const Context& ctx);
 
 }  // namespace linsim

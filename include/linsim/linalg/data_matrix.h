@@ -11,13 +11,13 @@ namespace linsim {
 
 class DataMatrix {
  public:
-  // Keeps a reference to Y (which must outlive this object). `center` is empty or has Y.cols()
+  // Keeps a view of Y (whose arrays must outlive this object). `center` is empty or has Y.cols()
   // entries.
-  explicit DataMatrix(const SparseMatrix& Y, Vector center = Vector());
+  explicit DataMatrix(const SparseView& Y, Vector center = Vector());
 
   Index rows() const { return Y_.rows(); }
   Index cols() const { return Y_.cols(); }
-  const SparseMatrix& sparse() const { return Y_; }
+  const SparseView& sparse() const { return Y_; }
   const Vector& center() const { return m_; }
   bool centered() const { return m_.size() > 0; }
 
@@ -61,7 +61,7 @@ class DataMatrix {
   const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& csc() const;
 
  private:
-  const SparseMatrix& Y_;
+  SparseView Y_;  // a view: the matrix it shows must outlive this object
   Vector m_;
   Vector colsum_;
   mutable Eigen::SparseMatrix<double, Eigen::ColMajor, int> Yc_;

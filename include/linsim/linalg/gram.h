@@ -16,10 +16,10 @@ namespace linsim {
 // interactions). Work is split by fixed column blocks, so the result is bit-identical for any
 // thread count.
 template <typename Scalar = double>
-MatrixOf<Scalar> gram_matrix(const SparseMatrix& Y, const Context& ctx, const Vector& center = Vector());
+MatrixOf<Scalar> gram_matrix(const SparseView& Y, const Context& ctx, const Vector& center = Vector());
 
 // Rough time in seconds gram_matrix takes on this class of machine (for solver choices).
-double gram_seconds_estimate(const SparseMatrix& X);
+double gram_seconds_estimate(const SparseView& X);
 
 // The operator v ↦ X_wᵀ(X_w v) on R^p for X_w = Y − 1mᵀ (DataMatrix), never forming X_wᵀX_w
 // nor the centred X_w (ARCHITECTURE.md: operators, not matrices). Satisfies Spectra's operator

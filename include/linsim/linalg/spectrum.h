@@ -37,7 +37,7 @@ constexpr double kMinSolverTol = 1e-12;
 // A centred DataMatrix is handled implicitly on every path (MATH.md M6).
 Spectrum top_spectrum(const DataMatrix& X, Index k, Solver solver, const Context& ctx,
                       const ProgressFn& progress = {}, double tol = kDefaultSolverTol);
-Spectrum top_spectrum(const SparseMatrix& X, Index k, Solver solver, const Context& ctx);
+Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context& ctx);
 
 // Bytes each route needs beyond the data (for memory estimates): the dense p × p Gram matrix and
 // its eigen-decomposition, or the iterative solvers' bases; for kAuto the larger of the Gram and

@@ -26,10 +26,10 @@ FactorScales eq2_scales(const Vector& sigma, double lambda);
 
 // ‖X − P Bᵀ‖²_F without forming the n × p product:
 // ‖X‖² − 2 Σ_{x_ui ≠ 0} x_ui ⟨p_u, b_i⟩ + tr((PᵀP)(BᵀB)).
-double reconstruction_error(const SparseMatrix& X, const Matrix& P, const Matrix& B);
+double reconstruction_error(const SparseView& X, const Matrix& P, const Matrix& B);
 // MATH.md M1 objective ‖X − X A Bᵀ‖² + λ ‖A Bᵀ‖² (‖A Bᵀ‖² = tr((AᵀA)(BᵀB))).
-double eq1_objective(const SparseMatrix& X, const Matrix& A, const Matrix& B, double lambda);
+double eq1_objective(const SparseView& X, const Matrix& A, const Matrix& B, double lambda);
 // MATH.md M2 objective ‖X − X A Bᵀ‖² + λ (‖X A‖² + ‖B‖²).
-double eq2_objective(const SparseMatrix& X, const Matrix& A, const Matrix& B, double lambda);
+double eq2_objective(const SparseView& X, const Matrix& A, const Matrix& B, double lambda);
 
 }  // namespace linsim

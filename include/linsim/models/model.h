@@ -79,7 +79,7 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options);
 // the data: λ ≥ 0 and finite; 1 ≤ rank ≤ min(n, p) and no larger than the data's numerical rank;
 // values whose squares overflow are an Error; a λ that zeroes every dimension is an
 // InvalidArgument, one that zeroes some a warning (Model::warnings).
-Model fit_model(const SparseMatrix& X, const FitOptions& options, const Context& ctx,
+Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx,
                 const ProgressFn& progress = {});
 
 // The cosine-trained model (MATH.md M5) on the data matrix X_w, warm-started from an eq2 model of
@@ -96,10 +96,10 @@ Model model_from_spectrum(Matrix XV, const Spectrum& spectrum, const FitOptions&
 
 // User embeddings of interaction rows (n_q × k): the model's weighting, then x A (cosine:
 // s N(x A)).
-Matrix embed_users(const Model& model, const SparseMatrix& Xq);
+Matrix embed_users(const Model& model, const SparseView& Xq);
 
 // Scores of users given as interaction rows, after the model's weighting: P Bᵀ with P from
 // embed_users, or Xq W for ease (n_q × p).
-Matrix score_users(const Model& model, const SparseMatrix& Xq);
+Matrix score_users(const Model& model, const SparseView& Xq);
 
 }  // namespace linsim

@@ -35,7 +35,7 @@ Matrix projected_partner(const Matrix& P);
 // The users that best reproduce interactions X (n × p) from item vectors B (p × k) alone, by least
 // squares: P = X B (BᵀB)⁺ minimises ‖X − P Bᵀ‖_F (pseudo-inverse on BᵀB's null space). The partner
 // of third-party item vectors when only interactions are known (`linsim audit`, `linsim export`).
-Matrix least_squares_users(const SparseMatrix& X, const Matrix& B);
+Matrix least_squares_users(const SparseView& X, const Matrix& B);
 
 // The rows whose plain inner products are `measure`'s similarity between the rows of `mine`, given
 // the other side's embeddings `other` (MATH.md M4): dot → mine; cosine → its unit rows; projected →
@@ -68,7 +68,7 @@ void for_each_score_block(const SimilaritySpace& space, const std::vector<Index>
 // matrix (needed by raw, and by EASE's projected measure). The space may refer to the model's
 // matrices (EASE's weights are not copied), so the model must outlive it. Throws
 // InvalidArgument for a measure the model does not support on that side.
-std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const SparseMatrix& X,
+std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const SparseView& X,
                                                        Side side, Measure measure, const Context& ctx);
 
 // The space "sim(i, j) = ⟨f_i, f_j⟩" over the rows of a dense factor matrix.

@@ -34,7 +34,7 @@ NeighborLists all_items_top(const Matrix& F, Index top, bool include_self, Preci
 
 // The `top` highest-scoring items for each row of Xq (users as interaction rows), scored by the
 // model (dot products, MATH.md M4); the row's own items are excluded when exclude_seen.
-NeighborLists recommend(const Model& model, const SparseMatrix& Xq, const std::vector<Index>& rows,
+NeighborLists recommend(const Model& model, const SparseView& Xq, const std::vector<Index>& rows,
                         Index top, bool exclude_seen, const Context& ctx);
 
 }  // namespace linsim
