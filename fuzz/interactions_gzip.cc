@@ -1,6 +1,7 @@
 // read_interactions on gzip-compressed input: the fuzzer's bytes are gzipped here, so the same
-// text parsers are reached through zlib (compression is detected from the content). The
-// uncompressed corpus of interactions_triplets/interactions_mtx serves as seeds.
+// text parsers are reached through zlib (compression is detected from the content); then, chosen
+// from the input's bytes, either the same gzip file under a MovieLens name or the raw bytes
+// under the .gz name (a damaged stream when they start with gzip's magic).
 #include <zlib.h>
 
 #include <vector>
@@ -39,17 +40,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string movielens = linsim_fuzz::link_as(path, "u.data.gz");
   const std::vector<unsigned char> packed = gzip(data, size);
   linsim_fuzz::write_file(path, packed.data(), packed.size());
-  // 1. A generic name: triplets, or Matrix Market when the decompressed text has the banner.
+  // A generic name: triplets, or Matrix Market when the decompressed text has the banner.
   linsim_fuzz::expect_library_errors([&] { read_interactions(path, ReadOptions{}); });
-  // 2. u.data.gz: the name without ".gz" selects movielens; duplicates an error.
-  linsim_fuzz::expect_library_errors([&] {
+  if (linsim_fuzz::pick(data, size, 2) == 0) {
+    // u.data.gz: the name without ".gz" selects movielens; duplicates an error.
     ReadOptions o;
     o.strict = true;
-    read_interactions(movielens, o);
-  });
-  // 3. The raw bytes, not compressed, under a .gz name: a damaged or truncated stream when they
-  //    start with gzip's magic, plain text otherwise.
-  linsim_fuzz::write_file(path, data, size);
-  linsim_fuzz::expect_library_errors([&] { read_interactions(path, ReadOptions{}); });
+    linsim_fuzz::expect_library_errors([&] { read_interactions(movielens, o); });
+  } else {
+    // The raw bytes, not compressed, under the .gz name.
+    linsim_fuzz::write_file(path, data, size);
+    linsim_fuzz::expect_library_errors([&] { read_interactions(path, ReadOptions{}); });
+  }
   return 0;
 }

@@ -1,4 +1,5 @@
-// read_interactions on Matrix Market coordinate files (.mtx, chosen by the file name).
+// read_interactions on Matrix Market coordinate files (.mtx, chosen by the file name): with the
+// default options, then with one of two other sets chosen from the input's bytes.
 #include "fuzz_common.h"
 #include "linsim/data/readers.h"
 
@@ -16,22 +17,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return ids;
   }();
   linsim_fuzz::write_file(path, data, size);
-  // 1. Defaults.
   linsim_fuzz::expect_library_errors([&] { read_interactions(path, ReadOptions{}); });
-  // 2. Duplicates an error (re-reads the file), negatives allowed, rare items dropped.
-  linsim_fuzz::expect_library_errors([&] {
-    ReadOptions o;
+  ReadOptions o;
+  const IdMap* items = nullptr;
+  if (linsim_fuzz::pick(data, size, 2) == 0) {
+    // Duplicates an error (re-reads the file), negatives allowed, rare items dropped.
     o.strict = true;
     o.allow_negative = true;
     o.min_item_users = 2;
-    read_interactions(path, o);
-  });
-  // 3. Columns mapped through a model's item ids.
-  linsim_fuzz::expect_library_errors([&] {
-    ReadOptions o;
+  } else {
+    // Columns mapped through a model's item ids.
     o.format = InputFormat::kMatrixMarket;
     o.binarize = true;
-    read_interactions(path, o, &known);
-  });
+    items = &known;
+  }
+  linsim_fuzz::expect_library_errors([&] { read_interactions(path, o, items); });
   return 0;
 }

@@ -1,5 +1,6 @@
 // read_interactions on triplet/TSV/CSV files (format detected from the content: separator,
-// header, or a Matrix Market banner), under three sets of options.
+// header, or a Matrix Market banner): with the default options, then with one of two other sets
+// chosen from the input's bytes (linsim_fuzz::pick).
 #include "fuzz_common.h"
 #include "linsim/data/readers.h"
 
@@ -17,25 +18,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return ids;
   }();
   linsim_fuzz::write_file(path, data, size);
-  // 1. Defaults: everything detected.
+  // Defaults: everything detected.
   linsim_fuzz::expect_library_errors([&] { read_interactions(path, ReadOptions{}); });
-  // 2. Explicit triplets, duplicates are an error (re-reads the file to name the lines),
-  //    negatives allowed, rare items dropped.
-  linsim_fuzz::expect_library_errors([&] {
-    ReadOptions o;
+  ReadOptions o;
+  const IdMap* items = nullptr;
+  if (linsim_fuzz::pick(data, size, 2) == 0) {
+    // Explicit triplets, duplicates an error (re-reads the file to name the lines), negatives
+    // allowed, rare items dropped.
     o.format = InputFormat::kTriplets;
     o.strict = true;
     o.allow_negative = true;
     o.binarize = false;
     o.min_item_users = 2;
-    read_interactions(path, o);
-  });
-  // 3. Items mapped through a model's ids, a minimum value, no header.
-  linsim_fuzz::expect_library_errors([&] {
-    ReadOptions o;
+  } else {
+    // Items mapped through a model's ids, a minimum value, no header.
     o.header = false;
     o.min_value = 0.5;
-    read_interactions(path, o, &known);
-  });
+    items = &known;
+  }
+  linsim_fuzz::expect_library_errors([&] { read_interactions(path, o, items); });
   return 0;
 }

@@ -13,6 +13,7 @@
 # target, what it was (crash, leak, timeout, out-of-memory), the path of the input that triggers
 # it (kept under build/fuzz/findings/) and the end of libFuzzer's log.
 set -euo pipefail
+caller_dir=$PWD
 cd "$(dirname "$0")/.."
 root=$PWD
 
@@ -28,20 +29,34 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN
 export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export OMP_NUM_THREADS=1
 
+mode=fuzz
+if [ "${1:-}" = "--replay" ]; then
+  mode=replay
+  shift
+else
+  seconds=${1:-30}
+  case "$seconds" in '' | *[!0-9]*) echo "usage: fuzz/run.sh [SECONDS] | --replay [FILE...]" >&2; exit 2 ;; esac
+fi
+
 if [ "${FUZZ_NO_DEPS:-}" != 1 ]; then bash scripts/install-deps.sh --fuzz; fi
+build_start=$SECONDS
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)"
+echo "fuzz: build took $((SECONDS - build_start)) s"
 bin="$root/build/fuzz/fuzz"
 
-if [ "${1:-}" = "--replay" ]; then
-  shift
+if [ "$mode" = replay ]; then
   files=("$@")
   if [ ${#files[@]} -eq 0 ]; then
     shopt -s nullglob
     files=("$root"/fuzz/findings/*)
+    if [ ${#files[@]} -eq 0 ]; then echo "fuzz: no open findings in fuzz/findings/"; exit 0; fi
   fi
+  work=$(mktemp -d "${TMPDIR:-/tmp}/linsim-fuzz-replay.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
   failed=0
   for f in "${files[@]}"; do
+    case "$f" in /*) ;; *) f="$caller_dir/$f" ;; esac
     name=$(basename "$f")
     target=${name%%-*}
     if [ ! -x "$bin/fuzz_$target" ]; then
@@ -49,20 +64,17 @@ if [ "${1:-}" = "--replay" ]; then
       failed=1
       continue
     fi
-    if "$bin/fuzz_$target" "${fuzz_options[@]}" "$f" >"/tmp/linsim-replay.$$.log" 2>&1; then
+    if "$bin/fuzz_$target" "${fuzz_options[@]}" -artifact_prefix="$work/" "$f" >"$work/log" 2>&1; then
       echo "fuzz: PASS $target $f"
     else
       echo "fuzz: FAIL $target $f"
-      grep -E "ERROR|SUMMARY|terminate called|what\(\)|runtime error| in linsim::" "/tmp/linsim-replay.$$.log" | head -20 || true
+      grep -E "ERROR|SUMMARY|terminate called|what\(\)|runtime error| in linsim::" "$work/log" | head -20 || true
       failed=1
     fi
   done
-  rm -f "/tmp/linsim-replay.$$.log"
   exit "$failed"
 fi
 
-seconds=${1:-30}
-case "$seconds" in '' | *[!0-9]*) echo "usage: fuzz/run.sh [SECONDS] | --replay [FILE...]" >&2; exit 2 ;; esac
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/linsim-fuzz-run.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 findings="$root/build/fuzz/findings"
@@ -81,6 +93,7 @@ fuzz_one() {
   TMPDIR="$scratch" "$bin/fuzz_$t" "${args[@]}" "$corpus" >"$scratch/$t.log" 2>&1
 }
 
+fuzz_start=$SECONDS
 echo "== fuzzing ${#targets[@]} targets, ${seconds}s each, $jobs at a time"
 declare -A target_of=()  # pid -> target
 status=0
@@ -118,6 +131,7 @@ for t in "${targets[@]}"; do
   target_of[$!]=$t
 done
 while [ "${#target_of[@]}" -gt 0 ]; do reap_one; done
+echo "fuzz: fuzzing took $((SECONDS - fuzz_start)) s"
 if [ "$status" -ne 0 ]; then
   echo "fuzz: findings above; their inputs are under $findings (fuzz/README.md: turning one into a regression test)"
 else

@@ -120,8 +120,8 @@ TEST_F(ModelDir, InvalidOptionsAndAModelJsonThatIsNotAFile) {
   ASSERT_NE(at, std::string::npos) << text;
   std::ofstream(path("eq2/model.json")) << text.substr(0, at) << "\"lambda\": -5.0" << text.substr(at + 13);
   EXPECT_NE(error_of("eq2").find("lambda -5 is not a finite number >= 0"), std::string::npos) << error_of("eq2");
-  // Found by fuzzing (fuzz/findings/model_json-*-float): integers that are not JSON integers.
-  for (const std::string& rank : {"1e30", "2.5", "-1", "4294967296"}) {
+  // Found by fuzzing (fuzz/corpus/model_json/finding-*): integers that are not JSON integers.
+  for (const char* rank : {"1e30", "2.5", "-1", "4294967296"}) {
     const auto r = text.find("\"rank\": 4");
     ASSERT_NE(r, std::string::npos);
     std::ofstream(path("eq2/model.json")) << text.substr(0, r) << "\"rank\": " << rank << text.substr(r + 9);

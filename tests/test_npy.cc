@@ -158,7 +158,7 @@ long peak_rss_kb() {
   return usage.ru_maxrss;
 }
 
-// Found by fuzzing (fuzz/findings/npy-int64-max): int64 arrays are read as integers, not through
+// Found by fuzzing (fuzz/corpus/npy/finding-int64-max.npy): int64 arrays are read as integers, not through
 // double (which cannot hold 2^63 − 1, and whose conversion back would be undefined).
 TEST(Npy, Int64ExtremesReadBackExactly) {
   const std::vector<std::int64_t> v = {std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(),

@@ -16,11 +16,15 @@ MatrixOf<Scalar> ease_weights(MatrixOf<Scalar> G, double lambda) {
   // A pivot that is zero up to rounding also means "not positive definite": the inverse would
   // be dominated by rounding error.
   if (!spd_inverse_in_place(G, kDouble ? 1e-12 : 1e-5)) {
-    throw InvalidArgument(fmt::format(
-        kDouble ? "XᵀX + λI is not positive definite for λ = {}: the data is rank-deficient; use λ > 0"
-                : "XᵀX + λI is not positive definite, or too ill-conditioned for float32, at λ = {} (a Cholesky "
-                  "pivot below 1e-5 of the largest diagonal entry); use a larger λ or --dtype float64",
-        lambda));
+    if constexpr (kDouble) {
+      throw InvalidArgument(fmt::format(
+          "XᵀX + λI is not positive definite for λ = {}: the data is rank-deficient; use λ > 0", lambda));
+    } else {
+      throw InvalidArgument(fmt::format(
+          "XᵀX + λI is not positive definite, or too ill-conditioned for float32, at λ = {} (a Cholesky "
+          "pivot below 1e-5 of the largest diagonal entry); use a larger λ or --dtype float64",
+          lambda));
+    }
   }
   // MATH.md M3: W = I − Pinv · dMat(1 / diag(Pinv)), in Pinv's storage.
   // Column j scaled by −1 / Pinv_jj, in place (an assignment from a product could evaluate into a
