@@ -10,6 +10,7 @@
 #include <Eigen/Eigenvalues>
 #include <fmt/format.h>
 
+#include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/core/random.h"
 #include "linsim/evaluate/cluster_quality.h"
@@ -363,6 +364,7 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   }
   const Index family_size = fixed_members + o.random_gauges;
   for (Index g = 0; g < family_size; ++g) {
+    interruption_point();
     std::string name;
     const Vector D = member(g, name);
     // In dimension 1 a positive rescaling changes no cosine at all; computed lists would differ

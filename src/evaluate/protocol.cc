@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
 #include "linsim/core/random.h"
@@ -208,6 +209,7 @@ RankingSummary evaluate_ranking(const Scorer& scorer, const SparseView& fold_in,
   std::vector<double> r20, r50, n100;
   constexpr Index kBlock = 512;
   for (Index first = 0; first < n; first += kBlock) {
+    interruption_point();
     const Index count = std::min(kBlock, n - first);
     const SparseMatrix block = fold_in.middleRows(first, count);
     const RowMatrix scores = scorer(block);

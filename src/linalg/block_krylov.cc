@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/core/random.h"
 #include "linalg/gemm.h"
@@ -277,6 +278,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   double scale = 0;  // largest |entry| of T so far, the scale for "negligible"
   Index c0 = 0;      // the current block is Q's columns [c0, c0 + b)
   for (;;) {
+    interruption_point();
     const Index m = c0 + b;  // basis size including the current block
     // W = G Q_c, one pass over the nonzeros for all b vectors; its projection on the basis is
     // the block column of T = Qᵀ G Q, and what remains is orthogonal to the basis (projected

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "linsim/core/context.h"
 #include "linsim/core/error.h"
 
 namespace linsim {
@@ -54,29 +55,35 @@ void gram_sparse(const SparseView& X, MatrixOf<Scalar>& G, const Centring& centr
   const int* outer = X.outerIndexPtr();
   const int* inner = X.innerIndexPtr();
   const double* value = X.valuePtr();
+  // Columns go in waves of kWave, with an interruption point between them.
+  constexpr Index kWave = 1024;
+  for (Index wave = 0; wave < p; wave += kWave) {
+    interruption_point();
+    const Index wave_end = std::min(p, wave + kWave);
 #pragma omp parallel
-  {
-    std::vector<double> scratch(kDouble ? 0 : static_cast<size_t>(p));
+    {
+      std::vector<double> scratch(kDouble ? 0 : static_cast<size_t>(p));
 #pragma omp for schedule(dynamic, 8)
-    for (Index j = 0; j < p; ++j) {
-      double* lower;  // rows j..p−1 of column j
-      if constexpr (kDouble) {
-        lower = G.col(j).data() + j;
-      } else {
-        lower = scratch.data();
-        std::fill(lower, lower + (p - j), 0.0);
-      }
-      for (Eigen::SparseMatrix<double, Eigen::ColMajor, int>::InnerIterator it(Xc, j); it; ++it) {
-        const Index u = it.row();
-        const double xuj = it.value();
-        const int* begin = inner + outer[u];
-        const int* end = inner + outer[u + 1];
-        const int* start = std::lower_bound(begin, end, static_cast<int>(j));
-        for (const int* q = start; q != end; ++q) lower[*q - j] += xuj * value[q - inner];
-      }
-      if (centring.active()) centring.apply(j, lower);
-      if constexpr (!kDouble) {
-        for (Index i = j; i < p; ++i) G(i, j) = static_cast<float>(lower[i - j]);
+      for (Index j = wave; j < wave_end; ++j) {
+        double* lower;  // rows j..p−1 of column j
+        if constexpr (kDouble) {
+          lower = G.col(j).data() + j;
+        } else {
+          lower = scratch.data();
+          std::fill(lower, lower + (p - j), 0.0);
+        }
+        for (Eigen::SparseMatrix<double, Eigen::ColMajor, int>::InnerIterator it(Xc, j); it; ++it) {
+          const Index u = it.row();
+          const double xuj = it.value();
+          const int* begin = inner + outer[u];
+          const int* end = inner + outer[u + 1];
+          const int* start = std::lower_bound(begin, end, static_cast<int>(j));
+          for (const int* q = start; q != end; ++q) lower[*q - j] += xuj * value[q - inner];
+        }
+        if (centring.active()) centring.apply(j, lower);
+        if constexpr (!kDouble) {
+          for (Index i = j; i < p; ++i) G(i, j) = static_cast<float>(lower[i - j]);
+        }
       }
     }
   }
@@ -94,6 +101,7 @@ void gram_dense_blocks(const SparseView& X, MatrixOf<Scalar>& G, const Centring&
   const Index column_blocks = (p + kColumns - 1) / kColumns;
   MatrixOf<Scalar> B(kUsers, p);
   for (Index u0 = 0; u0 < n; u0 += kUsers) {
+    interruption_point();
     const Index rows = std::min(kUsers, n - u0);
     B.topRows(rows).setZero();
     for (Index u = u0; u < u0 + rows; ++u) {
@@ -154,6 +162,7 @@ template MatrixF gram_matrix<float>(const SparseView&, const Context&, const Vec
 GramOperator::GramOperator(const DataMatrix& X) : X_(X), scratch_(X.rows()) { X.csc(); }
 
 void GramOperator::perform_op(const double* x_in, double* y_out) const {
+  interruption_point();  // each Lanczos product
   const SparseView& Y = X_.sparse();
   const Index n = Y.rows();
   const Index p = Y.cols();

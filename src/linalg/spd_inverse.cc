@@ -6,6 +6,7 @@
 
 #include <Eigen/Cholesky>
 
+#include "linsim/core/context.h"
 #include "linalg/gemm.h"
 
 namespace linsim {
@@ -42,6 +43,7 @@ bool spd_inverse_in_place(Mat<Scalar>& A, double rel_pivot_floor) {
   Mat<Scalar> U(n, kBlock);  // M_RK, with the rows of K set to zero
   Mat<Scalar> W(n, kBlock);  // M_RK D
   for (Index k0 = 0; k0 < n; k0 += kBlock) {
+    interruption_point();
     const Index b = std::min(kBlock, n - k0);
     Mat<Scalar> Mkk = A.block(k0, k0, b, b).template selfadjointView<Eigen::Lower>();
     Eigen::LLT<Mat<Scalar>> llt(Mkk);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/linalg/normalize.h"
 
@@ -129,6 +130,7 @@ CosineFit fit_cosine(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOpti
   std::deque<double> rho;
   conv.reason = "epoch limit reached";
   for (Index it = 0; it < options.epochs; ++it) {
+    interruption_point();
     // Two-loop recursion: d = −H g.
     Vector d = -g;
     std::vector<double> alpha(S.size());

@@ -7,6 +7,7 @@
 #include <Eigen/Eigenvalues>
 #include <cmath>
 
+#include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/linalg/data_matrix.h"
 #include "linsim/linalg/gram.h"
@@ -184,6 +185,7 @@ void for_each_score_block(const SimilaritySpace& space, const std::vector<Index>
   const auto step = static_cast<size_t>(score_block_rows(space.size()));
   RowMatrix scores;
   for (size_t first = 0; first < queries.size(); first += step) {
+    interruption_point();
     const size_t count = std::min(step, queries.size() - first);
     const std::vector<Index> block(queries.begin() + static_cast<std::ptrdiff_t>(first),
                                    queries.begin() + static_cast<std::ptrdiff_t>(first + count));

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
 #include "linalg/gemm.h"
@@ -68,50 +69,57 @@ NeighborLists all_items_top_impl(const Matrix& F, Index top, bool include_self) 
   std::vector<TopKSelector<Scalar>> selectors(static_cast<size_t>(p), TopKSelector<Scalar>(top));
   std::vector<std::mutex> block_locks(static_cast<size_t>(blocks));
 
+  // Tiles go in waves of kWave, with an interruption point between them; a thread waits at most
+  // one tile (~1 ms at k = 64) at the end of a wave.
+  constexpr size_t kWave = 256;
+  for (size_t wave = 0; wave < tiles.size(); wave += kWave) {
+    interruption_point();
+    const size_t wave_end = std::min(tiles.size(), wave + kWave);
 #pragma omp parallel
-  {
-    Dense T(kTile, kTile);
-    std::vector<Scalar> threshold(static_cast<size_t>(kTile));
+    {
+      Dense T(kTile, kTile);
+      std::vector<Scalar> threshold(static_cast<size_t>(kTile));
 #pragma omp for schedule(dynamic, 1)
-    for (size_t t = 0; t < tiles.size(); ++t) {
-      const auto [I, J] = tiles[t];
-      const Index i0 = I * kTile, h = std::min(kTile, p - i0);
-      const Index j0 = J * kTile, w = std::min(kTile, p - j0);
-      auto S = T.topLeftCorner(h, w);
-      gemm<Scalar>(true, false, h, w, k, Scalar(1), Ft.data() + i0 * k, k, Ft.data() + j0 * k, k, Scalar(0), T.data(),
-                   kTile);
-      const bool diagonal = I == J;
-      if (!diagonal) {  // rows of block I: column j of S offers (j0 + j, S(i, j)) to row i0 + i
-        std::lock_guard<std::mutex> lock(block_locks[static_cast<size_t>(I)]);
-        Scalar* thr = threshold.data();
-        for (Index i = 0; i < h; ++i) thr[i] = selectors[static_cast<size_t>(i0 + i)].threshold();
-        for (Index j = 0; j < w; ++j) {
-          const Scalar* column = S.col(j).data();
-          for (Index c = 0; c < h; c += kChunk) {
-            const Index e = std::min(c + kChunk, h);
-            if (!any_at_least(column + c, static_cast<const Scalar*>(thr + c), e - c)) continue;
-            for (Index i = c; i < e; ++i) {
-              if (!(column[i] >= thr[i])) continue;
-              auto& selector = selectors[static_cast<size_t>(i0 + i)];
-              selector.offer(j0 + j, column[i]);
-              thr[i] = selector.threshold();
+      for (size_t t = wave; t < wave_end; ++t) {
+        const auto [I, J] = tiles[t];
+        const Index i0 = I * kTile, h = std::min(kTile, p - i0);
+        const Index j0 = J * kTile, w = std::min(kTile, p - j0);
+        auto S = T.topLeftCorner(h, w);
+        gemm<Scalar>(true, false, h, w, k, Scalar(1), Ft.data() + i0 * k, k, Ft.data() + j0 * k, k, Scalar(0),
+                     T.data(), kTile);
+        const bool diagonal = I == J;
+        if (!diagonal) {  // rows of block I: column j of S offers (j0 + j, S(i, j)) to row i0 + i
+          std::lock_guard<std::mutex> lock(block_locks[static_cast<size_t>(I)]);
+          Scalar* thr = threshold.data();
+          for (Index i = 0; i < h; ++i) thr[i] = selectors[static_cast<size_t>(i0 + i)].threshold();
+          for (Index j = 0; j < w; ++j) {
+            const Scalar* column = S.col(j).data();
+            for (Index c = 0; c < h; c += kChunk) {
+              const Index e = std::min(c + kChunk, h);
+              if (!any_at_least(column + c, static_cast<const Scalar*>(thr + c), e - c)) continue;
+              for (Index i = c; i < e; ++i) {
+                if (!(column[i] >= thr[i])) continue;
+                auto& selector = selectors[static_cast<size_t>(i0 + i)];
+                selector.offer(j0 + j, column[i]);
+                thr[i] = selector.threshold();
+              }
             }
           }
         }
-      }
-      {  // rows of block J, by symmetry: column j of S is row j0 + j's scores against block I. A
-         // diagonal tile is symmetric, so this side alone covers it, reading each row's scores in
-         // order while its selection is still empty (the first tile every row sees).
-        std::lock_guard<std::mutex> lock(block_locks[static_cast<size_t>(J)]);
-        for (Index j = 0; j < w; ++j) {
-          const Scalar* column = S.col(j).data();
-          auto& selector = selectors[static_cast<size_t>(j0 + j)];
-          for (Index c = 0; c < h; c += kChunk) {
-            const Index e = std::min(c + kChunk, h);
-            if (!any_at_least(column + c, selector.threshold(), e - c)) continue;
-            for (Index i = c; i < e; ++i) {
-              if (column[i] >= selector.threshold() && (!diagonal || i != j || include_self)) {
-                selector.offer(i0 + i, column[i]);
+        {  // rows of block J, by symmetry: column j of S is row j0 + j's scores against block I. A
+           // diagonal tile is symmetric, so this side alone covers it, reading each row's scores in
+           // order while its selection is still empty (the first tile every row sees).
+          std::lock_guard<std::mutex> lock(block_locks[static_cast<size_t>(J)]);
+          for (Index j = 0; j < w; ++j) {
+            const Scalar* column = S.col(j).data();
+            auto& selector = selectors[static_cast<size_t>(j0 + j)];
+            for (Index c = 0; c < h; c += kChunk) {
+              const Index e = std::min(c + kChunk, h);
+              if (!any_at_least(column + c, selector.threshold(), e - c)) continue;
+              for (Index i = c; i < e; ++i) {
+                if (column[i] >= selector.threshold() && (!diagonal || i != j || include_self)) {
+                  selector.offer(i0 + i, column[i]);
+                }
               }
             }
           }
@@ -174,6 +182,7 @@ NeighborLists recommend(const Model& model, const SparseView& Xq, const std::vec
   NeighborLists lists(rows.size());
   const auto step = static_cast<size_t>(score_block_rows(p));
   for (size_t first = 0; first < rows.size(); first += step) {
+    interruption_point();
     const size_t count = std::min(step, rows.size() - first);
     SparseMatrix block(static_cast<Index>(count), Xq.cols());
     std::vector<Eigen::Triplet<double, int>> entries;

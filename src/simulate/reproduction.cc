@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
 #include "linsim/io/atomic_output.h"
@@ -122,6 +123,7 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
     }
     say(fmt::format("seed {}: measuring {} variants", sim_options.seed, variants.size()));
     for (size_t v = 0; v < variants.size(); ++v) {
+      interruption_point();
       const auto space = variants[v].model == "truth"
                              ? make_factor_space(cluster_indicator(sim.cluster, sim.cluster_probability.size()))
                              : variant_space(variants[v], models, X, ctx);
