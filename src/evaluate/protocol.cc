@@ -268,7 +268,7 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
     if (name != "itemknn" && name != "ease") continue;
     const double need = 3.0 * 8.0 * static_cast<double>(p) * static_cast<double>(p);
     if (need > available_memory_bytes()) {
-      throw Error(fmt::format("evaluating {} on {} items needs about {} (dense items x items matrices), more than the {} "
+      throw OutOfMemory(fmt::format("evaluating {} on {} items needs about {} (dense items x items matrices), more than the {} "
                               "available; leave it out of --models",
                               name, p, format_bytes(need), format_bytes(available_memory_bytes())));
     }

@@ -90,12 +90,14 @@ AtomicDirectory::AtomicDirectory(std::string target, bool force, std::string mar
     : target_(std::move(target)), marker_(std::move(marker)), force_(force) {
   check_target(target_, force_, &marker_);
   temp_ = temp_sibling(target_, "tmp");
+  // Tracked before it exists: a termination signal arriving at any moment finds it.
+  track(temp_);
   std::error_code ec;
   if (!fs::create_directory(temp_, ec)) {
+    untrack(temp_);
     throw Error(fmt::format("cannot create output directory '{}': {}", target_,
                             ec ? ec.message() : "temporary directory exists"));
   }
-  track(temp_);
 }
 
 AtomicDirectory::~AtomicDirectory() {
@@ -131,9 +133,14 @@ void AtomicDirectory::commit() {
 AtomicFile::AtomicFile(std::string target, bool force) : target_(std::move(target)), force_(force) {
   check_target(target_, force_, nullptr);
   temp_ = temp_sibling(target_, "tmp");
-  out_.open(temp_, std::ios::binary);
-  if (!out_) throw Error(fmt::format("cannot write '{}': {}", target_, std::strerror(errno)));
+  // Tracked before it exists: a termination signal arriving at any moment finds it.
   track(temp_);
+  out_.open(temp_, std::ios::binary);
+  if (!out_) {
+    const int error = errno;
+    untrack(temp_);
+    throw Error(fmt::format("cannot write '{}': {}", target_, std::strerror(error)));
+  }
 }
 
 AtomicFile::~AtomicFile() {
@@ -197,7 +204,8 @@ void commit_together(const std::vector<AtomicFile*>& files) {
 }
 
 void remove_unfinished_outputs() {
-  const std::lock_guard<std::mutex> lock(pending_mutex);
+  // Locked for good: an output opened after this point would outlive the process's cleanup.
+  pending_mutex.lock();
   std::error_code ec;
   for (const std::string& path : pending()) fs::remove_all(path, ec);
   pending().clear();

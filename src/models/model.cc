@@ -179,7 +179,7 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
     }
     if (need > available) {
       const bool dense = options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi;
-      throw Error(fmt::format(
+      throw OutOfMemory(fmt::format(
           "fitting {} on {} items needs about {} beyond the data, more than the {} available; {}",
           model_name(options.kind), p, format_bytes(need), format_bytes(available),
           dense ? "this model needs a dense items x items matrix: use --model eq2 (which can use --solver randomized) "

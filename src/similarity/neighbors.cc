@@ -143,7 +143,7 @@ NeighborLists all_items_top(const Matrix& F, Index top, bool include_self, Preci
   const double entry = precision == Precision::kFloat32 ? 8.0 : 16.0;
   const double need = static_cast<double>(F.rows()) * static_cast<double>(top) * (4.0 * entry + sizeof(Neighbor));
   if (need > available_memory_bytes()) {
-    throw Error(fmt::format("the top {} of all {} rows need about {} of memory, more than the {} available; use a "
+    throw OutOfMemory(fmt::format("the top {} of all {} rows need about {} of memory, more than the {} available; use a "
                             "smaller --top or query a subset",
                             top, F.rows(), format_bytes(need), format_bytes(available_memory_bytes())));
   }

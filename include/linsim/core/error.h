@@ -15,6 +15,14 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A computation whose memory estimate exceeds the memory available, refused before allocating
+// (the message gives both figures and what to change). Bindings map it to their out-of-memory
+// error (Python's MemoryError), as they do std::bad_alloc.
+class OutOfMemory : public Error {
+ public:
+  using Error::Error;
+};
+
 // A parameter outside its valid range, an unknown name or id, a request the data cannot
 // support (e.g. a rank larger than the data's rank). The message names the parameter,
 // the value and the valid range.

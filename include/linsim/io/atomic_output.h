@@ -68,7 +68,9 @@ class AtomicFile {
 // replace are restored). Every file is finished (written and checked) before any is renamed.
 void commit_together(const std::vector<AtomicFile*>& files);
 
-// Removes every temporary of this process that has not been committed (for signal handling).
+// Removes every temporary of this process that has not been committed, for a program about to
+// end on a signal: afterwards no output of this process can be opened, committed or dropped any
+// more (those calls block), so none appears between the removal and the end of the process.
 void remove_unfinished_outputs();
 
 }  // namespace linsim
