@@ -12,6 +12,7 @@
 #include "linsim/data/metadata.h"
 #include "linsim/evaluate/label_agreement.h"
 #include "linsim/evaluate/protocol.h"
+#include "linsim/evaluate/report.h"
 #include "linsim/io/atomic_output.h"
 
 namespace linsim::cli {
@@ -30,18 +31,6 @@ struct EvaluateArgs {
   Context ctx;
 };
 
-json metric_json(const MeanSe& m) { return {{"mean", m.mean}, {"se", m.se}}; }
-json ranking_json(const RankingSummary& r) {
-  return {{"recall@20", metric_json(r.recall20)}, {"recall@50", metric_json(r.recall50)},
-          {"ndcg@100", metric_json(r.ndcg100)}, {"users", r.users}};
-}
-std::string params_text(const std::map<std::string, double>& p) {
-  std::string s;
-  for (const auto& [k, v] : p) s += fmt::format("{}{}={:g}", s.empty() ? "" : ", ", k, v);
-  return s.empty() ? "–" : s;
-}
-std::string cell(const MeanSe& m) { return fmt::format("{:.4f} ± {:.4f}", m.mean, m.se); }
-
 void run_evaluate(const EvaluateArgs& args) {
   const std::vector<std::string> models = split_ids(args.models, "--models");
   const ParamGrid grid = parse_grid(args.grid);
@@ -55,39 +44,16 @@ void run_evaluate(const EvaluateArgs& args) {
   progress(fmt::format("{} training, {} validation, {} test users", split.train_users.size(), split.valid_users.size(),
                        split.test_users.size()));
   const auto results = evaluate_models(split, models, grid, args.ctx, progress);
-  std::string table = "| model | chosen parameters | Recall@20 | Recall@50 | NDCG@100 |\n|---|---|---|---|---|\n";
-  json models_json = json::array();
-  for (const ModelEvaluation& e : results) {
-    table += fmt::format("| {} | {} | {} | {} | {} |\n", e.name, params_text(e.params), cell(e.test.recall20),
-                         cell(e.test.recall50), cell(e.test.ndcg100));
-    json trials = json::array();
-    for (const auto& [params, summary] : e.trials) trials.push_back({{"params", params}, {"validation", ranking_json(summary)}});
-    models_json.push_back({{"name", e.name}, {"params", e.params}, {"validation", ranking_json(e.validation)},
-                           {"test", ranking_json(e.test)}, {"trials", trials}});
-  }
-  const json protocol = {{"name", "strong generalization (Liang et al. 2018)"},
-                         {"input", args.input},
-                         {"n_users", data.data.n_users()},
-                         {"n_items", data.data.n_items()},
-                         {"nnz", data.data.nnz()},
-                         {"min_value", read.min_value ? json(*read.min_value) : json(nullptr)},
-                         {"heldout_users_per_set", split.valid_users.size()},
-                         {"min_interactions", args.split.min_interactions},
-                         {"fold_in", args.split.fold_in},
-                         {"seed", args.split.seed},
-                         {"selection", "validation ndcg@100"},
-                         {"grid", args.grid}};
-  const std::string caption = fmt::format(
-      "Test users: {} (mean ± standard error over users); parameters chosen on {} validation users by NDCG@100.\n",
-      split.test_users.size(), split.valid_users.size());
-  std::cout << table << '\n' << caption;
+  std::cout << evaluation_summary(split, results);
   if (out) {
-    std::ofstream(out->file("results.json")) << json{{"protocol", protocol}, {"models", models_json}}.dump(2) << '\n';
+    const EvaluationInput input{args.input, data.data.n_users(), data.data.n_items(), data.data.nnz(),
+                                read.min_value};
+    std::ofstream js(out->file("results.json"));
+    js << evaluation_json(input, args.split, split, results, args.grid).dump(2) << '\n';
+    js.close();
+    if (!js) throw Error(fmt::format("cannot write results.json in '{}'", args.out));
     std::ofstream md(out->file("results.md"));
-    md << fmt::format("# Top-N evaluation: {}\n\n{} users × {} items, {} interactions (binarised{}).\n\n", args.input,
-                      data.data.n_users(), data.data.n_items(), data.data.nnz(),
-                      read.min_value ? fmt::format(", values >= {:g}", *read.min_value) : "")
-       << table << '\n' << caption;
+    md << evaluation_markdown(input, split, results);
     md.close();
     if (!md) throw Error(fmt::format("cannot write results.md in '{}'", args.out));
     out->commit();

@@ -47,6 +47,15 @@ std::string pm(const Summary& s, int digits) {
   return fmt::format("{:.{}f} ± {:.{}f}", s.mean, digits, s.sd, digits);
 }
 
+// results.md and the figures name the first seed (results.md the last too) and the figures need
+// one similarity per variant: a result from reproduce() has them.
+void require_seeds(const ReproductionResult& r, bool figures) {
+  if (r.seeds.empty() || (figures && r.figure_similarity.size() != r.variants.size())) {
+    throw InvalidArgument(fmt::format("a reproduction result without {} (not one from reproduce())",
+                                      r.seeds.empty() ? "seeds" : "one figure similarity per variant"));
+  }
+}
+
 }  // namespace
 
 void ReproductionOptions::validate() const {
@@ -172,30 +181,9 @@ std::string reproduction_table(const ReproductionResult& r) {
   return t;
 }
 
-void write_reproduction(AtomicDirectory& out, const ReproductionResult& r) {
-  const std::string& dir = out.target();
+nlohmann::json reproduction_json(const ReproductionResult& r) {
   const ReproductionOptions& o = r.options;
   const SimulationOptions& s = o.simulation;
-  // Figures.
-  const std::string subtitle = fmt::format("seed {}: {} items sorted by cluster, then by descending popularity",
-                                           r.seeds.front(), s.items);
-  std::vector<HeatmapPanel> paper, extended;
-  for (size_t v = 0; v < r.variants.size(); ++v) {
-    const Variant& var = r.variants[v].variant;
-    std::string title = var.name;
-    if (var.measure == "dot") title += " (scaled)";
-    HeatmapPanel panel{title, r.figure_similarity[v]};
-    if (var.in_figure1) paper.push_back(panel);
-    extended.push_back(std::move(panel));
-  }
-  HeatmapOptions fig;
-  fig.title = "Item-item cosine similarity on simulated data (" + subtitle + ")";
-  fig.colorbar_label = "cosine similarity";
-  write_heatmaps(out.file("figure1.png"), paper, fig, false);
-  fig.columns = 5;
-  fig.title = "All similarity variants (" + subtitle + ")";
-  write_heatmaps(out.file("figure1-extended.png"), extended, fig, false);
-  // results.json
   json variants = json::array();
   for (const VariantResult& v : r.variants) {
     json per_seed = {{"auc", json::array()}, {"precision_at_10", json::array()},
@@ -237,26 +225,57 @@ void write_reproduction(AtomicDirectory& out, const ReproductionResult& r) {
                         {"sppmi_eigen_power", o.remedies.sppmi.eigen_power},
                         {"cosine_epochs", o.remedies.cosine_epochs},
                         {"linsim_version", LINSIM_VERSION}};
-  const json doc = {{"options", options}, {"seeds", r.seeds}, {"variants", variants},
-                    {"gauge_spread_auc", r.gauge_spread_auc}};
+  return {{"options", options}, {"seeds", r.seeds}, {"variants", variants},
+          {"gauge_spread_auc", r.gauge_spread_auc}};
+}
+
+std::string reproduction_markdown(const ReproductionResult& r) {
+  require_seeds(r, false);
+  const ReproductionOptions& o = r.options;
+  const SimulationOptions& s = o.simulation;
+  return "# Reproduction of the paper's simulation\n\n" +
+         fmt::format("{} users × {} items, {} clusters; eq1 with λ = {:g}, eq2 with λ = {:g}, rank {}; "
+                     "mean ± sd over {} seeds ({}–{}).\n\n",
+                     s.users, s.items, s.clusters, o.lambda_eq1, o.lambda_eq2, o.rank, r.seeds.size(),
+                     r.seeds.front(), r.seeds.back()) +
+         reproduction_table(r) +
+         "\nAUC: for each item, the ROC-AUC of ranking all other items by the similarity, same cluster "
+         "= positive (ties count ½), averaged over items. precision@10: share of same-cluster items among "
+         "the 10 nearest neighbours. popularity percentile@10: mean popularity percentile (0–100, by "
+         "number of users) of those neighbours; 50 means no preference for popular items.\n\n"
+         "![Figure 1](figure1.png)\n\n![All variants](figure1-extended.png)\n";
+}
+
+void write_reproduction(AtomicDirectory& out, const ReproductionResult& r) {
+  require_seeds(r, true);
+  const std::string& dir = out.target();
+  // Figures.
+  const std::string subtitle = fmt::format("seed {}: {} items sorted by cluster, then by descending popularity",
+                                           r.seeds.front(), r.options.simulation.items);
+  std::vector<HeatmapPanel> paper, extended;
+  for (size_t v = 0; v < r.variants.size(); ++v) {
+    const Variant& var = r.variants[v].variant;
+    std::string title = var.name;
+    if (var.measure == "dot") title += " (scaled)";
+    HeatmapPanel panel{title, r.figure_similarity[v]};
+    if (var.in_figure1) paper.push_back(panel);
+    extended.push_back(std::move(panel));
+  }
+  HeatmapOptions fig;
+  fig.title = "Item-item cosine similarity on simulated data (" + subtitle + ")";
+  fig.colorbar_label = "cosine similarity";
+  write_heatmaps(out.file("figure1.png"), paper, fig, false);
+  fig.columns = 5;
+  fig.title = "All similarity variants (" + subtitle + ")";
+  write_heatmaps(out.file("figure1-extended.png"), extended, fig, false);
   {
     std::ofstream f(out.file("results.json"));
-    f << doc.dump(2) << '\n';
+    f << reproduction_json(r).dump(2) << '\n';
     if (!f) throw Error(fmt::format("cannot write results.json in '{}'", dir));
   }
   {
     std::ofstream f(out.file("results.md"));
-    f << "# Reproduction of the paper's simulation\n\n"
-      << fmt::format("{} users × {} items, {} clusters; eq1 with λ = {:g}, eq2 with λ = {:g}, rank {}; "
-                     "mean ± sd over {} seeds ({}–{}).\n\n",
-                     s.users, s.items, s.clusters, o.lambda_eq1, o.lambda_eq2, o.rank, r.seeds.size(),
-                     r.seeds.front(), r.seeds.back())
-      << reproduction_table(r)
-      << "\nAUC: for each item, the ROC-AUC of ranking all other items by the similarity, same cluster "
-         "= positive (ties count ½), averaged over items. precision@10: share of same-cluster items among "
-         "the 10 nearest neighbours. popularity percentile@10: mean popularity percentile (0–100, by "
-         "number of users) of those neighbours; 50 means no preference for popular items.\n\n"
-      << "![Figure 1](figure1.png)\n\n![All variants](figure1-extended.png)\n";
+    f << reproduction_markdown(r);
     if (!f) throw Error(fmt::format("cannot write results.md in '{}'", dir));
   }
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "linsim/core/context.h"
 #include "linsim/evaluate/cluster_quality.h"
 #include "linsim/evaluate/variants.h"
@@ -56,9 +58,20 @@ struct ReproductionResult {
 ReproductionResult reproduce(const ReproductionOptions& options, const Context& ctx,
                              const ProgressFn& progress = {});
 
-// Writes figure1.png, figure1-extended.png, results.json and results.md into `out` (the
-// caller commits).
+// Writes figure1.png, figure1-extended.png, results.json (reproduction_json) and results.md
+// (reproduction_markdown) into `out` (the caller commits).
 void write_reproduction(AtomicDirectory& out, const ReproductionResult& result);
+
+// The document results.json holds: {"options": {...}, "seeds": [...], "variants": [{"name",
+// "model", "gauge" (null for none), "measure", "auc", "precision_at_10",
+// "popularity_percentile_at_10" (each {"mean", "sd"}), "per_seed": {...}}], "gauge_spread_auc"}.
+// The keys say 10 whatever options.top is; an undefined metric (NaN) is null.
+nlohmann::json reproduction_json(const ReproductionResult& result);
+
+// The text results.md holds (it links figure1.png and figure1-extended.png). Throws
+// InvalidArgument for a result without seeds; write_reproduction also for one without a figure
+// similarity per variant.
+std::string reproduction_markdown(const ReproductionResult& result);
 
 // The summary table (markdown) shared by stdout and results.md.
 std::string reproduction_table(const ReproductionResult& result);
