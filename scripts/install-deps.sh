@@ -13,6 +13,11 @@
 #   GoogleTest, Google Benchmark   tests and kernels.
 #   python3-numpy, python3-scipy   independent cross-checks in the test suite and peers in bench/.
 #   time            GNU time, for peak memory in bench/.
+#   pybind11-dev, python3-dev   the Python package (python/, docs/python.md); python3-venv and
+#                   python3-pip for `pip install .`; python3-pandas for DataFrame input.
+#   python3-pytest, python3-gensim, python3-sklearn, python3-faiss   (with --test only) the
+#                   Python package's tests and its walk-through (docs/python.md): KeyedVectors,
+#                   TruncatedSVD factors and a faiss index of exported vectors.
 #   chromium        (with --test only) headless browser that checks the audit's HTML report.
 #   python3-sklearn, libfaiss-dev, libopenblas-dev   (with --bench only) the peers of
 #                   bench/peers.sh: scikit-learn, and faiss (a static library that links BLAS and
@@ -29,10 +34,11 @@ packages=(
   zlib1g-dev libcairo2-dev fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-numpy python3-scipy time libopenblas0-pthread
+  pybind11-dev python3-dev python3-venv python3-pip python3-pandas
 )
 for option in "$@"; do
   case "$option" in
-    --test) packages+=(chromium) ;;
+    --test) packages+=(chromium python3-pytest python3-gensim python3-sklearn python3-faiss) ;;
     --bench) packages+=(python3-sklearn libfaiss-dev libopenblas-dev) ;;
     --fuzz) packages+=(clang libclang-rt-dev libomp-dev llvm) ;;
     *) echo "usage: install-deps.sh [--test] [--bench] [--fuzz]" >&2; exit 2 ;;

@@ -1,0 +1,268 @@
+"""Interaction data from the formats the ecosystem already has (docs/python.md, "Inputs").
+
+Everything ends as linsim's matrix layout: CSR with int32 indptr and indices and float64 values,
+column indices sorted and unique in each row, no stored zeros. A scipy CSR matrix that already
+has that layout is read in place (no copy); anything else is converted once (a copy), which the
+``copied`` flag of :func:`as_csr` reports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _linsim
+
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def _sparse():
+    try:
+        import scipy.sparse as sp
+    except ImportError as e:  # pragma: no cover - scipy is a dependency
+        raise ImportError("linsim needs scipy (Debian: python3-scipy)") from e
+    return sp
+
+
+@dataclasses.dataclass
+class Interactions:
+    """A users x items interaction matrix with the external ids of its rows and columns.
+
+    ``X`` is a ``scipy.sparse.csr_matrix``; ``user_ids[u]`` and ``item_ids[i]`` name row u and
+    column i (numpy arrays of the ids' own type: ints stay ints, strings are an object array).
+    """
+
+    X: Any
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+
+    @property
+    def shape(self) -> Tuple[int, int]:
+        return self.X.shape
+
+    def __repr__(self) -> str:
+        n, p = self.X.shape
+        return f"Interactions({n} users x {p} items, {self.X.nnz} interactions)"
+
+
+@dataclasses.dataclass
+class CsrInput:
+    """The checked CSR arrays handed to the extension, and whether they are a copy."""
+
+    handle: Any  # _linsim.Csr: views of the arrays below
+    matrix: Any  # the scipy.sparse.csr_matrix they belong to
+    copied: bool
+
+
+def as_csr(X, *, allow_negative: bool = False, what: str = "X") -> CsrInput:
+    """Checks and, where needed, converts a matrix to linsim's CSR layout.
+
+    Accepts any ``scipy.sparse`` matrix or array (CSR, CSC, COO, ...; any numeric dtype; int32
+    or int64 indices) and dense 2-D numpy arrays. Duplicates are summed and stored zeros dropped
+    (as the file readers do). Values must be finite, and non-negative unless ``allow_negative``.
+    No copy is made when X is CSR, float64, int32-indexed and canonical (sorted, no duplicates,
+    no stored zeros).
+    """
+    sp = _sparse()
+    copied = False
+    if not sp.issparse(X):
+        if hasattr(X, "toarray") or isinstance(X, (list, tuple)) or isinstance(X, np.ndarray):
+            A = np.asarray(X)
+        else:
+            raise TypeError(f"{what}: expected a scipy.sparse matrix or a 2-D numpy array, got {type(X).__name__}")
+        if A.ndim != 2:
+            raise ValueError(f"{what}: expected a 2-D array, got {A.ndim} dimensions")
+        if not np.issubdtype(A.dtype, np.number) and A.dtype != np.bool_:
+            raise ValueError(f"{what}: expected numbers, got dtype {A.dtype}")
+        X = sp.csr_matrix(A.astype(np.float64, copy=False))
+        copied = True
+    if X.format != "csr":
+        X = X.tocsr()
+        copied = True
+    if X.dtype != np.float64:
+        if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
+            raise ValueError(f"{what}: expected numbers, got dtype {X.dtype}")
+        X = X.astype(np.float64)
+        copied = True
+    if not X.has_canonical_format:
+        if not copied:
+            X = X.copy()
+            copied = True
+        X.sum_duplicates()
+    if X.nnz and not X.data.all():  # stored zeros
+        if not copied:
+            X = X.copy()
+            copied = True
+        X.eliminate_zeros()
+    n, p = X.shape
+    if n > _INT32_MAX or p > _INT32_MAX or X.nnz > _INT32_MAX:
+        raise ValueError(f"{what}: {n} x {p} with {X.nnz} values; linsim supports at most 2^31 - 1 of each")
+    indptr, indices = X.indptr, X.indices
+    if indptr.dtype != np.int32 or indices.dtype != np.int32:
+        indptr = indptr.astype(np.int32)
+        indices = indices.astype(np.int32)
+        X = sp.csr_matrix((X.data, indices, indptr), shape=X.shape, copy=False)
+        copied = True
+    handle = _linsim.check_csr(indptr, indices, X.data, n, p, allow_negative, what)
+    return CsrInput(handle, X, copied)
+
+
+def _positional(df, given, position: int, role: str):
+    if given is not None:
+        if given not in df.columns:
+            raise ValueError(f"no column {given!r} for the {role}s (columns: {list(df.columns)})")
+        return given
+    if position >= len(df.columns):
+        return None
+    return df.columns[position]
+
+
+def from_dataframe(df, user=None, item=None, value=None, *, binarize: bool = False,
+                   allow_negative: bool = False, item_ids: Optional[Sequence] = None) -> Interactions:
+    """Interactions from a pandas DataFrame of (user, item[, value]) rows.
+
+    Columns are chosen by name, or by position like the CLI's triplet reader: users first, items
+    second, values third when there is a third numeric column (else every pair counts 1). Ids of
+    any hashable type get rows and columns in order of first appearance, as the CLI's readers
+    number them; duplicate pairs are summed, zeros dropped, ``binarize`` sets every value to 1.
+    Values must be finite, and non-negative unless ``allow_negative``; a missing id is an error.
+    With ``item_ids`` (a model's), items are mapped onto those columns and an unknown item is an
+    error.
+    """
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    if len(df.columns) < 2:
+        raise ValueError("the DataFrame needs a user and an item column")
+    ucol = _positional(df, user, 0, "user")
+    icol = _positional(df, item, 1, "item")
+    vcol = value
+    if vcol is None and user is None and item is None and len(df.columns) > 2:
+        third = df.columns[2]
+        if pd.api.types.is_numeric_dtype(df[third]):
+            vcol = third
+    elif vcol is not None and vcol not in df.columns:
+        raise ValueError(f"no column {vcol!r} for the values (columns: {list(df.columns)})")
+    if len(df) == 0:
+        raise ValueError("the DataFrame has no rows: no interactions")
+    ucodes, users = pd.factorize(df[ucol], sort=False)
+    if (ucodes < 0).any():
+        row = df.index[int(np.argmax(ucodes < 0))]
+        raise ValueError(f"row {row!r}: missing user id in column {ucol!r}")
+    if item_ids is None:
+        icodes, items = pd.factorize(df[icol], sort=False)
+        if (icodes < 0).any():
+            row = df.index[int(np.argmax(icodes < 0))]
+            raise ValueError(f"row {row!r}: missing item id in column {icol!r}")
+        item_array = np.asarray(items)
+    else:
+        item_array = np.asarray(item_ids)
+        lookup = IdLookup(item_array, "item")
+        icodes = lookup.indices(df[icol].to_numpy())
+    if vcol is None:
+        values = np.ones(len(df), dtype=np.float64)
+    else:
+        try:
+            values = df[vcol].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"column {vcol!r}: values must be numbers ({e})") from None
+        bad = ~np.isfinite(values) | (~allow_negative & (values < 0))
+        if bad.any():
+            i = int(np.argmax(bad))
+            why = "not finite" if not np.isfinite(values[i]) else "negative; pass allow_negative=True if intended"
+            raise ValueError(f"row {df.index[i]!r}: value {values[i]!r} in column {vcol!r} ({why})")
+    sp = _sparse()
+    X = sp.coo_matrix((values, (ucodes, icodes)), shape=(len(users), len(item_array))).tocsr()
+    X.sum_duplicates()
+    X.eliminate_zeros()
+    if binarize:
+        X.data[:] = 1.0
+    if X.nnz == 0:
+        raise ValueError("no interaction left (every value is zero)")
+    return Interactions(X, np.asarray(users), item_array)
+
+
+def as_interactions(X, *, user=None, item=None, value=None, binarize: bool = False,
+                    allow_negative: bool = False) -> Interactions:
+    """Interactions from a DataFrame, an :class:`Interactions`, a scipy.sparse matrix or a dense
+    array (ids 0..n-1 and 0..p-1 for the last two)."""
+    if isinstance(X, Interactions):
+        return X
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        pd = None
+    if pd is not None and isinstance(X, pd.DataFrame):
+        return from_dataframe(X, user, item, value, binarize=binarize, allow_negative=allow_negative)
+    if any(v is not None for v in (user, item, value)):
+        raise ValueError("user=, item= and value= name DataFrame columns; X is not a DataFrame")
+    sp = _sparse()
+    if not sp.issparse(X):
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X: expected a 2-D matrix, got {X.ndim} dimensions")
+    n, p = X.shape
+    if binarize:
+        X = sp.csr_matrix(X, dtype=np.float64, copy=True)
+        X.eliminate_zeros()
+        X.data[:] = 1.0
+    return Interactions(X, np.arange(n), np.arange(p))
+
+
+def read_interactions(path, *, format: str = "auto", separator: Optional[str] = None, header: Optional[bool] = None,
+                      binarize: Optional[bool] = None, min_value: Optional[float] = None, strict: bool = False,
+                      allow_negative: bool = False, min_item_users: int = 0) -> Interactions:
+    """Reads an interaction file exactly as ``linsim fit --input`` does (triplets, MovieLens,
+    Last.fm, Matrix Market; gzip detected; docs/formats.md). Ids are strings, as in the file."""
+    path = os.fspath(path)
+    if path != "-" and not os.path.exists(path):
+        raise FileNotFoundError(2, "No such file or directory", path)
+    options = dict(format=format, separator=separator, header=header, binarize=binarize, min_value=min_value,
+                   strict=strict, allow_negative=allow_negative, min_item_users=min_item_users)
+    (indptr, indices, data, shape), users, items = _linsim.read_interactions(path, options)
+    X = _sparse().csr_matrix((data, indices, indptr), shape=shape, copy=False)
+    return Interactions(X, np.array(users, dtype=object), np.array(items, dtype=object))
+
+
+class IdLookup:
+    """External id -> index. An id is looked up as given, then by its string form (a model read
+    from a directory has string ids: ``50`` finds ``"50"``, and ``"50"`` finds ``50``)."""
+
+    def __init__(self, ids: np.ndarray, what: str):
+        self.ids = ids
+        self.what = what
+        self._index = None
+        self._by_text = None
+
+    def _table(self):
+        if self._index is None:
+            table = {}
+            for i, key in enumerate(self.ids.tolist()):
+                table.setdefault(key, i)
+            self._index = table
+        return self._index
+
+    def index(self, key) -> int:
+        table = self._table()
+        if isinstance(key, np.generic):
+            key = key.item()
+        try:
+            return table[key]
+        except (KeyError, TypeError):
+            pass
+        if self._by_text is None:
+            by_text = {}
+            for i, k in enumerate(self.ids.tolist()):
+                by_text.setdefault(str(k), i)
+            self._by_text = by_text
+        try:
+            return self._by_text[str(key)]
+        except KeyError:
+            raise ValueError(f"unknown {self.what} id '{key}'") from None
+
+    def indices(self, keys) -> np.ndarray:
+        return np.fromiter((self.index(k) for k in keys), dtype=np.int64, count=len(keys))

@@ -1,0 +1,147 @@
+"""Behaviour of a good native extension: the GIL is released, Ctrl-C stops long work, progress
+reaches the caller, errors are the right Python exceptions, and repeated calls do not leak."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import linsim
+
+
+def wide(n=4000, p=2500, seed=0):
+    rng = np.random.default_rng(seed)
+    return sp.random(n, p, density=0.02, random_state=rng, format="csr", data_rvs=lambda k: np.ones(k))
+
+
+def test_the_gil_is_released_during_a_fit():
+    X = wide()
+    model = linsim.EASE(lam=50.0, threads=1, progress=False)
+    start = time.perf_counter()
+    model.fit(X)
+    alone = time.perf_counter() - start
+    # While another thread fits, this one keeps running Python: the longest pause it sees is far
+    # below the fit's duration (with the GIL held it would be all of it).
+    worker = threading.Thread(target=lambda: linsim.EASE(lam=50.0, threads=1, progress=False).fit(X))
+    last = time.perf_counter()
+    longest = 0.0
+    worker.start()
+    while worker.is_alive():
+        now = time.perf_counter()
+        longest = max(longest, now - last)
+        last = now
+    worker.join()
+    assert longest < 0.5 * alone, (longest, alone)
+
+
+def test_two_threads_fit_at_once_with_their_own_thread_counts():
+    X = wide(2000, 800)
+    results = {}
+
+    def fit(threads):
+        results[threads] = linsim.EQ2(rank=10, lam=5.0, threads=threads, progress=False).fit(X).item_factors
+
+    workers = [threading.Thread(target=fit, args=(t,)) for t in (1, 2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+        assert not w.is_alive()
+    np.testing.assert_array_equal(results[1], results[2])
+
+
+def test_ctrl_c_stops_a_long_fit_promptly_and_leaves_nothing(tmp_path):
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        import numpy as np, scipy.sparse as sp
+        import linsim
+        X = sp.random(3000, 6000, density=0.01, random_state=np.random.default_rng(0), format="csr",
+                      data_rvs=lambda k: np.ones(k))
+        model = linsim.EASE(lam=10.0, progress=False)
+        print("ready", flush=True)
+        start = time.perf_counter()
+        try:
+            model.fit(X)
+            print("finished", time.perf_counter() - start, flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", time.perf_counter() - start, model._m is None, flush=True)
+        try:
+            linsim.reproduce(users=4000, items=2000, seeds=3, rank=20, out={str(tmp_path / 'out')!r})
+        except KeyboardInterrupt:
+            print("interrupted", os.path.exists({str(tmp_path / 'out')!r}), flush=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    sent = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    first = proc.stdout.readline().split()
+    reaction = time.perf_counter() - sent
+    assert first[0] == "interrupted", first
+    assert first[2] == "True"  # the model was left unfitted
+    assert reaction < 3.0, reaction
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    second = proc.stdout.readline().split()
+    assert second == ["interrupted", "False"]  # no output directory left behind
+    proc.wait(timeout=60)
+    assert not any(name.startswith(".out") for name in os.listdir(tmp_path))
+
+
+def test_progress_reaches_a_callback_and_its_exception_stops_the_work():
+    X = wide(1500, 600)
+    messages = []
+    linsim.EQ2(rank=10, lam=5.0, solver="randomized", progress=messages.append).fit(X)
+    assert any("block Krylov" in m for m in messages)
+
+    class Stop(Exception):
+        pass
+
+    def stop(message):
+        raise Stop(message)
+
+    model = linsim.EQ2(rank=10, lam=5.0, solver="randomized", progress=stop)
+    with pytest.raises(Stop):
+        model.fit(X)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        model.item_factors
+
+
+def test_memory_errors_come_before_allocating():
+    X = sp.csr_matrix(([1.0, 1.0], ([0, 1], [0, 199999])), shape=(2, 200000))
+    with pytest.raises(MemoryError, match="available"):
+        linsim.EASE(lam=1.0, progress=False).fit(X)
+
+
+def resident_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_no_leak_over_a_thousand_calls(simulated):
+    X, _ = simulated
+    m = linsim.EQ2(rank=8, lam=5.0, progress=False).fit(X)
+
+    def calls():
+        for i in range(1000):
+            m.similar_items(i % 300, N=10)
+            m.recommend(i % 1500, N=10)
+            m.item_factors.sum()
+            try:
+                m.similar_items(-1)
+            except ValueError:
+                pass
+
+    calls()  # warm-up: allocator pools, lazily built tables
+    before = resident_bytes()
+    calls()
+    for _ in range(20):
+        linsim.EQ2(rank=4, lam=5.0, progress=False).fit(X)
+    grown = resident_bytes() - before
+    assert grown < 8 * 2**20, f"resident memory grew by {grown / 2**20:.1f} MiB"

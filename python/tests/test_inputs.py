@@ -1,0 +1,119 @@
+"""Inputs: zero copy where the layout fits, one conversion otherwise, the readers' checks."""
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import linsim
+
+
+def small():
+    return sp.csr_matrix(np.array([[1.0, 0, 2], [0, 3, 0], [4, 5, 0]]))
+
+
+def int64_indices(X):
+    X = X.copy()
+    X.indices, X.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)  # scipy would downcast in the constructor
+    return X
+
+
+def test_canonical_csr_is_read_in_place():
+    X = small()
+    assert X.indices.dtype == np.int32 and X.dtype == np.float64
+    c = linsim.as_csr(X)
+    assert not c.copied
+    for mine, theirs in ((c.handle.data, X.data), (c.handle.indices, X.indices), (c.handle.indptr, X.indptr)):
+        assert np.shares_memory(mine, theirs)
+    assert not linsim.as_csr(sp.csr_array(X)).copied  # sparse arrays too
+
+
+@pytest.mark.parametrize("convert", [
+    lambda X: X.tocsc(), lambda X: X.tocoo(), lambda X: X.astype(np.float32), lambda X: X.astype(np.int64),
+    lambda X: int64_indices(X),
+    lambda X: X.toarray(),
+])
+def test_other_layouts_are_converted_once_to_the_same_matrix(convert):
+    X = small()
+    c = linsim.as_csr(convert(X))
+    assert c.copied
+    assert (c.matrix != X).nnz == 0
+    assert c.handle.indices.dtype == np.int32 and c.handle.data.dtype == np.float64
+
+
+def test_duplicates_are_summed_and_zeros_dropped_like_the_readers():
+    X = sp.coo_matrix(([1.0, 2.0, 0.0, 5.0], ([0, 0, 1, 1], [1, 1, 0, 2])), shape=(2, 3))
+    c = linsim.as_csr(X)
+    assert c.matrix.nnz == 2
+    assert c.matrix[0, 1] == 3.0 and c.matrix[1, 2] == 5.0
+
+
+@pytest.mark.parametrize("value, words", [(np.nan, "not finite"), (np.inf, "not finite"), (-1.0, "negative")])
+def test_bad_values_are_refused_with_their_position(value, words):
+    X = small()
+    X.data[3] = value  # row 2, column 0
+    with pytest.raises(ValueError, match=words) as e:
+        linsim.as_csr(X)
+    assert "row 2, column 0" in str(e.value)
+    with pytest.raises(ValueError):
+        linsim.EQ2(rank=1).fit(X)
+
+
+def test_negative_values_pass_when_allowed():
+    X = small()
+    X.data[0] = -1.0
+    assert linsim.as_csr(X, allow_negative=True).matrix[0, 0] == -1.0
+
+
+def test_a_broken_structure_is_refused_before_any_computation():
+    X = small()
+    broken = sp.csr_matrix((X.data, X.indices.copy(), X.indptr), shape=X.shape)
+    broken.indices[0] = 7  # column outside the matrix: scipy itself does not check
+    with pytest.raises(ValueError, match="outside"):
+        linsim.as_csr(broken)
+    with pytest.raises(TypeError):
+        linsim.as_csr("not a matrix")
+    with pytest.raises(ValueError, match="2-D"):
+        linsim.as_csr(np.ones(3))
+
+
+def test_dataframe_ids_are_numbered_like_the_cli_reader(tmp_path):
+    df = pd.DataFrame({"user": ["u9", "u1", "u9", "u5", "u1"], "item": [30, 10, 20, 30, 30],
+                       "plays": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    data = linsim.from_dataframe(df)
+    path = tmp_path / "plays.tsv"
+    df.to_csv(path, sep="\t", index=False)
+    read = linsim.read_interactions(path)
+    assert list(map(str, data.user_ids)) == list(read.user_ids)
+    assert list(map(str, data.item_ids)) == list(read.item_ids)
+    assert (data.X != read.X).nnz == 0
+    assert list(data.item_ids) == [30, 10, 20]  # the ids keep their type
+
+
+def test_dataframe_columns_by_name_and_duplicates_summed():
+    df = pd.DataFrame({"when": [1, 2, 3], "item": ["a", "b", "a"], "who": [7, 7, 7]})
+    data = linsim.from_dataframe(df, user="who", item="item")
+    assert data.X.shape == (1, 2) and data.X[0, 0] == 2.0
+    assert linsim.from_dataframe(df, user="who", item="item", binarize=True).X[0, 0] == 1.0
+    with pytest.raises(ValueError, match="no column 'nope'"):
+        linsim.from_dataframe(df, user="nope", item="item")
+
+
+def test_dataframe_bad_rows_are_named():
+    df = pd.DataFrame({"u": [1, 2, None], "i": [1, 2, 3]})
+    with pytest.raises(ValueError, match="row 2: missing user id"):
+        linsim.from_dataframe(df)
+    df = pd.DataFrame({"u": [1, 2, 3], "i": [1, 2, 3], "v": [1.0, float("nan"), 1.0]})
+    with pytest.raises(ValueError, match="row 1: value nan"):
+        linsim.from_dataframe(df)
+    df = pd.DataFrame({"u": [1], "i": [1], "v": [0.0]})
+    with pytest.raises(ValueError, match="no interaction"):
+        linsim.from_dataframe(df)
+
+
+def test_read_interactions_reports_missing_files_and_bad_lines(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        linsim.read_interactions(tmp_path / "missing.tsv")
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("u1\ti1\t1\nu2\ti2\tnan\n")
+    with pytest.raises(ValueError, match=r"bad.tsv:2"):
+        linsim.read_interactions(bad)

@@ -1,0 +1,198 @@
+"""The models' contract, checked against dense oracles (numpy) and identities of docs/math.md."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import linsim
+
+
+def brute_top(S, row, N, exclude=()):
+    """Top-N of one row of a dense score matrix: higher first, ties by the lower index."""
+    s = S[row].astype(float).copy()
+    for j in exclude:
+        s[j] = -np.inf
+    order = np.lexsort((np.arange(len(s)), -s))[:N]
+    return order, S[row, order]
+
+
+@pytest.fixture(scope="module")
+def eq2(simulated):
+    X, _ = simulated
+    return linsim.EQ2(rank=12, lam=5.0, progress=False).fit(X)
+
+
+def test_attributes_are_read_only_views_and_satisfy_p_equals_xa(simulated, eq2):
+    X, _ = simulated
+    B, P, A = eq2.item_factors, eq2.user_factors, eq2.encoder
+    assert B.shape == (300, 12) and P.shape == (1500, 12) and A.shape == (300, 12)
+    for a in (B, P, A, eq2.singular_values):
+        assert not a.flags.writeable
+        with pytest.raises(ValueError):
+            a[0] = 0
+    assert np.shares_memory(eq2.item_factors, eq2.item_factors)  # a view of the model, not a copy
+    np.testing.assert_allclose(P, X @ A, rtol=0, atol=1e-10 * np.abs(P).max())
+    assert np.all(np.diff(eq2.singular_values) <= 0)
+    assert eq2.weights is None
+
+
+def test_similar_items_dot_and_cosine_equal_brute_force(eq2):
+    B = np.asarray(eq2.item_factors)
+    for measure, F in (("dot", B), ("cosine", B / np.linalg.norm(B, axis=1, keepdims=True))):
+        S = F @ F.T
+        ids, scores = eq2.similar_items(5, N=8, measure=measure)
+        order, expected = brute_top(S, 5, 8, exclude=[5])
+        assert ids.shape == (8,) and list(ids) == list(order)
+        np.testing.assert_allclose(scores, expected, rtol=1e-12, atol=1e-13)
+
+
+def test_batches_and_the_all_items_kernel_agree_with_single_queries(eq2):
+    ids, scores = eq2.similar_items([3, 4, 5], N=6)
+    assert ids.shape == (3, 6) and scores.shape == (3, 6)
+    one_ids, one_scores = eq2.similar_items(4, N=6)
+    assert list(ids[1]) == list(one_ids)
+    all_ids, all_scores = eq2.similar_items_all(N=6)
+    assert all_ids.shape == (300, 6)
+    assert list(all_ids[4]) == list(one_ids)
+    np.testing.assert_allclose(all_scores[4], one_scores, rtol=1e-12)
+
+
+def test_projected_is_the_same_for_every_eq1_gauge_and_cosine_is_not(simulated):
+    X, _ = simulated
+    models = [linsim.EQ1(rank=10, lam=50.0, gauge=g, progress=False).fit(X)
+              for g in ("balanced", "item-orthonormal", "input-orthonormal")]
+    reference = models[0].similar_items(range(40), N=5, measure="projected")
+    for m in models[1:]:
+        ids, scores = m.similar_items(range(40), N=5, measure="projected")
+        assert (ids == reference[0]).all()
+        np.testing.assert_allclose(scores, reference[1], atol=1e-9)
+    cosine = [m.similar_items(range(40), N=5, measure="cosine")[0] for m in models]
+    assert any((c != cosine[0]).any() for c in cosine[1:])
+
+
+def test_export_gives_the_measures_vectors(eq2):
+    C = eq2.export("projected")
+    assert C.flags.c_contiguous and C.flags.writeable
+    np.testing.assert_allclose(np.linalg.norm(C, axis=1), 1.0, atol=1e-12)
+    ids, scores = eq2.similar_items(7, N=5, measure="projected")
+    np.testing.assert_allclose(scores, C[ids] @ C[7], atol=1e-12)
+    np.testing.assert_array_equal(eq2.export("dot"), eq2.item_factors)
+    assert eq2.export("projected", side="users").shape == (1500, 12)
+
+
+def test_recommend_equals_brute_force_and_folding_in_the_same_rows(simulated, eq2):
+    X, _ = simulated
+    S = np.asarray(eq2.user_factors) @ np.asarray(eq2.item_factors).T
+    ids, scores = eq2.recommend(11, N=10)
+    order, expected = brute_top(S, 11, 10, exclude=X[11].indices)
+    assert list(ids) == list(order)
+    np.testing.assert_allclose(scores, expected, rtol=1e-12)
+    rows = [11, 12, 13]
+    trained = eq2.recommend(rows, N=10)
+    folded = eq2.recommend(["a", "b", "c"], X[rows], N=10)
+    assert (trained[0] == folded[0]).all()
+    np.testing.assert_allclose(trained[1], folded[1], rtol=1e-10)
+    seen = eq2.recommend(11, N=5, filter_already_liked_items=False)[0]
+    assert list(seen) == list(brute_top(S, 11, 5)[0])
+    np.testing.assert_allclose(eq2.user_vectors(X[rows]), eq2.user_factors[rows], atol=1e-10)
+    np.testing.assert_allclose(eq2.score(X[rows]), S[rows], atol=1e-9)
+
+
+def test_ids_of_any_type_and_lookup_by_string(simulated):
+    X, _ = simulated
+    import pandas as pd
+    C = X.tocoo()
+    df = pd.DataFrame({"user": [f"user-{u}" for u in C.row], "item": C.col * 10})
+    m = linsim.EQ2(rank=5, lam=5.0, progress=False).fit(df)
+    ids, _ = m.similar_items(30, N=3)
+    assert ids.dtype.kind == "i" and 30 not in ids
+    assert list(m.similar_items("30", N=3)[0]) == list(ids)  # str(id) is tried too
+    with pytest.raises(ValueError, match="unknown item id '31'"):
+        m.similar_items(31)
+    with pytest.raises(ValueError, match="unknown user id"):
+        m.recommend("nobody")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: linsim.EQ2(rank=0), "rank"),
+    (lambda: linsim.EQ2(rank=400), "rank"),
+    (lambda: linsim.EQ2(rank=5, lam=-1.0), "lambda"),
+    (lambda: linsim.EQ1(rank=5, gauge="sideways"), "gauge"),
+    (lambda: linsim.EASE(dtype="float16"), "dtype"),
+    (lambda: linsim.SPPMI(rank=5, negatives=0.5), "negatives"),
+    (lambda: linsim.EQ2(rank=5, threads=-1), "threads"),
+])
+def test_bad_parameters_raise_value_errors_with_the_clis_words(simulated, make, message):
+    X, _ = simulated
+    model = make()
+    with pytest.raises(ValueError, match=message):
+        model.fit(X)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        model.similar_items(0)
+
+
+def test_bad_queries(eq2):
+    with pytest.raises(ValueError, match="N must be >= 1"):
+        eq2.similar_items(0, N=0)
+    with pytest.raises(ValueError, match="measure"):
+        eq2.similar_items(0, measure="euclid")
+    with pytest.raises(ValueError, match="user_items has 2 rows for 3"):
+        eq2.recommend([1, 2, 3], sp.csr_matrix((2, 300)))
+    ids, scores = eq2.similar_items(0, N=1000)  # more than there are: every other item
+    assert ids.shape == (299,)
+
+
+def test_ease_weights_and_its_measures(simulated):
+    X, _ = simulated
+    m = linsim.EASE(lam=20.0, progress=False).fit(X)
+    W = m.weights
+    assert W.shape == (300, 300) and not W.flags.writeable
+    np.testing.assert_array_equal(np.diag(W), 0.0)
+    G = (X.T @ X).toarray() + 20.0 * np.eye(300)
+    P = np.linalg.inv(G)
+    np.testing.assert_allclose(W, np.eye(300) - P / np.diag(P), atol=1e-10)
+    ids, scores = m.similar_items(3, N=5, measure="dot")
+    assert list(ids) == list(brute_top(np.asarray(W), 3, 5, exclude=[3])[0])
+    with pytest.raises(AttributeError):
+        m.item_factors
+    assert linsim.EASE(lam=20.0, dtype="float32", progress=False).fit(X).weights.dtype == np.float32
+
+
+def test_sppmi_cosine_trained_and_weighting_fit(simulated):
+    X, _ = simulated
+    s = linsim.SPPMI(rank=8, progress=False).fit(X)
+    assert s.item_factors.shape == (300, 8)
+    c = linsim.CosineTrained(rank=6, lam=5.0, epochs=5, progress=False).fit(X)
+    np.testing.assert_allclose(np.linalg.norm(c.item_factors, axis=1), 1.0, atol=1e-12)
+    w = linsim.EQ2(rank=6, lam=0.01, progress=False).fit(X, weighting="ips:0.5,user-norm:0.5")
+    assert w.info["weighting"] == "ips:0.5,user-norm:0.5"
+    assert "EQ2(rank=6" in repr(w) and "1500 users x 300 items" in repr(w)
+
+
+def test_results_do_not_depend_on_threads(simulated):
+    X, _ = simulated
+    one = linsim.EQ2(rank=8, lam=5.0, threads=1, progress=False).fit(X)
+    two = linsim.EQ2(rank=8, lam=5.0, threads=2, progress=False).fit(X)
+    np.testing.assert_array_equal(one.item_factors, two.item_factors)
+
+
+def test_a_lambda_that_zeroes_dimensions_warns(simulated):
+    X, _ = simulated
+    with pytest.warns(RuntimeWarning, match="zero"):
+        m = linsim.EQ2(rank=10, lam=float(linsim.EQ2(rank=10, lam=0.0, progress=False).fit(X).singular_values[3]),
+                       progress=False).fit(X)
+    assert m.warnings
+
+
+def test_exported_vectors_in_a_faiss_index_give_the_same_neighbours(eq2):
+    faiss = pytest.importorskip("faiss", reason="faiss (python3-faiss) not installed")
+    C = eq2.export("projected")
+    index = faiss.IndexFlatIP(C.shape[1])
+    index.add(C.astype(np.float32))
+    scores, found = index.search(C[:20].astype(np.float32), 6)
+    ids, ours = eq2.similar_items(range(20), N=5)
+    for q in range(20):
+        theirs = [j for j in found[q] if j != q][:5]
+        # float32 in faiss: neighbours whose scores differ by less than its rounding may swap
+        close = np.abs(np.sort(ours[q])[::-1] - np.sort(scores[q][found[q] != q][:5])[::-1]) < 1e-5
+        assert close.all()
+        assert set(theirs) == set(ids[q]) or not np.all(np.diff(ours[q]) < -1e-5)

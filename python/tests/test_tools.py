@@ -1,0 +1,113 @@
+"""simulate, reproduce and audit: the same content as the CLI's files."""
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import linsim
+from conftest import write_triplets
+
+
+def test_simulate_draws_what_the_cli_draws(cli, tmp_path):
+    X, truth = linsim.simulate(users=400, items=80, clusters=3, seed=11)
+    cli("simulate", "--users", 400, "--items", 80, "--clusters", 3, "--seed", 11, "--out", tmp_path / "sim.tsv")
+    theirs = linsim.read_interactions(tmp_path / "sim.tsv")
+    rows = [int(u) for u in theirs.user_ids]
+    cols = [int(i) for i in theirs.item_ids]
+    ours = X[rows][:, cols]
+    assert (ours != theirs.X).nnz == 0
+    assert truth["cluster"].shape == (80,) and set(truth["cluster"]) <= {0, 1, 2}
+    assert truth["activity"].sum() == X.nnz
+
+
+def test_reproduce_returns_results_json(cli, tmp_path):
+    args = dict(users=1500, items=120, clusters=3, seeds=1, rank=8)
+    ours = linsim.reproduce(**args, out=tmp_path / "py", progress=False)
+    cli("reproduce", "--users", 1500, "--items", 120, "--clusters", 3, "--seeds", 1, "--rank", 8,
+        "--out", tmp_path / "cli")
+    theirs = json.loads((tmp_path / "cli" / "results.json").read_text())
+    assert ours == theirs
+    assert ours == json.loads((tmp_path / "py" / "results.json").read_text())
+    assert (tmp_path / "py" / "figure1.png").exists()
+
+
+def vectors_with_a_scale(seed=3):
+    rng = np.random.default_rng(seed)
+    B = rng.normal(size=(200, 6)) * np.array([5.0, 3.0, 1.0, 1.0, 0.5, 0.2])
+    return B
+
+
+def test_audit_of_an_array_equals_the_cli_audit_of_the_same_npy(cli, tmp_path):
+    B = vectors_with_a_scale()
+    np.save(tmp_path / "items.npy", B)
+    ours = linsim.audit(B, html=tmp_path / "report.html", progress=False)
+    cli("audit", "--items", tmp_path / "items.npy", "--out", tmp_path / "cli")
+    theirs = json.loads((tmp_path / "cli" / "audit.json").read_text())
+    ours.pop("input", None), theirs.pop("input", None)
+    assert ours == theirs
+    assert "<html" in (tmp_path / "report.html").read_text()[:200].lower()
+
+
+def test_audit_is_the_same_for_float32_fortran_and_c_order():
+    B = vectors_with_a_scale()
+    reference = linsim.audit(B, progress=False)
+    reference.pop("input")
+    fortran = linsim.audit(np.asfortranarray(B), progress=False)
+    fortran.pop("input")
+    assert fortran == reference
+    # float32 input: read as the same float32 values in float64
+    rounded = linsim.audit(B.astype(np.float32).astype(np.float64), progress=False)
+    as32 = linsim.audit(B.astype(np.float32), progress=False)
+    rounded.pop("input"), as32.pop("input")
+    assert as32 == rounded
+
+
+def test_audit_of_a_model_with_interactions_and_clusters(simulated):
+    X, truth = simulated
+    m = linsim.EQ1(rank=8, lam=100.0, progress=False).fit(X)
+    report = linsim.audit(m, interactions=X, truth=truth["cluster"], progress=False)
+    assert report["truth"] is not None
+    by_dict = linsim.audit(m.item_factors, truth={i: int(c) for i, c in enumerate(truth["cluster"])},
+                           progress=False)
+    assert by_dict["truth"]["auc"].keys() >= {"cosine", "dot"}
+
+
+def test_audit_input_errors():
+    B = vectors_with_a_scale()
+    with pytest.raises(ValueError, match="dimension"):
+        linsim.audit(B, user_vectors=np.ones((5, 3)))
+    with pytest.raises(ValueError, match="item columns"):
+        linsim.audit(B, interactions=sp.csr_matrix((4, 10)))
+    with pytest.raises(ValueError, match="cluster labels"):
+        linsim.audit(B, truth=np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match="top"):
+        linsim.audit(B, top=0)
+    with pytest.raises(FileNotFoundError):
+        linsim.audit(B, truth="no-such-truth-file.tsv")
+
+
+def test_audit_of_gensim_vectors():
+    gensim = pytest.importorskip("gensim", reason="gensim (python3-gensim) not installed")
+    B = vectors_with_a_scale()
+    kv = gensim.models.KeyedVectors(vector_size=6)
+    kv.add_vectors([f"w{i}" for i in range(200)], B.astype(np.float32))
+    pairs = [("w1", "w2", 3.0), ("w3", "w4", 1.0), ("w5", "w9", 2.0), ("w7", "nope", 1.0)]
+    report = linsim.audit(kv, truth=pairs, progress=False)
+    assert report["truth"]["pairs_found"] == 3 and report["truth"]["pairs_in_file"] == 4
+
+
+def test_evaluate_returns_what_the_cli_writes(cli, simulated, tmp_path):
+    X, _ = simulated
+    write_triplets(tmp_path / "data.tsv", X)
+    ours = linsim.evaluate(linsim.read_interactions(tmp_path / "data.tsv"), models=["popularity", "eq2"],
+                           grid="rank=5,10 eq2.lambda=1", heldout_users=200, out=tmp_path / "py", progress=False)
+    cli("evaluate", "--input", tmp_path / "data.tsv", "--models", "popularity,eq2", "--grid", "rank=5,10 eq2.lambda=1",
+        "--heldout-users", 200, "--out", tmp_path / "cli")
+    theirs = json.loads((tmp_path / "cli" / "results.json").read_text())
+    assert theirs["protocol"].pop("input").endswith("data.tsv") and ours["protocol"].pop("input") is None
+    assert ours == theirs
+    assert json.loads((tmp_path / "py" / "results.json").read_text())["models"] == ours["models"]
+    assert (tmp_path / "py" / "results.md").read_text().startswith("# Top-N evaluation")
+    with pytest.raises(ValueError, match="unknown"):
+        linsim.evaluate(X, models=["nonsense"], progress=False)
