@@ -160,14 +160,14 @@ def main():
             print(f"{name:32s} MISSING from linsim's results.json")
             failures += 1
     for name, v in ours.items():
-        for key in ("auc", "precision_at_10", "popularity_percentile_at_10"):
+        for key in ("auc", "precision_at_k", "popularity_percentile_at_k"):
             per_seed = np.array(v["per_seed"][key], dtype=float)
             if len(per_seed) != o.seeds or not math.isclose(per_seed.mean(), v[key]["mean"], rel_tol=1e-9, abs_tol=1e-12) \
                     or (o.seeds > 1 and not math.isclose(per_seed.std(ddof=1), v[key]["sd"], rel_tol=1e-6, abs_tol=1e-12)):
                 print(f"{name:32s} {key}: {len(per_seed)} per-seed values (expected {o.seeds}) or mean/sd inconsistent "
                       f"with them")
                 failures += 1
-    keys = [("auc", 0), ("precision_at_10", 1), ("popularity_percentile_at_10", 2)]
+    keys = [("auc", 0), ("precision_at_k", 1), ("popularity_percentile_at_k", 2)]
     print(f"{'variant':32s} {'metric':28s} {'linsim':>16s} {'numpy':>16s}")
     for name, v in ours.items():
         if name not in runs[0]:

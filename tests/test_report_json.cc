@@ -113,14 +113,14 @@ TEST(ReportJson, ReproductionDocumentHoldsTheResult) {
     EXPECT_EQ(got.at("gauge"), want.variant.gauge.empty() ? json(nullptr) : json(want.variant.gauge));
     EXPECT_EQ(got.at("measure"), want.variant.measure);
     expect_summary(got.at("auc"), want.auc);
-    expect_summary(got.at("precision_at_10"), want.precision);
-    expect_summary(got.at("popularity_percentile_at_10"), want.popularity);
+    expect_summary(got.at("precision_at_k"), want.precision);
+    expect_summary(got.at("popularity_percentile_at_k"), want.popularity);
     const json& per_seed = got.at("per_seed");
     ASSERT_EQ(per_seed.at("auc").size(), want.per_seed.size());
     for (size_t k = 0; k < want.per_seed.size(); ++k) {
       EXPECT_EQ(per_seed.at("auc")[k], written(want.per_seed[k].auc));
-      EXPECT_EQ(per_seed.at("precision_at_10")[k], written(want.per_seed[k].precision_at_k));
-      EXPECT_EQ(per_seed.at("popularity_percentile_at_10")[k],
+      EXPECT_EQ(per_seed.at("precision_at_k")[k], written(want.per_seed[k].precision_at_k));
+      EXPECT_EQ(per_seed.at("popularity_percentile_at_k")[k],
                 written(want.per_seed[k].popularity_percentile_at_k));
     }
     EXPECT_EQ(got.size(), 8u);

@@ -156,7 +156,7 @@ TEST(Reproduction, SmallRunWritesEveryOutputWithTheSchema) {
   EXPECT_TRUE(doc.at("options").contains("users"));
   for (const auto& v : doc.at("variants")) {
     for (const char* key : {"name", "model", "gauge", "measure"}) EXPECT_TRUE(v.contains(key)) << key;
-    for (const char* key : {"auc", "precision_at_10", "popularity_percentile_at_10"}) {
+    for (const char* key : {"auc", "precision_at_k", "popularity_percentile_at_k"}) {
       EXPECT_TRUE(v.at(key).at("mean").is_number());
       EXPECT_TRUE(v.at(key).at("sd").is_number());
     }

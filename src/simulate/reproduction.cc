@@ -186,20 +186,20 @@ nlohmann::json reproduction_json(const ReproductionResult& r) {
   const SimulationOptions& s = o.simulation;
   json variants = json::array();
   for (const VariantResult& v : r.variants) {
-    json per_seed = {{"auc", json::array()}, {"precision_at_10", json::array()},
-                     {"popularity_percentile_at_10", json::array()}};
+    json per_seed = {{"auc", json::array()}, {"precision_at_k", json::array()},
+                     {"popularity_percentile_at_k", json::array()}};
     for (const ClusterQuality& q : v.per_seed) {
       per_seed["auc"].push_back(q.auc);
-      per_seed["precision_at_10"].push_back(q.precision_at_k);
-      per_seed["popularity_percentile_at_10"].push_back(q.popularity_percentile_at_k);
+      per_seed["precision_at_k"].push_back(q.precision_at_k);
+      per_seed["popularity_percentile_at_k"].push_back(q.popularity_percentile_at_k);
     }
     variants.push_back({{"name", v.variant.name},
                         {"model", v.variant.model},
                         {"gauge", v.variant.gauge.empty() ? json(nullptr) : json(v.variant.gauge)},
                         {"measure", v.variant.measure},
                         {"auc", summary_json(v.auc)},
-                        {"precision_at_10", summary_json(v.precision)},
-                        {"popularity_percentile_at_10", summary_json(v.popularity)},
+                        {"precision_at_k", summary_json(v.precision)},
+                        {"popularity_percentile_at_k", summary_json(v.popularity)},
                         {"per_seed", per_seed}});
   }
   const json options = {{"users", s.users},
@@ -239,10 +239,12 @@ std::string reproduction_markdown(const ReproductionResult& r) {
                      s.users, s.items, s.clusters, o.lambda_eq1, o.lambda_eq2, o.rank, r.seeds.size(),
                      r.seeds.front(), r.seeds.back()) +
          reproduction_table(r) +
-         "\nAUC: for each item, the ROC-AUC of ranking all other items by the similarity, same cluster "
-         "= positive (ties count ½), averaged over items. precision@10: share of same-cluster items among "
-         "the 10 nearest neighbours. popularity percentile@10: mean popularity percentile (0–100, by "
-         "number of users) of those neighbours; 50 means no preference for popular items.\n\n"
+         fmt::format("\nAUC: for each item, the ROC-AUC of ranking all other items by the similarity, same "
+                     "cluster = positive (ties count ½), averaged over items. precision@{0}: share of "
+                     "same-cluster items among the {0} nearest neighbours. popularity percentile@{0}: mean "
+                     "popularity percentile (0–100, by number of users) of those neighbours; 50 means no "
+                     "preference for popular items.\n\n",
+                     o.top) +
          "![Figure 1](figure1.png)\n\n![All variants](figure1-extended.png)\n";
 }
 

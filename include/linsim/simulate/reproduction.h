@@ -63,9 +63,9 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
 void write_reproduction(AtomicDirectory& out, const ReproductionResult& result);
 
 // The document results.json holds: {"options": {...}, "seeds": [...], "variants": [{"name",
-// "model", "gauge" (null for none), "measure", "auc", "precision_at_10",
-// "popularity_percentile_at_10" (each {"mean", "sd"}), "per_seed": {...}}], "gauge_spread_auc"}.
-// The keys say 10 whatever options.top is; an undefined metric (NaN) is null.
+// "model", "gauge" (null for none), "measure", "auc", "precision_at_k",
+// "popularity_percentile_at_k" (each {"mean", "sd"}), "per_seed": {...}}], "gauge_spread_auc"}.
+// k is options.top ("top" in "options"); an undefined metric (NaN) is null.
 nlohmann::json reproduction_json(const ReproductionResult& result);
 
 // The text results.md holds (it links figure1.png and figure1-extended.png). Throws
