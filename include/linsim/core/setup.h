@@ -1,6 +1,7 @@
 // Process-wide set-up that only a program may do, once, early, before any linsim call starts
 // threads. The library itself never changes the process environment, the allocator or a global
-// thread count; the CLI calls this in main, the Python module when it is imported.
+// thread count; the CLI calls this in main; the Python module leaves it to the user
+// (linsim.configure_gemm()).
 #pragma once
 
 #include <string>
