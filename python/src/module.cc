@@ -16,6 +16,8 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <cmath>
 #include <memory>
 #include <numeric>
@@ -217,6 +219,30 @@ std::vector<Index> checked_rows(const Index64Array& rows, Index size, const char
   return out;
 }
 
+// Keyword options from Python: each known key sets its field (None keeps the default), an unknown
+// key is an error naming `what`.
+using Setters = std::map<std::string, std::function<void(const py::handle&)>>;
+
+void apply_options(const py::dict& options, const Setters& setters, const char* what) {
+  for (const auto& [key_handle, value] : options) {
+    const std::string key = py::str(key_handle);
+    if (value.is_none()) continue;
+    const auto setter = setters.find(key);
+    if (setter == setters.end()) throw InvalidArgument(fmt::format("unknown {} option '{}'", what, key));
+    setter->second(value);
+  }
+}
+
+template <typename T>
+std::function<void(const py::handle&)> set(T& field) {
+  return [&field](const py::handle& value) { field = value.cast<T>(); };
+}
+
+template <typename T, typename Parse>
+std::function<void(const py::handle&)> set_parsed(T& field, Parse parse) {
+  return [&field, parse](const py::handle& value) { field = parse(value.cast<std::string>()); };
+}
+
 // --- the model ---------------------------------------------------------------------------------
 
 // A fitted model with its own copy of the training interactions (raw similarities, EASE's
@@ -229,23 +255,20 @@ FitOptions fit_options(const std::string& kind, const py::dict& o) {
   FitOptions options;
   options.kind = parse_model_kind(kind);
   options.lambda = default_lambda(options.kind);
-  for (const auto& [key_handle, value] : o) {
-    const std::string key = py::str(key_handle);
-    if (value.is_none()) continue;
-    if (key == "rank") options.rank = value.cast<Index>();
-    else if (key == "lam") options.lambda = value.cast<double>();
-    else if (key == "gauge") options.gauge = parse_gauge(value.cast<std::string>());
-    else if (key == "dtype") options.dtype = parse_dtype(value.cast<std::string>());
-    else if (key == "solver") options.solver = parse_solver(value.cast<std::string>());
-    else if (key == "solver_tol") options.solver_tol = value.cast<double>();
-    else if (key == "weighting") options.weighting = parse_weighting(value.cast<std::string>());
-    else if (key == "negatives") options.sppmi.negatives = value.cast<double>();
-    else if (key == "smoothing") options.sppmi.smoothing = value.cast<double>();
-    else if (key == "eigen_power") options.sppmi.eigen_power = value.cast<double>();
-    else if (key == "epochs") options.cosine.epochs = value.cast<Index>();
-    else if (key == "tol") options.cosine.tol = value.cast<double>();
-    else throw InvalidArgument(fmt::format("unknown model option '{}'", key));
-  }
+  apply_options(o,
+                {{"rank", set(options.rank)},
+                 {"lam", set(options.lambda)},
+                 {"gauge", set_parsed(options.gauge, parse_gauge)},
+                 {"dtype", set_parsed(options.dtype, parse_dtype)},
+                 {"solver", set_parsed(options.solver, parse_solver)},
+                 {"solver_tol", set(options.solver_tol)},
+                 {"weighting", set_parsed(options.weighting, parse_weighting)},
+                 {"negatives", set(options.sppmi.negatives)},
+                 {"smoothing", set(options.sppmi.smoothing)},
+                 {"eigen_power", set(options.sppmi.eigen_power)},
+                 {"epochs", set(options.cosine.epochs)},
+                 {"tol", set(options.cosine.tol)}},
+                "model");
   if (!(options.solver_tol >= kMinSolverTol && options.solver_tol < 1)) {
     throw InvalidArgument(fmt::format("solver_tol must be in [{:g}, 1), got {}", kMinSolverTol, options.solver_tol));
   }
@@ -411,19 +434,16 @@ py::dict model_info(const std::shared_ptr<PyModel>& m) {
 
 py::tuple read_interactions_file(const std::string& path, const py::dict& o) {
   ReadOptions options;
-  for (const auto& [key_handle, value] : o) {
-    const std::string key = py::str(key_handle);
-    if (value.is_none()) continue;
-    if (key == "format") options.format = parse_input_format(value.cast<std::string>());
-    else if (key == "separator") options.separator = value.cast<std::string>();
-    else if (key == "header") options.header = value.cast<bool>();
-    else if (key == "binarize") options.binarize = value.cast<bool>();
-    else if (key == "min_value") options.min_value = value.cast<double>();
-    else if (key == "strict") options.strict = value.cast<bool>();
-    else if (key == "allow_negative") options.allow_negative = value.cast<bool>();
-    else if (key == "min_item_users") options.min_item_users = value.cast<Index>();
-    else throw InvalidArgument(fmt::format("unknown read option '{}'", key));
-  }
+  apply_options(o,
+                {{"format", set_parsed(options.format, parse_input_format)},
+                 {"separator", set(options.separator)},
+                 {"header", set(options.header)},
+                 {"binarize", set(options.binarize)},
+                 {"min_value", set(options.min_value)},
+                 {"strict", set(options.strict)},
+                 {"allow_negative", set(options.allow_negative)},
+                 {"min_item_users", set(options.min_item_users)}},
+                "read");
   ReadResult r;
   {
     py::gil_scoped_release release;
@@ -432,24 +452,23 @@ py::tuple read_interactions_file(const std::string& path, const py::dict& o) {
   return py::make_tuple(csr_arrays(r.data.X), r.data.users.ids(), r.data.items.ids());
 }
 
+Setters simulation_setters(SimulationOptions& s) {
+  return {{"users", set(s.users)},
+          {"items", set(s.items)},
+          {"clusters", set(s.clusters)},
+          {"beta_min", set(s.beta_min)},
+          {"beta_max", set(s.beta_max)},
+          {"user_beta", set(s.user_beta)},
+          {"cluster_concentration", set(s.cluster_concentration)},
+          {"preference_concentration", set(s.preference_concentration)},
+          {"activity_scale", set(s.activity_scale)},
+          {"max_items_per_user", set(s.max_items_per_user)}};
+}
+
 py::tuple simulate_data(const py::dict& o, int threads, std::uint64_t seed) {
   SimulationOptions s;
   s.seed = seed;
-  for (const auto& [key_handle, value] : o) {
-    const std::string key = py::str(key_handle);
-    if (value.is_none()) continue;
-    if (key == "users") s.users = value.cast<Index>();
-    else if (key == "items") s.items = value.cast<Index>();
-    else if (key == "clusters") s.clusters = value.cast<Index>();
-    else if (key == "beta_min") s.beta_min = value.cast<double>();
-    else if (key == "beta_max") s.beta_max = value.cast<double>();
-    else if (key == "user_beta") s.user_beta = value.cast<double>();
-    else if (key == "cluster_concentration") s.cluster_concentration = value.cast<double>();
-    else if (key == "preference_concentration") s.preference_concentration = value.cast<double>();
-    else if (key == "activity_scale") s.activity_scale = value.cast<double>();
-    else if (key == "max_items_per_user") s.max_items_per_user = value.cast<Index>();
-    else throw InvalidArgument(fmt::format("unknown simulation option '{}'", key));
-  }
+  apply_options(o, simulation_setters(s), "simulation");
   s.validate();
   const Context ctx = make_context(threads, seed);
   Simulation sim;
@@ -470,25 +489,15 @@ py::tuple simulate_data(const py::dict& o, int threads, std::uint64_t seed) {
 std::string reproduce_json(const py::dict& o, const py::dict& simulation, const std::optional<std::string>& out,
                            bool force, int threads, const py::object& progress) {
   ReproductionOptions r;
-  for (const auto& [key_handle, value] : o) {
-    const std::string key = py::str(key_handle);
-    if (value.is_none()) continue;
-    if (key == "seeds") r.seeds = value.cast<Index>();
-    else if (key == "rank") r.rank = value.cast<Index>();
-    else if (key == "lambda_eq1") r.lambda_eq1 = value.cast<double>();
-    else if (key == "lambda_eq2") r.lambda_eq2 = value.cast<double>();
-    else if (key == "top") r.top = value.cast<Index>();
-    else if (key == "seed") r.simulation.seed = value.cast<std::uint64_t>();
-    else throw InvalidArgument(fmt::format("unknown reproduction option '{}'", key));
-  }
-  for (const auto& [key_handle, value] : simulation) {
-    const std::string key = py::str(key_handle);
-    if (value.is_none()) continue;
-    if (key == "users") r.simulation.users = value.cast<Index>();
-    else if (key == "items") r.simulation.items = value.cast<Index>();
-    else if (key == "clusters") r.simulation.clusters = value.cast<Index>();
-    else throw InvalidArgument(fmt::format("unknown simulation option '{}'", key));
-  }
+  apply_options(o,
+                {{"seeds", set(r.seeds)},
+                 {"rank", set(r.rank)},
+                 {"lambda_eq1", set(r.lambda_eq1)},
+                 {"lambda_eq2", set(r.lambda_eq2)},
+                 {"top", set(r.top)},
+                 {"seed", set(r.simulation.seed)}},
+                "reproduction");
+  apply_options(simulation, simulation_setters(r.simulation), "simulation");
   r.validate();
   const Context ctx = make_context(threads, r.simulation.seed);
   const ProgressFn report = make_progress(progress);
@@ -505,19 +514,16 @@ std::string reproduce_json(const py::dict& o, const py::dict& simulation, const 
 
 AuditOptions audit_options(const py::dict& o) {
   AuditOptions a;
-  for (const auto& [key_handle, value] : o) {
-    const std::string key = py::str(key_handle);
-    if (value.is_none()) continue;
-    if (key == "top") a.top = value.cast<Index>();
-    else if (key == "queries") a.queries = value.cast<Index>();
-    else if (key == "random_gauges") a.random_gauges = value.cast<Index>();
-    else if (key == "random_spread") a.random_spread = value.cast<double>();
-    else if (key == "random_pairs") a.random_pairs = value.cast<Index>();
-    else if (key == "hubness_exact_limit") a.hubness_exact_limit = value.cast<Index>();
-    else if (key == "hubness_queries") a.hubness_queries = value.cast<Index>();
-    else if (key == "seed") a.seed = value.cast<std::uint64_t>();
-    else throw InvalidArgument(fmt::format("unknown audit option '{}'", key));
-  }
+  apply_options(o,
+                {{"top", set(a.top)},
+                 {"queries", set(a.queries)},
+                 {"random_gauges", set(a.random_gauges)},
+                 {"random_spread", set(a.random_spread)},
+                 {"random_pairs", set(a.random_pairs)},
+                 {"hubness_exact_limit", set(a.hubness_exact_limit)},
+                 {"hubness_queries", set(a.hubness_queries)},
+                 {"seed", set(a.seed)}},
+                "audit");
   a.validate();
   return a;
 }
