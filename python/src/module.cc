@@ -20,6 +20,7 @@
 #include <map>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -246,9 +247,23 @@ std::function<void(const py::handle&)> set_parsed(T& field, Parse parse) {
 // --- the model ---------------------------------------------------------------------------------
 
 // A fitted model with its own copy of the training interactions (raw similarities, EASE's
-// projected measure, training users' rows and save need them) and their id maps.
+// projected measure, training users' rows and save need them) and their id maps. The similarity
+// spaces are built on first use and kept: building one costs O((n + p) k²) (projected: PᵀP, its
+// square root, C = B L and unit rows), far more than one query; a model is immutable once fitted,
+// so a space never goes stale.
 struct PyModel {
   ModelBundle bundle;
+
+  const SimilaritySpace& space(bool items, Measure measure, const Context& ctx) {
+    const std::lock_guard<std::mutex> lock(spaces_mutex);  // calls come without the GIL
+    auto& slot = spaces[{items, measure}];
+    if (!slot) slot = make_similarity_space(bundle.model, bundle.data.X, items ? Side::kItems : Side::kUsers, measure, ctx);
+    return *slot;
+  }
+
+ private:
+  std::mutex spaces_mutex;
+  std::map<std::pair<bool, Measure>, std::unique_ptr<SimilaritySpace>> spaces;
 };
 
 FitOptions fit_options(const std::string& kind, const py::dict& o) {
@@ -320,13 +335,13 @@ py::tuple neighbors(const std::shared_ptr<PyModel>& m, bool items, const std::st
   NeighborLists lists;
   {
     py::gil_scoped_release release;
-    const auto space = make_similarity_space(b.model, b.data.X, items ? Side::kItems : Side::kUsers, measure, ctx);
-    if (float32 && space->dense_factors() == nullptr) {
+    const SimilaritySpace& space = m->space(items, measure, ctx);
+    if (float32 && space.dense_factors() == nullptr) {
       throw InvalidArgument(fmt::format("float32 needs embeddings (dot, cosine or projected on an embedding model); "
                                         "measure {} of this model has none",
                                         measure_name));
     }
-    lists = top_neighbors(*space, rows, top, include_self, ctx, float32 ? Precision::kFloat32 : Precision::kFloat64);
+    lists = top_neighbors(space, rows, top, include_self, ctx, float32 ? Precision::kFloat32 : Precision::kFloat64);
   }
   return neighbor_arrays(lists);
 }
