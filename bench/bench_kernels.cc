@@ -9,6 +9,7 @@
 #include "linsim/linalg/gram.h"
 #include "linsim/similarity/measure.h"
 #include "linsim/similarity/neighbors.h"
+#include "linsim/simulate/simulation.h"
 
 namespace linsim {
 namespace {
@@ -120,6 +121,56 @@ BENCHMARK(BM_GramBlock)
     ->Args({16, 0})
     ->Args({16, 1})
     ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// One item's top-10 neighbours on an eq2 model (rank 50, λ = 10 < σ₅₀ = 17.1; the default 100 is
+// above σ₂ = 60 and would leave one dimension) of MovieLens-100K-shaped data: `linsim simulate
+// --users 943 --items 1682 --activity-scale 333 --seed 1` (99,981 interactions; bench/python.py
+// times Python's model.similar_items on the same draw, and on ML100K itself). space_per_call 0
+// times top_neighbors alone on a space built once; 1 also builds the space on every call, as the
+// extension's Model.neighbors (python/src/module.cc) does: for projected PᵀP, its square root,
+// C = B L and unit rows; for cosine unit rows of B.
+void BM_SimilarItemsOneQuery(benchmark::State& state) {
+  const Measure measure = state.range(0) == 1 ? Measure::kCosine : Measure::kProjected;
+  const bool space_per_call = state.range(1) != 0;
+  static const SparseMatrix X = [] {
+    SimulationOptions o;
+    o.users = 943;
+    o.items = 1682;
+    o.activity_scale = 333;
+    o.seed = 1;
+    Context ctx;
+    ctx.threads = 2;
+    return simulate(o, ctx).data.X;
+  }();
+  Context ctx;
+  ctx.threads = 2;
+  static const Model model = [&] {
+    FitOptions o;
+    o.kind = ModelKind::kEq2;
+    o.rank = 50;
+    o.lambda = 10;
+    return fit_model(X, o, ctx);
+  }();
+  const std::vector<Index> query{0};
+  if (space_per_call) {
+    for (auto _ : state) {
+      const auto space = make_similarity_space(model, X, Side::kItems, measure, ctx);
+      benchmark::DoNotOptimize(top_neighbors(*space, query, 10, false, ctx));
+    }
+  } else {
+    const auto space = make_similarity_space(model, X, Side::kItems, measure, ctx);
+    for (auto _ : state) benchmark::DoNotOptimize(top_neighbors(*space, query, 10, false, ctx));
+  }
+  state.counters["nnz"] = static_cast<double>(X.nonZeros());
+}
+BENCHMARK(BM_SimilarItemsOneQuery)
+    ->ArgNames({"cosine", "space_per_call"})
+    ->Args({0, 0})
+    ->Args({0, 1})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
 // This machine's GEMM peak with the kernels linsim uses (Eigen's, compiled for the host), the
