@@ -594,13 +594,15 @@ std::string audit_arrays(const py::array& items, const std::vector<std::string>&
   const Context ctx = make_context(threads, o.seed);
   const ProgressFn report = make_progress(progress);
   py::gil_scoped_release release;
+  // Both outputs are opened before the audit runs: an unwritable path fails fast.
   std::optional<AtomicDirectory> dir;
   if (out) dir.emplace(*out, force, "audit.json");
+  std::optional<AtomicFile> html_file;
+  if (html) html_file.emplace(*html, force);
   const AuditReport r = run_audit(in, o, ctx, report);
-  if (html) {
-    AtomicFile file(*html, force);
-    file.stream() << audit_html(r, inputs);
-    file.commit();
+  if (html_file) {
+    html_file->stream() << audit_html(r, inputs);
+    html_file->commit();
   }
   if (dir) {
     write_audit(*dir, r, inputs);

@@ -85,6 +85,10 @@ def test_audit_input_errors():
         linsim.audit(B, top=0)
     with pytest.raises(FileNotFoundError):
         linsim.audit(B, truth="no-such-truth-file.tsv")
+    calls = []
+    with pytest.raises(RuntimeError, match="cannot"):  # refused before the audit starts
+        linsim.audit(B, html="/no-such-dir/report.html", progress=calls.append)
+    assert calls == []
 
 
 def test_audit_of_gensim_vectors():
