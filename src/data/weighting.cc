@@ -178,14 +178,16 @@ SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t s
 
 }  // namespace
 
-FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X) {
+FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X, const Communicator& comm) {
   FittedWeighting f;
   f.weighting = weighting;
-  f.n_train = X.rows();
+  // Across processes every statistic is a sum over users, summed over the processes' rows.
+  f.n_train = static_cast<Index>(comm.sum(static_cast<std::int64_t>(X.rows())));
   f.item_factor.assign(weighting.steps.size(), Vector());
   f.mean_length.assign(weighting.steps.size(), 0.0);
-  const double n = static_cast<double>(X.rows());
-  const Vector pop = item_users(X);  // unchanged by every step: they only rescale nonzeros
+  const double n = static_cast<double>(f.n_train);
+  Vector pop = item_users(X);  // unchanged by every step: they only rescale nonzeros
+  comm.sum(pop.data(), static_cast<std::size_t>(pop.size()));
   for (size_t k = 0; k < weighting.steps.size(); ++k) {
     const WeightingStep& s = weighting.steps[k];
     switch (s.kind) {
@@ -200,10 +202,12 @@ FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X) {
         // L̄ from the values this step sees (the earlier steps applied).
         const SparseMatrix before = apply_steps(f, X, k);
         const Eigen::Map<const Vector> values(before.valuePtr(), before.nonZeros());
-        if (values.size() && !(values.minCoeff() >= 0)) {
-          throw Error(fmt::format("bm25 needs nonnegative values; the training data has {}", values.minCoeff()));
+        const double lowest = values.size() ? values.minCoeff() : 0.0;
+        if (!comm.all(lowest >= 0)) {
+          throw Error(lowest >= 0 ? std::string("bm25 needs nonnegative values; the training data has a negative one")
+                                  : fmt::format("bm25 needs nonnegative values; the training data has {}", lowest));
         }
-        const double total = values.sum();
+        const double total = comm.sum(values.sum());
         f.mean_length[k] = n > 0 ? total / n : 1.0;
         if (!(f.mean_length[k] > 0)) {
           throw Error("bm25 needs positive interaction values (the mean user length is not positive)");
@@ -220,6 +224,8 @@ FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X) {
           sum(inner[q]) += value[q];
           sum2(inner[q]) += value[q] * value[q];
         }
+        comm.sum(sum.data(), static_cast<std::size_t>(sum.size()));
+        comm.sum(sum2.data(), static_cast<std::size_t>(sum2.size()));
         const Vector mean = sum / n;
         f.inv_scale.resize(X.cols());
         f.center.resize(X.cols());

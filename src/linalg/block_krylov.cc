@@ -203,6 +203,14 @@ Matrix orthonormal_block(Matrix W, const Vector& before, const Eigen::Ref<const 
   return W;
 }
 
+// G V = Σ_r X_rᵀ(X_r V) over the processes' rows (one sum of a p × b block per product).
+template <typename Block>
+RowMatrix gram_product(const DataMatrix& X, const Communicator& comm, const Block& V, bool float32) {
+  RowMatrix GV = X.gram_times_rows(V, float32);
+  comm.sum(GV.data(), static_cast<std::size_t>(GV.size()));
+  return GV;
+}
+
 // Eigenvalues below this fraction of θ_1 are resolved to tol times it, absolutely (see the header).
 constexpr double kRelativeFloor = 1e-6;
 
@@ -218,12 +226,12 @@ Vector relative_residuals(const Vector& norms, const Vector& theta, double theta
 // The check in double after single-precision products: the Rayleigh–Ritz pairs of span(V) with
 // double products, written over `values` and `V`, and their true relative residuals. G V is formed
 // b columns at a time so that the n × b intermediate stays as small as the solver's own.
-Vector check_in_double(const DataMatrix& X, Index b, Vector& values, Matrix& V) {
+Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, Vector& values, Matrix& V) {
   const Index k = V.cols();
   RowMatrix GV(V.rows(), k);
   for (Index c = 0; c < k; c += b) {
     const Index w = std::min(b, k - c);
-    GV.middleCols(c, w) = X.gram_times_rows(V.middleCols(c, w), false);
+    GV.middleCols(c, w) = gram_product(X, comm, V.middleCols(c, w), false);
   }
   const Matrix H = V.transpose() * GV;
   Eigen::SelfAdjointEigenSolver<Matrix> eig(0.5 * (H + H.transpose()));
@@ -249,7 +257,7 @@ double block_krylov_bytes(Index n, Index p, Index k, const BlockKrylovOptions& o
 }
 
 BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKrylovOptions& options,
-                                    const Context& ctx, const ProgressFn& progress) {
+                                    const Context& ctx, const ProgressFn& progress, const Communicator& comm) {
   const Index p = X.cols();
   if (k < 1 || k > p) throw InvalidArgument(fmt::format("rank {} is outside [1, {}]", k, p));
   if (!(options.tol > 0)) throw InvalidArgument(fmt::format("Krylov tolerance must be positive, got {}", options.tol));
@@ -283,7 +291,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     // W = G Q_c, one pass over the nonzeros for all b vectors; its projection on the basis is
     // the block column of T = Qᵀ G Q, and what remains is orthogonal to the basis (projected
     // twice: full reorthogonalisation).
-    Matrix W = X.gram_times_rows(Q.middleCols(c0, b), float32);
+    Matrix W = gram_product(X, comm, Q.middleCols(c0, b), float32);
     result.products += b;
     if (float32) result.float32_products += b;
     const Vector before = W.colwise().norm().transpose();
@@ -335,7 +343,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
       result.residuals = residuals;
       result.basis = m;
       if (result.float32_products == 0) return result;
-      result.residuals = check_in_double(X, b, result.values, result.vectors);
+      result.residuals = check_in_double(X, comm, b, result.values, result.vectors);
       result.products += k;
       if (result.residuals.maxCoeff() <= options.tol) return result;
       if (progress) {
@@ -374,7 +382,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     Matrix Cc = (qr.householderQ() * Matrix::Identity(p, p)).rightCols(c);
     project_out(Q.leftCols(m), Cc);  // polish: Q is orthonormal only up to rounding
     basis.rightCols(c) = Eigen::HouseholderQR<Matrix>(Cc).householderQ() * Matrix::Identity(p, c);
-    const Matrix GC = X.transpose_times_rows(X.times_rows(basis.rightCols(c)));
+    const Matrix GC = gram_product(X, comm, basis.rightCols(c), false);
     result.products += c;
     Matrix full = Matrix::Zero(p, p);
     full.topLeftCorner(m, m) = T.topLeftCorner(m, m);

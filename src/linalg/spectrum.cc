@@ -89,7 +89,7 @@ Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context
 }
 
 Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Context& ctx,
-                      const ProgressFn& progress, double tol) {
+                      const ProgressFn& progress, double tol, const Communicator& comm) {
   const ThreadScope thread_scope(ctx);
   const SparseView& X = data.sparse();
   const Index n = X.rows();
@@ -107,15 +107,21 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
     // and a full p × p eigen-decomposition (~0.5 s at p = 1000, cubic); the block Krylov solver
     // ~17 k vector products with XᵀX (measured at k = 100 on 138,000 × 20,000 simulated data)
     // at ~0.8 ns per nonzero and vector, reorthogonalisation included.
+    // Across processes: the estimates summed over them (each does its share of the sparse work in
+    // parallel), and the Gram route only where it fits every process's budget, so that every
+    // process takes the same route.
     const double pk = static_cast<double>(p) / 1000.0;
-    const double gram_s = gram_seconds_estimate(X) + 0.5 * pk * pk * pk;
-    const double krylov_s = 17.0 * static_cast<double>(k) * static_cast<double>(X.nonZeros()) * 0.8e-9;
+    const double ranks = comm.size();
+    const double gram_s = comm.sum(gram_seconds_estimate(X)) / ranks + 0.5 * pk * pk * pk;
+    const double global_nnz = comm.sum(static_cast<double>(X.nonZeros()));
+    const double krylov_s = 17.0 * static_cast<double>(k) * global_nnz / ranks * 0.8e-9;
     const double gram_bytes = spectrum_bytes(n, p, k, Solver::kGram);
     const double budget = gram_memory_budget();
+    const bool gram_fits = comm.all(gram_bytes <= budget);
     if (p <= 500) {
       solver = Solver::kGram;
       reason = fmt::format("p = {} <= 500: a dense decomposition is cheap and exact", p);
-    } else if (gram_bytes > budget) {
+    } else if (!gram_fits) {
       solver = Solver::kRandomized;
       reason = fmt::format("the dense Gram route needs {} (half the available memory is {}): block Krylov on V -> X^T(XV)",
                            format_bytes(gram_bytes), format_bytes(budget));
@@ -133,12 +139,17 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
   } else {
     reason = "requested";
   }
+  if (solver == Solver::kLanczos && comm.distributed()) {
+    throw InvalidArgument("--solver lanczos runs in one process only; across processes use randomized or gram");
+  }
   if (solver == Solver::kLanczos && ncv <= k) {
     throw InvalidArgument(fmt::format(
         "--solver lanczos needs rank < p = {} with room for {} Lanczos vectors; use --solver gram", p, 2 * k + 1));
   }
   if (solver == Solver::kGram) {
-    Spectrum s = spectrum_from_gram(data.gram(ctx), k);
+    Matrix G = data.gram(ctx);  // this process's share: Σ_r of the shares is G (gram.h, centring included)
+    comm.sum(G.data(), static_cast<std::size_t>(G.size()));
+    Spectrum s = spectrum_from_gram(G, k);
     s.reason = reason;
     return s;
   }
@@ -146,7 +157,7 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
   if (solver == Solver::kRandomized) {
     BlockKrylovOptions options;
     options.tol = tol;
-    const BlockKrylovResult r = block_krylov_eigs(data, k, options, ctx, progress);
+    const BlockKrylovResult r = block_krylov_eigs(data, k, options, ctx, progress, comm);
     s.sigma = sigma_from_eigenvalues(r.values);
     s.V = r.vectors;
     s.solver = "randomized";

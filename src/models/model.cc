@@ -102,11 +102,13 @@ void check_rank(Index rank, Index n, Index p) {
 }
 
 // MATH.md M6 sppmi: B = V Λ^t, A = V Λ^(1−t) from the top-k eigenpairs of the SPPMI matrix.
-Model fit_sppmi(const SparseView& X, const FitOptions& options, const Context& ctx) {
+Model fit_sppmi(const SparseView& X, const FitOptions& options, const Context& ctx, const Communicator& comm) {
   const ThreadScope thread_scope(ctx);
   options.sppmi.validate();
   const DataMatrix data(X);
-  const SymmetricEigen eig = top_eigenpairs(sppmi_matrix(data.gram(ctx), options.sppmi), options.rank,
+  Matrix cooccurrences = data.gram(ctx);  // across processes: every process holds the summed p × p matrix
+  comm.sum(cooccurrences.data(), static_cast<std::size_t>(cooccurrences.size()));
+  const SymmetricEigen eig = top_eigenpairs(sppmi_matrix(std::move(cooccurrences), options.sppmi), options.rank,
                                             options.solver, ctx);
   const Index positive = (eig.values.array() > 1e-12 * std::max(eig.values(0), 0.0)).count();
   if (!(eig.values(0) > 0) || (positive < options.rank && !options.sppmi.truncate_rank)) {
@@ -150,21 +152,33 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options) 
   return weighted + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
 }
 
-Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress) {
+Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress,
+                const Communicator& comm) {
   const ThreadScope thread_scope(ctx);
-  const Index n = X.rows();
+  // Across processes X holds this process's users; n and the data checks are global, and every
+  // check that could fail on one process only is agreed on first, so that all of them stop alike.
+  const Index n_local = X.rows();
+  const Index n = static_cast<Index>(comm.sum(static_cast<std::int64_t>(n_local)));
   const Index p = X.cols();
-  if (n == 0 || p == 0 || X.nonZeros() == 0) throw InvalidArgument("the interaction matrix is empty");
+  if (n == 0 || p == 0 || comm.sum(static_cast<std::int64_t>(X.nonZeros())) == 0) {
+    throw InvalidArgument("the interaction matrix is empty");
+  }
   check_lambda(options.lambda);
   {
     // Every model works with squares and products of the values: they must stay finite.
     const Eigen::Map<const Vector> values(X.valuePtr(), X.nonZeros());
-    if (!values.allFinite()) throw Error("the interaction values contain a value that is not a finite number");
-    if (!std::isfinite(values.squaredNorm())) {
+    if (!comm.all(values.allFinite())) throw Error("the interaction values contain a value that is not a finite number");
+    if (!std::isfinite(comm.sum(values.squaredNorm()))) {
       throw Error(fmt::format("the interaction values are too large: their sum of squares overflows (largest |value| "
-                              "{:.4g}); scale them down or pass --binarize",
-                              values.cwiseAbs().maxCoeff()));
+                              "{:.4g} here); scale them down or pass --binarize",
+                              values.size() ? values.cwiseAbs().maxCoeff() : 0.0));
     }
+  }
+  if (comm.distributed() && (options.kind == ModelKind::kEase || options.kind == ModelKind::kCosine)) {
+    throw InvalidArgument(fmt::format("--model {} is not fitted across processes by fit_model ({})",
+                                      model_name(options.kind),
+                                      options.kind == ModelKind::kEase ? "linsim-mpi fits EASE on ScaLAPACK"
+                                                                       : "the cosine model runs in one process"));
   }
   if (options.dtype != Dtype::kFloat64 && options.kind != ModelKind::kEase) {
     throw InvalidArgument(fmt::format("--dtype {} applies to --model ease only (got --model {})",
@@ -172,12 +186,13 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
   }
   {
     // Fail fast, before allocating, when the fit cannot fit in memory.
-    const double need = fit_memory_bytes(n, p, X.nonZeros(), options);
+    const double need = fit_memory_bytes(n_local, p, X.nonZeros(), options);
     const double available = available_memory_bytes();
+    const bool fits = comm.all(need <= available);
     if (progress && need > 1e9) {
       progress(fmt::format("memory estimate: {} beyond the data ({} available)", format_bytes(need), format_bytes(available)));
     }
-    if (need > available) {
+    if (!fits) {
       const bool dense = options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi;
       throw OutOfMemory(fmt::format(
           "fitting {} on {} items needs about {} beyond the data, more than the {} available; {}",
@@ -192,9 +207,9 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
       throw InvalidArgument("--weighting does not apply to --model sppmi (SPPMI is itself a weighting of co-occurrences)");
     }
     check_rank(options.rank, p, p);
-    return fit_sppmi(X, options, ctx);
+    return fit_sppmi(X, options, ctx, comm);
   }
-  FittedWeighting weighting = fit_weighting(options.weighting, X);
+  FittedWeighting weighting = fit_weighting(options.weighting, X, comm);
   SparseMatrix weighted;  // only when there is a weighting: unweighted fits use X itself
   if (!weighting.weighting.empty()) weighted = weighting.apply(X);
   const DataMatrix data(weighting.weighting.empty() ? X : SparseView(weighted), weighting.center);
@@ -220,7 +235,7 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
   }
   check_rank(options.rank, n, p);
   if (options.kind == ModelKind::kCosine) options.cosine.validate();
-  const Spectrum spectrum = top_spectrum(data, options.rank, options.solver, ctx, progress, options.solver_tol);
+  const Spectrum spectrum = top_spectrum(data, options.rank, options.solver, ctx, progress, options.solver_tol, comm);
   Matrix XV = data.times(spectrum.V);
   FitOptions closed = options;
   if (options.kind == ModelKind::kCosine) closed.kind = ModelKind::kEq2;

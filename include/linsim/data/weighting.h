@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "linsim/core/communicator.h"
 #include "linsim/core/types.h"
 #include "linsim/linalg/data_matrix.h"
 
@@ -62,7 +63,9 @@ struct FittedWeighting {
   SparseMatrix apply(const SparseView& X) const;
 };
 
-// Learns the statistics of `weighting` on the training interactions X.
-FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X);
+// Learns the statistics of `weighting` on the training interactions X (across processes: X is
+// this process's rows, the statistics are those of all of them; communicator.h).
+FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X,
+                              const Communicator& comm = single_process());
 
 }  // namespace linsim

@@ -29,6 +29,7 @@
 
 #include <string>
 
+#include "linsim/core/communicator.h"
 #include "linsim/core/context.h"
 #include "linsim/core/types.h"
 #include "linsim/linalg/data_matrix.h"
@@ -58,8 +59,12 @@ struct BlockKrylovResult {
 // The k largest eigenpairs of X_wᵀX_w. The start block is drawn from ctx.seed; results do not
 // depend on the thread count. Throws Error if the basis limit is reached before the residuals
 // meet tol (the message says how far they got).
+// Across processes (comm, communicator.h), X is this process's rows and G = Σ_r X_rᵀX_r: each
+// block product sums one p × b block over the processes, and every process runs the same
+// iteration on the same replicated basis (the sums are bit-identical everywhere).
 BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKrylovOptions& options,
-                                    const Context& ctx, const ProgressFn& progress = {});
+                                    const Context& ctx, const ProgressFn& progress = {},
+                                    const Communicator& comm = single_process());
 
 // Memory the solver needs for the basis and its work blocks, in bytes, for a p-item problem with
 // n users at rank k (used by the fit's memory estimate).

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "linsim/core/communicator.h"
 #include "linsim/core/context.h"
 #include "linsim/core/types.h"
 #include "linsim/linalg/data_matrix.h"
@@ -35,8 +36,12 @@ constexpr double kMinSolverTol = 1e-12;
 // σ_i² (block_krylov.h; Spectra's Lanczos counts it the same way); the Gram route is exact.
 // Throws Error if an iterative solver does not converge.
 // A centred DataMatrix is handled implicitly on every path (MATH.md M6).
+// Across processes (comm): X is this process's rows; gram and randomized sum over the processes
+// (block_krylov.h), lanczos is refused, and auto decides from the summed estimates, alike on
+// every process.
 Spectrum top_spectrum(const DataMatrix& X, Index k, Solver solver, const Context& ctx,
-                      const ProgressFn& progress = {}, double tol = kDefaultSolverTol);
+                      const ProgressFn& progress = {}, double tol = kDefaultSolverTol,
+                      const Communicator& comm = single_process());
 Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context& ctx);
 
 // Bytes each route needs beyond the data (for memory estimates): the dense p × p Gram matrix and

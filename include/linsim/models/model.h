@@ -79,8 +79,11 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options);
 // the data: λ ≥ 0 and finite; 1 ≤ rank ≤ min(n, p) and no larger than the data's numerical rank;
 // values whose squares overflow are an Error; a λ that zeroes every dimension is an
 // InvalidArgument, one that zeroes some a warning (Model::warnings).
+// Across processes (comm, communicator.h): X is this process's users (all p items), the model is
+// that of all of them, and user_embeddings holds this process's users; eq1, eq2 and sppmi (ease
+// and cosine are refused: linsim-mpi fits EASE on ScaLAPACK).
 Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx,
-                const ProgressFn& progress = {});
+                const ProgressFn& progress = {}, const Communicator& comm = single_process());
 
 // The cosine-trained model (MATH.md M5) on the data matrix X_w, warm-started from an eq2 model of
 // the same data (its λ, rank and spectrum). Returns a model of kind cosine.
