@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -314,6 +315,37 @@ TEST_F(Readers, OverlongLineAndDirectoryAreRefusedByName) {
   const std::string message = error_of(write("long.tsv", "u\ti\n" + line + "\n"));
   EXPECT_NE(message.find("long.tsv:2: line longer than"), std::string::npos) << message.substr(0, 200);
   EXPECT_NE(error_of(dir_.string()).find("is a directory"), std::string::npos);
+}
+
+// Byte ranges (linsim-mpi splits one file between ranks): for every way of cutting a file into
+// three ranges, the ranges' lines are the file's lines, each exactly once, in order and with their
+// line numbers (ranks know only the newlines before their range); lines empty, CRLF, without a
+// final newline, and cuts just before, on and after a newline.
+TEST_F(Readers, ByteRangesSplitAFileIntoItsLinesExactlyOnce) {
+  for (const std::string& text : {std::string("a\tb\n\nccc\td\r\ne\tf\ng\th"), std::string("x\ny\n"),
+                                 std::string("\n\n\nlong line\n")}) {
+    const std::string path = write("ranges.tsv", text);
+    std::vector<std::pair<std::int64_t, std::string>> whole;
+    {
+      detail::LineReader reader(path);
+      std::string_view line;
+      while (reader.next(line)) whole.emplace_back(reader.line_number(), std::string(line));
+    }
+    const auto size = static_cast<std::int64_t>(text.size());
+    for (std::int64_t c1 = 0; c1 <= size; ++c1) {
+      for (std::int64_t c2 = c1; c2 <= size; ++c2) {
+        std::vector<std::pair<std::int64_t, std::string>> pieces;
+        const std::int64_t cuts[] = {0, c1, c2, size};
+        for (int r = 0; r < 3; ++r) {
+          const auto lines_before = static_cast<std::int64_t>(std::count(text.begin(), text.begin() + cuts[r], '\n'));
+          detail::LineReader reader(path, cuts[r], r == 2 ? -1 : cuts[r + 1], lines_before);
+          std::string_view line;
+          while (reader.next(line)) pieces.emplace_back(reader.line_number(), std::string(line));
+        }
+        EXPECT_EQ(pieces, whole) << "cuts " << c1 << ", " << c2;
+      }
+    }
+  }
 }
 
 TEST_F(Readers, DuplicatesThatSumBeyondDoubleAreAnError) {

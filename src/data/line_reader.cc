@@ -14,7 +14,6 @@ namespace linsim::detail {
 
 LineReader::LineReader(const std::string& path)
     : path_(path), name_(path == "-" ? "standard input" : path), buffer_(size_t{1} << 20) {
-  struct stat st {};
   if (path == "-") {
     rereadable_ = false;
     const int fd = dup(STDIN_FILENO);
@@ -25,17 +24,49 @@ LineReader::LineReader(const std::string& path)
       throw Error("cannot read standard input: out of memory");
     }
   } else {
-    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      throw Error(fmt::format("cannot read '{}': it is a directory", path));
-    }
-    errno = 0;
-    file_ = gzopen(path.c_str(), "rb");
-    if (file_ == nullptr) {
-      throw Error(fmt::format("cannot open '{}': {}", path, errno != 0 ? std::strerror(errno) : "out of memory"));
-    }
-    rereadable_ = stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    open_file();
   }
   gzbuffer(file_, 1 << 18);
+}
+
+void LineReader::open_file() {
+  struct stat st {};
+  if (stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw Error(fmt::format("cannot read '{}': it is a directory", path_));
+  }
+  errno = 0;
+  file_ = gzopen(path_.c_str(), "rb");
+  if (file_ == nullptr) {
+    throw Error(fmt::format("cannot open '{}': {}", path_, errno != 0 ? std::strerror(errno) : "out of memory"));
+  }
+  rereadable_ = stat(path_.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+LineReader::LineReader(const std::string& path, std::int64_t begin, std::int64_t end, std::int64_t lines_before)
+    : path_(path), name_(path), buffer_(size_t{1} << 20) {
+  range_end_ = end;
+  open_file();
+  gzbuffer(file_, 1 << 18);
+  line_number_ = lines_before;
+  if (begin <= 0) return;
+  // Start one byte early: the range's first line starts after the first newline at or after
+  // begin − 1 (at begin itself when the byte before it ends a line).
+  started_ = true;
+  if (gzseek(file_, begin - 1, SEEK_SET) != begin - 1) {
+    throw Error(fmt::format("cannot read '{}' from byte {}: {}", name_, begin - 1, std::strerror(errno)));
+  }
+  offset_ = begin - 1;
+  for (;;) {
+    const void* nl = std::memchr(buffer_.data() + begin_, '\n', end_ - begin_);
+    if (nl != nullptr) {
+      const size_t at = static_cast<size_t>(static_cast<const char*>(nl) - buffer_.data());
+      if (offset_ + static_cast<std::int64_t>(at) >= begin) ++line_number_;  // the newline ended a line we skip
+      begin_ = at + 1;
+      return;
+    }
+    begin_ = end_;  // the whole buffer is part of a line that belongs to the range before
+    if (!fill()) return;
+  }
 }
 
 LineReader::~LineReader() {
@@ -45,6 +76,7 @@ LineReader::~LineReader() {
 bool LineReader::fill() {
   if (eof_) return false;
   if (begin_ > 0) {  // keep the unfinished line at the front
+    offset_ += static_cast<std::int64_t>(begin_);
     std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
@@ -94,6 +126,7 @@ bool LineReader::find_line(size_t& length) {
 }
 
 std::string_view LineReader::peek() {
+  if (past_range()) return {};
   size_t length = 0;
   if (!find_line(length)) return {};
   std::string_view line(buffer_.data() + begin_, length);
@@ -102,6 +135,7 @@ std::string_view LineReader::peek() {
 }
 
 bool LineReader::next(std::string_view& line) {
+  if (past_range()) return false;
   size_t length = 0;
   if (!find_line(length)) return false;
   line = std::string_view(buffer_.data() + begin_, length);

@@ -23,6 +23,12 @@ class LineReader {
 
   // "-" reads standard input. Throws Error if the path cannot be opened or is a directory.
   explicit LineReader(const std::string& path);
+  // The lines of a regular, uncompressed file that start in the byte range [begin, end) (end < 0:
+  // to the end of the file), for readers that split one file between processes: a line that
+  // starts before `begin` belongs to the range before, one that starts before `end` is read to
+  // its end. `lines_before` is the number of newlines in [0, begin), so that line_number() counts
+  // from the start of the file. No byte-order mark is skipped unless begin is 0.
+  LineReader(const std::string& path, std::int64_t begin, std::int64_t end, std::int64_t lines_before);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
@@ -45,8 +51,14 @@ class LineReader {
   // Makes [begin_, end_) hold a whole line (or the rest of the input); returns its length.
   bool find_line(size_t& length);
 
+  void open_file();
+  // Whether the line at begin_ starts at or after the end of the range.
+  bool past_range() const { return range_end_ >= 0 && offset_ + static_cast<std::int64_t>(begin_) >= range_end_; }
+
   std::string path_;
   std::string name_;
+  std::int64_t offset_ = 0;      // position in the file of buffer_[0] (ranges only)
+  std::int64_t range_end_ = -1;  // end of the byte range; −1: none
   gzFile file_ = nullptr;
   std::vector<char> buffer_;
   size_t begin_ = 0;

@@ -144,6 +144,17 @@ class Collector {
 
   bool has_known_items() const { return known_items_ != nullptr; }
 
+  // Names `path` in messages from now on and, when recording, keys first appearances by
+  // key_base + line (read_interaction_pieces).
+  void set_source(const std::string& path, std::int64_t key_base) {
+    path_ = path;
+    key_base_ = key_base;
+  }
+  void record_first_appearances(std::vector<std::int64_t>* users_first, std::vector<std::int64_t>* items_first) {
+    user_first_ = users_first;
+    item_first_ = items_first;
+  }
+
   // Validates and filters one value; returns false when the entry is dropped.
   bool accept(double value, std::string_view text, std::int64_t line) {
     if (!std::isfinite(value)) {
@@ -171,11 +182,15 @@ class Collector {
       if (!found) throw InputError(path_, line, fmt::format("item '{}' is not in the model", item));
       col = *found;
     } else {
+      const Index before = items.size();
       col = items.add(item);
+      if (item_first_ != nullptr && items.size() > before) item_first_->push_back(key_base_ + line);
     }
     // Files usually list a user's interactions together: skip the hash lookup for a repeated user.
     if (last_user_id_ < 0 || user != last_user_) {
+      const Index before = users.size();
       last_user_id_ = users.add(user);
+      if (user_first_ != nullptr && users.size() > before) user_first_->push_back(key_base_ + line);
       last_user_.assign(user);
     }
     add_indexed(last_user_id_, col, value, line);
@@ -218,7 +233,12 @@ class Collector {
   // row sorted by item (stably, so duplicates stay in file order and are summed in it). Peak memory
   // is the entries (16 bytes each) plus X (12 bytes per nonzero): no sort of the whole list.
   // `reread` runs the same reading on another collector (used to name lines in --strict errors).
-  InteractionMatrix build(bool binarize, const std::function<void(Collector&)>& reread) {
+  InteractionMatrix build(bool binarize, const std::function<void(Collector&)>& reread, bool allow_empty = false) {
+    if (count_ == 0 && allow_empty) {
+      InteractionMatrix out;
+      out.X.resize(0, 0);
+      return out;
+    }
     if (count_ == 0) {
       std::string why = summary_.lines == 0 ? "no data lines" : "no interactions left";
       if (summary_.dropped_below_min > 0) {
@@ -368,7 +388,7 @@ class Collector {
                                  users.id(r), item_id(col), again.located_line(0)));
   }
 
-  const std::string& path_;
+  std::string path_;
   const ReadOptions& options_;
   const IdMap* known_items_;
   InputSummary& summary_;
@@ -382,6 +402,9 @@ class Collector {
   Index wanted_col_ = -1;
   int located_ = 0;
   std::array<std::int64_t, 2> wanted_lines_{};
+  std::vector<std::int64_t>* user_first_ = nullptr;
+  std::vector<std::int64_t>* item_first_ = nullptr;
+  std::int64_t key_base_ = 0;
 };
 
 void read_triplets(LineReader& reader, const ReadOptions& options, Collector& collector,
@@ -554,6 +577,56 @@ const char* format_name(InputFormat format) {
     case InputFormat::kMatrixMarket: return "mtx";
   }
   return "?";
+}
+
+std::string detect_separator_of(const std::string& path) {
+  LineReader reader(path);
+  std::string_view line;
+  while (reader.next(line)) {
+    const std::string_view content = trim(line);
+    if (!content.empty() && content.front() != '#') return detect_separator(content);
+  }
+  return " ";
+}
+
+InputFormat detect_input_format(const std::string& path) {
+  LineReader reader(path);
+  return detect_format(path, reader);
+}
+
+PieceRead read_interaction_pieces(const std::vector<InputPiece>& pieces, const ReadOptions& options) {
+  if (options.separator.empty()) throw InvalidArgument("read_interaction_pieces needs the separator");
+  if (options.format == InputFormat::kMatrixMarket || options.format == InputFormat::kAuto) {
+    throw InvalidArgument("read_interaction_pieces reads triplet formats, resolved by the caller");
+  }
+  PieceRead result;
+  InputSummary& summary = result.summary;
+  summary.format = format_name(options.format);
+  summary.min_value = options.min_value;
+  summary.separator = printable_separator(options.separator);
+  const auto read = [&](Collector& collector, InputSummary& into) {
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      const InputPiece& piece = pieces[i];
+      LineReader reader = piece.begin == 0 && piece.end < 0
+                              ? LineReader(piece.path)
+                              : LineReader(piece.path, piece.begin, piece.end, piece.lines_before);
+      collector.set_source(reader.name(), piece.key_base);
+      ReadOptions o = options;
+      if (piece.begin > 0) o.header = false;  // only a file's first line can be its header
+      const bool header_before = into.header;
+      read_triplets(reader, o, collector, into);
+      if (i > 0) into.header = header_before;  // the summary reports the first piece's header
+    }
+  };
+  Collector collector(pieces.empty() ? std::string() : pieces.front().path, options, nullptr, summary);
+  collector.record_first_appearances(&result.user_first, &result.item_first);
+  read(collector, summary);
+  const std::function<void(Collector&)> reread = [&](Collector& again) {
+    InputSummary scratch;
+    read(again, scratch);
+  };
+  result.data = collector.build(false, reread, /*allow_empty=*/true);
+  return result;
 }
 
 ReadResult read_interactions(const std::string& path, const ReadOptions& options,

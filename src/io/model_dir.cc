@@ -19,7 +19,7 @@ using nlohmann::json;
 
 namespace {
 
-json summary_json(const InputSummary& s, const InteractionMatrix& data) {
+json summary_json(const InputSummary& s, Index n_users, Index n_items, Index nnz) {
   return {{"path", s.path},
           {"format", s.format},
           {"separator", s.separator},
@@ -32,9 +32,9 @@ json summary_json(const InputSummary& s, const InteractionMatrix& data) {
           {"duplicates", s.duplicates},
           {"min_item_users", s.min_item_users},
           {"dropped_items", s.dropped_items},
-          {"n_users", data.n_users()},
-          {"n_items", data.n_items()},
-          {"nnz", data.nnz()}};
+          {"n_users", n_users},
+          {"n_items", n_items},
+          {"nnz", nnz}};
 }
 
 // The checks of a model directory's arrays on load: a directory edited by hand, damaged, or written
@@ -151,8 +151,10 @@ void write_ids(const std::string& path, const IdMap& ids) {
   if (!out) throw Error(fmt::format("cannot write '{}'", path));
 }
 
-void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle) {
+void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle, const DistributedUsers* distributed) {
   const Model& m = bundle.model;
+  const Index n_users = distributed != nullptr ? distributed->n_users : bundle.data.n_users();
+  const Index nnz = distributed != nullptr ? distributed->nnz : bundle.data.nnz();
   const bool factors = m.has_embeddings();
   json meta = {{"format", "linsim-model"},
                {"format_version", kModelFormatVersion},
@@ -171,7 +173,8 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle) {
                {"sppmi", nullptr},
                {"cosine", nullptr},
                {"warnings", m.warnings},
-               {"input", summary_json(bundle.input, bundle.data)}};
+               {"input", summary_json(bundle.input, n_users, bundle.data.n_items(), nnz)}};
+  if (distributed != nullptr) meta["processes"] = distributed->processes;
   if (m.options.kind == ModelKind::kSppmi) {
     meta["lambda"] = nullptr;
     meta["sppmi"] = {{"negatives", m.options.sppmi.negatives},
@@ -195,13 +198,20 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle) {
   }
   if (factors) {
     write_npy(out.file("item_embeddings.npy"), m.item_embeddings);
-    write_npy(out.file("user_embeddings.npy"), m.user_embeddings);
+    if (distributed == nullptr) write_npy(out.file("user_embeddings.npy"), m.user_embeddings);
     write_npy(out.file("encoder.npy"), m.encoder);
     write_npy(out.file("singular_values.npy"), m.singular_values);
-  } else {
+  } else if (distributed == nullptr) {
     m.with_weights([&](const auto& W) { write_npy(out.file("weights.npy"), W); });
   }
   write_ids(out.file("item_ids.tsv"), bundle.data.items);
+  if (distributed != nullptr) {
+    std::ofstream json_out(out.file("model.json"));
+    json_out << meta.dump(2) << '\n';
+    json_out.flush();
+    if (!json_out) throw Error(fmt::format("cannot write model.json in '{}'", out.target()));
+    return;
+  }
   write_ids(out.file("user_ids.tsv"), bundle.data.users);
   const SparseMatrix& X = bundle.data.X;
   write_npy(out.file("interactions_indptr.npy"),

@@ -13,25 +13,31 @@
 #include "linsim/core/error.h"
 
 namespace linsim {
-namespace {
 
-static_assert(std::endian::native == std::endian::little, "the .npy writer assumes little-endian");
-
-void write_array(std::ostream& out, const char* descr, const std::vector<size_t>& shape, const void* data,
-                 size_t bytes, bool fortran_order = false) {
+std::string npy_header(const char* descr, const std::vector<size_t>& shape, bool fortran_order) {
   // numpy's tuple syntax: "(n,)" for 1-D, "(r, c)" for 2-D.
-  std::string shape_text = shape.size() == 1 ? fmt::format("({},)", shape[0])
-                                             : fmt::format("({}, {})", shape[0], shape[1]);
+  const std::string shape_text = shape.size() == 1 ? fmt::format("({},)", shape[0])
+                                                   : fmt::format("({}, {})", shape[0], shape[1]);
   std::string header = fmt::format("{{'descr': '{}', 'fortran_order': {}, 'shape': {}, }}", descr,
                                    fortran_order ? "True" : "False", shape_text);
   // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64, ending "\n".
   const size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
-  const char magic[] = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
-  out.write(magic, sizeof magic);
   const auto length = static_cast<std::uint16_t>(header.size());
-  out.write(reinterpret_cast<const char*>(&length), 2);
+  std::string out = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
+  out.push_back(static_cast<char>(length & 0xff));
+  out.push_back(static_cast<char>(length >> 8));
+  return out + header;
+}
+
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "the .npy writer assumes little-endian");
+
+void write_array(std::ostream& out, const char* descr, const std::vector<size_t>& shape, const void* data,
+                 size_t bytes, bool fortran_order = false) {
+  const std::string header = npy_header(descr, shape, fortran_order);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   if (bytes > 0) out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
 }

@@ -33,8 +33,9 @@ struct Backend {
   std::string description = "eigen";
 };
 
-// The OpenBLAS core name this CPU should get, from its own feature flags; empty if neither.
-std::string core_for_this_cpu() {
+}  // namespace
+
+std::string openblas_core_for_this_cpu() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
@@ -43,6 +44,8 @@ std::string core_for_this_cpu() {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
   return "";
 }
+
+namespace {
 
 bool same_name(std::string a, std::string b) {
   for (char& c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -57,7 +60,7 @@ Backend load_backend() {
     return backend;
   }
   const char* user_core = std::getenv("OPENBLAS_CORETYPE");
-  const std::string wanted = user_core != nullptr ? std::string(user_core) : core_for_this_cpu();
+  const std::string wanted = user_core != nullptr ? std::string(user_core) : openblas_core_for_this_cpu();
   if (wanted.empty()) {
     backend.description = "eigen (no AVX2/FMA: OpenBLAS would offer nothing faster)";
     return backend;

@@ -21,6 +21,11 @@ namespace linsim {
 // description gemm_backend() reports.
 std::string configure_gemm();
 
+// The OpenBLAS core type this CPU should run, from its own feature flags (AVX-512 F/BW/DQ/VL →
+// "SkylakeX"; AVX2 + FMA → "Haswell"; otherwise empty). For programs whose linked libraries load
+// OpenBLAS before main() (linsim-mpi through ScaLAPACK): they set OPENBLAS_CORETYPE and start again.
+std::string openblas_core_for_this_cpu();
+
 // The GEMM in use: "openblas (SkylakeX)", or "eigen (why OpenBLAS is not used)".
 std::string gemm_backend();
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "linsim/data/interaction_matrix.h"
 
@@ -67,5 +68,40 @@ struct ReadResult {
 // failures and for input without any interaction.
 ReadResult read_interactions(const std::string& path, const ReadOptions& options,
                              const IdMap* known_items = nullptr);
+
+// For readers that split their input between processes (linsim-mpi): a piece of a file, the
+// lines that start in the byte range [begin, end) (end < 0: to the end; a compressed file only as
+// a whole, begin 0 and end −1). lines_before: newlines in [0, begin) (line numbers in messages
+// count from the file's start). key_base: added to a line number to key first appearances
+// (pieces of one input must get increasing, non-overlapping keys, in the input's order).
+struct InputPiece {
+  std::string path;
+  std::int64_t begin = 0;
+  std::int64_t end = -1;
+  std::int64_t lines_before = 0;
+  std::int64_t key_base = 0;
+};
+
+// What one process read from its pieces, in their order: the interactions with their users and
+// items numbered in order of first appearance (duplicates within the pieces summed in file order,
+// not binarised, no min_item_users: those need all processes' rows), the key (key_base + line)
+// where each user and item first appeared, and the counts of the summary. No interaction at all is
+// not an error here (a process may get only comments).
+struct PieceRead {
+  InteractionMatrix data;
+  std::vector<std::int64_t> user_first;
+  std::vector<std::int64_t> item_first;
+  InputSummary summary;
+};
+
+// Reads pieces of triplet input (format triplets, movielens or lastfm, resolved; separator given):
+// every line goes through the same checks as read_interactions, whose messages name file and line.
+// A piece with begin > 0 has no header; one that starts a file detects it unless options say.
+PieceRead read_interaction_pieces(const std::vector<InputPiece>& pieces, const ReadOptions& options);
+
+// The format read_interactions would detect for `path` (name, then content).
+InputFormat detect_input_format(const std::string& path);
+// The separator read_interactions would detect: from the first line that is not empty or a comment.
+std::string detect_separator_of(const std::string& path);
 
 }  // namespace linsim

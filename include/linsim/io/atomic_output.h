@@ -51,6 +51,9 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   std::ostream& stream() { return out_; }
+  // The temporary file, for writers that fill it by other means than stream() (linsim-mpi's ranks
+  // write their parts of one table with MPI-IO); stream() must then stay unused.
+  const std::string& temporary() const { return temp_; }
   const std::string& target() const { return target_; }
   void commit();
 

@@ -21,8 +21,19 @@ struct ModelBundle {
   InputSummary input;
 };
 
-// Writes every file of the bundle into `out` (the caller commits).
-void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle);
+// A model whose users are spread over processes (linsim-mpi): their totals for model.json. The
+// per-user files — user_embeddings.npy, user_ids.tsv, interactions_*.npy — and an EASE model's
+// weights.npy are then written by the processes themselves, in the same format.
+struct DistributedUsers {
+  Index n_users = 0;
+  Index nnz = 0;
+  int processes = 1;
+};
+
+// Writes every file of the bundle into `out` (the caller commits); with `distributed`, all but
+// the per-user files and the EASE weights (see DistributedUsers), and model.json records the
+// number of processes.
+void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle, const DistributedUsers* distributed = nullptr);
 
 // Reads a model directory written by write_model_dir; checks the format version and shapes.
 ModelBundle read_model_dir(const std::string& dir);

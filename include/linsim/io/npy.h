@@ -19,6 +19,12 @@ void write_npy(const std::string& path, const MatrixF& M);                // flo
 void write_npy_float32(const std::string& path, const Matrix& M);         // float32, rows × cols
 void write_npy(const std::string& path, const std::vector<std::int64_t>& v);  // int64, 1-D
 
+// The bytes before the data of a .npy array: magic, version 1.0, the header dictionary ("<f8",
+// "<f4", "<i8" with a 1-D or 2-D shape, C or Fortran order) padded to a multiple of 64. Writers of
+// an array in pieces (linsim-mpi) put the data after it. The 2-D writers above use Fortran order
+// (linsim's matrices are column-major), the 1-D ones C order.
+std::string npy_header(const char* descr, const std::vector<size_t>& shape, bool fortran_order);
+
 // A 2-D array (a 1-D array becomes one column), converted to double.
 Matrix read_npy_matrix(const std::string& path);
 // The same in single precision (float64 files are rounded).
