@@ -1,6 +1,8 @@
 #include "common.h"
 
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,11 +10,33 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <thread>
 
 #include "linsim/core/error.h"
 #include "linsim/io/atomic_output.h"
 
 namespace linsim::cli {
+
+// SIGINT, SIGTERM and SIGHUP are blocked in every thread and taken by one waiting thread, which
+// removes the unfinished outputs' temporaries (nothing half-written stays behind) and then ends
+// the process by the same signal, so the shell sees the usual status (130 for Ctrl-C).
+void remove_outputs_on_termination_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any other thread exists: they inherit it
+  std::thread([signals] {
+    int received = 0;
+    if (sigwait(&signals, &received) != 0) return;
+    remove_unfinished_outputs();
+    signal(received, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, received);
+    pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+    raise(received);
+  }).detach();
+}
 
 void InputArgs::add_to(CLI::App* app, const std::string& format_option) {
   app->add_option(format_option, format, "Input format: auto, triplets, movielens, lastfm, mtx")
@@ -113,17 +137,21 @@ std::vector<std::string> split_ids(const std::string& list, const std::string& o
   return ids;
 }
 
+void format_neighbor_rows(fmt::memory_buffer& buffer, const std::string& query, const std::vector<Neighbor>& list,
+                          const IdMap& neighbor_ids) {
+  for (size_t r = 0; r < list.size(); ++r) {
+    fmt::format_to(std::back_inserter(buffer), "{}\t{}\t{}\t{}\n", query, r + 1, neighbor_ids.id(list[r].index),
+                   list[r].score);
+  }
+}
+
 void write_neighbor_table(const std::vector<Index>& queries, const NeighborLists& lists, const IdMap& query_ids,
                           const IdMap& neighbor_ids, const std::string& output, bool force) {
   auto write = [&](std::ostream& out) {
     fmt::memory_buffer buffer;
-    fmt::format_to(std::back_inserter(buffer), "query\trank\tneighbor\tscore\n");
+    fmt::format_to(std::back_inserter(buffer), "{}", kNeighborTableHeader);
     for (size_t q = 0; q < queries.size(); ++q) {
-      const std::string& query = query_ids.id(queries[q]);
-      for (size_t r = 0; r < lists[q].size(); ++r) {
-        fmt::format_to(std::back_inserter(buffer), "{}\t{}\t{}\t{}\n", query, r + 1,
-                       neighbor_ids.id(lists[q][r].index), lists[q][r].score);
-      }
+      format_neighbor_rows(buffer, query_ids.id(queries[q]), lists[q], neighbor_ids);
       if (buffer.size() > (1u << 20)) {
         out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
         buffer.clear();

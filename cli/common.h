@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "linsim/core/context.h"
 #include "linsim/data/interaction_matrix.h"
 #include "linsim/data/readers.h"
+#include "linsim/models/model.h"
 #include "linsim/similarity/neighbors.h"
 #include "linsim/simulate/simulation.h"
 
@@ -41,6 +43,10 @@ void add_context_options(CLI::App* app, Context& ctx);
 // The simulation's parameters (MATH.md M8), shared by simulate and reproduce.
 void add_simulation_options(CLI::App* app, SimulationOptions& options);
 
+// SIGINT, SIGTERM and SIGHUP end the program after removing its unfinished outputs (atomic_output.h).
+// Call first in main(), before any other thread exists.
+void remove_outputs_on_termination_signals();
+
 // Progress messages on stderr, only when stderr is a terminal.
 void progress(const std::string& message);
 
@@ -52,10 +58,41 @@ void warn(const std::string& message);
 // Splits "a,b,c" into ids (empty entries are an InvalidArgument).
 std::vector<std::string> split_ids(const std::string& list, const std::string& option);
 
+// The neighbour table: this header line, then one row per neighbour (format_neighbor_rows).
+inline constexpr const char* kNeighborTableHeader = "query\trank\tneighbor\tscore\n";
+// Appends the rows of one query's neighbours: "query<TAB>rank<TAB>neighbor<TAB>score".
+void format_neighbor_rows(fmt::memory_buffer& buffer, const std::string& query, const std::vector<Neighbor>& list,
+                          const IdMap& neighbor_ids);
+
 // Writes "query<TAB>rank<TAB>neighbor<TAB>score" rows (with a header line) to `output`, or to
 // stdout when it is empty. The file is written atomically.
 void write_neighbor_table(const std::vector<Index>& queries, const NeighborLists& lists, const IdMap& query_ids,
                           const IdMap& neighbor_ids, const std::string& output, bool force);
+
+// The arguments of a fit (linsim fit, linsim-mpi fit).
+struct FitArgs {
+  std::string input;
+  InputArgs read;
+  std::string model = "eq2";
+  std::string gauge = "balanced";
+  Index rank = 50;
+  std::optional<double> lambda;
+  std::string dtype = "float64";
+  std::string solver = "auto";
+  double solver_tol = kDefaultSolverTol;
+  std::string weighting = "none";
+  SppmiOptions sppmi;
+  CosineOptions cosine;
+  std::string out;
+  bool force = false;
+  Context ctx;
+};
+
+// Adds the fit's options (input, model, output, threads) to `cmd`, storing into `args`.
+void add_fit_options(CLI::App* cmd, FitArgs& args);
+// The FitOptions the arguments describe, checked: an option given for a model it does not apply
+// to, or out of range, is an InvalidArgument.
+FitOptions fit_options(const FitArgs& args, const CLI::App& cmd);
 
 void add_fit_command(CLI::App& app);
 void add_similar_command(CLI::App& app, bool items);

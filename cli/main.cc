@@ -1,15 +1,12 @@
 // The linsim command-line tool. The only place where exceptions become messages and exit codes:
 // 0 success, 1 runtime error (bad input file, I/O, solver failure, out of memory), 2 usage error.
 #include <malloc.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <new>
-#include <thread>
 
 #include "common.h"
 #include "linsim/core/error.h"
@@ -17,27 +14,6 @@
 #include "linsim/io/atomic_output.h"
 
 namespace {
-
-// SIGINT, SIGTERM and SIGHUP are blocked in every thread and taken by one waiting thread, which
-// removes the unfinished outputs' temporaries (nothing half-written stays behind) and then ends
-// the process by the same signal, so the shell sees the usual status (130 for Ctrl-C).
-void remove_outputs_on_termination_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any other thread exists: they inherit it
-  std::thread([signals] {
-    int received = 0;
-    if (sigwait(&signals, &received) != 0) return;
-    linsim::remove_unfinished_outputs();
-    signal(received, SIG_DFL);
-    sigset_t one;
-    sigemptyset(&one);
-    sigaddset(&one, received);
-    pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
-    raise(received);
-  }).detach();
-}
 
 // Standard output that could not be written (a full disk, a closed pipe's reader gone) is a
 // failure: the caller must not take a truncated table for a result.
@@ -56,7 +32,7 @@ int main(int argc, char** argv) {
   // library leaves the allocator alone: this is the program's choice.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  remove_outputs_on_termination_signals();  // first: OpenBLAS starts its own threads when loaded
+  linsim::cli::remove_outputs_on_termination_signals();  // first: OpenBLAS starts its own threads when loaded
   linsim::configure_gemm();
   CLI::App app{"linsim: similarities that mean something, from linear embedding models "
                "(Steck, Ekanadham, Kallus 2024)"};
