@@ -15,6 +15,8 @@
 #   time            GNU time, for peak memory in bench/.
 #   pybind11-dev, python3-dev   the Python package (python/, docs/python.md); python3-venv and
 #                   python3-pip for `pip install .`; python3-pandas for DataFrame input.
+#   libopenmpi-dev, openmpi-bin, libscalapack-openmpi-dev   linsim-mpi (mpi/, docs/distributed.md):
+#                   the fits across MPI ranks, EASE's inverse on ScaLAPACK; mpirun for its tests.
 #   python3-pytest, python3-gensim, python3-sklearn, python3-faiss   (with --test only) the
 #                   Python package's tests and its walk-through (docs/python.md): KeyedVectors,
 #                   TruncatedSVD factors and a faiss index of exported vectors.
@@ -35,6 +37,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-numpy python3-scipy time libopenblas0-pthread
   pybind11-dev python3-dev python3-venv python3-pip python3-pandas
+  libopenmpi-dev openmpi-bin libscalapack-openmpi-dev
 )
 for option in "$@"; do
   case "$option" in

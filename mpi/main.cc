@@ -1,0 +1,226 @@
+// linsim-mpi: linsim's fits across MPI ranks (docs/distributed.md), launched as
+// `mpirun -np N linsim-mpi fit ...` or `srun linsim-mpi fit ...`. It writes the model directory
+// `linsim fit` writes, read by every single-process command. Exit codes as linsim's: 0 success,
+// 1 runtime error, 2 usage error; every rank exits with the same code and rank 0 prints the message.
+// A rank that runs out of memory in the middle of a collective computation cannot tell the others:
+// it aborts the job (MPI_Abort), after which every rank exits non-zero and the temporaries of the
+// unfinished model directory are removed by the ranks' signal handling.
+#include <malloc.h>
+#include <mpi.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common.h"
+#include "communicator.h"
+#include "distributed_input.h"
+#include "distributed_output.h"
+#include "linsim/core/error.h"
+#include "linsim/core/memory.h"
+#include "linsim/core/setup.h"
+#include "linsim/io/atomic_output.h"
+#include "linsim/io/model_dir.h"
+#include "linsim/models/model.h"
+#include "neighbors.h"
+#include "scalapack_ease.h"
+#include "stats.h"
+
+namespace linsim::mpi {
+namespace {
+
+void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicator& comm) {
+  const bool root = comm.rank() == 0;
+  const ProgressFn progress = root ? ProgressFn(cli::progress) : ProgressFn();
+  FitOptions options;
+  collectively(comm, [&] {
+    options = cli::fit_options(args, cmd);
+    if (options.kind == ModelKind::kCosine) {
+      throw InvalidArgument("--model cosine runs in one process ('linsim fit'): its L-BFGS is not distributed");
+    }
+    if (options.solver == Solver::kLanczos) {
+      throw InvalidArgument("--solver lanczos runs in one process; across ranks use randomized or gram");
+    }
+  });
+  const ReadOptions read_options = args.read.options();
+  // Rank 0 owns the model directory: its temporary is where every rank writes, and it is renamed
+  // into place only after every rank has written its part.
+  std::unique_ptr<AtomicDirectory> out;
+  std::string dir;
+  collectively(comm, [&] {
+    if (!root) return;
+    out = std::make_unique<AtomicDirectory>(args.out, args.force, "model.json");
+    dir = out->file("");
+  });
+  comm.broadcast(dir);
+
+  if (progress) progress(fmt::format("reading {} on {} ranks", args.input, comm.size()));
+  DistributedInput input = read_distributed(args.input, read_options, comm);
+  {
+    const std::int64_t mine = input.X.nonZeros();
+    std::int64_t least = 0, most = 0;
+    MPI_Allreduce(&mine, &least, 1, MPI_INT64_T, MPI_MIN, comm.comm());
+    MPI_Allreduce(&mine, &most, 1, MPI_INT64_T, MPI_MAX, comm.comm());
+    if (progress) {
+      progress(fmt::format("{} users x {} items, {} interactions ({}{}); {} to {} interactions per rank", input.n_users,
+                           input.items.size(), input.nnz, input.summary.format,
+                           input.summary.binarized ? ", binarised" : "", least, most));
+      progress(fmt::format("fitting {} ({}, lambda {}, weighting {})", args.model,
+                           options.kind == ModelKind::kEase ? std::string(dtype_name(options.dtype))
+                                                            : fmt::format("rank {}", options.rank),
+                           options.lambda, options.weighting.spec()));
+    }
+  }
+  ModelBundle bundle;
+  bundle.input = input.summary;
+  bundle.data.items = input.items;
+  bundle.data.X.resize(0, input.items.size());
+  collectively(comm, [&] {
+    if (options.kind != ModelKind::kEase) {
+      bundle.model = fit_model(input.X, options, args.ctx, progress, comm);
+      return;
+    }
+    // EASE: the weighting's statistics over every rank, then XᵀX and its inverse on ScaLAPACK,
+    // after checking that this rank's share fits (each rank checks its own node's memory).
+    {
+      const double items = static_cast<double>(input.items.size());
+      const double need = (options.dtype == Dtype::kFloat32 ? 4.0 : 8.0) * items * items / comm.size() +
+                          2.0 * 8.0 * 512.0 * items + 12.0 * static_cast<double>(input.X.nonZeros());
+      const double available = available_memory_bytes();
+      if (need > available) {
+        throw OutOfMemory(fmt::format(
+            "EASE on {} items needs about {} on each of the {} ranks (its block of XᵀX and two panels), more than "
+            "the {} available; use more ranks (the share falls as 1/ranks) or --dtype float32",
+            input.items.size(), format_bytes(need), comm.size(), format_bytes(available)));
+      }
+    }
+    const ThreadScope threads(args.ctx);
+    if (!(options.lambda >= 0)) throw InvalidArgument(fmt::format("--lambda must be a finite number >= 0, got {}", options.lambda));
+    Model& model = bundle.model;
+    model.options = options;
+    model.options.rank = input.items.size();
+    model.weighting = fit_weighting(options.weighting, input.X, comm);
+    model.solver = "spd-inverse";
+    model.solver_reason = fmt::format(
+        "EASE is full rank: XᵀX accumulated into a 2-D block-cyclic distribution over {} ranks, (XᵀX + λI)⁻¹ by "
+        "ScaLAPACK's Cholesky-based inverse",
+        comm.size());
+    const SparseMatrix Y = model.weighting.weighting.empty() ? SparseMatrix() : model.weighting.apply(input.X);
+    ease_weights_distributed(model.weighting.weighting.empty() ? SparseView(input.X) : SparseView(Y),
+                             model.weighting.center, options.lambda, options.dtype, comm.comm(), dir + "weights.npy",
+                             args.ctx, progress);
+  });
+  if (progress) progress(fmt::format("solver {}: {}", bundle.model.solver, bundle.model.solver_reason));
+  if (root) {
+    for (const std::string& w : bundle.model.warnings) cli::warn(w);
+  }
+  write_user_files(dir, input, bundle.model.has_embeddings() ? &bundle.model.user_embeddings : nullptr, comm);
+  const DistributedUsers users{input.n_users, input.nnz, comm.size()};
+  collectively(comm, [&] {
+    if (root) write_model_dir(*out, bundle, &users);
+  });
+  collectively(comm, [&] {
+    if (root) out->commit();
+  });
+  if (progress) progress(fmt::format("wrote {}", args.out));
+}
+
+void add_fit_command(CLI::App& app, const MpiCommunicator& comm) {
+  auto args = std::make_shared<cli::FitArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "fit", "Fit eq1, eq2, sppmi or ease across the ranks and write the model directory 'linsim fit' writes");
+  cli::add_fit_options(cmd, *args);
+  cmd->callback([args, cmd, &comm] { run_fit(*args, *cmd, comm); });
+}
+
+// ScaLAPACK's BLAS is the system's (OpenBLAS on Debian), loaded with the program, and OpenBLAS
+// chooses its kernels while loading: on CPUs it misdetects it falls back to generic kernels 4–6×
+// slower (docs/distributed.md). When OPENBLAS_CORETYPE is unset, set it from this CPU's flags and
+// start the program again, before MPI is initialised (the process, its environment from the
+// launcher and its CPU binding stay the same).
+void choose_openblas_kernels(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
+  const std::string core = openblas_core_for_this_cpu();
+  if (core.empty()) return;
+  setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: then go on with the kernels loaded
+}
+
+}  // namespace
+
+// --stats: every rank's wall time, time inside MPI (stats.cc) and peak resident memory, printed by
+// rank 0 in rank order.
+void print_stats(const MpiCommunicator& comm, double wall) {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  const double mine[3] = {wall, seconds_inside_mpi(), static_cast<double>(usage.ru_maxrss) / 1024.0};
+  std::vector<double> all(3 * static_cast<size_t>(comm.size()));
+  MPI_Gather(mine, 3, MPI_DOUBLE, all.data(), 3, MPI_DOUBLE, 0, comm.comm());
+  if (comm.rank() != 0) return;
+  for (int r = 0; r < comm.size(); ++r) {
+    const double* s = all.data() + 3 * r;
+    std::cerr << fmt::format("linsim-mpi: rank {} of {}: {:.2f} s wall, {:.2f} s inside MPI, peak RSS {:.0f} MB\n", r,
+                             comm.size(), s[0], s[1], s[2]);
+  }
+}
+
+}  // namespace linsim::mpi
+
+int main(int argc, char** argv) {
+  linsim::mpi::choose_openblas_kernels(argv);
+  // As linsim's main: freed work blocks stay in the heap for reuse (see cli/main.cc).
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  linsim::cli::remove_outputs_on_termination_signals();  // before MPI and OpenBLAS start threads
+  int provided = 0;
+  if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    std::cerr << "linsim-mpi: error: MPI could not be initialised\n";
+    return 1;
+  }
+  int code = 0;
+  {
+    const linsim::mpi::MpiCommunicator comm(MPI_COMM_WORLD);
+    const bool root = comm.rank() == 0;
+    linsim::configure_gemm();
+    CLI::App app{"linsim-mpi: linsim's fits across MPI ranks (launch with mpirun or srun; docs/distributed.md)"};
+    app.set_version_flag("--version", std::string("linsim-mpi ") + LINSIM_VERSION);
+    app.require_subcommand(1);
+    bool stats = false;
+    app.add_flag("--stats", stats,
+                 "At the end, print each rank's wall time, time inside MPI and peak memory on stderr (one line per "
+                 "rank, from rank 0)");
+    const double start = MPI_Wtime();
+    linsim::mpi::add_fit_command(app, comm);
+    linsim::mpi::add_neighbor_commands(app, comm);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      // Every rank parses the same arguments: rank 0 speaks for all.
+      code = root ? app.exit(e) : e.get_exit_code();
+      if (code != 0) code = 2;
+    } catch (const linsim::InvalidArgument& e) {
+      if (root) std::cerr << "linsim-mpi: error: " << e.what() << '\n';
+      code = 2;
+    } catch (const std::bad_alloc&) {
+      std::cerr << fmt::format("linsim-mpi: error: rank {} of {}: out of memory: the computation needs more memory "
+                               "than this rank has (more ranks, a smaller --rank or input); stopping every rank\n",
+                               comm.rank(), comm.size());
+      linsim::remove_unfinished_outputs();
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    } catch (const std::exception& e) {
+      if (root) std::cerr << "linsim-mpi: error: " << e.what() << '\n';
+      code = 1;
+    }
+    std::cout.flush();
+    if (stats) linsim::mpi::print_stats(comm, MPI_Wtime() - start);
+  }
+  MPI_Finalize();
+  return code;
+}

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""linsim-mpi against linsim: the same model directories from 1, 2, 3 and 4 ranks.
+
+Oracle: the single-process programme on the same input (itself checked against dense
+decompositions and numpy elsewhere). Checked: ids and training interactions byte for byte,
+model.json equal but for "processes", singular values to 1e-10 relative, item embeddings up to
+sign (B Bᵀ to 1e-9), user embeddings up to column signs, EASE weights to 1e-10 (float32 within its
+rounding), all-rows neighbour and recommendation tables equal up to ties; inputs as one file (split
+by byte ranges mid-line), as a directory of parts (headers, Spark's _SUCCESS/.crc files, a gzip
+part) and a glob; the weightings, sppmi, --min-item-users, --strict. Failures: a malformed line
+in the part of the last rank, a missing input, a rank that dies — every rank non-zero, the rank
+and file named, no model directory left.
+
+Exit 77 (skipped) when mpirun or linsim-mpi is missing, saying so.
+"""
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+FAILURES = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        FAILURES.append(what)
+
+
+def run(cmd, expect_ok=True, env=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    if expect_ok and r.returncode != 0:
+        sys.stderr.write(f"command failed ({r.returncode}): {' '.join(cmd)}\n{r.stdout}\n{r.stderr}\n")
+        raise SystemExit(1)
+    return r
+
+
+def mpirun(args, np_, *rest, expect_ok=True):
+    cmd = [args.mpirun, "--oversubscribe", "-np", str(np_), args.linsim_mpi, *rest]
+    return run(cmd, expect_ok=expect_ok, env=MPI_ENV)
+
+
+def same_bytes(a, b):
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        return fa.read() == fb.read()
+
+
+def column_signs(reference, other):
+    s = np.sign(np.sum(reference * other, axis=0))
+    s[s == 0] = 1
+    return other * s
+
+
+def compare_models(single, multi, label, ease_tol=1e-10):
+    ok = True
+    for f in ["item_ids.tsv", "user_ids.tsv", "interactions_indptr.npy", "interactions_indices.npy",
+              "interactions_data.npy"]:
+        if not same_bytes(os.path.join(single, f), os.path.join(multi, f)):
+            check(False, f"{label}: {f} differs from linsim fit's")
+            ok = False
+    a = json.load(open(os.path.join(single, "model.json")))
+    b = json.load(open(os.path.join(multi, "model.json")))
+    processes = b.pop("processes", None)
+    a.pop("solver_reason"), b.pop("solver_reason")  # says how the solver ran (ranks, grid)
+    a["input"].pop("path"), b["input"].pop("path")  # the parts' name, or the concatenation's
+    if a != b:
+        diff = {k: (a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)}
+        check(False, f"{label}: model.json differs: {diff}")
+        ok = False
+    if processes is None:
+        check(False, f"{label}: model.json does not record the processes")
+        ok = False
+    if a["model"] == "ease":
+        wa = np.load(os.path.join(single, "weights.npy"))
+        wb = np.load(os.path.join(multi, "weights.npy"))
+        err = np.abs(wa - wb).max() / np.abs(wa).max()
+        if wa.shape != wb.shape or wa.dtype != wb.dtype or not err <= ease_tol:
+            check(False, f"{label}: EASE weights differ by {err:.2e} (tol {ease_tol:g})")
+            ok = False
+    else:
+        sa = np.load(os.path.join(single, "singular_values.npy"))
+        sb = np.load(os.path.join(multi, "singular_values.npy"))
+        err = np.max(np.abs(sa - sb) / np.abs(sa))
+        if not err <= 1e-10:
+            check(False, f"{label}: singular values differ by {err:.2e} relative")
+            ok = False
+        Ba = np.load(os.path.join(single, "item_embeddings.npy"))
+        Bb = np.load(os.path.join(multi, "item_embeddings.npy"))
+        gram_err = np.abs(Ba @ Ba.T - Bb @ Bb.T).max() / max(np.abs(Ba @ Ba.T).max(), 1e-300)
+        if not gram_err <= 1e-9:
+            check(False, f"{label}: B Bᵀ differs by {gram_err:.2e}")
+            ok = False
+        Pa = np.load(os.path.join(single, "user_embeddings.npy"))
+        Pb = column_signs(Pa, np.load(os.path.join(multi, "user_embeddings.npy")))
+        perr = np.abs(Pa - Pb).max() / np.abs(Pa).max()
+        if Pa.shape != Pb.shape or not perr <= 1e-8:
+            check(False, f"{label}: user embeddings differ by {perr:.2e}")
+            ok = False
+    if ok:
+        check(True, f"{label}: same model as linsim fit")
+
+
+def read_table(path):
+    rows = {}
+    with open(path) as f:
+        header = f.readline()
+        assert header == "query\trank\tneighbor\tscore\n", header
+        for line in f:
+            q, r, n, s = line.rstrip("\n").split("\t")
+            rows.setdefault(q, []).append((n, float(s)))
+    return rows
+
+
+def same_tables(a, b):
+    """Equal up to ties: the same queries, the same scores to 1e-12, the same neighbours wherever
+    a score is not tied with another one of the list."""
+    ta, tb = read_table(a), read_table(b)
+    if list(ta) != list(tb):
+        return False
+    for q in ta:
+        la, lb = ta[q], tb[q]
+        if len(la) != len(lb):
+            return False
+        sa = np.array([s for _, s in la])
+        sb = np.array([s for _, s in lb])
+        if not np.allclose(sa, sb, rtol=1e-12, atol=1e-12):
+            return False
+        for i, ((na, s), (nb, _)) in enumerate(zip(la, lb)):
+            tied = np.sum(np.abs(sa - s) <= 1e-12 * max(1.0, abs(s))) > 1
+            if na != nb and not tied:
+                return False
+    return True
+
+
+def write_messy_input(path, rng):
+    """String ids, users scattered over the file (so their rows span ranks), duplicates, comments,
+    blank lines, CRLF endings and a header."""
+    users = [f"user-{rng.integers(1 << 40):x}" for _ in range(300)]
+    items = [f"it{j}:{rng.integers(1000)}" for j in range(120)]
+    lines = ["user\titem\tvalue"]
+    for t in range(5000):
+        u = users[int(rng.zipf(1.3)) % len(users)] if t % 3 else users[rng.integers(len(users))]
+        i = items[int(rng.zipf(1.5)) % len(items)] if t % 2 else items[rng.integers(len(items))]
+        lines.append(f"{u}\t{i}\t{rng.integers(1, 6)}")
+        if t % 997 == 0:
+            lines.append("# a comment")
+        if t % 1499 == 0:
+            lines.append("")
+    with open(path, "w", newline="") as f:
+        for k, line in enumerate(lines):
+            f.write(line + ("\r\n" if k % 7 == 0 else "\n"))
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--linsim", required=True)
+    ap.add_argument("--linsim-mpi", required=True)
+    ap.add_argument("--mpirun", default=shutil.which("mpirun") or "")
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    if not args.mpirun or not os.path.exists(args.mpirun):
+        print("mpirun not found: the MPI tests need openmpi-bin (scripts/install-deps.sh installs it); skipped")
+        return 77
+    if not os.path.exists(args.linsim_mpi):
+        print(f"{args.linsim_mpi} not built (needs libopenmpi-dev and libscalapack-openmpi-dev); skipped")
+        return 77
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    os.chdir(args.work)
+    rng = np.random.default_rng(7)
+    L = args.linsim
+
+    # Inputs: a simulated file; a messy file; the messy file's lines as parts of a directory.
+    run([L, "simulate", "--users", "1500", "--items", "250", "--out", "sim.tsv"])
+    lines = write_messy_input("messy.tsv", rng)
+    os.makedirs("parts")
+    body = lines[1:]
+    cuts = [0, 700, 701, 2600, 4000, len(body)]
+    for k in range(5):
+        chunk = body[cuts[k]:cuts[k + 1]]
+        text = ("user\titem\tvalue\n" if k == 0 else "") + "".join(l + "\n" for l in chunk)
+        if k == 3:
+            with gzip.open(f"parts/part-{k:05d}.gz", "wt") as f:
+                f.write(text)
+        else:
+            open(f"parts/part-{k:05d}", "w").write(text)
+    open("parts/_SUCCESS", "w").close()
+    open("parts/.part-00000.crc", "w").write("not data")
+    open("concatenated.tsv", "w").write("user\titem\tvalue\n" + "".join(l + "\n" for l in body))
+
+    def fit_both(label, input_single, input_mpi, ranks, *options, ease_tol=1e-10):
+        single = f"single-{label}"
+        run([L, "fit", "-i", input_single, *options, "-o", single])
+        for np_ in ranks:
+            out = f"mpi-{label}-{np_}"
+            mpirun(args, np_, "fit", "-i", input_mpi, *options, "-o", out)
+            compare_models(single, out, f"{label}, {np_} rank(s)", ease_tol)
+        return single
+
+    eq2 = fit_both("eq2-randomized", "sim.tsv", "sim.tsv", [1, 2, 3, 4], "--model", "eq2", "--rank", "8",
+                   "--lambda", "5", "--solver", "randomized", "--solver-tol", "1e-10")
+    fit_both("eq1-gram-weighted", "messy.tsv", "messy.tsv", [2, 3], "--model", "eq1", "--rank", "6", "--lambda", "20",
+             "--solver", "gram", "--no-binarize", "--weighting", "ips:0.5,user-norm:0.5")
+    fit_both("eq2-standardize-parts", "concatenated.tsv", "parts", [2, 3, 4], "--model", "eq2", "--rank", "5",
+             "--lambda", "1", "--solver", "randomized", "--solver-tol", "1e-10", "--weighting", "standardize")
+    fit_both("eq2-glob", "concatenated.tsv", "parts/part-*", [3], "--model", "eq2", "--rank", "5", "--lambda", "1",
+             "--solver", "gram", "--weighting", "bm25")
+    fit_both("sppmi", "sim.tsv", "sim.tsv", [2, 3], "--model", "sppmi", "--rank", "6")
+    fit_both("ease", "messy.tsv", "messy.tsv", [1, 2, 3, 4], "--model", "ease", "--lambda", "10", "--no-binarize")
+    fit_both("ease-float32-min-item-users", "sim.tsv", "sim.tsv", [3], "--model", "ease", "--dtype", "float32",
+             "--lambda", "30", "--min-item-users", "3", ease_tol=1e-5)
+    data_dir = os.environ.get("LINSIM_DATA_DIR", "")
+    ml = os.path.join(data_dir, "ml-100k", "u.data")
+    if data_dir and os.path.exists(ml):
+        fit_both("ml100k-eq2", ml, ml, [2, 3], "--model", "eq2", "--rank", "20", "--lambda", "10",
+                 "--solver", "randomized", "--solver-tol", "1e-10")
+        fit_both("ml100k-ease", ml, ml, [3], "--model", "ease", "--lambda", "200")
+    elif data_dir:
+        check(False, f"LINSIM_DATA_DIR is set but {ml} is missing")
+    else:
+        print("LINSIM_DATA_DIR unset: the MovieLens 100K cases are skipped")
+
+    # The all-rows searches, split over the ranks, against linsim's tables.
+    for command, extra in (("similar-items", ["--measure", "projected"]), ("similar-users", ["--measure", "cosine"]),
+                           ("recommend", [])):
+        run([L, command, "-m", eq2, "--all", "-n", "7", *extra, "--output", f"{command}-single.tsv"])
+        for np_ in (2, 3):
+            mpirun(args, np_, command, "-m", eq2, "--all", "-n", "7", *extra, "--output", f"{command}-{np_}.tsv")
+            check(same_tables(f"{command}-single.tsv", f"{command}-{np_}.tsv"),
+                  f"{command} --all on {np_} ranks: the table of linsim {command} --all (up to ties)")
+
+    # More ranks than lines: ranks with nothing to parse and ranks without users.
+    open("tiny.tsv", "w").write("u1\ta\nu2\tb\nu1\tb\n")
+    fit_both("tiny-4-ranks", "tiny.tsv", "tiny.tsv", [4], "--model", "eq2", "--rank", "1", "--lambda", "0.1",
+             "--solver", "gram")
+
+    # Bad input, refused alike on every rank: nothing but comments; standard input; Matrix Market.
+    open("comments.tsv", "w").write("# nothing\n" * 50)
+    r = mpirun(args, 3, "fit", "-i", "comments.tsv", "-o", "empty-model", expect_ok=False)
+    check(r.returncode == 1 and "has no interactions: no data lines" in r.stderr and not os.path.exists("empty-model"),
+          f"only comments: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    r = mpirun(args, 2, "fit", "-i", "-", "-o", "stdin-model", expect_ok=False)
+    check(r.returncode == 2 and "standard input cannot be split" in r.stderr, f"-i -: exit {r.returncode}")
+    open("m.mtx", "w").write("%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n")
+    r = mpirun(args, 2, "fit", "-i", "m.mtx", "-o", "mtx-model", expect_ok=False)
+    check(r.returncode == 2 and "Matrix Market input is read by one process" in r.stderr, f"Matrix Market: exit {r.returncode}")
+
+    # --strict: a duplicate whose two lines went to different ranks.
+    open("dup.tsv", "w").write("a\tx\n" + "".join(f"u{k}\ti{k % 9}\n" for k in range(200)) + "a\tx\n")
+    r = mpirun(args, 3, "fit", "-i", "dup.tsv", "--strict", "--rank", "2", "-o", "dup-model", expect_ok=False)
+    check(r.returncode == 1 and "duplicate entry for user 'a', item 'x'" in r.stderr and not os.path.exists("dup-model"),
+          f"--strict across ranks: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+
+    # Failures: every rank exits non-zero, the message names the rank and the file, nothing is left.
+    def no_leftovers(target):
+        return not os.path.exists(target) and not any(n.startswith(f".{target}.tmp") for n in os.listdir("."))
+
+    shutil.copytree("parts", "bad-parts")
+    bad_line = sum(1 for _ in open("bad-parts/part-00004")) + 1
+    with open("bad-parts/part-00004", "a") as f:
+        f.write("only-one-field\n")
+    r = mpirun(args, 3, "fit", "-i", "bad-parts", "--rank", "4", "-o", "bad-model", expect_ok=False)
+    check(r.returncode == 1 and "rank 2 of 3" in r.stderr and "bad-parts/part-00004" in r.stderr
+          and f"part-00004:{bad_line}:" in r.stderr and no_leftovers("bad-model"),
+          f"malformed line in the last rank's part: exit {r.returncode}, '{r.stderr.strip()[:200]}'")
+    r = mpirun(args, 2, "fit", "-i", "missing.tsv", "-o", "missing-model", expect_ok=False)
+    check(r.returncode == 1 and "missing.tsv" in r.stderr and no_leftovers("missing-model"),
+          f"missing input: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--model", "cosine", "-o", "cos-model", expect_ok=False)
+    check(r.returncode == 2 and "one process" in r.stderr and no_leftovers("cos-model"),
+          f"cosine refused: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--rank", "2", "-o", "no-such-dir/model", expect_ok=False)
+    check(r.returncode == 1 and "no-such-dir" in r.stderr, f"unwritable output: exit {r.returncode}")
+    # A rank that dies while the others work: a second programme in the same job that kills
+    # itself once the fit has started.
+    dying = [args.mpirun, "--oversubscribe", "-np", "1", args.linsim_mpi, "fit", "-i", "sim.tsv", "--model", "ease",
+             "--lambda", "30", "-o", "dead-model", ":", "-np", "1", "bash", "-c", "sleep 0.5; kill -9 $$"]
+    r = run(dying, expect_ok=False, env=MPI_ENV)
+    check(r.returncode != 0 and no_leftovers("dead-model"), f"a rank killed: mpirun exit {r.returncode}, no output")
+    # A rank that runs out of memory inside a collective computation (the dense Gram route's p × p
+    # matrix, 288 MB at p = 6,000, under a 450 MB address-space limit): it stops the job.
+    with open("wide.tsv", "w") as f:
+        for u, i in zip(rng.integers(0, 3000, 30000), rng.integers(0, 6000, 30000)):
+            f.write(f"u{u}\ti{i}\n")
+    fit_wide = ["fit", "-i", "wide.tsv", "--rank", "4", "--lambda", "1", "--solver", "gram", "-o", "oom-model"]
+    oom = [args.mpirun, "--oversubscribe", "-np", "1", args.linsim_mpi, *fit_wide, ":", "-np", "1", "bash", "-c",
+           "ulimit -v 450000; exec " + " ".join([args.linsim_mpi, *fit_wide])]
+    r = run(oom, expect_ok=False, env=MPI_ENV)
+    check(r.returncode != 0 and "rank 1 of 2: out of memory" in r.stderr and no_leftovers("oom-model"),
+          f"a rank out of memory: mpirun exit {r.returncode}, '{r.stderr.strip()[:200]}'")
+    if FAILURES:
+        print(f"{len(FAILURES)} failure(s)")
+        return 1
+    print("all checks passed")
+    return 0
+
+
+MPI_ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+
+if __name__ == "__main__":
+    sys.exit(main())
