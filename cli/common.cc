@@ -114,9 +114,15 @@ void add_simulation_options(CLI::App* app, SimulationOptions& o) {
   app->add_option("--seed", o.seed, "Random seed")->default_val(o.seed);
 }
 
+namespace {
+bool progress_always = false;
+}  // namespace
+
+void show_progress_always(bool always) { progress_always = always; }
+
 void progress(const std::string& message) {
   static const auto start = std::chrono::steady_clock::now();
-  if (isatty(STDERR_FILENO) == 0) return;
+  if (!progress_always && isatty(STDERR_FILENO) == 0) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cerr << fmt::format("linsim [{:6.1f} s]: {}", elapsed, message) << std::endl;
 }

@@ -47,8 +47,10 @@ void add_simulation_options(CLI::App* app, SimulationOptions& options);
 // Call first in main(), before any other thread exists.
 void remove_outputs_on_termination_signals();
 
-// Progress messages on stderr, only when stderr is a terminal.
+// Progress messages on stderr, only when stderr is a terminal (or after show_progress_always(true):
+// linsim-mpi --progress, whose ranks write to a pipe of the launcher, terminal or not).
 void progress(const std::string& message);
+void show_progress_always(bool always);
 
 // A warning on stderr ("linsim: warning: ..."), always: something the user must know about the
 // result (a degenerate model, input that was read but looks wrong). The library returns its

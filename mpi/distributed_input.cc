@@ -403,9 +403,11 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
     int write = 0;
     for (Index u = 0; u < n_mine; ++u) {
       const int b = outer[static_cast<size_t>(u)], e = outer[static_cast<size_t>(u) + 1];
-      row.assign(std::size_t(0), {});
+      row.clear();
       for (int q = b; q < e; ++q) row.emplace_back(inner[static_cast<size_t>(q)], values[static_cast<size_t>(q)]);
-      std::stable_sort(row.begin(), row.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+      // A row from one rank is usually in item order already (it is when one rank read it all).
+      const auto by_item = [](const auto& x, const auto& y) { return x.first < y.first; };
+      if (!std::is_sorted(row.begin(), row.end(), by_item)) std::stable_sort(row.begin(), row.end(), by_item);
       outer[static_cast<size_t>(u)] = write;
       for (size_t i = 0; i < row.size(); ++i) {
         if (i > 0 && row[i].first == row[i - 1].first) {

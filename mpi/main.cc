@@ -5,6 +5,7 @@
 // A rank that runs out of memory in the middle of a collective computation cannot tell the others:
 // it aborts the job (MPI_Abort), after which every rank exits non-zero and the temporaries of the
 // unfinished model directory are removed by the ranks' signal handling.
+#include <dlfcn.h>
 #include <malloc.h>
 #include <mpi.h>
 #include <sys/resource.h>
@@ -35,6 +36,35 @@
 
 namespace linsim::mpi {
 namespace {
+
+// OpenBLAS's thread count while ScaLAPACK works. configure_gemm() gives OpenBLAS one thread (the
+// library's tiled kernels call it from inside their own parallel regions); ScaLAPACK calls it from
+// the rank's one MPI thread, so for that time it gets the rank's threads (without this, one rank
+// alone on a node would factorise on one core).
+class BlasThreads {
+ public:
+  explicit BlasThreads(int threads) {
+    set_ = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    const auto get = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    if (set_ == nullptr || get == nullptr) {
+      set_ = nullptr;
+      return;
+    }
+    previous_ = get();
+    set_(threads);
+  }
+  ~BlasThreads() {
+    if (set_ != nullptr) set_(previous_);
+  }
+  BlasThreads(const BlasThreads&) = delete;
+  BlasThreads& operator=(const BlasThreads&) = delete;
+
+ private:
+  using SetFn = void (*)(int);
+  using GetFn = int (*)();
+  SetFn set_ = nullptr;
+  int previous_ = 1;
+};
 
 void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicator& comm) {
   const bool root = comm.rank() == 0;
@@ -113,6 +143,7 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
         "ScaLAPACK's Cholesky-based inverse",
         comm.size());
     const SparseMatrix Y = model.weighting.weighting.empty() ? SparseMatrix() : model.weighting.apply(input.X);
+    const BlasThreads blas_threads(args.ctx.thread_count());
     ease_weights_distributed(model.weighting.weighting.empty() ? SparseView(input.X) : SparseView(Y),
                              model.weighting.center, options.lambda, options.dtype, comm.comm(), dir + "weights.npy",
                              args.ctx, progress);
@@ -196,6 +227,9 @@ int main(int argc, char** argv) {
     app.add_flag("--stats", stats,
                  "At the end, print each rank's wall time, time inside MPI and peak memory on stderr (one line per "
                  "rank, from rank 0)");
+    app.add_flag_callback("--progress", [] { linsim::cli::show_progress_always(true); },
+                          "Progress messages from rank 0 on stderr (under mpirun or srun a rank's stderr is never a "
+                          "terminal, so they are off unless asked for)");
     const double start = MPI_Wtime();
     linsim::mpi::add_fit_command(app, comm);
     linsim::mpi::add_neighbor_commands(app, comm);

@@ -58,9 +58,10 @@ namespace linsim::mpi {
 namespace {
 
 // The block size of the layout (rows and columns): ScaLAPACK's factorisations run at the speed
-// of their nb-wide GEMM updates, which 64 already saturates; a larger block only unbalances the
-// last blocks of a small p.
-constexpr int kBlock = 64;
+// of their nb-wide GEMM updates. Measured at p = 7,552 (bench/README.md "Across MPI ranks"): one
+// rank 16.1 s with 64, 13.4 s with 128, 12.4 s with 256; two ranks 11.0, 11.0 and 11.8 s. 128: a
+// larger block gains little alone and unbalances the last blocks with more ranks.
+constexpr int kBlock = 128;
 // Columns per panel (rounded to whole rounds of nb · npcol): the panels' memory, ≈ 2 · p · w
 // doubles per rank, stays a small fraction of the rank's share of the matrix for p in the
 // thousands, and a reduce-scatter of p · w values keeps the network busy.
