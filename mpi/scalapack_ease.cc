@@ -26,6 +26,7 @@
 
 #include "linsim/core/error.h"
 #include "linsim/io/npy.h"
+#include "linsim/models/ease.h"
 
 // ScaLAPACK and BLACS ship no C header: their C and Fortran entry points, declared here. The
 // Fortran ones take a character argument's length as a trailing hidden argument.
@@ -76,7 +77,6 @@ struct Scalapack<double> {
   static constexpr auto potri = pdpotri_;
   static constexpr auto tran = pdtran_;
   static constexpr const char* npy_descr = "<f8";
-  static constexpr double pivot_floor = 1e-12;  // the single-process bound (ease.cc)
   static MPI_Datatype type() { return MPI_DOUBLE; }
 };
 
@@ -86,24 +86,8 @@ struct Scalapack<float> {
   static constexpr auto potri = pspotri_;
   static constexpr auto tran = pstran_;
   static constexpr const char* npy_descr = "<f4";
-  static constexpr double pivot_floor = 1e-5;
   static MPI_Datatype type() { return MPI_FLOAT; }
 };
-
-// The refusal of ease.cc, word for word: the same data gives the same message with any number of
-// ranks.
-template <typename Scalar>
-InvalidArgument not_positive_definite(double lambda) {
-  if constexpr (std::is_same_v<Scalar, double>) {
-    return InvalidArgument(fmt::format(
-        "XᵀX + λI is not positive definite for λ = {}: the data is rank-deficient; use λ > 0", lambda));
-  } else {
-    return InvalidArgument(fmt::format(
-        "XᵀX + λI is not positive definite, or too ill-conditioned for float32, at λ = {} (a Cholesky "
-        "pivot below 1e-5 of the largest diagonal entry); use a larger λ or --dtype float64",
-        lambda));
-  }
-}
 
 bool any_rank(bool flag, MPI_Comm comm) {
   int mine = flag ? 1 : 0;
@@ -478,18 +462,18 @@ void ease_on_grid(const SparseView& Y, const Vector& center, double lambda, MPI_
   const int one = 1;
   int info = 0;
   Library::potrf("L", &p, A.data.data(), &one, &one, A.desc, &info, 1);
-  if (agreed_info(info, "p?potrf", comm) > 0) throw not_positive_definite<Scalar>(lambda);
+  if (agreed_info(info, "p?potrf", comm) > 0) throw ease_not_positive_definite<Scalar>(lambda);
   const std::vector<double> pivots = diagonal<double>(
       grid, p, A, MPI_DOUBLE, [](Scalar l) { return static_cast<double>(l * l); }, comm);
-  const double floor = Library::pivot_floor * max_diagonal;
+  const double floor = ease_pivot_floor<Scalar>() * max_diagonal;  // the bound of ease.h
   for (const double pivot : pivots) {
-    if (!(pivot > floor) || !std::isfinite(pivot)) throw not_positive_definite<Scalar>(lambda);
+    if (!(pivot > floor) || !std::isfinite(pivot)) throw ease_not_positive_definite<Scalar>(lambda);
   }
   if (progress) progress("EASE: Cholesky factorisation done");
 
   interruption_point(comm);
   Library::potri("L", &p, A.data.data(), &one, &one, A.desc, &info, 1);
-  if (agreed_info(info, "p?potri", comm) > 0) throw not_positive_definite<Scalar>(lambda);
+  if (agreed_info(info, "p?potri", comm) > 0) throw ease_not_positive_definite<Scalar>(lambda);
   if (progress) progress("EASE: inverse done");
 
   // MATH.md M3: W = I − P · dMat(1 / diag P), column j of P scaled by −1/P_jj with W_jj = 0.

@@ -2,6 +2,9 @@
 // (MATH.md M3).
 #pragma once
 
+#include <type_traits>
+
+#include "linsim/core/error.h"
 #include "linsim/core/types.h"
 
 namespace linsim {
@@ -14,5 +17,15 @@ namespace linsim {
 // condition number of 1e5 already costs κ·u ≈ 0.6 % of relative accuracy).
 template <typename Scalar = double>
 MatrixOf<Scalar> ease_weights(MatrixOf<Scalar> G, double lambda);
+
+// What every implementation of EASE (this one, linsim-mpi's on ScaLAPACK) accepts and how it
+// refuses, so that the same data gets the same answer: the smallest Cholesky pivot relative to the
+// largest diagonal entry of G + λI, and the InvalidArgument for one below it (or not positive).
+template <typename Scalar>
+constexpr double ease_pivot_floor() {
+  return std::is_same_v<Scalar, double> ? 1e-12 : 1e-5;
+}
+template <typename Scalar>
+InvalidArgument ease_not_positive_definite(double lambda);
 
 }  // namespace linsim
