@@ -117,8 +117,10 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
       bundle.model = fit_model(input.X, options, args.ctx, progress, comm);
       return;
     }
-    // EASE: the weighting's statistics over every rank, then XᵀX and its inverse on ScaLAPACK,
-    // after checking that this rank's share fits (each rank checks its own node's memory).
+    // EASE: the checks of every fit, the weighting's statistics over every rank, then XᵀX and its
+    // inverse on ScaLAPACK, after checking that this rank's share fits (each rank checks its own
+    // node's memory).
+    check_fit_input(input.X, options, comm);
     {
       const double items = static_cast<double>(input.items.size());
       const double need = (options.dtype == Dtype::kFloat32 ? 4.0 : 8.0) * items * items / comm.size() +
@@ -132,7 +134,6 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
       }
     }
     const ThreadScope threads(args.ctx);
-    if (!(options.lambda >= 0)) throw InvalidArgument(fmt::format("--lambda must be a finite number >= 0, got {}", options.lambda));
     Model& model = bundle.model;
     model.options = options;
     model.options.rank = input.items.size();

@@ -287,6 +287,22 @@ def main():
     r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--model", "cosine", "-o", "cos-model", expect_ok=False)
     check(r.returncode == 2 and "one process" in r.stderr and no_leftovers("cos-model"),
           f"cosine refused: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    # EASE goes through the fit's shared checks too (λ, values whose squares overflow).
+    for bad, words in ((["--lambda", "-1"], "--lambda must be a finite number >= 0"),
+                       (["--lambda", "inf"], "--lambda must be a finite number >= 0")):
+        r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--model", "ease", *bad, "-o", "bad-lambda", expect_ok=False)
+        check(r.returncode == 2 and words in r.stderr and no_leftovers("bad-lambda"),
+              f"ease {' '.join(bad)}: exit {r.returncode}, '{r.stderr.strip()[:120]}'")
+    open("huge.tsv", "w").write("a\tx\t1e300\nb\ty\t1e300\nc\tx\t2\n")
+    r = mpirun(args, 2, "fit", "-i", "huge.tsv", "--model", "ease", "--no-binarize", "-o", "huge-model",
+               expect_ok=False)
+    check(r.returncode == 1 and "sum of squares overflows" in r.stderr and no_leftovers("huge-model"),
+          f"ease with values whose squares overflow: exit {r.returncode}, '{r.stderr.strip()[:120]}'")
+    # --progress and --stats: rank 0's progress, and one line per rank.
+    r = mpirun(args, 2, "--progress", "--stats", "fit", "-i", "sim.tsv", "--rank", "2", "--lambda", "5", "-o",
+               "stats-model")
+    check("fitting eq2" in r.stderr and "rank 0 of 2:" in r.stderr and "rank 1 of 2:" in r.stderr
+          and "inside MPI" in r.stderr, f"--progress --stats: '{r.stderr.strip()[:200]}'")
     r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--rank", "2", "-o", "no-such-dir/model", expect_ok=False)
     check(r.returncode == 1 and "no-such-dir" in r.stderr, f"unwritable output: exit {r.returncode}")
     # A rank that dies while the others work: a second programme in the same job that kills

@@ -152,37 +152,41 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options) 
   return weighted + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
 }
 
-Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress,
-                const Communicator& comm) {
-  const ThreadScope thread_scope(ctx);
+Index check_fit_input(const SparseView& X, const FitOptions& options, const Communicator& comm) {
   // Across processes X holds this process's users; n and the data checks are global, and every
   // check that could fail on one process only is agreed on first, so that all of them stop alike.
-  const Index n_local = X.rows();
-  const Index n = static_cast<Index>(comm.sum(static_cast<std::int64_t>(n_local)));
-  const Index p = X.cols();
-  if (n == 0 || p == 0 || comm.sum(static_cast<std::int64_t>(X.nonZeros())) == 0) {
+  const Index n = static_cast<Index>(comm.sum(static_cast<std::int64_t>(X.rows())));
+  if (n == 0 || X.cols() == 0 || comm.sum(static_cast<std::int64_t>(X.nonZeros())) == 0) {
     throw InvalidArgument("the interaction matrix is empty");
   }
   check_lambda(options.lambda);
-  {
-    // Every model works with squares and products of the values: they must stay finite.
-    const Eigen::Map<const Vector> values(X.valuePtr(), X.nonZeros());
-    if (!comm.all(values.allFinite())) throw Error("the interaction values contain a value that is not a finite number");
-    if (!std::isfinite(comm.sum(values.squaredNorm()))) {
-      throw Error(fmt::format("the interaction values are too large: their sum of squares overflows (largest |value| "
-                              "{:.4g} here); scale them down or pass --binarize",
-                              values.size() ? values.cwiseAbs().maxCoeff() : 0.0));
-    }
+  // Every model works with squares and products of the values: they must stay finite.
+  const Eigen::Map<const Vector> values(X.valuePtr(), X.nonZeros());
+  if (!comm.all(values.allFinite())) throw Error("the interaction values contain a value that is not a finite number");
+  if (!std::isfinite(comm.sum(values.squaredNorm()))) {
+    throw Error(fmt::format("the interaction values are too large: their sum of squares overflows (largest |value| "
+                            "{:.4g}{}); scale them down or pass --binarize",
+                            values.size() ? values.cwiseAbs().maxCoeff() : 0.0,
+                            comm.distributed() ? " on this process" : ""));
   }
+  if (options.dtype != Dtype::kFloat64 && options.kind != ModelKind::kEase) {
+    throw InvalidArgument(fmt::format("--dtype {} applies to --model ease only (got --model {})",
+                                      dtype_name(options.dtype), model_name(options.kind)));
+  }
+  return n;
+}
+
+Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress,
+                const Communicator& comm) {
+  const ThreadScope thread_scope(ctx);
+  const Index n_local = X.rows();
+  const Index n = check_fit_input(X, options, comm);
+  const Index p = X.cols();
   if (comm.distributed() && (options.kind == ModelKind::kEase || options.kind == ModelKind::kCosine)) {
     throw InvalidArgument(fmt::format("--model {} is not fitted across processes by fit_model ({})",
                                       model_name(options.kind),
                                       options.kind == ModelKind::kEase ? "linsim-mpi fits EASE on ScaLAPACK"
                                                                        : "the cosine model runs in one process"));
-  }
-  if (options.dtype != Dtype::kFloat64 && options.kind != ModelKind::kEase) {
-    throw InvalidArgument(fmt::format("--dtype {} applies to --model ease only (got --model {})",
-                                      dtype_name(options.dtype), model_name(options.kind)));
   }
   {
     // Fail fast, before allocating, when the fit cannot fit in memory.
