@@ -11,6 +11,11 @@ process. Tasks:
                        (float64, the default, or float32)
   topn    P K TOP      all-items top-TOP cosine neighbours of P random K-dim vectors, blocked
                        float32 matmul + argpartition
+  powerlaw USERS ITEMS INTERACTIONS SEED OUT
+                       a second generator, independent of linsim's simulator: each interaction
+                       draws its user and its item independently from Zipf-like laws
+                       (P(user i) ∝ (i + 10)^-0.6, P(item j) ∝ (j + 10)^-0.9 over shuffled ids),
+                       duplicates dropped, written as a user<TAB>item TSV with a header
   compare A B          max relative difference of two singular-value files (.npy)
   weights A B          relative Frobenius difference of two weight matrices (.npy)
 """
@@ -95,6 +100,27 @@ def main():
             out[q0:q0 + block] = np.take_along_axis(idx, order, axis=1)
         solve_s = time.perf_counter() - t
         report(task=task, solve_s=solve_s, gflops=2.0 * p * p * k / solve_s / 1e9)
+    elif task == "powerlaw":
+        users, items, count, seed = (int(a) for a in sys.argv[2:6])
+        rng = np.random.default_rng(seed)
+        t = time.perf_counter()
+
+        def law(size, exponent):
+            weight = (np.arange(size) + 10.0) ** -exponent
+            return rng.permutation(size), np.cumsum(weight / weight.sum())
+
+        user_ids, user_cdf = law(users, 0.6)
+        item_ids, item_cdf = law(items, 0.9)
+        u = user_ids[np.minimum(np.searchsorted(user_cdf, rng.random(count)), users - 1)]
+        i = item_ids[np.minimum(np.searchsorted(item_cdf, rng.random(count)), items - 1)]
+        pairs = np.unique(u.astype(np.int64) * items + i)  # sorted by user, duplicates dropped
+        with open(sys.argv[6], "w") as out:
+            out.write("user\titem\n")
+            for start in range(0, len(pairs), 1 << 20):
+                part = pairs[start:start + (1 << 20)]
+                out.write("\n".join(f"{a}\t{b}" for a, b in zip((part // items).tolist(), (part % items).tolist())))
+                out.write("\n")
+        report(task=task, lines=int(len(pairs)), seconds=time.perf_counter() - t)
     elif task == "compare":
         a, b = np.load(sys.argv[2]), np.load(sys.argv[3])
         n = min(len(a), len(b))

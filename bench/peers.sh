@@ -9,15 +9,18 @@
 #      same vectors) and numpy blocked float32 matmul + argpartition
 #   d  the operator path on 1,000,000 users x 200,000 items (~50M interactions), top-100
 #      singular values against single-vector Lanczos at tolerance 1e-10
+# (a) and (d) run on linsim's simulator and again on a second generator that is not linsim's
+# (bench/peers.py powerlaw), so that the spectrum is not one linsim was tuned on.
 # Each peer runs as it comes (Debian's OpenBLAS, which misdetects this CPU) and in its best
 # configuration (OPENBLAS_CORETYPE=SkylakeX set before the library loads). Wall time and peak
 # memory come from GNU time around each process.
 # Usage: bench/peers.sh [a] [b] [c] [d]   (default: a b; needs a release build, GNU time, numpy,
 #        scipy and scikit-learn from Debian's python3-* packages). WORK=dir keeps the data;
-#        LIMIT=seconds stops any one process (default 900); SLOW=1 adds numpy EASE as it comes.
+#        LIMIT=seconds stops any one process (default 900); SLOW=1 adds numpy EASE as it comes;
+#        LINSIM=path runs another build of the command-line tool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-linsim=./build/release/linsim
+linsim=${LINSIM:-./build/release/linsim}
 py=/usr/bin/python3
 work=${WORK:-$(mktemp -d)}
 mkdir -p "$work"
@@ -53,6 +56,13 @@ if [[ " $sections " == *" a "* ]]; then
   measure "accuracy: linsim vs svds" $py bench/peers.py compare "$work/a-model/singular_values.npy" "$work/svds.npy"
   measure "scipy X.T@X + eigsh k=100 [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py eigsh "$work/a.tsv" 100
   measure "sklearn randomized_svd k=100 [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py rsvd "$work/a.tsv" 100 "$work/svds.npy"
+  echo "== (a) again on the second generator (bench/peers.py powerlaw: Zipf users and items, not linsim's simulator)"
+  [[ -f "$work/a2.tsv" ]] || $py bench/peers.py powerlaw 138000 20000 11000000 7 "$work/a2.tsv"
+  measure "linsim fit eq2 rank 100 (auto solver)" $linsim fit --input "$work/a2.tsv" --model eq2 --rank 100 \
+    --lambda 10 --out "$work/a2-model" --force
+  grep -E '"solver_reason' "$work/a2-model/model.json" | tr -s ' '
+  measure "scipy svds k=100 [best BLAS]" env OPENBLAS_CORETYPE=$best $py bench/peers.py svds "$work/a2.tsv" 100 "$work/svds2.npy"
+  measure "accuracy: linsim vs svds" $py bench/peers.py compare "$work/a2-model/singular_values.npy" "$work/svds2.npy"
 fi
 
 if [[ " $sections " == *" b "* ]]; then
@@ -104,4 +114,13 @@ if [[ " $sections " == *" d "* ]]; then
     "$work/d-reference/singular_values.npy"
   measure "accuracy: default tol vs reference" $py bench/peers.py compare \
     "$work/d-model-default/singular_values.npy" "$work/d-reference/singular_values.npy"
+  echo "== (d) again on the second generator (bench/peers.py powerlaw); reference: linsim at the default tol"
+  [[ -f "$work/d2.tsv" ]] || $py bench/peers.py powerlaw 1000000 200000 55000000 8 "$work/d2.tsv"
+  measure "linsim fit eq2 rank 100, --solver-tol 2e-4" $linsim fit --input "$work/d2.tsv" --model eq2 --rank 100 \
+    --lambda 10 --solver-tol 2e-4 --out "$work/d2-model" --force
+  grep -E '"(solver|nnz)' "$work/d2-model/model.json" | tr -s ' '
+  measure "linsim fit eq2 rank 100, default tol 1e-6" $linsim fit --input "$work/d2.tsv" --model eq2 --rank 100 \
+    --lambda 10 --out "$work/d2-model-default" --force
+  measure "accuracy: --solver-tol 2e-4 vs default tol" $py bench/peers.py compare "$work/d2-model/singular_values.npy" \
+    "$work/d2-model-default/singular_values.npy"
 fi

@@ -211,6 +211,54 @@ TEST(DataMatrix, Float32GramProductIsWithinItsRoundingBound) {
   EXPECT_TRUE(X.gram_times_rows(RowMatrix(M), true) == X.transpose_times_rows(X.times_rows(RowMatrix(M))));
 }
 
+// The Gram product's one pass by user rows (several row chunks with their own accumulators once
+// the data has 2^17 nonzeros): equal to the dense XᵀX M, with values, with every value 1 (the
+// values array is not read then) and with a centre; strips of 16, 8, 4 and single columns; the
+// same bits for any thread count; single precision within its rounding bound u θ_1 ‖m‖.
+TEST(DataMatrix, FusedGramProductMatchesTheDenseOneForEveryThreadCount) {
+  const double u = std::ldexp(1.0, -24);
+  const SparseMatrix counts = random_counts(4000, 1500, 0.04, 31);
+  const SparseMatrix binary = test::random_binary(4000, 1500, 0.04, 32);
+  ASSERT_GT(counts.nonZeros(), 2 << 16);
+  const Vector mean = Vector::Constant(1500, 0.5) + 0.1 * test::random_matrix(1500, 1, 33);
+  for (const SparseMatrix* Y : {&counts, &binary}) {
+    for (const bool centred : {false, true}) {
+      SCOPED_TRACE(testing::Message() << "binary " << (Y == &binary) << " centred " << centred);
+      const DataMatrix X(*Y, centred ? mean : Vector());
+      EXPECT_EQ(X.unit_values(), Y == &binary);
+      Matrix D = Matrix(*Y);
+      if (centred) D.rowwise() -= mean.transpose();
+      const Matrix G = D.transpose() * D;
+      const double theta1 = Eigen::SelfAdjointEigenSolver<Matrix>(G, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
+      for (const Index b : {4, 16, 29}) {  // 29 = 16 + 8 + 4 + 1
+        SCOPED_TRACE(b);
+        const Matrix M = test::random_matrix(1500, b, 34);
+        const Matrix exact = G * M;
+        Context one;
+        one.threads = 1;
+        RowMatrix single, single_f;
+        {
+          const ThreadScope scope(one);
+          single = X.gram_times_rows(RowMatrix(M), false);
+          single_f = X.gram_times_rows(RowMatrix(M), true);
+        }
+        EXPECT_LT(test::relative_difference(Matrix(single), exact), 1e-12);
+        for (Index c = 0; c < b; ++c) {
+          EXPECT_LE((Matrix(single_f).col(c) - exact.col(c)).norm(),
+                    u * theta1 * M.col(c).norm() * (1 + 1e-6) + 1e-12 * theta1 * M.col(c).norm());
+        }
+        for (const int threads : {2, 3}) {
+          Context ctx;
+          ctx.threads = threads;
+          const ThreadScope scope(ctx);
+          EXPECT_TRUE(single == X.gram_times_rows(RowMatrix(M), false)) << threads;
+          EXPECT_TRUE(single_f == X.gram_times_rows(RowMatrix(M), true)) << threads;
+        }
+      }
+    }
+  }
+}
+
 TEST(DataMatrix, CentredSpectrumOnBothPathsMatchesTheDenseSvd) {
   const SparseMatrix T = random_counts(400, 120, 0.05, 8);
   const FittedWeighting f = fit_weighting(parse_weighting("ips:0.3,standardize"), T);

@@ -250,10 +250,11 @@ double block_krylov_bytes(Index n, Index p, Index k, const BlockKrylovOptions& o
   const double b = static_cast<double>(bi);
   const double m = static_cast<double>(choose_basis(p, k, bi, options)) + b;
   // Basis Q and the restart's copy, the projected matrix T and the eigen-solver's copies of it,
-  // the n × b and p × b work blocks, the p × k result and, after single-precision products, the
-  // check's three p × k blocks.
-  return 8.0 * (2.0 * static_cast<double>(p) * m + 4.0 * m * m + 2.0 * static_cast<double>(n) * b +
-                6.0 * static_cast<double>(p) * b + 4.0 * static_cast<double>(p) * static_cast<double>(k));
+  // the product's workspace, the p × b work blocks, the p × k result and, after single-precision
+  // products, the check's three p × k blocks.
+  return 8.0 * (2.0 * static_cast<double>(p) * m + 4.0 * m * m + 6.0 * static_cast<double>(p) * b +
+                4.0 * static_cast<double>(p) * static_cast<double>(k)) +
+         gram_workspace_bytes(n, p, bi);
 }
 
 BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKrylovOptions& options,

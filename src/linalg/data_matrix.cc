@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
 #include "linsim/core/error.h"
 #include "linsim/linalg/gram.h"
 
@@ -14,7 +19,11 @@ DataMatrix::DataMatrix(const SparseView& Y, Vector center) : Y_(Y), m_(std::move
   colsum_ = Vector::Zero(Y.cols());
   const int* inner = Y.innerIndexPtr();
   const double* value = Y.valuePtr();
-  for (Index q = 0; q < Y.nonZeros(); ++q) colsum_(inner[q]) += value[q];
+  unit_values_ = true;
+  for (Index q = 0; q < Y.nonZeros(); ++q) {
+    colsum_(inner[q]) += value[q];
+    unit_values_ = unit_values_ && value[q] == 1.0;
+  }
   const double cells = static_cast<double>(Y.rows()) * static_cast<double>(Y.cols());
   prefer_dense_ = cells > 0 && static_cast<double>(Y.nonZeros()) >= 0.05 * cells && 8.0 * cells <= 2.0 * (1 << 30);
 }
@@ -113,6 +122,123 @@ Out in_row_major_blocks(const In& M, Index out_rows, const Product& product) {
   return out;
 }
 
+// The Gram product in one pass over Y by rows (users): for each row u, t = Y_u M − s is formed in
+// registers (W sums of a column strip, as strip_row does), then added into the accumulator's rows
+// of the row's items, acc_j += y_uj t. Each nonzero is read once instead of once in a CSR pass
+// for X_w M and once more in a CSC pass for X_wᵀ(X_w M), the n × b intermediate never exists, and
+// the rows gathered (M) and scattered (acc) are p × b blocks that stay in the core's cache
+// (MATH.md M1: the operator G = X_wᵀX_w of the eigen-solvers). With `kUnit` every value is 1
+// (binarised data): the values array is not read at all. `tsum` (or null) collects Σ_u t, the
+// column sums of X_w M, for the centring's correction. Sums in double, whatever In is.
+template <int W, bool kUnit, typename In>
+void fused_gram_rows(const int* outer, const int* inner, const double* value, Index r0, Index r1, const In* M,
+                     Index ld, double* acc, const double* shift, double* tsum) {
+  // The sums are GCC/Clang vectors of at most 8 doubles (one 512-bit register; a wider vector
+  // type would live on the stack), two sets of them for alternate nonzeros so that consecutive
+  // additions do not wait for each other.
+  constexpr int L = W >= 8 ? 8 : W;
+  constexpr int kPieces = W / L;
+  typedef double V __attribute__((vector_size(8 * L)));
+  typedef In VIn __attribute__((vector_size(sizeof(In) * L)));
+  auto load = [](const In* from) {
+    VIn x;
+    __builtin_memcpy(&x, from, sizeof x);
+    return __builtin_convertvector(x, V);
+  };
+  for (Index r = r0; r < r1; ++r) {
+    const int begin = outer[r], end = outer[r + 1];
+    V even[kPieces], odd[kPieces];
+#pragma GCC unroll 4
+    for (int v = 0; v < kPieces; ++v) even[v] = odd[v] = V{};
+    auto prefetch = [&](int q) {  // the gathered row and the accumulator row it will update
+      const Index at = static_cast<Index>(inner[q]) * ld;
+      for (size_t line = 0; line < W * sizeof(In); line += 64)
+        __builtin_prefetch(reinterpret_cast<const char*>(M + at) + line);
+      for (size_t line = 0; line < W * sizeof(double); line += 64)
+        __builtin_prefetch(reinterpret_cast<const char*>(acc + at) + line, 1);
+    };
+    int q = begin;
+    for (; q + 1 < end; q += 2) {
+      if (q < end - kPrefetchAhead - 1) {
+        prefetch(q + kPrefetchAhead);
+        prefetch(q + kPrefetchAhead + 1);
+      }
+      const In* a = M + static_cast<Index>(inner[q]) * ld;
+      const In* b = M + static_cast<Index>(inner[q + 1]) * ld;
+      const double va = kUnit ? 1.0 : value[q], vb = kUnit ? 1.0 : value[q + 1];
+#pragma GCC unroll 4
+      for (int v = 0; v < kPieces; ++v) {
+        if constexpr (kUnit) {
+          even[v] += load(a + v * L);
+          odd[v] += load(b + v * L);
+        } else {
+          even[v] += va * load(a + v * L);
+          odd[v] += vb * load(b + v * L);
+        }
+      }
+    }
+    if (q < end) {
+      const In* a = M + static_cast<Index>(inner[q]) * ld;
+      const double va = kUnit ? 1.0 : value[q];
+#pragma GCC unroll 4
+      for (int v = 0; v < kPieces; ++v) even[v] += va * load(a + v * L);
+    }
+    V t[kPieces];
+#pragma GCC unroll 4
+    for (int v = 0; v < kPieces; ++v) t[v] = even[v] + odd[v];
+    if (shift != nullptr) {
+#pragma GCC unroll 4
+      for (int v = 0; v < kPieces; ++v) {
+        V s, sum;
+        __builtin_memcpy(&s, shift + v * L, sizeof s);
+        __builtin_memcpy(&sum, tsum + v * L, sizeof sum);
+        t[v] -= s;
+        sum += t[v];
+        __builtin_memcpy(tsum + v * L, &sum, sizeof sum);
+      }
+    }
+    for (q = begin; q < end; ++q) {
+      double* a = acc + static_cast<Index>(inner[q]) * ld;
+      const double va = kUnit ? 1.0 : value[q];
+#pragma GCC unroll 4
+      for (int v = 0; v < kPieces; ++v) {
+        V x;
+        __builtin_memcpy(&x, a + v * L, sizeof x);
+        if constexpr (kUnit) {
+          x += t[v];
+        } else {
+          x += va * t[v];
+        }
+        __builtin_memcpy(a + v * L, &x, sizeof x);
+      }
+    }
+  }
+}
+
+// One chunk of rows through fused_gram_rows, strip by strip (16, 8, 4, 1 columns): acc and tsum
+// are the chunk's own, M and acc have b columns.
+template <bool kUnit, typename In>
+void fused_gram_chunk(const int* outer, const int* inner, const double* value, Index r0, Index r1, const In* M,
+                      Index b, double* acc, const double* shift, double* tsum) {
+  // Rows of a strip are visited per user, so a user's indices are read from cache after the
+  // first strip.
+  constexpr Index kRowsPerPass = 64;
+  for (Index s0 = r0; s0 < r1; s0 += kRowsPerPass) {
+    const Index s1 = std::min(r1, s0 + kRowsPerPass);
+    Index c = 0;
+    auto at = [&](const double* base, Index c0) { return base != nullptr ? base + c0 : nullptr; };
+    auto sum_at = [&](Index c0) { return shift != nullptr ? tsum + c0 : nullptr; };
+    for (; c + 16 <= b; c += 16)
+      fused_gram_rows<16, kUnit>(outer, inner, value, s0, s1, M + c, b, acc + c, at(shift, c), sum_at(c));
+    for (; c + 8 <= b; c += 8)
+      fused_gram_rows<8, kUnit>(outer, inner, value, s0, s1, M + c, b, acc + c, at(shift, c), sum_at(c));
+    for (; c + 4 <= b; c += 4)
+      fused_gram_rows<4, kUnit>(outer, inner, value, s0, s1, M + c, b, acc + c, at(shift, c), sum_at(c));
+    for (; c < b; ++c)
+      fused_gram_rows<1, kUnit>(outer, inner, value, s0, s1, M + c, b, acc + c, at(shift, c), sum_at(c));
+  }
+}
+
 }  // namespace
 
 const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const {
@@ -174,7 +300,103 @@ Matrix DataMatrix::transpose_times(const Matrix& R) const {
 RowMatrix DataMatrix::times_rows(const RowMatrix& M) const { return times_impl<RowMatrix>(M); }
 RowMatrix DataMatrix::transpose_times_rows(const RowMatrix& R) const { return transpose_times_impl<RowMatrix>(R); }
 
+namespace {
+
+// The fused product's rows are split into at most kGramChunks chunks of about equal nonzeros, each
+// summed by one thread into its own p × b accumulator; the accumulators are then added in chunk
+// order. The chunks depend on the data and b alone, so the result never depends on the thread
+// count. Fewer chunks for small data (a chunk of under 2^16 nonzeros is not worth its p × b
+// zeroing and sum) and for wide data (all accumulators within kGramWorkspace bytes).
+constexpr Index kGramChunks = 8;
+constexpr double kGramWorkspace = 512.0 * (1 << 20);
+
+Index gram_chunks(Index nonzeros, Index p, Index b) {
+  const Index by_size = std::clamp<Index>(nonzeros >> 16, 1, kGramChunks);
+  const double per_chunk = 8.0 * static_cast<double>(p) * static_cast<double>(b);
+  const auto by_memory = static_cast<Index>(kGramWorkspace / std::max(per_chunk, 1.0));
+  if (by_memory >= by_size) return by_size;
+  return by_memory >= 2 ? by_memory : 0;  // 0: too wide, the two-pass kernels instead
+}
+
+}  // namespace
+
+double gram_workspace_bytes(Index n, Index p, Index b) {
+  const double wide = 8.0 * static_cast<double>(p) * static_cast<double>(b);
+  return std::max(std::min(static_cast<double>(kGramChunks) * wide, kGramWorkspace),
+                  8.0 * static_cast<double>(n) * static_cast<double>(b) + 2 * wide);
+}
+
+template <typename In>
+RowMatrix DataMatrix::fused_gram(const In& M, Index chunks) const {
+  const Index p = cols(), b = M.cols();
+  const int* outer = Y_.outerIndexPtr();
+  const int* inner = Y_.innerIndexPtr();
+  const double* value = Y_.valuePtr();
+  // Shift s = Mᵀm: X_w M = Y M − 1 sᵀ, formed per row before it is scattered.
+  Vector shift;
+  if (centered()) shift = (m_.transpose() * M.template cast<double>()).transpose();
+  // Chunk boundaries: the first row whose nonzeros start at or after c/chunks of them.
+  std::vector<Index> first(static_cast<size_t>(chunks) + 1, rows());
+  first[0] = 0;
+  for (Index c = 1; c < chunks; ++c) {
+    const auto target = static_cast<int>(static_cast<double>(Y_.nonZeros()) * static_cast<double>(c) /
+                                         static_cast<double>(chunks));
+    first[static_cast<size_t>(c)] = std::lower_bound(outer, outer + rows(), target) - outer;
+  }
+  // The accumulators live as long as this object (zeroing them costs what allocating them would,
+  // without the page faults), unless another thread is using them.
+  std::unique_lock<std::mutex> hold(workspace_->lock, std::try_to_lock);
+  std::vector<double> local;
+  std::vector<double>& acc = hold.owns_lock() ? workspace_->acc : local;
+  // A chunk's p × b rows, then its Σ_u t; every chunk on a 64-byte boundary, so that the rows of
+  // a 16-column block are whole cache lines (a split load costs two).
+  const auto stride = static_cast<size_t>((p * b + b + 7) / 8 * 8);
+  if (acc.size() < stride * static_cast<size_t>(chunks) + 8) acc.assign(stride * static_cast<size_t>(chunks) + 8, 0.0);
+  double* const base = acc.data() + (8 - reinterpret_cast<std::uintptr_t>(acc.data()) / sizeof(double) % 8) % 8;
+  const bool unit = unit_values();
+#pragma omp parallel for schedule(dynamic, 1)
+  for (Index c = 0; c < chunks; ++c) {
+    double* a = base + stride * static_cast<size_t>(c);
+    std::fill(a, a + stride, 0.0);
+    const Index r0 = first[static_cast<size_t>(c)], r1 = first[static_cast<size_t>(c) + 1];
+    const double* s = centered() ? shift.data() : nullptr;
+    if (unit) {
+      fused_gram_chunk<true>(outer, inner, value, r0, r1, M.data(), b, a, s, a + p * b);
+    } else {
+      fused_gram_chunk<false>(outer, inner, value, r0, r1, M.data(), b, a, s, a + p * b);
+    }
+  }
+  RowMatrix out(p, b);
+  constexpr Index kItemBlock = 1024;
+#pragma omp parallel for schedule(static)
+  for (Index j0 = 0; j0 < p; j0 += kItemBlock) {
+    const Index len = std::min(kItemBlock, p - j0) * b;
+    double* o = out.data() + j0 * b;
+    std::copy(base + j0 * b, base + j0 * b + len, o);
+    for (Index c = 1; c < chunks; ++c) {
+      const double* a = base + stride * static_cast<size_t>(c) + j0 * b;
+      for (Index i = 0; i < len; ++i) o[i] += a[i];
+    }
+  }
+  if (centered()) {  // X_wᵀ(X_w M) = Yᵀ(X_w M) − m 1ᵀ(X_w M)
+    Eigen::RowVectorXd total = Eigen::RowVectorXd::Zero(b);
+    for (Index c = 0; c < chunks; ++c) {
+      total += Eigen::Map<const Eigen::RowVectorXd>(base + stride * static_cast<size_t>(c) + p * b, b);
+    }
+    out.noalias() -= m_ * total;
+  }
+  return out;
+}
+
 RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
+  // A single vector gathers and scatters one double per nonzero: the two passes do better there
+  // (BM_GramBlock/1).
+  const Index chunks = prefer_dense_ || M.cols() < 4 ? 0 : gram_chunks(Y_.nonZeros(), cols(), M.cols());
+  if (chunks > 0) {
+    if (!float32) return fused_gram(M, chunks);
+    using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    return fused_gram(RowMatrixF(M.cast<float>()), chunks);
+  }
   if (!float32 || prefer_dense_) return transpose_times_rows(times_rows(M));
   using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const RowMatrixF Mf = M.cast<float>();

@@ -4,10 +4,19 @@
 // (ARCHITECTURE.md: operators, not matrices).
 #pragma once
 
+#include <memory>
+#include <mutex>
+#include <vector>
+
 #include "linsim/core/context.h"
 #include "linsim/core/types.h"
 
 namespace linsim {
+
+// Bytes the Gram product gram_times_rows needs beside its input and output for an n × p matrix
+// and blocks of b vectors, at most: the fused kernel's accumulators or the two-pass kernels' n × b
+// intermediate.
+double gram_workspace_bytes(Index n, Index p, Index b);
 
 class DataMatrix {
  public:
@@ -38,13 +47,20 @@ class DataMatrix {
   Matrix times(const MatrixF& M) const;
   RowMatrix transpose_times_rows(const RowMatrix& R) const;
 
-  // X_wᵀ(X_w M), the operator of the iterative eigen-solvers, for a row-major block M. With
-  // `float32` the blocks the sparse kernels gather from (M and X_w M) are stored in single
-  // precision — half the bytes per gathered row — while every sum is formed in double: each
-  // column of the result is then within 2u‖X_w‖²‖m‖ of the exact product (u = 2⁻²⁴, one rounding
-  // of M and one of X_w M; block_krylov.h says when the solver may use it). On the dense path,
-  // and without `float32`, it is transpose_times_rows(times_rows(M)).
+  // X_wᵀ(X_w M), the operator of the iterative eigen-solvers, for a row-major block M. On sparse
+  // data it is one pass over Y by user rows: per row u, t = (X_w)_u M in registers, then
+  // t scaled by each of the row's values is added to the rows of its items in a p × b accumulator
+  // — a fixed number of row chunks (at most 8, by the data's size and width alone) each with its
+  // own accumulator, added in chunk order, so the result never depends on the thread count
+  // (gram_workspace_bytes bounds their memory). With every value 1 (binarised data) the values
+  // are not read. With `float32` the block gathered from (M) is stored in single precision — half
+  // the bytes per gathered row — while every sum is formed in double: each column of the result
+  // is then within u‖X_w‖²‖m‖ of the exact product (u = 2⁻²⁴, one rounding of M; the bound the
+  // solver counts, block_krylov.h, is twice that). On the dense path it is
+  // transpose_times_rows(times_rows(M)), and so it is where the accumulators would not fit.
   RowMatrix gram_times_rows(const RowMatrix& M, bool float32) const;
+  // Every stored value of Y is 1.
+  bool unit_values() const { return unit_values_; }
 
   // The dense Gram matrix X_wᵀ X_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ with c = Yᵀ1, in double or float
   // (gram_matrix).
@@ -66,6 +82,16 @@ class DataMatrix {
   Vector colsum_;
   mutable Eigen::SparseMatrix<double, Eigen::ColMajor, int> Yc_;
   mutable bool have_csc_ = false;
+  bool unit_values_ = false;
+  // The fused Gram product's chunk accumulators, kept between calls (shared by copies; a call
+  // that finds them in use allocates its own).
+  struct GramWorkspace {
+    std::mutex lock;
+    std::vector<double> acc;
+  };
+  std::shared_ptr<GramWorkspace> workspace_ = std::make_shared<GramWorkspace>();
+  template <typename In>
+  RowMatrix fused_gram(const In& M, Index chunks) const;
   mutable Matrix dense_;  // dense copy of Y for dense-ish data
   mutable bool have_dense_ = false;
   bool prefer_dense_ = false;
