@@ -3,6 +3,7 @@
 
 #include <numeric>
 #include <random>
+#include <vector>
 
 #include "linsim/linalg/data_matrix.h"
 #include "linalg/gemm.h"
@@ -114,6 +115,14 @@ void BM_GramBlock(benchmark::State& state) {
       static_cast<double>(b), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.counters["GFLOP/s"] = benchmark::Counter(4.0 * static_cast<double>(X.nonZeros()) * b * 1e-9,
                                                  benchmark::Counter::kIsIterationInvariantRate);
+  // Bytes the one-pass kernel moves per product: the index array once (the values too unless all
+  // are 1), and per nonzero one gathered row of V and one accumulator row read and written — the
+  // rows from cache, not memory (BM_RandomRows is their floor).
+  const double nnz = static_cast<double>(X.nonZeros());
+  const double index_bytes = nnz * (data.unit_values() ? 4.0 : 12.0);
+  const double row_bytes = nnz * static_cast<double>(b) * ((float32 ? 4.0 : 8.0) + 16.0);
+  state.counters["stream GB/s"] = benchmark::Counter(index_bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["rows GB/s"] = benchmark::Counter(row_bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_GramBlock)
     ->Args({1, 0})
@@ -172,6 +181,58 @@ BENCHMARK(BM_SimilarItemsOneQuery)
     ->Args({1, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+
+// This machine's memory bandwidth, STREAM's triad a = b + s c on three arrays of 128 MB (bytes
+// counted as STREAM does: 24 per element), over all cores: the floor of every streaming pass.
+void BM_Triad(benchmark::State& state) {
+  const Index n = Index{1} << 24;
+  std::vector<double> a(static_cast<size_t>(n)), b(static_cast<size_t>(n), 1.0), c(static_cast<size_t>(n), 2.0);
+  for (auto _ : state) {
+#pragma omp parallel for schedule(static)
+    for (Index i = 0; i < n; ++i) a[static_cast<size_t>(i)] = b[static_cast<size_t>(i)] + 3.0 * c[static_cast<size_t>(i)];
+    benchmark::DoNotOptimize(a.data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(24.0 * static_cast<double>(n) * 1e-9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The floor of the sparse kernels: random rows of 16 doubles (two cache lines) summed from a p-row
+// table, 10M rows per pass over all cores — what BM_GramBlock does per nonzero once for V and once
+// more (read and write) for its accumulator. p = 20,000 (2.5 MB, beyond one core's L2) and
+// 200,000 (25.6 MB).
+void BM_RandomRows(benchmark::State& state) {
+  const Index p = state.range(0);
+  constexpr Index kRows = 10'000'000;
+  typedef double V8 __attribute__((vector_size(64)));
+  std::vector<int> index(static_cast<size_t>(kRows));
+  std::mt19937 rng(5);
+  for (int& i : index) i = static_cast<int>(rng() % static_cast<unsigned>(p));
+  const RowMatrix table = random_factors(p, 16);
+  for (auto _ : state) {
+    double total = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total)
+    for (Index part = 0; part < 64; ++part) {
+      V8 s0 = {}, s1 = {};
+      for (Index q = part * kRows / 64; q < (part + 1) * kRows / 64; ++q) {
+        const double* row = table.data() + static_cast<Index>(index[static_cast<size_t>(q)]) * 16;
+        V8 x, y;
+        __builtin_memcpy(&x, row, sizeof x);
+        __builtin_memcpy(&y, row + 8, sizeof y);
+        s0 += x;
+        s1 += y;
+      }
+      for (int c = 0; c < 8; ++c) total += s0[c] + s1[c];
+    }
+    benchmark::DoNotOptimize(total);
+  }
+  state.counters["ns/row"] = benchmark::Counter(static_cast<double>(kRows) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate |
+                                                    benchmark::Counter::kInvert);
+  state.counters["rows GB/s"] = benchmark::Counter(128.0 * static_cast<double>(kRows) * 1e-9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_RandomRows)->Arg(20000)->Arg(200000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // This machine's GEMM peak with the kernels linsim uses (Eigen's, compiled for the host), the
 // reference for the GFLOP/s of the other rows.

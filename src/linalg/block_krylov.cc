@@ -19,11 +19,13 @@ namespace {
 
 Index choose_block(Index k, const BlockKrylovOptions& options) {
   if (options.block > 0) return options.block;
-  // A pass over the nonzeros with 16 vectors costs about twice one with a single vector (it is
-  // bound by gathering the block's rows), and the sparse kernel keeps strips of 16 sums in
-  // registers; wider blocks need more products to converge (measured at k = 100: 1,552 with 16
-  // against 1,920 with 32). Small k does not need wide blocks.
-  return std::clamp<Index>(k / 2, 4, 16);
+  // Narrower blocks need fewer products (each block sees the spectrum through one more
+  // polynomial degree), wider ones cost less per vector (one pass over the nonzeros and one
+  // orthogonalisation against the basis per block). Measured on 138,000 × 19,778 (10M
+  // nonzeros, default tol, bench/README.md): k = 50 with blocks of 4 / 8 / 16: 776 / 992 / 1,536
+  // products, 4.1 / 4.5 / 9.0 s; k = 100 with 8 / 16: 1,408 / 1,696 products, 7.3 / 9.3 s; k = 200
+  // with 8 / 16: 15.5 / 15.1 s. Powers of two: the sparse kernel's strips are 16, 8 and 4 wide.
+  return k < 96 ? 4 : (k < 192 ? 8 : 16);
 }
 
 // The basis holds the k wanted vectors, what a restart keeps beyond them and at least one new

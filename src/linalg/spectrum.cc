@@ -105,8 +105,8 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
   if (solver == Solver::kAuto) {
     // Rough cost model (seconds on this class of machine, 2 cores): the dense route pays for XᵀX
     // and a full p × p eigen-decomposition (~0.5 s at p = 1000, cubic); the block Krylov solver
-    // ~17 k vector products with XᵀX (measured at k = 100 on 138,000 × 20,000 simulated data)
-    // at ~0.8 ns per nonzero and vector, reorthogonalisation included.
+    // ~14 k vector products with XᵀX (measured at k = 100 on 138,000 × 20,000 simulated data)
+    // at ~0.5 ns per nonzero and vector, reorthogonalisation included.
     // Across processes: the estimates summed over them (each does its share of the sparse work in
     // parallel), and the Gram route only where it fits every process's budget, so that every
     // process takes the same route.
@@ -114,7 +114,7 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
     const double ranks = comm.size();
     const double gram_s = comm.sum(gram_seconds_estimate(X)) / ranks + 0.5 * pk * pk * pk;
     const double global_nnz = comm.sum(static_cast<double>(X.nonZeros()));
-    const double krylov_s = 17.0 * static_cast<double>(k) * global_nnz / ranks * 0.8e-9;
+    const double krylov_s = 14.0 * static_cast<double>(k) * global_nnz / ranks * 0.5e-9;
     const double gram_bytes = spectrum_bytes(n, p, k, Solver::kGram);
     const double budget = gram_memory_budget();
     const bool gram_fits = comm.all(gram_bytes <= budget);
