@@ -17,15 +17,20 @@
 namespace linsim {
 namespace {
 
-Index choose_block(Index k, const BlockKrylovOptions& options) {
+Index choose_block(Index k, Index p, const BlockKrylovOptions& options) {
   if (options.block > 0) return options.block;
+  const Index narrow = k < 96 ? 4 : (k < 192 ? 8 : 16);
+  // With the two-pass product (wide data, data_matrix.h) a pass with 16 vectors costs about
+  // twice one with a single vector, so wider blocks pay: k/2 between 4 and 16 (1,000,000 ×
+  // 200,000: 3,136 products in 160 s at 16).
+  if (!gram_one_pass(p, narrow)) return std::clamp<Index>(k / 2, 4, 16);
   // Narrower blocks need fewer products (each block sees the spectrum through one more
   // polynomial degree), wider ones cost less per vector (one pass over the nonzeros and one
   // orthogonalisation against the basis per block). Measured on 138,000 × 19,778 (10M
   // nonzeros, default tol, bench/README.md): k = 50 with blocks of 4 / 8 / 16: 776 / 992 / 1,536
   // products, 4.1 / 4.5 / 9.0 s; k = 100 with 8 / 16: 1,408 / 1,696 products, 7.3 / 9.3 s; k = 200
   // with 8 / 16: 15.5 / 15.1 s. Powers of two: the sparse kernel's strips are 16, 8 and 4 wide.
-  return k < 96 ? 4 : (k < 192 ? 8 : 16);
+  return narrow;
 }
 
 // The basis holds the k wanted vectors, what a restart keeps beyond them and at least one new
@@ -248,7 +253,7 @@ Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, V
 }  // namespace
 
 double block_krylov_bytes(Index n, Index p, Index k, const BlockKrylovOptions& options) {
-  const Index bi = choose_block(k, options);
+  const Index bi = choose_block(k, p, options);
   const double b = static_cast<double>(bi);
   const double m = static_cast<double>(choose_basis(p, k, bi, options)) + b;
   // Basis Q and the restart's copy, the projected matrix T and the eigen-solver's copies of it,
@@ -265,7 +270,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   if (k < 1 || k > p) throw InvalidArgument(fmt::format("rank {} is outside [1, {}]", k, p));
   if (!(options.tol > 0)) throw InvalidArgument(fmt::format("Krylov tolerance must be positive, got {}", options.tol));
   const ThreadScope thread_scope(ctx);
-  const Index b = std::min(choose_block(k, options), p);
+  const Index b = std::min(choose_block(k, p, options), p);
   const Index m_max = choose_basis(p, k, b, options);
   // Ritz vectors kept at a restart: half-way between k and the full basis (Krylov–Schur's usual
   // choice), leaving room for at least one new block.

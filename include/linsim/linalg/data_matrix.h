@@ -18,6 +18,11 @@ namespace linsim {
 // intermediate.
 double gram_workspace_bytes(Index n, Index p, Index b);
 
+// Whether gram_times_rows on sparse data takes the one pass by user rows for p columns and blocks
+// of b vectors (b ≥ 4 and a p × b accumulator of at most 8 MiB), or the two passes (a CSR pass for
+// X_w M, a CSC pass for X_wᵀ(X_w M)).
+bool gram_one_pass(Index p, Index b);
+
 class DataMatrix {
  public:
   // Keeps a view of Y (whose arrays must outlive this object). `center` is empty or has Y.cols()
@@ -48,7 +53,7 @@ class DataMatrix {
   RowMatrix transpose_times_rows(const RowMatrix& R) const;
 
   // X_wᵀ(X_w M), the operator of the iterative eigen-solvers, for a row-major block M. On sparse
-  // data it is one pass over Y by user rows: per row u, t = (X_w)_u M in registers, then
+  // data, where gram_one_pass(p, b), it is one pass over Y by user rows: per row u, t = (X_w)_u M in registers, then
   // t scaled by each of the row's values is added to the rows of its items in a p × b accumulator
   // — a fixed number of row chunks (at most 8, by the data's size and width alone) each with its
   // own accumulator, added in chunk order, so the result never depends on the thread count
@@ -56,8 +61,9 @@ class DataMatrix {
   // are not read. With `float32` the block gathered from (M) is stored in single precision — half
   // the bytes per gathered row — while every sum is formed in double: each column of the result
   // is then within u‖X_w‖²‖m‖ of the exact product (u = 2⁻²⁴, one rounding of M; the bound the
-  // solver counts, block_krylov.h, is twice that). On the dense path it is
-  // transpose_times_rows(times_rows(M)), and so it is where the accumulators would not fit.
+  // solver counts, block_krylov.h, is twice that). Otherwise two passes: X_w M (in single
+  // precision with `float32`, then within 2u‖X_w‖²‖m‖), then X_wᵀ of it; on the dense path
+  // transpose_times_rows(times_rows(M)).
   RowMatrix gram_times_rows(const RowMatrix& M, bool float32) const;
   // Every stored value of Y is 1.
   bool unit_values() const { return unit_values_; }
