@@ -300,18 +300,6 @@ Matrix DataMatrix::transpose_times(const Matrix& R) const {
 RowMatrix DataMatrix::times_rows(const RowMatrix& M) const { return times_impl<RowMatrix>(M); }
 RowMatrix DataMatrix::transpose_times_rows(const RowMatrix& R) const { return transpose_times_impl<RowMatrix>(R); }
 
-namespace {
-
-// The fused product's rows are split into at most kGramChunks chunks of about equal nonzeros, each
-// summed by one thread into its own p × b accumulator; the accumulators are then added in chunk
-// order. The chunks depend on the data and b alone, so the result never depends on the thread
-// count. Fewer chunks for small data (a chunk of under 2^16 nonzeros is not worth its p × b
-// zeroing and sum) and for wide data (all accumulators within kGramWorkspace bytes).
-constexpr Index kGramChunks = 8;
-constexpr double kGramWorkspace = 512.0 * (1 << 20);
-
-}  // namespace
-
 // The one pass wins while a chunk's p × b accumulator stays near the core's cache: measured at
 // b = 16 on 138,000 users × 72 nonzeros (float blocks / double): p = 20,000 (2.5 MB): 2.0–2.4
 // against 3.3–3.7 / 7.0–8.3 ms per vector; p = 50,000 (6.4 MB): 3.4–3.9 against 5.6 / 7.4;
@@ -323,20 +311,23 @@ bool gram_one_pass(Index p, Index b) {
 
 namespace {
 
-Index gram_chunks(Index nonzeros, Index p, Index b) {
-  const Index by_size = std::clamp<Index>(nonzeros >> 16, 1, kGramChunks);
-  const double per_chunk = 8.0 * static_cast<double>(p) * static_cast<double>(b);
-  const auto by_memory = static_cast<Index>(kGramWorkspace / std::max(per_chunk, 1.0));
-  if (by_memory >= by_size) return by_size;
-  return by_memory >= 2 ? by_memory : 0;  // 0: too wide, the two-pass kernels instead
-}
+// The one pass splits the rows into at most kGramChunks chunks of about equal nonzeros, each
+// summed by one thread into its own p × b accumulator (≤ 8 MiB by gram_one_pass); the
+// accumulators are then added in chunk order. The chunks depend on the data alone, so the result
+// never depends on the thread count. Fewer chunks for small data: a chunk of under 2^16 nonzeros
+// is not worth its p × b zeroing and sum.
+constexpr Index kGramChunks = 8;
+
+Index gram_chunks(Index nonzeros) { return std::clamp<Index>(nonzeros >> 16, 1, kGramChunks); }
 
 }  // namespace
 
 double gram_workspace_bytes(Index n, Index p, Index b) {
-  const double wide = 8.0 * static_cast<double>(p) * static_cast<double>(b);
-  return std::max(std::min(static_cast<double>(kGramChunks) * wide, kGramWorkspace),
-                  8.0 * static_cast<double>(n) * static_cast<double>(b) + 2 * wide);
+  const double block = 8.0 * static_cast<double>(b);
+  // The chunks' accumulators, or the two passes' n × b intermediate (and its single-precision
+  // copy).
+  return gram_one_pass(p, b) ? static_cast<double>(kGramChunks) * block * static_cast<double>(p)
+                             : 2.0 * block * static_cast<double>(n);
 }
 
 template <typename In>
@@ -402,15 +393,12 @@ RowMatrix DataMatrix::fused_gram(const In& M, Index chunks) const {
 }
 
 RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
-  const Index chunks =
-      prefer_dense_ || !gram_one_pass(cols(), M.cols()) ? 0 : gram_chunks(Y_.nonZeros(), cols(), M.cols());
-  if (chunks > 0) {
-    if (!float32) return fused_gram(M, chunks);
-    using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    return fused_gram(RowMatrixF(M.cast<float>()), chunks);
+  using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  if (!prefer_dense_ && gram_one_pass(cols(), M.cols())) {
+    const Index chunks = gram_chunks(Y_.nonZeros());
+    return float32 ? fused_gram(RowMatrixF(M.cast<float>()), chunks) : fused_gram(M, chunks);
   }
   if (!float32 || prefer_dense_) return transpose_times_rows(times_rows(M));
-  using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const RowMatrixF Mf = M.cast<float>();
   // The centring is applied in double before X_w M is rounded, so that a large mean cancelling
   // does not leave a rounding error larger than u‖X_w M‖.

@@ -74,11 +74,6 @@ struct Model {
 // (spectrum_bytes), plus the factors.
 double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options);
 
-// Fits the model: in closed form (MATH.md M1, M2, M3), from the SPPMI eigen-decomposition (M6),
-// or by L-BFGS from the M2 solution (M5), after the weighting (M6). Validates the options against
-// the data: λ ≥ 0 and finite; 1 ≤ rank ≤ min(n, p) and no larger than the data's numerical rank;
-// values whose squares overflow are an Error; a λ that zeroes every dimension is an
-// InvalidArgument, one that zeroes some a warning (Model::warnings).
 // The checks every fit makes of its data and options before any work, shared by fit_model and by
 // programs that fit a model their own way (linsim-mpi's EASE): an empty matrix, λ negative or not
 // finite, a value that is not finite or whose square overflows, --dtype for a model other than
@@ -86,6 +81,11 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options);
 // alike). Returns the number of users on all processes.
 Index check_fit_input(const SparseView& X, const FitOptions& options, const Communicator& comm = single_process());
 
+// Fits the model: in closed form (MATH.md M1, M2, M3), from the SPPMI eigen-decomposition (M6),
+// or by L-BFGS from the M2 solution (M5), after the weighting (M6). Validates the options against
+// the data: λ ≥ 0 and finite; 1 ≤ rank ≤ min(n, p) and no larger than the data's numerical rank;
+// values whose squares overflow are an Error; a λ that zeroes every dimension is an
+// InvalidArgument, one that zeroes some a warning (Model::warnings).
 // Across processes (comm, communicator.h): X is this process's users (all p items), the model is
 // that of all of them, and user_embeddings holds this process's users; eq1, eq2 and sppmi (ease
 // and cosine are refused: linsim-mpi fits EASE on ScaLAPACK).
