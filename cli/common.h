@@ -104,5 +104,8 @@ void add_reproduce_command(CLI::App& app);
 void add_evaluate_commands(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_audit_command(CLI::App& app);
+void add_cooccur_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
+void add_evaluate_words_command(CLI::App& app);
 
 }  // namespace linsim::cli

@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   linsim::cli::add_evaluate_commands(app);
   linsim::cli::add_export_command(app);
   linsim::cli::add_audit_command(app);
+  linsim::cli::add_cooccur_command(app);
+  linsim::cli::add_tokenize_command(app);
+  linsim::cli::add_evaluate_words_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

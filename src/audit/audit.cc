@@ -252,15 +252,6 @@ std::vector<std::string> verdict(const AuditReport& r) {
 
 }  // namespace
 
-double spearman(const Vector& a, const Vector& b) {
-  if (a.size() != b.size() || a.size() < 2) return std::nan("");
-  // Mid-rank percentiles are an affine function of the average ranks, which Pearson ignores.
-  const Vector ra = percentiles(a), rb = percentiles(b);
-  const Vector ca = ra.array() - ra.mean(), cb = rb.array() - rb.mean();
-  const double den = ca.norm() * cb.norm();
-  return den > 0 ? ca.dot(cb) / den : std::nan("");
-}
-
 AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context& ctx, const ProgressFn& progress) {
   const ThreadScope thread_scope(ctx);
   o.validate();

@@ -17,6 +17,7 @@ const char* step_name(WeightingKind kind) {
     case WeightingKind::kUserNorm: return "user-norm";
     case WeightingKind::kTfidf: return "tfidf";
     case WeightingKind::kBm25: return "bm25";
+    case WeightingKind::kSppmi: return "sppmi";
     case WeightingKind::kStandardize: return "standardize";
   }
   return "?";
@@ -60,7 +61,8 @@ std::string Weighting::spec() const {
     switch (s.kind) {
       case WeightingKind::kIps:
       case WeightingKind::kUserNorm: out += fmt::format(":{}", s.a); break;
-      case WeightingKind::kBm25: out += fmt::format(":{}:{}", s.a, s.b); break;
+      case WeightingKind::kBm25:
+      case WeightingKind::kSppmi: out += fmt::format(":{}:{}", s.a, s.b); break;
       default: break;
     }
   }
@@ -106,12 +108,23 @@ Weighting parse_weighting(const std::string& spec) {
       s.b = args >= 2 ? parse_number(item, parts[2]) : 0.75;
       if (!(s.a > 0)) throw InvalidArgument(fmt::format("--weighting {}: k1 must be > 0, got {}", item, s.a));
       check_range(item, "b", s.b, 0, 1);
+    } else if (name == "sppmi") {
+      max_args(2);
+      s.kind = WeightingKind::kSppmi;
+      s.a = args >= 1 ? parse_number(item, parts[1]) : 1.0;
+      s.b = args >= 2 ? parse_number(item, parts[2]) : 0.75;
+      if (!(s.a >= 1)) throw InvalidArgument(fmt::format("--weighting {}: k (negatives) must be >= 1, got {}", item, s.a));
+      if (!(s.b > 0 && s.b <= 1)) {
+        throw InvalidArgument(fmt::format("--weighting {}: alpha (smoothing) must be in (0, 1], got {}", item, s.b));
+      }
+      if (!w.steps.empty()) throw InvalidArgument(fmt::format("--weighting '{}': sppmi must be the first step", spec));
     } else if (name == "standardize") {
       max_args(0);
       s.kind = WeightingKind::kStandardize;
     } else {
       throw InvalidArgument(fmt::format(
-          "--weighting: unknown step '{}' (valid: ips:beta, user-norm:gamma, tfidf, bm25:k1:b, standardize)", name));
+          "--weighting: unknown step '{}' (valid: ips:beta, user-norm:gamma, tfidf, bm25:k1:b, sppmi:k:alpha, "
+          "standardize)", name));
     }
     for (const WeightingStep& prior : w.steps) {
       if (prior.kind == s.kind) throw InvalidArgument(fmt::format("--weighting '{}': {} appears twice", spec, name));
@@ -138,6 +151,7 @@ SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t s
   const int* outer = Y.outerIndexPtr();
   const int* inner = Y.innerIndexPtr();
   double* value = Y.valuePtr();
+  bool pruned = false;  // sppmi leaves zeros to remove
   for (size_t k = 0; k < step_count; ++k) {
     const WeightingStep& s = f.weighting.steps[k];
     switch (s.kind) {
@@ -168,10 +182,31 @@ SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t s
           }
         }
         break;
+      case WeightingKind::kSppmi:
+        for (Index u = 0; u < Y.rows(); ++u) {
+          double length = 0;
+          for (int q = outer[u]; q < outer[u + 1]; ++q) {
+            if (!(value[q] >= 0)) {
+              throw Error(fmt::format("sppmi needs nonnegative counts; row {} has {}", u, value[q]));
+            }
+            length += value[q];
+          }
+          if (!(length > 0)) continue;
+          const double row_offset = f.mean_length[k] - std::log(length);
+          for (int q = outer[u]; q < outer[u + 1]; ++q) {
+            value[q] = value[q] > 0 ? std::max(0.0, std::log(value[q]) + row_offset - f.item_factor[k](inner[q])) : 0.0;
+          }
+        }
+        pruned = true;
+        break;
       case WeightingKind::kStandardize:
         for (Index q = 0; q < Y.nonZeros(); ++q) value[q] *= f.inv_scale(inner[q]);
         break;
     }
+  }
+  if (pruned) {
+    Y.prune([](const Index&, const Index&, const double& v) { return v != 0.0; });
+    Y.makeCompressed();
   }
   return Y;
 }
@@ -212,6 +247,28 @@ FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X, c
         if (!(f.mean_length[k] > 0)) {
           throw Error("bm25 needs positive interaction values (the mean user length is not positive)");
         }
+        break;
+      }
+      case WeightingKind::kSppmi: {
+        // The first step: it sees X itself. Context counts c_i over all training rows.
+        Vector count = Vector::Zero(X.cols());
+        double lowest = 0;
+        for (Index u = 0; u < X.outerSize(); ++u) {
+          for (SparseView::InnerIterator it(X, u); it; ++it) {
+            count(it.col()) += it.value();
+            lowest = std::min(lowest, it.value());
+          }
+        }
+        if (!comm.all(lowest >= 0)) {
+          throw Error(lowest >= 0 ? std::string("sppmi needs nonnegative counts; the training data has a negative one")
+                                  : fmt::format("sppmi needs nonnegative counts; the training data has {}", lowest));
+        }
+        comm.sum(count.data(), static_cast<std::size_t>(count.size()));
+        f.item_factor[k] = count.unaryExpr([&](double c) { return c > 0 ? s.b * std::log(c) : 0.0; });
+        double z = 0;
+        for (Index i = 0; i < count.size(); ++i) z += count(i) > 0 ? std::pow(count(i), s.b) : 0.0;
+        if (!(z > 0)) throw Error("sppmi needs positive counts (the training data has none)");
+        f.mean_length[k] = std::log(z) - std::log(s.a);
         break;
       }
       case WeightingKind::kStandardize: {

@@ -25,6 +25,7 @@
 #include "linsim/core/context.h"
 #include "linsim/core/types.h"
 #include "linsim/data/interaction_matrix.h"
+#include "linsim/evaluate/rank_correlation.h"  // spearman, used by the truth section
 
 namespace linsim {
 
@@ -143,8 +144,5 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
 // that the given truth scores lower, and says so with both numbers instead.
 AuditReport run_audit(const AuditInput& input, const AuditOptions& options, const Context& ctx,
                       const ProgressFn& progress = {});
-
-// Spearman rank correlation (average ranks for ties); NaN when either side is constant.
-double spearman(const Vector& a, const Vector& b);
 
 }  // namespace linsim

@@ -12,6 +12,12 @@
 //   bm25:k1:b      v (k1 + 1) / (v + k1 (1 − b + b L_u / L̄)) · log(1 + (n − pop_i + 0.5) / (pop_i + 0.5))
 //                  with L_u = Σ_i v_ui and L̄ its training mean; k1 > 0 (default 1.2),
 //                  b ∈ [0, 1] (default 0.75); needs v ≥ 0
+//   sppmi:k:α      max(0, log(v · Z / (r_u c_i^α)) − log k), 0 where v = 0: shifted positive PMI with
+//                  context-distribution smoothing (Levy & Goldberg 2014; Levy, Goldberg & Dagan 2015)
+//                  of a co-occurrence matrix (rows words, columns contexts: `linsim cooccur`), with
+//                  r_u = Σ_i v_ui, c_i = Σ_u v_ui over the training rows and Z = Σ_i c_i^α; entries
+//                  that become 0 are removed. k ≥ 1 (default 1), α ∈ (0, 1] (default 0.75); needs
+//                  v ≥ 0; must be the first step
 //   standardize    each column to zero mean and unit variance over the training users (population
 //                  variance; a column with zero variance keeps scale 1). Must be the last step: it
 //                  makes X dense, so it is applied implicitly, X_w = Y − 1mᵀ (DataMatrix).
@@ -26,12 +32,12 @@
 
 namespace linsim {
 
-enum class WeightingKind { kIps, kUserNorm, kTfidf, kBm25, kStandardize };
+enum class WeightingKind { kIps, kUserNorm, kTfidf, kBm25, kSppmi, kStandardize };
 
 struct WeightingStep {
   WeightingKind kind = WeightingKind::kIps;
-  double a = 0;  // ips β, user-norm γ, bm25 k1
-  double b = 0;  // bm25 b
+  double a = 0;  // ips β, user-norm γ, bm25 k1, sppmi k
+  double b = 0;  // bm25 b, sppmi α
 };
 
 struct Weighting {
@@ -45,15 +51,15 @@ struct Weighting {
 
 // Parses a comma-separated list of steps; "" and "none" give the empty weighting. Throws
 // InvalidArgument naming the step and value for unknown names, values out of range, a repeated
-// step, bm25 together with tfidf, or standardize anywhere but last.
+// step, bm25 together with tfidf, sppmi anywhere but first, or standardize anywhere but last.
 Weighting parse_weighting(const std::string& spec);
 
 // A weighting with the statistics it learnt from the training interactions.
 struct FittedWeighting {
   Weighting weighting;
   Index n_train = 0;                 // training users
-  std::vector<Vector> item_factor;   // per step: ips pop^−β, tfidf/bm25 idf (empty otherwise)
-  std::vector<double> mean_length;   // per step: bm25's L̄ (0 otherwise)
+  std::vector<Vector> item_factor;   // per step: ips pop^−β, tfidf/bm25 idf, sppmi α log c_i (empty otherwise)
+  std::vector<double> mean_length;   // per step: bm25's L̄, sppmi's log Z − log k (0 otherwise)
   Vector inv_scale;                  // standardize: 1 / s_i (empty otherwise)
   Vector center;                     // standardize: m = μ / s, the centre of Y (empty otherwise)
 

@@ -1,0 +1,426 @@
+// The tokeniser, the co-occurrence counter (against a brute-force count of the same tokens), the
+// sppmi weighting step (against its formula on a dense matrix) and `linsim cooccur` / `tokenize`.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include "cli_runner.h"
+#include "linsim/core/error.h"
+#include "linsim/core/random.h"
+#include "linsim/data/weighting.h"
+#include "linsim/text/cooccur.h"
+#include "linsim/text/tokenize.h"
+#include "test_util.h"
+
+namespace linsim {
+namespace {
+
+using test::TempDir;
+
+std::vector<std::string> tokens_of(const std::string& text, TextBoundary boundary = TextBoundary::kParagraph,
+                                   std::int64_t* latin1 = nullptr) {
+  std::vector<std::string> out;
+  scan_text(text, 0, "t.txt", boundary, latin1, [&](std::string_view t) { out.emplace_back(t); },
+            [&] { out.emplace_back("|"); });
+  return out;
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    tokens_of(text);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Tokenize, SplitsOnEverythingButWordCharactersAndLowerCases) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(tokens_of("Don't stop, WELL-known 42x!"), (V{"don", "t", "stop", "well", "known", "42x"}));
+  EXPECT_EQ(tokens_of("Straße ÉCOLE Ünïcode ŁÓDŹ"), (V{"straße", "école", "ünïcode", "łódź"}));
+  EXPECT_EQ(tokens_of("ΑΘΗΝΑ Москва"), (V{"αθηνα", "москва"}));
+  // Curly quotes, dashes, the multiplication sign and a byte-order mark separate.
+  EXPECT_EQ(tokens_of("\xEF\xBB\xBF\xE2\x80\x9Cyes\xE2\x80\x9D\xE2\x80\x94no a\xC3\x97" "b"), (V{"yes", "no", "a", "b"}));
+  EXPECT_EQ(lowercase_word("ÉCOLE"), "école");
+  EXPECT_EQ(lowercase_word("FBI"), "fbi");
+}
+
+TEST(Tokenize, BoundariesAtBlankLinesLinesOrFiles) {
+  using V = std::vector<std::string>;
+  const std::string text = "a b\nc\n  \t\r\nd\n";
+  EXPECT_EQ(tokens_of(text, TextBoundary::kParagraph), (V{"a", "b", "c", "|", "d"}));
+  EXPECT_EQ(tokens_of(text, TextBoundary::kLine), (V{"a", "b", "|", "c", "|", "|", "d", "|"}));
+  EXPECT_EQ(tokens_of(text, TextBoundary::kFile), (V{"a", "b", "c", "d"}));
+  // A line of punctuation is not blank.
+  EXPECT_EQ(tokens_of("a\n* * *\nb"), (V{"a", "b"}));
+}
+
+TEST(Tokenize, InvalidUtf8AndNulAreErrorsWithTheByteOffset) {
+  EXPECT_NE(error_of("ab\xC3(").find("t.txt: invalid UTF-8 at byte offset 2 (byte 0xC3"), std::string::npos);
+  EXPECT_NE(error_of("abc\xE2\x82").find("byte offset 3"), std::string::npos);        // truncated at the end
+  EXPECT_NE(error_of("\xC0\xAF").find("byte offset 0"), std::string::npos);           // overlong
+  EXPECT_NE(error_of("x \xED\xA0\x80").find("byte offset 2"), std::string::npos);     // surrogate
+  EXPECT_NE(error_of("x\xF4\x90\x80\x80").find("byte offset 1"), std::string::npos);  // above U+10FFFF
+  EXPECT_NE(error_of("\x80").find("byte offset 0"), std::string::npos);               // stray continuation
+  EXPECT_NE(error_of(std::string("ab\0c", 4)).find("a NUL byte at byte offset 2"), std::string::npos);
+  std::int64_t latin1 = 0;
+  EXPECT_EQ(tokens_of("C\xE6sar caf\xE9", TextBoundary::kParagraph, &latin1),
+            (std::vector<std::string>{"cæsar", "café"}));
+  EXPECT_EQ(latin1, 2);
+}
+
+// ---- the counter against brute force --------------------------------------------------------
+
+// Random text over a small vocabulary with blank lines, single line breaks and punctuation.
+std::string random_text(std::mt19937_64& rng, int words) {
+  static const char* vocab[] = {"the", "Cat", "sat", "on", "mat", "dog", "ran", "far", "éclair", "x", "y", "z", "rare"};
+  std::string text;
+  for (int i = 0; i < words; ++i) {
+    const size_t w = std::min<size_t>(rng() % 16, 12);  // "rare" only at 12: sometimes below min count
+    text += vocab[w];
+    const int r = static_cast<int>(rng() % 20);
+    text += r == 0 ? "\n\n" : r == 1 ? "\n" : r == 2 ? ", " : r == 3 ? " \xE2\x80\x94 " : " ";
+  }
+  return text;
+}
+
+using Counts = std::map<std::pair<std::string, std::string>, double>;
+
+// X[w, c] by definition: over the units between boundaries of the kept-token sequence, every
+// ordered pair of positions i ≠ j with |i − j| ≤ W adds w(|i − j|).
+Counts brute_force(const std::vector<std::string>& texts, const CooccurOptions& o, const Vocabulary& v) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < v.words.size(); ++i) index[v.words[i]] = i;
+  Counts counts;
+  for (size_t f = 0; f < texts.size(); ++f) {
+    Rng rng(42, f);  // each file is one part (part_bytes is large): the stream of part f
+    std::vector<std::vector<std::string>> units(1);
+    for (const std::string& t : tokens_of(texts[f], o.boundary)) {
+      if (t == "|") {
+        units.emplace_back();
+        continue;
+      }
+      const auto it = index.find(t);
+      if (it == index.end()) continue;
+      if (o.subsample > 0) {
+        const double c = static_cast<double>(v.counts[it->second]);
+        const double th = o.subsample * static_cast<double>(v.kept_tokens);
+        const double keep = (std::sqrt(c / th) + 1.0) * th / c;
+        if (keep < 1.0 && static_cast<double>(rng() >> 11) * 0x1.0p-53 >= keep) continue;
+      }
+      units.back().push_back(t);
+    }
+    for (const auto& u : units) {
+      for (size_t i = 0; i < u.size(); ++i) {
+        for (size_t j = 0; j < u.size(); ++j) {
+          const size_t d = i > j ? i - j : j - i;
+          if (d == 0 || d > static_cast<size_t>(o.window)) continue;
+          const double w = o.weight == DistanceWeight::kNone       ? 1.0
+                           : o.weight == DistanceWeight::kHarmonic ? 1.0 / static_cast<double>(d)
+                                                                   : (o.window - static_cast<double>(d) + 1) / o.window;
+          counts[{u[i], u[j]}] += w;
+        }
+      }
+    }
+  }
+  return counts;
+}
+
+struct Counted {
+  Vocabulary vocabulary;
+  Counts counts;
+  std::vector<std::tuple<int, int, std::uint64_t>> entries;  // in emission order
+  CooccurStats stats;
+};
+
+Counted count(const std::vector<CorpusFile>& files, const CooccurOptions& o, int threads) {
+  Context ctx;
+  ctx.threads = threads;
+  Counted r;
+  r.vocabulary = count_vocabulary(files, o, ctx);
+  r.stats = count_cooccurrences(files, r.vocabulary, o, ctx, [&](std::int32_t w, std::int32_t c, std::uint64_t units) {
+    r.entries.emplace_back(w, c, units);
+    r.counts[{r.vocabulary.words[static_cast<size_t>(w)], r.vocabulary.words[static_cast<size_t>(c)]}] +=
+        static_cast<double>(units);
+  });
+  for (auto& [key, value] : r.counts) value /= r.stats.scale;
+  return r;
+}
+
+void expect_same_counts(const Counts& expected, const Counts& actual) {
+  ASSERT_EQ(expected.size(), actual.size());
+  for (const auto& [key, value] : expected) {
+    const auto it = actual.find(key);
+    ASSERT_NE(it, actual.end()) << key.first << " " << key.second;
+    EXPECT_NEAR(it->second, value, 1e-9 * value) << key.first << " " << key.second;
+  }
+}
+
+TEST(Cooccur, CountsEqualABruteForceCountForEveryWeightWindowAndBoundary) {
+  TempDir dir;
+  std::mt19937_64 rng(7);
+  std::vector<std::string> texts;
+  std::vector<CorpusFile> files;
+  for (int f = 0; f < 3; ++f) {
+    texts.push_back(random_text(rng, 400 + 100 * f));
+    const std::string path = dir.file("f" + std::to_string(f) + ".txt");
+    std::ofstream(path, std::ios::binary) << texts.back();
+    files.push_back({path, path});
+  }
+  for (const DistanceWeight weight : {DistanceWeight::kNone, DistanceWeight::kHarmonic, DistanceWeight::kLinear}) {
+    for (const int window : {1, 2, 5}) {
+      for (const TextBoundary boundary : {TextBoundary::kParagraph, TextBoundary::kLine, TextBoundary::kFile}) {
+        CooccurOptions o;
+        o.weight = weight;
+        o.window = window;
+        o.boundary = boundary;
+        o.min_count = 30;  // "rare" (and maybe more) left out: windows reach past them
+        const Counted r = count(files, o, 2);
+        SCOPED_TRACE(::testing::Message() << distance_weight_name(weight) << " window " << window << " "
+                                          << text_boundary_name(boundary));
+        expect_same_counts(brute_force(texts, o, r.vocabulary), r.counts);
+        EXPECT_EQ(r.stats.entries, static_cast<std::int64_t>(r.counts.size()));
+      }
+    }
+  }
+}
+
+TEST(Cooccur, VocabularyCountsMinCountAndCap) {
+  TempDir dir;
+  const std::string path = dir.file("v.txt");
+  std::ofstream(path) << "b b b a a a c c d\n";
+  CooccurOptions o;
+  o.min_count = 2;
+  Context ctx;
+  const Vocabulary v = count_vocabulary({{path, path}}, o, ctx);
+  EXPECT_EQ(v.words, (std::vector<std::string>{"a", "b", "c"}));  // ties by byte order
+  EXPECT_EQ(v.counts, (std::vector<std::int64_t>{3, 3, 2}));
+  EXPECT_EQ(v.tokens, 9);
+  EXPECT_EQ(v.distinct, 4);
+  EXPECT_EQ(v.kept_tokens, 8);
+  o.max_vocab = 2;
+  EXPECT_EQ(count_vocabulary({{path, path}}, o, ctx).words, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(Cooccur, SubsamplingFollowsItsSeededDrawsAndNeverTheThreads) {
+  TempDir dir;
+  std::mt19937_64 rng(11);
+  std::vector<std::string> texts;
+  std::vector<CorpusFile> files;
+  for (int f = 0; f < 2; ++f) {
+    texts.push_back(random_text(rng, 3000));
+    const std::string path = dir.file("s" + std::to_string(f) + ".txt");
+    std::ofstream(path, std::ios::binary) << texts.back();
+    files.push_back({path, path});
+  }
+  CooccurOptions o;
+  o.subsample = 0.02;  // frequent words (f ≈ 1/14) are dropped about half the time
+  o.window = 3;
+  o.weight = DistanceWeight::kHarmonic;
+  const Counted one = count(files, o, 1);
+  expect_same_counts(brute_force(texts, o, one.vocabulary), one.counts);
+  // The number kept is the sum of independent draws: within 5 standard deviations of its mean.
+  double mean = 0, variance = 0;
+  for (size_t i = 0; i < one.vocabulary.words.size(); ++i) {
+    const double c = static_cast<double>(one.vocabulary.counts[i]);
+    const double th = o.subsample * static_cast<double>(one.vocabulary.kept_tokens);
+    const double keep = std::min(1.0, (std::sqrt(c / th) + 1.0) * th / c);
+    mean += c * keep;
+    variance += c * keep * (1 - keep);
+  }
+  EXPECT_LT(mean, 0.85 * static_cast<double>(one.vocabulary.kept_tokens));  // the test subsamples at all
+  EXPECT_NEAR(static_cast<double>(one.stats.sampled_tokens), mean, 5 * std::sqrt(variance));
+  for (const int threads : {2, 3}) EXPECT_EQ(count(files, o, threads).entries, one.entries);
+}
+
+TEST(Cooccur, SmallPartsAndSpilledRunsGiveTheSameEntriesInTheSameOrder) {
+  TempDir dir;
+  std::mt19937_64 rng(3);
+  std::vector<CorpusFile> files;
+  for (int f = 0; f < 3; ++f) {
+    const std::string path = dir.file("p" + std::to_string(f) + ".txt");
+    std::ofstream(path, std::ios::binary) << random_text(rng, 20000);
+    files.push_back({path, path});
+  }
+  CooccurOptions o;
+  o.weight = DistanceWeight::kLinear;
+  o.min_count = 1;
+  o.window = 8;
+  const Counted whole = count(files, o, 1);
+  EXPECT_EQ(whole.stats.runs_spilled, 0);
+  o.part_bytes = 997;            // many parts, cut at blank lines
+  o.memory_bytes = 1 << 20;      // the minimum: tables of 32,768 entries per thread
+  o.spill_dir = dir.path().string();
+  CooccurOptions tiny = o;
+  const Counted parts = count(files, o, 3);
+  EXPECT_EQ(parts.entries, whole.entries);
+  // 13 words cannot fill a table of the smallest size: runs go to disk with 2,000 words, whose
+  // ~170,000 pairs overflow 2 × 32,768 entries several times.
+  std::vector<CorpusFile> big;
+  {
+    const std::string path = dir.file("big.txt");
+    std::ofstream out(path);
+    std::mt19937_64 r(5);
+    for (int i = 0; i < 40000; ++i) out << "w" << (r() % 2000) << (i % 50 == 49 ? "\n\n" : " ");
+    big.push_back({path, path});
+  }
+  tiny.min_count = 1;
+  tiny.window = 5;
+  const Counted in_memory = count(big, [&] { CooccurOptions t = tiny; t.memory_bytes = 1 << 30; return t; }(), 2);
+  const Counted spilled = count(big, tiny, 2);
+  EXPECT_GT(spilled.stats.runs_spilled, 0);
+  EXPECT_EQ(in_memory.stats.runs_spilled, 0);
+  EXPECT_EQ(spilled.entries, in_memory.entries);
+  // No run file is left behind.
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(e.path().filename().string().find("run"), std::string::npos) << e.path();
+  }
+}
+
+TEST(Cooccur, OptionsAreChecked) {
+  CooccurOptions o;
+  o.window = 0;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+  o.window = 21;
+  o.weight = DistanceWeight::kHarmonic;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+  o = CooccurOptions();
+  o.subsample = -1;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+  o = CooccurOptions();
+  o.min_count = 0;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+  EXPECT_THROW(parse_distance_weight("gaussian"), InvalidArgument);
+  EXPECT_THROW(parse_text_boundary("sentence"), InvalidArgument);
+}
+
+// ---- the sppmi weighting step ------------------------------------------------------------------
+
+TEST(SppmiWeighting, EqualsShiftedPositivePmiWithSmoothedContexts) {
+  const SparseMatrix X = test::random_positive(7, 5, 3);
+  SparseMatrix Xs = X;
+  Xs.coeffRef(2, 3) = 0;  // a zero count stays zero
+  Xs.prune(0.0);
+  for (const double k : {1.0, 5.0}) {
+    for (const double alpha : {1.0, 0.75}) {
+      const Weighting w = parse_weighting(fmt::format("sppmi:{}:{}", k, alpha));
+      EXPECT_EQ(parse_weighting(w.spec()).spec(), w.spec());
+      const SparseMatrix Y = fit_weighting(w, Xs).apply(Xs);
+      const Matrix D = Matrix(Xs);
+      const Vector row = D.rowwise().sum();
+      const Vector col = D.colwise().sum().transpose();
+      const double z = col.array().pow(alpha).sum();
+      const Matrix Yd = Matrix(Y);
+      for (Index u = 0; u < D.rows(); ++u) {
+        for (Index i = 0; i < D.cols(); ++i) {
+          const double expected =
+              D(u, i) > 0 ? std::max(0.0, std::log(D(u, i) * z / (row(u) * std::pow(col(i), alpha))) - std::log(k)) : 0.0;
+          EXPECT_NEAR(Yd(u, i), expected, 1e-12);
+        }
+      }
+      // Entries that became zero are gone.
+      for (Index q = 0; q < Y.nonZeros(); ++q) EXPECT_GT(Y.valuePtr()[q], 0);
+    }
+  }
+}
+
+TEST(SppmiWeighting, IsCheckedAndMustComeFirst) {
+  EXPECT_THROW(parse_weighting("sppmi:0.5"), InvalidArgument);
+  EXPECT_THROW(parse_weighting("sppmi:1:0"), InvalidArgument);
+  EXPECT_THROW(parse_weighting("sppmi:1:1.5"), InvalidArgument);
+  EXPECT_THROW(parse_weighting("ips,sppmi"), InvalidArgument);
+  EXPECT_NO_THROW(parse_weighting("sppmi,user-norm"));
+  SparseMatrix X = test::random_positive(4, 3, 1);
+  X.coeffRef(1, 1) = -1;
+  EXPECT_THROW(fit_weighting(parse_weighting("sppmi"), X), Error);
+}
+
+}  // namespace
+
+// ---- the commands ------------------------------------------------------------------------------
+
+namespace test {
+namespace {
+
+class CooccurCli : public CliTest {};
+
+TEST_F(CooccurCli, WritesTheMatrixAndVocabularyThatFitReads) {
+  write("a.txt", "The cat sat on the mat.\nThe dog sat.\n\nA cat, a dog!\n");
+  const CliResult r = run("cooccur " + path("a.txt") + " --min-count 1 --window 2 -o " + path("c.tsv") + " --vocab " +
+                          path("v.tsv"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string c = slurp(path("c.tsv"));
+  EXPECT_EQ(c.substr(0, c.find('\n')), "word\tcontext\tcount");
+  EXPECT_NE(c.find("\nthe\tsat\t3\n"), std::string::npos);  // the·sat at distances 2, 1 and 1
+  EXPECT_NE(c.find("\nthe\tthe\t2\n"), std::string::npos);  // "the mat the": both orders
+  EXPECT_EQ(c.find("mat\ta\t"), std::string::npos);          // not across the blank line
+  EXPECT_EQ(slurp(path("v.tsv")).substr(0, 27), "word\tcount\nthe\t3\na\t2\ncat\t2\n");
+  // Standard input gives the same, and the pipeline goes on through fit and similar-items.
+  const CliResult piped = run("cooccur - --min-count 1 --window 2 < " + path("a.txt"));
+  ASSERT_EQ(piped.code, 0) << piped.err;
+  EXPECT_EQ(piped.out, c);
+  const CliResult fit = run("fit --input " + path("c.tsv") + " --weighting sppmi --model eq2 --rank 2 --lambda 0 --out " +
+                            path("m"));
+  ASSERT_EQ(fit.code, 0) << fit.err;
+  const CliResult sim = run("similar-items -m " + path("m") + " --items cat -n 2");
+  ASSERT_EQ(sim.code, 0) << sim.err;
+  EXPECT_NE(sim.out.find("cat\t1\t"), std::string::npos);
+  const CliResult tok = run("tokenize " + path("a.txt"));
+  ASSERT_EQ(tok.code, 0) << tok.err;
+  EXPECT_EQ(tok.out, "the cat sat on the mat the dog sat\na cat a dog\n");
+}
+
+TEST_F(CooccurCli, BadCorporaAreClearErrorsAndWriteNothing) {
+  write("empty.txt", "");
+  write("punct.txt", "... !!! --\n");
+  write("binary.bin", std::string("GIF89a\0\0\x01", 9));
+  write("latin1.txt", "na\xEFve text\n");
+  struct Case {
+    std::string args, message;
+  };
+  const std::vector<Case> cases = {
+      {path("empty.txt"), "empty.txt: the corpus holds no words"},
+      {path("punct.txt"), "the corpus holds no words"},
+      {path("binary.bin"), "binary.bin: a NUL byte at byte offset 6: not a text file"},
+      {path("latin1.txt"), "latin1.txt: invalid UTF-8 at byte offset 2 (byte 0xEF"},
+      {path("missing.txt"), "missing.txt: no such file or directory"},
+      {path("latin1.txt") + " --invalid-utf8 latin1" + " --min-count 9", "no word occurs at least --min-count 9 times"},
+      {path("latin1.txt") + " --invalid-utf8 latin1" + " --window 0", "--window must be in [1, 100]"},
+      {path("latin1.txt") + " --invalid-utf8 latin1" + " --distance-weight cubic", "--distance-weight must be none, harmonic or linear"},
+      {path("latin1.txt") + " --invalid-utf8 latin1" + " --subsample -1", "--subsample must be a number >= 0"},
+  };
+  for (const Case& c : cases) {
+    const CliResult r = run("cooccur " + c.args + " -o " + path("out.tsv") + " --vocab " + path("vocab.tsv"));
+    EXPECT_NE(r.code, 0) << c.args;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << ": " << r.err;
+    expect_only({"empty.txt", "punct.txt", "binary.bin", "latin1.txt"});
+  }
+  const CliResult fallback = run("cooccur " + path("latin1.txt") + " --invalid-utf8 latin1 --min-count 1");
+  EXPECT_EQ(fallback.code, 0) << fallback.err;
+  EXPECT_NE(fallback.out.find("naïve\ttext\t1"), std::string::npos);
+  EXPECT_NE(fallback.err.find("1 byte(s) that are not UTF-8 were read as Latin-1"), std::string::npos);
+  // An unwritable output fails before the corpus is read.
+  const CliResult unwritable = run("cooccur " + path("latin1.txt") + " --invalid-utf8 latin1 -o " + path("no/dir/x.tsv"));
+  EXPECT_NE(unwritable.code, 0);
+}
+
+TEST_F(CooccurCli, ReadsDirectoriesSortedWithASuffixFilter) {
+  std::filesystem::create_directories(path("corpus/sub"));
+  write("corpus/b.txt", "beta gamma\n");
+  write("corpus/sub/a.txt", "alpha beta\n");
+  write("corpus/notes.md", "delta delta\n");
+  write("corpus/.hidden.txt", "epsilon epsilon\n");
+  const CliResult r = run("tokenize " + path("corpus") + " --suffix .txt");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "beta gamma\nalpha beta\n");
+  const CliResult none = run("tokenize " + path("corpus") + " --suffix .rst");
+  EXPECT_NE(none.code, 0);
+  EXPECT_NE(none.err.find("no files ending in '.rst'"), std::string::npos) << none.err;
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace linsim
