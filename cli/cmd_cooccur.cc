@@ -143,10 +143,12 @@ void run_cooccur(CooccurArgs& args) {
         if (buffer.size() > (1 << 20)) flush();
       },
       report);
-  flush();
+  // Checked before the last flush: with no pairs the buffer holds only the header, and standard
+  // output gets nothing.
   if (stats.pairs == 0) {
     throw InvalidArgument(fmt::format("no two vocabulary words occur within --window {} of each other", options.window));
   }
+  flush();
   if (vocab_out) {
     fmt::memory_buffer v;
     fmt::format_to(std::back_inserter(v), "word\tcount\n");
@@ -204,7 +206,7 @@ void run_tokenize(const TokenizeArgs& args) {
     buffer.clear();
     if (!stream) throw Error(fmt::format("cannot write to {}", to_stdout ? "standard output" : "'" + args.output + "'"));
   };
-  for_each_token(
+  const std::int64_t latin1 = for_each_token(
       files, options,
       [&](std::string_view token) {
         if (!line_empty) buffer.push_back(' ');
@@ -218,6 +220,7 @@ void run_tokenize(const TokenizeArgs& args) {
       });
   flush();
   if (out) out->commit();
+  if (latin1 > 0) warn(fmt::format("{} byte(s) that are not UTF-8 were read as Latin-1 characters", latin1));
 }
 
 }  // namespace
@@ -256,8 +259,8 @@ void add_cooccur_command(CLI::App& app) {
   cmd->add_option("--max-vocab", args->options.max_vocab, "Keep at most this many words, the most frequent (0: all)")
       ->default_val(0);
   cmd->add_option("--subsample", args->options.subsample,
-                  "word2vec's subsampling threshold t: a word of frequency f > t is dropped with probability "
-                  "1 - (sqrt(f/t) + 1) t/f, drawn from --seed (0: off; word2vec's default is 1e-3)")
+                  "word2vec's subsampling threshold t: a word of frequency f is dropped with probability "
+                  "max(0, 1 - (sqrt(f/t) + 1) t/f), drawn from --seed (0: off; word2vec's default is 1e-3)")
       ->default_val(0);
   add_corpus_options(cmd, args->suffix, args->boundary, args->invalid_utf8);
   cmd->add_option("--memory", args->memory_mb,

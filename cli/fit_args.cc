@@ -73,7 +73,8 @@ void add_fit_options(CLI::App* cmd, FitArgs& a) {
       ->default_val(kDefaultSolverTol);
   cmd->add_option("--weighting,-w", args->weighting,
                   "Weighting before the model, comma-separated steps: ips:beta, user-norm:gamma, tfidf, "
-                  "bm25:k1:b, standardize (last)")
+                  "bm25:k1:b, standardize (last); or sppmi:k:alpha alone (shifted positive PMI of word x "
+                  "context counts, docs/words.md)")
       ->default_val("none");
   cmd->add_option("--negatives", args->sppmi.negatives, "sppmi: number of negative samples k (shift log k)")
       ->default_val(1.0);

@@ -21,9 +21,9 @@
 #                   Python package's tests and its walk-through (docs/python.md): KeyedVectors,
 #                   TruncatedSVD factors and a faiss index of exported vectors.
 #   chromium        (with --test only) headless browser that checks the audit's HTML report.
-#   python3-sklearn, libfaiss-dev, libopenblas-dev   (with --bench only) the peers of
-#                   bench/peers.sh: scikit-learn, and faiss (a static library that links BLAS and
-#                   LAPACK through libopenblas-dev).
+#   python3-sklearn, python3-gensim, libfaiss-dev, libopenblas-dev   (with --bench only) the
+#                   peers of bench/peers.sh and bench/words.sh: scikit-learn, gensim's word2vec, and
+#                   faiss (a static library that links BLAS and LAPACK through libopenblas-dev).
 #   clang, libclang-rt-dev, libomp-dev, llvm   (with --fuzz only) fuzz/run.sh: clang++ with its
 #                   libFuzzer/ASan/UBSan runtimes (libclang-rt-14-dev, only recommended by clang, so
 #                   not pulled in by --no-install-recommends), LLVM's OpenMP for clang (libomp-14-dev),
@@ -42,7 +42,7 @@ packages=(
 for option in "$@"; do
   case "$option" in
     --test) packages+=(chromium python3-pytest python3-gensim python3-sklearn python3-faiss) ;;
-    --bench) packages+=(python3-sklearn libfaiss-dev libopenblas-dev) ;;
+    --bench) packages+=(python3-sklearn python3-gensim libfaiss-dev libopenblas-dev) ;;
     --fuzz) packages+=(clang libclang-rt-dev libomp-dev llvm) ;;
     *) echo "usage: install-deps.sh [--test] [--bench] [--fuzz]" >&2; exit 2 ;;
   esac

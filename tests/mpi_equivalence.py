@@ -223,6 +223,8 @@ def main():
     fit_both("eq2-glob", "concatenated.tsv", "parts/part-*", [3], "--model", "eq2", "--rank", "5", "--lambda", "1",
              "--solver", "gram", "--weighting", "bm25")
     fit_both("sppmi", "sim.tsv", "sim.tsv", [2, 3], "--model", "sppmi", "--rank", "6")
+    fit_both("eq2-sppmi-weighting", "sim.tsv", "sim.tsv", [2, 3], "--model", "eq2", "--rank", "6", "--lambda", "0.5",
+             "--solver", "gram", "--weighting", "sppmi:2:0.75")
     fit_both("ease", "messy.tsv", "messy.tsv", [1, 2, 3, 4], "--model", "ease", "--lambda", "10", "--no-binarize")
     fit_both("ease-float32-min-item-users", "sim.tsv", "sim.tsv", [3], "--model", "ease", "--dtype", "float32",
              "--lambda", "30", "--min-item-users", "3",

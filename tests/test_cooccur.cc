@@ -42,6 +42,7 @@ TEST(Tokenize, SplitsOnEverythingButWordCharactersAndLowerCases) {
   EXPECT_EQ(tokens_of("Don't stop, WELL-known 42x!"), (V{"don", "t", "stop", "well", "known", "42x"}));
   EXPECT_EQ(tokens_of("Straße ÉCOLE Ünïcode ŁÓDŹ"), (V{"straße", "école", "ünïcode", "łódź"}));
   EXPECT_EQ(tokens_of("ΑΘΗΝΑ Москва"), (V{"αθηνα", "москва"}));
+  EXPECT_EQ(tokens_of("İSTANBUL ıi ſ"), (V{"istanbul", "ıi", "ſ"}));
   // Curly quotes, dashes, the multiplication sign and a byte-order mark separate.
   EXPECT_EQ(tokens_of("\xEF\xBB\xBF\xE2\x80\x9Cyes\xE2\x80\x9D\xE2\x80\x94no a\xC3\x97" "b"), (V{"yes", "no", "a", "b"}));
   EXPECT_EQ(lowercase_word("ÉCOLE"), "école");
@@ -332,7 +333,8 @@ TEST(SppmiWeighting, IsCheckedAndMustComeFirst) {
   EXPECT_THROW(parse_weighting("sppmi:1:0"), InvalidArgument);
   EXPECT_THROW(parse_weighting("sppmi:1:1.5"), InvalidArgument);
   EXPECT_THROW(parse_weighting("ips,sppmi"), InvalidArgument);
-  EXPECT_NO_THROW(parse_weighting("sppmi,user-norm"));
+  EXPECT_THROW(parse_weighting("sppmi,user-norm"), InvalidArgument);
+  EXPECT_THROW(parse_weighting("sppmi,standardize"), InvalidArgument);
   SparseMatrix X = test::random_positive(4, 3, 1);
   X.coeffRef(1, 1) = -1;
   EXPECT_THROW(fit_weighting(parse_weighting("sppmi"), X), Error);
@@ -368,6 +370,10 @@ TEST_F(CooccurCli, WritesTheMatrixAndVocabularyThatFitReads) {
   const CliResult sim = run("similar-items -m " + path("m") + " --items cat -n 2");
   ASSERT_EQ(sim.code, 0) << sim.err;
   EXPECT_NE(sim.out.find("cat\t1\t"), std::string::npos);
+  write("pairs.txt", "cat\tdog\t9\ncat\tmat\t5\nsat\ton\t1\ncat\tunicorn\t7\n");
+  const CliResult words = run("evaluate-words -m " + path("m") + " --pairs p=" + path("pairs.txt") + " -o " + path("ew"));
+  ASSERT_EQ(words.code, 0) << words.err;
+  EXPECT_NE(words.out.find("| p | 3/4 |"), std::string::npos) << words.out;
   const CliResult tok = run("tokenize " + path("a.txt"));
   ASSERT_EQ(tok.code, 0) << tok.err;
   EXPECT_EQ(tok.out, "the cat sat on the mat the dog sat\na cat a dog\n");

@@ -216,7 +216,7 @@ IdMap ids_of(const std::vector<std::string>& words) {
 }
 
 TEST(WordsVocabulary, CaseVariantsNameTheWordOfTheirFirstRow) {
-  const Vocabulary v(ids_of({"Paris", "france", "paris", "FRANCE", "x"}));
+  const WordIndex v(ids_of({"Paris", "france", "paris", "FRANCE", "x"}));
   EXPECT_EQ(v.rows(), 5);
   EXPECT_EQ(v.find("paris"), Index{0});
   EXPECT_EQ(v.find("france"), Index{1});
@@ -248,7 +248,7 @@ TEST(WordsPairs, CoverageAndSpearmanEqualTheRhoOfTheDotProductsByHand) {
   }
   const Vector hv = Eigen::Map<const Vector>(human.data(), in_vocabulary);
   const Vector dv = Eigen::Map<const Vector>(dots.data(), in_vocabulary);
-  const Vocabulary vocabulary(ids);
+  const WordIndex vocabulary(ids);
   const auto space = make_factor_space(F);
   const PairAgreement a = evaluate_pairs(*space, vocabulary, set, Context{});
   EXPECT_EQ(a.total, in_vocabulary + 2);
@@ -289,7 +289,7 @@ TEST(WordsAnalogies, ConstructedCaseWhere3CosAddAnd3CosMulDisagree) {
   F.row(2) = unit(0, 0, 1);
   F.row(3) = unit(0, 0.9, -0.2);
   F.row(4) = unit(0.25, 0.45, 0.45);
-  const Vocabulary vocabulary(ids_of({"a", "b", "c", "d1", "d2"}));
+  const WordIndex vocabulary(ids_of({"a", "b", "c", "d1", "d2"}));
   const auto space = make_factor_space(F);
   ASSERT_TRUE(supports_analogies(*space));
   const std::vector<AnalogyQuestion> q = {
@@ -324,7 +324,7 @@ TEST(WordsAnalogies, AgreeWithADenseOracleForEveryThreadCountWithTiesToTheLowerR
   F.row(30) = F.row(9);
   std::vector<std::string> words;
   for (Index i = 0; i < n; ++i) words.push_back("w" + std::to_string(i));
-  const Vocabulary vocabulary(ids_of(words));
+  const WordIndex vocabulary(ids_of(words));
   const Matrix S = F * F.transpose();
   std::mt19937_64 rng(8);
   std::uniform_int_distribution<Index> pick(0, n - 1);

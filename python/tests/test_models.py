@@ -168,6 +168,23 @@ def test_sppmi_cosine_trained_and_weighting_fit(simulated):
     assert "EQ2(rank=6" in repr(w) and "1500 users x 300 items" in repr(w)
 
 
+def test_sppmi_weighting_of_word_counts_equals_the_svd_of_numpy_sppmi():
+    """Word x context counts (symmetric) through weighting="sppmi:k:alpha": the singular values are
+    those of the shifted positive PMI matrix computed in numpy (docs/words.md)."""
+    rng = np.random.default_rng(3)
+    C = rng.poisson(2.0, size=(40, 40)).astype(float)
+    C = C + C.T
+    k, alpha = 2.0, 0.75
+    r, c = C.sum(axis=1), C.sum(axis=0)
+    Z = (c ** alpha).sum()
+    with np.errstate(divide="ignore"):
+        S = np.maximum(0.0, np.log(C * Z / np.outer(r, c ** alpha)) - np.log(k))
+    S[C == 0] = 0.0
+    m = linsim.EQ2(rank=10, lam=0.0, progress=False).fit(sp.csr_matrix(C), weighting="sppmi:2:0.75")
+    assert m.info["weighting"] == "sppmi:2:0.75"
+    np.testing.assert_allclose(m.singular_values, np.linalg.svd(S, compute_uv=False)[:10], rtol=1e-9)
+
+
 def test_results_do_not_depend_on_threads(simulated):
     X, _ = simulated
     one = linsim.EQ2(rank=8, lam=5.0, threads=1, progress=False).fit(X)

@@ -117,7 +117,7 @@ Weighting parse_weighting(const std::string& spec) {
       if (!(s.b > 0 && s.b <= 1)) {
         throw InvalidArgument(fmt::format("--weighting {}: alpha (smoothing) must be in (0, 1], got {}", item, s.b));
       }
-      if (!w.steps.empty()) throw InvalidArgument(fmt::format("--weighting '{}': sppmi must be the first step", spec));
+      if (!w.steps.empty()) throw InvalidArgument(fmt::format("--weighting '{}': sppmi cannot be combined with other steps", spec));
     } else if (name == "standardize") {
       max_args(0);
       s.kind = WeightingKind::kStandardize;
@@ -125,6 +125,11 @@ Weighting parse_weighting(const std::string& spec) {
       throw InvalidArgument(fmt::format(
           "--weighting: unknown step '{}' (valid: ips:beta, user-norm:gamma, tfidf, bm25:k1:b, sppmi:k:alpha, "
           "standardize)", name));
+    }
+    // sppmi removes the entries it zeroes, which the statistics of other steps (popularity, row
+    // lengths) are not computed after: it stands alone.
+    if (!w.steps.empty() && w.steps.front().kind == WeightingKind::kSppmi) {
+      throw InvalidArgument(fmt::format("--weighting '{}': sppmi cannot be combined with other steps", spec));
     }
     for (const WeightingStep& prior : w.steps) {
       if (prior.kind == s.kind) throw InvalidArgument(fmt::format("--weighting '{}': {} appears twice", spec, name));

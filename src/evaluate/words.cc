@@ -224,7 +224,7 @@ std::vector<AnalogyQuestion> read_analogies(const std::string& path) {
   return questions;
 }
 
-Vocabulary::Vocabulary(const IdMap& rows) {
+WordIndex::WordIndex(const IdMap& rows) {
   word_of_row_.reserve(static_cast<size_t>(rows.size()));
   for (Index r = 0; r < rows.size(); ++r) {
     const Index form = forms_.add(lowercase_word(rows.id(r)));
@@ -233,7 +233,7 @@ Vocabulary::Vocabulary(const IdMap& rows) {
   }
 }
 
-std::optional<Index> Vocabulary::find(std::string_view word) const {
+std::optional<Index> WordIndex::find(std::string_view word) const {
   const auto form = forms_.find(word);
   if (!form) return std::nullopt;
   return first_row_[static_cast<size_t>(*form)];
@@ -241,7 +241,7 @@ std::optional<Index> Vocabulary::find(std::string_view word) const {
 
 namespace {
 
-void check_rows(const SimilaritySpace& space, const Vocabulary& vocabulary) {
+void check_rows(const SimilaritySpace& space, const WordIndex& vocabulary) {
   if (space.size() != vocabulary.rows()) {
     throw InvalidArgument(fmt::format("the similarity space has {} rows, the vocabulary {} words",
                                       space.size(), vocabulary.rows()));
@@ -250,7 +250,7 @@ void check_rows(const SimilaritySpace& space, const Vocabulary& vocabulary) {
 
 }  // namespace
 
-PairAgreement evaluate_pairs(const SimilaritySpace& space, const Vocabulary& vocabulary,
+PairAgreement evaluate_pairs(const SimilaritySpace& space, const WordIndex& vocabulary,
                              const WordPairSet& set, const Context& ctx) {
   const ThreadScope thread_scope(ctx);
   check_rows(space, vocabulary);
@@ -302,7 +302,7 @@ double accuracy_all(Index correct, const AnalogyCounts& counts) {
   return counts.total > 0 ? static_cast<double>(correct) / static_cast<double>(counts.total) : std::nan("");
 }
 
-AnalogyResult analogy_coverage(const Vocabulary& vocabulary, const std::vector<AnalogyQuestion>& questions) {
+AnalogyResult analogy_coverage(const WordIndex& vocabulary, const std::vector<AnalogyQuestion>& questions) {
   AnalogyResult result;
   std::map<std::string, size_t> section_index;
   for (const AnalogyQuestion& q : questions) {
@@ -325,7 +325,7 @@ bool supports_analogies(const SimilaritySpace& space) {
   return space.dense_factors() != nullptr;
 }
 
-AnalogyResult evaluate_analogies(const SimilaritySpace& space, const Vocabulary& vocabulary,
+AnalogyResult evaluate_analogies(const SimilaritySpace& space, const WordIndex& vocabulary,
                                  const std::vector<AnalogyQuestion>& questions, const Context& ctx) {
   const ThreadScope thread_scope(ctx);
   if (!supports_analogies(space)) {
@@ -419,7 +419,7 @@ WordEvaluation evaluate_words(const IdMap& rows, const std::vector<std::string>&
   auto say = [&](const std::string& s) {
     if (progress) progress(s);
   };
-  const Vocabulary vocabulary(rows);
+  const WordIndex vocabulary(rows);
   WordEvaluation ev;
   ev.vocabulary = rows.size();
   ev.measures = measures;

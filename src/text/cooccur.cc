@@ -296,18 +296,19 @@ std::uint64_t total_bytes(const std::vector<Part>& parts) {
 
 }  // namespace
 
-void for_each_token(const std::vector<CorpusFile>& paths, const CooccurOptions& options,
+std::int64_t for_each_token(const std::vector<CorpusFile>& paths, const CooccurOptions& options,
                     const std::function<void(std::string_view)>& on_token, const std::function<void()>& on_boundary) {
   options.validate();
   const auto files = map_files(paths);
+  std::int64_t fallback = 0;
   for (const Part& part : split_parts(files, options)) {
     interruption_point();
     const MappedFile& file = *files[part.file];
-    std::int64_t fallback = 0;
     scan_text(file.bytes().substr(part.begin, part.end - part.begin), part.begin, file.path(), options.boundary,
               options.latin1_fallback ? &fallback : nullptr, on_token, on_boundary);
     if (part.end == file.bytes().size()) on_boundary();
   }
+  return fallback;
 }
 
 Vocabulary count_vocabulary(const std::vector<CorpusFile>& paths, const CooccurOptions& options, const Context& ctx,

@@ -23,6 +23,8 @@ namespace text_detail {
 std::uint32_t lower_code_point(std::uint32_t c) {
   // Latin-1 capitals À–Þ (not ×).
   if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
+  if (c == 0x130) return 'i';  // İ: its small letter is i (U+0131 ı is already small)
+  if (c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) return c;  // small letters without a pair in the run
   // Latin Extended-A: pairs capital/small, capital on the even code point ...
   if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) return (c % 2 == 0) ? c + 1 : c;
   // ... then on the odd one.

@@ -17,7 +17,7 @@
 //                  of a co-occurrence matrix (rows words, columns contexts: `linsim cooccur`), with
 //                  r_u = Σ_i v_ui, c_i = Σ_u v_ui over the training rows and Z = Σ_i c_i^α; entries
 //                  that become 0 are removed. k ≥ 1 (default 1), α ∈ (0, 1] (default 0.75); needs
-//                  v ≥ 0; must be the first step
+//                  v ≥ 0; the only step (other steps' statistics would not see the removal)
 //   standardize    each column to zero mean and unit variance over the training users (population
 //                  variance; a column with zero variance keeps scale 1). Must be the last step: it
 //                  makes X dense, so it is applied implicitly, X_w = Y − 1mᵀ (DataMatrix).
@@ -51,7 +51,7 @@ struct Weighting {
 
 // Parses a comma-separated list of steps; "" and "none" give the empty weighting. Throws
 // InvalidArgument naming the step and value for unknown names, values out of range, a repeated
-// step, bm25 together with tfidf, sppmi anywhere but first, or standardize anywhere but last.
+// step, bm25 together with tfidf, sppmi with any other step, or standardize anywhere but last.
 Weighting parse_weighting(const std::string& spec);
 
 // A weighting with the statistics it learnt from the training interactions.

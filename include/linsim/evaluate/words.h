@@ -73,9 +73,9 @@ std::vector<AnalogyQuestion> read_analogies(const std::string& path);
 // form (lowercase_word) of each row's id. Where several rows share a form ("Paris" and "paris" in
 // word2vec files), the first row stands for the word (in word2vec and GloVe files, the most
 // frequent spelling); the others still exist as rows but name the same word.
-class Vocabulary {
+class WordIndex {
  public:
-  explicit Vocabulary(const IdMap& rows);
+  explicit WordIndex(const IdMap& rows);
   // Number of rows of the space.
   Index rows() const { return static_cast<Index>(word_of_row_.size()); }
   // The row standing for a lower-cased word, or nullopt when no row has that form.
@@ -100,7 +100,7 @@ struct PairAgreement {
 
 // Scores the distinct first words of the covered pairs against every row (for_each_score_block)
 // and reads off the second words', so every space works: factor spaces, raw and EASE alike.
-PairAgreement evaluate_pairs(const SimilaritySpace& space, const Vocabulary& vocabulary,
+PairAgreement evaluate_pairs(const SimilaritySpace& space, const WordIndex& vocabulary,
                              const WordPairSet& set, const Context& ctx);
 
 // Questions answered right by each method, out of those asked.
@@ -121,13 +121,13 @@ struct AnalogyResult {
 };
 
 // The questions and their coverage by section, with no answers (correct counts 0).
-AnalogyResult analogy_coverage(const Vocabulary& vocabulary, const std::vector<AnalogyQuestion>& questions);
+AnalogyResult analogy_coverage(const WordIndex& vocabulary, const std::vector<AnalogyQuestion>& questions);
 
 // Whether a space can answer analogies: only spaces over dense embedding rows (dense_factors()).
 bool supports_analogies(const SimilaritySpace& space);
 
 // Answers every covered question "a : b :: c : ?" with the row d, other than the rows of a, b and
-// c (and their case variants, Vocabulary::word_of), that maximises
+// c (and their case variants, WordIndex::word_of), that maximises
 //   3CosAdd: s(d, b) − s(d, a) + s(d, c)
 //   3CosMul: s'(d, b) s'(d, c) / (s'(d, a) + 0.001),  s' = (s + 1) / 2
 // (Levy & Goldberg 2014, "Linguistic Regularities in Sparse and Explicit Word Representations";
@@ -135,7 +135,7 @@ bool supports_analogies(const SimilaritySpace& space);
 // stands for the same word as d. Ties go to the lower row. The questions are scored in blocks of
 // rows of a, b and c against all rows (about 128 MB of scores at a time); results do not depend on
 // the thread count. Throws InvalidArgument for a space without dense factors.
-AnalogyResult evaluate_analogies(const SimilaritySpace& space, const Vocabulary& vocabulary,
+AnalogyResult evaluate_analogies(const SimilaritySpace& space, const WordIndex& vocabulary,
                                  const std::vector<AnalogyQuestion>& questions, const Context& ctx);
 
 // Everything `linsim evaluate-words` reports: every benchmark under every measure.

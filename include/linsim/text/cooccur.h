@@ -7,7 +7,8 @@
 //  2. the counts: tokens outside the vocabulary are removed first (as word2vec does, so a window
 //     reaches past them), then each remaining token is dropped with word2vec's subsampling
 //     probability 1 − (√(f/t) + 1) t/f (f = its count over the kept tokens, t = subsample; not at
-//     all for t = 0), drawn from a stream fixed by (seed, part of the corpus). Within a window of
+//     all for t = 0; never when the value is negative, i.e. for f below about 2.6 t), drawn from a
+//     stream fixed by (seed, part of the corpus). Within a window of
 //     `window` tokens on each side, never across a boundary (tokenize.h), each ordered pair of
 //     positions i ≠ j adds the weight w(|i − j|) to X[token_i, token_j]:
 //        none 1,  harmonic 1/d (GloVe),  linear (W − d + 1)/W (word2vec's dynamic window, in
@@ -17,8 +18,8 @@
 // Weights are summed as integers in units of 1/lcm(1..W) (harmonic) or 1/W (linear), so the counts
 // are exact and the result does not depend on the thread count or on how the work was split.
 // The corpus is cut into parts at boundaries; each thread counts its parts into its own table,
-// which is sorted and written to a run file beside the output when it outgrows its share of
-// `memory_bytes`; the runs are merged on disk into the output, so the pair table never has to
+// which is sorted and written to a run file in `spill_dir` (`linsim cooccur`: beside the output)
+// when it outgrows its share of `memory_bytes`; the runs are merged on disk into the output, so the pair table never has to
 // fit in memory (the vocabulary of pass 1 does: one entry per distinct token).
 #pragma once
 
@@ -92,7 +93,8 @@ using CooccurSink = std::function<void(std::int32_t word, std::int32_t context, 
 // The corpus's tokens in order, one part after the other on the calling thread: on_token(token)
 // and on_boundary() as scan_text (tokenize.h) calls them, plus a boundary at the end of each file.
 // `linsim tokenize` writes them, so that other programs can be given exactly linsim's tokens.
-void for_each_token(const std::vector<CorpusFile>& files, const CooccurOptions& options,
+// Returns the number of bytes read as Latin-1 (options.latin1_fallback).
+std::int64_t for_each_token(const std::vector<CorpusFile>& files, const CooccurOptions& options,
                     const std::function<void(std::string_view)>& on_token, const std::function<void()>& on_boundary);
 
 // Pass 1. ctx: threads; progress (may be empty) gets a line now and then.
