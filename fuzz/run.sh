@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 all_targets=(interactions_triplets interactions_movielens interactions_mtx interactions_gzip
-             npy embeddings truth item_labels model_json)
+             npy embeddings truth item_labels model_json word_pairs corpus_text)
 read -r -a targets <<< "${FUZZ_TARGETS:-${all_targets[*]}}"
 jobs=${FUZZ_JOBS:-$(nproc)}
 

@@ -1,0 +1,54 @@
+// The text corpus of `linsim cooccur` / `tokenize`: tokens, vocabulary and co-occurrence counts of
+// the input as one file, with parts of a few bytes (so part boundaries fall everywhere), every
+// window boundary, and invalid UTF-8 both refused and read as Latin-1. The counts must be
+// symmetric (each unordered pair once, then its mirror).
+#include "fuzz_common.h"
+#include "linsim/text/cooccur.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace linsim;
+  static const std::string path = linsim_fuzz::scratch_path("corpus.txt");
+  linsim_fuzz::write_file(path, data, size);
+  const std::vector<CorpusFile> files = {{path, "corpus.txt"}};
+  Context ctx;
+  ctx.threads = 1;
+  for (const TextBoundary boundary : {TextBoundary::kParagraph, TextBoundary::kLine, TextBoundary::kFile}) {
+    for (const bool latin1 : {false, true}) {
+      CooccurOptions o;
+      o.boundary = boundary;
+      o.latin1_fallback = latin1;
+      o.min_count = 1;
+      o.window = 3;
+      o.weight = DistanceWeight::kHarmonic;
+      o.subsample = 0.01;
+      o.part_bytes = 7;
+      o.memory_bytes = std::size_t{1} << 20;
+      o.spill_dir = linsim_fuzz::scratch_dir();
+      linsim_fuzz::expect_library_errors([&] {
+        std::int64_t tokens = 0;
+        for_each_token(files, o, [&](std::string_view) { ++tokens; }, [] {});
+        const Vocabulary v = count_vocabulary(files, o, ctx);
+        if (v.tokens != tokens) linsim_fuzz::harness_failure("token counts differ", std::to_string(tokens));
+        if (v.words.empty()) return;
+        std::int64_t previous = -1;
+        bool mirror_due = false;
+        std::int32_t last_w = 0, last_c = 0;
+        count_cooccurrences(files, v, o, ctx, [&](std::int32_t w, std::int32_t c, std::uint64_t) {
+          if (mirror_due) {
+            if (w != last_c || c != last_w) linsim_fuzz::harness_failure("mirror entry missing", "");
+            mirror_due = false;
+            return;
+          }
+          const std::int64_t key = (static_cast<std::int64_t>(w) << 32) | c;
+          if (w > c || key <= previous) linsim_fuzz::harness_failure("pairs out of order", "");
+          previous = key;
+          mirror_due = w != c;
+          last_w = w;
+          last_c = c;
+        });
+        if (mirror_due) linsim_fuzz::harness_failure("last mirror entry missing", "");
+      });
+    }
+  }
+  return 0;
+}
