@@ -120,17 +120,7 @@ void run_cooccur(CooccurArgs& args) {
     if (!stream) throw Error(fmt::format("cannot write to {}", to_stdout ? "standard output" : "'" + args.output + "'"));
   };
   fmt::format_to(std::back_inserter(buffer), "word\tcontext\tcount\n");
-  double scale = 1;
-  switch (options.weight) {
-    case DistanceWeight::kNone: scale = 1; break;
-    case DistanceWeight::kLinear: scale = options.window; break;
-    case DistanceWeight::kHarmonic: {
-      std::uint64_t l = 1;
-      for (int d = 2; d <= options.window; ++d) l = std::lcm(l, static_cast<std::uint64_t>(d));
-      scale = static_cast<double>(l);
-      break;
-    }
-  }
+  const double scale = static_cast<double>(cooccur_scale(options));
   const CooccurStats stats = count_cooccurrences(
       files, vocabulary, options, args.ctx,
       [&](std::int32_t word, std::int32_t context, std::uint64_t units) {
@@ -170,7 +160,11 @@ void run_cooccur(CooccurArgs& args) {
                        static_cast<double>(vocabulary.tokens) / seconds, stats.runs_spilled));
 }
 
-void add_corpus_options(CLI::App* cmd, std::string& suffix, std::string& boundary, std::string& invalid_utf8) {
+// The corpus (positional) and how it is read: shared by cooccur and tokenize.
+void add_corpus_options(CLI::App* cmd, std::vector<std::string>& corpus, std::string& suffix, std::string& boundary,
+                        std::string& invalid_utf8) {
+  cmd->add_option("corpus", corpus, "Text files, directories of them (read recursively), or - for standard input")
+      ->required();
   cmd->add_option("--boundary", boundary, "Windows stop at: paragraph (a blank line), line (every line end), file")
       ->default_val("paragraph");
   cmd->add_option("--suffix", suffix, "In directories, read only files whose names end in this (e.g. .txt)");
@@ -231,10 +225,8 @@ void add_tokenize_command(CLI::App& app) {
       "tokenize",
       "Write a corpus's tokens as 'linsim cooccur' sees them: lower-cased, one window unit (--boundary) per "
       "line, separated by blanks; the input of other programs that should see the same tokens");
-  cmd->add_option("corpus", args->corpus, "Text files, directories of them (read recursively), or - for standard input")
-      ->required();
   cmd->add_option("--output,-o", args->output, "Write here instead of standard output");
-  add_corpus_options(cmd, args->suffix, args->boundary, args->invalid_utf8);
+  add_corpus_options(cmd, args->corpus, args->suffix, args->boundary, args->invalid_utf8);
   cmd->add_option("--temp-dir", args->temp_dir, "Directory for the copy of standard input (default: the system's)");
   cmd->add_flag("--force", args->force, "Replace an existing --output file");
   cmd->callback([args] { run_tokenize(*args); });
@@ -246,8 +238,6 @@ void add_cooccur_command(CLI::App& app) {
       "cooccur",
       "Count word-context co-occurrences in a text corpus (UTF-8) into a matrix that 'linsim fit' reads "
       "(rows: words, columns: context words, values: weighted counts)");
-  cmd->add_option("corpus", args->corpus, "Text files, directories of them (read recursively), or - for standard input")
-      ->required();
   cmd->add_option("--output,-o", args->output, "The matrix as TSV 'word<TAB>context<TAB>count' (default: standard output)");
   cmd->add_option("--vocab", args->vocab, "Also write the vocabulary as TSV 'word<TAB>count', most frequent first");
   cmd->add_option("--window", args->options.window, "Context words on each side of a word")->default_val(5);
@@ -262,7 +252,7 @@ void add_cooccur_command(CLI::App& app) {
                   "word2vec's subsampling threshold t: a word of frequency f is dropped with probability "
                   "max(0, 1 - (sqrt(f/t) + 1) t/f), drawn from --seed (0: off; word2vec's default is 1e-3)")
       ->default_val(0);
-  add_corpus_options(cmd, args->suffix, args->boundary, args->invalid_utf8);
+  add_corpus_options(cmd, args->corpus, args->suffix, args->boundary, args->invalid_utf8);
   cmd->add_option("--memory", args->memory_mb,
                   "Megabytes of pair counts held in memory (all threads together) before sorted runs are "
                   "written to disk and merged")

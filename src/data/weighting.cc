@@ -188,6 +188,8 @@ SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t s
         }
         break;
       case WeightingKind::kSppmi:
+        // docs/math.md M6 (Levy & Goldberg 2014): max(0, log(v Z / (r_u c_i^α)) − log k), with
+        // item_factor = α log c_i and mean_length = log Z − log k from fit_weighting.
         for (Index u = 0; u < Y.rows(); ++u) {
           double length = 0;
           for (int q = outer[u]; q < outer[u + 1]; ++q) {

@@ -488,13 +488,21 @@ class RunCursor {
   size_t position_ = 0;
 };
 
-std::uint64_t lcm_upto(int w) {
-  std::uint64_t l = 1;
-  for (int d = 2; d <= w; ++d) l = std::lcm(l, static_cast<std::uint64_t>(d));
-  return l;
-}
 
 }  // namespace
+
+std::uint64_t cooccur_scale(const CooccurOptions& options) {
+  switch (options.weight) {
+    case DistanceWeight::kNone: return 1;
+    case DistanceWeight::kLinear: return static_cast<std::uint64_t>(options.window);
+    case DistanceWeight::kHarmonic: {
+      std::uint64_t l = 1;
+      for (int d = 2; d <= options.window; ++d) l = std::lcm(l, static_cast<std::uint64_t>(d));
+      return l;
+    }
+  }
+  return 1;
+}
 
 CooccurStats count_cooccurrences(const std::vector<CorpusFile>& paths, const Vocabulary& vocabulary,
                                  const CooccurOptions& options, const Context& ctx, const CooccurSink& sink,
@@ -521,16 +529,16 @@ CooccurStats count_cooccurrences(const std::vector<CorpusFile>& paths, const Voc
       keep[i] = (std::sqrt(c / threshold) + 1.0) * threshold / c;
     }
   }
-  // Integer weight per distance.
+  // Integer weight per distance, in units of 1/scale.
   const int W = options.window;
+  const std::uint64_t scale = cooccur_scale(options);
+  stats.scale = static_cast<double>(scale);
   std::vector<std::uint64_t> weight(static_cast<size_t>(W) + 1, 1);
-  if (options.weight == DistanceWeight::kHarmonic) {
-    const std::uint64_t l = lcm_upto(W);
-    for (int d = 1; d <= W; ++d) weight[static_cast<size_t>(d)] = l / static_cast<std::uint64_t>(d);
-    stats.scale = static_cast<double>(l);
-  } else if (options.weight == DistanceWeight::kLinear) {
-    for (int d = 1; d <= W; ++d) weight[static_cast<size_t>(d)] = static_cast<std::uint64_t>(W - d + 1);
-    stats.scale = W;
+  for (int d = 1; d <= W; ++d) {
+    const auto du = static_cast<std::uint64_t>(d);
+    weight[du] = options.weight == DistanceWeight::kHarmonic ? scale / du
+                 : options.weight == DistanceWeight::kLinear ? static_cast<std::uint64_t>(W) - du + 1
+                                                              : 1;
   }
 
   const std::string spill_dir =

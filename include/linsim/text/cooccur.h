@@ -85,6 +85,10 @@ struct CooccurStats {
   double scale = 1;                 // the weights' integer unit: a count is (integer) / scale
 };
 
+// The integer unit of the weights: a count is (integer units) / scale — lcm(1..W) for harmonic
+// weights, W for linear ones, 1 for none. CooccurStats::scale after counting.
+std::uint64_t cooccur_scale(const CooccurOptions& options);
+
 // One nonzero of X: word and context (vocabulary numbers), and its weight as an integer in units
 // of 1/scale. Entries come grouped by the unordered pair: (w, c) then (c, w), pairs in increasing
 // (min, max) order — deterministic.
