@@ -74,6 +74,38 @@ TEST(TopK, SelectorIsIndependentOfOfferOrder) {
   }
 }
 
+// Large selections, where the buffer is cut many times by the partitioning quickselect (a pivot
+// with many equal scores, the pivot best of its range, ranges above and below the switch to
+// nth_element): float and double selectors against brute force, on continuous and on tied scores.
+TEST(TopK, SelectorCutsLargeBuffersExactly) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal;
+  std::uniform_int_distribution<int> few(0, 3);
+  for (const Index k : {Index{10}, Index{57}, Index{300}}) {
+    for (const bool tied : {false, true}) {
+      const Index n = 20000;
+      std::vector<double> s(static_cast<size_t>(n));
+      for (double& x : s) x = tied ? few(rng) : static_cast<float>(normal(rng));  // exact in float
+      TopKSelector<double> d(k);
+      TopKSelector<float> f(k);
+      for (Index j = 0; j < n; ++j) {
+        d.offer(j, s[static_cast<size_t>(j)]);
+        f.offer(j, static_cast<float>(s[static_cast<size_t>(j)]));
+      }
+      const auto want = brute_force(s, k, {});
+      const auto got_d = d.take();
+      const auto got_f = f.take();
+      ASSERT_EQ(got_d.size(), want.size());
+      ASSERT_EQ(got_f.size(), want.size());
+      for (size_t r = 0; r < want.size(); ++r) {
+        ASSERT_EQ(got_d[r].index, want[r].index) << k << " " << tied << " " << r;
+        ASSERT_EQ(got_f[r].index, want[r].index) << k << " " << tied << " " << r;
+        ASSERT_EQ(got_f[r].score, want[r].score);
+      }
+    }
+  }
+}
+
 // The symmetric all-items kernel on integer factors (many exact ties) over several 512-tiles and a
 // ragged last tile: in float64 the lists equal brute force exactly, with and without self.
 TEST(Neighbors, AllItemsKernelEqualsBruteForceWithTies) {

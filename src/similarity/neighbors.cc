@@ -1,12 +1,17 @@
 #include "linsim/similarity/neighbors.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <limits>
 #include <mutex>
 #include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
@@ -37,21 +42,40 @@ bool all_in_order(const std::vector<Index>& queries, Index size) {
 constexpr Index kTile = 512;
 constexpr Index kChunk = 16;  // scores checked against the thresholds at once (one AVX-512 compare)
 
-// Whether any x[i] ≥ t[i] (or ≥ t), i < n: the quick test before the per-entry path. Full chunks
-// have a fixed length and no early exit, so the loop vectorises.
+// Bit i set where x[i] ≥ t[i] (or ≥ t), i < n ≤ kChunk: the quick test before the per-entry path,
+// which then visits the set bits only. A full chunk is one AVX-512 compare into a mask for floats
+// (two for doubles) where the compiler targets AVX-512; elsewhere, and for the last partial chunk,
+// the plain loop (GCC does not reliably vectorise it once inlined into the tile loop).
 template <typename Scalar, typename Threshold>
-bool any_at_least(const Scalar* x, Threshold t, Index n) {
+uint32_t at_least_mask(const Scalar* x, Threshold t, Index n) {
   auto at = [&](Index i) {
     if constexpr (std::is_pointer_v<Threshold>) return t[i];
     else return t;
   };
-  int hits = 0;  // a count, not a bool: GCC vectorises integer sums of comparisons
+#if defined(__AVX512F__)
   if (n == kChunk) {
-    for (Index i = 0; i < kChunk; ++i) hits += x[i] >= at(i) ? 1 : 0;
-  } else {
-    for (Index i = 0; i < n; ++i) hits += x[i] >= at(i) ? 1 : 0;
+    static_assert(kChunk == 16);
+    if constexpr (std::is_same_v<Scalar, float>) {
+      __m512 tv;
+      if constexpr (std::is_pointer_v<Threshold>) tv = _mm512_loadu_ps(t);
+      else tv = _mm512_set1_ps(t);
+      return _mm512_cmp_ps_mask(_mm512_loadu_ps(x), tv, _CMP_GE_OQ);
+    } else {
+      __m512d lo, hi;
+      if constexpr (std::is_pointer_v<Threshold>) {
+        lo = _mm512_loadu_pd(t);
+        hi = _mm512_loadu_pd(t + 8);
+      } else {
+        lo = hi = _mm512_set1_pd(t);
+      }
+      return static_cast<uint32_t>(_mm512_cmp_pd_mask(_mm512_loadu_pd(x), lo, _CMP_GE_OQ)) |
+             static_cast<uint32_t>(_mm512_cmp_pd_mask(_mm512_loadu_pd(x + 8), hi, _CMP_GE_OQ)) << 8;
+    }
   }
-  return hits > 0;
+#endif
+  uint32_t mask = 0;
+  for (Index i = 0; i < n; ++i) mask |= static_cast<uint32_t>(x[i] >= at(i)) << i;
+  return mask;
 }
 
 template <typename Scalar>
@@ -96,9 +120,9 @@ NeighborLists all_items_top_impl(const Matrix& F, Index top, bool include_self) 
             const Scalar* column = S.col(j).data();
             for (Index c = 0; c < h; c += kChunk) {
               const Index e = std::min(c + kChunk, h);
-              if (!any_at_least(column + c, static_cast<const Scalar*>(thr + c), e - c)) continue;
-              for (Index i = c; i < e; ++i) {
-                if (!(column[i] >= thr[i])) continue;
+              for (uint32_t m = at_least_mask(column + c, static_cast<const Scalar*>(thr + c), e - c); m != 0;
+                   m &= m - 1) {
+                const Index i = c + std::countr_zero(m);
                 auto& selector = selectors[static_cast<size_t>(i0 + i)];
                 selector.offer(j0 + j, column[i]);
                 thr[i] = selector.threshold();
@@ -115,11 +139,9 @@ NeighborLists all_items_top_impl(const Matrix& F, Index top, bool include_self) 
             auto& selector = selectors[static_cast<size_t>(j0 + j)];
             for (Index c = 0; c < h; c += kChunk) {
               const Index e = std::min(c + kChunk, h);
-              if (!any_at_least(column + c, selector.threshold(), e - c)) continue;
-              for (Index i = c; i < e; ++i) {
-                if (column[i] >= selector.threshold() && (!diagonal || i != j || include_self)) {
-                  selector.offer(i0 + i, column[i]);
-                }
+              for (uint32_t m = at_least_mask(column + c, selector.threshold(), e - c); m != 0; m &= m - 1) {
+                const Index i = c + std::countr_zero(m);
+                if (!diagonal || i != j || include_self) selector.offer(i0 + i, column[i]);
               }
             }
           }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -18,7 +19,7 @@ struct Neighbor {
 
 // Streaming top-k: offer (index, score) pairs in any order; take() returns the k best of all
 // offered pairs, sorted, whatever the order of the offers. Candidates go to a buffer of 4k; when it
-// fills, the k best are kept (nth_element) and the k-th best score becomes the threshold below which
+// fills, the k best are kept (a quickselect) and the k-th best score becomes the threshold below which
 // later offers are dropped at once (an offer equal to it may still win on a lower index). Amortised
 // O(1) per offer, O(n + k log k) in all. Indices are stored as int (half the bytes of a float
 // selection's entries): callers keep them below 2^31, and k no larger than the candidates.
@@ -58,13 +59,56 @@ class TopKSelector {
       return a.score > b.score || (a.score == b.score && a.index < b.index);
     }
   };
+  // Moves the k best of the buffer to its front, drops the rest, and sets the threshold to the k-th
+  // best score. A quickselect whose partition has no data-dependent branch (each entry is written to
+  // both sides, and each side's end advances by the comparison): on random scores std::nth_element
+  // mispredicts about every other comparison, and this runs at twice its speed (bench/README.md,
+  // (c)). Better is a strict total order on entries with distinct indices, so the pivot is the best
+  // entry of the worse side.
   void keep_best() {
-    std::nth_element(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(k_ - 1), buffer_.end(), Better{});
-    threshold_ = buffer_[k_ - 1].score;
+    Entry* a = buffer_.data();
+    const size_t n = buffer_.size();
+    const std::unique_ptr<Entry[]> worse(new Entry[n]);  // the other side; n ≤ 4k, freed at return
+    size_t lo = 0, hi = n;  // a[0, lo) beat a[lo, n); a[0, hi) beat a[hi, n); lo ≤ k ≤ hi
+    while (hi - lo > 32) {
+      const Entry pivot = median_of_three(a[lo], a[lo + (hi - lo) / 2], a[hi - 1]);
+      size_t left = lo, right = 0;
+      for (size_t i = lo; i < hi; ++i) {
+        const Entry e = a[i];
+        // Better{}(e, pivot) without its short-circuit, which GCC compiles to branches
+        const bool better = (e.score > pivot.score) | ((e.score == pivot.score) & (e.index < pivot.index));
+        a[left] = e;  // left ≤ i: never overwrites an entry not read yet
+        worse[right] = e;
+        left += better;
+        right += !better;
+      }
+      std::copy(worse.get(), worse.get() + right, a + left);
+      if (left > k_) {
+        hi = left;
+      } else if (left == lo) {  // the pivot is the best of a[lo, hi): put it at lo
+        std::iter_swap(a + lo, std::find_if(a + lo, a + hi, [&](const Entry& e) {
+                         return e.index == pivot.index && e.score == pivot.score;
+                       }));
+        ++lo;
+      } else {
+        lo = left;
+      }
+    }
+    if (lo < k_ && k_ < hi) {
+      std::nth_element(a + lo, a + k_, a + hi, Better{});
+    }
+    Scalar kth = a[0].score;
+    for (size_t i = 1; i < k_; ++i) kth = std::min(kth, a[i].score);
+    threshold_ = kth;
     buffer_.resize(k_);
   }
+  static Entry median_of_three(const Entry& x, const Entry& y, const Entry& z) {
+    const Better better;
+    if (better(x, y)) return better(y, z) ? y : (better(x, z) ? z : x);
+    return better(x, z) ? x : (better(y, z) ? z : y);
+  }
 
-  static constexpr size_t kSpan = 4;  // buffer of 4k: each O(4k) nth_element drops 3k offers
+  static constexpr size_t kSpan = 4;  // buffer of 4k: each O(4k) cut drops 3k offers (2 and 8: slower)
   size_t k_;
   Scalar threshold_ = -std::numeric_limits<Scalar>::infinity();
   std::vector<Entry> buffer_;
