@@ -10,6 +10,7 @@
 #include "linsim/linalg/gram.h"
 #include "linsim/similarity/measure.h"
 #include "linsim/similarity/neighbors.h"
+#include "linsim/similarity/top_k.h"
 #include "linsim/simulate/simulation.h"
 
 namespace linsim {
@@ -54,6 +55,25 @@ void BM_AllItemsTopN(benchmark::State& state) {
 }
 BENCHMARK(BM_AllItemsTopN)->ArgNames({"p", "k", "top", "f32"})->Args({20000, 200, 100, 0})->Args({20000, 200, 100, 1})
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+
+// One cut of the selection's buffer (TopKSelector::keep_best): 400 random float scores offered to
+// a top-100 selection, whose 400th offer fills the buffer of 4 × 100 and cuts it back to 100. With
+// 399 offers there is no cut: the difference of the two rows is the cut's cost.
+void BM_TopKCut(benchmark::State& state) {
+  const Index offers = state.range(0);
+  std::mt19937_64 rng(5);
+  std::normal_distribution<float> normal;
+  std::vector<float> scores(static_cast<size_t>(offers) * 64);
+  for (float& x : scores) x = normal(rng);
+  size_t round = 0;
+  for (auto _ : state) {
+    TopKSelector<float> selector(100);
+    const float* x = scores.data() + (round++ % 64) * static_cast<size_t>(offers);
+    for (Index j = 0; j < offers; ++j) selector.offer(j, x[j]);
+    benchmark::DoNotOptimize(selector.threshold());
+  }
+}
+BENCHMARK(BM_TopKCut)->Arg(399)->Arg(400)->Unit(benchmark::kMicrosecond);
 
 // The product part of BM_AllItemsTopN alone: the same 512 × 512 tiles on and above the diagonal,
 // the same single-threaded GEMM (linalg/gemm.h) spread over the threads, in float32.

@@ -74,9 +74,9 @@ TEST(TopK, SelectorIsIndependentOfOfferOrder) {
   }
 }
 
-// Large selections, where the buffer is cut many times by the partitioning quickselect (a pivot
-// with many equal scores, the pivot best of its range, ranges above and below the switch to
-// nth_element): float and double selectors against brute force, on continuous and on tied scores.
+// Large selections, where the buffer is cut many times by the partitioning quickselect (pivots
+// among many equal scores, ranges above and below the switch to nth_element): float and double
+// selectors against brute force, on continuous and on tied scores.
 TEST(TopK, SelectorCutsLargeBuffersExactly) {
   std::mt19937_64 rng(11);
   std::normal_distribution<double> normal;
@@ -99,11 +99,34 @@ TEST(TopK, SelectorCutsLargeBuffersExactly) {
       ASSERT_EQ(got_f.size(), want.size());
       for (size_t r = 0; r < want.size(); ++r) {
         ASSERT_EQ(got_d[r].index, want[r].index) << k << " " << tied << " " << r;
+        ASSERT_EQ(got_d[r].score, want[r].score);
         ASSERT_EQ(got_f[r].index, want[r].index) << k << " " << tied << " " << r;
         ASSERT_EQ(got_f[r].score, want[r].score);
       }
     }
   }
+}
+
+// Offering a pair more than once is outside the contract (take() then returns it more than once),
+// but a cut must still end: copies of the pivot leave a partition without progress until the
+// bounded passes hand the range to nth_element. The scores are those of the brute force.
+TEST(TopK, SelectorEndsOnRepeatedOffers) {
+  std::mt19937_64 rng(12);
+  std::normal_distribution<double> normal;
+  std::vector<double> s(2000);
+  for (double& x : s) x = normal(rng);
+  std::vector<double> tripled;
+  TopKSelector<double> selector(50);
+  for (int copy = 0; copy < 3; ++copy) {
+    for (Index j = 0; j < 2000; ++j) {
+      selector.offer(j, s[static_cast<size_t>(j)]);
+      tripled.push_back(s[static_cast<size_t>(j)]);
+    }
+  }
+  const auto got = selector.take();
+  const auto want = brute_force(tripled, 50, {});
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t r = 0; r < want.size(); ++r) EXPECT_EQ(got[r].score, want[r].score) << r;
 }
 
 // The symmetric all-items kernel on integer factors (many exact ties) over several 512-tiles and a

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <memory>
 #include <span>
@@ -21,8 +22,9 @@ struct Neighbor {
 // offered pairs, sorted, whatever the order of the offers. Candidates go to a buffer of 4k; when it
 // fills, the k best are kept (a quickselect) and the k-th best score becomes the threshold below which
 // later offers are dropped at once (an offer equal to it may still win on a lower index). Amortised
-// O(1) per offer, O(n + k log k) in all. Indices are stored as int (half the bytes of a float
-// selection's entries): callers keep them below 2^31, and k no larger than the candidates.
+// O(1) per offer, O(n + k log k) in all (expected; keep_best says the worst case). Indices are
+// stored as int (half the bytes of a float selection's entries): callers keep them below 2^31, and
+// k no larger than the candidates.
 template <typename Scalar>
 class TopKSelector {
  public:
@@ -62,15 +64,15 @@ class TopKSelector {
   // Moves the k best of the buffer to its front, drops the rest, and sets the threshold to the k-th
   // best score. A quickselect whose partition has no data-dependent branch (each entry is written to
   // both sides, and each side's end advances by the comparison): on random scores std::nth_element
-  // mispredicts about every other comparison, and this runs at twice its speed (bench/README.md,
-  // (c)). Better is a strict total order on entries with distinct indices, so the pivot is the best
-  // entry of the worse side.
+  // mispredicts about every other comparison, and this runs at about twice its speed
+  // (`BM_TopKCut`, bench/README.md (c)). As in introselect, the passes are bounded (2 log₂ n) and
+  // std::nth_element finishes what remains, so a bad run of pivots costs O(n log n) at worst.
   void keep_best() {
     Entry* a = buffer_.data();
     const size_t n = buffer_.size();
     const std::unique_ptr<Entry[]> worse(new Entry[n]);  // the other side; n ≤ 4k, freed at return
-    size_t lo = 0, hi = n;  // a[0, lo) beat a[lo, n); a[0, hi) beat a[hi, n); lo ≤ k ≤ hi
-    while (hi - lo > 32) {
+    size_t lo = 0, hi = n;  // a[0, lo) beat a[lo, n); a[0, hi) beat a[hi, n); lo ≤ k < hi
+    for (int passes = 2 * std::bit_width(n); lo < k_ && hi - lo > 32 && passes > 0; --passes) {
       const Entry pivot = median_of_three(a[lo], a[lo + (hi - lo) / 2], a[hi - 1]);
       size_t left = lo, right = 0;
       for (size_t i = lo; i < hi; ++i) {
@@ -83,20 +85,11 @@ class TopKSelector {
         right += !better;
       }
       std::copy(worse.get(), worse.get() + right, a + left);
-      if (left > k_) {
-        hi = left;
-      } else if (left == lo) {  // the pivot is the best of a[lo, hi): put it at lo
-        std::iter_swap(a + lo, std::find_if(a + lo, a + hi, [&](const Entry& e) {
-                         return e.index == pivot.index && e.score == pivot.score;
-                       }));
-        ++lo;
-      } else {
-        lo = left;
-      }
+      // a[lo, left) beat the pivot, which is in a[left, hi) and beats or equals all of it.
+      if (left > k_) hi = left;
+      else lo = left;
     }
-    if (lo < k_ && k_ < hi) {
-      std::nth_element(a + lo, a + k_, a + hi, Better{});
-    }
+    if (lo < k_) std::nth_element(a + lo, a + k_, a + hi, Better{});
     Scalar kth = a[0].score;
     for (size_t i = 1; i < k_; ++i) kth = std::min(kth, a[i].score);
     threshold_ = kth;
