@@ -488,7 +488,6 @@ class RunCursor {
   size_t position_ = 0;
 };
 
-
 }  // namespace
 
 std::uint64_t cooccur_scale(const CooccurOptions& options) {

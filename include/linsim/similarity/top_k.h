@@ -64,9 +64,10 @@ class TopKSelector {
   // Moves the k best of the buffer to its front, drops the rest, and sets the threshold to the k-th
   // best score. A quickselect whose partition has no data-dependent branch (each entry is written to
   // both sides, and each side's end advances by the comparison): on random scores std::nth_element
-  // mispredicts about every other comparison, and this runs at about twice its speed
-  // (`BM_TopKCut`, bench/README.md (c)). As in introselect, the passes are bounded (2 log₂ n) and
-  // std::nth_element finishes what remains, so a bad run of pivots costs O(n log n) at worst.
+  // mispredicts about every other comparison, and this runs at 1.5–2× its speed (`BM_TopKCut`,
+  // bench/README.md (c)). The worse side is allocated per cut, so no memory stays between cuts. As
+  // in introselect, the passes are bounded (2 log₂ n) and std::nth_element finishes what remains,
+  // so a bad run of pivots costs O(n log n) at worst.
   void keep_best() {
     Entry* a = buffer_.data();
     const size_t n = buffer_.size();
