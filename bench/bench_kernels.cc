@@ -1,6 +1,8 @@
 // Kernel benchmarks (google-benchmark). Results and the machine they ran on: bench/README.md.
 #include <benchmark/benchmark.h>
 
+#include <Eigen/Eigenvalues>
+
 #include <numeric>
 #include <random>
 #include <vector>
@@ -273,6 +275,37 @@ void BM_Gemm(benchmark::State& state) {
 }
 BENCHMARK(BM_Gemm<double>)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_Gemm<float>)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+// The k largest eigenpairs of a dense p × p Gram matrix (the Gram route of `fit`, the SPPMI
+// model): dense_top_eigen as configured (range(2) = 0: LAPACK's dsyevr where OpenBLAS is loaded)
+// against Eigen's SelfAdjointEigenSolver, its fallback and the solver used before (range(2) = 1).
+void BM_DenseTopEigen(benchmark::State& state) {
+  const Index p = state.range(0), k = state.range(1);
+  const bool eigen = state.range(2) == 1;
+  const Matrix F = random_factors(3 * p, p);
+  const Matrix G = F.transpose() * F;
+  Vector values;
+  Matrix vectors;
+  for (auto _ : state) {
+    if (eigen) {
+      Eigen::SelfAdjointEigenSolver<Matrix> eig(G);
+      values = eig.eigenvalues().tail(k);
+      benchmark::DoNotOptimize(values.data());
+    } else {
+      dense_top_eigen(G, k, values, vectors);
+      benchmark::DoNotOptimize(vectors.data());
+    }
+  }
+  state.SetLabel(eigen ? "Eigen SelfAdjointEigenSolver" : gemm_backend());
+}
+BENCHMARK(BM_DenseTopEigen)
+    ->Args({1000, 50, 0})
+    ->Args({1000, 50, 1})
+    ->Args({2000, 100, 0})
+    ->Args({2000, 100, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(2);
 
 }  // namespace
 }  // namespace linsim

@@ -1,9 +1,16 @@
-// The one single-threaded GEMM (linalg/gemm.h) against Eigen's products: every transpose
-// combination, alpha and beta, leading dimensions larger than the rows, both precisions. ctest
-// runs this file twice: with the backend this machine offers and with LINSIM_GEMM=eigen.
+// The kernels of linalg/gemm.h. The one single-threaded GEMM against Eigen's products: every
+// transpose combination, alpha and beta, leading dimensions larger than the rows, both precisions.
+// The dense symmetric eigen-solver against matrices built from known eigenpairs. ctest runs this
+// file twice: with the backend this machine offers and with LINSIM_GEMM=eigen.
 #include <gtest/gtest.h>
 
+#include <Eigen/QR>
+#include <algorithm>
+#include <functional>
+#include <limits>
+
 #include "linalg/gemm.h"
+#include "linsim/core/error.h"
 #include "test_util.h"
 
 namespace linsim {
@@ -47,6 +54,63 @@ TEST(Gemm, MatchesEigenProductsInBothPrecisions) {
   EXPECT_TRUE(C == -0.5 * C0);
   EXPECT_FALSE(gemm_backend().empty());
   std::cout << "GEMM backend: " << gemm_backend() << "\n";
+}
+
+// S = Q diag(lambda) Qᵀ with a random orthogonal Q: the eigenpairs are known.
+Matrix with_eigenvalues(const Vector& lambda, unsigned seed) {
+  const Index p = lambda.size();
+  const Eigen::HouseholderQR<Matrix> qr(test::random_matrix(p, p, seed));
+  const Matrix Q = qr.householderQ();
+  const Matrix S = Q * lambda.asDiagonal() * Q.transpose();
+  return 0.5 * (S + S.transpose());
+}
+
+// The identities every answer must satisfy whatever the solver: S v = λ v, orthonormal vectors,
+// the k largest of the known eigenvalues in descending order.
+void check_top_eigen(const Matrix& S, const Vector& lambda, Index k) {
+  Vector values;
+  Matrix vectors;
+  dense_top_eigen(S, k, values, vectors);
+  ASSERT_EQ(values.size(), k);
+  ASSERT_EQ(vectors.rows(), S.rows());
+  ASSERT_EQ(vectors.cols(), k);
+  Vector sorted = lambda;
+  std::sort(sorted.data(), sorted.data() + sorted.size(), std::greater<>());
+  const double scale = std::max(1.0, lambda.cwiseAbs().maxCoeff());
+  EXPECT_LT((values - sorted.head(k)).cwiseAbs().maxCoeff(), 1e-12 * scale) << "backend " << gemm_backend();
+  EXPECT_LT((S * vectors - vectors * values.asDiagonal()).cwiseAbs().maxCoeff(), 1e-11 * scale);
+  EXPECT_LT((vectors.transpose() * vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff(), 1e-12);
+}
+
+TEST(DenseTopEigen, FindsTheLargestPairsOfKnownSpectra) {
+  // Distinct eigenvalues of both signs (largest algebraic, not largest magnitude: -50 is left out).
+  Vector lambda = Vector::LinSpaced(120, -50.0, 30.0);
+  const Matrix S = with_eigenvalues(lambda, 11);
+  for (const Index k : {Index{1}, Index{7}, Index{60}, Index{120}}) check_top_eigen(S, lambda, k);
+  // A repeated eigenvalue across the cut and a zero block (a rank-deficient Gram matrix).
+  Vector repeated = Vector::Zero(90);
+  repeated.head(10).setConstant(4.0);
+  repeated.segment(10, 20) = Vector::LinSpaced(20, 1.0, 3.0);
+  check_top_eigen(with_eigenvalues(repeated, 12), repeated, 5);
+  check_top_eigen(with_eigenvalues(repeated, 12), repeated, 40);
+  // Large enough that the solvers take their blocked paths.
+  Vector wide = Vector::LinSpaced(700, 1.0, 1e4).array().square();
+  check_top_eigen(with_eigenvalues(wide, 13), wide, 50);
+  // 1 × 1.
+  check_top_eigen(Matrix::Constant(1, 1, -2.5), Vector::Constant(1, -2.5), 1);
+}
+
+TEST(DenseTopEigen, RefusesBadInput) {
+  Vector values;
+  Matrix vectors;
+  Matrix S = with_eigenvalues(Vector::LinSpaced(6, 1.0, 6.0), 14);
+  EXPECT_THROW(dense_top_eigen(S, 0, values, vectors), InvalidArgument);
+  EXPECT_THROW(dense_top_eigen(S, 7, values, vectors), InvalidArgument);
+  EXPECT_THROW(dense_top_eigen(Matrix(6, 5), 2, values, vectors), InvalidArgument);
+  S(3, 2) = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(dense_top_eigen(S, 2, values, vectors), Error);
+  S(3, 2) = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(dense_top_eigen(S, 2, values, vectors), Error);
 }
 
 }  // namespace

@@ -23,8 +23,15 @@ def cli():
     if not path or not os.path.exists(path):
         pytest.skip("LINSIM_CLI is not set to the linsim program (ctest sets it): CLI comparisons skipped")
 
+    # The CLI configures OpenBLAS for its dense kernels; this process keeps Eigen's unless
+    # configure_gemm() switched it. Results agree up to rounding across backends; the comparisons
+    # here are exact, so the CLI runs on the same backend as the package.
+    env = dict(os.environ)
+    if linsim.gemm_backend().startswith("eigen"):
+        env["LINSIM_GEMM"] = "eigen"
+
     def run(*args, check=True):
-        result = subprocess.run([path, *map(str, args)], capture_output=True, text=True)
+        result = subprocess.run([path, *map(str, args)], capture_output=True, text=True, env=env)
         if check and result.returncode != 0:
             raise AssertionError(f"linsim {' '.join(map(str, args))} failed ({result.returncode}): {result.stderr}")
         return result

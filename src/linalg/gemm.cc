@@ -10,8 +10,13 @@
 #include <mutex>
 #include <string>
 #include <type_traits>
+#include <vector>
+
+#include <Eigen/Eigenvalues>
 
 #include <fmt/format.h>
+
+#include "linsim/core/error.h"
 
 namespace linsim {
 namespace {
@@ -26,10 +31,18 @@ using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int,
                          float*, int);
 using SetThreadsFn = void (*)(int);
 using CoreNameFn = char* (*)();
+// LAPACK's DSYEVR as a Fortran symbol: every argument by address, then the lengths of the three
+// character arguments (gfortran's hidden arguments).
+using DsyevrFn = void (*)(const char* jobz, const char* range, const char* uplo, const int* n, double* a,
+                          const int* lda, const double* vl, const double* vu, const int* il, const int* iu,
+                          const double* abstol, int* m, double* w, double* z, const int* ldz, int* isuppz,
+                          double* work, const int* lwork, int* iwork, const int* liwork, int* info, std::size_t,
+                          std::size_t, std::size_t);
 
 struct Backend {
   DgemmFn dgemm = nullptr;
   SgemmFn sgemm = nullptr;
+  DsyevrFn dsyevr = nullptr;
   std::string description = "eigen";
 };
 
@@ -88,6 +101,7 @@ Backend load_backend() {
   set_threads(1);
   backend.dgemm = dgemm;
   backend.sgemm = sgemm;
+  backend.dsyevr = reinterpret_cast<DsyevrFn>(dlsym(handle, "dsyevr_"));  // absent: Eigen's solver
   backend.description = fmt::format("openblas ({})", core);
   return backend;
 }
@@ -96,7 +110,7 @@ Backend load_backend() {
 std::atomic<const Backend*> chosen{nullptr};
 
 const Backend& backend() {
-  static const Backend unconfigured{nullptr, nullptr, "eigen (configure_gemm() was not called)"};
+  static const Backend unconfigured{nullptr, nullptr, nullptr, "eigen (configure_gemm() was not called)"};
   const Backend* b = chosen.load(std::memory_order_acquire);
   return b != nullptr ? *b : unconfigured;
 }
@@ -150,6 +164,58 @@ void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, c
     }
   }
   eigen_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void dense_top_eigen(const Matrix& S, Index k, Vector& values, Matrix& vectors) {
+  const Index p = S.rows();
+  if (S.cols() != p || k < 1 || k > p) {
+    throw InvalidArgument(fmt::format("dense eigen-decomposition: rank {} of a {} x {} matrix", k, p, S.cols()));
+  }
+  // Both solvers may loop or fail on non-finite entries; no caller has a use for such a result.
+  if (!S.allFinite()) throw Error("dense eigen-decomposition: the matrix has a NaN or infinite entry");
+  const Backend& be = backend();
+  constexpr Index kIntMax = std::numeric_limits<int>::max();
+  if (be.dsyevr != nullptr && p <= kIntMax / 26) {  // LAPACK's int sizes, workspace 26 p included
+    Matrix a = S;  // overwritten (the reduction to tridiagonal form works in place)
+    const int n = static_cast<int>(p);
+    const int il = static_cast<int>(p - k + 1);
+    const int iu = n;
+    const double unused = 0;
+    const double abstol = 0;  // the default accuracy; MRRR reaches full relative accuracy anyway
+    int found = 0;
+    int info = 0;
+    Vector w(p);
+    Matrix z(p, k);
+    std::vector<int> isuppz(2 * static_cast<std::size_t>(k));
+    double work_query = 0;
+    int iwork_query = 0;
+    const int query = -1;
+    be.dsyevr("V", "I", "L", &n, a.data(), &n, &unused, &unused, &il, &iu, &abstol, &found, w.data(), z.data(), &n,
+              isuppz.data(), &work_query, &query, &iwork_query, &query, &info, 1, 1, 1);
+    if (info != 0) throw Error(fmt::format("dense eigen-decomposition: LAPACK's workspace query failed (info {})", info));
+    const int lwork = static_cast<int>(work_query);
+    const int liwork = iwork_query;
+    std::vector<double> work(static_cast<std::size_t>(std::max(lwork, 1)));
+    std::vector<int> iwork(static_cast<std::size_t>(std::max(liwork, 1)));
+    be.dsyevr("V", "I", "L", &n, a.data(), &n, &unused, &unused, &il, &iu, &abstol, &found, w.data(), z.data(), &n,
+              isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1, 1);
+    if (info != 0 || found != k) {
+      throw Error(fmt::format("dense eigen-decomposition failed (LAPACK dsyevr info {}, {} of {} pairs)", info, found, k));
+    }
+    // dsyevr returns the pairs ascending: the largest last.
+    values = w.head(k).reverse();
+    vectors = z.rowwise().reverse();
+    return;
+  }
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(S);
+  if (eig.info() != Eigen::Success) throw Error("dense eigen-decomposition failed (Eigen's solver did not converge)");
+  values = eig.eigenvalues().tail(k).reverse();
+  vectors = eig.eigenvectors().rightCols(k).rowwise().reverse();
+}
+
+double dense_top_eigen_seconds(Index p) {
+  const double pk = static_cast<double>(p) / 1000.0;
+  return (backend().dsyevr != nullptr ? 0.13 : 1.0) * pk * pk * pk;
 }
 
 std::string configure_gemm() {

@@ -1,6 +1,7 @@
-// One single-threaded GEMM for the blocked kernels that spread fixed tiles over OpenMP threads
-// (the SPD inverse's panels, the all-items tiles). Each call runs in the calling thread only, so
-// results never depend on the thread count.
+// The dense kernels taken from OpenBLAS when it runs this CPU's kernels: one single-threaded GEMM
+// for the blocked kernels that spread fixed tiles over OpenMP threads (the SPD inverse's panels,
+// the all-items tiles), and the dense symmetric eigen-solver. Each call runs in the calling thread
+// only, so results never depend on the thread count.
 //
 // Backend: OpenBLAS when the program chose it with configure_gemm() (linsim/core/setup.h, which
 // explains the choice), otherwise Eigen's own kernels (compiled for the host with -march=native).
@@ -19,5 +20,17 @@ namespace linsim {
 template <typename Scalar>
 void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, const Scalar* A, Index lda,
           const Scalar* B, Index ldb, Scalar beta, Scalar* C, Index ldc);
+
+// The k largest eigenpairs of the dense symmetric matrix S (its lower triangle is read): values
+// descending, vectors p × k (signs as the solver returns them). With OpenBLAS, LAPACK's dsyevr
+// (a blocked reduction to tridiagonal form, then only the k wanted vectors by MRRR); otherwise
+// Eigen's SelfAdjointEigenSolver (the full decomposition; its reduction is unblocked, 7× slower at
+// p = 1,000 and 16× at p = 4,000: bench/README.md, BM_DenseTopEigen). Throws InvalidArgument
+// unless 1 ≤ k ≤ p, Error on a non-finite entry or when the solver fails.
+void dense_top_eigen(const Matrix& S, Index k, Vector& values, Matrix& vectors);
+
+// Rough seconds dense_top_eigen takes for a p × p matrix on this class of machine (cubic in p;
+// measured: LAPACK 0.13 s, Eigen 0.87 s at p = 1,000; 5.5 s and 88 s at p = 4,000).
+double dense_top_eigen_seconds(Index p);
 
 }  // namespace linsim
