@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <tuple>
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
@@ -123,11 +124,13 @@ TEST(Weighting, RejectsBadSpecs) {
 }
 
 TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
-  // One sparse (row-major kernels) and one dense-ish (blocked GEMM) matrix.
-  for (const double density : {0.02, 0.4}) {
-    SCOPED_TRACE(density);
-    const SparseMatrix Y = random_counts(700, 300, density, 4);
-    const Vector m = test::random_matrix(300, 1, 5);
+  // One sparse (row-major kernels) and two dense-ish (blocked GEMM on a dense copy) matrices:
+  // 700 rows end in a partial row block, 5 × 3 is less than one.
+  for (const auto& [n, p, density] : {std::tuple{Index{700}, Index{300}, 0.02}, std::tuple{Index{700}, Index{300}, 0.4},
+                                      std::tuple{Index{5}, Index{3}, 0.6}}) {
+    SCOPED_TRACE(testing::Message() << n << " x " << p << " at " << density);
+    const SparseMatrix Y = random_counts(n, p, density, 4);
+    const Vector m = test::random_matrix(p, 1, 5);
     const DataMatrix X(Y, m);
     Matrix D = Matrix(Y);
     D.rowwise() -= m.transpose();
@@ -135,15 +138,15 @@ TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
     // both layouts.
     for (const Index width : {1, 7, 8, 16, 27, 300}) {  // 300: column-major inputs in blocks of 256
       SCOPED_TRACE(width);
-      const Matrix Mw = test::random_matrix(300, width, 6);
-      const Matrix Rw = test::random_matrix(700, width, 7);
+      const Matrix Mw = test::random_matrix(p, width, 6);
+      const Matrix Rw = test::random_matrix(n, width, 7);
       EXPECT_LT(test::relative_difference(X.times(Mw), D * Mw), 1e-13);
       EXPECT_LT(test::relative_difference(X.transpose_times(Rw), D.transpose() * Rw), 1e-13);
       EXPECT_LT(test::relative_difference(Matrix(X.times_rows(RowMatrix(Mw))), D * Mw), 1e-13);
       EXPECT_LT(test::relative_difference(Matrix(X.transpose_times_rows(RowMatrix(Rw))), D.transpose() * Rw), 1e-13);
     }
-    const Matrix M = test::random_matrix(300, 7, 6);
-    const Matrix R = test::random_matrix(700, 7, 7);
+    const Matrix M = test::random_matrix(p, 7, 6);
+    const Matrix R = test::random_matrix(n, 7, 7);
     EXPECT_LT(test::relative_difference(X.gram(Context{}), D.transpose() * D), 1e-12);
     EXPECT_NEAR(X.squared_norm(), D.squaredNorm(), 1e-10 * D.squaredNorm());
     const GramOperator op(X);
@@ -158,7 +161,14 @@ TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
       a1 = X.times(M);
       b1 = X.transpose_times(R);
     }
-    const ThreadScope scope(two);
+    {
+      const ThreadScope scope(two);
+      EXPECT_TRUE(a1 == X.times(M));
+      EXPECT_TRUE(b1 == X.transpose_times(R));
+    }
+    Context three;
+    three.threads = 3;
+    const ThreadScope scope(three);
     EXPECT_TRUE(a1 == X.times(M));
     EXPECT_TRUE(b1 == X.transpose_times(R));
   }

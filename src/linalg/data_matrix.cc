@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "linalg/gemm.h"
 #include "linsim/core/error.h"
 #include "linsim/linalg/gram.h"
 
@@ -24,6 +25,7 @@ DataMatrix::DataMatrix(const SparseView& Y, Vector center) : Y_(Y), m_(std::move
     colsum_(inner[q]) += value[q];
     unit_values_ = unit_values_ && value[q] == 1.0;
   }
+  y2_ = Eigen::Map<const Vector>(value, Y.nonZeros()).squaredNorm();  // ‖Y‖²_F, asked for per objective
   const double cells = static_cast<double>(Y.rows()) * static_cast<double>(Y.cols());
   prefer_dense_ = cells > 0 && static_cast<double>(Y.nonZeros()) >= 0.05 * cells && 8.0 * cells <= 2.0 * (1 << 30);
 }
@@ -239,6 +241,31 @@ void fused_gram_chunk(const int* outer, const int* inner, const double* value, I
   }
 }
 
+// C = op(D) B on the dense copy D (n × p, column-major): op(D) = D, or Dᵀ when `transposed`; B
+// is op(D)'s columns × c, column-major or row-major (the column-major c × rows matrix Bᵀ); C
+// likewise. Fixed blocks of kRowBlock rows of C, each one single-threaded GEMM (linalg/gemm.h:
+// OpenBLAS's where configured), so the arithmetic is the same for any thread count; neither
+// operand is copied into another layout (the GEMM is told which it gets).
+void dense_product(const Matrix& D, bool transposed, const double* B, bool b_row_major, Index c, double* C,
+                   bool c_row_major) {
+  const Index n = D.rows();
+  const Index out_rows = transposed ? D.cols() : n;
+  const Index inner = transposed ? n : D.cols();
+  if (out_rows == 0 || c == 0) return;
+  const Index ldb = b_row_major ? c : inner;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (Index r0 = 0; r0 < out_rows; r0 += kRowBlock) {
+    const Index h = std::min(kRowBlock, out_rows - r0);
+    // op(D)'s rows [r0, r0 + h): D's rows (h × p) or, transposed, D's columns (n × h).
+    const double* A = transposed ? D.data() + r0 * n : D.data() + r0;
+    if (c_row_major) {  // Cᵀ's columns [r0, r0 + h) = op(B)ᵀ op(A)ᵀ
+      gemm<double>(!b_row_major, !transposed, c, h, inner, 1.0, B, ldb, A, n, 0.0, C + r0 * c, c);
+    } else {
+      gemm<double>(transposed, b_row_major, h, c, inner, 1.0, A, n, B, ldb, 0.0, C + r0, out_rows);
+    }
+  }
+}
+
 }  // namespace
 
 const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const {
@@ -253,14 +280,8 @@ template <typename Out>
 Out DataMatrix::times_impl(const RowMatrix& M) const {
   Out out;
   if (prefer_dense_) {
-    // Fixed row blocks, each a single-threaded GEMM: the same arithmetic for any thread count.
-    const Matrix& D = dense();
     out.resize(rows(), M.cols());
-#pragma omp parallel for schedule(dynamic, 1)
-    for (Index r0 = 0; r0 < rows(); r0 += kRowBlock) {
-      const Index h = std::min(kRowBlock, rows() - r0);
-      out.middleRows(r0, h).noalias() = D.middleRows(r0, h) * M;
-    }
+    dense_product(dense(), false, M.data(), true, M.cols(), out.data(), Out::IsRowMajor);
   } else {
     out = sparse_times<Out>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), M);
   }
@@ -272,13 +293,8 @@ template <typename Out>
 Out DataMatrix::transpose_times_impl(const RowMatrix& R) const {
   Out out;
   if (prefer_dense_) {
-    const Matrix& D = dense();
     out.resize(cols(), R.cols());
-#pragma omp parallel for schedule(dynamic, 1)
-    for (Index j0 = 0; j0 < cols(); j0 += kRowBlock) {
-      const Index w = std::min(kRowBlock, cols() - j0);
-      out.middleRows(j0, w).noalias() = D.middleCols(j0, w).transpose() * R;
-    }
+    dense_product(dense(), true, R.data(), true, R.cols(), out.data(), Out::IsRowMajor);
   } else {
     // The CSC arrays read as a row-major Yᵀ: again one output row per item.
     const auto& C = csc();
@@ -289,12 +305,24 @@ Out DataMatrix::transpose_times_impl(const RowMatrix& R) const {
 }
 
 Matrix DataMatrix::times(const Matrix& M) const {
+  if (prefer_dense_) {  // the GEMM reads M as it is: no row-major copy
+    Matrix out(rows(), M.cols());
+    dense_product(dense(), false, M.data(), false, M.cols(), out.data(), false);
+    if (centered()) out.rowwise() -= (m_.transpose() * M);
+    return out;
+  }
   return in_row_major_blocks<Matrix>(M, rows(), [&](const RowMatrix& B) { return times_impl<Matrix>(B); });
 }
 Matrix DataMatrix::times(const MatrixF& M) const {
   return in_row_major_blocks<Matrix>(M, rows(), [&](const RowMatrix& B) { return times_impl<Matrix>(B); });
 }
 Matrix DataMatrix::transpose_times(const Matrix& R) const {
+  if (prefer_dense_) {
+    Matrix out(cols(), R.cols());
+    dense_product(dense(), true, R.data(), false, R.cols(), out.data(), false);
+    if (centered()) out.noalias() -= m_ * R.colwise().sum();
+    return out;
+  }
   return in_row_major_blocks<Matrix>(R, cols(), [&](const RowMatrix& B) { return transpose_times_impl<Matrix>(B); });
 }
 RowMatrix DataMatrix::times_rows(const RowMatrix& M) const { return times_impl<RowMatrix>(M); }
@@ -420,9 +448,8 @@ template Matrix DataMatrix::gram<double>(const Context&) const;
 template MatrixF DataMatrix::gram<float>(const Context&) const;
 
 double DataMatrix::squared_norm() const {
-  const double y2 = Eigen::Map<const Vector>(Y_.valuePtr(), Y_.nonZeros()).squaredNorm();
-  if (!centered()) return y2;
-  return y2 - 2.0 * m_.dot(colsum_) + static_cast<double>(rows()) * m_.squaredNorm();
+  if (!centered()) return y2_;
+  return y2_ - 2.0 * m_.dot(colsum_) + static_cast<double>(rows()) * m_.squaredNorm();
 }
 
 }  // namespace linsim

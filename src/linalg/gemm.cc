@@ -181,7 +181,7 @@ void dense_top_eigen(const Matrix& S, Index k, Vector& values, Matrix& vectors) 
     const int il = static_cast<int>(p - k + 1);
     const int iu = n;
     const double unused = 0;
-    const double abstol = 0;  // the default accuracy; MRRR reaches full relative accuracy anyway
+    const double abstol = 0;  // LAPACK's default: eigenvalues to ε ‖T‖
     int found = 0;
     int info = 0;
     Vector w(p);

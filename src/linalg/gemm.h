@@ -1,7 +1,7 @@
 // The dense kernels taken from OpenBLAS when it runs this CPU's kernels: one single-threaded GEMM
 // for the blocked kernels that spread fixed tiles over OpenMP threads (the SPD inverse's panels,
-// the all-items tiles), and the dense symmetric eigen-solver. Each call runs in the calling thread
-// only, so results never depend on the thread count.
+// the all-items tiles, DataMatrix's dense row blocks), and the dense symmetric eigen-solver. Each
+// call runs in the calling thread only, so results never depend on the thread count.
 //
 // Backend: OpenBLAS when the program chose it with configure_gemm() (linsim/core/setup.h, which
 // explains the choice), otherwise Eigen's own kernels (compiled for the host with -march=native).
@@ -23,7 +23,8 @@ void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, c
 
 // The k largest eigenpairs of the dense symmetric matrix S (its lower triangle is read): values
 // descending, vectors p × k (signs as the solver returns them). With OpenBLAS, LAPACK's dsyevr
-// (a blocked reduction to tridiagonal form, then only the k wanted vectors by MRRR); otherwise
+// (a blocked reduction to tridiagonal form, then only the k wanted pairs of the tridiagonal
+// matrix, by bisection and inverse iteration, and their back-transformation); otherwise
 // Eigen's SelfAdjointEigenSolver (the full decomposition; its reduction is unblocked, 7× slower at
 // p = 1,000 and 16× at p = 4,000: bench/README.md, BM_DenseTopEigen). Throws InvalidArgument
 // unless 1 ≤ k ≤ p, Error on a non-finite entry or when the solver fails.

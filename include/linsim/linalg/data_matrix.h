@@ -38,10 +38,10 @@ class DataMatrix {
   // X_w M (n × c) and X_wᵀ R (p × c). Each output row is computed by one thread in a fixed
   // order, so results do not depend on the thread count. When Y is dense enough (≥ 5 % nonzero)
   // and a dense copy takes at most 2 GiB, the products run as blocked GEMM on that copy (built on
-  // first use); otherwise as row-major sparse kernels (per output row, strips of up to 16 sums
-  // kept in registers while the row's nonzeros gather rows of the block). These column-major
-  // entry points convert M (R) to row-major blocks of at most 256 columns, never a whole copy of a
-  // wide one.
+  // first use), reading M (R) in whichever layout it comes; otherwise as row-major sparse kernels
+  // (per output row, strips of up to 16 sums kept in registers while the row's nonzeros gather
+  // rows of the block), for which these column-major entry points convert M (R) to row-major
+  // blocks of at most 256 columns, never a whole copy of a wide one.
   Matrix times(const Matrix& M) const;
   Matrix transpose_times(const Matrix& R) const;
   // The same products on row-major blocks (the sparse kernels' own layout: no copies), for
@@ -86,6 +86,7 @@ class DataMatrix {
   SparseView Y_;  // a view: the matrix it shows must outlive this object
   Vector m_;
   Vector colsum_;
+  double y2_ = 0;  // ‖Y‖²_F
   mutable Eigen::SparseMatrix<double, Eigen::ColMajor, int> Yc_;
   mutable bool have_csc_ = false;
   bool unit_values_ = false;
