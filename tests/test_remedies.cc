@@ -145,6 +145,11 @@ TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
       EXPECT_LT(test::relative_difference(Matrix(X.times_rows(RowMatrix(Mw))), D * Mw), 1e-13);
       EXPECT_LT(test::relative_difference(Matrix(X.transpose_times_rows(RowMatrix(Rw))), D.transpose() * Rw), 1e-13);
     }
+    // A block of the wrong height is refused, not read past its end.
+    EXPECT_THROW(X.times(Matrix(Matrix::Zero(p + 1, 2))), InvalidArgument);
+    EXPECT_THROW(X.transpose_times(Matrix(Matrix::Zero(n + 1, 2))), InvalidArgument);
+    EXPECT_THROW(X.times_rows(RowMatrix(RowMatrix::Zero(p + 1, 2))), InvalidArgument);
+    EXPECT_THROW(X.transpose_times_rows(RowMatrix(RowMatrix::Zero(n + 1, 2))), InvalidArgument);
     const Matrix M = test::random_matrix(p, 7, 6);
     const Matrix R = test::random_matrix(n, 7, 7);
     EXPECT_LT(test::relative_difference(X.gram(Context{}), D.transpose() * D), 1e-12);

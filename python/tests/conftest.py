@@ -24,8 +24,9 @@ def cli():
         pytest.skip("LINSIM_CLI is not set to the linsim program (ctest sets it): CLI comparisons skipped")
 
     # The CLI configures OpenBLAS for its dense kernels; this process keeps Eigen's unless
-    # configure_gemm() switched it. Results agree up to rounding across backends; the comparisons
-    # here are exact, so the CLI runs on the same backend as the package.
+    # configure_gemm() switched it. Results agree up to rounding across backends (and auto's
+    # route may differ, docs/python.md); the comparisons here are exact, so the CLI runs on the
+    # same backend as the package.
     env = dict(os.environ)
     if linsim.gemm_backend().startswith("eigen"):
         env["LINSIM_GEMM"] = "eigen"

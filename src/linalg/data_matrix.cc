@@ -278,6 +278,9 @@ const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const
 
 template <typename Out>
 Out DataMatrix::times_impl(const RowMatrix& M) const {
+  if (M.rows() != cols()) {
+    throw InvalidArgument(fmt::format("X M: M has {} rows for {} columns of X", M.rows(), cols()));
+  }
   Out out;
   if (prefer_dense_) {
     out.resize(rows(), M.cols());
@@ -291,6 +294,9 @@ Out DataMatrix::times_impl(const RowMatrix& M) const {
 
 template <typename Out>
 Out DataMatrix::transpose_times_impl(const RowMatrix& R) const {
+  if (R.rows() != rows()) {
+    throw InvalidArgument(fmt::format("Xᵀ R: R has {} rows for {} rows of X", R.rows(), rows()));
+  }
   Out out;
   if (prefer_dense_) {
     out.resize(cols(), R.cols());
@@ -305,6 +311,9 @@ Out DataMatrix::transpose_times_impl(const RowMatrix& R) const {
 }
 
 Matrix DataMatrix::times(const Matrix& M) const {
+  if (M.rows() != cols()) {
+    throw InvalidArgument(fmt::format("X M: M has {} rows for {} columns of X", M.rows(), cols()));
+  }
   if (prefer_dense_) {  // the GEMM reads M as it is: no row-major copy
     Matrix out(rows(), M.cols());
     dense_product(dense(), false, M.data(), false, M.cols(), out.data(), false);
@@ -317,6 +326,9 @@ Matrix DataMatrix::times(const MatrixF& M) const {
   return in_row_major_blocks<Matrix>(M, rows(), [&](const RowMatrix& B) { return times_impl<Matrix>(B); });
 }
 Matrix DataMatrix::transpose_times(const Matrix& R) const {
+  if (R.rows() != rows()) {
+    throw InvalidArgument(fmt::format("Xᵀ R: R has {} rows for {} rows of X", R.rows(), rows()));
+  }
   if (prefer_dense_) {
     Matrix out(cols(), R.cols());
     dense_product(dense(), true, R.data(), false, R.cols(), out.data(), false);

@@ -24,14 +24,16 @@ void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, c
 // The k largest eigenpairs of the dense symmetric matrix S (its lower triangle is read): values
 // descending, vectors p × k (signs as the solver returns them). With OpenBLAS, LAPACK's dsyevr
 // (a blocked reduction to tridiagonal form, then only the k wanted pairs of the tridiagonal
-// matrix, by bisection and inverse iteration, and their back-transformation); otherwise
+// matrix — by bisection and inverse iteration, or by MRRR when k = p — and their
+// back-transformation); otherwise
 // Eigen's SelfAdjointEigenSolver (the full decomposition; its reduction is unblocked, 7× slower at
 // p = 1,000 and 16× at p = 4,000: bench/README.md, BM_DenseTopEigen). Throws InvalidArgument
 // unless 1 ≤ k ≤ p, Error on a non-finite entry or when the solver fails.
 void dense_top_eigen(const Matrix& S, Index k, Vector& values, Matrix& vectors);
 
 // Rough seconds dense_top_eigen takes for a p × p matrix on this class of machine (cubic in p;
-// measured: LAPACK 0.13 s, Eigen 0.87 s at p = 1,000; 5.5 s and 88 s at p = 4,000).
+// measured: LAPACK 0.10–0.13 s, Eigen 0.69–0.87 s at p = 1,000, BM_DenseTopEigen and a side
+// harness; 5.5 s and 88 s at p = 4,000). It depends on the backend, and so may auto's route.
 double dense_top_eigen_seconds(Index p);
 
 }  // namespace linsim

@@ -102,7 +102,9 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
   std::string reason;
   if (solver == Solver::kAuto) {
     // Rough cost model (seconds on this class of machine, 2 cores): the dense route pays for XᵀX
-    // and a p × p eigen-decomposition (dense_top_eigen_seconds); the block Krylov solver
+    // and a p × p eigen-decomposition (dense_top_eigen_seconds: LAPACK's is ~7× Eigen's, so with
+    // and without OpenBLAS auto may take different routes, each within the same tolerance); the
+    // block Krylov solver
     // ~14 k vector products with XᵀX (measured at k = 100 on 138,000 × 20,000 simulated data)
     // at ~0.5 ns per nonzero and vector, reorthogonalisation included.
     // Across processes: the estimates summed over them (each does its share of the sparse work in
@@ -204,10 +206,10 @@ SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Con
   SymmetricEigen out;
   if (solver == Solver::kAuto) {
     // Lanczos pays ~2 ncv dense products of p² each (one thread) and a dense ncv-sized
-    // eigenproblem per restart; the full decomposition ~p³ (cubic, threaded GEMM inside).
+    // eigenproblem per restart; the dense decomposition ~p³ (dense_top_eigen_seconds).
     if (p <= 4000 || 10 * k > p || ncv <= k) {
       solver = Solver::kGram;
-      out.reason = fmt::format("p = {}, k = {}: a full decomposition is cheap enough", p, k);
+      out.reason = fmt::format("p = {}, k = {}: a dense decomposition is cheap enough", p, k);
     } else {
       solver = Solver::kLanczos;
       out.reason = fmt::format("p = {} > 4000 and k = {} <= p/10: Lanczos on v -> S v", p, k);

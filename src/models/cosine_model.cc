@@ -62,7 +62,7 @@ double cosine_objective(const DataMatrix& X, const Matrix& A, const Matrix& B, M
   const Vector qn = safe_row_norms(B);
   const Matrix Qt = normalized(B, qn);
   // X A and X Q̃ as one product X [A Q̃]: one pass over X instead of two (on dense data the
-  // GEMM packs X once; each column's sum is the same).
+  // GEMM packs X once); the same sums up to rounding.
   Matrix AQ(A.rows(), 2 * k);
   AQ << A, Qt;
   const Matrix XAQ = X.times(AQ);

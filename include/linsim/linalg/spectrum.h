@@ -50,11 +50,12 @@ Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context
 // block Krylov's.
 double spectrum_bytes(Index n, Index p, Index k, Solver solver);
 
-// Top-k spectrum from a dense Gram matrix by full symmetric eigen-decomposition.
+// Top-k spectrum from a dense Gram matrix by a dense symmetric eigen-decomposition (its k
+// largest pairs; LAPACK's dsyevr where OpenBLAS is configured, else Eigen's full solver).
 Spectrum spectrum_from_gram(const Matrix& G, Index k);
 
 // The k largest (algebraic) eigenpairs of a dense symmetric matrix S, descending, signs fixed
-// like Spectrum's. kGram (or kAuto when p ≤ 4000 or k > p/10): full decomposition; kLanczos:
+// like Spectrum's. kGram (or kAuto when p ≤ 4000 or k > p/10): dense decomposition; kLanczos:
 // Spectra's Lanczos on v ↦ S v. Throws Error if Lanczos does not converge.
 struct SymmetricEigen {
   Vector values;

@@ -7,7 +7,8 @@
 //
 // with P̃ = N(XA), Q̃ = N(B) (rows scaled to unit length; a zero row stays zero). The scale s is
 // profiled out in closed form, so every iterate uses its optimal s. Nothing n × p is formed: the
-// objective and gradient need XA, XQ̃ and Xᵀ[P̃, ∂f/∂(XA)] (four sparse × dense products).
+// objective and gradient need X[A, Q̃] and Xᵀ[P̃, ∂f/∂(XA)] (two products with blocks of 2k
+// columns).
 //
 // Regularisation: MATH.md M5 writes a penalty λ(‖A‖² + ‖B‖²). With the normalisation inside, f is
 // invariant under A → cA and under rescaling any row of B, so the penalty can always be lowered
