@@ -294,6 +294,43 @@ void BM_Gemm(benchmark::State& state) {
 BENCHMARK(BM_Gemm<double>)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_Gemm<float>)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
+// One pass of the block Krylov solver's orthogonalisation over its basis (138,000 × 19,778 at
+// k = 100: a 19,778 × 394 basis, blocks of 8), in its fixed chunks of 512 rows spread over the
+// threads: Qᵀ W (range(0) = 0) or W −= Q H (1), by the panel kernels (range(1) = 0) or by the
+// library's GEMM, which they replace for blocks of 4, 8 and 16 (1). Bytes/s count one read of Q;
+// BM_Triad is its floor. project_out makes three such passes per block of vectors.
+void BM_PanelPass(benchmark::State& state) {
+  constexpr Index p = 19778, m = 394, b = 8, kChunk = 512;
+  const bool update = state.range(0) == 1;
+  const bool with_gemm = state.range(1) == 1;
+  const Matrix Q = random_factors(p, m);
+  Matrix W = random_factors(p, b);
+  const Index chunks = (p + kChunk - 1) / kChunk;
+  std::vector<Matrix> H(static_cast<size_t>(chunks), Matrix(random_factors(m, b) * 1e-3));
+  for (auto _ : state) {
+#pragma omp parallel for schedule(dynamic, 4)
+    for (Index c = 0; c < chunks; ++c) {
+      const Index i0 = c * kChunk, h = std::min(kChunk, p - i0);
+      double* Hc = H[static_cast<size_t>(c)].data();
+      if (update && with_gemm) {
+        gemm<double>(false, false, h, b, m, -1.0, Q.data() + i0, p, Hc, m, 1.0, W.data() + i0, p);
+      } else if (update) {
+        panel_update(Q.data() + i0, p, h, m, Hc, m, b, -1.0, W.data() + i0, p);
+      } else if (with_gemm) {
+        gemm<double>(true, false, m, b, h, 1.0, Q.data() + i0, p, W.data() + i0, p, 0.0, Hc, m);
+      } else {
+        panel_cross(Q.data() + i0, p, h, m, W.data() + i0, p, b, Hc, m);
+      }
+    }
+    benchmark::DoNotOptimize(W.data());
+    benchmark::DoNotOptimize(H.front().data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(8.0 * p * m * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * p * m * b * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(with_gemm ? gemm_backend() : "panel kernel");
+}
+BENCHMARK(BM_PanelPass)->Args({0, 0})->Args({0, 1})->Args({1, 0})->Args({1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // The k largest eigenpairs of a dense p × p Gram matrix (the Gram route of `fit`, the SPPMI
 // model): dense_top_eigen as configured (range(2) = 0: LAPACK's dsyevr where OpenBLAS is loaded)
 // against Eigen's SelfAdjointEigenSolver, its fallback and the solver used before (range(2) = 1).

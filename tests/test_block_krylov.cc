@@ -1,7 +1,8 @@
 // The randomized block Krylov solver (block_krylov.h) against the dense oracle: its accuracy
 // contract (residuals, singular values, subspace angles) in double and with single-precision
 // products, thick restarts, the centred operator,
-// rank-deficient data, the exact completion for tiny p, thread-count independence.
+// rank-deficient data, the exact completion for tiny p, thread-count independence, every block
+// width across several row chunks of the basis.
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
@@ -200,6 +201,33 @@ TEST(BlockKrylov, IndependentOfThreadCount) {
     EXPECT_EQ(a.float32_products > 0, tol > 1e-5);
     EXPECT_TRUE(a.values == b.values);
     EXPECT_TRUE(a.vectors == b.vectors);
+  }
+}
+
+// The orthogonalisation's own kernels (blocks of 4, 8 and 16 columns) and the GEMM they stand in
+// for (any other width) meet the same contract on a basis of several row chunks whose last one
+// ends in a partial vector (p = 1,043 = 2 · 512 + 2 · 8 + 3), with the same bits on 1 and 3 threads.
+TEST(BlockKrylov, EveryBlockWidthMeetsTheContractAcrossRowChunks) {
+  const SparseMatrix X = planted(1500, 1043, 13);
+  const Matrix D(X);
+  const Matrix G = D.transpose() * D;
+  const Oracle oracle = dense_oracle(D);
+  Context one;
+  one.threads = 1;
+  Context three;
+  three.threads = 3;
+  for (const Index block : {4, 5, 8, 16}) {
+    SCOPED_TRACE(block);
+    BlockKrylovOptions options;
+    options.block = block;
+    options.tol = 1e-9;
+    const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), 16, options, one);
+    EXPECT_EQ(r.block, block);
+    EXPECT_GT(r.restarts, 0);
+    expect_contract(r, G, oracle, options.tol, 6);
+    const BlockKrylovResult again = block_krylov_eigs(DataMatrix(X), 16, options, three);
+    EXPECT_TRUE(again.values == r.values);
+    EXPECT_TRUE(again.vectors == r.vectors);
   }
 }
 

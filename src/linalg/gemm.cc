@@ -133,7 +133,100 @@ void eigen_gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar al
   else c.noalias() += alpha * (a * b);
 }
 
+
+// panel_cross and panel_update (gemm.h) for B columns, on GCC/Clang vectors of 8 doubles.
+typedef double V8 __attribute__((vector_size(64)));
+inline V8 load8(const double* from) {
+  V8 v;
+  __builtin_memcpy(&v, from, sizeof v);
+  return v;
+}
+inline double sum8(V8 v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
+
+// H's rows i … i + C − 1 (H: m × B, leading dimension ldh) = columns i … of Q_c dotted with W_c's.
+template <int B, int C>
+void cross_columns(const double* Q, Index lq, Index i, Index h, const double* W, Index lw, double* H, Index ldh) {
+  V8 acc[C][B];
+  for (int c = 0; c < C; ++c)
+    for (int j = 0; j < B; ++j) acc[c][j] = V8{};
+  Index r = 0;
+  for (; r + 8 <= h; r += 8) {
+    V8 q[C];
+    for (int c = 0; c < C; ++c) q[c] = load8(Q + (i + c) * lq + r);
+    for (int j = 0; j < B; ++j) {
+      const V8 w = load8(W + j * lw + r);
+      for (int c = 0; c < C; ++c) acc[c][j] += q[c] * w;
+    }
+  }
+  for (int c = 0; c < C; ++c) {
+    for (int j = 0; j < B; ++j) {
+      double s = sum8(acc[c][j]);
+      for (Index t = r; t < h; ++t) s += Q[(i + c) * lq + t] * W[j * lw + t];
+      H[j * ldh + i + c] = s;
+    }
+  }
+}
+
+template <int B>
+void cross_block(const double* Q, Index lq, Index m, Index h, const double* W, Index lw, double* H, Index ldh) {
+  constexpr int C = 16 / B;  // C × B sums in registers
+  Index i = 0;
+  for (; i + C <= m; i += C) cross_columns<B, C>(Q, lq, i, h, W, lw, H, ldh);
+  for (; i < m; ++i) cross_columns<B, 1>(Q, lq, i, h, W, lw, H, ldh);
+}
+
+// W_c += α Q_c's columns i … i + C − 1 times H's rows i … (C columns of Q read side by side).
+template <int B, int C>
+void update_columns(const double* Q, Index lq, Index i, Index h, const double* H, Index ldh, double alpha, double* W,
+                    Index lw) {
+  double coef[C][B];
+  for (int c = 0; c < C; ++c)
+    for (int j = 0; j < B; ++j) coef[c][j] = alpha * H[j * ldh + i + c];
+  Index r = 0;
+  for (; r + 8 <= h; r += 8) {
+    V8 q[C];
+    for (int c = 0; c < C; ++c) q[c] = load8(Q + (i + c) * lq + r);
+    for (int j = 0; j < B; ++j) {
+      V8 w = load8(W + j * lw + r);
+      for (int c = 0; c < C; ++c) w += q[c] * coef[c][j];
+      __builtin_memcpy(W + j * lw + r, &w, sizeof w);
+    }
+  }
+  for (; r < h; ++r) {
+    for (int j = 0; j < B; ++j) {
+      double w = W[j * lw + r];
+      for (int c = 0; c < C; ++c) w += Q[(i + c) * lq + r] * coef[c][j];
+      W[j * lw + r] = w;
+    }
+  }
+}
+
+template <int B>
+void update_block(const double* Q, Index lq, Index m, Index h, const double* H, Index ldh, double alpha, double* W,
+                  Index lw) {
+  constexpr int C = 8;
+  Index i = 0;
+  for (; i + C <= m; i += C) update_columns<B, C>(Q, lq, i, h, H, ldh, alpha, W, lw);
+  for (; i < m; ++i) update_columns<B, 1>(Q, lq, i, h, H, ldh, alpha, W, lw);
+}
+
 }  // namespace
+
+bool panel_cross(const double* Q, Index lq, Index h, Index m, const double* W, Index lw, Index b, double* H,
+                 Index ldh) {
+  auto kernel = b == 4 ? cross_block<4> : b == 8 ? cross_block<8> : b == 16 ? cross_block<16> : nullptr;
+  if (kernel == nullptr) return false;
+  kernel(Q, lq, m, h, W, lw, H, ldh);
+  return true;
+}
+
+bool panel_update(const double* Q, Index lq, Index h, Index m, const double* H, Index ldh, Index b, double alpha,
+                  double* W, Index lw) {
+  auto kernel = b == 4 ? update_block<4> : b == 8 ? update_block<8> : b == 16 ? update_block<16> : nullptr;
+  if (kernel == nullptr) return false;
+  kernel(Q, lq, m, h, H, ldh, alpha, W, lw);
+  return true;
+}
 
 template <typename Scalar>
 void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, const Scalar* A, Index lda,

@@ -1,7 +1,9 @@
 // The dense kernels taken from OpenBLAS when it runs this CPU's kernels: one single-threaded GEMM
 // for the blocked kernels that spread fixed tiles over OpenMP threads (the SPD inverse's panels,
 // the all-items tiles, DataMatrix's dense row blocks), and the dense symmetric eigen-solver. Each
-// call runs in the calling thread only, so results never depend on the thread count.
+// call runs in the calling thread only, so results never depend on the thread count. Beside
+// them, the panel products of the block Krylov solver's orthogonalisation, which are faster by
+// kernels of their own than through either GEMM.
 //
 // Backend: OpenBLAS when the program chose it with configure_gemm() (linsim/core/setup.h, which
 // explains the choice), otherwise Eigen's own kernels (compiled for the host with -march=native).
@@ -20,6 +22,17 @@ namespace linsim {
 template <typename Scalar>
 void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, const Scalar* A, Index lda,
           const Scalar* B, Index ldb, Scalar beta, Scalar* C, Index ldc);
+
+// Products of a tall panel Q (h × m, column-major, leading dimension lq) with a block of b
+// columns, as the block Krylov solver's orthogonalisation forms them chunk by chunk: H = Qᵀ W
+// (H m × b, W h × b) and W += α Q H. Kernels of their own for b = 4, 8 and 16 (they return false
+// and do nothing for any other b): each reads Q once and does b multiply-adds per element of it,
+// so it runs at memory speed, where GEMM first packs Q into its own layout — one more copy of the
+// panel per call (bench/README.md, BM_PanelPass). Sums in a fixed order, in the calling thread.
+bool panel_cross(const double* Q, Index lq, Index h, Index m, const double* W, Index lw, Index b, double* H,
+                 Index ldh);
+bool panel_update(const double* Q, Index lq, Index h, Index m, const double* H, Index ldh, Index b, double alpha,
+                  double* W, Index lw);
 
 // The k largest eigenpairs of the dense symmetric matrix S (its lower triangle is read): values
 // descending, vectors p × k (signs as the solver returns them). With OpenBLAS, LAPACK's dsyevr
