@@ -294,15 +294,21 @@ void BM_Gemm(benchmark::State& state) {
 BENCHMARK(BM_Gemm<double>)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_Gemm<float>)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
-// One pass of the block Krylov solver's orthogonalisation over its basis (138,000 × 19,778 at
-// k = 100: a 19,778 × 394 basis, blocks of 8), in its fixed chunks of 512 rows spread over the
-// threads: Qᵀ W (range(0) = 0) or W −= Q H (1), by the panel kernels (range(1) = 0) or by the
-// library's GEMM, which they replace for blocks of 4, 8 and 16 (1). Bytes/s count one read of Q;
+// One pass of the block Krylov solver's orthogonalisation over its basis, in its fixed chunks of
+// 512 rows spread over the threads: Qᵀ W (range(0) = 0) or W −= Q H (1), by the panel kernels
+// (range(1) = 0) or by the library's GEMM, which they replace for blocks of 4, 8 and 16 (1); a
+// p × 394 basis with blocks of b = range(3) for p = range(2): 19,778 and 8 (138,000 × 19,778 at
+// k = 100), 200,000 and 16 (1,000,000 × 200,000 at k = 100). Bytes/s count one read of Q;
 // BM_Triad is its floor. project_out makes three such passes per block of vectors.
 void BM_PanelPass(benchmark::State& state) {
-  constexpr Index p = 19778, m = 394, b = 8, kChunk = 512;
+  constexpr Index m = 394, kChunk = 512;
   const bool update = state.range(0) == 1;
   const bool with_gemm = state.range(1) == 1;
+  const Index p = state.range(2), b = state.range(3);
+  if (!with_gemm && !panel_cross(nullptr, p, 0, 0, nullptr, p, b, nullptr, m)) {
+    state.SkipWithError("the panel kernels need AVX-512 (this build runs the GEMM instead)");
+    return;
+  }
   const Matrix Q = random_factors(p, m);
   Matrix W = random_factors(p, b);
   const Index chunks = (p + kChunk - 1) / kChunk;
@@ -325,11 +331,17 @@ void BM_PanelPass(benchmark::State& state) {
     benchmark::DoNotOptimize(W.data());
     benchmark::DoNotOptimize(H.front().data());
   }
-  state.counters["GB/s"] = benchmark::Counter(8.0 * p * m * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * p * m * b * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  const double pm = static_cast<double>(p) * static_cast<double>(m);
+  state.counters["GB/s"] = benchmark::Counter(8.0 * pm * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * pm * static_cast<double>(b) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(with_gemm ? gemm_backend() : "panel kernel");
 }
-BENCHMARK(BM_PanelPass)->Args({0, 0})->Args({0, 1})->Args({1, 0})->Args({1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PanelPass)
+    ->ArgsProduct({{0, 1}, {0, 1}, {19778}, {8}})
+    ->ArgsProduct({{0, 1}, {0, 1}, {200000}, {16}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The k largest eigenpairs of a dense p × p Gram matrix (the Gram route of `fit`, the SPPMI
 // model): dense_top_eigen as configured (range(2) = 0: LAPACK's dsyevr where OpenBLAS is loaded)

@@ -1,6 +1,7 @@
 // The kernels of linalg/gemm.h. The one single-threaded GEMM against Eigen's products: every
 // transpose combination, alpha and beta, leading dimensions larger than the rows, both precisions.
-// The dense symmetric eigen-solver against matrices built from known eigenpairs. ctest runs this
+// The block Krylov solver's panel kernels against Eigen's products. The dense symmetric
+// eigen-solver against matrices built from known eigenpairs. ctest runs this
 // file twice: with the backend this machine offers and with LINSIM_GEMM=eigen.
 #include <gtest/gtest.h>
 
@@ -80,6 +81,50 @@ void check_top_eigen(const Matrix& S, const Vector& lambda, Index k) {
   EXPECT_LT((values - sorted.head(k)).cwiseAbs().maxCoeff(), 1e-12 * scale) << "backend " << gemm_backend();
   EXPECT_LT((S * vectors - vectors * values.asDiagonal()).cwiseAbs().maxCoeff(), 1e-11 * scale);
   EXPECT_LT((vectors.transpose() * vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff(), 1e-12);
+}
+
+// The panel kernels of the block Krylov solver against Eigen's products: H = Qᵀ W and W += α Q H
+// for the widths they take (4, 8, 16), on panels whose rows are not a multiple of 8 (the scalar
+// tail) and whose columns are not a multiple of the kernels' column groups, inside larger storage
+// (ld > rows) that they must not write outside of; any other width is declined untouched.
+TEST(PanelKernels, MatchEigenProductsAndDeclineOtherWidths) {
+  const auto max_abs = [](const Matrix& a) { return a.size() == 0 ? 0.0 : a.cwiseAbs().maxCoeff(); };
+  const Index pad = 3;
+  Index ran = 0;
+  for (const Index b : {4, 8, 16}) {
+    for (const Index h : {0, 1, 7, 8, 9, 23, 300}) {
+      for (const Index m : {0, 1, 3, 5, 9, 17, 33}) {
+        const Matrix q_store = test::random_matrix(h + pad, m + 1, 4);
+        const Matrix w_store = test::random_matrix(h + pad, b, 5);
+        const Matrix h_store = test::random_matrix(m + pad, b, 6);
+        const Matrix Q = q_store.topLeftCorner(h, m);
+        const Matrix W = w_store.topRows(h);
+        Matrix H = h_store;
+        if (!panel_cross(q_store.data(), q_store.rows(), h, m, w_store.data(), w_store.rows(), b, H.data(), H.rows())) {
+          continue;  // a build without AVX-512: the callers run the GEMM
+        }
+        ++ran;
+        const Matrix want_h = Q.transpose() * W;
+        EXPECT_LE(max_abs(H.topRows(m) - want_h), 1e-12 * (1 + max_abs(want_h)))
+            << "cross b " << b << " h " << h << " m " << m;
+        EXPECT_TRUE(H.bottomRows(pad) == h_store.bottomRows(pad)) << "cross wrote outside its m rows";
+        Matrix w = w_store;
+        ASSERT_TRUE(panel_update(q_store.data(), q_store.rows(), h, m, h_store.data(), h_store.rows(), b, -0.75,
+                                 w.data(), w.rows()));
+        const Matrix want_w = W - 0.75 * Q * h_store.topRows(m);
+        EXPECT_LE(max_abs(w.topRows(h) - want_w), 1e-12 * (1 + max_abs(want_w)))
+            << "update b " << b << " h " << h << " m " << m;
+        EXPECT_TRUE(w.bottomRows(pad) == w_store.bottomRows(pad)) << "update wrote outside its h rows";
+      }
+    }
+  }
+  if (ran == 0) GTEST_SKIP() << "the panel kernels need AVX-512; this build declines them (the GEMM runs)";
+  Matrix untouched = test::random_matrix(8, 5, 7);
+  const Matrix before = untouched;
+  const Matrix q = test::random_matrix(16, 8, 8);
+  EXPECT_FALSE(panel_cross(q.data(), 16, 16, 8, q.data(), 16, 5, untouched.data(), 8));
+  EXPECT_FALSE(panel_update(q.data(), 16, 16, 8, untouched.data(), 8, 5, 1.0, untouched.data(), 8));
+  EXPECT_TRUE(untouched == before);
 }
 
 TEST(DenseTopEigen, FindsTheLargestPairsOfKnownSpectra) {

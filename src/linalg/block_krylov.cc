@@ -185,7 +185,7 @@ void solve_upper_right(Matrix& W, const Matrix& U) {
 
 // The same factorisation by Cholesky QR, twice (CholeskyQR2, Fukaya et al. 2014): R from the
 // Cholesky factor of WᵀW, Qn = W R⁻¹, and once more on Qn to restore orthogonality to rounding
-// level. Two GEMM passes and two triangular solves, spread over the threads, instead of a
+// level. Two passes for WᵀW (ChunkedCross) and two triangular solves, spread over the threads, instead of a
 // single-threaded Householder sweep (180 ms for 200,000 × 16). It is accurate while κ(W) ≲ u^(-1/2);
 // a block whose Cholesky pivots spread beyond 10⁶ or reach the negligible level (ill-conditioned or
 // rank-deficient: an invariant subspace was found), or whose first pass leaves ‖Q₁ᵀQ₁ − I‖_F > 1/2

@@ -133,26 +133,46 @@ void eigen_gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar al
   else c.noalias() += alpha * (a * b);
 }
 
-
-// panel_cross and panel_update (gemm.h) for B columns, on GCC/Clang vectors of 8 doubles.
+#if defined(__AVX512F__)
+// panel_cross and panel_update (gemm.h) for B columns, on GCC/Clang vectors of 8 doubles (one
+// AVX-512 register each; without AVX-512 the panel functions decline and the GEMM runs). Each
+// 8-row step also prefetches the line kPanelAhead rows further along the sequence of column
+// segments the kernel reads — the same column, or past its end the first rows of the column the
+// next call reads — since a chunk of a tall basis is hundreds of separate 4 KB segments, which the
+// hardware prefetcher picks up late (three passes over a 200,000 × 394 basis with 16 columns:
+// 208–231 ms with it, 256–280 ms without, alternated runs while developing; BM_PanelPass has
+// both sizes against the GEMM).
+constexpr Index kPanelAhead = 256;
 typedef double V8 __attribute__((vector_size(64)));
 inline V8 load8(const double* from) {
   V8 v;
   __builtin_memcpy(&v, from, sizeof v);
   return v;
 }
-inline double sum8(V8 v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
+inline double sum8(const V8& v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
+// Column `col` is read at row r; the next call reads column col + step.
+inline void prefetch_ahead(const double* Q, Index lq, Index col, Index step, Index m, Index r, Index h) {
+  const Index t = r + kPanelAhead;
+  if (t < h) {
+    __builtin_prefetch(Q + col * lq + t);
+  } else if (col + step < m) {
+    __builtin_prefetch(Q + (col + step) * lq + (t - h));
+  }
+}
 
 // H's rows i … i + C − 1 (H: m × B, leading dimension ldh) = columns i … of Q_c dotted with W_c's.
 template <int B, int C>
-void cross_columns(const double* Q, Index lq, Index i, Index h, const double* W, Index lw, double* H, Index ldh) {
+void cross_columns(const double* Q, Index lq, Index m, Index i, Index h, const double* W, Index lw, double* H, Index ldh) {
   V8 acc[C][B];
   for (int c = 0; c < C; ++c)
     for (int j = 0; j < B; ++j) acc[c][j] = V8{};
   Index r = 0;
   for (; r + 8 <= h; r += 8) {
     V8 q[C];
-    for (int c = 0; c < C; ++c) q[c] = load8(Q + (i + c) * lq + r);
+    for (int c = 0; c < C; ++c) {
+      q[c] = load8(Q + (i + c) * lq + r);
+      prefetch_ahead(Q, lq, i + c, C, m, r, h);
+    }
     for (int j = 0; j < B; ++j) {
       const V8 w = load8(W + j * lw + r);
       for (int c = 0; c < C; ++c) acc[c][j] += q[c] * w;
@@ -167,25 +187,38 @@ void cross_columns(const double* Q, Index lq, Index i, Index h, const double* W,
   }
 }
 
+// C × B' sums in registers, B' = min(B, 8): 16 blocks go as two halves of 8 per pair of columns
+// (the second half reads the pair again from L1), since a 512-row chunk of 16 columns of W is
+// 64 KB, beyond L1: one Q column against all 16 took 105 ms per pass at p = 200,000, the halves
+// ~70 (BM_PanelPass/0/0/200000/16).
 template <int B>
 void cross_block(const double* Q, Index lq, Index m, Index h, const double* W, Index lw, double* H, Index ldh) {
-  constexpr int C = 16 / B;  // C × B sums in registers
+  constexpr int Bh = B > 8 ? 8 : B;
+  constexpr int C = 16 / Bh;
+  auto columns = [&](auto width, Index i) {
+    for (int j0 = 0; j0 < B; j0 += Bh) {
+      cross_columns<Bh, decltype(width)::value>(Q, lq, m, i, h, W + j0 * lw, lw, H + j0 * ldh, ldh);
+    }
+  };
   Index i = 0;
-  for (; i + C <= m; i += C) cross_columns<B, C>(Q, lq, i, h, W, lw, H, ldh);
-  for (; i < m; ++i) cross_columns<B, 1>(Q, lq, i, h, W, lw, H, ldh);
+  for (; i + C <= m; i += C) columns(std::integral_constant<int, C>{}, i);
+  for (; i < m; ++i) columns(std::integral_constant<int, 1>{}, i);
 }
 
 // W_c += α Q_c's columns i … i + C − 1 times H's rows i … (C columns of Q read side by side).
 template <int B, int C>
-void update_columns(const double* Q, Index lq, Index i, Index h, const double* H, Index ldh, double alpha, double* W,
-                    Index lw) {
+void update_columns(const double* Q, Index lq, Index m, Index i, Index h, const double* H, Index ldh, double alpha,
+                    double* W, Index lw) {
   double coef[C][B];
   for (int c = 0; c < C; ++c)
     for (int j = 0; j < B; ++j) coef[c][j] = alpha * H[j * ldh + i + c];
   Index r = 0;
   for (; r + 8 <= h; r += 8) {
     V8 q[C];
-    for (int c = 0; c < C; ++c) q[c] = load8(Q + (i + c) * lq + r);
+    for (int c = 0; c < C; ++c) {
+      q[c] = load8(Q + (i + c) * lq + r);
+      prefetch_ahead(Q, lq, i + c, C, m, r, h);
+    }
     for (int j = 0; j < B; ++j) {
       V8 w = load8(W + j * lw + r);
       for (int c = 0; c < C; ++c) w += q[c] * coef[c][j];
@@ -206,26 +239,38 @@ void update_block(const double* Q, Index lq, Index m, Index h, const double* H, 
                   Index lw) {
   constexpr int C = 8;
   Index i = 0;
-  for (; i + C <= m; i += C) update_columns<B, C>(Q, lq, i, h, H, ldh, alpha, W, lw);
-  for (; i < m; ++i) update_columns<B, 1>(Q, lq, i, h, H, ldh, alpha, W, lw);
+  for (; i + C <= m; i += C) update_columns<B, C>(Q, lq, m, i, h, H, ldh, alpha, W, lw);
+  for (; i < m; ++i) update_columns<B, 1>(Q, lq, m, i, h, H, ldh, alpha, W, lw);
 }
+
+#endif  // __AVX512F__
 
 }  // namespace
 
 bool panel_cross(const double* Q, Index lq, Index h, Index m, const double* W, Index lw, Index b, double* H,
                  Index ldh) {
+#if defined(__AVX512F__)
   auto kernel = b == 4 ? cross_block<4> : b == 8 ? cross_block<8> : b == 16 ? cross_block<16> : nullptr;
   if (kernel == nullptr) return false;
   kernel(Q, lq, m, h, W, lw, H, ldh);
   return true;
+#else
+  (void)Q, (void)lq, (void)h, (void)m, (void)W, (void)lw, (void)b, (void)H, (void)ldh;
+  return false;
+#endif
 }
 
 bool panel_update(const double* Q, Index lq, Index h, Index m, const double* H, Index ldh, Index b, double alpha,
                   double* W, Index lw) {
+#if defined(__AVX512F__)
   auto kernel = b == 4 ? update_block<4> : b == 8 ? update_block<8> : b == 16 ? update_block<16> : nullptr;
   if (kernel == nullptr) return false;
   kernel(Q, lq, m, h, H, ldh, alpha, W, lw);
   return true;
+#else
+  (void)Q, (void)lq, (void)h, (void)m, (void)H, (void)ldh, (void)b, (void)alpha, (void)W, (void)lw;
+  return false;
+#endif
 }
 
 template <typename Scalar>

@@ -9,9 +9,10 @@
 namespace linsim {
 
 // Chooses the GEMM of the blocked kernels that spread fixed single-threaded tiles over threads
-// (EASE's inverse, the all-items search, the block Krylov solver's reorthogonalisation, the
-// products with DataMatrix's dense copy), and with it the dense symmetric eigen-solver (LAPACK's
-// dsyevr from the same OpenBLAS, else Eigen's):
+// (EASE's inverse, the all-items search, the block Krylov solver's restarts — and its
+// reorthogonalisation for blocks other than 4, 8 and 16 vectors, which have kernels of their own —
+// the products with DataMatrix's dense copy), and with it the dense symmetric eigen-solver
+// (LAPACK's dsyevr from the same OpenBLAS, else Eigen's):
 // - OpenBLAS (libopenblas.so.0, loaded at run time: no build dependency) when it runs kernels for
 //   this CPU. Debian's OpenBLAS misdetects some CPUs and falls back to its generic "Prescott"
 //   kernels (4–6× slower), and it reads OPENBLAS_CORETYPE only while loading. So, when the variable
