@@ -101,7 +101,7 @@ TEST(PanelKernels, MatchEigenProductsAndDeclineOtherWidths) {
         const Matrix W = w_store.topRows(h);
         Matrix H = h_store;
         if (!panel_cross(q_store.data(), q_store.rows(), h, m, w_store.data(), w_store.rows(), b, H.data(), H.rows())) {
-          continue;  // a build without AVX-512: the callers run the GEMM
+          continue;  // a build without AVX-512: the callers run the GEMM (checked below: all or none)
         }
         ++ran;
         const Matrix want_h = Q.transpose() * W;
@@ -119,12 +119,17 @@ TEST(PanelKernels, MatchEigenProductsAndDeclineOtherWidths) {
     }
   }
   if (ran == 0) GTEST_SKIP() << "the panel kernels need AVX-512; this build declines them (the GEMM runs)";
-  Matrix untouched = test::random_matrix(8, 5, 7);
-  const Matrix before = untouched;
+  EXPECT_EQ(ran, 3 * 7 * 7) << "every width is taken, or none";
+  // Width 5, with operands of the right sizes for it: declined, nothing written.
   const Matrix q = test::random_matrix(16, 8, 8);
-  EXPECT_FALSE(panel_cross(q.data(), 16, 16, 8, q.data(), 16, 5, untouched.data(), 8));
-  EXPECT_FALSE(panel_update(q.data(), 16, 16, 8, untouched.data(), 8, 5, 1.0, untouched.data(), 8));
-  EXPECT_TRUE(untouched == before);
+  const Matrix w5 = test::random_matrix(16, 5, 9);
+  Matrix h5 = test::random_matrix(8, 5, 10);
+  Matrix w5_out = w5;
+  const Matrix h5_before = h5;
+  EXPECT_FALSE(panel_cross(q.data(), 16, 16, 8, w5.data(), 16, 5, h5.data(), 8));
+  EXPECT_FALSE(panel_update(q.data(), 16, 16, 8, h5.data(), 8, 5, 1.0, w5_out.data(), 16));
+  EXPECT_TRUE(h5 == h5_before);
+  EXPECT_TRUE(w5_out == w5);
 }
 
 TEST(DenseTopEigen, FindsTheLargestPairsOfKnownSpectra) {

@@ -137,9 +137,10 @@ void eigen_gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar al
 // panel_cross and panel_update (gemm.h) for B columns, on GCC/Clang vectors of 8 doubles (one
 // AVX-512 register each; without AVX-512 the panel functions decline and the GEMM runs). Each
 // 8-row step also prefetches the line kPanelAhead rows further along the sequence of column
-// segments the kernel reads — the same column, or past its end the first rows of the column the
-// next call reads — since a chunk of a tall basis is hundreds of separate 4 KB segments, which the
-// hardware prefetcher picks up late (three passes over a 200,000 × 394 basis with 16 columns:
+// segments the kernel reads — the same column, or past its end the first rows of the column
+// `step` further on (the next group's; for Qᵀ W with 16 columns, whose next call is the second
+// half on the same columns, one call early) — since a chunk of a tall basis is hundreds of
+// separate 4 KB segments, which the hardware prefetcher picks up late (three passes over a 200,000 × 394 basis with 16 columns:
 // 208–231 ms with it, 256–280 ms without, alternated runs while developing; BM_PanelPass has
 // both sizes against the GEMM).
 constexpr Index kPanelAhead = 256;
@@ -155,7 +156,7 @@ inline void prefetch_ahead(const double* Q, Index lq, Index col, Index step, Ind
   const Index t = r + kPanelAhead;
   if (t < h) {
     __builtin_prefetch(Q + col * lq + t);
-  } else if (col + step < m) {
+  } else if (col + step < m && t - h < h) {  // inside the chunk's rows: never past its storage
     __builtin_prefetch(Q + (col + step) * lq + (t - h));
   }
 }
@@ -190,7 +191,7 @@ void cross_columns(const double* Q, Index lq, Index m, Index i, Index h, const d
 // C × B' sums in registers, B' = min(B, 8): 16 blocks go as two halves of 8 per pair of columns
 // (the second half reads the pair again from L1), since a 512-row chunk of 16 columns of W is
 // 64 KB, beyond L1: one Q column against all 16 took 105 ms per pass at p = 200,000, the halves
-// ~70 (BM_PanelPass/0/0/200000/16).
+// 75–87 (BM_PanelPass/0/0/200000/16).
 template <int B>
 void cross_block(const double* Q, Index lq, Index m, Index h, const double* W, Index lw, double* H, Index ldh) {
   constexpr int Bh = B > 8 ? 8 : B;
