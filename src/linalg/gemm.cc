@@ -161,6 +161,15 @@ inline void prefetch_ahead(const double* Q, Index lq, Index col, Index step, Ind
   }
 }
 
+// Rows r … r + 7 of Q_c's columns i … i + C − 1 into q, with each column's prefetch.
+template <int C>
+void load_columns(const double* Q, Index lq, Index m, Index i, Index r, Index h, V8 (&q)[C]) {
+  for (int c = 0; c < C; ++c) {
+    q[c] = load8(Q + (i + c) * lq + r);
+    prefetch_ahead(Q, lq, i + c, C, m, r, h);
+  }
+}
+
 // H's rows i … i + C − 1 (H: m × B, leading dimension ldh) = columns i … of Q_c dotted with W_c's.
 template <int B, int C>
 void cross_columns(const double* Q, Index lq, Index m, Index i, Index h, const double* W, Index lw, double* H, Index ldh) {
@@ -170,10 +179,7 @@ void cross_columns(const double* Q, Index lq, Index m, Index i, Index h, const d
   Index r = 0;
   for (; r + 8 <= h; r += 8) {
     V8 q[C];
-    for (int c = 0; c < C; ++c) {
-      q[c] = load8(Q + (i + c) * lq + r);
-      prefetch_ahead(Q, lq, i + c, C, m, r, h);
-    }
+    load_columns<C>(Q, lq, m, i, r, h, q);
     for (int j = 0; j < B; ++j) {
       const V8 w = load8(W + j * lw + r);
       for (int c = 0; c < C; ++c) acc[c][j] += q[c] * w;
@@ -216,10 +222,7 @@ void update_columns(const double* Q, Index lq, Index m, Index i, Index h, const 
   Index r = 0;
   for (; r + 8 <= h; r += 8) {
     V8 q[C];
-    for (int c = 0; c < C; ++c) {
-      q[c] = load8(Q + (i + c) * lq + r);
-      prefetch_ahead(Q, lq, i + c, C, m, r, h);
-    }
+    load_columns<C>(Q, lq, m, i, r, h, q);
     for (int j = 0; j < B; ++j) {
       V8 w = load8(W + j * lw + r);
       for (int c = 0; c < C; ++c) w += q[c] * coef[c][j];
