@@ -130,8 +130,9 @@ TEST(Ease, Float32ModelScoresAndSimilarities) {
 namespace linsim {
 namespace {
 
-// The in-place inverse across several 256-blocks, in both precisions, against A A⁻¹ = I and a
-// dense LU inverse; the same bits for any thread count.
+// The in-place inverse across several 256-blocks and several row panels of its update (n = 700:
+// panels of 256 rows, the last of 188), in both precisions, against A A⁻¹ = I and a dense LU
+// inverse; the same bits for any thread count.
 TEST(SpdInverse, InPlaceBlockedInverseMatchesTheDenseInverse) {
   const Index n = 700;
   const Matrix R = test::random_matrix(n, n, 21);

@@ -48,6 +48,35 @@ TEST(Gram, Float32IsTheRoundedDoubleGramMatrix) {
             1e-5);
 }
 
+// The sparse path across several waves of 1,024 columns, with empty columns and columns of fewer
+// users than the prefetch distance, and the dense path across several column blocks: 0/1 data, so
+// every sum is an exact integer and the oracle (a sparse product) is met bit for bit, in double and
+// float, on one thread and all. A view of some rows of a matrix (whose index arrays start
+// elsewhere than at 0) gives what a copy of those rows gives, centred or not.
+TEST(Gram, ExactAcrossWavesBlocksEmptyColumnsAndRowViews) {
+  SparseMatrix sparse = test::random_binary(1500, 1100, 0.004, 8);  // ~7 users per column
+  sparse.prune([](Index, Index col, double) { return col != 5 && col != 1090; });
+  const SparseMatrix dense = test::random_binary(600, 150, 0.5, 9);  // GEMM blocks of 64 columns
+  Context one;
+  one.threads = 1;
+  for (const SparseMatrix* X : {static_cast<const SparseMatrix*>(&sparse), &dense}) {
+    const Matrix oracle = Matrix(SparseMatrix(SparseMatrix(X->transpose()) * *X));
+    const Matrix G = gram_matrix(*X, Context{});
+    EXPECT_TRUE(G == oracle);
+    EXPECT_TRUE(gram_matrix(*X, one) == G);
+    EXPECT_TRUE(gram_matrix<float>(*X, Context{}) == oracle.cast<float>());
+  }
+  EXPECT_TRUE(gram_matrix(sparse, Context{}).col(5).isZero(0.0));
+  const SparseMatrix rows = sparse.middleRows(300, 700);
+  const SparseView view(sparse.middleRows(300, 700));
+  ASSERT_NE(view.outerIndexPtr()[0], 0);
+  const Vector center = Vector::LinSpaced(1100, 0.0, 0.01);
+  EXPECT_TRUE(gram_matrix(view, Context{}) == gram_matrix(rows, Context{}));
+  EXPECT_TRUE(gram_matrix(view, Context{}, center) == gram_matrix(rows, Context{}, center));
+  EXPECT_EQ(gram_matrix(SparseMatrix(0, 3), Context{}), Matrix::Zero(3, 3));
+  EXPECT_EQ(gram_matrix(SparseMatrix(4, 0), Context{}).size(), 0);
+}
+
 TEST(Gram, IndependentOfThreadCount) {
   SparseMatrix X = test::random_binary(300, 80, 0.1, 4);
   for (Index q = 0; q < X.nonZeros(); ++q) X.valuePtr()[q] = 1.0 / (1.0 + static_cast<double>(q % 13));

@@ -33,7 +33,11 @@ class Centring {
   Centring(const SparseView& Y, const Vector& m) : m_(m), n_(static_cast<double>(Y.rows())) {
     if (m.size() == 0) return;
     c_ = Vector::Zero(Y.cols());
-    for (Index q = 0; q < Y.nonZeros(); ++q) c_(Y.innerIndexPtr()[q]) += Y.valuePtr()[q];
+    // By rows: a view of some rows of a matrix (middleRows) keeps the whole matrix's index and value
+    // arrays, with its rows' entries at [outer[0], outer[n]).
+    for (Index u = 0; u < Y.rows(); ++u) {
+      for (int q = Y.outerIndexPtr()[u]; q < Y.outerIndexPtr()[u + 1]; ++q) c_(Y.innerIndexPtr()[q]) += Y.valuePtr()[q];
+    }
   }
   bool active() const { return m_.size() > 0; }
   void apply(Index j, double* lower) const {
@@ -48,7 +52,8 @@ class Centring {
 };
 
 // The entries of X by column, each as the stretch of X's row arrays from the entry to the end of
-// its row: the tail of row u from column j on, x_uj first. Within a column, users increase.
+// its row: the tail of row u from column j on, x_uj first (X's rows hold sorted, distinct column
+// indices: InteractionMatrix). Within a column, users increase.
 struct RowTail {
   int begin;
   int end;
@@ -65,10 +70,13 @@ TailsByColumn tails_by_column(const SparseView& X) {
   const int* inner = X.innerIndexPtr();
   TailsByColumn by;
   by.start.assign(static_cast<size_t>(p) + 1, 0);
-  for (Index q = 0; q < X.nonZeros(); ++q) ++by.start[static_cast<size_t>(inner[q]) + 1];
+  // Row by row (see Centring: a view of some rows starts at outer[0], not at 0).
+  for (Index u = 0; u < n; ++u) {
+    for (int q = outer[u]; q < outer[u + 1]; ++q) ++by.start[static_cast<size_t>(inner[q]) + 1];
+  }
   for (Index j = 0; j < p; ++j) by.start[j + 1] += by.start[j];
   std::vector<std::int64_t> next(by.start.begin(), by.start.end() - 1);
-  by.tails.resize(static_cast<size_t>(X.nonZeros()));
+  by.tails.resize(static_cast<size_t>(by.start[p]));
   for (Index u = 0; u < n; ++u) {
     for (int q = outer[u]; q < outer[u + 1]; ++q) by.tails[next[inner[q]]++] = RowTail{q, outer[u + 1]};
   }
@@ -112,8 +120,10 @@ void gram_sparse(const SparseView& X, MatrixOf<Scalar>& G, const Centring& centr
         for (; tail != last; ++tail) {
           if (last - tail > kAhead) {  // the whole tail kAhead users on
             const RowTail ahead = tail[kAhead];
-            for (int q = ahead.begin; q < ahead.end; q += 16) __builtin_prefetch(inner + q);
-            for (int q = ahead.begin; q < ahead.end; q += 8) __builtin_prefetch(value + q);
+            for (Index q = ahead.begin; q < ahead.end; q += 16) __builtin_prefetch(inner + q);
+            for (Index q = ahead.begin; q < ahead.end; q += 8) __builtin_prefetch(value + q);
+            __builtin_prefetch(inner + ahead.end - 1);  // the last line, where the tail straddles one
+            __builtin_prefetch(value + ahead.end - 1);
           }
           const double xuj = value[tail->begin];
           for (int q = tail->begin; q < tail->end; ++q) lower[inner[q] - j] += xuj * value[q];

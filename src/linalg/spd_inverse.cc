@@ -16,13 +16,19 @@ namespace {
 // Pivot block width. 256 matches the
 // depth of Eigen's GEMM blocking on this class of CPU, so a rank-256 update runs at GEMM speed.
 constexpr Index kBlock = 256;
-// Rows per panel of the rank-kBlock update. Each panel's GEMM packs the columns of U left of its
-// diagonal block anew, so taller panels pack less in all; the diagonal block goes by strips of
-// kBlock columns, so their height costs no flops above the diagonal. At p = 19,778 in float, 2,048
-// rows with the diagonal block by strips took 41–42 s, against 48–49 s for 1,024 rows with the
-// diagonal block computed whole (5 % of the flops above the diagonal) and 44–49 s for 1,024 rows by
-// strips (alternated runs, one session).
-constexpr Index kPanel = 2048;
+// Rows per panel of the rank-kBlock update, a function of n only (so the result does not depend on
+// the thread count): the multiple of kBlock at or above n / 8 (about 8 panels to share among the
+// threads), at most kPanelMax (about 8 up to n = 16,384, more beyond). Each panel's GEMM packs the
+// columns of U left of its diagonal block anew, so taller panels pack less in all; the diagonal
+// block goes by strips of kBlock columns, so their height costs only the upper halves of the
+// strips' top squares. At p = 19,778 in float, 2,048 rows with the diagonal block by strips took
+// 41–42 s, against 48–49 s for 1,024 rows with the diagonal block computed whole (5 % of the flops
+// above the diagonal) and 44–49 s for 1,024 rows by strips (alternated runs, one session).
+constexpr Index kPanelMax = 2048;
+Index panel_rows(Index n) {
+  const Index eighth = (n + 7) / 8;
+  return std::min(kPanelMax, std::max(kBlock, (eighth + kBlock - 1) / kBlock * kBlock));
+}
 
 template <typename Scalar>
 using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
@@ -70,17 +76,20 @@ bool spd_inverse_in_place(Mat<Scalar>& A, double rel_pivot_floor) {
       gemm<Scalar>(false, false, h, b, b, Scalar(1), U.data() + i0, n, D.data(), b, Scalar(0), W.data() + i0, n);
     }
 
-    // Lower triangle of M_RR −= W Uᵀ, one panel of kPanel rows at a time: the columns left of the
-    // panel's diagonal block in one GEMM, then the diagonal block's lower part by strips of kBlock
-    // columns (the strictly upper part of each strip's top square is also written, and never
-    // read). Rows and columns of K are left alone because U and W are zero there. The last panels
+    // Lower triangle of M_RR −= W Uᵀ, one panel of panel_rows(n) rows at a time: the columns left
+    // of the panel's diagonal block in one GEMM, then the diagonal block's lower part by strips of
+    // kBlock columns (the strictly upper part of each strip's top square is also written, and
+    // never read). Rows and columns of K are left alone because U and W are zero there. The last panels
     // are the widest, so they go first.
-    const Index panels = (n + kPanel - 1) / kPanel;
+    const Index panel = panel_rows(n);
+    const Index panels = (n + panel - 1) / panel;
 #pragma omp parallel for schedule(dynamic, 1)
     for (Index q = panels - 1; q >= 0; --q) {
-      const Index r0 = q * kPanel;
-      const Index h = std::min(kPanel, n - r0);
-      if (r0 > 0) gemm<Scalar>(false, true, h, r0, b, Scalar(-1), W.data() + r0, n, U.data(), n, Scalar(1), A.data() + r0, n);
+      const Index r0 = q * panel;
+      const Index h = std::min(panel, n - r0);
+      if (r0 > 0) {
+        gemm<Scalar>(false, true, h, r0, b, Scalar(-1), W.data() + r0, n, U.data(), n, Scalar(1), A.data() + r0, n);
+      }
       for (Index s0 = 0; s0 < h; s0 += kBlock) {
         const Index d0 = r0 + s0, w = std::min(kBlock, h - s0);
         gemm<Scalar>(false, true, h - s0, w, b, Scalar(-1), W.data() + d0, n, U.data() + d0, n, Scalar(1),

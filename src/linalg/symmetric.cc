@@ -7,10 +7,12 @@ namespace linsim {
 template <typename Scalar>
 void mirror_lower(MatrixOf<Scalar>& A) {
   constexpr Index kTile = 256;
+  eigen_assert(A.rows() == A.cols());
   const Index n = A.rows();
   const Index tiles = (n + kTile - 1) / kTile;
+  // Tile column t of the upper triangle copies t + 1 tiles: the widest go first.
 #pragma omp parallel for schedule(dynamic, 1)
-  for (Index t = 0; t < tiles; ++t) {  // tile column t of the upper triangle
+  for (Index t = tiles - 1; t >= 0; --t) {
     const Index j0 = t * kTile, w = std::min(kTile, n - j0);
     for (Index i0 = 0; i0 <= j0; i0 += kTile) {
       const Index h = std::min(kTile, n - i0);
