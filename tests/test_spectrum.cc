@@ -52,7 +52,8 @@ TEST(Gram, Float32IsTheRoundedDoubleGramMatrix) {
 // users than the prefetch distance, and the dense path across several column blocks: 0/1 data, so
 // every sum is an exact integer and the oracle (a sparse product) is met bit for bit, in double and
 // float, on one thread and all. A view of some rows of a matrix (whose index arrays start
-// elsewhere than at 0) gives what a copy of those rows gives, centred or not.
+// elsewhere than at 0) gives what a copy of those rows gives, centred or not, as does a DataMatrix
+// of it.
 TEST(Gram, ExactAcrossWavesBlocksEmptyColumnsAndRowViews) {
   SparseMatrix sparse = test::random_binary(1500, 1100, 0.004, 8);  // ~7 users per column
   sparse.prune([](Index, Index col, double) { return col != 5 && col != 1090; });
@@ -73,6 +74,10 @@ TEST(Gram, ExactAcrossWavesBlocksEmptyColumnsAndRowViews) {
   const Vector center = Vector::LinSpaced(1100, 0.0, 0.01);
   EXPECT_TRUE(gram_matrix(view, Context{}) == gram_matrix(rows, Context{}));
   EXPECT_TRUE(gram_matrix(view, Context{}, center) == gram_matrix(rows, Context{}, center));
+  const DataMatrix of_view(view), of_rows(rows);
+  EXPECT_TRUE(of_view.column_sums() == of_rows.column_sums());
+  EXPECT_EQ(of_view.unit_values(), of_rows.unit_values());
+  EXPECT_EQ(of_view.squared_norm(), of_rows.squared_norm());
   EXPECT_EQ(gram_matrix(SparseMatrix(0, 3), Context{}), Matrix::Zero(3, 3));
   EXPECT_EQ(gram_matrix(SparseMatrix(4, 0), Context{}).size(), 0);
 }

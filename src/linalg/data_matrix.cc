@@ -18,8 +18,11 @@ DataMatrix::DataMatrix(const SparseView& Y, Vector center) : Y_(Y), m_(std::move
     throw InvalidArgument(fmt::format("column centre has {} entries for {} columns", m_.size(), Y.cols()));
   }
   colsum_ = Vector::Zero(Y.cols());
-  const int* inner = Y.innerIndexPtr();
-  const double* value = Y.valuePtr();
+  // Y's entries are [outer[0], outer[n]) of its arrays: a view of some rows of a matrix
+  // (middleRows) keeps the whole matrix's arrays.
+  const Index first = Y.outerIndexPtr()[0];
+  const int* inner = Y.innerIndexPtr() + first;
+  const double* value = Y.valuePtr() + first;
   unit_values_ = true;
   for (Index q = 0; q < Y.nonZeros(); ++q) {
     colsum_(inner[q]) += value[q];

@@ -79,8 +79,8 @@ bool spd_inverse_in_place(Mat<Scalar>& A, double rel_pivot_floor) {
     // Lower triangle of M_RR −= W Uᵀ, one panel of panel_rows(n) rows at a time: the columns left
     // of the panel's diagonal block in one GEMM, then the diagonal block's lower part by strips of
     // kBlock columns (the strictly upper part of each strip's top square is also written, and
-    // never read). Rows and columns of K are left alone because U and W are zero there. The last panels
-    // are the widest, so they go first.
+    // never read). Rows and columns of K are left alone because U and W are zero there. The last
+    // panels are the widest, so they go first.
     const Index panel = panel_rows(n);
     const Index panels = (n + panel - 1) / panel;
 #pragma omp parallel for schedule(dynamic, 1)
