@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "linsim/core/memory.h"
 #include "linsim/linalg/data_matrix.h"
 #include "linalg/gemm.h"
 #include "linsim/linalg/gram.h"
@@ -241,7 +242,8 @@ BENCHMARK(BM_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
 // The floor of the sparse kernels: random rows of 16 doubles (two cache lines) summed from a p-row
 // table, 10M rows per pass over all cores — what BM_GramBlock does per nonzero once for V and once
 // more (read and write) for its accumulator. p = 20,000 (2.5 MB, beyond one core's L2) and
-// 200,000 (25.6 MB).
+// 200,000 (25.6 MB). The table is advised to take huge pages, as the solver's blocks are; run
+// again with LINSIM_HUGE_PAGES=off for 4 KiB pages.
 void BM_RandomRows(benchmark::State& state) {
   const Index p = state.range(0);
   constexpr Index kRows = 10'000'000;
@@ -249,7 +251,8 @@ void BM_RandomRows(benchmark::State& state) {
   std::vector<int> index(static_cast<size_t>(kRows));
   std::mt19937 rng(5);
   for (int& i : index) i = static_cast<int>(rng() % static_cast<unsigned>(p));
-  const RowMatrix table = random_factors(p, 16);
+  RowMatrix table(p, 16);
+  prefer_huge_pages(table) = random_factors(p, 16);  // as the solver's blocks are (LINSIM_HUGE_PAGES=off: not)
   for (auto _ : state) {
     double total = 0;
 #pragma omp parallel for schedule(static) reduction(+ : total)
@@ -309,8 +312,9 @@ void BM_PanelPass(benchmark::State& state) {
     state.SkipWithError("the panel kernels need AVX-512 (this build runs the GEMM instead)");
     return;
   }
-  const Matrix Q = random_factors(p, m);
-  Matrix W = random_factors(p, b);
+  Matrix Q(p, m), W(p, b);
+  prefer_huge_pages(Q) = random_factors(p, m);  // as the solver's basis is (LINSIM_HUGE_PAGES=off: not)
+  prefer_huge_pages(W) = random_factors(p, b);
   const Index chunks = (p + kChunk - 1) / kChunk;
   std::vector<Matrix> H(static_cast<size_t>(chunks), Matrix(random_factors(m, b) * 1e-3));
   for (auto _ : state) {

@@ -2,6 +2,8 @@
 // against a dense product; results independent of the thread count.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "linsim/core/error.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/linalg/spectrum.h"
@@ -78,6 +80,19 @@ TEST(Gram, ExactAcrossWavesBlocksEmptyColumnsAndRowViews) {
   EXPECT_TRUE(of_view.column_sums() == of_rows.column_sums());
   EXPECT_EQ(of_view.unit_values(), of_rows.unit_values());
   EXPECT_EQ(of_view.squared_norm(), of_rows.squared_norm());
+  // The column-major copy (the two-pass products' second pass) holds the view's entries alone,
+  // rows in order within each column, array for array what Eigen's conversion of the copy holds.
+  const Eigen::SparseMatrix<double, Eigen::ColMajor, int> columns(rows);
+  for (const DataMatrix* d : {&of_view, &of_rows}) {
+    const auto& C = d->csc();
+    ASSERT_TRUE(C.isCompressed());
+    ASSERT_EQ(C.nonZeros(), columns.nonZeros());
+    EXPECT_TRUE(std::equal(C.outerIndexPtr(), C.outerIndexPtr() + 1101, columns.outerIndexPtr()));
+    EXPECT_TRUE(std::equal(C.innerIndexPtr(), C.innerIndexPtr() + C.nonZeros(), columns.innerIndexPtr()));
+    EXPECT_TRUE(std::equal(C.valuePtr(), C.valuePtr() + C.nonZeros(), columns.valuePtr()));
+  }
+  const RowMatrix R = test::random_matrix(700, 3, 10);
+  EXPECT_TRUE(of_view.transpose_times_rows(R) == of_rows.transpose_times_rows(R));
   EXPECT_EQ(gram_matrix(SparseMatrix(0, 3), Context{}), Matrix::Zero(3, 3));
   EXPECT_EQ(gram_matrix(SparseMatrix(4, 0), Context{}).size(), 0);
 }

@@ -1,9 +1,14 @@
 #include "linsim/core/memory.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <cstdlib>
 
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace linsim {
 
@@ -17,6 +22,27 @@ double available_memory_bytes() {
     if (fields >> key >> kib && key == "MemAvailable:") return kib * 1024.0;
   }
   return 8.0 * (1ULL << 30);
+}
+
+bool huge_pages_wanted() {
+  const char* setting = std::getenv("LINSIM_HUGE_PAGES");
+  if (setting == nullptr) return true;
+  const std::string_view value(setting);
+  return !(value == "off" || value == "0" || value == "no");
+}
+
+void prefer_huge_pages(void* data, std::size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  const std::uintptr_t last = (begin + bytes) & ~(kHuge - 1);
+  if (data == nullptr || last <= first || !huge_pages_wanted()) return;
+  madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // advice: its result is not needed
+#else
+  (void)data;
+  (void)bytes;
+#endif
 }
 
 std::string format_bytes(double bytes) {

@@ -14,6 +14,7 @@
 
 #include "line_reader.h"
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 
 namespace linsim {
 namespace {
@@ -257,6 +258,9 @@ class Collector {
     SparseMatrix& X = out.X;
     X.resize(n, p);
     X.reserve(static_cast<Index>(count_));
+    // The solvers' products gather and stream these arrays (600 MB for 50M entries).
+    prefer_huge_pages(X.innerIndexPtr(), sizeof(int) * count_);
+    prefer_huge_pages(X.valuePtr(), sizeof(double) * count_);
     int* outer = X.outerIndexPtr();
     int* inner = X.innerIndexPtr();
     double* values = X.valuePtr();

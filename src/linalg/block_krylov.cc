@@ -11,6 +11,7 @@
 
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/core/random.h"
 #include "linalg/gemm.h"
 
@@ -74,6 +75,25 @@ Matrix rows_times(const Eigen::Ref<const Matrix>& Q, const Matrix& Y) {
 #pragma omp parallel for schedule(dynamic, 4)
   for (Index c = 0; c < row_chunks(Q.rows()); ++c) chunk_times(c, Q, Y, 1.0, 0.0, out);
   return out;
+}
+
+// Q's first Y.cols() columns ← Q's first Y.rows() columns times Y, in place: a chunk of rows of
+// the result needs only the same rows of Q, so each chunk goes through a chunk-sized buffer. The
+// restart used to form Q Y as a new p × keep matrix (~400 MB at p = 200,000, every page of it
+// touched afresh each cycle) and copy it back.
+void times_in_place(Matrix& Q, const Matrix& Y) {
+  const Index m = Y.rows(), w = Y.cols();
+#pragma omp parallel
+  {
+    Matrix chunk(kRowChunk, w);
+#pragma omp for schedule(dynamic, 4)
+    for (Index c = 0; c < row_chunks(Q.rows()); ++c) {
+      const Index i0 = c * kRowChunk, h = std::min(kRowChunk, Q.rows() - i0);
+      gemm<double>(false, false, h, w, m, 1.0, Q.data() + i0, Q.outerStride(), Y.data(), m, 0.0, chunk.data(),
+                   kRowChunk);
+      Q.block(i0, 0, h, w) = chunk.topRows(h);
+    }
+  }
 }
 
 // Qᵀ W in fixed chunks of rows: part(c) forms Q_cᵀ W_c with one single-threaded GEMM, or
@@ -293,6 +313,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   BlockKrylovResult result;
   result.block = b;
   Matrix Q(p, m_max + b);
+  prefer_huge_pages(Q);  // streamed three times per block by project_out
   Matrix T = Matrix::Zero(m_max + b, m_max + b);
   Matrix R;
   {
@@ -382,8 +403,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     }
     // Thick restart (Krylov–Schur): keep the leading Ritz vectors, whose projection is diagonal,
     // and the next block, coupled to them through R y_c.
-    const Matrix kept = rows_times(Q.leftCols(m), Y.leftCols(keep));
-    Q.leftCols(keep) = kept;
+    times_in_place(Q, Y.leftCols(keep));
     Q.middleCols(keep, b) = next;
     T.setZero();
     T.diagonal().head(keep) = theta.head(keep);

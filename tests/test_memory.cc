@@ -1,0 +1,97 @@
+// Huge-page advice (core/memory.h): it lands on exactly the 2 MiB-aligned interior of a block,
+// not at all when LINSIM_HUGE_PAGES is off, and never fails on blocks too small to hold a huge page.
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "linsim/core/memory.h"
+
+namespace linsim {
+namespace {
+
+struct Mapping {
+  std::uintptr_t begin = 0, end = 0;
+  bool huge_advised = false;  // "hg" among the mapping's VmFlags: madvise(MADV_HUGEPAGE) reached it
+};
+
+// The process's mappings that overlap [begin, end), from /proc/self/smaps.
+std::vector<Mapping> mappings_in(std::uintptr_t begin, std::uintptr_t end) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::vector<Mapping> all;
+  std::string line;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t a = 0, b = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (line.rfind("VmFlags:", 0) == 0) {
+      if (!all.empty()) all.back().huge_advised = (line + " ").find(" hg ") != std::string::npos;
+    } else if (head >> std::hex >> a >> dash >> b && dash == '-' && b > a) {
+      all.push_back({a, b, false});
+    }
+  }
+  std::vector<Mapping> out;
+  for (const Mapping& m : all) {
+    if (m.end > begin && m.begin < end) out.push_back(m);
+  }
+  return out;
+}
+
+// [first, last) of the advised mappings, clipped to [begin, end); 0, 0 when there are none.
+std::pair<std::uintptr_t, std::uintptr_t> advised_range(std::uintptr_t begin, std::uintptr_t end) {
+  std::uintptr_t first = 0, last = 0;
+  for (const Mapping& m : mappings_in(begin, end)) {
+    if (!m.huge_advised) continue;
+    if (last == 0) first = std::max(m.begin, begin);
+    last = std::min(m.end, end);
+  }
+  return {first, last};
+}
+
+TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockAndCanBeTurnedOff) {
+  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    GTEST_SKIP() << "this kernel has no transparent huge pages: the advice is a no-op here";
+  }
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  constexpr std::size_t kLength = 16 * kHuge;
+  void* region = mmap(nullptr, kLength, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(region, MAP_FAILED);
+  const auto base = reinterpret_cast<std::uintptr_t>(region);
+  ASSERT_EQ(advised_range(base, base + kLength).second, 0u);
+
+  // A block that starts and ends off the 2 MiB grid: only the whole huge pages inside it.
+  const std::uintptr_t data = base + kHuge + 4096;
+  const std::size_t bytes = 5 * kHuge;
+  const std::uintptr_t first = (data + kHuge - 1) / kHuge * kHuge;
+  const std::uintptr_t last = (data + bytes) / kHuge * kHuge;
+  ASSERT_LT(first, last);
+  prefer_huge_pages(reinterpret_cast<void*>(data), bytes);
+  const auto [got_first, got_last] = advised_range(base, base + kLength);
+  EXPECT_EQ(got_first, first);
+  EXPECT_EQ(got_last, last);
+
+  // Blocks without a whole huge page inside, and no block at all: nothing, and no failure.
+  const std::uintptr_t tail = base + 12 * kHuge;
+  prefer_huge_pages(reinterpret_cast<void*>(tail + 4096), kHuge);
+  prefer_huge_pages(nullptr, kLength);
+  prefer_huge_pages(reinterpret_cast<void*>(tail), 0);
+  EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
+
+  // Turned off: a block that would qualify stays as it is.
+  ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", "off", 1), 0);
+  EXPECT_FALSE(huge_pages_wanted());
+  prefer_huge_pages(reinterpret_cast<void*>(tail), 2 * kHuge);
+  EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
+  ASSERT_EQ(unsetenv("LINSIM_HUGE_PAGES"), 0);
+  EXPECT_TRUE(huge_pages_wanted());
+  munmap(region, kLength);
+}
+
+}  // namespace
+}  // namespace linsim
