@@ -313,8 +313,10 @@ void BM_PanelPass(benchmark::State& state) {
     return;
   }
   Matrix Q(p, m), W(p, b);
-  prefer_huge_pages(Q) = random_factors(p, m);  // as the solver's basis is (LINSIM_HUGE_PAGES=off: not)
-  prefer_huge_pages(W) = random_factors(p, b);
+  // Advised as the solver's basis is (LINSIM_HUGE_PAGES=off: not), then filled in place: a plain
+  // `Q = random_factors(…)` would take over the temporary's unadvised storage.
+  prefer_huge_pages(Q).noalias() = random_factors(p, m);
+  prefer_huge_pages(W).noalias() = random_factors(p, b);
   const Index chunks = (p + kChunk - 1) / kChunk;
   std::vector<Matrix> H(static_cast<size_t>(chunks), Matrix(random_factors(m, b) * 1e-3));
   for (auto _ : state) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,23 +55,74 @@ std::pair<std::uintptr_t, std::uintptr_t> advised_range(std::uintptr_t begin, st
   return {first, last};
 }
 
-TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockAndCanBeTurnedOff) {
-  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) {
-    GTEST_SKIP() << "this kernel has no transparent huge pages: the advice is a no-op here";
+// A 2 MiB-aligned region of `length` bytes inside a fresh, untouched anonymous mapping (kernels
+// before 6.7 do not align large mappings themselves).
+class AlignedRegion {
+ public:
+  explicit AlignedRegion(std::size_t length) : size_(length + kHuge) {
+    raw_ = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw_ != MAP_FAILED) base_ = (reinterpret_cast<std::uintptr_t>(raw_) + kHuge - 1) / kHuge * kHuge;
   }
-  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  ~AlignedRegion() {
+    if (raw_ != MAP_FAILED) munmap(raw_, size_);
+  }
+  AlignedRegion(const AlignedRegion&) = delete;
+  AlignedRegion& operator=(const AlignedRegion&) = delete;
+  std::uintptr_t base() const { return base_; }
+
+  static constexpr std::size_t kHuge = std::size_t{2} << 20;
+
+ private:
+  std::size_t size_;
+  void* raw_ = MAP_FAILED;
+  std::uintptr_t base_ = 0;
+};
+
+// LINSIM_HUGE_PAGES unset for the scope, as it was after.
+class HugePagesSettingCleared {
+ public:
+  HugePagesSettingCleared() {
+    if (const char* v = std::getenv("LINSIM_HUGE_PAGES")) saved_ = v;
+    unsetenv("LINSIM_HUGE_PAGES");
+  }
+  ~HugePagesSettingCleared() {
+    if (saved_) {
+      setenv("LINSIM_HUGE_PAGES", saved_->c_str(), 1);
+    } else {
+      unsetenv("LINSIM_HUGE_PAGES");
+    }
+  }
+  HugePagesSettingCleared(const HugePagesSettingCleared&) = delete;
+  HugePagesSettingCleared& operator=(const HugePagesSettingCleared&) = delete;
+
+ private:
+  std::optional<std::string> saved_;
+};
+
+TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockAndCanBeTurnedOff) {
+  constexpr std::size_t kHuge = AlignedRegion::kHuge;
   constexpr std::size_t kLength = 16 * kHuge;
-  void* region = mmap(nullptr, kLength, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(region, MAP_FAILED);
-  const auto base = reinterpret_cast<std::uintptr_t>(region);
+  const HugePagesSettingCleared cleared;
+  {  // Can this process see the advice at all (a kernel with THP, smaps with VmFlags)?
+    const AlignedRegion probe(kHuge);
+    ASSERT_NE(probe.base(), 0u);
+    if (madvise(reinterpret_cast<void*>(probe.base()), kHuge, MADV_HUGEPAGE) != 0 ||
+        advised_range(probe.base(), probe.base() + kHuge).second == 0) {
+      GTEST_SKIP() << "madvise(MADV_HUGEPAGE) is not available or not visible in /proc/self/smaps here: "
+                      "the advice is a no-op on this system";
+    }
+  }
+  const AlignedRegion region(kLength);
+  ASSERT_NE(region.base(), 0u);
+  const std::uintptr_t base = region.base();
   ASSERT_EQ(advised_range(base, base + kLength).second, 0u);
 
   // A block that starts and ends off the 2 MiB grid: only the whole huge pages inside it.
   const std::uintptr_t data = base + kHuge + 4096;
   const std::size_t bytes = 5 * kHuge;
-  const std::uintptr_t first = (data + kHuge - 1) / kHuge * kHuge;
-  const std::uintptr_t last = (data + bytes) / kHuge * kHuge;
-  ASSERT_LT(first, last);
+  const std::uintptr_t first = base + 2 * kHuge;
+  const std::uintptr_t last = base + 6 * kHuge;
+  EXPECT_TRUE(huge_pages_wanted());
   prefer_huge_pages(reinterpret_cast<void*>(data), bytes);
   const auto [got_first, got_last] = advised_range(base, base + kLength);
   EXPECT_EQ(got_first, first);
@@ -84,13 +136,12 @@ TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockAndCanBeTurnedOff) {
   EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
 
   // Turned off: a block that would qualify stays as it is.
-  ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", "off", 1), 0);
-  EXPECT_FALSE(huge_pages_wanted());
-  prefer_huge_pages(reinterpret_cast<void*>(tail), 2 * kHuge);
-  EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
-  ASSERT_EQ(unsetenv("LINSIM_HUGE_PAGES"), 0);
-  EXPECT_TRUE(huge_pages_wanted());
-  munmap(region, kLength);
+  for (const char* off : {"off", "0", "no"}) {
+    ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", off, 1), 0);
+    EXPECT_FALSE(huge_pages_wanted());
+    prefer_huge_pages(reinterpret_cast<void*>(tail), 2 * kHuge);
+    EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
+  }
 }
 
 }  // namespace

@@ -55,6 +55,26 @@ class Readers : public ::testing::Test {
   fs::path dir_;
 };
 
+// Moving an InteractionMatrix hands over X's arrays (Eigen 3.4's SparseMatrix alone would copy
+// them, and the read matrix is moved twice on its way to a fit).
+TEST_F(Readers, MovedDataKeepsItsArrays) {
+  InteractionMatrix read = read_interactions(write("m.tsv", "u1\ti1\t2\nu2\ti2\t3\nu2\ti1\t1\n"), {}).data;
+  const double* values = read.X.valuePtr();
+  const int* columns = read.X.innerIndexPtr();
+  InteractionMatrix moved(std::move(read));
+  EXPECT_EQ(moved.X.valuePtr(), values);
+  InteractionMatrix assigned;
+  assigned = std::move(moved);
+  EXPECT_EQ(assigned.X.valuePtr(), values);
+  EXPECT_EQ(assigned.X.innerIndexPtr(), columns);
+  EXPECT_EQ(assigned.nnz(), 3);
+  EXPECT_EQ(at(assigned, "u2", "i1"), 1.0);
+  EXPECT_EQ(assigned.users.size(), 2);
+  const InteractionMatrix copy = assigned;  // copies still copy
+  EXPECT_NE(copy.X.valuePtr(), values);
+  EXPECT_EQ(at(copy, "u1", "i1"), 2.0);
+}
+
 TEST_F(Readers, TabTripletsWithoutHeader) {
   const auto r = read_interactions(write("a.tsv", "1\t10\t3\n1\t11\t5\n2\t10\t1\n"), {});
   EXPECT_EQ(r.data.n_users(), 2);

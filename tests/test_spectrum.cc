@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "linsim/core/error.h"
 #include "linsim/linalg/gram.h"
@@ -93,6 +94,13 @@ TEST(Gram, ExactAcrossWavesBlocksEmptyColumnsAndRowViews) {
   }
   const RowMatrix R = test::random_matrix(700, 3, 10);
   EXPECT_TRUE(of_view.transpose_times_rows(R) == of_rows.transpose_times_rows(R));
+  for (const auto& [n, p] : {std::pair{Index{0}, Index{3}}, std::pair{Index{4}, Index{0}}, std::pair{Index{4}, Index{3}}}) {
+    const SparseMatrix empty(n, p);
+    const DataMatrix of_empty(empty);
+    EXPECT_EQ(of_empty.csc().rows(), n);
+    EXPECT_EQ(of_empty.csc().cols(), p);
+    EXPECT_EQ(of_empty.csc().nonZeros(), 0);
+  }
   EXPECT_EQ(gram_matrix(SparseMatrix(0, 3), Context{}), Matrix::Zero(3, 3));
   EXPECT_EQ(gram_matrix(SparseMatrix(4, 0), Context{}).size(), 0);
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "linsim/core/types.h"
@@ -47,6 +48,21 @@ struct InteractionMatrix {
   SparseMatrix X;  // n_users × n_items, CSR, column indices sorted within each row
   IdMap users;
   IdMap items;
+
+  InteractionMatrix() = default;
+  InteractionMatrix(const InteractionMatrix&) = default;
+  InteractionMatrix& operator=(const InteractionMatrix&) = default;
+  // Eigen 3.4's SparseMatrix has no move operations: a moved one is copied entry by entry (600 MB
+  // for 50M interactions, paged in afresh). These swap X's arrays instead.
+  InteractionMatrix(InteractionMatrix&& other) noexcept : users(std::move(other.users)), items(std::move(other.items)) {
+    X.swap(other.X);
+  }
+  InteractionMatrix& operator=(InteractionMatrix&& other) noexcept {
+    X.swap(other.X);
+    users = std::move(other.users);
+    items = std::move(other.items);
+    return *this;
+  }
 
   Index n_users() const { return X.rows(); }
   Index n_items() const { return X.cols(); }
