@@ -386,6 +386,7 @@ BENCHMARK(BM_DenseTopEigen)
 // The program's own set-up, as the CLI does it: the GEMM backend is chosen before any kernel runs.
 int main(int argc, char** argv) {
   linsim::configure_gemm();
+  linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES=off: no huge-page advice
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -1,5 +1,6 @@
 // Huge-page advice (core/memory.h): it lands on exactly the 2 MiB-aligned interior of a block,
-// not at all when LINSIM_HUGE_PAGES is off, and never fails on blocks too small to hold a huge page.
+// not at all when a program turned it off (core/setup.h), and never fails on blocks too small to
+// hold a huge page.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "linsim/core/memory.h"
+#include "linsim/core/setup.h"
 
 namespace linsim {
 namespace {
@@ -78,31 +80,34 @@ class AlignedRegion {
   std::uintptr_t base_ = 0;
 };
 
-// LINSIM_HUGE_PAGES unset for the scope, as it was after.
-class HugePagesSettingCleared {
+// The huge-page setting on for the scope, and LINSIM_HUGE_PAGES as it was after (the test sets it
+// to read it back through configure_huge_pages()).
+class HugePagesSettingOn {
  public:
-  HugePagesSettingCleared() {
+  HugePagesSettingOn() : was_(huge_pages_wanted()) {
     if (const char* v = std::getenv("LINSIM_HUGE_PAGES")) saved_ = v;
-    unsetenv("LINSIM_HUGE_PAGES");
+    configure_huge_pages(true);
   }
-  ~HugePagesSettingCleared() {
+  ~HugePagesSettingOn() {
     if (saved_) {
       setenv("LINSIM_HUGE_PAGES", saved_->c_str(), 1);
     } else {
       unsetenv("LINSIM_HUGE_PAGES");
     }
+    configure_huge_pages(was_);
   }
-  HugePagesSettingCleared(const HugePagesSettingCleared&) = delete;
-  HugePagesSettingCleared& operator=(const HugePagesSettingCleared&) = delete;
+  HugePagesSettingOn(const HugePagesSettingOn&) = delete;
+  HugePagesSettingOn& operator=(const HugePagesSettingOn&) = delete;
 
  private:
+  bool was_;
   std::optional<std::string> saved_;
 };
 
 TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockAndCanBeTurnedOff) {
   constexpr std::size_t kHuge = AlignedRegion::kHuge;
   constexpr std::size_t kLength = 16 * kHuge;
-  const HugePagesSettingCleared cleared;
+  const HugePagesSettingOn scope;
   {  // Can this process see the advice at all (a kernel with THP, smaps with VmFlags)?
     const AlignedRegion probe(kHuge);
     ASSERT_NE(probe.base(), 0u);
@@ -135,13 +140,31 @@ TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockAndCanBeTurnedOff) {
   prefer_huge_pages(reinterpret_cast<void*>(tail), 0);
   EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
 
-  // Turned off: a block that would qualify stays as it is.
+  // Turned off by the program: a block that would qualify stays as it is.
+  EXPECT_FALSE(configure_huge_pages(false));
+  EXPECT_FALSE(huge_pages_wanted());
+  prefer_huge_pages(reinterpret_cast<void*>(tail), 2 * kHuge);
+  EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
+}
+
+// The programs' switch, LINSIM_HUGE_PAGES, read by configure_huge_pages() (the library itself never
+// reads it): off, 0 and no turn the advice off, anything else or nothing leaves it on.
+TEST(Memory, ProgramsTurnTheHugePageAdviceOffFromTheEnvironment) {
+  const HugePagesSettingOn scope;
   for (const char* off : {"off", "0", "no"}) {
+    ASSERT_EQ(configure_huge_pages(true), true);
     ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", off, 1), 0);
-    EXPECT_FALSE(huge_pages_wanted());
-    prefer_huge_pages(reinterpret_cast<void*>(tail), 2 * kHuge);
-    EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
+    EXPECT_FALSE(configure_huge_pages()) << off;
+    EXPECT_FALSE(huge_pages_wanted()) << off;
   }
+  for (const char* on : {"on", "1", ""}) {
+    ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", on, 1), 0);
+    EXPECT_TRUE(configure_huge_pages()) << on;
+  }
+  ASSERT_EQ(configure_huge_pages(false), false);
+  ASSERT_EQ(unsetenv("LINSIM_HUGE_PAGES"), 0);
+  EXPECT_TRUE(configure_huge_pages());
+  EXPECT_TRUE(huge_pages_wanted());
 }
 
 }  // namespace

@@ -670,6 +670,12 @@ PYBIND11_MODULE(_linsim, m) {
         "Chooses OpenBLAS for the blocked kernels when it runs this CPU's kernels (see docs/python.md); "
         "sets OPENBLAS_CORETYPE in the environment when unset. Returns the backend in use.");
   m.def("gemm_backend", &gemm_backend);
+  m.def(
+      "configure_huge_pages",
+      [](std::optional<bool> enabled) { return enabled ? configure_huge_pages(*enabled) : configure_huge_pages(); },
+      py::arg("enabled") = py::none(),
+      "Whether large blocks are advised to take transparent huge pages (on by default; speed only, never "
+      "results). With no argument: from LINSIM_HUGE_PAGES (off, 0 or no: off). Returns the setting in force.");
   m.def("max_threads", &max_threads);
 
   m.def("check_csr", &checked_csr, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("rows"),

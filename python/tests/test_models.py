@@ -192,6 +192,24 @@ def test_results_do_not_depend_on_threads(simulated):
     np.testing.assert_array_equal(one.item_factors, two.item_factors)
 
 
+def test_huge_page_advice_is_the_programs_switch_and_changes_no_result(monkeypatch):
+    # Large enough that the solver's blocks hold whole 2 MiB pages (advised when on).
+    X = sp.random(20000, 3000, density=0.005, random_state=np.random.default_rng(3), format="csr",
+                  data_rvs=lambda k: np.ones(k))
+    try:
+        assert linsim.configure_huge_pages(False) is False
+        off = linsim.EQ2(rank=20, lam=5.0, solver="randomized", progress=False).fit(X)
+        assert linsim.configure_huge_pages(True) is True
+        on = linsim.EQ2(rank=20, lam=5.0, solver="randomized", progress=False).fit(X)
+        np.testing.assert_array_equal(off.item_factors, on.item_factors)
+        monkeypatch.setenv("LINSIM_HUGE_PAGES", "off")
+        assert linsim.configure_huge_pages() is False
+        monkeypatch.delenv("LINSIM_HUGE_PAGES")
+        assert linsim.configure_huge_pages() is True
+    finally:
+        linsim.configure_huge_pages(True)
+
+
 def test_a_lambda_that_zeroes_dimensions_warns(simulated):
     X, _ = simulated
     with pytest.warns(RuntimeWarning, match="zero"):

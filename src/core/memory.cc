@@ -1,8 +1,11 @@
 #include "linsim/core/memory.h"
 
+#include "linsim/core/setup.h"
+
 #include <fmt/format.h>
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 
@@ -24,11 +27,24 @@ double available_memory_bytes() {
   return 8.0 * (1ULL << 30);
 }
 
-bool huge_pages_wanted() {
+namespace {
+
+// The process's huge-page setting: only programs change it (setup.h), the library reads it.
+std::atomic<bool> huge_pages_setting{true};
+
+}  // namespace
+
+bool huge_pages_wanted() { return huge_pages_setting.load(std::memory_order_relaxed); }
+
+bool configure_huge_pages(bool wanted) {
+  huge_pages_setting.store(wanted, std::memory_order_relaxed);
+  return wanted;
+}
+
+bool configure_huge_pages() {
   const char* setting = std::getenv("LINSIM_HUGE_PAGES");
-  if (setting == nullptr) return true;
-  const std::string_view value(setting);
-  return !(value == "off" || value == "0" || value == "no");
+  const std::string_view value(setting == nullptr ? "" : setting);
+  return configure_huge_pages(!(value == "off" || value == "0" || value == "no"));
 }
 
 void prefer_huge_pages(void* data, std::size_t bytes) {

@@ -14,11 +14,11 @@ double available_memory_bytes();
 // (Linux's transparent huge pages: a no-op where they are off or where that interior is empty).
 // Advice only: nothing fails. It matters for large blocks read at random rows — a gather over
 // tens of MB of 4 KiB pages misses the TLB on most rows — and it takes effect for pages not yet
-// touched, so call it on a fresh allocation before writing to it. LINSIM_HUGE_PAGES=off (or 0,
-// no) in the environment turns it off.
+// touched, so call it on a fresh allocation before writing to it. A program can turn it off
+// (configure_huge_pages, linsim/core/setup.h; the linsim programs: LINSIM_HUGE_PAGES=off).
 void prefer_huge_pages(void* data, std::size_t bytes);
 
-// Whether prefer_huge_pages advises at all: LINSIM_HUGE_PAGES is not off, 0 or no.
+// Whether prefer_huge_pages advises at all: true unless configure_huge_pages turned it off.
 bool huge_pages_wanted();
 
 // prefer_huge_pages for a dense Eigen object's storage.

@@ -32,4 +32,14 @@ std::string openblas_core_for_this_cpu();
 // The GEMM in use: "openblas (SkylakeX)", or "eigen (why OpenBLAS is not used)".
 std::string gemm_backend();
 
+// Whether the library advises its large blocks to take transparent huge pages
+// (prefer_huge_pages, linsim/core/memory.h): on unless a program turns it off. Advice changes no
+// result, only speed, and the system's own setting (/sys/kernel/mm/transparent_hugepage/enabled
+// set to never) refuses it anyway; this is the switch for measuring without it. The variant
+// without an argument takes the setting from LINSIM_HUGE_PAGES (off, 0 or no turn the advice off;
+// unset or anything else leaves it on), as the linsim programs do in main. Both return the
+// setting now in force; safe to call from any thread, takes effect for blocks allocated after it.
+bool configure_huge_pages(bool wanted);
+bool configure_huge_pages();
+
 }  // namespace linsim
