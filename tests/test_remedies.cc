@@ -111,6 +111,29 @@ TEST(Weighting, EachStepMatchesTheDenseReference) {
   }
 }
 
+// The weighted copy is made from X's own arrays: a view of some rows (whose arrays are the whole
+// matrix's, starting at outer[0]) and a matrix not in compressed form weigh as a compressed copy does.
+TEST(Weighting, RowViewsAndUncompressedMatricesWeighAsTheirCopies) {
+  const SparseMatrix T = random_counts(60, 25, 0.2, 4);
+  const FittedWeighting f = fit_weighting(parse_weighting("ips:0.5,user-norm:0.5,bm25"), T);
+  const SparseMatrix rows = T.middleRows(17, 30);
+  const SparseView view = T.middleRows(17, 30);
+  ASSERT_GT(view.outerIndexPtr()[0], 0);
+  const SparseMatrix from_view = f.apply(view);
+  const SparseMatrix from_copy = f.apply(rows);
+  EXPECT_TRUE(from_view.isCompressed());
+  EXPECT_EQ(Matrix(from_view), Matrix(from_copy));
+  EXPECT_EQ(from_view.nonZeros(), from_copy.nonZeros());
+
+  SparseMatrix loose = T;
+  loose.uncompress();
+  ASSERT_FALSE(loose.isCompressed());
+  const SparseMatrix from_loose = f.apply(loose);
+  EXPECT_TRUE(from_loose.isCompressed());
+  EXPECT_EQ(Matrix(from_loose), Matrix(f.apply(T)));
+  EXPECT_EQ(Matrix(f.apply(SparseMatrix(0, 25))).size(), 0);
+}
+
 TEST(Weighting, RejectsBadSpecs) {
   for (const char* spec : {"ips:2", "ips:-0.1", "user-norm:x", "bm25:0", "bm25:1:2", "standardize,ips",
                            "ips,ips", "tfidf,bm25", "foo", "ips:0.5:1", ",", "tfidf:3"}) {

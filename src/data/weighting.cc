@@ -1,11 +1,14 @@
 #include "linsim/data/weighting.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/data/interaction_matrix.h"
 
 namespace linsim {
@@ -151,8 +154,24 @@ namespace {
 // Applies the row-local steps (all but the centring) to a copy of X, using fitted item
 // statistics. `fitted.inv_scale` is used only when complete (after fitting).
 SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t step_count) {
-  SparseMatrix Y = X;
-  Y.makeCompressed();
+  // The copy is what the solvers' products stream and gather from: its arrays are advised to take
+  // huge pages before they are written (core/memory.h), as the reader's are. A view of some rows
+  // keeps the whole matrix's arrays, so entries are counted from outer[0].
+  SparseMatrix Y(X.rows(), X.cols());
+  if (!X.isCompressed()) {  // a view of a matrix being filled: Eigen's copy, compressed
+    Y = X;
+    Y.makeCompressed();
+  } else {
+    const int* from = X.outerIndexPtr();
+    const int first = from[0];
+    const Index count = from[X.rows()] - first;
+    Y.resizeNonZeros(count);
+    prefer_huge_pages(Y.innerIndexPtr(), sizeof(int) * static_cast<std::size_t>(count));
+    prefer_huge_pages(Y.valuePtr(), sizeof(double) * static_cast<std::size_t>(count));
+    for (Index u = 0; u <= X.rows(); ++u) Y.outerIndexPtr()[u] = from[u] - first;
+    std::copy(X.innerIndexPtr() + first, X.innerIndexPtr() + first + count, Y.innerIndexPtr());
+    std::copy(X.valuePtr() + first, X.valuePtr() + first + count, Y.valuePtr());
+  }
   const int* outer = Y.outerIndexPtr();
   const int* inner = Y.innerIndexPtr();
   double* value = Y.valuePtr();
