@@ -107,6 +107,26 @@ TEST(BlockKrylov, MixedPrecisionMeetsTheSameContract) {
   EXPECT_EQ(problem.solve(BlockKrylovOptions{}).float32_products, 0);
 }
 
+// Convergence is tested between restarts too, where the trend of the residuals says it is due:
+// the solver stops as soon as a Rayleigh–Ritz step of the basis so far meets tol, with a basis
+// short of the size at which it restarts (m + b ≤ the limit; a restart happens at m + b > it), and
+// the same contract holds. Several tolerances, so that stops fall at different points of a cycle.
+TEST(BlockKrylov, StopsBetweenRestartsWithTheSameContract) {
+  const ContractCase problem;
+  Index between = 0;
+  for (const double tol : {1e-7, 1e-8, 1e-9, 1e-10, 1e-11}) {
+    SCOPED_TRACE(tol);
+    BlockKrylovOptions options;
+    options.block = 4;
+    options.basis = 60;  // restarts every (60 − 45) / 4 blocks
+    options.tol = tol;
+    const BlockKrylovResult r = problem.solve(options);
+    problem.expect(r, tol);
+    if (r.basis + r.block <= options.basis) ++between;
+  }
+  EXPECT_GE(between, 3);
+}
+
 TEST(BlockKrylov, ThickRestartsConvergeToTheSameAnswer) {
   const SparseMatrix X = planted(700, 300, 12);
   const Oracle oracle = dense_oracle(Matrix(X));
