@@ -369,21 +369,30 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
 
   // When to test convergence between restarts. A restart tests it anyway, but one cycle is ~150
   // products at k = 100 and the worst residual falls by 10²–10³ over the last one (138,000 × 19,778:
-  // 3.7e-6 to 1.0e-8 against tol 1e-6), so waiting for it overshoots by most of a cycle. The log of
-  // the worst residual falls about linearly in the products over a few blocks (and faster as pairs
-  // converge), so the next test is put at 70 % of where the line through the last two tests reaches
-  // tol — a test (a Rayleigh–Ritz step on at most 394 columns) costs a fraction of one block's
-  // product and orthogonalisation, a late one a whole block per block. Without a falling trend
-  // the next test is a quarter of the basis later. Never on a first basis of fewer than half its
-  // columns, where the leading Ritz pairs may still miss wanted directions.
-  Index next_test = m_max / 2;  // product count of the next test between restarts
-  double last_worst = 0;        // worst residual and product count at the last test (0: none yet)
+  // 3.7e-6 to 1.0e-8 against tol 1e-6), so waiting for it overshoots by most of a cycle. A test (a
+  // Rayleigh–Ritz step on at most 394 columns) costs a fraction of one block's product and
+  // orthogonalisation, a late stop a whole block per block, so tests are spent where the trend says
+  // the stop is near: the line through the last two tests' log residuals gives the products `need`ed
+  // to reach tol. When 0.7 need is more than one cycle beyond the next restart, nothing is tested
+  // before it; otherwise the next test is at 0.7 need or half-way to the restart, whichever is
+  // sooner (the log residual falls faster as pairs converge — on the second generator's matrix 4×
+  // faster between 304 and 400 products than between 200 and 304 — so the line errs late). The
+  // first basis is tested from half its size on (never before: its leading Ritz pairs may still miss
+  // wanted directions), then half-way to its end.
+  const Index cycle = m_max - keep;  // products per cycle after the first
+  Index next_test = m_max / 2;       // product count of the next test between restarts
+  double last_worst = 0;             // worst residual and product count at the last test (0: none yet)
   Index last_products = 0;
-  const auto schedule_test = [&](double worst) {
-    Index ahead = m_max / 4;
-    if (worst > options.tol && last_worst > worst && result.products > last_products) {
+  const auto schedule_test = [&](double worst, Index to_restart) {
+    Index ahead = to_restart;  // the restart's own test
+    if (last_worst == 0) {
+      ahead = to_restart / 2;
+    } else if (worst > options.tol && last_worst > worst && result.products > last_products) {
       const double slope = std::log(last_worst / worst) / static_cast<double>(result.products - last_products);
-      ahead = static_cast<Index>(std::min(0.7 * std::log(worst / options.tol) / slope, static_cast<double>(m_max)));
+      const double reach = 0.7 * std::log(worst / options.tol) / slope;
+      if (reach < static_cast<double>(to_restart + cycle)) {
+        ahead = std::min(static_cast<Index>(reach), to_restart / 2);
+      }
     }
     next_test = result.products + std::max(ahead, b);
     last_worst = worst;
@@ -429,7 +438,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
           }
           if (accept(m, theta, Y, residuals)) return result;
         }
-        schedule_test(worst);
+        schedule_test(worst, m_max - m);
       }
       Q.middleCols(m, b) = next;
       T.block(m, c0, b, b) = R;
@@ -448,7 +457,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
                            result.restarts, result.products, result.float32_products, worst, options.tol));
     }
     if (worst <= options.tol && accept(m, theta, Y, residuals)) return result;
-    schedule_test(worst);
+    schedule_test(worst, cycle);
     if (result.restarts >= options.max_cycles) {
       throw Error(fmt::format(
           "block Krylov did not converge in {} cycles ({} vector products): relative residual {:.2e} > tol {:.0e} "
