@@ -367,18 +367,26 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     return false;
   };
 
-  // When to test convergence between restarts. A restart tests it anyway, but one cycle is ~150
+  // When to test convergence between restarts. A restart tests it anyway, but one cycle is 144
   // products at k = 100 and the worst residual falls by 10²–10³ over the last one (138,000 × 19,778:
   // 3.7e-6 to 1.0e-8 against tol 1e-6), so waiting for it overshoots by most of a cycle. A test (a
-  // Rayleigh–Ritz step on at most 394 columns) costs a fraction of one block's product and
-  // orthogonalisation, a late stop a whole block per block, so tests are spent where the trend says
-  // the stop is near: the line through the last two tests' log residuals gives the products `need`ed
-  // to reach tol. When 0.7 need is more than one cycle beyond the next restart, nothing is tested
-  // before it; otherwise the next test is at 0.7 need or half-way to the restart, whichever is
-  // sooner (the log residual falls faster as pairs converge — on the second generator's matrix 4×
-  // faster between 304 and 400 products than between 200 and 304 — so the line errs late). The
-  // first basis is tested from half its size on (never before: its leading Ritz pairs may still miss
-  // wanted directions), then half-way to its end.
+  // Rayleigh–Ritz step on the basis) costs a fraction of one block's product and orthogonalisation
+  // at k = 100 with LAPACK (~8 ms at 400 columns against ~40 ms), a late stop a whole block per
+  // block, so tests are spent where the trend says the stop is near: the line through the last two
+  // tests' log residuals gives the products `need`ed to reach tol. When 0.7 need is more than one
+  // cycle beyond the next restart, nothing is tested before it; otherwise the next test is at
+  // 0.7 need or half-way to the restart, whichever is sooner (the log residual falls faster as
+  // pairs converge — on bench/README.md's second-generator matrix 4× faster between 304 and 400
+  // products than between 200 and 304 — so the line errs late). The first basis is tested from
+  // half its size on (never before: its leading Ritz pairs may still miss wanted directions), then
+  // half-way to its end. No tests between restarts where one would cost more than a block (the
+  // solver's cost model: kKrylovSecondsPerNonzeroAndVector against dense_top_eigen_seconds of the
+  // full basis — large k, or Eigen's eigen-solver on small data), nor where the basis may grow to
+  // all of R^p, whose completion below is exact. Every process takes the same decisions: they
+  // depend only on replicated values.
+  const double block_seconds = static_cast<double>(b) * kKrylovSecondsPerNonzeroAndVector *
+                               comm.sum(static_cast<double>(X.sparse().nonZeros())) / static_cast<double>(comm.size());
+  const bool test_between = m_max + b <= p && dense_top_eigen_seconds(m_max) <= block_seconds;
   const Index cycle = m_max - keep;  // products per cycle after the first
   Index next_test = m_max / 2;       // product count of the next test between restarts
   double last_worst = 0;             // worst residual and product count at the last test (0: none yet)
@@ -425,18 +433,19 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     // G Q = Q T + Q_next R E_cᵀ (the Lanczos relation, with E_c selecting the current block).
     const Matrix next = orthonormal_block(W, before, Q.leftCols(m), scale, rng, R);
     if (m + b <= m_max) {  // grow the basis, testing convergence first where it is due
-      if (result.products >= next_test && m >= std::max(k, m_max / 2)) {
+      if (test_between && result.products >= next_test && m >= std::max(k, m_max / 2)) {
         Vector theta;
         Matrix Y;
         const Vector residuals = rayleigh_ritz(m, k, theta, Y);
         const double worst = residuals.maxCoeff();
-        if (worst <= options.tol) {
+        if (worst <= options.tol && accept(m, theta, Y, residuals)) {
           if (progress) {
             progress(fmt::format("block Krylov: converged in cycle {} at {} products ({} in float32), worst residual "
                                  "{:.2e} (tol {:.0e})",
-                                 result.restarts + 1, result.products, result.float32_products, worst, options.tol));
+                                 result.restarts + 1, result.products, result.float32_products,
+                                 result.residuals.maxCoeff(), options.tol));
           }
-          if (accept(m, theta, Y, residuals)) return result;
+          return result;
         }
         schedule_test(worst, m_max - m);
       }

@@ -113,7 +113,7 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
     const double ranks = comm.size();
     const double gram_s = comm.sum(gram_seconds_estimate(X) + dense_top_eigen_seconds(p)) / ranks;
     const double global_nnz = comm.sum(static_cast<double>(X.nonZeros()));
-    const double krylov_s = 14.0 * static_cast<double>(k) * global_nnz / ranks * 0.5e-9;
+    const double krylov_s = 14.0 * static_cast<double>(k) * global_nnz / ranks * kKrylovSecondsPerNonzeroAndVector;
     const double gram_bytes = spectrum_bytes(n, p, k, Solver::kGram);
     const double budget = gram_memory_budget();
     const bool gram_fits = comm.all(gram_bytes <= budget);
