@@ -214,8 +214,9 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
     return fit_sppmi(X, options, ctx, comm);
   }
   FittedWeighting weighting = fit_weighting(options.weighting, X, comm);
-  SparseMatrix weighted;  // only when there is a weighting: unweighted fits use X itself
-  if (!weighting.weighting.empty()) weighted = weighting.apply(X);
+  // Only when there is a weighting: unweighted fits use X itself. Initialised, not assigned: Eigen's
+  // SparseMatrix has no move assignment, and a copy would leave apply()'s advised arrays behind.
+  const SparseMatrix weighted = weighting.weighting.empty() ? SparseMatrix() : weighting.apply(X);
   const DataMatrix data(weighting.weighting.empty() ? X : SparseView(weighted), weighting.center);
   if (options.kind == ModelKind::kEase) {
     Model model;
