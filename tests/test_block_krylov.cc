@@ -1,6 +1,6 @@
 // The randomized block Krylov solver (block_krylov.h) against the dense oracle: its accuracy
 // contract (residuals, singular values, subspace angles) in double and with single-precision
-// products, thick restarts, the centred operator,
+// products, stops between restarts, thick restarts, the centred operator,
 // rank-deficient data, the exact completion for tiny p, thread-count independence, every block
 // width across several row chunks of the basis.
 #include <gtest/gtest.h>

@@ -50,4 +50,10 @@ void dense_top_eigen(const Matrix& S, Index k, Vector& values, Matrix& vectors);
 // harness; 5.5 s and 88 s at p = 4,000). It depends on the backend, and so may auto's route.
 double dense_top_eigen_seconds(Index p);
 
+// The block Krylov solver's cost per nonzero of X and vector product with XᵀX,
+// reorthogonalisation included (measured at k = 100 on 138,000 × 20,000 simulated data, 2 cores):
+// with dense_top_eigen_seconds, the cost model of the route choice (spectrum.cc) and of the
+// solver's tests between restarts (block_krylov.cc).
+constexpr double kKrylovSecondsPerNonzeroAndVector = 0.5e-9;
+
 }  // namespace linsim

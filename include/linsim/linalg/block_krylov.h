@@ -9,8 +9,9 @@
 // leading Ritz vectors and goes on from the residual block, so memory and the projected
 // eigenproblem stay bounded. Convergence is tested at each restart and, where the trend of the
 // residuals says the stop is near, on the basis so far between restarts (the same Rayleigh–Ritz
-// residuals), so that a run does not overshoot tol by most of a cycle. Blocks of b vectors make each pass over the nonzeros serve b vectors
-// at once, which is what makes it faster than single-vector Lanczos on memory-bound sparse data.
+// residuals), so that a run does not overshoot tol by most of a cycle. Blocks of b vectors make
+// each pass over the nonzeros serve b vectors at once, which is what makes it faster than
+// single-vector Lanczos on memory-bound sparse data.
 //
 // Accuracy contract (tested against the dense oracle): the solver stops when every returned pair
 // has residual ‖G v_i − θ_i v_i‖ ≤ tol · max(θ_i, 10⁻⁶ θ_1): each eigenvalue to relative accuracy
@@ -37,11 +38,6 @@
 #include "linsim/linalg/data_matrix.h"
 
 namespace linsim {
-
-// The solver's cost per nonzero of X and vector product with G, reorthogonalisation included
-// (measured at k = 100 on 138,000 × 20,000 simulated data, 2 cores): the cost model of the route
-// choice (spectrum.cc) and of the tests between restarts.
-constexpr double kKrylovSecondsPerNonzeroAndVector = 0.5e-9;
 
 struct BlockKrylovOptions {
   Index block = 0;        // vectors per block; 0: chosen from k (between 4 and 16)
