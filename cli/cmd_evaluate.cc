@@ -39,7 +39,7 @@ void run_evaluate(const EvaluateArgs& args) {
   std::optional<AtomicDirectory> out;
   if (!args.out.empty()) out.emplace(args.out, args.force, "results.json");
   progress(fmt::format("reading {}", args.input));
-  const ReadResult data = read_input(args.input, read);
+  const ReadResult data = read_input(args.input, read, args.ctx);
   const StrongSplit split = strong_generalization_split(data.data.X, args.split);
   progress(fmt::format("{} training, {} validation, {} test users", split.train_users.size(), split.valid_users.size(),
                        split.test_users.size()));
@@ -79,7 +79,7 @@ void run_similarity(const SimilarityArgs& args) {
   std::optional<AtomicDirectory> out;
   if (!args.out.empty()) out.emplace(args.out, args.force, "similarity.json");
   progress(fmt::format("reading {}", args.input));
-  const ReadResult data = read_input(args.input, read);
+  const ReadResult data = read_input(args.input, read, args.ctx);
   const ItemLabels labels = read_item_labels(args.labels, data.data.items);
   Index labelled = 0;
   for (const auto& set : labels.labels) labelled += set.empty() ? 0 : 1;

@@ -18,7 +18,7 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
 
   progress(fmt::format("reading {}", args.input));
   ModelBundle bundle;
-  ReadResult read = read_input(args.input, read_options);
+  ReadResult read = read_input(args.input, read_options, args.ctx);
   bundle.data = std::move(read.data);
   bundle.input = std::move(read.summary);
   progress(fmt::format("{} users x {} items, {} interactions ({}{})", bundle.data.n_users(),

@@ -33,7 +33,7 @@ void run_recommend(const RecommendArgs& args) {
   InteractionMatrix fresh;
   const InteractionMatrix* data = &bundle.data;
   if (!args.input.empty()) {
-    fresh = read_input(args.input, args.read.options(), &bundle.data.items).data;
+    fresh = read_input(args.input, args.read.options(), args.ctx, &bundle.data.items).data;
     data = &fresh;
   } else if (args.users.empty() && !args.all) {
     throw InvalidArgument("give --users ID,..., --all, or --input FILE");

@@ -79,15 +79,19 @@ ReadOptions InputArgs::options() const {
   return o;
 }
 
-ReadResult read_input(const std::string& path, const ReadOptions& options, const IdMap* known_items) {
-  ReadResult result = read_interactions(path, options, known_items);
+ReadResult read_input(const std::string& path, const ReadOptions& options, const Context& ctx, const IdMap* known_items) {
+  ReadResult result;
+  {
+    const ThreadScope threads(ctx);  // a large plain file is parsed on --threads threads
+    result = read_interactions(path, options, known_items);
+  }
   malloc_trim(0);
   return result;
 }
 
 void add_context_options(CLI::App* app, Context& ctx) {
   app->add_option("--threads", ctx.threads,
-                  fmt::format("Threads for parallel kernels (0: all cores; at most {}, 4 x the cores)", max_threads()))
+                  fmt::format("Threads for parallel kernels and for parsing large plain input files (0: all cores; at most {}, 4 x the cores)", max_threads()))
       ->check(CLI::Range(0, max_threads()))
       ->default_val(0);
 }

@@ -33,9 +33,11 @@ struct InputArgs {
   ReadOptions options() const;
 };
 
-// read_interactions, then the reader's freed temporary entries handed back to the system: main()
-// keeps freed blocks in the heap for reuse, and these would otherwise stay resident through a fit.
-ReadResult read_input(const std::string& path, const ReadOptions& options, const IdMap* known_items = nullptr);
+// read_interactions on ctx's threads, then the reader's freed temporary entries handed back to the
+// system: main() keeps freed blocks in the heap for reuse, and these would otherwise stay resident
+// through a fit.
+ReadResult read_input(const std::string& path, const ReadOptions& options, const Context& ctx,
+                      const IdMap* known_items = nullptr);
 
 // --threads, --seed
 void add_context_options(CLI::App* app, Context& ctx);

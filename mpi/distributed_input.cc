@@ -1,9 +1,6 @@
 #include "distributed_input.h"
 
-#include <fcntl.h>
 #include <glob.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +12,8 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+
+#include "data/line_reader.h"
 
 namespace linsim::mpi {
 namespace fs = std::filesystem;
@@ -69,44 +68,16 @@ struct FileInfo {
 constexpr int kFileShift = 40;
 
 FileInfo describe(const std::string& path) {
-  FileInfo f;
-  f.path = path;
-  const int fd = open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    throw Error(fmt::format("'{}' is not a regular file (linsim-mpi splits files by byte ranges)", path));
-  }
-  f.size = st.st_size;
-  unsigned char magic[2] = {0, 0};
-  f.compressed = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-  close(fd);
-  if (f.size >= (std::int64_t{1} << kFileShift)) {
+  const detail::FileFacts facts = detail::file_facts(path);
+  if (!facts.regular) throw Error(fmt::format("'{}' is not a regular file (linsim-mpi splits files by byte ranges)", path));
+  if (facts.size >= (std::int64_t{1} << kFileShift)) {
     throw Error(fmt::format("'{}' is larger than 1 TiB: split it into parts", path));
   }
+  FileInfo f;
+  f.path = path;
+  f.size = facts.size;
+  f.compressed = facts.compressed;
   return f;
-}
-
-std::int64_t count_newlines(const std::string& path, std::int64_t begin, std::int64_t end) {
-  const int fd = open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-  std::vector<char> buffer(size_t{1} << 20);
-  std::int64_t count = 0;
-  for (std::int64_t at = begin; at < end;) {
-    const auto want = static_cast<size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(buffer.size()), end - at));
-    const ssize_t got = pread(fd, buffer.data(), want, at);
-    if (got < 0) {
-      const int code = errno;
-      close(fd);
-      throw Error(fmt::format("cannot read '{}': {}", path, std::strerror(code)));
-    }
-    if (got == 0) break;
-    count += std::count(buffer.data(), buffer.data() + got, '\n');
-    at += got;
-  }
-  close(fd);
-  return count;
 }
 
 // Ids with their first-appearance keys (and a count) from every rank, merged: each id once, with
@@ -287,7 +258,7 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
         if (b >= en) continue;
         piece.begin = b - s;
         piece.end = en == e ? -1 : en - s;
-        newlines[f] = count_newlines(piece.path, piece.begin, en - s);
+        newlines[f] = detail::count_newlines(piece.path, piece.begin, en - s);
       }
       pieces.push_back(std::move(piece));
       piece_file.push_back(f);

@@ -1,18 +1,21 @@
 // Reading every supported input format, and the errors for bad input (file, line, text).
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <omp.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "test_util.h"
 #include "data/line_reader.h"
+#include "data/shared_reading.h"
 #include "linsim/core/error.h"
 #include "linsim/data/readers.h"
 
@@ -366,6 +369,198 @@ TEST_F(Readers, ByteRangesSplitAFileIntoItsLinesExactlyOnce) {
       }
     }
   }
+}
+
+// A large plain file is cut into byte ranges read side by side, one per thread. Whatever the thread
+// count and wherever the cuts fall, that is the one-thread reading exactly: the same matrix (values
+// summed in the same order), ids numbered in the same order, the same summary, and for bad input the
+// same message (the first bad line in the file, however many ranges hold one). The tests cut small
+// files: ranges of at least 16 KiB (1 byte in one test), as many as threads, not capped at the cores.
+class SharedReading : public Readers {
+ protected:
+  void SetUp() override {
+    Readers::SetUp();
+    configure(16 << 10);
+  }
+  void TearDown() override {
+    detail::configure_shared_reading({});
+    Readers::TearDown();
+  }
+  static void configure(std::int64_t min_bytes_per_range) {
+    detail::SharedReading how;
+    how.min_bytes_per_range = min_bytes_per_range;
+    how.cap_at_cores = false;
+    detail::configure_shared_reading(how);
+    min_bytes_ = min_bytes_per_range;
+  }
+  // ~400 KB: a header after a byte-order mark and comments, string user ids in runs (a run may span
+  // a cut), numeric and string items, duplicates, zeros, CRLF and blank lines, no final newline.
+  static std::string text(unsigned seed) {
+    std::mt19937_64 rng(seed);
+    std::string out = "\xEF\xBB\xBF# made by a test\n\nuser\titem\trating\n";
+    std::uniform_int_distribution<int> user(0, 2000), item(0, 3000), run(1, 40), value(0, 5), kind(0, 99);
+    while (out.size() < (size_t{400} << 10)) {
+      const int u = user(rng);
+      for (int r = run(rng); r > 0; --r) {
+        const int i = item(rng), k = kind(rng);
+        out += "u" + std::to_string(u) + "\t" + (k < 50 ? std::to_string(i) : "it" + std::to_string(i)) + "\t" +
+               std::to_string(value(rng)) + (k == 7 ? "\r\n" : "\n");
+        if (k == 8) out += "\n# a comment\n";
+      }
+    }
+    out.pop_back();
+    return out;
+  }
+  // What read_interactions gives (its message for bad input) on `threads` threads, and how many
+  // ranges it read.
+  struct Outcome {
+    ReadResult read;
+    std::string error;
+    int ranges = 0;
+  };
+  static Outcome read_on(int threads, const std::string& path, const ReadOptions& o = {}, const IdMap* items = nullptr) {
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    Outcome out;
+    try {
+      out.read = read_interactions(path, o, items);
+    } catch (const std::exception& e) {
+      out.error = e.what();
+    }
+    out.ranges = detail::ranges_of_last_read();
+    omp_set_num_threads(before);
+    return out;
+  }
+  static void expect_same(const Outcome& a, const Outcome& b) {
+    ASSERT_EQ(a.error, b.error);
+    if (!a.error.empty()) return;
+    const SparseMatrix& X = a.read.data.X;
+    const SparseMatrix& Y = b.read.data.X;
+    ASSERT_EQ(X.rows(), Y.rows());
+    ASSERT_EQ(X.cols(), Y.cols());
+    ASSERT_EQ(X.nonZeros(), Y.nonZeros());
+    EXPECT_TRUE(std::equal(X.outerIndexPtr(), X.outerIndexPtr() + X.rows() + 1, Y.outerIndexPtr()));
+    EXPECT_TRUE(std::equal(X.innerIndexPtr(), X.innerIndexPtr() + X.nonZeros(), Y.innerIndexPtr()));
+    EXPECT_TRUE(std::equal(X.valuePtr(), X.valuePtr() + X.nonZeros(), Y.valuePtr()));
+    EXPECT_EQ(a.read.data.users.ids(), b.read.data.users.ids());
+    EXPECT_EQ(a.read.data.items.ids(), b.read.data.items.ids());
+    const InputSummary& s = a.read.summary;
+    const InputSummary& t = b.read.summary;
+    EXPECT_EQ(s.separator, t.separator);
+    EXPECT_EQ(s.header, t.header);
+    EXPECT_EQ(s.lines, t.lines);
+    EXPECT_EQ(s.dropped_below_min, t.dropped_below_min);
+    EXPECT_EQ(s.dropped_zero, t.dropped_zero);
+    EXPECT_EQ(s.duplicates, t.duplicates);
+  }
+  // The one-thread reading against `counts` threads, each of which must cut the file.
+  void expect_thread_count_irrelevant(const std::string& path, const ReadOptions& o = {}, const IdMap* items = nullptr,
+                                      std::initializer_list<int> counts = {2, 3, 5, 8}) {
+    const Outcome one = read_on(1, path, o, items);
+    EXPECT_EQ(one.ranges, 1);
+    for (const int threads : counts) {
+      SCOPED_TRACE(threads);
+      const Outcome many = read_on(threads, path, o, items);
+      EXPECT_EQ(many.ranges, std::min<std::int64_t>(threads, static_cast<std::int64_t>(fs::file_size(path)) / min_bytes_));
+      expect_same(one, many);
+    }
+  }
+  static inline std::int64_t min_bytes_ = 0;
+};
+
+TEST_F(SharedReading, GivesTheOneThreadReading) {
+  const std::string path = write("big.tsv", text(1));
+  const Outcome one = read_on(1, path);
+  ASSERT_EQ(one.error, "");
+  EXPECT_TRUE(one.read.summary.header);
+  EXPECT_GT(one.read.summary.duplicates, 0);
+  EXPECT_GT(one.read.summary.dropped_zero, 0);
+  expect_thread_count_irrelevant(path);
+  ReadOptions o;
+  o.min_value = 2;
+  o.binarize = true;
+  expect_thread_count_irrelevant(path, o);
+  // Items through a model's ids, in an order of their own.
+  IdMap items;
+  for (int i = 3000; i >= 0; --i) {
+    items.add("it" + std::to_string(i));
+    items.add(std::to_string(i));
+  }
+  expect_thread_count_irrelevant(path, {}, &items);
+  // The default: ranges of at least 4 MiB, at most one per core.
+  detail::configure_shared_reading({});
+  EXPECT_EQ(read_on(8, path).ranges, 1);
+}
+
+// Cuts at (nearly) every byte of small files whose later lines would read differently on their
+// own: two columns whose ids say "user" and "item" (a header, were it the first line), ids holding
+// "::" in a tab-separated file (another separator, were it detected there), and a comma file whose
+// header has no value column.
+TEST_F(SharedReading, CutsAnywhereKeepTheFilesHeaderAndSeparator) {
+  configure(1);
+  std::string two = "user_1\titem_1\n", colons = "u\ti\t1\n", comma = "user,item\n";
+  for (int l = 2; l < 60; ++l) {
+    two += "user_" + std::to_string(l % 7) + "\titem_" + std::to_string(l % 5) + "\n";
+    colons += "a::" + std::to_string(l % 7) + "\tb::" + std::to_string(l % 3) + "\t" + std::to_string(l) + "\n";
+    comma += "user" + std::to_string(l % 4) + ",item" + std::to_string(l % 9) + "\n";
+  }
+  for (const auto& [name, body] : {std::pair{"two.tsv", two}, std::pair{"colons.tsv", colons}, std::pair{"comma.csv", comma}}) {
+    SCOPED_TRACE(name);
+    const std::string path = write(name, body);
+    std::vector<int> counts(40);
+    std::iota(counts.begin(), counts.end(), 2);
+    const Outcome one = read_on(1, path);
+    ASSERT_EQ(one.error, "");
+    for (const int threads : counts) {
+      SCOPED_TRACE(threads);
+      const Outcome many = read_on(threads, path);
+      EXPECT_EQ(many.ranges, threads);
+      expect_same(one, many);
+    }
+  }
+}
+
+TEST_F(SharedReading, ReportsTheFirstBadLineOfTheFile) {
+  const std::string body = text(2);
+  std::vector<size_t> line_starts{0};
+  for (size_t at = body.find('\n'); at != std::string::npos; at = body.find('\n', at + 1)) line_starts.push_back(at + 1);
+  // Lines 100, one in the middle and the last (in the first, a middle and the last range).
+  const size_t starts[] = {line_starts[99], line_starts[line_starts.size() / 2], line_starts.back()};
+  // One bad line in each of three places, then two at once (the earlier one is reported).
+  for (size_t first = 0; first < 3; ++first) {
+    for (size_t second = first; second < 3; ++second) {
+      std::string bad = body;
+      bad.insert(starts[second], "u1\titem\tnan\n");
+      if (second != first) bad.insert(starts[first], "justonefield\n");
+      SCOPED_TRACE(testing::Message() << first << ", " << second);
+      const std::string path = write("bad.tsv", bad);
+      const Outcome one = read_on(1, path);
+      EXPECT_NE(one.error.find(second == first ? "not a finite number" : "justonefield"), std::string::npos) << one.error;
+      expect_thread_count_irrelevant(path);
+    }
+  }
+  // --strict: a duplicate whose two lines fall in different ranges, named by both lines.
+  ReadOptions strict;
+  strict.strict = true;
+  const std::string path = write("dup.tsv", "user\titem\nfirst\tz\n" + body.substr(body.find('\n', 100) + 1) + "\nfirst\tz\n");
+  const Outcome one = read_on(1, path, strict);
+  EXPECT_NE(one.error.find("duplicate entry for user 'first', item 'z' (first on line 2)"), std::string::npos) << one.error;
+  expect_thread_count_irrelevant(path, strict);
+}
+
+// The header is decided by the file's first data line: when the first range holds only comments,
+// the file is read in one piece (a later range could not know it starts with the header).
+TEST_F(SharedReading, AHeaderAfterLongCommentsIsStillAHeader) {
+  const std::string data = text(3);
+  std::string head;  // longer than the data: the first half of the file is comments
+  while (head.size() < data.size()) head += "# a long preamble of comments\n";
+  const std::string path = write("preamble.tsv", head + "user\titem\trating\n" + data.substr(data.find("rating\n") + 7));
+  const Outcome one = read_on(1, path);
+  ASSERT_EQ(one.error, "") << one.error;
+  EXPECT_TRUE(one.read.summary.header);
+  const Outcome two = read_on(2, path);
+  EXPECT_EQ(two.ranges, 1);
+  expect_same(one, two);
 }
 
 TEST_F(Readers, DuplicatesThatSumBeyondDoubleAreAnError) {

@@ -447,7 +447,8 @@ py::dict model_info(const std::shared_ptr<PyModel>& m) {
 
 // --- data, simulation, reproduction, audit ------------------------------------------------------
 
-py::tuple read_interactions_file(const std::string& path, const py::dict& o) {
+py::tuple read_interactions_file(const std::string& path, const py::dict& o, int threads) {
+  const Context ctx = make_context(threads, 42);
   ReadOptions options;
   apply_options(o,
                 {{"format", set_parsed(options.format, parse_input_format)},
@@ -462,6 +463,7 @@ py::tuple read_interactions_file(const std::string& path, const py::dict& o) {
   ReadResult r;
   {
     py::gil_scoped_release release;
+    const ThreadScope scope(ctx);  // a large plain file is parsed on `threads` threads
     r = read_interactions(path, options);
   }
   return py::make_tuple(csr_arrays(r.data.X), r.data.users.ids(), r.data.items.ids());

@@ -117,3 +117,25 @@ def test_read_interactions_reports_missing_files_and_bad_lines(tmp_path):
     bad.write_text("u1\ti1\t1\nu2\ti2\tnan\n")
     with pytest.raises(ValueError, match=r"bad.tsv:2"):
         linsim.read_interactions(bad)
+
+
+def test_read_interactions_gives_the_same_on_any_thread_count(tmp_path):
+    # ~9 MB: cut into two byte ranges read side by side on two cores (ranges of at least 4 MiB).
+    rng = np.random.default_rng(3)
+    users = np.repeat(rng.integers(0, 5000, 60000), rng.integers(1, 30, 60000))
+    lines = [f"u{u}\t{i}\t{v}" for u, i, v in zip(users, rng.integers(0, 2000, users.size),
+                                                   rng.integers(0, 4, users.size))]
+    path = tmp_path / "large.tsv"
+    path.write_text("user\titem\tplays\n" + "\n".join(lines) + "\n")
+    assert path.stat().st_size > 8 << 20
+    one = linsim.read_interactions(path, threads=1)
+    for threads in (2, 3):
+        many = linsim.read_interactions(path, threads=threads)
+        assert list(many.user_ids) == list(one.user_ids) and list(many.item_ids) == list(one.item_ids)
+        assert (many.X != one.X).nnz == 0
+    lines[len(lines) * 3 // 4] = "justonefield"
+    path.write_text("user\titem\tplays\n" + "\n".join(lines) + "\n")
+    message = f"large.tsv:{len(lines) * 3 // 4 + 2}"
+    for threads in (1, 2):
+        with pytest.raises(ValueError, match=message):
+            linsim.read_interactions(path, threads=threads)

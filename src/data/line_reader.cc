@@ -1,8 +1,10 @@
 #include "line_reader.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -52,6 +54,9 @@ LineReader::LineReader(const std::string& path, std::int64_t begin, std::int64_t
   // Start one byte early: the range's first line starts after the first newline at or after
   // begin − 1 (at begin itself when the byte before it ends a line).
   started_ = true;
+  // zlib seeks in a plain file only once it has looked at the first bytes (gzdirect looks);
+  // before that, gzseek reads its way to the offset.
+  gzdirect(file_);
   if (gzseek(file_, begin - 1, SEEK_SET) != begin - 1) {
     throw Error(fmt::format("cannot read '{}' from byte {}: {}", name_, begin - 1, std::strerror(errno)));
   }
@@ -67,6 +72,44 @@ LineReader::LineReader(const std::string& path, std::int64_t begin, std::int64_t
     begin_ = end_;  // the whole buffer is part of a line that belongs to the range before
     if (!fill()) return;
   }
+}
+
+FileFacts file_facts(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  FileFacts f;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    f.regular = S_ISREG(st.st_mode);
+    f.size = st.st_size;
+    f.device = st.st_dev;
+    f.inode = st.st_ino;
+    f.modified_ns = std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+    unsigned char magic[2] = {0, 0};
+    f.compressed = f.regular && ::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+  }
+  ::close(fd);
+  return f;
+}
+
+std::int64_t count_newlines(const std::string& path, std::int64_t begin, std::int64_t end) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  std::vector<char> buffer(size_t{1} << 20);
+  std::int64_t count = 0;
+  for (std::int64_t at = begin; at < end;) {
+    const auto want = static_cast<size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(buffer.size()), end - at));
+    const ssize_t got = ::pread(fd, buffer.data(), want, at);
+    if (got <= 0) {
+      const int code = errno;
+      ::close(fd);
+      throw Error(fmt::format("cannot read '{}': {}", path, got == 0 ? "it changed while it was being read" : std::strerror(code)));
+    }
+    count += std::count(buffer.data(), buffer.data() + got, '\n');
+    at += got;
+  }
+  ::close(fd);
+  return count;
 }
 
 LineReader::~LineReader() {

@@ -69,4 +69,25 @@ class LineReader {
   std::int64_t line_number_ = 0;
 };
 
+// What readers that split a file into byte ranges (linsim-mpi's ranks, read_interactions' threads)
+// need to know of it: whether it is a regular file, its size, whether it is gzip-compressed (then it
+// can only be read whole), and what identifies this version of it, so that a file replaced or
+// changed while it is read is noticed.
+struct FileFacts {
+  bool regular = false;
+  bool compressed = false;
+  std::int64_t size = 0;
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t modified_ns = 0;
+  bool same_version(const FileFacts& o) const {
+    return device == o.device && inode == o.inode && size == o.size && modified_ns == o.modified_ns;
+  }
+};
+// Throws Error when `path` cannot be opened.
+FileFacts file_facts(const std::string& path);
+// The newlines in the byte range [begin, end) of a regular file; Error when it cannot be read or
+// ends before `end`.
+std::int64_t count_newlines(const std::string& path, std::int64_t begin, std::int64_t end);
+
 }  // namespace linsim::detail
