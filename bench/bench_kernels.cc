@@ -232,7 +232,7 @@ BENCHMARK(BM_SimilarItemsOneQuery)
 
 // Reading a TSV of interactions into X (`read_interactions`), on 1 and 2 threads (a large plain
 // file is cut into byte ranges parsed side by side): 8,000,000 lines "user<TAB>item<TAB>1" of
-// 138,000 users in runs and 20,000 items (~93 MB, the shape of the simulator's files), written
+// 138,000 users in runs and 20,000 items (~109 MB), written
 // once to the system's temporary directory and read from the page cache.
 void BM_ReadInteractions(benchmark::State& state) {
   static const std::string path = [] {

@@ -123,7 +123,7 @@ TEST(BlockKrylov, StopsBetweenRestartsWithTheSameContract) {
     SCOPED_TRACE(tol);
     BlockKrylovOptions options;
     options.block = 4;
-    options.basis = 60;  // keeps 45 vectors: restarts every 3 blocks
+    options.basis = 60;  // keeps 35 vectors: cycles of 6 blocks
     options.tol = tol;
     const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), 30, options, Context{});
     expect_contract(r, G, oracle, tol, 6);

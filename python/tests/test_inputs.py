@@ -120,7 +120,8 @@ def test_read_interactions_reports_missing_files_and_bad_lines(tmp_path):
 
 
 def test_read_interactions_gives_the_same_on_any_thread_count(tmp_path):
-    # ~9 MB: cut into two byte ranges read side by side on two cores (ranges of at least 4 MiB).
+    # ~9 MB: cut into two byte ranges read side by side on two cores (ranges of at least 4 MiB; on
+    # one core it is read in one piece, and the C++ SharedReading tests cover the cutting).
     rng = np.random.default_rng(3)
     users = np.repeat(rng.integers(0, 5000, 60000), rng.integers(1, 30, 60000))
     lines = [f"u{u}\t{i}\t{v}" for u, i, v in zip(users, rng.integers(0, 2000, users.size),

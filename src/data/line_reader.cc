@@ -75,19 +75,25 @@ LineReader::LineReader(const std::string& path, std::int64_t begin, std::int64_t
 }
 
 FileFacts file_facts(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-  FileFacts f;
+  // Looked at before it is opened: opening a named pipe a second time would wait for a writer.
   struct stat st {};
-  if (::fstat(fd, &st) == 0) {
-    f.regular = S_ISREG(st.st_mode);
-    f.size = st.st_size;
-    f.device = st.st_dev;
-    f.inode = st.st_ino;
-    f.modified_ns = std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
-    unsigned char magic[2] = {0, 0};
-    f.compressed = f.regular && ::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+  if (::stat(path.c_str(), &st) != 0) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  FileFacts f;
+  f.regular = S_ISREG(st.st_mode);
+  if (!f.regular) return f;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {  // replaced between the two looks
+    ::close(fd);
+    f.regular = false;
+    return f;
   }
+  f.size = st.st_size;
+  f.device = st.st_dev;
+  f.inode = st.st_ino;
+  f.modified_ns = std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+  unsigned char magic[2] = {0, 0};
+  f.compressed = ::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
   ::close(fd);
   return f;
 }

@@ -24,7 +24,7 @@ class LineReader {
   // "-" reads standard input. Throws Error if the path cannot be opened or is a directory.
   explicit LineReader(const std::string& path);
   // The lines of a regular, uncompressed file that start in the byte range [begin, end) (end < 0:
-  // to the end of the file), for readers that split one file between processes: a line that
+  // to the end of the file), for readers that split one file between processes or threads: a line that
   // starts before `begin` belongs to the range before, one that starts before `end` is read to
   // its end. `lines_before` is the number of newlines in [0, begin), so that line_number() counts
   // from the start of the file. No byte-order mark is skipped unless begin is 0.
@@ -84,7 +84,8 @@ struct FileFacts {
     return device == o.device && inode == o.inode && size == o.size && modified_ns == o.modified_ns;
   }
 };
-// Throws Error when `path` cannot be opened.
+// Throws Error when `path` does not exist or cannot be opened; anything but a regular file is only
+// looked at (regular = false), never opened.
 FileFacts file_facts(const std::string& path);
 // The newlines in the byte range [begin, end) of a regular file; Error when it cannot be read or
 // ends before `end`.

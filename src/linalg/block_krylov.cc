@@ -48,7 +48,7 @@ Matrix gaussian(Index rows, Index cols, Rng& rng) {
   return out;
 }
 
-// Rows per chunk of the basis in the passes below: a chunk of a 394-column basis is 1.6 MB, so
+// Rows per chunk of the basis in the passes below: a chunk of a 400-column basis is 1.6 MB, so
 // it stays in cache between the two products that read it in the fused pass.
 constexpr Index kRowChunk = 512;
 
@@ -302,14 +302,14 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   const Index b = std::min(choose_block(k, p, options), p);
   const Index m_max = choose_basis(p, k, b, options);
   // Ritz vectors kept at a restart: k and a sixth of the basis beyond it (1.5 k with the default
-  // basis of 4 k), leaving room for at least one new block. Krylov–Schur's usual choice, half-way
+  // basis of 4 k) but at least k + min(b, half the room), leaving room for at least one new block. Krylov–Schur's usual choice, half-way
   // between k and the basis, needs about as many products from ~1.25 k up (138,000 × 19,778,
   // k = 100: 1,328 / 1,312 / 1,296 / 1,304 products keeping 125 / 150 / 175 / 250; k alone takes
   // 2.6×), while a smaller keep makes each cycle cheaper: the basis is orthogonalised against at a
   // narrower width on average, and the restarts (a p × m × keep product each) are fewer and
-  // smaller. Measured (bench/README.md, (a)): the solve ~13 % faster at k = 100, ~18 % at k = 200,
-  // the same at k = 50 and on (d).
-  const Index keep = std::min(std::max(k, k + (m_max - k) / 6), m_max - b);
+  // smaller. Measured (bench/README.md, (a)): the solve ~13 % faster at k = 100 (four alternated
+  // pairs), ~18 % at k = 200 (one run each), the same at k = 50 and on (d).
+  const Index keep = std::min(std::max(k + std::min(b, (m_max - k) / 2), k + (m_max - k) / 6), m_max - b);
   Rng rng(ctx.seed, 0x6b72796c6f76ULL);  // "krylov"
   // Single precision is possible only if tol can ever allow it (θ_k ≤ θ_1), and never on a basis
   // that may grow to all of R^p (whose completion below is exact).
@@ -373,7 +373,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     return false;
   };
 
-  // When to test convergence between restarts. A restart tests it anyway, but one cycle is 144
+  // When to test convergence between restarts. A restart tests it anyway, but one cycle is 248
   // products at k = 100 and the worst residual falls by 10²–10³ over the last one (138,000 × 19,778:
   // 3.7e-6 to 1.0e-8 against tol 1e-6), so waiting for it overshoots by most of a cycle. A test (a
   // Rayleigh–Ritz step on the basis) costs a fraction of one block's product and orthogonalisation
@@ -385,7 +385,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   // pairs converge — on bench/README.md's second-generator matrix 4× faster between 304 and 400
   // products than between 200 and 304 — so the line errs late). The first basis is tested from
   // half its size on (never before: its leading Ritz pairs may still miss wanted directions), then
-  // half-way to its end. No tests between restarts where one would cost more than a block (the
+  // half-way to its end; a basis after a restart from its first new block on. No tests between restarts where one would cost more than a block (the
   // solver's cost model: kKrylovSecondsPerNonzeroAndVector against dense_top_eigen_seconds of the
   // full basis — large k, or Eigen's eigen-solver on small data), nor where the basis may grow to
   // all of R^p, whose completion below is exact. Every process takes the same decisions: they
@@ -439,7 +439,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     // G Q = Q T + Q_next R E_cᵀ (the Lanczos relation, with E_c selecting the current block).
     const Matrix next = orthonormal_block(W, before, Q.leftCols(m), scale, rng, R);
     if (m + b <= m_max) {  // grow the basis, testing convergence first where it is due
-      if (test_between && result.products >= next_test && m >= std::max(k, m_max / 2)) {
+      if (test_between && result.products >= next_test && m >= (result.restarts == 0 ? std::max(k, m_max / 2) : keep + b)) {
         Vector theta;
         Matrix Y;
         const Vector residuals = rayleigh_ritz(m, k, theta, Y);

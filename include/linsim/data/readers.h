@@ -65,7 +65,9 @@ struct ReadResult {
 // Reads `path`. When `known_items` is given, items are mapped through it (an item it does not
 // contain is an InputError) and the result has exactly its columns, in its order; users are
 // taken from the file. Throws InputError (file:line) for malformed content, Error for I/O
-// failures and for input without any interaction.
+// failures and for input without any interaction. A large plain triplet file is parsed on the
+// calling thread's OpenMP thread count (ThreadScope), at most one byte range per core, with the
+// one-thread result (docs/formats.md).
 ReadResult read_interactions(const std::string& path, const ReadOptions& options,
                              const IdMap* known_items = nullptr);
 
