@@ -382,16 +382,9 @@ class SharedReading : public Readers {
     Readers::SetUp();
     configure(16 << 10);
   }
-  void TearDown() override {
-    detail::configure_shared_reading({});
-    Readers::TearDown();
-  }
-  static void configure(std::int64_t min_bytes_per_range) {
-    detail::SharedReading how;
-    how.min_bytes_per_range = min_bytes_per_range;
-    how.cap_at_cores = false;
-    detail::configure_shared_reading(how);
-    min_bytes_ = min_bytes_per_range;
+  void configure(std::int64_t min_bytes_per_range) {
+    how_.min_bytes_per_range = min_bytes_per_range;
+    how_.cap_at_cores = false;
   }
   // ~400 KB: a header after a byte-order mark and comments, string user ids in runs (a run may span
   // a cut), numeric and string items, duplicates, zeros, CRLF and blank lines, no final newline.
@@ -418,16 +411,15 @@ class SharedReading : public Readers {
     std::string error;
     int ranges = 0;
   };
-  static Outcome read_on(int threads, const std::string& path, const ReadOptions& o = {}, const IdMap* items = nullptr) {
+  Outcome read_on(int threads, const std::string& path, const ReadOptions& o = {}, const IdMap* items = nullptr) {
     const int before = omp_get_max_threads();
     omp_set_num_threads(threads);
     Outcome out;
     try {
-      out.read = read_interactions(path, o, items);
+      out.read = detail::read_interactions_shared(path, o, items, how_, &out.ranges);
     } catch (const std::exception& e) {
       out.error = e.what();
     }
-    out.ranges = detail::ranges_of_last_read();
     omp_set_num_threads(before);
     return out;
   }
@@ -461,11 +453,11 @@ class SharedReading : public Readers {
     for (const int threads : counts) {
       SCOPED_TRACE(threads);
       const Outcome many = read_on(threads, path, o, items);
-      EXPECT_EQ(many.ranges, std::min<std::int64_t>(threads, static_cast<std::int64_t>(fs::file_size(path)) / min_bytes_));
+      EXPECT_EQ(many.ranges, std::min<std::int64_t>(threads, static_cast<std::int64_t>(fs::file_size(path)) / how_.min_bytes_per_range));
       expect_same(one, many);
     }
   }
-  static inline std::int64_t min_bytes_ = 0;
+  detail::SharedReading how_;
 };
 
 TEST_F(SharedReading, GivesTheOneThreadReading) {
@@ -488,7 +480,7 @@ TEST_F(SharedReading, GivesTheOneThreadReading) {
   }
   expect_thread_count_irrelevant(path, {}, &items);
   // The default: ranges of at least 4 MiB, at most one per core.
-  detail::configure_shared_reading({});
+  how_ = {};
   EXPECT_EQ(read_on(8, path).ranges, 1);
 }
 

@@ -23,17 +23,6 @@
 
 namespace linsim {
 namespace {
-// How read_interactions shares a large plain file between threads (shared_reading.h).
-detail::SharedReading shared_reading;
-thread_local int last_read_ranges = 0;
-}  // namespace
-
-namespace detail {
-void configure_shared_reading(const SharedReading& how) { shared_reading = how; }
-int ranges_of_last_read() { return last_read_ranges; }
-}  // namespace detail
-
-namespace {
 
 using detail::LineReader;
 
@@ -589,8 +578,10 @@ void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& 
 // Returns false, having changed nothing, when the input is not a plain file large enough to share,
 // or when the first range holds no data line (the file's first data line decides the header and
 // must be read by the first range; the file is then read in one piece).
+// `ranges` receives the number of ranges once they were read (also when one of them failed).
 bool read_triplets_in_parallel(const std::string& path, const ReadOptions& options, const IdMap* known_items,
-                               Collector& collector, InputSummary& summary) {
+                               const detail::SharedReading& how, Collector& collector, InputSummary& summary,
+                               int& ranges_read) {
   if (path == "-") return false;
   detail::FileFacts facts;
   try {
@@ -600,9 +591,8 @@ bool read_triplets_in_parallel(const std::string& path, const ReadOptions& optio
   }
   if (!facts.regular || facts.compressed) return false;
   // At most one range per core: each range has id tables of its own (for numeric ids up to 64 MB).
-  const int threads = shared_reading.cap_at_cores ? std::min(omp_get_max_threads(), omp_get_num_procs())
-                                                  : omp_get_max_threads();
-  const auto ranges = static_cast<int>(std::min<std::int64_t>(threads, facts.size / shared_reading.min_bytes_per_range));
+  const int threads = how.cap_at_cores ? std::min(omp_get_max_threads(), omp_get_num_procs()) : omp_get_max_threads();
+  const auto ranges = static_cast<int>(std::min<std::int64_t>(threads, facts.size / how.min_bytes_per_range));
   if (ranges < 2) return false;
   ReadOptions shared = options;
   if (shared.separator.empty()) shared.separator = detect_separator_of(path);
@@ -639,7 +629,7 @@ bool read_triplets_in_parallel(const std::string& path, const ReadOptions& optio
     }
   }
   if (!saw_data[0] && !failed[0]) return false;
-  last_read_ranges = ranges;
+  ranges_read = ranges;
   // The ranges were opened one by one: a file replaced or written meanwhile mixed two versions.
   if (!detail::file_facts(path).same_version(facts)) {
     throw Error(fmt::format("cannot read '{}': it changed while it was being read", path));
@@ -768,6 +758,13 @@ PieceRead read_interaction_pieces(const std::vector<InputPiece>& pieces, const R
 
 ReadResult read_interactions(const std::string& path, const ReadOptions& options,
                              const IdMap* known_items) {
+  return detail::read_interactions_shared(path, options, known_items, detail::SharedReading{});
+}
+
+ReadResult detail::read_interactions_shared(const std::string& path, const ReadOptions& options,
+                                            const IdMap* known_items, const SharedReading& how, int* ranges) {
+  int ranges_read = 1;
+  if (ranges != nullptr) *ranges = 1;
   if (options.min_value && !std::isfinite(*options.min_value)) {
     throw InvalidArgument(fmt::format("--min-value must be a finite number, got {}", *options.min_value));
   }
@@ -788,10 +785,16 @@ ReadResult read_interactions(const std::string& path, const ReadOptions& options
     }
   };
   Collector collector(reader.name(), effective, known_items, summary);
-  last_read_ranges = 1;
-  if (format == InputFormat::kMatrixMarket || !read_triplets_in_parallel(path, effective, known_items, collector, summary)) {
-    read(reader, collector, summary);
+  bool shared = false;
+  try {
+    shared = format != InputFormat::kMatrixMarket &&
+             read_triplets_in_parallel(path, effective, known_items, how, collector, summary, ranges_read);
+  } catch (...) {
+    if (ranges != nullptr) *ranges = ranges_read;
+    throw;
   }
+  if (ranges != nullptr) *ranges = ranges_read;
+  if (!shared) read(reader, collector, summary);
   summary.binarized = options.binarize.value_or(format == InputFormat::kMovieLens);
   std::function<void(Collector&)> reread;  // a second reading, to name the lines of a --strict error
   if (reader.rereadable()) {

@@ -1,8 +1,10 @@
-// Private: how read_interactions shares a large plain file between threads (readers.cc), and
-// what the readers' tests need to see and set of it.
+// Private: how read_interactions shares a large plain file between threads (readers.cc), as a
+// parameter of the call, so that the readers' tests can cut small files and see the cuts.
 #pragma once
 
 #include <cstdint>
+
+#include "linsim/data/readers.h"
 
 namespace linsim::detail {
 
@@ -14,11 +16,9 @@ struct SharedReading {
   bool cap_at_cores = true;
 };
 
-// Sets how files are shared from now on, for every thread (tests only; not thread-safe).
-void configure_shared_reading(const SharedReading& how);
-
-// How many byte ranges the calling thread's last read_interactions parsed side by side (1: the
-// input was read in one piece).
-int ranges_of_last_read();
+// read_interactions (which is this with the defaults above); `ranges`, when given, receives how many
+// byte ranges were parsed side by side (1: the input was read in one piece), also when it throws.
+ReadResult read_interactions_shared(const std::string& path, const ReadOptions& options, const IdMap* known_items,
+                                    const SharedReading& how, int* ranges = nullptr);
 
 }  // namespace linsim::detail
