@@ -78,22 +78,31 @@ void write_user_files(const std::string& dir, const DistributedInput& input, con
     write_segments(file, "", {{at, text.data(), static_cast<std::int64_t>(text.size())}}, comm);
   }
   // The interactions as CSR: offsets (n + 1), item indices and values (nnz), each rank's part at
-  // its place; rank 0 writes the final offset.
-  {
-    std::vector<std::int64_t> indptr(static_cast<size_t>(X.rows()));
-    for (Index u = 0; u < X.rows(); ++u) indptr[static_cast<size_t>(u)] = nnz_before + X.outerIndexPtr()[u];
-    const std::string header = npy_header("<i8", {static_cast<size_t>(n) + 1}, false);
+  // its place; rank 0 writes the final offset. The dtypes are linsim fit's (write_model_dir), as
+  // scipy chooses them: int32 offsets below 2^31 entries in all (int64 beyond), int32 indices.
+  const auto write_indptr = [&](auto zero, const char* descr) {
+    using Offset = decltype(zero);
+    constexpr auto w = static_cast<std::int64_t>(sizeof(Offset));
+    std::vector<Offset> indptr(static_cast<size_t>(X.rows()) + 1);
+    for (Index u = 0; u <= X.rows(); ++u) indptr[static_cast<size_t>(u)] = static_cast<Offset>(nnz_before + X.outerIndexPtr()[u]);
+    const std::string header = npy_header(descr, {static_cast<size_t>(n) + 1}, false);
     const auto h = static_cast<std::int64_t>(header.size());
-    std::vector<Segment> segments = {{h + 8 * first, indptr.data(), 8 * static_cast<std::int64_t>(indptr.size())}};
-    if (comm.rank() == 0) segments.push_back({h + 8 * static_cast<std::int64_t>(n), &nnz, 8});
-    write_segments(path("interactions_indptr.npy"), header, segments, comm);
+    // The last rank's part ends with the final offset (nnz); the others' end where the next begins.
+    const bool last = comm.rank() + 1 == comm.size();
+    write_segments(path("interactions_indptr.npy"), header,
+                   {{h + w * first, indptr.data(), w * (static_cast<std::int64_t>(X.rows()) + (last ? 1 : 0))}}, comm);
+  };
+  if (nnz < (std::int64_t{1} << 31)) {
+    write_indptr(std::int32_t{0}, "<i4");
+  } else {
+    write_indptr(std::int64_t{0}, "<i8");
   }
   {
-    const std::vector<std::int64_t> indices(X.innerIndexPtr(), X.innerIndexPtr() + X.nonZeros());
-    const std::string header = npy_header("<i8", {static_cast<size_t>(nnz)}, false);
+    static_assert(sizeof(SparseMatrix::StorageIndex) == sizeof(std::int32_t));
+    const std::string header = npy_header("<i4", {static_cast<size_t>(nnz)}, false);
     const auto h = static_cast<std::int64_t>(header.size());
     write_segments(path("interactions_indices.npy"), header,
-                   {{h + 8 * nnz_before, indices.data(), 8 * static_cast<std::int64_t>(indices.size())}}, comm);
+                   {{h + 4 * nnz_before, X.innerIndexPtr(), 4 * static_cast<std::int64_t>(X.nonZeros())}}, comm);
   }
   {
     const std::string header = npy_header("<f8", {static_cast<size_t>(nnz)}, false);

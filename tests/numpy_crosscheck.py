@@ -256,8 +256,8 @@ def run(args):
     indptr = np.load(os.path.join(m, "interactions_indptr.npy"))
     indices = np.load(os.path.join(m, "interactions_indices.npy"))
     values = np.load(os.path.join(m, "interactions_data.npy"))
-    check(indptr.dtype == np.int64 and indices.dtype == np.int64 and values.dtype == np.float64,
-          f"CSR dtypes {indptr.dtype}, {indices.dtype}, {values.dtype}; expected int64, int64, float64")
+    check(indptr.dtype == np.int32 and indices.dtype == np.int32 and values.dtype == np.float64,
+          f"CSR dtypes {indptr.dtype}, {indices.dtype}, {values.dtype}; expected int32, int32, float64 (scipy's own)")
     check(indptr.shape == (n + 1,) and indptr[0] == 0 and indptr[-1] == len(indices) == len(values)
           and (np.diff(indptr) >= 0).all(), "stored interactions: malformed CSR")
     stored = np.zeros_like(X)

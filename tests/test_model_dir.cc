@@ -54,6 +54,24 @@ TEST_F(ModelDir, AsWrittenItLoads) {
   EXPECT_EQ(error_of("ease"), "no error");
 }
 
+// X is stored as scipy stores CSR (int32 offsets and indices); directories with int64 arrays, as
+// earlier builds and linsim-mpi beyond 2^31 entries write them, load to the same matrix.
+TEST_F(ModelDir, InteractionsAreInt32AndInt64FilesLoadTheSame) {
+  for (const char* file : {"interactions_indptr.npy", "interactions_indices.npy"}) {
+    std::ifstream in(path(std::string("eq2/") + file), std::ios::binary);
+    std::string head(128, '\0');
+    in.read(head.data(), 128);
+    EXPECT_NE(head.find("'descr': '<i4'"), std::string::npos) << file;
+  }
+  const SparseMatrix as_written = read_model_dir(path("eq2")).data.X;
+  EXPECT_EQ((as_written - X_).norm(), 0.0);
+  write_npy(path("eq2/interactions_indptr.npy"), indptr());
+  write_npy(path("eq2/interactions_indices.npy"), read_npy_int64(path("eq2/interactions_indices.npy")));
+  const SparseMatrix from_int64 = read_model_dir(path("eq2")).data.X;
+  EXPECT_EQ((from_int64 - X_).norm(), 0.0);
+  EXPECT_EQ(from_int64.nonZeros(), X_.nonZeros());
+}
+
 TEST_F(ModelDir, InteractionOffsetsMustStartAtZeroAndNeverDecrease) {
   auto negative = indptr();
   negative[1] = -5;

@@ -3,8 +3,13 @@
 #include <filesystem>
 #include <limits>
 #include <cstring>
+#include <algorithm>
 #include <cmath>
+#include <exception>
 #include <fstream>
+#include <functional>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -196,29 +201,51 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle, const Dist
                                        {"seconds", c.seconds},
                                        {"objective_history", c.history}}}};
   }
+  // The arrays are independent files: they are written on the threads there are (a fit's model
+  // is hundreds of MB of page-cache copies: X and the user embeddings), largest first; a failure
+  // is reported as the first failing file in this list's order would be.
+  std::vector<std::pair<double, std::function<void()>>> writes;
+  const auto add = [&](double bytes, std::function<void()> write) { writes.emplace_back(bytes, std::move(write)); };
+  const auto bytes_of = [](const auto& M) { return static_cast<double>(M.size()) * sizeof(M.data()[0]); };
   if (factors) {
-    write_npy(out.file("item_embeddings.npy"), m.item_embeddings);
-    if (distributed == nullptr) write_npy(out.file("user_embeddings.npy"), m.user_embeddings);
-    write_npy(out.file("encoder.npy"), m.encoder);
-    write_npy(out.file("singular_values.npy"), m.singular_values);
+    add(bytes_of(m.item_embeddings), [&] { write_npy(out.file("item_embeddings.npy"), m.item_embeddings); });
+    if (distributed == nullptr) {
+      add(bytes_of(m.user_embeddings), [&] { write_npy(out.file("user_embeddings.npy"), m.user_embeddings); });
+    }
+    add(bytes_of(m.encoder), [&] { write_npy(out.file("encoder.npy"), m.encoder); });
+    add(bytes_of(m.singular_values), [&] { write_npy(out.file("singular_values.npy"), m.singular_values); });
   } else if (distributed == nullptr) {
-    m.with_weights([&](const auto& W) { write_npy(out.file("weights.npy"), W); });
+    add(m.with_weights([&](const auto& W) { return bytes_of(W); }),
+        [&] { m.with_weights([&](const auto& W) { write_npy(out.file("weights.npy"), W); }); });
   }
-  write_ids(out.file("item_ids.tsv"), bundle.data.items);
-  if (distributed != nullptr) {
-    std::ofstream json_out(out.file("model.json"));
-    json_out << meta.dump(2) << '\n';
-    json_out.flush();
-    if (!json_out) throw Error(fmt::format("cannot write model.json in '{}'", out.target()));
-    return;
+  add(0, [&] { write_ids(out.file("item_ids.tsv"), bundle.data.items); });
+  if (distributed == nullptr) {
+    // X as scipy stores CSR below 2^31 entries: int32 offsets and indices (the loader takes int64 too).
+    const SparseMatrix& X = bundle.data.X;
+    static_assert(sizeof(SparseMatrix::StorageIndex) == sizeof(std::int32_t));
+    const auto nnz_size = static_cast<size_t>(X.nonZeros());
+    add(0, [&] { write_ids(out.file("user_ids.tsv"), bundle.data.users); });
+    add(4.0 * static_cast<double>(X.rows()), [&] {
+      write_npy(out.file("interactions_indptr.npy"), X.outerIndexPtr(), static_cast<size_t>(X.rows()) + 1);
+    });
+    add(4.0 * static_cast<double>(nnz_size), [&] { write_npy(out.file("interactions_indices.npy"), X.innerIndexPtr(), nnz_size); });
+    add(8.0 * static_cast<double>(nnz_size), [&] { write_npy(out.file("interactions_data.npy"), X.valuePtr(), nnz_size); });
   }
-  write_ids(out.file("user_ids.tsv"), bundle.data.users);
-  const SparseMatrix& X = bundle.data.X;
-  write_npy(out.file("interactions_indptr.npy"),
-            std::vector<std::int64_t>(X.outerIndexPtr(), X.outerIndexPtr() + X.rows() + 1));
-  write_npy(out.file("interactions_indices.npy"),
-            std::vector<std::int64_t>(X.innerIndexPtr(), X.innerIndexPtr() + X.nonZeros()));
-  write_npy(out.file("interactions_data.npy"), Vector(Eigen::Map<const Vector>(X.valuePtr(), X.nonZeros())));
+  std::vector<size_t> order(writes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return writes[a].first > writes[b].first; });
+  std::vector<std::exception_ptr> failed(writes.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t i = 0; i < order.size(); ++i) {
+    try {
+      writes[order[i]].second();
+    } catch (...) {
+      failed[order[i]] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& e : failed) {
+    if (e) std::rethrow_exception(e);
+  }
   std::ofstream json_out(out.file("model.json"));
   json_out << meta.dump(2) << '\n';
   json_out.flush();

@@ -289,6 +289,14 @@ void write_npy(const std::string& path, const std::vector<std::int64_t>& v) {
   write_array(path, "<i8", {v.size()}, v.data(), sizeof(std::int64_t) * v.size());
 }
 
+void write_npy(const std::string& path, const std::int32_t* data, size_t n) {
+  write_array(path, "<i4", {n}, data, sizeof(std::int32_t) * n);
+}
+
+void write_npy(const std::string& path, const double* data, size_t n) {
+  write_array(path, "<f8", {n}, data, sizeof(double) * n);
+}
+
 Matrix read_npy_matrix(const std::string& path) { return read_matrix<double>(path); }
 
 MatrixF read_npy_matrix_float32(const std::string& path) { return read_matrix<float>(path); }

@@ -1,5 +1,5 @@
 // NumPy .npy files (format version 1.0/2.0): what numpy.load reads unchanged.
-// Writing: little-endian float64, float32 or int64, C order. Reading: float32/float64/int32/int64,
+// Writing: little-endian float64, float32, int32 or int64, C order. Reading: float32/float64/int32/int64,
 // C or Fortran order, 1-D or 2-D.
 #pragma once
 
@@ -18,9 +18,11 @@ void write_npy(const std::string& path, const Vector& v);                 // flo
 void write_npy(const std::string& path, const MatrixF& M);                // float32, rows × cols
 void write_npy_float32(const std::string& path, const Matrix& M);         // float32, rows × cols
 void write_npy(const std::string& path, const std::vector<std::int64_t>& v);  // int64, 1-D
+void write_npy(const std::string& path, const std::int32_t* data, size_t n);  // int32, 1-D, from memory
+void write_npy(const std::string& path, const double* data, size_t n);        // float64, 1-D, from memory
 
 // The bytes before the data of a .npy array: magic, version 1.0, the header dictionary ("<f8",
-// "<f4", "<i8" with a 1-D or 2-D shape, C or Fortran order) padded to a multiple of 64. Writers of
+// "<f4", "<i8", "<i4" with a 1-D or 2-D shape, C or Fortran order) padded to a multiple of 64. Writers of
 // an array in pieces (linsim-mpi) put the data after it. The 2-D writers above use Fortran order
 // (linsim's matrices are column-major), the 1-D ones C order.
 std::string npy_header(const char* descr, const std::vector<size_t>& shape, bool fortran_order);
