@@ -36,7 +36,10 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
   }
   progress(fmt::format("solver {}: {}", bundle.model.solver, bundle.model.solver_reason));
   for (const std::string& w : bundle.model.warnings) warn(w);
-  write_model_dir(out, bundle);
+  {
+    const ThreadScope threads(args.ctx);  // the arrays are written on --threads threads
+    write_model_dir(out, bundle);
+  }
   out.commit();
   progress(fmt::format("wrote {}", args.out));
 }

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include <fmt/format.h>
 
+#include "linsim/core/error.h"
 #include "linsim/io/npy.h"
 
 namespace linsim::mpi {
@@ -78,24 +80,20 @@ void write_user_files(const std::string& dir, const DistributedInput& input, con
     write_segments(file, "", {{at, text.data(), static_cast<std::int64_t>(text.size())}}, comm);
   }
   // The interactions as CSR: offsets (n + 1), item indices and values (nnz), each rank's part at
-  // its place; rank 0 writes the final offset. The dtypes are linsim fit's (write_model_dir), as
-  // scipy chooses them: int32 offsets below 2^31 entries in all (int64 beyond), int32 indices.
-  const auto write_indptr = [&](auto zero, const char* descr) {
-    using Offset = decltype(zero);
-    constexpr auto w = static_cast<std::int64_t>(sizeof(Offset));
-    std::vector<Offset> indptr(static_cast<size_t>(X.rows()) + 1);
-    for (Index u = 0; u <= X.rows(); ++u) indptr[static_cast<size_t>(u)] = static_cast<Offset>(nnz_before + X.outerIndexPtr()[u]);
-    const std::string header = npy_header(descr, {static_cast<size_t>(n) + 1}, false);
+  // its place, the last rank's ending with the final offset (nnz). The dtypes are linsim fit's
+  // (write_model_dir), scipy's own: int32 offsets and indices (the input was refused beyond 2^31 − 1
+  // interactions, distributed_input.cc).
+  {
+    if (nnz > std::numeric_limits<std::int32_t>::max()) throw Error("more than 2^31 - 1 interactions cannot be stored");
+    std::vector<std::int32_t> indptr(static_cast<size_t>(X.rows()) + 1);
+    for (Index u = 0; u <= X.rows(); ++u) {
+      indptr[static_cast<size_t>(u)] = static_cast<std::int32_t>(nnz_before + X.outerIndexPtr()[u]);
+    }
+    const std::string header = npy_header("<i4", {static_cast<size_t>(n) + 1}, false);
     const auto h = static_cast<std::int64_t>(header.size());
-    // The last rank's part ends with the final offset (nnz); the others' end where the next begins.
     const bool last = comm.rank() + 1 == comm.size();
     write_segments(path("interactions_indptr.npy"), header,
-                   {{h + w * first, indptr.data(), w * (static_cast<std::int64_t>(X.rows()) + (last ? 1 : 0))}}, comm);
-  };
-  if (nnz < (std::int64_t{1} << 31)) {
-    write_indptr(std::int32_t{0}, "<i4");
-  } else {
-    write_indptr(std::int64_t{0}, "<i8");
+                   {{h + 4 * first, indptr.data(), 4 * (static_cast<std::int64_t>(X.rows()) + (last ? 1 : 0))}}, comm);
   }
   {
     static_assert(sizeof(SparseMatrix::StorageIndex) == sizeof(std::int32_t));

@@ -156,7 +156,9 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
   write_user_files(dir, input, bundle.model.has_embeddings() ? &bundle.model.user_embeddings : nullptr, comm);
   const DistributedUsers users{input.n_users, input.nnz, comm.size()};
   collectively(comm, [&] {
-    if (root) write_model_dir(*out, bundle, &users);
+    if (!root) return;
+    const ThreadScope threads(args.ctx);  // the arrays are written on --threads threads
+    write_model_dir(*out, bundle, &users);
   });
   collectively(comm, [&] {
     if (root) out->commit();

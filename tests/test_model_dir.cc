@@ -55,7 +55,7 @@ TEST_F(ModelDir, AsWrittenItLoads) {
 }
 
 // X is stored as scipy stores CSR (int32 offsets and indices); directories with int64 arrays, as
-// earlier builds and linsim-mpi beyond 2^31 entries write them, load to the same matrix.
+// earlier builds wrote them, load to the same matrix.
 TEST_F(ModelDir, InteractionsAreInt32AndInt64FilesLoadTheSame) {
   for (const char* file : {"interactions_indptr.npy", "interactions_indices.npy"}) {
     std::ifstream in(path(std::string("eq2/") + file), std::ios::binary);

@@ -201,9 +201,10 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle, const Dist
                                        {"seconds", c.seconds},
                                        {"objective_history", c.history}}}};
   }
-  // The arrays are independent files: they are written on the threads there are (a fit's model
-  // is hundreds of MB of page-cache copies: X and the user embeddings), largest first; a failure
-  // is reported as the first failing file in this list's order would be.
+  // The arrays are independent files: they are written on the caller's threads (a fit's model is
+  // hundreds of MB of page-cache copies: X and the user embeddings), largest first; a failure is
+  // reported as the first failing file in this list's order would be. The tasks run after this
+  // block's locals are gone: they capture only what outlives the call (or copies).
   std::vector<std::pair<double, std::function<void()>>> writes;
   const auto add = [&](double bytes, std::function<void()> write) { writes.emplace_back(bytes, std::move(write)); };
   const auto bytes_of = [](const auto& M) { return static_cast<double>(M.size()) * sizeof(M.data()[0]); };
@@ -221,15 +222,16 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle, const Dist
   add(0, [&] { write_ids(out.file("item_ids.tsv"), bundle.data.items); });
   if (distributed == nullptr) {
     // X as scipy stores CSR below 2^31 entries: int32 offsets and indices (the loader takes int64 too).
-    const SparseMatrix& X = bundle.data.X;
     static_assert(sizeof(SparseMatrix::StorageIndex) == sizeof(std::int32_t));
-    const auto nnz_size = static_cast<size_t>(X.nonZeros());
+    const SparseMatrix* X = &bundle.data.X;  // copied into the tasks (the name ends with this block)
+    const auto rows = static_cast<size_t>(X->rows()), nnz_size = static_cast<size_t>(X->nonZeros());
     add(0, [&] { write_ids(out.file("user_ids.tsv"), bundle.data.users); });
-    add(4.0 * static_cast<double>(X.rows()), [&] {
-      write_npy(out.file("interactions_indptr.npy"), X.outerIndexPtr(), static_cast<size_t>(X.rows()) + 1);
-    });
-    add(4.0 * static_cast<double>(nnz_size), [&] { write_npy(out.file("interactions_indices.npy"), X.innerIndexPtr(), nnz_size); });
-    add(8.0 * static_cast<double>(nnz_size), [&] { write_npy(out.file("interactions_data.npy"), X.valuePtr(), nnz_size); });
+    add(4.0 * static_cast<double>(rows),
+        [&out, X, rows] { write_npy(out.file("interactions_indptr.npy"), X->outerIndexPtr(), rows + 1); });
+    add(4.0 * static_cast<double>(nnz_size),
+        [&out, X, nnz_size] { write_npy(out.file("interactions_indices.npy"), X->innerIndexPtr(), nnz_size); });
+    add(8.0 * static_cast<double>(nnz_size),
+        [&out, X, nnz_size] { write_npy(out.file("interactions_data.npy"), X->valuePtr(), nnz_size); });
   }
   std::vector<size_t> order(writes.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
