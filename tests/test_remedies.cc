@@ -500,5 +500,24 @@ TEST(CosineModel, DecreasesMonotonicallyFromTheEq2Solution) {
   EXPECT_TRUE(again.item_embeddings == m.item_embeddings);
 }
 
+// Large enough that Eigen would run the objective's k × k and n × k products on several threads
+// (with a blocking chosen from their count): the fit must not depend on --threads.
+TEST(CosineModel, TheFitIsTheSameOnAnyThreadCount) {
+  const SparseMatrix T = random_counts(3000, 120, 0.05, 17);
+  FitOptions o = test::exact_options(ModelKind::kCosine, 16, 1.0);
+  o.cosine.epochs = 8;
+  Context one, two, three;
+  one.threads = 1;
+  two.threads = 2;
+  three.threads = 3;
+  const Model a = fit_model(T, o, one);
+  const Model b = fit_model(T, o, two);
+  const Model c = fit_model(T, o, three);
+  EXPECT_TRUE(a.item_embeddings == b.item_embeddings);
+  EXPECT_TRUE(a.encoder == b.encoder);
+  EXPECT_TRUE(a.item_embeddings == c.item_embeddings);
+  EXPECT_EQ(a.convergence.final_objective, b.convergence.final_objective);
+}
+
 }  // namespace
 }  // namespace linsim
