@@ -262,20 +262,31 @@ Vector relative_residuals(const Vector& norms, const Vector& theta, double theta
 // The check in double after single-precision products: the Rayleigh–Ritz pairs of span(V) with
 // double products, written over `values` and `V`, and their true relative residuals. G V is formed
 // b columns at a time so that the n × b intermediate stays as small as the solver's own.
+// The p-deep products go by the fixed row chunks of the passes above (Eigen's own parallel GEMM
+// would sum in an order that depends on the thread count).
 Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, Vector& values, Matrix& V) {
   const Index k = V.cols();
-  RowMatrix GV(V.rows(), k);
+  Matrix GV(V.rows(), k);
   for (Index c = 0; c < k; c += b) {
     const Index w = std::min(b, k - c);
     GV.middleCols(c, w) = gram_product(X, comm, V.middleCols(c, w), false);
   }
-  const Matrix H = V.transpose() * GV;
+  ChunkedCross cross(V, GV);
+#pragma omp parallel for schedule(dynamic, 4)
+  for (Index c = 0; c < cross.chunks(); ++c) cross.part(c);
+  const Matrix H = cross.sum();
   Eigen::SelfAdjointEigenSolver<Matrix> eig(0.5 * (H + H.transpose()));
   if (eig.info() != Eigen::Success) throw Error("eigen-decomposition of the Krylov check failed");
   values = eig.eigenvalues().reverse();
   const Matrix Z = eig.eigenvectors().rowwise().reverse();
-  V = V * Z;
-  const Matrix R = GV * Z - V * values.asDiagonal();
+  Matrix VZ = Matrix::Zero(V.rows(), k), R = Matrix::Zero(V.rows(), k);
+#pragma omp parallel for schedule(dynamic, 4)
+  for (Index c = 0; c < row_chunks(V.rows()); ++c) {
+    chunk_times(c, V, Z, 1.0, 0.0, VZ);
+    chunk_times(c, GV, Z, 1.0, 0.0, R);
+  }
+  V = std::move(VZ);
+  R -= V * values.asDiagonal();
   return relative_residuals(R.colwise().norm().transpose(), values, std::max(values(0), 0.0));
 }
 
