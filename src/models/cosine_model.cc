@@ -39,9 +39,9 @@ Vector safe_row_norms(const Eigen::Ref<const Matrix>& F) {
 // The small products of the n × k blocks (Fᵀ G, F M with M k × l) by fixed chunks of rows on the
 // threads, each chunk one serial Eigen product, the parts of Fᵀ G summed in chunk order. Eigen's
 // own parallel GEMM chooses its blocking from the thread count, so with it these sums, and so the
-// fitted model, depended on --threads; and on 2 vCPUs its threads' hand-offs made these thin
-// products several times slower than one thread (a fit of seed 42's data, 50 epochs: 15.2 s of
-// L-BFGS with it, 9.9 s with one thread, AMD EPYC VM).
+// fitted model, depended on --threads (CosineModel.TheFitIsTheSameOnAnyThreadCount). The same
+// chunked pattern as the block Krylov solver's (block_krylov.cc); inside a parallel region of
+// more than one thread Eigen runs each product serially.
 constexpr Index kRowChunk = 4096;
 
 Index row_chunks(Index n) { return (n + kRowChunk - 1) / kRowChunk; }
