@@ -4,6 +4,7 @@
 
 #include <numeric>
 
+#include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/models/closed_form.h"
 #include "linsim/similarity/measure.h"
@@ -107,6 +108,42 @@ TEST(Measures, ParseAndUnsupportedCombinations) {
   const Matrix XW = Matrix(X) * ease.weights;
   const Matrix got = all_scores(*make_similarity_space(ease, X, Side::kItems, Measure::kProjected, Context{}));
   EXPECT_LT((got - test::cosine_matrix(XW.transpose())).cwiseAbs().maxCoeff(), 1e-10);
+}
+
+
+// The projected similarities (PᵀP over 20,000 users; EASE's p × p products at p = 1,100, past one
+// tile) and recommendations' scores are the same on one thread and on two, bit for bit. With
+// Eigen's own parallel products they were not: their blocking of the inner dimension follows
+// the thread count (linalg/products.h).
+TEST(Projected, TheSameOnAnyThreadCount) {
+  const SparseMatrix X = test::random_binary(20000, 60, 0.1, 11);
+  const Model eq2 = fitted(ModelKind::kEq2, X, 12, 1.0);
+  const SparseMatrix Xe = test::random_binary(2500, 1100, 0.02, 12);
+  FitOptions o;
+  o.kind = ModelKind::kEase;
+  o.lambda = 5.0;
+  const Model ease = fit_model(Xe, o, Context{});
+  std::vector<Matrix> items, users, ease_items, scores;
+  for (const int threads : {1, 2}) {
+    Context ctx;
+    ctx.threads = threads;
+    const ThreadScope scope(ctx);
+    items.push_back(all_scores(*make_similarity_space(eq2, X, Side::kItems, Measure::kProjected, ctx)));
+    std::vector<Index> some(300);
+    std::iota(some.begin(), some.end(), Index{0});
+    RowMatrix out;
+    make_similarity_space(eq2, X, Side::kUsers, Measure::kProjected, ctx)->score(some, out);
+    users.push_back(out);
+    ease_items.push_back(all_scores(*make_similarity_space(ease, Xe, Side::kItems, Measure::kProjected, ctx)));
+    scores.push_back(score_users(eq2, X));
+  }
+  EXPECT_TRUE(items[0] == items[1]);
+  EXPECT_TRUE(users[0] == users[1]);
+  EXPECT_TRUE(ease_items[0] == ease_items[1]);
+  EXPECT_TRUE(scores[0] == scores[1]);
+  // And they are the similarities: EASE's against the cosine of the columns of X W.
+  const Matrix XW = Matrix(Xe) * ease.weights;
+  EXPECT_LT((ease_items[0] - test::cosine_matrix(XW.transpose())).cwiseAbs().maxCoeff(), 1e-10);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "linalg/products.h"
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/linalg/normalize.h"
@@ -34,38 +35,6 @@ Vector safe_row_norms(const Eigen::Ref<const Matrix>& F) {
     if (!(n(r) > floor)) n(r) = 0;
   }
   return n;
-}
-
-// The small products of the n × k blocks (Fᵀ G, F M with M k × l) by fixed chunks of rows on the
-// threads, each chunk one serial Eigen product, the parts of Fᵀ G summed in chunk order. Eigen's
-// own parallel GEMM chooses its blocking from the thread count, so with it these sums, and so the
-// fitted model, depended on --threads (CosineModel.TheFitIsTheSameOnAnyThreadCount). The same
-// chunked pattern as the block Krylov solver's (block_krylov.cc); inside a parallel region of
-// more than one thread Eigen runs each product serially.
-constexpr Index kRowChunk = 4096;
-
-Index row_chunks(Index n) { return (n + kRowChunk - 1) / kRowChunk; }
-
-Matrix cross_by_chunks(const Eigen::Ref<const Matrix>& F, const Eigen::Ref<const Matrix>& G) {
-  std::vector<Matrix> parts(static_cast<size_t>(row_chunks(F.rows())));
-#pragma omp parallel for schedule(static)
-  for (Index c = 0; c < row_chunks(F.rows()); ++c) {
-    const Index r0 = c * kRowChunk, h = std::min(kRowChunk, F.rows() - r0);
-    parts[static_cast<size_t>(c)].noalias() = F.middleRows(r0, h).transpose() * G.middleRows(r0, h);
-  }
-  Matrix S = Matrix::Zero(F.cols(), G.cols());
-  for (const Matrix& part : parts) S += part;
-  return S;
-}
-
-Matrix times_by_chunks(const Eigen::Ref<const Matrix>& F, const Matrix& M) {
-  Matrix out(F.rows(), M.cols());
-#pragma omp parallel for schedule(static)
-  for (Index c = 0; c < row_chunks(F.rows()); ++c) {
-    const Index r0 = c * kRowChunk, h = std::min(kRowChunk, F.rows() - r0);
-    out.middleRows(r0, h).noalias() = F.middleRows(r0, h) * M;
-  }
-  return out;
 }
 
 // diag(1/‖F_r‖) M, with the rows reported as zero set to zero (whatever M holds there).
@@ -104,8 +73,8 @@ double cosine_objective(const DataMatrix& X, const Matrix& A, const Matrix& B, M
   const auto XQ = XAQ.rightCols(k);                  // n × k
   const Vector pn = safe_row_norms(P);
   const Matrix Pt = normalized(P, pn);
-  const Matrix PP = cross_by_chunks(Pt, Pt);         // k × k
-  const Matrix QQ = cross_by_chunks(Qt, Qt);
+  const Matrix PP = transpose_times(Pt, Pt);         // k × k
+  const Matrix QQ = transpose_times(Qt, Qt);
   const double t = Pt.cwiseProduct(XQ).sum();
   const double q = PP.cwiseProduct(QQ).sum();
   const double x2 = X.squared_norm();
@@ -114,14 +83,14 @@ double cosine_objective(const DataMatrix& X, const Matrix& A, const Matrix& B, M
   const double f = q > 0 ? x2 - t * t / q : x2;
   if (gA || gB) {
     // ∂/∂P̃ = −2s XQ̃ + 2s² P̃ (Q̃ᵀQ̃);  ∂/∂Q̃ = −2s XᵀP̃ + 2s² Q̃ (P̃ᵀP̃)  (envelope: s = s*)
-    const Matrix GPt = -2.0 * s * XQ + 2.0 * s * s * times_by_chunks(Pt, QQ);
+    const Matrix GPt = -2.0 * s * XQ + 2.0 * s * s * times(Pt, QQ);
     const Matrix GP = normalization_backward(Pt, pn, GPt);
     // One transposed product for both Xᵀ P̃ and Xᵀ ∂f/∂P.
     Matrix stacked(P.rows(), 2 * P.cols());
     stacked << Pt, GP;
     const Matrix XtS = X.transpose_times(stacked);
     if (gB) {
-      const Matrix GQt = -2.0 * s * XtS.leftCols(k) + 2.0 * s * s * times_by_chunks(Qt, PP);
+      const Matrix GQt = -2.0 * s * XtS.leftCols(k) + 2.0 * s * s * times(Qt, PP);
       *gB = normalization_backward(Qt, qn, GQt);
     }
     if (gA) *gA = XtS.rightCols(k);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "linalg/products.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
 #include "linsim/core/setup.h"
@@ -318,7 +319,7 @@ Matrix score_users(const Model& model, const SparseView& Xq) {
     const DataMatrix data(Y, model.weighting.center);
     return model.with_weights([&](const auto& W) { return data.times(W); });
   }
-  return embed_users(model, Xq) * model.item_embeddings.transpose();
+  return times_transpose(embed_users(model, Xq), model.item_embeddings);
 }
 
 }  // namespace linsim

@@ -7,6 +7,7 @@
 #include <Eigen/Eigenvalues>
 #include <cmath>
 
+#include "linalg/products.h"
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/linalg/data_matrix.h"
@@ -22,8 +23,10 @@ class FactorSpace final : public SimilaritySpace {
   Index size() const override { return F_.rows(); }
   void score(const std::vector<Index>& queries, RowMatrix& out) const override {
     const Matrix Q = F_(queries, Eigen::all);
-    out.resize(static_cast<Index>(queries.size()), F_.rows());
-    out.noalias() = Q * F_.transpose();
+    const auto b = static_cast<Index>(queries.size());
+    out.resize(b, F_.rows());
+    // The row-major b × N scores are, in memory, the column-major F Qᵀ.
+    multiply<double>(false, true, F_.rows(), b, F_.cols(), F_.data(), F_.rows(), Q.data(), b, out.data(), F_.rows());
   }
   const Matrix* dense_factors() const override { return &F_; }
 
@@ -108,8 +111,8 @@ std::unique_ptr<SimilaritySpace> ease_projected(const MatrixOf<Scalar>& W, const
                                                 const Context& ctx) {
   // The data space the model was fitted in: the weighted (and possibly centred) X.
   const SparseMatrix Y = model.weighting.apply(X);
-  const MatrixOf<Scalar> GW = DataMatrix(Y, model.weighting.center).gram<Scalar>(ctx) * W;
-  return std::make_unique<ExplicitSpace<Scalar>>(cosines_of_gram<Scalar>(W.transpose() * GW));
+  const MatrixOf<Scalar> GW = times(DataMatrix(Y, model.weighting.center).gram<Scalar>(ctx), W);
+  return std::make_unique<ExplicitSpace<Scalar>>(cosines_of_gram<Scalar>(transpose_times(W, GW)));
 }
 
 }  // namespace
@@ -134,21 +137,19 @@ const char* measure_name(Measure measure) {
 
 Matrix projected_factors(const Matrix& B, const Matrix& P) {
   // MATH.md M4: C = B L with L Lᵀ = PᵀP; L = Q Λ^{1/2} from PᵀP = Q Λ Qᵀ (k × k).
-  const Matrix PtP = P.transpose() * P;
-  Eigen::SelfAdjointEigenSolver<Matrix> eig(PtP);
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(P, P));
   const Vector root = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
-  return B * (eig.eigenvectors() * root.asDiagonal());
+  return times(B, eig.eigenvectors() * root.asDiagonal());
 }
 
 Matrix projected_partner(const Matrix& P) {
   // P' = P L⁻ᵀ with the L of projected_factors: L⁻ᵀ = Q Λ^{−1/2} (pseudo-inverse on Λ = 0).
-  const Matrix PtP = P.transpose() * P;
-  Eigen::SelfAdjointEigenSolver<Matrix> eig(PtP);
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(P, P));
   const Vector& d = eig.eigenvalues();
   const double floor = 1e-12 * std::max(d.cwiseAbs().maxCoeff(), 1e-300);
   Vector inv_root(d.size());
   for (Index i = 0; i < d.size(); ++i) inv_root(i) = d(i) > floor ? 1.0 / std::sqrt(d(i)) : 0.0;
-  return P * (eig.eigenvectors() * inv_root.asDiagonal());
+  return times(P, eig.eigenvectors() * inv_root.asDiagonal());
 }
 
 Matrix least_squares_users(const SparseView& X, const Matrix& B) {
@@ -156,12 +157,13 @@ Matrix least_squares_users(const SparseView& X, const Matrix& B) {
     throw InvalidArgument(fmt::format("the interactions have {} items, the item vectors {}", X.cols(), B.rows()));
   }
   // (BᵀB)⁺ from the k × k eigen-decomposition, eigenvalues below 1e-12 of the largest taken as 0.
-  Eigen::SelfAdjointEigenSolver<Matrix> eig(B.transpose() * B);
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(B, B));
   const Vector& d = eig.eigenvalues();
   const double floor = 1e-12 * std::max(d.cwiseAbs().maxCoeff(), 1e-300);
   Vector inv(d.size());
   for (Index i = 0; i < d.size(); ++i) inv(i) = d(i) > floor ? 1.0 / d(i) : 0.0;
-  return (X * B) * (eig.eigenvectors() * inv.asDiagonal() * eig.eigenvectors().transpose());
+  const Matrix XB = X * B;
+  return times(XB, eig.eigenvectors() * inv.asDiagonal() * eig.eigenvectors().transpose());
 }
 
 Matrix measure_factors(Measure measure, const Matrix& mine, const Matrix& other) {
