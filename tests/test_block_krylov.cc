@@ -213,8 +213,8 @@ TEST(BlockKrylov, TinyProblemsAreCompletedExactly) {
 }
 
 // p = 1,500 is deeper than a GEMM's depth block, where Eigen's own parallel product (which the
-// check in double after single-precision products once used) sums in an order that depends on
-// the thread count.
+// check in double after single-precision products once used, and which the build now compiles
+// out) summed in an order that depended on the thread count.
 TEST(BlockKrylov, IndependentOfThreadCount) {
   for (const Index p : {300, 1500}) {
     const SparseMatrix X = planted(2 * p + 200, p, 15);

@@ -5,6 +5,7 @@
 // against Eigen's, and on one, two and three threads against each other, bit for bit. ctest runs this
 // file twice: with the backend this machine offers and with LINSIM_GEMM=eigen.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <Eigen/QR>
 #include <algorithm>
@@ -88,12 +89,8 @@ void check_top_eigen(const Matrix& S, const Vector& lambda, Index k) {
   EXPECT_LT((vectors.transpose() * vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff(), 1e-12);
 }
 
-// The panel kernels of the block Krylov solver against Eigen's products: H = Qᵀ W and W += α Q H
-// for the widths they take (4, 8, 16), on panels whose rows are not a multiple of 8 (the scalar
-// tail) and whose columns are not a multiple of the kernels' column groups, inside larger storage
-// (ld > rows) that they must not write outside of; any other width is declined untouched.
-// multiply() on every way it cuts a product: tiles of rows, tiles of columns, ranges of a deep inner
-// dimension, one piece, an empty inner dimension; every transpose combination, leading dimensions
+// multiply() on every way it cuts a product: tiles of rows, of columns and of both, ranges of a deep
+// inner dimension, one piece, an empty inner dimension; every transpose combination, leading dimensions
 // above the rows, both precisions. On 1, 2 and 3 threads the results are equal bit for bit (Eigen's
 // own parallel GEMM, which this replaces, gave other low bits on one thread than on two once the
 // inner dimension passed its parallel blocking, 320 deep on AVX-512).
@@ -106,6 +103,7 @@ void check_products(double tolerance) {
   const Index pad = 3;
   const Shape shapes[] = {{kProductTile + 300, 37, 45},  // row tiles
                           {29, 2 * kProductTile + 7, 61},  // column tiles
+                          {kProductTile + 5, kProductTile + 9, 33},  // both
                           {23, 19, 5 * kProductDepth + 11},  // ranges of the inner dimension
                           {40, 40, 700},  // one piece
                           {7, 5, 0}};
@@ -141,6 +139,16 @@ void check_products(double tolerance) {
 TEST(Products, MatchEigenAndNeverDependOnTheThreadCount) {
   check_products<double>(1e-13);
   check_products<float>(1e-5);
+  // Inside a parallel region every thread gets the one-thread result (the pieces run in the caller).
+  {
+    const Matrix A = test::random_matrix(kProductTile + 100, 50, 10), B = test::random_matrix(50, 40, 11);
+    const Matrix want = times(A, B);
+    std::vector<Matrix> got(2);
+#pragma omp parallel num_threads(2)
+    got[static_cast<size_t>(omp_get_thread_num())] = times(A, B);
+    EXPECT_TRUE(got[0] == want);
+    EXPECT_TRUE(got[1] == want);
+  }
   // The Eigen-typed forms: Aᵀ B, A C and A Dᵀ.
   const Matrix A = test::random_matrix(3000, 12, 6), B = test::random_matrix(3000, 9, 7);
   const Matrix C = test::random_matrix(12, 9, 8), D = test::random_matrix(9, 12, 9);
@@ -152,6 +160,10 @@ TEST(Products, MatchEigenAndNeverDependOnTheThreadCount) {
   EXPECT_LT((transpose_times(Af, Af) - Af.transpose() * Af).cwiseAbs().maxCoeff(), 1e-2f);
 }
 
+// The panel kernels of the block Krylov solver against Eigen's products: H = Qᵀ W and W += α Q H
+// for the widths they take (4, 8, 16), on panels whose rows are not a multiple of 8 (the scalar
+// tail) and whose columns are not a multiple of the kernels' column groups, inside larger storage
+// (ld > rows) that they must not write outside of; any other width is declined untouched.
 TEST(PanelKernels, MatchEigenProductsAndDeclineOtherWidths) {
   const auto max_abs = [](const Matrix& a) { return a.size() == 0 ? 0.0 : a.cwiseAbs().maxCoeff(); };
   const Index pad = 3;

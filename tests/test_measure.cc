@@ -118,7 +118,7 @@ TEST(Measures, ParseAndUnsupportedCombinations) {
 TEST(Projected, TheSameOnAnyThreadCount) {
   const SparseMatrix X = test::random_binary(20000, 60, 0.1, 11);
   const Model eq2 = fitted(ModelKind::kEq2, X, 12, 1.0);
-  const SparseMatrix Xe = test::random_binary(2500, 1100, 0.02, 12);
+  const SparseMatrix Xe = test::random_binary(2500, 1100, 0.3, 12);
   FitOptions o;
   o.kind = ModelKind::kEase;
   o.lambda = 5.0;

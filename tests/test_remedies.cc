@@ -500,9 +500,10 @@ TEST(CosineModel, DecreasesMonotonicallyFromTheEq2Solution) {
   EXPECT_TRUE(again.item_embeddings == m.item_embeddings);
 }
 
-// Large enough that Eigen would run the objective's k × k and n × k products on several threads
-// (with a blocking chosen from their count), and over three of the objective's row chunks: the
-// fit must not depend on --threads.
+// Large enough that the objective's k × k products over the 9,000 rows go by several ranges of
+// rows and its n × k products by several tiles (linalg/products.h), where Eigen's own parallel
+// products, once used here, chose their blocking from the thread count: the fit must not depend
+// on --threads.
 TEST(CosineModel, TheFitIsTheSameOnAnyThreadCount) {
   const SparseMatrix T = random_counts(9000, 80, 0.05, 17);
   FitOptions o = test::exact_options(ModelKind::kCosine, 12, 1.0);

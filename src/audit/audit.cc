@@ -10,6 +10,7 @@
 #include <Eigen/Eigenvalues>
 #include <fmt/format.h>
 
+#include "linalg/products.h"
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/core/random.h"
@@ -380,8 +381,8 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   r.top1_mean_distinct = distinct / static_cast<double>(nq);
   r.top1_changed_share = changed / static_cast<double>(nq);
   if (in.users) {
-    const Matrix PtP = in.users->transpose() * *in.users;
-    const Matrix BtB = B.transpose() * B;
+    const Matrix PtP = transpose_times(*in.users, *in.users);
+    const Matrix BtB = transpose_times(B, B);
     r.imbalance = (PtP - BtB).norm() / std::max(BtB.norm(), 1e-300);
   }
 
@@ -445,7 +446,7 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
       s += N.row(a).dot(N.row(b));
     }
     r.mean_random_cosine = s / static_cast<double>(o.random_pairs);
-    Eigen::SelfAdjointEigenSolver<Matrix> cov(centred.transpose() * centred);
+    Eigen::SelfAdjointEigenSolver<Matrix> cov(transpose_times(centred, centred));
     const double total = cov.eigenvalues().cwiseMax(0.0).sum();
     if (total > 0) {
       r.top_dim_variance_share = cov.eigenvalues().maxCoeff() / total;
@@ -453,7 +454,7 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
       r.top_dim_variance_share = std::nan("");
       r.undefined.emplace_back("geometry.top_dim_variance_share", "every item vector is the same: there is no variance");
     }
-    Eigen::SelfAdjointEigenSolver<Matrix> gram(B.transpose() * B);
+    Eigen::SelfAdjointEigenSolver<Matrix> gram(transpose_times(B, B));
     const Vector sigma = gram.eigenvalues().cwiseMax(0.0).cwiseSqrt();
     const double ssum = sigma.sum();
     double entropy = 0;

@@ -12,6 +12,7 @@
 #include "linsim/core/memory.h"
 #include "linsim/core/random.h"
 #include "linsim/data/interaction_matrix.h"
+#include "linsim/linalg/data_matrix.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/linalg/spectrum.h"
 #include "linsim/models/ease.h"
@@ -290,7 +291,7 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
       if (spectrum.sigma.size() < max_rank) {
         say(fmt::format("spectrum of the training matrix (rank {})", max_rank));
         spectrum = top_spectrum(X, max_rank, Solver::kAuto, ctx);
-        XV = X * spectrum.V;
+        XV = DataMatrix(X).times(spectrum.V);
       }
     }
     // Builds the scorer of one grid point.
@@ -302,11 +303,11 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
       if (name == "itemknn") {
         auto W = std::make_shared<Matrix>(cosine_from_gram(gram()));
         W->diagonal().setZero();
-        return [W](const SparseView& F) { return Matrix(F * (*W)); };
+        return [W](const SparseView& F) { return DataMatrix(F).times(*W); };
       }
       if (name == "ease") {
         auto W = std::make_shared<Matrix>(ease_weights(gram(), q.at("lambda")));
-        return [W](const SparseView& F) { return Matrix(F * (*W)); };
+        return [W](const SparseView& F) { return DataMatrix(F).times(*W); };
       }
       const auto k = static_cast<Index>(q.at("rank"));
       if (name == "sppmi" || name == "cosine") {  // fitted per grid point (MATH.md M5, M6)

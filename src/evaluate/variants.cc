@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
+#include "linsim/linalg/data_matrix.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/linalg/spectrum.h"
 
@@ -79,7 +80,7 @@ VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_
     throw InvalidArgument(fmt::format("--rank must be in [1, {}], got {}", std::min(X.rows(), X.cols()), rank));
   }
   const Spectrum spectrum = top_spectrum(X, rank, Solver::kAuto, ctx);
-  const Matrix XV = X * spectrum.V;  // shared by every model
+  const Matrix XV = DataMatrix(X).times(spectrum.V);  // shared by every model
   VariantModels m;
   for (const std::string& g : reported_gauges()) {
     FitOptions f;

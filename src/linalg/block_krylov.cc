@@ -262,8 +262,7 @@ Vector relative_residuals(const Vector& norms, const Vector& theta, double theta
 // The check in double after single-precision products: the Rayleigh–Ritz pairs of span(V) with
 // double products, written over `values` and `V`, and their true relative residuals. G V is formed
 // b columns at a time so that the n × b intermediate stays as small as the solver's own.
-// The p-deep products go by the fixed row chunks of the passes above (Eigen's own parallel GEMM
-// would sum in an order that depends on the thread count).
+// The p-deep products go by the fixed row chunks of the passes above, spread over the threads.
 Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, Vector& values, Matrix& V) {
   const Index k = V.cols();
   Matrix GV(V.rows(), k);

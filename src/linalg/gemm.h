@@ -1,6 +1,7 @@
 // The dense kernels taken from OpenBLAS when it runs this CPU's kernels: one single-threaded GEMM
 // for the blocked kernels that spread fixed tiles over OpenMP threads (the SPD inverse's panels,
-// the all-items tiles, DataMatrix's dense row blocks), and the dense symmetric eigen-solver. Each
+// the all-items tiles, DataMatrix's dense row blocks, the pieces of linalg/products.h), and the
+// dense symmetric eigen-solver. Each
 // call runs in the calling thread only, so results never depend on the thread count. Beside
 // them, the panel products of the block Krylov solver's orthogonalisation, which are faster by
 // kernels of their own than through either GEMM.

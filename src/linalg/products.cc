@@ -19,20 +19,14 @@ void multiply(bool trans_a, bool trans_b, Index m, Index n, Index k, const Scala
     return;
   }
   if (std::max(m, n) > kProductTile) {
-    // Tiles along the longer side: columns j0.. of C and of op(B), or rows i0.. of C and op(A).
-    const bool by_columns = n >= m;
-    const Index length = by_columns ? n : m;
-    const Index tiles = (length + kProductTile - 1) / kProductTile;
+    // Tiles of C: rows i0.. of op(A) times columns j0.. of op(B).
+    const Index row_tiles = (m + kProductTile - 1) / kProductTile, column_tiles = (n + kProductTile - 1) / kProductTile;
 #pragma omp parallel for schedule(dynamic, 1) if (!serial)
-    for (Index t = 0; t < tiles; ++t) {
-      const Index s0 = t * kProductTile, w = std::min(kProductTile, length - s0);
-      if (by_columns) {
-        gemm<Scalar>(trans_a, trans_b, m, w, k, Scalar(1), A, lda, trans_b ? B + s0 : B + s0 * ldb, ldb, Scalar(0),
-                     C + s0 * ldc, ldc);
-      } else {
-        gemm<Scalar>(trans_a, trans_b, w, n, k, Scalar(1), trans_a ? A + s0 * lda : A + s0, lda, B, ldb, Scalar(0),
-                     C + s0, ldc);
-      }
+    for (Index t = 0; t < row_tiles * column_tiles; ++t) {
+      const Index i0 = t % row_tiles * kProductTile, j0 = t / row_tiles * kProductTile;
+      gemm<Scalar>(trans_a, trans_b, std::min(kProductTile, m - i0), std::min(kProductTile, n - j0), k, Scalar(1),
+                   trans_a ? A + i0 * lda : A + i0, lda, trans_b ? B + j0 : B + j0 * ldb, ldb, Scalar(0),
+                   C + i0 + j0 * ldc, ldc);
     }
     return;
   }

@@ -17,7 +17,7 @@ namespace linsim {
 
 // C = op(A) op(B), column-major, op(X) = Xᵀ when trans_x; op(A) is m × k, op(B) k × n, C m × n
 // (leading dimensions as gemm() takes them). The pieces:
-// - an output with either side above kProductTile is cut along its longer side into tiles of
+// - an output with either side above kProductTile is cut into tiles of at most kProductTile ×
 //   kProductTile, each over the whole inner dimension;
 // - a smaller output with a deep inner dimension (PᵀP, BᵀB: k × k from n × k) is summed over
 //   fixed ranges of the inner dimension (at most kProductParts, none shallower than

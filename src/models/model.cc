@@ -8,6 +8,7 @@
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
 #include "linsim/core/setup.h"
+#include "linsim/linalg/data_matrix.h"
 #include "linsim/linalg/gram.h"
 #include "linsim/models/closed_form.h"
 #include "linsim/models/ease.h"
@@ -128,7 +129,7 @@ Model fit_sppmi(const SparseView& X, const FitOptions& options, const Context& c
   model.singular_values = values;
   model.item_embeddings = vectors * values.array().pow(t).matrix().asDiagonal();
   model.encoder = vectors * values.array().pow(1.0 - t).matrix().asDiagonal();
-  model.user_embeddings = X * model.encoder;
+  model.user_embeddings = DataMatrix(X).times(model.encoder);
   return model;
 }
 

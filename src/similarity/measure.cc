@@ -162,7 +162,7 @@ Matrix least_squares_users(const SparseView& X, const Matrix& B) {
   const double floor = 1e-12 * std::max(d.cwiseAbs().maxCoeff(), 1e-300);
   Vector inv(d.size());
   for (Index i = 0; i < d.size(); ++i) inv(i) = d(i) > floor ? 1.0 / d(i) : 0.0;
-  const Matrix XB = X * B;
+  const Matrix XB = DataMatrix(X).times(B);
   return times(XB, eig.eigenvectors() * inv.asDiagonal() * eig.eigenvectors().transpose());
 }
 

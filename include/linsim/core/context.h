@@ -43,8 +43,8 @@ struct Context {
 // reproduce and audit — at most a fraction of a second apart on data the machine can hold.
 void interruption_point();
 
-// Sets the thread count of the calling thread's parallel regions (the library's own and Eigen's
-// parallel products) to ctx.thread_count() while it lives, and restores the previous count when
+// Sets the thread count of the calling thread's parallel regions (the library's own; Eigen's
+// parallel products are compiled out, docs/api.md) to ctx.thread_count() while it lives, and restores the previous count when
 // it ends. The count is the calling thread's own OpenMP setting (the nthreads-var of its task):
 // other threads — two Python threads calling linsim at once, say — keep theirs, and nothing
 // process-wide changes. Every public entry point that runs parallel kernels opens one; nested

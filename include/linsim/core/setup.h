@@ -11,7 +11,8 @@ namespace linsim {
 // Chooses the GEMM of the blocked kernels that spread fixed single-threaded tiles over threads
 // (EASE's inverse, the all-items search, the block Krylov solver's restarts — and its
 // reorthogonalisation, except for blocks of 4, 8 and 16 vectors in AVX-512 builds, which have
-// kernels of their own — the products with DataMatrix's dense copy), and with it the dense symmetric eigen-solver
+// kernels of their own — the products with DataMatrix's dense copy, the large dense products of
+// linalg/products.h: projected similarities, scores, the cosine-trained model's), and with it the dense symmetric eigen-solver
 // (LAPACK's dsyevr from the same OpenBLAS, else Eigen's):
 // - OpenBLAS (libopenblas.so.0, loaded at run time: no build dependency) when it runs kernels for
 //   this CPU. Debian's OpenBLAS misdetects some CPUs and falls back to its generic "Prescott"
