@@ -14,6 +14,7 @@
 #include "linsim/core/memory.h"
 #include "linsim/core/random.h"
 #include "linalg/gemm.h"
+#include "linalg/products.h"
 
 namespace linsim {
 namespace {
@@ -68,14 +69,6 @@ void chunk_times(Index c, const Eigen::Ref<const Matrix>& Q, const Matrix& Y, do
 }
 
 Index row_chunks(Index p) { return (p + kRowChunk - 1) / kRowChunk; }
-
-// out = Q Y.
-Matrix rows_times(const Eigen::Ref<const Matrix>& Q, const Matrix& Y) {
-  Matrix out(Q.rows(), Y.cols());
-#pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < row_chunks(Q.rows()); ++c) chunk_times(c, Q, Y, 1.0, 0.0, out);
-  return out;
-}
 
 // Q's first Y.cols() columns ← Q's first Y.rows() columns times Y, in place: a chunk of rows of
 // the result needs only the same rows of Q, so each chunk goes through a chunk-sized buffer. The
@@ -262,7 +255,7 @@ Vector relative_residuals(const Vector& norms, const Vector& theta, double theta
 // The check in double after single-precision products: the Rayleigh–Ritz pairs of span(V) with
 // double products, written over `values` and `V`, and their true relative residuals. G V is formed
 // b columns at a time so that the n × b intermediate stays as small as the solver's own.
-// The p-deep products go by the fixed row chunks of the passes above, spread over the threads.
+// The p-deep products go by linalg/products.h, whose pieces never depend on the thread count.
 Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, Vector& values, Matrix& V) {
   const Index k = V.cols();
   Matrix GV(V.rows(), k);
@@ -270,22 +263,13 @@ Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, V
     const Index w = std::min(b, k - c);
     GV.middleCols(c, w) = gram_product(X, comm, V.middleCols(c, w), false);
   }
-  ChunkedCross cross(V, GV);
-#pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < cross.chunks(); ++c) cross.part(c);
-  const Matrix H = cross.sum();
+  const Matrix H = transpose_times(V, GV);
   Eigen::SelfAdjointEigenSolver<Matrix> eig(0.5 * (H + H.transpose()));
   if (eig.info() != Eigen::Success) throw Error("eigen-decomposition of the Krylov check failed");
   values = eig.eigenvalues().reverse();
   const Matrix Z = eig.eigenvectors().rowwise().reverse();
-  Matrix VZ = Matrix::Zero(V.rows(), k), R = Matrix::Zero(V.rows(), k);
-#pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < row_chunks(V.rows()); ++c) {
-    chunk_times(c, V, Z, 1.0, 0.0, VZ);
-    chunk_times(c, GV, Z, 1.0, 0.0, R);
-  }
-  V = std::move(VZ);
-  R -= V * values.asDiagonal();
+  V = times(V, Z);
+  const Matrix R = times(GV, Z) - V * values.asDiagonal();
   return relative_residuals(R.colwise().norm().transpose(), values, std::max(values(0), 0.0));
 }
 
@@ -368,7 +352,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   // and the solver goes on in double).
   const auto accept = [&](Index m, const Vector& theta, const Matrix& Y, const Vector& residuals) -> bool {
     result.values = theta.head(k);
-    result.vectors = rows_times(Q.leftCols(m), Y.leftCols(k));
+    result.vectors = times(Q.leftCols(m), Y.leftCols(k));
     result.residuals = residuals;
     result.basis = m;
     if (result.float32_products == 0) return true;

@@ -42,8 +42,7 @@ void multiply(bool trans_a, bool trans_b, Index m, Index n, Index k, const Scala
   std::vector<Scalar> partial(static_cast<size_t>(parts * cells));
 #pragma omp parallel for schedule(dynamic, 1) if (!serial)
   for (Index r = 0; r < parts; ++r) {
-    const Index k0 = r * span, depth = std::min(span, k - k0);
-    if (depth <= 0) continue;
+    const Index k0 = r * span, depth = std::min(span, k - k0);  // ≥ 2,048: parts ≤ k / kProductDepth
     gemm<Scalar>(trans_a, trans_b, m, n, depth, Scalar(1), trans_a ? A + k0 : A + k0 * lda, lda,
                  trans_b ? B + k0 * ldb : B + k0, ldb, Scalar(0), partial.data() + r * cells, m);
   }
@@ -51,7 +50,6 @@ void multiply(bool trans_a, bool trans_b, Index m, Index n, Index k, const Scala
     Scalar* c = C + j * ldc;
     std::copy(partial.data() + j * m, partial.data() + (j + 1) * m, c);
     for (Index r = 1; r < parts; ++r) {
-      if (r * span >= k) break;
       const Scalar* q = partial.data() + r * cells + j * m;
       for (Index i = 0; i < m; ++i) c[i] += q[i];
     }
