@@ -132,7 +132,7 @@ void BM_GramOperator(benchmark::State& state) {
 BENCHMARK(BM_GramOperator)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The block operator V ↦ Xᵀ(XV) the randomized solver applies, on the same data, for blocks of
-// 1, 8 and 16 vectors, and 16 on single-precision blocks (the solver's mixed-precision products;
+// 1, 4, 8 and 16 vectors, and 16 on single-precision blocks (the solver's mixed-precision products;
 // second argument 1). Row-major kernels; ms per vector is the figure to compare.
 void BM_GramBlock(benchmark::State& state) {
   static const SparseMatrix X = random_interactions(138000, 20000, 72);
@@ -157,6 +157,7 @@ void BM_GramBlock(benchmark::State& state) {
 }
 BENCHMARK(BM_GramBlock)
     ->Args({1, 0})
+    ->Args({4, 0})
     ->Args({8, 0})
     ->Args({16, 0})
     ->Args({16, 1})

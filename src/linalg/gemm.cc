@@ -198,14 +198,19 @@ void cross_columns(const double* Q, Index lq, Index m, Index i, Index h, const d
   }
 }
 
-// C × B' sums in registers, B' = min(B, 8): 16 blocks go as two halves of 8 per pair of columns
-// (the second half reads the pair again from L1), since a 512-row chunk of 16 columns of W is
+// C × B' sums in registers, B' = min(B, 8): 16 blocks go as two halves of 8 per group of columns
+// (the second half reads the group again from L1), since a 512-row chunk of 16 columns of W is
 // 64 KB, beyond L1: one Q column against all 16 took 105 ms per pass at p = 200,000, the halves
-// 75–87 (BM_PanelPass/0/0/200000/16).
+// 75–87 (BM_PanelPass/0/0/200000/16). Per 8-row step C column loads and B' loads of W feed C × B'
+// FMAs, so the kernel is bound by its instructions more than by Q's bytes: three columns against
+// 8 (24 accumulators of the 32 registers) rather than two took 1.93–2.08 against 2.27–2.48 ms at
+// 19,778 × 394 and 31.8–35.3 against 40.3–41.5 ms at 200,000 × 394 with 16 (three alternated
+// runs, AMD EPYC; one column alone: 3.6–3.9 / 62–65 ms). Each column's sum is formed in the same
+// order whatever C is.
 template <int B>
 void cross_block(const double* Q, Index lq, Index m, Index h, const double* W, Index lw, double* H, Index ldh) {
   constexpr int Bh = B > 8 ? 8 : B;
-  constexpr int C = 16 / Bh;
+  constexpr int C = Bh == 8 ? 3 : 4;
   auto columns = [&](auto width, Index i) {
     for (int j0 = 0; j0 < B; j0 += Bh) {
       cross_columns<Bh, decltype(width)::value>(Q, lq, m, i, h, W + j0 * lw, lw, H + j0 * ldh, ldh);
