@@ -155,6 +155,17 @@ void BM_GramBlock(benchmark::State& state) {
   state.counters["stream GB/s"] = benchmark::Counter(index_bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["rows GB/s"] = benchmark::Counter(row_bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
+void BM_GramBlockWide(benchmark::State& state) {
+  static const SparseMatrix X = random_interactions(1000000, 200000, 50);
+  const DataMatrix data(X);
+  const Index b = state.range(0);
+  const RowMatrix V = random_factors(200000, b);
+  benchmark::DoNotOptimize(data.gram_times_rows(V, true).data());  // builds the column copy
+  for (auto _ : state) benchmark::DoNotOptimize(data.gram_times_rows(V, true).data());
+  state.counters["ms/vector"] = benchmark::Counter(
+      static_cast<double>(b), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_GramBlockWide)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GramBlock)
     ->Args({1, 0})
     ->Args({4, 0})

@@ -53,21 +53,27 @@ constexpr Index kRowBlock = 256;
 // dimension ld: the strip's sums stay in registers across the row's nonzeros (W doubles are W/8
 // 256-bit registers), so each nonzero costs one gather of W contiguous doubles and W FMAs.
 // Strips wider than 16 spill registers and run slower (measured: 8.8 vs 4.4 ms per vector).
-constexpr int kPrefetchAhead = 16;
+//
+// The gathered rows are random, so the kernel asks for the row kGatherAhead nonzeros further on
+// while it sums this one — further on in the run of rows its caller visits, not only in this row:
+// `limit` is the end of that run's nonzeros (consecutive rows, so consecutive nonzeros). On the
+// two-pass Gram product of 1,000,000 × 200,000 with 50M nonzeros and float blocks of 16
+// (BM_GramBlockWide, whose second pass gathers from a 64 MB block), 228–318 ms per product
+// against 315–408 ms with 16 ahead inside each row only (three runs of three, alternated, AMD
+// EPYC); 16 ahead across rows: 309–447 ms, 32: 243–355 ms. Single vectors (BM_GramOperator) and
+// the products whose blocks sit in cache are unchanged.
+constexpr Index kGatherAhead = 64;
 
 // M and out may be float (the solver's single-precision blocks): the sums are double either way.
 // `shift` (or null) is subtracted from the sums before they are stored.
 template <int W, typename In, typename OutScalar>
-void strip_row(const int* inner, const double* value, int begin, int end, const In* M, Index ld, OutScalar* out,
-               Index out_stride, const double* shift) {
+void strip_row(const int* inner, const double* value, Index begin, Index end, Index limit, const In* M, Index ld,
+               OutScalar* out, Index out_stride, const double* shift) {
   double acc[W] = {};
-  for (int q = begin; q < end; ++q) {
-    // The gathered rows are random: ask for the row 16 nonzeros ahead now, so that its cache
-    // lines arrive while this one is summed (measured on the 1M × 200k benchmark with float
-    // blocks: 48 against 57-65 ms per vector product).
-    if (q < end - kPrefetchAhead) {  // not q + ahead < end: that overflows int near 2^31 nonzeros
-      const char* ahead = reinterpret_cast<const char*>(M + static_cast<Index>(inner[q + kPrefetchAhead]) * ld);
-      for (size_t line = 0; line < W * sizeof(In); line += 64) __builtin_prefetch(ahead + line);
+  for (Index q = begin; q < end; ++q) {
+    if (q + kGatherAhead < limit) {
+      const char* row = reinterpret_cast<const char*>(M + static_cast<Index>(inner[q + kGatherAhead]) * ld);
+      for (size_t line = 0; line < W * sizeof(In); line += 64) __builtin_prefetch(row + line);
     }
     const In* m = M + static_cast<Index>(inner[q]) * ld;
     const double v = value[q];
@@ -80,12 +86,13 @@ void strip_row(const int* inner, const double* value, int begin, int end, const 
   for (int c = 0; c < W; ++c) out[c * out_stride] = static_cast<OutScalar>(acc[c]);
 }
 
-// out = S M for a row-major sparse S and row-major M: each output row by one thread, in strips
-// of 16, 8, 4 and single columns; the order of the sums never depends on the thread count. Out is
-// row-major (the iterative solvers' blocks) or column-major (a final n × k product, written in
-// place rather than converted from a row-major copy).
-// `shift` (k entries, or null) is subtracted from every output row in double, before the result is
-// stored (which may round it to float).
+// out = S M for a row-major sparse S and row-major M, by blocks of kRowBlock rows over the threads
+// and within a block strip by strip (16, 8, 4 and single columns) over its rows, so that a strip's
+// gathers run through the block's nonzeros in order and prefetch across rows; the order of each
+// entry's sum never depends on the thread count. Out is row-major (the iterative solvers' blocks)
+// or column-major (a final n × k product, written in place rather than converted from a
+// row-major copy). `shift` (k entries, or null) is subtracted from every output row in double,
+// before the result is stored (which may round it to float).
 template <typename Out, typename In>
 Out sparse_times(const int* outer, const int* inner, const double* value, Index rows, const In& M,
                  const double* shift = nullptr) {
@@ -95,20 +102,24 @@ Out sparse_times(const int* outer, const int* inner, const double* value, Index 
   prefer_huge_pages(out);  // the two-pass Gram product gathers rows of it
   const Index row_step = Out::IsRowMajor ? k : 1;
   const Index column_step = Out::IsRowMajor ? 1 : rows;
-#pragma omp parallel for schedule(dynamic, kRowBlock)
-  for (Index r = 0; r < rows; ++r) {
-    typename Out::Scalar* o = out.data() + r * row_step;
+  const Index blocks = (rows + kRowBlock - 1) / kRowBlock;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (Index blk = 0; blk < blocks; ++blk) {
+    const Index r0 = blk * kRowBlock, r1 = std::min(rows, r0 + kRowBlock);
+    const Index limit = outer[r1];
+    auto strips = [&](auto width, Index c) {
+      constexpr int W = decltype(width)::value;
+      const double* s = shift != nullptr ? shift + c : nullptr;
+      for (Index r = r0; r < r1; ++r) {
+        strip_row<W>(inner, value, outer[r], outer[r + 1], limit, M.data() + c, k,
+                     out.data() + r * row_step + c * column_step, column_step, s);
+      }
+    };
     Index c = 0;
-    auto at = [&](Index c0) { return shift != nullptr ? shift + c0 : nullptr; };
-    for (; c + 16 <= k; c += 16)
-      strip_row<16>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c * column_step, column_step, at(c));
-    for (; c + 8 <= k; c += 8)
-      strip_row<8>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c * column_step, column_step, at(c));
-    for (; c + 4 <= k; c += 4)
-      strip_row<4>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c * column_step, column_step, at(c));
-    for (; c < k; ++c) {
-      strip_row<1>(inner, value, outer[r], outer[r + 1], M.data() + c, k, o + c * column_step, column_step, at(c));
-    }
+    for (; c + 16 <= k; c += 16) strips(std::integral_constant<int, 16>{}, c);
+    for (; c + 8 <= k; c += 8) strips(std::integral_constant<int, 8>{}, c);
+    for (; c + 4 <= k; c += 4) strips(std::integral_constant<int, 4>{}, c);
+    for (; c < k; ++c) strips(std::integral_constant<int, 1>{}, c);
   }
   return out;
 }
@@ -137,6 +148,11 @@ Out in_row_major_blocks(const In& M, Index out_rows, const Product& product) {
 // (MATH.md M1: the operator G = X_wᵀX_w of the eigen-solvers). With `kUnit` every value is 1
 // (binarised data): the values array is not read at all. `tsum` (or null) collects Σ_u t, the
 // column sums of X_w M, for the centring's correction. Sums in double, whatever In is.
+// The one pass prefetches the gathered row and the accumulator row 16 nonzeros ahead inside a row:
+// its blocks sit in cache, and prefetching across rows, or further ahead, measured the same
+// (BM_GramBlock/8/0 and /16/0, alternated runs).
+constexpr int kPrefetchAhead = 16;
+
 template <int W, bool kUnit, typename In>
 void fused_gram_rows(const int* outer, const int* inner, const double* value, Index r0, Index r1, const In* M,
                      Index ld, double* acc, const double* shift, double* tsum) {
