@@ -155,6 +155,18 @@ void BM_GramBlock(benchmark::State& state) {
   state.counters["stream GB/s"] = benchmark::Counter(index_bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["rows GB/s"] = benchmark::Counter(row_bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
+BENCHMARK(BM_GramBlock)
+    ->Args({1, 0})
+    ->Args({4, 0})
+    ->Args({8, 0})
+    ->Args({16, 0})
+    ->Args({16, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The two-pass product of wide data, as (d)'s solver runs it: 1,000,000 × 200,000 with 50M
+// nonzeros (uniform random items, so the second pass's gathers from the 64 MB n × b float
+// intermediate go to memory), float blocks of b = 16. The first call builds the column copy.
 void BM_GramBlockWide(benchmark::State& state) {
   static const SparseMatrix X = random_interactions(1000000, 200000, 50);
   const DataMatrix data(X);
@@ -166,14 +178,16 @@ void BM_GramBlockWide(benchmark::State& state) {
       static_cast<double>(b), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_GramBlockWide)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_GramBlock)
-    ->Args({1, 0})
-    ->Args({4, 0})
-    ->Args({8, 0})
-    ->Args({16, 0})
-    ->Args({16, 1})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+
+// X M for a column-major M of 100 and 256 columns on (a)'s shape: the final user embeddings of a
+// rank-100 fit, and EASE's scoring by blocks of 256 columns (several strips per block of rows).
+void BM_SparseTimes(benchmark::State& state) {
+  static const SparseMatrix X = random_interactions(138000, 20000, 72);
+  const DataMatrix data(X);
+  const Matrix V = random_factors(20000, state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(data.times(V).data());
+}
+BENCHMARK(BM_SparseTimes)->Arg(100)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // DataMatrix's products on dense-ish data (the dense copy, in fixed row blocks of single-threaded
 // GEMM), the shapes of the cosine-trained model on the main job's data: 20,000 × 1,000 at 33 %,

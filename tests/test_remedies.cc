@@ -297,6 +297,50 @@ TEST(DataMatrix, FusedGramProductMatchesTheDenseOneForEveryThreadCount) {
   }
 }
 
+// Wide data (p b above gram_one_pass's limit) takes the two passes, a CSR pass for X_w M and a CSC
+// pass over it, whose gathers prefetch across rows: equal to Eigen's sparse products in double; in
+// single precision within the rounding bound 2 u ‖X_w‖²_F ‖m‖ (θ_1 ≤ ‖X_w‖²_F) and not the double
+// result; with a centre; strips of 16, 8, 4 and single columns, row counts that are not multiples
+// of the 256-row blocks; the same bits for any thread count.
+TEST(DataMatrix, TwoPassGramProductOnWideDataForEveryThreadCount) {
+  const double u = std::ldexp(1.0, -24);
+  const Index n = 1500, p = 40000, b = 29;  // 29 = 16 + 8 + 4 + 1
+  ASSERT_FALSE(gram_one_pass(p, b));
+  const SparseMatrix Y = random_counts(n, p, 0.002, 41);
+  const Vector mean = 0.01 * (Vector::Ones(p) + test::random_matrix(p, 1, 42));
+  const Matrix M = test::random_matrix(p, b, 43);
+  for (const bool centred : {false, true}) {
+    SCOPED_TRACE(centred);
+    const DataMatrix X(Y, centred ? mean : Vector());
+    Matrix XM = Y * M;
+    if (centred) XM.rowwise() -= mean.transpose() * M;
+    Matrix exact = Y.transpose() * XM;
+    if (centred) exact -= mean * XM.colwise().sum();
+    double frobenius = Y.squaredNorm();  // ‖Y − 1 mᵀ‖²_F without a dense copy:
+    if (centred) frobenius += -2 * (Y * mean).sum() + static_cast<double>(n) * mean.squaredNorm();
+    Context one;
+    one.threads = 1;
+    RowMatrix single, single_f;
+    {
+      const ThreadScope scope(one);
+      single = X.gram_times_rows(RowMatrix(M), false);
+      single_f = X.gram_times_rows(RowMatrix(M), true);
+    }
+    EXPECT_LT(test::relative_difference(Matrix(single), exact), 1e-12);
+    for (Index c = 0; c < b; ++c) {
+      EXPECT_LE((Matrix(single_f).col(c) - exact.col(c)).norm(), 2 * u * frobenius * M.col(c).norm()) << c;
+    }
+    EXPECT_FALSE(single_f == single);  // single precision was used
+    for (const int threads : {2, 3}) {
+      Context ctx;
+      ctx.threads = threads;
+      const ThreadScope scope(ctx);
+      EXPECT_TRUE(single == X.gram_times_rows(RowMatrix(M), false)) << threads;
+      EXPECT_TRUE(single_f == X.gram_times_rows(RowMatrix(M), true)) << threads;
+    }
+  }
+}
+
 TEST(DataMatrix, CentredSpectrumOnBothPathsMatchesTheDenseSvd) {
   const SparseMatrix T = random_counts(400, 120, 0.05, 8);
   const FittedWeighting f = fit_weighting(parse_weighting("ips:0.3,standardize"), T);

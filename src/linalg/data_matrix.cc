@@ -51,7 +51,7 @@ constexpr Index kRowBlock = 256;
 
 // One output row of S M for a column strip [c0, c0 + W) of a row-major M with leading
 // dimension ld: the strip's sums stay in registers across the row's nonzeros (W doubles are W/8
-// 256-bit registers), so each nonzero costs one gather of W contiguous doubles and W FMAs.
+// 512-bit registers), so each nonzero costs one gather of W contiguous doubles and W FMAs.
 // Strips wider than 16 spill registers and run slower (measured: 8.8 vs 4.4 ms per vector).
 //
 // The gathered rows are random, so the kernel asks for the row kGatherAhead nonzeros further on
@@ -60,8 +60,10 @@ constexpr Index kRowBlock = 256;
 // two-pass Gram product of 1,000,000 × 200,000 with 50M nonzeros and float blocks of 16
 // (BM_GramBlockWide, whose second pass gathers from a 64 MB block), 228–318 ms per product
 // against 315–408 ms with 16 ahead inside each row only (three runs of three, alternated, AMD
-// EPYC); 16 ahead across rows: 309–447 ms, 32: 243–355 ms. Single vectors (BM_GramOperator) and
-// the products whose blocks sit in cache are unchanged.
+// EPYC); 16 ahead across rows: 309–447 ms, 32: 243–355 ms. Products whose blocks sit in cache
+// gain less: X M with 100 and 256 columns at 138,000 × 20,000 (BM_SparseTimes, several strips
+// per block) 138–142 and 705–746 ms against 142–191 and 736–1,073 ms row by row; a single vector's
+// two passes (BM_GramBlock/1/0) 21.3–22.2 against 23.2–23.8 ms (three alternated runs).
 constexpr Index kGatherAhead = 64;
 
 // M and out may be float (the solver's single-precision blocks): the sums are double either way.

@@ -199,7 +199,7 @@ void cross_columns(const double* Q, Index lq, Index m, Index i, Index h, const d
 }
 
 // C × B' sums in registers, B' = min(B, 8): 16 blocks go as two halves of 8 per group of columns
-// (the second half reads the group again from L1), since a 512-row chunk of 16 columns of W is
+// (the second half reads the group's columns again, from cache), since a 512-row chunk of 16 columns of W is
 // 64 KB, beyond L1: one Q column against all 16 took 105 ms per pass at p = 200,000, the halves
 // 75–87 (BM_PanelPass/0/0/200000/16). Per 8-row step C column loads and B' loads of W feed C × B'
 // FMAs, so the kernel is bound by its instructions more than by Q's bytes: three columns against

@@ -28,9 +28,10 @@ void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, c
 // columns, as the block Krylov solver's orthogonalisation forms them chunk by chunk: H = Qᵀ W
 // (H m × b, W h × b) and W += α Q H. Kernels of their own for b = 4, 8 and 16 in AVX-512 builds
 // (they return false and do nothing for any other b, and for every b without AVX-512: the caller
-// runs the GEMM): each reads Q once and does b multiply-adds per element of it, so it is bound by
-// memory traffic alone, where GEMM first packs Q into its own layout — one more copy of the panel
-// per call (bench/README.md, BM_PanelPass). Sums in a fixed order, in the calling thread.
+// runs the GEMM): each reads Q once and does b multiply-adds per element of it, where GEMM first
+// packs Q into its own layout — one more copy of the panel per call. With one 8-lane FMA per 8 bytes
+// of Q they are bound by their instruction stream as much as by Q's bytes (bench/README.md,
+// BM_PanelPass). Sums in a fixed order, in the calling thread.
 bool panel_cross(const double* Q, Index lq, Index h, Index m, const double* W, Index lw, Index b, double* H,
                  Index ldh);
 bool panel_update(const double* Q, Index lq, Index h, Index m, const double* H, Index ldh, Index b, double alpha,
