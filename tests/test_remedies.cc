@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <tuple>
+#include <utility>
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
@@ -202,6 +203,27 @@ TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
   }
 }
 
+// X's Gram product of M on one thread, in double and in single precision, after checking that 2 and
+// 3 threads give the same bits for both.
+std::pair<Matrix, Matrix> gram_on_any_thread_count(const DataMatrix& X, const Matrix& M) {
+  RowMatrix doubled, single;
+  {
+    Context one;
+    one.threads = 1;
+    const ThreadScope scope(one);
+    doubled = X.gram_times_rows(RowMatrix(M), false);
+    single = X.gram_times_rows(RowMatrix(M), true);
+  }
+  for (const int threads : {2, 3}) {
+    Context ctx;
+    ctx.threads = threads;
+    const ThreadScope scope(ctx);
+    EXPECT_TRUE(doubled == X.gram_times_rows(RowMatrix(M), false)) << threads;
+    EXPECT_TRUE(single == X.gram_times_rows(RowMatrix(M), true)) << threads;
+  }
+  return {Matrix(doubled), Matrix(single)};
+}
+
 // The solver's single-precision product: each column within its rounding bound 2 u θ_1 ‖m‖ of the
 // exact X_wᵀ X_w m (one rounding of M, one of X_w M; u = 2⁻²⁴), with and without a centre large
 // enough to cancel most of each entry (the centring must happen before the rounding), the same
@@ -218,7 +240,7 @@ TEST(DataMatrix, Float32GramProductIsWithinItsRoundingBound) {
     const Matrix G = D.transpose() * D;
     const double theta1 = Eigen::SelfAdjointEigenSolver<Matrix>(G, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
     const Matrix M = test::random_matrix(300, 21, 16);  // strips of 16, 4 and a single column
-    const Matrix got = X.gram_times_rows(RowMatrix(M), true);
+    const auto [doubled, got] = gram_on_any_thread_count(X, M);
     const Matrix exact = G * M;
     double worst = 0;
     for (Index c = 0; c < M.cols(); ++c) {
@@ -228,19 +250,7 @@ TEST(DataMatrix, Float32GramProductIsWithinItsRoundingBound) {
       worst = std::max(worst, error / bound);
     }
     EXPECT_GT(worst, 1e-4);  // single precision was used: the error is of the rounding's order
-    const Matrix doubled = X.gram_times_rows(RowMatrix(M), false);
     EXPECT_LT(test::relative_difference(doubled, exact), 1e-12);
-    Context one;
-    one.threads = 1;
-    Context two;
-    two.threads = 2;
-    RowMatrix a;
-    {
-      const ThreadScope scope(one);
-      a = X.gram_times_rows(RowMatrix(M), true);
-    }
-    const ThreadScope scope(two);
-    EXPECT_TRUE(a == X.gram_times_rows(RowMatrix(M), true));
   }
   // Dense-ish data runs on the dense path, in double.
   const SparseMatrix dense = random_counts(200, 80, 0.4, 17);
@@ -272,25 +282,11 @@ TEST(DataMatrix, FusedGramProductMatchesTheDenseOneForEveryThreadCount) {
         SCOPED_TRACE(b);
         const Matrix M = test::random_matrix(1500, b, 34);
         const Matrix exact = G * M;
-        Context one;
-        one.threads = 1;
-        RowMatrix single, single_f;
-        {
-          const ThreadScope scope(one);
-          single = X.gram_times_rows(RowMatrix(M), false);
-          single_f = X.gram_times_rows(RowMatrix(M), true);
-        }
-        EXPECT_LT(test::relative_difference(Matrix(single), exact), 1e-12);
+        const auto [single, single_f] = gram_on_any_thread_count(X, M);
+        EXPECT_LT(test::relative_difference(single, exact), 1e-12);
         for (Index c = 0; c < b; ++c) {
-          EXPECT_LE((Matrix(single_f).col(c) - exact.col(c)).norm(),
+          EXPECT_LE((single_f.col(c) - exact.col(c)).norm(),
                     u * theta1 * M.col(c).norm() * (1 + 1e-6) + 1e-12 * theta1 * M.col(c).norm());
-        }
-        for (const int threads : {2, 3}) {
-          Context ctx;
-          ctx.threads = threads;
-          const ThreadScope scope(ctx);
-          EXPECT_TRUE(single == X.gram_times_rows(RowMatrix(M), false)) << threads;
-          EXPECT_TRUE(single_f == X.gram_times_rows(RowMatrix(M), true)) << threads;
         }
       }
     }
@@ -318,26 +314,12 @@ TEST(DataMatrix, TwoPassGramProductOnWideDataForEveryThreadCount) {
     if (centred) exact -= mean * XM.colwise().sum();
     double frobenius = Y.squaredNorm();  // ‖Y − 1 mᵀ‖²_F without a dense copy:
     if (centred) frobenius += -2 * (Y * mean).sum() + static_cast<double>(n) * mean.squaredNorm();
-    Context one;
-    one.threads = 1;
-    RowMatrix single, single_f;
-    {
-      const ThreadScope scope(one);
-      single = X.gram_times_rows(RowMatrix(M), false);
-      single_f = X.gram_times_rows(RowMatrix(M), true);
-    }
-    EXPECT_LT(test::relative_difference(Matrix(single), exact), 1e-12);
+    const auto [single, single_f] = gram_on_any_thread_count(X, M);
+    EXPECT_LT(test::relative_difference(single, exact), 1e-12);
     for (Index c = 0; c < b; ++c) {
-      EXPECT_LE((Matrix(single_f).col(c) - exact.col(c)).norm(), 2 * u * frobenius * M.col(c).norm()) << c;
+      EXPECT_LE((single_f.col(c) - exact.col(c)).norm(), 2 * u * frobenius * M.col(c).norm()) << c;
     }
     EXPECT_FALSE(single_f == single);  // single precision was used
-    for (const int threads : {2, 3}) {
-      Context ctx;
-      ctx.threads = threads;
-      const ThreadScope scope(ctx);
-      EXPECT_TRUE(single == X.gram_times_rows(RowMatrix(M), false)) << threads;
-      EXPECT_TRUE(single_f == X.gram_times_rows(RowMatrix(M), true)) << threads;
-    }
   }
 }
 

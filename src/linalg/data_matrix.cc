@@ -142,6 +142,11 @@ Out in_row_major_blocks(const In& M, Index out_rows, const Product& product) {
   return out;
 }
 
+// The one pass prefetches the gathered row and the accumulator row 16 nonzeros ahead inside a row:
+// its blocks sit in cache, and prefetching across rows, or further ahead, measured the same
+// (BM_GramBlock/8/0 and /16/0, alternated runs).
+constexpr int kPrefetchAhead = 16;
+
 // The Gram product in one pass over Y by rows (users): for each row u, t = Y_u M − s is formed in
 // registers (W sums of a column strip, as strip_row does), then added into the accumulator's rows
 // of the row's items, acc_j += y_uj t. Each nonzero is read once instead of once in a CSR pass
@@ -150,11 +155,6 @@ Out in_row_major_blocks(const In& M, Index out_rows, const Product& product) {
 // (MATH.md M1: the operator G = X_wᵀX_w of the eigen-solvers). With `kUnit` every value is 1
 // (binarised data): the values array is not read at all. `tsum` (or null) collects Σ_u t, the
 // column sums of X_w M, for the centring's correction. Sums in double, whatever In is.
-// The one pass prefetches the gathered row and the accumulator row 16 nonzeros ahead inside a row:
-// its blocks sit in cache, and prefetching across rows, or further ahead, measured the same
-// (BM_GramBlock/8/0 and /16/0, alternated runs).
-constexpr int kPrefetchAhead = 16;
-
 template <int W, bool kUnit, typename In>
 void fused_gram_rows(const int* outer, const int* inner, const double* value, Index r0, Index r1, const In* M,
                      Index ld, double* acc, const double* shift, double* tsum) {
