@@ -307,8 +307,9 @@ BENCHMARK(BM_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
 // The floor of the sparse kernels: random rows of 16 doubles (two cache lines) summed from a p-row
 // table, 10M rows per pass over all cores — what BM_GramBlock does per nonzero once for V and once
 // more (read and write) for its accumulator. p = 20,000 (2.5 MB, beyond one core's L2) and
-// 200,000 (25.6 MB). The table is advised to take huge pages, as the solver's blocks are; run
-// again with LINSIM_HUGE_PAGES=off for 4 KiB pages.
+// 200,000 (25.6 MB), and the steps between: 2,000 to 10,000 (0.26–1.3 MB, about one core's L2),
+// 80,000 to 320,000 (10–41 MB, the shared cache's edge). The table is advised to take huge pages,
+// as the solver's blocks are; run again with LINSIM_HUGE_PAGES=off for 4 KiB pages.
 void BM_RandomRows(benchmark::State& state) {
   const Index p = state.range(0);
   constexpr Index kRows = 10'000'000;
@@ -341,7 +342,17 @@ void BM_RandomRows(benchmark::State& state) {
   state.counters["rows GB/s"] = benchmark::Counter(128.0 * static_cast<double>(kRows) * 1e-9,
                                                    benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_RandomRows)->Arg(20000)->Arg(200000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_RandomRows)
+    ->Arg(2000)
+    ->Arg(5000)
+    ->Arg(10000)
+    ->Arg(20000)
+    ->Arg(80000)
+    ->Arg(160000)
+    ->Arg(200000)
+    ->Arg(320000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // This machine's GEMM peak with the kernels linsim uses (the library's products, linalg/products.h:
 // tiles of the result on the threads, each a single-threaded GEMM of the configured backend), the

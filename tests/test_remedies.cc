@@ -293,6 +293,45 @@ TEST(DataMatrix, FusedGramProductMatchesTheDenseOneForEveryThreadCount) {
   }
 }
 
+// The one pass adds to eight accumulator rows at a time, all loaded before any is stored, which is
+// right only where a row names each item once. A matrix whose rows repeat an item (Eigen's arrays
+// allow it) or list items out of order takes the one-at-a-time scatter and gets the product of the
+// matrix with the repeats summed, as the same rows sorted and distinct get it by the grouped path;
+// so does dense-ish data, whose dense copy sums the repeats too.
+TEST(DataMatrix, GramProductOnRowsThatRepeatAnItem) {
+  const Index n = 300, b = 8;
+  for (const Index p : {2000, 200}) {  // 24 entries a row: 1.2 % (the one pass) and 12 % (dense)
+    SCOPED_TRACE(p);
+    SparseMatrix repeats(n, p);
+    std::vector<int> inner;
+    std::vector<double> value;
+    Matrix D = Matrix::Zero(n, p);
+    repeats.outerIndexPtr()[0] = 0;
+    for (Index u = 0; u < n; ++u) {
+      for (int e = 0; e < 24; ++e) {  // items u, u, u + 1, u + 1, …, every third one 7 further on
+        const int item = static_cast<int>((u + e / 2 + (e % 3 == 0 ? 7 : 0)) % p);
+        inner.push_back(item);
+        value.push_back(1.0 + static_cast<double>((u + e) % 3));
+        D(u, item) += value.back();
+      }
+      repeats.outerIndexPtr()[u + 1] = static_cast<int>(inner.size());
+    }
+    repeats.resizeNonZeros(static_cast<Index>(inner.size()));
+    std::copy(inner.begin(), inner.end(), repeats.innerIndexPtr());
+    std::copy(value.begin(), value.end(), repeats.valuePtr());
+    const SparseMatrix summed = D.sparseView();
+    ASSERT_LT(summed.nonZeros(), repeats.nonZeros());
+    ASSERT_TRUE(gram_one_pass(p, b));  // p = 200 is 5 % dense or more, which goes to the dense copy first
+    const Matrix M = test::random_matrix(p, b, 44);
+    const Matrix exact = D.transpose() * (D * M);
+    for (const SparseMatrix* Y : {static_cast<const SparseMatrix*>(&repeats), &summed}) {
+      const DataMatrix X(*Y);
+      EXPECT_LT(test::relative_difference(Matrix(X.gram_times_rows(RowMatrix(M), false)), exact), 1e-12)
+          << (Y == &repeats ? "repeats" : "summed");
+    }
+  }
+}
+
 // Wide data (p b above gram_one_pass's limit) takes the two passes, a CSR pass for X_w M and a CSC
 // pass over it, whose gathers prefetch across rows: equal to Eigen's sparse products in double; in
 // single precision within the rounding bound 2 u ‖X_w‖²_F ‖m‖ (θ_1 ≤ ‖X_w‖²_F) and not the double
