@@ -294,40 +294,59 @@ TEST(DataMatrix, FusedGramProductMatchesTheDenseOneForEveryThreadCount) {
 }
 
 // The one pass adds to eight accumulator rows at a time, all loaded before any is stored, which is
-// right only where a row names each item once. A matrix whose rows repeat an item (Eigen's arrays
-// allow it) or list items out of order takes the one-at-a-time scatter and gets the product of the
-// matrix with the repeats summed, as the same rows sorted and distinct get it by the grouped path;
-// so does dense-ish data, whose dense copy sums the repeats too.
+// right only where no row names an item twice (checked as strictly increasing column indices). A
+// matrix whose rows repeat an item (Eigen's arrays allow it) and list items out of order takes the
+// one-at-a-time scatter and gets the product of the matrix with the repeats summed, as the same
+// rows sorted and distinct get it by the grouped path; so does dense-ish data, whose dense copy
+// sums the repeats too. With values and with every value 1, with and without a centre, strips of
+// 16, 8, 4 and 1 columns, in double and single precision (within u ‖X_w‖²_F ‖m‖ ≥ its bound u θ_1 ‖m‖).
 TEST(DataMatrix, GramProductOnRowsThatRepeatAnItem) {
-  const Index n = 300, b = 8;
+  const double u = std::ldexp(1.0, -24);
+  const Index n = 300, b = 29;  // 29 = 16 + 8 + 4 + 1
   for (const Index p : {2000, 200}) {  // 24 entries a row: 1.2 % (the one pass) and 12 % (dense)
-    SCOPED_TRACE(p);
-    SparseMatrix repeats(n, p);
-    std::vector<int> inner;
-    std::vector<double> value;
-    Matrix D = Matrix::Zero(n, p);
-    repeats.outerIndexPtr()[0] = 0;
-    for (Index u = 0; u < n; ++u) {
-      for (int e = 0; e < 24; ++e) {  // items u, u, u + 1, u + 1, …, every third one 7 further on
-        const int item = static_cast<int>((u + e / 2 + (e % 3 == 0 ? 7 : 0)) % p);
-        inner.push_back(item);
-        value.push_back(1.0 + static_cast<double>((u + e) % 3));
-        D(u, item) += value.back();
+    for (const bool unit : {false, true}) {
+      SparseMatrix repeats(n, p);
+      std::vector<int> inner;
+      std::vector<double> value;
+      Matrix D = Matrix::Zero(n, p);
+      repeats.outerIndexPtr()[0] = 0;
+      for (Index u_ = 0; u_ < n; ++u_) {
+        for (int e = 0; e < 24; ++e) {  // items u, u, u + 1, u + 1, …, every third one 7 further on
+          const int item = static_cast<int>((u_ + e / 2 + (e % 3 == 0 ? 7 : 0)) % p);
+          inner.push_back(item);
+          value.push_back(unit ? 1.0 : 1.0 + static_cast<double>((u_ + e) % 3));
+          D(u_, item) += value.back();
+        }
+        repeats.outerIndexPtr()[u_ + 1] = static_cast<int>(inner.size());
       }
-      repeats.outerIndexPtr()[u + 1] = static_cast<int>(inner.size());
-    }
-    repeats.resizeNonZeros(static_cast<Index>(inner.size()));
-    std::copy(inner.begin(), inner.end(), repeats.innerIndexPtr());
-    std::copy(value.begin(), value.end(), repeats.valuePtr());
-    const SparseMatrix summed = D.sparseView();
-    ASSERT_LT(summed.nonZeros(), repeats.nonZeros());
-    ASSERT_TRUE(gram_one_pass(p, b));  // p = 200 is 5 % dense or more, which goes to the dense copy first
-    const Matrix M = test::random_matrix(p, b, 44);
-    const Matrix exact = D.transpose() * (D * M);
-    for (const SparseMatrix* Y : {static_cast<const SparseMatrix*>(&repeats), &summed}) {
-      const DataMatrix X(*Y);
-      EXPECT_LT(test::relative_difference(Matrix(X.gram_times_rows(RowMatrix(M), false)), exact), 1e-12)
-          << (Y == &repeats ? "repeats" : "summed");
+      repeats.resizeNonZeros(static_cast<Index>(inner.size()));
+      std::copy(inner.begin(), inner.end(), repeats.innerIndexPtr());
+      std::copy(value.begin(), value.end(), repeats.valuePtr());
+      const SparseMatrix summed = D.sparseView();
+      ASSERT_LT(summed.nonZeros(), repeats.nonZeros());
+      // p = 200 is 5 % dense or more, which goes to the dense copy before the one pass is asked.
+      ASSERT_TRUE(gram_one_pass(p, b));
+      const Matrix M = test::random_matrix(p, b, 44);
+      const Vector mean = Vector::Constant(p, 0.05) + 0.01 * test::random_matrix(p, 1, 45);
+      for (const bool centred : {false, true}) {
+        Matrix Dc = D;
+        if (centred) Dc.rowwise() -= mean.transpose();
+        const Matrix G = Dc.transpose() * Dc;
+        const Matrix exact = G * M;
+        const double theta1 = Dc.squaredNorm();  // ≥ θ_1 (‖X_w‖²_F), without a 2,000 × 2,000 eigen-solve
+        for (const SparseMatrix* Y : {static_cast<const SparseMatrix*>(&repeats), &summed}) {
+          SCOPED_TRACE(testing::Message() << "p " << p << " unit " << unit << " centred " << centred << " "
+                                          << (Y == &repeats ? "repeats" : "summed"));
+          const DataMatrix X(*Y, centred ? mean : Vector());
+          EXPECT_LT(test::relative_difference(Matrix(X.gram_times_rows(RowMatrix(M), false)), exact), 1e-12);
+          const Matrix single = X.gram_times_rows(RowMatrix(M), true);
+          for (Index c = 0; c < b; ++c) {
+            EXPECT_LE((single.col(c) - exact.col(c)).norm(),
+                      u * theta1 * M.col(c).norm() * (1 + 1e-6) + 1e-12 * theta1 * M.col(c).norm())
+                << c;
+          }
+        }
+      }
     }
   }
 }

@@ -33,6 +33,7 @@ DataMatrix::DataMatrix(const SparseView& Y, Vector center) : Y_(Y), m_(std::move
   // make; Eigen's own only by convention) never name an item twice, which fused_gram_rows relies on
   // to load several accumulator rows before storing any.
   const int* outer = Y.outerIndexPtr();
+  distinct_in_rows_ = true;
   for (Index r = 0; r < Y.rows() && distinct_in_rows_; ++r) {
     for (int q = outer[r] + 1; q < outer[r + 1]; ++q) {
       if (Y.innerIndexPtr()[q] <= Y.innerIndexPtr()[q - 1]) {
@@ -159,13 +160,19 @@ Out in_row_major_blocks(const In& M, Index out_rows, const Product& product) {
 // (BM_GramBlock/8/0 and /16/0, alternated runs).
 constexpr int kPrefetchAhead = 16;
 
-// Where a row names each item once (DataMatrix's distinct_in_rows_), the one pass adds t to its
-// accumulator rows eight at a time, all eight loaded before any is stored. One at a time, each
-// load of the scatter waits until the store before it is known to write another row; grouped,
-// BM_GramBlock/8/0 took 12.0–13.1 ms against 14.8–14.9 ms (1.6–1.7 against 1.9–2.0 ms per vector
-// on (a)'s data, bench/README.md; groups of 2, 4 and 16 measured slower than 8). Every row still
-// gets its additions in row order, so the sums are the same bits.
+// Where every row's column indices strictly increase (DataMatrix's distinct_in_rows_), so that no
+// row names an item twice, the one pass adds t to its accumulator rows eight at a time, all eight
+// loaded before any is stored. One at a time, each load of the scatter waits until the store
+// before it is known to write another row; grouped, BM_GramBlock/8/0 took 12.0–13.1 ms against
+// 14.8–14.9 ms, and on (a)'s data 1.68–1.81 against 1.79–2.07 ms per vector (bench/README.md;
+// groups of 2, 4 and 16 measured slower than 8). Every row still gets its additions in row
+// order, so the sums are the same bits. Measured with AVX-512 only, where eight rows of 16
+// doubles fit the 32 vector registers; other builds keep one row at a time (a group of 1).
+#if defined(__AVX512F__)
 constexpr int kScatterGroup = 8;
+#else
+constexpr int kScatterGroup = 1;
+#endif
 
 // The Gram product in one pass over Y by rows (users): for each row u, t = Y_u M − s is formed in
 // registers (W sums of a column strip, as strip_row does), then added into the accumulator's rows
@@ -243,7 +250,7 @@ void fused_gram_rows(const int* outer, const int* inner, const double* value, In
       }
     }
     q = begin;
-    for (; distinct && q + kScatterGroup - 1 < end; q += kScatterGroup) {
+    for (; kScatterGroup > 1 && distinct && q + kScatterGroup - 1 < end; q += kScatterGroup) {
       double* a[kScatterGroup];
       V x[kScatterGroup][kPieces];
 #pragma GCC unroll 8

@@ -90,7 +90,7 @@ class DataMatrix {
   mutable Eigen::SparseMatrix<double, Eigen::ColMajor, int> Yc_;
   mutable bool have_csc_ = false;
   bool unit_values_ = false;
-  bool distinct_in_rows_ = true;  // every row's column indices strictly increase
+  bool distinct_in_rows_ = false;  // every row's column indices strictly increase (set by the constructor)
   // The fused Gram product's chunk accumulators, kept between calls (shared by copies; a call
   // that finds them in use allocates its own).
   struct GramWorkspace {
