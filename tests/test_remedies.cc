@@ -310,14 +310,14 @@ TEST(DataMatrix, GramProductOnRowsThatRepeatAnItem) {
       std::vector<double> value;
       Matrix D = Matrix::Zero(n, p);
       repeats.outerIndexPtr()[0] = 0;
-      for (Index u_ = 0; u_ < n; ++u_) {
-        for (int e = 0; e < 24; ++e) {  // items u, u, u + 1, u + 1, …, every third one 7 further on
-          const int item = static_cast<int>((u_ + e / 2 + (e % 3 == 0 ? 7 : 0)) % p);
+      for (Index r = 0; r < n; ++r) {
+        for (int e = 0; e < 24; ++e) {  // items r, r, r + 1, r + 1, …, every third one 7 further on
+          const int item = static_cast<int>((r + e / 2 + (e % 3 == 0 ? 7 : 0)) % p);
           inner.push_back(item);
-          value.push_back(unit ? 1.0 : 1.0 + static_cast<double>((u_ + e) % 3));
-          D(u_, item) += value.back();
+          value.push_back(unit ? 1.0 : 1.0 + static_cast<double>((r + e) % 3));
+          D(r, item) += value.back();
         }
-        repeats.outerIndexPtr()[u_ + 1] = static_cast<int>(inner.size());
+        repeats.outerIndexPtr()[r + 1] = static_cast<int>(inner.size());
       }
       repeats.resizeNonZeros(static_cast<Index>(inner.size()));
       std::copy(inner.begin(), inner.end(), repeats.innerIndexPtr());
@@ -333,7 +333,7 @@ TEST(DataMatrix, GramProductOnRowsThatRepeatAnItem) {
         if (centred) Dc.rowwise() -= mean.transpose();
         const Matrix G = Dc.transpose() * Dc;
         const Matrix exact = G * M;
-        const double theta1 = Dc.squaredNorm();  // ≥ θ_1 (‖X_w‖²_F), without a 2,000 × 2,000 eigen-solve
+        const double frobenius = Dc.squaredNorm();  // ‖X_w‖²_F ≥ θ_1, without a 2,000 × 2,000 eigen-solve
         for (const SparseMatrix* Y : {static_cast<const SparseMatrix*>(&repeats), &summed}) {
           SCOPED_TRACE(testing::Message() << "p " << p << " unit " << unit << " centred " << centred << " "
                                           << (Y == &repeats ? "repeats" : "summed"));
@@ -342,7 +342,7 @@ TEST(DataMatrix, GramProductOnRowsThatRepeatAnItem) {
           const Matrix single = X.gram_times_rows(RowMatrix(M), true);
           for (Index c = 0; c < b; ++c) {
             EXPECT_LE((single.col(c) - exact.col(c)).norm(),
-                      u * theta1 * M.col(c).norm() * (1 + 1e-6) + 1e-12 * theta1 * M.col(c).norm())
+                      u * frobenius * M.col(c).norm() * (1 + 1e-6) + 1e-12 * frobenius * M.col(c).norm())
                 << c;
           }
         }

@@ -22,24 +22,19 @@ DataMatrix::DataMatrix(const SparseView& Y, Vector center) : Y_(Y), m_(std::move
   // Y's entries are [outer[0], outer[n]) of its arrays: a view of some rows of a matrix
   // (middleRows) keeps the whole matrix's arrays.
   const Index first = Y.outerIndexPtr()[0];
-  const int* inner = Y.innerIndexPtr() + first;
   const double* value = Y.valuePtr() + first;
-  unit_values_ = true;
-  for (Index q = 0; q < Y.nonZeros(); ++q) {
-    colsum_(inner[q]) += value[q];
-    unit_values_ = unit_values_ && value[q] == 1.0;
-  }
-  // Rows whose column indices strictly increase (every matrix the readers and the Python package
-  // make; Eigen's own only by convention) never name an item twice, which fused_gram_rows relies on
-  // to load several accumulator rows before storing any.
+  // One pass by rows, in the arrays' order. Rows whose column indices strictly increase (every
+  // matrix the readers and the Python package make; Eigen's own only by convention) never name an
+  // item twice, which fused_gram_rows relies on to load several accumulator rows before storing any.
   const int* outer = Y.outerIndexPtr();
+  unit_values_ = true;
   distinct_in_rows_ = true;
-  for (Index r = 0; r < Y.rows() && distinct_in_rows_; ++r) {
-    for (int q = outer[r] + 1; q < outer[r + 1]; ++q) {
-      if (Y.innerIndexPtr()[q] <= Y.innerIndexPtr()[q - 1]) {
-        distinct_in_rows_ = false;
-        break;
-      }
+  for (Index r = 0; r < Y.rows(); ++r) {
+    for (int q = outer[r]; q < outer[r + 1]; ++q) {
+      const int j = Y.innerIndexPtr()[q];
+      colsum_(j) += Y.valuePtr()[q];
+      unit_values_ = unit_values_ && Y.valuePtr()[q] == 1.0;
+      distinct_in_rows_ = distinct_in_rows_ && (q == outer[r] || j > Y.innerIndexPtr()[q - 1]);
     }
   }
   y2_ = Eigen::Map<const Vector>(value, Y.nonZeros()).squaredNorm();  // ‖Y‖²_F, asked for per objective
@@ -249,19 +244,21 @@ void fused_gram_rows(const int* outer, const int* inner, const double* value, In
         __builtin_memcpy(tsum + v * L, &sum, sizeof sum);
       }
     }
-    q = begin;
-    for (; kScatterGroup > 1 && distinct && q + kScatterGroup - 1 < end; q += kScatterGroup) {
-      double* a[kScatterGroup];
-      V x[kScatterGroup][kPieces];
+    // t into the accumulator rows of nonzeros q0 … q0 + G − 1, all G rows loaded before any is
+    // stored (kScatterGroup).
+    auto add_rows = [&](auto group, int q0) {
+      constexpr int G = decltype(group)::value;
+      double* a[G];
+      V x[G][kPieces];
 #pragma GCC unroll 8
-      for (int i = 0; i < kScatterGroup; ++i) {
-        a[i] = acc + static_cast<Index>(inner[q + i]) * ld;
+      for (int i = 0; i < G; ++i) {
+        a[i] = acc + static_cast<Index>(inner[q0 + i]) * ld;
 #pragma GCC unroll 4
         for (int v = 0; v < kPieces; ++v) __builtin_memcpy(&x[i][v], a[i] + v * L, sizeof(V));
       }
 #pragma GCC unroll 8
-      for (int i = 0; i < kScatterGroup; ++i) {
-        const double va = kUnit ? 1.0 : value[q + i];
+      for (int i = 0; i < G; ++i) {
+        const double va = kUnit ? 1.0 : value[q0 + i];
 #pragma GCC unroll 4
         for (int v = 0; v < kPieces; ++v) {
           if constexpr (kUnit) {
@@ -272,22 +269,12 @@ void fused_gram_rows(const int* outer, const int* inner, const double* value, In
           __builtin_memcpy(a[i] + v * L, &x[i][v], sizeof(V));
         }
       }
+    };
+    q = begin;
+    if (distinct) {
+      for (; q + kScatterGroup <= end; q += kScatterGroup) add_rows(std::integral_constant<int, kScatterGroup>{}, q);
     }
-    for (; q < end; ++q) {
-      double* a = acc + static_cast<Index>(inner[q]) * ld;
-      const double va = kUnit ? 1.0 : value[q];
-#pragma GCC unroll 4
-      for (int v = 0; v < kPieces; ++v) {
-        V x;
-        __builtin_memcpy(&x, a + v * L, sizeof x);
-        if constexpr (kUnit) {
-          x += t[v];
-        } else {
-          x += va * t[v];
-        }
-        __builtin_memcpy(a + v * L, &x, sizeof x);
-      }
-    }
+    for (; q < end; ++q) add_rows(std::integral_constant<int, 1>{}, q);
   }
 }
 
