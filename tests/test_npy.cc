@@ -2,13 +2,17 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
+#include <vector>
 
 #include "linsim/core/error.h"
 #include "linsim/io/npy.h"
+#include "io/file_sink.h"
 #include "test_util.h"
 
 namespace linsim {
@@ -49,6 +53,87 @@ TEST(Npy, MatricesAreWrittenColumnMajorAcrossColumnBlocks) {
   in.close();
   write_npy_float32(path, M);
   EXPECT_TRUE(read_npy_matrix(path) == M.cast<float>().cast<double>());
+  std::filesystem::remove(path);
+}
+
+// The direct route (io/file_sink.h) writes the bytes of the buffered one, whatever the sizes:
+// empty, below, at and past one aligned block and one whole buffer, with a partial last block,
+// handed over in pieces of uneven lengths. direct_from = 0 takes the direct route wherever this
+// file system allows it (else the fallback through the cache: the same bytes either way).
+TEST(FileSink, BothRoutesWriteTheSameBytes) {
+  constexpr size_t kBuf = FileSink::kBufferBytes, kBlock = FileSink::kAlign;
+  const std::vector<size_t> sizes = {0, 1, kBlock - 1, kBlock, kBlock + 1, 3 * kBlock + 17, kBuf - 1, kBuf,
+                                     kBuf + 5, 2 * kBuf + 3 * kBlock + 100};
+  std::vector<char> data(sizes.back());
+  std::uint64_t x = 88172645463325252ull;  // xorshift64
+  for (char& c : data) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  for (const size_t size : sizes) {
+    for (const std::uint64_t direct_from : {std::uint64_t{0}, ~std::uint64_t{0}}) {
+      const std::string path = temp_path("sink.bin");
+      {
+        FileSink sink(path, size, direct_from);
+        if (direct_from != 0) {
+          EXPECT_FALSE(sink.direct());
+        }
+        size_t at = 0, piece = 1;
+        while (at < size) {
+          const size_t n = std::min(size - at, piece);
+          sink.write(data.data() + at, n);
+          at += n;
+          piece = piece * 7 + 3;  // 1, 10, 73, 514, ... up past the buffer
+        }
+        sink.finish();
+      }
+      std::ifstream in(path, std::ios::binary);
+      const std::vector<char> back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      ASSERT_EQ(back.size(), size) << "direct_from " << direct_from;
+      EXPECT_TRUE(std::equal(back.begin(), back.end(), data.begin())) << size << " bytes, direct_from " << direct_from;
+      std::filesystem::remove(path);
+    }
+  }
+}
+
+TEST(FileSink, AFailedWriteOrAShortFileIsAnErrorNamingThePath) {
+  // /dev/full takes no bytes (ENOSPC), and refuses O_DIRECT, so the route falls back first.
+  if (std::filesystem::exists("/dev/full")) {
+    FileSink sink("/dev/full", 3 * FileSink::kBufferBytes, 0);
+    const std::vector<char> zeros(FileSink::kBufferBytes + 1);
+    try {
+      sink.write(zeros.data(), zeros.size());
+      sink.finish();
+      ADD_FAILURE() << "writing to /dev/full succeeded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'/dev/full'"), std::string::npos) << e.what();
+    }
+  }
+  const std::string path = temp_path("short.bin");
+  FileSink sink(path, 100);
+  sink.write("abc", 3);
+  EXPECT_THROW(sink.finish(), Error);
+  EXPECT_THROW(FileSink(temp_path("no-such-dir/x.npy"), 10), Error);
+}
+
+// A matrix past FileSink::kDirectBytes goes the direct route in both writers (as it is, and
+// converted to float32 by blocks of columns), and reads back exactly.
+TEST(Npy, MatricesPastTheDirectSizeRoundTrip) {
+  const Index n = 2900;  // 2,900² doubles = 67 MB
+  static_assert(2900ull * 2900 * 8 > FileSink::kDirectBytes);
+  const Matrix M = test::random_matrix(n, n, 9);
+  const std::string path = temp_path("direct.npy");
+  write_npy(path, M);
+  const Matrix R = read_npy_matrix(path);
+  ASSERT_EQ(R.rows(), n);
+  ASSERT_EQ(R.cols(), n);
+  EXPECT_EQ(std::memcmp(R.data(), M.data(), sizeof(double) * static_cast<size_t>(M.size())), 0);
+  const Matrix W = test::random_matrix(4200, 4200, 10);  // 70.6 MB as float32
+  write_npy_float32(path, W);
+  const MatrixF F = read_npy_matrix_float32(path);
+  const MatrixF expected = W.cast<float>();
+  ASSERT_EQ(F.rows(), 4200);
+  EXPECT_EQ(std::memcmp(F.data(), expected.data(), sizeof(float) * static_cast<size_t>(F.size())), 0);
   std::filesystem::remove(path);
 }
 

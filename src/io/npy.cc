@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
+#include "io/file_sink.h"
 
 namespace linsim {
 
@@ -35,20 +37,14 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little, "the .npy writer assumes little-endian");
 
-void write_array(std::ostream& out, const char* descr, const std::vector<size_t>& shape, const void* data,
-                 size_t bytes, bool fortran_order = false) {
-  const std::string header = npy_header(descr, shape, fortran_order);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  if (bytes > 0) out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
-}
-
+// A file of a known size, large ones around the page cache (io/file_sink.h).
 void write_array(const std::string& path, const char* descr, const std::vector<size_t>& shape, const void* data,
                  size_t bytes) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-  write_array(out, descr, shape, data, bytes);
-  out.flush();
-  if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  const std::string header = npy_header(descr, shape, false);
+  FileSink sink(path, header.size() + bytes);
+  sink.write(header.data(), header.size());
+  sink.write(data, bytes);
+  sink.finish();
 }
 
 struct NpyArray {
@@ -214,30 +210,36 @@ namespace {
 
 // A matrix is written as linsim holds it, column-major ('fortran_order': True, which np.load reads
 // as the same array): straight from memory in its own precision, converted 64 columns at a time
-// otherwise, never a transposed copy (an EASE weight matrix is p × p).
-template <typename Scalar, typename Source>
-void write_columns(std::ostream& out, const char* descr, const MatrixOf<Source>& M) {
-  const std::vector<size_t> shape = {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())};
+// otherwise, never a transposed copy (an EASE weight matrix is p × p). put(data, bytes) appends.
+template <typename Scalar, typename Source, typename Put>
+void put_columns(const Put& put, const char* descr, const MatrixOf<Source>& M) {
+  const std::string header = npy_header(descr, {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, true);
+  put(header.data(), header.size());
   if constexpr (std::is_same_v<Scalar, Source>) {
-    write_array(out, descr, shape, M.data(), sizeof(Scalar) * static_cast<size_t>(M.size()), true);
+    put(M.data(), sizeof(Scalar) * static_cast<size_t>(M.size()));
   } else {
-    write_array(out, descr, shape, nullptr, 0, true);
     constexpr Index kColumns = 64;
     MatrixOf<Scalar> block;
     for (Index c0 = 0; c0 < M.cols(); c0 += kColumns) {
       block = M.middleCols(c0, std::min(kColumns, M.cols() - c0)).template cast<Scalar>();
-      out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(sizeof(Scalar) * block.size()));
+      put(block.data(), sizeof(Scalar) * static_cast<size_t>(block.size()));
     }
   }
 }
 
 template <typename Scalar, typename Source>
+void write_columns(std::ostream& out, const char* descr, const MatrixOf<Source>& M) {
+  put_columns<Scalar>([&](const void* data, size_t bytes) {
+    out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
+  }, descr, M);
+}
+
+template <typename Scalar, typename Source>
 void write_columns(const std::string& path, const char* descr, const MatrixOf<Source>& M) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-  write_columns<Scalar>(out, descr, M);
-  out.flush();
-  if (!out) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  const size_t header = npy_header(descr, {static_cast<size_t>(M.rows()), static_cast<size_t>(M.cols())}, true).size();
+  FileSink sink(path, header + sizeof(Scalar) * static_cast<size_t>(M.size()));
+  put_columns<Scalar>([&](const void* data, size_t bytes) { sink.write(data, bytes); }, descr, M);
+  sink.finish();
 }
 
 // A 2-D array in Scalar: read in place when the file holds Scalar in linsim's layout, converted
@@ -254,6 +256,7 @@ MatrixOf<Scalar> read_matrix(const std::string& path) {
   const auto rows = static_cast<Index>(a.shape[0]);
   const auto cols = static_cast<Index>(a.shape.size() == 2 ? a.shape[1] : 1);
   MatrixOf<Scalar> M(rows, cols);
+  prefer_huge_pages(M);  // a p × p weight matrix is gigabytes, every page of it written once here
   const char* own = std::is_same_v<Scalar, double> ? "<f8" : "<f4";
   if (a.descr == own && (a.fortran_order || cols == 1)) {  // the layout of M: read in place
     read_exactly(in, reinterpret_cast<char*>(M.data()), sizeof(Scalar) * static_cast<size_t>(M.size()),

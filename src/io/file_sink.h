@@ -1,0 +1,59 @@
+// A file written front to back whose size is known when it is opened: the .npy writers' route to
+// disk (npy.cc). Private to the library.
+//
+// Files of at least kDirectBytes go around the page cache (Linux's O_DIRECT) where the file system
+// takes it: every byte of a buffered write is first copied into a freshly allocated page of the
+// cache, and for a multi-gigabyte array (an EASE weight matrix is p² numbers) those copies cost far
+// more than the disk — on the 2-vCPU VM of bench/README.md, 3.1 GB took 11–14 s buffered and
+// 0.9–1.6 s direct (bench/README.md, (b)). Direct I/O needs aligned addresses, offsets and lengths,
+// so the bytes pass through an aligned buffer of kBufferBytes; the tail that is not a whole number
+// of kAlign-byte blocks is written without O_DIRECT. Where O_DIRECT is refused (a file system
+// without it, a device, a block size above kAlign) the file is written through the cache as
+// before, with the same bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace linsim {
+
+class FileSink {
+ public:
+  static constexpr std::uint64_t kDirectBytes = std::uint64_t{64} << 20;
+  static constexpr std::size_t kAlign = 4096;
+  static constexpr std::size_t kBufferBytes = std::size_t{8} << 20;
+
+  // Creates or truncates `path`. `total_bytes` is what will be written (it chooses the route);
+  // `direct_from` the size from which the route is direct (tests lower it). Throws Error naming
+  // the path when the file cannot be opened.
+  FileSink(std::string path, std::uint64_t total_bytes, std::uint64_t direct_from = kDirectBytes);
+  ~FileSink();
+  FileSink(const FileSink&) = delete;
+  FileSink& operator=(const FileSink&) = delete;
+
+  // Appends `bytes` bytes. Throws Error naming the path on a failed write (a full disk, an I/O error).
+  void write(const void* data, std::size_t bytes);
+  // Writes what is buffered and closes the file; throws Error naming the path if either fails, or
+  // if the bytes written are not the total announced.
+  void finish();
+  // Whether the file is being written around the page cache (false once a write refused it).
+  bool direct() const { return direct_; }
+
+ private:
+  void write_out(const char* data, std::size_t bytes);
+  void leave_direct();
+  [[noreturn]] void fail(const char* what) const;
+
+  std::string path_;
+  int fd_ = -1;
+  bool direct_ = false;
+  std::uint64_t announced_ = 0;
+  std::uint64_t written_ = 0;
+  std::unique_ptr<char, void (*)(void*)> buffer_;
+  std::size_t capacity_ = 0;
+  std::size_t used_ = 0;
+};
+
+}  // namespace linsim
