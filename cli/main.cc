@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   linsim::cli::remove_outputs_on_termination_signals();  // first: OpenBLAS starts its own threads when loaded
   linsim::configure_gemm();
   linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES=off: no huge-page advice
+  linsim::configure_direct_writes();  // LINSIM_DIRECT_WRITES=off: large arrays through the page cache
   CLI::App app{"linsim: similarities that mean something, from linear embedding models "
                "(Steck, Ekanadham, Kallus 2024)"};
   app.set_version_flag("--version", std::string("linsim ") + LINSIM_VERSION);

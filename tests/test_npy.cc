@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <iostream>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "linsim/core/error.h"
+#include "linsim/core/setup.h"
 #include "linsim/io/npy.h"
 #include "io/file_sink.h"
 #include "test_util.h"
@@ -56,14 +59,27 @@ TEST(Npy, MatricesAreWrittenColumnMajorAcrossColumnBlocks) {
   std::filesystem::remove(path);
 }
 
+// Whether files in the test directory can be written around the page cache here.
+bool direct_writes_work() {
+  const std::string path = temp_path("probe.bin");
+  FileSink sink(path, 0, 0);
+  const bool direct = sink.direct();
+  sink.finish();
+  std::filesystem::remove(path);
+  return direct;
+}
+
 // The direct route (io/file_sink.h) writes the bytes of the buffered one, whatever the sizes:
 // empty, below, at and past one aligned block and one whole buffer, with a partial last block,
-// handed over in pieces of uneven lengths. direct_from = 0 takes the direct route wherever this
-// file system allows it (else the fallback through the cache: the same bytes either way).
+// handed over in pieces of uneven lengths. Where this file system takes O_DIRECT, every write but
+// the last partial block must go direct: a misaligned buffer, offset or length would be refused
+// (EINVAL) and fall back to the cache, which the test sees.
 TEST(FileSink, BothRoutesWriteTheSameBytes) {
   constexpr size_t kBuf = FileSink::kBufferBytes, kBlock = FileSink::kAlign;
   const std::vector<size_t> sizes = {0, 1, kBlock - 1, kBlock, kBlock + 1, 3 * kBlock + 17, kBuf - 1, kBuf,
                                      kBuf + 5, 2 * kBuf + 3 * kBlock + 100};
+  const bool direct_here = direct_writes_work();
+  if (!direct_here) std::cout << "the test directory's file system refuses O_DIRECT: the cache route only\n";
   std::vector<char> data(sizes.back());
   std::uint64_t x = 88172645463325252ull;  // xorshift64
   for (char& c : data) {
@@ -75,9 +91,6 @@ TEST(FileSink, BothRoutesWriteTheSameBytes) {
       const std::string path = temp_path("sink.bin");
       {
         FileSink sink(path, size, direct_from);
-        if (direct_from != 0) {
-          EXPECT_FALSE(sink.direct());
-        }
         size_t at = 0, piece = 1;
         while (at < size) {
           const size_t n = std::min(size - at, piece);
@@ -85,6 +98,7 @@ TEST(FileSink, BothRoutesWriteTheSameBytes) {
           at += n;
           piece = piece * 7 + 3;  // 1, 10, 73, 514, ... up past the buffer
         }
+        EXPECT_EQ(sink.direct(), direct_here && direct_from == 0) << size << " bytes";
         sink.finish();
       }
       std::ifstream in(path, std::ios::binary);
@@ -94,12 +108,44 @@ TEST(FileSink, BothRoutesWriteTheSameBytes) {
       std::filesystem::remove(path);
     }
   }
+  // Turned off, nothing goes direct.
+  configure_direct_writes(false);
+  EXPECT_FALSE(FileSink(temp_path("off.bin"), kBuf, 0).direct());
+  configure_direct_writes(true);
 }
 
 TEST(FileSink, AFailedWriteOrAShortFileIsAnErrorNamingThePath) {
-  // /dev/full takes no bytes (ENOSPC), and refuses O_DIRECT, so the route falls back first.
+  // A file-size limit that is not a whole number of blocks: the first buffer goes direct, the
+  // second is refused at the limit (EFBIG, SIGXFSZ ignored) — a failed write on the direct route,
+  // as a full disk would fail it.
+  {
+    const std::string path = temp_path("limited.bin");
+    rlimit old{};
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+    rlimit limited = old;
+    limited.rlim_cur = FileSink::kBufferBytes + 1000;
+    if (old.rlim_max == RLIM_INFINITY || old.rlim_max >= limited.rlim_cur) {
+      const auto previous = std::signal(SIGXFSZ, SIG_IGN);
+      ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+      const std::vector<char> zeros(3 * FileSink::kBufferBytes);
+      std::string message;
+      try {
+        FileSink sink(path, zeros.size(), 0);
+        sink.write(zeros.data(), zeros.size());
+        sink.finish();
+      } catch (const Error& e) {
+        message = e.what();
+      }
+      setrlimit(RLIMIT_FSIZE, &old);
+      std::signal(SIGXFSZ, previous);
+      EXPECT_NE(message.find("cannot write '" + path + "'"), std::string::npos) << message;
+      std::filesystem::remove(path);
+    }
+  }
+  // /dev/full takes no bytes (ENOSPC); a device is never written direct.
   if (std::filesystem::exists("/dev/full")) {
     FileSink sink("/dev/full", 3 * FileSink::kBufferBytes, 0);
+    EXPECT_FALSE(sink.direct());
     const std::vector<char> zeros(FileSink::kBufferBytes + 1);
     try {
       sink.write(zeros.data(), zeros.size());

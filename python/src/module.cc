@@ -678,6 +678,13 @@ PYBIND11_MODULE(_linsim, m) {
       py::arg("enabled") = py::none(),
       "Whether large blocks are advised to take transparent huge pages (on by default; speed only, never "
       "results). With no argument: from LINSIM_HUGE_PAGES (off, 0 or no: off). Returns the setting in force.");
+  m.def(
+      "configure_direct_writes",
+      [](std::optional<bool> enabled) { return enabled ? configure_direct_writes(*enabled) : configure_direct_writes(); },
+      py::arg("enabled") = py::none(),
+      "Whether .npy arrays of 64 MiB and more are written around the page cache (O_DIRECT where the file "
+      "system takes it; on by default; the same bytes either way). With no argument: from LINSIM_DIRECT_WRITES "
+      "(off, 0 or no: off). Returns the setting in force.");
   m.def("max_threads", &max_threads);
 
   m.def("check_csr", &checked_csr, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("rows"),

@@ -192,6 +192,27 @@ def test_results_do_not_depend_on_threads(simulated):
     np.testing.assert_array_equal(one.item_factors, two.item_factors)
 
 
+def test_direct_writes_are_the_programs_switch_and_write_the_same_bytes(monkeypatch, tmp_path):
+    # EASE at p = 3,000 has 72 MB of weights: past the 64 MiB from which arrays go around the page cache.
+    X = sp.random(4000, 3000, density=0.01, random_state=np.random.default_rng(5), format="csr",
+                  data_rvs=lambda k: np.ones(k))
+    model = linsim.EASE(lam=50.0).fit(X)
+    try:
+        assert linsim.configure_direct_writes(False) is False
+        model.save(tmp_path / "cached")
+        assert linsim.configure_direct_writes(True) is True
+        model.save(tmp_path / "direct")
+        for name in ("weights.npy", "interactions_indptr.npy"):
+            assert (tmp_path / "cached" / name).read_bytes() == (tmp_path / "direct" / name).read_bytes()
+        np.testing.assert_array_equal(np.load(tmp_path / "direct" / "weights.npy"), model.weights)
+        monkeypatch.setenv("LINSIM_DIRECT_WRITES", "no")
+        assert linsim.configure_direct_writes() is False
+        monkeypatch.delenv("LINSIM_DIRECT_WRITES")
+        assert linsim.configure_direct_writes() is True
+    finally:
+        linsim.configure_direct_writes(True)
+
+
 def test_huge_page_advice_is_the_programs_switch_and_changes_no_result(monkeypatch):
     # Large enough that the solver's blocks hold whole 2 MiB pages (advised when on).
     X = sp.random(20000, 3000, density=0.005, random_state=np.random.default_rng(3), format="csr",

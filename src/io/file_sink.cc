@@ -1,30 +1,54 @@
 #include "io/file_sink.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
+#include "linsim/core/setup.h"
 
 namespace linsim {
+namespace {
+// The process's setting: only programs change it (setup.h), the library reads it.
+std::atomic<bool> direct_writes_setting{true};
+}  // namespace
+
+bool configure_direct_writes(bool wanted) {
+  direct_writes_setting.store(wanted, std::memory_order_relaxed);
+  return wanted;
+}
+
+bool configure_direct_writes() {
+  const char* setting = std::getenv("LINSIM_DIRECT_WRITES");
+  const std::string_view value(setting == nullptr ? "" : setting);
+  return configure_direct_writes(!(value == "off" || value == "0" || value == "no"));
+}
 
 FileSink::FileSink(std::string path, std::uint64_t total_bytes, std::uint64_t direct_from)
     : path_(std::move(path)), announced_(total_bytes), buffer_(nullptr, std::free) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail("cannot write");
   // The buffer holds whole aligned blocks; a small file needs no more than its own size.
   const std::uint64_t rounded = (total_bytes + kAlign - 1) / kAlign * kAlign;
   capacity_ = static_cast<std::size_t>(std::clamp<std::uint64_t>(rounded, kAlign, kBufferBytes));
   buffer_.reset(static_cast<char*>(std::aligned_alloc(kAlign, capacity_)));
   if (!buffer_) throw Error(fmt::format("cannot write '{}': out of memory for a {} byte buffer", path_, capacity_));
+  // 0666 less the umask, as a stream creates files.
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd_ < 0) fail("cannot write");
 #ifdef O_DIRECT
-  if (total_bytes >= direct_from) {
+  // Regular files only: on a pipe or FIFO O_DIRECT is accepted and means packets, whose reader
+  // loses what it does not read of each.
+  struct stat info {};
+  if (total_bytes >= direct_from && direct_writes_setting.load(std::memory_order_relaxed) &&
+      ::fstat(fd_, &info) == 0 && S_ISREG(info.st_mode)) {
     const int flags = ::fcntl(fd_, F_GETFL);
     direct_ = flags >= 0 && ::fcntl(fd_, F_SETFL, flags | O_DIRECT) == 0;
   }

@@ -3,13 +3,14 @@
 //
 // Files of at least kDirectBytes go around the page cache (Linux's O_DIRECT) where the file system
 // takes it: every byte of a buffered write is first copied into a freshly allocated page of the
-// cache, and for a multi-gigabyte array (an EASE weight matrix is p² numbers) those copies cost far
-// more than the disk — on the 2-vCPU VM of bench/README.md, 3.1 GB took 11–14 s buffered and
-// 0.9–1.6 s direct (bench/README.md, (b)). Direct I/O needs aligned addresses, offsets and lengths,
-// so the bytes pass through an aligned buffer of kBufferBytes; the tail that is not a whole number
-// of kAlign-byte blocks is written without O_DIRECT. Where O_DIRECT is refused (a file system
-// without it, a device, a block size above kAlign) the file is written through the cache as
-// before, with the same bytes.
+// cache, and for a multi-gigabyte array (an EASE weight matrix is p² numbers) those copies can cost
+// more than the disk — on the 2-vCPU VM of bench/README.md, EASE's 3.1 GB of weights took 11–12 s
+// through the cache and 1.4 s direct ((b), "Writing around the page cache"). Direct I/O needs
+// aligned addresses, offsets and lengths, so the bytes pass through an aligned buffer of
+// kBufferBytes; the tail that is not a whole number of kAlign-byte blocks is written without
+// O_DIRECT. Only regular files go direct; where O_DIRECT is refused (a file system without it, a
+// block size above kAlign) or turned off (configure_direct_writes, linsim/core/setup.h; the
+// linsim programs: LINSIM_DIRECT_WRITES=off) the file goes through the cache, with the same bytes.
 #pragma once
 
 #include <cstddef>
