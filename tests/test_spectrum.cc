@@ -1,6 +1,7 @@
 // Spectrum (MATH.md M0): the Lanczos operator path against the dense oracle; the Gram matrix
 // against a dense product; results independent of the thread count.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <utility>
@@ -103,6 +104,31 @@ TEST(Gram, ExactAcrossWavesBlocksEmptyColumnsAndRowViews) {
   }
   EXPECT_EQ(gram_matrix(SparseMatrix(0, 3), Context{}), Matrix::Zero(3, 3));
   EXPECT_EQ(gram_matrix(SparseMatrix(4, 0), Context{}).size(), 0);
+}
+
+// The column-major copy is built by ranges of rows, one per thread (at most 8): on any thread
+// count, of a matrix and of a view of its rows, it holds array for array what Eigen's conversion holds.
+TEST(Gram, TheColumnCopyIsTheSameOnAnyThreadCount) {
+  const SparseMatrix X = test::random_binary(2000, 50, 0.1, 12);  // ~400 users per column
+  const SparseMatrix rows = X.middleRows(123, 1500);
+  const SparseView view(X.middleRows(123, 1500));
+  const int before = omp_get_max_threads();
+  for (const int threads : {1, 2, 3, 5, 16}) {  // OpenMP's own count: more threads than cores is allowed
+    omp_set_num_threads(threads);
+    for (const SparseMatrix* Y : {&X, &rows}) {
+      const Eigen::SparseMatrix<double, Eigen::ColMajor, int> columns(*Y);
+      const DataMatrix of_copy(*Y), of_view(view);
+      for (const DataMatrix* d : {&of_copy, &of_view}) {
+        if (d == &of_view && Y != &rows) continue;
+        const auto& C = d->csc();
+        ASSERT_EQ(C.nonZeros(), columns.nonZeros());
+        EXPECT_TRUE(std::equal(C.outerIndexPtr(), C.outerIndexPtr() + 51, columns.outerIndexPtr())) << threads;
+        EXPECT_TRUE(std::equal(C.innerIndexPtr(), C.innerIndexPtr() + C.nonZeros(), columns.innerIndexPtr())) << threads;
+        EXPECT_TRUE(std::equal(C.valuePtr(), C.valuePtr() + C.nonZeros(), columns.valuePtr())) << threads;
+      }
+    }
+  }
+  omp_set_num_threads(before);
 }
 
 TEST(Gram, IndependentOfThreadCount) {
