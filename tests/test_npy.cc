@@ -1,10 +1,12 @@
 // .npy round trips are bit-exact; the reader accepts what numpy writes (both orders, f4/f8/i4/i8).
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <thread>
 #include <iostream>
 #include <filesystem>
 #include <fstream>
@@ -71,9 +73,9 @@ bool direct_writes_work() {
 
 // The direct route (io/file_sink.h) writes the bytes of the buffered one, whatever the sizes:
 // empty, below, at and past one aligned block and one whole buffer, with a partial last block,
-// handed over in pieces of uneven lengths. Where this file system takes O_DIRECT, every write but
+// handed over in pieces of uneven lengths. Where this file system takes O_DIRECT, every byte but
 // the last partial block must go direct: a misaligned buffer, offset or length would be refused
-// (EINVAL) and fall back to the cache, which the test sees.
+// (EINVAL) and fall back to the cache, which the count of direct bytes shows.
 TEST(FileSink, BothRoutesWriteTheSameBytes) {
   constexpr size_t kBuf = FileSink::kBufferBytes, kBlock = FileSink::kAlign;
   const std::vector<size_t> sizes = {0, 1, kBlock - 1, kBlock, kBlock + 1, 3 * kBlock + 17, kBuf - 1, kBuf,
@@ -100,6 +102,8 @@ TEST(FileSink, BothRoutesWriteTheSameBytes) {
         }
         EXPECT_EQ(sink.direct(), direct_here && direct_from == 0) << size << " bytes";
         sink.finish();
+        const size_t whole_blocks = size / kBlock * kBlock;
+        EXPECT_EQ(sink.direct_bytes(), direct_here && direct_from == 0 ? whole_blocks : 0) << size << " bytes";
       }
       std::ifstream in(path, std::ios::binary);
       const std::vector<char> back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -115,32 +119,65 @@ TEST(FileSink, BothRoutesWriteTheSameBytes) {
 }
 
 TEST(FileSink, AFailedWriteOrAShortFileIsAnErrorNamingThePath) {
-  // A file-size limit that is not a whole number of blocks: the first buffer goes direct, the
-  // second is refused at the limit (EFBIG, SIGXFSZ ignored) — a failed write on the direct route,
-  // as a full disk would fail it.
+  // A file-size limit one block past the first buffer: the first buffer goes direct, the second
+  // is cut to that block (still direct), and the next write fails at the limit (EFBIG, SIGXFSZ
+  // ignored) — a failed write on the direct route, as a full disk would fail it.
   {
     const std::string path = temp_path("limited.bin");
     rlimit old{};
     ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
     rlimit limited = old;
-    limited.rlim_cur = FileSink::kBufferBytes + 1000;
+    limited.rlim_cur = FileSink::kBufferBytes + FileSink::kAlign;
     if (old.rlim_max == RLIM_INFINITY || old.rlim_max >= limited.rlim_cur) {
       const auto previous = std::signal(SIGXFSZ, SIG_IGN);
       ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
       const std::vector<char> zeros(3 * FileSink::kBufferBytes);
       std::string message;
+      std::uint64_t direct_bytes = 0;
       try {
         FileSink sink(path, zeros.size(), 0);
-        sink.write(zeros.data(), zeros.size());
-        sink.finish();
+        try {
+          sink.write(zeros.data(), zeros.size());
+          sink.finish();
+        } catch (const Error&) {
+          direct_bytes = sink.direct_bytes();
+          throw;
+        }
       } catch (const Error& e) {
         message = e.what();
       }
       setrlimit(RLIMIT_FSIZE, &old);
       std::signal(SIGXFSZ, previous);
       EXPECT_NE(message.find("cannot write '" + path + "'"), std::string::npos) << message;
+      if (direct_writes_work()) {
+        EXPECT_EQ(direct_bytes, limited.rlim_cur);  // all of it direct, up to the failure
+      }
       std::filesystem::remove(path);
     }
+  }
+  // A FIFO is never written direct (there O_DIRECT means packets, which a reader reading less than
+  // one would cut short): every byte arrives, read in small pieces.
+  {
+    const std::string fifo = temp_path("fifo");
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    const size_t size = 2 * FileSink::kBufferBytes + 12345;
+    std::vector<char> data(size);
+    for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(i * 131 + 7);
+    std::vector<char> received;
+    std::thread reader([&] {
+      std::ifstream in(fifo, std::ios::binary);
+      char piece[100];
+      while (in.read(piece, sizeof piece) || in.gcount() > 0) received.insert(received.end(), piece, piece + in.gcount());
+    });
+    {
+      FileSink sink(fifo, size, 0);
+      EXPECT_FALSE(sink.direct());
+      sink.write(data.data(), size);
+      sink.finish();
+    }
+    reader.join();
+    EXPECT_TRUE(received == data) << received.size() << " of " << size << " bytes";
+    std::filesystem::remove(fifo);
   }
   // /dev/full takes no bytes (ENOSPC); a device is never written direct.
   if (std::filesystem::exists("/dev/full")) {

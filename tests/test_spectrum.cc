@@ -109,13 +109,17 @@ TEST(Gram, ExactAcrossWavesBlocksEmptyColumnsAndRowViews) {
 // The column-major copy is built by ranges of rows, one per thread (at most 8): on any thread
 // count, of a matrix and of a view of its rows, it holds array for array what Eigen's conversion holds.
 TEST(Gram, TheColumnCopyIsTheSameOnAnyThreadCount) {
-  const SparseMatrix X = test::random_binary(2000, 50, 0.1, 12);  // ~400 users per column
+  SparseMatrix X = test::random_binary(2000, 50, 0.1, 12);  // ~240 users per column
+  for (Index q = 0; q < X.nonZeros(); ++q) X.valuePtr()[q] = 1.0 + static_cast<double>(q % 13);
   const SparseMatrix rows = X.middleRows(123, 1500);
   const SparseView view(X.middleRows(123, 1500));
-  const int before = omp_get_max_threads();
+  struct RestoreThreads {
+    int count = omp_get_max_threads();
+    ~RestoreThreads() { omp_set_num_threads(count); }
+  } restore;
   for (const int threads : {1, 2, 3, 5, 16}) {  // OpenMP's own count: more threads than cores is allowed
     omp_set_num_threads(threads);
-    for (const SparseMatrix* Y : {&X, &rows}) {
+    for (const SparseMatrix* Y : {static_cast<const SparseMatrix*>(&X), &rows}) {
       const Eigen::SparseMatrix<double, Eigen::ColMajor, int> columns(*Y);
       const DataMatrix of_copy(*Y), of_view(view);
       for (const DataMatrix* d : {&of_copy, &of_view}) {
@@ -128,7 +132,6 @@ TEST(Gram, TheColumnCopyIsTheSameOnAnyThreadCount) {
       }
     }
   }
-  omp_set_num_threads(before);
 }
 
 TEST(Gram, IndependentOfThreadCount) {

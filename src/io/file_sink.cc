@@ -93,6 +93,7 @@ void FileSink::write_out(const char* data, std::size_t bytes) {
     data += n;
     bytes -= static_cast<std::size_t>(n);
     written_ += static_cast<std::uint64_t>(n);
+    if (direct_) direct_bytes_ += static_cast<std::uint64_t>(n);
   }
 }
 

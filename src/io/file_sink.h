@@ -4,8 +4,8 @@
 // Files of at least kDirectBytes go around the page cache (Linux's O_DIRECT) where the file system
 // takes it: every byte of a buffered write is first copied into a freshly allocated page of the
 // cache, and for a multi-gigabyte array (an EASE weight matrix is p² numbers) those copies can cost
-// more than the disk — on the 2-vCPU VM of bench/README.md, EASE's 3.1 GB of weights took 11–12 s
-// through the cache and 1.4 s direct ((b), "Writing around the page cache"). Direct I/O needs
+// more than the disk — on the AMD EPYC VM of bench/README.md, EASE's 3.1 GB of weights took
+// 10.7–11.3 s through the cache and 1.4 s direct ((b) on that VM, "Writes"). Direct I/O needs
 // aligned addresses, offsets and lengths, so the bytes pass through an aligned buffer of
 // kBufferBytes; the tail that is not a whole number of kAlign-byte blocks is written without
 // O_DIRECT. Only regular files go direct; where O_DIRECT is refused (a file system without it, a
@@ -39,8 +39,10 @@ class FileSink {
   // Writes what is buffered and closes the file; throws Error naming the path if either fails, or
   // if the bytes written are not the total announced.
   void finish();
-  // Whether the file is being written around the page cache (false once a write refused it).
+  // Whether the file is being written around the page cache (false once a write refused it),
+  // and the bytes written that way so far.
   bool direct() const { return direct_; }
+  std::uint64_t direct_bytes() const { return direct_bytes_; }
 
  private:
   void write_out(const char* data, std::size_t bytes);
@@ -52,6 +54,7 @@ class FileSink {
   bool direct_ = false;
   std::uint64_t announced_ = 0;
   std::uint64_t written_ = 0;
+  std::uint64_t direct_bytes_ = 0;
   std::unique_ptr<char, void (*)(void*)> buffer_;
   std::size_t capacity_ = 0;
   std::size_t used_ = 0;

@@ -343,8 +343,8 @@ const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const
     // The rows are cut into ranges of about equal nonzeros, one per thread: each counts its
     // range's entries per column, and scatters them from where the ranges before it end in that
     // column — the same arrays as one pass in row order, on any number of threads, while the
-    // scattered writes share the cores (1M × 200,000 with 50M nonzeros, (d) of bench/README.md:
-    // 0.77–0.88 s on two threads against 1.56–1.63 s on one).
+    // scattered writes share the cores (1M × 200,000 with 50M nonzeros, BM_ColumnCopy and (d) of
+    // bench/README.md: 0.64–1.27 s on two threads against 1.05–4.22 s on one).
     const Index n = Y_.rows(), p = Y_.cols();
     const int* outer = Y_.outerIndexPtr();
     const int first = outer[0];  // a view of some rows keeps the whole matrix's arrays

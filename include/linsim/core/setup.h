@@ -43,14 +43,15 @@ std::string gemm_backend();
 bool configure_huge_pages(bool wanted);
 bool configure_huge_pages();
 
-// Whether the library writes its large .npy arrays (64 MiB and more: EASE's weights, large
-// embeddings) around the page cache, with O_DIRECT where the file system takes it: on unless a
-// program turns it off. Either way the files hold the same bytes; direct writes skip copying every
-// byte into fresh cache pages (on the VM of bench/README.md 1.4 s instead of 11–12 s for 3.1 GB),
-// but leave the file out of the cache for a program that reads it right after, and on a network
-// file system may be slower. The variant without an argument takes the setting from
-// LINSIM_DIRECT_WRITES (off, 0 or no turn it off), as the linsim programs do in main. Both return
-// the setting now in force; safe to call from any thread, takes effect for files opened after it.
+// Whether the library writes the .npy arrays of 64 MiB and more that it writes to files by path
+// (a model directory's: EASE's weights, large embeddings) around the page cache, with O_DIRECT
+// where the file system takes it: on unless a program turns it off. Either way the files hold the
+// same bytes; direct writes skip copying every byte into fresh cache pages (on the AMD EPYC VM of
+// bench/README.md, (b): 1.4 s instead of 10.7–11.3 s for 3.1 GB), but leave the file out of the
+// cache for a program that reads it right after, and on a network file system may be slower. The
+// variant without an argument takes the setting from LINSIM_DIRECT_WRITES (off, 0 or no turn it
+// off), as the linsim programs do in main. Both return the setting now in force; safe to call from
+// any thread, takes effect for files opened after it.
 bool configure_direct_writes(bool wanted);
 bool configure_direct_writes();
 
