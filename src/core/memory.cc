@@ -1,6 +1,7 @@
 #include "linsim/core/memory.h"
 
 #include "linsim/core/setup.h"
+#include "core/switch_setting.h"
 
 #include <fmt/format.h>
 #include <sys/mman.h>
@@ -11,7 +12,6 @@
 
 #include <fstream>
 #include <sstream>
-#include <string_view>
 
 namespace linsim {
 
@@ -41,11 +41,7 @@ bool configure_huge_pages(bool wanted) {
   return wanted;
 }
 
-bool configure_huge_pages() {
-  const char* setting = std::getenv("LINSIM_HUGE_PAGES");
-  const std::string_view value(setting == nullptr ? "" : setting);
-  return configure_huge_pages(!(value == "off" || value == "0" || value == "no"));
-}
+bool configure_huge_pages() { return configure_huge_pages(switch_setting("LINSIM_HUGE_PAGES")); }
 
 void prefer_huge_pages(void* data, std::size_t bytes) {
 #ifdef MADV_HUGEPAGE

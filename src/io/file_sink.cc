@@ -9,12 +9,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <string_view>
 
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
 #include "linsim/core/setup.h"
+#include "core/switch_setting.h"
 
 namespace linsim {
 namespace {
@@ -27,11 +27,7 @@ bool configure_direct_writes(bool wanted) {
   return wanted;
 }
 
-bool configure_direct_writes() {
-  const char* setting = std::getenv("LINSIM_DIRECT_WRITES");
-  const std::string_view value(setting == nullptr ? "" : setting);
-  return configure_direct_writes(!(value == "off" || value == "0" || value == "no"));
-}
+bool configure_direct_writes() { return configure_direct_writes(switch_setting("LINSIM_DIRECT_WRITES")); }
 
 FileSink::FileSink(std::string path, std::uint64_t total_bytes, std::uint64_t direct_from)
     : path_(std::move(path)), announced_(total_bytes), buffer_(nullptr, std::free) {

@@ -357,12 +357,12 @@ const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const
     prefer_huge_pages(Yc_.valuePtr(), sizeof(double) * static_cast<std::size_t>(nnz));
     // At most 8 ranges, and none where a range's counts (p ints) would outweigh its nonzeros.
     const int ranges = static_cast<int>(std::clamp<Index>(std::min<Index>(omp_get_max_threads(), nnz / std::max<Index>(p, 1)), 1, 8));
-    std::vector<Index> row_from(static_cast<std::size_t>(ranges) + 1, n);
-    for (int t = 0; t < ranges; ++t) {
+    std::vector<Index> row_from(static_cast<std::size_t>(ranges) + 1, n);  // range t: rows [row_from[t], row_from[t + 1])
+    row_from[0] = 0;
+    for (int t = 1; t < ranges; ++t) {
       const std::int64_t target = first + static_cast<std::int64_t>(nnz) * t / ranges;
       row_from[static_cast<std::size_t>(t)] = std::lower_bound(outer, outer + n, target) - outer;
     }
-    row_from[0] = 0;
     // cursor[t][j]: first, the entries of range t in column j; then where range t writes next there.
     std::vector<std::vector<int>> cursor(static_cast<std::size_t>(ranges), std::vector<int>(static_cast<std::size_t>(p), 0));
 #pragma omp parallel for num_threads(ranges) schedule(static, 1)
