@@ -14,6 +14,7 @@
 #include "linsim/core/memory.h"
 #include "linsim/core/random.h"
 #include "linalg/gemm.h"
+#include "linalg/orthogonalize.h"
 #include "linalg/products.h"
 
 namespace linsim {
@@ -49,27 +50,6 @@ Matrix gaussian(Index rows, Index cols, Rng& rng) {
   return out;
 }
 
-// Rows per chunk of the basis in the passes below: a chunk of a 400-column basis is 1.6 MB, so
-// it stays in cache between the two products that read it in the fused pass.
-constexpr Index kRowChunk = 512;
-
-// Rows [c · kRowChunk, …) of out = alpha · Q Y + beta · out: one single-threaded GEMM, or for
-// beta = 1 and a block of 4, 8 or 16 columns panel_update (linalg/gemm.h: one read of Q_c, no
-// packing), so that the passes below spread fixed chunks over threads and never depend on the
-// thread count.
-void chunk_times(Index c, const Eigen::Ref<const Matrix>& Q, const Matrix& Y, double alpha, double beta,
-                 Matrix& out) {
-  const Index i0 = c * kRowChunk, h = std::min(kRowChunk, Q.rows() - i0);
-  if (beta == 1.0 && panel_update(Q.data() + i0, Q.outerStride(), h, Q.cols(), Y.data(), Y.rows(), Y.cols(), alpha,
-                                   out.data() + i0, out.rows())) {
-    return;
-  }
-  gemm<double>(false, false, h, Y.cols(), Q.cols(), alpha, Q.data() + i0, Q.outerStride(), Y.data(), Y.rows(), beta,
-               out.data() + i0, out.rows());
-}
-
-Index row_chunks(Index p) { return (p + kRowChunk - 1) / kRowChunk; }
-
 // Q's first Y.cols() columns ← Q's first Y.rows() columns times Y, in place: a chunk of rows of
 // the result needs only the same rows of Q, so each chunk goes through a chunk-sized buffer. The
 // restart used to form Q Y as a new p × keep matrix (~400 MB at p = 200,000, every page of it
@@ -87,54 +67,6 @@ void times_in_place(Matrix& Q, const Matrix& Y) {
       Q.block(i0, 0, h, w) = chunk.topRows(h);
     }
   }
-}
-
-// Qᵀ W in fixed chunks of rows: part(c) forms Q_cᵀ W_c with one single-threaded GEMM, or
-// panel_cross for a block of 4, 8 or 16 columns (callers spread the chunks over threads), sum()
-// adds the parts in chunk order, so the result never depends on the thread count.
-class ChunkedCross {
- public:
-  ChunkedCross(const Eigen::Ref<const Matrix>& Q, const Matrix& W)
-      : Q_(Q), W_(W), parts_(static_cast<size_t>(row_chunks(Q.rows())), Matrix(Q.cols(), W.cols())) {}
-  Index chunks() const { return static_cast<Index>(parts_.size()); }
-  void part(Index c) {
-    const Index i0 = c * kRowChunk, h = std::min(kRowChunk, Q_.rows() - i0);
-    double* H = parts_[static_cast<size_t>(c)].data();
-    const Index b = W_.cols();
-    if (panel_cross(Q_.data() + i0, Q_.outerStride(), h, Q_.cols(), W_.data() + i0, W_.rows(), b, H, Q_.cols())) return;
-    gemm<double>(true, false, Q_.cols(), b, h, 1.0, Q_.data() + i0, Q_.outerStride(), W_.data() + i0, W_.rows(), 0.0,
-                 H, Q_.cols());
-  }
-  Matrix sum() const {
-    Matrix S = Matrix::Zero(Q_.cols(), W_.cols());
-    for (const Matrix& P : parts_) S += P;
-    return S;
-  }
-
- private:
-  Eigen::Ref<const Matrix> Q_;
-  const Matrix& W_;
-  std::vector<Matrix> parts_;
-};
-
-// W ← (I − Q Qᵀ)² W and returns the coefficients H1 + H2 (full reorthogonalisation, classical
-// Gram–Schmidt twice: "twice is enough", Giraud et al. 2005). Three passes over Q by chunks of
-// rows instead of four: H1 = Qᵀ W; then, per chunk, W_c −= Q_c H1 and the chunk's part of
-// H2 = Qᵀ W while Q_c is still in cache; then W −= Q H2.
-Matrix project_out(const Eigen::Ref<const Matrix>& Q, Matrix& W) {
-  ChunkedCross cross(Q, W);
-#pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < cross.chunks(); ++c) cross.part(c);
-  const Matrix H1 = cross.sum();
-#pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < cross.chunks(); ++c) {
-    chunk_times(c, Q, H1, -1.0, 1.0, W);
-    cross.part(c);
-  }
-  const Matrix H2 = cross.sum();
-#pragma omp parallel for schedule(dynamic, 4)
-  for (Index c = 0; c < cross.chunks(); ++c) chunk_times(c, Q, H2, -1.0, 1.0, W);
-  return H1 + H2;
 }
 
 // A new block's part that is below this fraction of the vectors it was projected from is rounding
@@ -313,7 +245,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   BlockKrylovResult result;
   result.block = b;
   Matrix Q(p, m_max + b);
-  prefer_huge_pages(Q);  // streamed three times per block by project_out
+  prefer_huge_pages(Q);  // streamed two or three times per block by project_out_coupled
   Matrix T = Matrix::Zero(m_max + b, m_max + b);
   Matrix R;
   {
@@ -323,6 +255,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
 
   double scale = 0;  // largest |entry| of T so far, the scale for "negligible"
   Index c0 = 0;      // the current block is Q's columns [c0, c0 + b)
+  Index coupled = 0;  // G Q_c has components along Q's columns [coupled, c0 + b) alone (exactly)
 
   // Rayleigh–Ritz on the basis so far, Q's first m columns: the `count` leading pairs (θ, Y) of
   // T_m and the relative residuals of the k wanted ones. By the Lanczos relation
@@ -411,13 +344,13 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     interruption_point();
     const Index m = c0 + b;  // basis size including the current block
     // W = G Q_c, one pass over the nonzeros for all b vectors; its projection on the basis is
-    // the block column of T = Qᵀ G Q, and what remains is orthogonal to the basis (projected
-    // twice: full reorthogonalisation).
+    // the block column of T = Qᵀ G Q, and what remains is orthogonal to the basis (full
+    // reorthogonalisation: first against the blocks it is coupled to, then against all of Q).
     Matrix W = gram_product(X, comm, Q.middleCols(c0, b), float32);
     result.products += b;
     if (float32) result.float32_products += b;
     const Vector before = W.colwise().norm().transpose();
-    const Matrix H = project_out(Q.leftCols(m), W);
+    const Matrix H = project_out_coupled(Q.leftCols(m), coupled, W);
     T.block(0, c0, m, b) = H;
     T.block(c0, 0, b, m) = H.transpose();
     T.block(c0, c0, b, b) = 0.5 * (H.bottomRows(b) + H.bottomRows(b).transpose());
@@ -452,6 +385,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
       Q.middleCols(m, b) = next;
       T.block(m, c0, b, b) = R;
       T.block(c0, m, b, b) = R.transpose();
+      coupled = c0;
       c0 = m;
       continue;
     }
@@ -483,6 +417,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     T.block(keep, 0, b, keep) = coupling;
     T.block(0, keep, keep, b) = coupling.transpose();
     c0 = keep;
+    coupled = 0;
   }
 
   // The basis has m > p − b columns: complete it with the orthogonal complement C and solve the
