@@ -242,5 +242,24 @@ TEST(FitMemory, TooLargeFitsFailFastWithASuggestion) {
   EXPECT_EQ(fit_memory_bytes(3, p, 3, automatic), fit_memory_bytes(3, p, 3, randomized));
 }
 
+// Where the Gram route fits memory but auto takes block Krylov, the fit's estimate is block
+// Krylov's (a few MB here), not the Gram route's 1.2 GB that fit_memory_bytes counts for auto.
+TEST(FitMemory, AutoIsSizedForTheRouteItTakes) {
+  const Index p = 7000;
+  const SparseMatrix X = test::random_binary(300, p, 0.02, 5);
+  FitOptions automatic;
+  automatic.kind = ModelKind::kEq2;
+  automatic.rank = 2;
+  automatic.lambda = 1;
+  automatic.solver = Solver::kAuto;
+  ASSERT_GT(fit_memory_bytes(X.rows(), p, X.nonZeros(), automatic), 1e9);
+  ASSERT_EQ(choose_route(X, 2, Solver::kAuto).solver, Solver::kRandomized);
+  std::vector<std::string> messages;
+  const Model model =
+      fit_model(X, automatic, Context{}, [&](const std::string& message) { messages.push_back(message); });
+  EXPECT_EQ(model.solver, "randomized");
+  for (const std::string& message : messages) EXPECT_EQ(message.find("memory estimate"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace linsim

@@ -72,6 +72,49 @@ double spectrum_bytes(Index n, Index p, Index k, Solver solver) {
   return 0;
 }
 
+Route choose_route(const SparseView& X, Index k, Solver requested, const Communicator& comm) {
+  if (requested != Solver::kAuto) return {requested, "requested"};
+  const Index n = X.rows();
+  const Index p = X.cols();
+  Route route;
+  // Rough cost model (seconds on this class of machine, 2 cores): the dense route pays for XᵀX
+  // and a p × p eigen-decomposition (dense_top_eigen_seconds: LAPACK's is ~7× Eigen's, so with
+  // and without OpenBLAS auto may take different routes, each within the same tolerance); the
+  // block Krylov solver ~14 k vector products with XᵀX (measured at k = 100 on 138,000 × 20,000
+  // simulated data) at ~0.5 ns per nonzero and vector, reorthogonalisation included.
+  // Across processes: the estimates summed over them (each does its share of the sparse work in
+  // parallel), and the Gram route only where it fits every process's budget, so that every
+  // process takes the same route.
+  const double ranks = comm.size();
+  const double gram_s = comm.sum(gram_seconds_estimate(X) + dense_top_eigen_seconds(p)) / ranks;
+  const double global_nnz = comm.sum(static_cast<double>(X.nonZeros()));
+  const double krylov_s = 14.0 * static_cast<double>(k) * global_nnz / ranks * kKrylovSecondsPerNonzeroAndVector;
+  const double gram_bytes = spectrum_bytes(n, p, k, Solver::kGram);
+  const double budget = gram_memory_budget();
+  const bool gram_fits = comm.all(gram_bytes <= budget);
+  if (p <= 500) {
+    route.solver = Solver::kGram;
+    route.reason = fmt::format("p = {} <= 500: a dense decomposition is cheap and exact", p);
+  } else if (!gram_fits) {
+    route.solver = Solver::kRandomized;
+    route.reason =
+        fmt::format("the dense Gram route needs {} (half the available memory is {}): block Krylov on V -> X^T(XV)",
+                    format_bytes(gram_bytes), format_bytes(budget));
+  } else if (4 * k > p) {
+    route.solver = Solver::kGram;
+    route.reason = fmt::format("rank {} > p/4: an iterative solver gains nothing", k);
+  } else if (gram_s < krylov_s) {
+    route.solver = Solver::kGram;
+    route.reason =
+        fmt::format("estimated {:.2g} s for the dense Gram route vs {:.2g} s for block Krylov", gram_s, krylov_s);
+  } else {
+    route.solver = Solver::kRandomized;
+    route.reason = fmt::format(
+        "estimated {:.2g} s for block Krylov on V -> X^T(XV) vs {:.2g} s for the dense Gram route", krylov_s, gram_s);
+  }
+  return route;
+}
+
 Spectrum spectrum_from_gram(const Matrix& G, Index k) {
   Spectrum s;
   Vector values;
@@ -90,7 +133,6 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
                       const ProgressFn& progress, double tol, const Communicator& comm) {
   const ThreadScope thread_scope(ctx);
   const SparseView& X = data.sparse();
-  const Index n = X.rows();
   const Index p = X.cols();
   if (k < 1 || k > p) {
     throw InvalidArgument(fmt::format("rank {} is outside [1, {}] (the number of items)", k, p));
@@ -99,45 +141,9 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Cont
     throw InvalidArgument(fmt::format("the solver tolerance must be in [{:g}, 1), got {}", kMinSolverTol, tol));
   }
   const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
-  std::string reason;
-  if (solver == Solver::kAuto) {
-    // Rough cost model (seconds on this class of machine, 2 cores): the dense route pays for XᵀX
-    // and a p × p eigen-decomposition (dense_top_eigen_seconds: LAPACK's is ~7× Eigen's, so with
-    // and without OpenBLAS auto may take different routes, each within the same tolerance); the
-    // block Krylov solver
-    // ~14 k vector products with XᵀX (measured at k = 100 on 138,000 × 20,000 simulated data)
-    // at ~0.5 ns per nonzero and vector, reorthogonalisation included.
-    // Across processes: the estimates summed over them (each does its share of the sparse work in
-    // parallel), and the Gram route only where it fits every process's budget, so that every
-    // process takes the same route.
-    const double ranks = comm.size();
-    const double gram_s = comm.sum(gram_seconds_estimate(X) + dense_top_eigen_seconds(p)) / ranks;
-    const double global_nnz = comm.sum(static_cast<double>(X.nonZeros()));
-    const double krylov_s = 14.0 * static_cast<double>(k) * global_nnz / ranks * kKrylovSecondsPerNonzeroAndVector;
-    const double gram_bytes = spectrum_bytes(n, p, k, Solver::kGram);
-    const double budget = gram_memory_budget();
-    const bool gram_fits = comm.all(gram_bytes <= budget);
-    if (p <= 500) {
-      solver = Solver::kGram;
-      reason = fmt::format("p = {} <= 500: a dense decomposition is cheap and exact", p);
-    } else if (!gram_fits) {
-      solver = Solver::kRandomized;
-      reason = fmt::format("the dense Gram route needs {} (half the available memory is {}): block Krylov on V -> X^T(XV)",
-                           format_bytes(gram_bytes), format_bytes(budget));
-    } else if (4 * k > p) {
-      solver = Solver::kGram;
-      reason = fmt::format("rank {} > p/4: an iterative solver gains nothing", k);
-    } else if (gram_s < krylov_s) {
-      solver = Solver::kGram;
-      reason = fmt::format("estimated {:.2g} s for the dense Gram route vs {:.2g} s for block Krylov", gram_s, krylov_s);
-    } else {
-      solver = Solver::kRandomized;
-      reason = fmt::format("estimated {:.2g} s for block Krylov on V -> X^T(XV) vs {:.2g} s for the dense Gram route",
-                           krylov_s, gram_s);
-    }
-  } else {
-    reason = "requested";
-  }
+  const Route route = choose_route(X, k, solver, comm);
+  solver = route.solver;
+  const std::string& reason = route.reason;
   if (solver == Solver::kLanczos && comm.distributed()) {
     throw InvalidArgument("--solver lanczos runs in one process only; across processes use randomized or gram");
   }

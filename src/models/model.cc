@@ -1,5 +1,6 @@
 #include "linsim/models/model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -191,8 +192,13 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
                                                                        : "the cosine model runs in one process"));
   }
   {
-    // Fail fast, before allocating, when the fit cannot fit in memory.
-    const double need = fit_memory_bytes(n_local, p, X.nonZeros(), options);
+    // Fail fast, before allocating, when the fit cannot fit in memory: sized for the route auto
+    // takes (fit_memory_bytes alone counts the larger of the two it may take).
+    FitOptions sized = options;
+    if (options.kind != ModelKind::kEase && options.kind != ModelKind::kSppmi && options.solver == Solver::kAuto) {
+      sized.solver = choose_route(X, std::clamp<Index>(options.rank, 1, p), Solver::kAuto, comm).solver;
+    }
+    const double need = fit_memory_bytes(n_local, p, X.nonZeros(), sized);
     const double available = available_memory_bytes();
     const bool fits = comm.all(need <= available);
     if (progress && need > 1e9) {

@@ -44,6 +44,17 @@ Spectrum top_spectrum(const DataMatrix& X, Index k, Solver solver, const Context
                       const Communicator& comm = single_process());
 Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context& ctx);
 
+// The route top_spectrum takes for `requested` on X at rank k, and why: a requested route as it
+// is, auto resolved by its cost model (p ≤ 500 or rank > p/4: gram; the Gram route beyond half
+// the available memory: randomized; otherwise the cheaper of the two estimates). Across
+// processes a collective call, alike on every process. Memory estimates of a fit size the route
+// this returns.
+struct Route {
+  Solver solver = Solver::kAuto;
+  std::string reason;
+};
+Route choose_route(const SparseView& X, Index k, Solver requested, const Communicator& comm = single_process());
+
 // Bytes each route needs beyond the data (for memory estimates): the dense p × p Gram matrix and
 // its eigen-decomposition, or the iterative solvers' bases; for kAuto the larger of the Gram and
 // block Krylov routes when the Gram route fits auto's budget (half the available memory), else

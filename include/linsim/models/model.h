@@ -71,7 +71,8 @@ struct Model {
 
 // Peak memory a fit needs beyond the interactions themselves, in bytes: the dense p × p matrix of
 // ease and sppmi (and the eigen-solver's copies for sppmi), or the spectrum's route
-// (spectrum_bytes), plus the factors.
+// (spectrum_bytes: for auto the larger of the two routes it may take; fit_model sizes the one
+// choose_route picks on the data), plus the factors.
 double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options);
 
 // The checks every fit makes of its data and options before any work, shared by fit_model and by
