@@ -8,6 +8,7 @@
 #include <Eigen/QR>
 
 #include "linalg/orthogonalize.h"
+#include "linsim/core/error.h"
 #include "linsim/core/random.h"
 
 namespace linsim {
@@ -55,7 +56,9 @@ TEST(Orthogonalize, CoupledColumnsGiveTheFullProjection) {
       Case c = make_case(m, b, from, false, 100.0);
       const Matrix coefficients = c.Q.transpose() * c.W;
       Matrix W = c.W;
-      const Matrix H = project_out_coupled(c.Q, from, W);
+      Index repeated = 0;
+      const Matrix H = project_out_coupled(c.Q, from, W, &repeated);
+      EXPECT_EQ(repeated, 0) << b << " " << from;  // the pass over all of Q kept all of W
       EXPECT_LE(worst_overlap(c.Q, W), 1e-14) << b << " " << from;
       EXPECT_LE((W - c.N).norm(), 1e-12 * c.W.norm()) << b << " " << from;
       EXPECT_LE((H - coefficients).norm(), 1e-12 * coefficients.norm()) << b << " " << from;
@@ -75,7 +78,9 @@ TEST(Orthogonalize, AnInputThatBreaksThePremiseIsStillProjectedToRounding) {
     Case c = make_case(m, b, m - b, true, 1e8);
     const Matrix coefficients = c.Q.transpose() * c.W;
     Matrix W = c.W;
-    const Matrix H = project_out_coupled(c.Q, m - b, W);
+    Index repeated = 0;
+    const Matrix H = project_out_coupled(c.Q, m - b, W, &repeated);
+    EXPECT_EQ(repeated, 1) << b;
     EXPECT_LE(worst_overlap(c.Q, W), 1e-14) << b;
     EXPECT_LE((W - c.N).norm(), 1e-6 * c.N.norm()) << b;  // 10⁸ · 10⁻¹⁶ · √(m b) relative to N
     EXPECT_LE((H - coefficients).norm(), 1e-13 * coefficients.norm()) << b;
@@ -87,19 +92,31 @@ TEST(Orthogonalize, TheSameBitsOnAnyThreadCount) {
     int count = omp_get_max_threads();
     ~RestoreThreads() { omp_set_num_threads(count); }
   } restore;
-  const Index m = 120, b = 8;
-  for (const bool all : {false, true}) {
-    const Case c = make_case(m, b, m - 2 * b, all, all ? 1e8 : 100.0);
-    Matrix W1 = c.W;
-    omp_set_num_threads(1);
-    const Matrix H1 = project_out_coupled(c.Q, m - 2 * b, W1);
-    for (const int threads : {2, 3}) {
-      omp_set_num_threads(threads);
-      Matrix W = c.W;
-      const Matrix H = project_out_coupled(c.Q, m - 2 * b, W);
-      EXPECT_TRUE(W == W1) << threads << " " << all;
-      EXPECT_TRUE(H == H1) << threads << " " << all;
+  const Index m = 120;
+  for (const Index b : {8, 3}) {
+    for (const Index from : {m - 2 * b, Index{0}}) {  // the coupled route and the fallback
+      for (const bool all : {false, true}) {
+        const Case c = make_case(m, b, from, all, all ? 1e8 : 100.0);
+        Matrix W1 = c.W;
+        omp_set_num_threads(1);
+        const Matrix H1 = project_out_coupled(c.Q, from, W1);
+        for (const int threads : {2, 3}) {
+          omp_set_num_threads(threads);
+          Matrix W = c.W;
+          const Matrix H = project_out_coupled(c.Q, from, W);
+          EXPECT_TRUE(W == W1) << b << " " << from << " " << threads << " " << all;
+          EXPECT_TRUE(H == H1) << b << " " << from << " " << threads << " " << all;
+        }
+      }
     }
+  }
+}
+
+TEST(Orthogonalize, ACoupledRangeOutsideTheBasisIsRefused) {
+  const Case c = make_case(40, 4, 0, false, 1.0);
+  for (const Index from : {Index{-1}, Index{41}}) {
+    Matrix W = c.W;
+    EXPECT_THROW(project_out_coupled(c.Q, from, W), InvalidArgument) << from;
   }
 }
 

@@ -245,7 +245,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   BlockKrylovResult result;
   result.block = b;
   Matrix Q(p, m_max + b);
-  prefer_huge_pages(Q);  // streamed two or three times per block by project_out_coupled
+  prefer_huge_pages(Q);  // streamed by each block's projection (linalg/orthogonalize.h), twice or three times
   Matrix T = Matrix::Zero(m_max + b, m_max + b);
   Matrix R;
   {
@@ -350,7 +350,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     result.products += b;
     if (float32) result.float32_products += b;
     const Vector before = W.colwise().norm().transpose();
-    const Matrix H = project_out_coupled(Q.leftCols(m), coupled, W);
+    const Matrix H = project_out_coupled(Q.leftCols(m), coupled, W, &result.repeated_projections);
     T.block(0, c0, m, b) = H;
     T.block(c0, 0, b, m) = H.transpose();
     T.block(c0, c0, b, b) = 0.5 * (H.bottomRows(b) + H.bottomRows(b).transpose());

@@ -41,7 +41,8 @@ Matrix project_out(const Eigen::Ref<const Matrix>& Q, Matrix& W);
 // those columns, then one over all of Q, repeated only for a block where that pass lost more than
 // the DGKS criterion allows (Daniel, Gragg, Kaufman, Stewart 1976): two passes over Q instead of
 // three. Correct for any W (one that breaks the premise costs the repeated pass); falls back to
-// project_out where the coupled columns are more than half of Q.
-Matrix project_out_coupled(const Eigen::Ref<const Matrix>& Q, Index from, Matrix& W);
+// project_out where the coupled columns are more than half of Q. `repeated` (if given) is
+// incremented when the full pass was repeated. Throws InvalidArgument unless 0 ≤ from ≤ Q.cols().
+Matrix project_out_coupled(const Eigen::Ref<const Matrix>& Q, Index from, Matrix& W, Index* repeated = nullptr);
 
 }  // namespace linsim

@@ -129,20 +129,34 @@ Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context
   return top_spectrum(DataMatrix(X), k, solver, ctx);
 }
 
-Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Context& ctx,
-                      const ProgressFn& progress, double tol, const Communicator& comm) {
-  const ThreadScope thread_scope(ctx);
-  const SparseView& X = data.sparse();
-  const Index p = X.cols();
+namespace {
+
+void check_spectrum_arguments(Index k, Index p, double tol) {
   if (k < 1 || k > p) {
     throw InvalidArgument(fmt::format("rank {} is outside [1, {}] (the number of items)", k, p));
   }
   if (!(tol >= kMinSolverTol) || !(tol < 1)) {
     throw InvalidArgument(fmt::format("the solver tolerance must be in [{:g}, 1), got {}", kMinSolverTol, tol));
   }
+}
+
+}  // namespace
+
+Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Context& ctx,
+                      const ProgressFn& progress, double tol, const Communicator& comm) {
+  check_spectrum_arguments(k, data.cols(), tol);
+  return top_spectrum(data, k, choose_route(data.sparse(), k, solver, comm), ctx, progress, tol, comm);
+}
+
+Spectrum top_spectrum(const DataMatrix& data, Index k, const Route& chosen, const Context& ctx,
+                      const ProgressFn& progress, double tol, const Communicator& comm) {
+  const ThreadScope thread_scope(ctx);
+  const SparseView& X = data.sparse();
+  const Index p = X.cols();
+  check_spectrum_arguments(k, p, tol);
   const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
-  const Route route = choose_route(X, k, solver, comm);
-  solver = route.solver;
+  const Route route = chosen.solver == Solver::kAuto ? choose_route(X, k, Solver::kAuto, comm) : chosen;
+  const Solver solver = route.solver;
   const std::string& reason = route.reason;
   if (solver == Solver::kLanczos && comm.distributed()) {
     throw InvalidArgument("--solver lanczos runs in one process only; across processes use randomized or gram");

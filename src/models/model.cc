@@ -191,13 +191,16 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
                                       options.kind == ModelKind::kEase ? "linsim-mpi fits EASE on ScaLAPACK"
                                                                        : "the cosine model runs in one process"));
   }
+  // The spectrum's route, decided once, on the data as given (a weighting keeps its structure but
+  // may drop entries; the route is an estimate either way): the memory check below is sized for
+  // it (fit_memory_bytes alone counts the larger of auto's two) and the fit runs it.
+  const bool spectral = options.kind != ModelKind::kEase && options.kind != ModelKind::kSppmi;
+  const Route route = spectral ? choose_route(X, std::clamp<Index>(options.rank, 1, p), options.solver, comm)
+                               : Route{options.solver, "requested"};
   {
-    // Fail fast, before allocating, when the fit cannot fit in memory: sized for the route auto
-    // takes (fit_memory_bytes alone counts the larger of the two it may take).
+    // Fail fast, before allocating, when the fit cannot fit in memory.
     FitOptions sized = options;
-    if (options.kind != ModelKind::kEase && options.kind != ModelKind::kSppmi && options.solver == Solver::kAuto) {
-      sized.solver = choose_route(X, std::clamp<Index>(options.rank, 1, p), Solver::kAuto, comm).solver;
-    }
+    sized.solver = route.solver;
     const double need = fit_memory_bytes(n_local, p, X.nonZeros(), sized);
     const double available = available_memory_bytes();
     const bool fits = comm.all(need <= available);
@@ -248,7 +251,7 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
   }
   check_rank(options.rank, n, p);
   if (options.kind == ModelKind::kCosine) options.cosine.validate();
-  const Spectrum spectrum = top_spectrum(data, options.rank, options.solver, ctx, progress, options.solver_tol, comm);
+  const Spectrum spectrum = top_spectrum(data, options.rank, route, ctx, progress, options.solver_tol, comm);
   Matrix XV = data.times(spectrum.V);
   FitOptions closed = options;
   if (options.kind == ModelKind::kCosine) closed.kind = ModelKind::kEq2;

@@ -56,6 +56,7 @@ struct BlockKrylovResult {
   Index block = 0;        // block size used
   Index products = 0;     // vector products with G (block products × block)
   Index float32_products = 0;  // of which on single-precision blocks
+  Index repeated_projections = 0;  // blocks whose pass over the whole basis was repeated (DGKS)
   bool spans_all = false; // the basis reached all of R^p (then the result is exact)
 };
 

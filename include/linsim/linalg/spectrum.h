@@ -28,6 +28,17 @@ constexpr double kDefaultSolverTol = 1e-6;
 // The tightest tolerance they accept: residuals much below this are rounding in double.
 constexpr double kMinSolverTol = 1e-12;
 
+// The route top_spectrum takes for `requested` on X at rank k, and why: a requested route as it
+// is; auto by its cost model, in this order: p ≤ 500: gram; the Gram route beyond half the
+// available memory: randomized; rank > p/4: gram; otherwise the cheaper of the two estimates.
+// Across processes a collective call, alike on every process. fit_model decides once, sizes its
+// memory check for that route and runs it.
+struct Route {
+  Solver solver = Solver::kAuto;
+  std::string reason;
+};
+Route choose_route(const SparseView& X, Index k, Solver requested, const Communicator& comm = single_process());
+
 // Top-k spectrum of X. kGram forms G densely and decomposes it fully (the exact oracle);
 // kLanczos runs Spectra's single-vector Lanczos on the operator v ↦ Xᵀ(Xv); kRandomized runs
 // the randomized block Krylov solver (block_krylov.h) on V ↦ Xᵀ(XV). kAuto picks the Gram route
@@ -42,18 +53,11 @@ constexpr double kMinSolverTol = 1e-12;
 Spectrum top_spectrum(const DataMatrix& X, Index k, Solver solver, const Context& ctx,
                       const ProgressFn& progress = {}, double tol = kDefaultSolverTol,
                       const Communicator& comm = single_process());
+// The same on a route already chosen (choose_route; a route of kAuto is resolved here).
+Spectrum top_spectrum(const DataMatrix& X, Index k, const Route& route, const Context& ctx,
+                      const ProgressFn& progress = {}, double tol = kDefaultSolverTol,
+                      const Communicator& comm = single_process());
 Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context& ctx);
-
-// The route top_spectrum takes for `requested` on X at rank k, and why: a requested route as it
-// is, auto resolved by its cost model (p ≤ 500 or rank > p/4: gram; the Gram route beyond half
-// the available memory: randomized; otherwise the cheaper of the two estimates). Across
-// processes a collective call, alike on every process. Memory estimates of a fit size the route
-// this returns.
-struct Route {
-  Solver solver = Solver::kAuto;
-  std::string reason;
-};
-Route choose_route(const SparseView& X, Index k, Solver requested, const Communicator& comm = single_process());
 
 // Bytes each route needs beyond the data (for memory estimates): the dense p × p Gram matrix and
 // its eigen-decomposition, or the iterative solvers' bases; for kAuto the larger of the Gram and
