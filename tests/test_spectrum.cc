@@ -182,6 +182,15 @@ TEST(Spectrum, AutoChoosesAndExplains) {
   const Spectrum s = top_spectrum(wide, 10, Solver::kAuto, Context{});
   EXPECT_EQ(s.solver, "randomized");
   EXPECT_FALSE(s.reason.empty());
+  // The route auto would take, chosen once (choose_route), is the route top_spectrum runs; a
+  // route given explicitly is run as given, with its reason.
+  const Route chosen = choose_route(wide, 10, Solver::kAuto);
+  EXPECT_EQ(chosen.solver, Solver::kRandomized);
+  EXPECT_EQ(chosen.reason, s.reason.substr(0, chosen.reason.size()));
+  const Spectrum given = top_spectrum(DataMatrix(wide), 10, Route{Solver::kGram, "given"}, Context{});
+  EXPECT_EQ(given.solver, "gram");
+  EXPECT_EQ(given.reason, "given");
+  EXPECT_LT((given.sigma - s.sigma).cwiseAbs().maxCoeff(), 1e-5 * given.sigma(0));
 }
 
 TEST(Spectrum, RejectsImpossibleRank) {

@@ -56,7 +56,9 @@ struct BlockKrylovResult {
   Index block = 0;        // block size used
   Index products = 0;     // vector products with G (block products × block)
   Index float32_products = 0;  // of which on single-precision blocks
-  Index repeated_projections = 0;  // blocks whose pass over the whole basis was repeated (DGKS)
+  Index repeated_projections = 0;  // blocks on the coupled route whose pass over the whole basis was
+                                   // repeated (DGKS; linalg/orthogonalize.h); the first blocks of a
+                                   // cycle take two whole passes anyway and are not counted
   bool spans_all = false; // the basis reached all of R^p (then the result is exact)
 };
 

@@ -31,8 +31,9 @@ constexpr double kMinSolverTol = 1e-12;
 // The route top_spectrum takes for `requested` on X at rank k, and why: a requested route as it
 // is; auto by its cost model, in this order: p ≤ 500: gram; the Gram route beyond half the
 // available memory: randomized; rank > p/4: gram; otherwise the cheaper of the two estimates.
-// Across processes a collective call, alike on every process. fit_model decides once, sizes its
-// memory check for that route and runs it.
+// Across processes a collective call, alike on every process. fit_model decides once, on the
+// data before its weighting (whose zeros, when a weighting drops them, the estimates then still
+// count), sizes its memory check for that route and runs it.
 struct Route {
   Solver solver = Solver::kAuto;
   std::string reason;
