@@ -84,30 +84,28 @@ Matrix project_out_coupled(const Eigen::Ref<const Matrix>& Q, Index from, Matrix
   }
   if (2 * from < m) return project_out(Q, W);
   const Eigen::Ref<const Matrix> coupled = Q.middleCols(from, m - from);
-  Matrix H = Matrix::Zero(m, W.cols());
-  {
-    ChunkedCross coupled_cross(coupled, W);
+  ChunkedCross coupled_cross(coupled, W);
 #pragma omp parallel for schedule(dynamic, 4)
-    for (Index c = 0; c < coupled_cross.chunks(); ++c) coupled_cross.part(c);
-    H.bottomRows(m - from) = coupled_cross.sum();
-  }
-  const Matrix HC = H.bottomRows(m - from);
+  for (Index c = 0; c < coupled_cross.chunks(); ++c) coupled_cross.part(c);
+  const Matrix HC = coupled_cross.sum();
   ChunkedCross cross(Q, W);
 #pragma omp parallel for schedule(dynamic, 4)
   for (Index c = 0; c < cross.chunks(); ++c) {
     chunk_update(c, coupled, HC, -1.0, W);
     cross.part(c);
   }
-  for (int pass = 0;; ++pass) {
-    const Vector before = W.colwise().norm().transpose();
-    const Matrix Hn = cross.sum();
-    subtract(Q, Hn, W);
-    H += Hn;
-    if (pass == 1 || (W.colwise().norm().transpose().array() >= kKeptEnough * before.array()).all()) return H;
-    if (repeated != nullptr) ++*repeated;
+  const Matrix H1 = cross.sum();
+  Matrix H = H1;
+  H.bottomRows(m - from) += HC;
+  const Vector before = W.colwise().norm().transpose();
+  subtract(Q, H1, W);
+  if ((W.colwise().norm().transpose().array() >= kKeptEnough * before.array()).all()) return H;
+  if (repeated != nullptr) ++*repeated;
 #pragma omp parallel for schedule(dynamic, 4)
-    for (Index c = 0; c < cross.chunks(); ++c) cross.part(c);
-  }
+  for (Index c = 0; c < cross.chunks(); ++c) cross.part(c);
+  const Matrix H2 = cross.sum();
+  subtract(Q, H2, W);
+  return H + H2;
 }
 
 }  // namespace linsim
