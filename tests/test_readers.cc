@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "test_util.h"
 #include "data/line_reader.h"
 #include "data/shared_reading.h"
@@ -553,6 +555,68 @@ TEST_F(SharedReading, AHeaderAfterLongCommentsIsStillAHeader) {
   const Outcome two = read_on(2, path);
   EXPECT_EQ(two.ranges, 1);
   expect_same(one, two);
+}
+
+// The matrix against an oracle that knows nothing of how it is built: every (user, item) summed in
+// file order, users and items numbered by first appearance, each row by item. The rows are long
+// and short (both ways build() sorts a row: by rank up to 256 entries, std::sort beyond), in file
+// order, reversed and shuffled, with duplicates whose sum depends on its order (1e16 + 1 + 1 is not
+// 1e16 + 2), and a user comes back in later runs, so its entries arrive from several ranges and
+// several collectors' chunks. On 1, 2 and 3 threads the scatter cuts the entries into as many ranges.
+TEST_F(SharedReading, RowsAreSortedAndDuplicatesSummedInFileOrder) {
+  std::mt19937_64 rng(17);
+  const double kValues[] = {1e16, 1, 3, 0.1, 2.5};
+  std::uniform_int_distribution<int> value_of(0, 4);
+  struct Line {
+    std::string user, item;
+    double value;
+  };
+  std::vector<Line> lines;
+  const int lengths[] = {1, 2, 16, 64, 65, 200, 256, 257, 700};
+  for (int run = 0; run < 3; ++run) {
+    for (int u = 0; u < 9; ++u) {
+      const int length = lengths[(u + run) % 9];
+      std::vector<int> items(static_cast<size_t>(length));
+      std::uniform_int_distribution<int> item_of(0, std::max(1, length / 2));  // duplicates in most rows
+      for (int& i : items) i = item_of(rng);
+      if (u % 3 == 0) std::sort(items.begin(), items.end());
+      if (u % 3 == 1) std::sort(items.rbegin(), items.rend());
+      for (const int i : items) lines.push_back({"u" + std::to_string(u * 7 % 9), "i" + std::to_string(i), kValues[value_of(rng)]});
+    }
+  }
+  std::string body = "user\titem\tvalue\n";
+  for (const Line& l : lines) body += fmt::format("{}\t{}\t{}\n", l.user, l.item, l.value);
+  const std::string path = write("rows.tsv", body);
+  // The oracle.
+  std::map<std::string, int> user_number, item_number;
+  std::map<std::pair<int, int>, double> sum;
+  for (const Line& l : lines) {
+    const int u = user_number.emplace(l.user, static_cast<int>(user_number.size())).first->second;
+    const int i = item_number.emplace(l.item, static_cast<int>(item_number.size())).first->second;
+    const auto [where, fresh] = sum.emplace(std::pair{u, i}, l.value);
+    if (!fresh) where->second += l.value;
+  }
+  for (const int threads : {1, 2, 3}) {
+    SCOPED_TRACE(threads);
+    const Outcome read = read_on(threads, path);
+    ASSERT_EQ(read.error, "");
+    EXPECT_EQ(read.ranges, threads);
+    const InteractionMatrix& d = read.read.data;
+    ASSERT_EQ(d.X.rows(), static_cast<Index>(user_number.size()));
+    ASSERT_EQ(d.X.cols(), static_cast<Index>(item_number.size()));
+    for (const auto& [id, u] : user_number) EXPECT_EQ(d.users.id(u), id);
+    for (const auto& [id, i] : item_number) EXPECT_EQ(d.items.id(i), id);
+    std::vector<std::pair<std::pair<int, int>, double>> entries;
+    for (Index r = 0; r < d.X.rows(); ++r) {
+      for (int q = d.X.outerIndexPtr()[r]; q < d.X.outerIndexPtr()[r + 1]; ++q) {
+        entries.push_back({{static_cast<int>(r), d.X.innerIndexPtr()[q]}, d.X.valuePtr()[q]});
+      }
+    }
+    // Row by row, items increasing: the map's own order.
+    const std::vector<std::pair<std::pair<int, int>, double>> expected(sum.begin(), sum.end());
+    EXPECT_TRUE(entries == expected);
+    EXPECT_EQ(read.read.summary.duplicates, static_cast<std::int64_t>(lines.size() - sum.size()));
+  }
 }
 
 TEST_F(Readers, DuplicatesThatSumBeyondDoubleAreAnError) {
