@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <random>
@@ -558,12 +559,14 @@ TEST_F(SharedReading, AHeaderAfterLongCommentsIsStillAHeader) {
 }
 
 // The matrix against an oracle that knows nothing of how it is built: every (user, item) summed in
-// file order, users and items numbered by first appearance, each row by item. The rows are long
-// and short (both ways build() sorts a row: by rank up to 256 entries, std::sort beyond), in file
-// order, reversed and shuffled, with duplicates whose sum depends on its order (1e16 + 1 + 1 is not
-// 1e16 + 2), and a user comes back in later runs, so its entries arrive from several ranges and
-// several collectors' chunks. On 1, 2 and 3 threads the scatter cuts the entries into as many ranges.
+// file order, users and items numbered by first appearance, each row by item. Users' rows are 1 to
+// 700 entries long, on both sides of each limit of the sort by rank (128 with AVX2, 256 with
+// AVX-512; std::sort beyond), with duplicates whose sum depends on its order (1e16 + 1 + 1 is not
+// 1e16 + 2). Each user's row comes in three runs far apart in the file (in item order, reversed,
+// shuffled), so its entries arrive from several ranges and several collectors' chunks. On 1, 2
+// and 3 threads the scatter cuts the entries into as many ranges.
 TEST_F(SharedReading, RowsAreSortedAndDuplicatesSummedInFileOrder) {
+  configure(4 << 10);
   std::mt19937_64 rng(17);
   const double kValues[] = {1e16, 1, 3, 0.1, 2.5};
   std::uniform_int_distribution<int> value_of(0, 4);
@@ -572,16 +575,18 @@ TEST_F(SharedReading, RowsAreSortedAndDuplicatesSummedInFileOrder) {
     double value;
   };
   std::vector<Line> lines;
-  const int lengths[] = {1, 2, 16, 64, 65, 200, 256, 257, 700};
+  const int lengths[] = {1, 2, 16, 64, 65, 127, 128, 129, 200, 255, 256, 257, 700};
+  constexpr int kUsers = static_cast<int>(std::size(lengths));
   for (int run = 0; run < 3; ++run) {
-    for (int u = 0; u < 9; ++u) {
-      const int length = lengths[(u + run) % 9];
-      std::vector<int> items(static_cast<size_t>(length));
+    for (int u = 0; u < kUsers; ++u) {
+      const int length = lengths[u];
+      const int part = run < 2 ? length / 3 : length - 2 * (length / 3);  // the row split over the runs
+      std::vector<int> items(static_cast<size_t>(part));
       std::uniform_int_distribution<int> item_of(0, std::max(1, length / 2));  // duplicates in most rows
       for (int& i : items) i = item_of(rng);
-      if (u % 3 == 0) std::sort(items.begin(), items.end());
-      if (u % 3 == 1) std::sort(items.rbegin(), items.rend());
-      for (const int i : items) lines.push_back({"u" + std::to_string(u * 7 % 9), "i" + std::to_string(i), kValues[value_of(rng)]});
+      if (run == 0) std::sort(items.begin(), items.end());
+      if (run == 1) std::sort(items.rbegin(), items.rend());
+      for (const int i : items) lines.push_back({"u" + std::to_string(u * 5 % kUsers), "i" + std::to_string(i), kValues[value_of(rng)]});
     }
   }
   std::string body = "user\titem\tvalue\n";

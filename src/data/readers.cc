@@ -391,9 +391,9 @@ class Collector {
   // entries are cut into as many ranges as threads (in file order): each counts its range's entries
   // per row, and writes them from where the ranges before it end in that row — the arrays one pass
   // in file order writes, on any number of threads. The threads share the scattered writes and the
-  // first touch of X's fresh pages: on one thread, a profile put ~0.6 s of this pass's 1.35 s on
-  // (d)'s 50M entries in the kernel zeroing those pages (bench/README.md, (a) and (d)). At most 8
-  // ranges, and none where a range's counts (n ints) would outweigh its entries.
+  // first touch of X's fresh pages, which took about half of this pass on one thread in a profile
+  // of (d)'s read (50M entries; bench/README.md, (a) and (d)). At most 8 ranges, and none where a
+  // range's counts (n ints) would outweigh its entries.
   void scatter_rows(int* outer, int* inner, double* values, Index n) const {
     const auto total = static_cast<std::int64_t>(count_);
     const int ranges = static_cast<int>(std::clamp<std::int64_t>(
