@@ -1,6 +1,6 @@
 """Runs the Python package's tests with pytest; exit 77 (ctest: skipped) when pytest, numpy, scipy
 or pandas is missing, naming it (scripts/install-deps.sh --test installs them)."""
-import importlib
+import importlib.util
 import sys
 
 missing = [name for name in ("pytest", "numpy", "scipy", "pandas") if importlib.util.find_spec(name) is None]
