@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "line_reader.h"
+#include "core/counting_scatter.h"
 #include "shared_reading.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
@@ -333,25 +334,26 @@ class Collector {
         if (!std::is_sorted(inner + b, inner + e)) {
           const auto length = static_cast<size_t>(e - b);
           keys.resize(length);
-          sorted.resize(length);
           for (size_t i = 0; i < length; ++i) {
             keys[i] = (std::uint64_t{static_cast<std::uint32_t>(inner[b + static_cast<int>(i)])} << 32) | i;
           }
+          const std::uint64_t* order = keys.data();  // the keys in increasing order
           if (length <= kRankSortMax) {
+            sorted.resize(length);
             for (size_t i = 0; i < length; ++i) {
               const std::uint64_t key = keys[i];
               int rank = 0;
               for (size_t j = 0; j < length; ++j) rank += keys[j] < key;
               sorted[static_cast<size_t>(rank)] = key;
             }
+            order = sorted.data();
           } else {
-            sorted = keys;
-            std::sort(sorted.begin(), sorted.end());
+            std::sort(keys.begin(), keys.end());
           }
           row_values.assign(values + b, values + e);
           for (size_t i = 0; i < length; ++i) {
-            inner[b + static_cast<int>(i)] = static_cast<int>(sorted[i] >> 32);
-            values[b + static_cast<int>(i)] = row_values[sorted[i] & 0xFFFFFFFFu];
+            inner[b + static_cast<int>(i)] = static_cast<int>(order[i] >> 32);
+            values[b + static_cast<int>(i)] = row_values[order[i] & 0xFFFFFFFFu];
           }
         }
         for (int q = b + 1; q < e; ++q) duplicates_in_row[static_cast<size_t>(r)] += inner[q] == inner[q - 1];
@@ -391,9 +393,8 @@ class Collector {
   static constexpr size_t kChunk = size_t{1} << 20;  // entries per chunk: no reallocation copies
 
   // X's rows by counting (`outer`: n + 1 starts), every entry written to its row in file order. The
-  // entries are cut into as many ranges as threads (in file order): each counts its range's entries
-  // per row, and writes them from where the ranges before it end in that row — the arrays one pass
-  // in file order writes, on any number of threads. The threads share the scattered writes and the
+  // entries are cut into as many ranges as threads (in file order) for counting_scatter, which
+  // gives the arrays one pass in file order writes, on any number of threads. The threads share the scattered writes and the
   // first touch of X's fresh pages, which took about half of this pass on one thread in a profile
   // of (d)'s read (50M entries; bench/README.md, (a) and (d)). At most 8 ranges, and none where a
   // range's counts (n ints) would outweigh its entries.
@@ -417,34 +418,21 @@ class Collector {
         at += static_cast<std::int64_t>(stop - offset);
       }
     };
-    // cursor[t][r]: first, the entries of range t in row r; then where range t writes next there.
-    std::vector<std::vector<int>> cursor(static_cast<size_t>(ranges));
-#pragma omp parallel for num_threads(ranges) schedule(static, 1)
-    for (int t = 0; t < ranges; ++t) {
-      std::vector<int>& count = cursor[static_cast<size_t>(t)];
-      count.assign(static_cast<size_t>(n), 0);
-      for_each_entry(from[static_cast<size_t>(t)], from[static_cast<size_t>(t) + 1],
-                     [&count](const Entry& e) { ++count[static_cast<size_t>(e.row)]; });
-    }
-    outer[0] = 0;
-    for (Index r = 0; r < n; ++r) {
-      int at = outer[r];
-      for (auto& c : cursor) {
-        const int entries = c[static_cast<size_t>(r)];
-        c[static_cast<size_t>(r)] = at;
-        at += entries;
-      }
-      outer[r + 1] = at;
-    }
-#pragma omp parallel for num_threads(ranges) schedule(static, 1)
-    for (int t = 0; t < ranges; ++t) {
-      int* next = cursor[static_cast<size_t>(t)].data();
-      for_each_entry(from[static_cast<size_t>(t)], from[static_cast<size_t>(t) + 1], [&](const Entry& e) {
-        const int at = next[e.row]++;
-        inner[at] = e.col;
-        values[at] = e.value;
-      });
-    }
+    const auto range = [&](int t) { return std::pair{from[static_cast<size_t>(t)], from[static_cast<size_t>(t) + 1]}; };
+    detail::counting_scatter(
+        ranges, n, outer,
+        [&](int t, int* count) {
+          const auto [begin, end] = range(t);
+          for_each_entry(begin, end, [count](const Entry& e) { ++count[e.row]; });
+        },
+        [&](int t, int* next) {
+          const auto [begin, end] = range(t);
+          for_each_entry(begin, end, [&](const Entry& e) {
+            const int at = next[e.row]++;
+            inner[at] = e.col;
+            values[at] = e.value;
+          });
+        });
   }
 
   // add_numbered's renumbering: the distinct rows (columns) that occur, in order, become users

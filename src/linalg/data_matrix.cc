@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/counting_scatter.h"
 #include "linalg/gemm.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
@@ -363,37 +364,22 @@ const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const
       const std::int64_t target = first + static_cast<std::int64_t>(nnz) * t / ranges;
       row_from[static_cast<std::size_t>(t)] = std::lower_bound(outer, outer + n, target) - outer;
     }
-    // cursor[t][j]: first, the entries of range t in column j; then where range t writes next there.
-    std::vector<std::vector<int>> cursor(static_cast<std::size_t>(ranges), std::vector<int>(static_cast<std::size_t>(p), 0));
-#pragma omp parallel for num_threads(ranges) schedule(static, 1)
-    for (int t = 0; t < ranges; ++t) {
-      int* count = cursor[static_cast<std::size_t>(t)].data();
-      for (int q = outer[row_from[t]]; q < outer[row_from[t + 1]]; ++q) ++count[inner[q]];
-    }
-    int* start = Yc_.outerIndexPtr();
-    start[0] = 0;
-    for (Index j = 0; j < p; ++j) {
-      int at = start[j];
-      for (auto& c : cursor) {
-        const int count = c[static_cast<std::size_t>(j)];
-        c[static_cast<std::size_t>(j)] = at;
-        at += count;
-      }
-      start[j + 1] = at;
-    }
     int* rows_of = Yc_.innerIndexPtr();
     double* values_of = Yc_.valuePtr();
-#pragma omp parallel for num_threads(ranges) schedule(static, 1)
-    for (int t = 0; t < ranges; ++t) {
-      int* next = cursor[static_cast<std::size_t>(t)].data();
-      for (Index u = row_from[t]; u < row_from[t + 1]; ++u) {
-        for (int q = outer[u]; q < outer[u + 1]; ++q) {
-          const int at = next[inner[q]]++;
-          rows_of[at] = static_cast<int>(u);
-          values_of[at] = value[q];
-        }
-      }
-    }
+    detail::counting_scatter(
+        ranges, p, Yc_.outerIndexPtr(),
+        [&](int t, int* count) {
+          for (int q = outer[row_from[t]]; q < outer[row_from[t + 1]]; ++q) ++count[inner[q]];
+        },
+        [&](int t, int* next) {
+          for (Index u = row_from[t]; u < row_from[t + 1]; ++u) {
+            for (int q = outer[u]; q < outer[u + 1]; ++q) {
+              const int at = next[inner[q]]++;
+              rows_of[at] = static_cast<int>(u);
+              values_of[at] = value[q];
+            }
+          }
+        });
     have_csc_ = true;
   }
   return Yc_;
