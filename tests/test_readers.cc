@@ -564,7 +564,9 @@ TEST_F(SharedReading, AHeaderAfterLongCommentsIsStillAHeader) {
 // AVX-512; std::sort beyond), with duplicates whose sum depends on its order (1e16 + 1 + 1 is not
 // 1e16 + 2). Each user's row comes in three runs far apart in the file (in item order, reversed,
 // shuffled), so its entries arrive from several ranges and several collectors' chunks. On 1, 2
-// and 3 threads the scatter cuts the entries into as many ranges.
+// and 3 threads the scatter cuts the entries into as many ranges. Besides the build's own
+// rank-sort limit, two readings sort every row by std::sort and every row by rank, so that both
+// sorts are checked in every build, the sanitizer build included (whose own limit is 0).
 TEST_F(SharedReading, RowsAreSortedAndDuplicatesSummedInFileOrder) {
   configure(4 << 10);
   std::mt19937_64 rng(17);
@@ -601,8 +603,12 @@ TEST_F(SharedReading, RowsAreSortedAndDuplicatesSummedInFileOrder) {
     const auto [where, fresh] = sum.emplace(std::pair{u, i}, l.value);
     if (!fresh) where->second += l.value;
   }
-  for (const int threads : {1, 2, 3}) {
-    SCOPED_TRACE(threads);
+  // Rank-sort limits by threads: the build's own on 1, 2 and 3 threads, the others on 2.
+  const std::pair<std::size_t, int> readings[] = {
+      {detail::kRankSortMax, 1}, {detail::kRankSortMax, 2}, {detail::kRankSortMax, 3}, {0, 2}, {1000, 2}};
+  for (const auto& [rank_sort_max, threads] : readings) {
+    SCOPED_TRACE(fmt::format("{} threads, rows of up to {} sorted by rank", threads, rank_sort_max));
+    how_.rank_sort_max = rank_sort_max;
     const Outcome read = read_on(threads, path);
     ASSERT_EQ(read.error, "");
     EXPECT_EQ(read.ranges, threads);

@@ -28,20 +28,6 @@ namespace {
 
 using detail::LineReader;
 
-// Rows of at most this many entries are sorted by rank: each key's place is the number of keys
-// below it, L² comparisons without a branch, which the compiler runs 8 (AVX-512) or 4 (AVX2)
-// keys at a time; longer rows, and other builds, go through std::sort. On 50M entries in rows
-// of L random items (one thread, a side harness): L = 16, 50, 72 and 200 took 0.24, 0.40, 0.37
-// and 0.82 s by rank against 0.57, 1.06, 1.30 and 1.68 s by std::sort, and the two met near L =
-// 500; with AVX2 they met near L = 200, and without either the ranks were the slower.
-#if defined(__AVX512F__)
-constexpr size_t kRankSortMax = 256;
-#elif defined(__AVX2__)
-constexpr size_t kRankSortMax = 128;
-#else
-constexpr size_t kRankSortMax = 0;
-#endif
-
 struct Entry {  // 16 bytes: line numbers are found again by re-reading, only for an error message
   int row;
   int col;
@@ -287,7 +273,9 @@ class Collector {
   // is the entries (16 bytes each) plus X (12 bytes per nonzero) plus one count per user and
   // thread: no sort of the whole list.
   // `reread` runs the same reading on another collector (used to name lines in --strict errors).
-  InteractionMatrix build(bool binarize, const std::function<void(Collector&)>& reread, bool allow_empty = false) {
+  // Rows of at most `rank_sort_max` entries are sorted by rank (detail::kRankSortMax).
+  InteractionMatrix build(bool binarize, const std::function<void(Collector&)>& reread, bool allow_empty = false,
+                          size_t rank_sort_max = detail::kRankSortMax) {
     if (count_ == 0 && allow_empty) {
       InteractionMatrix out;
       out.X.resize(0, 0);
@@ -338,7 +326,7 @@ class Collector {
             keys[i] = (std::uint64_t{static_cast<std::uint32_t>(inner[b + static_cast<int>(i)])} << 32) | i;
           }
           const std::uint64_t* order = keys.data();  // the keys in increasing order
-          if (length <= kRankSortMax) {
+          if (length <= rank_sort_max) {
             sorted.resize(length);
             for (size_t i = 0; i < length; ++i) {
               const std::uint64_t key = keys[i];
@@ -862,7 +850,7 @@ ReadResult detail::read_interactions_shared(const std::string& path, const ReadO
       read(second, again, scratch);
     };
   }
-  result.data = collector.build(summary.binarized, reread);
+  result.data = collector.build(summary.binarized, reread, /*allow_empty=*/false, how.rank_sort_max);
   summary.min_item_users = options.min_item_users;
   if (options.min_item_users > 1) {
     if (known_items != nullptr) throw InvalidArgument("--min-item-users cannot be used with a model's item ids");
