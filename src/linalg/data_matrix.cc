@@ -460,14 +460,31 @@ bool gram_one_pass(Index p, Index b) {
 
 namespace {
 
-// The one pass splits the rows into at most kGramChunks chunks of about equal nonzeros, each
-// summed by one thread into its own p × b accumulator (≤ 8 MiB by gram_one_pass); the
-// accumulators are then added in chunk order. The chunks depend on the data alone, so the result
-// never depends on the thread count. Fewer chunks for small data: a chunk of under 2^16 nonzeros
-// is not worth its p × b zeroing and sum.
-constexpr Index kGramChunks = 8;
+// The one pass splits the rows into chunks by their nonzeros, each summed by one thread into its
+// own p × b accumulator (≤ 8 MiB by gram_one_pass); the accumulators are then added in chunk
+// order. The chunks depend on the data alone, so the result never depends on the thread count.
+// The threads take the chunks in order as each finishes one, so what the last chunks leave
+// uneven between them is waited for: with eighths of the nonzeros on (a)'s data (bench/README.md)
+// one of the VM's two threads ran its chunks ~18 % slower than the other (3.6 against 3.0–3.1 ms
+// each), and the threads were busy 92 % of the pass. So the last quarter is cut finer, into two
+// sixteenths and four thirty-seconds: 98 % busy. Six eighths first keep the largest chunk at
+// 1/8, so 8 threads are no worse off than with eighths throughout. A chunk of under 2^16
+// nonzeros is not worth its p × b zeroing and sum: smaller data has fewer, equal chunks.
+constexpr Index kGramChunks = 12;
 
-Index gram_chunks(Index nonzeros) { return std::clamp<Index>(nonzeros >> 16, 1, kGramChunks); }
+// The chunks' first nonzeros as fractions of all of them, the last fraction 1.
+std::vector<double> gram_chunk_starts(Index nonzeros) {
+  std::vector<double> starts{0.0};
+  const Index equal = std::clamp<Index>(nonzeros >> 16, 1, 8);
+  if (equal < 8 || (nonzeros >> 5) < (Index{1} << 16)) {
+    for (Index c = 1; c <= equal; ++c) starts.push_back(static_cast<double>(c) / static_cast<double>(equal));
+    return starts;
+  }
+  for (int c = 1; c <= 6; ++c) starts.push_back(c / 8.0);
+  for (int c = 1; c <= 2; ++c) starts.push_back(0.75 + c / 16.0);
+  for (int c = 1; c <= 4; ++c) starts.push_back(0.875 + c / 32.0);
+  return starts;
+}
 
 }  // namespace
 
@@ -480,7 +497,7 @@ double gram_workspace_bytes(Index n, Index p, Index b) {
 }
 
 template <typename In>
-RowMatrix DataMatrix::fused_gram(const In& M, Index chunks) const {
+RowMatrix DataMatrix::fused_gram(const In& M) const {
   const Index p = cols(), b = M.cols();
   const int* outer = Y_.outerIndexPtr();
   const int* inner = Y_.innerIndexPtr();
@@ -488,12 +505,13 @@ RowMatrix DataMatrix::fused_gram(const In& M, Index chunks) const {
   // Shift s = Mᵀm: X_w M = Y M − 1 sᵀ, formed per row before it is scattered.
   Vector shift;
   if (centered()) shift = (m_.transpose() * M.template cast<double>()).transpose();
-  // Chunk boundaries: the first row whose nonzeros start at or after c/chunks of them.
+  // Chunk boundaries: the first row whose nonzeros start at or after each chunk's share of them.
+  const std::vector<double> starts = gram_chunk_starts(Y_.nonZeros());
+  const auto chunks = static_cast<Index>(starts.size()) - 1;
   std::vector<Index> first(static_cast<size_t>(chunks) + 1, rows());
   first[0] = 0;
   for (Index c = 1; c < chunks; ++c) {
-    const auto target = static_cast<int>(static_cast<double>(Y_.nonZeros()) * static_cast<double>(c) /
-                                         static_cast<double>(chunks));
+    const auto target = static_cast<int>(static_cast<double>(Y_.nonZeros()) * starts[static_cast<size_t>(c)]);
     first[static_cast<size_t>(c)] = std::lower_bound(outer, outer + rows(), target) - outer;
   }
   // The accumulators live as long as this object (zeroing them costs what allocating them would,
@@ -544,8 +562,7 @@ RowMatrix DataMatrix::fused_gram(const In& M, Index chunks) const {
 RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
   using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   if (!prefer_dense_ && gram_one_pass(cols(), M.cols())) {
-    const Index chunks = gram_chunks(Y_.nonZeros());
-    return float32 ? fused_gram(RowMatrixF(M.cast<float>()), chunks) : fused_gram(M, chunks);
+    return float32 ? fused_gram(RowMatrixF(M.cast<float>())) : fused_gram(M);
   }
   if (!float32 || prefer_dense_) return transpose_times_rows(times_rows(M));
   RowMatrixF Mf(M.rows(), M.cols());

@@ -55,7 +55,7 @@ class DataMatrix {
   // X_wᵀ(X_w M), the operator of the iterative eigen-solvers, for a row-major block M. On sparse
   // data, where gram_one_pass(p, b), it is one pass over Y by user rows: per row u, t = (X_w)_u M in registers, then
   // t scaled by each of the row's values is added to the rows of its items in a p × b accumulator
-  // — a fixed number of row chunks (at most 8, by the data's size alone) each with its
+  // — a fixed number of row chunks (at most 12, by the data's size alone) each with its
   // own accumulator, added in chunk order, so the result never depends on the thread count
   // (gram_workspace_bytes bounds their memory). With every value 1 (binarised data) the values
   // are not read. With `float32` the block gathered from (M) is stored in single precision — half
@@ -99,7 +99,7 @@ class DataMatrix {
   };
   std::shared_ptr<GramWorkspace> workspace_ = std::make_shared<GramWorkspace>();
   template <typename In>
-  RowMatrix fused_gram(const In& M, Index chunks) const;
+  RowMatrix fused_gram(const In& M) const;
   mutable Matrix dense_;  // dense copy of Y for dense-ish data
   mutable bool have_dense_ = false;
   bool prefer_dense_ = false;
