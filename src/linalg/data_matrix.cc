@@ -464,12 +464,13 @@ namespace {
 // own p × b accumulator (≤ 8 MiB by gram_one_pass); the accumulators are then added in chunk
 // order. The chunks depend on the data alone, so the result never depends on the thread count.
 // The threads take the chunks in order as each finishes one, so what the last chunks leave
-// uneven between them is waited for: with eighths of the nonzeros on (a)'s data (bench/README.md)
-// one of the VM's two threads ran its chunks ~18 % slower than the other (3.6 against 3.0–3.1 ms
-// each), and the threads were busy 92 % of the pass. So the last quarter is cut finer, into two
-// sixteenths and four thirty-seconds: 98 % busy. Six eighths first keep the largest chunk at
-// 1/8, so 8 threads are no worse off than with eighths throughout. A chunk of under 2^16
-// nonzeros is not worth its p × b zeroing and sum: smaller data has fewer, equal chunks.
+// uneven between them is waited for: with eighths of the nonzeros on (a)'s data (bench/README.md,
+// BM_GramBlock/8/0) one of the VM's two threads ran its chunks 8–20 % slower than the other
+// (3.2–3.6 against 2.9–3.1 ms each), and the threads were busy 92–96 % of the pass. So the last
+// quarter is cut finer, into two sixteenths and four thirty-seconds: 98–99 % busy. Six eighths
+// first keep the largest chunk at 1/8, so 8 threads are no worse off than with eighths
+// throughout. A chunk of under 2^16 nonzeros is not worth its p × b zeroing and sum: smaller data
+// has fewer, equal chunks.
 constexpr Index kGramChunks = 12;
 
 // The chunks' first nonzeros as fractions of all of them, the last fraction 1.
