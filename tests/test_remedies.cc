@@ -4,6 +4,7 @@
 // decrease, and consistent scoring of folded-in users.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -298,44 +299,60 @@ TEST(DataMatrix, FusedGramProductMatchesTheDenseOneForEveryThreadCount) {
 
 // Data with 2^21 nonzeros or more is cut into twelve chunks, six eighths and a last quarter cut
 // finer (data_matrix.cc): the one pass there against Eigen's own sparse products, with values and
-// with every value 1, in double (and single precision within its rounding bound); the same bits
-// for any thread count.
+// with every value 1, with and without a centre (whose per-chunk sums are added in chunk order
+// too), in double and in single precision (within u ‖X_w‖²_F ‖m‖ ≥ its bound u θ_1 ‖m‖); the
+// same bits for any thread count.
 TEST(DataMatrix, FusedGramProductOnLargeDataMatchesEigensForEveryThreadCount) {
-  const double u = std::ldexp(1.0, -24);
+  const double unit_roundoff = std::ldexp(1.0, -24);
   // 60,000 rows of 12 to 59 distinct items of 1,200 (3 % dense: below the dense copy's 5 %).
   const Index n = 60000, p = 1200;
   std::mt19937_64 rng(51);
   std::vector<Eigen::Triplet<double, int>> entries;
-  for (Index u = 0; u < n; ++u) {
+  for (Index row = 0; row < n; ++row) {
     const auto length = static_cast<Index>(12 + rng() % 48);
     std::vector<bool> taken(static_cast<size_t>(p), false);
     for (Index e = 0; e < length; ++e) {
       auto item = static_cast<size_t>(rng() % static_cast<std::uint64_t>(p));
       while (taken[item]) item = (item + 1) % static_cast<size_t>(p);
       taken[item] = true;
-      entries.emplace_back(static_cast<int>(u), static_cast<int>(item), 1.0 + static_cast<double>(rng() % 4));
+      entries.emplace_back(static_cast<int>(row), static_cast<int>(item), 1.0 + static_cast<double>(rng() % 4));
     }
   }
   SparseMatrix counts(n, p);
   counts.setFromTriplets(entries.begin(), entries.end());
   SparseMatrix binary = counts;
   std::fill(binary.valuePtr(), binary.valuePtr() + binary.nonZeros(), 1.0);
+  const Vector mean = Vector::Constant(p, 0.02) + 0.01 * test::random_matrix(p, 1, 54);
+  const Index b = 8;
+  ASSERT_TRUE(gram_one_pass(p, b));
+  const Matrix M = test::random_matrix(p, b, 53);
   for (const SparseMatrix* Y : {&counts, &binary}) {
-    SCOPED_TRACE(testing::Message() << "binary " << (Y == &binary));
     ASSERT_GE(Y->nonZeros(), Index{1} << 21);
-    const DataMatrix X(*Y);
-    EXPECT_EQ(X.unit_values(), Y == &binary);
-    const Index b = 8;
-    ASSERT_TRUE(gram_one_pass(Y->cols(), b));
-    const Matrix M = test::random_matrix(Y->cols(), b, 53);
-    const Matrix exact = Y->transpose() * (*Y * M);
-    const auto [doubled, single] = gram_on_any_thread_count(X, M);
-    EXPECT_LT(test::relative_difference(doubled, exact), 1e-12);
-    const double frobenius = Y->squaredNorm();  // ≥ θ_1
-    for (Index c = 0; c < b; ++c) {
-      EXPECT_LE((single.col(c) - exact.col(c)).norm(),
-                u * frobenius * M.col(c).norm() * (1 + 1e-6) + 1e-12 * frobenius * M.col(c).norm())
-          << c;
+    for (const bool centred : {false, true}) {
+      SCOPED_TRACE(testing::Message() << "binary " << (Y == &binary) << " centred " << centred);
+      const DataMatrix X(*Y, centred ? mean : Vector());
+      EXPECT_EQ(X.unit_values(), Y == &binary);
+      // X_w M = Y M − 1 (mᵀM), and X_wᵀ(X_w M) = Yᵀ(X_w M) − m (1ᵀ X_w M).
+      Matrix XM = *Y * M;
+      if (centred) XM.rowwise() -= (mean.transpose() * M);
+      Matrix exact = Y->transpose() * XM;
+      if (centred) exact -= mean * XM.colwise().sum();
+      const auto [doubled, single] = gram_on_any_thread_count(X, M);
+      EXPECT_LT(test::relative_difference(doubled, exact), 1e-12);
+      // ‖X_w‖²_F = Σ (y − m)² over all cells.
+      double frobenius = Y->squaredNorm();
+      if (centred) {
+        const Vector column_sums = Vector::Ones(n).transpose() * *Y;
+        frobenius += -2 * mean.dot(column_sums) + static_cast<double>(n) * mean.squaredNorm();
+      }
+      double worst = 0;
+      for (Index c = 0; c < b; ++c) {
+        const double error = (single.col(c) - exact.col(c)).norm();
+        const double bound = unit_roundoff * frobenius * M.col(c).norm();
+        EXPECT_LE(error, bound * (1 + 1e-6) + 1e-12 * frobenius * M.col(c).norm()) << c;
+        worst = std::max(worst, error / bound);
+      }
+      EXPECT_GT(worst, 1e-6);  // single precision was used
     }
   }
 }

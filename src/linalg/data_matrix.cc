@@ -471,7 +471,7 @@ namespace {
 // first keep the largest chunk at 1/8, so 8 threads are no worse off than with eighths
 // throughout. A chunk of under 2^16 nonzeros is not worth its p × b zeroing and sum: smaller data
 // has fewer, equal chunks.
-constexpr Index kGramChunks = 12;
+constexpr Index kGramChunks = 12;  // the most gram_chunk_starts makes (gram_workspace_bytes)
 
 // The chunks' first nonzeros as fractions of all of them, the last fraction 1.
 std::vector<double> gram_chunk_starts(Index nonzeros) {
@@ -481,9 +481,9 @@ std::vector<double> gram_chunk_starts(Index nonzeros) {
     for (Index c = 1; c <= equal; ++c) starts.push_back(static_cast<double>(c) / static_cast<double>(equal));
     return starts;
   }
-  for (int c = 1; c <= 6; ++c) starts.push_back(c / 8.0);
-  for (int c = 1; c <= 2; ++c) starts.push_back(0.75 + c / 16.0);
-  for (int c = 1; c <= 4; ++c) starts.push_back(0.875 + c / 32.0);
+  for (Index c = 1; c <= 6; ++c) starts.push_back(static_cast<double>(c) / 8);
+  for (Index c = 1; c <= 2; ++c) starts.push_back(0.75 + static_cast<double>(c) / 16);
+  for (Index c = 1; c <= 4; ++c) starts.push_back(0.875 + static_cast<double>(c) / 32);
   return starts;
 }
 
