@@ -630,6 +630,43 @@ TEST_F(SharedReading, RowsAreSortedAndDuplicatesSummedInFileOrder) {
   }
 }
 
+// Parsed entries keep values only in chunks that hold one other than 1 (readers.cc, Chunk). Chunks
+// of 5 entries here: chunks of 1s only, chunks whose first value other than 1 comes first, in the
+// middle or last, a 1 and a 2.5 summed as duplicates across two chunks, on 1 to 3 threads (each
+// range's collector has chunks of its own, the last one part-full, before they are joined).
+TEST_F(SharedReading, ValuesOtherThanOneAreKeptWhereverTheyFallInTheChunks) {
+  configure(64);
+  how_.chunk_entries = 5;
+  // Value of entry e: 1 but for these.
+  const std::map<int, double> other = {{7, 2.5}, {10, 3}, {14, 0.25}, {23, 4}, {24, 5}, {31, 2.5}};
+  std::string body;
+  std::map<std::pair<std::string, std::string>, double> sum;
+  for (int e = 0; e < 60; ++e) {
+    const auto found = other.find(e);
+    const double value = found == other.end() ? 1.0 : found->second;
+    // Entry 31 repeats entry 3's user and item (a 1 in an all-1 chunk): they sum to 3.5.
+    const std::string user = "u" + std::to_string(e == 31 ? 0 : e / 4), item = "i" + std::to_string(e == 31 ? 3 : e % 9);
+    body += fmt::format("{}\t{}\t{}\n", user, item, value);
+    sum[{user, item}] += value;
+  }
+  const std::string path = write("chunks.tsv", body);
+  for (const int threads : {1, 2, 3}) {
+    SCOPED_TRACE(threads);
+    const Outcome read = read_on(threads, path);
+    ASSERT_EQ(read.error, "");
+    EXPECT_EQ(read.ranges, threads == 1 ? 1 : threads);
+    const InteractionMatrix& d = read.read.data;
+    ASSERT_EQ(d.X.nonZeros(), static_cast<Index>(sum.size()));
+    EXPECT_EQ(read.read.summary.duplicates, 1);
+    for (const auto& [key, value] : sum) EXPECT_EQ(at(d, key.first, key.second), value) << key.first << " " << key.second;
+  }
+  // Binarised, every stored value is 1.
+  ReadOptions o;
+  o.binarize = true;
+  const InteractionMatrix binary = read_interactions(path, o).data;
+  EXPECT_TRUE(std::all_of(binary.X.valuePtr(), binary.X.valuePtr() + binary.X.nonZeros(), [](double v) { return v == 1.0; }));
+}
+
 TEST_F(Readers, DuplicatesThatSumBeyondDoubleAreAnError) {
   const std::string message = error_of(write("inf.tsv", "u\ti\t1e308\nu\ti\t1e308\n"));
   EXPECT_NE(message.find("too large"), std::string::npos) << message;

@@ -28,10 +28,20 @@ namespace {
 
 using detail::LineReader;
 
-struct Entry {  // 16 bytes: line numbers are found again by re-reading, only for an error message
+struct Entry {  // line numbers are found again by re-reading, only for an error message
   int row;
   int col;
-  double value;
+};
+
+// Parsed entries, in file order, in chunks of a fixed capacity. Implicit-feedback files hold
+// only 1s, so a chunk stores values only from its first other value on (filling 1s before it):
+// 8 bytes per entry instead of 16, and half the fresh pages, which a reading spends much of its
+// time touching for the first time (the page faults were ~half of a profile of (a)'s reading on
+// the AMD EPYC VM of bench/README.md).
+struct Chunk {
+  std::vector<Entry> entries;
+  std::vector<double> values;  // empty while every value so far is 1
+  double value(size_t i) const { return values.empty() ? 1.0 : values[i]; }
 };
 
 std::string_view trim(std::string_view s) {
@@ -147,8 +157,8 @@ InputFormat detect_format(const std::string& path, LineReader& reader) {
 class Collector {
  public:
   Collector(const std::string& path, const ReadOptions& options, const IdMap* known_items,
-            InputSummary& summary)
-      : path_(path), options_(options), known_items_(known_items), summary_(summary) {}
+            InputSummary& summary, size_t chunk_entries = detail::kChunkEntries)
+      : path_(path), options_(options), known_items_(known_items), summary_(summary), chunk_entries_(chunk_entries) {}
 
   IdMap users;
   IdMap items;
@@ -216,14 +226,21 @@ class Collector {
       if (row == wanted_row_ && col == wanted_col_ && located_ < 2) wanted_lines_[located_++] = line;
       return;
     }
-    if (chunks_.empty() || chunks_.back().size() == kChunk) {
+    if (chunks_.empty() || chunks_.back().entries.size() == chunk_entries_) {
       chunks_.emplace_back();
-      chunks_.back().reserve(kChunk);
-      // 16 MB written at once: huge pages take a fault per 2 MB instead of per 4 KB (a one-thread
+      chunks_.back().entries.reserve(chunk_entries_);
+      // 8 MB written at once: huge pages take a fault per 2 MB instead of per 4 KB (a one-thread
       // BM_ReadInteractions took ~25 % less time with this advice).
-      prefer_huge_pages(chunks_.back().data(), kChunk * sizeof(Entry));
+      prefer_huge_pages(chunks_.back().entries.data(), chunk_entries_ * sizeof(Entry));
     }
-    chunks_.back().push_back({static_cast<int>(row), static_cast<int>(col), value});
+    Chunk& chunk = chunks_.back();
+    if (value != 1.0 && chunk.values.empty()) {
+      chunk.values.reserve(chunk_entries_);
+      prefer_huge_pages(chunk.values.data(), chunk_entries_ * sizeof(double));
+      chunk.values.assign(chunk.entries.size(), 1.0);
+    }
+    chunk.entries.push_back({static_cast<int>(row), static_cast<int>(col)});
+    if (!chunk.values.empty() || value != 1.0) chunk.values.push_back(value);
     ++count_;
   }
 
@@ -256,7 +273,7 @@ class Collector {
       for (Index j = 0; j < later.items.size(); ++j) item_to[static_cast<size_t>(j)] = checked_index(items.add(later.items.id(j)));
     }
     for (auto& chunk : later.chunks_) {
-      for (Entry& e : chunk) {
+      for (Entry& e : chunk.entries) {
         e.row = user_to[static_cast<size_t>(e.row)];
         if (known_items_ == nullptr) e.col = item_to[static_cast<size_t>(e.col)];
       }
@@ -270,7 +287,7 @@ class Collector {
 
   // CSR by counting: rows counted, entries scattered into X's own arrays in file order, then each
   // row sorted by item (stably, so duplicates stay in file order and are summed in it). Peak memory
-  // is the entries (16 bytes each) plus X (12 bytes per nonzero) plus one count per user and
+  // is the entries (8 bytes each, 16 with values other than 1) plus X (12 bytes per nonzero) plus one count per user and
   // thread: no sort of the whole list.
   // `reread` runs the same reading on another collector (used to name lines in --strict errors).
   // Rows of at most `rank_sort_max` entries are sorted by rank (detail::kRankSortMax).
@@ -378,8 +395,6 @@ class Collector {
   }
 
  private:
-  static constexpr size_t kChunk = size_t{1} << 20;  // entries per chunk: no reallocation copies
-
   // X's rows by counting (`outer`: n + 1 starts), every entry written to its row in file order. The
   // entries are cut into as many ranges as threads (in file order) for counting_scatter, which
   // gives the arrays one pass in file order writes, on any number of threads. The threads share the scattered writes and the
@@ -395,14 +410,14 @@ class Collector {
     std::vector<std::int64_t> from(static_cast<size_t>(ranges) + 1);
     for (int t = 0; t <= ranges; ++t) from[static_cast<size_t>(t)] = total * t / ranges;
     std::vector<std::int64_t> chunk_start(chunks_.size() + 1, 0);
-    for (size_t c = 0; c < chunks_.size(); ++c) chunk_start[c + 1] = chunk_start[c] + static_cast<std::int64_t>(chunks_[c].size());
+    for (size_t c = 0; c < chunks_.size(); ++c) chunk_start[c + 1] = chunk_start[c] + static_cast<std::int64_t>(chunks_[c].entries.size());
     const auto for_each_entry = [&](std::int64_t begin, std::int64_t end, auto&& visit) {
       size_t c = static_cast<size_t>(std::upper_bound(chunk_start.begin(), chunk_start.end(), begin) - chunk_start.begin()) - 1;
       for (std::int64_t at = begin; at < end; ++c) {
         const auto& chunk = chunks_[c];
         const auto offset = static_cast<size_t>(at - chunk_start[c]);
-        const size_t stop = std::min(chunk.size(), offset + static_cast<size_t>(end - at));
-        for (size_t i = offset; i < stop; ++i) visit(chunk[i]);
+        const size_t stop = std::min(chunk.entries.size(), offset + static_cast<size_t>(end - at));
+        for (size_t i = offset; i < stop; ++i) visit(chunk, i);
         at += static_cast<std::int64_t>(stop - offset);
       }
     };
@@ -411,14 +426,15 @@ class Collector {
         ranges, n, outer,
         [&](int t, int* count) {
           const auto [begin, end] = range(t);
-          for_each_entry(begin, end, [count](const Entry& e) { ++count[e.row]; });
+          for_each_entry(begin, end, [count](const Chunk& chunk, size_t i) { ++count[chunk.entries[i].row]; });
         },
         [&](int t, int* next) {
           const auto [begin, end] = range(t);
-          for_each_entry(begin, end, [&](const Entry& e) {
+          for_each_entry(begin, end, [&](const Chunk& chunk, size_t i) {
+            const Entry& e = chunk.entries[i];
             const int at = next[e.row]++;
             inner[at] = e.col;
-            values[at] = e.value;
+            values[at] = chunk.value(i);
           });
         });
   }
@@ -430,13 +446,13 @@ class Collector {
       std::vector<int> present;
       present.reserve(count_);
       for (const auto& chunk : chunks_) {
-        for (const Entry& e : chunk) present.push_back(e.*field);
+        for (const Entry& e : chunk.entries) present.push_back(e.*field);
       }
       std::sort(present.begin(), present.end());
       present.erase(std::unique(present.begin(), present.end()), present.end());
       for (int number : present) ids.add(std::to_string(std::int64_t{number} + 1));
       for (auto& chunk : chunks_) {
-        for (Entry& e : chunk) e.*field = static_cast<int>(std::lower_bound(present.begin(), present.end(), e.*field) - present.begin());
+        for (Entry& e : chunk.entries) e.*field = static_cast<int>(std::lower_bound(present.begin(), present.end(), e.*field) - present.begin());
       }
     };
     renumber(&Entry::row, users);
@@ -482,7 +498,8 @@ class Collector {
   const ReadOptions& options_;
   const IdMap* known_items_;
   InputSummary& summary_;
-  std::vector<std::vector<Entry>> chunks_;
+  size_t chunk_entries_;
+  std::vector<Chunk> chunks_;
   size_t count_ = 0;
   std::string last_user_;
   Index last_user_id_ = -1;
@@ -667,7 +684,7 @@ bool read_triplets_in_parallel(const std::string& path, const ReadOptions& optio
   for (int r = 0; r < ranges; ++r) {
     const auto i = static_cast<size_t>(r);
     try {
-      collectors[i] = std::make_unique<Collector>(path, part_options[i], known_items, parts[i]);
+      collectors[i] = std::make_unique<Collector>(path, part_options[i], known_items, parts[i], how.chunk_entries);
       LineReader reader(path, cut(r), r + 1 == ranges ? -1 : cut(r + 1), lines_before[i]);
       saw_data[i] = read_triplets(reader, part_options[i], *collectors[i], parts[i]) ? 1 : 0;
     } catch (...) {
@@ -830,7 +847,7 @@ ReadResult detail::read_interactions_shared(const std::string& path, const ReadO
       read_triplets(from, effective, collector, into);
     }
   };
-  Collector collector(reader.name(), effective, known_items, summary);
+  Collector collector(reader.name(), effective, known_items, summary, how.chunk_entries);
   bool shared = false;
   try {
     shared = format != InputFormat::kMatrixMarket &&

@@ -23,6 +23,9 @@ constexpr std::size_t kRankSortMax = 128;
 constexpr std::size_t kRankSortMax = 0;
 #endif
 
+// Parsed entries are kept in chunks of this many, each allocated once (no reallocation copies).
+constexpr std::size_t kChunkEntries = std::size_t{1} << 20;
+
 struct SharedReading {
   // A file is cut into byte ranges of at least this many bytes, one per thread.
   std::int64_t min_bytes_per_range = std::int64_t{4} << 20;
@@ -32,6 +35,9 @@ struct SharedReading {
   // Rows of at most this many entries are sorted by rank, longer ones by std::sort. Tests set it
   // so that both sorts run in every build (the sanitizer build's default is 0).
   std::size_t rank_sort_max = kRankSortMax;
+  // Entries per chunk of parsed entries (kChunkEntries); tests make chunks small, so that a file
+  // of a few lines spans several.
+  std::size_t chunk_entries = kChunkEntries;
 };
 
 // read_interactions (which is this with the defaults above); `ranges`, when given, receives how many
