@@ -158,7 +158,12 @@ class Collector {
  public:
   Collector(const std::string& path, const ReadOptions& options, const IdMap* known_items,
             InputSummary& summary, size_t chunk_entries = detail::kChunkEntries)
-      : path_(path), options_(options), known_items_(known_items), summary_(summary), chunk_entries_(chunk_entries) {}
+      : path_(path),
+        options_(options),
+        known_items_(known_items),
+        summary_(summary),
+        ones_only_(options.binarize.value_or(false)),
+        chunk_entries_(chunk_entries) {}
 
   IdMap users;
   IdMap items;
@@ -218,6 +223,7 @@ class Collector {
   }
 
   void add_indexed(Index row, Index col, double value, std::int64_t line) {
+    if (ones_only_) value = 1.0;  // binarised data: no chunk stores values
     constexpr Index kMaxIndex = std::numeric_limits<int>::max();
     if (row >= kMaxIndex || col >= kMaxIndex) {
       throw InputError(path_, line, "more than 2^31 - 1 users or items are not supported");
@@ -498,6 +504,7 @@ class Collector {
   const ReadOptions& options_;
   const IdMap* known_items_;
   InputSummary& summary_;
+  bool ones_only_;  // the options binarise: every value is taken as 1 (after accept() has seen it)
   size_t chunk_entries_;
   std::vector<Chunk> chunks_;
   size_t count_ = 0;
@@ -840,6 +847,8 @@ ReadResult detail::read_interactions_shared(const std::string& path, const ReadO
   summary.min_value = options.min_value;
   ReadOptions effective = options;
   if (format == InputFormat::kLastFm && effective.separator.empty()) effective.separator = std::string(1, '\t');
+  // Resolved before reading, so that binarised data is collected as 1s (Chunk: no values stored).
+  effective.binarize = options.binarize.value_or(format == InputFormat::kMovieLens);
   const auto read = [&](LineReader& from, Collector& collector, InputSummary& into) {
     if (format == InputFormat::kMatrixMarket) {
       read_matrix_market(from, collector, into);
@@ -858,7 +867,7 @@ ReadResult detail::read_interactions_shared(const std::string& path, const ReadO
   }
   if (ranges != nullptr) *ranges = ranges_read;
   if (!shared) read(reader, collector, summary);
-  summary.binarized = options.binarize.value_or(format == InputFormat::kMovieLens);
+  summary.binarized = *effective.binarize;
   std::function<void(Collector&)> reread;  // a second reading, to name the lines of a --strict error
   if (reader.rereadable()) {
     reread = [&](Collector& again) {
