@@ -270,9 +270,13 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
     for (size_t i = 0; i < pieces.size(); ++i) pieces[i].lines_before = before[piece_file[i]];
   }
 
-  // 3. Parse: every line through the single-process reader's checks.
+  // 3. Parse: every line through the single-process reader's checks. Binarising is resolved
+  // first, as read_interactions does: the pieces then collect 1s (and store no values).
+  const bool binarize = options.binarize.value_or(options.format == InputFormat::kMovieLens);
+  ReadOptions parse = options;
+  parse.binarize = binarize;
   PieceRead read;
-  collectively(comm, [&] { read = read_interaction_pieces(pieces, options); });
+  collectively(comm, [&] { read = read_interaction_pieces(pieces, parse); });
   const SparseMatrix& L = read.data.X;
 
   // 4. Items numbered globally by first appearance.
@@ -367,7 +371,6 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
       }
     }
   }
-  const bool binarize = options.binarize.value_or(options.format == InputFormat::kMovieLens);
   std::int64_t merged = 0;
   collectively(comm, [&] {
     std::vector<std::pair<int, double>> row;

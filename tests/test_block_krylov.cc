@@ -9,6 +9,7 @@
 #include <Eigen/SVD>
 
 #include "linsim/core/error.h"
+#include "linsim/core/random.h"
 #include "linsim/linalg/block_krylov.h"
 #include "linsim/linalg/spectrum.h"
 #include "test_util.h"
@@ -292,6 +293,81 @@ TEST(Spectrum, RandomizedSolverAgreesWithGramRoute) {
   EXPECT_LT((dense.sigma - randomized.sigma).cwiseAbs().maxCoeff(), 1e-7 * dense.sigma(0));
   // The planted top 6 are well separated: their vectors agree column by column (signs fixed).
   EXPECT_LT((dense.V.leftCols(6) - randomized.V.leftCols(6)).cwiseAbs().maxCoeff(), 1e-5);
+}
+
+// After single-precision products on the two-pass route (here blocks of 2, below the one pass's
+// 4; wide data in practice), the check in double keeps X_w V for the returned vectors: the same as
+// the product formed afresh, centred or not. On the one-pass route, and without the check (all in
+// double), it is left empty.
+TEST(BlockKrylov, TheCheckInDoubleKeepsXVOnTheTwoPassRoute) {
+  const ContractCase problem;
+  const Vector mean = Matrix(problem.X).colwise().mean().transpose();
+  for (const bool centred : {false, true}) {
+    SCOPED_TRACE(centred);
+    const DataMatrix X(problem.X, centred ? mean : Vector());
+    BlockKrylovOptions options;
+    options.tol = 1e-4;
+    options.block = 2;
+    const BlockKrylovResult r = block_krylov_eigs(X, 30, options, Context{});
+    ASSERT_GT(r.float32_products, 0);
+    ASSERT_EQ(r.data_times_vectors.rows(), X.rows());
+    ASSERT_EQ(r.data_times_vectors.cols(), 30);
+    const Matrix fresh = X.times(r.vectors);
+    EXPECT_LT((r.data_times_vectors - fresh).cwiseAbs().maxCoeff(), 1e-12 * fresh.cwiseAbs().maxCoeff());
+    if (!centred) problem.expect(r, options.tol);
+    options.block = 4;
+    const BlockKrylovResult one_pass = block_krylov_eigs(X, 30, options, Context{});
+    EXPECT_GT(one_pass.float32_products, 0);
+    EXPECT_EQ(one_pass.data_times_vectors.size(), 0);
+    options.block = 2;
+    options.tol = 1e-9;
+    EXPECT_EQ(block_krylov_eigs(X, 30, options, Context{}).data_times_vectors.size(), 0);
+  }
+}
+
+// The same through top_spectrum, on sparse data wide enough for the solver's own blocks to take
+// the two passes (p × 4 doubles beyond the one pass's 8 MiB), centred or not: the Spectrum carries
+// X_w V with V's signs (some columns are flipped here), which a fit uses for its user embeddings
+// instead of a product of its own.
+TEST(Spectrum, KeepsTheChecksXVWithTheVectorsSigns) {
+  const Index n = 1200, p = 270000;
+  ASSERT_FALSE(gram_one_pass(p, 4));
+  // Four planted groups of users, each drawn to 1,000 items of its own, and uniform noise.
+  std::vector<Eigen::Triplet<double, int>> entries;
+  Rng rng(5, 0);
+  for (Index u = 0; u < n; ++u) {
+    const Index group = u % 4;
+    for (int i = 0; i < 24; ++i) {
+      const auto draw = [&](Index below) { return static_cast<Index>(rng() % static_cast<std::uint64_t>(below)); };
+      const Index item = i < 16 ? group * 1000 + draw(1000) : draw(p);
+      entries.emplace_back(static_cast<int>(u), static_cast<int>(item), 1.0);
+    }
+  }
+  SparseMatrix X(n, p);
+  X.setFromTriplets(entries.begin(), entries.end(), [](double, double) { return 1.0; });
+  const Vector mean = DataMatrix(X).column_sums() / static_cast<double>(n);
+  Index flipped = 0;
+  for (const bool centred : {false, true}) {
+    SCOPED_TRACE(centred);
+    const DataMatrix data(X, centred ? mean : Vector());
+    const Spectrum s = top_spectrum(data, 4, Solver::kRandomized, Context{}, {}, 1e-3);
+    ASSERT_EQ(s.XV.rows(), n);
+    ASSERT_EQ(s.XV.cols(), 4);
+    const Matrix fresh = data.times(s.V);
+    EXPECT_LT((s.XV - fresh).cwiseAbs().maxCoeff(), 1e-12 * fresh.cwiseAbs().maxCoeff());
+    // The solver's own vectors, before their signs are fixed.
+    BlockKrylovOptions options;
+    options.tol = 1e-3;
+    const Matrix raw = block_krylov_eigs(data, 4, options, Context{}).vectors;
+    for (Index c = 0; c < 4; ++c) {
+      Index arg = 0;
+      raw.col(c).cwiseAbs().maxCoeff(&arg);
+      flipped += raw(arg, c) < 0;
+    }
+    // In double (the default tolerance) there is no check, and nothing to keep.
+    EXPECT_EQ(top_spectrum(data, 4, Solver::kRandomized, Context{}).XV.size(), 0);
+  }
+  EXPECT_GT(flipped, 0);
 }
 
 }  // namespace

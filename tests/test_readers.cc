@@ -660,16 +660,36 @@ TEST_F(SharedReading, ValuesOtherThanOneAreKeptWhereverTheyFallInTheChunks) {
     EXPECT_EQ(read.read.summary.duplicates, 1);
     for (const auto& [key, value] : sum) EXPECT_EQ(at(d, key.first, key.second), value) << key.first << " " << key.second;
   }
-  // Binarised, every stored value is 1.
+  // Binarised (no chunk stores values), the same entries, every one 1.
   ReadOptions o;
   o.binarize = true;
-  const InteractionMatrix binary = read_interactions(path, o).data;
-  EXPECT_TRUE(std::all_of(binary.X.valuePtr(), binary.X.valuePtr() + binary.X.nonZeros(), [](double v) { return v == 1.0; }));
+  const Outcome valued = read_on(2, path);
+  for (const int threads : {1, 2, 3}) {
+    SCOPED_TRACE(threads);
+    const Outcome binary = read_on(threads, path, o);
+    ASSERT_EQ(binary.error, "");
+    const SparseMatrix& B = binary.read.data.X;
+    const SparseMatrix& V = valued.read.data.X;
+    ASSERT_EQ(B.nonZeros(), V.nonZeros());
+    EXPECT_TRUE(std::equal(B.outerIndexPtr(), B.outerIndexPtr() + B.rows() + 1, V.outerIndexPtr()));
+    EXPECT_TRUE(std::equal(B.innerIndexPtr(), B.innerIndexPtr() + B.nonZeros(), V.innerIndexPtr()));
+    EXPECT_TRUE(std::all_of(B.valuePtr(), B.valuePtr() + B.nonZeros(), [](double v) { return v == 1.0; }));
+    EXPECT_EQ(binary.read.summary.duplicates, 1);
+    EXPECT_TRUE(binary.read.summary.binarized);
+  }
 }
 
 TEST_F(Readers, DuplicatesThatSumBeyondDoubleAreAnError) {
-  const std::string message = error_of(write("inf.tsv", "u\ti\t1e308\nu\ti\t1e308\n"));
+  const std::string path = write("inf.tsv", "u\ti\t1e308\nu\ti\t1e308\n");
+  const std::string message = error_of(path);
   EXPECT_NE(message.find("too large"), std::string::npos) << message;
+  // Binarised, each duplicate counts as 1: nothing to overflow.
+  ReadOptions binary;
+  binary.binarize = true;
+  const ReadResult read = read_interactions(path, binary);
+  EXPECT_EQ(read.data.X.nonZeros(), 1);
+  EXPECT_EQ(read.data.X.coeff(0, 0), 1.0);
+  EXPECT_EQ(read.summary.duplicates, 1);
 }
 
 }  // namespace

@@ -187,13 +187,29 @@ Vector relative_residuals(const Vector& norms, const Vector& theta, double theta
 // The check in double after single-precision products: the Rayleigh–Ritz pairs of span(V) with
 // double products, written over `values` and `V`, and their true relative residuals. G V is formed
 // b columns at a time so that the n × b intermediate stays as small as the solver's own.
-// The p-deep products go by linalg/products.h, whose pieces never depend on the thread count.
-Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, Vector& values, Matrix& V) {
+// Where the solver's blocks take the two passes (X_w V, then X_wᵀ of it: wide data), every block
+// of the check does — a narrower last block too, which gram_times_rows might take in one pass —
+// and the intermediates are kept as `XV` (n × k), rotated with V: X_w V for the returned vectors,
+// which a fit's user embeddings would otherwise form in a pass of their own (3.5 s of (d) in
+// bench/README.md); otherwise `XV` is left empty. The p-deep products go by linalg/products.h, whose pieces never depend on the
+// thread count.
+Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, Vector& values, Matrix& V, Matrix& XV) {
   const Index k = V.cols();
   Matrix GV(V.rows(), k);
+  const bool keep = !gram_one_pass(X.cols(), std::min(b, k));
+  XV = keep ? Matrix(X.rows(), k) : Matrix();
+  if (keep) prefer_huge_pages(XV);
   for (Index c = 0; c < k; c += b) {
     const Index w = std::min(b, k - c);
-    GV.middleCols(c, w) = gram_product(X, comm, V.middleCols(c, w), false);
+    if (keep) {  // gram_times_rows' two passes in double, the intermediate kept
+      const RowMatrix XVc = X.times_rows(RowMatrix(V.middleCols(c, w)));
+      RowMatrix GVc = X.transpose_times_rows(XVc);
+      comm.sum(GVc.data(), static_cast<std::size_t>(GVc.size()));
+      GV.middleCols(c, w) = GVc;
+      XV.middleCols(c, w) = XVc;
+    } else {
+      GV.middleCols(c, w) = gram_product(X, comm, V.middleCols(c, w), false);
+    }
   }
   const Matrix H = transpose_times(V, GV);
   Eigen::SelfAdjointEigenSolver<Matrix> eig(0.5 * (H + H.transpose()));
@@ -201,6 +217,7 @@ Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, V
   values = eig.eigenvalues().reverse();
   const Matrix Z = eig.eigenvectors().rowwise().reverse();
   V = times(V, Z);
+  if (keep) times_in_place(XV, Z);
   const Matrix R = times(GV, Z) - V * values.asDiagonal();
   return relative_residuals(R.colwise().norm().transpose(), values, std::max(values(0), 0.0));
 }
@@ -213,7 +230,8 @@ double block_krylov_bytes(Index n, Index p, Index k, const BlockKrylovOptions& o
   const double m = static_cast<double>(choose_basis(p, k, bi, options)) + b;
   // Basis Q and the restart's copy, the projected matrix T and the eigen-solver's copies of it,
   // the product's workspace, the p × b work blocks, the p × k result and, after single-precision
-  // products, the check's three p × k blocks.
+  // products, the check's three p × k blocks. (The check's n × k X_w V on wide data is the fit's
+  // own, which the fit's estimate counts.)
   return 8.0 * (2.0 * static_cast<double>(p) * m + 4.0 * m * m + 6.0 * static_cast<double>(p) * b +
                 4.0 * static_cast<double>(p) * static_cast<double>(k)) +
          gram_workspace_bytes(n, p, bi);
@@ -288,8 +306,9 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     result.vectors = times(Q.leftCols(m), Y.leftCols(k));
     result.residuals = residuals;
     result.basis = m;
+    result.data_times_vectors = Matrix();
     if (result.float32_products == 0) return true;
-    result.residuals = check_in_double(X, comm, b, result.values, result.vectors);
+    result.residuals = check_in_double(X, comm, b, result.values, result.vectors, result.data_times_vectors);
     result.products += k;
     if (result.residuals.maxCoeff() <= options.tol) return true;
     if (progress) {
@@ -297,6 +316,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
                            result.residuals.maxCoeff(), options.tol));
     }
     may_use_float32 = float32 = false;
+    result.data_times_vectors = Matrix();  // n × k not needed until the next check
     return false;
   };
 
@@ -448,6 +468,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   result.residuals = Vector::Zero(k);
   result.basis = p;
   result.spans_all = true;
+  result.data_times_vectors = Matrix();
   return result;
 }
 

@@ -17,12 +17,20 @@ namespace {
 
 // Fixes the sign of each singular vector (largest |entry| positive), so results do not depend
 // on the solver's arbitrary signs.
-void fix_signs(Matrix& V) {
+// `XV`, where not empty, is X_w V: its columns change sign with V's.
+void fix_signs(Matrix& V, Matrix& XV) {
   for (Index c = 0; c < V.cols(); ++c) {
     Index arg = 0;
     V.col(c).cwiseAbs().maxCoeff(&arg);
-    if (V(arg, c) < 0) V.col(c) *= -1.0;
+    if (V(arg, c) < 0) {
+      V.col(c) *= -1.0;
+      if (XV.size() > 0) XV.col(c) *= -1.0;
+    }
   }
+}
+void fix_signs(Matrix& V) {
+  Matrix none;
+  fix_signs(V, none);
 }
 
 // The most memory auto lets the dense Gram route take: half of what is available.
@@ -176,9 +184,10 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, const Route& chosen, cons
   if (solver == Solver::kRandomized) {
     BlockKrylovOptions options;
     options.tol = tol;
-    const BlockKrylovResult r = block_krylov_eigs(data, k, options, ctx, progress, comm);
+    BlockKrylovResult r = block_krylov_eigs(data, k, options, ctx, progress, comm);
     s.sigma = sigma_from_eigenvalues(r.values);
     s.V = r.vectors;
+    s.XV = std::move(r.data_times_vectors);
     s.solver = "randomized";
     s.reason = fmt::format("{}; block {}, basis {}, {} vector products ({} on float32 blocks), worst relative residual "
                            "{:.1e} (tol {:.0e})",
@@ -214,7 +223,7 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, const Route& chosen, cons
     s.solver = "lanczos";
     s.reason = fmt::format("{}; tol {:.0e}", reason, tol);
   }
-  fix_signs(s.V);
+  fix_signs(s.V, s.XV);
   return s;
 }
 

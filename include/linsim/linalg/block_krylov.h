@@ -60,6 +60,10 @@ struct BlockKrylovResult {
                                    // repeated (DGKS; linalg/orthogonalize.h); the first blocks of a
                                    // cycle take two whole passes anyway and are not counted
   bool spans_all = false; // the basis reached all of R^p (then the result is exact)
+  // X_w times `vectors` (n × k, this process's rows) where the check in double after
+  // single-precision products formed it on the way (the two-pass product's intermediate, rotated
+  // with the vectors); empty otherwise. A fit's user embeddings need exactly this product.
+  Matrix data_times_vectors;
 };
 
 // The k largest eigenpairs of X_wᵀX_w. The start block is drawn from ctx.seed; results do not

@@ -19,6 +19,8 @@ const char* solver_name(Solver solver);
 struct Spectrum {
   Vector sigma;        // k, descending
   Matrix V;            // p × k, orthonormal columns; each column's largest |entry| is positive
+  Matrix XV;           // X_w V (n × k, this process's rows) where the solver formed it on the way
+                       // (BlockKrylovResult::data_times_vectors), with V's signs; else empty
   std::string solver;  // the solver actually used
   std::string reason;  // why it was chosen
 };
