@@ -355,6 +355,10 @@ TEST(Spectrum, KeepsTheChecksXVWithTheVectorsSigns) {
     ASSERT_EQ(s.XV.cols(), 4);
     const Matrix fresh = data.times(s.V);
     EXPECT_LT((s.XV - fresh).cwiseAbs().maxCoeff(), 1e-12 * fresh.cwiseAbs().maxCoeff());
+    // What the models built from a spectrum take: the solver's matrix, moved out.
+    Spectrum taken = s;
+    EXPECT_TRUE(take_data_times_vectors(taken, data) == s.XV);
+    EXPECT_EQ(taken.XV.size(), 0);
     // The solver's own vectors, before their signs are fixed.
     BlockKrylovOptions options;
     options.tol = 1e-3;

@@ -42,6 +42,16 @@ struct Chunk {
   std::vector<Entry> entries;
   std::vector<double> values;  // empty while every value so far is 1
   double value(size_t i) const { return values.empty() ? 1.0 : values[i]; }
+  // Appends an entry to a chunk whose entries have room for `capacity` (reserved and advised).
+  void add(Entry e, double v, size_t capacity) {
+    if (values.empty() && v != 1.0) {  // the first value other than 1: from here on values are kept
+      values.reserve(capacity);
+      prefer_huge_pages(values.data(), capacity * sizeof(double));
+      values.assign(entries.size(), 1.0);
+    }
+    if (!values.empty() || v != 1.0) values.push_back(v);
+    entries.push_back(e);
+  }
 };
 
 std::string_view trim(std::string_view s) {
@@ -239,14 +249,7 @@ class Collector {
       // BM_ReadInteractions took ~25 % less time with this advice).
       prefer_huge_pages(chunks_.back().entries.data(), chunk_entries_ * sizeof(Entry));
     }
-    Chunk& chunk = chunks_.back();
-    if (value != 1.0 && chunk.values.empty()) {
-      chunk.values.reserve(chunk_entries_);
-      prefer_huge_pages(chunk.values.data(), chunk_entries_ * sizeof(double));
-      chunk.values.assign(chunk.entries.size(), 1.0);
-    }
-    chunk.entries.push_back({static_cast<int>(row), static_cast<int>(col)});
-    if (!chunk.values.empty() || value != 1.0) chunk.values.push_back(value);
+    chunks_.back().add({static_cast<int>(row), static_cast<int>(col)}, value, chunk_entries_);
     ++count_;
   }
 
@@ -293,8 +296,8 @@ class Collector {
 
   // CSR by counting: rows counted, entries scattered into X's own arrays in file order, then each
   // row sorted by item (stably, so duplicates stay in file order and are summed in it). Peak memory
-  // is the entries (8 bytes each, 16 with values other than 1) plus X (12 bytes per nonzero) plus one count per user and
-  // thread: no sort of the whole list.
+  // is the entries (8 bytes each, 16 in chunks with values other than 1) plus X (12 bytes per
+  // nonzero) plus one count per user and thread: no sort of the whole list.
   // `reread` runs the same reading on another collector (used to name lines in --strict errors).
   // Rows of at most `rank_sort_max` entries are sorted by rank (detail::kRankSortMax).
   InteractionMatrix build(bool binarize, const std::function<void(Collector&)>& reread, bool allow_empty = false,

@@ -291,7 +291,7 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
       if (spectrum.sigma.size() < max_rank) {
         say(fmt::format("spectrum of the training matrix (rank {})", max_rank));
         spectrum = top_spectrum(X, max_rank, Solver::kAuto, ctx);
-        XV = DataMatrix(X).times(spectrum.V);
+        XV = take_data_times_vectors(spectrum, DataMatrix(X));
       }
     }
     // Builds the scorer of one grid point.

@@ -50,8 +50,8 @@ void fit_weighted(const SparseView& X, const std::string& spec, Index rank, doub
   FittedWeighting fitted = fit_weighting(weighting, X);
   const SparseMatrix Y = fitted.apply(X);
   const DataMatrix data(Y, fitted.center);
-  const Spectrum spectrum = top_spectrum(data, rank, Solver::kAuto, ctx);
-  const Matrix XV = data.times(spectrum.V);
+  Spectrum spectrum = top_spectrum(data, rank, Solver::kAuto, ctx);
+  const Matrix XV = take_data_times_vectors(spectrum, data);
   const double ratio = sigma1 > 0 ? spectrum.sigma(0) / sigma1 : 1.0;
   FitOptions f;
   f.weighting = weighting;
@@ -79,8 +79,8 @@ VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_
   if (rank < 1 || rank > std::min(X.rows(), X.cols())) {
     throw InvalidArgument(fmt::format("--rank must be in [1, {}], got {}", std::min(X.rows(), X.cols()), rank));
   }
-  const Spectrum spectrum = top_spectrum(X, rank, Solver::kAuto, ctx);
-  const Matrix XV = DataMatrix(X).times(spectrum.V);  // shared by every model
+  Spectrum spectrum = top_spectrum(X, rank, Solver::kAuto, ctx);
+  const Matrix XV = take_data_times_vectors(spectrum, DataMatrix(X));  // shared by every model
   VariantModels m;
   for (const std::string& g : reported_gauges()) {
     FitOptions f;

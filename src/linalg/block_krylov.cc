@@ -191,8 +191,8 @@ Vector relative_residuals(const Vector& norms, const Vector& theta, double theta
 // of the check does — a narrower last block too, which gram_times_rows might take in one pass —
 // and the intermediates are kept as `XV` (n × k), rotated with V: X_w V for the returned vectors,
 // which a fit's user embeddings would otherwise form in a pass of their own (3.5 s of (d) in
-// bench/README.md); otherwise `XV` is left empty. The p-deep products go by linalg/products.h, whose pieces never depend on the
-// thread count.
+// bench/README.md); otherwise `XV` is left empty. The p-deep products go by linalg/products.h,
+// whose pieces never depend on the thread count.
 Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, Vector& values, Matrix& V, Matrix& XV) {
   const Index k = V.cols();
   Matrix GV(V.rows(), k);

@@ -16,21 +16,17 @@ namespace linsim {
 namespace {
 
 // Fixes the sign of each singular vector (largest |entry| positive), so results do not depend
-// on the solver's arbitrary signs.
-// `XV`, where not empty, is X_w V: its columns change sign with V's.
-void fix_signs(Matrix& V, Matrix& XV) {
+// on the solver's arbitrary signs. `XV`, where given and not empty, is X_w V: its columns change
+// sign with V's.
+void fix_signs(Matrix& V, Matrix* XV = nullptr) {
   for (Index c = 0; c < V.cols(); ++c) {
     Index arg = 0;
     V.col(c).cwiseAbs().maxCoeff(&arg);
     if (V(arg, c) < 0) {
       V.col(c) *= -1.0;
-      if (XV.size() > 0) XV.col(c) *= -1.0;
+      if (XV != nullptr && XV->size() > 0) XV->col(c) *= -1.0;
     }
   }
-}
-void fix_signs(Matrix& V) {
-  Matrix none;
-  fix_signs(V, none);
 }
 
 // The most memory auto lets the dense Gram route take: half of what is available.
@@ -223,8 +219,13 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, const Route& chosen, cons
     s.solver = "lanczos";
     s.reason = fmt::format("{}; tol {:.0e}", reason, tol);
   }
-  fix_signs(s.V, s.XV);
+  fix_signs(s.V, &s.XV);
   return s;
+}
+
+Matrix take_data_times_vectors(Spectrum& s, const DataMatrix& X) {
+  if (s.XV.size() > 0) return std::move(s.XV);
+  return X.times(s.V);
 }
 
 SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Context& ctx) {

@@ -252,8 +252,7 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
   check_rank(options.rank, n, p);
   if (options.kind == ModelKind::kCosine) options.cosine.validate();
   Spectrum spectrum = top_spectrum(data, options.rank, route, ctx, progress, options.solver_tol, comm);
-  // The solver may have formed X_w V already (its check in double on wide data).
-  Matrix XV = spectrum.XV.size() > 0 ? std::move(spectrum.XV) : data.times(spectrum.V);
+  Matrix XV = take_data_times_vectors(spectrum, data);
   FitOptions closed = options;
   if (options.kind == ModelKind::kCosine) closed.kind = ModelKind::kEq2;
   Model model = model_from_spectrum(std::move(XV), spectrum, closed);

@@ -62,6 +62,10 @@ Spectrum top_spectrum(const DataMatrix& X, Index k, const Route& route, const Co
                       const Communicator& comm = single_process());
 Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context& ctx);
 
+// X_w V for the spectrum's vectors (the user side of every model built from it): the solver's own,
+// moved out of `s`, where it formed it on the way (Spectrum::XV), else the product with X.
+Matrix take_data_times_vectors(Spectrum& s, const DataMatrix& X);
+
 // Bytes each route needs beyond the data (for memory estimates): the dense p × p Gram matrix and
 // its eigen-decomposition, or the iterative solvers' bases; for kAuto the larger of the Gram and
 // block Krylov routes when the Gram route fits auto's budget (half the available memory), else
