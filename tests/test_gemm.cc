@@ -161,15 +161,16 @@ TEST(Products, MatchEigenAndNeverDependOnTheThreadCount) {
 }
 
 // The panel kernels of the block Krylov solver against Eigen's products: H = Qᵀ W and W += α Q H
-// for the widths they take (4, 8, 16), on panels whose rows are not a multiple of 8 (the scalar
-// tail) and whose columns are not a multiple of the kernels' column groups, inside larger storage
+// for the widths they take (4, 8, 16), on panels of up to three of the kernels' 512-row pieces
+// (the sums carried from piece to piece) and whose columns are not a multiple of the kernels'
+// column groups (twelve, or eight for W += α Q H at 16), inside larger storage
 // (ld > rows) that they must not write outside of; any other width is declined untouched.
 TEST(PanelKernels, MatchEigenProductsAndDeclineOtherWidths) {
   const auto max_abs = [](const Matrix& a) { return a.size() == 0 ? 0.0 : a.cwiseAbs().maxCoeff(); };
   const Index pad = 3;
   Index ran = 0;
   for (const Index b : {4, 8, 16}) {
-    for (const Index h : {0, 1, 7, 8, 9, 23, 300}) {
+    for (const Index h : {0, 1, 7, 8, 9, 23, 300, 1100}) {
       for (const Index m : {0, 1, 3, 5, 9, 17, 33}) {
         const Matrix q_store = test::random_matrix(h + pad, m + 1, 4);
         const Matrix w_store = test::random_matrix(h + pad, b, 5);
@@ -196,7 +197,7 @@ TEST(PanelKernels, MatchEigenProductsAndDeclineOtherWidths) {
     }
   }
   if (ran == 0) GTEST_SKIP() << "the panel kernels need AVX-512; this build declines them (the GEMM runs)";
-  EXPECT_EQ(ran, 3 * 7 * 7) << "every width is taken, or none";
+  EXPECT_EQ(ran, 3 * 8 * 7) << "every width is taken, or none";
   // Width 5, with operands of the right sizes for it: declined, nothing written.
   const Matrix q = test::random_matrix(16, 8, 8);
   const Matrix w5 = test::random_matrix(16, 5, 9);

@@ -134,130 +134,127 @@ void eigen_gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar al
 }
 
 #if defined(__AVX512F__)
-// panel_cross and panel_update (gemm.h) for B columns, on GCC/Clang vectors of 8 doubles (one
-// AVX-512 register each; without AVX-512 the panel functions decline and the GEMM runs). Each
-// 8-row step also prefetches the line kPanelAhead rows further along the sequence of column
-// segments the kernel reads — the same column, or past its end the first rows of the column
-// `step` further on (the next group's; for Qᵀ W with 16 columns, whose next call is the second
-// half on the same columns, one call early) — since a chunk of a tall basis is hundreds of
-// separate 4 KB segments, which the hardware prefetcher picks up late (three passes over a 200,000 × 394 basis with 16 columns:
-// 208–231 ms with it, 256–280 ms without, alternated runs while developing; BM_PanelPass has
-// both sizes against the GEMM).
-constexpr Index kPanelAhead = 256;
-typedef double V8 __attribute__((vector_size(64)));
-inline V8 load8(const double* from) {
-  V8 v;
-  __builtin_memcpy(&v, from, sizeof v);
-  return v;
+// panel_cross and panel_update (gemm.h) for B columns of W, by pieces of at most kPanelRows rows.
+// A piece of W is first copied into rows of B contiguous doubles (W_t, on the stack: 64 KB at
+// B = 16), so that one row of it is B/8 vector registers (half of one at B = 4). Then C columns
+// of Q at a time are swept down the piece's rows: each row loads W_t's row once and, for each of
+// the C columns, broadcasts its one element of Q and adds it times the row (Qᵀ W: C × B/8 sums in
+// registers; W −= Q H: the C rows of H in registers, the row of W_t updated and stored). So each
+// element of Q is loaded once and meets B multiply-adds, and W is read from the core's cache once
+// per C columns. The kernels before these read W column-wise, 8 rows × 8 columns per step against
+// two or three columns of Q, and reloaded a 16-column piece of W (64 KB, beyond L1) once per
+// step of columns: BM_PanelPass at 200,000 × 394 with 16 columns took 32–33 ms for Qᵀ W and
+// 29 ms for W −= Q H, against 19–20 and 23 ms now; at 19,778 × 394 with 8, 1.8–1.9 and 1.6 ms
+// against 1.1 and 1.2 ms (a side harness, best of 25, AMD EPYC; twelve columns against 8, 16
+// and 24 per sweep: 24 spills registers, 8 and 16 within a few per cent of 12, except W −= Q H at
+// 16 columns of W, where 8 columns of Q leave the registers for it). Each sum runs down the rows
+// in order, piece after piece, so the bits never depend on the thread count.
+constexpr Index kPanelRows = 512;
+// Each column's line this many rows (512 bytes) ahead is asked for every 8 rows: a sweep reads C
+// separate 4 KB column segments of a chunk, each too short for the hardware prefetcher to pick up
+// early (32 and 128 rows ahead measured within 5 % of 64).
+constexpr Index kPanelAhead = 64;
+
+// A row of W_t as P vectors of L doubles.
+template <int B>
+struct PanelRow {
+  static constexpr int L = B >= 8 ? 8 : B;
+  static constexpr int P = B / L;
+  typedef double Vec __attribute__((vector_size(8 * L)));
+};
+
+// W's rows [0, h) (columns j at W + j · lw) into W_t (h × B, row-major), or back.
+template <int B>
+void to_rows(const double* W, Index lw, Index h, double* Wt) {
+  for (Index r = 0; r < h; ++r)
+    for (int j = 0; j < B; ++j) Wt[r * B + j] = W[j * lw + r];
 }
-inline double sum8(const V8& v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
-// Column `col` is read at row r; the next call reads column col + step.
-inline void prefetch_ahead(const double* Q, Index lq, Index col, Index step, Index m, Index r, Index h) {
-  const Index t = r + kPanelAhead;
-  if (t < h) {
-    __builtin_prefetch(Q + col * lq + t);
-  } else if (col + step < m && t - h < h) {  // inside the chunk's rows: never past its storage
-    __builtin_prefetch(Q + (col + step) * lq + (t - h));
-  }
+template <int B>
+void from_rows(const double* Wt, Index h, double* W, Index lw) {
+  for (Index r = 0; r < h; ++r)
+    for (int j = 0; j < B; ++j) W[j * lw + r] = Wt[r * B + j];
 }
 
-// Rows r … r + 7 of Q_c's columns i … i + C − 1 into q, with each column's prefetch.
-template <int C>
-void load_columns(const double* Q, Index lq, Index m, Index i, Index r, Index h, V8 (&q)[C]) {
-  for (int c = 0; c < C; ++c) {
-    q[c] = load8(Q + (i + c) * lq + r);
-    prefetch_ahead(Q, lq, i + c, C, m, r, h);
-  }
-}
-
-// H's rows i … i + C − 1 (H: m × B, leading dimension ldh) = columns i … of Q_c dotted with W_c's.
+// H's rows i … i + C − 1 (+)= columns i … of Q dotted with W_t's columns, down rows [0, h).
 template <int B, int C>
-void cross_columns(const double* Q, Index lq, Index m, Index i, Index h, const double* W, Index lw, double* H, Index ldh) {
-  V8 acc[C][B];
+void cross_sweep(const double* Q, Index lq, Index i, Index h, const double* Wt, double* H, Index ldh, bool add) {
+  using Row = PanelRow<B>;
+  typename Row::Vec sum[C][Row::P];
   for (int c = 0; c < C; ++c)
-    for (int j = 0; j < B; ++j) acc[c][j] = V8{};
-  Index r = 0;
-  for (; r + 8 <= h; r += 8) {
-    V8 q[C];
-    load_columns<C>(Q, lq, m, i, r, h, q);
-    for (int j = 0; j < B; ++j) {
-      V8 w = load8(W + j * lw + r);
-      // One load of w for the C columns: GCC otherwise folds the load into each FMA, C loads of the
-      // same 64 bytes, which made this kernel load-bound at half the update's rate on an AMD EPYC
-      // (BM_PanelPass/0/0/19778/8: 4.15 → 2.17 ms; the arithmetic is unchanged).
-      asm("" : "+v"(w));
-      for (int c = 0; c < C; ++c) acc[c][j] += q[c] * w;
+    for (int v = 0; v < Row::P; ++v) sum[c][v] = typename Row::Vec{};
+  const double* q[C];
+  for (int c = 0; c < C; ++c) q[c] = Q + (i + c) * lq;
+  for (Index r = 0; r < h; ++r) {
+    if (r % 8 == 0 && r + kPanelAhead < h) {
+      for (int c = 0; c < C; ++c) __builtin_prefetch(q[c] + r + kPanelAhead);
+    }
+    typename Row::Vec w[Row::P];
+    __builtin_memcpy(&w, Wt + r * B, sizeof w);
+    for (int c = 0; c < C; ++c) {
+      const double s = q[c][r];
+      for (int v = 0; v < Row::P; ++v) sum[c][v] += s * w[v];
     }
   }
   for (int c = 0; c < C; ++c) {
-    for (int j = 0; j < B; ++j) {
-      double s = sum8(acc[c][j]);
-      for (Index t = r; t < h; ++t) s += Q[(i + c) * lq + t] * W[j * lw + t];
-      H[j * ldh + i + c] = s;
+    for (int v = 0; v < Row::P; ++v) {
+      for (int j = 0; j < Row::L; ++j) {
+        double& out = H[(v * Row::L + j) * ldh + i + c];
+        out = add ? out + sum[c][v][j] : sum[c][v][j];
+      }
     }
   }
 }
 
-// C × B' sums in registers, B' = min(B, 8): 16 blocks go as two halves of 8 per group of columns
-// (the second half reads the group's columns again, from cache), since a 512-row chunk of 16 columns of W is
-// 64 KB, beyond L1: one Q column against all 16 took 105 ms per pass at p = 200,000, the halves
-// 75–87 (BM_PanelPass/0/0/200000/16). Per 8-row step C column loads and B' loads of W feed C × B'
-// FMAs, so the kernel is bound by its instructions more than by Q's bytes: three columns against
-// 8 (24 accumulators of the 32 registers) rather than two took 1.93–2.08 against 2.27–2.48 ms at
-// 19,778 × 394 and 31.8–35.3 against 40.3–41.5 ms at 200,000 × 394 with 16 (three alternated
-// runs, AMD EPYC; one column alone: 3.6–3.9 / 62–65 ms). Each column's sum is formed in the same
-// order whatever C is.
+// W_t's rows [0, h) += α Q's columns i … i + C − 1 times H's rows i ….
+template <int B, int C>
+void update_sweep(const double* Q, Index lq, Index i, Index h, const double* H, Index ldh, double alpha, double* Wt) {
+  using Row = PanelRow<B>;
+  typename Row::Vec coef[C][Row::P];
+  for (int c = 0; c < C; ++c)
+    for (int v = 0; v < Row::P; ++v)
+      for (int j = 0; j < Row::L; ++j) coef[c][v][j] = alpha * H[(v * Row::L + j) * ldh + i + c];
+  const double* q[C];
+  for (int c = 0; c < C; ++c) q[c] = Q + (i + c) * lq;
+  for (Index r = 0; r < h; ++r) {
+    if (r % 8 == 0 && r + kPanelAhead < h) {
+      for (int c = 0; c < C; ++c) __builtin_prefetch(q[c] + r + kPanelAhead);
+    }
+    typename Row::Vec w[Row::P];
+    __builtin_memcpy(&w, Wt + r * B, sizeof w);
+    for (int c = 0; c < C; ++c) {
+      const double s = q[c][r];
+      for (int v = 0; v < Row::P; ++v) w[v] += s * coef[c][v];
+    }
+    __builtin_memcpy(Wt + r * B, &w, sizeof w);
+  }
+}
+
 template <int B>
 void cross_block(const double* Q, Index lq, Index m, Index h, const double* W, Index lw, double* H, Index ldh) {
-  constexpr int Bh = B > 8 ? 8 : B;
-  constexpr int C = Bh == 8 ? 3 : 4;
-  auto columns = [&](auto width, Index i) {
-    for (int j0 = 0; j0 < B; j0 += Bh) {
-      cross_columns<Bh, decltype(width)::value>(Q, lq, m, i, h, W + j0 * lw, lw, H + j0 * ldh, ldh);
-    }
-  };
-  Index i = 0;
-  for (; i + C <= m; i += C) columns(std::integral_constant<int, C>{}, i);
-  for (; i < m; ++i) columns(std::integral_constant<int, 1>{}, i);
-}
-
-// W_c += α Q_c's columns i … i + C − 1 times H's rows i … (C columns of Q read side by side). The
-// B rows of W a step updates are all loaded before the first is stored, as in the one-pass Gram
-// product's scatter (data_matrix.cc): BM_PanelPass/1/0/19778/8 1.67–1.75 against 1.98–2.01 ms,
-// /200000/16 the same within noise (three alternated runs); each sum keeps its order.
-template <int B, int C>
-void update_columns(const double* Q, Index lq, Index m, Index i, Index h, const double* H, Index ldh, double alpha,
-                    double* W, Index lw) {
-  double coef[C][B];
-  for (int c = 0; c < C; ++c)
-    for (int j = 0; j < B; ++j) coef[c][j] = alpha * H[j * ldh + i + c];
-  Index r = 0;
-  for (; r + 8 <= h; r += 8) {
-    V8 q[C];
-    load_columns<C>(Q, lq, m, i, r, h, q);
-    V8 w[B];
-    for (int j = 0; j < B; ++j) w[j] = load8(W + j * lw + r);
-    for (int j = 0; j < B; ++j) {
-      for (int c = 0; c < C; ++c) w[j] += q[c] * coef[c][j];
-      __builtin_memcpy(W + j * lw + r, &w[j], sizeof w[j]);
-    }
-  }
-  for (; r < h; ++r) {
-    for (int j = 0; j < B; ++j) {
-      double w = W[j * lw + r];
-      for (int c = 0; c < C; ++c) w += Q[(i + c) * lq + r] * coef[c][j];
-      W[j * lw + r] = w;
-    }
+  constexpr int C = 12;
+  alignas(64) double Wt[kPanelRows * B];
+  for (Index r0 = 0; r0 < h || r0 == 0; r0 += kPanelRows) {  // h = 0: H = 0
+    const Index len = std::min(kPanelRows, h - r0);
+    to_rows<B>(W + r0, lw, len, Wt);
+    Index i = 0;
+    for (; i + C <= m; i += C) cross_sweep<B, C>(Q + r0, lq, i, len, Wt, H, ldh, r0 > 0);
+    for (; i < m; ++i) cross_sweep<B, 1>(Q + r0, lq, i, len, Wt, H, ldh, r0 > 0);
   }
 }
 
 template <int B>
 void update_block(const double* Q, Index lq, Index m, Index h, const double* H, Index ldh, double alpha, double* W,
                   Index lw) {
-  constexpr int C = 8;
-  Index i = 0;
-  for (; i + C <= m; i += C) update_columns<B, C>(Q, lq, m, i, h, H, ldh, alpha, W, lw);
-  for (; i < m; ++i) update_columns<B, 1>(Q, lq, m, i, h, H, ldh, alpha, W, lw);
+  constexpr int C = B == 16 ? 8 : 12;
+  alignas(64) double Wt[kPanelRows * B];
+  for (Index r0 = 0; r0 < h; r0 += kPanelRows) {
+    const Index len = std::min(kPanelRows, h - r0);
+    to_rows<B>(W + r0, lw, len, Wt);
+    Index i = 0;
+    for (; i + C <= m; i += C) update_sweep<B, C>(Q + r0, lq, i, len, H, ldh, alpha, Wt);
+    for (; i < m; ++i) update_sweep<B, 1>(Q + r0, lq, i, len, H, ldh, alpha, Wt);
+    from_rows<B>(Wt, len, W + r0, lw);
+  }
 }
 
 #endif  // __AVX512F__

@@ -29,9 +29,10 @@ void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar alpha, c
 // (H m × b, W h × b) and W += α Q H. Kernels of their own for b = 4, 8 and 16 in AVX-512 builds
 // (they return false and do nothing for any other b, and for every b without AVX-512: the caller
 // runs the GEMM): each reads Q once and does b multiply-adds per element of it, where GEMM first
-// packs Q into its own layout — one more copy of the panel per call. With one 8-lane FMA per 8 bytes
-// of Q they are bound by their instruction stream as much as by Q's bytes (bench/README.md,
-// BM_PanelPass). Sums in a fixed order, in the calling thread.
+// packs Q into its own layout — one more copy of the panel per call. W goes through a row-major
+// copy of at most 512 rows on the stack (64 KB at b = 16), so that each element of Q is broadcast
+// against a whole row of W (bench/README.md, BM_PanelPass). Sums in a fixed order, in the calling
+// thread.
 bool panel_cross(const double* Q, Index lq, Index h, Index m, const double* W, Index lw, Index b, double* H,
                  Index ldh);
 bool panel_update(const double* Q, Index lq, Index h, Index m, const double* H, Index ldh, Index b, double alpha,
