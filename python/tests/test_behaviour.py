@@ -21,7 +21,9 @@ def wide(n=4000, p=2500, seed=0):
 
 
 def test_the_gil_is_released_during_a_fit():
-    X = wide()
+    # p = 4,000 so that a fit takes about a second: half of it stays far above the scheduler's
+    # occasional pauses of this thread even on a fast machine.
+    X = wide(p=4000)
     model = linsim.EASE(lam=50.0, threads=1, progress=False)
     start = time.perf_counter()
     model.fit(X)
@@ -61,7 +63,7 @@ def test_ctrl_c_stops_a_long_fit_promptly_and_leaves_nothing(tmp_path):
         import os, sys, time
         import numpy as np, scipy.sparse as sp
         import linsim
-        X = sp.random(3000, 6000, density=0.01, random_state=np.random.default_rng(0), format="csr",
+        X = sp.random(3000, 8000, density=0.01, random_state=np.random.default_rng(0), format="csr",
                       data_rvs=lambda k: np.ones(k))
         model = linsim.EASE(lam=10.0, progress=False)
         print("ready", flush=True)
@@ -78,7 +80,8 @@ def test_ctrl_c_stops_a_long_fit_promptly_and_leaves_nothing(tmp_path):
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ)
     assert proc.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
+    # The EASE fit at p = 8,000 takes several seconds on two cores: the signal lands inside it.
+    time.sleep(0.5)
     sent = time.perf_counter()
     proc.send_signal(signal.SIGINT)
     first = proc.stdout.readline().split()
