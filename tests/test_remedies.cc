@@ -445,6 +445,44 @@ TEST(DataMatrix, TwoPassGramProductOnWideDataForEveryThreadCount) {
   }
 }
 
+// On binary data (every value 1) the sparse kernels read no values and the column copy stores
+// none. Doubling Y (and the centre) doubles every product exactly, so the kernels that read the
+// values of 2 Y must give exactly twice the bits of those that skip Y's — a different order of
+// any sum, or a nonzero dropped, would show. Both Gram routes (the one pass and the two passes,
+// in double and in single precision), the plain products in both layouts and the Lanczos
+// operator, centred or not.
+TEST(DataMatrix, BinaryDataSkipsItsValuesWithTheSameBits) {
+  for (const auto& [n, p, b] : {std::tuple{Index{1500}, Index{40000}, Index{29}}, std::tuple{Index{900}, Index{300}, Index{8}}}) {
+    SCOPED_TRACE(testing::Message() << n << " x " << p << ", b = " << b);
+    const SparseMatrix Y = test::random_binary(n, p, p > 1000 ? 0.002 : 0.03, 51);
+    const SparseMatrix Y2 = 2.0 * Y;
+    const Vector mean = 0.01 * (Vector::Ones(p) + test::random_matrix(p, 1, 52));
+    const Matrix M = test::random_matrix(p, b, 53);
+    const Matrix R = test::random_matrix(n, b, 54);
+    EXPECT_EQ(gram_one_pass(p, b), p < 1000);
+    for (const bool centred : {false, true}) {
+      SCOPED_TRACE(centred);
+      const DataMatrix X(Y, centred ? mean : Vector()), X2(Y2, centred ? Vector(2.0 * mean) : Vector());
+      ASSERT_TRUE(X.unit_values());
+      ASSERT_FALSE(X2.unit_values());
+      EXPECT_EQ(X.csc().valuePtr(), nullptr);
+      ASSERT_NE(X2.csc().valuePtr(), nullptr);
+      EXPECT_TRUE(X2.times(M) == 2.0 * X.times(M));
+      EXPECT_TRUE(X2.transpose_times(R) == 2.0 * X.transpose_times(R));
+      EXPECT_TRUE(X2.times_rows(RowMatrix(M)) == 2.0 * X.times_rows(RowMatrix(M)));
+      EXPECT_TRUE(X2.transpose_times_rows(RowMatrix(R)) == 2.0 * X.transpose_times_rows(RowMatrix(R)));
+      for (const bool single : {false, true}) {
+        EXPECT_TRUE(X2.gram_times_rows(RowMatrix(M), single) == 4.0 * X.gram_times_rows(RowMatrix(M), single)) << single;
+      }
+      EXPECT_TRUE(GramOperator(X2).apply(M) == 4.0 * GramOperator(X).apply(M));
+      // And against the dense oracle, so that the doubled kernels are right too.
+      Matrix D = Matrix(Y);
+      if (centred) D.rowwise() -= mean.transpose();
+      EXPECT_LT(test::relative_difference(Matrix(X.gram_times_rows(RowMatrix(M), false)), D.transpose() * (D * M)), 1e-12);
+    }
+  }
+}
+
 TEST(DataMatrix, CentredSpectrumOnBothPathsMatchesTheDenseSvd) {
   const SparseMatrix T = random_counts(400, 120, 0.05, 8);
   const FittedWeighting f = fit_weighting(parse_weighting("ips:0.3,standardize"), T);

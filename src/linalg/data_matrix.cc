@@ -78,8 +78,10 @@ constexpr Index kRowBlock = 256;
 constexpr Index kGatherAhead = 64;
 
 // M and out may be float (the solver's single-precision blocks): the sums are double either way.
-// `shift` (or null) is subtracted from the sums before they are stored.
-template <int W, typename In, typename OutScalar>
+// `shift` (or null) is subtracted from the sums before they are stored. With `kUnit` every value
+// is 1 and the values are not read: the same sums (1 · m rounds to m), without streaming 8 bytes
+// per nonzero beside the 4 of its index.
+template <int W, bool kUnit, typename In, typename OutScalar>
 void strip_row(const int* inner, const double* value, Index begin, Index end, Index limit, const In* M, Index ld,
                OutScalar* out, Index out_stride, const double* shift) {
   double acc[W] = {};
@@ -89,9 +91,14 @@ void strip_row(const int* inner, const double* value, Index begin, Index end, In
       for (size_t line = 0; line < W * sizeof(In); line += 64) __builtin_prefetch(row + line);
     }
     const In* m = M + static_cast<Index>(inner[q]) * ld;
-    const double v = value[q];
+    if constexpr (kUnit) {
 #pragma omp simd
-    for (int c = 0; c < W; ++c) acc[c] += v * static_cast<double>(m[c]);
+      for (int c = 0; c < W; ++c) acc[c] += static_cast<double>(m[c]);
+    } else {
+      const double v = value[q];
+#pragma omp simd
+      for (int c = 0; c < W; ++c) acc[c] += v * static_cast<double>(m[c]);
+    }
   }
   if (shift != nullptr) {
     for (int c = 0; c < W; ++c) acc[c] -= shift[c];
@@ -105,7 +112,8 @@ void strip_row(const int* inner, const double* value, Index begin, Index end, In
 // entry's sum never depends on the thread count. Out is row-major (the iterative solvers' blocks)
 // or column-major (a final n × k product, written in place rather than converted from a
 // row-major copy). `shift` (k entries, or null) is subtracted from every output row in double,
-// before the result is stored (which may round it to float).
+// before the result is stored (which may round it to float). A null `value` means every value is 1
+// (binarised data), whose values are then never read.
 template <typename Out, typename In>
 Out sparse_times(const int* outer, const int* inner, const double* value, Index rows, const In& M,
                  const double* shift = nullptr) {
@@ -124,8 +132,13 @@ Out sparse_times(const int* outer, const int* inner, const double* value, Index 
       constexpr int W = decltype(width)::value;
       const double* s = shift != nullptr ? shift + c : nullptr;
       for (Index r = r0; r < r1; ++r) {
-        strip_row<W>(inner, value, outer[r], outer[r + 1], limit, M.data() + c, k,
-                     out.data() + r * row_step + c * column_step, column_step, s);
+        if (value == nullptr) {
+          strip_row<W, true>(inner, value, outer[r], outer[r + 1], limit, M.data() + c, k,
+                             out.data() + r * row_step + c * column_step, column_step, s);
+        } else {
+          strip_row<W, false>(inner, value, outer[r], outer[r + 1], limit, M.data() + c, k,
+                              out.data() + r * row_step + c * column_step, column_step, s);
+        }
       }
     };
     Index c = 0;
@@ -336,7 +349,7 @@ void dense_product(const Matrix& D, bool transposed, const double* B, bool b_row
 
 }  // namespace
 
-const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const {
+const ColumnCopy& DataMatrix::csc() const {
   if (!have_csc_) {
     // Transposed by counting, into arrays advised to take huge pages before they are written:
     // the copy of 50M nonzeros is 600 MB, ~150,000 first touches of 4 KiB pages otherwise, and
@@ -345,17 +358,21 @@ const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const
     // range's entries per column, and scatters them from where the ranges before it end in that
     // column — the same arrays as one pass in row order, on any number of threads, while the
     // scattered writes share the cores (1M × 200,000 with 50M nonzeros, BM_ColumnCopy and (d) of
-    // bench/README.md: 0.64–1.27 s on two threads against 1.05–4.22 s on one).
+    // bench/README.md: 0.64–1.27 s on two threads against 1.05–4.22 s on one). Binarised data
+    // gets no values: the kernels read none (a third of the copy's bytes, and of the second
+    // pass's stream: bench/README.md, (d)).
     const Index n = Y_.rows(), p = Y_.cols();
     const int* outer = Y_.outerIndexPtr();
     const int first = outer[0];  // a view of some rows keeps the whole matrix's arrays
     const int* inner = Y_.innerIndexPtr();
     const double* value = Y_.valuePtr();
-    const Index nnz = outer[n] - first;  // (Yc_.nonZeros() reads its column starts, not set yet)
-    Yc_.resize(n, p);
-    Yc_.resizeNonZeros(nnz);
-    prefer_huge_pages(Yc_.innerIndexPtr(), sizeof(int) * static_cast<std::size_t>(nnz));
-    prefer_huge_pages(Yc_.valuePtr(), sizeof(double) * static_cast<std::size_t>(nnz));
+    const Index nnz = outer[n] - first;
+    Yc_.rows_ = n;
+    Yc_.start_.resize(p + 1);
+    Yc_.index_.resize(nnz);
+    Yc_.value_.resize(unit_values_ ? 0 : nnz);
+    prefer_huge_pages(Yc_.index_);
+    prefer_huge_pages(Yc_.value_);
     // At most 8 ranges, and none where a range's counts (p ints) would outweigh its nonzeros.
     const int ranges = static_cast<int>(std::clamp<Index>(std::min<Index>(omp_get_max_threads(), nnz / std::max<Index>(p, 1)), 1, 8));
     std::vector<Index> row_from(static_cast<std::size_t>(ranges) + 1, n);  // range t: rows [row_from[t], row_from[t + 1])
@@ -364,10 +381,10 @@ const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const
       const std::int64_t target = first + static_cast<std::int64_t>(nnz) * t / ranges;
       row_from[static_cast<std::size_t>(t)] = std::lower_bound(outer, outer + n, target) - outer;
     }
-    int* rows_of = Yc_.innerIndexPtr();
-    double* values_of = Yc_.valuePtr();
+    int* rows_of = Yc_.index_.data();
+    double* values_of = unit_values_ ? nullptr : Yc_.value_.data();
     detail::counting_scatter(
-        ranges, p, Yc_.outerIndexPtr(),
+        ranges, p, Yc_.start_.data(),
         [&](int t, int* count) {
           for (int q = outer[row_from[t]]; q < outer[row_from[t + 1]]; ++q) ++count[inner[q]];
         },
@@ -376,7 +393,7 @@ const Eigen::SparseMatrix<double, Eigen::ColMajor, int>& DataMatrix::csc() const
             for (int q = outer[u]; q < outer[u + 1]; ++q) {
               const int at = next[inner[q]]++;
               rows_of[at] = static_cast<int>(u);
-              values_of[at] = value[q];
+              if (values_of != nullptr) values_of[at] = value[q];
             }
           }
         });
@@ -395,7 +412,7 @@ Out DataMatrix::times_impl(const RowMatrix& M) const {
     out.resize(rows(), M.cols());
     dense_product(dense(), false, M.data(), true, M.cols(), out.data(), Out::IsRowMajor);
   } else {
-    out = sparse_times<Out>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), M);
+    out = sparse_times<Out>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), rows(), M);
   }
   if (centered()) out.rowwise() -= (m_.transpose() * M);
   return out;
@@ -572,7 +589,7 @@ RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
   // does not leave a rounding error larger than u‖X_w M‖.
   Vector shift;
   if (centered()) shift = (m_.transpose() * Mf.cast<double>()).transpose();
-  const RowMatrixF XM = sparse_times<RowMatrixF>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), Y_.valuePtr(), rows(), Mf,
+  const RowMatrixF XM = sparse_times<RowMatrixF>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), rows(), Mf,
                                                  centered() ? shift.data() : nullptr);
   const auto& C = csc();
   RowMatrix out = sparse_times<RowMatrix>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), XM);

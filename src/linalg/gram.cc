@@ -242,7 +242,11 @@ void GramOperator::perform_op(const double* x_in, double* y_out) const {
 #pragma omp parallel for schedule(static)
   for (Index j = 0; j < p; ++j) {  // out = X_wᵀ y
     double s = 0;
-    for (int q = couter[j]; q < couter[j + 1]; ++q) s += cvalue[q] * y[cinner[q]];
+    if (cvalue == nullptr) {  // every value 1 (ColumnCopy)
+      for (int q = couter[j]; q < couter[j + 1]; ++q) s += y[cinner[q]];
+    } else {
+      for (int q = couter[j]; q < couter[j + 1]; ++q) s += cvalue[q] * y[cinner[q]];
+    }
     y_out[j] = X_.centered() ? s - m(j) * ysum : s;
   }
 }
