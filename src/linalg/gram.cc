@@ -231,7 +231,11 @@ void GramOperator::perform_op(const double* x_in, double* y_out) const {
 #pragma omp parallel for schedule(static)
   for (Index u = 0; u < n; ++u) {  // y = X_w x
     double s = 0;
-    for (int q = outer[u]; q < outer[u + 1]; ++q) s += value[q] * x_in[inner[q]];
+    if (X_.unit_values()) {  // binarised: the values are not read (1 · x rounds to x)
+      for (int q = outer[u]; q < outer[u + 1]; ++q) s += x_in[inner[q]];
+    } else {
+      for (int q = outer[u]; q < outer[u + 1]; ++q) s += value[q] * x_in[inner[q]];
+    }
     y[u] = s - mx;
   }
   const auto& Yc = X_.csc();
