@@ -7,6 +7,7 @@
 #include <Eigen/QR>
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "linsim/core/context.h"
@@ -164,12 +165,51 @@ Matrix orthonormal_block(Matrix W, const Vector& before, const Eigen::Ref<const 
   return W;
 }
 
-// G V = Σ_r X_rᵀ(X_r V) over the processes' rows (one sum of a p × b block per product).
+// to = from between the layouts: the solver's blocks are columns of Q (column-major) while the
+// sparse kernels read and write rows (row-major), so every product converts its p × b block one
+// way and its result the other. Eigen's assignment does that element by element on one thread,
+// reading b strided streams: ~2 % of (d)'s samples, on one core while the other waited
+// (bench/README.md). Here chunks of 256 rows go to the threads, and each chunk's part of both
+// layouts (32 KB at b = 16) stays in L1 while the source is read in its own order. A copy: the
+// same values whatever the thread count.
+template <typename From, typename To>
+void copy_across_layouts(const From& from, To&& to) {
+  const Index n = from.rows(), b = from.cols();
+  const auto* src = from.data();
+  auto* dst = to.data();
+  constexpr bool kFromRows = std::decay_t<From>::IsRowMajor, kToRows = std::decay_t<To>::IsRowMajor;
+  const Index from_row = kFromRows ? from.outerStride() : 1, from_col = kFromRows ? 1 : from.outerStride();
+  const Index to_row = kToRows ? to.outerStride() : 1, to_col = kToRows ? 1 : to.outerStride();
+  constexpr Index kChunk = 256;
+#pragma omp parallel for schedule(static)
+  for (Index r0 = 0; r0 < n; r0 += kChunk) {
+    const Index r1 = std::min(n, r0 + kChunk);
+    if constexpr (kFromRows) {
+      for (Index r = r0; r < r1; ++r) {
+        for (Index j = 0; j < b; ++j) dst[r * to_row + j * to_col] = src[r * from_row + j];
+      }
+    } else {
+      for (Index j = 0; j < b; ++j) {
+        for (Index r = r0; r < r1; ++r) dst[r * to_row + j * to_col] = src[r + j * from_col];
+      }
+    }
+  }
+}
+
+template <typename To, typename From>
+To across_layouts(const From& from) {
+  To to(from.rows(), from.cols());
+  copy_across_layouts(from, to);
+  return to;
+}
+
+// G V = Σ_r X_rᵀ(X_r V) over the processes' rows (one sum of a p × b block per product), for
+// column-major V and G V.
 template <typename Block>
-RowMatrix gram_product(const DataMatrix& X, const Communicator& comm, const Block& V, bool float32) {
-  RowMatrix GV = X.gram_times_rows(V, float32);
+Matrix gram_product(const DataMatrix& X, const Communicator& comm, const Block& V, bool float32) {
+  RowMatrix GV = X.gram_times_rows(across_layouts<RowMatrix>(V), float32);
   comm.sum(GV.data(), static_cast<std::size_t>(GV.size()));
-  return GV;
+  return across_layouts<Matrix>(GV);
 }
 
 // Eigenvalues below this fraction of θ_1 are resolved to tol times it, absolutely (see the header).
@@ -202,11 +242,11 @@ Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, V
   for (Index c = 0; c < k; c += b) {
     const Index w = std::min(b, k - c);
     if (keep) {  // gram_times_rows' two passes in double, the intermediate kept
-      const RowMatrix XVc = X.times_rows(RowMatrix(V.middleCols(c, w)));
+      const RowMatrix XVc = X.times_rows(across_layouts<RowMatrix>(V.middleCols(c, w)));
       RowMatrix GVc = X.transpose_times_rows(XVc);
       comm.sum(GVc.data(), static_cast<std::size_t>(GVc.size()));
-      GV.middleCols(c, w) = GVc;
-      XV.middleCols(c, w) = XVc;
+      copy_across_layouts(GVc, GV.middleCols(c, w));
+      copy_across_layouts(XVc, XV.middleCols(c, w));
     } else {
       GV.middleCols(c, w) = gram_product(X, comm, V.middleCols(c, w), false);
     }
