@@ -170,10 +170,10 @@ TEST(PanelKernels, MatchEigenProductsAndDeclineOtherWidths) {
   const Index pad = 3;
   Index ran = 0;
   for (const Index b : {4, 8, 16}) {
-    for (const Index h : {0, 1, 7, 8, 9, 23, 300, 1100}) {
+    for (const Index h : {0, 1, 7, 8, 9, 23, 300, 512, 1100}) {  // 512: one whole piece; 1100: three
       for (const Index m : {0, 1, 3, 5, 9, 17, 33}) {
         const Matrix q_store = test::random_matrix(h + pad, m + 1, 4);
-        const Matrix w_store = test::random_matrix(h + pad, b, 5);
+        const Matrix w_store = test::random_matrix(h + pad + 2, b, 5);  // W's leading dimension is not Q's
         const Matrix h_store = test::random_matrix(m + pad, b, 6);
         const Matrix Q = q_store.topLeftCorner(h, m);
         const Matrix W = w_store.topRows(h);
@@ -192,12 +192,12 @@ TEST(PanelKernels, MatchEigenProductsAndDeclineOtherWidths) {
         const Matrix want_w = W - 0.75 * Q * h_store.topRows(m);
         EXPECT_LE(max_abs(w.topRows(h) - want_w), 1e-12 * (1 + max_abs(want_w)))
             << "update b " << b << " h " << h << " m " << m;
-        EXPECT_TRUE(w.bottomRows(pad) == w_store.bottomRows(pad)) << "update wrote outside its h rows";
+        EXPECT_TRUE(w.bottomRows(pad + 2) == w_store.bottomRows(pad + 2)) << "update wrote outside its h rows";
       }
     }
   }
   if (ran == 0) GTEST_SKIP() << "the panel kernels need AVX-512; this build declines them (the GEMM runs)";
-  EXPECT_EQ(ran, 3 * 8 * 7) << "every width is taken, or none";
+  EXPECT_EQ(ran, 3 * 9 * 7) << "every width is taken, or none";
   // Width 5, with operands of the right sizes for it: declined, nothing written.
   const Matrix q = test::random_matrix(16, 8, 8);
   const Matrix w5 = test::random_matrix(16, 5, 9);

@@ -143,11 +143,12 @@ void eigen_gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, Scalar al
 // element of Q is loaded once and meets B multiply-adds, and W is read from the core's cache once
 // per C columns. The kernels before these read W column-wise, 8 rows × 8 columns per step against
 // two or three columns of Q, and reloaded a 16-column piece of W (64 KB, beyond L1) once per
-// step of columns: BM_PanelPass at 200,000 × 394 with 16 columns took 32–33 ms for Qᵀ W and
-// 29 ms for W −= Q H, against 19–20 and 23 ms now; at 19,778 × 394 with 8, 1.8–1.9 and 1.6 ms
-// against 1.1 and 1.2 ms (a side harness, best of 25, AMD EPYC; twelve columns against 8, 16
-// and 24 per sweep: 24 spills registers, 8 and 16 within a few per cent of 12, except W −= Q H at
-// 16 columns of W, where 8 columns of Q leave the registers for it). Each sum runs down the rows
+// step of columns. In a side harness (these passes alone, best of 25, AMD EPYC) at 200,000 × 394
+// with 16 columns they took 32–33 ms for Qᵀ W and 29 ms for W −= Q H, against 19–20 and 23 ms
+// now; at 19,778 × 394 with 8, 1.8–1.9 and 1.6 ms against 1.1 and 1.2 ms (BM_PanelPass,
+// alternated with the build before: bench/README.md). Twelve columns against 8, 16 and 24 per
+// sweep: 24 spills registers, 8 and 16 within a few per cent of 12, except W −= Q H at 16 columns
+// of W, where 8 columns of Q leave the registers for it. Each sum runs down the rows
 // in order, piece after piece, so the bits never depend on the thread count.
 constexpr Index kPanelRows = 512;
 // Each column's line this many rows (512 bytes) ahead is asked for every 8 rows: a sweep reads C
