@@ -186,7 +186,8 @@ BENCHMARK(BM_GramBlockWide)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime
 
 // The column copy of the same data (DataMatrix::csc, built once per DataMatrix for the two-pass
 // product's second pass) by ranges of rows on 1 and 2 threads: the same arrays either way. Each
-// iteration writes a fresh 600 MB copy, as a fit does once.
+// iteration writes a fresh copy, as a fit does once: 200 MB, since every value here is 1 and the
+// copy then stores none (600 MB with values, as in bench/README.md's rows before commit 535e775).
 void BM_ColumnCopy(benchmark::State& state) {
   const SparseMatrix& X = wide_interactions();
   const int before = omp_get_max_threads();

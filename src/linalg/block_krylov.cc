@@ -169,12 +169,17 @@ Matrix orthonormal_block(Matrix W, const Vector& before, const Eigen::Ref<const 
 // sparse kernels read and write rows (row-major), so every product converts its p × b block one
 // way and its result the other. Eigen's assignment does that element by element on one thread,
 // reading b strided streams: ~2 % of (d)'s samples, on one core while the other waited
-// (bench/README.md). Here chunks of 256 rows go to the threads, and each chunk's part of both
-// layouts (32 KB at b = 16) stays in L1 while the source is read in its own order. A copy: the
-// same values whatever the thread count.
+// (bench/README.md). Here chunks of 256 rows go to the threads; each chunk is read in the source's
+// own order, its row-major side (32 KB at b = 16) stays in L1, and its column-major side is read
+// or written as runs of 2 KB per column. A copy: the same values whatever the thread count. Both
+// sides must have contiguous inner dimensions (whole columns of a column-major matrix, whole rows
+// of a row-major one).
 template <typename From, typename To>
 void copy_across_layouts(const From& from, To&& to) {
+  static_assert(int(std::decay_t<From>::InnerStrideAtCompileTime) == 1 &&
+                int(std::decay_t<To>::InnerStrideAtCompileTime) == 1);
   const Index n = from.rows(), b = from.cols();
+  eigen_assert(to.rows() == n && to.cols() == b);
   const auto* src = from.data();
   auto* dst = to.data();
   constexpr bool kFromRows = std::decay_t<From>::IsRowMajor, kToRows = std::decay_t<To>::IsRowMajor;

@@ -352,15 +352,15 @@ void dense_product(const Matrix& D, bool transposed, const double* B, bool b_row
 const ColumnCopy& DataMatrix::csc() const {
   if (!have_csc_) {
     // Transposed by counting, into arrays advised to take huge pages before they are written:
-    // the copy of 50M nonzeros is 600 MB, ~150,000 first touches of 4 KiB pages otherwise, and
-    // the two-pass Gram product streams it once per block. Rows stay in order within a column.
+    // the copy of 50M nonzeros is 600 MB (200 MB without values), ~150,000 first touches of 4 KiB
+    // pages otherwise, and the two-pass Gram product streams it once per block. Rows stay in order within a column.
     // The rows are cut into ranges of about equal nonzeros, one per thread: each counts its
     // range's entries per column, and scatters them from where the ranges before it end in that
     // column — the same arrays as one pass in row order, on any number of threads, while the
     // scattered writes share the cores (1M × 200,000 with 50M nonzeros, BM_ColumnCopy and (d) of
-    // bench/README.md: 0.64–1.27 s on two threads against 1.05–4.22 s on one). Binarised data
-    // gets no values: the kernels read none (a third of the copy's bytes, and of the second
-    // pass's stream: bench/README.md, (d)).
+    // bench/README.md, with values: 0.64–1.27 s on two threads against 1.05–4.22 s on one).
+    // Binarised data gets no values: the kernels read none (two thirds of the copy's bytes, and
+    // of the second pass's stream: bench/README.md, (d)).
     const Index n = Y_.rows(), p = Y_.cols();
     const int* outer = Y_.outerIndexPtr();
     const int first = outer[0];  // a view of some rows keeps the whole matrix's arrays

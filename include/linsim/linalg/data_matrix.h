@@ -46,8 +46,8 @@ class ColumnCopy {
 
 class DataMatrix {
  public:
-  // Keeps a view of Y (whose arrays must outlive this object). `center` is empty or has Y.cols()
-  // entries.
+  // Keeps a view of Y (whose arrays must outlive this object, unchanged: whether every value is 1,
+  // and the column copy, are found once). `center` is empty or has Y.cols() entries.
   explicit DataMatrix(const SparseView& Y, Vector center = Vector());
 
   Index rows() const { return Y_.rows(); }
