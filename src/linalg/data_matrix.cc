@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 #include "core/counting_scatter.h"
@@ -131,14 +132,16 @@ Out sparse_times(const int* outer, const int* inner, const double* value, Index 
     auto strips = [&](auto width, Index c) {
       constexpr int W = decltype(width)::value;
       const double* s = shift != nullptr ? shift + c : nullptr;
-      for (Index r = r0; r < r1; ++r) {
-        if (value == nullptr) {
-          strip_row<W, true>(inner, value, outer[r], outer[r + 1], limit, M.data() + c, k,
-                             out.data() + r * row_step + c * column_step, column_step, s);
-        } else {
-          strip_row<W, false>(inner, value, outer[r], outer[r + 1], limit, M.data() + c, k,
-                              out.data() + r * row_step + c * column_step, column_step, s);
+      auto rows_of = [&](auto unit) {
+        for (Index r = r0; r < r1; ++r) {
+          strip_row<W, decltype(unit)::value>(inner, value, outer[r], outer[r + 1], limit, M.data() + c, k,
+                                              out.data() + r * row_step + c * column_step, column_step, s);
         }
+      };
+      if (value == nullptr) {
+        rows_of(std::true_type{});
+      } else {
+        rows_of(std::false_type{});
       }
     };
     Index c = 0;

@@ -214,6 +214,22 @@ MatrixOf<Scalar> gram_matrix(const SparseView& Y, const Context& ctx, const Vect
 template Matrix gram_matrix<double>(const SparseView&, const Context&, const Vector&);
 template MatrixF gram_matrix<float>(const SparseView&, const Context&, const Vector&);
 
+namespace {
+
+// Σ_q value[q] x[index[q]] over [begin, end), in order; a null `value` means every value is 1,
+// and then none is read (the same sum: 1 · x rounds to x).
+double sparse_dot(const int* index, const double* value, int begin, int end, const double* x) {
+  double s = 0;
+  if (value == nullptr) {
+    for (int q = begin; q < end; ++q) s += x[index[q]];
+  } else {
+    for (int q = begin; q < end; ++q) s += value[q] * x[index[q]];
+  }
+  return s;
+}
+
+}  // namespace
+
 GramOperator::GramOperator(const DataMatrix& X) : X_(X), scratch_(X.rows()) { X.csc(); }
 
 void GramOperator::perform_op(const double* x_in, double* y_out) const {
@@ -223,20 +239,14 @@ void GramOperator::perform_op(const double* x_in, double* y_out) const {
   const Index p = Y.cols();
   const int* outer = Y.outerIndexPtr();
   const int* inner = Y.innerIndexPtr();
-  const double* value = Y.valuePtr();
+  const double* value = X_.unit_values() ? nullptr : Y.valuePtr();  // as the column copy's
   const Vector& m = X_.center();
   // Centring: X_w x = Y x − (mᵀx) 1 and X_wᵀ y = Yᵀ y − m (1ᵀy).
   const double mx = X_.centered() ? m.dot(Eigen::Map<const Vector>(x_in, p)) : 0.0;
   double* y = scratch_.data();
 #pragma omp parallel for schedule(static)
   for (Index u = 0; u < n; ++u) {  // y = X_w x
-    double s = 0;
-    if (X_.unit_values()) {  // binarised: the values are not read (1 · x rounds to x)
-      for (int q = outer[u]; q < outer[u + 1]; ++q) s += x_in[inner[q]];
-    } else {
-      for (int q = outer[u]; q < outer[u + 1]; ++q) s += value[q] * x_in[inner[q]];
-    }
-    y[u] = s - mx;
+    y[u] = sparse_dot(inner, value, outer[u], outer[u + 1], x_in) - mx;
   }
   const auto& Yc = X_.csc();
   const int* couter = Yc.outerIndexPtr();
@@ -245,12 +255,7 @@ void GramOperator::perform_op(const double* x_in, double* y_out) const {
   const double ysum = X_.centered() ? scratch_.sum() : 0.0;
 #pragma omp parallel for schedule(static)
   for (Index j = 0; j < p; ++j) {  // out = X_wᵀ y
-    double s = 0;
-    if (cvalue == nullptr) {  // every value 1 (ColumnCopy)
-      for (int q = couter[j]; q < couter[j + 1]; ++q) s += y[cinner[q]];
-    } else {
-      for (int q = couter[j]; q < couter[j + 1]; ++q) s += cvalue[q] * y[cinner[q]];
-    }
+    const double s = sparse_dot(cinner, cvalue, couter[j], couter[j + 1], y);
     y_out[j] = X_.centered() ? s - m(j) * ysum : s;
   }
 }
