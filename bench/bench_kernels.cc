@@ -341,7 +341,7 @@ void BM_RandomRows(benchmark::State& state) {
   std::mt19937 rng(5);
   for (int& i : index) i = static_cast<int>(rng() % static_cast<unsigned>(p));
   RowMatrix table(p, 16);
-  prefer_huge_pages(table) = random_factors(p, 16);  // as the solver's blocks are (LINSIM_HUGE_PAGES=off: not)
+  prefer_huge_pages(table, PageUse::kGathered) = random_factors(p, 16);  // as the solver's blocks are (LINSIM_HUGE_PAGES=off: not)
   for (auto _ : state) {
     double total = 0;
 #pragma omp parallel for schedule(static) reduction(+ : total)
@@ -416,8 +416,8 @@ void BM_PanelPass(benchmark::State& state) {
   Matrix Q(p, m), W(p, b);
   // Advised as the solver's basis is (LINSIM_HUGE_PAGES=off: not), then filled in place: a plain
   // `Q = random_factors(…)` would take over the temporary's unadvised storage.
-  prefer_huge_pages(Q).noalias() = random_factors(p, m);
-  prefer_huge_pages(W).noalias() = random_factors(p, b);
+  prefer_huge_pages(Q, PageUse::kBulk).noalias() = random_factors(p, m);  // as the solver's basis
+  prefer_huge_pages(W, PageUse::kBulk).noalias() = random_factors(p, b);
   const Index chunks = (p + kChunk - 1) / kChunk;
   std::vector<Matrix> H(static_cast<size_t>(chunks), Matrix(random_factors(m, b) * 1e-3));
   for (auto _ : state) {
@@ -487,7 +487,7 @@ BENCHMARK(BM_DenseTopEigen)
 // The program's own set-up, as the CLI does it: the GEMM backend is chosen before any kernel runs.
 int main(int argc, char** argv) {
   linsim::configure_gemm();
-  linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES=off: no huge-page advice
+  linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES: off, gathered, or (unset) all
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -1,6 +1,6 @@
-// Huge-page advice (core/memory.h): it lands on exactly the 2 MiB-aligned interior of a block,
-// not at all when a program turned it off (core/setup.h), and never fails on blocks too small to
-// hold a huge page.
+// Huge-page advice (core/memory.h): it lands on exactly the 2 MiB-aligned interior of a block of a
+// use the setting covers (core/setup.h), on no other, and never fails on blocks too small to hold
+// a huge page.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
@@ -80,15 +80,15 @@ class AlignedRegion {
   std::uintptr_t base_ = 0;
 };
 
-// The huge-page setting on for the scope, and LINSIM_HUGE_PAGES as it was after (the test sets it
-// to read it back through configure_huge_pages()).
-class HugePagesSettingOn {
+// The huge-page setting `now` for the scope, and LINSIM_HUGE_PAGES and the setting as they were
+// after (the tests set the variable to read it back through configure_huge_pages()).
+class HugePagesSettingScope {
  public:
-  HugePagesSettingOn() : was_(huge_pages_wanted()) {
+  explicit HugePagesSettingScope(HugePages now) : was_(huge_pages_setting()) {
     if (const char* v = std::getenv("LINSIM_HUGE_PAGES")) saved_ = v;
-    configure_huge_pages(true);
+    configure_huge_pages(now);
   }
-  ~HugePagesSettingOn() {
+  ~HugePagesSettingScope() {
     if (saved_) {
       setenv("LINSIM_HUGE_PAGES", saved_->c_str(), 1);
     } else {
@@ -96,18 +96,18 @@ class HugePagesSettingOn {
     }
     configure_huge_pages(was_);
   }
-  HugePagesSettingOn(const HugePagesSettingOn&) = delete;
-  HugePagesSettingOn& operator=(const HugePagesSettingOn&) = delete;
+  HugePagesSettingScope(const HugePagesSettingScope&) = delete;
+  HugePagesSettingScope& operator=(const HugePagesSettingScope&) = delete;
 
  private:
-  bool was_;
+  HugePages was_;
   std::optional<std::string> saved_;
 };
 
-TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockAndCanBeTurnedOff) {
+TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockOfTheUsesTheSettingCovers) {
   constexpr std::size_t kHuge = AlignedRegion::kHuge;
   constexpr std::size_t kLength = 16 * kHuge;
-  const HugePagesSettingOn scope;
+  const HugePagesSettingScope scope(HugePages::kGathered);
   {  // Can this process see the advice at all (a kernel with THP, smaps with VmFlags)?
     const AlignedRegion probe(kHuge);
     ASSERT_NE(probe.base(), 0u);
@@ -122,52 +122,73 @@ TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockAndCanBeTurnedOff) {
   const std::uintptr_t base = region.base();
   ASSERT_EQ(advised_range(base, base + kLength).second, 0u);
 
+  // Gathered: a gathered block gets the advice, a bulk one does not.
+  EXPECT_TRUE(huge_pages_wanted(PageUse::kGathered));
+  EXPECT_FALSE(huge_pages_wanted(PageUse::kBulk));
+  prefer_huge_pages(reinterpret_cast<void*>(base + 8 * kHuge), 2 * kHuge, PageUse::kBulk);
+  EXPECT_EQ(advised_range(base, base + kLength).second, 0u);
+
   // A block that starts and ends off the 2 MiB grid: only the whole huge pages inside it.
   const std::uintptr_t data = base + kHuge + 4096;
   const std::size_t bytes = 5 * kHuge;
   const std::uintptr_t first = base + 2 * kHuge;
   const std::uintptr_t last = base + 6 * kHuge;
-  EXPECT_TRUE(huge_pages_wanted());
-  prefer_huge_pages(reinterpret_cast<void*>(data), bytes);
+  prefer_huge_pages(reinterpret_cast<void*>(data), bytes, PageUse::kGathered);
   const auto [got_first, got_last] = advised_range(base, base + kLength);
   EXPECT_EQ(got_first, first);
   EXPECT_EQ(got_last, last);
 
   // Blocks without a whole huge page inside, and no block at all: nothing, and no failure.
   const std::uintptr_t tail = base + 12 * kHuge;
-  prefer_huge_pages(reinterpret_cast<void*>(tail + 4096), kHuge);
-  prefer_huge_pages(nullptr, kLength);
-  prefer_huge_pages(reinterpret_cast<void*>(tail), 0);
+  prefer_huge_pages(reinterpret_cast<void*>(tail + 4096), kHuge, PageUse::kGathered);
+  prefer_huge_pages(nullptr, kLength, PageUse::kGathered);
+  prefer_huge_pages(reinterpret_cast<void*>(tail), 0, PageUse::kGathered);
   EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
 
   // Turned off by the program: a block that would qualify stays as it is.
-  EXPECT_FALSE(configure_huge_pages(false));
-  EXPECT_FALSE(huge_pages_wanted());
-  prefer_huge_pages(reinterpret_cast<void*>(tail), 2 * kHuge);
+  EXPECT_EQ(configure_huge_pages(HugePages::kOff), HugePages::kOff);
+  EXPECT_FALSE(huge_pages_wanted(PageUse::kGathered));
+  EXPECT_FALSE(huge_pages_wanted(PageUse::kBulk));
+  prefer_huge_pages(reinterpret_cast<void*>(tail), 2 * kHuge, PageUse::kGathered);
   EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
+
+  // All (the default): bulk blocks too.
+  EXPECT_EQ(configure_huge_pages(HugePages::kAll), HugePages::kAll);
+  EXPECT_TRUE(huge_pages_wanted(PageUse::kGathered));
+  prefer_huge_pages(reinterpret_cast<void*>(base + 8 * kHuge), 2 * kHuge, PageUse::kBulk);
+  const auto [bulk_first, bulk_last] = advised_range(base + 7 * kHuge, base + 11 * kHuge);
+  EXPECT_EQ(bulk_first, base + 8 * kHuge);
+  EXPECT_EQ(bulk_last, base + 10 * kHuge);
 }
 
-// The programs' switch, LINSIM_HUGE_PAGES, read by configure_huge_pages() (the library itself never
-// reads it): off, 0 and no turn the advice off, anything else or nothing leaves it on.
-TEST(Memory, ProgramsTurnTheHugePageAdviceOffFromTheEnvironment) {
-  const HugePagesSettingOn scope;
+// The programs' setting, LINSIM_HUGE_PAGES, read by configure_huge_pages() (the library itself
+// never reads it): off, 0 and no turn the advice off, gathered keeps it to gathered blocks,
+// anything else or nothing gives the default, every use.
+TEST(Memory, ProgramsTakeTheHugePageSettingFromTheEnvironment) {
+  const HugePagesSettingScope scope(HugePages::kAll);
   // The library itself never reads the variable: only the set-up call does.
   ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", "off", 1), 0);
-  EXPECT_TRUE(huge_pages_wanted());
+  EXPECT_TRUE(huge_pages_wanted(PageUse::kGathered));
+  EXPECT_TRUE(huge_pages_wanted(PageUse::kBulk));
   for (const char* off : {"off", "0", "no"}) {
-    ASSERT_EQ(configure_huge_pages(true), true);
+    ASSERT_EQ(configure_huge_pages(HugePages::kAll), HugePages::kAll);
     ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", off, 1), 0);
-    EXPECT_FALSE(configure_huge_pages()) << off;
-    EXPECT_FALSE(huge_pages_wanted()) << off;
+    EXPECT_EQ(configure_huge_pages(), HugePages::kOff) << off;
+    EXPECT_FALSE(huge_pages_wanted(PageUse::kGathered)) << off;
   }
-  for (const char* on : {"on", "1", ""}) {
+  ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", "gathered", 1), 0);
+  EXPECT_EQ(configure_huge_pages(), HugePages::kGathered);
+  EXPECT_TRUE(huge_pages_wanted(PageUse::kGathered));
+  EXPECT_FALSE(huge_pages_wanted(PageUse::kBulk));
+  for (const char* on : {"on", "1", "", "all"}) {
     ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", on, 1), 0);
-    EXPECT_TRUE(configure_huge_pages()) << on;
+    EXPECT_EQ(configure_huge_pages(), HugePages::kAll) << on;
+    EXPECT_TRUE(huge_pages_wanted(PageUse::kBulk)) << on;
   }
-  ASSERT_EQ(configure_huge_pages(false), false);
+  ASSERT_EQ(configure_huge_pages(HugePages::kOff), HugePages::kOff);
   ASSERT_EQ(unsetenv("LINSIM_HUGE_PAGES"), 0);
-  EXPECT_TRUE(configure_huge_pages());
-  EXPECT_TRUE(huge_pages_wanted());
+  EXPECT_EQ(configure_huge_pages(), HugePages::kAll);
+  EXPECT_EQ(huge_pages_setting(), HugePages::kAll);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <numeric>
 #include <optional>
+#include <variant>
 #include <string>
 #include <vector>
 
@@ -674,10 +675,33 @@ PYBIND11_MODULE(_linsim, m) {
   m.def("gemm_backend", &gemm_backend);
   m.def(
       "configure_huge_pages",
-      [](std::optional<bool> enabled) { return enabled ? configure_huge_pages(*enabled) : configure_huge_pages(); },
-      py::arg("enabled") = py::none(),
-      "Whether large blocks are advised to take transparent huge pages (on by default; speed only, never "
-      "results). With no argument: from LINSIM_HUGE_PAGES (off, 0 or no: off). Returns the setting in force.");
+      [](const std::optional<std::variant<bool, std::string>>& setting) {
+        static const std::map<std::string, HugePages> kByName = {
+            {"off", HugePages::kOff}, {"gathered", HugePages::kGathered}, {"all", HugePages::kAll}};
+        HugePages now;
+        if (!setting) {
+          now = configure_huge_pages();
+        } else if (const bool* on = std::get_if<bool>(&*setting)) {
+          now = configure_huge_pages(*on ? HugePages::kAll : HugePages::kOff);
+        } else {
+          const auto& name = std::get<std::string>(*setting);
+          const auto found = kByName.find(name);
+          if (found == kByName.end()) {
+            throw py::value_error(fmt::format("huge-page setting '{}': expected 'off', 'gathered' or 'all'", name));
+          }
+          now = configure_huge_pages(found->second);
+        }
+        for (const auto& [name, value] : kByName) {
+          if (value == now) return name;
+        }
+        return std::string("all");
+      },
+      py::arg("setting") = py::none(),
+      "Which large blocks are advised to take transparent huge pages (speed only, never results): 'all' (the "
+      "default: the blocks the solvers gather from at random rows, and the data's arrays, the Krylov basis, "
+      "p x p matrices, arrays read from .npy), 'gathered' (the former only) or 'off'; True means 'all', False "
+      "'off'. With no argument: from LINSIM_HUGE_PAGES (off, 0 or no: 'off'; gathered: 'gathered'). Returns the "
+      "setting in force.");
   m.def(
       "configure_direct_writes",
       [](std::optional<bool> enabled) { return enabled ? configure_direct_writes(*enabled) : configure_direct_writes(); },

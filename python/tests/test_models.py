@@ -213,22 +213,30 @@ def test_direct_writes_are_the_programs_switch_and_write_the_same_bytes(monkeypa
         linsim.configure_direct_writes(True)
 
 
-def test_huge_page_advice_is_the_programs_switch_and_changes_no_result(monkeypatch):
+def test_huge_page_advice_is_the_programs_setting_and_changes_no_result(monkeypatch):
     # Large enough that the solver's blocks hold whole 2 MiB pages (advised when on).
     X = sp.random(20000, 3000, density=0.005, random_state=np.random.default_rng(3), format="csr",
                   data_rvs=lambda k: np.ones(k))
     try:
-        assert linsim.configure_huge_pages(False) is False
+        assert linsim.configure_huge_pages(False) == "off"
         off = linsim.EQ2(rank=20, lam=5.0, solver="randomized", progress=False).fit(X)
-        assert linsim.configure_huge_pages(True) is True
-        on = linsim.EQ2(rank=20, lam=5.0, solver="randomized", progress=False).fit(X)
-        np.testing.assert_array_equal(off.item_factors, on.item_factors)
+        assert linsim.configure_huge_pages("gathered") == "gathered"
+        gathered = linsim.EQ2(rank=20, lam=5.0, solver="randomized", progress=False).fit(X)
+        assert linsim.configure_huge_pages(True) == "all"
+        every = linsim.EQ2(rank=20, lam=5.0, solver="randomized", progress=False).fit(X)
+        np.testing.assert_array_equal(off.item_factors, gathered.item_factors)
+        np.testing.assert_array_equal(off.item_factors, every.item_factors)
+        with pytest.raises(ValueError, match="expected 'off', 'gathered' or 'all'"):
+            linsim.configure_huge_pages("some")
+        assert linsim.configure_huge_pages("off") == "off"
+        monkeypatch.setenv("LINSIM_HUGE_PAGES", "gathered")
+        assert linsim.configure_huge_pages() == "gathered"
         monkeypatch.setenv("LINSIM_HUGE_PAGES", "off")
-        assert linsim.configure_huge_pages() is False
+        assert linsim.configure_huge_pages() == "off"
         monkeypatch.delenv("LINSIM_HUGE_PAGES")
-        assert linsim.configure_huge_pages() is True
+        assert linsim.configure_huge_pages() == "all"
     finally:
-        linsim.configure_huge_pages(True)
+        linsim.configure_huge_pages("all")
 
 
 def test_a_lambda_that_zeroes_dimensions_warns(simulated):

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include <fstream>
+#include <string_view>
 #include <sstream>
 
 namespace linsim {
@@ -30,30 +31,40 @@ double available_memory_bytes() {
 namespace {
 
 // The process's huge-page setting: only programs change it (setup.h), the library reads it.
-std::atomic<bool> huge_pages_setting{true};
+std::atomic<HugePages> setting_now{HugePages::kAll};
 
 }  // namespace
 
-bool huge_pages_wanted() { return huge_pages_setting.load(std::memory_order_relaxed); }
-
-bool configure_huge_pages(bool wanted) {
-  huge_pages_setting.store(wanted, std::memory_order_relaxed);
-  return wanted;
+bool huge_pages_wanted(PageUse use) {
+  const HugePages setting = huge_pages_setting();
+  return setting == HugePages::kAll || (setting == HugePages::kGathered && use == PageUse::kGathered);
 }
 
-bool configure_huge_pages() { return configure_huge_pages(switch_setting("LINSIM_HUGE_PAGES")); }
+HugePages huge_pages_setting() { return setting_now.load(std::memory_order_relaxed); }
 
-void prefer_huge_pages(void* data, std::size_t bytes) {
+HugePages configure_huge_pages(HugePages setting) {
+  setting_now.store(setting, std::memory_order_relaxed);
+  return setting;
+}
+
+HugePages configure_huge_pages() {
+  const char* value = std::getenv("LINSIM_HUGE_PAGES");
+  if (value != nullptr && std::string_view(value) == "gathered") return configure_huge_pages(HugePages::kGathered);
+  return configure_huge_pages(switch_setting("LINSIM_HUGE_PAGES") ? HugePages::kAll : HugePages::kOff);
+}
+
+void prefer_huge_pages(void* data, std::size_t bytes, PageUse use) {
 #ifdef MADV_HUGEPAGE
   constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
   const auto begin = reinterpret_cast<std::uintptr_t>(data);
   const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
   const std::uintptr_t last = (begin + bytes) & ~(kHuge - 1);
-  if (data == nullptr || last <= first || !huge_pages_wanted()) return;
+  if (data == nullptr || last <= first || !huge_pages_wanted(use)) return;
   madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // advice: its result is not needed
 #else
   (void)data;
   (void)bytes;
+  (void)use;
 #endif
 }
 

@@ -46,7 +46,7 @@ struct Chunk {
   void add(Entry e, double v, size_t capacity) {
     if (values.empty() && v != 1.0) {  // the first value other than 1: from here on values are kept
       values.reserve(capacity);
-      prefer_huge_pages(values.data(), capacity * sizeof(double));
+      prefer_huge_pages(values.data(), capacity * sizeof(double), PageUse::kBulk);
       values.assign(entries.size(), 1.0);
     }
     if (!values.empty() || v != 1.0) values.push_back(v);
@@ -247,7 +247,7 @@ class Collector {
       chunks_.back().entries.reserve(chunk_entries_);
       // 8 MB written at once: huge pages take a fault per 2 MB instead of per 4 KB (a one-thread
       // BM_ReadInteractions took ~25 % less time with this advice).
-      prefer_huge_pages(chunks_.back().entries.data(), chunk_entries_ * sizeof(Entry));
+      prefer_huge_pages(chunks_.back().entries.data(), chunk_entries_ * sizeof(Entry), PageUse::kBulk);
     }
     chunks_.back().add({static_cast<int>(row), static_cast<int>(col)}, value, chunk_entries_);
     ++count_;
@@ -326,8 +326,8 @@ class Collector {
     X.resize(n, p);
     X.reserve(static_cast<Index>(count_));
     // The solvers' products gather and stream these arrays (600 MB for 50M entries).
-    prefer_huge_pages(X.innerIndexPtr(), sizeof(int) * count_);
-    prefer_huge_pages(X.valuePtr(), sizeof(double) * count_);
+    prefer_huge_pages(X.innerIndexPtr(), sizeof(int) * count_, PageUse::kBulk);
+    prefer_huge_pages(X.valuePtr(), sizeof(double) * count_, PageUse::kBulk);
     scatter_rows(X.outerIndexPtr(), X.innerIndexPtr(), X.valuePtr(), n);
     chunks_.clear();
     chunks_.shrink_to_fit();

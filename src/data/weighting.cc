@@ -166,8 +166,8 @@ SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t s
     const int first = from[0];
     const Index count = from[X.rows()] - first;
     Y.resizeNonZeros(count);
-    prefer_huge_pages(Y.innerIndexPtr(), sizeof(int) * static_cast<std::size_t>(count));
-    prefer_huge_pages(Y.valuePtr(), sizeof(double) * static_cast<std::size_t>(count));
+    prefer_huge_pages(Y.innerIndexPtr(), sizeof(int) * static_cast<std::size_t>(count), PageUse::kBulk);
+    prefer_huge_pages(Y.valuePtr(), sizeof(double) * static_cast<std::size_t>(count), PageUse::kBulk);
     for (Index u = 0; u <= X.rows(); ++u) Y.outerIndexPtr()[u] = from[u] - first;
     std::copy(X.innerIndexPtr() + first, X.innerIndexPtr() + first + count, Y.innerIndexPtr());
     std::copy(X.valuePtr() + first, X.valuePtr() + first + count, Y.valuePtr());

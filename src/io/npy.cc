@@ -256,7 +256,7 @@ MatrixOf<Scalar> read_matrix(const std::string& path) {
   const auto rows = static_cast<Index>(a.shape[0]);
   const auto cols = static_cast<Index>(a.shape.size() == 2 ? a.shape[1] : 1);
   MatrixOf<Scalar> M(rows, cols);
-  prefer_huge_pages(M);  // a p × p weight matrix is gigabytes, every page of it written once here
+  prefer_huge_pages(M, PageUse::kBulk);  // a p × p weight matrix is gigabytes, every page of it written once here
   const char* own = std::is_same_v<Scalar, double> ? "<f8" : "<f4";
   if (a.descr == own && (a.fortran_order || cols == 1)) {  // the layout of M: read in place
     read_exactly(in, reinterpret_cast<char*>(M.data()), sizeof(Scalar) * static_cast<size_t>(M.size()),

@@ -243,7 +243,7 @@ Vector check_in_double(const DataMatrix& X, const Communicator& comm, Index b, V
   Matrix GV(V.rows(), k);
   const bool keep = !gram_one_pass(X.cols(), std::min(b, k));
   XV = keep ? Matrix(X.rows(), k) : Matrix();
-  if (keep) prefer_huge_pages(XV);
+  if (keep) prefer_huge_pages(XV, PageUse::kBulk);
   for (Index c = 0; c < k; c += b) {
     const Index w = std::min(b, k - c);
     if (keep) {  // gram_times_rows' two passes in double, the intermediate kept
@@ -308,7 +308,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   BlockKrylovResult result;
   result.block = b;
   Matrix Q(p, m_max + b);
-  prefer_huge_pages(Q);  // streamed by each block's projection (linalg/orthogonalize.h), twice or three times
+  prefer_huge_pages(Q, PageUse::kBulk);  // streamed by each block's projection (linalg/orthogonalize.h), twice or three times
   Matrix T = Matrix::Zero(m_max + b, m_max + b);
   Matrix R;
   {

@@ -121,7 +121,9 @@ Out sparse_times(const int* outer, const int* inner, const double* value, Index 
   static_assert(In::IsRowMajor);
   const Index k = M.cols();
   Out out(rows, k);
-  prefer_huge_pages(out);  // the two-pass Gram product gathers rows of it
+  // A row-major result is a solver's block, which the two-pass Gram product gathers rows of; a
+  // column-major one is a final n × k product, written once.
+  prefer_huge_pages(out, Out::IsRowMajor ? PageUse::kGathered : PageUse::kBulk);
   const Index row_step = Out::IsRowMajor ? k : 1;
   const Index column_step = Out::IsRowMajor ? 1 : rows;
   const Index blocks = (rows + kRowBlock - 1) / kRowBlock;
@@ -374,8 +376,8 @@ const ColumnCopy& DataMatrix::csc() const {
     Yc_.start_.resize(p + 1);
     Yc_.index_.resize(nnz);
     Yc_.value_.resize(unit_values_ ? 0 : nnz);
-    prefer_huge_pages(Yc_.index_);
-    prefer_huge_pages(Yc_.value_);
+    prefer_huge_pages(Yc_.index_, PageUse::kBulk);  // streamed by the second pass
+    prefer_huge_pages(Yc_.value_, PageUse::kBulk);
     // At most 8 ranges, and none where a range's counts (p ints) would outweigh its nonzeros.
     const int ranges = static_cast<int>(std::clamp<Index>(std::min<Index>(omp_get_max_threads(), nnz / std::max<Index>(p, 1)), 1, 8));
     std::vector<Index> row_from(static_cast<std::size_t>(ranges) + 1, n);  // range t: rows [row_from[t], row_from[t + 1])
@@ -587,7 +589,7 @@ RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
   }
   if (!float32 || prefer_dense_) return transpose_times_rows(times_rows(M));
   RowMatrixF Mf(M.rows(), M.cols());
-  prefer_huge_pages(Mf) = M.cast<float>();  // gathered at random rows
+  prefer_huge_pages(Mf, PageUse::kGathered) = M.cast<float>();  // gathered at random rows
   // The centring is applied in double before X_w M is rounded, so that a large mean cancelling
   // does not leave a rounding error larger than u‖X_w M‖.
   Vector shift;

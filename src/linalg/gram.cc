@@ -202,7 +202,7 @@ MatrixOf<Scalar> gram_matrix(const SparseView& Y, const Context& ctx, const Vect
   }
   const Centring centring(Y, center);
   MatrixOf<Scalar> G(Y.cols(), Y.cols());  // each path writes its lower triangle first, in parallel
-  prefer_huge_pages(G);  // every page is touched: a p × p matrix is faulted in 2 MiB at a time
+  prefer_huge_pages(G, PageUse::kBulk);  // every page is touched once here, then streamed
   if (sparse_gram_work(Y) / 2e9 > 0.5 * n * p * p / 3e10) {
     gram_dense_blocks(Y, G, centring);
   } else {

@@ -33,15 +33,23 @@ std::string openblas_core_for_this_cpu();
 // The GEMM in use: "openblas (SkylakeX)", or "eigen (why OpenBLAS is not used)".
 std::string gemm_backend();
 
-// Whether the library advises its large blocks to take transparent huge pages
-// (prefer_huge_pages, linsim/core/memory.h): on unless a program turns it off. Advice changes no
-// result, only speed, and the system's own setting (/sys/kernel/mm/transparent_hugepage/enabled
-// set to never) refuses it anyway; this is the switch for measuring without it. The variant
-// without an argument takes the setting from LINSIM_HUGE_PAGES (off, 0 or no turn the advice off;
-// unset or anything else leaves it on), as the linsim programs do in main. Both return the
-// setting now in force; safe to call from any thread, takes effect for blocks allocated after it.
-bool configure_huge_pages(bool wanted);
-bool configure_huge_pages();
+// Which of the library's large blocks are advised to take transparent huge pages
+// (prefer_huge_pages, linsim/core/memory.h): kAll (the default) the blocks the iterative solvers
+// gather from at random rows, product after product, and every large block written once or
+// streamed (the data's arrays, the Krylov basis, p × p matrices, arrays read from .npy);
+// kGathered only the former; kOff none. Advice changes no result, only speed, and the system's own
+// setting (/sys/kernel/mm/transparent_hugepage/enabled set to never) refuses it anyway. For the
+// bulk blocks huge pages change the cost of the first touch, and that depends on the machine: on
+// one VM of bench/README.md ("Huge pages by use") they made it 2–3× cheaper than 4 KiB pages, on
+// another, which backs guest memory lazily, dearer, and kGathered was the faster setting there.
+// The variant without an argument takes the setting from LINSIM_HUGE_PAGES (off, 0 or no: kOff;
+// gathered: kGathered; unset or anything else: kAll), as the linsim programs do in main. Both
+// return the setting now in force; safe to call from any thread, takes effect for blocks
+// allocated after it.
+enum class HugePages { kOff, kGathered, kAll };
+HugePages configure_huge_pages(HugePages setting);
+HugePages configure_huge_pages();
+HugePages huge_pages_setting();  // the setting in force
 
 // Whether the library writes the .npy arrays of 64 MiB and more that it writes to files by path
 // (a model directory's: EASE's weights, large embeddings) around the page cache, with O_DIRECT
