@@ -23,7 +23,6 @@
 #include <mutex>
 #include <numeric>
 #include <optional>
-#include <variant>
 #include <string>
 #include <vector>
 
@@ -675,16 +674,19 @@ PYBIND11_MODULE(_linsim, m) {
   m.def("gemm_backend", &gemm_backend);
   m.def(
       "configure_huge_pages",
-      [](const std::optional<std::variant<bool, std::string>>& setting) {
+      [](const py::object& setting) {
         static const std::map<std::string, HugePages> kByName = {
             {"off", HugePages::kOff}, {"gathered", HugePages::kGathered}, {"all", HugePages::kAll}};
         HugePages now;
-        if (!setting) {
+        if (setting.is_none()) {
           now = configure_huge_pages();
-        } else if (const bool* on = std::get_if<bool>(&*setting)) {
-          now = configure_huge_pages(*on ? HugePages::kAll : HugePages::kOff);
+        } else if (py::isinstance<py::bool_>(setting)) {  // exactly True or False: not 0, 1 or 2
+          now = configure_huge_pages(setting.cast<bool>() ? HugePages::kAll : HugePages::kOff);
+        } else if (!py::isinstance<py::str>(setting)) {
+          throw py::type_error(fmt::format("huge-page setting: expected 'off', 'gathered', 'all', True or False, got {}",
+                                           std::string(py::str(py::type::of(setting).attr("__name__")))));
         } else {
-          const auto& name = std::get<std::string>(*setting);
+          const auto name = setting.cast<std::string>();
           const auto found = kByName.find(name);
           if (found == kByName.end()) {
             throw py::value_error(fmt::format("huge-page setting '{}': expected 'off', 'gathered' or 'all'", name));
@@ -700,8 +702,8 @@ PYBIND11_MODULE(_linsim, m) {
       "Which large blocks are advised to take transparent huge pages (speed only, never results): 'all' (the "
       "default: the blocks the solvers gather from at random rows, and the data's arrays, the Krylov basis, "
       "p x p matrices, arrays read from .npy), 'gathered' (the former only) or 'off'; True means 'all', False "
-      "'off'. With no argument: from LINSIM_HUGE_PAGES (off, 0 or no: 'off'; gathered: 'gathered'). Returns the "
-      "setting in force.");
+      "'off'; anything else is an error. With no argument: from LINSIM_HUGE_PAGES (off, 0 or no: 'off'; gathered: "
+      "'gathered'; anything else: 'all'). Returns the name of the setting in force.");
   m.def(
       "configure_direct_writes",
       [](std::optional<bool> enabled) { return enabled ? configure_direct_writes(*enabled) : configure_direct_writes(); },

@@ -228,6 +228,9 @@ def test_huge_page_advice_is_the_programs_setting_and_changes_no_result(monkeypa
         np.testing.assert_array_equal(off.item_factors, every.item_factors)
         with pytest.raises(ValueError, match="expected 'off', 'gathered' or 'all'"):
             linsim.configure_huge_pages("some")
+        for number in (0, 1, 2, 0.5):  # not levels, and not truth values
+            with pytest.raises(TypeError, match="expected 'off', 'gathered', 'all', True or False"):
+                linsim.configure_huge_pages(number)
         assert linsim.configure_huge_pages("off") == "off"
         monkeypatch.setenv("LINSIM_HUGE_PAGES", "gathered")
         assert linsim.configure_huge_pages() == "gathered"

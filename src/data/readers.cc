@@ -325,7 +325,7 @@ class Collector {
     SparseMatrix& X = out.X;
     X.resize(n, p);
     X.reserve(static_cast<Index>(count_));
-    // The solvers' products gather and stream these arrays (600 MB for 50M entries).
+    // The solvers' products stream these arrays (600 MB for 50M entries), written once here.
     prefer_huge_pages(X.innerIndexPtr(), sizeof(int) * count_, PageUse::kBulk);
     prefer_huge_pages(X.valuePtr(), sizeof(double) * count_, PageUse::kBulk);
     scatter_rows(X.outerIndexPtr(), X.innerIndexPtr(), X.valuePtr(), n);

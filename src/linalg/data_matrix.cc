@@ -114,16 +114,15 @@ void strip_row(const int* inner, const double* value, Index begin, Index end, In
 // or column-major (a final n × k product, written in place rather than converted from a
 // row-major copy). `shift` (k entries, or null) is subtracted from every output row in double,
 // before the result is stored (which may round it to float). A null `value` means every value is 1
-// (binarised data), whose values are then never read.
+// (binarised data), whose values are then never read. `use` is what the result is to the huge-page
+// advice: gathered where a second pass reads its rows at random (X M of a two-pass product).
 template <typename Out, typename In>
-Out sparse_times(const int* outer, const int* inner, const double* value, Index rows, const In& M,
+Out sparse_times(const int* outer, const int* inner, const double* value, Index rows, const In& M, PageUse use,
                  const double* shift = nullptr) {
   static_assert(In::IsRowMajor);
   const Index k = M.cols();
   Out out(rows, k);
-  // A row-major result is a solver's block, which the two-pass Gram product gathers rows of; a
-  // column-major one is a final n × k product, written once.
-  prefer_huge_pages(out, Out::IsRowMajor ? PageUse::kGathered : PageUse::kBulk);
+  prefer_huge_pages(out, use);
   const Index row_step = Out::IsRowMajor ? k : 1;
   const Index column_step = Out::IsRowMajor ? 1 : rows;
   const Index blocks = (rows + kRowBlock - 1) / kRowBlock;
@@ -417,7 +416,10 @@ Out DataMatrix::times_impl(const RowMatrix& M) const {
     out.resize(rows(), M.cols());
     dense_product(dense(), false, M.data(), true, M.cols(), out.data(), Out::IsRowMajor);
   } else {
-    out = sparse_times<Out>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), rows(), M);
+    // A row-major X M is the first pass of a two-pass product, whose second gathers its rows; a
+    // column-major one is a final n × k product, written once.
+    out = sparse_times<Out>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), rows(), M,
+                            Out::IsRowMajor ? PageUse::kGathered : PageUse::kBulk);
   }
   if (centered()) out.rowwise() -= (m_.transpose() * M);
   return out;
@@ -435,7 +437,7 @@ Out DataMatrix::transpose_times_impl(const RowMatrix& R) const {
   } else {
     // The CSC arrays read as a row-major Yᵀ: again one output row per item.
     const auto& C = csc();
-    out = sparse_times<Out>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), R);
+    out = sparse_times<Out>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), R, PageUse::kBulk);
   }
   if (centered()) out.noalias() -= m_ * R.colwise().sum();
   return out;
@@ -595,9 +597,9 @@ RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
   Vector shift;
   if (centered()) shift = (m_.transpose() * Mf.cast<double>()).transpose();
   const RowMatrixF XM = sparse_times<RowMatrixF>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), rows(), Mf,
-                                                 centered() ? shift.data() : nullptr);
+                                                 PageUse::kGathered, centered() ? shift.data() : nullptr);
   const auto& C = csc();
-  RowMatrix out = sparse_times<RowMatrix>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), XM);
+  RowMatrix out = sparse_times<RowMatrix>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), XM, PageUse::kBulk);
   if (centered()) out.noalias() -= m_ * XM.cast<double>().colwise().sum();
   return out;
 }

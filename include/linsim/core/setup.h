@@ -40,8 +40,9 @@ std::string gemm_backend();
 // kGathered only the former; kOff none. Advice changes no result, only speed, and the system's own
 // setting (/sys/kernel/mm/transparent_hugepage/enabled set to never) refuses it anyway. For the
 // bulk blocks huge pages change the cost of the first touch, and that depends on the machine: on
-// one VM of bench/README.md ("Huge pages by use") they made it 2–3× cheaper than 4 KiB pages, on
-// another, which backs guest memory lazily, dearer, and kGathered was the faster setting there.
+// one VM of bench/README.md they about halved it (3.1 GB in 2.2–3.2 s against 5.2–5.7 s), on
+// another, which backs guest memory lazily, they made it dearer, and kGathered was the faster
+// setting there for EASE and for reading models, the same for (d) ("Huge pages by use").
 // The variant without an argument takes the setting from LINSIM_HUGE_PAGES (off, 0 or no: kOff;
 // gathered: kGathered; unset or anything else: kAll), as the linsim programs do in main. Both
 // return the setting now in force; safe to call from any thread, takes effect for blocks
