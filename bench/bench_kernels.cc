@@ -414,9 +414,9 @@ void BM_PanelPass(benchmark::State& state) {
     return;
   }
   Matrix Q(p, m), W(p, b);
-  // Advised as the solver's basis is (LINSIM_HUGE_PAGES=off: not), then filled in place: a plain
+  // Advised as the solver's basis is (not with LINSIM_HUGE_PAGES=gathered or off), then filled in place: a plain
   // `Q = random_factors(…)` would take over the temporary's unadvised storage.
-  prefer_huge_pages(Q, PageUse::kBulk).noalias() = random_factors(p, m);  // as the solver's basis
+  prefer_huge_pages(Q, PageUse::kBulk).noalias() = random_factors(p, m);
   prefer_huge_pages(W, PageUse::kBulk).noalias() = random_factors(p, b);
   const Index chunks = (p + kChunk - 1) / kChunk;
   std::vector<Matrix> H(static_cast<size_t>(chunks), Matrix(random_factors(m, b) * 1e-3));

@@ -15,6 +15,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -674,9 +675,8 @@ PYBIND11_MODULE(_linsim, m) {
   m.def("gemm_backend", &gemm_backend);
   m.def(
       "configure_huge_pages",
-      [](const py::object& setting) {
-        static const std::map<std::string, HugePages> kByName = {
-            {"off", HugePages::kOff}, {"gathered", HugePages::kGathered}, {"all", HugePages::kAll}};
+      [](const py::object& setting) -> std::string {
+        static const char* const kNames[] = {"off", "gathered", "all"};  // HugePages' order
         HugePages now;
         if (setting.is_none()) {
           now = configure_huge_pages();
@@ -687,16 +687,13 @@ PYBIND11_MODULE(_linsim, m) {
                                            std::string(py::str(py::type::of(setting).attr("__name__")))));
         } else {
           const auto name = setting.cast<std::string>();
-          const auto found = kByName.find(name);
-          if (found == kByName.end()) {
+          const auto found = std::find(std::begin(kNames), std::end(kNames), name);
+          if (found == std::end(kNames)) {
             throw py::value_error(fmt::format("huge-page setting '{}': expected 'off', 'gathered' or 'all'", name));
           }
-          now = configure_huge_pages(found->second);
+          now = configure_huge_pages(static_cast<HugePages>(found - std::begin(kNames)));
         }
-        for (const auto& [name, value] : kByName) {
-          if (value == now) return name;
-        }
-        return std::string("all");
+        return kNames[static_cast<int>(now)];
       },
       py::arg("setting") = py::none(),
       "Which large blocks are advised to take transparent huge pages (speed only, never results): 'all' (the "

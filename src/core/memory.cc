@@ -50,6 +50,7 @@ HugePages configure_huge_pages(HugePages setting) {
 HugePages configure_huge_pages() {
   const char* value = std::getenv("LINSIM_HUGE_PAGES");
   if (value != nullptr && std::string_view(value) == "gathered") return configure_huge_pages(HugePages::kGathered);
+  // Otherwise the on/off switch that LINSIM_DIRECT_WRITES shares: "on" is every use.
   return configure_huge_pages(switch_setting("LINSIM_HUGE_PAGES") ? HugePages::kAll : HugePages::kOff);
 }
 

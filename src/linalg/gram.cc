@@ -239,7 +239,7 @@ void GramOperator::perform_op(const double* x_in, double* y_out) const {
   const Index p = Y.cols();
   const int* outer = Y.outerIndexPtr();
   const int* inner = Y.innerIndexPtr();
-  const double* value = X_.unit_values() ? nullptr : Y.valuePtr();  // as the column copy's
+  const double* value = X_.row_values();
   const Vector& m = X_.center();
   // Centring: X_w x = Y x − (mᵀx) 1 and X_wᵀ y = Yᵀ y − m (1ᵀy).
   const double mx = X_.centered() ? m.dot(Eigen::Map<const Vector>(x_in, p)) : 0.0;

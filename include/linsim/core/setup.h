@@ -47,7 +47,7 @@ std::string gemm_backend();
 // gathered: kGathered; unset or anything else: kAll), as the linsim programs do in main. Both
 // return the setting now in force; safe to call from any thread, takes effect for blocks
 // allocated after it.
-enum class HugePages { kOff, kGathered, kAll };
+enum class HugePages { kOff = 0, kGathered = 1, kAll = 2 };  // the values name them in Python's binding
 HugePages configure_huge_pages(HugePages setting);
 HugePages configure_huge_pages();
 HugePages huge_pages_setting();  // the setting in force

@@ -88,6 +88,9 @@ class DataMatrix {
   RowMatrix gram_times_rows(const RowMatrix& M, bool float32) const;
   // Every stored value of Y is 1.
   bool unit_values() const { return unit_values_; }
+  // Y's values for the sparse kernels, or null where every value is 1 (they then read none), as
+  // the column copy's valuePtr().
+  const double* row_values() const { return unit_values_ ? nullptr : Y_.valuePtr(); }
 
   // The dense Gram matrix X_wᵀ X_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ with c = Yᵀ1, in double or float
   // (gram_matrix).
@@ -113,9 +116,6 @@ class DataMatrix {
   mutable bool have_csc_ = false;
   bool unit_values_ = false;
   bool distinct_in_rows_ = false;  // every row's column indices strictly increase (set by the constructor)
-  // Y's values for the sparse kernels, or null where every value is 1 (they then read none), as
-  // the column copy's valuePtr().
-  const double* row_values() const { return unit_values_ ? nullptr : Y_.valuePtr(); }
   // The fused Gram product's chunk accumulators, kept between calls (shared by copies; a call
   // that finds them in use allocates its own).
   struct GramWorkspace {
