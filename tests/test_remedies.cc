@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <random>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -442,6 +443,44 @@ TEST(DataMatrix, TwoPassGramProductOnWideDataForEveryThreadCount) {
       EXPECT_LE((single_f.col(c) - exact.col(c)).norm(), 2 * u * frobenius * M.col(c).norm()) << c;
     }
     EXPECT_FALSE(single_f == single);  // single precision was used
+  }
+}
+
+// The Gram product keeps its buffers between calls (and copies of a DataMatrix share them): calls
+// that narrow and widen the block, change the precision and the route (two passes at b = 29 and 40 and below
+// b = 4, the one pass at b = 16) each give the bits a fresh object gives; so do two copies used at
+// once from two threads, where one of them works in buffers of its own.
+TEST(DataMatrix, GramBuffersKeptBetweenCallsNeverChangeAResult) {
+  const Index p = 40000;
+  const SparseMatrix Y = random_counts(900, p, 0.002, 51);
+  const Vector mean = 0.01 * (Vector::Ones(p) + test::random_matrix(p, 1, 52));
+  ASSERT_FALSE(gram_one_pass(p, 29));
+  ASSERT_TRUE(gram_one_pass(p, 16));
+  for (const bool centred : {false, true}) {
+    SCOPED_TRACE(centred);
+    const Vector centre = centred ? mean : Vector();
+    const DataMatrix X(Y, centre);
+    const std::vector<std::pair<Index, bool>> calls{{40, true},  {29, true},  {2, true},  {29, true},
+                                                    {29, false}, {3, false},  {40, false}, {16, true},
+                                                    {16, false}, {29, true}};
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      const auto [b, float32] = calls[i];
+      const RowMatrix M = test::random_matrix(p, b, static_cast<unsigned>(60 + i));
+      const RowMatrix got = X.gram_times_rows(M, float32);
+      EXPECT_TRUE(got == DataMatrix(Y, centre).gram_times_rows(M, float32)) << i;
+    }
+    const DataMatrix copy = X;
+    const RowMatrix M1 = test::random_matrix(p, 29, 70), M2 = test::random_matrix(p, 40, 71);
+    const RowMatrix want1 = DataMatrix(Y, centre).gram_times_rows(M1, true);
+    const RowMatrix want2 = DataMatrix(Y, centre).gram_times_rows(M2, false);
+    int wrong1 = 0, wrong2 = 0;
+    std::thread other([&] {
+      for (int r = 0; r < 10; ++r) wrong1 += copy.gram_times_rows(M1, true) != want1;
+    });
+    for (int r = 0; r < 10; ++r) wrong2 += X.gram_times_rows(M2, false) != want2;
+    other.join();
+    EXPECT_EQ(wrong1, 0);
+    EXPECT_EQ(wrong2, 0);
   }
 }
 

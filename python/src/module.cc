@@ -25,6 +25,7 @@
 #include <numeric>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -190,6 +191,26 @@ py::tuple csr_arrays(const SparseMatrix& X) {
   std::copy_n(X.innerIndexPtr(), X.nonZeros(), indices.mutable_data());
   std::copy_n(X.valuePtr(), X.nonZeros(), data.mutable_data());
   return py::make_tuple(indptr, indices, data, py::make_tuple(X.rows(), X.cols()));
+}
+
+// The same arrays for a matrix nothing else holds, without a copy: X moves into a capsule that
+// the three arrays keep alive (writable: they are the caller's alone, as copies would be). A copy
+// doubled the reader's peak memory, and numpy advises its own large allocations to take huge
+// pages, which on some machines fault in many times slower than 4 KiB ones: copying (d)'s 600 MB
+// took ~5 s there (bench/README.md, "Python package").
+py::tuple csr_arrays(SparseMatrix&& X) {
+  X.makeCompressed();
+  if (X.nonZeros() == 0) return csr_arrays(static_cast<const SparseMatrix&>(X));  // no storage to share
+  auto owned = std::make_unique<SparseMatrix>(std::move(X));
+  const SparseMatrix& M = *owned;
+  py::capsule base(owned.get(), [](void* m) { delete static_cast<SparseMatrix*>(m); });
+  owned.release();  // the capsule owns it now
+  const auto ints = static_cast<py::ssize_t>(sizeof(int));
+  IntArray indptr({static_cast<py::ssize_t>(M.rows() + 1)}, {ints}, M.outerIndexPtr(), base);
+  IntArray indices({static_cast<py::ssize_t>(M.nonZeros())}, {ints}, M.innerIndexPtr(), base);
+  DoubleArray data({static_cast<py::ssize_t>(M.nonZeros())}, {static_cast<py::ssize_t>(sizeof(double))},
+                   M.valuePtr(), base);
+  return py::make_tuple(indptr, indices, data, py::make_tuple(M.rows(), M.cols()));
 }
 
 // Neighbour lists → (index, score) arrays of shape (queries, width), width the longest list;
@@ -467,7 +488,8 @@ py::tuple read_interactions_file(const std::string& path, const py::dict& o, int
     const ThreadScope scope(ctx);  // a large plain file is parsed on `threads` threads
     r = read_interactions(path, options);
   }
-  return py::make_tuple(csr_arrays(r.data.X), r.data.users.ids(), r.data.items.ids());
+  py::list users = py::cast(r.data.users.ids()), items = py::cast(r.data.items.ids());
+  return py::make_tuple(csr_arrays(std::move(r.data.X)), users, items);
 }
 
 Setters simulation_setters(SimulationOptions& s) {
@@ -501,7 +523,7 @@ py::tuple simulate_data(const py::dict& o, int threads, std::uint64_t seed) {
   truth["cluster_beta"] = py::array_t<double>(sim.cluster_beta.size(), sim.cluster_beta.data());
   std::vector<std::int64_t> activity(sim.activity.begin(), sim.activity.end());
   truth["activity"] = py::array_t<std::int64_t>(static_cast<py::ssize_t>(activity.size()), activity.data());
-  return py::make_tuple(csr_arrays(sim.data.X), truth);
+  return py::make_tuple(csr_arrays(std::move(sim.data.X)), truth);
 }
 
 std::string reproduce_json(const py::dict& o, const py::dict& simulation, const std::optional<std::string>& out,

@@ -127,6 +127,25 @@ def resident_bytes():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def test_read_and_simulated_arrays_are_freed_with_their_last_reference(tmp_path):
+    # They are handed over without a copy; the storage must go when numpy lets go of it.
+    rng = np.random.default_rng(8)
+    path = tmp_path / "large.tsv"
+    path.write_text("".join(f"u{u}\ti{i}\t1\n" for u, i in zip(rng.integers(0, 2000, 60000),
+                                                                 rng.integers(0, 3000, 60000))))
+
+    def calls():
+        for _ in range(30):
+            assert linsim.read_interactions(path).X.nnz > 0  # ~0.7 MB of arrays each
+            assert linsim.simulate(users=2000, items=300, seed=1)[0].nnz > 0
+
+    calls()  # warm-up: allocator pools
+    before = resident_bytes()
+    calls()
+    grown = resident_bytes() - before
+    assert grown < 8 * 2**20, f"resident memory grew by {grown / 2**20:.1f} MiB"
+
+
 def test_no_leak_over_a_thousand_calls(simulated):
     X, _ = simulated
     m = linsim.EQ2(rank=8, lam=5.0, progress=False).fit(X)

@@ -110,6 +110,36 @@ def test_dataframe_bad_rows_are_named():
         linsim.from_dataframe(df)
 
 
+def test_read_arrays_are_the_callers_own_and_outlive_the_reader(tmp_path):
+    # The reader's CSR arrays reach numpy without a copy (a capsule keeps their storage alive): they
+    # must equal an independent parse, stay valid once every other reference is gone, and be
+    # writable like any array the caller owns.
+    rng = np.random.default_rng(5)
+    users, items = rng.integers(0, 300, 4000), rng.integers(0, 50, 4000)
+    values = rng.integers(1, 5, 4000).astype(float)
+    path = tmp_path / "plays.tsv"
+    path.write_text("".join(f"u{u}\ti{i}\t{v}\n" for u, i, v in zip(users, items, values)))
+    row, col = {}, {}  # ids numbered by first appearance, duplicates summed
+    for u, i in zip(users, items):
+        row.setdefault(u, len(row))
+        col.setdefault(i, len(col))
+    expected = sp.coo_matrix((values, ([row[u] for u in users], [col[i] for i in items])),
+                             shape=(len(row), len(col))).tocsr()
+    read = linsim.read_interactions(path)
+    indptr, indices, data, shape = read.X.indptr, read.X.indices, read.X.data, read.X.shape
+    del read
+    noise = [np.full(indices.size, -1, dtype=np.int32) for _ in range(20)]  # reuse any freed memory
+    again = sp.csr_matrix((data, indices, indptr), shape=shape)
+    assert (again != expected).nnz == 0 and min(n.min() for n in noise) == -1
+    data *= 2.0
+    assert (again != 2 * expected).nnz == 0
+    X, _ = linsim.simulate(users=300, items=40, seed=3)
+    kept, reference = X.data, X.data.copy()
+    del X
+    noise = [np.full(kept.size, -1.0) for _ in range(20)]
+    assert np.array_equal(kept, reference)
+
+
 def test_read_interactions_reports_missing_files_and_bad_lines(tmp_path):
     with pytest.raises(FileNotFoundError):
         linsim.read_interactions(tmp_path / "missing.tsv")

@@ -116,13 +116,12 @@ void strip_row(const int* inner, const double* value, Index begin, Index end, In
 // before the result is stored (which may round it to float). A null `value` means every value is 1
 // (binarised data), whose values are then never read. `use` is what the result is to the huge-page
 // advice: gathered where a second pass reads its rows at random (X M of a two-pass product).
+// sparse_times_into writes the same into `out`, already rows × M.cols().
 template <typename Out, typename In>
-Out sparse_times(const int* outer, const int* inner, const double* value, Index rows, const In& M, PageUse use,
-                 const double* shift = nullptr) {
+void sparse_times_into(const int* outer, const int* inner, const double* value, Index rows, const In& M, Out& out,
+                       const double* shift = nullptr) {
   static_assert(In::IsRowMajor);
   const Index k = M.cols();
-  Out out(rows, k);
-  prefer_huge_pages(out, use);
   const Index row_step = Out::IsRowMajor ? k : 1;
   const Index column_step = Out::IsRowMajor ? 1 : rows;
   const Index blocks = (rows + kRowBlock - 1) / kRowBlock;
@@ -151,7 +150,24 @@ Out sparse_times(const int* outer, const int* inner, const double* value, Index 
     for (; c + 4 <= k; c += 4) strips(std::integral_constant<int, 4>{}, c);
     for (; c < k; ++c) strips(std::integral_constant<int, 1>{}, c);
   }
+}
+template <typename Out, typename In>
+Out sparse_times(const int* outer, const int* inner, const double* value, Index rows, const In& M, PageUse use,
+                 const double* shift = nullptr) {
+  Out out(rows, M.cols());
+  prefer_huge_pages(out, use);
+  sparse_times_into(outer, inner, value, rows, M, out, shift);
   return out;
+}
+
+// `m` resized to rows × cols, the huge-page advice given where that took a fresh allocation.
+template <typename Dense>
+Dense& sized(Dense& m, Index rows, Index cols, PageUse use) {
+  if (m.rows() == rows && m.cols() == cols) return m;
+  const bool fresh = m.size() != rows * cols;
+  m.resize(rows, cols);
+  if (fresh) prefer_huge_pages(m, use);
+  return m;
 }
 
 // product(B) for a column-major M given as row-major double blocks B (the layout the products
@@ -515,10 +531,10 @@ std::vector<double> gram_chunk_starts(Index nonzeros) {
 
 double gram_workspace_bytes(Index n, Index p, Index b) {
   const double block = 8.0 * static_cast<double>(b);
-  // The chunks' accumulators, or the two passes' n × b intermediate (and its single-precision
-  // copy).
+  // The chunks' accumulators, or the two passes' n × b intermediate: in double, or in float with
+  // the float copy of the p × b block it gathers from.
   return gram_one_pass(p, b) ? static_cast<double>(kGramChunks) * block * static_cast<double>(p)
-                             : 2.0 * block * static_cast<double>(n);
+                             : std::max(block * static_cast<double>(n), 0.5 * block * static_cast<double>(n + p));
 }
 
 template <typename In>
@@ -544,6 +560,11 @@ RowMatrix DataMatrix::fused_gram(const In& M) const {
   std::unique_lock<std::mutex> hold(workspace_->lock, std::try_to_lock);
   std::vector<double> local;
   std::vector<double>& acc = hold.owns_lock() ? workspace_->acc : local;
+  if (hold.owns_lock()) {  // only the buffers of the latest path are kept (gram_workspace_bytes)
+    workspace_->mf.resize(0, 0);
+    workspace_->xm_f.resize(0, 0);
+    workspace_->xm.resize(0, 0);
+  }
   // A chunk's p × b rows, then its Σ_u t; every chunk on a 64-byte boundary, so that the rows of
   // a 16-column block are whole cache lines (a split load costs two).
   const auto stride = static_cast<size_t>((p * b + b + 7) / 8 * 8);
@@ -585,21 +606,43 @@ RowMatrix DataMatrix::fused_gram(const In& M) const {
 }
 
 RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
-  using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   if (!prefer_dense_ && gram_one_pass(cols(), M.cols())) {
     return float32 ? fused_gram(RowMatrixF(M.cast<float>())) : fused_gram(M);
   }
-  if (!float32 || prefer_dense_) return transpose_times_rows(times_rows(M));
-  RowMatrixF Mf(M.rows(), M.cols());
-  prefer_huge_pages(Mf, PageUse::kGathered) = M.cast<float>();  // gathered at random rows
+  if (prefer_dense_) return transpose_times_rows(times_rows(M));
+  // Two passes, whose n × b intermediate (and the float copy of M it is gathered from) live as
+  // long as this object, as the one pass's accumulators do: a solver asks for them every product.
+  // Allocated anew each time, a block over glibc's 32 MB threshold is mapped fresh and its pages
+  // faulted in and zeroed at every product (the linsim programs raise the threshold with mallopt;
+  // a library caller, Python's included, has the allocator's default): measured on (d),
+  // bench/README.md, "Python package".
+  std::unique_lock<std::mutex> hold(workspace_->lock, std::try_to_lock);
+  GramWorkspace local;
+  GramWorkspace& work = hold.owns_lock() ? *workspace_ : local;
+  work.acc = {};  // only the buffers of the latest path are kept (gram_workspace_bytes)
+  const Index n = rows(), p = cols(), b = M.cols();
+  const auto& C = csc();
+  if (!float32) {
+    work.mf.resize(0, 0);
+    work.xm_f.resize(0, 0);
+    RowMatrix& XM = sized(work.xm, n, b, PageUse::kGathered);  // gathered at random rows
+    sparse_times_into(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), n, M, XM);
+    if (centered()) XM.rowwise() -= (m_.transpose() * M);
+    RowMatrix out = sparse_times<RowMatrix>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), p, XM, PageUse::kBulk);
+    if (centered()) out.noalias() -= m_ * XM.colwise().sum();
+    return out;
+  }
+  work.xm.resize(0, 0);
+  RowMatrixF& Mf = sized(work.mf, p, b, PageUse::kGathered);  // gathered at random rows
+  Mf = M.cast<float>();
   // The centring is applied in double before X_w M is rounded, so that a large mean cancelling
   // does not leave a rounding error larger than u‖X_w M‖.
   Vector shift;
   if (centered()) shift = (m_.transpose() * Mf.cast<double>()).transpose();
-  const RowMatrixF XM = sparse_times<RowMatrixF>(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), rows(), Mf,
-                                                 PageUse::kGathered, centered() ? shift.data() : nullptr);
-  const auto& C = csc();
-  RowMatrix out = sparse_times<RowMatrix>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), XM, PageUse::kBulk);
+  RowMatrixF& XM = sized(work.xm_f, n, b, PageUse::kGathered);
+  sparse_times_into(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), n, Mf, XM,
+                    centered() ? shift.data() : nullptr);
+  RowMatrix out = sparse_times<RowMatrix>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), p, XM, PageUse::kBulk);
   if (centered()) out.noalias() -= m_ * XM.cast<double>().colwise().sum();
   return out;
 }

@@ -116,11 +116,15 @@ class DataMatrix {
   mutable bool have_csc_ = false;
   bool unit_values_ = false;
   bool distinct_in_rows_ = false;  // every row's column indices strictly increase (set by the constructor)
-  // The fused Gram product's chunk accumulators, kept between calls (shared by copies; a call
-  // that finds them in use allocates its own).
+  // The Gram product's buffers, kept between calls (shared by copies; a call that finds them in
+  // use allocates its own): the one pass's chunk accumulators, or the two passes' n × b
+  // intermediate (float or double) and the float copy of M — only those of the latest call's path.
+  using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   struct GramWorkspace {
     std::mutex lock;
     std::vector<double> acc;
+    RowMatrixF mf, xm_f;
+    RowMatrix xm;
   };
   std::shared_ptr<GramWorkspace> workspace_ = std::make_shared<GramWorkspace>();
   template <typename In>
