@@ -200,7 +200,7 @@ py::tuple csr_arrays(const SparseMatrix& X) {
 // took ~5 s there (bench/README.md, "Python package").
 py::tuple csr_arrays(SparseMatrix&& X) {
   X.makeCompressed();
-  if (X.nonZeros() == 0) return csr_arrays(static_cast<const SparseMatrix&>(X));  // no storage to share
+  if (X.nonZeros() == 0) return csr_arrays(std::as_const(X));  // no storage to share
   auto owned = std::make_unique<SparseMatrix>(std::move(X));
   const SparseMatrix& M = *owned;
   py::capsule base(owned.get(), [](void* m) { delete static_cast<SparseMatrix*>(m); });

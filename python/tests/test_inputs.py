@@ -128,9 +128,9 @@ def test_read_arrays_are_the_callers_own_and_outlive_the_reader(tmp_path):
     read = linsim.read_interactions(path)
     indptr, indices, data, shape = read.X.indptr, read.X.indices, read.X.data, read.X.shape
     del read
-    noise = [np.full(indices.size, -1, dtype=np.int32) for _ in range(20)]  # reuse any freed memory
+    noise = [np.full(indices.size, -1, dtype=np.int32) for _ in range(20)]  # reuses any freed memory
     again = sp.csr_matrix((data, indices, indptr), shape=shape)
-    assert (again != expected).nnz == 0 and min(n.min() for n in noise) == -1
+    assert (again != expected).nnz == 0
     data *= 2.0
     assert (again != 2 * expected).nnz == 0
     X, _ = linsim.simulate(users=300, items=40, seed=3)

@@ -560,11 +560,7 @@ RowMatrix DataMatrix::fused_gram(const In& M) const {
   std::unique_lock<std::mutex> hold(workspace_->lock, std::try_to_lock);
   std::vector<double> local;
   std::vector<double>& acc = hold.owns_lock() ? workspace_->acc : local;
-  if (hold.owns_lock()) {  // only the buffers of the latest path are kept (gram_workspace_bytes)
-    workspace_->mf.resize(0, 0);
-    workspace_->xm_f.resize(0, 0);
-    workspace_->xm.resize(0, 0);
-  }
+  if (hold.owns_lock()) workspace_->keep_one_pass();
   // A chunk's p × b rows, then its Σ_u t; every chunk on a 64-byte boundary, so that the rows of
   // a 16-column block are whole cache lines (a split load costs two).
   const auto stride = static_cast<size_t>((p * b + b + 7) / 8 * 8);
@@ -619,20 +615,14 @@ RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
   std::unique_lock<std::mutex> hold(workspace_->lock, std::try_to_lock);
   GramWorkspace local;
   GramWorkspace& work = hold.owns_lock() ? *workspace_ : local;
-  work.acc = {};  // only the buffers of the latest path are kept (gram_workspace_bytes)
+  work.keep_two_passes(float32);
   const Index n = rows(), p = cols(), b = M.cols();
-  const auto& C = csc();
-  if (!float32) {
-    work.mf.resize(0, 0);
-    work.xm_f.resize(0, 0);
+  if (!float32) {  // times_rows(M) into the kept block, then transpose_times_rows of it
     RowMatrix& XM = sized(work.xm, n, b, PageUse::kGathered);  // gathered at random rows
     sparse_times_into(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), n, M, XM);
     if (centered()) XM.rowwise() -= (m_.transpose() * M);
-    RowMatrix out = sparse_times<RowMatrix>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), p, XM, PageUse::kBulk);
-    if (centered()) out.noalias() -= m_ * XM.colwise().sum();
-    return out;
+    return transpose_times_rows(XM);
   }
-  work.xm.resize(0, 0);
   RowMatrixF& Mf = sized(work.mf, p, b, PageUse::kGathered);  // gathered at random rows
   Mf = M.cast<float>();
   // The centring is applied in double before X_w M is rounded, so that a large mean cancelling
@@ -642,6 +632,7 @@ RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
   RowMatrixF& XM = sized(work.xm_f, n, b, PageUse::kGathered);
   sparse_times_into(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), n, Mf, XM,
                     centered() ? shift.data() : nullptr);
+  const auto& C = csc();
   RowMatrix out = sparse_times<RowMatrix>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), p, XM, PageUse::kBulk);
   if (centered()) out.noalias() -= m_ * XM.cast<double>().colwise().sum();
   return out;

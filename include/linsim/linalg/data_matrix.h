@@ -118,13 +118,28 @@ class DataMatrix {
   bool distinct_in_rows_ = false;  // every row's column indices strictly increase (set by the constructor)
   // The Gram product's buffers, kept between calls (shared by copies; a call that finds them in
   // use allocates its own): the one pass's chunk accumulators, or the two passes' n × b
-  // intermediate (float or double) and the float copy of M — only those of the latest call's path.
+  // intermediate (float or double) and the float copy of M — only those of the latest call's
+  // route, which frees the others first (gram_workspace_bytes).
   using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   struct GramWorkspace {
     std::mutex lock;
     std::vector<double> acc;
     RowMatrixF mf, xm_f;
     RowMatrix xm;
+    void keep_one_pass() {
+      mf.resize(0, 0);
+      xm_f.resize(0, 0);
+      xm.resize(0, 0);
+    }
+    void keep_two_passes(bool float32) {
+      acc = {};
+      if (float32) {
+        xm.resize(0, 0);
+      } else {
+        mf.resize(0, 0);
+        xm_f.resize(0, 0);
+      }
+    }
   };
   std::shared_ptr<GramWorkspace> workspace_ = std::make_shared<GramWorkspace>();
   template <typename In>
