@@ -3,6 +3,8 @@
 // against hand-computed cases.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +29,34 @@ TEST(RocAuc, HandComputedWithTies) {
   EXPECT_DOUBLE_EQ(roc_auc(scores, positive, 5, 4), 3.5 / 4.0);  // index 4 skipped
   const std::vector<signed char> all_positive = {1, 1, 1, 1, 1};
   EXPECT_TRUE(std::isnan(roc_auc(scores, all_positive, 5, -1)));
+}
+
+// Against the pairwise definition (each positive–negative pair 1 when the positive scores higher,
+// ½ on a tie), on scores with many ties, unlabelled entries (−1) and a skipped index.
+TEST(RocAuc, EqualsTheCountOverAllPairs) {
+  std::mt19937_64 rng(5);
+  for (const Index n : {Index{3}, Index{17}, Index{400}}) {
+    std::vector<double> scores(static_cast<size_t>(n));
+    std::vector<signed char> positive;  // the first a positive, the last a negative
+    for (Index j = 0; j < n; ++j) {
+      scores[static_cast<size_t>(j)] = static_cast<double>(rng() % 7) / 3.0;
+      const int label = j == 0 ? 1 : j == n - 1 ? 0 : static_cast<int>(rng() % 3) - 1;
+      positive.push_back(static_cast<signed char>(label));
+    }
+    const Index skip = n / 2;
+    double wins = 0, pairs = 0;
+    for (Index a = 0; a < n; ++a) {
+      for (Index b = 0; b < n; ++b) {
+        if (a == skip || b == skip || positive[static_cast<size_t>(a)] != 1 || positive[static_cast<size_t>(b)] != 0) {
+          continue;
+        }
+        const double sa = scores[static_cast<size_t>(a)], sb = scores[static_cast<size_t>(b)];
+        wins += sa > sb ? 1.0 : sa == sb ? 0.5 : 0.0;
+        pairs += 1;
+      }
+    }
+    EXPECT_NEAR(roc_auc(scores.data(), positive, n, skip), wins / pairs, 1e-14) << n;
+  }
 }
 
 TEST(Percentiles, MidRanks) {

@@ -11,24 +11,29 @@
 namespace linsim {
 
 double roc_auc(const double* scores, const std::vector<signed char>& positive, Index n, Index skip) {
-  std::vector<Index> order;
+  // The scores sorted with their labels beside them, not indices into them, so that a comparison
+  // reads no other array: the main job sorts ~75,000 rows of 1,000 scores, and this took its share
+  // of the job's profile from 4.0 to 3.2 % (the rest is the sort's branches). Ties are grouped by
+  // score alone, so the order within a tie is moot; each group holds at least its first entry.
+  struct Scored {
+    double score;
+    bool positive;
+  };
+  std::vector<Scored> order;
   order.reserve(static_cast<size_t>(n));
   for (Index j = 0; j < n; ++j) {
-    if (j != skip && positive[static_cast<size_t>(j)] >= 0) order.push_back(j);
+    const signed char label = positive[static_cast<size_t>(j)];
+    if (j != skip && label >= 0) order.push_back({scores[j], label == 1});
   }
-  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return scores[a] < scores[b]; });
+  std::sort(order.begin(), order.end(), [](const Scored& a, const Scored& b) { return a.score < b.score; });
   double rank_sum = 0;  // sum of the (1-based, mid-rank) ranks of the positives
   double n_pos = 0;
   for (size_t start = 0; start < order.size();) {
-    size_t end = start;
-    while (end < order.size() && scores[order[end]] == scores[order[start]]) ++end;
-    const double mid_rank = 0.5 * static_cast<double>(start + 1 + end);
-    for (size_t r = start; r < end; ++r) {
-      if (positive[static_cast<size_t>(order[r])] == 1) {
-        rank_sum += mid_rank;
-        n_pos += 1;
-      }
-    }
+    double tied_positives = order[start].positive;
+    size_t end = start + 1;
+    for (; end < order.size() && order[end].score == order[start].score; ++end) tied_positives += order[end].positive;
+    rank_sum += tied_positives * 0.5 * static_cast<double>(start + 1 + end);
+    n_pos += tied_positives;
     start = end;
   }
   const double n_neg = static_cast<double>(order.size()) - n_pos;
