@@ -231,9 +231,9 @@ void BM_DenseProduct(benchmark::State& state) {
 BENCHMARK(BM_DenseProduct)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // XᵀX of dense-ish data on the Gram path's dense route (gram_matrix: blocks of users densified,
-// the lower triangle by GEMM), the main job's shape: 20,000 × 1,000 at 33 %, four per seed (the
-// spectrum, the two weighted models, SPPMI). GFLOP/s counts the n p (p + 1) flops of the lower
-// triangle.
+// the lower triangle by GEMM), the main job's shape: 20,000 × 1,000 at 33 %, several per seed (the
+// spectrum, the weighted models, SPPMI, the variants' spaces). GFLOP/s counts the n p (p + 1)
+// flops of the lower triangle.
 void BM_GramDense(benchmark::State& state) {
   static const SparseMatrix X = random_interactions(20000, 1000, 400);  // ~33 % after repeats
   for (auto _ : state) benchmark::DoNotOptimize(gram_matrix<double>(X, Context{}).data());

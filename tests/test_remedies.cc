@@ -447,9 +447,9 @@ TEST(DataMatrix, TwoPassGramProductOnWideDataForEveryThreadCount) {
 }
 
 // The Gram product keeps its buffers between calls (and copies of a DataMatrix share them): calls
-// that narrow and widen the block, change the precision and the route (two passes at b = 29 and 40 and below
-// b = 4, the one pass at b = 16) each give the bits a fresh object gives; so do two copies used at
-// once from two threads (whichever finds the buffers in use works in its own).
+// that narrow and widen the block, change the precision and the route (two passes at b = 29 and
+// 40 and below b = 4, the one pass at b = 16) each give the bits a fresh object gives; so do two
+// copies used at once from two threads (whichever finds the buffers in use works in its own).
 TEST(DataMatrix, GramBuffersKeptBetweenCallsNeverChangeAResult) {
   const Index p = 40000;
   const SparseMatrix Y = random_counts(900, p, 0.002, 51);

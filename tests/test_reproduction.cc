@@ -3,13 +3,12 @@
 // against hand-computed cases.
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <random>
 
 #include "linsim/core/error.h"
 #include "linsim/evaluate/cluster_quality.h"

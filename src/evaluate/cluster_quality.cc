@@ -13,7 +13,7 @@ namespace linsim {
 double roc_auc(const double* scores, const std::vector<signed char>& positive, Index n, Index skip) {
   // The scores sorted with their labels beside them, not indices into them, so that a comparison
   // reads no other array: the main job sorts ~75,000 rows of 1,000 scores, and this took its share
-  // of the job's profile from 4.0 to 3.2 % (the rest is the sort's branches). Ties are grouped by
+  // of the job's profile from 4.0 to 3.2 % (bench/README.md, "The main job"). Ties are grouped by
   // score alone, so the order within a tie is moot; each group holds at least its first entry.
   struct Scored {
     double score;
