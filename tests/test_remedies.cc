@@ -21,6 +21,7 @@
 #include "linsim/core/error.h"
 #include "linsim/data/interaction_matrix.h"
 #include "linsim/data/weighting.h"
+#include "linsim/evaluate/variants.h"
 #include "linsim/io/model_dir.h"
 #include "linsim/linalg/data_matrix.h"
 #include "linsim/linalg/gram.h"
@@ -745,6 +746,95 @@ TEST(CosineModel, TheFitIsTheSameOnAnyThreadCount) {
   EXPECT_TRUE(a.item_embeddings == c.item_embeddings);
   EXPECT_EQ(a.convergence.final_objective, b.convergence.final_objective);
   EXPECT_EQ(a.convergence.final_objective, c.convergence.final_objective);
+}
+
+// keep_gram: the kept XᵀX is the computed one, bit for bit, and each call gets its own copy (callers
+// consume it: SPPMI's transform, EASE's inverse in place). The float Gram matrix is never kept.
+TEST(DataMatrix, AKeptGramMatrixIsTheComputedOneAndEachCallGetsACopy) {
+  const SparseMatrix T = random_counts(700, 60, 0.1, 23);
+  const Context ctx;
+  const Matrix reference = gram_matrix<double>(T, ctx);
+  DataMatrix data(T);
+  data.keep_gram();
+  Matrix first = data.gram(ctx);
+  EXPECT_TRUE(first == reference);
+  first(3, 4) += 1.0;
+  first(0, 0) = -1.0;
+  const Matrix second = data.gram(ctx);
+  EXPECT_TRUE(second == reference);
+  EXPECT_TRUE(data.gram<float>(ctx) == gram_matrix<float>(T, ctx));
+}
+
+// fit_model on a DataMatrix (one of them shared by every fit, its Gram matrix kept) gives the fit
+// of the matrix itself, bit for bit, for each model kind; weighted or centred data are refused.
+TEST(FitModel, OnASharedDataMatrixEqualsTheFitOfItsMatrix) {
+  const SparseMatrix T = random_counts(900, 70, 0.08, 29);
+  const Context ctx;
+  DataMatrix data(T);
+  data.keep_gram();
+  for (const ModelKind kind : {ModelKind::kEq1, ModelKind::kEq2, ModelKind::kEase, ModelKind::kSppmi,
+                               ModelKind::kCosine}) {
+    SCOPED_TRACE(model_name(kind));
+    FitOptions o = test::exact_options(kind, 8, kind == ModelKind::kEase ? 5.0 : 1.0);
+    o.cosine.epochs = 4;
+    const Model shared = fit_model(data, o, ctx);
+    const Model own = fit_model(T, o, ctx);
+    if (kind == ModelKind::kEase) {
+      ASSERT_GT(own.weights.size(), 0);
+      EXPECT_TRUE(shared.weights == own.weights);
+    } else {
+      ASSERT_GT(own.item_embeddings.size(), 0);
+      EXPECT_TRUE(shared.item_embeddings == own.item_embeddings);
+      EXPECT_TRUE(shared.encoder == own.encoder);
+      EXPECT_TRUE(shared.user_embeddings == own.user_embeddings);
+      EXPECT_TRUE(shared.singular_values == own.singular_values);
+    }
+  }
+  FitOptions weighted = test::exact_options(ModelKind::kEq2, 8, 1.0);
+  weighted.weighting = parse_weighting("ips:0.5");
+  EXPECT_THROW(fit_model(data, weighted, ctx), InvalidArgument);
+  const DataMatrix centred(T, Vector::Constant(T.cols(), 0.5));
+  EXPECT_THROW(fit_model(centred, test::exact_options(ModelKind::kEq2, 8, 1.0), ctx), InvalidArgument);
+}
+
+// fit_variant_models forms XᵀX once for the spectrum, EASE, SPPMI and raw item-kNN: each model and
+// the raw cosines are those of a fit of their own.
+TEST(Variants, ModelsSharingOneGramMatrixEqualTheirOwnFits) {
+  const SparseMatrix T = test::random_binary(1200, 90, 0.1, 31);
+  const Context ctx;
+  RemedyOptions remedies;
+  remedies.cosine_epochs = 3;
+  const VariantModels m = fit_variant_models(T, 6, 2.0, 1.0, 7.0, ctx, remedies);
+  ASSERT_TRUE(m.cooccurrences == gram_matrix<double>(T, ctx));
+  FitOptions eq2;
+  eq2.kind = ModelKind::kEq2;
+  eq2.rank = 6;
+  eq2.lambda = 1.0;
+  EXPECT_TRUE(fit_model(T, eq2, ctx).item_embeddings == m.eq2.item_embeddings);
+  FitOptions ease;
+  ease.kind = ModelKind::kEase;
+  ease.lambda = 7.0;
+  ASSERT_TRUE(m.ease.has_value());
+  EXPECT_TRUE(fit_model(T, ease, ctx).weights == m.ease->weights);
+  FitOptions sppmi;
+  sppmi.kind = ModelKind::kSppmi;
+  sppmi.rank = 6;
+  sppmi.sppmi = remedies.sppmi;
+  sppmi.sppmi.truncate_rank = true;
+  ASSERT_TRUE(m.sppmi.has_value());
+  EXPECT_TRUE(fit_model(T, sppmi, ctx).item_embeddings == m.sppmi->item_embeddings);
+  eq2.kind = ModelKind::kCosine;
+  eq2.cosine.epochs = 3;
+  ASSERT_TRUE(m.cosine.has_value());
+  EXPECT_TRUE(fit_model(T, eq2, ctx).item_embeddings == m.cosine->item_embeddings);
+  Variant raw;
+  raw.model = raw.measure = "raw";
+  const auto space = variant_space(raw, m, T, ctx);
+  std::vector<Index> all(static_cast<size_t>(T.cols()));
+  for (Index j = 0; j < T.cols(); ++j) all[static_cast<size_t>(j)] = j;
+  RowMatrix scores;
+  space->score(all, scores);
+  EXPECT_TRUE(Matrix(scores) == cosine_from_gram(gram_matrix<double>(T, ctx)));
 }
 
 }  // namespace

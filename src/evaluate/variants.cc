@@ -9,6 +9,13 @@
 
 namespace linsim {
 
+namespace {
+
+// Up to this many items raw item-kNN's cosines come from the dense Gram matrix.
+constexpr Index kRawFromGramItems = 20000;
+
+}  // namespace
+
 const std::vector<Variant>& model_variants() {
   static const std::vector<Variant> variants = {
       {"eq1 item-orthonormal cosine", "eq1", "item-orthonormal", "cosine", true, "", false},
@@ -79,9 +86,23 @@ VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_
   if (rank < 1 || rank > std::min(X.rows(), X.cols())) {
     throw InvalidArgument(fmt::format("--rank must be in [1, {}], got {}", std::min(X.rows(), X.cols()), rank));
   }
-  Spectrum spectrum = top_spectrum(X, rank, Solver::kAuto, ctx);
-  const Matrix XV = take_data_times_vectors(spectrum, DataMatrix(X));  // shared by every model
+  // One DataMatrix of X for every fit below, keeping XᵀX: the spectrum (on its Gram route), EASE,
+  // SPPMI and raw item-kNN share it instead of forming it up to four times.
+  DataMatrix data(X);
+  data.keep_gram();
+  Spectrum spectrum = top_spectrum(data, rank, Solver::kAuto, ctx);
   VariantModels m;
+  if (remedies.enabled) {
+    // The weighted data's fits first, before X's own products build X's dense copy (dense-ish
+    // data): each fit makes one of its weighted data, and two at once would raise the peak.
+    const double sigma1 = spectrum.sigma(0);
+    std::optional<Model> unused;
+    if (progress) progress("remedies: weighted models");
+    fit_weighted(X, fmt::format("ips:{}", remedies.ips_beta), rank, sigma1, lambda_eq1, lambda_eq2, true, m.eq1_ips,
+                 m.eq2_ips, ctx);
+    fit_weighted(X, "standardize", rank, sigma1, lambda_eq1, lambda_eq2, false, unused, m.eq2_standardized, ctx);
+  }
+  const Matrix XV = take_data_times_vectors(spectrum, data);  // shared by every model
   for (const std::string& g : reported_gauges()) {
     FitOptions f;
     f.kind = ModelKind::kEq1;
@@ -97,26 +118,21 @@ VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_
     FitOptions fe;
     fe.kind = ModelKind::kEase;
     fe.lambda = *lambda_ease;
-    m.ease = fit_model(X, fe, ctx);
+    m.ease = fit_model(data, fe, ctx);
   }
+  if (X.cols() <= kRawFromGramItems) m.cooccurrences = data.gram(ctx);
   if (!remedies.enabled) return m;
-  const double sigma1 = spectrum.sigma(0);
-  std::optional<Model> unused;
-  if (progress) progress("remedies: weighted models");
-  fit_weighted(X, fmt::format("ips:{}", remedies.ips_beta), rank, sigma1, lambda_eq1, lambda_eq2, true, m.eq1_ips,
-               m.eq2_ips, ctx);
-  fit_weighted(X, "standardize", rank, sigma1, lambda_eq1, lambda_eq2, false, unused, m.eq2_standardized, ctx);
   if (progress) progress("remedies: sppmi");
   FitOptions fs;
   fs.kind = ModelKind::kSppmi;
   fs.rank = rank;
   fs.sppmi = remedies.sppmi;
   fs.sppmi.truncate_rank = true;  // a comparison at the shared rank: use the positive part
-  m.sppmi = fit_model(X, fs, ctx);
+  m.sppmi = fit_model(data, fs, ctx);
   if (progress) progress("remedies: cosine-trained model");
   CosineOptions co;
   co.epochs = remedies.cosine_epochs;
-  m.cosine = fit_cosine_model(DataMatrix(X), m.eq2, co, ctx);
+  m.cosine = fit_cosine_model(data, m.eq2, co, ctx);
   return m;
 }
 
@@ -125,7 +141,10 @@ std::unique_ptr<SimilaritySpace> variant_space(const Variant& v, const VariantMo
   const ThreadScope thread_scope(ctx);
   const Measure measure = parse_measure(v.measure);
   if (v.model == "raw") {
-    if (X.cols() <= 20000) return make_explicit_space(cosine_from_gram(gram_matrix(X, ctx)));
+    if (X.cols() <= kRawFromGramItems) {
+      return make_explicit_space(cosine_from_gram(models.cooccurrences.size() != 0 ? models.cooccurrences
+                                                                                    : gram_matrix(X, ctx)));
+    }
     return make_similarity_space(models.eq2, X, Side::kItems, Measure::kRaw, ctx);
   }
   auto remedy = [&](const std::optional<Model>& model) {

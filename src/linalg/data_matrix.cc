@@ -640,6 +640,12 @@ RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
 
 template <typename Scalar>
 MatrixOf<Scalar> DataMatrix::gram(const Context& ctx) const {
+  if constexpr (std::is_same_v<Scalar, double>) {
+    if (keep_gram_) {
+      if (kept_gram_.size() == 0) kept_gram_ = gram_matrix<double>(Y_, ctx, m_);
+      return kept_gram_;
+    }
+  }
   return gram_matrix<Scalar>(Y_, ctx, m_);
 }
 template Matrix DataMatrix::gram<double>(const Context&) const;

@@ -105,10 +105,9 @@ void check_rank(Index rank, Index n, Index p) {
 }
 
 // MATH.md M6 sppmi: B = V Λ^t, A = V Λ^(1−t) from the top-k eigenpairs of the SPPMI matrix.
-Model fit_sppmi(const SparseView& X, const FitOptions& options, const Context& ctx, const Communicator& comm) {
+Model fit_sppmi(const DataMatrix& data, const FitOptions& options, const Context& ctx, const Communicator& comm) {
   const ThreadScope thread_scope(ctx);
   options.sppmi.validate();
-  const DataMatrix data(X);
   Matrix cooccurrences = data.gram(ctx);  // across processes: every process holds the summed p × p matrix
   comm.sum(cooccurrences.data(), static_cast<std::size_t>(cooccurrences.size()));
   const SymmetricEigen eig = top_eigenpairs(sppmi_matrix(std::move(cooccurrences), options.sppmi), options.rank,
@@ -130,7 +129,7 @@ Model fit_sppmi(const SparseView& X, const FitOptions& options, const Context& c
   model.singular_values = values;
   model.item_embeddings = vectors * values.array().pow(t).matrix().asDiagonal();
   model.encoder = vectors * values.array().pow(1.0 - t).matrix().asDiagonal();
-  model.user_embeddings = DataMatrix(X).times(model.encoder);
+  model.user_embeddings = data.times(model.encoder);
   return model;
 }
 
@@ -179,11 +178,16 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
   return n;
 }
 
-Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress,
-                const Communicator& comm) {
-  const ThreadScope thread_scope(ctx);
+namespace {
+
+// fit_model's checks before any work, shared by both entry points (X as given: a weighting keeps
+// its structure but may drop entries). Returns the spectrum's route, decided once: the memory
+// check is sized for it (fit_memory_bytes alone counts the larger of auto's two) and the fit runs
+// it; `n` is the number of users on all processes.
+Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn& progress, const Communicator& comm,
+                Index& n) {
   const Index n_local = X.rows();
-  const Index n = check_fit_input(X, options, comm);
+  n = check_fit_input(X, options, comm);
   const Index p = X.cols();
   if (comm.distributed() && (options.kind == ModelKind::kEase || options.kind == ModelKind::kCosine)) {
     throw InvalidArgument(fmt::format("--model {} is not fitted across processes by fit_model ({})",
@@ -191,9 +195,6 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
                                       options.kind == ModelKind::kEase ? "linsim-mpi fits EASE on ScaLAPACK"
                                                                        : "the cosine model runs in one process"));
   }
-  // The spectrum's route, decided once, on the data as given (a weighting keeps its structure but
-  // may drop entries; the route is an estimate either way): the memory check below is sized for
-  // it (fit_memory_bytes alone counts the larger of auto's two) and the fit runs it.
   const bool spectral = options.kind != ModelKind::kEase && options.kind != ModelKind::kSppmi;
   const Route route = spectral ? choose_route(X, std::clamp<Index>(options.rank, 1, p), options.solver, comm)
                                : Route{options.solver, "requested"};
@@ -222,13 +223,18 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
       throw InvalidArgument("--weighting does not apply to --model sppmi (SPPMI is itself a weighting of co-occurrences)");
     }
     check_rank(options.rank, p, p);
-    return fit_sppmi(X, options, ctx, comm);
+  } else if (options.kind != ModelKind::kEase) {
+    check_rank(options.rank, n, p);
+    if (options.kind == ModelKind::kCosine) options.cosine.validate();
   }
-  FittedWeighting weighting = fit_weighting(options.weighting, X, comm);
-  // Only when there is a weighting: unweighted fits use X itself. Initialised, not assigned: Eigen's
-  // SparseMatrix has no move assignment, and a copy would leave apply()'s advised arrays behind.
-  const SparseMatrix weighted = weighting.weighting.empty() ? SparseMatrix() : weighting.apply(X);
-  const DataMatrix data(weighting.weighting.empty() ? X : SparseView(weighted), weighting.center);
+  return route;
+}
+
+// fit_model's work once checked, on data = X_w (the weighting, which the model records, applied).
+Model fit_checked(const DataMatrix& data, const FitOptions& options, const Route& route, FittedWeighting weighting,
+                  const Context& ctx, const ProgressFn& progress, const Communicator& comm) {
+  if (options.kind == ModelKind::kSppmi) return fit_sppmi(data, options, ctx, comm);
+  const Index p = data.cols();
   if (options.kind == ModelKind::kEase) {
     Model model;
     model.options = options;
@@ -249,8 +255,6 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
     model.weighting = std::move(weighting);
     return model;
   }
-  check_rank(options.rank, n, p);
-  if (options.kind == ModelKind::kCosine) options.cosine.validate();
   Spectrum spectrum = top_spectrum(data, options.rank, route, ctx, progress, options.solver_tol, comm);
   Matrix XV = take_data_times_vectors(spectrum, data);
   FitOptions closed = options;
@@ -262,6 +266,33 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
   }
   model.weighting = std::move(weighting);
   return model;
+}
+
+}  // namespace
+
+Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress,
+                const Communicator& comm) {
+  const ThreadScope thread_scope(ctx);
+  Index n = 0;
+  const Route route = check_fit(X, options, progress, comm, n);
+  if (options.kind == ModelKind::kSppmi) return fit_checked(DataMatrix(X), options, route, {}, ctx, progress, comm);
+  FittedWeighting weighting = fit_weighting(options.weighting, X, comm);
+  // Only when there is a weighting: unweighted fits use X itself. Initialised, not assigned: Eigen's
+  // SparseMatrix has no move assignment, and a copy would leave apply()'s advised arrays behind.
+  const SparseMatrix weighted = weighting.weighting.empty() ? SparseMatrix() : weighting.apply(X);
+  const DataMatrix data(weighting.weighting.empty() ? X : SparseView(weighted), weighting.center);
+  return fit_checked(data, options, route, std::move(weighting), ctx, progress, comm);
+}
+
+Model fit_model(const DataMatrix& data, const FitOptions& options, const Context& ctx, const ProgressFn& progress,
+                const Communicator& comm) {
+  if (!options.weighting.empty() || data.centered()) {
+    throw InvalidArgument("fit_model on a DataMatrix fits its data as they are: no --weighting and no column centre");
+  }
+  const ThreadScope thread_scope(ctx);
+  Index n = 0;
+  const Route route = check_fit(data.sparse(), options, progress, comm, n);
+  return fit_checked(data, options, route, {}, ctx, progress, comm);
 }
 
 Model fit_cosine_model(const DataMatrix& X, const Model& warm, const CosineOptions& options, const Context& ctx,

@@ -56,6 +56,9 @@ struct VariantModels {
   std::optional<Model> eq2_standardized;
   std::optional<Model> sppmi;
   std::optional<Model> cosine;   // warm-started from eq2
+  // XᵀX when p ≤ 20,000, for raw item-kNN (variant_space): computed once with the spectrum,
+  // SPPMI and EASE, which use it too.
+  Matrix cooccurrences;
 };
 
 // Fits everything the variants need: one spectrum of X for eq1 and eq2 (MATH.md M1, M2), EASE
@@ -65,7 +68,8 @@ VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_
                                  const RemedyOptions& remedies = {}, const ProgressFn& progress = {});
 
 // The item–item similarity space of a variant ("truth" is not a model: the caller handles it).
-// Raw cosine comes from the dense Gram matrix when p ≤ 20,000.
+// Raw cosine comes from the dense Gram matrix when p ≤ 20,000 (models.cooccurrences when it holds
+// it).
 std::unique_ptr<SimilaritySpace> variant_space(const Variant& variant, const VariantModels& models,
                                                const SparseView& X, const Context& ctx);
 

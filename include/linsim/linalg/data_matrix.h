@@ -96,6 +96,11 @@ class DataMatrix {
   // (gram_matrix).
   template <typename Scalar = double>
   MatrixOf<Scalar> gram(const Context& ctx) const;
+  // From now on the double Gram matrix is computed once and kept: later calls of gram<double>
+  // return a copy (the same bits: gram_matrix is deterministic). For callers that fit several
+  // models of one data set (fit_variant_models: the spectrum's Gram route, SPPMI, EASE and raw
+  // item-kNN each ask for XᵀX); it costs one p × p matrix for the life of this object.
+  void keep_gram() { keep_gram_ = true; }
 
   // ‖X_w‖²_F = ‖Y‖²_F − 2 mᵀc + n ‖m‖².
   double squared_norm() const;
@@ -144,6 +149,8 @@ class DataMatrix {
   std::shared_ptr<GramWorkspace> workspace_ = std::make_shared<GramWorkspace>();
   template <typename In>
   RowMatrix fused_gram(const In& M) const;
+  bool keep_gram_ = false;
+  mutable Matrix kept_gram_;  // gram<double>'s result once computed, where keep_gram() asked for it
   mutable Matrix dense_;  // dense copy of Y for dense-ish data
   mutable bool have_dense_ = false;
   bool prefer_dense_ = false;

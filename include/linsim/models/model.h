@@ -92,6 +92,11 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
 // and cosine are refused: linsim-mpi fits EASE on ScaLAPACK).
 Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx,
                 const ProgressFn& progress = {}, const Communicator& comm = single_process());
+// The same fit of data already wrapped as a DataMatrix (its products, dense copy and kept Gram
+// matrix, DataMatrix::keep_gram, then serve every fit of it: several models of one data set share
+// one XᵀX). Fits the data as they are: options.weighting must be empty and `data` uncentred.
+Model fit_model(const DataMatrix& data, const FitOptions& options, const Context& ctx,
+                const ProgressFn& progress = {}, const Communicator& comm = single_process());
 
 // The cosine-trained model (MATH.md M5) on the data matrix X_w, warm-started from an eq2 model of
 // the same data (its λ, rank and spectrum). Returns a model of kind cosine.
