@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   linsim::cli::remove_outputs_on_termination_signals();  // first: OpenBLAS starts its own threads when loaded
   linsim::configure_gemm();
-  linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES: off, gathered, or (unset) all
+  linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES: off, all, or (unset) gathered
   linsim::configure_direct_writes();  // LINSIM_DIRECT_WRITES=off: large arrays through the page cache
   CLI::App app{"linsim: similarities that mean something, from linear embedding models "
                "(Steck, Ekanadham, Kallus 2024)"};

@@ -122,7 +122,7 @@ TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockOfTheUsesTheSettingCo
   const std::uintptr_t base = region.base();
   ASSERT_EQ(advised_range(base, base + kLength).second, 0u);
 
-  // Gathered: a gathered block gets the advice, a bulk one does not.
+  // Gathered (the default): a gathered block gets the advice, a bulk one does not.
   EXPECT_TRUE(huge_pages_wanted(PageUse::kGathered));
   EXPECT_FALSE(huge_pages_wanted(PageUse::kBulk));
   prefer_huge_pages(reinterpret_cast<void*>(base + 8 * kHuge), 2 * kHuge, PageUse::kBulk);
@@ -152,7 +152,7 @@ TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockOfTheUsesTheSettingCo
   prefer_huge_pages(reinterpret_cast<void*>(tail), 2 * kHuge, PageUse::kGathered);
   EXPECT_EQ(advised_range(tail - kHuge, base + kLength).second, 0u);
 
-  // All (the default): bulk blocks too.
+  // All: bulk blocks too.
   EXPECT_EQ(configure_huge_pages(HugePages::kAll), HugePages::kAll);
   EXPECT_TRUE(huge_pages_wanted(PageUse::kGathered));
   prefer_huge_pages(reinterpret_cast<void*>(base + 8 * kHuge), 2 * kHuge, PageUse::kBulk);
@@ -162,8 +162,8 @@ TEST(Memory, HugePageAdviceCoversTheAlignedInteriorOfABlockOfTheUsesTheSettingCo
 }
 
 // The programs' setting, LINSIM_HUGE_PAGES, read by configure_huge_pages() (the library itself
-// never reads it): off, 0 and no turn the advice off, gathered keeps it to gathered blocks,
-// anything else or nothing gives the default, every use.
+// never reads it): off, 0 and no turn the advice off; all, on, 1 and yes give it to every use;
+// anything else or nothing gives the default, gathered blocks only.
 TEST(Memory, ProgramsTakeTheHugePageSettingFromTheEnvironment) {
   const HugePagesSettingScope scope(HugePages::kAll);
   // The library itself never reads the variable: only the set-up call does.
@@ -176,19 +176,22 @@ TEST(Memory, ProgramsTakeTheHugePageSettingFromTheEnvironment) {
     EXPECT_EQ(configure_huge_pages(), HugePages::kOff) << off;
     EXPECT_FALSE(huge_pages_wanted(PageUse::kGathered)) << off;
   }
-  ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", "gathered", 1), 0);
-  EXPECT_EQ(configure_huge_pages(), HugePages::kGathered);
-  EXPECT_TRUE(huge_pages_wanted(PageUse::kGathered));
-  EXPECT_FALSE(huge_pages_wanted(PageUse::kBulk));
-  for (const char* on : {"on", "1", "", "all"}) {
+  for (const char* gathered : {"gathered", "", "some"}) {
+    ASSERT_EQ(configure_huge_pages(HugePages::kOff), HugePages::kOff);
+    ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", gathered, 1), 0);
+    EXPECT_EQ(configure_huge_pages(), HugePages::kGathered) << gathered;
+    EXPECT_TRUE(huge_pages_wanted(PageUse::kGathered)) << gathered;
+    EXPECT_FALSE(huge_pages_wanted(PageUse::kBulk)) << gathered;
+  }
+  for (const char* on : {"on", "1", "yes", "all"}) {
     ASSERT_EQ(setenv("LINSIM_HUGE_PAGES", on, 1), 0);
     EXPECT_EQ(configure_huge_pages(), HugePages::kAll) << on;
     EXPECT_TRUE(huge_pages_wanted(PageUse::kBulk)) << on;
   }
   ASSERT_EQ(configure_huge_pages(HugePages::kOff), HugePages::kOff);
   ASSERT_EQ(unsetenv("LINSIM_HUGE_PAGES"), 0);
-  EXPECT_EQ(configure_huge_pages(), HugePages::kAll);
-  EXPECT_EQ(huge_pages_setting(), HugePages::kAll);
+  EXPECT_EQ(configure_huge_pages(), HugePages::kGathered);
+  EXPECT_EQ(huge_pages_setting(), HugePages::kGathered);
 }
 
 }  // namespace

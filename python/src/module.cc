@@ -718,11 +718,11 @@ PYBIND11_MODULE(_linsim, m) {
         return kNames[static_cast<int>(now)];
       },
       py::arg("setting") = py::none(),
-      "Which large blocks are advised to take transparent huge pages (speed only, never results): 'all' (the "
-      "default: the blocks the solvers gather from at random rows, and the data's arrays, the Krylov basis, "
-      "p x p matrices, arrays read from .npy), 'gathered' (the former only) or 'off'; True means 'all', False "
-      "'off'; anything else is an error. With no argument: from LINSIM_HUGE_PAGES (off, 0 or no: 'off'; gathered: "
-      "'gathered'; anything else: 'all'). Returns the name of the setting in force.");
+      "Which large blocks are advised to take transparent huge pages (speed only, never results): 'gathered' "
+      "(the default: the blocks the solvers gather from at random rows), 'all' (those and the data's arrays, "
+      "the Krylov basis, p x p matrices, arrays read from .npy) or 'off'; True means 'all', False 'off'; "
+      "anything else is an error. With no argument: from LINSIM_HUGE_PAGES (off, 0 or no: 'off'; all, on, 1 or "
+      "yes: 'all'; anything else: 'gathered'). Returns the name of the setting in force.");
   m.def(
       "configure_direct_writes",
       [](std::optional<bool> enabled) { return enabled ? configure_direct_writes(*enabled) : configure_direct_writes(); },

@@ -236,10 +236,12 @@ def test_huge_page_advice_is_the_programs_setting_and_changes_no_result(monkeypa
         assert linsim.configure_huge_pages() == "gathered"
         monkeypatch.setenv("LINSIM_HUGE_PAGES", "off")
         assert linsim.configure_huge_pages() == "off"
-        monkeypatch.delenv("LINSIM_HUGE_PAGES")
+        monkeypatch.setenv("LINSIM_HUGE_PAGES", "all")
         assert linsim.configure_huge_pages() == "all"
+        monkeypatch.delenv("LINSIM_HUGE_PAGES")
+        assert linsim.configure_huge_pages() == "gathered"
     finally:
-        linsim.configure_huge_pages("all")
+        linsim.configure_huge_pages("gathered")
 
 
 def test_a_lambda_that_zeroes_dimensions_warns(simulated):

@@ -31,7 +31,7 @@ double available_memory_bytes() {
 namespace {
 
 // The process's huge-page setting: only programs change it (setup.h), the library reads it.
-std::atomic<HugePages> setting_now{HugePages::kAll};
+std::atomic<HugePages> setting_now{HugePages::kGathered};
 
 }  // namespace
 
@@ -49,9 +49,10 @@ HugePages configure_huge_pages(HugePages setting) {
 
 HugePages configure_huge_pages() {
   const char* value = std::getenv("LINSIM_HUGE_PAGES");
-  if (value != nullptr && std::string_view(value) == "gathered") return configure_huge_pages(HugePages::kGathered);
-  // Otherwise the on/off switch that LINSIM_DIRECT_WRITES shares: "on" is every use.
-  return configure_huge_pages(switch_setting("LINSIM_HUGE_PAGES") ? HugePages::kAll : HugePages::kOff);
+  const std::string_view v(value == nullptr ? "" : value);
+  if (v == "all" || v == "on" || v == "1" || v == "yes") return configure_huge_pages(HugePages::kAll);
+  // Otherwise the off values of the switch that LINSIM_DIRECT_WRITES shares, or the default.
+  return configure_huge_pages(switch_setting("LINSIM_HUGE_PAGES") ? HugePages::kGathered : HugePages::kOff);
 }
 
 void prefer_huge_pages(void* data, std::size_t bytes, PageUse use) {

@@ -34,17 +34,19 @@ std::string openblas_core_for_this_cpu();
 std::string gemm_backend();
 
 // Which of the library's large blocks are advised to take transparent huge pages
-// (prefer_huge_pages, linsim/core/memory.h): kAll (the default) the blocks the iterative solvers
-// gather from at random rows, product after product, and every large block written once or
-// streamed (the data's arrays, the Krylov basis, p × p matrices, arrays read from .npy);
-// kGathered only the former; kOff none. Advice changes no result, only speed, and the system's own
-// setting (/sys/kernel/mm/transparent_hugepage/enabled set to never) refuses it anyway. For the
-// bulk blocks huge pages change the cost of the first touch, and that depends on the machine: on
-// one VM of bench/README.md they about halved it (3.1 GB in 2.2–3.2 s against 5.2–5.7 s), on
-// another, which backs guest memory lazily, they made it dearer, and kGathered was the faster
-// setting there for EASE and for reading models, the same for (d) ("Huge pages by use").
-// The variant without an argument takes the setting from LINSIM_HUGE_PAGES (off, 0 or no: kOff;
-// gathered: kGathered; unset or anything else: kAll), as the linsim programs do in main. Both
+// (prefer_huge_pages, linsim/core/memory.h): kGathered (the default) the blocks the iterative
+// solvers gather from at random rows, product after product; kAll those and every large block
+// written once or streamed (the data's arrays, the Krylov basis, p × p matrices, arrays read from
+// .npy); kOff none. Advice changes no result, only speed, and the system's own setting
+// (/sys/kernel/mm/transparent_hugepage/enabled set to never) refuses it anyway. For the bulk
+// blocks huge pages change the cost of the first touch, and that depends on the machine: where
+// the guest's free memory goes back to the host (free page reporting: bench/README.md, "Huge pages
+// by use"), a fresh huge page is faulted in 2 MB at a time from the host and costs up to ~15× the
+// 4 KiB pages, which the kernel takes from its unreported small free blocks first; elsewhere
+// (one VM of an earlier session) huge pages about halved it (3.1 GB in 2.2–3.2 s against 5.2–5.7
+// s). The default is the setting that is never far off on either. The variant without an argument
+// takes the setting from LINSIM_HUGE_PAGES (off, 0 or no: kOff; all, on, 1 or yes: kAll; unset,
+// gathered or anything else: kGathered), as the linsim programs do in main. Both
 // return the setting now in force; safe to call from any thread, takes effect for blocks
 // allocated after it.
 enum class HugePages { kOff = 0, kGathered = 1, kAll = 2 };  // the values name them in Python's binding
