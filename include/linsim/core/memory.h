@@ -25,7 +25,7 @@ enum class PageUse {
 // Asks the kernel to back the 2 MiB-aligned interior of [data, data + bytes) with huge pages
 // (Linux's transparent huge pages: a no-op where they are off or where that interior is empty)
 // when the process's setting covers `use` (configure_huge_pages, linsim/core/setup.h: by default
-// every use; the linsim programs: LINSIM_HUGE_PAGES=gathered or off). Advice
+// gathered blocks only; the linsim programs: LINSIM_HUGE_PAGES=all or off). Advice
 // only: nothing fails, no result changes. It takes effect for pages not yet touched, so call it on
 // a fresh allocation before writing to it.
 void prefer_huge_pages(void* data, std::size_t bytes, PageUse use);
