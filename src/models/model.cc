@@ -183,11 +183,10 @@ namespace {
 // fit_model's checks before any work, shared by both entry points (X as given: a weighting keeps
 // its structure but may drop entries). Returns the spectrum's route, decided once: the memory
 // check is sized for it (fit_memory_bytes alone counts the larger of auto's two) and the fit runs
-// it; `n` is the number of users on all processes.
-Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn& progress, const Communicator& comm,
-                Index& n) {
+// it.
+Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn& progress, const Communicator& comm) {
   const Index n_local = X.rows();
-  n = check_fit_input(X, options, comm);
+  const Index n = check_fit_input(X, options, comm);  // users on all processes
   const Index p = X.cols();
   if (comm.distributed() && (options.kind == ModelKind::kEase || options.kind == ModelKind::kCosine)) {
     throw InvalidArgument(fmt::format("--model {} is not fitted across processes by fit_model ({})",
@@ -273,8 +272,7 @@ Model fit_checked(const DataMatrix& data, const FitOptions& options, const Route
 Model fit_model(const SparseView& X, const FitOptions& options, const Context& ctx, const ProgressFn& progress,
                 const Communicator& comm) {
   const ThreadScope thread_scope(ctx);
-  Index n = 0;
-  const Route route = check_fit(X, options, progress, comm, n);
+  const Route route = check_fit(X, options, progress, comm);
   if (options.kind == ModelKind::kSppmi) return fit_checked(DataMatrix(X), options, route, {}, ctx, progress, comm);
   FittedWeighting weighting = fit_weighting(options.weighting, X, comm);
   // Only when there is a weighting: unweighted fits use X itself. Initialised, not assigned: Eigen's
@@ -290,8 +288,7 @@ Model fit_model(const DataMatrix& data, const FitOptions& options, const Context
     throw InvalidArgument("fit_model on a DataMatrix fits its data as they are: no --weighting and no column centre");
   }
   const ThreadScope thread_scope(ctx);
-  Index n = 0;
-  const Route route = check_fit(data.sparse(), options, progress, comm, n);
+  const Route route = check_fit(data.sparse(), options, progress, comm);
   return fit_checked(data, options, route, {}, ctx, progress, comm);
 }
 
