@@ -120,19 +120,21 @@ VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_
     fe.lambda = *lambda_ease;
     m.ease = fit_model(data, fe, ctx);
   }
+  if (remedies.enabled) {
+    if (progress) progress("remedies: sppmi");
+    FitOptions fs;
+    fs.kind = ModelKind::kSppmi;
+    fs.rank = rank;
+    fs.sppmi = remedies.sppmi;
+    fs.sppmi.truncate_rank = true;  // a comparison at the shared rank: use the positive part
+    m.sppmi = fit_model(data, fs, ctx);
+    if (progress) progress("remedies: cosine-trained model");
+    CosineOptions co;
+    co.epochs = remedies.cosine_epochs;
+    m.cosine = fit_cosine_model(data, m.eq2, co, ctx);
+  }
+  // Last, so that SPPMI's copy of the kept XᵀX is gone before this one is made.
   if (X.cols() <= kRawFromGramItems) m.cooccurrences = data.gram(ctx);
-  if (!remedies.enabled) return m;
-  if (progress) progress("remedies: sppmi");
-  FitOptions fs;
-  fs.kind = ModelKind::kSppmi;
-  fs.rank = rank;
-  fs.sppmi = remedies.sppmi;
-  fs.sppmi.truncate_rank = true;  // a comparison at the shared rank: use the positive part
-  m.sppmi = fit_model(data, fs, ctx);
-  if (progress) progress("remedies: cosine-trained model");
-  CosineOptions co;
-  co.epochs = remedies.cosine_epochs;
-  m.cosine = fit_cosine_model(data, m.eq2, co, ctx);
   return m;
 }
 

@@ -273,12 +273,13 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
                 const Communicator& comm) {
   const ThreadScope thread_scope(ctx);
   const Route route = check_fit(X, options, progress, comm);
-  if (options.kind == ModelKind::kSppmi) return fit_checked(DataMatrix(X), options, route, {}, ctx, progress, comm);
-  FittedWeighting weighting = fit_weighting(options.weighting, X, comm);
-  // Only when there is a weighting: unweighted fits use X itself. Initialised, not assigned: Eigen's
-  // SparseMatrix has no move assignment, and a copy would leave apply()'s advised arrays behind.
-  const SparseMatrix weighted = weighting.weighting.empty() ? SparseMatrix() : weighting.apply(X);
-  const DataMatrix data(weighting.weighting.empty() ? X : SparseView(weighted), weighting.center);
+  // Only when there is a weighting (never for sppmi: check_fit refuses one): unweighted fits use X
+  // itself, as fit_model on a DataMatrix does. Initialised, not assigned: Eigen's SparseMatrix has
+  // no move assignment, and a copy would leave apply()'s advised arrays behind.
+  const bool weighted_fit = !options.weighting.empty();
+  FittedWeighting weighting = weighted_fit ? fit_weighting(options.weighting, X, comm) : FittedWeighting{};
+  const SparseMatrix weighted = weighted_fit ? weighting.apply(X) : SparseMatrix();
+  const DataMatrix data(weighted_fit ? SparseView(weighted) : X, weighting.center);
   return fit_checked(data, options, route, std::move(weighting), ctx, progress, comm);
 }
 
