@@ -727,7 +727,7 @@ PYBIND11_MODULE(_linsim, m) {
       "configure_direct_writes",
       [](std::optional<bool> enabled) { return enabled ? configure_direct_writes(*enabled) : configure_direct_writes(); },
       py::arg("enabled") = py::none(),
-      "Whether .npy arrays of 64 MiB and more are written around the page cache (O_DIRECT where the file "
+      "Whether .npy arrays of 4 MiB and more are written around the page cache (O_DIRECT where the file "
       "system takes it; on by default; the same bytes either way). With no argument: from LINSIM_DIRECT_WRITES "
       "(off, 0 or no: off). Returns the setting in force.");
   m.def("max_threads", &max_threads);

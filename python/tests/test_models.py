@@ -193,7 +193,7 @@ def test_results_do_not_depend_on_threads(simulated):
 
 
 def test_direct_writes_are_the_programs_switch_and_write_the_same_bytes(monkeypatch, tmp_path):
-    # EASE at p = 3,000 has 72 MB of weights: past the 64 MiB from which arrays go around the page cache.
+    # EASE at p = 3,000 has 72 MB of weights: past the 4 MiB from which arrays go around the page cache.
     X = sp.random(4000, 3000, density=0.01, random_state=np.random.default_rng(5), format="csr",
                   data_rvs=lambda k: np.ones(k))
     model = linsim.EASE(lam=50.0).fit(X)

@@ -5,7 +5,12 @@
 // takes it: every byte of a buffered write is first copied into a freshly allocated page of the
 // cache, and for a multi-gigabyte array (an EASE weight matrix is p² numbers) those copies can cost
 // more than the disk — on the AMD EPYC VM of bench/README.md, EASE's 3.1 GB of weights took
-// 10.7–11.3 s through the cache and 1.4 s direct ((b) on that VM, "Writes"). Direct I/O needs
+// 10.7–11.3 s through the cache and 1.4 s direct ((b) on that VM, "Writes"). The line is low,
+// 4 MiB, because on such a VM fresh cache pages are dear at any size: a fit of (a) took 0.2–0.6 s
+// to write its model with the 16–40 MB arrays (72 MB) through the cache and 0.2 s with them direct
+// (bench/README.md, (a), "Small arrays direct"). Below the line a file is a few of the disk's
+// blocks, where the cache, which returns before the disk has the bytes, costs less than a
+// synchronous write. Direct I/O needs
 // aligned addresses, offsets and lengths, so the bytes pass through an aligned buffer of
 // kBufferBytes; the tail that is not a whole number of kAlign-byte blocks is written without
 // O_DIRECT. Only regular files go direct; where O_DIRECT is refused (a file system without it, a
@@ -22,7 +27,7 @@ namespace linsim {
 
 class FileSink {
  public:
-  static constexpr std::uint64_t kDirectBytes = std::uint64_t{64} << 20;
+  static constexpr std::uint64_t kDirectBytes = std::uint64_t{4} << 20;
   static constexpr std::size_t kAlign = 4096;
   static constexpr std::size_t kBufferBytes = std::size_t{8} << 20;
 

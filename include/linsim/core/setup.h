@@ -54,7 +54,7 @@ HugePages configure_huge_pages(HugePages setting);
 HugePages configure_huge_pages();
 HugePages huge_pages_setting();  // the setting in force
 
-// Whether the library writes the .npy arrays of 64 MiB and more that it writes to files by path
+// Whether the library writes the .npy arrays of 4 MiB and more that it writes to files by path
 // (a model directory's: EASE's weights, large embeddings) around the page cache, with O_DIRECT
 // where the file system takes it: on unless a program turns it off. Either way the files hold the
 // same bytes; direct writes skip copying every byte into fresh cache pages (on the AMD EPYC VM of
