@@ -212,6 +212,17 @@ void BM_SparseTimes(benchmark::State& state) {
 }
 BENCHMARK(BM_SparseTimes)->Arg(100)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Xᵀ R for a column-major R of 100 columns on the same shape (through the column copy of X): the
+// cosine-trained model's backward product on sparse data, whose gathered table is n × 100.
+void BM_SparseTransposeTimes(benchmark::State& state) {
+  static const SparseMatrix X = random_interactions(138000, 20000, 72);
+  const DataMatrix data(X);
+  const Matrix R = random_factors(138000, state.range(0));
+  benchmark::DoNotOptimize(data.transpose_times(R).data());  // builds the column copy
+  for (auto _ : state) benchmark::DoNotOptimize(data.transpose_times(R).data());
+}
+BENCHMARK(BM_SparseTransposeTimes)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // DataMatrix's products on dense-ish data (the dense copy, in fixed row blocks of single-threaded
 // GEMM), the shapes of the cosine-trained model on the main job's data: 20,000 × 1,000 at 33 %,
 // blocks of 100 columns; 0: X M, 1: Xᵀ R. Run once more with LINSIM_GEMM=eigen for Eigen's GEMM.

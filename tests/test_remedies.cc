@@ -209,6 +209,46 @@ TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {
   }
 }
 
+// Products wider than one strip read M from a strip-major copy where a strip's table stays in the
+// cache and the gathers outweigh the copy (sparse_times_into, data_matrix.cc): here both X M
+// (600-row M) and Xᵀ R (1,000-row R) qualify. Each strip's sums must be the bits of the product
+// of that strip alone (16 columns or fewer, never copied), on any thread count, with values and
+// without (binarised data), and match the dense product.
+TEST(DataMatrix, WideProductsEqualTheProductsOfTheirStripsBitForBit) {
+  for (const bool binary : {true, false}) {
+    SCOPED_TRACE(binary);
+    const SparseMatrix Y = binary ? test::random_binary(1000, 600, 0.04, 61) : random_counts(1000, 600, 0.04, 61);
+    const DataMatrix X(Y);
+    ASSERT_EQ(X.unit_values(), binary);
+    const Matrix D = Matrix(Y);
+    const Matrix M = test::random_matrix(600, 45, 62);  // strips of 16, 16, 8, 4 and 1 columns
+    const Matrix R = test::random_matrix(1000, 45, 63);
+    Matrix XM, XtR;
+    {
+      Context one;
+      one.threads = 1;
+      const ThreadScope scope(one);
+      XM = X.times(M);
+      XtR = X.transpose_times(R);
+    }
+    EXPECT_LT(test::relative_difference(XM, D * M), 1e-13);
+    EXPECT_LT(test::relative_difference(XtR, D.transpose() * R), 1e-13);
+    Index c = 0;
+    for (const Index w : {16, 16, 8, 4, 1}) {
+      EXPECT_TRUE(XM.middleCols(c, w) == X.times(Matrix(M.middleCols(c, w)))) << "columns from " << c;
+      EXPECT_TRUE(XtR.middleCols(c, w) == X.transpose_times(Matrix(R.middleCols(c, w)))) << "columns from " << c;
+      c += w;
+    }
+    for (const int threads : {2, 3}) {
+      Context ctx;
+      ctx.threads = threads;
+      const ThreadScope scope(ctx);
+      EXPECT_TRUE(XM == X.times(M)) << threads;
+      EXPECT_TRUE(XtR == X.transpose_times(R)) << threads;
+    }
+  }
+}
+
 // X's Gram product of M on one thread, in double and in single precision, after checking that 2 and
 // 3 threads give the same bits for both.
 std::pair<Matrix, Matrix> gram_on_any_thread_count(const DataMatrix& X, const Matrix& M) {

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <mutex>
 #include <type_traits>
 #include <vector>
@@ -121,7 +124,46 @@ template <typename Out, typename In>
 void sparse_times_into(const int* outer, const int* inner, const double* value, Index rows, const In& M, Out& out,
                        const double* shift = nullptr) {
   static_assert(In::IsRowMajor);
+  using Scalar = typename In::Scalar;
   const Index k = M.cols();
+  // The strips' widths, left to right: 16 while 16 columns remain, then 8, 4 and single ones.
+  const auto width_at = [k](Index c) -> Index { return k - c >= 16 ? 16 : (k - c >= 8 ? 8 : (k - c >= 4 ? 4 : 1)); };
+  // Wider than one strip, M is read strip by strip: each strip's gathers take W of every row's k
+  // entries, rows spread over all of M. Copied strip-major first (the strip at column c holds its W
+  // columns as rows of W from c · m on), a strip's gathers come from one contiguous m × W table
+  // (2.5 MB at m = 20,000 and W = 16, against 16 MB for all of a 100-column M): whole cache lines
+  // per row, and a few hundred pages instead of thousands. BM_SparseTimes (X M on (a)'s shape):
+  // 157–206 against 222–316 ms at 100 columns, 881–993 against 1,219–1,352 ms at 256 (three
+  // alternated runs). Only where a strip's table stays in the cache (kPanelBytes) and the gathers
+  // outweigh the copy (nnz ≥ kPanelUses · m): Xᵀ R through the column copy, whose 138,000 × 16
+  // tables do not, measured slower with it (BM_SparseTransposeTimes). The sums are the same bits:
+  // only where M's numbers sit changes.
+  constexpr std::size_t kPanelBytes = std::size_t{8} << 20;
+  constexpr Index kPanelUses = 8;
+  const Index m = M.rows();
+  const Index nnz = static_cast<Index>(outer[rows]) - static_cast<Index>(outer[0]);
+  Scalar* panels = nullptr;
+  std::unique_ptr<Scalar, void (*)(void*)> panel_store(nullptr, std::free);
+  if (k > 16 && static_cast<std::size_t>(m) * 16 * sizeof(Scalar) <= kPanelBytes && nnz >= kPanelUses * m) {
+    const std::size_t bytes = (static_cast<std::size_t>(m * k) * sizeof(Scalar) + 63) / 64 * 64;
+    panel_store.reset(static_cast<Scalar*>(std::aligned_alloc(64, bytes)));
+    if (!panel_store) throw std::bad_alloc();
+    panels = panel_store.get();
+    prefer_huge_pages(panels, bytes, PageUse::kGathered);
+#pragma omp parallel for schedule(static)
+    for (Index r0 = 0; r0 < m; r0 += 256) {
+      const Index r1 = std::min(m, r0 + 256);
+      for (Index c = 0; c < k;) {
+        const Index w = width_at(c);
+        Scalar* to = panels + c * m;
+        for (Index r = r0; r < r1; ++r) {
+          const Scalar* from = M.data() + r * k + c;
+          for (Index j = 0; j < w; ++j) to[r * w + j] = from[j];
+        }
+        c += w;
+      }
+    }
+  }
   const Index row_step = Out::IsRowMajor ? k : 1;
   const Index column_step = Out::IsRowMajor ? 1 : rows;
   const Index blocks = (rows + kRowBlock - 1) / kRowBlock;
@@ -134,7 +176,8 @@ void sparse_times_into(const int* outer, const int* inner, const double* value, 
       const double* s = shift != nullptr ? shift + c : nullptr;
       auto rows_of = [&](auto unit) {
         for (Index r = r0; r < r1; ++r) {
-          strip_row<W, decltype(unit)::value>(inner, value, outer[r], outer[r + 1], limit, M.data() + c, k,
+          strip_row<W, decltype(unit)::value>(inner, value, outer[r], outer[r + 1], limit,
+                                              panels != nullptr ? panels + c * m : M.data() + c, panels != nullptr ? W : k,
                                               out.data() + r * row_step + c * column_step, column_step, s);
         }
       };
