@@ -691,6 +691,14 @@ MatrixOf<Scalar> DataMatrix::gram(const Context& ctx) const {
   }
   return gram_matrix<Scalar>(Y_, ctx, m_);
 }
+void DataMatrix::adopt_gram(Matrix G) {
+  if (G.rows() != cols() || G.cols() != cols()) {
+    throw InvalidArgument(fmt::format("a Gram matrix of {} × {} for data of {} columns", G.rows(), G.cols(), cols()));
+  }
+  keep_gram_ = true;
+  kept_gram_ = std::move(G);
+}
+
 template Matrix DataMatrix::gram<double>(const Context&) const;
 template MatrixF DataMatrix::gram<float>(const Context&) const;
 
