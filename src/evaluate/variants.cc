@@ -70,7 +70,7 @@ std::optional<Vector> column_scaling(const FittedWeighting& fitted, Index p) {
 // Y_wᵀY_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ, c = Yᵀ1 (data_matrix.h) — p² multiplications instead of
 // a pass of ~n p² / 2 multiply-adds over the data (0.3 s per weighting per seed of the main job,
 // `BM_GramDense`). Equal in exact arithmetic; rounded differently (one product per entry instead of
-// a sum of n_ij equal terms).
+// a sum of n_ij equal terms). The user side, Y_w V, likewise goes through X's products.
 void fit_weighted(const SparseView& X, const DataMatrix& unweighted, const std::string& spec, Index rank,
                   double sigma1, double lambda_eq1, double lambda_eq2, bool with_eq1, std::optional<Model>& eq1,
                   std::optional<Model>& eq2, const Context& ctx) {
@@ -79,7 +79,8 @@ void fit_weighted(const SparseView& X, const DataMatrix& unweighted, const std::
   const SparseMatrix Y = fitted.apply(X);
   DataMatrix data(Y, fitted.center);
   const std::optional<Vector> d = column_scaling(fitted, X.cols());
-  if (d && unweighted.gram_is_kept() && !unweighted.centered()) {  // (X's spectrum took the Gram route)
+  const bool rescaled = d && unweighted.gram_is_kept() && !unweighted.centered();  // (X's spectrum: Gram route)
+  if (rescaled) {
     Matrix G = unweighted.gram(ctx);
     G.array().colwise() *= d->array();
     G.array().rowwise() *= d->transpose().array();
@@ -93,7 +94,14 @@ void fit_weighted(const SparseView& X, const DataMatrix& unweighted, const std::
     data.adopt_gram(std::move(G));
   }
   Spectrum spectrum = top_spectrum(data, rank, Solver::kAuto, ctx);
-  const Matrix XV = take_data_times_vectors(spectrum, data);
+  Matrix XV;
+  if (rescaled) {  // Y_w V = X (diag(d) V) − 1 (mᵀV): X's products (on dense-ish data its dense copy,
+                   // which the fits after these make anyway) instead of a dense copy of Y for one product
+    XV = unweighted.times(Matrix(d->asDiagonal() * spectrum.V));
+    if (data.centered()) XV.rowwise() -= fitted.center.transpose() * spectrum.V;
+  } else {
+    XV = take_data_times_vectors(spectrum, data);
+  }
   const double ratio = sigma1 > 0 ? spectrum.sigma(0) / sigma1 : 1.0;
   FitOptions f;
   f.weighting = weighting;
@@ -128,8 +136,9 @@ VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_
   Spectrum spectrum = top_spectrum(data, rank, Solver::kAuto, ctx);
   VariantModels m;
   if (remedies.enabled) {
-    // The weighted data's fits first, before X's own products build X's dense copy (dense-ish
-    // data): each fit makes one of its weighted data, and two at once would raise the peak.
+    // The weighted data's fits first. Where they rescale X's columns and X's spectrum took the Gram
+    // route they use X's Gram matrix and products (fit_weighted); otherwise each makes a dense copy
+    // of its weighted data (dense-ish data), which should not be alive beside X's own.
     const double sigma1 = spectrum.sigma(0);
     std::optional<Model> unused;
     if (progress) progress("remedies: weighted models");
