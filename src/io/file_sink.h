@@ -7,7 +7,7 @@
 // more than the disk — on the AMD EPYC VM of bench/README.md, EASE's 3.1 GB of weights took
 // 10.7–11.3 s through the cache and 1.4 s direct ((b) on that VM, "Writes"). The line is low,
 // 4 MiB, because on such a VM fresh cache pages are dear at any size: a fit of (a) took 0.2–0.6 s
-// to write its model with the 16–40 MB arrays (72 MB) through the cache and 0.2 s with them direct
+// to write its model with the 16–40 MB arrays (72 MB) through the cache, 0.1–0.2 s with them direct
 // (bench/README.md, (a), "Small arrays direct"). Below the line a file is a few of the disk's
 // blocks, where the cache, which returns before the disk has the bytes, costs less than a
 // synchronous write. Direct I/O needs

@@ -144,7 +144,7 @@ void sparse_times_into(const int* outer, const int* inner, const double* value, 
   const Index nnz = static_cast<Index>(outer[rows]) - static_cast<Index>(outer[0]);
   Scalar* panels = nullptr;
   std::unique_ptr<Scalar, void (*)(void*)> panel_store(nullptr, std::free);
-  if (k > 16 && static_cast<std::size_t>(m) * 16 * sizeof(Scalar) <= kPanelBytes && nnz >= kPanelUses * m) {
+  if (k > 16 && m > 0 && static_cast<std::size_t>(m) * 16 * sizeof(Scalar) <= kPanelBytes && nnz >= kPanelUses * m) {
     const std::size_t bytes = (static_cast<std::size_t>(m * k) * sizeof(Scalar) + 63) / 64 * 64;
     panel_store.reset(static_cast<Scalar*>(std::aligned_alloc(64, bytes)));
     if (!panel_store) throw std::bad_alloc();
@@ -691,14 +691,6 @@ MatrixOf<Scalar> DataMatrix::gram(const Context& ctx) const {
   }
   return gram_matrix<Scalar>(Y_, ctx, m_);
 }
-void DataMatrix::adopt_gram(Matrix G) {
-  if (G.rows() != cols() || G.cols() != cols()) {
-    throw InvalidArgument(fmt::format("a Gram matrix of {} × {} for data of {} columns", G.rows(), G.cols(), cols()));
-  }
-  keep_gram_ = true;
-  kept_gram_ = std::move(G);
-}
-
 template Matrix DataMatrix::gram<double>(const Context&) const;
 template MatrixF DataMatrix::gram<float>(const Context&) const;
 

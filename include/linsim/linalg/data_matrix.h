@@ -101,12 +101,7 @@ class DataMatrix {
   // models of one data set (fit_variant_models: the spectrum's Gram route, SPPMI, EASE and raw
   // item-kNN each ask for XᵀX); it costs one p × p matrix for the life of this object.
   void keep_gram() { keep_gram_ = true; }
-  // Keeps G as this data's double Gram matrix (the centring included), as keep_gram() keeps the
-  // computed one: for a caller that has it from elsewhere, at less cost than a pass over the data
-  // (fit_variant_models: data whose columns are those of X rescaled, diag(d) XᵀX diag(d)). The caller
-  // vouches that G is this data's Gram matrix; throws InvalidArgument unless it is p × p.
-  void adopt_gram(Matrix G);
-  // Whether a double Gram matrix is kept now (computed after keep_gram(), or adopted).
+  // Whether a double Gram matrix is kept now (computed since keep_gram()).
   bool gram_is_kept() const { return kept_gram_.size() != 0; }
 
   // ‖X_w‖²_F = ‖Y‖²_F − 2 mᵀc + n ‖m‖².
