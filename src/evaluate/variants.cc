@@ -65,44 +65,46 @@ std::optional<Vector> column_scaling(const FittedWeighting& fitted, Index p) {
 }
 
 // eq1 (symmetric gauge) and eq2 on the weighted data, λ scaled to its spectrum (see VariantModels).
-// Where the weighting only rescales X's columns, Y = X diag(d), and both X's spectrum and Y's take
-// the Gram route, Y's Gram matrix comes from X's kept one (`unweighted`): YᵀY = diag(d) XᵀX diag(d),
-// and with a centre m Y_wᵀY_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ, c = Yᵀ1 (data_matrix.h) — p²
-// multiplications instead of a pass of ~n p² / 2 multiply-adds over the data (0.3 s per weighting per
-// seed of the main job, `BM_GramDense`); it is decomposed and dropped as the Gram route's own would
-// be, so the peak is the same. The user side Y_w V = X (diag(d) V) − 1 (mᵀV) goes through X's
-// products too (on dense-ish data X's dense copy, which the fits after these build anyway, instead
-// of a dense copy of Y for this one product). Equal in exact arithmetic, rounded differently.
+// Where the weighting only rescales X's columns, Y = X diag(d), and X's spectrum took the Gram
+// route, Y is never formed (docs/math.md M6: "the Gram matrix is transformed accordingly"). Its Gram
+// matrix comes from X's kept one: YᵀY = diag(d) XᵀX diag(d), and with a centre m (standardize:
+// M6's S⁻¹(G − n μμᵀ)S⁻¹) Y_wᵀY_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ, c = Yᵀ1 = d ⊙ Xᵀ1
+// (data_matrix.h) — p² multiplications instead of a pass of ~n p² / 2 multiply-adds over the data
+// (0.3 s per weighting per seed of the main job, `BM_GramDense`), decomposed and dropped as the Gram
+// route's own would be, so the peak is the same. The user side Y_w V = X (diag(d) V) − 1 (mᵀV)
+// goes through X's products (on dense-ish data X's dense copy, which the fits after these build
+// anyway). Y has X's pattern, so X's route (choose_route reads shapes and counts only) is Y's.
+// Equal in exact arithmetic, rounded differently.
 void fit_weighted(const SparseView& X, const DataMatrix& unweighted, const std::string& spec, Index rank,
                   double sigma1, double lambda_eq1, double lambda_eq2, bool with_eq1, std::optional<Model>& eq1,
                   std::optional<Model>& eq2, const Context& ctx) {
   const Weighting weighting = parse_weighting(spec);
   FittedWeighting fitted = fit_weighting(weighting, X);
-  const SparseMatrix Y = fitted.apply(X);
-  const DataMatrix data(Y, fitted.center);
-  const Route route = choose_route(Y, rank, Solver::kAuto);
   const std::optional<Vector> d = column_scaling(fitted, X.cols());
+  const Route route = choose_route(X, rank, Solver::kAuto);
   Spectrum spectrum;
   Matrix XV;
   if (d && route.solver == Solver::kGram && unweighted.gram_is_kept() && !unweighted.centered()) {
+    const Vector& m = fitted.center;  // empty unless standardize
     {
       Matrix G = unweighted.gram(ctx);
       G.array().colwise() *= d->array();
       G.array().rowwise() *= d->transpose().array();
-      if (data.centered()) {
-        const Vector& m = fitted.center;
-        const Vector& c = data.column_sums();
+      if (m.size() > 0) {
+        const Vector c = d->cwiseProduct(unweighted.column_sums());
         G.noalias() -= m * c.transpose();
         G.noalias() -= c * m.transpose();
-        G.noalias() += (static_cast<double>(Y.rows()) * m) * m.transpose();
+        G.noalias() += (static_cast<double>(X.rows()) * m) * m.transpose();
       }
       spectrum = spectrum_from_gram(G, rank);
     }
     spectrum.reason = fmt::format("{}; the Gram matrix X's, its columns rescaled", route.reason);
     XV = unweighted.times(Matrix(d->asDiagonal() * spectrum.V));
-    if (data.centered()) XV.rowwise() -= fitted.center.transpose() * spectrum.V;
+    if (m.size() > 0) XV.rowwise() -= m.transpose() * spectrum.V;
   } else {
-    spectrum = top_spectrum(data, rank, route, ctx);
+    const SparseMatrix Y = fitted.apply(X);
+    const DataMatrix data(Y, fitted.center);
+    spectrum = top_spectrum(data, rank, Solver::kAuto, ctx);
     XV = take_data_times_vectors(spectrum, data);
   }
   const double ratio = sigma1 > 0 ? spectrum.sigma(0) / sigma1 : 1.0;
