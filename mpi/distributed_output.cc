@@ -34,13 +34,17 @@ void write_segments(const std::string& path, const std::string& header, const st
     MPI_Error_string(rc, text, &length);
     error = fmt::format("cannot create '{}': {}", path, std::string(text, static_cast<size_t>(length)));
   } else {
+    // The count is checked as well as the return code: Open MPI 4.1's OMPIO returns MPI_SUCCESS
+    // for a write that failed (a full disk, a file size limit).
     const auto put = [&](std::int64_t offset, const void* data, std::int64_t bytes) {
       constexpr std::int64_t kPiece = std::int64_t{1} << 30;
       for (std::int64_t done = 0; done < bytes && error.empty(); done += kPiece) {
         const auto n = static_cast<int>(std::min(kPiece, bytes - done));
         MPI_Status status;
+        int written = 0;
         if (MPI_File_write_at(file, offset + done, static_cast<const char*>(data) + done, n, MPI_BYTE, &status) !=
-            MPI_SUCCESS) {
+                MPI_SUCCESS ||
+            MPI_Get_count(&status, MPI_BYTE, &written) != MPI_SUCCESS || written != n) {
           error = fmt::format("cannot write '{}' at byte {}", path, offset + done);
         }
       }

@@ -8,8 +8,10 @@ sign (B Bᵀ to 1e-9), user embeddings up to column signs, EASE weights to 1e-10
 to the float64 weights as linsim fit's float32 weights are), all-rows neighbour and recommendation
 tables equal up to ties; inputs as one file (split by byte ranges mid-line), as a directory of parts (headers, Spark's _SUCCESS/.crc files, a gzip
 part) and a glob; the weightings, sppmi, --min-item-users, --strict. Failures: a malformed line
-in the part of the last rank, a missing input, a rank that dies — every rank non-zero, the rank
-and file named, no model directory left; a rank out of memory stops the job.
+in the part of the last rank, a missing input, a glob matching nothing, a directory without parts,
+an unwritable output, a write that fails on one rank, a rank that dies — every rank non-zero, the
+rank and file named, no model directory or table left; a rank out of memory stops the job;
+--model cosine and --solver lanczos refused.
 
 Exit 77 (skipped) when mpirun or linsim-mpi is missing, saying so.
 """
@@ -17,6 +19,7 @@ import argparse
 import gzip
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -283,12 +286,23 @@ def main():
     check(r.returncode == 1 and "rank 2 of 3" in r.stderr and "bad-parts/part-00004" in r.stderr
           and f"part-00004:{bad_line}:" in r.stderr and no_leftovers("bad-model"),
           f"malformed line in the last rank's part: exit {r.returncode}, '{r.stderr.strip()[:200]}'")
-    r = mpirun(args, 2, "fit", "-i", "missing.tsv", "-o", "missing-model", expect_ok=False)
-    check(r.returncode == 1 and "missing.tsv" in r.stderr and no_leftovers("missing-model"),
-          f"missing input: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
-    r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--model", "cosine", "-o", "cos-model", expect_ok=False)
-    check(r.returncode == 2 and "one process" in r.stderr and no_leftovers("cos-model"),
-          f"cosine refused: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    # Inputs that name no file: a missing path, a glob matching nothing, a directory holding only
+    # files that are not parts (names starting with '_' or '.').
+    os.makedirs("no-parts")
+    open("no-parts/_SUCCESS", "w").close()
+    open("no-parts/.part-00000.crc", "w").write("not data")
+    for label, given, words in (("missing input", "missing.tsv", "cannot open 'missing.tsv'"),
+                                ("glob matching nothing", "nothing-*.tsv", "no file matches 'nothing-*.tsv'"),
+                                ("directory without parts", "no-parts", "'no-parts' is a directory without part files")):
+        r = mpirun(args, 2, "fit", "-i", given, "-o", "missing-model", expect_ok=False)
+        check(r.returncode == 1 and words in r.stderr and no_leftovers("missing-model"),
+              f"{label}: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    # What runs in one process only: the cosine model's L-BFGS, the Lanczos solver.
+    for label, option in (("cosine", ["--model", "cosine"]), ("lanczos", ["--solver", "lanczos"])):
+        r = mpirun(args, 2, "fit", "-i", "sim.tsv", *option, "-o", "one-process-model", expect_ok=False)
+        check(r.returncode == 2 and f"{' '.join(option)} runs in one process" in r.stderr
+              and no_leftovers("one-process-model"),
+              f"{label} refused: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
     # EASE goes through the fit's shared checks too (λ, values whose squares overflow).
     for bad, words in ((["--lambda", "-1"], "--lambda must be a finite number >= 0"),
                        (["--lambda", "inf"], "--lambda must be a finite number >= 0")):
@@ -306,7 +320,32 @@ def main():
     check("fitting eq2" in r.stderr and "rank 0 of 2:" in r.stderr and "rank 1 of 2:" in r.stderr
           and "inside MPI" in r.stderr, f"--progress --stats: '{r.stderr.strip()[:200]}'")
     r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--rank", "2", "-o", "no-such-dir/model", expect_ok=False)
-    check(r.returncode == 1 and "no-such-dir" in r.stderr, f"unwritable output: exit {r.returncode}")
+    check(r.returncode == 1 and "cannot create output directory 'no-such-dir/model'" in r.stderr
+          and not os.path.exists("no-such-dir"), f"unwritable output: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    # A write that fails on one rank only: rank 1 under a 16 KiB file-size limit (its writes beyond
+    # it fail with EFBIG, as on a full disk), rank 0 free; the ranks talk over TCP, as Open MPI's
+    # shared-memory transport cannot size its segments under that limit. Every rank ends 1, the
+    # failing rank, "cannot write" and the output named, and the model directory or table rank 0
+    # would commit is not left. (Open MPI 4.1's OMPIO returns MPI_SUCCESS for a failed pwrite and
+    # says so only in the status's count, so the count has to be checked.)
+    # EASE on wide data: the interactions fit under the limit, the p × p weights (about 660 KB,
+    # each rank writing its own block-cyclic share) do not.
+    own = np.random.default_rng(11)  # its own draws: the cases after it see the same data as before
+    with open("wide-ease.tsv", "w") as f:
+        for u, i in zip(own.integers(0, 200, 1000), own.integers(0, 300, 1000)):
+            f.write(f"u{u}\ti{i}\n")
+    ease_wide = ["fit", "-i", "wide-ease.tsv", "--model", "ease", "--lambda", "30", "-o"]
+    limited = "trap '' XFSZ; ulimit -f 16; exec "
+    for label, command, target in (
+            ("fit", ["fit", "-i", "sim.tsv", "--rank", "2", "--lambda", "5", "-o"], "short-model"),
+            ("ease weights", ease_wide, "short-ease"),
+            ("similar-items --all", ["similar-items", "-m", eq2, "--all", "-n", "7", "--output"], "short-table.tsv")):
+        cmd = [args.mpirun, "--oversubscribe", "--mca", "btl", "self,tcp", "-np", "1", args.linsim_mpi, *command,
+               target, ":", "-np", "1", "bash", "-c", limited + shlex.join([args.linsim_mpi, *command, target])]
+        r = run(cmd, expect_ok=False, env=MPI_ENV)
+        refused = (r.returncode == 1 and "rank 1 of 2: cannot write" in r.stderr and target in r.stderr
+                   and no_leftovers(target))
+        check(refused, f"{label}: a write that fails on one rank: exit {r.returncode}, '{r.stderr.strip()[:200]}'")
     # A rank that dies while the others work: a second programme in the same job that kills
     # itself once the fit has started.
     dying = [args.mpirun, "--oversubscribe", "-np", "1", args.linsim_mpi, "fit", "-i", "sim.tsv", "--model", "ease",
