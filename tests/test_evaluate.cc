@@ -118,6 +118,19 @@ TEST_F(Protocol, RandomModelMatchesItsExpectation) {
   EXPECT_NEAR(observed, expected, 0.01);
 }
 
+// A misspelt model name is a usage error before any model runs, not after the ones before it.
+TEST_F(Protocol, AnUnknownModelIsRefusedBeforeAnyModelIsEvaluated) {
+  std::vector<std::string> said;
+  const ProgressFn progress = [&](const std::string& s) { said.push_back(s); };
+  try {
+    evaluate_models(split_, {"popularity", "eq2", "nonsense"}, ParamGrid{}, Context{}, progress);
+    ADD_FAILURE() << "an unknown model was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown model 'nonsense'"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(said.empty()) << said.front();
+}
+
 TEST_F(Protocol, PopularityBaselineRecomputedIndependently) {
   ParamGrid grid;
   const auto results = evaluate_models(split_, {"popularity"}, grid, Context{});

@@ -250,6 +250,9 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
   const SparseMatrix& X = split.train;
   const Index n = X.rows();
   const Index p = X.cols();
+  // Every model name is known (grid_points refuses the others) before any model is evaluated: a
+  // misspelt name is a usage error, not one found after the models before it have run.
+  for (const std::string& name : models) grid_points(name, grid, p);
   // Every grid point's rank must be one the training users can support, checked before any fit.
   for (const std::string& name : models) {
     if (name != "eq1" && name != "eq2" && name != "sppmi" && name != "cosine") continue;
