@@ -5,6 +5,7 @@
 // readers, and bad inputs.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -561,6 +562,85 @@ TEST_F(AuditFiles, Word2vecHeaderValuesThatOverflowAreInputErrors) {
   const EmbeddingTable t = read_embeddings(write("h.txt", "9007199254740991 2\nx 1 2\ny 3 4\n"));
   EXPECT_EQ(t.vectors.rows(), 2);
   EXPECT_EQ(t.warnings.size(), 1u);
+}
+
+// Each malformed record of a word2vec/GloVe file is an error naming the file and the line (text)
+// or the vector's number (binary), with what is wrong.
+TEST_F(AuditFiles, Word2vecRecordsThatAreMalformedNameTheFileAndTheRecord) {
+  // The message of the error read_embeddings throws for `text`, or "no error".
+  const auto error_of = [&](const std::string& name, const std::string& text) -> std::string {
+    try {
+      read_embeddings(write(name, text));
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string file = (dir_ / "e.txt").string();
+  std::string m = error_of("e.txt", "x 1 2\ny 1\n");
+  EXPECT_NE(m.find(file + ":2: expected an id and 2 values, found 2 fields"), std::string::npos) << m;
+  m = error_of("e.txt", "2 2\nx 1 2\ny 1 2 3\n");
+  EXPECT_NE(m.find(file + ":3: expected an id and 2 values, found 4 fields"), std::string::npos) << m;
+  m = error_of("e.txt", "x 1 2\ny 3 4\nx 1 3\n");
+  EXPECT_NE(m.find(file + ":3: id 'x' appears twice"), std::string::npos) << m;
+  m = error_of("e.txt", "x 1 2\ny 1 nan\n");
+  EXPECT_NE(m.find(file + ":2: value 2 of 'y' is not a finite number: 'nan'"), std::string::npos) << m;
+  for (const char* empty : {"", "\n\n", "2 3\n"}) {
+    m = error_of("e.txt", empty);
+    EXPECT_NE(m.find("'" + file + "' contains no vectors"), std::string::npos) << "'" << empty << "': " << m;
+  }
+  // Binary: an id that is empty, repeated, or without a blank after it within 64 KiB.
+  const std::string bin = (dir_ / "e.bin").string();
+  const std::string one(reinterpret_cast<const char*>(std::array<float, 2>{1.0F, 2.0F}.data()), 8);
+  m = error_of("e.bin", "1 2\n " + one);
+  EXPECT_NE(m.find(bin), std::string::npos) << m;
+  EXPECT_NE(m.find("binary word2vec"), std::string::npos) << m;
+  EXPECT_NE(m.find("vector 1 has an empty id"), std::string::npos) << m;
+  m = error_of("e.bin", binary_word2vec({"the", "cat", "the"}, test::random_matrix(3, 2, 4)));
+  EXPECT_NE(m.find(bin), std::string::npos) << m;
+  EXPECT_NE(m.find("id 'the' of vector 3 appears twice"), std::string::npos) << m;
+  m = error_of("e.bin", "1 2\n\x01" + std::string(70000, 'a') + " " + one);
+  EXPECT_NE(m.find(bin), std::string::npos) << m;
+  EXPECT_NE(m.find("vector 1 has no blank after its id within 65536 bytes"), std::string::npos) << m;
+  m = error_of("e.bin", "0 2\n");
+  EXPECT_NE(m.find(bin), std::string::npos) << m;
+  EXPECT_NE(m.find("no vectors"), std::string::npos) << m;
+}
+
+// Ids a line-based format cannot hold are refused before the file is created.
+TEST_F(AuditFiles, IdsThatTheFormatCannotHoldAreRefusedWhenWriting) {
+  const Matrix M = test::random_matrix(2, 2, 5);
+  const auto error_of = [&](bool word2vec, const std::string& bad) -> std::string {
+    IdMap ids;
+    ids.add("fine");
+    ids.add(bad);
+    try {
+      if (word2vec) {
+        write_word2vec((dir_ / "out.txt").string(), ids, M, false);
+      } else {
+        write_embedding_tsv((dir_ / "out.txt").string(), ids, M, false);
+      }
+    } catch (const InvalidArgument& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  for (const char* bad : {"a b", "a\tb", "a\nb", "a\rb"}) {
+    const std::string m = error_of(true, bad);
+    EXPECT_NE(m.find("id '" + std::string(bad) + "' cannot be written in word2vec format (it contains a blank or line break)"),
+              std::string::npos)
+        << m;
+  }
+  for (const char* bad : {"a\tb", "a\nb", "a\rb"}) {
+    const std::string m = error_of(false, bad);
+    EXPECT_NE(m.find("id '" + std::string(bad) + "' cannot be written in TSV format (it contains a tab or line break)"),
+              std::string::npos)
+        << m;
+  }
+  EXPECT_EQ(error_of(false, "a b"), "no error");  // a blank is fine in TSV
+  fs::remove(dir_ / "out.txt");
+  EXPECT_NE(error_of(true, "").find("an empty id cannot be written in word2vec format"), std::string::npos);
+  EXPECT_TRUE(fs::is_empty(dir_)) << "a refused write left a file";
 }
 
 TEST_F(AuditFiles, TruthScoresThatAreNotFiniteAreInputErrorsNotClusters) {

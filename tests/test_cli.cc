@@ -205,6 +205,34 @@ TEST_F(Cli, RuntimeErrorsExitOneAndLeaveNothing) {
   expect_only({"bad.tsv", "nan.tsv", "empty.tsv"});
 }
 
+// The reading options: a threshold that is not a finite number or one that cannot apply is a usage
+// error (exit 2); thresholds that leave no interactions are an error about the file (exit 1, as an
+// empty file is). Each names the option and its value; nothing is written.
+TEST_F(Cli, ReadingOptionsThatLeaveNothingOrCannotApplyAreNamed) {
+  const std::string fit = "fit --input " + fixture() + " --rank 2 --lambda 1 --out " + path("m");
+  for (const char* value : {"nan", "inf", "-inf"}) {
+    const Result r = run(fit + " --min-value " + value);
+    EXPECT_EQ(r.code, 2) << value << ": " << r.err;
+    EXPECT_NE(r.err.find(std::string("--min-value must be a finite number, got ") + (value[0] == 'n' ? "nan" : value)),
+              std::string::npos)
+        << r.err;
+  }
+  Result r = run(fit + " --min-item-users 1000000");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("'" + fixture() + "' has no interactions left after --min-item-users 1000000"), std::string::npos)
+      << r.err;
+  r = run(fit + " --min-value 1e300");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("no interactions left after --min-value 1e+300"), std::string::npos) << r.err;
+  expect_only({});
+  // recommend --input maps the file's items to the model's: dropping items would change the model's.
+  ASSERT_EQ(run(fit).code, 0);
+  r = run("recommend --model " + path("m") + " --input " + fixture() + " --min-item-users 2 --output " + path("r.tsv"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--min-item-users cannot be used with a model's item ids"), std::string::npos) << r.err;
+  expect_only({"m"});
+}
+
 TEST_F(Cli, SimulateIsDeterministicAndFitReadsIt) {
   const std::string opts = " --users 400 --items 60 --seed 5";
   ASSERT_EQ(run("simulate --out " + path("a.tsv") + " --truth " + path("ta.tsv") + opts).code, 0);
@@ -336,6 +364,39 @@ TEST_F(Cli, EvaluateAndEvaluateSimilarity) {
   EXPECT_NE(r.out.find("| ease projected |"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(dir_ / "sim" / "similarity.json"));
   EXPECT_EQ(run("evaluate-similarity --input " + fixture() + " --labels " + path("nolabels.tsv")).code, 1);
+}
+
+// A malformed line in any metadata format --labels reads is a runtime error (exit 1) naming the
+// file and the line; nothing is written.
+TEST_F(Cli, MalformedLabelFilesNameTheFileAndLine) {
+  for (const char* sub : {"ml100k", "ml1m", "ml20m", "lastfm"}) fs::create_directory(dir_ / sub);
+  const std::string flags(19, '0');
+  std::string pipes;
+  for (char c : flags) pipes += std::string("|") + c;
+  struct Case {
+    std::string file, text, message;
+  };
+  const std::vector<Case> cases = {
+      {"ml100k/u.item", "film00|A film|01-Jan-1995||http://x" + pipes + "\nfilm01|Too few|01-Jan-1995\n",
+       ":2: expected 24 '|'-separated fields, got 3"},
+      {"ml1m/movies.dat", "film00::A film (1995)::Drama\nfilm01::No genres (1995)\n", ":2: expected 'id::title::genres'"},
+      {"ml20m/movies.csv", "movieId,title,genres\nfilm00,A film,Drama\nfilm01 without commas\n",
+       ":3: expected 'movieId,title,genres'"},
+      {"lastfm/user_taggedartists.dat", "userID\tartistID\ttagID\nu1\tfilm00\t7\nu1\tfilm01\trock\n",
+       ":3: tag id 'rock' is not an integer"},
+      {"lastfm/user_taggedartists.dat", "userID\tartistID\ttagID\nu1\tfilm00\t12x\n", ":2: tag id '12x' is not an integer"},
+      {"lastfm/user_taggedartists.dat", "userID\tartistID\ttagID\nu1\tfilm00\n",
+       ":2: expected 'userID<TAB>artistID<TAB>tagID...'"},
+      {"labels.tsv", "item\tlabel\nfilm00\tg1\nfilm01 g2\n", ":3: expected 'item<TAB>labels', got 'film01 g2'"},
+  };
+  for (const Case& c : cases) {
+    const std::string file = write(c.file, c.text);
+    const Result r = run("evaluate-similarity --input " + fixture() + " --labels " + file +
+                         " --rank 3 --lambda-eq1 5 --lambda-eq2 0.5 --lambda-ease 5 --top 3 --out " + path("sim"));
+    EXPECT_EQ(r.code, 1) << c.file << ": " << r.err;
+    EXPECT_NE(r.err.find(file + c.message), std::string::npos) << c.file << ": " << r.err;
+    expect_only({"ml100k", "ml1m", "ml20m", "lastfm", "labels.tsv"});
+  }
 }
 
 // Parses the neighbour table into (query, neighbour) -> score.

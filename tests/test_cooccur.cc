@@ -384,33 +384,51 @@ TEST_F(CooccurCli, BadCorporaAreClearErrorsAndWriteNothing) {
   write("punct.txt", "... !!! --\n");
   write("binary.bin", std::string("GIF89a\0\0\x01", 9));
   write("latin1.txt", "na\xEFve text\n");
+  write("apart.txt", "alpha\n\nbeta\n");  // two words, each alone in its paragraph
+  // docs/reliability.md: a bad corpus is a runtime error (exit 1), a bad option or a request the
+  // corpus cannot support a usage error (exit 2); neither leaves an output or a temporary.
   struct Case {
     std::string args, message;
+    int code;
   };
+  const std::string latin1 = path("latin1.txt") + " --invalid-utf8 latin1";
   const std::vector<Case> cases = {
-      {path("empty.txt"), "empty.txt: the corpus holds no words"},
-      {path("punct.txt"), "the corpus holds no words"},
-      {path("binary.bin"), "binary.bin: a NUL byte at byte offset 6: not a text file"},
-      {path("latin1.txt"), "latin1.txt: invalid UTF-8 at byte offset 2 (byte 0xEF"},
-      {path("missing.txt"), "missing.txt: no such file or directory"},
-      {path("latin1.txt") + " --invalid-utf8 latin1" + " --min-count 9", "no word occurs at least --min-count 9 times"},
-      {path("latin1.txt") + " --invalid-utf8 latin1" + " --window 0", "--window must be in [1, 100]"},
-      {path("latin1.txt") + " --invalid-utf8 latin1" + " --distance-weight cubic", "--distance-weight must be none, harmonic or linear"},
-      {path("latin1.txt") + " --invalid-utf8 latin1" + " --subsample -1", "--subsample must be a number >= 0"},
+      {path("empty.txt"), "empty.txt: the corpus holds no words", 1},
+      {path("punct.txt"), "the corpus holds no words", 1},
+      {path("binary.bin"), "binary.bin: a NUL byte at byte offset 6: not a text file", 1},
+      {path("latin1.txt"), "latin1.txt: invalid UTF-8 at byte offset 2 (byte 0xEF", 1},
+      {path("missing.txt"), "missing.txt: no such file or directory", 1},
+      {latin1 + " --min-count 9", "no word occurs at least --min-count 9 times", 2},
+      {path("apart.txt") + " --min-count 1", "no two vocabulary words occur within --window", 2},
+      {latin1 + " --min-count 0", "--min-count must be >= 1, got 0", 2},
+      {latin1 + " --window 0", "--window must be in [1, 100]", 2},
+      {latin1 + " --window 101", "--window must be in [1, 100]", 2},
+      {latin1 + " --distance-weight cubic", "--distance-weight must be none, harmonic or linear", 2},
+      {latin1 + " --boundary sentence", "--boundary must be paragraph, line or file, got 'sentence'", 2},
+      {latin1 + " --subsample -1", "--subsample must be a number >= 0", 2},
+      {latin1 + " --memory 0.5", "--memory must be at least 1 (MB), got 0.5", 2},
+      {latin1 + " --memory 0", "--memory must be at least 1 (MB), got 0", 2},
   };
   for (const Case& c : cases) {
     const CliResult r = run("cooccur " + c.args + " -o " + path("out.tsv") + " --vocab " + path("vocab.tsv"));
-    EXPECT_NE(r.code, 0) << c.args;
+    EXPECT_EQ(r.code, c.code) << c.args << ": " << r.err;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << ": " << r.err;
-    expect_only({"empty.txt", "punct.txt", "binary.bin", "latin1.txt"});
+    expect_only({"empty.txt", "punct.txt", "binary.bin", "latin1.txt", "apart.txt"});
   }
-  const CliResult fallback = run("cooccur " + path("latin1.txt") + " --invalid-utf8 latin1 --min-count 1");
+  const CliResult fallback = run("cooccur " + latin1 + " --min-count 1");
   EXPECT_EQ(fallback.code, 0) << fallback.err;
   EXPECT_NE(fallback.out.find("naïve\ttext\t1"), std::string::npos);
   EXPECT_NE(fallback.err.find("1 byte(s) that are not UTF-8 were read as Latin-1"), std::string::npos);
-  // An unwritable output fails before the corpus is read.
-  const CliResult unwritable = run("cooccur " + path("latin1.txt") + " --invalid-utf8 latin1 -o " + path("no/dir/x.tsv"));
-  EXPECT_NE(unwritable.code, 0);
+  // An unwritable --output or --vocab fails (exit 1) before the corpus is read: the binary corpus
+  // is never reached, and the other output is not written.
+  for (const std::string& outputs : {" -o " + path("no/dir/x.tsv") + " --vocab " + path("vocab.tsv"),
+                                    " -o " + path("out.tsv") + " --vocab " + path("no/dir/v.tsv")}) {
+    const CliResult r = run("cooccur " + path("binary.bin") + outputs);
+    EXPECT_EQ(r.code, 1) << outputs << ": " << r.err;
+    EXPECT_NE(r.err.find("cannot write '" + path("no/dir/")), std::string::npos) << outputs << ": " << r.err;
+    EXPECT_EQ(r.err.find("NUL byte"), std::string::npos) << outputs << ": " << r.err;
+    expect_only({"empty.txt", "punct.txt", "binary.bin", "latin1.txt", "apart.txt"});
+  }
 }
 
 TEST_F(CooccurCli, ReadsDirectoriesSortedWithASuffixFilter) {

@@ -155,5 +155,71 @@ TEST_F(ModelDir, InvalidOptionsAndAModelJsonThatIsNotAFile) {
   EXPECT_NE(error_of("file.tsv").find("is not a directory"), std::string::npos) << error_of("file.tsv");
 }
 
+// Every damaged model.json names the file (exit 1 in the CLI: an Error, not an InvalidArgument),
+// as do a repeated id in either id file.
+TEST_F(ModelDir, ABadModelJsonOrARepeatedIdNamesTheFile) {
+  std::ifstream in(path("eq2/model.json"));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string json_path = path("eq2/model.json");
+  // model.json with `from` replaced by `to`; the message read_model_dir gives for it.
+  const auto error_with = [&](const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from << " not in " << text;
+    if (at == std::string::npos) return std::string("'" + from + "' not found");
+    std::ofstream(json_path) << text.substr(0, at) << to << text.substr(at + from.size());
+    return error_of("eq2");
+  };
+  std::string message = error_with("\"model\": \"eq2\"", "\"model\": \"eq9\"");
+  EXPECT_NE(message.find("'" + json_path + "': unknown model 'eq9'"), std::string::npos) << message;
+  message = error_with("\"solver\": \"gram\",", "");
+  EXPECT_NE(message.find("'" + json_path + "': "), std::string::npos) << message;
+  EXPECT_NE(message.find("'solver'"), std::string::npos) << message;
+  const std::string future = std::to_string(kModelFormatVersion + 1);
+  message = error_with("\"format_version\": " + std::to_string(kModelFormatVersion),
+                       "\"format_version\": " + future);
+  EXPECT_NE(message.find("'" + json_path + "': format version " + future + " is not supported"), std::string::npos)
+      << message;
+  message = error_with("\"rank\": 4,", "\"rank\": 4,,");
+  EXPECT_NE(message.find("'" + json_path + "': invalid JSON"), std::string::npos) << message;
+  std::ofstream(json_path) << text;
+  ASSERT_EQ(error_of("eq2"), "no error");
+  // A repeated id: the file, the line of the repetition and the id.
+  std::ofstream(path("eq2/user_ids.tsv"), std::ios::app) << "u3\n";
+  message = error_of("eq2");
+  EXPECT_NE(message.find(path("eq2/user_ids.tsv") + ":31: duplicate id 'u3'"), std::string::npos) << message;
+  std::ofstream(path("ease/item_ids.tsv"), std::ios::app) << "i0\n";
+  message = error_of("ease");
+  EXPECT_NE(message.find(path("ease/item_ids.tsv") + ":13: duplicate id 'i0'"), std::string::npos) << message;
+}
+
+// An id that a line-per-id file cannot hold is refused when saving; nothing is left behind.
+TEST_F(ModelDir, AnIdWithATabOrLineBreakIsRefusedWhenSaving) {
+  for (const std::string bad : {"a\tb", "a\nb", "a\rb"}) {
+    for (const bool user : {true, false}) {
+      ModelBundle b;
+      b.model = fit_model(X_, test::exact_options(ModelKind::kEq2, 4, 1.0), Context{});
+      b.data.X = X_;
+      for (Index u = 0; u < X_.rows(); ++u) b.data.users.add(user && u == 5 ? bad : "u" + std::to_string(u));
+      for (Index i = 0; i < X_.cols(); ++i) b.data.items.add(!user && i == 5 ? bad : "i" + std::to_string(i));
+      try {
+        AtomicDirectory out(path("bad"), false, "model.json");
+        write_model_dir(out, b);
+        out.commit();
+        ADD_FAILURE() << "saved an id with a tab or line break";
+      } catch (const Error& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("id '" + bad + "' contains a tab, newline or carriage return and cannot be stored in"),
+                  std::string::npos)
+            << message;
+        EXPECT_NE(message.find(user ? "user_ids.tsv" : "item_ids.tsv"), std::string::npos) << message;
+      }
+      for (const auto& entry : fs::directory_iterator(dir_.path())) {
+        const std::string name = entry.path().filename().string();
+        EXPECT_TRUE(name == "eq2" || name == "ease") << "left behind: " << name;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace linsim

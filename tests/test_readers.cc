@@ -175,6 +175,33 @@ TEST_F(Readers, MatrixMarket) {
             std::string::npos);
   EXPECT_NE(error_of(write("c.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n")).find("declares 2"),
             std::string::npos);
+  // Banners linsim does not read, and a missing size line: input errors (exit 1) naming file and line.
+  const std::string b = (dir_ / "b.mtx").string();
+  for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+           {"%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n",
+            b + ":1: only 'matrix coordinate' files are supported, got '%%MatrixMarket matrix array real general'"},
+           {"%%MatrixMarket matrix coordinate real\n2 2 1\n1 1 1\n",
+            b + ":1: only 'matrix coordinate' files are supported, got '%%MatrixMarket matrix coordinate real'"},
+           {"%%MatrixMarket matrix coordinate complex general\n2 2 1\n1 1 1 0\n",
+            b + ":1: unsupported field type 'complex' (real, integer or pattern)"},
+           {"%%MatrixMarket matrix coordinate complex hermitian\n2 2 1\n1 1 1 0\n",
+            b + ":1: unsupported field type 'complex'"},
+           {"%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 1\n2 1 1\n",
+            b + ":1: unsupported symmetry 'skew-symmetric' (only 'general')"},
+           {"%%MatrixMarket matrix coordinate pattern hermitian\n2 2 1\n2 1\n",
+            b + ":1: unsupported symmetry 'hermitian' (only 'general')"},
+           {"%%MatrixMarket matrix coordinate real general\n% sizes never come\n", b + ":2: missing the 'rows cols entries' line"},
+           {"%%MatrixMarket matrix coordinate real general\n", b + ":1: missing the 'rows cols entries' line"},
+           {"%%MatrixMarket matrix coordinate real general\n2 2\n1 1 1\n",
+            b + ":2: expected 'rows cols entries' (non-negative integers), got '2 2'"}}) {
+    write("b.mtx", text);
+    try {
+      read_interactions(b, {});
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST_F(Readers, DuplicatesAreSummedOrRejected) {

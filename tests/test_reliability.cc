@@ -82,6 +82,11 @@ TEST_F(Reliability, DegenerateLambdaIsAnErrorOrAWarning) {
         run("fit --input " + fixture() + " --model " + model + " --rank 4 --lambda 1e308 --out " + path("z"));
     EXPECT_EQ(r.code, 2) << model;
     EXPECT_NE(r.err.find("shrinks all 4 dimensions to zero"), std::string::npos) << r.err;
+    // The message names σ₁ and suggests a λ that keeps all k dimensions.
+    EXPECT_NE(r.err.find("σ_1 = "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(std::string("use λ ") + (model == std::string("eq2") ? "< σ_k = " : "well below 1e10 σ_k² = ")),
+              std::string::npos)
+        << r.err;
   }
   // A λ between σ_2 and σ_1 keeps one dimension: a warning on stderr and in model.json.
   const Vector sigma = [&] {
@@ -112,11 +117,13 @@ TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
   ASSERT_EQ(mkfifo(path("fifo").c_str(), 0644), 0);
   test::CliResult r = run(fit + path("fifo"));
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("it is a FIFO"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("refusing to replace '" + path("fifo") + "': it is a FIFO"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::is_fifo(path("fifo")));
   if (mknod(path("null").c_str(), S_IFCHR | 0644, makedev(1, 3)) == 0) {
     r = run(fit + path("null"));
     EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("refusing to replace '" + path("null") + "': it is a character device"), std::string::npos)
+        << r.err;
     EXPECT_TRUE(fs::is_character_file(path("null"))) << "--force replaced a device";
   }
   // Someone else's directory and a symbolic link are refused; a model directory is replaced.
@@ -124,10 +131,14 @@ TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
   write("thesis/chapter1.tex", "text");
   r = run(fit + path("thesis"));
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("has no model.json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("refusing to replace '" + path("thesis") + "': it has no model.json"), std::string::npos)
+      << r.err;
   EXPECT_EQ(slurp(path("thesis/chapter1.tex")), "text");
   fs::create_directory_symlink(path("thesis"), path("link"));
-  EXPECT_EQ(run(fit + path("link")).code, 2);
+  r = run(fit + path("link"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("refusing to replace '" + path("link") + "': it is a symbolic link"), std::string::npos)
+      << r.err;
   EXPECT_TRUE(fs::is_symlink(path("link")));
   ASSERT_EQ(run(fit + path("m")).code, 0);
   EXPECT_EQ(run(fit + path("m")).code, 0);
@@ -136,12 +147,14 @@ TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
   write("table.tsv", "old");
   EXPECT_EQ(run(similar + path("table.tsv")).code, 0);
   EXPECT_NE(slurp(path("table.tsv")), "old");
-  EXPECT_EQ(run(similar + path("thesis")).code, 2);
+  r = run(similar + path("thesis"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("refusing to replace '" + path("thesis") + "': it is a directory"), std::string::npos) << r.err;
   expect_only({"fifo", "null", "thesis", "link", "m", "table.tsv"});
 }
 
 TEST_F(Reliability, TerminationSignalsLeaveNoTemporaries) {
-  for (const int sig : {SIGTERM, SIGINT}) {
+  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
     SCOPED_TRACE(sig);
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
@@ -242,6 +255,8 @@ TEST_F(Reliability, StandardInputAndPipesAreReadOnce) {
                                   " fit --input - --strict --rank 1 --out " + path("dup"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("duplicate entry for user 'u', item 'i'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("its lines are not named: the input cannot be read a second time"), std::string::npos) << r.err;
+  expect_only({"file", "dash", "pipe", "fifo", "named"});
 }
 
 TEST_F(Reliability, DamagedModelDirectoryAndTruncatedInputAreRuntimeErrors) {

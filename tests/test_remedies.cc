@@ -147,10 +147,27 @@ TEST(Weighting, RejectsBadSpecs) {
     SCOPED_TRACE(spec);
     EXPECT_THROW(parse_weighting(spec), InvalidArgument);
   }
+  // The messages docs/reliability.md quotes.
+  for (const auto& [spec, words] : {std::pair{"ips,ips", "ips appears twice"}, std::pair{"tfidf,bm25", "use either bm25 or tfidf"},
+                                    std::pair{"standardize,ips", "standardize must be the last step"}}) {
+    try {
+      parse_weighting(spec);
+      ADD_FAILURE() << spec << " was accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  }
   EXPECT_TRUE(parse_weighting("none").empty());
   SparseMatrix neg = random_counts(10, 5, 0.5, 3);
   neg.valuePtr()[0] = -1.0;
-  EXPECT_THROW(fit_weighting(parse_weighting("bm25"), neg), Error);
+  try {
+    fit_weighting(parse_weighting("bm25"), neg);
+    ADD_FAILURE() << "bm25 took a negative value";
+  } catch (const InvalidArgument&) {
+    ADD_FAILURE() << "a negative value is a runtime error (exit 1), not a usage error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bm25 needs nonnegative values"), std::string::npos) << e.what();
+  }
 }
 
 TEST(DataMatrix, ProductsMatchTheDenseCentredMatrix) {

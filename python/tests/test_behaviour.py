@@ -116,6 +116,18 @@ def test_progress_reaches_a_callback_and_its_exception_stops_the_work():
         model.item_factors
 
 
+def test_show_progress_overrides_the_models_progress_for_one_fit():
+    X = wide(1500, 600)
+    for_model, for_fit = [], []
+    model = linsim.EQ2(rank=10, lam=5.0, solver="randomized", progress=for_model.append)
+    model.fit(X, show_progress=for_fit.append)
+    assert for_model == [] and any("block Krylov" in m for m in for_fit)
+    model.fit(X, show_progress=False)
+    assert for_model == []
+    model.fit(X)  # None: the model's own setting again
+    assert any("block Krylov" in m for m in for_model)
+
+
 def test_memory_errors_come_before_allocating():
     X = sp.csr_matrix(([1.0, 1.0], ([0, 1], [0, 199999])), shape=(2, 200000))
     with pytest.raises(MemoryError, match="available"):

@@ -76,6 +76,26 @@ def test_a_broken_structure_is_refused_before_any_computation():
         linsim.as_csr(np.ones(3))
 
 
+def test_unsorted_indices_are_sorted_in_a_copy_unless_scipy_was_told_they_are_sorted():
+    # Column indices out of order in a row (scipy builds such a matrix without complaint): sorted,
+    # and duplicates summed, in a copy; the caller's matrix is left as it was.
+    unsorted = sp.csr_matrix((np.array([1.0, 2.0, 3.0, 4.0]), np.array([2, 0, 1, 0]), np.array([0, 3, 4])),
+                             shape=(2, 3))
+    c = linsim.as_csr(unsorted)
+    assert c.copied
+    assert list(c.matrix.indices) == [0, 1, 2, 0] and list(c.matrix.data) == [2.0, 3.0, 1.0, 4.0]
+    assert list(unsorted.indices) == [2, 0, 1, 0]
+    # Indices changed in place after scipy recorded the matrix as canonical: the flag is not
+    # trusted, the structure is checked and refused naming the row and the two indices.
+    stale = small()
+    assert stale.has_canonical_format
+    stale.indices[0], stale.indices[1] = stale.indices[1], stale.indices[0]  # row 0: 2 then 0
+    with pytest.raises(ValueError, match=r"row 0: column indices not strictly increasing \(0 after 2\)"):
+        linsim.as_csr(stale)
+    with pytest.raises(ValueError, match="not strictly increasing"):
+        linsim.EQ2(rank=1).fit(stale)
+
+
 def test_dataframe_ids_are_numbered_like_the_cli_reader(tmp_path):
     df = pd.DataFrame({"user": ["u9", "u1", "u9", "u5", "u1"], "item": [30, 10, 20, 30, 30],
                        "plays": [1.0, 2.0, 3.0, 4.0, 5.0]})

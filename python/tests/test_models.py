@@ -130,6 +130,18 @@ def test_bad_parameters_raise_value_errors_with_the_clis_words(simulated, make, 
         model.similar_items(0)
 
 
+def test_max_threads_is_the_bound_a_model_accepts(simulated):
+    # 4 x the cores this process may run on (src/core/context.cc); one more is refused by name.
+    import os
+
+    X, _ = simulated
+    bound = linsim.max_threads()
+    assert bound == 4 * len(os.sched_getaffinity(0))
+    with pytest.raises(ValueError, match=rf"threads must be in \[0, {bound}\].*got {bound + 1}"):
+        linsim.EQ2(rank=2, lam=1.0, threads=bound + 1, progress=False).fit(X)
+    assert linsim.EQ2(rank=2, lam=1.0, threads=bound, progress=False).fit(X).item_factors.shape[1] == 2
+
+
 def test_bad_queries(eq2):
     with pytest.raises(ValueError, match="N must be >= 1"):
         eq2.similar_items(0, N=0)

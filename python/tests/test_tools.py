@@ -73,7 +73,7 @@ def test_audit_of_a_model_with_interactions_and_clusters(simulated):
     assert by_dict["truth"]["auc"].keys() >= {"cosine", "dot"}
 
 
-def test_audit_input_errors():
+def test_audit_input_errors(tmp_path):
     B = vectors_with_a_scale()
     with pytest.raises(ValueError, match="dimension"):
         linsim.audit(B, user_vectors=np.ones((5, 3)))
@@ -89,6 +89,16 @@ def test_audit_input_errors():
     with pytest.raises(RuntimeError, match="cannot"):  # refused before the audit starts
         linsim.audit(B, html="/no-such-dir/report.html", progress=calls.append)
     assert calls == []
+    # out= (audit.json and audit.html): a directory whose parent is missing, or whose parent is a
+    # file; refused naming the path before the audit starts, nothing left beside it.
+    (tmp_path / "a-file").write_text("not a directory")
+    for out in (tmp_path / "no-such-dir" / "audit", tmp_path / "a-file" / "audit"):
+        with pytest.raises(RuntimeError, match="cannot") as e:
+            linsim.audit(B, out=out, progress=calls.append)
+        assert str(out) in str(e.value)
+    assert calls == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+    assert (tmp_path / "a-file").read_text() == "not a directory"
 
 
 def test_audit_of_gensim_vectors():
@@ -115,3 +125,24 @@ def test_evaluate_returns_what_the_cli_writes(cli, simulated, tmp_path):
     assert (tmp_path / "py" / "results.md").read_text().startswith("# Top-N evaluation")
     with pytest.raises(ValueError, match="unknown"):
         linsim.evaluate(X, models=["nonsense"], progress=False)
+
+
+def test_evaluate_input_errors(simulated, tmp_path):
+    X, _ = simulated
+    calls = []
+    with pytest.raises(ValueError, match="cannot hold out"):  # too few training users would be left
+        linsim.evaluate(X, models="popularity", heldout_users=0.5, progress=calls.append)
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "mine.txt").write_text("kept")
+    with pytest.raises(ValueError, match="already exists"):
+        linsim.evaluate(X, models="popularity", out=tmp_path / "taken", progress=calls.append)
+    with pytest.raises(RuntimeError, match="cannot create output directory") as e:
+        linsim.evaluate(X, models="popularity", out=tmp_path / "no-such-dir" / "results", progress=calls.append)
+    assert str(tmp_path / "no-such-dir" / "results") in str(e.value)
+    assert calls == []  # every refusal came before the work
+    # An unknown model name is refused before any model is evaluated, and nothing is left behind.
+    with pytest.raises(ValueError, match="unknown model 'nonsense'"):
+        linsim.evaluate(X, models=["popularity", "nonsense"], out=tmp_path / "partial", progress=calls.append)
+    assert not any("popularity" in message for message in calls), calls
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+    assert [p.name for p in (tmp_path / "taken").iterdir()] == ["mine.txt"]

@@ -1,6 +1,7 @@
 #include "linsim/data/metadata.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <map>
 
@@ -104,9 +105,8 @@ ItemLabels read_item_labels(const std::string& path, const IdMap& items) {
       const auto item = items.find(f[1]);
       if (!item) continue;
       long tag = 0;
-      try {
-        tag = std::stol(std::string(f[2]));
-      } catch (const std::exception&) {
+      const auto [end, ec] = std::from_chars(f[2].data(), f[2].data() + f[2].size(), tag);
+      if (ec != std::errc() || end != f[2].data() + f[2].size()) {  // the whole field ("12x" too)
         throw InputError(path, reader.line_number(), fmt::format("tag id '{}' is not an integer", f[2]));
       }
       ++counts[{*item, tag}];
