@@ -223,7 +223,7 @@ int main(int argc, char** argv) {
     const linsim::mpi::MpiCommunicator comm(MPI_COMM_WORLD);
     const bool root = comm.rank() == 0;
     linsim::configure_gemm();
-    linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES: off, gathered, or (unset) all
+    linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES: off, all, or (unset) gathered
     linsim::configure_direct_writes();  // LINSIM_DIRECT_WRITES=off: large arrays through the page cache
     CLI::App app{"linsim-mpi: linsim's fits across MPI ranks (launch with mpirun or srun; docs/distributed.md)"};
     app.set_version_flag("--version", std::string("linsim-mpi ") + LINSIM_VERSION);

@@ -132,7 +132,7 @@ w("**What the size means.** 1.9 million tokens is about a thousandth of the corp
 w("Each cell is Spearman's ρ between the human scores and the model's similarity over the covered pairs "
   "(both words in the vocabulary); coverage is stated once per set because every model has the same vocabulary. "
   "*dot*, *cosine*: of the item embeddings B (the word vectors); *projected*: the gauge-free cosine in the data "
-  "space (MATH.md M4), the same for every gauge of one eq1 fit; *raw*: cosine of the SPPMI matrix's columns (the "
+  "space (docs/math.md M4), the same for every gauge of one eq1 fit; *raw*: cosine of the SPPMI matrix's columns (the "
   "explicit PPMI vectors, no factorisation). No analogy question file is among the data sets, so the analogy "
   "task (`--analogies`) is not run here; the WordSim-353 similarity/relatedness split is not among them either.\n")
 

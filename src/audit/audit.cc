@@ -179,7 +179,7 @@ std::vector<std::string> verdict(const AuditReport& r) {
                               "vectors are already canonical, and any cosine index serves the right neighbours.",
                               top, *r.projected_mean_jaccard));
     } else if (truth_contradicts(r, "projected", "cosine")) {
-      v.push_back(fmt::format("The projected similarity (MATH.md M4, from {}) is the same for every rescaling and "
+      v.push_back(fmt::format("The projected similarity (docs/math.md M4, from {}) is the same for every rescaling and "
                               "shares {} of the top-{} neighbours with cosine, but on the given truth it scores lower "
                               "({}), so this truth does not support switching to it{}.",
                               r.projected_source, shares, top, compared(r, "projected", "cosine"),
@@ -187,11 +187,11 @@ std::vector<std::string> verdict(const AuditReport& r) {
                                           "so check it on other truth before relying on it"
                                         : ""));
     } else if (balanced) {
-      v.push_back(fmt::format("The projected similarity (MATH.md M4, the cosine of the predicted data) is the "
+      v.push_back(fmt::format("The projected similarity (docs/math.md M4, the cosine of the predicted data) is the "
                               "rescaling-free alternative; it shares {} of the top-{} neighbours with cosine here{}.",
                               shares, top, truth_support(r, "projected", "cosine")));
     } else {
-      v.push_back(fmt::format("Use the projected similarity (MATH.md M4, from {}) instead: it is the same for "
+      v.push_back(fmt::format("Use the projected similarity (docs/math.md M4, from {}) instead: it is the same for "
                               "every rescaling, and shares only {} of the top-{} neighbours with cosine{}; "
                               "`linsim export --measure projected` writes vectors whose plain cosine is it.",
                               r.projected_source, shares, top, truth_support(r, "projected", "cosine")));

@@ -104,7 +104,7 @@ Readings readings(const AuditReport& r) {
                        100 * r.top1_changed_share);
   t.balance = !r.imbalance ? "Needs --users."
               : *r.imbalance < 0.05
-                  ? "Balanced: what weight decay on both factors produces (MATH.md M2); the scale is then pinned."
+                  ? "Balanced: what weight decay on both factors produces (docs/math.md M2); the scale is then pinned."
                   : "Not balanced: nothing in the training pinned the scale to weight decay's choice.";
   t.projected = !r.projected_mean_jaccard ? "Needs --users or --interactions."
                 : *r.projected_mean_jaccard >= 0.99
@@ -269,7 +269,7 @@ std::string audit_html(const AuditReport& r, const json& inputs) {
   }
   gauge_rows.push_back({"balance ‖PᵀP − BᵀB‖/‖BᵀB‖", fixed(r.imbalance), t.balance});
   table("1. Gauge sensitivity", gauge_rows);
-  table("2. Gauge-free alternative (projected, MATH.md M4)",
+  table("2. Gauge-free alternative (projected, docs/math.md M4)",
         {{fmt::format("overlap@{} cosine vs projected", N), fixed(r.projected_mean_jaccard), t.projected},
          {"computed from", r.projected_source.empty() ? "—" : r.projected_source,
           "Canonical vectors: linsim export --measure projected."}});
