@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "communicator.h"
+#include "distributed_output.h"
 #include "linsim/core/error.h"
 #include "linsim/io/atomic_output.h"
 #include "linsim/io/model_dir.h"
@@ -41,30 +42,10 @@ enum class Search { kItems, kUsers, kRecommend };
 void write_table(const std::string& temporary, const fmt::memory_buffer& rows, const MpiCommunicator& comm) {
   const std::string header = cli::kNeighborTableHeader;
   const auto before = comm.exclusive_prefix(static_cast<std::int64_t>(rows.size()));
-  std::string error;
-  MPI_File file;
-  if (MPI_File_open(comm.comm(), temporary.c_str(), MPI_MODE_WRONLY, MPI_INFO_NULL, &file) != MPI_SUCCESS) {
-    error = fmt::format("cannot open '{}' for writing", temporary);
-  } else {
-    // Open MPI 4.1's OMPIO returns MPI_SUCCESS for a write that failed (a full disk, a file size
-    // limit): only the count it reports shows it, so the count is checked too.
-    const auto write_at = [&](MPI_Offset at, const char* data, int n) {
-      MPI_Status status;
-      int written = 0;
-      if (MPI_File_write_at(file, at, data, n, MPI_BYTE, &status) != MPI_SUCCESS ||
-          MPI_Get_count(&status, MPI_BYTE, &written) != MPI_SUCCESS || written != n) {
-        error = fmt::format("cannot write '{}' at byte {}", temporary, at);
-      }
-    };
-    if (comm.rank() == 0) write_at(0, header.data(), static_cast<int>(header.size()));
-    constexpr size_t kPiece = size_t{1} << 30;
-    for (size_t done = 0; done < rows.size() && error.empty(); done += kPiece) {
-      const auto n = static_cast<int>(std::min(kPiece, rows.size() - done));
-      write_at(static_cast<MPI_Offset>(header.size()) + before + static_cast<MPI_Offset>(done), rows.data() + done, n);
-    }
-    if (MPI_File_close(&file) != MPI_SUCCESS && error.empty()) error = fmt::format("cannot write '{}'", temporary);
-  }
-  comm.agree(error.empty() ? MpiCommunicator::Kind::kNone : MpiCommunicator::Kind::kError, error);
+  write_segments(temporary, header,
+                 {Segment{static_cast<std::int64_t>(header.size()) + before, rows.data(),
+                          static_cast<std::int64_t>(rows.size())}},
+                 comm);
 }
 
 void run_all_rows(const AllRowsArgs& args, Search search, const MpiCommunicator& comm) {

@@ -10,18 +10,9 @@
 #include "linsim/io/npy.h"
 
 namespace linsim::mpi {
-namespace {
 
-// One stretch of a file this rank writes.
-struct Segment {
-  std::int64_t offset;
-  const void* data;
-  std::int64_t bytes;
-};
-
-// Opens `path` on every rank, writes this rank's segments (rank 0 also the header at offset 0),
-// closes it; any rank's failure becomes every rank's Error. The MPI calls never stop half-way on
-// one rank: an error is remembered and reported after the collective close.
+// The MPI calls never stop half-way on one rank: an error is remembered and reported after the
+// collective close.
 void write_segments(const std::string& path, const std::string& header, const std::vector<Segment>& segments,
                     const MpiCommunicator& comm) {
   std::string error;
@@ -55,8 +46,6 @@ void write_segments(const std::string& path, const std::string& header, const st
   }
   comm.agree(error.empty() ? MpiCommunicator::Kind::kNone : MpiCommunicator::Kind::kError, error);
 }
-
-}  // namespace
 
 void write_user_files(const std::string& dir, const DistributedInput& input, const Matrix* user_embeddings,
                       const MpiCommunicator& comm) {
