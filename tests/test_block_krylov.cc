@@ -209,6 +209,44 @@ TEST(BlockKrylov, ExhaustedKrylovSpaceOnLowRankDataStaysOrthonormal) {
   }
 }
 
+// Regression (audit): rank 3 from three binary rows repeated, plus one entry of ε, so that G has
+// three large eigenvalues, one far below them (θ_4/θ_1 from ~10⁻⁵ down past the 10⁻⁶ floor) and a
+// null space. The blocks after the first are nearly dependent: their small remainders used to be
+// dropped as negligible, or kept orthogonal to the basis only to ~√u, and the residuals read from
+// the Lanczos relation said 0 while the true ones were up to 33 times the allowance
+// tol · max(θ_i, 10⁻⁶ θ_1) (and the vectors orthonormal only to 4e-10). Both the basis that
+// restarts (p = 241) and the one completed to all of R^p (p = 30) are checked, at several blocks.
+TEST(BlockKrylov, ResidualsAreTrueOnNearlyInvariantSubspaces) {
+  for (const Index p : {30, 241}) {
+    Rng rng(6, 0);
+    Matrix base(3, p);
+    for (Index i = 0; i < base.size(); ++i) base.data()[i] = rng.uniform_open0() < 0.4 ? 1.0 : 0.0;
+    Matrix D(80, p);
+    for (Index u = 0; u < 80; ++u) D.row(u) = base.row(u < 3 ? u : static_cast<Index>(rng() % 3));
+    Index zero = 0;
+    while (D(10, zero) != 0) ++zero;
+    for (const double eps : {0.1, 0.01, 0.001}) {
+      D(10, zero) = eps;
+      const SparseMatrix X = D.sparseView();
+      const Matrix G = D.transpose() * D;
+      const Oracle oracle = dense_oracle(D);
+      for (const Index block : {1, 2, 4}) {
+        SCOPED_TRACE(testing::Message() << "p " << p << ", eps " << eps << ", block " << block);
+        BlockKrylovOptions options;
+        options.block = block;
+        const BlockKrylovResult r = block_krylov_eigs(DataMatrix(X), 4, options, Context{});
+        const double theta1 = r.values(0);
+        for (Index i = 0; i < 4; ++i) {
+          const double allowance = options.tol * std::max(r.values(i), 1e-6 * theta1);
+          EXPECT_LE((G * r.vectors.col(i) - r.values(i) * r.vectors.col(i)).norm(), allowance) << i;
+          EXPECT_LE(std::abs(r.values(i) - oracle.values(i)), allowance) << i;
+        }
+        EXPECT_LT((r.vectors.transpose() * r.vectors - Matrix::Identity(4, 4)).cwiseAbs().maxCoeff(), 1e-13);
+      }
+    }
+  }
+}
+
 TEST(BlockKrylov, TinyProblemsAreCompletedExactly) {
   const SparseMatrix X = test::random_binary(60, 20, 0.3, 14);
   const Oracle oracle = dense_oracle(Matrix(X));
@@ -293,6 +331,25 @@ TEST(Spectrum, RandomizedSolverAgreesWithGramRoute) {
   EXPECT_LT((dense.sigma - randomized.sigma).cwiseAbs().maxCoeff(), 1e-7 * dense.sigma(0));
   // The planted top 6 are well separated: their vectors agree column by column (signs fixed).
   EXPECT_LT((dense.V.leftCols(6) - randomized.V.leftCols(6)).cwiseAbs().maxCoeff(), 1e-5);
+}
+
+// Regression (audit): values of 1e-80 and below gave the block solver σ off by 20–100 % with a
+// reported residual of 0 (its Cholesky QR squared G's eigenvalues into underflow); 1e-8 and 1e100
+// made Lanczos refuse valid data. Each route now solves a copy scaled by a power of two where the
+// largest |value| is outside [2^-8, 2^61]: σ scales exactly, V is the same, and the reason says so.
+TEST(Spectrum, EveryRouteGivesTheSameAnswerAtAnyScale) {
+  const SparseMatrix X = planted(300, 120, 19);
+  const Spectrum reference = top_spectrum(X, 6, Solver::kGram, Context{});
+  for (const double scale : {1e-130, 1e-80, 1e-8, 1.0, 1e30, 1e100}) {
+    for (const Solver solver : {Solver::kGram, Solver::kRandomized, Solver::kLanczos}) {
+      SCOPED_TRACE(testing::Message() << "scale " << scale << ", " << solver_name(solver));
+      const SparseMatrix scaled = X * scale;
+      const Spectrum s = top_spectrum(DataMatrix(scaled), 6, solver, Context{}, {}, 1e-10);
+      EXPECT_LT(((s.sigma / scale - reference.sigma).array() / reference.sigma.array()).abs().maxCoeff(), 1e-9);
+      EXPECT_LT((s.V - reference.V).cwiseAbs().maxCoeff(), 1e-6);
+      EXPECT_EQ(s.reason.find("scaled by 2^") != std::string::npos, scale != 1.0);
+    }
+  }
 }
 
 // After single-precision products on the two-pass route (here blocks of 2, below the one pass's

@@ -114,6 +114,29 @@ TEST(Ease, Float32ModelScoresAndSimilarities) {
   const Matrix projected = all_scores(*make_similarity_space(m32, X, Side::kItems, Measure::kProjected, Context{}));
   EXPECT_LT((projected - test::cosine_matrix((Xw * W).transpose())).cwiseAbs().maxCoeff(), 1e-4);
 
+  // Regression (audit): values of 1e±100 with λ scaled alike are as well conditioned as the
+  // unscaled data (the same weights in float64), but float32 cannot hold XᵀX + λI: refused naming
+  // the range, not as "too ill-conditioned".
+  for (const double scale : {1e-100, 1e100}) {
+    SCOPED_TRACE(scale);
+    FitOptions scaled = o;
+    scaled.weighting = Weighting{};
+    scaled.lambda = o.lambda * scale * scale;
+    const SparseMatrix Xs = X * scale;
+    scaled.dtype = Dtype::kFloat64;
+    FitOptions plain = scaled;
+    plain.lambda = o.lambda;
+    EXPECT_LT(test::relative_difference(fit_model(Xs, scaled, Context{}).weights, fit_model(X, plain, Context{}).weights),
+              1e-12);
+    scaled.dtype = Dtype::kFloat32;
+    try {
+      fit_model(Xs, scaled, Context{});
+      ADD_FAILURE() << "float32 EASE accepted values of " << scale;
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("outside the range [1e-30, 1e37]"), std::string::npos) << e.what();
+    }
+  }
+
   FitOptions eq2 = test::exact_options(ModelKind::kEq2, 5, 1.0);
   eq2.dtype = Dtype::kFloat32;
   EXPECT_THROW(fit_model(X, eq2, Context{}), InvalidArgument);

@@ -279,7 +279,12 @@ TEST_F(Reliability, DamagedModelDirectoryAndTruncatedInputAreRuntimeErrors) {
   r = run("fit --input " + write("huge.tsv", "u1\ti1\t1e300\nu2\ti2\t1\n") + " --no-binarize --rank 1 --out " + path("h"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("too large"), std::string::npos) << r.err;
-  expect_only({"m", "whole.tsv", "cut.tsv.gz", "huge.tsv"});
+  // Values so small that their squares underflow (the largest below 2^-450).
+  r = run("fit --input " + write("tiny.tsv", "u1\ti1\t1e-140\nu2\ti2\t1e-150\n") + " --no-binarize --rank 1 --out " +
+          path("t"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("too small: the largest |value| is 1e-140"), std::string::npos) << r.err;
+  expect_only({"m", "whole.tsv", "cut.tsv.gz", "huge.tsv", "tiny.tsv"});
 }
 
 }  // namespace

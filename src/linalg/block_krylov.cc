@@ -6,6 +6,7 @@
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <type_traits>
 #include <vector>
@@ -82,32 +83,53 @@ double negligible_level(const Vector& before, double scale) {
 }
 
 // Thin orthonormal basis of W (p × b) by column-pivoted Householder QR: W = Qn R. Pivoting puts
-// the dependent part last, so when W is rank-deficient (its trailing pivots negligible, see
-// negligible_level) the columns of Qn beyond its rank carry nothing of W: they are replaced by
-// random unit vectors orthogonal to `basis` and to the columns before them, and R's rows for them
-// are zero, so that W = Qn R still holds to rounding and [basis, Qn] stays orthonormal. `before`
-// holds the norms of W's columns before they were projected against the basis.
+// the dependent part last. Where W is nearly rank-deficient (trailing pivots at or below
+// negligible_level), those columns of Qn are W's small remainders normalised, whose orthogonality
+// to `basis` is only as good as the remainder is large: each is projected against `basis` and the
+// columns before it twice more. One that keeps at least half its norm is a direction of W and
+// stays, its row of R too, so that W = Qn R holds to rounding: dropping such a part (it may be far
+// above rounding, up to the negligible level) would leave the Lanczos relation off by it, and the
+// residuals the solver reads from that relation short by as much, which for eigenvalues far below
+// θ_1 exceeds their allowance tol · 10⁻⁶ θ_1. One that does not keep half (W's remainder there
+// was rounding, in span(basis)) is replaced by a random unit vector orthogonal to both, with a zero
+// row of R. `before` holds the norms of W's columns before they were projected against the basis.
+// `dropped` (where given) counts the blocks that dropped a nonzero row: the solver then checks
+// its pairs with true products (block_krylov_eigs).
 Matrix householder_block(const Matrix& W, const Vector& before, const Eigen::Ref<const Matrix>& basis, double scale,
-                         Rng& rng, Matrix& R) {
+                         Rng& rng, Matrix& R, Index* dropped, double* smallest_pivot) {
   const Index p = W.rows();
   const Index b = W.cols();
   Eigen::ColPivHouseholderQR<Matrix> qr(W);
-  const Matrix Rp = qr.matrixQR().topRows(b).triangularView<Eigen::Upper>();  // W P = Qn Rp
+  Matrix Rp = qr.matrixQR().topRows(b).triangularView<Eigen::Upper>();  // W P = Qn Rp
   Matrix Qn = qr.householderQ() * Matrix::Identity(p, b);
   const double level = negligible_level(before, scale);
   Index rank = 0;
   while (rank < b && std::abs(Rp(rank, rank)) > level) ++rank;
+  bool lost = false;
   for (Index c = rank; c < b; ++c) {
-    Matrix v = gaussian(p, 1, rng);
-    for (int pass = 0; pass < 2; ++pass) {
-      v -= basis * (basis.transpose() * v);
-      v -= Qn.leftCols(c) * (Qn.leftCols(c).transpose() * v);
+    const auto reproject = [&](Eigen::Ref<Vector> v) {
+      for (int pass = 0; pass < 2; ++pass) {
+        v -= basis * (basis.transpose() * v);
+        v -= Qn.leftCols(c) * (Qn.leftCols(c).transpose() * v);
+      }
+    };
+    if (Rp(c, c) != 0) {
+      Vector v = Qn.col(c);
+      reproject(v);
+      if (v.norm() >= 0.5) {
+        Qn.col(c) = v.normalized();
+        continue;
+      }
     }
-    Qn.col(c) = v.col(0).normalized();
+    Vector v = gaussian(p, 1, rng);
+    reproject(v);
+    Qn.col(c) = v.normalized();
+    lost = lost || Rp.row(c).cwiseAbs().maxCoeff() > 0;
+    Rp.row(c).setZero();
   }
-  Matrix kept = Matrix::Zero(b, b);
-  kept.topRows(rank) = Rp.topRows(rank);
-  R = kept * qr.colsPermutation().transpose();  // W = Qn Rp Pᵀ
+  if (lost && dropped != nullptr) ++*dropped;
+  if (smallest_pivot != nullptr) *smallest_pivot = b > 0 ? Rp.diagonal().cwiseAbs().minCoeff() : 0.0;
+  R = Rp * qr.colsPermutation().transpose();  // W = Qn Rp Pᵀ
   return Qn;
 }
 
@@ -136,10 +158,11 @@ void solve_upper_right(Matrix& W, const Matrix& U) {
 // a block whose Cholesky pivots spread beyond 10⁶ or reach the negligible level (ill-conditioned or
 // rank-deficient: an invariant subspace was found), or whose first pass leaves ‖Q₁ᵀQ₁ − I‖_F > 1/2
 // (then κ(Q₁) > √3), goes to Householder instead.
-Matrix orthonormal_block(Matrix W, const Vector& before, const Eigen::Ref<const Matrix>& basis, double scale, Rng& rng,
-                         Matrix& R) {
+Matrix orthonormal_block_once(Matrix W, const Vector& before, const Eigen::Ref<const Matrix>& basis, double scale,
+                              Rng& rng, Matrix& R, Index* dropped, double& smallest_pivot) {
   const Index b = W.cols();
   Matrix R1;
+  smallest_pivot = std::numeric_limits<double>::infinity();
   for (int pass = 0; pass < 2; ++pass) {
     const Matrix S = chunked_gram(W);
     Eigen::LLT<Matrix> llt(S);
@@ -148,12 +171,13 @@ Matrix orthonormal_block(Matrix W, const Vector& before, const Eigen::Ref<const 
       const Vector d = llt.matrixLLT().diagonal().cwiseAbs();
       usable = d.minCoeff() > 1e-6 * d.maxCoeff() && (pass == 1 || d.minCoeff() > negligible_level(before, scale)) &&
                (pass == 0 || (S - Matrix::Identity(b, b)).norm() <= 0.5);
+      if (pass == 0 && usable) smallest_pivot = d.minCoeff();
     }
     if (!usable) {  // W = Qn Rh (first pass), or Q₁ = Qn Rh with W = Q₁ R1 (second)
       Matrix Rh;
       // On the second pass Q₁'s columns have unit norm before any projection.
       Matrix Qn = householder_block(W, pass == 0 ? before : Vector(Vector::Ones(b)), basis, pass == 0 ? scale : 1.0,
-                                    rng, Rh);
+                                    rng, Rh, dropped, pass == 0 ? &smallest_pivot : nullptr);
       R = pass == 0 ? Rh : Matrix(Rh * R1);
       return Qn;
     }
@@ -163,6 +187,32 @@ Matrix orthonormal_block(Matrix W, const Vector& before, const Eigen::Ref<const 
   }
   R = R1;
   return W;
+}
+
+// A block's part left after projection against the basis carries the projection's rounding,
+// ~u ‖G q‖ along the basis, and orthonormalising it divides that by the block's smallest pivot:
+// where the projection removed nearly all of W (an almost invariant subspace: data of lower rank,
+// or eigenvalues far below θ_1), Qn is orthogonal to the basis only to u ‖G q‖ / pivot, up to
+// √u at the negligible level. The basis's orthogonality is what turns the Lanczos relation into
+// residuals (and T into Qᵀ G Q), so such a block is projected against the basis once more and
+// orthonormalised again: Qn = Q_basis C + Qn' R2, where C R is rounding of W's size and dropped,
+// and R becomes R2 R. Below 10⁻⁴ of ‖G q‖ the pivot's loss could exceed ~10⁻¹² of θ_1, the
+// smallest allowance at the default tol (tol · 10⁻⁶ θ_1); a tighter tol raises the threshold
+// alike (10⁻¹⁰ / tol, at most 1/2), so that the loss stays below its allowance.
+double reproject_below(double tol) { return std::clamp(1e-10 / tol, 1e-4, 0.5); }
+
+Matrix orthonormal_block(const Matrix& W, const Vector& before, const Eigen::Ref<const Matrix>& basis, double scale,
+                         Rng& rng, Matrix& R, Index* dropped = nullptr, double tol = 1e-6) {
+  double smallest_pivot = 0;
+  Matrix Qn = orthonormal_block_once(W, before, basis, scale, rng, R, dropped, smallest_pivot);
+  if (basis.cols() == 0 || before.size() == 0 || !(smallest_pivot < reproject_below(tol) * before.maxCoeff())) {
+    return Qn;
+  }
+  project_out(basis, Qn);
+  Eigen::HouseholderQR<Matrix> qr(Qn);
+  const Matrix R2 = qr.matrixQR().topRows(Qn.cols()).triangularView<Eigen::Upper>();
+  R = R2 * R;
+  return qr.householderQ() * Matrix::Identity(Qn.rows(), Qn.cols());
 }
 
 // to = from between the layouts: the solver's blocks are columns of Q (column-major) while the
@@ -343,22 +393,33 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
     }
     return residuals;
   };
-  // The k pairs of a Rayleigh–Ritz step whose residuals meet tol become the result; after
-  // single-precision products only once the check in double confirms them (false: it did not,
-  // and the solver goes on in double).
+  // The k pairs of a Rayleigh–Ritz step whose residuals meet tol become the result, unless the
+  // Lanczos relation behind those residuals is not exact to rounding: after single-precision
+  // products, or where a block dropped a part below the negligible level (householder_block: on
+  // data of lower rank, or with eigenvalues far below θ_1, whose residual allowance tol · 10⁻⁶ θ_1
+  // can be smaller than that level). Then only once a check with true products in double
+  // confirms them (false: it did not, and the solver goes on, in double).
+  Index dropped = 0;  // blocks that dropped a part (householder_block)
+  double checked = 0;  // the worst true residual of the last check that failed (0: none did)
   const auto accept = [&](Index m, const Vector& theta, const Matrix& Y, const Vector& residuals) -> bool {
     result.values = theta.head(k);
     result.vectors = times(Q.leftCols(m), Y.leftCols(k));
     result.residuals = residuals;
     result.basis = m;
     result.data_times_vectors = Matrix();
-    if (result.float32_products == 0) return true;
+    if (result.float32_products == 0 && dropped == 0) return true;
     result.residuals = check_in_double(X, comm, b, result.values, result.vectors, result.data_times_vectors);
     result.products += k;
-    if (result.residuals.maxCoeff() <= options.tol) return true;
+    // A residual within the double products' own rounding (64 u θ_1 absolute) is all a check can
+    // confirm: a tol below that (tight tol on pairs near the 10⁻⁶ θ_1 floor) is met to it.
+    const double top = std::max(result.values(0), std::numeric_limits<double>::min());
+    const Vector reachable = relative_residuals(Vector::Constant(k, 64 * std::numeric_limits<double>::epsilon() * top),
+                                                result.values, top);
+    if ((result.residuals.array() <= reachable.array().max(options.tol)).all()) return true;
+    checked = result.residuals.maxCoeff();
     if (progress) {
-      progress(fmt::format("block Krylov: the check in double found residual {:.2e} > tol {:.0e}; going on in double",
-                           result.residuals.maxCoeff(), options.tol));
+      progress(fmt::format("block Krylov: the check with true products found residual {:.2e} > tol {:.0e}; going on{}",
+                           result.residuals.maxCoeff(), options.tol, float32 ? " in double" : ""));
     }
     may_use_float32 = float32 = false;
     result.data_times_vectors = Matrix();  // n × k not needed until the next check
@@ -429,7 +490,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
       break;
     }
     // G Q = Q T + Q_next R E_cᵀ (the Lanczos relation, with E_c selecting the current block).
-    const Matrix next = orthonormal_block(W, before, Q.leftCols(m), scale, rng, R);
+    const Matrix next = orthonormal_block(W, before, Q.leftCols(m), scale, rng, R, &dropped, options.tol);
     if (m + b <= m_max) {  // grow the basis, testing convergence first where it is due
       if (test_between && result.products >= next_test && m >= (result.restarts == 0 ? std::max(k, m_max / 2) : keep + b)) {
         Vector theta;
@@ -470,7 +531,7 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
       throw Error(fmt::format(
           "block Krylov did not converge in {} cycles ({} vector products): relative residual {:.2e} > tol {:.0e} "
           "(rank {}, p = {}); use --solver lanczos or gram",
-          result.restarts, result.products, worst, options.tol, k, p));
+          result.restarts, result.products, std::max(worst, checked), options.tol, k, p));
     }
     // Thick restart (Krylov–Schur): keep the leading Ritz vectors, whose projection is diagonal,
     // and the next block, coupled to them through R y_c.
@@ -486,9 +547,21 @@ BlockKrylovResult block_krylov_eigs(const DataMatrix& X, Index k, const BlockKry
   }
 
   // The basis has m > p − b columns: complete it with the orthogonal complement C and solve the
-  // projected problem on all of R^p, which is exact.
+  // projected problem on all of R^p, which is exact. T's leading m × m part is Qᵀ G Q by the
+  // Lanczos relation, which holds to rounding unless a block dropped a part (householder_block):
+  // then it is formed again from true products, m more of them.
   const Index m = result.basis;
   const Index c = p - m;
+  if (dropped > 0) {
+    Matrix GQ(p, m);
+    for (Index j0 = 0; j0 < m; j0 += b) {
+      const Index w = std::min(b, m - j0);
+      GQ.middleCols(j0, w) = gram_product(X, comm, Q.middleCols(j0, w), false);
+    }
+    result.products += m;
+    const Matrix H = transpose_times(Q.leftCols(m), GQ);
+    T.topLeftCorner(m, m) = 0.5 * (H + H.transpose());
+  }
   Matrix basis(p, p);
   basis.leftCols(m) = Q.leftCols(m);
   if (c > 0) {

@@ -4,7 +4,9 @@
 #include <Spectra/SymEigsSolver.h>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <limits>
+#include <vector>
 
 #include "linalg/gemm.h"
 #include "linsim/core/error.h"
@@ -135,6 +137,46 @@ Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context
 
 namespace {
 
+// The solvers' arithmetic is safe for data whose largest |entry| is 2^E with E in this window:
+// G's eigenvalues then lie far from double's underflow and overflow even after the block
+// solver's Cholesky QR squares them, and θ_1 ≥ (largest |entry|)² (uncentred; about that for
+// centred data, whose largest |entry| of X_w is at least half the largest of Y and centre)
+// stays well above the absolute floor ε^(2/3) of Spectra's convergence test (below it, Lanczos stops early and its pairs fail
+// the check below). Outside it (values of 1e-80 gave the block solver σ off by 20–100 % with a
+// residual of 0, values of 1e-8 or 1e100 made Lanczos refuse) the solve runs on a copy scaled by
+// a power of two, which is exact, so that the largest |entry| lies in [1/2, 1). The window is
+// [2^-8, 2^61): the exponent of the largest |entry| from -8 to 60.
+constexpr int kSafeExponentLow = -8;
+constexpr int kSafeExponentHigh = 60;
+
+// The exponent e to scale X_w by 2^e for the solve (0: none): the largest |entry| of Y and of the
+// centre, over every process. The processes agree on the largest binary exponent by summing a
+// one-hot count per exponent (Communicator has sums only).
+int solve_scale_exponent(const DataMatrix& data, const Communicator& comm) {
+  const SparseView& Y = data.sparse();
+  double largest = 0;  // a process may hold no rows (and Eigen's maxCoeff of nothing is undefined)
+  if (Y.nonZeros() > 0) largest = Eigen::Map<const Vector>(Y.valuePtr(), Y.nonZeros()).cwiseAbs().maxCoeff();
+  if (data.centered() && data.center().size() > 0) largest = std::max(largest, data.center().cwiseAbs().maxCoeff());
+  constexpr int kLowest = std::numeric_limits<double>::min_exponent - std::numeric_limits<double>::digits - 1;
+  constexpr int kHighest = std::numeric_limits<double>::max_exponent;
+  std::vector<std::int64_t> seen(static_cast<size_t>(kHighest - kLowest + 1), 0);
+  if (largest > 0 && std::isfinite(largest)) seen[static_cast<size_t>(std::ilogb(largest) - kLowest)] = 1;
+  comm.sum(seen.data(), seen.size());
+  for (int i = static_cast<int>(seen.size()) - 1; i >= 0; --i) {
+    if (seen[static_cast<size_t>(i)] == 0) continue;
+    const int exponent = i + kLowest;  // largest |entry| in [2^exponent, 2^(exponent+1))
+    if (exponent >= kSafeExponentLow && exponent <= kSafeExponentHigh) return 0;
+    // 2^e and 2^-e must both be finite (fit_model refuses values below 2^-450 before this; a
+    // caller of the library may not have).
+    if (exponent < -1022 || exponent > 1021) {
+      throw Error(fmt::format("the data's largest |value| is 2^{}: beyond what the solvers can scale into their range",
+                              exponent));
+    }
+    return -exponent - 1;
+  }
+  return 0;
+}
+
 void check_spectrum_arguments(Index k, Index p, double tol) {
   if (k < 1 || k > p) {
     throw InvalidArgument(fmt::format("rank {} is outside [1, {}] (the number of items)", k, p));
@@ -160,6 +202,19 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, const Route& chosen, cons
   check_spectrum_arguments(k, p, tol);
   const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
   const Route route = chosen.solver == Solver::kAuto ? choose_route(X, k, Solver::kAuto, comm) : chosen;
+  if (const int e = solve_scale_exponent(data, comm); e != 0) {
+    const double up = std::ldexp(1.0, e);
+    const SparseMatrix scaled = X * up;
+    Spectrum s = top_spectrum(DataMatrix(scaled, data.centered() ? Vector(data.center() * up) : Vector()), k, route,
+                              ctx, progress, tol, comm);
+    const double down = std::ldexp(1.0, -e);
+    s.sigma *= down;
+    if (s.XV.size() > 0) s.XV *= down;
+    s.reason += fmt::format("; solved on the values scaled by 2^{} (exact), their largest |value| being outside "
+                            "[2^{}, 2^{})",
+                            e, kSafeExponentLow, kSafeExponentHigh + 1);
+    return s;
+  }
   const Solver solver = route.solver;
   const std::string& reason = route.reason;
   if (solver == Solver::kLanczos && comm.distributed()) {

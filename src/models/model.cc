@@ -171,6 +171,17 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
                             values.size() ? values.cwiseAbs().maxCoeff() : 0.0,
                             comm.distributed() ? " on this process" : ""));
   }
+  // The other end: squares and products of values this small lose their digits to underflow (a
+  // model's σ_i² and the Gram route's XᵀX are subnormal below about 2^-511 ≈ 1.5e-154). Values
+  // down to 2^-450 (~3e-136, a margin above that) are fitted: the spectrum is solved on a copy
+  // scaled by a power of two (spectrum.cc), and σ_i² of them, down to 10⁻¹² σ_1², stays normal.
+  const double smallest_largest = std::ldexp(1.0, -450);
+  const double largest = values.size() ? values.cwiseAbs().maxCoeff() : 0.0;
+  if (comm.all(largest < smallest_largest)) {
+    throw Error(fmt::format("the interaction values are too small: the largest |value| is {:.4g}{}, below 2^-450 "
+                            "(~3e-136), too close to where their squares underflow; scale them up or pass --binarize",
+                            largest, comm.distributed() ? " on this process" : ""));
+  }
   if (options.dtype != Dtype::kFloat64 && options.kind != ModelKind::kEase) {
     throw InvalidArgument(fmt::format("--dtype {} applies to --model ease only (got --model {})",
                                       dtype_name(options.dtype), model_name(options.kind)));
@@ -247,6 +258,22 @@ Model fit_checked(const DataMatrix& data, const FitOptions& options, const Route
                            model.solver_reason));
     }
     if (options.dtype == Dtype::kFloat32) {
+      // float32 holds XᵀX + λI and its Cholesky pivots (down to 1e-5 of the largest diagonal entry)
+      // only while that entry lies well inside its range; outside it, values far from 1 used to be
+      // refused as "too ill-conditioned" whatever their condition number. The diagonal of YᵀY: for
+      // centred data (standardize) an upper bound of X_wᵀX_w's.
+      const SparseView& Y = data.sparse();
+      Vector diagonal = Vector::Zero(p);
+      for (Index u = 0; u < Y.outerSize(); ++u) {
+        for (SparseView::InnerIterator it(Y, u); it; ++it) diagonal(it.col()) += it.value() * it.value();
+      }
+      const double largest = diagonal.maxCoeff() + options.lambda;
+      if (!(largest >= 1e-30 && largest <= 1e37)) {
+        throw InvalidArgument(fmt::format(
+            "--dtype float32: the largest diagonal entry of XᵀX + λI is {:.3g}, outside the range [1e-30, 1e37] "
+            "where float32 holds it and its Cholesky pivots; use --dtype float64, or scale the values (and λ)",
+            largest));
+      }
       model.weights32 = ease_weights<float>(data.gram<float>(ctx), options.lambda);
     } else {
       model.weights = ease_weights<double>(data.gram<double>(ctx), options.lambda);

@@ -28,6 +28,12 @@
 // computed with double products, and those are what is returned and tested against tol (if the
 // check fails, the solver goes on in double). The default tol (10⁻⁶ < 20 u) keeps every run in
 // double; a looser one (σ to 10⁻⁴: tol = 2·10⁻⁴) is where single precision pays.
+//
+// Nearly invariant subspaces (data of low rank, eigenvalues far below θ_1): a block that had to
+// drop a nonzero part as rounding (block_krylov.cc, householder_block) makes the run end with the
+// same check in double (k more products; m more to complete a basis that spans R^p). A check
+// confirms residuals down to the double products' own rounding, 64 ε θ_1 absolute: a tol below that
+// for a pair is met to it, and the residual returned says how far.
 #pragma once
 
 #include <string>
@@ -60,8 +66,8 @@ struct BlockKrylovResult {
                                    // repeated (DGKS; linalg/orthogonalize.h); the first blocks of a
                                    // cycle take two whole passes anyway and are not counted
   bool spans_all = false; // the basis reached all of R^p (then the result is exact)
-  // X_w times `vectors` (n × k, this process's rows) where the check in double after
-  // single-precision products formed it on the way (the two-pass product's intermediate, rotated
+  // X_w times `vectors` (n × k, this process's rows) where the check in double (after
+  // single-precision products, or a dropped part) formed it on the way (the two-pass product's intermediate, rotated
   // with the vectors); empty otherwise. A fit's user embeddings need exactly this product.
   Matrix data_times_vectors;
 };
