@@ -121,7 +121,7 @@ void run_export(ExportArgs& args) {
     // The other side's factor that reproduces the scores with the unnormalised canonical vectors;
     // its Gram matrix is the identity (MATH.md M4).
     check_writable_ids(other_ids, format);
-    write_embeddings(outputs[1].file->stream(), other_ids, projected_partner(other), format);
+    write_embeddings(outputs[1].file->stream(), other_ids, projected_partner(other, mine), format);
     if (outputs[1].ids_file) write_id_lines(outputs[1].ids_file->stream(), other_ids);
   }
   std::vector<AtomicFile*> all;

@@ -103,11 +103,20 @@ TEST_F(AuditSimulation, Eq2IsBalanced) {
 TEST_F(AuditSimulation, CanonicalExportsHaveCosineEqualToProjected) {
   const Model m = fit_model(sim_->data.X, test::exact_options(ModelKind::kEq1, 20, 3000, "symmetric"), Context{});
   const Matrix C = normalize_rows(projected_factors(m.item_embeddings, m.user_embeddings));
-  const Matrix partner = projected_partner(m.user_embeddings);
+  const Matrix partner = projected_partner(m.user_embeddings, m.item_embeddings);
   // The partner reproduces the scores of the unnormalised canonical vectors and is orthonormal.
   const Matrix Craw = projected_factors(m.item_embeddings, m.user_embeddings);
   EXPECT_LT(test::relative_difference(partner * Craw.transpose(), m.user_embeddings * m.item_embeddings.transpose()), 1e-10);
   EXPECT_LT((partner.transpose() * partner - Matrix::Identity(20, 20)).norm(), 1e-9);
+  // The vectors themselves, not only their Gram matrix, are the same for another gauge of the
+  // same fit (regression: the eigen-solver's signs flipped columns between gauges).
+  for (const char* gauge : {"balanced", "item-orthonormal"}) {
+    const Model other = fit_model(sim_->data.X, test::exact_options(ModelKind::kEq1, 20, 3000, gauge), Context{});
+    const Matrix C2 = normalize_rows(projected_factors(other.item_embeddings, other.user_embeddings));
+    EXPECT_LT((C2 - C).cwiseAbs().maxCoeff(), 1e-8) << gauge;
+    const Matrix partner2 = projected_partner(other.user_embeddings, other.item_embeddings);
+    EXPECT_LT((partner2 - partner).cwiseAbs().maxCoeff(), 1e-8) << gauge;
+  }
   AuditOptions o;
   o.queries = 300;
   const AuditReport r = run_audit(input_of(C, partner), o, Context{});

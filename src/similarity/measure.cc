@@ -135,21 +135,47 @@ const char* measure_name(Measure measure) {
   return "?";
 }
 
-Matrix projected_factors(const Matrix& B, const Matrix& P) {
-  // MATH.md M4: C = B L with L Lᵀ = PᵀP; L = Q Λ^{1/2} from PᵀP = Q Λ Qᵀ (k × k).
+namespace {
+
+// PᵀP = Q Λ Qᵀ (k × k) with each column of Q signed so that the largest |entry| of the matching
+// column of B Q (the first of equal ones) is positive. The eigen-solver's signs are arbitrary, and
+// they differed between two gauges of one eq1 model and between the CLI's and Python's math
+// libraries, so exported canonical vectors did too (only their Gram matrix agreed); with this
+// convention C = B Q Λ^{1/2} is the same vectors for every gauge (up to rounding, and up to a
+// rotation inside an eigenvalue of PᵀP that repeats).
+void projected_basis(const Matrix& B, const Matrix& P, Matrix& Q, Vector& lambda) {
   Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(P, P));
-  const Vector root = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
-  return times(B, eig.eigenvectors() * root.asDiagonal());
+  Q = eig.eigenvectors();
+  lambda = eig.eigenvalues();
+  const Matrix BQ = times(B, Q);
+  for (Index j = 0; j < Q.cols(); ++j) {
+    Index at = 0;
+    for (Index i = 1; i < BQ.rows(); ++i) {
+      if (std::abs(BQ(i, j)) > std::abs(BQ(at, j))) at = i;
+    }
+    if (BQ.rows() > 0 && BQ(at, j) < 0) Q.col(j) = -Q.col(j);
+  }
 }
 
-Matrix projected_partner(const Matrix& P) {
+}  // namespace
+
+Matrix projected_factors(const Matrix& B, const Matrix& P) {
+  // MATH.md M4: C = B L with L Lᵀ = PᵀP; L = Q Λ^{1/2} from PᵀP = Q Λ Qᵀ (k × k).
+  Matrix Q;
+  Vector lambda;
+  projected_basis(B, P, Q, lambda);
+  return times(B, Q * lambda.cwiseMax(0.0).cwiseSqrt().asDiagonal());
+}
+
+Matrix projected_partner(const Matrix& P, const Matrix& B) {
   // P' = P L⁻ᵀ with the L of projected_factors: L⁻ᵀ = Q Λ^{−1/2} (pseudo-inverse on Λ = 0).
-  Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(P, P));
-  const Vector& d = eig.eigenvalues();
+  Matrix Q;
+  Vector d;
+  projected_basis(B, P, Q, d);
   const double floor = 1e-12 * std::max(d.cwiseAbs().maxCoeff(), 1e-300);
   Vector inv_root(d.size());
   for (Index i = 0; i < d.size(); ++i) inv_root(i) = d(i) > floor ? 1.0 / std::sqrt(d(i)) : 0.0;
-  return times(P, eig.eigenvectors() * inv_root.asDiagonal());
+  return times(P, Q * inv_root.asDiagonal());
 }
 
 Matrix least_squares_users(const SparseView& X, const Matrix& B) {
