@@ -257,6 +257,17 @@ def main():
     fit_both("tiny-4-ranks", "tiny.tsv", "tiny.tsv", [4], "--model", "eq2", "--rank", "1", "--lambda", "0.1",
              "--solver", "gram")
 
+    # Values far from 1 (docs/math.md M0, "Scale"): the first half of the lines are 2^-300, the rest
+    # 2^-297, so the ranks hold different largest values and must agree on the one power of two of
+    # the copy every one of them solves on.
+    pairs = [l.split("\t")[:2] for l in open("sim.tsv").read().splitlines()[1:] if l]
+    open("scaled.tsv", "w").write("".join(f"{u}\t{i}\t{2.0 ** (-300 if n < len(pairs) // 2 else -297)!r}\n"
+                                          for n, (u, i) in enumerate(pairs)))
+    scaled = fit_both("eq2-scaled", "scaled.tsv", "scaled.tsv", [2, 3], "--model", "eq2", "--rank", "6",
+                      "--lambda", repr(2.0 ** -300), "--no-binarize", "--solver", "randomized", "--solver-tol", "1e-10")
+    reason = json.load(open(os.path.join(scaled, "model.json")))["solver_reason"]
+    check("scaled by 2^" in reason, f"values of 2^-300: solved on a scaled copy ('{reason[-90:]}')")
+
     # Bad input, refused alike on every rank: nothing but comments; standard input; Matrix Market.
     open("comments.tsv", "w").write("# nothing\n" * 50)
     r = mpirun(args, 3, "fit", "-i", "comments.tsv", "-o", "empty-model", expect_ok=False)

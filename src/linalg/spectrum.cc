@@ -15,21 +15,18 @@
 #include "linsim/linalg/gram.h"
 
 namespace linsim {
-namespace {
-
-// Fixes the sign of each singular vector (largest |entry| positive), so results do not depend
-// on the solver's arbitrary signs. `XV`, where given and not empty, is X_w V: its columns change
-// sign with V's.
-void fix_signs(Matrix& V, Matrix* XV = nullptr) {
+void fix_signs(Matrix& V, Matrix* with) {
   for (Index c = 0; c < V.cols(); ++c) {
     Index arg = 0;
     V.col(c).cwiseAbs().maxCoeff(&arg);
     if (V(arg, c) < 0) {
       V.col(c) *= -1.0;
-      if (XV != nullptr && XV->size() > 0) XV->col(c) *= -1.0;
+      if (with != nullptr && with->size() > 0) with->col(c) *= -1.0;
     }
   }
 }
+
+namespace {
 
 // The most memory auto lets the dense Gram route take: half of what is available.
 double gram_memory_budget() { return 0.5 * available_memory_bytes(); }
@@ -137,12 +134,12 @@ Spectrum top_spectrum(const SparseView& X, Index k, Solver solver, const Context
 
 namespace {
 
-// The solvers' arithmetic is safe for data whose largest |entry| is 2^E with E in this window:
-// G's eigenvalues then lie far from double's underflow and overflow even after the block
-// solver's Cholesky QR squares them, and θ_1 ≥ (largest |entry|)² (uncentred; about that for
-// centred data, whose largest |entry| of X_w is at least half the largest of Y and centre)
-// stays well above the absolute floor ε^(2/3) of Spectra's convergence test (below it, Lanczos stops early and its pairs fail
-// the check below). Outside it (values of 1e-80 gave the block solver σ off by 20–100 % with a
+// docs/math.md M0, "Scale". The solvers' arithmetic is safe for data whose largest |entry| is 2^E
+// with E in this window: G's eigenvalues then lie far from double's underflow and overflow even
+// after the block solver's Cholesky QR squares them, and θ_1 ≥ (largest |entry|)² (uncentred;
+// about that for centred data, whose largest |entry| of X_w is at least half the largest of Y and
+// centre) stays well above the absolute floor ε^(2/3) of Spectra's convergence test (below it,
+// Lanczos stops early and its pairs fail the check below). Outside it (values of 1e-80 gave the block solver σ off by 20–100 % with a
 // residual of 0, values of 1e-8 or 1e100 made Lanczos refuse) the solve runs on a copy scaled by
 // a power of two, which is exact, so that the largest |entry| lies in [1/2, 1). The window is
 // [2^-8, 2^61): the exponent of the largest |entry| from -8 to 60.
@@ -156,7 +153,7 @@ int solve_scale_exponent(const DataMatrix& data, const Communicator& comm) {
   const SparseView& Y = data.sparse();
   double largest = 0;  // a process may hold no rows (and Eigen's maxCoeff of nothing is undefined)
   if (Y.nonZeros() > 0) largest = Eigen::Map<const Vector>(Y.valuePtr(), Y.nonZeros()).cwiseAbs().maxCoeff();
-  if (data.centered() && data.center().size() > 0) largest = std::max(largest, data.center().cwiseAbs().maxCoeff());
+  if (data.centered()) largest = std::max(largest, data.center().cwiseAbs().maxCoeff());
   constexpr int kLowest = std::numeric_limits<double>::min_exponent - std::numeric_limits<double>::digits - 1;
   constexpr int kHighest = std::numeric_limits<double>::max_exponent;
   std::vector<std::int64_t> seen(static_cast<size_t>(kHighest - kLowest + 1), 0);

@@ -260,12 +260,16 @@ Model fit_checked(const DataMatrix& data, const FitOptions& options, const Route
     if (options.dtype == Dtype::kFloat32) {
       // float32 holds XᵀX + λI and its Cholesky pivots (down to 1e-5 of the largest diagonal entry)
       // only while that entry lies well inside its range; outside it, values far from 1 used to be
-      // refused as "too ill-conditioned" whatever their condition number. The diagonal of YᵀY: for
-      // centred data (standardize) an upper bound of X_wᵀX_w's.
+      // refused as "too ill-conditioned" whatever their condition number. The diagonal of
+      // X_wᵀX_w = YᵀY − m cᵀ − c mᵀ + n m mᵀ (data_matrix.h), c = Yᵀ1 and m the centre (standardize).
       const SparseView& Y = data.sparse();
       Vector diagonal = Vector::Zero(p);
       for (Index u = 0; u < Y.outerSize(); ++u) {
         for (SparseView::InnerIterator it(Y, u); it; ++it) diagonal(it.col()) += it.value() * it.value();
+      }
+      if (data.centered()) {
+        const Vector& m = data.center();
+        diagonal += (static_cast<double>(data.rows()) * m - 2.0 * data.column_sums()).cwiseProduct(m);
       }
       const double largest = diagonal.maxCoeff() + options.lambda;
       if (!(largest >= 1e-30 && largest <= 1e37)) {

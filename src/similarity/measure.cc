@@ -12,6 +12,7 @@
 #include "linsim/core/error.h"
 #include "linsim/linalg/data_matrix.h"
 #include "linsim/linalg/gram.h"
+#include "linsim/linalg/spectrum.h"
 
 namespace linsim {
 namespace {
@@ -137,24 +138,18 @@ const char* measure_name(Measure measure) {
 
 namespace {
 
-// PᵀP = Q Λ Qᵀ (k × k) with each column of Q signed so that the largest |entry| of the matching
-// column of B Q (the first of equal ones) is positive. The eigen-solver's signs are arbitrary, and
-// they differed between two gauges of one eq1 model and between the CLI's and Python's math
-// libraries, so exported canonical vectors did too (only their Gram matrix agreed); with this
-// convention C = B Q Λ^{1/2} is the same vectors for every gauge (up to rounding, and up to a
-// rotation inside an eigenvalue of PᵀP that repeats).
-void projected_basis(const Matrix& B, const Matrix& P, Matrix& Q, Vector& lambda) {
+// PᵀP = Q Λ Qᵀ (k × k), and B Q, with Q's columns signed by fix_signs on B Q. The eigen-solver's
+// signs are arbitrary, and they differed between two gauges of one eq1 model and between the
+// CLI's and Python's math libraries, so exported canonical vectors did too (only their Gram
+// matrix agreed); with this convention C = B Q Λ^{1/2} is the same vectors for every gauge (up
+// to rounding, and up to a rotation inside an eigenvalue of PᵀP that repeats).
+Matrix projected_basis(const Matrix& B, const Matrix& P, Matrix& Q, Vector& lambda) {
   Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(P, P));
   Q = eig.eigenvectors();
   lambda = eig.eigenvalues();
-  const Matrix BQ = times(B, Q);
-  for (Index j = 0; j < Q.cols(); ++j) {
-    Index at = 0;
-    for (Index i = 1; i < BQ.rows(); ++i) {
-      if (std::abs(BQ(i, j)) > std::abs(BQ(at, j))) at = i;
-    }
-    if (BQ.rows() > 0 && BQ(at, j) < 0) Q.col(j) = -Q.col(j);
-  }
+  Matrix BQ = times(B, Q);
+  fix_signs(BQ, &Q);
+  return BQ;
 }
 
 }  // namespace
@@ -163,8 +158,8 @@ Matrix projected_factors(const Matrix& B, const Matrix& P) {
   // MATH.md M4: C = B L with L Lᵀ = PᵀP; L = Q Λ^{1/2} from PᵀP = Q Λ Qᵀ (k × k).
   Matrix Q;
   Vector lambda;
-  projected_basis(B, P, Q, lambda);
-  return times(B, Q * lambda.cwiseMax(0.0).cwiseSqrt().asDiagonal());
+  const Matrix BQ = projected_basis(B, P, Q, lambda);
+  return BQ * lambda.cwiseMax(0.0).cwiseSqrt().asDiagonal();
 }
 
 Matrix projected_partner(const Matrix& P, const Matrix& B) {

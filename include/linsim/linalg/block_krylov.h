@@ -67,8 +67,8 @@ struct BlockKrylovResult {
                                    // cycle take two whole passes anyway and are not counted
   bool spans_all = false; // the basis reached all of R^p (then the result is exact)
   // X_w times `vectors` (n × k, this process's rows) where the check in double (after
-  // single-precision products, or a dropped part) formed it on the way (the two-pass product's intermediate, rotated
-  // with the vectors); empty otherwise. A fit's user embeddings need exactly this product.
+  // single-precision products, or a dropped part) formed it on the way (the two-pass product's
+  // intermediate, rotated with the vectors); empty otherwise. A fit's user embeddings need exactly this product.
   Matrix data_times_vectors;
 };
 

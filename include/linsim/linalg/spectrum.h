@@ -90,4 +90,10 @@ SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Con
 // Number of singular values that are numerically nonzero: σ_i² > σ_1² · p · 10 ε.
 Index numerical_rank(const Vector& sigma, Index p);
 
+// The sign convention for vectors an eigen-solver returns with arbitrary signs: each column of V
+// is flipped where needed so that its largest |entry| (the first of equal ones) is positive, and
+// the same column of `with` (where given and not empty: X_w V, or the factor V was formed from)
+// with it.
+void fix_signs(Matrix& V, Matrix* with = nullptr);
+
 }  // namespace linsim
