@@ -355,6 +355,20 @@ TEST(Npy, HeaderSizesAreCheckedAgainstTheFileBeforeAnyAllocation) {
   EXPECT_LT(peak_rss_kb() - before, 100 * 1024) << "a header alone made the reader allocate";
 }
 
+// Found by fuzzing (fuzz/corpus/npy/finding-no-values-huge-rows.npy): a shape of (1442949672960737, 0) holds no
+// values, so the size check passed, and the reader walked 1.4e15 empty rows. An array without values is read only
+// when every dimension is 0.
+TEST(Npy, ArraysWithoutValuesMustHaveNoRowsEither) {
+  for (const char* shape : {"(1442949672960737, 0)", "(0, 3)", "(5, 0)"}) {
+    const std::string header = std::string("{'descr': '<f8', 'fortran_order': False, 'shape': ") + shape + ", }";
+    const std::string message = message_of(write_raw_npy("novalues.npy", header, 0));
+    EXPECT_NE(message.find("holds no values"), std::string::npos) << shape << " -> " << message;
+  }
+  const Matrix empty = read_npy_matrix(write_raw_npy("none.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 0), }", 0));
+  EXPECT_EQ(empty.size(), 0);
+  EXPECT_TRUE(read_npy_int64(write_raw_npy("none1.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (0,), }", 0)).empty());
+}
+
 TEST(Npy, MalformedHeadersAreNamed) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999, 4), }", "non-negative integers"},

@@ -174,6 +174,16 @@ size_t element_count(const NpyArray& a, std::uint64_t data_bytes, const std::str
   overflow = overflow || __builtin_mul_overflow(count, std::uint64_t{item_bytes(a)}, &bytes);
   std::string shape;
   for (size_t d : a.shape) shape += fmt::format("{}{}", shape.empty() ? "" : ", ", d);
+  // An array with no values says nothing about its other dimensions, yet a reader would walk them
+  // (a shape of (10^15, 0) is 10^15 empty rows): refused unless every dimension is 0.
+  if (!overflow && count == 0) {
+    for (size_t d : a.shape) {
+      if (d != 0) {
+        throw Error(fmt::format("'{}': the .npy header declares shape ({}), which holds no values; linsim reads "
+                                "only arrays with values (or with every dimension 0)", path, shape));
+      }
+    }
+  }
   if (overflow || bytes != data_bytes) {
     throw Error(fmt::format("'{}': the .npy header declares shape ({}) of '{}', {} bytes of data, but the file holds {}{}",
                             path, shape, a.descr, overflow ? std::string("more than 2^64") : std::to_string(bytes),
