@@ -1,5 +1,6 @@
 // linsim recommend: top-N items for users, scored by the model's dot products.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <memory>
 #include <numeric>
@@ -33,7 +34,17 @@ void run_recommend(const RecommendArgs& args) {
   InteractionMatrix fresh;
   const InteractionMatrix* data = &bundle.data;
   if (!args.input.empty()) {
-    fresh = read_input(args.input, args.read.options(), args.ctx, &bundle.data.items).data;
+    ReadResult read = read_input(args.input, args.read.options(), args.ctx, &bundle.data.items);
+    if (const InputSummary& s = read.summary; s.users_without_entries > 0) {
+      // Their entries were all 0 (or below --min-value): nothing to fold in, so no rows for them.
+      const std::string ids = fmt::format("{}", fmt::join(s.users_without_entries_examples, ", "));
+      warn(fmt::format("{} user{} of '{}' ha{} no entry left after zeros{} were dropped, so no recommendations "
+                       "for {} ({}{})", s.users_without_entries, s.users_without_entries == 1 ? "" : "s", args.input,
+                       s.users_without_entries == 1 ? "s" : "ve", s.min_value ? " and values below --min-value" : "",
+                       s.users_without_entries == 1 ? "it" : "them", ids,
+                       s.users_without_entries > 3 ? ", ..." : ""));
+    }
+    fresh = std::move(read.data);
     data = &fresh;
   } else if (args.users.empty() && !args.all) {
     throw InvalidArgument("give --users ID,..., --all, or --input FILE");

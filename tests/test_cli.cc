@@ -97,6 +97,15 @@ TEST_F(Cli, FitThenSimilarItemsAndRecommend) {
   r = run("recommend --model " + path("m") + " --input " + write("new.tsv", "new\tfilm00\nnew\tfilm01\n") + " --top 3");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("new\t1\tfilm0"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  // A user whose entries are all 0 has nothing to fold in: no rows, and a warning naming it.
+  r = run("recommend --model " + path("m") + " --input " +
+          write("zeros.tsv", "new\tfilm00\t1\ncold\tfilm00\t0\ncold\tfilm01\t0\n") + " --top 3");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("new\t1\t"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("cold"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("1 user of"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no recommendations for it (cold)"), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, EaseInFloat32IsStoredAndServedInFloat32) {

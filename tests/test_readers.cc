@@ -245,6 +245,31 @@ TEST_F(Readers, BadInputNamesFileLineAndText) {
   EXPECT_THROW(parse_input_format("xml"), InvalidArgument);
 }
 
+// A user all of whose entries are 0 (or below --min-value) gets no row; the summary counts such
+// users and names the first three, so that recommend --input can say why they are missing.
+TEST_F(Readers, UsersWhoseEntriesAreAllDroppedAreCounted) {
+  const std::string path = write("zeros.tsv", "a\tx\t1\nb\tx\t0\nb\ty\t0\nc\ty\t0\nc\tx\t3\nd\ty\t0.5\ne\tx\t0\n");
+  const auto r = read_interactions(path, {});
+  EXPECT_EQ(r.data.users.ids(), (std::vector<std::string>{"a", "c", "d"}));
+  EXPECT_EQ(r.summary.dropped_zero, 4);
+  EXPECT_EQ(r.summary.users_without_entries, 2);
+  EXPECT_EQ(r.summary.users_without_entries_examples, (std::vector<std::string>{"b", "e"}));
+  ReadOptions o;
+  o.min_value = 1;
+  const auto m = read_interactions(path, o);
+  EXPECT_EQ(m.data.users.ids(), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(m.summary.users_without_entries, 3);
+  EXPECT_EQ(m.summary.users_without_entries_examples, (std::vector<std::string>{"b", "d", "e"}));
+  // Matrix Market: row 2's only entry is 0; its id is the file's 1-based number.
+  const auto mm = read_interactions(
+      write("zeros.mtx", "%%MatrixMarket matrix coordinate real general\n3 2 3\n1 1 1\n2 2 0\n3 1 2\n"), {});
+  EXPECT_EQ(mm.data.users.ids(), (std::vector<std::string>{"1", "3"}));
+  EXPECT_EQ(mm.summary.users_without_entries, 1);
+  EXPECT_EQ(mm.summary.users_without_entries_examples, (std::vector<std::string>{"2"}));
+  // Nothing dropped, nobody missing.
+  EXPECT_EQ(read_interactions(write("ones.tsv", "a\tx\nb\ty\n"), {}).summary.users_without_entries, 0);
+}
+
 TEST_F(Readers, MinItemUsersDropsRareItemsAndEmptyUsers) {
   ReadOptions o;
   o.min_item_users = 2;
@@ -429,6 +454,7 @@ class SharedReading : public Readers {
         out += "u" + std::to_string(u) + "\t" + (k < 50 ? std::to_string(i) : "it" + std::to_string(i)) + "\t" +
                std::to_string(value(rng)) + (k == 7 ? "\r\n" : "\n");
         if (k == 8) out += "\n# a comment\n";
+        if (k == 9) out += "zero" + std::to_string(u) + "\t" + std::to_string(i) + "\t0\n";  // a user without entries
       }
     }
     out.pop_back();
@@ -473,6 +499,8 @@ class SharedReading : public Readers {
     EXPECT_EQ(s.lines, t.lines);
     EXPECT_EQ(s.dropped_below_min, t.dropped_below_min);
     EXPECT_EQ(s.dropped_zero, t.dropped_zero);
+    EXPECT_EQ(s.users_without_entries, t.users_without_entries);
+    EXPECT_EQ(s.users_without_entries_examples, t.users_without_entries_examples);
     EXPECT_EQ(s.duplicates, t.duplicates);
   }
   // The one-thread reading against `counts` threads, each of which must cut the file.
@@ -497,6 +525,7 @@ TEST_F(SharedReading, GivesTheOneThreadReading) {
   EXPECT_TRUE(one.read.summary.header);
   EXPECT_GT(one.read.summary.duplicates, 0);
   EXPECT_GT(one.read.summary.dropped_zero, 0);
+  EXPECT_GT(one.read.summary.users_without_entries, 3);
   expect_thread_count_irrelevant(path);
   ReadOptions o;
   o.min_value = 2;

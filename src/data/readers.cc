@@ -211,6 +211,20 @@ class Collector {
     return true;
   }
 
+  // The user of an entry accept() dropped: a user all of whose entries were dropped gets no row,
+  // which users_without_entries() counts, so that a caller can say so instead of leaving it out
+  // without a word. Only dropped entries pay for this.
+  void dropped_entry_of(std::string_view user) { dropped_users_.add(user); }
+
+  // The users of dropped entries that have no row: how many, and the first few ids.
+  void users_without_entries(const IdMap& kept, InputSummary& into) const {
+    for (const std::string& id : dropped_users_.ids()) {
+      if (kept.find(id)) continue;
+      ++into.users_without_entries;
+      if (into.users_without_entries_examples.size() < 3) into.users_without_entries_examples.push_back(id);
+    }
+  }
+
   void add(std::string_view user, std::string_view item, double value, std::int64_t line) {
     Index col = 0;
     if (known_items_ != nullptr) {
@@ -289,6 +303,7 @@ class Collector {
       chunks_.push_back(std::move(chunk));
     }
     count_ += later.count_;
+    for (const std::string& id : later.dropped_users_.ids()) dropped_users_.add(id);
     later.chunks_.clear();
     later.count_ = 0;
     last_user_id_ = -1;
@@ -522,6 +537,7 @@ class Collector {
   std::vector<std::int64_t>* user_first_ = nullptr;
   std::vector<std::int64_t>* item_first_ = nullptr;
   std::int64_t key_base_ = 0;
+  IdMap dropped_users_;  // users of dropped entries, in order of first appearance
 };
 
 // Returns whether the input held a line that is not empty or a comment (the first such line is
@@ -560,7 +576,10 @@ bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& co
         throw InputError(path, number, fmt::format("value '{}' is not a number (line '{}')",
                                                    clip(text), clip(line)));
       }
-      if (!collector.accept(value, text, number)) continue;
+      if (!collector.accept(value, text, number)) {
+        collector.dropped_entry_of(fields[0]);
+        continue;
+      }
     }
     collector.add(fields[0], fields[1], value, number);
   }
@@ -627,7 +646,10 @@ void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& 
       if (!parse_double(fields[2], value)) {
         throw InputError(path, number, fmt::format("value '{}' is not a number", clip(fields[2])));
       }
-      if (!collector.accept(value, fields[2], number)) continue;
+      if (!collector.accept(value, fields[2], number)) {
+        collector.dropped_entry_of(std::to_string(r));
+        continue;
+      }
     }
     if (collector.has_known_items()) {
       collector.add(std::to_string(r), std::to_string(j), value, number);
@@ -880,6 +902,7 @@ ReadResult detail::read_interactions_shared(const std::string& path, const ReadO
     };
   }
   result.data = collector.build(summary.binarized, reread, /*allow_empty=*/false, how.rank_sort_max);
+  collector.users_without_entries(result.data.users, summary);
   summary.min_item_users = options.min_item_users;
   if (options.min_item_users > 1) {
     if (known_items != nullptr) throw InvalidArgument("--min-item-users cannot be used with a model's item ids");

@@ -34,6 +34,7 @@ json summary_json(const InputSummary& s, Index n_users, Index n_items, Index nnz
           {"lines", s.lines},
           {"dropped_below_min", s.dropped_below_min},
           {"dropped_zero", s.dropped_zero},
+          {"users_without_entries", s.users_without_entries},
           {"duplicates", s.duplicates},
           {"min_item_users", s.min_item_users},
           {"dropped_items", s.dropped_items},

@@ -52,6 +52,10 @@ struct InputSummary {
   std::int64_t lines = 0;               // data lines read (header and comments excluded)
   std::int64_t dropped_below_min = 0;   // entries removed by min_value
   std::int64_t dropped_zero = 0;        // entries whose value is zero
+  // Users all of whose entries were dropped (zero or below min_value): they have no row. The first
+  // three of their ids, for messages.
+  std::int64_t users_without_entries = 0;
+  std::vector<std::string> users_without_entries_examples;
   std::int64_t duplicates = 0;          // entries merged into an earlier (user, item)
   Index min_item_users = 0;
   std::int64_t dropped_items = 0;       // items removed by min_item_users
