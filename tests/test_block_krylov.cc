@@ -348,8 +348,16 @@ TEST(Spectrum, EveryRouteGivesTheSameAnswerAtAnyScale) {
       EXPECT_LT(((s.sigma / scale - reference.sigma).array() / reference.sigma.array()).abs().maxCoeff(), 1e-9);
       EXPECT_LT((s.V - reference.V).cwiseAbs().maxCoeff(), 1e-6);
       EXPECT_EQ(s.reason.find("scaled by 2^") != std::string::npos, scale != 1.0);
+      // What memory estimates are told about the copy (fit_memory_bytes) is what the solve did.
+      const double largest = Eigen::Map<const Vector>(scaled.valuePtr(), scaled.nonZeros()).cwiseAbs().maxCoeff();
+      EXPECT_EQ(solves_on_scaled_copy(largest), scale != 1.0);
     }
   }
+  // The window's edges: [2^-8, 2^61) is solved as it is.
+  EXPECT_TRUE(solves_on_scaled_copy(std::nextafter(std::ldexp(1.0, -8), 0.0)));
+  EXPECT_FALSE(solves_on_scaled_copy(std::ldexp(1.0, -8)));
+  EXPECT_FALSE(solves_on_scaled_copy(std::nextafter(std::ldexp(1.0, 61), 0.0)));
+  EXPECT_TRUE(solves_on_scaled_copy(std::ldexp(1.0, 61)));
 }
 
 // After single-precision products on the two-pass route (here blocks of 2, below the one pass's

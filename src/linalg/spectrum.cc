@@ -162,7 +162,7 @@ int solve_scale_exponent(const DataMatrix& data, const Communicator& comm) {
   for (int i = static_cast<int>(seen.size()) - 1; i >= 0; --i) {
     if (seen[static_cast<size_t>(i)] == 0) continue;
     const int exponent = i + kLowest;  // largest |entry| in [2^exponent, 2^(exponent+1))
-    if (exponent >= kSafeExponentLow && exponent <= kSafeExponentHigh) return 0;
+    if (!solves_on_scaled_copy(std::ldexp(1.0, exponent))) return 0;
     // 2^e and 2^-e must both be finite (fit_model refuses values below 2^-450 before this; a
     // caller of the library may not have).
     if (exponent < -1022 || exponent > 1021) {
@@ -173,6 +173,16 @@ int solve_scale_exponent(const DataMatrix& data, const Communicator& comm) {
   }
   return 0;
 }
+
+}  // namespace
+
+bool solves_on_scaled_copy(double largest) {
+  if (!(largest > 0) || !std::isfinite(largest)) return false;
+  const int exponent = std::ilogb(largest);
+  return exponent < kSafeExponentLow || exponent > kSafeExponentHigh;
+}
+
+namespace {
 
 void check_spectrum_arguments(Index k, Index p, double tol) {
   if (k < 1 || k > p) {

@@ -135,7 +135,7 @@ Model fit_sppmi(const DataMatrix& data, const FitOptions& options, const Context
 
 }  // namespace
 
-double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options) {
+double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, double largest_value) {
   const double pp = 8.0 * static_cast<double>(p) * static_cast<double>(p);
   const double weighted = options.weighting.empty() ? 0.0 : 12.0 * static_cast<double>(nnz);
   switch (options.kind) {
@@ -151,7 +151,10 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options) 
   const double route = spectrum_bytes(n, p, k, options.solver);
   // X V, the user and item factors (and the cosine model's gradients, about as many again).
   const double factors = 8.0 * static_cast<double>(k) * (3.0 * static_cast<double>(n) + 3.0 * static_cast<double>(p));
-  return weighted + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
+  const double scaled = solves_on_scaled_copy(largest_value)
+                            ? 12.0 * static_cast<double>(nnz) + 4.0 * static_cast<double>(n + 1)
+                            : 0.0;
+  return weighted + scaled + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
 }
 
 Index check_fit_input(const SparseView& X, const FitOptions& options, const Communicator& comm) {
@@ -212,7 +215,10 @@ Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn
     // Fail fast, before allocating, when the fit cannot fit in memory.
     FitOptions sized = options;
     sized.solver = route.solver;
-    const double need = fit_memory_bytes(n_local, p, X.nonZeros(), sized);
+    // This process's largest |value| (across processes the spectrum scales by the largest of all;
+    // a process whose own values lie inside the range is then not counted for its copy).
+    const double largest = X.nonZeros() > 0 ? Eigen::Map<const Vector>(X.valuePtr(), X.nonZeros()).cwiseAbs().maxCoeff() : 0.0;
+    const double need = fit_memory_bytes(n_local, p, X.nonZeros(), sized, largest);
     const double available = available_memory_bytes();
     const bool fits = comm.all(need <= available);
     if (progress && need > 1e9) {

@@ -72,6 +72,11 @@ Matrix take_data_times_vectors(Spectrum& s, const DataMatrix& X);
 // block Krylov's.
 double spectrum_bytes(Index n, Index p, Index k, Solver solver);
 
+// Whether top_spectrum solves on a copy of the data scaled by a power of two (12 bytes per nonzero
+// and 4 per row more than spectrum_bytes), given the largest |value| of the data and its centre:
+// when that lies outside [2^-8, 2^61).
+bool solves_on_scaled_copy(double largest);
+
 // Top-k spectrum from a dense Gram matrix by a dense symmetric eigen-decomposition (its k
 // largest pairs; LAPACK's dsyevr where OpenBLAS is configured, else Eigen's full solver).
 Spectrum spectrum_from_gram(const Matrix& G, Index k);

@@ -72,8 +72,10 @@ struct Model {
 // Peak memory a fit needs beyond the interactions themselves, in bytes: the dense p × p matrix of
 // ease and sppmi (and the eigen-solver's copies for sppmi), or the spectrum's route
 // (spectrum_bytes: for auto the larger of the two routes it may take; fit_model sizes the one
-// choose_route picks on the data), plus the factors.
-double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options);
+// choose_route picks on the data), plus the factors, plus the spectrum's scaled copy of the data
+// when `largest_value` (the largest |value|) lies outside the solvers' range (solves_on_scaled_copy;
+// with a weighting, the values before it stand for the weighted ones).
+double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, double largest_value = 1.0);
 
 // The checks every fit makes of its data and options before any work, shared by fit_model and by
 // programs that fit a model their own way (linsim-mpi's EASE): an empty matrix, λ negative or not
