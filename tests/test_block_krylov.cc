@@ -360,6 +360,51 @@ TEST(Spectrum, EveryRouteGivesTheSameAnswerAtAnyScale) {
   EXPECT_TRUE(solves_on_scaled_copy(std::ldexp(1.0, 61)));
 }
 
+// Two items alike under swapping (the same co-occurrences with each other and with the rest) give
+// an eigenvector (e_i − e_j)/√2 whose two entries of largest magnitude are equal but for rounding.
+// Each solver, at each scale of the values, rounds them its own way; the sign must not follow.
+TEST(Spectrum, SignTiesARoundingApartAreBrokenByPosition) {
+  // Items 0 and 1 alike, item 2 apart: G = [[9 6 1] [6 9 1] [1 1 3]] times the repetitions, whose
+  // eigenvalues are about 15.16, 3 (the antisymmetric vector) and 2.84.
+  std::vector<Eigen::Triplet<double>> t;
+  Index u = 0;
+  const auto user = [&](std::initializer_list<int> items, int times) {
+    for (int r = 0; r < times; ++r, ++u) {
+      for (int j : items) t.emplace_back(static_cast<int>(u), j, 1.0);
+    }
+  };
+  user({0, 1}, 5);
+  user({0}, 3);
+  user({1}, 3);
+  user({2}, 2);
+  user({0, 1, 2}, 1);
+  SparseMatrix X(u, 3);
+  X.setFromTriplets(t.begin(), t.end());
+  for (const double scale : {1.0, 0.1, 3.0, 1.0 / 3.0, 7.0, 1e-3, 0.7}) {
+    for (const Solver solver : {Solver::kGram, Solver::kRandomized}) {
+      SCOPED_TRACE(testing::Message() << "scale " << scale << ", " << solver_name(solver));
+      const SparseMatrix scaled = X * scale;
+      const Spectrum s = top_spectrum(DataMatrix(scaled), 2, solver, Context{}, {}, 1e-12);
+      ASSERT_NEAR(s.sigma(1) * s.sigma(1) / (scale * scale), 3.0, 1e-9);
+      EXPECT_NEAR(std::abs(s.V(0, 1)), std::sqrt(0.5), 1e-9);
+      EXPECT_GT(s.V(0, 1), 0) << "the first of the tied entries decides";
+      EXPECT_LT(s.V(1, 1), 0);
+    }
+  }
+  // The rule itself: the same vector with its tie rounded either way is signed alike.
+  Matrix a(3, 1), b(3, 1);
+  a << 0.1, -0.7, 0.7 * (1 + 1e-15);
+  b << 0.1, -0.7 * (1 + 1e-15), 0.7;
+  fix_signs(a);
+  fix_signs(b);
+  EXPECT_LT((a - b).cwiseAbs().maxCoeff(), 1e-15);
+  EXPECT_GT(a(1, 0), 0.0);  // flipped: -0.7 came first
+  Matrix c(2, 1);
+  c << 0.5, -0.7;  // no tie: the largest decides
+  fix_signs(c);
+  EXPECT_GT(c(1, 0), 0.0);
+}
+
 // After single-precision products on the two-pass route (here blocks of 2, below the one pass's
 // 4; wide data in practice), the check in double keeps X_w V for the returned vectors: the same as
 // the product formed afresh, centred or not. On the one-pass route, and without the check (all in

@@ -17,8 +17,13 @@
 namespace linsim {
 void fix_signs(Matrix& V, Matrix* with) {
   for (Index c = 0; c < V.cols(); ++c) {
+    // Entries equal in exact arithmetic (v = (e_i − e_j)/√2 of two items alike) come out with
+    // magnitudes a rounding apart, which one computation orders one way and another (a different
+    // gauge, solver or thread count) the other: entries within kSignTieTolerance of the largest
+    // count as tied, and the first of them decides.
+    const double threshold = (1.0 - kSignTieTolerance) * V.col(c).cwiseAbs().maxCoeff();
     Index arg = 0;
-    V.col(c).cwiseAbs().maxCoeff(&arg);
+    while (arg + 1 < V.rows() && !(std::abs(V(arg, c)) >= threshold)) ++arg;
     if (V(arg, c) < 0) {
       V.col(c) *= -1.0;
       if (with != nullptr && with->size() > 0) with->col(c) *= -1.0;

@@ -18,7 +18,7 @@ const char* solver_name(Solver solver);
 
 struct Spectrum {
   Vector sigma;        // k, descending
-  Matrix V;            // p × k, orthonormal columns; each column's largest |entry| is positive
+  Matrix V;            // p × k, orthonormal columns; signed by fix_signs (largest |entry| positive)
   Matrix XV;           // X_w V (n × k, this process's rows) where the solver formed it on the way
                        // (BlockKrylovResult::data_times_vectors), with V's signs; else empty
   std::string solver;  // the solver actually used
@@ -96,9 +96,11 @@ SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Con
 Index numerical_rank(const Vector& sigma, Index p);
 
 // The sign convention for vectors an eigen-solver returns with arbitrary signs: each column of V
-// is flipped where needed so that its largest |entry| (the first of equal ones) is positive, and
-// the same column of `with` (where given and not empty: X_w V, or the factor V was formed from)
-// with it.
+// is flipped where needed so that its largest |entry| is positive — the first of the entries
+// within a relative kSignTieTolerance of the largest, so that ties a rounding apart are broken by
+// position, not by the rounding — and the same column of `with` (where given and not empty:
+// X_w V, or the factor V was formed from) with it.
+inline constexpr double kSignTieTolerance = 1e-9;
 void fix_signs(Matrix& V, Matrix* with = nullptr);
 
 }  // namespace linsim
