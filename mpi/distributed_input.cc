@@ -316,6 +316,20 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
   std::unordered_map<std::string_view, Index> user_index;
   user_index.reserve(users.ids.size());
   for (Index g = 0; g < n_all; ++g) user_index.emplace(users.ids[static_cast<size_t>(g)], g);
+  // Users whose entries were all dropped (0 or below --min-value) on every rank: each rank's
+  // dropped users that no rank kept, merged like the users themselves (each once, in order of
+  // first appearance), as read_interactions counts them.
+  Merged without_entries;
+  {
+    IdMap candidates;
+    std::vector<std::int64_t> first_keys;
+    for (Index i = 0; i < read.dropped_users.size(); ++i) {
+      if (user_index.count(read.dropped_users.id(i)) != 0) continue;
+      candidates.add(read.dropped_users.id(i));
+      first_keys.push_back(read.dropped_first[static_cast<size_t>(i)]);
+    }
+    without_entries = merge_first_appearances(candidates, first_keys, std::vector<std::int64_t>(first_keys.size(), 0), comm);
+  }
 
   // 6. Every partial row to its user's rank.
   std::vector<std::vector<char>> outgoing(static_cast<size_t>(ranks));
@@ -422,6 +436,10 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
     summary.dropped_below_min = counts[1];
     summary.dropped_zero = counts[2];
     summary.duplicates = counts[3];
+    summary.users_without_entries = static_cast<std::int64_t>(without_entries.ids.size());
+    for (size_t i = 0; i < std::min<size_t>(3, without_entries.ids.size()); ++i) {
+      summary.users_without_entries_examples.emplace_back(without_entries.ids[i]);
+    }
     std::string header = read.summary.header ? "1" : "0";
     comm.broadcast(header);  // rank 0 read the first piece of the first file
     summary.header = header == "1";

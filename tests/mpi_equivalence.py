@@ -150,7 +150,8 @@ def same_tables(a, b):
 
 def write_messy_input(path, rng):
     """String ids, users scattered over the file (so their rows span ranks), duplicates, comments,
-    blank lines, CRLF endings and a header."""
+    blank lines, CRLF endings and a header; zeros, among them five users with nothing else (no row,
+    counted as users_without_entries) scattered over the file too."""
     users = [f"user-{rng.integers(1 << 40):x}" for _ in range(300)]
     items = [f"it{j}:{rng.integers(1000)}" for j in range(120)]
     lines = ["user\titem\tvalue"]
@@ -160,6 +161,10 @@ def write_messy_input(path, rng):
         lines.append(f"{u}\t{i}\t{rng.integers(1, 6)}")
         if t % 997 == 0:
             lines.append("# a comment")
+        if t % 401 == 0:
+            lines.append(f"cold-{t % 5}\t{i}\t0")
+        if t % 613 == 0:
+            lines.append(f"{u}\t{i}\t0")
         if t % 1499 == 0:
             lines.append("")
     with open(path, "w", newline="") as f:
@@ -219,8 +224,10 @@ def main():
 
     eq2 = fit_both("eq2-randomized", "sim.tsv", "sim.tsv", [1, 2, 3, 4], "--model", "eq2", "--rank", "8",
                    "--lambda", "5", "--solver", "randomized", "--solver-tol", "1e-10")
-    fit_both("eq1-gram-weighted", "messy.tsv", "messy.tsv", [2, 3], "--model", "eq1", "--rank", "6", "--lambda", "20",
-             "--solver", "gram", "--no-binarize", "--weighting", "ips:0.5,user-norm:0.5")
+    messy = fit_both("eq1-gram-weighted", "messy.tsv", "messy.tsv", [2, 3], "--model", "eq1", "--rank", "6", "--lambda",
+                     "20", "--solver", "gram", "--no-binarize", "--weighting", "ips:0.5,user-norm:0.5")
+    without = json.load(open(os.path.join(messy, "model.json")))["input"]["users_without_entries"]
+    check(without == 5, f"messy.tsv: users_without_entries {without}, expected the 5 users whose entries are all 0")
     fit_both("eq2-standardize-parts", "concatenated.tsv", "parts", [2, 3, 4], "--model", "eq2", "--rank", "5",
              "--lambda", "1", "--solver", "randomized", "--solver-tol", "1e-10", "--weighting", "standardize")
     fit_both("eq2-glob", "concatenated.tsv", "parts/part-*", [3], "--model", "eq2", "--rank", "5", "--lambda", "1",

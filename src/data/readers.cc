@@ -214,7 +214,16 @@ class Collector {
   // The user of an entry accept() dropped: a user all of whose entries were dropped gets no row,
   // which users_without_entries() counts, so that a caller can say so instead of leaving it out
   // without a word. Only dropped entries pay for this.
-  void dropped_entry_of(std::string_view user) { dropped_users_.add(user); }
+  void dropped_entry_of(std::string_view user, std::int64_t line) {
+    if (!last_dropped_.empty() && user == last_dropped_) return;  // a user's entries usually come together
+    const Index before = dropped_users_.size();
+    dropped_users_.add(user);
+    if (user_first_ != nullptr && dropped_users_.size() > before) dropped_first_.push_back(key_base_ + line);
+    last_dropped_.assign(user);
+  }
+  // The users of dropped entries and (when recording first appearances) their first keys.
+  const IdMap& dropped_users() const { return dropped_users_; }
+  const std::vector<std::int64_t>& dropped_first() const { return dropped_first_; }
 
   // The users of dropped entries that have no row: how many, and the first few ids.
   void users_without_entries(const IdMap& kept, InputSummary& into) const {
@@ -304,6 +313,7 @@ class Collector {
     }
     count_ += later.count_;
     for (const std::string& id : later.dropped_users_.ids()) dropped_users_.add(id);
+    last_dropped_.clear();
     later.chunks_.clear();
     later.count_ = 0;
     last_user_id_ = -1;
@@ -538,6 +548,8 @@ class Collector {
   std::vector<std::int64_t>* item_first_ = nullptr;
   std::int64_t key_base_ = 0;
   IdMap dropped_users_;  // users of dropped entries, in order of first appearance
+  std::vector<std::int64_t> dropped_first_;
+  std::string last_dropped_;
 };
 
 // Returns whether the input held a line that is not empty or a comment (the first such line is
@@ -577,7 +589,7 @@ bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& co
                                                    clip(text), clip(line)));
       }
       if (!collector.accept(value, text, number)) {
-        collector.dropped_entry_of(fields[0]);
+        collector.dropped_entry_of(fields[0], number);
         continue;
       }
     }
@@ -586,8 +598,8 @@ bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& co
   return !first;
 }
 
-// Matrix Market rows and columns become the ids "1".."rows" and "1".."cols", all of them
-// present even when empty.
+// Matrix Market rows and columns become the ids "1".."rows" and "1".."cols"; only those with an
+// entry are kept (Collector::build), or, through a model's items, every item and the rows with one.
 void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& summary) {
   const std::string& path = reader.name();
   std::string_view line;
@@ -647,7 +659,7 @@ void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& 
         throw InputError(path, number, fmt::format("value '{}' is not a number", clip(fields[2])));
       }
       if (!collector.accept(value, fields[2], number)) {
-        collector.dropped_entry_of(std::to_string(r));
+        collector.dropped_entry_of(std::to_string(r), number);
         continue;
       }
     }
@@ -848,6 +860,8 @@ PieceRead read_interaction_pieces(const std::vector<InputPiece>& pieces, const R
     read(again, scratch);
   };
   result.data = collector.build(false, reread, /*allow_empty=*/true);
+  result.dropped_users = collector.dropped_users();
+  result.dropped_first = collector.dropped_first();
   return result;
 }
 

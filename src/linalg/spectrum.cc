@@ -16,6 +16,7 @@
 
 namespace linsim {
 void fix_signs(Matrix& V, Matrix* with) {
+  if (V.rows() == 0) return;
   for (Index c = 0; c < V.cols(); ++c) {
     // Entries equal in exact arithmetic (v = (e_i − e_j)/√2 of two items alike) come out with
     // magnitudes a rounding apart, which one computation orders one way and another (a different

@@ -97,7 +97,9 @@ struct PieceRead {
   InteractionMatrix data;
   std::vector<std::int64_t> user_first;
   std::vector<std::int64_t> item_first;
-  InputSummary summary;
+  InputSummary summary;  // users_without_entries is left to the caller, who knows every piece's users:
+  IdMap dropped_users;   // the users of the entries dropped here (0 or below min_value), with
+  std::vector<std::int64_t> dropped_first;  // the keys of their first dropped entries
 };
 
 // Reads pieces of triplet input (format triplets, movielens or lastfm, resolved; separator given):
