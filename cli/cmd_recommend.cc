@@ -37,12 +37,11 @@ void run_recommend(const RecommendArgs& args) {
     ReadResult read = read_input(args.input, args.read.options(), args.ctx, &bundle.data.items);
     if (const InputSummary& s = read.summary; s.users_without_entries > 0) {
       // Their entries were all 0 (or below --min-value): nothing to fold in, so no rows for them.
-      const std::string ids = fmt::format("{}", fmt::join(s.users_without_entries_examples, ", "));
-      warn(fmt::format("{} user{} of '{}' ha{} no entry left after zeros{} were dropped, so no recommendations "
-                       "for {} ({}{})", s.users_without_entries, s.users_without_entries == 1 ? "" : "s", args.input,
-                       s.users_without_entries == 1 ? "s" : "ve", s.min_value ? " and values below --min-value" : "",
-                       s.users_without_entries == 1 ? "it" : "them", ids,
-                       s.users_without_entries > 3 ? ", ..." : ""));
+      const std::int64_t count = s.users_without_entries;
+      const bool one = count == 1;
+      warn(fmt::format("{} user{} of '{}' had only entries of 0{}, which are dropped: no recommendations for {} ({}{})",
+                       count, one ? "" : "s", args.input, s.min_value ? " or below --min-value" : "", one ? "it" : "them",
+                       fmt::join(s.users_without_entries_examples, ", "), count > 3 ? ", ..." : ""));
     }
     fresh = std::move(read.data);
     data = &fresh;

@@ -157,7 +157,8 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, 
   return weighted + scaled + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
 }
 
-Index check_fit_input(const SparseView& X, const FitOptions& options, const Communicator& comm) {
+Index check_fit_input(const SparseView& X, const FitOptions& options, const Communicator& comm,
+                      double* largest_value) {
   // Across processes X holds this process's users; n and the data checks are global, and every
   // check that could fail on one process only is agreed on first, so that all of them stop alike.
   const Index n = static_cast<Index>(comm.sum(static_cast<std::int64_t>(X.rows())));
@@ -180,6 +181,7 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
   // scaled by a power of two (spectrum.cc), and σ_i² of them, down to 10⁻¹² σ_1², stays normal.
   const double smallest_largest = std::ldexp(1.0, -450);
   const double largest = values.size() ? values.cwiseAbs().maxCoeff() : 0.0;
+  if (largest_value != nullptr) *largest_value = largest;
   if (comm.all(largest < smallest_largest)) {
     throw Error(fmt::format("the interaction values are too small: the largest |value| is {:.4g}{}, below 2^-450 "
                             "(~3e-136), too close to where their squares underflow; scale them up or pass --binarize",
@@ -200,7 +202,8 @@ namespace {
 // it.
 Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn& progress, const Communicator& comm) {
   const Index n_local = X.rows();
-  const Index n = check_fit_input(X, options, comm);  // users on all processes
+  double largest = 0;  // this process's largest |value|
+  const Index n = check_fit_input(X, options, comm, &largest);  // users on all processes
   const Index p = X.cols();
   if (comm.distributed() && (options.kind == ModelKind::kEase || options.kind == ModelKind::kCosine)) {
     throw InvalidArgument(fmt::format("--model {} is not fitted across processes by fit_model ({})",
@@ -215,9 +218,8 @@ Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn
     // Fail fast, before allocating, when the fit cannot fit in memory.
     FitOptions sized = options;
     sized.solver = route.solver;
-    // This process's largest |value| (across processes the spectrum scales by the largest of all;
-    // a process whose own values lie inside the range is then not counted for its copy).
-    const double largest = X.nonZeros() > 0 ? Eigen::Map<const Vector>(X.valuePtr(), X.nonZeros()).cwiseAbs().maxCoeff() : 0.0;
+    // With this process's largest |value| (across processes the spectrum scales by the largest of
+    // all; a process whose own values lie inside the range is then not counted for its copy).
     const double need = fit_memory_bytes(n_local, p, X.nonZeros(), sized, largest);
     const double available = available_memory_bytes();
     const bool fits = comm.all(need <= available);

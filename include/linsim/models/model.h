@@ -81,8 +81,10 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, 
 // programs that fit a model their own way (linsim-mpi's EASE): an empty matrix, λ negative or not
 // finite, a value that is not finite or whose square overflows, --dtype for a model other than
 // ease. Across processes X is this process's rows and the checks are agreed (every process throws
-// alike). Returns the number of users on all processes.
-Index check_fit_input(const SparseView& X, const FitOptions& options, const Communicator& comm = single_process());
+// alike). Returns the number of users on all processes, and in `largest_value` (where given) the
+// largest |value| of this process's X, which the checks find on the way (fit_memory_bytes needs it).
+Index check_fit_input(const SparseView& X, const FitOptions& options, const Communicator& comm = single_process(),
+                      double* largest_value = nullptr);
 
 // Fits the model: in closed form (MATH.md M1, M2, M3), from the SPPMI eigen-decomposition (M6),
 // or by L-BFGS from the M2 solution (M5), after the weighting (M6). Validates the options against
