@@ -13,6 +13,7 @@
 #include "linsim/linalg/block_krylov.h"
 #include "linsim/linalg/spectrum.h"
 #include "test_util.h"
+#include "thread_ranks.h"
 
 namespace linsim {
 namespace {
@@ -358,6 +359,41 @@ TEST(Spectrum, EveryRouteGivesTheSameAnswerAtAnyScale) {
   EXPECT_FALSE(solves_on_scaled_copy(std::ldexp(1.0, -8)));
   EXPECT_FALSE(solves_on_scaled_copy(std::nextafter(std::ldexp(1.0, 61), 0.0)));
   EXPECT_TRUE(solves_on_scaled_copy(std::ldexp(1.0, 61)));
+}
+
+// Across processes the solve scales by the largest |entry| of all of them, so every process makes
+// the copy (and must count it in its memory estimate) when any one process holds values outside
+// the window, even where its own lie inside; a process without values agrees too. Before, each
+// process's estimate looked at its own values alone.
+TEST(Spectrum, TheScaledCopyIsDecidedByTheLargestEntryOfEveryProcess) {
+  const auto ask = [](const std::vector<double>& largest) {
+    test::ThreadRanks ranks(static_cast<int>(largest.size()));
+    std::vector<int> answers(largest.size(), -1);
+    ranks.run([&](const Communicator& comm, int r) {
+      answers[static_cast<size_t>(r)] = solves_on_scaled_copy(largest[static_cast<size_t>(r)], comm) ? 1 : 0;
+    });
+    for (const int a : answers) EXPECT_EQ(a, answers[0]);
+    return answers[0] == 1;
+  };
+  EXPECT_TRUE(ask({3.0, 1e70, 0.5}));    // one process above 2^61
+  EXPECT_FALSE(ask({3.0, 1e-70, 0.5}));  // tiny values beside ones in the window: the largest decides
+  EXPECT_TRUE(ask({0.0, 1e-5, 1e-7}));   // all below 2^-8, one process without values
+  EXPECT_FALSE(ask({0.0, 0.0}));         // no values at all: nothing to scale
+  EXPECT_FALSE(ask({std::ldexp(1.0, -8), std::nextafter(std::ldexp(1.0, 61), 0.0)}));  // the window's edges
+}
+
+// The data as the solve sees them: a centre outside the window (standardize's, of large values
+// whose spread is small) puts the solve on a scaled copy even where Y's entries lie inside it, and
+// the predicate says so.
+TEST(Spectrum, TheScaledCopyCountsTheCentre) {
+  const SparseMatrix X = planted(200, 60, 23);
+  for (const double centre : {0.0, 0.25, 1e70, 1e-70}) {
+    SCOPED_TRACE(testing::Message() << "centre " << centre);
+    const DataMatrix data(X, Vector::Constant(X.cols(), centre));
+    const Spectrum s = top_spectrum(data, 4, Route{Solver::kRandomized, "test"}, Context{}, {}, 1e-10);
+    EXPECT_EQ(s.reason.find("scaled by 2^") != std::string::npos, centre == 1e70);
+    EXPECT_EQ(solves_on_scaled_copy(data), centre == 1e70);
+  }
 }
 
 // Two items alike under swapping (the same co-occurrences with each other and with the rest) give

@@ -4,7 +4,9 @@
 #include <Spectra/SymEigsSolver.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -152,40 +154,56 @@ namespace {
 constexpr int kSafeExponentLow = -8;
 constexpr int kSafeExponentHigh = 60;
 
-// The exponent e to scale X_w by 2^e for the solve (0: none): the largest |entry| of Y and of the
-// centre, over every process. The processes agree on the largest binary exponent by summing a
-// one-hot count per exponent (Communicator has sums only).
-int solve_scale_exponent(const DataMatrix& data, const Communicator& comm) {
-  const SparseView& Y = data.sparse();
-  double largest = 0;  // a process may hold no rows (and Eigen's maxCoeff of nothing is undefined)
-  if (Y.nonZeros() > 0) largest = Eigen::Map<const Vector>(Y.valuePtr(), Y.nonZeros()).cwiseAbs().maxCoeff();
-  if (data.centered()) largest = std::max(largest, data.center().cwiseAbs().maxCoeff());
+// The binary exponent of the largest |entry| over every process: of its largest, `largest` here
+// (kNoExponent: no process has a positive finite one). The processes agree on it by summing a one-hot
+// count per exponent (Communicator has sums only).
+constexpr int kNoExponent = -1'000'000;
+int largest_exponent_across(double largest, const Communicator& comm) {
   constexpr int kLowest = std::numeric_limits<double>::min_exponent - std::numeric_limits<double>::digits - 1;
   constexpr int kHighest = std::numeric_limits<double>::max_exponent;
   std::vector<std::int64_t> seen(static_cast<size_t>(kHighest - kLowest + 1), 0);
   if (largest > 0 && std::isfinite(largest)) seen[static_cast<size_t>(std::ilogb(largest) - kLowest)] = 1;
   comm.sum(seen.data(), seen.size());
   for (int i = static_cast<int>(seen.size()) - 1; i >= 0; --i) {
-    if (seen[static_cast<size_t>(i)] == 0) continue;
-    const int exponent = i + kLowest;  // largest |entry| in [2^exponent, 2^(exponent+1))
-    if (!solves_on_scaled_copy(std::ldexp(1.0, exponent))) return 0;
-    // 2^e and 2^-e must both be finite (fit_model refuses values below 2^-450 before this; a
-    // caller of the library may not have).
-    if (exponent < -1022 || exponent > 1021) {
-      throw Error(fmt::format("the data's largest |value| is 2^{}: beyond what the solvers can scale into their range",
-                              exponent));
-    }
-    return -exponent - 1;
+    if (seen[static_cast<size_t>(i)] != 0) return i + kLowest;
   }
-  return 0;
+  return kNoExponent;
+}
+
+// This process's largest |entry| of Y and of the centre: what the solve scales by.
+double largest_entry(const DataMatrix& data) {
+  const SparseView& Y = data.sparse();
+  double largest = 0;  // a process may hold no rows (and Eigen's maxCoeff of nothing is undefined)
+  if (Y.nonZeros() > 0) largest = Eigen::Map<const Vector>(Y.valuePtr(), Y.nonZeros()).cwiseAbs().maxCoeff();
+  if (data.centered()) largest = std::max(largest, data.center().cwiseAbs().maxCoeff());
+  return largest;
+}
+
+bool outside_window(int exponent) { return exponent < kSafeExponentLow || exponent > kSafeExponentHigh; }
+
+// The exponent e to scale X_w by 2^e for the solve (0: none), from the largest |entry| of Y and
+// of the centre over every process.
+int solve_scale_exponent(const DataMatrix& data, const Communicator& comm) {
+  const int exponent = largest_exponent_across(largest_entry(data), comm);  // in [2^exponent, 2^(exponent+1))
+  if (exponent == kNoExponent || !outside_window(exponent)) return 0;
+  // 2^e and 2^-e must both be finite (fit_model refuses values below 2^-450 before this; a
+  // caller of the library may not have).
+  if (exponent < -1022 || exponent > 1021) {
+    throw Error(
+        fmt::format("the data's largest |value| is 2^{}: beyond what the solvers can scale into their range", exponent));
+  }
+  return -exponent - 1;
 }
 
 }  // namespace
 
-bool solves_on_scaled_copy(double largest) {
-  if (!(largest > 0) || !std::isfinite(largest)) return false;
-  const int exponent = std::ilogb(largest);
-  return exponent < kSafeExponentLow || exponent > kSafeExponentHigh;
+bool solves_on_scaled_copy(double largest, const Communicator& comm) {
+  const int exponent = largest_exponent_across(largest, comm);
+  return exponent != kNoExponent && outside_window(exponent);
+}
+
+bool solves_on_scaled_copy(const DataMatrix& data, const Communicator& comm) {
+  return solves_on_scaled_copy(largest_entry(data), comm);
 }
 
 namespace {

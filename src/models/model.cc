@@ -135,7 +135,7 @@ Model fit_sppmi(const DataMatrix& data, const FitOptions& options, const Context
 
 }  // namespace
 
-double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, double largest_value) {
+double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, bool scaled_copy) {
   const double pp = 8.0 * static_cast<double>(p) * static_cast<double>(p);
   const double weighted = options.weighting.empty() ? 0.0 : 12.0 * static_cast<double>(nnz);
   switch (options.kind) {
@@ -151,8 +151,7 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, 
   const double route = spectrum_bytes(n, p, k, options.solver);
   // X V, the user and item factors (and the cosine model's gradients, about as many again).
   const double factors = 8.0 * static_cast<double>(k) * (3.0 * static_cast<double>(n) + 3.0 * static_cast<double>(p));
-  const double scaled = solves_on_scaled_copy(largest_value)
-                            ? 12.0 * static_cast<double>(nnz) + 4.0 * static_cast<double>(n + 1)
+  const double scaled = scaled_copy ? 12.0 * static_cast<double>(nnz) + 4.0 * static_cast<double>(n + 1)
                             : 0.0;
   return weighted + scaled + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
 }
@@ -196,6 +195,29 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
 
 namespace {
 
+// Fails fast, before allocating, where the fit cannot fit in memory on some process: its
+// fit_memory_bytes for the route it takes against the memory available now.
+void check_fit_memory(Index n_local, Index p, Index nnz, const FitOptions& options, const Route& route,
+                      bool scaled_copy, const ProgressFn& progress, const Communicator& comm) {
+  FitOptions sized = options;
+  sized.solver = route.solver;
+  const double need = fit_memory_bytes(n_local, p, nnz, sized, scaled_copy);
+  const double available = available_memory_bytes();
+  const bool fits = comm.all(need <= available);
+  if (progress && need > 1e9) {
+    progress(fmt::format("memory estimate: {} beyond the data ({} available)", format_bytes(need), format_bytes(available)));
+  }
+  if (!fits) {
+    const bool dense = options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi;
+    throw OutOfMemory(fmt::format(
+        "fitting {} on {} items needs about {} beyond the data, more than the {} available; {}", model_name(options.kind),
+        p, format_bytes(need), format_bytes(available),
+        dense ? "this model needs a dense items x items matrix: use --model eq2 (which can use --solver randomized) "
+                "or fewer items"
+              : "use --solver randomized (never forms the items x items matrix) or a smaller --rank"));
+  }
+}
+
 // fit_model's checks before any work, shared by both entry points (X as given: a weighting keeps
 // its structure but may drop entries). Returns the spectrum's route, decided once: the memory
 // check is sized for it (fit_memory_bytes alone counts the larger of auto's two) and the fit runs
@@ -214,28 +236,11 @@ Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn
   const bool spectral = options.kind != ModelKind::kEase && options.kind != ModelKind::kSppmi;
   const Route route = spectral ? choose_route(X, std::clamp<Index>(options.rank, 1, p), options.solver, comm)
                                : Route{options.solver, "requested"};
-  {
-    // Fail fast, before allocating, when the fit cannot fit in memory.
-    FitOptions sized = options;
-    sized.solver = route.solver;
-    // With this process's largest |value| (across processes the spectrum scales by the largest of
-    // all; a process whose own values lie inside the range is then not counted for its copy).
-    const double need = fit_memory_bytes(n_local, p, X.nonZeros(), sized, largest);
-    const double available = available_memory_bytes();
-    const bool fits = comm.all(need <= available);
-    if (progress && need > 1e9) {
-      progress(fmt::format("memory estimate: {} beyond the data ({} available)", format_bytes(need), format_bytes(available)));
-    }
-    if (!fits) {
-      const bool dense = options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi;
-      throw OutOfMemory(fmt::format(
-          "fitting {} on {} items needs about {} beyond the data, more than the {} available; {}",
-          model_name(options.kind), p, format_bytes(need), format_bytes(available),
-          dense ? "this model needs a dense items x items matrix: use --model eq2 (which can use --solver randomized) "
-                  "or fewer items"
-                : "use --solver randomized (never forms the items x items matrix) or a smaller --rank"));
-    }
-  }
+  // The spectrum's scaled copy is of the data as the solve sees them, decided by the largest
+  // |value| over every process: X's values here, where there is no weighting; a weighting's values
+  // are known once it is applied, and fit_model checks again then.
+  const bool scaled_copy = options.weighting.empty() && solves_on_scaled_copy(largest, comm);
+  check_fit_memory(n_local, p, X.nonZeros(), options, route, scaled_copy, progress, comm);
   if (options.kind == ModelKind::kSppmi) {
     if (!options.weighting.empty()) {
       throw InvalidArgument("--weighting does not apply to --model sppmi (SPPMI is itself a weighting of co-occurrences)");
@@ -319,6 +324,15 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
   FittedWeighting weighting = weighted_fit ? fit_weighting(options.weighting, X, comm) : FittedWeighting{};
   const SparseMatrix weighted = weighted_fit ? weighting.apply(X) : SparseMatrix();
   const DataMatrix data(weighted_fit ? SparseView(weighted) : X, weighting.center);
+  // The weighted values (and centre) decide whether the spectrum solves on a scaled copy, which
+  // check_fit could not know: if so, the rest of the fit is checked again with that copy (the
+  // weighted data are held now, so no longer counted).
+  const bool spectral = options.kind != ModelKind::kEase && options.kind != ModelKind::kSppmi;
+  if (weighted_fit && spectral && solves_on_scaled_copy(data, comm)) {
+    FitOptions rest = options;
+    rest.weighting = Weighting{};
+    check_fit_memory(data.rows(), data.cols(), data.sparse().nonZeros(), rest, route, true, progress, comm);
+  }
   return fit_checked(data, options, route, std::move(weighting), ctx, progress, comm);
 }
 

@@ -73,9 +73,11 @@ Matrix take_data_times_vectors(Spectrum& s, const DataMatrix& X);
 double spectrum_bytes(Index n, Index p, Index k, Solver solver);
 
 // Whether top_spectrum solves on a copy of the data scaled by a power of two (12 bytes per nonzero
-// and 4 per row more than spectrum_bytes), given the largest |value| of the data and its centre:
-// when that lies outside [2^-8, 2^61).
-bool solves_on_scaled_copy(double largest);
+// and 4 per row more than spectrum_bytes, on every process): when the largest |entry| of the data
+// and its centre over all processes lies outside [2^-8, 2^61). Given this process's largest |entry|
+// (`largest`) or its data as the solve sees them. A collective where comm spans processes.
+bool solves_on_scaled_copy(double largest, const Communicator& comm = single_process());
+bool solves_on_scaled_copy(const DataMatrix& data, const Communicator& comm = single_process());
 
 // Top-k spectrum from a dense Gram matrix by a dense symmetric eigen-decomposition (its k
 // largest pairs; LAPACK's dsyevr where OpenBLAS is configured, else Eigen's full solver).

@@ -72,17 +72,17 @@ struct Model {
 // Peak memory a fit needs beyond the interactions themselves, in bytes: the dense p × p matrix of
 // ease and sppmi (and the eigen-solver's copies for sppmi), or the spectrum's route
 // (spectrum_bytes: for auto the larger of the two routes it may take; fit_model sizes the one
-// choose_route picks on the data), plus the factors, plus the spectrum's scaled copy of the data
-// when `largest_value` (the largest |value|) lies outside the solvers' range (solves_on_scaled_copy;
-// with a weighting, the values before it stand for the weighted ones).
-double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, double largest_value = 1.0);
+// choose_route picks on the data), plus the factors, plus the spectrum's copy of the data scaled
+// into the solvers' range where `scaled_copy` (solves_on_scaled_copy tells; fit_model asks it of
+// X, or with a weighting of the weighted data once they exist).
+double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, bool scaled_copy = false);
 
 // The checks every fit makes of its data and options before any work, shared by fit_model and by
 // programs that fit a model their own way (linsim-mpi's EASE): an empty matrix, λ negative or not
 // finite, a value that is not finite or whose square overflows, --dtype for a model other than
 // ease. Across processes X is this process's rows and the checks are agreed (every process throws
 // alike). Returns the number of users on all processes, and in `largest_value` (where given) the
-// largest |value| of this process's X, which the checks find on the way (fit_memory_bytes needs it).
+// largest |value| of this process's X, which the checks find on the way (solves_on_scaled_copy needs it).
 Index check_fit_input(const SparseView& X, const FitOptions& options, const Communicator& comm = single_process(),
                       double* largest_value = nullptr);
 
