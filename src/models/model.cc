@@ -196,16 +196,18 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
 namespace {
 
 // Fails fast, before allocating, where the fit cannot fit in memory on some process: its
-// fit_memory_bytes for the route it takes against the memory available now.
+// fit_memory_bytes for the route it takes against the memory available now. `stage` names the
+// point of the fit in the progress line ("" before any work).
 void check_fit_memory(Index n_local, Index p, Index nnz, const FitOptions& options, const Route& route,
-                      bool scaled_copy, const ProgressFn& progress, const Communicator& comm) {
+                      bool scaled_copy, const char* stage, const ProgressFn& progress, const Communicator& comm) {
   FitOptions sized = options;
   sized.solver = route.solver;
   const double need = fit_memory_bytes(n_local, p, nnz, sized, scaled_copy);
   const double available = available_memory_bytes();
   const bool fits = comm.all(need <= available);
   if (progress && need > 1e9) {
-    progress(fmt::format("memory estimate: {} beyond the data ({} available)", format_bytes(need), format_bytes(available)));
+    progress(fmt::format("memory estimate{}: {} beyond the data ({} available)", stage, format_bytes(need),
+                         format_bytes(available)));
   }
   if (!fits) {
     const bool dense = options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi;
@@ -240,7 +242,7 @@ Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn
   // |value| over every process: X's values here, where there is no weighting; a weighting's values
   // are known once it is applied, and fit_model checks again then.
   const bool scaled_copy = options.weighting.empty() && solves_on_scaled_copy(largest, comm);
-  check_fit_memory(n_local, p, X.nonZeros(), options, route, scaled_copy, progress, comm);
+  check_fit_memory(n_local, p, X.nonZeros(), options, route, scaled_copy, "", progress, comm);
   if (options.kind == ModelKind::kSppmi) {
     if (!options.weighting.empty()) {
       throw InvalidArgument("--weighting does not apply to --model sppmi (SPPMI is itself a weighting of co-occurrences)");
@@ -331,7 +333,8 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
   if (weighted_fit && spectral && solves_on_scaled_copy(data, comm)) {
     FitOptions rest = options;
     rest.weighting = Weighting{};
-    check_fit_memory(data.rows(), data.cols(), data.sparse().nonZeros(), rest, route, true, progress, comm);
+    check_fit_memory(data.rows(), data.cols(), data.sparse().nonZeros(), rest, route, true,
+                     " once weighted (the spectrum's scaled copy of the weighted data included)", progress, comm);
   }
   return fit_checked(data, options, route, std::move(weighting), ctx, progress, comm);
 }
