@@ -151,8 +151,7 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, 
   const double route = spectrum_bytes(n, p, k, options.solver);
   // X V, the user and item factors (and the cosine model's gradients, about as many again).
   const double factors = 8.0 * static_cast<double>(k) * (3.0 * static_cast<double>(n) + 3.0 * static_cast<double>(p));
-  const double scaled = scaled_copy ? 12.0 * static_cast<double>(nnz) + 4.0 * static_cast<double>(n + 1)
-                            : 0.0;
+  const double scaled = scaled_copy ? 12.0 * static_cast<double>(nnz) + 4.0 * static_cast<double>(n + 1) : 0.0;
   return weighted + scaled + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
 }
 
@@ -195,6 +194,10 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
 
 namespace {
 
+// Whether the model is built from the top spectrum of X_w (eq1, eq2, cosine), whose solve may work
+// on a scaled copy; ease and sppmi work on a dense items × items matrix instead.
+bool from_spectrum(ModelKind kind) { return kind != ModelKind::kEase && kind != ModelKind::kSppmi; }
+
 // Fails fast, before allocating, where the fit cannot fit in memory on some process: its
 // fit_memory_bytes for the route it takes against the memory available now. `stage` names the
 // point of the fit in the progress line ("" before any work).
@@ -210,7 +213,7 @@ void check_fit_memory(Index n_local, Index p, Index nnz, const FitOptions& optio
                          format_bytes(available)));
   }
   if (!fits) {
-    const bool dense = options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi;
+    const bool dense = !from_spectrum(options.kind);
     throw OutOfMemory(fmt::format(
         "fitting {} on {} items needs about {} beyond the data, more than the {} available; {}", model_name(options.kind),
         p, format_bytes(need), format_bytes(available),
@@ -235,13 +238,13 @@ Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn
                                       options.kind == ModelKind::kEase ? "linsim-mpi fits EASE on ScaLAPACK"
                                                                        : "the cosine model runs in one process"));
   }
-  const bool spectral = options.kind != ModelKind::kEase && options.kind != ModelKind::kSppmi;
+  const bool spectral = from_spectrum(options.kind);
   const Route route = spectral ? choose_route(X, std::clamp<Index>(options.rank, 1, p), options.solver, comm)
                                : Route{options.solver, "requested"};
   // The spectrum's scaled copy is of the data as the solve sees them, decided by the largest
   // |value| over every process: X's values here, where there is no weighting; a weighting's values
   // are known once it is applied, and fit_model checks again then.
-  const bool scaled_copy = options.weighting.empty() && solves_on_scaled_copy(largest, comm);
+  const bool scaled_copy = spectral && options.weighting.empty() && solves_on_scaled_copy(largest, comm);
   check_fit_memory(n_local, p, X.nonZeros(), options, route, scaled_copy, "", progress, comm);
   if (options.kind == ModelKind::kSppmi) {
     if (!options.weighting.empty()) {
@@ -329,8 +332,7 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
   // The weighted values (and centre) decide whether the spectrum solves on a scaled copy, which
   // check_fit could not know: if so, the rest of the fit is checked again with that copy (the
   // weighted data are held now, so no longer counted).
-  const bool spectral = options.kind != ModelKind::kEase && options.kind != ModelKind::kSppmi;
-  if (weighted_fit && spectral && solves_on_scaled_copy(data, comm)) {
+  if (weighted_fit && from_spectrum(options.kind) && solves_on_scaled_copy(data, comm)) {
     FitOptions rest = options;
     rest.weighting = Weighting{};
     check_fit_memory(data.rows(), data.cols(), data.sparse().nonZeros(), rest, route, true,
