@@ -248,6 +248,12 @@ TEST(FitMemory, TooLargeFitsFailFastWithASuggestion) {
   EXPECT_EQ(fit_memory_bytes(3, p, nnz, ease, true), fit_memory_bytes(3, p, nnz, ease));
 }
 
+// The scaled copy is passed as the decision: a value (what the argument once was) does not compile.
+template <typename T>
+concept MemoryEstimateTakes = requires(T t) { fit_memory_bytes(1, 1, 1, FitOptions{}, t); };
+static_assert(MemoryEstimateTakes<bool>);
+static_assert(!MemoryEstimateTakes<double> && !MemoryEstimateTakes<float> && !MemoryEstimateTakes<int>);
+
 // Where the Gram route fits memory but auto takes block Krylov, the fit's estimate is block
 // Krylov's (a few MB here), not the Gram route's 1.2 GB that fit_memory_bytes counts for auto.
 TEST(FitMemory, AutoIsSizedForTheRouteItTakes) {

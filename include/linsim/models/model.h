@@ -76,6 +76,11 @@ struct Model {
 // into the solvers' range where `scaled_copy` (solves_on_scaled_copy tells; fit_model asks it of
 // X, or with a weighting of the weighted data once they exist).
 double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, bool scaled_copy = false);
+// `scaled_copy` is the decision, not the largest value it is decided by (which this argument was
+// once): a number would convert to bool without a word, any nonzero value meaning "a copy", so
+// only a bool compiles.
+template <typename T>
+double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, T scaled_copy) = delete;
 
 // The checks every fit makes of its data and options before any work, shared by fit_model and by
 // programs that fit a model their own way (linsim-mpi's EASE): an empty matrix, λ negative or not
