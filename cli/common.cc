@@ -1,6 +1,5 @@
 #include "common.h"
 
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -80,13 +79,8 @@ ReadOptions InputArgs::options() const {
 }
 
 ReadResult read_input(const std::string& path, const ReadOptions& options, const Context& ctx, const IdMap* known_items) {
-  ReadResult result;
-  {
-    const ThreadScope threads(ctx);  // a large plain file is parsed on --threads threads
-    result = read_interactions(path, options, known_items);
-  }
-  malloc_trim(0);
-  return result;
+  const ThreadScope threads(ctx);  // a large plain file is parsed on --threads threads
+  return read_interactions(path, options, known_items);
 }
 
 void add_context_options(CLI::App* app, Context& ctx) {

@@ -33,9 +33,8 @@ struct InputArgs {
   ReadOptions options() const;
 };
 
-// read_interactions on ctx's threads, then the reader's freed temporary entries handed back to the
-// system: main() keeps freed blocks in the heap for reuse, and these would otherwise stay resident
-// through a fit.
+// read_interactions on ctx's threads. The reader's temporary entries, freed when it returns, stay
+// in the program's one heap (main) and serve the fit's own allocations after it.
 ReadResult read_input(const std::string& path, const ReadOptions& options, const Context& ctx,
                       const IdMap* known_items = nullptr);
 

@@ -27,11 +27,16 @@ bool flush_stdout() {
 int main(int argc, char** argv) {
   // Iterative solvers allocate and free the same large work blocks every step; by default glibc
   // returns blocks over 32 MB to the kernel on free and page-faults them in again (measured: a
-  // sixth of a block Krylov fit). Keep freed memory for reuse instead; the reader's temporary
-  // entries are handed back explicitly (read_input) so that they do not stay resident. The
-  // library leaves the allocator alone: this is the program's choice.
+  // sixth of a block Krylov fit). Keep freed memory for reuse instead, in one heap for all
+  // threads: with an arena per thread, what the reader's threads parsed into (80 MB for 10M
+  // entries) could serve only their own later allocations, so the fit faulted in fresh pages for
+  // its basis while those stayed free; in one heap they serve the basis and the solver's work
+  // blocks (bench/README.md, (a): 15 % fewer page faults, each a dear first touch on a VM). The
+  // threads allocate large blocks rarely, so sharing one arena's lock costs nothing measurable.
+  // The library leaves the allocator alone: this is the program's choice.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_ARENA_MAX, 1);
   linsim::cli::remove_outputs_on_termination_signals();  // first: OpenBLAS starts its own threads when loaded
   linsim::configure_gemm();
   linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES: off, all, or (unset) gathered

@@ -212,6 +212,7 @@ int main(int argc, char** argv) {
   // As linsim's main: freed work blocks stay in the heap for reuse (see cli/main.cc).
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_ARENA_MAX, 1);
   linsim::cli::remove_outputs_on_termination_signals();  // before MPI and OpenBLAS start threads
   int provided = 0;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
