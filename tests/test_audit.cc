@@ -240,6 +240,19 @@ TEST_F(AuditFiles, EmbeddingReaderHandlesWord2vecGloveAndNpy) {
   }
   EXPECT_THROW(read_embeddings(write("short.txt", "x 1 2\ny 1\n")), InputError);
   EXPECT_THROW(read_embeddings(write("dup.txt", "x 1 2\nx 1 3\n")), InputError);
+  // A file named .npy is a NumPy file or an error that says it is not one (was: read as word2vec
+  // text, "expected an id and 0 values, found 1 fields").
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+           {"not.npy", "NOTNPY"}, {"text.NPY", "x 1 2\ny 3 4\n"}}) {
+    try {
+      read_embeddings(write(name, text));
+      ADD_FAILURE() << name;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + (dir_ / name).string() + "' is named .npy but is not a NumPy array file"),
+                std::string::npos)
+          << e.what();
+    }
+  }
   const Matrix M = test::random_matrix(4, 3, 9);
   write_npy_float32((dir_ / "m.npy").string(), M);
   t = read_embeddings((dir_ / "m.npy").string());

@@ -227,6 +227,16 @@ TEST_F(Readers, BadInputNamesFileLineAndText) {
   EXPECT_NE(m.find("finite"), std::string::npos) << m;
   m = error_of(write("inf.tsv", "1\t2\tinf\n"));
   EXPECT_NE(m.find("inf.tsv:1"), std::string::npos) << m;
+  // A number no double holds is named as such, and on the first line it is a number, not a
+  // header's column name (was: "is not a number", and a first line taken for a header and dropped).
+  for (const std::string big : {"1e400", "-1e400", "1e-400"}) {
+    m = error_of(write("big.tsv", "1\t2\t3\n1\t3\t" + big + "\n"));
+    EXPECT_NE(m.find("big.tsv:2: value '" + big + "' is beyond the range of a double"), std::string::npos) << m;
+    m = error_of(write("first.tsv", "1\t3\t" + big + "\n1\t2\t3\n"));
+    EXPECT_NE(m.find("first.tsv:1: value '" + big + "' is beyond the range of a double"), std::string::npos) << m;
+    m = error_of(write("big.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 " + big + "\n"));
+    EXPECT_NE(m.find("big.mtx:3: value '" + big + "' is beyond the range of a double"), std::string::npos) << m;
+  }
   m = error_of(write("text.tsv", "1\t2\t3\n1\t2\tabc\n"));
   EXPECT_NE(m.find("text.tsv:2"), std::string::npos) << m;
   EXPECT_NE(m.find("'abc'"), std::string::npos) << m;

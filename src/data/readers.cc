@@ -91,10 +91,21 @@ size_t split(std::string_view line, std::string_view sep, std::string_view* fiel
   return n;
 }
 
-bool parse_double(std::string_view s, double& value) {
+// A value field: a number, a number whose magnitude no double holds ("1e400", "1e-400": still a
+// number, so never taken for a header's column name), or not a number at all.
+enum class Parsed { kNumber, kOutOfRange, kNotANumber };
+
+Parsed parse_double(std::string_view s, double& value) {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  return ec == std::errc() && ptr == s.data() + s.size() && !s.empty();
+  if (s.empty() || ptr != s.data() + s.size()) return Parsed::kNotANumber;
+  if (ec == std::errc::result_out_of_range) return Parsed::kOutOfRange;
+  return ec == std::errc() ? Parsed::kNumber : Parsed::kNotANumber;
+}
+
+std::string why_not_a_value(Parsed parsed) {
+  return parsed == Parsed::kOutOfRange ? "is beyond the range of a double (magnitudes 4.9e-324 to 1.8e308)"
+                                       : "is not a number";
 }
 
 // A non-negative decimal integer that fits in int64 ("+" allowed).
@@ -128,7 +139,7 @@ std::string lower(std::string_view s) {
 // columns whose names say "user" and "item"/"movie"/"artist"/"id".
 bool looks_like_header(const std::string_view* fields, size_t n) {
   double v = 0;
-  if (n >= 3) return !parse_double(fields[2], v);
+  if (n >= 3) return parse_double(fields[2], v) == Parsed::kNotANumber;
   if (n == 2) {
     const std::string a = lower(fields[0]);
     const std::string b = lower(fields[1]);
@@ -584,9 +595,9 @@ bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& co
     if (n >= 3) {
       // Fields after the value (a timestamp) are ignored: split() stops after three.
       const std::string_view text = fields[2];
-      if (!parse_double(text, value)) {
-        throw InputError(path, number, fmt::format("value '{}' is not a number (line '{}')",
-                                                   clip(text), clip(line)));
+      if (const Parsed parsed = parse_double(text, value); parsed != Parsed::kNumber) {
+        throw InputError(path, number, fmt::format("value '{}' {} (line '{}')", clip(text),
+                                                   why_not_a_value(parsed), clip(line)));
       }
       if (!collector.accept(value, text, number)) {
         collector.dropped_entry_of(fields[0], number);
@@ -655,8 +666,8 @@ void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& 
     ++summary.lines;
     double value = 1.0;
     if (!pattern) {
-      if (!parse_double(fields[2], value)) {
-        throw InputError(path, number, fmt::format("value '{}' is not a number", clip(fields[2])));
+      if (const Parsed parsed = parse_double(fields[2], value); parsed != Parsed::kNumber) {
+        throw InputError(path, number, fmt::format("value '{}' {}", clip(fields[2]), why_not_a_value(parsed)));
       }
       if (!collector.accept(value, fields[2], number)) {
         collector.dropped_entry_of(std::to_string(r), number);

@@ -132,6 +132,14 @@ bool is_npy(const std::string& path) {
   return in.gcount() == 6 && std::string(magic, 6) == "\x93NUMPY";
 }
 
+bool named_npy(std::string_view path) {
+  constexpr std::string_view kSuffix = ".npy";
+  if (path.size() < kSuffix.size()) return false;
+  const std::string_view tail = path.substr(path.size() - kSuffix.size());
+  return std::equal(tail.begin(), tail.end(), kSuffix.begin(),
+                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
 // A "count dim" header: two non-negative whole numbers, dim >= 1. Counts and dimensions too
 // large to be exact or to index are an InputError (never a cast that overflows).
 bool parse_header(const std::vector<std::string_view>& fields, const std::string& path, Index& count, Index& dim) {
@@ -326,6 +334,12 @@ EmbeddingTable read_embeddings(const std::string& path) {
   {
     std::ifstream probe(path);
     if (!probe) throw Error(fmt::format("cannot open '{}'", path));
+  }
+  if (!is_npy(path) && named_npy(path)) {
+    // Read as text it would fail on its first line with a message about fields or numbers that
+    // never says the file is not what its name claims.
+    throw Error(fmt::format("'{}' is named .npy but is not a NumPy array file (it does not begin with "
+                            "the bytes \\x93NUMPY)", path));
   }
   if (is_npy(path)) {
     t.format = "npy";
