@@ -59,8 +59,13 @@ void add_audit_command(CLI::App& app) {
                   "Interactions whose items (and, with --users, users) are the embeddings' ids (popularity; "
                   "least-squares users)");
   args->read.add_to(cmd);
-  cmd->add_option("--truth", args->truth, "Item clusters (item, cluster) or word pairs with human scores");
-  cmd->add_option("--truth-kind", args->truth_kind, "auto, clusters or pairs")->default_val("auto");
+  CLI::Option* truth = cmd->add_option("--truth", args->truth, "Item clusters (item, cluster) or word pairs with human scores");
+  // Checked here, not only when the truth file is read: without --truth a misspelt or stray
+  // --truth-kind would otherwise pass unnoticed.
+  cmd->add_option("--truth-kind", args->truth_kind, "How to read --truth: auto, clusters or pairs")
+      ->default_val("auto")
+      ->check(CLI::IsMember({"auto", "clusters", "pairs"}))
+      ->needs(truth);
   cmd->add_option("--top,-n", args->options.top, "N of the neighbour comparisons (1 to 1000)")->default_val(10);
   cmd->add_option("--queries", args->options.queries, "Items sampled as queries for the neighbour comparisons (1 to 10000)")
       ->default_val(args->options.queries);

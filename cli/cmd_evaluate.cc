@@ -154,7 +154,7 @@ void add_evaluate_commands(CLI::App& app) {
     cmd->add_option("--input,-i", args->input, "Interaction file")->required();
     args->read.add_to(cmd);
     cmd->add_option("--labels", args->labels,
-                    "u.item or movies.dat (genres), user_taggedartists.dat (top tag), or item<TAB>label|label lines")
+                    "u.item, movies.dat or movies.csv (genres), user_taggedartists.dat (top tag), or item<TAB>label|label lines")
         ->required();
     cmd->add_option("--rank,-k", args->options.rank, "Rank of eq1 and eq2")->default_val(args->options.rank);
     cmd->add_option("--lambda-eq1", args->options.lambda_eq1, "lambda of eq1")->default_val(args->options.lambda_eq1);

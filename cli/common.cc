@@ -38,9 +38,11 @@ void remove_outputs_on_termination_signals() {
 }
 
 void InputArgs::add_to(CLI::App* app, const std::string& format_option) {
-  app->add_option(format_option, format, "Input format: auto, triplets, movielens, lastfm, mtx")
+  app->add_option(format_option, format, "Input format: auto, triplets (or csv, tsv), movielens, lastfm, mtx")
       ->default_val("auto");
-  app->add_option("--sep", sep, "Field separator for triplets: tab, comma, '::', ';', space (default: detect)");
+  app->add_option("--sep", sep,
+                  "Field separator for triplets: tab, comma, space (runs of blanks), '::', ';', or any other string "
+                  "taken literally (default: detect)");
   // Tri-state switches: unset means "the format decides" (CLI11 would otherwise store a default).
   auto* yes_header = app->add_flag_callback("--header", [this] { header = true; }, "The first line is a header");
   auto* no_header = app->add_flag_callback("--no-header", [this] { header = false; },

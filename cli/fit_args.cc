@@ -56,10 +56,10 @@ void add_fit_options(CLI::App* cmd, FitArgs& a) {
   cmd->add_option("--gauge", args->gauge,
                   "eq1 gauge: balanced, symmetric, item-orthonormal, input-orthonormal, power:t")
       ->default_val("balanced");
-  cmd->add_option("--rank,-k", args->rank, "Embedding dimension k (eq1, eq2)")->default_val(50);
+  cmd->add_option("--rank,-k", args->rank, "Embedding dimension k (every model but ease)")->default_val(50);
   cmd->add_option("--lambda,-l", args->lambda,
-                  "Regularisation (default: eq1 10000, eq2 100, ease 500; eq1 compares it with sigma^2, "
-                  "eq2 with sigma; cosine: lambda of its eq2 warm start)");
+                  "Regularisation (default: eq1 10000, eq2 100, ease 500, cosine 100; eq1 compares it with "
+                  "sigma^2, eq2 with sigma; cosine: lambda of its eq2 warm start; not for sppmi)");
   cmd->add_option("--dtype", args->dtype,
                   "ease: precision of XᵀX, its inverse and the stored weights: float64, or float32 (half the memory "
                   "and about half the time; needs a well-conditioned XᵀX + lambda I)")

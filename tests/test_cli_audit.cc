@@ -153,7 +153,8 @@ TEST_F(CliAudit, NumbersTheInputCannotDefineArePrintedAsUndefined) {
 TEST_F(CliAudit, OptionsOutsideTheirRangesAreUsageErrors) {
   const std::string B = npy("emb.npy", linsim::test::random_matrix(200, 8, 4));
   for (const std::string bad : {"--random-gauges 100000000", "--random-spread 1e308", "--random-spread 0",
-                                "--queries 0", "--queries 1000000", "--top 5000"}) {
+                                "--queries 0", "--queries 1000000", "--top 5000", "--truth-kind bogus",
+                                "--truth-kind pairs"}) {  // the last two without --truth
     const Result r = run("audit --items " + B + " " + bad + " --out " + path("a"));
     EXPECT_EQ(r.code, 2) << bad;
     EXPECT_NE(r.err.find(bad.substr(0, bad.find(' '))), std::string::npos) << r.err;
