@@ -189,9 +189,9 @@ def from_dataframe(df, user=None, item=None, value=None, *, binarize: bool = Fal
 def as_interactions(X, *, user=None, item=None, value=None, binarize: bool = False,
                     allow_negative: bool = False) -> Interactions:
     """Interactions from a DataFrame, an :class:`Interactions`, a scipy.sparse matrix or a dense
-    array (ids 0..n-1 and 0..p-1 for the last two)."""
-    if isinstance(X, Interactions):
-        return X
+    array (ids 0..n-1 and 0..p-1 for the last two). ``binarize`` sets every value to 1 after the
+    values are checked (finite; non-negative unless ``allow_negative``), duplicates summed and
+    zeros dropped, whatever the input's type."""
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover
@@ -200,6 +200,10 @@ def as_interactions(X, *, user=None, item=None, value=None, binarize: bool = Fal
         return from_dataframe(X, user, item, value, binarize=binarize, allow_negative=allow_negative)
     if any(v is not None for v in (user, item, value)):
         raise ValueError("user=, item= and value= name DataFrame columns; X is not a DataFrame")
+    if isinstance(X, Interactions):
+        if not binarize:
+            return X
+        return Interactions(_binarized(X.X, allow_negative), X.user_ids, X.item_ids)
     sp = _sparse()
     if not sp.issparse(X):
         X = np.asarray(X)
@@ -207,10 +211,17 @@ def as_interactions(X, *, user=None, item=None, value=None, binarize: bool = Fal
             raise ValueError(f"X: expected a 2-D matrix, got {X.ndim} dimensions")
     n, p = X.shape
     if binarize:
-        X = sp.csr_matrix(X, dtype=np.float64, copy=True)
-        X.eliminate_zeros()
-        X.data[:] = 1.0
+        X = _binarized(X, allow_negative)
     return Interactions(X, np.arange(n), np.arange(p))
+
+
+def _binarized(X, allow_negative: bool):
+    """X in linsim's layout with every value 1: checked, duplicates summed and zeros dropped
+    first (as_csr), so that a duplicated entry is 1, not 2, and a negative value an error."""
+    checked = as_csr(X, allow_negative=allow_negative)
+    B = checked.matrix.copy() if not checked.copied else checked.matrix
+    B.data[:] = 1.0
+    return B
 
 
 def read_interactions(path, *, format: str = "auto", separator: Optional[str] = None, header: Optional[bool] = None,

@@ -190,3 +190,42 @@ def test_read_interactions_gives_the_same_on_any_thread_count(tmp_path):
     for threads in (1, 2):
         with pytest.raises(ValueError, match=message):
             linsim.read_interactions(path, threads=threads)
+
+
+def binarize_cases():
+    """Counts, the same matrix with one count split into two stored duplicates, and its pattern."""
+    counts = sp.csr_matrix(np.array([[3.0, 0, 1, 0], [0, 2, 0, 1], [1, 0, 4, 0], [0, 1, 1, 2], [2, 0, 0, 1]]))
+    pattern = counts.copy()
+    pattern.data[:] = 1.0
+    # Row 0's first entry (3) stored as 1 + 2: scipy keeps both until sum_duplicates.
+    dup = sp.csr_matrix((np.r_[1.0, 2.0, counts.data[1:]], np.r_[0, 0, counts.indices[1:]].astype(np.int32),
+                         (counts.indptr + np.r_[0, np.ones(len(counts.indptr) - 1, dtype=np.int32)]).astype(np.int32)),
+                        shape=counts.shape)
+    assert not dup.has_canonical_format and dup.nnz == counts.nnz + 1
+    return counts, dup, pattern
+
+
+@pytest.mark.parametrize("form", ["interactions", "duplicates", "dense", "sparse"])
+def test_binarize_applies_to_every_input_type_after_duplicates_are_summed(form):
+    # Was: an Interactions object was trained on its counts, and a stored duplicate became 2.
+    counts, dup, pattern = binarize_cases()
+    X = {"interactions": linsim.Interactions(counts, np.arange(5), np.arange(4)), "duplicates": dup,
+         "dense": counts.toarray(), "sparse": counts}[form]
+    expected = linsim.EQ2(rank=2, lam=0.0).fit(pattern)
+    model = linsim.EQ2(rank=2, lam=0.0).fit(X, binarize=True)
+    np.testing.assert_allclose(model.singular_values, expected.singular_values, rtol=1e-12)
+    np.testing.assert_array_equal(model.user_factors, expected.user_factors)  # the same data, so the same bits
+    assert counts.data.max() == 4.0  # the caller's matrix is not written to
+    # A negative value is refused before it could become 1.
+    negative = counts.copy()
+    negative.data[0] = -3.0
+    if form == "interactions":
+        negative = linsim.Interactions(negative, np.arange(5), np.arange(4))
+    with pytest.raises(ValueError, match="negative"):
+        linsim.EQ2(rank=2, lam=0.0).fit(negative if form != "dense" else negative.toarray(), binarize=True)
+
+
+def test_column_names_are_refused_for_interactions_objects():
+    counts, _, _ = binarize_cases()
+    with pytest.raises(ValueError, match="name DataFrame columns"):
+        linsim.EQ2(rank=2, lam=0.0).fit(linsim.Interactions(counts, np.arange(5), np.arange(4)), user="who")
