@@ -156,12 +156,16 @@ TEST_F(Cli, UsageErrorsExitTwoAndLeaveNothing) {
   r = run(base + " --rank 1000");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--rank"), std::string::npos) << r.err;
-  r = run(base + " --model eq3");
-  EXPECT_EQ(r.code, 2);
-  r = run(base + " --model eq2 --gauge symmetric");
-  EXPECT_EQ(r.code, 2);
-  r = run(base + " --model eq1 --gauge power:2");
-  EXPECT_EQ(r.code, 2);
+  // Unknown names: the message says which option's value it is and what is valid.
+  for (const auto& [bad, words] : std::vector<std::pair<std::string, std::string>>{
+           {" --model eq3", "unknown model 'eq3' (valid: eq1"},
+           {" --model eq1 --gauge power:2", "unknown gauge 'power:2' (valid:"},
+           {" --solver qr", "unknown solver 'qr' (valid: auto"},
+           {" --model eq2 --gauge symmetric", "--gauge applies to --model eq1 only"}}) {
+    r = run(base + bad);
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find(words), std::string::npos) << r.err;
+  }
   for (const char* bad : {" --model eq2 --dtype float32", " --model ease --dtype float16"}) {
     r = run(base + bad);
     EXPECT_EQ(r.code, 2) << bad;
@@ -183,6 +187,11 @@ TEST_F(Cli, UsageErrorsExitTwoAndLeaveNothing) {
   r = run("similar-items --model " + path("m") + " --items nosuchfilm");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("nosuchfilm"), std::string::npos) << r.err;
+  for (const char* command : {"similar-users", "recommend"}) {
+    r = run(std::string(command) + " --model " + path("m") + " --users nosuchuser");
+    EXPECT_EQ(r.code, 2) << command;
+    EXPECT_NE(r.err.find("unknown user id 'nosuchuser'"), std::string::npos) << r.err;
+  }
   EXPECT_EQ(run("similar-items --model " + path("m")).code, 2);
   EXPECT_EQ(run("similar-items --model " + path("m") + " --all --top 0").code, 2);
   EXPECT_EQ(run("similar-items --model " + path("m") + " --all --measure cosinus").code, 2);
