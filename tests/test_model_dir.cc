@@ -88,16 +88,20 @@ TEST_F(ModelDir, OffsetsBeyondTheIndicesAndIndicesOutOfRangeOrUnsorted) {
   auto big = indptr();
   big.back() = 1'000'000'000'000;
   write_npy(path("eq2/interactions_indptr.npy"), big);
-  EXPECT_NE(error_of("eq2").find("offsets must run from 0"), std::string::npos) << error_of("eq2");
+  EXPECT_NE(error_of("eq2").find("interactions_indptr.npy': offsets must run from 0"), std::string::npos) << error_of("eq2");
   auto indices = read_npy_int64(path("ease/interactions_indices.npy"));
   const auto saved = indices;
   indices[0] = 12;  // p = 12
   write_npy(path("ease/interactions_indices.npy"), indices);
-  EXPECT_NE(error_of("ease").find("outside [0, 12)"), std::string::npos) << error_of("ease");
+  EXPECT_NE(error_of("ease").find("interactions_indices.npy': item index 12 at position 0 is outside [0, 12)"),
+            std::string::npos)
+      << error_of("ease");
   indices = saved;
   std::swap(indices[0], indices[1]);
   write_npy(path("ease/interactions_indices.npy"), indices);
-  EXPECT_NE(error_of("ease").find("not strictly increasing"), std::string::npos) << error_of("ease");
+  EXPECT_NE(error_of("ease").find("interactions_indices.npy': the items of user 0 are not strictly increasing at position 1"),
+            std::string::npos)
+      << error_of("ease");
 }
 
 TEST_F(ModelDir, NonFiniteValuesInAnyArrayAreRefused) {
@@ -120,7 +124,9 @@ TEST_F(ModelDir, NonFiniteValuesInAnyArrayAreRefused) {
   Vector data = read_npy_vector(path("ease/interactions_data.npy"));
   data(2) = std::numeric_limits<double>::quiet_NaN();
   write_npy(path("ease/interactions_data.npy"), data);
-  EXPECT_NE(error_of("ease").find("is not a finite number"), std::string::npos) << error_of("ease");
+  EXPECT_NE(error_of("ease").find("interactions_data.npy': value nan at position 2 is not a finite number"),
+            std::string::npos)
+      << error_of("ease");
 }
 
 TEST_F(ModelDir, ShapesMustAgreeWithTheIdsAndTheRank) {
@@ -137,7 +143,8 @@ TEST_F(ModelDir, InvalidOptionsAndAModelJsonThatIsNotAFile) {
   const auto at = text.find("\"lambda\": 1.0");
   ASSERT_NE(at, std::string::npos) << text;
   std::ofstream(path("eq2/model.json")) << text.substr(0, at) << "\"lambda\": -5.0" << text.substr(at + 13);
-  EXPECT_NE(error_of("eq2").find("lambda -5 is not a finite number >= 0"), std::string::npos) << error_of("eq2");
+  EXPECT_NE(error_of("eq2").find("model.json': lambda -5 is not a finite number >= 0"), std::string::npos)
+      << error_of("eq2");
   // Found by fuzzing (fuzz/corpus/model_json/finding-*): integers that are not JSON integers.
   for (const char* rank : {"1e30", "2.5", "-1", "4294967296"}) {
     const auto r = text.find("\"rank\": 4");
