@@ -218,10 +218,9 @@ def as_interactions(X, *, user=None, item=None, value=None, binarize: bool = Fal
 def _binarized(X, allow_negative: bool):
     """X in linsim's layout with every value 1: checked, duplicates summed and zeros dropped
     first (as_csr), so that a duplicated entry is 1, not 2, and a negative value an error."""
-    checked = as_csr(X, allow_negative=allow_negative)
-    B = checked.matrix.copy() if not checked.copied else checked.matrix
-    B.data[:] = 1.0
-    return B
+    M = as_csr(X, allow_negative=allow_negative).matrix
+    # A new values array always: M may share the caller's (as_csr's copies can keep data in place).
+    return _sparse().csr_matrix((np.ones(M.nnz), M.indices, M.indptr), shape=M.shape, copy=False)
 
 
 def read_interactions(path, *, format: str = "auto", separator: Optional[str] = None, header: Optional[bool] = None,

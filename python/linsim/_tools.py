@@ -93,6 +93,11 @@ def audit(item_vectors, user_vectors=None, interactions=None, truth=None, html=N
     none, or a dict id -> label), word pairs with human scores (a DataFrame or a list of
     (id, id, score)), or a truth file as the CLI reads it. ``html``: write the report there;
     ``out``: a directory for audit.json and audit.html. Returns audit.json's content."""
+    # As the CLI: checked whether or not a truth is given, and only meaningful with one.
+    if truth_kind not in ("auto", "clusters", "pairs"):
+        raise ValueError(f"unknown truth_kind {truth_kind!r} (valid: auto, clusters, pairs)")
+    if truth is None and truth_kind != "auto":
+        raise ValueError(f"truth_kind={truth_kind!r} needs a truth")
     description: dict = {}
     interaction_csr = None
     interaction_users: list = []

@@ -85,6 +85,10 @@ def test_audit_input_errors(tmp_path):
         linsim.audit(B, top=0)
     with pytest.raises(FileNotFoundError):
         linsim.audit(B, truth="no-such-truth-file.tsv")
+    with pytest.raises(ValueError, match="unknown truth_kind 'bogus'"):  # was: accepted without a truth
+        linsim.audit(B, truth_kind="bogus")
+    with pytest.raises(ValueError, match="needs a truth"):
+        linsim.audit(B, truth_kind="pairs")
     calls = []
     with pytest.raises(RuntimeError, match="cannot"):  # refused before the audit starts
         linsim.audit(B, html="/no-such-dir/report.html", progress=calls.append)

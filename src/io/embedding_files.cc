@@ -329,18 +329,11 @@ EmbeddingTable read_word2vec_binary(const std::string& path, Index count, Index 
 
 }  // namespace
 
-EmbeddingTable read_embeddings(const std::string& path) {
+namespace {
+
+// The format is told by the content: the NumPy magic, word2vec's binary layout, or text.
+EmbeddingTable read_embeddings_by_content(const std::string& path) {
   EmbeddingTable t;
-  {
-    std::ifstream probe(path);
-    if (!probe) throw Error(fmt::format("cannot open '{}'", path));
-  }
-  if (!is_npy(path) && named_npy(path)) {
-    // Read as text it would fail on its first line with a message about fields or numbers that
-    // never says the file is not what its name claims.
-    throw Error(fmt::format("'{}' is named .npy but is not a NumPy array file (it does not begin with "
-                            "the bytes \\x93NUMPY)", path));
-  }
   if (is_npy(path)) {
     t.format = "npy";
     t.implicit_ids = true;
@@ -396,6 +389,25 @@ EmbeddingTable read_embeddings(const std::string& path) {
   }
   t.vectors = Eigen::Map<const RowMatrix>(values.data(), t.ids.size(), dim);
   return t;
+}
+
+}  // namespace
+
+EmbeddingTable read_embeddings(const std::string& path) {
+  {
+    std::ifstream probe(path);
+    if (!probe) throw Error(fmt::format("cannot open '{}'", path));
+  }
+  if (is_npy(path) || !named_npy(path)) return read_embeddings_by_content(path);
+  // Named .npy without NumPy's magic: still read by its content (a word2vec file so named works),
+  // but a failure says first that the file is not what its name claims; the reader's own message
+  // alone ("expected an id and 0 values") would not.
+  try {
+    return read_embeddings_by_content(path);
+  } catch (const Error& e) {
+    throw Error(fmt::format("'{}' is named .npy but is not a NumPy array file (it does not begin with the bytes "
+                            "\\x93NUMPY), and read as word2vec it fails: {}", path, e.what()));
+  }
 }
 
 void write_word2vec(const std::string& path, const IdMap& ids, const Matrix& vectors, bool force) {
