@@ -203,10 +203,17 @@ TEST(BlockKrylov, ExhaustedKrylovSpaceOnLowRankDataStaysOrthonormal) {
   EXPECT_LT((r.vectors.transpose() * r.vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff(), 1e-10);
   // The iterative solvers of a fit refuse the rank instead of stalling or returning copies of one
   // pair.
-  for (const Solver solver : {Solver::kRandomized, Solver::kLanczos}) {
+  for (const Solver solver : {Solver::kGram, Solver::kRandomized, Solver::kLanczos}) {
     FitOptions o = test::exact_options(ModelKind::kEq2, k, 1.0);
     o.solver = solver;
-    EXPECT_THROW(fit_model(X, o, Context{}), InvalidArgument) << solver_name(solver);
+    try {
+      fit_model(X, o, Context{});
+      ADD_FAILURE() << solver_name(solver);
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("exceeds the rank of the data (2 nonzero singular values)"),
+                std::string::npos)
+          << solver_name(solver) << ": " << e.what();
+    }
   }
 }
 

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "cli_runner.h"
 #include "linsim/io/npy.h"
 
@@ -53,7 +55,13 @@ TEST_F(Reliability, TopBeyondTheCandidatesReturnsThemAll) {
   r = run("reproduce --out " + path("rep") + " --users 300 --items 40 --seeds 1 --rank 3 --no-remedies --top 1000000000");
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("--top must be in [1, items - 1 = 39]"), std::string::npos) << r.err;
-  expect_only({"m"});
+  std::string labels = "item\tlabel\n";
+  for (int i = 0; i < 15; ++i) labels += fmt::format("film{:02d}\tg{}\n", i, i / 5);
+  r = run("evaluate-similarity --input " + fixture() + " --labels " + write("labels.tsv", labels) +
+          " --rank 3 --lambda-eq1 5 --lambda-eq2 0.5 --lambda-ease 5 --top 15 --out " + path("sim"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--top must be in [1, items - 1 = 14], got 15"), std::string::npos) << r.err;
+  expect_only({"m", "labels.tsv"});
 }
 
 TEST_F(Reliability, ReproductionBeyondTheMachinesMemoryFailsBeforeSimulating) {

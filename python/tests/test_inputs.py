@@ -128,6 +128,10 @@ def test_dataframe_bad_rows_are_named():
     df = pd.DataFrame({"u": [1], "i": [1], "v": [0.0]})
     with pytest.raises(ValueError, match="no interaction"):
         linsim.from_dataframe(df)
+    with pytest.raises(ValueError, match="row 1: missing item id in column 'i'"):
+        linsim.from_dataframe(pd.DataFrame({"u": [1, 2], "i": [1, None]}))
+    with pytest.raises(ValueError, match="no rows"):
+        linsim.from_dataframe(pd.DataFrame({"u": [], "i": []}))
 
 
 def test_read_arrays_are_the_callers_own_and_outlive_the_reader(tmp_path):
