@@ -327,10 +327,6 @@ EmbeddingTable read_word2vec_binary(const std::string& path, Index count, Index 
   return t;
 }
 
-}  // namespace
-
-namespace {
-
 // The format is told by the content: the NumPy magic, word2vec's binary layout, or text.
 EmbeddingTable read_embeddings_by_content(const std::string& path) {
   EmbeddingTable t;
@@ -404,6 +400,8 @@ EmbeddingTable read_embeddings(const std::string& path) {
   // alone ("expected an id and 0 values") would not.
   try {
     return read_embeddings_by_content(path);
+  } catch (const OutOfMemory&) {
+    throw;  // the machine's limit, not the file's content: no note about its name
   } catch (const Error& e) {
     throw Error(fmt::format("'{}' is named .npy but is not a NumPy array file (it does not begin with the bytes "
                             "\\x93NUMPY), and read as word2vec it fails: {}", path, e.what()));
