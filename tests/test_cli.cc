@@ -1,14 +1,18 @@
 // The command-line tool end to end: output format, exit codes (0 ok, 1 runtime, 2 usage) and
 // the guarantee that a failed run leaves no partial output behind.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "linsim/io/model_dir.h"
 #include "linsim/io/npy.h"
@@ -106,6 +110,14 @@ TEST_F(Cli, FitThenSimilarItemsAndRecommend) {
   EXPECT_EQ(r.out.find("cold"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("1 user of"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("no recommendations for it (cold)"), std::string::npos) << r.err;
+  // A fit counts such users in model.json: b and d below have only zeros.
+  r = run("fit --input " + write("fitzeros.tsv", "a\tx\t1\nb\tx\t0\nc\ty\t2\na\ty\t1\nd\tx\t0\n") +
+          " --rank 1 --lambda 0 --out " + path("z"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json input = nlohmann::json::parse(slurp(path("z/model.json"))).at("input");
+  EXPECT_EQ(input.at("users_without_entries"), 2) << input;
+  EXPECT_EQ(input.at("dropped_zero"), 2) << input;
+  EXPECT_EQ(parse_lines(slurp(path("z/user_ids.tsv"))), (std::vector<std::string>{"a", "c"}));
 }
 
 TEST_F(Cli, EaseInFloat32IsStoredAndServedInFloat32) {
@@ -218,6 +230,28 @@ TEST_F(Cli, RuntimeErrorsExitOneAndLeaveNothing) {
   r = run("fit --input " + fixture() + " --rank 2 --out " + path("no/such/dir/m"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("cannot create"), std::string::npos) << r.err;
+  // A parent that exists but cannot be written to: refused before the input is read (the bad
+  // line of bad.tsv is never reached). Root may write to a directory of mode 0500, so root
+  // takes sysfs's top directory, where nobody may create one.
+  const std::string unwritable = geteuid() == 0 ? std::string("/sys") : path("readonly");
+  if (geteuid() != 0) {
+    fs::create_directory(unwritable);
+    fs::permissions(unwritable, fs::perms::owner_read | fs::perms::owner_exec);
+  }
+  if (mkdir((unwritable + "/probe").c_str(), 0755) == 0) {
+    rmdir((unwritable + "/probe").c_str());
+    std::cout << "[   NOTE   ] '" << unwritable << "' can be written to here: the unwritable parent is not tested\n";
+  } else {
+    r = run("fit --input " + path("bad.tsv") + " --sep tab --out " + unwritable + "/m");
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("cannot create output directory '" + unwritable + "/m'"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("bad.tsv"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(unwritable + "/m"));
+  }
+  if (geteuid() != 0) {
+    fs::permissions(unwritable, fs::perms::owner_all);
+    fs::remove(unwritable);
+  }
   r = run("similar-items --model " + path("nomodel") + " --all");
   EXPECT_EQ(r.code, 1);
   expect_only({"bad.tsv", "nan.tsv", "empty.tsv"});

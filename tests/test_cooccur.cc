@@ -329,15 +329,31 @@ TEST(SppmiWeighting, EqualsShiftedPositivePmiWithSmoothedContexts) {
 }
 
 TEST(SppmiWeighting, IsCheckedAndMustComeFirst) {
-  EXPECT_THROW(parse_weighting("sppmi:0.5"), InvalidArgument);
-  EXPECT_THROW(parse_weighting("sppmi:1:0"), InvalidArgument);
-  EXPECT_THROW(parse_weighting("sppmi:1:1.5"), InvalidArgument);
-  EXPECT_THROW(parse_weighting("ips,sppmi"), InvalidArgument);
-  EXPECT_THROW(parse_weighting("sppmi,user-norm"), InvalidArgument);
-  EXPECT_THROW(parse_weighting("sppmi,standardize"), InvalidArgument);
+  // Each refusal names the value (docs/reliability.md, "the sppmi weighting").
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"sppmi:0.5", "--weighting sppmi:0.5: k (negatives) must be >= 1, got 0.5"},
+      {"sppmi:1:0", "--weighting sppmi:1:0: alpha (smoothing) must be in (0, 1], got 0"},
+      {"sppmi:1:1.5", "--weighting sppmi:1:1.5: alpha (smoothing) must be in (0, 1], got 1.5"},
+      {"ips,sppmi", "--weighting 'ips,sppmi': sppmi cannot be combined with other steps"},
+      {"sppmi,user-norm", "--weighting 'sppmi,user-norm': sppmi cannot be combined with other steps"},
+      {"sppmi,standardize", "--weighting 'sppmi,standardize': sppmi cannot be combined with other steps"},
+  };
+  for (const auto& [spec, expected] : cases) {
+    try {
+      parse_weighting(spec);
+      ADD_FAILURE() << spec << " was accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << spec << " -> " << e.what();
+    }
+  }
   SparseMatrix X = test::random_positive(4, 3, 1);
   X.coeffRef(1, 1) = -1;
-  EXPECT_THROW(fit_weighting(parse_weighting("sppmi"), X), Error);
+  try {
+    fit_weighting(parse_weighting("sppmi"), X);
+    ADD_FAILURE() << "a negative count was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sppmi needs nonnegative counts; the training data has -1"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
@@ -419,6 +435,18 @@ TEST_F(CooccurCli, BadCorporaAreClearErrorsAndWriteNothing) {
   EXPECT_EQ(fallback.code, 0) << fallback.err;
   EXPECT_NE(fallback.out.find("naïve\ttext\t1"), std::string::npos);
   EXPECT_NE(fallback.err.find("1 byte(s) that are not UTF-8 were read as Latin-1"), std::string::npos);
+  // tokenize reads its corpus the same way: an error by default, Latin-1 on request.
+  const CliResult strict = run("tokenize " + path("latin1.txt"));
+  EXPECT_EQ(strict.code, 1) << strict.err;
+  EXPECT_NE(strict.err.find("latin1.txt: invalid UTF-8 at byte offset 2 (byte 0xEF"), std::string::npos) << strict.err;
+  EXPECT_EQ(strict.out, "");
+  const CliResult tokens = run("tokenize " + latin1);
+  EXPECT_EQ(tokens.code, 0) << tokens.err;
+  EXPECT_EQ(tokens.out, "naïve text\n");
+  EXPECT_NE(tokens.err.find("1 byte(s) that are not UTF-8 were read as Latin-1"), std::string::npos) << tokens.err;
+  const CliResult unknown = run("tokenize " + path("latin1.txt") + " --invalid-utf8 bogus");
+  EXPECT_EQ(unknown.code, 2) << unknown.err;
+  EXPECT_NE(unknown.err.find("--invalid-utf8 must be error or latin1, got 'bogus'"), std::string::npos) << unknown.err;
   // An unwritable --output or --vocab fails (exit 1) before the corpus is read: the binary corpus
   // is never reached, and the other output is not written.
   for (const std::string& outputs : {" -o " + path("no/dir/x.tsv") + " --vocab " + path("vocab.tsv"),

@@ -131,6 +131,33 @@ TEST_F(Protocol, AnUnknownModelIsRefusedBeforeAnyModelIsEvaluated) {
   EXPECT_TRUE(said.empty()) << said.front();
 }
 
+// itemknn and EASE need dense items × items matrices: beyond the available memory they are refused
+// with the estimate before any model runs (docs/reliability.md, "beyond the available memory").
+TEST(ProtocolMemory, DenseItemModelsBeyondTheMemoryAreRefusedBeforeAnyModelRuns) {
+  const Index p = 400000;  // three dense p × p double matrices: 3.84 TB
+  StrongSplit split;
+  std::vector<Eigen::Triplet<double>> t = {{0, 0, 1.0}, {1, 1, 1.0}, {2, p - 1, 1.0}};
+  split.train = SparseMatrix(3, p);
+  split.train.setFromTriplets(t.begin(), t.end());
+  for (SparseMatrix* m : {&split.valid_fold_in, &split.valid_target, &split.test_fold_in, &split.test_target}) {
+    *m = SparseMatrix(1, p);
+  }
+  for (const char* model : {"itemknn", "ease"}) {
+    std::vector<std::string> said;
+    const ProgressFn progress = [&](const std::string& s) { said.push_back(s); };
+    try {
+      evaluate_models(split, {"popularity", model}, ParamGrid{}, Context{}, progress);
+      ADD_FAILURE() << model << " was evaluated on " << p << " items";
+    } catch (const OutOfMemory& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(std::string("evaluating ") + model + " on 400000 items needs about "), std::string::npos)
+          << message;
+      EXPECT_NE(message.find("leave it out of --models"), std::string::npos) << message;
+    }
+    EXPECT_TRUE(said.empty()) << said.front();
+  }
+}
+
 TEST_F(Protocol, PopularityBaselineRecomputedIndependently) {
   ParamGrid grid;
   const auto results = evaluate_models(split_, {"popularity"}, grid, Context{});

@@ -377,8 +377,9 @@ TEST(Npy, MalformedHeadersAreNamed) {
       {"{'descr': '<f8', 'fortran_order': 'yes', 'shape': (1, 1), }", "fortran_order"},
       {"{'descr': <f8, 'fortran_order': False, 'shape': (1, 1), }", "descr"},
       {"{'descr': '<f8', 'fortran_order': False, }", "no 'shape'"},
-      {"{'descr': '>f8', 'fortran_order': False, 'shape': (1, 1), }", "unsupported dtype"},
-      {"{'descr': '<c16', 'fortran_order': False, 'shape': (1, 1), }", "unsupported dtype"},
+      {"{'descr': '>f8', 'fortran_order': False, 'shape': (1, 1), }", "unsupported dtype '>f8'"},
+      {"{'descr': '<c16', 'fortran_order': False, 'shape': (1, 1), }", "unsupported dtype '<c16'"},
+      {"{'descr': '|O', 'fortran_order': False, 'shape': (1, 1), }", "unsupported dtype '|O'"},
   };
   for (const auto& [header, expected] : cases) {
     const std::string message = message_of(write_raw_npy("m.npy", header, 16));

@@ -107,7 +107,12 @@ TEST_F(Reliability, DegenerateLambdaIsAnErrorOrAWarning) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("linsim: warning: λ = "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("leaves 1 of the 4 dimensions"), std::string::npos) << r.err;
-  EXPECT_NE(slurp(path("w/model.json")).find("leaves 1 of the 4 dimensions"), std::string::npos);
+  // With one dimension left every cosine is ±1: the warning says so, here and in model.json.
+  const std::string plus_minus_one = "so every cosine and projected similarity is ±1 and neighbour lists are arbitrary";
+  EXPECT_NE(r.err.find(plus_minus_one), std::string::npos) << r.err;
+  const std::string meta = slurp(path("w/model.json"));
+  EXPECT_NE(meta.find("leaves 1 of the 4 dimensions"), std::string::npos) << meta;
+  EXPECT_NE(meta.find(plus_minus_one), std::string::npos) << meta;
   expect_only({"s", "w"});
 }
 
@@ -115,8 +120,17 @@ TEST_F(Reliability, EvaluateWithTooFewTrainingUsersFailsAtOnce) {
   const test::CliResult r = run("evaluate --input " + fixture() +
                                 " --heldout-users 0.45 --min-interactions 1 --models eq2 --grid \"rank=10 eq2.lambda=1\"");
   EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_NE(r.err.find("training users"), std::string::npos) << r.err;
-  EXPECT_EQ(run("evaluate --input " + fixture() + " --heldout-users 1e19").code, 2);
+  // The fixture has 36 users: 45 % held out twice leaves 4 to train on, so rank 10 is refused.
+  EXPECT_NE(r.err.find("eq2 rank 10 in the grid is outside [1, 4]: the split leaves 4 training users and 15 items "
+                       "(hold out fewer users with --heldout-users)"),
+            std::string::npos)
+      << r.err;
+  const test::CliResult huge = run("evaluate --input " + fixture() + " --heldout-users 1e19");
+  EXPECT_EQ(huge.code, 2) << huge.err;
+  EXPECT_NE(huge.err.find("--heldout-users 1e+19 is neither a fraction < 1 nor a whole number of the 36 users"),
+            std::string::npos)
+      << huge.err;
+  expect_only({});
 }
 
 TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
@@ -232,8 +246,15 @@ TEST_F(Reliability, AfterSigkillTheTemporaryHasTheDocumentedName) {
   }
   kill(pid, SIGKILL);
   int status = 0;
-  waitpid(pid, &status, 0);
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   EXPECT_TRUE(found) << "no " << expected << "N beside the output (docs/cli.md, Outputs)";
+  // Nothing can clean up after SIGKILL: the temporary stays under that name, and the output was
+  // never committed.
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir_)) left.push_back(entry.path().filename().string());
+  ASSERT_EQ(left.size(), 1u) << (left.empty() ? "nothing left" : left.front());
+  EXPECT_EQ(left.front().rfind(expected, 0), 0u) << left.front();
 }
 
 TEST_F(Reliability, StandardInputAndPipesAreReadOnce) {

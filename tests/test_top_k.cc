@@ -6,6 +6,7 @@
 #include <numeric>
 #include <random>
 
+#include "linsim/core/error.h"
 #include "linsim/similarity/neighbors.h"
 #include "linsim/similarity/top_k.h"
 #include "test_util.h"
@@ -181,6 +182,22 @@ TEST(Neighbors, AllItemsKernelInFloat32IsTheTopUpToRounding) {
       EXPECT_NEAR(got[r].score, S(q, got[r].index), eps);
       EXPECT_EQ(got[r].index, lists1[static_cast<size_t>(q)][r].index);
       EXPECT_EQ(got[r].score, lists1[static_cast<size_t>(q)][r].score);
+    }
+  }
+}
+
+// The all-items search keeps a selection per row until the end: where those would not fit the
+// available memory it is refused with the estimate before allocating them (docs/reliability.md).
+TEST(Neighbors, AllItemsTopBeyondTheMemoryIsRefusedBeforeAllocating) {
+  const Matrix F = Matrix::Ones(2000000, 1);  // the top 2,000,000 of 2,000,000 rows: ~3e14 bytes
+  for (const Precision precision : {Precision::kFloat64, Precision::kFloat32}) {
+    try {
+      all_items_top(F, F.rows(), false, precision, Context{});
+      ADD_FAILURE() << "the search ran";
+    } catch (const OutOfMemory& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("the top 2000000 of all 2000000 rows need about "), std::string::npos) << message;
+      EXPECT_NE(message.find("use a smaller --top or query a subset"), std::string::npos) << message;
     }
   }
 }

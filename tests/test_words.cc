@@ -585,7 +585,11 @@ TEST_F(WordsCli, BadInputIsAClearErrorAndLeavesNothing) {
   EXPECT_NE(r.err.find("badq.txt:2:"), std::string::npos) << r.err;
   r = run("evaluate-words --model " + m + " --pairs " + path("missing.txt") + " --out " + path("res"));
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("missing.txt"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot open '" + path("missing.txt") + "'"), std::string::npos) << r.err;
+  r = run("evaluate-words --model " + m + " --pairs " + pairs + " --analogies " + path("missingq.txt") + " --out " +
+          path("res"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("cannot open '" + path("missingq.txt") + "'"), std::string::npos) << r.err;
   write("empty.txt", "");
   r = run("evaluate-words --model " + m + " --pairs " + path("empty.txt"));
   EXPECT_EQ(r.code, 1);
