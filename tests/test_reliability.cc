@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <iostream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -135,18 +138,26 @@ TEST_F(Reliability, EvaluateWithTooFewTrainingUsersFailsAtOnce) {
 
 TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
   const std::string fit = "fit --input " + fixture() + " --rank 4 --lambda 1 --force --out ";
-  // A FIFO (and, as root, a character device like /dev/null) is never replaced.
+  // A FIFO and a character device like /dev/null are never replaced.
   ASSERT_EQ(mkfifo(path("fifo").c_str(), 0644), 0);
   test::CliResult r = run(fit + path("fifo"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("refusing to replace '" + path("fifo") + "': it is a FIFO"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::is_fifo(path("fifo")));
-  if (mknod(path("null").c_str(), S_IFCHR | 0644, makedev(1, 3)) == 0) {
-    r = run(fit + path("null"));
+  // Root could remove the real /dev/null if the refusal failed, so root gets a copy of it in the
+  // test's directory; anyone else may try /dev/null itself, which they could not remove anyway.
+  const bool root = geteuid() == 0;
+  const bool copied = root && mknod(path("null").c_str(), S_IFCHR | 0644, makedev(1, 3)) == 0;
+  if (root && !copied) {
+    std::cout << "[   NOTE   ] root without the right to make device nodes here (" << std::strerror(errno)
+              << "): the device case is not tested\n";
+  } else {
+    const std::string device = root ? path("null") : std::string("/dev/null");
+    r = run(fit + device);
     EXPECT_EQ(r.code, 2);
-    EXPECT_NE(r.err.find("refusing to replace '" + path("null") + "': it is a character device"), std::string::npos)
+    EXPECT_NE(r.err.find("refusing to replace '" + device + "': it is a character device"), std::string::npos)
         << r.err;
-    EXPECT_TRUE(fs::is_character_file(path("null"))) << "--force replaced a device";
+    EXPECT_TRUE(fs::is_character_file(device)) << "--force replaced a device";
   }
   // Someone else's directory and a symbolic link are refused; a model directory is replaced.
   fs::create_directory(path("thesis"));
@@ -172,7 +183,11 @@ TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
   r = run(similar + path("thesis"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("refusing to replace '" + path("thesis") + "': it is a directory"), std::string::npos) << r.err;
-  expect_only({"fifo", "null", "thesis", "link", "m", "table.tsv"});
+  if (copied) {
+    expect_only({"fifo", "null", "thesis", "link", "m", "table.tsv"});
+  } else {
+    expect_only({"fifo", "thesis", "link", "m", "table.tsv"});
+  }
 }
 
 TEST_F(Reliability, TerminationSignalsLeaveNoTemporaries) {
