@@ -171,6 +171,9 @@ void add_fit_command(CLI::App& app, const MpiCommunicator& comm) {
   CLI::App* cmd = app.add_subcommand(
       "fit", "Fit eq1, eq2, sppmi or ease across the ranks and write the model directory 'linsim fit' writes");
   cli::add_fit_options(cmd, *args);
+  cmd->get_option("--input")
+      ->description("Interaction file, directory of part files or glob (triplets, MovieLens, Last.fm; any file may be "
+                    ".gz; Matrix Market is read by 'linsim fit' only)");
   cmd->callback([args, cmd, &comm] { run_fit(*args, *cmd, comm); });
 }
 

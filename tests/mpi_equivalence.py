@@ -21,8 +21,10 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -232,6 +234,8 @@ def main():
              "--lambda", "1", "--solver", "randomized", "--solver-tol", "1e-10", "--weighting", "standardize")
     fit_both("eq2-glob", "concatenated.tsv", "parts/part-*", [3], "--model", "eq2", "--rank", "5", "--lambda", "1",
              "--solver", "gram", "--weighting", "bm25")
+    fit_both("eq2-tfidf", "messy.tsv", "messy.tsv", [2, 3], "--model", "eq2", "--rank", "5", "--lambda", "1",
+             "--solver", "gram", "--no-binarize", "--weighting", "tfidf")
     fit_both("sppmi", "sim.tsv", "sim.tsv", [2, 3], "--model", "sppmi", "--rank", "6")
     fit_both("eq2-sppmi-weighting", "sim.tsv", "sim.tsv", [2, 3], "--model", "eq2", "--rank", "6", "--lambda", "0.5",
              "--solver", "gram", "--weighting", "sppmi:2:0.75")
@@ -275,16 +279,22 @@ def main():
     reason = json.load(open(os.path.join(scaled, "model.json")))["solver_reason"]
     check("scaled by 2^" in reason, f"values of 2^-300: solved on a scaled copy ('{reason[-90:]}')")
 
+    # Nothing is left of a refused run: neither the output nor its temporary.
+    def no_leftovers(target):
+        return not os.path.exists(target) and not any(n.startswith(f".{target}.tmp") for n in os.listdir("."))
+
     # Bad input, refused alike on every rank: nothing but comments; standard input; Matrix Market.
     open("comments.tsv", "w").write("# nothing\n" * 50)
     r = mpirun(args, 3, "fit", "-i", "comments.tsv", "-o", "empty-model", expect_ok=False)
-    check(r.returncode == 1 and "has no interactions: no data lines" in r.stderr and not os.path.exists("empty-model"),
+    check(r.returncode == 1 and "has no interactions: no data lines" in r.stderr and no_leftovers("empty-model"),
           f"only comments: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
     r = mpirun(args, 2, "fit", "-i", "-", "-o", "stdin-model", expect_ok=False)
-    check(r.returncode == 2 and "standard input cannot be split" in r.stderr, f"-i -: exit {r.returncode}")
+    check(r.returncode == 2 and "standard input cannot be split" in r.stderr and no_leftovers("stdin-model"),
+          f"-i -: exit {r.returncode}")
     open("m.mtx", "w").write("%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n")
     r = mpirun(args, 2, "fit", "-i", "m.mtx", "-o", "mtx-model", expect_ok=False)
-    check(r.returncode == 2 and "Matrix Market input is read by one process" in r.stderr, f"Matrix Market: exit {r.returncode}")
+    check(r.returncode == 2 and "Matrix Market input is read by one process" in r.stderr and no_leftovers("mtx-model"),
+          f"Matrix Market: exit {r.returncode}")
 
     # --strict: a duplicate whose two lines went to different ranks.
     open("dup.tsv", "w").write("a\tx\n" + "".join(f"u{k}\ti{k % 9}\n" for k in range(200)) + "a\tx\n")
@@ -293,16 +303,13 @@ def main():
           f"--strict across ranks: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
 
     # Failures: every rank exits non-zero, the message names the rank and the file, nothing is left.
-    def no_leftovers(target):
-        return not os.path.exists(target) and not any(n.startswith(f".{target}.tmp") for n in os.listdir("."))
-
     shutil.copytree("parts", "bad-parts")
     bad_line = sum(1 for _ in open("bad-parts/part-00004")) + 1
     with open("bad-parts/part-00004", "a") as f:
         f.write("only-one-field\n")
     r = mpirun(args, 3, "fit", "-i", "bad-parts", "--rank", "4", "-o", "bad-model", expect_ok=False)
     check(r.returncode == 1 and "rank 2 of 3" in r.stderr and "bad-parts/part-00004" in r.stderr
-          and f"part-00004:{bad_line}:" in r.stderr and no_leftovers("bad-model"),
+          and f"part-00004:{bad_line}: expected " in r.stderr and no_leftovers("bad-model"),
           f"malformed line in the last rank's part: exit {r.returncode}, '{r.stderr.strip()[:200]}'")
     # Inputs that name no file: a missing path, a glob matching nothing, a directory holding only
     # files that are not parts (names starting with '_' or '.').
@@ -323,15 +330,24 @@ def main():
               f"{label} refused: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
     # EASE goes through the fit's shared checks too (λ, values whose squares overflow).
     for bad, words in ((["--lambda", "-1"], "--lambda must be a finite number >= 0"),
-                       (["--lambda", "inf"], "--lambda must be a finite number >= 0")):
+                       (["--lambda", "inf"], "--lambda must be a finite number >= 0"),
+                       (["--lambda", "nan"], "--lambda must be a finite number >= 0")):
         r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--model", "ease", *bad, "-o", "bad-lambda", expect_ok=False)
         check(r.returncode == 2 and words in r.stderr and no_leftovers("bad-lambda"),
               f"ease {' '.join(bad)}: exit {r.returncode}, '{r.stderr.strip()[:120]}'")
-    open("huge.tsv", "w").write("a\tx\t1e300\nb\ty\t1e300\nc\tx\t2\n")
-    r = mpirun(args, 2, "fit", "-i", "huge.tsv", "--model", "ease", "--no-binarize", "-o", "huge-model",
-               expect_ok=False)
-    check(r.returncode == 1 and "sum of squares overflows" in r.stderr and no_leftovers("huge-model"),
-          f"ease with values whose squares overflow: exit {r.returncode}, '{r.stderr.strip()[:120]}'")
+    # Values whose squares overflow or underflow: linsim fit's message word for word, naming the
+    # largest |value| of all ranks, which here lies in the last line, rank 1's part.
+    for label, most, largest in (("overflow", "1e300", "5e+300"), ("underflow", "1e-140", "3e-140")):
+        open("extreme.tsv", "w").write("".join(f"u{k}\ti{k % 7}\t{most}\n" for k in range(200)) +
+                                       f"v\ti0\t{largest}\n")
+        fit_extreme = ["fit", "-i", "extreme.tsv", "--model", "ease", "--no-binarize", "-o", "extreme-model"]
+        single = run([args.linsim, *fit_extreme], expect_ok=False)
+        words = single.stderr.strip().split("error: ", 1)[-1]
+        r = mpirun(args, 2, *fit_extreme, expect_ok=False)
+        check(single.returncode == 1 and (f"|value| {largest}" in words or f"|value| is {largest}" in words),
+              f"ease on values whose squares {label}: linsim fit says '{words[:160]}'")
+        check(r.returncode == 1 and words in r.stderr and no_leftovers("extreme-model"),
+              f"ease on values whose squares {label}: exit {r.returncode}, '{r.stderr.strip()[:200]}'")
     # --progress and --stats: rank 0's progress, and one line per rank.
     r = mpirun(args, 2, "--progress", "--stats", "fit", "-i", "sim.tsv", "--rank", "2", "--lambda", "5", "-o",
                "stats-model")
@@ -354,22 +370,49 @@ def main():
             f.write(f"u{u}\ti{i}\n")
     ease_wide = ["fit", "-i", "wide-ease.tsv", "--model", "ease", "--lambda", "30", "-o"]
     limited = "trap '' XFSZ; ulimit -f 16; exec "
-    for label, command, target in (
-            ("fit", ["fit", "-i", "sim.tsv", "--rank", "2", "--lambda", "5", "-o"], "short-model"),
-            ("ease weights", ease_wide, "short-ease"),
-            ("similar-items --all", ["similar-items", "-m", eq2, "--all", "-n", "7", "--output"], "short-table.tsv")):
+    for label, command, target, failing in (
+            ("fit", ["fit", "-i", "sim.tsv", "--rank", "2", "--lambda", "5", "-o"], "short-model", "short-model"),
+            ("ease weights", ease_wide, "short-ease", "weights.npy"),
+            ("similar-items --all", ["similar-items", "-m", eq2, "--all", "-n", "7", "--output"], "short-table.tsv",
+             "short-table.tsv")):
         cmd = [args.mpirun, "--oversubscribe", "--mca", "btl", "self,tcp", "-np", "1", args.linsim_mpi, *command,
                target, ":", "-np", "1", "bash", "-c", limited + shlex.join([args.linsim_mpi, *command, target])]
         r = run(cmd, expect_ok=False, env=MPI_ENV)
         refused = (r.returncode == 1 and "rank 1 of 2: cannot write" in r.stderr and target in r.stderr
-                   and no_leftovers(target))
+                   and failing in r.stderr and no_leftovers(target))
         check(refused, f"{label}: a write that fails on one rank: exit {r.returncode}, '{r.stderr.strip()[:200]}'")
-    # A rank that dies while the others work: a second programme in the same job that kills
-    # itself once the fit has started.
-    dying = [args.mpirun, "--oversubscribe", "-np", "1", args.linsim_mpi, "fit", "-i", "sim.tsv", "--model", "ease",
-             "--lambda", "30", "-o", "dead-model", ":", "-np", "1", "bash", "-c", "sleep 0.5; kill -9 $$"]
-    r = run(dying, expect_ok=False, env=MPI_ENV)
-    check(r.returncode != 0 and no_leftovers("dead-model"), f"a rank killed: mpirun exit {r.returncode}, no output")
+    # A rank that dies while the others work: rank 1 (a shell that records its process id, then
+    # becomes linsim-mpi) is killed once rank 0's temporary exists, half a second into an EASE fit
+    # of several seconds (p = 4,000), so that the kill lands inside the fit; rank 0's signal
+    # handling must then remove its temporary.
+    own = np.random.default_rng(13)  # its own draws: the cases after it see the same data as before
+    with open("slow-ease.tsv", "w") as f:
+        for u, i in zip(own.integers(0, 3000, 40000), own.integers(0, 4000, 40000)):
+            f.write(f"u{u}\ti{i}\n")
+    fit_slow = [args.linsim_mpi, "fit", "-i", "slow-ease.tsv", "--model", "ease", "--lambda", "30", "-o", "dead-model"]
+    dying = subprocess.Popen([args.mpirun, "--oversubscribe", "-np", "1", *fit_slow, ":", "-np", "1", "bash", "-c",
+                              "echo $$ > rank1.pid; exec " + shlex.join(fit_slow)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=MPI_ENV)
+    started, begun = False, time.monotonic()
+    while not started and dying.poll() is None and time.monotonic() - begun < 60:
+        started = (any(n.startswith(".dead-model.tmp") for n in os.listdir("."))
+                   and os.path.exists("rank1.pid") and open("rank1.pid").read().strip() != "")
+        time.sleep(0.02)
+    if started:
+        time.sleep(0.5)
+        os.kill(int(open("rank1.pid").read()), signal.SIGKILL)
+    _, err = dying.communicate(timeout=300)
+    check(started and dying.returncode != 0 and no_leftovers("dead-model"),
+          f"a rank killed inside the fit: temporary seen {started}, mpirun exit {dying.returncode}, "
+          f"left {sorted(n for n in os.listdir('.') if 'dead-model' in n)}, '{err.strip()[-160:]}'")
+    # EASE whose share per rank exceeds the memory available: refused before allocating, with the
+    # estimate (400,000 items: ~640 GB per rank on 2 ranks).
+    with open("wide-items.tsv", "w") as f:
+        f.write("".join(f"u{k % 100}\ti{k}\n" for k in range(400000)))
+    r = mpirun(args, 2, "fit", "-i", "wide-items.tsv", "--model", "ease", "--lambda", "30", "-o", "too-wide",
+               expect_ok=False)
+    check(r.returncode == 1 and "EASE on 400000 items needs about" in r.stderr and "on each of the 2 ranks" in r.stderr
+          and no_leftovers("too-wide"), f"EASE beyond each rank's memory: exit {r.returncode}, '{r.stderr.strip()[:200]}'")
     # A rank that runs out of memory inside a collective computation (the dense Gram route's p × p
     # matrix, 288 MB at p = 6,000, under a 450 MB address-space limit): it stops the job.
     with open("wide.tsv", "w") as f:
