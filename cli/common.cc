@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -88,7 +89,14 @@ ReadResult read_input(const std::string& path, const ReadOptions& options, const
 void add_context_options(CLI::App* app, Context& ctx) {
   app->add_option("--threads", ctx.threads,
                   fmt::format("Threads for parallel kernels and for parsing large plain input files (0: all cores; at most {}, 4 x the cores)", max_threads()))
-      ->check(CLI::Range(0, max_threads()))
+      ->check([](const std::string& text) {
+        // The library's own check and words (Context::thread_count), as Python reports them; text
+        // that is not an int is left to the conversion's message.
+        Context given;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), given.threads);
+        if (error == std::errc() && end == text.data() + text.size()) given.thread_count();  // throws InvalidArgument
+        return std::string();
+      })
       ->default_val(0);
 }
 

@@ -112,22 +112,30 @@ def test_ids_of_any_type_and_lookup_by_string(simulated):
         m.recommend("nobody")
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: linsim.EQ2(rank=0), "rank"),
-    (lambda: linsim.EQ2(rank=400), "rank"),
-    (lambda: linsim.EQ2(rank=5, lam=-1.0), "lambda"),
-    (lambda: linsim.EQ1(rank=5, gauge="sideways"), "gauge"),
-    (lambda: linsim.EASE(dtype="float16"), "dtype"),
-    (lambda: linsim.SPPMI(rank=5, negatives=0.5), "negatives"),
-    (lambda: linsim.EQ2(rank=5, threads=-1), "threads"),
+@pytest.mark.parametrize("make, options", [
+    (lambda: linsim.EQ2(rank=0), ["--rank", "0"]),
+    (lambda: linsim.EQ2(rank=400), ["--rank", "400"]),
+    (lambda: linsim.EQ2(rank=5, lam=-1.0), ["--rank", "5", "--lambda", "-1"]),
+    (lambda: linsim.EQ1(rank=5, gauge="sideways"), ["--model", "eq1", "--rank", "5", "--gauge", "sideways"]),
+    (lambda: linsim.EASE(dtype="float16"), ["--model", "ease", "--dtype", "float16"]),
+    (lambda: linsim.SPPMI(rank=5, negatives=0.5), ["--model", "sppmi", "--rank", "5", "--negatives", "0.5"]),
+    (lambda: linsim.EQ2(rank=5, threads=-1), ["--rank", "5", "--threads", "-1"]),
 ])
-def test_bad_parameters_raise_value_errors_with_the_clis_words(simulated, make, message):
+def test_bad_parameters_raise_value_errors_with_the_clis_words(simulated, cli, tmp_path, make, options):
     X, _ = simulated
     model = make()
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError) as raised:
         model.fit(X)
     with pytest.raises(RuntimeError, match="not fitted"):
         model.similar_items(0)
+    # The CLI on the same data: a usage error (exit 2) in the same words, nothing written.
+    C = X.tocoo()
+    data = tmp_path / "x.tsv"
+    data.write_text("".join(f"{u}\t{i}\n" for u, i in zip(C.row, C.col)))
+    result = cli("fit", "--input", data, "--out", tmp_path / "m", *options, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"linsim: error: {raised.value}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.tsv"]
 
 
 def test_max_threads_is_the_bound_a_model_accepts(simulated):
