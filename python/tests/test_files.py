@@ -84,15 +84,21 @@ def test_save_never_overwrites_without_force_and_leaves_nothing_half_written(sim
     m = linsim.EQ2(rank=4, lam=5.0, progress=False).fit(X)
     target = tmp_path / "model"
     m.save(target)
+    # A different model refused without force: the saved one stays, file for file.
+    saved = {f.name: f.read_bytes() for f in target.iterdir()}
+    different = linsim.EQ2(rank=3, lam=5.0, progress=False).fit(X)
     with pytest.raises(ValueError, match="exists"):
-        m.save(target)
-    m.save(target, force=True)
+        different.save(target)
+    assert {f.name: f.read_bytes() for f in target.iterdir()} == saved
+    different.save(target, force=True)
+    assert linsim.load(target).item_factors.shape[1] == 3
     other = tmp_path / "notes"
     other.mkdir()
     (other / "mine.txt").write_text("keep me")
     with pytest.raises(ValueError):
         m.save(other, force=True)  # not a model directory: never replaced
     assert (other / "mine.txt").read_text() == "keep me"
+    assert os.listdir(other) == ["mine.txt"]
     with pytest.raises(RuntimeError):
         m.save(tmp_path / "missing" / "deeper" / "model")
     assert sorted(os.listdir(tmp_path)) == ["model", "notes"]

@@ -70,6 +70,11 @@ def test_a_broken_structure_is_refused_before_any_computation():
     broken.indices[0] = 7  # column outside the matrix: scipy itself does not check
     with pytest.raises(ValueError, match="outside"):
         linsim.as_csr(broken)
+    # A fit refuses it before any computation: its progress callback never hears of any work.
+    said = []
+    with pytest.raises(ValueError, match="outside"):
+        linsim.EQ2(rank=1, progress=said.append).fit(broken)
+    assert said == []
     with pytest.raises(TypeError):
         linsim.as_csr("not a matrix")
     with pytest.raises(ValueError, match="2-D"):
@@ -79,12 +84,15 @@ def test_a_broken_structure_is_refused_before_any_computation():
 def test_unsorted_indices_are_sorted_in_a_copy_unless_scipy_was_told_they_are_sorted():
     # Column indices out of order in a row (scipy builds such a matrix without complaint): sorted,
     # and duplicates summed, in a copy; the caller's matrix is left as it was.
-    unsorted = sp.csr_matrix((np.array([1.0, 2.0, 3.0, 4.0]), np.array([2, 0, 1, 0]), np.array([0, 3, 4])),
+    unsorted = sp.csr_matrix((np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.array([2, 0, 1, 0, 0]), np.array([0, 3, 5])),
                              shape=(2, 3))
+    given = (unsorted.data.copy(), unsorted.indices.copy(), unsorted.indptr.copy())
     c = linsim.as_csr(unsorted)
     assert c.copied
-    assert list(c.matrix.indices) == [0, 1, 2, 0] and list(c.matrix.data) == [2.0, 3.0, 1.0, 4.0]
-    assert list(unsorted.indices) == [2, 0, 1, 0]
+    assert list(c.matrix.indices) == [0, 1, 2, 0] and list(c.matrix.data) == [2.0, 3.0, 1.0, 9.0]  # 4 + 5 summed
+    assert list(c.matrix.indptr) == [0, 3, 4]
+    for before, after in zip(given, (unsorted.data, unsorted.indices, unsorted.indptr)):
+        np.testing.assert_array_equal(after, before)
     # Indices changed in place after scipy recorded the matrix as canonical: the flag is not
     # trusted, the structure is checked and refused naming the row and the two indices.
     stale = small()
@@ -122,9 +130,13 @@ def test_dataframe_bad_rows_are_named():
     df = pd.DataFrame({"u": [1, 2, None], "i": [1, 2, 3]})
     with pytest.raises(ValueError, match="row 2: missing user id"):
         linsim.from_dataframe(df)
-    df = pd.DataFrame({"u": [1, 2, 3], "i": [1, 2, 3], "v": [1.0, float("nan"), 1.0]})
-    with pytest.raises(ValueError, match="row 1: value nan"):
-        linsim.from_dataframe(df)
+    # A value is named by its row label (here not the position) and its column.
+    for value, why in ((float("nan"), r"nan in column 'v' \(not finite\)"),
+                       (float("inf"), r"inf in column 'v' \(not finite\)"),
+                       (-1.0, r"-1.0 in column 'v' \(negative; pass allow_negative=True")):
+        df = pd.DataFrame({"u": [1, 2, 3], "i": [1, 2, 3], "v": [1.0, value, 1.0]}, index=["a", "b", "c"])
+        with pytest.raises(ValueError, match=rf"row 'b': value {why}"):
+            linsim.from_dataframe(df)
     df = pd.DataFrame({"u": [1], "i": [1], "v": [0.0]})
     with pytest.raises(ValueError, match="no interaction"):
         linsim.from_dataframe(df)
@@ -233,5 +245,28 @@ def test_binarize_applies_to_every_input_type_after_duplicates_are_summed(form):
 
 def test_column_names_are_refused_for_interactions_objects():
     counts, _, _ = binarize_cases()
-    with pytest.raises(ValueError, match="name DataFrame columns"):
-        linsim.EQ2(rank=2, lam=0.0).fit(linsim.Interactions(counts, np.arange(5), np.arange(4)), user="who")
+    given = {"interactions": linsim.Interactions(counts, np.arange(5), np.arange(4)), "sparse": counts,
+             "dense": counts.toarray()}
+    for form, X in given.items():
+        for column in ("user", "item", "value"):
+            with pytest.raises(ValueError, match="name DataFrame columns; X is not a DataFrame"):
+                linsim.EQ2(rank=2, lam=0.0).fit(X, **{column: "who"})
+
+
+def test_binarize_drops_stored_zeros_and_evaluate_binarises_too():
+    counts, _, pattern = binarize_cases()
+    # A stored zero is no interaction: dropped before the values become 1.
+    zero = sp.csr_matrix((np.r_[counts.data, 0.0], np.r_[counts.indices, 2].astype(np.int32),
+                          np.r_[counts.indptr[:-1], counts.indptr[-1] + 1].astype(np.int32)), shape=counts.shape)
+    assert zero.nnz == counts.nnz + 1 and zero[4, 2] == 0
+    expected = linsim.EQ2(rank=2, lam=0.0).fit(pattern)
+    np.testing.assert_array_equal(linsim.EQ2(rank=2, lam=0.0).fit(zero, binarize=True).user_factors,
+                                  expected.user_factors)
+    # evaluate binarises whatever it is given: counts and their pattern give the same results.
+    rng = np.random.default_rng(3)
+    many = sp.random(300, 40, density=0.2, random_state=4, format="csr")
+    many.data = rng.integers(1, 6, many.nnz).astype(float)
+    on_pattern = many.copy()
+    on_pattern.data[:] = 1.0
+    kwargs = dict(models=("popularity", "eq2"), grid="rank=5 lambda=1", min_interactions=2, progress=False)
+    assert linsim.evaluate(many, **kwargs) == linsim.evaluate(on_pattern, **kwargs)
