@@ -1,11 +1,16 @@
 // The tokeniser, the co-occurrence counter (against a brute-force count of the same tokens), the
 // sppmi weighting step (against its formula on a dense matrix) and `linsim cooccur` / `tokenize`.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "cli_runner.h"
 #include "linsim/core/error.h"
@@ -456,6 +461,52 @@ TEST_F(CooccurCli, BadCorporaAreClearErrorsAndWriteNothing) {
     EXPECT_NE(r.err.find("cannot write '" + path("no/dir/")), std::string::npos) << outputs << ": " << r.err;
     EXPECT_EQ(r.err.find("NUL byte"), std::string::npos) << outputs << ": " << r.err;
     expect_only({"empty.txt", "punct.txt", "binary.bin", "latin1.txt", "apart.txt"});
+  }
+}
+
+// docs/words.md: the run files of a spilling count are removed on SIGINT, SIGTERM and SIGHUP, and
+// the output is never committed.
+TEST_F(CooccurCli, TerminationSignalsRemoveTheSpilledRuns) {
+  {
+    // ~6 MB of 25-word lines over 30,000 words: with --memory 1 it spills a run every few
+    // thousand lines for more than a second.
+    std::ofstream corpus(path("big.txt"));
+    std::mt19937 draw(1);
+    std::uniform_int_distribution<int> word(0, 29999);
+    for (int line = 0; line < 40000; ++line) {
+      for (int w = 0; w < 25; ++w) corpus << 'w' << word(draw) << (w < 24 ? ' ' : '\n');
+    }
+  }
+  std::filesystem::create_directory(path("spill"));
+  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    SCOPED_TRACE(sig);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      const std::string corpus = path("big.txt"), spill = path("spill"), out = path("co.tsv");
+      execl(LINSIM_CLI_PATH, LINSIM_CLI_PATH, "cooccur", corpus.c_str(), "--min-count", "1", "--memory", "1",
+            "--temp-dir", spill.c_str(), "-o", out.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    auto runs = [&] {
+      int count = 0;
+      for (const auto& entry : std::filesystem::directory_iterator(path("spill"))) {
+        count += entry.path().filename().string().find("-run-") != std::string::npos ? 1 : 0;
+      }
+      return count;
+    };
+    bool spilled = false;
+    for (int i = 0; i < 500 && !spilled; ++i) {
+      spilled = runs() >= 2;
+      if (!spilled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(spilled) << "no run file appeared";
+    kill(pid, sig);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << status;
+    EXPECT_TRUE(std::filesystem::is_empty(path("spill"))) << runs() << " run files left";
+    expect_only({"big.txt", "spill"});
   }
 }
 
