@@ -110,6 +110,46 @@ TEST_F(Readers, TwoColumnsWithAndWithoutHeader) {
   EXPECT_EQ(r.data.nnz(), 2);
 }
 
+// Ids are stored one per line in tab-separated files: a tab inside one (only possible with another
+// separator) is refused at its line, before any fit (was: after the fit, naming the temporary).
+TEST_F(Readers, AnIdHoldingATabIsRefusedAtItsLine) {
+  ReadOptions comma;
+  comma.separator = ",";
+  std::string m = error_of(write("user.csv", "a,x,1\nb\tc,y,2\n"), comma);
+  EXPECT_NE(m.find("user.csv:2: user id 'b<TAB>c' contains a tab or carriage return"), std::string::npos) << m;
+  m = error_of(write("item.csv", "a,x,1\nb,y\tz,2\n"), comma);
+  EXPECT_NE(m.find("item.csv:2: item id 'y<TAB>z' contains a tab or carriage return"), std::string::npos) << m;
+}
+
+// A line without a value column, like a Matrix Market pattern entry, holds 1: --min-value applies
+// to it as to any value (formats.md, "Processing, in this order, for every format"). Was: such
+// entries were kept whatever --min-value said.
+TEST_F(Readers, MinValueAppliesToTheImplicitOnes) {
+  const std::string pairs = write("pairs.tsv", "u1\ti1\nu2\ti1\n");
+  const std::string mixed = write("mixed.tsv", "u1\ti1\t0.5\nu2\ti1\nu3\ti2\t3\n");
+  const std::string pattern =
+      write("p.mtx", "%%MatrixMarket matrix coordinate pattern general\n3 2 3\n1 1\n2 2\n3 1\n");
+  ReadOptions keep;
+  keep.min_value = 1;
+  EXPECT_EQ(read_interactions(pairs, keep).data.nnz(), 2);
+  EXPECT_EQ(read_interactions(pattern, keep).data.nnz(), 3);
+  ReadOptions drop;
+  drop.min_value = 2;
+  for (const std::string& path : {pairs, pattern}) {
+    const std::string m = error_of(path, drop);
+    EXPECT_NE(m.find("no interactions left after --min-value 2 dropped " + std::string(path == pairs ? "2" : "3") +
+                     " entries"),
+              std::string::npos)
+        << path << ": " << m;
+  }
+  // Triplets whose value column is sometimes missing: 0.5 and the missing 1 are below 2, 3 is kept.
+  const auto r = read_interactions(mixed, drop);
+  EXPECT_EQ(r.data.nnz(), 1);
+  EXPECT_EQ(r.summary.dropped_below_min, 2);
+  EXPECT_EQ(r.data.users.ids(), (std::vector<std::string>{"u3"}));
+  EXPECT_EQ(r.summary.users_without_entries, 2);
+}
+
 TEST_F(Readers, MovieLensFormatsAreBinarisedByDefault) {
   auto r = read_interactions(write("ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n"), {});
   EXPECT_EQ(r.summary.format, "movielens");

@@ -254,16 +254,33 @@ class Collector {
     } else {
       const Index before = items.size();
       col = items.add(item);
-      if (item_first_ != nullptr && items.size() > before) item_first_->push_back(key_base_ + line);
+      if (items.size() > before) {
+        check_new_id("item", item, line);
+        if (item_first_ != nullptr) item_first_->push_back(key_base_ + line);
+      }
     }
     // Files usually list a user's interactions together: skip the hash lookup for a repeated user.
     if (last_user_id_ < 0 || user != last_user_) {
       const Index before = users.size();
       last_user_id_ = users.add(user);
-      if (user_first_ != nullptr && users.size() > before) user_first_->push_back(key_base_ + line);
+      if (users.size() > before) {
+        check_new_id("user", user, line);
+        if (user_first_ != nullptr) user_first_->push_back(key_base_ + line);
+      }
       last_user_.assign(user);
     }
     add_indexed(last_user_id_, col, value, line);
+  }
+
+  // Ids are written one per line to the model's tab-separated id files: a tab or carriage return
+  // inside one (possible with another separator) is refused at its first line, not after the fit.
+  void check_new_id(const char* what, std::string_view id, std::int64_t line) const {
+    if (id.find_first_of("\t\r") == std::string_view::npos) return;
+    std::string shown;
+    for (const char c : id) shown += c == '\t' ? std::string("<TAB>") : c == '\r' ? std::string("<CR>") : std::string(1, c);
+    throw InputError(path_, line, fmt::format("{} id '{}' contains a tab or carriage return, which the model's id files "
+                                              "(one id per line, tab-separated tables) cannot hold",
+                                              what, shown));
   }
 
   void add_indexed(Index row, Index col, double value, std::int64_t line) {
@@ -591,18 +608,19 @@ bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& co
                                    sep == "\t" ? "<TAB>" : sep, printable_separator(sep), clip(line)));
     }
     ++summary.lines;
-    double value = 1.0;
+    double value = 1.0;  // a line without a value column holds 1, which --min-value may still drop
+    std::string_view text = "1";
     if (n >= 3) {
       // Fields after the value (a timestamp) are ignored: split() stops after three.
-      const std::string_view text = fields[2];
+      text = fields[2];
       if (const Parsed parsed = parse_double(text, value); parsed != Parsed::kNumber) {
         throw InputError(path, number, fmt::format("value '{}' {} (line '{}')", clip(text),
                                                    why_not_a_value(parsed), clip(line)));
       }
-      if (!collector.accept(value, text, number)) {
-        collector.dropped_entry_of(fields[0], number);
-        continue;
-      }
+    }
+    if ((n >= 3 || options.min_value) && !collector.accept(value, text, number)) {
+      collector.dropped_entry_of(fields[0], number);
+      continue;
     }
     collector.add(fields[0], fields[1], value, number);
   }
@@ -664,15 +682,15 @@ void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& 
     }
     ++seen;
     ++summary.lines;
-    double value = 1.0;
+    double value = 1.0;  // a pattern entry holds 1, which --min-value may still drop
     if (!pattern) {
       if (const Parsed parsed = parse_double(fields[2], value); parsed != Parsed::kNumber) {
         throw InputError(path, number, fmt::format("value '{}' {}", clip(fields[2]), why_not_a_value(parsed)));
       }
-      if (!collector.accept(value, fields[2], number)) {
-        collector.dropped_entry_of(std::to_string(r), number);
-        continue;
-      }
+    }
+    if (!collector.accept(value, pattern ? std::string_view("1") : fields[2], number)) {
+      collector.dropped_entry_of(std::to_string(r), number);
+      continue;
     }
     if (collector.has_known_items()) {
       collector.add(std::to_string(r), std::to_string(j), value, number);
