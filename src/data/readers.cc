@@ -277,10 +277,19 @@ class Collector {
   void check_new_id(const char* what, std::string_view id, std::int64_t line) const {
     if (id.find_first_of("\t\r") == std::string_view::npos) return;
     std::string shown;
-    for (const char c : id) shown += c == '\t' ? std::string("<TAB>") : c == '\r' ? std::string("<CR>") : std::string(1, c);
-    throw InputError(path_, line, fmt::format("{} id '{}' contains a tab or carriage return, which the model's id files "
-                                              "(one id per line, tab-separated tables) cannot hold",
-                                              what, shown));
+    for (const char c : id) {
+      if (c == '\t') {
+        shown += "<TAB>";
+      } else if (c == '\r') {
+        shown += "<CR>";
+      } else {
+        shown += c;
+      }
+    }
+    throw InputError(path_, line,
+                     fmt::format("{} id '{}' contains a tab or carriage return, which the model's id files "
+                                 "(one id per line, tab-separated tables) cannot hold",
+                                 what, shown));
   }
 
   void add_indexed(Index row, Index col, double value, std::int64_t line) {
