@@ -128,7 +128,7 @@ void MpiCommunicator::broadcast(std::string& text, int root) const {
 
 void MpiCommunicator::barrier() const { check(MPI_Barrier(comm_), "barrier"); }
 
-void MpiCommunicator::agree(Kind kind, const std::string& message) const {
+void MpiCommunicator::agree(Kind kind, const std::string& message, bool for_all) const {
   const int mine = kind == Kind::kNone ? size_ : rank_;
   int first = size_;
   check(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm_), "allreduce");
@@ -140,7 +140,7 @@ void MpiCommunicator::agree(Kind kind, const std::string& message) const {
   int code = static_cast<int>(kind);
   broadcast(text, first);
   check(MPI_Bcast(&code, 1, MPI_INT, first, comm_), "broadcast");
-  if (failed < size_) text = fmt::format("rank {} of {}: {}", first, size_, text);
+  if (failed < size_ && !for_all) text = fmt::format("rank {} of {}: {}", first, size_, text);
   switch (static_cast<Kind>(code)) {
     case Kind::kInvalidArgument: throw InvalidArgument(text);
     case Kind::kOutOfMemory: throw OutOfMemory(text);

@@ -41,8 +41,9 @@ class MpiCommunicator final : public Communicator {
   // kind of a failure, kept across ranks so that the exit code does not depend on which rank saw it.
   enum class Kind : int { kNone = 0, kError = 1, kInvalidArgument = 2, kOutOfMemory = 3 };
   // Returns when no rank failed; otherwise every rank throws the failure of the lowest failing
-  // rank, named "rank r of N: message" unless every rank failed.
-  void agree(Kind kind, const std::string& message) const;
+  // rank, named "rank r of N: message" unless every rank failed or the step was one rank's
+  // decision for all of them (`for_all`, the same on every rank).
+  void agree(Kind kind, const std::string& message, bool for_all = false) const;
 
  private:
   MPI_Comm comm_;
@@ -55,8 +56,10 @@ class MpiCommunicator final : public Communicator {
 // on every rank (the library's checks on summed data): f must never leave a rank waiting in a
 // collective that another rank has abandoned. std::bad_alloc, which can strike one rank anywhere,
 // is not agreed on but passed on (main() aborts the job).
+// `for_all`: f does its work on one rank on behalf of all (the input's files and format, decided
+// once), so a failure there is not named by the rank that saw it.
 template <typename F>
-void collectively(const MpiCommunicator& comm, F&& f) {
+void collectively(const MpiCommunicator& comm, F&& f, bool for_all = false) {
   using Kind = MpiCommunicator::Kind;
   Kind kind = Kind::kNone;
   std::string message;
@@ -74,7 +77,7 @@ void collectively(const MpiCommunicator& comm, F&& f) {
     kind = Kind::kError;
     message = e.what();
   }
-  comm.agree(kind, message);
+  comm.agree(kind, message, for_all);
 }
 
 }  // namespace linsim::mpi

@@ -213,7 +213,7 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
       out.put(static_cast<char>(f.compressed));
     }
     plan.assign(out.bytes.begin(), out.bytes.end());
-  });
+  }, /*for_all=*/true);
   comm.broadcast(plan);
   std::vector<FileInfo> files;
   {
