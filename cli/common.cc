@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -90,11 +89,11 @@ void add_context_options(CLI::App* app, Context& ctx) {
   app->add_option("--threads", ctx.threads,
                   fmt::format("Threads for parallel kernels and for parsing large plain input files (0: all cores; at most {}, 4 x the cores)", max_threads()))
       ->check([](const std::string& text) {
-        // The library's own check and words (Context::thread_count), as Python reports them; text
-        // that is not an int is left to the conversion's message.
+        // The library's own check and words (Context::thread_count), as Python reports them, on
+        // the value the option's conversion reads (the same parser: 010, 0x10, +4); text that is
+        // not an int is left to the conversion's message.
         Context given;
-        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), given.threads);
-        if (error == std::errc() && end == text.data() + text.size()) given.thread_count();  // throws InvalidArgument
+        if (CLI::detail::lexical_cast(text, given.threads)) given.thread_count();  // throws InvalidArgument
         return std::string();
       })
       ->default_val(0);

@@ -385,29 +385,41 @@ def main():
                    and failing in r.stderr and no_leftovers(target))
         check(refused, f"{label}: a write that fails on one rank: exit {r.returncode}, '{r.stderr.strip()[:200]}'")
     # A rank that dies while the others work: rank 1 (a shell that records its process id, then
-    # becomes linsim-mpi) is killed once rank 0's temporary exists, half a second into an EASE fit
-    # of several seconds (p = 4,000), so that the kill lands inside the fit; rank 0's signal
-    # handling must then remove its temporary.
+    # becomes linsim-mpi) is killed as soon as rank 0 says it is fitting, inside an EASE fit of
+    # p = 6,000 (about 14 s on two cores, XᵀX's accumulation alone over 2 s), so that the kill
+    # lands inside the fit; rank 0's signal handling must then remove its temporary.
     own = np.random.default_rng(13)  # its own draws: the cases after it see the same data as before
     with open("slow-ease.tsv", "w") as f:
-        for u, i in zip(own.integers(0, 3000, 40000), own.integers(0, 4000, 40000)):
+        for u, i in zip(own.integers(0, 4000, 60000), own.integers(0, 6000, 60000)):
             f.write(f"u{u}\ti{i}\n")
-    fit_slow = [args.linsim_mpi, "fit", "-i", "slow-ease.tsv", "--model", "ease", "--lambda", "30", "-o", "dead-model"]
-    dying = subprocess.Popen([args.mpirun, "--oversubscribe", "-np", "1", *fit_slow, ":", "-np", "1", "bash", "-c",
-                              "echo $$ > rank1.pid; exec " + shlex.join(fit_slow)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=MPI_ENV)
-    started, begun = False, time.monotonic()
-    while not started and dying.poll() is None and time.monotonic() - begun < 60:
-        started = (any(n.startswith(".dead-model.tmp") for n in os.listdir("."))
-                   and os.path.exists("rank1.pid") and open("rank1.pid").read().strip() != "")
-        time.sleep(0.02)
-    if started:
-        time.sleep(0.5)
-        os.kill(int(open("rank1.pid").read()), signal.SIGKILL)
-    _, err = dying.communicate(timeout=300)
-    check(started and dying.returncode != 0 and no_leftovers("dead-model"),
-          f"a rank killed inside the fit: temporary seen {started}, mpirun exit {dying.returncode}, "
-          f"left {sorted(n for n in os.listdir('.') if 'dead-model' in n)}, '{err.strip()[-160:]}'")
+    fit_slow = ["fit", "-i", "slow-ease.tsv", "--model", "ease", "--lambda", "30", "-o", "dead-model"]
+    with open("dying.err", "w") as err_file:
+        dying = subprocess.Popen([args.mpirun, "--oversubscribe", "-np", "1", args.linsim_mpi, "--progress", *fit_slow,
+                                  ":", "-np", "1", "bash", "-c",
+                                  "echo $$ > rank1.pid; exec " + shlex.join([args.linsim_mpi, *fit_slow])],
+                                 stdout=subprocess.DEVNULL, stderr=err_file, text=True, env=MPI_ENV)
+        fitting, killed, begun = False, False, time.monotonic()
+        while not fitting and dying.poll() is None and time.monotonic() - begun < 120:
+            fitting = ("fitting ease" in open("dying.err").read() and os.path.exists("rank1.pid")
+                       and open("rank1.pid").read().strip() != "")
+            time.sleep(0.02)
+        temporary = any(n.startswith(".dead-model.tmp") for n in os.listdir("."))
+        if fitting and dying.poll() is None:
+            try:
+                os.kill(int(open("rank1.pid").read()), signal.SIGKILL)
+                killed = True
+            except ProcessLookupError:
+                pass
+        try:
+            dying.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            dying.kill()
+            dying.wait()
+    err = open("dying.err").read()
+    check(killed and temporary and dying.returncode not in (0, None) and no_leftovers("dead-model"),
+          f"a rank killed inside the fit: killed {killed} (the fit had begun, its temporary there: {temporary}), "
+          f"mpirun exit {dying.returncode}, left {sorted(n for n in os.listdir('.') if 'dead-model' in n)}, "
+          f"'{err.strip()[-160:]}'")
     # EASE whose share per rank exceeds the memory available: refused before allocating, with the
     # estimate (400,000 items: ~640 GB per rank on 2 ranks).
     with open("wide-items.tsv", "w") as f:

@@ -500,7 +500,11 @@ TEST_F(CooccurCli, TerminationSignalsRemoveTheSpilledRuns) {
       spilled = runs() >= 2;
       if (!spilled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    ASSERT_TRUE(spilled) << "no run file appeared";
+    if (!spilled) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      FAIL() << "no run file appeared";
+    }
     kill(pid, sig);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);

@@ -119,6 +119,10 @@ TEST_F(Readers, AnIdHoldingATabIsRefusedAtItsLine) {
   EXPECT_NE(m.find("user.csv:2: user id 'b<TAB>c' contains a tab or carriage return"), std::string::npos) << m;
   m = error_of(write("item.csv", "a,x,1\nb,y\tz,2\n"), comma);
   EXPECT_NE(m.find("item.csv:2: item id 'y<TAB>z' contains a tab or carriage return"), std::string::npos) << m;
+  // A carriage return inside an id (not the end of a CRLF line, which the reader strips).
+  m = error_of(write("cr.csv", "a,x,1\r\nb\rc,y,2\r\n"), comma);
+  EXPECT_NE(m.find("cr.csv:2: user id 'b<CR>c' contains a tab or carriage return"), std::string::npos) << m;
+  EXPECT_EQ(read_interactions(write("crlf.csv", "a,x,1\r\nb,y,2\r\n"), comma).data.nnz(), 2);
 }
 
 // A line without a value column, like a Matrix Market pattern entry, holds 1: --min-value applies

@@ -272,8 +272,9 @@ class Collector {
     add_indexed(last_user_id_, col, value, line);
   }
 
-  // Ids are written one per line to the model's tab-separated id files: a tab or carriage return
-  // inside one (possible with another separator) is refused at its first line, not after the fit.
+  // Ids are written one per line to tab-separated outputs (a model's id files, every table): a tab
+  // or carriage return inside one (possible with another separator) is refused at its first line,
+  // not after the work.
   void check_new_id(const char* what, std::string_view id, std::int64_t line) const {
     if (id.find_first_of("\t\r") == std::string_view::npos) return;
     std::string shown;
@@ -287,8 +288,8 @@ class Collector {
       }
     }
     throw InputError(path_, line,
-                     fmt::format("{} id '{}' contains a tab or carriage return, which the model's id files "
-                                 "(one id per line, tab-separated tables) cannot hold",
+                     fmt::format("{} id '{}' contains a tab or carriage return, which linsim's tab-separated "
+                                 "outputs (id files, tables) cannot hold",
                                  what, shown));
   }
 
