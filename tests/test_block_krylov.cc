@@ -372,6 +372,20 @@ TEST(Spectrum, EveryRouteGivesTheSameAnswerAtAnyScale) {
 // the copy (and must count it in its memory estimate) when any one process holds values outside
 // the window, even where its own lie inside; a process without values agrees too. Before, each
 // process's estimate looked at its own values alone.
+// Communicator::max, the agreement the scaled copy and the fit's messages rest on: every process
+// gets the largest of all, exactly, whichever process holds it.
+TEST(Communicator, MaxIsEveryProcesssLargestExactly) {
+  for (const std::vector<double>& given : {std::vector<double>{3.0, 7.5, 0.0}, std::vector<double>{0.1, 0.0, 1e300},
+                                           std::vector<double>{0.0, 0.0}, std::vector<double>{2.5}}) {
+    test::ThreadRanks ranks(static_cast<int>(given.size()));
+    std::vector<double> answers(given.size(), -1.0);
+    ranks.run([&](const Communicator& comm, int r) {
+      answers[static_cast<size_t>(r)] = comm.max(given[static_cast<size_t>(r)]);
+    });
+    for (const double a : answers) EXPECT_EQ(a, *std::max_element(given.begin(), given.end()));
+  }
+}
+
 TEST(Spectrum, TheScaledCopyIsDecidedByTheLargestEntryOfEveryProcess) {
   const auto ask = [](const std::vector<double>& largest) {
     test::ThreadRanks ranks(static_cast<int>(largest.size()));

@@ -1,6 +1,17 @@
 #include "linsim/core/communicator.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace linsim {
+
+double Communicator::max(double x) const {
+  if (!distributed()) return x;
+  std::vector<double> each(static_cast<std::size_t>(size()), 0.0);
+  each[static_cast<std::size_t>(rank())] = x;
+  sum(each.data(), each.size());
+  return *std::max_element(each.begin(), each.end());
+}
 namespace {
 
 class SingleProcess final : public Communicator {

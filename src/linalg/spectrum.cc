@@ -155,19 +155,11 @@ constexpr int kSafeExponentLow = -8;
 constexpr int kSafeExponentHigh = 60;
 
 // The binary exponent of the largest |entry| over every process: of its largest, `largest` here
-// (kNoExponent: no process has a positive finite one). The processes agree on it by summing a one-hot
-// count per exponent (Communicator has sums only).
+// (kNoExponent: no process has a positive finite one).
 constexpr int kNoExponent = -1'000'000;
 int largest_exponent_across(double largest, const Communicator& comm) {
-  constexpr int kLowest = std::numeric_limits<double>::min_exponent - std::numeric_limits<double>::digits - 1;
-  constexpr int kHighest = std::numeric_limits<double>::max_exponent;
-  std::vector<std::int64_t> seen(static_cast<size_t>(kHighest - kLowest + 1), 0);
-  if (largest > 0 && std::isfinite(largest)) seen[static_cast<size_t>(std::ilogb(largest) - kLowest)] = 1;
-  comm.sum(seen.data(), seen.size());
-  for (int i = static_cast<int>(seen.size()) - 1; i >= 0; --i) {
-    if (seen[static_cast<size_t>(i)] != 0) return i + kLowest;
-  }
-  return kNoExponent;
+  const double overall = comm.max(largest > 0 && std::isfinite(largest) ? largest : 0.0);
+  return overall > 0 ? std::ilogb(overall) : kNoExponent;
 }
 
 // This process's largest |entry| of Y and of the centre: what the solve scales by.

@@ -133,16 +133,6 @@ Model fit_sppmi(const DataMatrix& data, const FitOptions& options, const Context
   return model;
 }
 
-// The largest of every process's `x` (each a |value|, >= 0): a sum of vectors in which each
-// process fills its own slot, exact. A collective where comm spans processes.
-double largest_across(double x, const Communicator& comm) {
-  if (!comm.distributed()) return x;
-  std::vector<double> each(static_cast<size_t>(comm.size()), 0.0);
-  each[static_cast<size_t>(comm.rank())] = x;
-  comm.sum(each.data(), each.size());
-  return *std::max_element(each.begin(), each.end());
-}
-
 }  // namespace
 
 double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, bool scaled_copy) {
@@ -177,23 +167,23 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
   // Every model works with squares and products of the values: they must stay finite.
   const Eigen::Map<const Vector> values(X.valuePtr(), X.nonZeros());
   if (!comm.all(values.allFinite())) throw Error("the interaction values contain a value that is not a finite number");
+  const double largest = values.size() ? values.cwiseAbs().maxCoeff() : 0.0;
+  if (largest_value != nullptr) *largest_value = largest;
   // The messages name the largest |value| of all processes, so that they read as linsim fit's.
   if (!std::isfinite(comm.sum(values.squaredNorm()))) {
     throw Error(fmt::format("the interaction values are too large: their sum of squares overflows (largest |value| "
                             "{:.4g}); scale them down or pass --binarize",
-                            largest_across(values.size() ? values.cwiseAbs().maxCoeff() : 0.0, comm)));
+                            comm.max(largest)));
   }
   // The other end: squares and products of values this small lose their digits to underflow (a
   // model's σ_i² and the Gram route's XᵀX are subnormal below about 2^-511 ≈ 1.5e-154). Values
   // down to 2^-450 (~3e-136, a margin above that) are fitted: the spectrum is solved on a copy
   // scaled by a power of two (spectrum.cc), and σ_i² of them, down to 10⁻¹² σ_1², stays normal.
   const double smallest_largest = std::ldexp(1.0, -450);
-  const double largest = values.size() ? values.cwiseAbs().maxCoeff() : 0.0;
-  if (largest_value != nullptr) *largest_value = largest;
   if (comm.all(largest < smallest_largest)) {
     throw Error(fmt::format("the interaction values are too small: the largest |value| is {:.4g}, below 2^-450 "
                             "(~3e-136), too close to where their squares underflow; scale them up or pass --binarize",
-                            largest_across(largest, comm)));
+                            comm.max(largest)));
   }
   if (options.dtype != Dtype::kFloat64 && options.kind != ModelKind::kEase) {
     throw InvalidArgument(fmt::format("--dtype {} applies to --model ease only (got --model {})",

@@ -34,6 +34,9 @@ class Communicator {
   }
   // Whether `ok` holds on every process (a collective: every process must ask).
   bool all(bool ok) const { return sum(std::int64_t{ok ? 0 : 1}) == 0; }
+  // The largest of every process's x, x >= 0 (a collective): a sum of one slot per process, each
+  // filled by its process only, so exact.
+  double max(double x) const;
 };
 
 // One process: rank 0 of 1, sums are the identity.
