@@ -4,14 +4,19 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "test_util.h"
 
@@ -58,6 +63,43 @@ class CliTest : public ::testing::Test {
     }
   }
   static std::string fixture() { return std::string(LINSIM_TEST_DATA) + "/tiny.tsv"; }
+
+  // `linsim ARGS` as a child of this process, for tests that signal it: not through a shell,
+  // which would put SIGINT on ignore for a background job. Returns its process id.
+  static pid_t start(const std::vector<std::string>& args) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      std::vector<char*> argv{const_cast<char*>(LINSIM_CLI_PATH)};
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(LINSIM_CLI_PATH, argv.data());
+      _exit(127);
+    }
+    return pid;
+  }
+  // Sends `sig` to a child from start() and waits for it; returns its wait status.
+  static int stop(pid_t pid, int sig) {
+    kill(pid, sig);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+  }
+  // Whether `ready` holds within `seconds`, asked every 10 ms.
+  static bool wait_for(const std::function<bool()>& ready, double seconds = 5) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!ready()) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+  // Whether the scratch directory holds an entry whose name starts with `prefix`.
+  bool holds_entry_starting(const std::string& prefix) const {
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      if (entry.path().filename().string().rfind(prefix, 0) == 0) return true;
+    }
+    return false;
+  }
 
   std::filesystem::path dir_;
 };

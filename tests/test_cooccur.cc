@@ -2,15 +2,11 @@
 // sppmi weighting step (against its formula on a dense matrix) and `linsim cooccur` / `tokenize`.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <random>
-#include <thread>
 
 #include "cli_runner.h"
 #include "linsim/core/error.h"
@@ -480,14 +476,9 @@ TEST_F(CooccurCli, TerminationSignalsRemoveTheSpilledRuns) {
   std::filesystem::create_directory(path("spill"));
   for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
     SCOPED_TRACE(sig);
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      const std::string corpus = path("big.txt"), spill = path("spill"), out = path("co.tsv");
-      execl(LINSIM_CLI_PATH, LINSIM_CLI_PATH, "cooccur", corpus.c_str(), "--min-count", "1", "--memory", "1",
-            "--temp-dir", spill.c_str(), "-o", out.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    const pid_t pid = start({"cooccur", path("big.txt"), "--min-count", "1", "--memory", "1", "--temp-dir",
+                             path("spill"), "-o", path("co.tsv")});
+    ASSERT_GT(pid, 0);
     auto runs = [&] {
       int count = 0;
       for (const auto& entry : std::filesystem::directory_iterator(path("spill"))) {
@@ -495,19 +486,9 @@ TEST_F(CooccurCli, TerminationSignalsRemoveTheSpilledRuns) {
       }
       return count;
     };
-    bool spilled = false;
-    for (int i = 0; i < 500 && !spilled; ++i) {
-      spilled = runs() >= 2;
-      if (!spilled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!spilled) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-      FAIL() << "no run file appeared";
-    }
-    kill(pid, sig);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    const bool spilled = wait_for([&] { return runs() >= 2; });
+    const int status = stop(pid, spilled ? sig : SIGKILL);
+    ASSERT_TRUE(spilled) << "no run file appeared";
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << status;
     EXPECT_TRUE(std::filesystem::is_empty(path("spill"))) << runs() << " run files left";
     expect_only({"big.txt", "spill"});

@@ -9,10 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <iostream>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -193,27 +191,12 @@ TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
 TEST_F(Reliability, TerminationSignalsLeaveNoTemporaries) {
   for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
     SCOPED_TRACE(sig);
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      // A simulation that takes several seconds; its output's temporary exists from the start.
-      // (A shell puts SIGINT on ignore for background jobs; this child keeps the default.)
-      const std::string out = path("big.tsv");
-      execl(LINSIM_CLI_PATH, LINSIM_CLI_PATH, "simulate", "--users", "3000000", "--items", "2000", "--out",
-            out.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    bool started = false;
-    for (int i = 0; i < 200 && !started; ++i) {
-      for (const auto& entry : fs::directory_iterator(dir_)) {
-        started = started || entry.path().filename().string().rfind(".big.tsv.tmp-", 0) == 0;
-      }
-      if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_TRUE(started);
-    kill(pid, sig);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    // A simulation that takes several seconds; its output's temporary exists from the start.
+    const pid_t pid = start({"simulate", "--users", "3000000", "--items", "2000", "--out", path("big.tsv")});
+    ASSERT_GT(pid, 0);
+    const bool started = wait_for([&] { return holds_entry_starting(".big.tsv.tmp-"); });
+    const int status = stop(pid, started ? sig : SIGKILL);
+    ASSERT_TRUE(started) << "no temporary appeared";
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << status;
     expect_only({});
   }
@@ -245,23 +228,11 @@ TEST_F(Reliability, ConcurrentWritersOfOneOutputNeverMixTheirFiles) {
 }
 
 TEST_F(Reliability, AfterSigkillTheTemporaryHasTheDocumentedName) {
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const std::string out = path("big.tsv");
-    execl(LINSIM_CLI_PATH, LINSIM_CLI_PATH, "simulate", "--users", "3000000", "--items", "2000", "--out", out.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t pid = start({"simulate", "--users", "3000000", "--items", "2000", "--out", path("big.tsv")});
+  ASSERT_GT(pid, 0);
   const std::string expected = ".big.tsv.tmp-" + std::to_string(pid) + "-";
-  bool found = false;
-  for (int i = 0; i < 200 && !found; ++i) {
-    for (const auto& entry : fs::directory_iterator(dir_)) found = found || entry.path().filename().string().rfind(expected, 0) == 0;
-    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  kill(pid, SIGKILL);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const bool found = wait_for([&] { return holds_entry_starting(expected); });
+  const int status = stop(pid, SIGKILL);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   EXPECT_TRUE(found) << "no " << expected << "N beside the output (docs/cli.md, Outputs)";
   // Nothing can clean up after SIGKILL: the temporary stays under that name, and the output was
