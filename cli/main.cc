@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/core/setup.h"
 #include "linsim/io/atomic_output.h"
 
@@ -66,8 +67,14 @@ int main(int argc, char** argv) {
     std::cerr << "linsim: error: " << e.what() << '\n';
     return 2;
   } catch (const std::bad_alloc&) {
-    std::cerr << "linsim: error: out of memory: the computation needs more memory than this machine has "
-                 "available (a smaller --rank, --top or input, or a machine with more memory)\n";
+    // The limit that stopped it, where one below the machine's memory applies (a control group's,
+    // ulimit's): read now that the stack's memory is given back.
+    const std::string limit = linsim::available_memory().limit;
+    std::cerr << (limit.empty() ? std::string("linsim: error: out of memory: the computation needs more memory than this "
+                                              "machine has available")
+                                : "linsim: error: out of memory: the computation needs more memory than " + limit +
+                                      " allows")
+              << " (a smaller --rank, --top or input, or more memory)\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "linsim: error: " << e.what() << '\n';

@@ -125,12 +125,13 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
       const double items = static_cast<double>(input.items.size());
       const double need = (options.dtype == Dtype::kFloat32 ? 4.0 : 8.0) * items * items / comm.size() +
                           2.0 * 8.0 * 512.0 * items + 12.0 * static_cast<double>(input.X.nonZeros());
-      const double available = available_memory_bytes();
-      if (need > available) {
+      // Agreed by every rank before any of them allocates (each rank's share of X differs), so that
+      // all of them stop alike, naming the rank that falls shortest.
+      if (const auto shortfall = memory_shortfall(need, comm)) {
         throw OutOfMemory(fmt::format(
-            "EASE on {} items needs about {} on each of the {} ranks (its block of XᵀX and two panels), more than "
-            "the {} available; use more ranks (the share falls as 1/ranks) or --dtype float32",
-            input.items.size(), format_bytes(need), comm.size(), format_bytes(available)));
+            "EASE on {} items needs about {} on each of the {} ranks (its block of XᵀX and two panels), {}; use more "
+            "ranks (the share falls as 1/ranks) or --dtype float32",
+            input.items.size(), format_bytes(shortfall->need), comm.size(), shortfall->more_than()));
       }
     }
     const ThreadScope threads(args.ctx);
@@ -192,6 +193,39 @@ void choose_openblas_kernels(char** argv) {
 
 }  // namespace
 
+// Every rank must run the same dense kernels. The block Krylov solver's replicated steps (its
+// Rayleigh–Ritz tests, its restarts) run on every rank from bit-identical sums, and its decisions
+// are taken from their results: kernels that round differently on different ranks (CPUs of other
+// kinds; a memory limit on some ranks only, under which a rank leaves OpenBLAS out, setup.h) could
+// let the ranks decide differently and wait on each other for ever. Where the ranks' choices would
+// differ, every rank runs Eigen's kernels (rank 0 says so); a difference left after that (a rank
+// without the library) is refused before any work.
+void agree_on_dense_kernels(const MpiCommunicator& comm) {
+  const char* forced = std::getenv("LINSIM_GEMM");
+  const char* core = std::getenv("OPENBLAS_CORETYPE");
+  const std::string refused = allocations_refused_by();
+  const std::string mine = fmt::format("LINSIM_GEMM={} OPENBLAS_CORETYPE={} refused={}", forced ? forced : "",
+                                       core ? core : "", refused.empty() ? "no" : "yes");
+  std::string first = mine;
+  comm.broadcast(first, 0);
+  if (!comm.all(mine == first)) {
+    setenv("LINSIM_GEMM", "eigen", 1);
+    if (comm.rank() == 0) {
+      std::cerr << "linsim-mpi: note: the ranks would choose different dense kernels (other CPUs, or a memory limit "
+                   "on some ranks only): every rank runs Eigen's\n";
+    }
+  }
+  configure_gemm();
+  std::string chosen = gemm_backend();
+  const std::string own = chosen;
+  comm.broadcast(chosen, 0);
+  if (!comm.all(own == chosen)) {
+    throw Error(fmt::format("the ranks run different dense kernels (rank 0: {}), whose rounding differs; set "
+                            "LINSIM_GEMM=eigen for every rank",
+                            chosen));
+  }
+}
+
 // --stats: every rank's wall time, time inside MPI (stats.cc) and peak resident memory, printed by
 // rank 0 in rank order.
 void print_stats(const MpiCommunicator& comm, double wall) {
@@ -226,7 +260,6 @@ int main(int argc, char** argv) {
   {
     const linsim::mpi::MpiCommunicator comm(MPI_COMM_WORLD);
     const bool root = comm.rank() == 0;
-    linsim::configure_gemm();
     linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES: off, all, or (unset) gathered
     linsim::configure_direct_writes();  // LINSIM_DIRECT_WRITES=off: large arrays through the page cache
     CLI::App app{"linsim-mpi: linsim's fits across MPI ranks (launch with mpirun or srun; docs/distributed.md)"};
@@ -243,6 +276,7 @@ int main(int argc, char** argv) {
     linsim::mpi::add_fit_command(app, comm);
     linsim::mpi::add_neighbor_commands(app, comm);
     try {
+      linsim::mpi::agree_on_dense_kernels(comm);
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       // Every rank parses the same arguments: rank 0 speaks for all.
@@ -252,9 +286,10 @@ int main(int argc, char** argv) {
       if (root) std::cerr << "linsim-mpi: error: " << e.what() << '\n';
       code = 2;
     } catch (const std::bad_alloc&) {
+      const std::string limit = linsim::available_memory().limit;  // as in linsim's message
       std::cerr << fmt::format("linsim-mpi: error: rank {} of {}: out of memory: the computation needs more memory "
-                               "than this rank has (more ranks, a smaller --rank or input); stopping every rank\n",
-                               comm.rank(), comm.size());
+                               "than {} (more ranks, a smaller --rank or input); stopping every rank\n",
+                               comm.rank(), comm.size(), limit.empty() ? std::string("this rank has") : limit + " allows");
       linsim::remove_unfinished_outputs();
       MPI_Abort(MPI_COMM_WORLD, 1);
     } catch (const std::exception& e) {

@@ -10,7 +10,8 @@ tables equal up to ties; inputs as one file (split by byte ranges mid-line), as 
 part) and a glob; the weightings, sppmi, --min-item-users, --strict. Failures: a malformed line
 in the part of the last rank, a missing input, a glob matching nothing, a directory without parts,
 an unwritable output, a write that fails on one rank, a rank that dies — every rank non-zero, the
-rank and file named, no model directory or table left; a rank out of memory stops the job;
+rank and file named, no model directory or table left; memory limits on some ranks refused alike on
+every rank, naming the rank; a rank out of memory stops the job;
 --model cosine and --solver lanczos refused.
 
 Exit 77 (skipped) when mpirun or linsim-mpi is missing, saying so.
@@ -428,17 +429,41 @@ def main():
                expect_ok=False)
     check(r.returncode == 1 and "EASE on 400000 items needs about" in r.stderr and "on each of the 2 ranks" in r.stderr
           and no_leftovers("too-wide"), f"EASE beyond each rank's memory: exit {r.returncode}, '{r.stderr.strip()[:200]}'")
-    # A rank that runs out of memory inside a collective computation (the dense Gram route's p × p
-    # matrix, 288 MB at p = 6,000, under a 450 MB address-space limit): it stops the job.
+    # Memory limits below the machine's (a batch job's ulimit -v; rank 1's far tighter than rank
+    # 0's): the ranks agree on the refusal before any of them allocates, and it names rank 1 and its
+    # limit (was: each rank checked its own memory for EASE, so a rank whose share fitted went on into
+    # ScaLAPACK while the other stopped). A limit on some ranks only also makes every rank run
+    # Eigen's dense kernels, as the limited rank must (agree_on_dense_kernels), and rank 0 says so.
     with open("wide.tsv", "w") as f:
         for u, i in zip(rng.integers(0, 3000, 30000), rng.integers(0, 6000, 30000)):
             f.write(f"u{u}\ti{i}\n")
-    fit_wide = ["fit", "-i", "wide.tsv", "--rank", "4", "--lambda", "1", "--solver", "gram", "-o", "oom-model"]
-    oom = [args.mpirun, "--oversubscribe", "-np", "1", args.linsim_mpi, *fit_wide, ":", "-np", "1", "bash", "-c",
-           "ulimit -v 450000; exec " + " ".join([args.linsim_mpi, *fit_wide])]
-    r = run(oom, expect_ok=False, env=MPI_ENV)
-    check(r.returncode != 0 and "rank 1 of 2: out of memory" in r.stderr and no_leftovers("oom-model"),
-          f"a rank out of memory: mpirun exit {r.returncode}, '{r.stderr.strip()[:200]}'")
+
+    def limited(rank0, rank1, fit):
+        def under(kib):
+            return ["bash", "-c", (f"ulimit -v {kib}; " if kib else "") + "exec " + shlex.join([args.linsim_mpi, *fit])]
+        return [args.mpirun, "--oversubscribe", "-np", "1", *under(rank0), ":", "-np", "1", *under(rank1)]
+
+    for what, rank0, fit in [
+            ("EASE, rank 1 alone limited", None,
+             ["fit", "-i", "wide.tsv", "--model", "ease", "--lambda", "1", "-o", "limited-model"]),
+            ("the Gram route, both ranks limited", 8000000,
+             ["fit", "-i", "wide.tsv", "--rank", "4", "--lambda", "1", "--solver", "gram", "-o", "limited-model"])]:
+        r = run(limited(rank0, 200000, fit), expect_ok=False, env=MPI_ENV)
+        message = [line for line in r.stderr.splitlines() if line.startswith("linsim-mpi: error:")]
+        note = "every rank runs Eigen's" in r.stderr
+        check(r.returncode == 1 and len(message) == 1 and "needs about" in message[0]
+              and "available under this process's address-space limit of 205 MB (ulimit -v) on rank 1 of 2" in message[0]
+              and note == (rank0 is None) and no_leftovers("limited-model"),
+              f"{what}: exit {r.returncode}, the kernels' note {note}, '{' '.join(message)[:260]}'")
+    # A rank that runs out of memory where no estimate exists, inside a collective step (reading and
+    # exchanging its share of 4,000,000 lines under a 150 MB limit): it stops the job, naming its limit.
+    with open("many.tsv", "w") as f:
+        f.write("".join(f"{k % 100000}\t{(k * 7919) % 20000}\n" for k in range(4000000)))
+    r = run(limited(8000000, 150000, ["fit", "-i", "many.tsv", "--rank", "2", "--lambda", "1", "-o", "oom-model"]),
+            expect_ok=False, env=MPI_ENV)
+    check(r.returncode != 0 and "rank 1 of 2: out of memory: the computation needs more memory than this process's "
+          "address-space limit of 154 MB (ulimit -v) allows" in r.stderr and no_leftovers("oom-model"),
+          f"a rank out of memory: mpirun exit {r.returncode}, '{r.stderr.strip()[:240]}'")
     if FAILURES:
         print(f"{len(FAILURES)} failure(s)")
         return 1

@@ -1,20 +1,26 @@
 // Huge-page advice (core/memory.h): it lands on exactly the 2 MiB-aligned interior of a block of a
 // use the setting covers (core/setup.h), on no other, and never fails on blocks too small to hold
-// a huge page.
+// a huge page. The memory available: the least of the machine's and of every control group's
+// limit (on a tree of files built here), agreed across processes.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "linsim/core/memory.h"
 #include "linsim/core/setup.h"
+#include "test_util.h"
+#include "thread_ranks.h"
 
 namespace linsim {
 namespace {
@@ -192,6 +198,147 @@ TEST(Memory, ProgramsTakeTheHugePageSettingFromTheEnvironment) {
   ASSERT_EQ(unsetenv("LINSIM_HUGE_PAGES"), 0);
   EXPECT_EQ(configure_huge_pages(), HugePages::kGathered);
   EXPECT_EQ(huge_pages_setting(), HugePages::kGathered);
+}
+
+// A system's files below a scratch root, as available_memory_under reads them.
+class FakeSystem {
+ public:
+  FakeSystem() { write("proc/meminfo", "MemTotal:       25000000 kB\nMemAvailable:   20000000 kB\nSwapTotal: 0 kB\n"); }
+  void write(const std::string& relative, const std::string& text) {
+    const std::filesystem::path file = dir_.path() / relative;
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file) << text;
+  }
+  // A group's limit, use and page cache in `dir` (below the root), in the files of cgroup v2 or v1.
+  void group(const std::string& dir, const std::string& limit, double use, double active_file, double inactive_file,
+             bool v2) {
+    write(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"), limit + "\n");
+    write(dir + (v2 ? "/memory.current" : "/memory.usage_in_bytes"), whole(use) + "\n");
+    const std::string prefix = v2 ? "" : "total_";
+    write(dir + "/memory.stat", "anon 1\n" + prefix + "active_file " + whole(active_file) + "\n" + prefix +
+                                    "inactive_file " + whole(inactive_file) + "\nfile_dirty 0\n");
+  }
+  AvailableMemory available() const { return detail::available_memory_under(dir_.path().string()); }
+  static std::string whole(double x) { return std::to_string(static_cast<long long>(x)); }
+
+ private:
+  test::TempDir dir_;
+};
+
+constexpr const char* kMountsV2 =
+    "30 22 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n"
+    "31 22 0:5 / /proc rw - proc proc rw\n";
+
+TEST(Memory, AvailableIsTheMachinesWhereNoGroupLimitsIt) {
+  FakeSystem system;
+  EXPECT_EQ(system.available().bytes, 20000000.0 * 1024);
+  EXPECT_EQ(system.available().limit, "");
+  EXPECT_EQ(system.available().text(), "20.5 GB available");
+  // No meminfo: 8 GiB, the documented guess.
+  FakeSystem bare;
+  bare.write("proc/meminfo", "MemTotal: 1 kB\n");
+  EXPECT_EQ(bare.available().bytes, 8.0 * (1ULL << 30));
+  // A group without a limit ("max") at every level, and the hierarchy's root (no memory.max).
+  system.write("proc/self/mountinfo", kMountsV2);
+  system.write("proc/self/cgroup", "0::/user.slice/session\n");
+  system.group("sys/fs/cgroup/user.slice", "max", 5e9, 0, 0, true);
+  system.group("sys/fs/cgroup/user.slice/session", "max", 5e9, 0, 0, true);
+  EXPECT_EQ(system.available().bytes, 20000000.0 * 1024);
+}
+
+// cgroup v2: each level's room is its limit less its use beyond the page cache; the least over
+// the process's group and every group above it counts, and is named.
+TEST(Memory, AvailableIsTheLeastRoomOfEveryControlGroupAboveTheProcess) {
+  FakeSystem system;
+  system.write("proc/self/mountinfo", kMountsV2);
+  system.write("proc/self/cgroup", "0::/job/step\n");
+  // job: 4e9 − (3e9 − 1.5e9 of cache) = 2.5e9; step: no limit.
+  system.group("sys/fs/cgroup/job", "4000000000", 3e9, 1e9, 5e8, true);
+  system.group("sys/fs/cgroup/job/step", "max", 2e9, 1e9, 5e8, true);
+  EXPECT_EQ(system.available().bytes, 2.5e9);
+  EXPECT_EQ(system.available().text(),
+            "2.5 GB available under the 4.0 GB memory limit of control group '/job' (memory.max)");
+  // A tighter limit below it: step's 3e9 − (2e9 − 0.2e9) = 1.2e9 is now the least.
+  system.group("sys/fs/cgroup/job/step", "3000000000", 2e9, 1e8, 1e8, true);
+  EXPECT_EQ(system.available().bytes, 1.2e9);
+  EXPECT_EQ(system.available().limit, "the 3.0 GB memory limit of control group '/job/step' (memory.max)");
+  // A group using more than its limit beyond the cache leaves no room (never a negative amount).
+  system.group("sys/fs/cgroup/job/step", "1000000000", 2e9, 0, 0, true);
+  EXPECT_EQ(system.available().bytes, 0.0);
+  // A limit above the machine's MemAvailable leaves the machine's.
+  system.group("sys/fs/cgroup/job", "900000000000", 0, 0, 0, true);
+  system.group("sys/fs/cgroup/job/step", "max", 0, 0, 0, true);
+  EXPECT_EQ(system.available().bytes, 20000000.0 * 1024);
+  EXPECT_EQ(system.available().limit, "");
+}
+
+// cgroup v1's memory controller: "no limit" is a number near 2^63; the counts are hierarchical
+// ("total_…"). A container's view: the mount shows its own group as the hierarchy's root.
+TEST(Memory, AvailableReadsCgroupV1AndAContainersViewOfItsGroup) {
+  FakeSystem system;
+  system.write("proc/self/mountinfo",
+               "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+               "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n");
+  system.write("proc/self/cgroup", "5:cpu,cpuacct:/other\n4:memory:/batch/job_7\n0::/\n");
+  system.group("sys/fs/cgroup/memory", "9223372036854771712", 9e9, 0, 0, false);
+  system.group("sys/fs/cgroup/memory/batch", "9223372036854771712", 9e9, 0, 0, false);
+  system.group("sys/fs/cgroup/memory/batch/job_7", "2000000000", 1.5e9, 2e8, 3e8, false);
+  EXPECT_EQ(system.available().bytes, 1e9);
+  EXPECT_EQ(system.available().limit,
+            "the 2.0 GB memory limit of control group '/batch/job_7' (memory.limit_in_bytes)");
+
+  FakeSystem container;
+  container.write("proc/self/mountinfo", "40 30 0:37 /docker/abc /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  container.write("proc/self/cgroup", "0::/docker/abc\n");
+  container.group("sys/fs/cgroup", "536870912", 1e8, 0, 0, true);
+  EXPECT_EQ(container.available().bytes, 536870912.0 - 1e8);
+  EXPECT_EQ(container.available().limit, "the 537 MB memory limit of control group '/docker/abc' (memory.max)");
+}
+
+// Communicator::broadcast, which the refusals below rest on: every process gets the root's text,
+// byte for byte (any byte, the empty text too).
+TEST(Communicator, BroadcastGivesEveryProcessTheRootsText) {
+  const std::string text = "limit of control group '/j\xc3\xa9/x' \t\x01\xff";
+  for (int root = 0; root < 3; ++root) {
+    for (const std::string& sent : {text, std::string()}) {
+      test::ThreadRanks ranks(3);
+      std::vector<std::string> got(3);
+      ranks.run([&](const Communicator& comm, int r) {
+        got[static_cast<size_t>(r)] = comm.broadcast(r == root ? sent : "other " + std::to_string(r), root);
+      });
+      for (const std::string& g : got) EXPECT_EQ(g, sent);
+    }
+  }
+}
+
+// A step whose need fits on every process but one is refused on all of them alike, naming that
+// process and its numbers; one that fits everywhere is not.
+TEST(Memory, AShortfallOnOneProcessIsTheSameRefusalOnEvery) {
+  const double machine = available_memory().bytes;
+  for (int shortest = 0; shortest < 3; ++shortest) {
+    test::ThreadRanks ranks(3);
+    std::vector<std::optional<MemoryShortfall>> got(3);
+    ranks.run([&](const Communicator& comm, int r) {
+      got[static_cast<size_t>(r)] = memory_shortfall(r == shortest ? 1e30 : 1.0, comm);
+    });
+    for (const auto& g : got) {
+      ASSERT_TRUE(g.has_value());
+      EXPECT_EQ(g->need, 1e30);
+      EXPECT_EQ(g->rank, shortest);
+      EXPECT_EQ(g->size, 3);
+      EXPECT_EQ(g->more_than(), fmt::format("more than the {} on rank {} of 3", g->available.text(), shortest));
+    }
+  }
+  test::ThreadRanks ranks(2);
+  std::vector<int> refused(2, -1);
+  ranks.run([&](const Communicator& comm, int r) { refused[static_cast<size_t>(r)] = memory_shortfall(1.0, comm).has_value(); });
+  EXPECT_EQ(refused, std::vector<int>({0, 0}));
+  // One process: no rank named.
+  const auto alone = memory_shortfall(1e30);
+  ASSERT_TRUE(alone.has_value());
+  EXPECT_EQ(alone->more_than().rfind("more than the ", 0), 0u);
+  EXPECT_EQ(alone->more_than().find("rank"), std::string::npos);
+  EXPECT_FALSE(memory_shortfall(0.5 * machine).has_value());
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "cli_runner.h"
+#include "linsim/core/memory.h"
 #include "linsim/io/npy.h"
 
 namespace linsim {
@@ -71,6 +72,55 @@ TEST_F(Reliability, ReproductionBeyondTheMachinesMemoryFailsBeforeSimulating) {
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("--items 2000000 needs about"), std::string::npos) << r.err;
   expect_only({});
+}
+
+// A limit below the machine's memory is memory not available (core/memory.h): under an
+// address-space limit a fit whose estimate exceeds the room left is refused before allocating,
+// naming the limit, and running out where no estimate exists (reading) is exit 1 naming it too;
+// nothing is written either way, and nothing hangs (OpenBLAS, which retries a refused mapping for
+// ever, is left out under such a limit: gemm.cc).
+TEST_F(Reliability, AnAddressSpaceLimitIsMemoryNotAvailable) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer reserves terabytes of address space, so the program cannot run under a limit";
+#else
+  std::string small, wide, big;
+  for (int i = 0; i < 200; ++i) small += fmt::format("u{}\ti{}\n", i % 20, i % 50);
+  for (int i = 0; i < 6000; ++i) wide += fmt::format("u{}\ti{}\n", i % 100, i);  // EASE: 288 MB for XᵀX alone
+  big.reserve(48u << 20);
+  for (int i = 0; i < 4000000; ++i) big += fmt::format("{}\t{}\n", i % 100000, (i * 7919LL) % 20000);  // 45 MB
+  write("small.tsv", small);
+  write("wide.tsv", wide);
+  write("big.tsv", big);
+  const auto under = [this](long mib, const std::string& args) {
+    return shell(fmt::format("ulimit -v {}; timeout 120 {} {}", mib * 1024, LINSIM_CLI_PATH, args));
+  };
+  // The smallest limit, in steps of 16 MiB, under which a small fit runs: the program, its libraries
+  // and threads on this machine. 32 MiB above it the room is far below what the cases need.
+  long base = 0;
+  for (long mib = 32; mib <= 2048 && base == 0; mib += 16) {
+    if (under(mib, "fit -i " + path("small.tsv") + " --rank 2 --lambda 1 -o " + path("probe")).code == 0) base = mib;
+    fs::remove_all(path("probe"));
+  }
+  ASSERT_GT(base, 0) << "no limit up to 2 GiB let a small fit run";
+  const long limit = base + 32;
+  test::CliResult r = under(limit, "fit -i " + path("wide.tsv") + " --model ease --lambda 1 -o " + path("ease"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("fitting ease on 6000 items needs about"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(fmt::format("available under this process's address-space limit of {} (ulimit -v)",
+                                   format_bytes(static_cast<double>(limit) * 1024 * 1024))),
+            std::string::npos)
+      << r.err;
+  r = under(limit, "fit -i " + path("big.tsv") + " --rank 2 --lambda 1 -o " + path("big-model"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(r.err, fmt::format("linsim: error: out of memory: the computation needs more memory than this process's "
+                               "address-space limit of {} (ulimit -v) allows (a smaller --rank, --top or input, or "
+                               "more memory)\n",
+                               format_bytes(static_cast<double>(limit) * 1024 * 1024)));
+  expect_only({"small.tsv", "wide.tsv", "big.tsv"});
+  // Without the limit the same reading succeeds: it was the limit, not the file.
+  r = run("fit -i " + path("big.tsv") + " --rank 2 --lambda 1 -o " + path("big-model"));
+  EXPECT_EQ(r.code, 0) << r.err;
+#endif
 }
 
 TEST_F(Reliability, AFullStandardOutputIsAnError) {

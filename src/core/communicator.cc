@@ -12,6 +12,16 @@ double Communicator::max(double x) const {
   sum(each.data(), each.size());
   return *std::max_element(each.begin(), each.end());
 }
+
+std::string Communicator::broadcast(const std::string& text, int root) const {
+  if (!distributed()) return text;
+  const bool mine = rank() == root;
+  const std::int64_t length = sum(std::int64_t{mine ? static_cast<std::int64_t>(text.size()) : 0});
+  std::vector<std::int64_t> codes(static_cast<std::size_t>(length), 0);
+  if (mine) std::copy(text.begin(), text.end(), codes.begin());
+  sum(codes.data(), codes.size());
+  return std::string(codes.begin(), codes.end());
+}
 namespace {
 
 class SingleProcess final : public Communicator {

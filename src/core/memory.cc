@@ -5,27 +5,204 @@
 
 #include <fmt/format.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <atomic>
+#include <cmath>
+#include <limits>
+#include <vector>
 #include <cstdint>
 #include <cstdlib>
 
+#include <filesystem>
 #include <fstream>
+#include <optional>
+#include <algorithm>
 #include <string_view>
 #include <sstream>
 
 namespace linsim {
 
-double available_memory_bytes() {
-  std::ifstream in("/proc/meminfo");
+namespace {
+
+// A number at the start of a file's text; nullopt when the file is missing or holds none ("max").
+std::optional<double> read_number(const std::string& file) {
+  std::ifstream in(file);
+  double value = 0;
+  if (in >> value) return value;
+  return std::nullopt;
+}
+
+// The value of `key` in a file of "key value" lines (memory.stat; /proc/meminfo's "Key: value kB").
+std::optional<double> read_field(const std::string& file, std::string_view key) {
+  std::ifstream in(file);
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
-    std::string key;
-    double kib = 0;
-    if (fields >> key >> kib && key == "MemAvailable:") return kib * 1024.0;
+    std::string name;
+    double value = 0;
+    if (fields >> name >> value && name == key) return value;
   }
-  return 8.0 * (1ULL << 30);
+  return std::nullopt;
+}
+
+// Where a control-group hierarchy is mounted: its mount point and the part of the hierarchy it
+// shows ("/" unless the process sees only a subtree, as in a container without a cgroup namespace).
+struct Mount {
+  std::string point;
+  std::string root;
+};
+
+// The cgroup2 mount (`v2`) or the cgroup v1 mount with the memory controller, from mountinfo.
+std::optional<Mount> cgroup_mount(const std::string& mountinfo, bool v2) {
+  std::ifstream in(mountinfo);
+  std::string line;
+  while (std::getline(in, line)) {
+    // "ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [TAGS…] - TYPE SOURCE SUPER_OPTIONS"
+    const size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream head(line.substr(0, dash)), tail(line.substr(dash + 3));
+    std::string id, parent, device, root, point, type, source, options;
+    if (!(head >> id >> parent >> device >> root >> point) || !(tail >> type >> source >> options)) continue;
+    const bool memory = ("," + options + ",").find(",memory,") != std::string::npos;
+    if (v2 ? type == "cgroup2" : (type == "cgroup" && memory)) return Mount{point, root};
+  }
+  return std::nullopt;
+}
+
+// The process's group in a hierarchy, from /proc/self/cgroup ("0::/path" for cgroup2,
+// "N:memory,…:/path" for the v1 memory controller).
+std::optional<std::string> cgroup_path(const std::string& cgroup_file, bool v2) {
+  std::ifstream in(cgroup_file);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t first = line.find(':');
+    const size_t second = first == std::string::npos ? first : line.find(':', first + 1);
+    if (second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const bool match = v2 ? line.compare(0, first, "0") == 0 && controllers.empty()
+                          : ("," + controllers + ",").find(",memory,") != std::string::npos;
+    if (match) return line.substr(second + 1);
+  }
+  return std::nullopt;
+}
+
+// The least room under the memory limits of the process's group and of every group above it in
+// one hierarchy: a limit less the group's use beyond its page cache (which the kernel reclaims
+// before it fails an allocation). Levels without a limit, or files that cannot be read, are
+// skipped: outside any group nothing is returned.
+void least_cgroup_room(const std::string& root, bool v2, AvailableMemory& least) {
+  const auto mount = cgroup_mount(root + "/proc/self/mountinfo", v2);
+  const auto path = cgroup_path(root + "/proc/self/cgroup", v2);
+  if (!mount || !path) return;
+  // The group's directory: its path below the part of the hierarchy the mount shows.
+  std::string below = *path;
+  if (mount->root != "/" && below.rfind(mount->root, 0) == 0) below.erase(0, mount->root.size());
+  const std::filesystem::path top = root + mount->point;
+  std::filesystem::path dir = top;
+  for (const auto& part : std::filesystem::path(below).relative_path()) {
+    if (!part.empty()) dir /= part;
+  }
+  if (!std::filesystem::is_directory(dir)) dir = top;  // the mount shows the group itself
+  const char* limit_file = v2 ? "memory.max" : "memory.limit_in_bytes";
+  const char* use_file = v2 ? "memory.current" : "memory.usage_in_bytes";
+  for (;;) {
+    const auto limit = read_number((dir / limit_file).string());
+    const auto use = read_number((dir / use_file).string());
+    // cgroup v1 writes "no limit" as the largest page multiple below 2^63.
+    if (limit && use && *limit < 0x1p60) {
+      const std::string stat = (dir / "memory.stat").string();
+      // v1's hierarchical counts are "total_…"; v2's (and v1's own) are unprefixed.
+      const double cache = read_field(stat, v2 ? "active_file" : "total_active_file").value_or(0) +
+                           read_field(stat, v2 ? "inactive_file" : "total_inactive_file").value_or(0);
+      const double room = std::max(0.0, *limit - std::max(0.0, *use - cache));
+      if (room < least.bytes) {
+        const std::string below_top = std::filesystem::relative(dir, top).generic_string();
+        const std::string group =
+            below_top == "." ? mount->root : (std::filesystem::path(mount->root) / below_top).generic_string();
+        least = {room, fmt::format("the {} memory limit of control group '{}' ({})", format_bytes(*limit), group,
+                                   limit_file)};
+      }
+    }
+    if (dir == top || !dir.has_parent_path()) break;
+    dir = dir.parent_path();
+  }
+}
+
+// The room under one of the process's resource limits: the limit less what the process holds of
+// what it counts (a field of /proc/self/status, in kB).
+void least_rlimit_room(int resource, std::string_view held_field, const char* what, const char* shell,
+                       AvailableMemory& least) {
+  rlimit limit{};
+  if (getrlimit(resource, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  const double held = 1024.0 * read_field("/proc/self/status", held_field).value_or(0);
+  const double room = std::max(0.0, static_cast<double>(limit.rlim_cur) - held);
+  if (room < least.bytes) least = {room, fmt::format("{} of {} ({})", what, format_bytes(static_cast<double>(limit.rlim_cur)), shell)};
+}
+
+}  // namespace
+
+std::string AvailableMemory::text() const {
+  return limit.empty() ? format_bytes(bytes) + " available" : fmt::format("{} available under {}", format_bytes(bytes), limit);
+}
+
+namespace detail {
+
+AvailableMemory available_memory_under(const std::string& root) {
+  AvailableMemory least{8.0 * (1ULL << 30), ""};
+  if (const auto kib = read_field(root + "/proc/meminfo", "MemAvailable:")) least.bytes = 1024.0 * *kib;
+  least_cgroup_room(root, true, least);
+  least_cgroup_room(root, false, least);
+  return least;
+}
+
+}  // namespace detail
+
+AvailableMemory available_memory() {
+  AvailableMemory least = detail::available_memory_under("");
+  least_rlimit_room(RLIMIT_AS, "VmSize:", "this process's address-space limit", "ulimit -v", least);
+  least_rlimit_room(RLIMIT_DATA, "VmData:", "this process's data limit", "ulimit -d", least);
+  return least;
+}
+
+double available_memory_bytes() { return available_memory().bytes; }
+
+std::string allocations_refused_by() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    return "an address-space limit (ulimit -v)";
+  }
+  if (getrlimit(RLIMIT_DATA, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) return "a data limit (ulimit -d)";
+  if (read_number("/proc/sys/vm/overcommit_memory").value_or(0) == 2) {
+    return "the system's commit limit (vm.overcommit_memory = 2)";
+  }
+  return "";
+}
+
+std::string MemoryShortfall::more_than() const {
+  return size > 1 ? fmt::format("more than the {} on rank {} of {}", available.text(), rank, size)
+                  : "more than the " + available.text();
+}
+
+std::optional<MemoryShortfall> memory_shortfall(double need, const Communicator& comm) {
+  const AvailableMemory mine = available_memory();
+  const bool fits = need <= mine.bytes;
+  if (comm.all(fits)) return std::nullopt;
+  // The shortest process: the largest need / available (ties: the lowest rank), then its numbers.
+  const double ratio = mine.bytes > 0 ? need / mine.bytes : std::numeric_limits<double>::infinity();
+  std::vector<double> each(static_cast<size_t>(comm.size()), 0.0);
+  each[static_cast<size_t>(comm.rank())] = std::isfinite(ratio) ? ratio : std::numeric_limits<double>::max();
+  comm.sum(each.data(), each.size());
+  const int shortest = static_cast<int>(std::max_element(each.begin(), each.end()) - each.begin());
+  MemoryShortfall out;
+  std::vector<double> numbers(2, 0.0);
+  if (comm.rank() == shortest) numbers = {need, mine.bytes};
+  comm.sum(numbers.data(), numbers.size());
+  out.need = numbers[0];
+  out.available = {numbers[1], comm.broadcast(mine.limit, shortest)};
+  out.rank = shortest;
+  out.size = comm.size();
+  return out;
 }
 
 namespace {

@@ -271,10 +271,10 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
   for (const std::string& name : models) {
     if (name != "itemknn" && name != "ease") continue;
     const double need = 3.0 * 8.0 * static_cast<double>(p) * static_cast<double>(p);
-    if (need > available_memory_bytes()) {
-      throw OutOfMemory(fmt::format("evaluating {} on {} items needs about {} (dense items x items matrices), more than the {} "
-                              "available; leave it out of --models",
-                              name, p, format_bytes(need), format_bytes(available_memory_bytes())));
+    if (const auto shortfall = memory_shortfall(need)) {
+      throw OutOfMemory(fmt::format("evaluating {} on {} items needs about {} (dense items x items matrices), {}; "
+                              "leave it out of --models",
+                              name, p, format_bytes(need), shortfall->more_than()));
     }
   }
   // Shared, computed at most once: the Gram matrix and the spectrum at the largest rank.

@@ -1,4 +1,5 @@
 #include "linalg/gemm.h"
+#include "linsim/core/memory.h"
 
 #include <dlfcn.h>
 
@@ -70,6 +71,16 @@ Backend load_backend() {
   Backend backend;
   if (const char* forced = std::getenv("LINSIM_GEMM"); forced != nullptr && same_name(forced, "eigen")) {
     backend.description = "eigen (LINSIM_GEMM=eigen)";
+    return backend;
+  }
+  // OpenBLAS maps a work buffer (~128 MB) on a calling thread's first use and, where the mapping is
+  // refused, retries it for ever (0.3.21, measured: a fit under ulimit -v spun at 100 % of a core in
+  // dsyevr). Where allocations can be refused, Eigen's GEMM and eigen-solver run instead: their
+  // allocations fail with std::bad_alloc, which the programs report.
+  if (const std::string refused = allocations_refused_by(); !refused.empty()) {
+    backend.description = fmt::format("eigen (allocations can be refused under {}, and OpenBLAS would retry a "
+                                      "refused one for ever)",
+                                      refused);
     return backend;
   }
   const char* user_core = std::getenv("OPENBLAS_CORETYPE");

@@ -206,17 +206,15 @@ void check_fit_memory(Index n_local, Index p, Index nnz, const FitOptions& optio
   FitOptions sized = options;
   sized.solver = route.solver;
   const double need = fit_memory_bytes(n_local, p, nnz, sized, scaled_copy);
-  const double available = available_memory_bytes();
-  const bool fits = comm.all(need <= available);
   if (progress && need > 1e9) {
-    progress(fmt::format("memory estimate{}: {} beyond the data ({} available)", stage, format_bytes(need),
-                         format_bytes(available)));
+    progress(fmt::format("memory estimate{}: {} beyond the data ({})", stage, format_bytes(need),
+                         available_memory().text()));
   }
-  if (!fits) {
+  if (const auto shortfall = memory_shortfall(need, comm)) {
     const bool dense = !from_spectrum(options.kind);
     throw OutOfMemory(fmt::format(
-        "fitting {} on {} items needs about {} beyond the data, more than the {} available; {}", model_name(options.kind),
-        p, format_bytes(need), format_bytes(available),
+        "fitting {} on {} items needs about {} beyond the data, {}; {}", model_name(options.kind),
+        p, format_bytes(shortfall->need), shortfall->more_than(),
         dense ? "this model needs a dense items x items matrix: use --model eq2 (which can use --solver randomized) "
                 "or fewer items"
               : "use --solver randomized (never forms the items x items matrix) or a smaller --rank"));

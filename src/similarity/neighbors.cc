@@ -164,10 +164,10 @@ NeighborLists all_items_top(const Matrix& F, Index top, bool include_self, Preci
   // Every row keeps a selection of up to 4 × top entries until the end, then its top list.
   const double entry = precision == Precision::kFloat32 ? 8.0 : 16.0;
   const double need = static_cast<double>(F.rows()) * static_cast<double>(top) * (4.0 * entry + sizeof(Neighbor));
-  if (need > available_memory_bytes()) {
-    throw OutOfMemory(fmt::format("the top {} of all {} rows need about {} of memory, more than the {} available; use a "
+  if (const auto shortfall = memory_shortfall(need)) {
+    throw OutOfMemory(fmt::format("the top {} of all {} rows need about {} of memory, {}; use a "
                             "smaller --top or query a subset",
-                            top, F.rows(), format_bytes(need), format_bytes(available_memory_bytes())));
+                            top, F.rows(), format_bytes(need), shortfall->more_than()));
   }
   return precision == Precision::kFloat32 ? all_items_top_impl<float>(F, top, include_self)
                                           : all_items_top_impl<double>(F, top, include_self);

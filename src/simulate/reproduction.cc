@@ -71,10 +71,9 @@ void ReproductionOptions::validate() const {
   // two more: fail before simulating when they cannot fit.
   const double figures = static_cast<double>(reproduction_variants().size() + 2) * 8.0 *
                          static_cast<double>(simulation.items) * static_cast<double>(simulation.items);
-  if (figures > available_memory_bytes()) {
-    throw InvalidArgument(fmt::format("--items {} needs about {} for the figures' items x items similarities, more than "
-                                      "the {} available",
-                                      simulation.items, format_bytes(figures), format_bytes(available_memory_bytes())));
+  if (const auto shortfall = memory_shortfall(figures)) {
+    throw InvalidArgument(fmt::format("--items {} needs about {} for the figures' items x items similarities, {}",
+                                      simulation.items, format_bytes(figures), shortfall->more_than()));
   }
   if (top < 1 || top >= simulation.items) {
     throw InvalidArgument(fmt::format("--top must be in [1, items - 1 = {}], got {}", simulation.items - 1, top));

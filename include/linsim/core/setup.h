@@ -20,7 +20,9 @@ namespace linsim {
 //   is unset, this sets it in the process environment from the CPU's own feature flags (AVX-512
 //   F/BW/DQ/VL → SkylakeX; AVX2 + FMA → Haswell) before loading, and uses OpenBLAS (with one
 //   OpenBLAS thread per call) only if it then reports that core, or the one the user set.
-// - Otherwise Eigen's own GEMM. LINSIM_GEMM=eigen forces Eigen.
+// - Otherwise Eigen's own GEMM. LINSIM_GEMM=eigen forces Eigen, and so does a process whose
+//   allocations can be refused (allocations_refused_by, core/memory.h: ulimit -v or -d, a commit
+//   limit), where OpenBLAS would retry a refused mapping of its work buffer for ever.
 // Without this call the kernels use Eigen's GEMM. Calling it again changes nothing. Returns the
 // description gemm_backend() reports.
 std::string configure_gemm();
