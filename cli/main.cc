@@ -69,7 +69,11 @@ int main(int argc, char** argv) {
   } catch (const std::bad_alloc&) {
     // The limit that stopped it, where one below the machine's memory applies (a control group's,
     // ulimit's): read now that the stack's memory is given back.
-    const std::string limit = linsim::available_memory().limit;
+    std::string limit;
+    try {
+      limit = linsim::available_memory().limit;
+    } catch (const std::exception&) {  // the message without it
+    }
     std::cerr << (limit.empty() ? std::string("linsim: error: out of memory: the computation needs more memory than this "
                                               "machine has available")
                                 : "linsim: error: out of memory: the computation needs more memory than " + limit +

@@ -204,8 +204,9 @@ void agree_on_dense_kernels(const MpiCommunicator& comm) {
   const char* forced = std::getenv("LINSIM_GEMM");
   const char* core = std::getenv("OPENBLAS_CORETYPE");
   const std::string refused = allocations_refused_by();
-  const std::string mine = fmt::format("LINSIM_GEMM={} OPENBLAS_CORETYPE={} refused={}", forced ? forced : "",
-                                       core ? core : "", refused.empty() ? "no" : "yes");
+  // What configure_gemm decides from (its description names the refusing limit, so that is part of it).
+  const std::string mine = fmt::format("LINSIM_GEMM={} OPENBLAS_CORETYPE={} refused by: {}", forced ? forced : "",
+                                       core ? core : "", refused);
   std::string first = mine;
   comm.broadcast(first, 0);
   if (!comm.all(mine == first)) {
@@ -286,7 +287,11 @@ int main(int argc, char** argv) {
       if (root) std::cerr << "linsim-mpi: error: " << e.what() << '\n';
       code = 2;
     } catch (const std::bad_alloc&) {
-      const std::string limit = linsim::available_memory().limit;  // as in linsim's message
+      std::string limit;  // as in linsim's message
+      try {
+        limit = linsim::available_memory().limit;
+      } catch (const std::exception&) {
+      }
       std::cerr << fmt::format("linsim-mpi: error: rank {} of {}: out of memory: the computation needs more memory "
                                "than {} (more ranks, a smaller --rank or input); stopping every rank\n",
                                comm.rank(), comm.size(), limit.empty() ? std::string("this rank has") : limit + " allows");

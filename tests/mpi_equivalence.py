@@ -441,28 +441,60 @@ def main():
     def limited(rank0, rank1, fit):
         def under(kib):
             return ["bash", "-c", (f"ulimit -v {kib}; " if kib else "") + "exec " + shlex.join([args.linsim_mpi, *fit])]
-        return [args.mpirun, "--oversubscribe", "-np", "1", *under(rank0), ":", "-np", "1", *under(rank1)]
+        # Stopped after 120 s (exit 124): a run that hangs fails its check instead of the whole test.
+        return ["timeout", "120", args.mpirun, "--oversubscribe", "-np", "1", *under(rank0), ":", "-np", "1",
+                *under(rank1)]
 
+    # Rank 1's limits are set from what a small fit needs under a limit on this machine (linsim-mpi,
+    # Open MPI and the threads: ~128 MiB here), found by bisection in steps of 16 MiB; rank 0's is
+    # 8 GB. No run may hang (a timeout's exit 124), as one did inside OpenBLAS.
+    with open("limit-probe.tsv", "w") as f:
+        f.write("".join(f"u{k % 20}\ti{k % 50}\n" for k in range(200)))
+
+    def small_fit_runs(mib):
+        r = run(limited(8000000, mib * 1024, ["fit", "-i", "limit-probe.tsv", "--rank", "2", "--lambda", "1", "-o",
+                                              "probe-model"]), expect_ok=False, env=MPI_ENV)
+        shutil.rmtree("probe-model", ignore_errors=True)
+        check(r.returncode != 124, f"a small fit under ulimit -v {mib} MiB on rank 1 ends")
+        return r.returncode == 0
+
+    low, high = 2, 128  # 32 MiB fails, 2 GiB must run
+    if not small_fit_runs(high * 16):
+        check(False, "a small fit runs on 2 ranks with rank 1 under ulimit -v 2 GiB")
+        high = None
+    while high is not None and high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if small_fit_runs(middle * 16) else (middle, high)
+    floor_mib = (high or 128) * 16
+
+    def format_bytes(b):  # core/memory.h's
+        return f"{b / 1e9:.1f} GB" if b >= 1e9 else f"{b / 1e6:.0f} MB" if b >= 1e6 else f"{b / 1e3:.0f} KB"
+
+    tight = floor_mib + 48  # rank 1's room: under 64 MiB, where these fits need 190 MB (EASE) and 850 MB
     for what, rank0, fit in [
             ("EASE, rank 1 alone limited", None,
              ["fit", "-i", "wide.tsv", "--model", "ease", "--lambda", "1", "-o", "limited-model"]),
             ("the Gram route, both ranks limited", 8000000,
              ["fit", "-i", "wide.tsv", "--rank", "4", "--lambda", "1", "--solver", "gram", "-o", "limited-model"])]:
-        r = run(limited(rank0, 200000, fit), expect_ok=False, env=MPI_ENV)
+        r = run(limited(rank0, tight * 1024, fit), expect_ok=False, env=MPI_ENV)
         message = [line for line in r.stderr.splitlines() if line.startswith("linsim-mpi: error:")]
         note = "every rank runs Eigen's" in r.stderr
-        check(r.returncode == 1 and len(message) == 1 and "needs about" in message[0]
-              and "available under this process's address-space limit of 205 MB (ulimit -v) on rank 1 of 2" in message[0]
+        limit = f"available under this process's address-space limit of {format_bytes(tight * 2**20)} (ulimit -v) on rank 1 of 2"
+        check(r.returncode == 1 and len(message) == 1 and "needs about" in message[0] and limit in message[0]
               and note == (rank0 is None) and no_leftovers("limited-model"),
-              f"{what}: exit {r.returncode}, the kernels' note {note}, '{' '.join(message)[:260]}'")
+              f"{what}, rank 1 under {tight} MiB: exit {r.returncode}, the kernels' note {note}, "
+              f"'{' '.join(message)[:260]}'")
     # A rank that runs out of memory where no estimate exists, inside a collective step (reading and
-    # exchanging its share of 4,000,000 lines under a 150 MB limit): it stops the job, naming its limit.
+    # exchanging its share of 6,000,000 lines, ~60 MB beyond the small fit's, with 16 MiB to spare):
+    # it stops the job, naming its limit.
     with open("many.tsv", "w") as f:
-        f.write("".join(f"{k % 100000}\t{(k * 7919) % 20000}\n" for k in range(4000000)))
-    r = run(limited(8000000, 150000, ["fit", "-i", "many.tsv", "--rank", "2", "--lambda", "1", "-o", "oom-model"]),
+        f.write("".join(f"{k % 100000}\t{(k * 7919) % 20000}\n" for k in range(6000000)))
+    r = run(limited(8000000, (floor_mib + 16) * 1024,
+                    ["fit", "-i", "many.tsv", "--rank", "2", "--lambda", "1", "-o", "oom-model"]),
             expect_ok=False, env=MPI_ENV)
     check(r.returncode != 0 and "rank 1 of 2: out of memory: the computation needs more memory than this process's "
-          "address-space limit of 154 MB (ulimit -v) allows" in r.stderr and no_leftovers("oom-model"),
+          f"address-space limit of {format_bytes((floor_mib + 16) * 2**20)} (ulimit -v) allows" in r.stderr
+          and no_leftovers("oom-model"),
           f"a rank out of memory: mpirun exit {r.returncode}, '{r.stderr.strip()[:240]}'")
     if FAILURES:
         print(f"{len(FAILURES)} failure(s)")

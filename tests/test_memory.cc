@@ -293,6 +293,19 @@ TEST(Memory, AvailableReadsCgroupV1AndAContainersViewOfItsGroup) {
   container.group("sys/fs/cgroup", "536870912", 1e8, 0, 0, true);
   EXPECT_EQ(container.available().bytes, 536870912.0 - 1e8);
   EXPECT_EQ(container.available().limit, "the 537 MB memory limit of control group '/docker/abc' (memory.max)");
+  // A group below the container's: its path less the part the mount shows, then up to the mount.
+  container.write("proc/self/cgroup", "0::/docker/abc/worker\n");
+  container.group("sys/fs/cgroup/worker", "300000000", 1e8, 0, 0, true);
+  EXPECT_EQ(container.available().bytes, 2e8);
+  EXPECT_EQ(container.available().limit, "the 300 MB memory limit of control group '/docker/abc/worker' (memory.max)");
+  container.group("sys/fs/cgroup/worker", "max", 1e8, 0, 0, true);
+  EXPECT_EQ(container.available().bytes, 536870912.0 - 1e8);
+  // Mount points and roots are written with octal escapes (a space as \040).
+  FakeSystem spaced;
+  spaced.write("proc/self/mountinfo", "40 30 0:37 / /cg\\040v2 rw - cgroup2 cgroup2 rw\n");
+  spaced.write("proc/self/cgroup", "0::/job\n");
+  spaced.group("cg v2/job", "1000000000", 0, 0, 0, true);
+  EXPECT_EQ(spaced.available().bytes, 1e9);
 }
 
 // Communicator::broadcast, which the refusals below rest on: every process gets the root's text,

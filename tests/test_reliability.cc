@@ -96,9 +96,13 @@ TEST_F(Reliability, AnAddressSpaceLimitIsMemoryNotAvailable) {
   };
   // The smallest limit, in steps of 16 MiB, under which a small fit runs: the program, its libraries
   // and threads on this machine. 32 MiB above it the room is far below what the cases need.
+  // No run may hang: below that limit a run fails (libgomp cannot start its threads, or the fit
+  // runs out), it is never stopped by the timeout (exit 124), as it was inside OpenBLAS.
   long base = 0;
   for (long mib = 32; mib <= 2048 && base == 0; mib += 16) {
-    if (under(mib, "fit -i " + path("small.tsv") + " --rank 2 --lambda 1 -o " + path("probe")).code == 0) base = mib;
+    const test::CliResult probe = under(mib, "fit -i " + path("small.tsv") + " --rank 2 --lambda 1 -o " + path("probe"));
+    ASSERT_NE(probe.code, 124) << "a fit under ulimit -v " << mib << " MiB hung";
+    if (probe.code == 0) base = mib;
     fs::remove_all(path("probe"));
   }
   ASSERT_GT(base, 0) << "no limit up to 2 GiB let a small fit run";

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -46,6 +47,22 @@ std::optional<double> read_field(const std::string& file, std::string_view key) 
   return std::nullopt;
 }
 
+// A mountinfo field as written: space, tab, newline and backslash come as octal escapes ("\040").
+std::string unescape_mount_field(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() &&
+        std::isdigit(static_cast<unsigned char>(field[i + 1])) && std::isdigit(static_cast<unsigned char>(field[i + 2])) &&
+        std::isdigit(static_cast<unsigned char>(field[i + 3]))) {
+      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += field[i];
+    }
+  }
+  return out;
+}
+
 // Where a control-group hierarchy is mounted: its mount point and the part of the hierarchy it
 // shows ("/" unless the process sees only a subtree, as in a container without a cgroup namespace).
 struct Mount {
@@ -65,7 +82,9 @@ std::optional<Mount> cgroup_mount(const std::string& mountinfo, bool v2) {
     std::string id, parent, device, root, point, type, source, options;
     if (!(head >> id >> parent >> device >> root >> point) || !(tail >> type >> source >> options)) continue;
     const bool memory = ("," + options + ",").find(",memory,") != std::string::npos;
-    if (v2 ? type == "cgroup2" : (type == "cgroup" && memory)) return Mount{point, root};
+    if (v2 ? type == "cgroup2" : (type == "cgroup" && memory)) {
+      return Mount{unescape_mount_field(point), unescape_mount_field(root)};
+    }
   }
   return std::nullopt;
 }
@@ -103,7 +122,8 @@ void least_cgroup_room(const std::string& root, bool v2, AvailableMemory& least)
   for (const auto& part : std::filesystem::path(below).relative_path()) {
     if (!part.empty()) dir /= part;
   }
-  if (!std::filesystem::is_directory(dir)) dir = top;  // the mount shows the group itself
+  std::error_code error;  // a directory that cannot be entered is one without a limit to read
+  if (!std::filesystem::is_directory(dir, error)) dir = top;  // the mount shows the group itself
   const char* limit_file = v2 ? "memory.max" : "memory.limit_in_bytes";
   const char* use_file = v2 ? "memory.current" : "memory.usage_in_bytes";
   for (;;) {
@@ -117,14 +137,14 @@ void least_cgroup_room(const std::string& root, bool v2, AvailableMemory& least)
                            read_field(stat, v2 ? "inactive_file" : "total_inactive_file").value_or(0);
       const double room = std::max(0.0, *limit - std::max(0.0, *use - cache));
       if (room < least.bytes) {
-        const std::string below_top = std::filesystem::relative(dir, top).generic_string();
+        const std::string below_top = dir.lexically_relative(top).generic_string();
         const std::string group =
             below_top == "." ? mount->root : (std::filesystem::path(mount->root) / below_top).generic_string();
         least = {room, fmt::format("the {} memory limit of control group '{}' ({})", format_bytes(*limit), group,
                                    limit_file)};
       }
     }
-    if (dir == top || !dir.has_parent_path()) break;
+    if (dir == top || dir.parent_path() == dir || !dir.has_relative_path()) break;  // stops at `top` or "/"
     dir = dir.parent_path();
   }
 }
