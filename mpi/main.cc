@@ -121,15 +121,26 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
     // inverse on ScaLAPACK, after checking that this rank's share fits (each rank checks its own
     // node's memory).
     check_fit_input(input.X, options, comm);
+    // Where a limit can refuse OpenBLAS's work buffer, it is mapped now (or the fit refused on
+    // every rank) rather than inside ScaLAPACK, where a refusal hangs; the estimate below then
+    // sees the room left after it.
+    if (!comm.all(map_blas_work_buffer())) {
+      const auto shortfall = memory_shortfall(kBlasBufferProbe, comm);
+      throw OutOfMemory(fmt::format(
+          "EASE runs on ScaLAPACK, whose BLAS (OpenBLAS) maps a work buffer of about 134 MB on its first call and "
+          "waits for ever where that is refused: it needs about {} of room, {}; raise the limit",
+          format_bytes(kBlasBufferProbe), shortfall ? shortfall->more_than() : "more than the room on some rank"));
+    }
     {
       const double items = static_cast<double>(input.items.size());
       const double need = (options.dtype == Dtype::kFloat32 ? 4.0 : 8.0) * items * items / comm.size() +
-                          2.0 * 8.0 * 512.0 * items + 12.0 * static_cast<double>(input.X.nonZeros());
+                          4.0 * 8.0 * 512.0 * items + 12.0 * static_cast<double>(input.X.nonZeros());
       // Agreed by every rank before any of them allocates (each rank's share of X differs), so that
       // all of them stop alike, naming the rank that falls shortest.
       if (const auto shortfall = memory_shortfall(need, comm)) {
         throw OutOfMemory(fmt::format(
-            "EASE on {} items needs about {} on each of the {} ranks (its block of XᵀX and two panels), {}; use more "
+            "EASE on {} items needs about {} on each of the {} ranks (its block of XᵀX, two panels and the reductions' "
+            "buffers), {}; use more "
             "ranks (the share falls as 1/ranks) or --dtype float32",
             input.items.size(), format_bytes(shortfall->need), comm.size(), shortfall->more_than()));
       }

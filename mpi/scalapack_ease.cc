@@ -23,8 +23,11 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <dlfcn.h>
+#include <sys/mman.h>
 
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/io/npy.h"
 #include "linsim/models/ease.h"
 
@@ -55,6 +58,28 @@ void pstran_(const int* m, const int* n, const float* alpha, const float* a, con
 }
 
 namespace linsim::mpi {
+
+bool map_blas_work_buffer() {
+  if (allocations_refused_by().empty()) return true;
+  // The BLAS ScaLAPACK was linked with, as loaded with the program.
+  using Dgemm = void (*)(const char*, const char*, const int*, const int*, const int*, const double*, const double*,
+                         const int*, const double*, const int*, const double*, double*, const int*, std::size_t,
+                         std::size_t);
+  const auto dgemm = reinterpret_cast<Dgemm>(dlsym(RTLD_DEFAULT, "dgemm_"));
+  if (dgemm == nullptr) return true;
+  const auto probe_bytes = static_cast<std::size_t>(kBlasBufferProbe);
+  // Writable and private, as the buffer will be, so that the address-space and data limits and a
+  // commit limit all count it; never touched, so it takes no memory.
+  void* probe = mmap(nullptr, probe_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (probe == MAP_FAILED) return false;
+  munmap(probe, probe_bytes);
+  // A product above OpenBLAS's small-matrix path (which takes no buffer): its first call maps it.
+  const int n = 256;
+  const double one = 1.0, zero = 0.0;
+  std::vector<double> a(static_cast<std::size_t>(n) * n, 1.0), c(a.size());
+  dgemm("N", "N", &n, &n, &n, &one, a.data(), &n, a.data(), &n, &zero, c.data(), &n, 1, 1);
+  return true;
+}
 
 namespace {
 
