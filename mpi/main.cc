@@ -156,7 +156,10 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
         "ScaLAPACK's Cholesky-based inverse",
         comm.size());
     const SparseMatrix Y = model.weighting.weighting.empty() ? SparseMatrix() : model.weighting.apply(input.X);
-    const BlasThreads blas_threads(args.ctx.thread_count());
+    // Under a limit on allocations OpenBLAS keeps the one thread it was started with
+    // (choose_openblas_kernels): every further thread would map a work buffer of its own, which
+    // map_blas_work_buffer has not mapped and a refusal of which hangs.
+    const BlasThreads blas_threads(allocations_refused_by().empty() ? args.ctx.thread_count() : 1);
     ease_weights_distributed(model.weighting.weighting.empty() ? SparseView(input.X) : SparseView(Y),
                              model.weighting.center, options.lambda, options.dtype, comm.comm(), dir + "weights.npy",
                              args.ctx, progress);
@@ -193,13 +196,20 @@ void add_fit_command(CLI::App& app, const MpiCommunicator& comm) {
 // chooses its kernels while loading: on CPUs it misdetects it falls back to generic kernels 4–6×
 // slower (docs/distributed.md). When OPENBLAS_CORETYPE is unset, set it from this CPU's flags and
 // start the program again, before MPI is initialised (the process, its environment from the
-// launcher and its CPU binding stay the same).
+// launcher and its CPU binding stay the same). Where allocations can be refused (ulimit -v or -d,
+// a commit limit) and OPENBLAS_NUM_THREADS is unset, it is set to 1 the same way: each OpenBLAS
+// thread maps a work buffer (~134 MB) when it starts and retries a refused mapping for ever, so
+// only the calling thread's, mapped before ScaLAPACK runs (map_blas_work_buffer), may exist.
 void choose_openblas_kernels(char** argv) {
-  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
-  const std::string core = openblas_core_for_this_cpu();
-  if (core.empty()) return;
-  setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
-  execv("/proc/self/exe", argv);  // returns only on failure: then go on with the kernels loaded
+  bool changed = false;
+  if (std::getenv("OPENBLAS_CORETYPE") == nullptr) {
+    const std::string core = openblas_core_for_this_cpu();
+    if (!core.empty()) changed = setenv("OPENBLAS_CORETYPE", core.c_str(), 1) == 0;
+  }
+  if (std::getenv("OPENBLAS_NUM_THREADS") == nullptr && !allocations_refused_by().empty()) {
+    changed = setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0 || changed;
+  }
+  if (changed) execv("/proc/self/exe", argv);  // returns only on failure: then go on as loaded
 }
 
 }  // namespace

@@ -244,6 +244,14 @@ TEST(Memory, AvailableIsTheMachinesWhereNoGroupLimitsIt) {
   system.group("sys/fs/cgroup/user.slice", "max", 5e9, 0, 0, true);
   system.group("sys/fs/cgroup/user.slice/session", "max", 5e9, 0, 0, true);
   EXPECT_EQ(system.available().bytes, 20000000.0 * 1024);
+  // A system that refuses allocations beyond its commit limit: what is not yet committed, where it
+  // is less; with overcommit (0, 1) the commit figures do not count.
+  system.write("proc/meminfo", "MemAvailable:   20000000 kB\nCommitLimit:    15000000 kB\nCommitted_AS:   9000000 kB\n");
+  system.write("proc/sys/vm/overcommit_memory", "0\n");
+  EXPECT_EQ(system.available().bytes, 20000000.0 * 1024);
+  system.write("proc/sys/vm/overcommit_memory", "2\n");
+  EXPECT_EQ(system.available().bytes, 6000000.0 * 1024);
+  EXPECT_EQ(system.available().limit, "the system's commit limit of 15.4 GB (vm.overcommit_memory = 2)");
 }
 
 // cgroup v2: each level's room is its limit less its use beyond the page cache; the least over

@@ -170,7 +170,17 @@ namespace detail {
 
 AvailableMemory available_memory_under(const std::string& root) {
   AvailableMemory least{8.0 * (1ULL << 30), ""};
-  if (const auto kib = read_field(root + "/proc/meminfo", "MemAvailable:")) least.bytes = 1024.0 * *kib;
+  const std::string meminfo = root + "/proc/meminfo";
+  if (const auto kib = read_field(meminfo, "MemAvailable:")) least.bytes = 1024.0 * *kib;
+  // Where the system refuses allocations beyond its commit limit, what is not yet committed.
+  if (read_number(root + "/proc/sys/vm/overcommit_memory").value_or(0) == 2) {
+    const auto limit = read_field(meminfo, "CommitLimit:");
+    const auto committed = read_field(meminfo, "Committed_AS:");
+    if (limit && committed && 1024.0 * std::max(0.0, *limit - *committed) < least.bytes) {
+      least = {1024.0 * std::max(0.0, *limit - *committed),
+               fmt::format("the system's commit limit of {} (vm.overcommit_memory = 2)", format_bytes(1024.0 * *limit))};
+    }
+  }
   least_cgroup_room(root, true, least);
   least_cgroup_room(root, false, least);
   return least;

@@ -14,7 +14,9 @@ namespace linsim {
 // - the room under the memory limit of the process's control group and of every group above it
 //   (cgroup v2 memory.max, v1 memory.limit_in_bytes: the limit less the group's use beyond its
 //   page cache), which containers and batch schedulers set well below the machine's memory,
-// - the room under the process's address-space and data limits (ulimit -v, ulimit -d).
+// - the room under the process's address-space and data limits (ulimit -v, ulimit -d),
+// - where the system refuses allocations beyond its commit limit (vm.overcommit_memory = 2),
+//   that limit less what is committed (CommitLimit − Committed_AS in /proc/meminfo).
 struct AvailableMemory {
   double bytes = 0;
   std::string limit;  // what sets `bytes`: empty for the machine's MemAvailable
