@@ -118,8 +118,8 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
       return;
     }
     // EASE: the checks of every fit, the weighting's statistics over every rank, then XᵀX and its
-    // inverse on ScaLAPACK, after checking that this rank's share fits (each rank checks its own
-    // node's memory).
+    // inverse on ScaLAPACK, after checking that every rank's share fits (each rank against its own
+    // node's memory and limits, the ranks agreeing on the outcome).
     check_fit_input(input.X, options, comm);
     // Where a limit can refuse OpenBLAS's work buffer, it is mapped now (or the fit refused on
     // every rank) rather than inside ScaLAPACK, where a refusal hangs; the estimate below then

@@ -7,20 +7,19 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cmath>
-#include <limits>
-#include <vector>
 #include <cstdint>
 #include <cstdlib>
-
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
-#include <algorithm>
-#include <string_view>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 namespace linsim {
 
@@ -218,8 +217,9 @@ std::optional<MemoryShortfall> memory_shortfall(double need, const Communicator&
   const AvailableMemory mine = available_memory();
   const bool fits = need <= mine.bytes;
   if (comm.all(fits)) return std::nullopt;
-  // The shortest process: the largest need / available (ties: the lowest rank), then its numbers.
-  const double ratio = mine.bytes > 0 ? need / mine.bytes : std::numeric_limits<double>::infinity();
+  // The shortest process: the largest need / available among those it does not fit on (ties: the
+  // lowest rank), then its numbers.
+  const double ratio = fits ? 0.0 : mine.bytes > 0 ? need / mine.bytes : std::numeric_limits<double>::infinity();
   std::vector<double> each(static_cast<size_t>(comm.size()), 0.0);
   each[static_cast<size_t>(comm.rank())] = std::isfinite(ratio) ? ratio : std::numeric_limits<double>::max();
   comm.sum(each.data(), each.size());
