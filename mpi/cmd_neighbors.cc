@@ -62,7 +62,7 @@ void run_all_rows(const AllRowsArgs& args, Search search, const MpiCommunicator&
     out->stream().flush();
     temporary = out->temporary();
   });
-  comm.broadcast(temporary);
+  temporary = comm.broadcast(temporary, 0);
   ModelBundle bundle;
   collectively(comm, [&] { bundle = read_model_dir(args.model_dir); });
   const IdMap& ids = search == Search::kUsers ? bundle.data.users : bundle.data.items;

@@ -119,11 +119,13 @@ void MpiCommunicator::exclusive_prefix(std::vector<std::int64_t>& values) const 
   values = std::move(out);
 }
 
-void MpiCommunicator::broadcast(std::string& text, int root) const {
-  std::int64_t length = static_cast<std::int64_t>(text.size());
+std::string MpiCommunicator::broadcast(const std::string& text, int root) const {
+  std::string out = text;
+  std::int64_t length = static_cast<std::int64_t>(out.size());
   check(MPI_Bcast(&length, 1, MPI_INT64_T, root, comm_), "broadcast");
-  text.resize(static_cast<size_t>(length));
-  if (length > 0) check(MPI_Bcast(text.data(), as_count(text.size(), "broadcast"), MPI_BYTE, root, comm_), "broadcast");
+  out.resize(static_cast<size_t>(length));
+  if (length > 0) check(MPI_Bcast(out.data(), as_count(out.size(), "broadcast"), MPI_BYTE, root, comm_), "broadcast");
+  return out;
 }
 
 void MpiCommunicator::barrier() const { check(MPI_Barrier(comm_), "barrier"); }
@@ -136,9 +138,8 @@ void MpiCommunicator::agree(Kind kind, const std::string& message, bool for_all)
   const int failed_here = kind == Kind::kNone ? 0 : 1;
   int failed = 0;
   check(MPI_Allreduce(&failed_here, &failed, 1, MPI_INT, MPI_SUM, comm_), "allreduce");
-  std::string text = message;
+  std::string text = broadcast(message, first);
   int code = static_cast<int>(kind);
-  broadcast(text, first);
   check(MPI_Bcast(&code, 1, MPI_INT, first, comm_), "broadcast");
   if (failed < size_ && !for_all) text = fmt::format("rank {} of {}: {}", first, size_, text);
   switch (static_cast<Kind>(code)) {

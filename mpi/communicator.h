@@ -35,7 +35,7 @@ class MpiCommunicator final : public Communicator {
   // The sum over ranks before this one (0 on rank 0).
   std::int64_t exclusive_prefix(std::int64_t x) const;
   void exclusive_prefix(std::vector<std::int64_t>& values) const;
-  void broadcast(std::string& text, int root = 0) const;
+  std::string broadcast(const std::string& text, int root) const override;  // MPI_Bcast
   void barrier() const;
 
   // kind of a failure, kept across ranks so that the exit code does not depend on which rank saw it.

@@ -214,7 +214,7 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
     }
     plan.assign(out.bytes.begin(), out.bytes.end());
   }, /*for_all=*/true);
-  comm.broadcast(plan);
+  plan = comm.broadcast(plan, 0);
   std::vector<FileInfo> files;
   {
     Unpacker in(plan.data(), plan.size());
@@ -441,7 +441,7 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
       summary.users_without_entries_examples.emplace_back(without_entries.ids[i]);
     }
     std::string header = read.summary.header ? "1" : "0";
-    comm.broadcast(header);  // rank 0 read the first piece of the first file
+    header = comm.broadcast(header, 0);  // rank 0 read the first piece of the first file
     summary.header = header == "1";
   }
   summary.path = input;

@@ -89,7 +89,7 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
     out = std::make_unique<AtomicDirectory>(args.out, args.force, "model.json");
     dir = out->file("");
   });
-  comm.broadcast(dir);
+  dir = comm.broadcast(dir, 0);
 
   if (progress) progress(fmt::format("reading {} on {} ranks", args.input, comm.size()));
   DistributedInput input = read_distributed(args.input, read_options, comm);
@@ -228,9 +228,7 @@ void agree_on_dense_kernels(const MpiCommunicator& comm) {
   // What configure_gemm decides from (its description names the refusing limit, so that is part of it).
   const std::string mine = fmt::format("LINSIM_GEMM={} OPENBLAS_CORETYPE={} refused by: {}", forced ? forced : "",
                                        core ? core : "", refused);
-  std::string first = mine;
-  comm.broadcast(first, 0);
-  if (!comm.all(mine == first)) {
+  if (!comm.all(comm.broadcast(mine, 0) == mine)) {
     setenv("LINSIM_GEMM", "eigen", 1);
     if (comm.rank() == 0) {
       std::cerr << "linsim-mpi: note: the ranks would choose different dense kernels (other CPUs, or a memory limit "
@@ -238,9 +236,8 @@ void agree_on_dense_kernels(const MpiCommunicator& comm) {
     }
   }
   configure_gemm();
-  std::string chosen = gemm_backend();
-  const std::string own = chosen;
-  comm.broadcast(chosen, 0);
+  const std::string own = gemm_backend();
+  const std::string chosen = comm.broadcast(own, 0);
   if (!comm.all(own == chosen)) {
     throw Error(fmt::format("the ranks run different dense kernels (rank 0: {}), whose rounding differs; set "
                             "LINSIM_GEMM=eigen for every rank",

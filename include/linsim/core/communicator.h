@@ -38,9 +38,10 @@ class Communicator {
   // The largest of every process's x, x >= 0 (a collective): a sum of one slot per process, each
   // filled by its process only, so exact.
   double max(double x) const;
-  // Process `root`'s text, on every process (a collective; the others' `text` is not read): sums
-  // of slots only `root` fills, so exact.
-  std::string broadcast(const std::string& text, int root) const;
+  // Process `root`'s text, on every process (a collective; the others' `text` is not read). This
+  // default sums slots only `root` fills, so it is exact on any communicator; an MPI one
+  // broadcasts instead.
+  virtual std::string broadcast(const std::string& text, int root) const;
 };
 
 // One process: rank 0 of 1, sums are the identity.
