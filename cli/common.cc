@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,32 +10,49 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <system_error>
 #include <thread>
 
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/io/atomic_output.h"
 
 namespace linsim::cli {
 
 // SIGINT, SIGTERM and SIGHUP are blocked in every thread and taken by one waiting thread, which
 // removes the unfinished outputs' temporaries (nothing half-written stays behind) and then ends
-// the process by the same signal, so the shell sees the usual status (130 for Ctrl-C).
-void remove_outputs_on_termination_signals() {
+// the process by the same signal, so the shell sees the usual status (130 for Ctrl-C). An exit()
+// from a library below (libgomp's when a thread cannot be started) removes them too.
+void remove_unfinished_outputs_when_cut_short() {
+  remove_unfinished_outputs_at_exit();
   sigset_t signals;
   sigemptyset(&signals);
   for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any other thread exists: they inherit it
-  std::thread([signals] {
-    int received = 0;
-    if (sigwait(&signals, &received) != 0) return;
-    remove_unfinished_outputs();
-    signal(received, SIG_DFL);
-    sigset_t one;
-    sigemptyset(&one);
-    sigaddset(&one, received);
-    pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
-    raise(received);
-  }).detach();
+  std::thread handler;
+  try {
+    handler = std::thread([signals] {
+      int received = 0;
+      if (sigwait(&signals, &received) != 0) return;
+      remove_unfinished_outputs();
+      signal(received, SIG_DFL);
+      sigset_t one;
+      sigemptyset(&one);
+      sigaddset(&one, received);
+      pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+      raise(received);
+    });
+  } catch (const std::system_error& e) {
+    // No signal could be taken without it: stop before any work, naming the limits a thread's start needs room under.
+    struct rlimit stack {}, space {};
+    getrlimit(RLIMIT_STACK, &stack);
+    getrlimit(RLIMIT_AS, &space);
+    const auto text = [](rlim_t v) { return v == RLIM_INFINITY ? std::string("unlimited") : format_bytes(double(v)); };
+    throw Error(fmt::format("cannot start a thread: {} (stack-size limit, ulimit -s: {}; address-space limit, "
+                            "ulimit -v: {})",
+                            e.code().message(), text(stack.rlim_cur), text(space.rlim_cur)));
+  }
+  handler.detach();
 }
 
 void InputArgs::add_to(CLI::App* app, const std::string& format_option) {

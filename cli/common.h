@@ -44,9 +44,10 @@ void add_context_options(CLI::App* app, Context& ctx);
 // The simulation's parameters (MATH.md M8), shared by simulate and reproduce.
 void add_simulation_options(CLI::App* app, SimulationOptions& options);
 
-// SIGINT, SIGTERM and SIGHUP end the program after removing its unfinished outputs (atomic_output.h).
-// Call first in main(), before any other thread exists.
-void remove_outputs_on_termination_signals();
+// SIGINT, SIGTERM and SIGHUP end the program after removing its unfinished outputs, and so does an
+// exit() before they are committed (atomic_output.h). Call first in main(), before any other
+// thread exists. Throws Error where the thread that takes the signals cannot start.
+void remove_unfinished_outputs_when_cut_short();
 
 // Progress messages on stderr, only when stderr is a terminal (or after show_progress_always(true):
 // linsim-mpi --progress, whose ranks write to a pipe of the launcher, terminal or not).

@@ -38,7 +38,12 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_ARENA_MAX, 1);
-  linsim::cli::remove_outputs_on_termination_signals();  // first: OpenBLAS starts its own threads when loaded
+  try {
+    linsim::cli::remove_unfinished_outputs_when_cut_short();  // first: OpenBLAS starts its own threads when loaded
+  } catch (const std::exception& e) {
+    std::cerr << "linsim: error: " << e.what() << '\n';
+    return 1;
+  }
   linsim::configure_gemm();
   linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES: off, all, or (unset) gathered
   linsim::configure_direct_writes();  // LINSIM_DIRECT_WRITES=off: large arrays through the page cache

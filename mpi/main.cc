@@ -269,7 +269,12 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_ARENA_MAX, 1);
-  linsim::cli::remove_outputs_on_termination_signals();  // before MPI and OpenBLAS start threads
+  try {
+    linsim::cli::remove_unfinished_outputs_when_cut_short();  // before MPI and OpenBLAS start threads
+  } catch (const std::exception& e) {
+    std::cerr << "linsim-mpi: error: " << e.what() << '\n';
+    return 1;
+  }
   int provided = 0;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
     std::cerr << "linsim-mpi: error: MPI could not be initialised\n";

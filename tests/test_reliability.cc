@@ -127,6 +127,34 @@ TEST_F(Reliability, AnAddressSpaceLimitIsMemoryNotAvailable) {
 #endif
 }
 
+// A library below linsim may end the process by exit(): libgomp does when it cannot start a thread
+// ("Thread creation failed"). The outputs' temporaries go with it (atomic_output.h). Here each
+// thread's stack is 1.5 GiB (ulimit -s) under a 2 GiB address space (ulimit -v): the thread that
+// takes the signals starts, a second one cannot. The fit itself fits: on one thread it runs.
+TEST_F(Reliability, AnExitFromALibraryLeavesNoTemporaries) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer reserves terabytes of address space, so the program cannot run under a limit";
+#else
+  const std::string limits = "ulimit -s 1572864; ulimit -v 2097152; timeout 120 ";
+  const std::string fit = std::string(LINSIM_CLI_PATH) + " fit -i " + fixture() + " --rank 4 --lambda 1 -o ";
+  test::CliResult r = shell(limits + fit + path("one") + " --threads 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = shell(limits + fit + path("two") + " --threads 2");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.code, 124) << "hung";
+  EXPECT_NE(r.err.find("Thread creation failed"), std::string::npos) << r.err;
+  expect_only({"one"});
+  // Where even the first thread cannot start, linsim says so before any work.
+  r = shell("ulimit -s 2097152; ulimit -v 2097152; timeout 120 " + fit + path("none"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("linsim: error: cannot start a thread: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(stack-size limit, ulimit -s: 2.1 GB; address-space limit, ulimit -v: 2.1 GB)"),
+            std::string::npos)
+      << r.err;
+  expect_only({"one"});
+#endif
+}
+
 TEST_F(Reliability, AFullStandardOutputIsAnError) {
   fit_model();
   for (const std::string& command : {"similar-items --model " + path("m") + " --items film00",

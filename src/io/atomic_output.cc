@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -209,6 +210,16 @@ void remove_unfinished_outputs() {
   std::error_code ec;
   for (const std::string& path : pending()) fs::remove_all(path, ec);
   pending().clear();
+}
+
+void remove_unfinished_outputs_at_exit() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // The set of temporaries exists before the handler is registered, so that it is destroyed
+    // only after the handler has run (handlers and static destructors run in reverse order).
+    pending();
+    std::atexit([] { remove_unfinished_outputs(); });
+  });
 }
 
 }  // namespace linsim

@@ -76,4 +76,10 @@ void commit_together(const std::vector<AtomicFile*>& files);
 // more (those calls block), so none appears between the removal and the end of the process.
 void remove_unfinished_outputs();
 
+// Has remove_unfinished_outputs() run also when the process ends by exit() with outputs not yet
+// committed: a library under the program may end it so, from any thread (libgomp when it cannot
+// start a thread: "Thread creation failed", then exit(1)). A run that commits everything or
+// fails by an exception has nothing left to remove by then. Once per process; call early in main().
+void remove_unfinished_outputs_at_exit();
+
 }  // namespace linsim
