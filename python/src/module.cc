@@ -674,6 +674,9 @@ std::string evaluate_json(const Csr& X, const std::vector<std::string>& models, 
 PYBIND11_MODULE(_linsim, m) {
   m.doc() = "linsim's extension module; use the package linsim (docs/python.md)";
   main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+  // A library that ends the process by exit() (OpenMP's runtime, when it cannot start a thread)
+  // takes the unfinished outputs' temporaries with it, as in the CLI.
+  remove_unfinished_outputs_at_exit();
 
   // Library errors → Python exceptions with the same messages as the CLI's.
   static py::exception<Error> runtime_error(m, "Error", PyExc_RuntimeError);
