@@ -215,7 +215,7 @@ void add_evaluate_words_command(CLI::App& app) {
       "dot,projected,raw for EASE, cosine,dot for --vectors; projected and raw need --model)");
   cmd->add_option(
          "--pairs", args->pairs,
-         "A word-pair file as NAME=FILE, or FILE (named by its base name); repeatable. Layouts of "
+         "A word-pair file as NAME=FILE, or FILE (named by its base name without the extension); repeatable. Layouts of "
          "WordSim-353, SimLex-999, MEN and Rare Words: two words, then the first numeric field is the score")
       ->allow_extra_args(false);
   cmd->add_option(

@@ -111,7 +111,9 @@ void add_neighbor_commands(CLI::App& app, const MpiCommunicator& comm) {
     cmd->add_option("--model,-m", args->model_dir, "Model directory written by 'linsim fit' or 'linsim-mpi fit'")
         ->required();
     cmd->add_flag("--all", args->all, "Every row (the only mode of linsim-mpi; 'linsim' answers a few ids)")->required();
-    cmd->add_option("--top,-n", args->top, "Neighbours per query")->default_val(10);
+    cmd->add_option("--top,-n", args->top,
+                    search == Search::kRecommend ? "Items per user" : "Neighbours per query")
+        ->default_val(10);
     if (search == Search::kRecommend) {
       cmd->add_flag("--include-seen", args->include_seen, "Do not exclude the user's own items");
     } else {

@@ -186,9 +186,26 @@ void add_fit_command(CLI::App& app, const MpiCommunicator& comm) {
   CLI::App* cmd = app.add_subcommand(
       "fit", "Fit eq1, eq2, sppmi or ease across the ranks and write the model directory 'linsim fit' writes");
   cli::add_fit_options(cmd, *args);
+  // The choices that run in one process only are refused by run_fit; the help offers the others.
   cmd->get_option("--input")
       ->description("Interaction file, directory of part files or glob (triplets, MovieLens, Last.fm; any file may be "
                     ".gz; Matrix Market is read by 'linsim fit' only)");
+  cmd->get_option("--format")->description("Input format: auto, triplets (or csv, tsv), movielens, lastfm");
+  cmd->get_option("--model")->description(
+      "eq1 (regularised product), eq2 (regularised factors), ease (full rank, on ScaLAPACK), sppmi (shifted positive "
+      "PMI of co-occurrences); cosine runs in 'linsim fit' only");
+  cmd->get_option("--solver")->description(
+      "Eigen-solver: auto, gram (dense XᵀX), randomized (block Krylov on the operator; not for sppmi); lanczos runs "
+      "in 'linsim fit' only");
+  cmd->get_option("--lambda")->description(
+      "Regularisation (default: eq1 10000, eq2 100, ease 500; eq1 compares it with sigma^2, eq2 with sigma; not for "
+      "sppmi)");
+  cmd->get_option("--solver-tol")->description(
+      "randomized: relative accuracy of each sigma_i^2 (sigma_i to half of it); looser is faster, and the solver moves "
+      "its products to float32 blocks once tol * sigma_k^2 >= 1.2e-6 * sigma_1^2 (checked in double at the end)");
+  // The cosine model's options, hidden from the help: given, they are refused with the model.
+  cmd->get_option("--epochs")->group("");
+  cmd->get_option("--tol")->group("");
   cmd->callback([args, cmd, &comm] { run_fit(*args, *cmd, comm); });
 }
 

@@ -332,6 +332,16 @@ def main():
         check(r.returncode == 2 and f"{' '.join(option)} runs in one process" in r.stderr
               and no_leftovers("one-process-model"),
               f"{label} refused: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    # ... and the help offers neither, nor the cosine model's options or Matrix Market input.
+    r = mpirun(args, 1, "fit", "--help")
+    offered = r.stdout
+    format_line = next((line for line in offered.splitlines() if "--format" in line), "")
+    check(r.returncode == 0 and "--epochs" not in offered and "--tol " not in offered and "lastfm" in format_line
+          and "mtx" not in format_line and "cosine runs in 'linsim fit' only" in offered
+          and "lanczos runs in 'linsim fit' only" in offered, "fit --help offers only what runs across ranks")
+    r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--epochs", "5", "-o", "one-process-model", expect_ok=False)
+    check(r.returncode == 2 and "--epochs applies to --model cosine only" in r.stderr and no_leftovers("one-process-model"),
+          f"--epochs refused: exit {r.returncode}, '{r.stderr.strip()[:120]}'")
     # EASE goes through the fit's shared checks too (λ, values whose squares overflow).
     for bad, words in ((["--lambda", "-1"], "--lambda must be a finite number >= 0"),
                        (["--lambda", "inf"], "--lambda must be a finite number >= 0"),

@@ -173,7 +173,10 @@ TEST_F(Cli, UsageErrorsExitTwoAndLeaveNothing) {
            {" --model eq3", "unknown model 'eq3' (valid: eq1"},
            {" --model eq1 --gauge power:2", "unknown gauge 'power:2' (valid:"},
            {" --solver qr", "unknown solver 'qr' (valid: auto"},
-           {" --model eq2 --gauge symmetric", "--gauge applies to --model eq1 only"}}) {
+           {" --model eq2 --gauge symmetric", "--gauge applies to --model eq1 only"},
+           // A solver the model has no use for is refused, not ignored (sppmi ran Lanczos instead).
+           {" --model ease --solver gram", "--solver gram does not apply to --model ease"},
+           {" --model sppmi --solver randomized", "--solver randomized does not apply to --model sppmi"}}) {
     r = run(base + bad);
     EXPECT_EQ(r.code, 2) << bad;
     EXPECT_NE(r.err.find(words), std::string::npos) << r.err;

@@ -185,6 +185,10 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
                             "(~3e-136), too close to where their squares underflow; scale them up or pass --binarize",
                             comm.max(largest)));
   }
+  if (options.kind == ModelKind::kEase && options.solver != Solver::kAuto) {  // it was ignored without a word
+    throw InvalidArgument(fmt::format("--solver {} does not apply to --model ease (it inverts XᵀX + λI: no eigen-solver)",
+                                      solver_name(options.solver)));
+  }
   if (options.dtype != Dtype::kFloat64 && options.kind != ModelKind::kEase) {
     throw InvalidArgument(fmt::format("--dtype {} applies to --model ease only (got --model {})",
                                       dtype_name(options.dtype), model_name(options.kind)));
@@ -247,6 +251,10 @@ Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn
   if (options.kind == ModelKind::kSppmi) {
     if (!options.weighting.empty()) {
       throw InvalidArgument("--weighting does not apply to --model sppmi (SPPMI is itself a weighting of co-occurrences)");
+    }
+    if (options.solver == Solver::kRandomized) {  // it ran Lanczos instead, without a word
+      throw InvalidArgument("--solver randomized does not apply to --model sppmi (block Krylov works on the data's "
+                            "operator; SPPMI decomposes a dense items x items matrix): use auto, gram or lanczos");
     }
     check_rank(options.rank, p, p);
   } else if (options.kind != ModelKind::kEase) {
