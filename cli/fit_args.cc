@@ -27,6 +27,7 @@ FitOptions fit_options(const FitArgs& args, const CLI::App& cmd) {
   only_for("--dtype", ModelKind::kEase);
   for (const char* flag : {"--negatives", "--smoothing", "--eigen-power"}) only_for(flag, ModelKind::kSppmi);
   for (const char* flag : {"--epochs", "--tol"}) only_for(flag, ModelKind::kCosine);
+  check_solver_applies(options, cmd.count("--solver") > 0);
   if ((options.kind == ModelKind::kEase || options.kind == ModelKind::kSppmi) && cmd.count("--solver-tol") > 0) {
     throw InvalidArgument(fmt::format("--solver-tol applies to eq1, eq2 and cosine (got --model {})", args.model));
   }

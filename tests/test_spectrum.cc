@@ -230,6 +230,18 @@ TEST(Spectrum, AutoChoosesAndExplains) {
   EXPECT_LT((given.sigma - s.sigma).cwiseAbs().maxCoeff(), 1e-5 * given.sigma(0));
 }
 
+// A dense symmetric matrix (SPPMI's) has no data operator for the block Krylov solver: asked for
+// it, top_eigenpairs runs Lanczos and says so, with the dense decomposition's pairs.
+TEST(Spectrum, ADenseMatrixAskedForRandomizedRunsLanczosAndSaysSo) {
+  const SparseMatrix X = test::random_binary(300, 120, 0.1, 5);
+  const Matrix S = Matrix(Matrix(X).transpose() * Matrix(X));
+  const SymmetricEigen dense = top_eigenpairs(S, 8, Solver::kGram, Context{});
+  const SymmetricEigen asked = top_eigenpairs(S, 8, Solver::kRandomized, Context{});
+  EXPECT_EQ(asked.solver, "lanczos");
+  EXPECT_NE(asked.reason.find("randomized requested"), std::string::npos) << asked.reason;
+  EXPECT_LT((dense.values - asked.values).cwiseAbs().maxCoeff(), 1e-9 * dense.values(0));
+}
+
 TEST(Spectrum, RejectsImpossibleRank) {
   const SparseMatrix X = test::random_binary(30, 10, 0.3, 1);
   EXPECT_THROW(top_spectrum(X, 11, Solver::kGram, Context{}), InvalidArgument);

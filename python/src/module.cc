@@ -309,6 +309,7 @@ FitOptions fit_options(const std::string& kind, const py::dict& o) {
   if (!(options.solver_tol >= kMinSolverTol && options.solver_tol < 1)) {
     throw InvalidArgument(fmt::format("solver_tol must be in [{:g}, 1), got {}", kMinSolverTol, options.solver_tol));
   }
+  check_solver_applies(options, o.contains("solver"));
   if (options.kind == ModelKind::kSppmi) options.sppmi.validate();
   if (options.kind == ModelKind::kCosine) options.cosine.validate();
   return options;

@@ -120,6 +120,8 @@ def test_ids_of_any_type_and_lookup_by_string(simulated):
     (lambda: linsim.EASE(dtype="float16"), ["--model", "ease", "--dtype", "float16"]),
     (lambda: linsim.SPPMI(rank=5, negatives=0.5), ["--model", "sppmi", "--rank", "5", "--negatives", "0.5"]),
     (lambda: linsim.EQ2(rank=5, threads=-1), ["--rank", "5", "--threads", "-1"]),
+    (lambda: linsim.EASE(solver="gram"), ["--model", "ease", "--solver", "gram"]),
+    (lambda: linsim.SPPMI(rank=5, solver="randomized"), ["--model", "sppmi", "--rank", "5", "--solver", "randomized"]),
 ])
 def test_bad_parameters_raise_value_errors_with_the_clis_words(simulated, cli, tmp_path, make, options):
     X, _ = simulated

@@ -322,6 +322,9 @@ SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Con
       solver = Solver::kLanczos;
       out.reason = fmt::format("p = {} > 4000 and k = {} <= p/10: Lanczos on v -> S v", p, k);
     }
+  } else if (solver == Solver::kRandomized) {  // block Krylov works on a data matrix's operator, not on S
+    solver = Solver::kLanczos;
+    out.reason = "randomized requested: the block Krylov solver needs a data matrix, so Lanczos on the dense matrix";
   } else {
     out.reason = "requested";
   }

@@ -155,6 +155,17 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, 
   return weighted + scaled + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
 }
 
+void check_solver_applies(const FitOptions& options, bool given) {
+  if (options.kind == ModelKind::kEase && given && options.solver != Solver::kAuto) {
+    throw InvalidArgument(fmt::format("--solver {} does not apply to --model ease (it inverts XᵀX + λI: no eigen-solver)",
+                                      solver_name(options.solver)));
+  }
+  if (options.kind == ModelKind::kSppmi && options.solver == Solver::kRandomized) {
+    throw InvalidArgument("--solver randomized does not apply to --model sppmi (block Krylov works on the data's "
+                          "operator; SPPMI decomposes a dense items x items matrix): use auto, gram or lanczos");
+  }
+}
+
 Index check_fit_input(const SparseView& X, const FitOptions& options, const Communicator& comm,
                       double* largest_value) {
   // Across processes X holds this process's users; n and the data checks are global, and every
@@ -184,10 +195,6 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
     throw Error(fmt::format("the interaction values are too small: the largest |value| is {:.4g}, below 2^-450 "
                             "(~3e-136), too close to where their squares underflow; scale them up or pass --binarize",
                             comm.max(largest)));
-  }
-  if (options.kind == ModelKind::kEase && options.solver != Solver::kAuto) {  // it was ignored without a word
-    throw InvalidArgument(fmt::format("--solver {} does not apply to --model ease (it inverts XᵀX + λI: no eigen-solver)",
-                                      solver_name(options.solver)));
   }
   if (options.dtype != Dtype::kFloat64 && options.kind != ModelKind::kEase) {
     throw InvalidArgument(fmt::format("--dtype {} applies to --model ease only (got --model {})",
@@ -251,10 +258,6 @@ Route check_fit(const SparseView& X, const FitOptions& options, const ProgressFn
   if (options.kind == ModelKind::kSppmi) {
     if (!options.weighting.empty()) {
       throw InvalidArgument("--weighting does not apply to --model sppmi (SPPMI is itself a weighting of co-occurrences)");
-    }
-    if (options.solver == Solver::kRandomized) {  // it ran Lanczos instead, without a word
-      throw InvalidArgument("--solver randomized does not apply to --model sppmi (block Krylov works on the data's "
-                            "operator; SPPMI decomposes a dense items x items matrix): use auto, gram or lanczos");
     }
     check_rank(options.rank, p, p);
   } else if (options.kind != ModelKind::kEase) {

@@ -85,7 +85,8 @@ Spectrum spectrum_from_gram(const Matrix& G, Index k);
 
 // The k largest (algebraic) eigenpairs of a dense symmetric matrix S, descending, signs fixed
 // like Spectrum's. kGram (or kAuto when p ≤ 4000 or k > p/10): dense decomposition; kLanczos:
-// Spectra's Lanczos on v ↦ S v. Throws Error if Lanczos does not converge.
+// Spectra's Lanczos on v ↦ S v; kRandomized too (the block Krylov solver needs a data matrix), with
+// `reason` saying so. Throws Error if Lanczos does not converge.
 struct SymmetricEigen {
   Vector values;
   Matrix vectors;

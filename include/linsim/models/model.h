@@ -82,6 +82,12 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, 
 template <typename T>
 double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, T scaled_copy) = delete;
 
+// Refuses a solver the model has no use for, as the CLI and the Python package do before reading
+// any data: one given explicitly (`given`) other than auto for ease, which has no eigen-solver, and
+// randomized for sppmi, whose matrix is dense (the block Krylov solver needs a data matrix). The
+// library itself runs ease without a solver and sppmi's randomized as Lanczos, saying so.
+void check_solver_applies(const FitOptions& options, bool given);
+
 // The checks every fit makes of its data and options before any work, shared by fit_model and by
 // programs that fit a model their own way (linsim-mpi's EASE): an empty matrix, λ negative or not
 // finite, a value that is not finite or whose square overflows, --dtype for a model other than
