@@ -3,6 +3,7 @@
 // named instead of crashing or serving NaN scores (regression tests of the hardening issue,
 // docs/reliability.md).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -160,6 +161,11 @@ TEST_F(ModelDir, InvalidOptionsAndAModelJsonThatIsNotAFile) {
   EXPECT_NE(error_of("ease").find("is not a regular file"), std::string::npos) << error_of("ease");
   std::ofstream(path("file.tsv")) << "u\ti\n";
   EXPECT_NE(error_of("file.tsv").find("is not a directory"), std::string::npos) << error_of("file.tsv");
+  // A FIFO in place of an array: refused, not opened (opening waits for a writer that never comes).
+  std::ofstream(path("eq2/model.json")) << text;  // as written again
+  fs::remove(path("eq2/encoder.npy"));
+  ASSERT_EQ(mkfifo(path("eq2/encoder.npy").c_str(), 0600), 0);
+  EXPECT_NE(error_of("eq2").find("encoder.npy' is not a regular file"), std::string::npos) << error_of("eq2");
 }
 
 // Every damaged model.json names the file (exit 1 in the CLI: an Error, not an InvalidArgument),

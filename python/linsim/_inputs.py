@@ -57,6 +57,12 @@ class CsrInput:
     copied: bool
 
 
+def _real(dtype) -> bool:
+    """Integers, floats and booleans: what converts to float64 without losing a part (a complex
+    value would lose its imaginary part with no more than numpy's warning)."""
+    return np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating) or dtype == np.bool_
+
+
 def as_csr(X, *, allow_negative: bool = False, what: str = "X") -> CsrInput:
     """Checks and, where needed, converts a matrix to linsim's CSR layout.
 
@@ -75,16 +81,16 @@ def as_csr(X, *, allow_negative: bool = False, what: str = "X") -> CsrInput:
             raise TypeError(f"{what}: expected a scipy.sparse matrix or a 2-D numpy array, got {type(X).__name__}")
         if A.ndim != 2:
             raise ValueError(f"{what}: expected a 2-D array, got {A.ndim} dimensions")
-        if not np.issubdtype(A.dtype, np.number) and A.dtype != np.bool_:
-            raise ValueError(f"{what}: expected numbers, got dtype {A.dtype}")
+        if not _real(A.dtype):
+            raise ValueError(f"{what}: expected real numbers, got dtype {A.dtype}")
         X = sp.csr_matrix(A.astype(np.float64, copy=False))
         copied = True
     if X.format != "csr":
         X = X.tocsr()
         copied = True
     if X.dtype != np.float64:
-        if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
-            raise ValueError(f"{what}: expected numbers, got dtype {X.dtype}")
+        if not _real(X.dtype):
+            raise ValueError(f"{what}: expected real numbers, got dtype {X.dtype}")
         X = X.astype(np.float64)
         copied = True
     if not X.has_canonical_format:
@@ -166,6 +172,8 @@ def from_dataframe(df, user=None, item=None, value=None, *, binarize: bool = Fal
     if vcol is None:
         values = np.ones(len(df), dtype=np.float64)
     else:
+        if np.issubdtype(df[vcol].dtype, np.complexfloating):
+            raise ValueError(f"column {vcol!r}: values must be real numbers, got dtype {df[vcol].dtype}")
         try:
             values = df[vcol].to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as e:

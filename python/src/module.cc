@@ -16,6 +16,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cstring>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -318,7 +319,11 @@ FitOptions fit_options(const std::string& kind, const py::dict& o) {
 IdMap id_map(const std::vector<std::string>& ids, const char* what) {
   IdMap map;
   for (const std::string& id : ids) {
-    if (map.add(id) != map.size() - 1) throw InvalidArgument(fmt::format("{} id '{}' appears twice", what, id));
+    // A new id takes the next index; a repeat returns its first one (which for a repeat of the id
+    // just added is size() - 1 as well, so the size is what tells).
+    const Index before = map.size();
+    map.add(id);
+    if (map.size() == before) throw InvalidArgument(fmt::format("{} id '{}' appears twice", what, id));
   }
   return map;
 }
@@ -681,17 +686,29 @@ PYBIND11_MODULE(_linsim, m) {
 
   // Library errors → Python exceptions with the same messages as the CLI's.
   static py::exception<Error> runtime_error(m, "Error", PyExc_RuntimeError);
+  // A message quotes what it was given: a line or a path need not be UTF-8, and PyErr_SetString
+  // would then leave the exception without any message. Bytes that are not UTF-8 are shown escaped.
+  static const auto raise = [](PyObject* type, const char* what) {
+    PyObject* message = PyUnicode_DecodeUTF8(what, static_cast<Py_ssize_t>(std::strlen(what)), "backslashreplace");
+    if (message == nullptr) {
+      PyErr_Clear();
+      PyErr_SetString(type, "(a message that could not be decoded)");
+      return;
+    }
+    PyErr_SetObject(type, message);
+    Py_DECREF(message);
+  };
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const OutOfMemory& e) {
-      PyErr_SetString(PyExc_MemoryError, e.what());
+      raise(PyExc_MemoryError, e.what());
     } catch (const InputError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
+      raise(PyExc_ValueError, e.what());
     } catch (const InvalidArgument& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
+      raise(PyExc_ValueError, e.what());
     } catch (const Error& e) {
-      runtime_error(e.what());
+      raise(runtime_error.ptr(), e.what());
     }
   });
 

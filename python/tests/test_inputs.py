@@ -270,3 +270,33 @@ def test_binarize_drops_stored_zeros_and_evaluate_binarises_too():
     on_pattern.data[:] = 1.0
     kwargs = dict(models=("popularity", "eq2"), grid="rank=5 lambda=1", min_interactions=2, progress=False)
     assert linsim.evaluate(many, **kwargs) == linsim.evaluate(on_pattern, **kwargs)
+
+
+def test_a_repeated_id_is_refused_even_right_after_its_first():
+    # 1 and "1" are one id once made text, the second right after the first.
+    df = pd.DataFrame({"u": [1, "1", 2, 2], "i": ["a", "b", "a", "c"]})
+    with pytest.raises(ValueError, match="user id '1' appears twice"):
+        linsim.EQ2(rank=1, lam=0.1, progress=False).fit(df)
+    X = sp.random(20, 10, density=0.3, format="csr", random_state=1)
+    X.data[:] = 1.0
+    same = linsim.Interactions(X, np.zeros(20, dtype=int), np.arange(10))
+    with pytest.raises(ValueError, match="user id '0' appears twice"):
+        linsim.EQ2(rank=2, lam=0.1, progress=False).fit(same)
+
+
+@pytest.mark.parametrize("form", ["dense", "sparse", "frame"])
+def test_complex_values_are_refused_not_cut_to_their_real_part(form):
+    A = np.eye(6) * (1 + 1j)
+    X = {"dense": A, "sparse": sp.csr_matrix(A),
+         "frame": pd.DataFrame({"u": np.arange(6), "i": np.arange(6), "v": np.diag(A)})}[form]
+    with pytest.raises(ValueError, match="real numbers"):
+        linsim.EQ2(rank=1, lam=0.1, progress=False).fit(X)
+
+
+def test_a_message_quoting_bytes_that_are_not_utf8_keeps_them_escaped(tmp_path):
+    path = tmp_path / "latin1.tsv"
+    path.write_bytes(b"u1\ti1\nu\xe9\n")
+    with pytest.raises(ValueError) as raised:
+        linsim.read_interactions(str(path))
+    message = str(raised.value)
+    assert "latin1.tsv:2" in message and "\\xe9" in message, message

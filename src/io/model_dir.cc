@@ -337,7 +337,17 @@ ModelBundle read_model_dir(const std::string& dir) {
   } catch (const std::exception& e) {  // an unknown name or an invalid value in the file
     throw Error(fmt::format("'{}': {}", meta_path.string(), e.what()));
   }
-  auto file = [&](const char* name) { return (root / name).string(); };
+  // Each file must be a regular file (or a link to one): opening a FIFO would wait for a writer
+  // for ever, a device could be read without end. A missing one is named by its reader.
+  auto file = [&](const char* name) {
+    const fs::path path = root / name;
+    std::error_code error;
+    const fs::file_type type = fs::status(path, error).type();
+    if (type != fs::file_type::regular && type != fs::file_type::not_found) {
+      throw Error(fmt::format("'{}' is not a regular file", path.string()));
+    }
+    return path.string();
+  };
   b.data.items = read_ids(file("item_ids.tsv"));
   b.data.users = read_ids(file("user_ids.tsv"));
   const Index n = b.data.users.size();
