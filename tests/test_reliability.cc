@@ -120,6 +120,17 @@ TEST_F(Reliability, AnAddressSpaceLimitIsMemoryNotAvailable) {
                                "address-space limit of {} (ulimit -v) allows (a smaller --rank, --top or input, or "
                                "more memory)\n",
                                format_bytes(static_cast<double>(limit) * 1024 * 1024)));
+  // Neighbour lists beyond the room: 6,000 lists of 6,000 (576 MB), refused before any is made.
+  ASSERT_EQ(run("fit -i " + path("wide.tsv") + " --rank 2 --lambda 0.1 -o " + path("wide-model")).code, 0);
+  r = under(limit, "similar-items --model " + path("wide-model") + " --all --measure raw --top 6000 --output " +
+                       path("lists.tsv"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("the top 6000 of 6000 queries need about"), std::string::npos) << r.err;
+  fs::remove_all(path("wide-model"));
+  // A simulation beyond the room, refused before drawing (was: it grew until the kernel stopped it).
+  r = under(limit, "simulate --users 100 --items 20000000 --clusters 1 --out " + path("sim.tsv"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("simulating 100 users x 20000000 items needs about"), std::string::npos) << r.err;
   expect_only({"small.tsv", "wide.tsv", "big.tsv"});
   // Without the limit the same reading succeeds: it was the limit, not the file.
   r = run("fit -i " + path("big.tsv") + " --rank 2 --lambda 1 -o " + path("big-model"));

@@ -173,6 +173,24 @@ NeighborLists all_items_top(const Matrix& F, Index top, bool include_self, Preci
                                           : all_items_top_impl<double>(F, top, include_self);
 }
 
+namespace {
+
+// Fails fast where the lists asked for cannot fit: `queries` lists of up to `top` neighbours each,
+// beside one block of scores `width` wide (for_each_score_block, recommend). all_items_top checks
+// its own, larger need.
+void check_lists_memory(size_t queries, Index top, Index width) {
+  const double lists = static_cast<double>(queries) *
+                       (static_cast<double>(top) * sizeof(Neighbor) + sizeof(std::vector<Neighbor>));
+  const double need = lists + 8.0 * static_cast<double>(score_block_rows(width)) * static_cast<double>(width);
+  if (const auto shortfall = memory_shortfall(need)) {
+    throw OutOfMemory(fmt::format("the top {} of {} queries need about {} of memory, {}; use a smaller --top or "
+                                  "fewer queries",
+                                  top, queries, format_bytes(need), shortfall->more_than()));
+  }
+}
+
+}  // namespace
+
 NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Index>& queries, Index top,
                             bool include_self, const Context& ctx, Precision precision) {
   const Index size = space.size();
@@ -184,6 +202,7 @@ NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Inde
   if (const Matrix* F = space.dense_factors(); F != nullptr && all_in_order(queries, size)) {
     return all_items_top(*F, top, include_self, precision, ctx);
   }
+  check_lists_memory(queries.size(), top, size);
   NeighborLists lists(queries.size());
   for_each_score_block(space, queries, [&](size_t first, const std::vector<Index>& block, const RowMatrix& scores) {
 #pragma omp parallel for schedule(dynamic, 16)
@@ -201,6 +220,7 @@ NeighborLists recommend(const Model& model, const SparseView& Xq, const std::vec
   const Index p = model.n_items();
   top = checked_top(top, p);
   const ThreadScope thread_scope(ctx);
+  check_lists_memory(rows.size(), top, p);
   NeighborLists lists(rows.size());
   const auto step = static_cast<size_t>(score_block_rows(p));
   for (size_t first = 0; first < rows.size(); first += step) {

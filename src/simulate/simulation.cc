@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/core/random.h"
 #include "data/line_reader.h"
 
@@ -127,8 +128,30 @@ void SimulationOptions::validate() const {
   if (max_items_per_user < 0) fail(fmt::format("--max-items-per-user must be >= 0, got {}", max_items_per_user));
 }
 
+namespace {
+
+// Fails fast where the simulation cannot fit, before drawing: per item its cluster, popularity,
+// place in the cluster tables and id; per user its stream, preferences, activity and id; and, once
+// the activities fix the count, per interaction the drawn item and X's index and value.
+void check_simulation_memory(const SimulationOptions& o, Index interactions) {
+  constexpr double kPerId = 96;  // the id's text and its entry in the id map
+  const double need = static_cast<double>(o.items) * (4 + 8 + 16 + kPerId) +
+                      static_cast<double>(o.users) *
+                          (sizeof(Rng) + sizeof(Vector) + 8.0 * static_cast<double>(o.clusters) + 8 + 8 + 24 + kPerId) +
+                      16.0 * static_cast<double>(interactions);
+  if (const auto shortfall = memory_shortfall(need)) {
+    throw OutOfMemory(fmt::format("simulating {} users x {} items{} needs about {}, {}; lower --users or --items",
+                                  o.users, o.items,
+                                  interactions > 0 ? fmt::format(" ({} interactions)", interactions) : std::string(),
+                                  format_bytes(need), shortfall->more_than()));
+  }
+}
+
+}  // namespace
+
 Simulation simulate(const SimulationOptions& o, const Context& ctx) {
   o.validate();
+  check_simulation_memory(o, 0);
   const ThreadScope thread_scope(ctx);
   Simulation sim;
   const Index n = o.users;
@@ -171,6 +194,7 @@ Simulation simulate(const SimulationOptions& o, const Context& ctx) {
                                       "lower --users, --items, --activity-scale or set --max-items-per-user",
                                       nnz));
   }
+  check_simulation_memory(o, nnz);
   // ... then the items, on the same streams.
   std::vector<std::vector<int>> rows(static_cast<size_t>(n));
 #pragma omp parallel for schedule(dynamic, 64)
