@@ -245,7 +245,11 @@ std::vector<Index> checked_rows(const Index64Array& rows, Index size, const char
 
 // Keyword options from Python: each known key sets its field (None keeps the default), an unknown
 // key is an error naming `what`.
-using Setters = std::map<std::string, std::function<void(const py::handle&)>>;
+struct Setter {
+  std::function<void(const py::handle&)> apply;
+  const char* kind;  // what the option takes ("an integer within range"), for the message
+};
+using Setters = std::map<std::string, Setter>;
 
 void apply_options(const py::dict& options, const Setters& setters, const char* what) {
   for (const auto& [key_handle, value] : options) {
@@ -253,18 +257,42 @@ void apply_options(const py::dict& options, const Setters& setters, const char* 
     if (value.is_none()) continue;
     const auto setter = setters.find(key);
     if (setter == setters.end()) throw InvalidArgument(fmt::format("unknown {} option '{}'", what, key));
-    setter->second(value);
+    try {
+      setter->second.apply(value);
+    } catch (const py::cast_error&) {  // pybind's own message names neither the option nor the value
+      throw py::type_error(fmt::format("{} option '{}' must be {}, got {}", what, key, setter->second.kind,
+                                       py::repr(value).cast<std::string>()));
+    }
   }
 }
 
+// What a setter's option takes, for the message when the value does not convert.
 template <typename T>
-std::function<void(const py::handle&)> set(T& field) {
-  return [&field](const py::handle& value) { field = value.cast<T>(); };
+struct Unwrapped {
+  using type = T;
+};
+template <typename T>
+struct Unwrapped<std::optional<T>> {
+  using type = T;
+};
+
+template <typename Field>
+const char* kind_of_value() {
+  using T = typename Unwrapped<Field>::type;
+  if constexpr (std::is_same_v<T, bool>) return "True or False";
+  if constexpr (std::is_integral_v<T>) return "an integer within range";
+  if constexpr (std::is_floating_point_v<T>) return "a number";
+  return "a string";
+}
+
+template <typename T>
+Setter set(T& field) {
+  return {[&field](const py::handle& value) { field = value.cast<T>(); }, kind_of_value<T>()};
 }
 
 template <typename T, typename Parse>
-std::function<void(const py::handle&)> set_parsed(T& field, Parse parse) {
-  return [&field, parse](const py::handle& value) { field = parse(value.cast<std::string>()); };
+Setter set_parsed(T& field, Parse parse) {
+  return {[&field, parse](const py::handle& value) { field = parse(value.cast<std::string>()); }, "a string"};
 }
 
 // --- the model ---------------------------------------------------------------------------------

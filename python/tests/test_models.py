@@ -287,3 +287,15 @@ def test_exported_vectors_in_a_faiss_index_give_the_same_neighbours(eq2):
         close = np.abs(np.sort(ours[q])[::-1] - np.sort(scores[q][found[q] != q][:5])[::-1]) < 1e-5
         assert close.all()
         assert set(theirs) == set(ids[q]) or not np.all(np.diff(ours[q]) < -1e-5)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: linsim.EQ2(rank=5.0, progress=False), "model option 'rank' must be an integer within range, got 5.0"),
+    (lambda: linsim.EQ2(rank=5, lam="1", progress=False), "model option 'lam' must be a number, got '1'"),
+    (lambda: linsim.EQ2(rank=5, threads=0, progress=False, solver=3), "model option 'solver' must be a string, got 3"),
+])
+def test_options_of_the_wrong_type_are_named(simulated, make, words):
+    X, _ = simulated
+    with pytest.raises(TypeError) as raised:
+        make().fit(X)
+    assert str(raised.value) == words
