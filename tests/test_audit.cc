@@ -207,6 +207,20 @@ TEST(Audit, BadInputsAreClearErrorsOrDocumentedBehaviour) {
   AuditInput in = input_of(B);
   in.interactions = test::random_binary(20, 31, 0.2, 8);  // one item too many
   EXPECT_THROW(run_audit(in, o, Context{}), InvalidArgument);
+  // Vectors whose squares overflow: refused by name (were: every norm inf, "only 0 items have
+  // nonzero vectors"), the items' and the users' alike.
+  for (const bool users : {false, true}) {
+    const Matrix huge = B * 1e160;
+    try {
+      run_audit(users ? input_of(B, huge) : input_of(huge), o, Context{});
+      ADD_FAILURE() << "vectors whose squares overflow accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("the ") + (users ? "user" : "item") +
+                                           " vectors are too large: their sum of squares overflows"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 class AuditFiles : public ::testing::Test {

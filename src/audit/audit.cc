@@ -275,6 +275,16 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
                                         in.item_ids.id(i), i));
     }
   }
+  // Norms, cosines and the Gram matrices square the values: their sums must stay finite (was: the
+  // norms overflowed to inf and every vector counted as zero).
+  const auto check_squares = [](const Matrix& V, const char* what) {
+    if (V.size() > 0 && !std::isfinite(V.squaredNorm())) {
+      throw InvalidArgument(fmt::format("the {} vectors are too large: their sum of squares overflows (largest "
+                                        "|value| {:.4g}); scale them down",
+                                        what, V.cwiseAbs().maxCoeff()));
+    }
+  };
+  check_squares(B, "item");
   if (o.top >= p) {
     throw InvalidArgument(fmt::format("--top {} needs more than {} items (there are {})", o.top, o.top, p));
   }
@@ -284,6 +294,7 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
                                         in.users->cols(), k));
     }
     if (!in.users->allFinite()) throw InvalidArgument("the user embeddings contain a value that is not a finite number");
+    check_squares(*in.users, "user");
   }
   if (in.interactions && in.interactions->cols() != p) {
     throw InvalidArgument(fmt::format("the interactions have {} items, the embeddings {}", in.interactions->cols(), p));
