@@ -103,6 +103,9 @@ def audit(item_vectors, user_vectors=None, interactions=None, truth=None, html=N
     interaction_users: list = []
     if isinstance(item_vectors, Model):
         model = item_vectors
+        if model.info.get("kind") == "ease":
+            raise ValueError("an EASE model has no embeddings to audit: its similarities are its weights "
+                             "(docs/audit.md audits embedding models)")
         items = model.item_factors
         ids = model.item_ids
         if user_vectors is None:
@@ -150,8 +153,8 @@ def audit(item_vectors, user_vectors=None, interactions=None, truth=None, html=N
         elif isinstance(interactions, Interactions):
             X = interactions.X
             interaction_users = [str(u) for u in interactions.user_ids.tolist()]
-        else:
-            X = interactions
+        else:  # a scipy matrix or a dense array, checked and in CSR
+            X = as_csr(interactions, what="interactions").matrix
             interaction_users = user_keys if users is not None else [str(u) for u in range(X.shape[0])]
         if X.shape[1] != items.shape[0]:
             raise ValueError(f"interactions have {X.shape[1]} item columns for {items.shape[0]} item vectors")

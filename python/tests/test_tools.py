@@ -150,3 +150,14 @@ def test_evaluate_input_errors(simulated, tmp_path):
     assert not any("popularity" in message for message in calls), calls
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["mine.txt"]
+
+
+def test_audit_takes_dense_interactions_and_refuses_an_ease_model(simulated):
+    X, _ = simulated
+    m = linsim.EQ2(rank=4, lam=1.0, progress=False).fit(X)
+    dense = linsim.audit(m, interactions=X.toarray(), top=5, queries=50)
+    sparse = linsim.audit(m, interactions=X, top=5, queries=50)
+    assert dense["input"]["interactions"] == sparse["input"]["interactions"]
+    assert dense["popularity"] == sparse["popularity"]
+    with pytest.raises(ValueError, match="an EASE model has no embeddings to audit"):
+        linsim.audit(linsim.EASE(lam=10.0, progress=False).fit(X))
