@@ -218,6 +218,8 @@ def as_interactions(X, *, user=None, item=None, value=None, binarize: bool = Fal
         if X.ndim != 2:
             raise ValueError(f"X: expected a 2-D matrix, got {X.ndim} dimensions")
     n, p = X.shape
+    if n > _INT32_MAX or p > _INT32_MAX:  # before ids are made for every row and column
+        raise ValueError(f"X: {n} x {p}; linsim supports at most 2^31 - 1 users and items")
     if binarize:
         X = _binarized(X, allow_negative)
     return Interactions(X, np.arange(n), np.arange(p))

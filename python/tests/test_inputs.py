@@ -300,3 +300,9 @@ def test_a_message_quoting_bytes_that_are_not_utf8_keeps_them_escaped(tmp_path):
         linsim.read_interactions(str(path))
     message = str(raised.value)
     assert "latin1.tsv:2" in message and "\\xe9" in message, message
+
+
+def test_a_matrix_wider_than_supported_is_refused_before_its_ids_are_made():
+    X = sp.csr_matrix((np.ones(1), (np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))), shape=(1, 2**31 + 10))
+    with pytest.raises(ValueError, match=r"1 x 2147483658; linsim supports at most 2\^31 - 1"):
+        linsim.EQ2(rank=1, lam=0.1, progress=False).fit(X)
