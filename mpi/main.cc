@@ -76,7 +76,9 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
       throw InvalidArgument("--model cosine runs in one process ('linsim fit'): its L-BFGS is not distributed");
     }
     if (options.solver == Solver::kLanczos) {
-      throw InvalidArgument("--solver lanczos runs in one process; across ranks use randomized or gram");
+      throw InvalidArgument(options.kind == ModelKind::kSppmi
+                                ? "--solver lanczos runs in one process; across ranks sppmi takes auto or gram"
+                                : "--solver lanczos runs in one process; across ranks use randomized or gram");
     }
   });
   const ReadOptions read_options = args.read.options();

@@ -172,7 +172,7 @@ def from_dataframe(df, user=None, item=None, value=None, *, binarize: bool = Fal
     if vcol is None:
         values = np.ones(len(df), dtype=np.float64)
     else:
-        if np.issubdtype(df[vcol].dtype, np.complexfloating):
+        if pd.api.types.is_complex_dtype(df[vcol].dtype):
             raise ValueError(f"column {vcol!r}: values must be real numbers, got dtype {df[vcol].dtype}")
         try:
             values = df[vcol].to_numpy(dtype=np.float64)

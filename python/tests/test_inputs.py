@@ -306,3 +306,11 @@ def test_a_matrix_wider_than_supported_is_refused_before_its_ids_are_made():
     X = sp.csr_matrix((np.ones(1), (np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))), shape=(1, 2**31 + 10))
     with pytest.raises(ValueError, match=r"1 x 2147483658; linsim supports at most 2\^31 - 1"):
         linsim.EQ2(rank=1, lam=0.1, progress=False).fit(X)
+
+
+def test_a_value_column_of_pandas_own_types_is_read():
+    df = pd.DataFrame({"u": [0, 1, 2, 2], "i": [0, 1, 1, 2], "v": [1, 2, 3, 4]}).astype({"v": "Int64"})
+    X = linsim.as_interactions(df).X if hasattr(linsim, "as_interactions") else None
+    m = linsim.EQ2(rank=1, lam=0.1, progress=False).fit(df)
+    assert m.item_factors.shape == (3, 1)
+    assert X is None or X.sum() == 10

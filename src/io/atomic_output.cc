@@ -218,7 +218,12 @@ void remove_unfinished_outputs_at_exit() {
     // The set of temporaries exists before the handler is registered, so that it is destroyed
     // only after the handler has run (handlers and static destructors run in reverse order).
     pending();
-    std::atexit([] { remove_unfinished_outputs(); });
+    // Only in the process that registered it: a forked child that exits (Python's os.fork) holds a
+    // copy of the parent's list, whose temporaries the parent is still writing.
+    static const pid_t owner = getpid();
+    std::atexit([] {
+      if (getpid() == owner) remove_unfinished_outputs();
+    });
   });
 }
 

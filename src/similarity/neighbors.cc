@@ -181,7 +181,9 @@ namespace {
 void check_lists_memory(size_t queries, Index top, Index width) {
   const double lists = static_cast<double>(queries) *
                        (static_cast<double>(top) * sizeof(Neighbor) + sizeof(std::vector<Neighbor>));
-  const double need = lists + 8.0 * static_cast<double>(score_block_rows(width)) * static_cast<double>(width);
+  const double rows = std::min(static_cast<double>(queries), static_cast<double>(score_block_rows(width)));
+  const double need = lists + 8.0 * rows * static_cast<double>(width);
+  if (need < 64e6) return;  // small searches (every single query) need no reading of the limits
   if (const auto shortfall = memory_shortfall(need)) {
     throw OutOfMemory(fmt::format("the top {} of {} queries need about {} of memory, {}; use a smaller --top or "
                                   "fewer queries",

@@ -130,20 +130,25 @@ void SimulationOptions::validate() const {
 
 namespace {
 
-// Fails fast where the simulation cannot fit, before drawing: per item its cluster, popularity,
-// place in the cluster tables and id; per user its stream, preferences, activity and id; and, once
-// the activities fix the count, per interaction the drawn item and X's index and value.
+// Fails fast where the simulation cannot fit: before drawing (interactions = 0), per item its
+// cluster, popularity, place in the cluster tables and id, per user its stream, preferences,
+// activity and id; once the activities fix the count, what is still to come (the rest was
+// allocated and is no longer in the room measured): per interaction the drawn item and X's index
+// and value, and the ids.
 void check_simulation_memory(const SimulationOptions& o, Index interactions) {
   constexpr double kPerId = 96;  // the id's text and its entry in the id map
-  const double need = static_cast<double>(o.items) * (4 + 8 + 16 + kPerId) +
-                      static_cast<double>(o.users) *
-                          (sizeof(Rng) + sizeof(Vector) + 8.0 * static_cast<double>(o.clusters) + 8 + 8 + 24 + kPerId) +
-                      16.0 * static_cast<double>(interactions);
+  const double ids = kPerId * static_cast<double>(o.users + o.items);
+  const double need =
+      interactions == 0
+          ? ids + static_cast<double>(o.items) * (4 + 8 + 16) +
+                static_cast<double>(o.users) * (sizeof(Rng) + sizeof(Vector) + 8.0 * static_cast<double>(o.clusters) + 8 + 8 + 24)
+          : ids + 16.0 * static_cast<double>(interactions);
   if (const auto shortfall = memory_shortfall(need)) {
-    throw OutOfMemory(fmt::format("simulating {} users x {} items{} needs about {}, {}; lower --users or --items",
+    throw OutOfMemory(fmt::format("simulating {} users x {} items{} needs about {}, {}; lower --users or --items{}",
                                   o.users, o.items,
                                   interactions > 0 ? fmt::format(" ({} interactions)", interactions) : std::string(),
-                                  format_bytes(need), shortfall->more_than()));
+                                  format_bytes(need), shortfall->more_than(),
+                                  interactions > 0 ? ", --activity-scale or set --max-items-per-user" : ""));
   }
 }
 
