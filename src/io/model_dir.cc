@@ -342,8 +342,8 @@ ModelBundle read_model_dir(const std::string& dir) {
   auto file = [&](const char* name) {
     const fs::path path = root / name;
     std::error_code error;
-    const fs::file_type type = fs::status(path, error).type();
-    if (type != fs::file_type::regular && type != fs::file_type::not_found) {
+    const fs::file_type kind = fs::status(path, error).type();
+    if (kind != fs::file_type::regular && kind != fs::file_type::not_found) {
       throw Error(fmt::format("'{}' is not a regular file", path.string()));
     }
     return path.string();
