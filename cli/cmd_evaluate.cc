@@ -14,6 +14,7 @@
 #include "linsim/evaluate/protocol.h"
 #include "linsim/evaluate/report.h"
 #include "linsim/io/atomic_output.h"
+#include "linsim/io/json_text.h"
 
 namespace linsim::cli {
 namespace {
@@ -49,7 +50,7 @@ void run_evaluate(const EvaluateArgs& args) {
     const EvaluationInput input{args.input, data.data.n_users(), data.data.n_items(), data.data.nnz(),
                                 read.min_value};
     std::ofstream js(out->file("results.json"));
-    js << evaluation_json(input, args.split, split, results, args.grid).dump(2) << '\n';
+    js << json_text(evaluation_json(input, args.split, split, results, args.grid)) << '\n';
     js.close();
     if (!js) throw Error(fmt::format("cannot write results.json in '{}'", args.out));
     std::ofstream md(out->file("results.md"));
@@ -114,7 +115,7 @@ void run_similarity(const SimilarityArgs& args) {
                       {"items_labelled", labelled}, {"rank", o.rank}, {"lambda_eq1", o.lambda_eq1},
                       {"lambda_eq2", o.lambda_eq2}, {"lambda_ease", o.lambda_ease ? json(*o.lambda_ease) : json(nullptr)}, {"top", o.top},
                       {"variants", variants}};
-    std::ofstream(out->file("similarity.json")) << doc.dump(2) << '\n';
+    std::ofstream(out->file("similarity.json")) << json_text(doc) << '\n';
     std::ofstream md(out->file("similarity.md"));
     md << fmt::format("# Item similarity against labels: {}\n\n", args.input) << table << '\n' << caption;
     md.close();

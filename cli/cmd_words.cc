@@ -15,6 +15,7 @@
 #include "linsim/evaluate/words.h"
 #include "linsim/io/atomic_output.h"
 #include "linsim/io/embedding_files.h"
+#include "linsim/io/json_text.h"
 #include "linsim/io/model_dir.h"
 #include "linsim/linalg/normalize.h"
 #include "linsim/similarity/measure.h"
@@ -185,7 +186,7 @@ void run_words(const WordsArgs& args) {
   std::cout << words_table(ev);
   if (out) {
     std::ofstream js(out->file("words.json"));
-    js << words_json(ev).dump(2) << '\n';
+    js << json_text(words_json(ev)) << '\n';
     js.close();
     if (!js) throw Error(fmt::format("cannot write words.json in '{}'", args.out));
     std::ofstream md(out->file("words.md"));

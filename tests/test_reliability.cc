@@ -16,6 +16,7 @@
 
 #include "cli_runner.h"
 #include "linsim/core/memory.h"
+#include "linsim/io/atomic_output.h"
 #include "linsim/io/npy.h"
 
 namespace linsim {
@@ -168,6 +169,28 @@ TEST_F(Reliability, AnExitFromALibraryLeavesNoTemporaries) {
       << r.err;
   expect_only({"one"});
 #endif
+}
+
+// The exit cleanup acts only in the process that registered it: a forked child that exits (a
+// Python program's os.fork, then sys.exit) leaves alone the temporaries its parent is writing.
+// Run in a fresh process (a death test re-executing this program), so that the handler and the
+// fork meet no thread pool and no other output.
+TEST(ExitCleanup, AForkedChildThatExitsLeavesItsParentsTemporaries) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto parent = [] {
+    const test::TempDir dir;
+    remove_unfinished_outputs_at_exit();
+    AtomicFile file(dir.file("out.txt"), false);
+    file.stream() << "the parent's data\n";
+    const pid_t child = fork();
+    if (child == 0) std::exit(0);  // runs the exit handlers, in the child
+    int status = 0;
+    if (waitpid(child, &status, 0) != child) return 4;
+    if (!fs::exists(file.temporary())) return 3;  // the child removed the parent's temporary
+    file.commit();
+    return fs::exists(dir.file("out.txt")) ? 0 : 5;
+  };
+  EXPECT_EXIT(std::exit(parent()), ::testing::ExitedWithCode(0), "");
 }
 
 TEST_F(Reliability, AFullStandardOutputIsAnError) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "linsim/data/readers.h"
 #include "linsim/evaluate/report.h"
 #include "linsim/io/atomic_output.h"
+#include "linsim/io/json_text.h"
 #include "linsim/simulate/reproduction.h"
 #include "test_util.h"
 
@@ -286,6 +288,49 @@ TEST_F(ReportCli, EvaluateWritesTheLibraryDocuments) {
             evaluation_json(input, options, split, results, grid).dump(2) + "\n");
   EXPECT_EQ(slurp(path("ev") + "/results.md"), evaluation_markdown(input, split, results));
   EXPECT_EQ(r.out, evaluation_summary(split, results));
+}
+
+// JSON text is Unicode; a path or an id is bytes. json_text writes a byte that does not start a
+// valid UTF-8 sequence as \xNN and everything else as it is. The JSON parser is the oracle of
+// validity (it refuses invalid UTF-8).
+TEST(JsonText, BytesThatAreNotUtf8AreEscapedAndTheRestKept) {
+  const json valid = {{"path", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"}, {"n", 3}, {"list", {"a", 1.5, nullptr}}};
+  EXPECT_EQ(json_text(valid), valid.dump(2));
+  EXPECT_EQ(json_text(valid, -1), valid.dump());
+  const json invalid = {{"latin1", "caf\xE9"},
+                        {"overlong", "\xC0\xAF"},
+                        {"surrogate", "\xED\xA0\x80"},
+                        {"truncated", "ok\xE2\x82"},
+                        {"beyond", "\xF4\x90\x80\x80"},
+                        {"k\xFF", {"x\xFEy", {{"deep", "\x80"}}}}};
+  const json back = json::parse(json_text(invalid));
+  EXPECT_EQ(back.at("latin1"), "caf\\xe9");
+  EXPECT_EQ(back.at("overlong"), "\\xc0\\xaf");
+  EXPECT_EQ(back.at("surrogate"), "\\xed\\xa0\\x80");
+  EXPECT_EQ(back.at("truncated"), "ok\\xe2\\x82");
+  EXPECT_EQ(back.at("beyond"), "\\xf4\\x90\\x80\\x80");
+  EXPECT_EQ(back.at("k\\xff").at(0), "x\\xfey");
+  EXPECT_EQ(back.at("k\\xff").at(1).at("deep"), "\\x80");
+}
+
+// A data file whose name is not UTF-8 (a Latin-1 file system) is read, and every document that
+// names it (model.json, results.json, audit.json) is valid JSON with the name's bytes escaped.
+TEST_F(ReportCli, AnInputWhoseNameIsNotUtf8IsNamedInValidJson) {
+  const std::string input = path("ratings-caf\xE9.tsv");
+  std::filesystem::copy_file(fixture(), input);
+  test::CliResult r = run("fit --input '" + input + "' --rank 3 --lambda 1 --out " + path("m"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("evaluate --input '" + input + "' --models popularity --heldout-users 3 --min-interactions 2 --out " +
+          path("ev"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("audit --items " + path("m") + " --interactions '" + input + "' --top 3 --queries 5 --out " + path("au"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto document = [&](const std::string& file) { return json::parse(slurp(path(file))); };
+  EXPECT_NE(document("m/model.json").at("input").at("path").get<std::string>().find("ratings-caf\\xe9.tsv"),
+            std::string::npos);
+  EXPECT_NE(document("ev/results.json").at("protocol").at("input").get<std::string>().find("ratings-caf\\xe9.tsv"),
+            std::string::npos);
+  EXPECT_NE(document("au/audit.json").dump().find("ratings-caf\\\\xe9.tsv"), std::string::npos);
 }
 
 }  // namespace

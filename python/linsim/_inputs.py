@@ -9,6 +9,7 @@ has that layout is read in place (no copy); anything else is converted once (a c
 from __future__ import annotations
 
 import dataclasses
+import operator
 import os
 from typing import Any, Optional, Sequence, Tuple
 
@@ -245,9 +246,45 @@ def read_interactions(path, *, format: str = "auto", separator: Optional[str] = 
         raise FileNotFoundError(2, "No such file or directory", path)
     options = dict(format=format, separator=separator, header=header, binarize=binarize, min_value=min_value,
                    strict=strict, allow_negative=allow_negative, min_item_users=min_item_users)
-    (indptr, indices, data, shape), users, items = _linsim.read_interactions(path, options, threads)
+    (indptr, indices, data, shape), users, items = _linsim.read_interactions(os.fsencode(path), options,
+                                                                             checked_int(threads, "threads", THREADS))
     X = _sparse().csr_matrix((data, indices, indptr), shape=shape, copy=False)
     return Interactions(X, np.array(users, dtype=object), np.array(items, dtype=object))
+
+
+# The ranges of the extension's integer parameters; the library checks what is meaningful within.
+THREADS = (0, 2**31 - 1)
+COUNT = (1, 2**63 - 1)
+SEED = (0, 2**64 - 1)
+
+
+def checked_int(value, name: str, bounds) -> int:
+    """value as an int within bounds (the C++ parameter's range): a float or a string is a
+    TypeError and a value out of range a ValueError, each naming the parameter (the extension's own
+    refusal lists the function's signature and names neither)."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+    low, high = bounds
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {number}")
+    return number
+
+
+def id_bytes(ids, what: str) -> list:
+    """Ids as the library stores them: bytes, each id's ``str()`` in UTF-8 with the surrogateescape
+    handler (PEP 383). Ids that came from a file that is not UTF-8 were decoded the same way, so
+    they go back to their own bytes; any other str is plain UTF-8."""
+    out = []
+    for key in ids:
+        text = str(key)
+        try:
+            out.append(text.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError as e:
+            raise ValueError(f"{what} id {text!r} cannot be stored: character {e.start} is a lone surrogate "
+                             "(only U+DC80..U+DCFF, an escaped byte, can be)") from None
+    return out
 
 
 class IdLookup:

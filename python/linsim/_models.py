@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Tuple, Union
 import numpy as np
 
 from . import _linsim
-from ._inputs import IdLookup, as_csr, as_interactions
+from ._inputs import COUNT, SEED, THREADS, IdLookup, as_csr, as_interactions, checked_int, id_bytes
 
 Progress = Union[None, bool, Callable[[str], None]]
 
@@ -60,8 +60,8 @@ class Model:
     kind: str = ""
 
     def __init__(self, *, threads: int = 0, seed: int = 42, progress: Progress = None, **options: Any):
-        self.threads = int(threads)
-        self.seed = int(seed)
+        self.threads = checked_int(threads, "threads", THREADS)
+        self.seed = checked_int(seed, "seed", SEED)
         self.progress = progress
         self._options = options
         self._m = None  # the fitted _linsim.Model
@@ -86,8 +86,8 @@ class Model:
         options = dict(self._options)
         options["weighting"] = weighting
         progress = _progress_callback(self.progress if show_progress is None else show_progress)
-        user_keys = [str(u) for u in data.user_ids.tolist()]
-        item_keys = [str(i) for i in data.item_ids.tolist()]
+        user_keys = id_bytes(data.user_ids.tolist(), "user")
+        item_keys = id_bytes(data.item_ids.tolist(), "item")
         fitted = _linsim.fit(self.kind, options, csr.handle, user_keys, item_keys, self.threads, self.seed, progress)
         self._set(fitted, np.asarray(data.user_ids), np.asarray(data.item_ids))
         for message in fitted.info["warnings"]:
@@ -183,7 +183,7 @@ class Model:
         """Every item's N neighbours at once (items x N arrays of ids and scores), by the symmetric
         all-items kernel where the measure has factors."""
         m = self._fitted()
-        index, scores = m.neighbors(True, measure, np.arange(m.n_items, dtype=np.int64), int(N), include_self,
+        index, scores = m.neighbors(True, measure, np.arange(m.n_items, dtype=np.int64), checked_int(N, "N", COUNT), include_self,
                                     float32, self.threads)
         return _ids_of(self._item_ids, index), scores
 
@@ -193,7 +193,7 @@ class Model:
         single = np.ndim(ids) == 0
         keys = [ids] if single else list(ids)
         rows = lookup.indices(keys)
-        index, scores = m.neighbors(items, measure, rows, int(N), include_self, float32, self.threads)
+        index, scores = m.neighbors(items, measure, rows, checked_int(N, "N", COUNT), include_self, float32, self.threads)
         out = _ids_of(self._item_ids if items else self._user_ids, index)
         return (out[0], scores[0]) if single else (out, scores)
 
@@ -212,20 +212,20 @@ class Model:
         count = 1 if single else len(userid)
         if user_items is None:
             rows = self._users.indices([userid] if single else list(userid))
-            index, scores = m.recommend(rows, None, int(N), filter_already_liked_items, self.threads)
+            index, scores = m.recommend(rows, None, checked_int(N, "N", COUNT), filter_already_liked_items, self.threads)
         else:
             csr = as_csr(user_items, what="user_items")
             if csr.matrix.shape[0] != count:
                 raise ValueError(f"user_items has {csr.matrix.shape[0]} rows for {count} user ids")
             rows = np.arange(count, dtype=np.int64)
-            index, scores = m.recommend(rows, csr.handle, int(N), filter_already_liked_items, self.threads)
+            index, scores = m.recommend(rows, csr.handle, checked_int(N, "N", COUNT), filter_already_liked_items, self.threads)
         out = _ids_of(self._item_ids, index)
         return (out[0], scores[0]) if single else (out, scores)
 
     def recommend_all(self, N: int = 10, filter_already_liked_items: bool = True) -> Tuple[np.ndarray, np.ndarray]:
         """Top-N items for every training user (users x N)."""
         m = self._fitted()
-        index, scores = m.recommend(np.arange(m.n_users, dtype=np.int64), None, int(N), filter_already_liked_items,
+        index, scores = m.recommend(np.arange(m.n_users, dtype=np.int64), None, checked_int(N, "N", COUNT), filter_already_liked_items,
                                     self.threads)
         return _ids_of(self._item_ids, index), scores
 
@@ -254,7 +254,7 @@ class Model:
         similar-items --model PATH`` reads it, and so does :func:`linsim.load`. Ids are written as
         ``str(id)``. An existing directory is replaced only with ``force=True`` (and only if it
         is a model directory)."""
-        self._fitted().save(os.fspath(path), bool(force))
+        self._fitted().save(os.fsencode(path), bool(force))
 
     # --- display -------------------------------------------------------------------------------
 
@@ -334,7 +334,7 @@ def load(path, *, threads: int = 0, progress: Progress = None) -> Model:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(2, "No such file or directory", path)
-    fitted = _linsim.load(path)
+    fitted = _linsim.load(os.fsencode(path))
     info = fitted.info
     cls = _KINDS[info["kind"]]
     model = cls.__new__(cls)

@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _linsim
-from ._inputs import IdLookup, Interactions, as_csr, from_dataframe
+from ._inputs import SEED, THREADS, IdLookup, Interactions, as_csr, checked_int, from_dataframe, id_bytes
 from ._models import Model, Progress, _progress_callback
 
 
@@ -24,7 +24,8 @@ def simulate(users: int = 20000, items: int = 1000, clusters: int = 5, *, seed: 
     import scipy.sparse as sp
 
     options.update(users=users, items=items, clusters=clusters)
-    (indptr, indices, data, shape), truth = _linsim.simulate(options, int(threads), int(seed))
+    (indptr, indices, data, shape), truth = _linsim.simulate(options, checked_int(threads, "threads", THREADS),
+                                                     checked_int(seed, "seed", SEED))
     return sp.csr_matrix((data, indices, indptr), shape=shape, copy=False), truth
 
 
@@ -36,7 +37,8 @@ def reproduce(*, seeds: int = 5, rank: int = 50, lambda_eq1: float = 10000, lamb
     that directory (atomically)."""
     options = dict(seeds=seeds, rank=rank, lambda_eq1=lambda_eq1, lambda_eq2=lambda_eq2, top=top, seed=seed)
     simulation = dict(users=users, items=items, clusters=clusters)
-    text = _linsim.reproduce(options, simulation, None if out is None else os.fspath(out), bool(force), int(threads),
+    text = _linsim.reproduce(options, simulation, None if out is None else os.fsencode(out), bool(force),
+                             checked_int(threads, "threads", THREADS),
                              _progress_callback(progress))
     return json.loads(text)
 
@@ -58,8 +60,10 @@ def evaluate(X, models=("popularity", "itemknn", "eq1", "eq2", "ease"), grid: st
     data = as_interactions(X, binarize=True, **columns)
     csr = as_csr(data.X)
     names = [models] if isinstance(models, str) else list(models)
-    text = _linsim.evaluate(csr.handle, names, grid, float(heldout_users), int(min_interactions), float(fold_in),
-                            int(seed), None if out is None else os.fspath(out), bool(force), int(threads),
+    text = _linsim.evaluate(csr.handle, names, grid, float(heldout_users),
+                            checked_int(min_interactions, "min_interactions", (-(2**63), 2**63 - 1)), float(fold_in),
+                            checked_int(seed, "seed", SEED), None if out is None else os.fsencode(out), bool(force),
+                            checked_int(threads, "threads", THREADS),
                             _progress_callback(progress))
     return json.loads(text)
 
@@ -170,10 +174,11 @@ def audit(item_vectors, user_vectors=None, interactions=None, truth=None, html=N
     options = dict(top=top, queries=queries, random_gauges=random_gauges, random_spread=random_spread,
                    random_pairs=random_pairs, hubness_exact_limit=hubness_exact_limit,
                    hubness_queries=hubness_queries, seed=seed)
-    text = _linsim.audit(items, [str(i) for i in ids.tolist()], users, user_keys, interaction_csr, interaction_users,
-                         clusters, pairs, path, truth_kind, options, description,
-                         None if html is None else os.fspath(html), None if out is None else os.fspath(out),
-                         bool(force), int(threads), _progress_callback(progress))
+    text = _linsim.audit(items, id_bytes(ids.tolist(), "item"), users, id_bytes(user_keys, "user"), interaction_csr,
+                         id_bytes(interaction_users, "user"), clusters, pairs,
+                         None if path is None else os.fsencode(path), truth_kind, options, description,
+                         None if html is None else os.fsencode(html), None if out is None else os.fsencode(out),
+                         bool(force), checked_int(threads, "threads", THREADS), _progress_callback(progress))
     return json.loads(text)
 
 

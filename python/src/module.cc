@@ -42,6 +42,7 @@
 #include "linsim/evaluate/protocol.h"
 #include "linsim/evaluate/report.h"
 #include "linsim/io/atomic_output.h"
+#include "linsim/io/json_text.h"
 #include "linsim/io/model_dir.h"
 #include "linsim/models/model.h"
 #include "linsim/similarity/measure.h"
@@ -94,6 +95,23 @@ ProgressFn make_progress(const py::object& callback) {
     py::gil_scoped_acquire gil;
     callback(message);
   };
+}
+
+// --- ids -------------------------------------------------------------------------------------
+
+// Ids are bytes in the library and in files, and not all of them are UTF-8 (a Latin-1 file read
+// by `linsim fit` keeps its bytes). They reach Python as str decoded with the surrogateescape
+// handler, as Python decodes file names (PEP 383): a byte that is not UTF-8 becomes U+DC80 + byte.
+// The Python layer encodes them back the same way (_inputs.id_bytes), so an id survives
+// load -> save, and a lookup by the str it was given, byte for byte.
+py::list ids_to_python(const std::vector<std::string>& ids) {
+  py::list out(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    PyObject* text = PyUnicode_DecodeUTF8(ids[i].data(), static_cast<Py_ssize_t>(ids[i].size()), "surrogateescape");
+    if (text == nullptr) throw py::error_already_set();  // only MemoryError: surrogateescape takes every byte
+    PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i), text);  // steals the reference
+  }
+  return out;
 }
 
 // --- arrays ----------------------------------------------------------------------------------
@@ -522,8 +540,8 @@ py::tuple read_interactions_file(const std::string& path, const py::dict& o, int
     const ThreadScope scope(ctx);  // a large plain file is parsed on `threads` threads
     r = read_interactions(path, options);
   }
-  py::list users = py::cast(r.data.users.ids()), items = py::cast(r.data.items.ids());
-  return py::make_tuple(csr_arrays(std::move(r.data.X)), users, items);
+  return py::make_tuple(csr_arrays(std::move(r.data.X)), ids_to_python(r.data.users.ids()),
+                        ids_to_python(r.data.items.ids()));
 }
 
 Setters simulation_setters(SimulationOptions& s) {
@@ -583,7 +601,7 @@ std::string reproduce_json(const py::dict& o, const py::dict& simulation, const 
     write_reproduction(*dir, result);
     dir->commit();
   }
-  return reproduction_json(result).dump();
+  return json_text(reproduction_json(result), -1);
 }
 
 AuditOptions audit_options(const py::dict& o) {
@@ -667,7 +685,7 @@ std::string audit_arrays(const py::array& items, const std::vector<std::string>&
     write_audit(*dir, r, inputs);
     dir->commit();
   }
-  return audit_json(r, inputs).dump();
+  return json_text(audit_json(r, inputs), -1);
 }
 
 // The strong-generalisation evaluation (MATH.md M7) of `models` on binary interactions X; writes
@@ -694,13 +712,13 @@ std::string evaluate_json(const Csr& X, const std::vector<std::string>& models, 
   const nlohmann::json doc = evaluation_json(input, split_options, split, results, grid_text);
   if (dir) {
     AtomicFile json_file(dir->file("results.json"), false);
-    json_file.stream() << doc.dump(2) << '\n';
+    json_file.stream() << json_text(doc) << '\n';
     AtomicFile markdown(dir->file("results.md"), false);
     markdown.stream() << evaluation_markdown(input, split, results);
     commit_together({&json_file, &markdown});
     dir->commit();
   }
-  return doc.dump();
+  return json_text(doc, -1);
 }
 
 }  // namespace
@@ -811,8 +829,8 @@ PYBIND11_MODULE(_linsim, m) {
                                if (model.options.kind != ModelKind::kEase) return py::none();
                                return model.with_weights([&](const auto& W) { return view_of(W, self); });
                              })
-      .def_property_readonly("user_ids", [](const PyModel& s) { return s.bundle.data.users.ids(); })
-      .def_property_readonly("item_ids", [](const PyModel& s) { return s.bundle.data.items.ids(); })
+      .def_property_readonly("user_ids", [](const PyModel& s) { return ids_to_python(s.bundle.data.users.ids()); })
+      .def_property_readonly("item_ids", [](const PyModel& s) { return ids_to_python(s.bundle.data.items.ids()); })
       .def_property_readonly("interactions", [](const PyModel& s) { return csr_arrays(s.bundle.data.X); })
       .def_property_readonly("n_users", [](const PyModel& s) { return s.bundle.data.n_users(); })
       .def_property_readonly("n_items", [](const PyModel& s) { return s.bundle.data.n_items(); })

@@ -1,10 +1,13 @@
 """One model format for the CLI and Python: save/load round trips both ways, and the same
 neighbours and scores from either (the CLI prints scores that read back as the same double)."""
+import json
 import os
+import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 import linsim
 from conftest import read_table, write_triplets
@@ -110,3 +113,62 @@ def test_load_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(RuntimeError, match="model.json"):
         linsim.load(tmp_path / "empty")
+
+
+def test_ids_and_paths_that_are_not_utf8_survive_every_round_trip(cli, tmp_path):
+    # A Latin-1 data file in a directory whose name is Latin-1 too: its ids are bytes that are not
+    # UTF-8. Python sees them as str with escaped bytes (PEP 383, as it sees such file names), and
+    # every way back to bytes gives the same bytes.
+    folder = os.path.join(os.fsencode(tmp_path), b"donn\xe9es")
+    os.mkdir(folder)
+    data = os.path.join(folder, b"caf\xe9.tsv")
+    items = [b"caf\xe9", b"th\xe9", b"item", b"\xef\xbb\xbfmark", b"na\xefve"]
+    with open(data, "wb") as f:
+        for u in range(40):
+            for j, item in enumerate(items):
+                if (u + j) % 3:
+                    f.write(b"user%d\t%s\n" % (u, item))
+    read = linsim.read_interactions(os.fsdecode(data))
+    assert "caf\udce9" in set(read.item_ids)
+    assert {i.encode("utf-8", "surrogateescape") for i in read.item_ids} == set(items)
+    model = linsim.EQ2(rank=2, lam=1, progress=False).fit(read)
+    ids, _ = model.similar_items("caf\udce9", N=2)
+    assert len(ids) == 2
+    # Saved by Python into a Latin-1 path (str or bytes) and read by the CLI: the same id bytes.
+    saved = os.path.join(folder, b"mod\xe8le")
+    model.save(os.fsdecode(saved))
+    with open(os.path.join(saved, b"item_ids.tsv"), "rb") as f:
+        assert f.read().splitlines() == [i.encode("utf-8", "surrogateescape") for i in read.item_ids]
+    # The CLI fits the same file; Python loads its model and gets its ids and neighbours.
+    cli_model = os.path.join(folder, b"cli")
+    result = subprocess.run([os.environ["LINSIM_CLI"].encode(), b"fit", b"--input", data, b"--rank", b"2",
+                             b"--lambda", b"1", b"--out", cli_model], capture_output=True)
+    assert result.returncode == 0, result.stderr
+    loaded = linsim.load(cli_model)
+    assert list(loaded.item_ids) == list(read.item_ids)
+    assert list(loaded.similar_items("caf\udce9", N=2)[0]) == list(ids)
+    # and back: saved from the loaded model, the bytes are the CLI's.
+    loaded.save(os.path.join(folder, b"again"))
+    for name in (b"item_ids.tsv", b"user_ids.tsv"):
+        with open(os.path.join(cli_model, name), "rb") as a, open(os.path.join(folder, b"again", name), "rb") as b:
+            assert a.read() == b.read()
+    # model.json names the input with its bytes escaped: still JSON.
+    with open(os.path.join(cli_model, b"model.json"), "rb") as f:
+        assert "caf\\xe9.tsv" in json.loads(f.read())["input"]["path"]
+
+
+def test_a_first_id_that_begins_with_a_byte_order_mark_keeps_it(tmp_path):
+    X = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=float)
+    users = ["\ufeffu0", "u1", "u2", "u3"]
+    items = ["\ufeff", "\ufeff\ufeffi1", "i2"]
+    model = linsim.EQ2(rank=2, lam=0.1, progress=False).fit(
+        linsim.Interactions(sp.csr_matrix(X), np.array(users, dtype=object), np.array(items, dtype=object)))
+    model.save(tmp_path / "m")
+    back = linsim.load(tmp_path / "m")
+    assert list(back.user_ids) == users and list(back.item_ids) == items
+
+
+def test_an_id_that_no_bytes_can_stand_for_is_refused_by_name():
+    frame = pd.DataFrame({"u": ["a", "b\ud800", "c"], "i": ["x", "y", "z"]})
+    with pytest.raises(ValueError, match=r"user id 'b\\ud800' cannot be stored: character 1 is a lone surrogate"):
+        linsim.EQ2(rank=1, lam=0.1, progress=False).fit(frame)

@@ -314,3 +314,34 @@ def test_a_value_column_of_pandas_own_types_is_read():
     m = linsim.EQ2(rank=1, lam=0.1, progress=False).fit(df)
     assert m.item_factors.shape == (3, 1)
     assert X is None or X.sum() == 10
+
+
+@pytest.mark.parametrize("call", [
+    lambda v: linsim.EQ2(rank=1, lam=0.1, seed=v),
+    lambda v: linsim.EQ2(rank=1, lam=0.1, threads=v),
+    lambda v: linsim.simulate(users=10, items=5, seed=v),
+    lambda v: linsim.simulate(users=10, items=5, threads=v),
+    lambda v: linsim.read_interactions(__file__, threads=v),
+])
+def test_integer_parameters_out_of_range_or_of_another_type_are_named(call):
+    for value in (-1, 2**64):
+        with pytest.raises(ValueError, match=r"(seed|threads) must be in \[0, \d+\], got " + str(value)):
+            call(value)
+    for value in (1.5, "3"):
+        with pytest.raises(TypeError, match=r"(seed|threads) must be an integer, got " + repr(value).replace(".", r"\.")):
+            call(value)
+
+
+def test_integer_parameters_take_numpy_integers_to_the_end_of_their_range():
+    model = linsim.EQ2(rank=1, lam=0.1, seed=np.uint64(2**64 - 1), threads=np.int32(1))
+    assert model.seed == 2**64 - 1 and model.threads == 1
+
+
+def test_n_out_of_range_is_named(simulated):
+    X, _ = simulated
+    model = linsim.EQ2(rank=2, lam=1, progress=False).fit(X)
+    for value in (0, 2**63):
+        with pytest.raises(ValueError, match=r"N must be in \[1, \d+\], got " + str(value)):
+            model.similar_items(0, N=value)
+    with pytest.raises(ValueError, match=r"N must be in \[1, \d+\], got 0"):
+        model.recommend(0, N=0)

@@ -9,6 +9,7 @@
 
 #include "linsim/core/error.h"
 #include "linsim/io/heatmap.h"
+#include "linsim/io/json_text.h"
 #include "linsim/io/plots.h"
 
 namespace linsim {
@@ -224,7 +225,7 @@ std::string audit_html(const AuditReport& r, const json& inputs) {
   std::string sources;
   for (const auto& [key, value] : inputs.items()) {
     sources += (sources.empty() ? "" : ", ") + escape(key) + " <code>" +
-               escape(value.is_string() ? value.get<std::string>() : value.dump()) + "</code>";
+               escape(value.is_string() ? value.get<std::string>() : json_text(value, -1)) + "</code>";
   }
   h += fmt::format("<p>{} items × {} dimensions{}. Inputs: {}.</p>\n", r.n_items, r.dim,
                    r.have_users ? fmt::format(", {} users", r.n_users) : "", sources);
@@ -340,7 +341,7 @@ std::string audit_summary(const AuditReport& r) {
 void write_audit(AtomicDirectory& out, const AuditReport& report, const json& inputs) {
   {
     std::ofstream f(out.file("audit.json"));
-    f << audit_json(report, inputs).dump(2) << '\n';
+    f << json_text(audit_json(report, inputs)) << '\n';
     if (!f) throw Error(fmt::format("cannot write audit.json in '{}'", out.target()));
   }
   std::ofstream f(out.file("audit.html"));

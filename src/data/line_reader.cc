@@ -153,7 +153,10 @@ bool LineReader::fill() {
   }
   if (!started_ && got > 0) {
     started_ = true;
-    if (got >= 3 && std::memcmp(buffer_.data() + end_, "\xEF\xBB\xBF", 3) == 0) begin_ += 3;  // UTF-8 BOM
+    if (std::string_view(buffer_.data() + end_, static_cast<size_t>(got)).substr(0, kByteOrderMark.size()) ==
+        kByteOrderMark) {
+      begin_ += kByteOrderMark.size();
+    }
   }
   end_ += static_cast<size_t>(got);
   return got > 0;

@@ -17,6 +17,16 @@
 
 namespace linsim::detail {
 
+// The UTF-8 byte-order mark the reader skips at the start of its input.
+inline constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
+// What a writer of a file with one value per line (an id file) writes before the first line so
+// that the reader gives that line back intact: a byte-order mark when the line itself begins with
+// one (the reader skips exactly one), else nothing.
+inline std::string_view first_line_prefix(std::string_view first_line) {
+  return first_line.substr(0, kByteOrderMark.size()) == kByteOrderMark ? kByteOrderMark : std::string_view();
+}
+
 class LineReader {
  public:
   static constexpr size_t kMaxLineBytes = size_t{16} << 20;

@@ -57,6 +57,10 @@ void check_writable_ids(const IdMap& ids, EmbeddingFormat format) {
 void write_id_lines(std::ostream& out, const IdMap& ids) {
   check_writable_ids(ids, EmbeddingFormat::kNpy);
   fmt::memory_buffer buffer;
+  if (ids.size() > 0) {
+    const std::string_view prefix = detail::first_line_prefix(ids.ids().front());
+    buffer.append(prefix.data(), prefix.data() + prefix.size());
+  }
   for (const std::string& id : ids.ids()) {
     buffer.append(id);
     buffer.push_back('\n');

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "linsim/core/error.h"
+#include "linsim/io/json_text.h"
 #include "linsim/io/npy.h"
 #include "data/line_reader.h"
 
@@ -147,6 +148,7 @@ IdMap read_ids(const std::string& path) {
 
 void write_ids(const std::string& path, const IdMap& ids) {
   std::ofstream out(path);
+  if (ids.size() > 0) out << detail::first_line_prefix(ids.ids().front());
   for (const std::string& id : ids.ids()) {
     if (id.find_first_of("\t\n\r") != std::string::npos) {
       throw Error(fmt::format("id '{}' contains a tab, newline or carriage return and cannot be stored in '{}'", id, path));
@@ -250,7 +252,7 @@ void write_model_dir(AtomicDirectory& out, const ModelBundle& bundle, const Dist
     if (e) std::rethrow_exception(e);
   }
   std::ofstream json_out(out.file("model.json"));
-  json_out << meta.dump(2) << '\n';
+  json_out << json_text(meta) << '\n';
   json_out.flush();
   if (!json_out) throw Error(fmt::format("cannot write model.json in '{}'", out.target()));
 }

@@ -13,6 +13,7 @@
 #include "linsim/core/memory.h"
 #include "linsim/io/atomic_output.h"
 #include "linsim/io/heatmap.h"
+#include "linsim/io/json_text.h"
 #include "linsim/similarity/measure.h"
 
 namespace linsim {
@@ -271,7 +272,7 @@ void write_reproduction(AtomicDirectory& out, const ReproductionResult& r) {
   write_heatmaps(out.file("figure1-extended.png"), extended, fig, false);
   {
     std::ofstream f(out.file("results.json"));
-    f << reproduction_json(r).dump(2) << '\n';
+    f << json_text(reproduction_json(r)) << '\n';
     if (!f) throw Error(fmt::format("cannot write results.json in '{}'", dir));
   }
   {
