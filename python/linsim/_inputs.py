@@ -252,9 +252,10 @@ def read_interactions(path, *, format: str = "auto", separator: Optional[str] = 
     return Interactions(X, np.array(users, dtype=object), np.array(items, dtype=object))
 
 
-# The ranges of the extension's integer parameters; the library checks what is meaningful within.
-THREADS = (0, 2**31 - 1)
-COUNT = (1, 2**63 - 1)
+# The ranges of the extension's integer parameters (C int, int64, uint64); the library checks what
+# is meaningful within them, in the CLI's words (threads in [0, max_threads()], N >= 1).
+THREADS = (-(2**31), 2**31 - 1)
+COUNT = (-(2**63), 2**63 - 1)
 SEED = (0, 2**64 - 1)
 
 
@@ -322,6 +323,20 @@ class IdLookup:
             return self._by_text[str(key)]
         except KeyError:
             raise ValueError(f"unknown {self.what} id '{key}'") from None
+
+    def is_one(self, key) -> bool:
+        """Whether a query names one id: a scalar, or a tuple that is itself an id (a DataFrame of
+        tuple ids); any other sequence is a list of ids."""
+        if isinstance(key, tuple):
+            try:
+                if key in self._table():
+                    return True
+            except TypeError:  # a tuple holding something unhashable is no id
+                pass
+        try:
+            return np.ndim(key) == 0
+        except ValueError:  # ids of different shapes (tuples and strings): a list
+            return False
 
     def indices(self, keys) -> np.ndarray:
         return np.fromiter((self.index(k) for k in keys), dtype=np.int64, count=len(keys))

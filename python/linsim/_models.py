@@ -183,17 +183,18 @@ class Model:
         """Every item's N neighbours at once (items x N arrays of ids and scores), by the symmetric
         all-items kernel where the measure has factors."""
         m = self._fitted()
-        index, scores = m.neighbors(True, measure, np.arange(m.n_items, dtype=np.int64), checked_int(N, "N", COUNT), include_self,
-                                    float32, self.threads)
+        index, scores = m.neighbors(True, measure, np.arange(m.n_items, dtype=np.int64), checked_int(N, "N", COUNT),
+                                    include_self, float32, self.threads)
         return _ids_of(self._item_ids, index), scores
 
     def _similar(self, items: bool, ids, N, measure, include_self, float32):
         m = self._fitted()
         lookup = self._items if items else self._users
-        single = np.ndim(ids) == 0
+        single = lookup.is_one(ids)
         keys = [ids] if single else list(ids)
         rows = lookup.indices(keys)
-        index, scores = m.neighbors(items, measure, rows, checked_int(N, "N", COUNT), include_self, float32, self.threads)
+        index, scores = m.neighbors(items, measure, rows, checked_int(N, "N", COUNT), include_self, float32,
+                                    self.threads)
         out = _ids_of(self._item_ids if items else self._user_ids, index)
         return (out[0], scores[0]) if single else (out, scores)
 
@@ -208,25 +209,27 @@ class Model:
         ``filter_already_liked_items=False``. Returns (item ids, scores), shape (N,) for one
         user and (len, N) for a list."""
         m = self._fitted()
-        single = np.ndim(userid) == 0
+        # With user_items the ids only label its rows; without, they name training users.
+        single = self._users.is_one(userid) if user_items is None else np.ndim(userid) == 0
         count = 1 if single else len(userid)
+        N = checked_int(N, "N", COUNT)
         if user_items is None:
             rows = self._users.indices([userid] if single else list(userid))
-            index, scores = m.recommend(rows, None, checked_int(N, "N", COUNT), filter_already_liked_items, self.threads)
+            index, scores = m.recommend(rows, None, N, filter_already_liked_items, self.threads)
         else:
             csr = as_csr(user_items, what="user_items")
             if csr.matrix.shape[0] != count:
                 raise ValueError(f"user_items has {csr.matrix.shape[0]} rows for {count} user ids")
             rows = np.arange(count, dtype=np.int64)
-            index, scores = m.recommend(rows, csr.handle, checked_int(N, "N", COUNT), filter_already_liked_items, self.threads)
+            index, scores = m.recommend(rows, csr.handle, N, filter_already_liked_items, self.threads)
         out = _ids_of(self._item_ids, index)
         return (out[0], scores[0]) if single else (out, scores)
 
     def recommend_all(self, N: int = 10, filter_already_liked_items: bool = True) -> Tuple[np.ndarray, np.ndarray]:
         """Top-N items for every training user (users x N)."""
         m = self._fitted()
-        index, scores = m.recommend(np.arange(m.n_users, dtype=np.int64), None, checked_int(N, "N", COUNT), filter_already_liked_items,
-                                    self.threads)
+        index, scores = m.recommend(np.arange(m.n_users, dtype=np.int64), None, checked_int(N, "N", COUNT),
+                                    filter_already_liked_items, self.threads)
         return _ids_of(self._item_ids, index), scores
 
     def user_vectors(self, user_items) -> np.ndarray:

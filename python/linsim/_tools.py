@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _linsim
-from ._inputs import SEED, THREADS, IdLookup, Interactions, as_csr, checked_int, from_dataframe, id_bytes
+from ._inputs import COUNT, SEED, THREADS, IdLookup, Interactions, as_csr, checked_int, from_dataframe, id_bytes
 from ._models import Model, Progress, _progress_callback
 
 
@@ -61,7 +61,7 @@ def evaluate(X, models=("popularity", "itemknn", "eq1", "eq2", "ease"), grid: st
     csr = as_csr(data.X)
     names = [models] if isinstance(models, str) else list(models)
     text = _linsim.evaluate(csr.handle, names, grid, float(heldout_users),
-                            checked_int(min_interactions, "min_interactions", (-(2**63), 2**63 - 1)), float(fold_in),
+                            checked_int(min_interactions, "min_interactions", COUNT), float(fold_in),
                             checked_int(seed, "seed", SEED), None if out is None else os.fsencode(out), bool(force),
                             checked_int(threads, "threads", THREADS),
                             _progress_callback(progress))

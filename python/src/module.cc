@@ -93,7 +93,10 @@ ProgressFn make_progress(const py::object& callback) {
   if (callback.is_none()) return {};
   return [callback](const std::string& message) {
     py::gil_scoped_acquire gil;
-    callback(message);
+    // A message may quote bytes that are not UTF-8 (a path); they are shown escaped, as in errors.
+    PyObject* text = PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()), "backslashreplace");
+    if (text == nullptr) throw py::error_already_set();
+    callback(py::reinterpret_steal<py::str>(text));
   };
 }
 

@@ -324,8 +324,8 @@ def test_a_value_column_of_pandas_own_types_is_read():
     lambda v: linsim.read_interactions(__file__, threads=v),
 ])
 def test_integer_parameters_out_of_range_or_of_another_type_are_named(call):
-    for value in (-1, 2**64):
-        with pytest.raises(ValueError, match=r"(seed|threads) must be in \[0, \d+\], got " + str(value)):
+    for value in (-(2**63), 2**64):
+        with pytest.raises(ValueError, match=r"(seed|threads) must be in \[-?\d+, \d+\], got " + str(value)):
             call(value)
     for value in (1.5, "3"):
         with pytest.raises(TypeError, match=r"(seed|threads) must be an integer, got " + repr(value).replace(".", r"\.")):
@@ -340,8 +340,10 @@ def test_integer_parameters_take_numpy_integers_to_the_end_of_their_range():
 def test_n_out_of_range_is_named(simulated):
     X, _ = simulated
     model = linsim.EQ2(rank=2, lam=1, progress=False).fit(X)
-    for value in (0, 2**63):
-        with pytest.raises(ValueError, match=r"N must be in \[1, \d+\], got " + str(value)):
+    for value in (-(2**63) - 1, 2**63):
+        with pytest.raises(ValueError, match=r"N must be in \[-\d+, \d+\], got " + str(value)):
             model.similar_items(0, N=value)
-    with pytest.raises(ValueError, match=r"N must be in \[1, \d+\], got 0"):
-        model.recommend(0, N=0)
+        with pytest.raises(ValueError, match=r"N must be in \[-\d+, \d+\], got " + str(value)):
+            model.recommend(0, N=value)
+    with pytest.raises(TypeError, match=r"N must be an integer, got 2\.5"):
+        model.similar_items(0, N=2.5)

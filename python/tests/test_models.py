@@ -1,5 +1,6 @@
 """The models' contract, checked against dense oracles (numpy) and identities of docs/math.md."""
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -299,3 +300,17 @@ def test_options_of_the_wrong_type_are_named(simulated, make, words):
     with pytest.raises(TypeError) as raised:
         make().fit(X)
     assert str(raised.value) == words
+
+
+def test_a_tuple_id_is_one_query_and_a_tuple_of_ids_a_list(simulated):
+    X, _ = simulated
+    C = X.tocoo()
+    users = pd.Series([(f"u{u}", u % 2) for u in C.row])
+    items = pd.Series([(f"i{i}", "x") if i < 5 else f"i{i}" for i in C.col])
+    m = linsim.EQ2(rank=5, lam=5.0, progress=False).fit(pd.DataFrame({"user": users, "item": items}))
+    ids, scores = m.similar_items(("i0", "x"), N=3)
+    assert ids.shape == (3,) and scores.shape == (3,)
+    many, _ = m.similar_items((("i0", "x"), "i7"), N=3)  # a tuple that is no id: two queries
+    assert many.shape == (2, 3) and list(many[0]) == list(ids)
+    items_for_one, _ = m.recommend(("u0", 0), N=4)
+    assert items_for_one.shape == (4,)
