@@ -288,6 +288,17 @@ def id_bytes(ids, what: str) -> list:
     return out
 
 
+def library_ids(ids, what: str):
+    """Ids for the extension: None for the row or column numbers 0..n-1 (it makes those itself,
+    once the fit's memory estimate has passed), else id_bytes."""
+    ids = np.asarray(ids) if not isinstance(ids, np.ndarray) else ids
+    if ids.ndim == 1 and ids.dtype.kind in "iu":
+        count = len(ids)
+        if count == 0 or (ids[0] == 0 and ids[-1] == count - 1 and bool(np.all(np.diff(ids) == 1))):
+            return None
+    return id_bytes(ids.tolist(), what)
+
+
 class IdLookup:
     """External id -> index. An id is looked up as given, then by its string form (a model read
     from a directory has string ids: ``50`` finds ``"50"``, and ``"50"`` finds ``50``)."""

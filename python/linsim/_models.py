@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Tuple, Union
 import numpy as np
 
 from . import _linsim
-from ._inputs import COUNT, SEED, THREADS, IdLookup, as_csr, as_interactions, checked_int, id_bytes
+from ._inputs import COUNT, SEED, THREADS, IdLookup, as_csr, as_interactions, checked_int, library_ids
 
 Progress = Union[None, bool, Callable[[str], None]]
 
@@ -86,8 +86,8 @@ class Model:
         options = dict(self._options)
         options["weighting"] = weighting
         progress = _progress_callback(self.progress if show_progress is None else show_progress)
-        user_keys = id_bytes(data.user_ids.tolist(), "user")
-        item_keys = id_bytes(data.item_ids.tolist(), "item")
+        user_keys = library_ids(data.user_ids, "user")
+        item_keys = library_ids(data.item_ids, "item")
         fitted = _linsim.fit(self.kind, options, csr.handle, user_keys, item_keys, self.threads, self.seed, progress)
         self._set(fitted, np.asarray(data.user_ids), np.asarray(data.item_ids))
         for message in fitted.info["warnings"]:

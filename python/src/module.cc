@@ -377,19 +377,31 @@ IdMap id_map(const std::vector<std::string>& ids, const char* what) {
   return map;
 }
 
+// The ids 0, 1, ..., count - 1 (as decimal strings).
+IdMap numbered_ids(Index count) {
+  IdMap map;
+  for (Index i = 0; i < count; ++i) map.add(fmt::format_int(i).str());
+  return map;
+}
+
+// Ids given as None are the row or column numbers; they are made after the fit, so that a matrix
+// too wide for memory is refused by the fit's estimate before an id is made for every column.
 std::shared_ptr<PyModel> fit(const std::string& kind, const py::dict& options, const Csr& X,
-                             const std::vector<std::string>& user_ids, const std::vector<std::string>& item_ids,
-                             int threads, std::uint64_t seed, const py::object& progress) {
+                             const std::optional<std::vector<std::string>>& user_ids,
+                             const std::optional<std::vector<std::string>>& item_ids, int threads, std::uint64_t seed,
+                             const py::object& progress) {
   const FitOptions o = fit_options(kind, options);
   const Context ctx = make_context(threads, seed);
   const ProgressFn report = make_progress(progress);
-  if (static_cast<Index>(user_ids.size()) != X.rows || static_cast<Index>(item_ids.size()) != X.cols) {
-    throw InvalidArgument(fmt::format("{} user ids and {} item ids for a {} x {} matrix", user_ids.size(),
-                                      item_ids.size(), X.rows, X.cols));
+  const Index n_user_ids = user_ids ? static_cast<Index>(user_ids->size()) : X.rows;
+  const Index n_item_ids = item_ids ? static_cast<Index>(item_ids->size()) : X.cols;
+  if (n_user_ids != X.rows || n_item_ids != X.cols) {
+    throw InvalidArgument(fmt::format("{} user ids and {} item ids for a {} x {} matrix", n_user_ids, n_item_ids,
+                                      X.rows, X.cols));
   }
   auto model = std::make_shared<PyModel>();
-  model->bundle.data.users = id_map(user_ids, "user");
-  model->bundle.data.items = id_map(item_ids, "item");
+  if (user_ids) model->bundle.data.users = id_map(*user_ids, "user");
+  if (item_ids) model->bundle.data.items = id_map(*item_ids, "item");
   model->bundle.input.path = "<python>";
   model->bundle.input.format = "scipy.sparse";
   {
@@ -397,6 +409,8 @@ std::shared_ptr<PyModel> fit(const std::string& kind, const py::dict& options, c
     const auto view = X.view();
     model->bundle.model = fit_model(view, o, ctx, report);
     model->bundle.data.X = view;  // the model's own copy
+    if (!user_ids) model->bundle.data.users = numbered_ids(X.rows);
+    if (!item_ids) model->bundle.data.items = numbered_ids(X.cols);
   }
   return model;
 }

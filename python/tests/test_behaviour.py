@@ -140,6 +140,27 @@ def test_memory_errors_come_before_allocating():
         linsim.EASE(lam=1.0, progress=False).fit(X)
 
 
+def test_a_matrix_too_wide_for_memory_is_refused_before_an_id_is_made_per_column():
+    # 3 x 5e7 under an address-space limit 3 GiB above what the imports took: the fit's estimate
+    # refuses it, naming the limit. The column numbers are its ids; made as Python strings first,
+    # they took ~4.6 GB (and ~20 s), and the limit stopped that with a bare MemoryError.
+    script = textwrap.dedent("""
+        import resource, numpy as np, scipy.sparse as sp, linsim
+        with open("/proc/self/status") as f:
+            size = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+        resource.setrlimit(resource.RLIMIT_AS, (size + 3 * 2**30, resource.RLIM_INFINITY))
+        X = sp.csr_matrix((np.ones(3), ([0, 1, 2], [0, 5, 49999999])), shape=(3, 50000000))
+        try:
+            linsim.EQ2(rank=1, lam=0.1, progress=False).fit(X)
+        except MemoryError as e:
+            print(repr(e))
+        """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "fitting eq2 on 50000000 items needs about" in result.stdout, result.stdout
+    assert "address-space limit" in result.stdout, result.stdout
+
+
 def resident_bytes():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
