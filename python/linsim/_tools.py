@@ -170,7 +170,9 @@ def audit(item_vectors, user_vectors=None, interactions=None, truth=None, html=N
     clusters = pairs = path = None
     if truth is not None:
         clusters, pairs, path = _truth(truth, ids)
-        description["truth"] = path if path is not None else ("clusters" if clusters is not None else "pairs")
+        # A path's bytes that are not UTF-8 are shown as \xNN, as in the CLI's audit.json.
+        description["truth"] = (os.fsencode(path).decode("utf-8", "backslashreplace") if path is not None
+                                 else "clusters" if clusters is not None else "pairs")
     options = dict(top=top, queries=queries, random_gauges=random_gauges, random_spread=random_spread,
                    random_pairs=random_pairs, hubness_exact_limit=hubness_exact_limit,
                    hubness_queries=hubness_queries, seed=seed)
@@ -184,7 +186,7 @@ def audit(item_vectors, user_vectors=None, interactions=None, truth=None, html=N
 
 def _truth(truth, ids: np.ndarray):
     """(clusters, pairs, path) from the forms ``audit`` accepts."""
-    if isinstance(truth, (str, os.PathLike)):
+    if isinstance(truth, (str, bytes, os.PathLike)):
         path = os.fspath(truth)
         if not os.path.exists(path):
             raise FileNotFoundError(2, "No such file or directory", path)

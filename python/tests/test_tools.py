@@ -1,5 +1,6 @@
 """simulate, reproduce and audit: the same content as the CLI's files."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -71,6 +72,24 @@ def test_audit_of_a_model_with_interactions_and_clusters(simulated):
     by_dict = linsim.audit(m.item_factors, truth={i: int(c) for i, c in enumerate(truth["cluster"])},
                            progress=False)
     assert by_dict["truth"]["auc"].keys() >= {"cosine", "dot"}
+
+
+def test_audit_paths_that_are_not_utf8_as_str_or_bytes(simulated, tmp_path):
+    X, truth = simulated
+    m = linsim.EQ1(rank=8, lam=100.0, progress=False).fit(X)
+    folder = os.fsencode(tmp_path)
+    truth_path = os.path.join(folder, b"v\xe9rit\xe9.tsv")
+    with open(truth_path, "wb") as f:
+        f.write("".join(f"{i}\t{c}\n" for i, c in enumerate(truth["cluster"])).encode())
+    by_array = linsim.audit(m, truth=truth["cluster"], progress=False)
+    for given in (truth_path, os.fsdecode(truth_path)):
+        out = os.path.join(folder, b"r\xe9sultat")
+        report = linsim.audit(m, truth=given, out=os.fsdecode(out) if isinstance(given, str) else out, force=True,
+                              progress=False)
+        assert report["truth"] == by_array["truth"]
+        assert report["input"]["truth"].endswith("v\\xe9rit\\xe9.tsv")  # as the CLI names it
+        with open(os.path.join(out, b"audit.json"), "rb") as f:
+            assert json.loads(f.read()) == report
 
 
 def test_audit_input_errors(tmp_path):
