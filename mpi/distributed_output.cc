@@ -8,6 +8,7 @@
 
 #include "linsim/core/error.h"
 #include "linsim/io/npy.h"
+#include "data/line_reader.h"
 
 namespace linsim::mpi {
 
@@ -61,6 +62,8 @@ void write_user_files(const std::string& dir, const DistributedInput& input, con
   {
     std::string text;
     std::string bad;
+    // The file's first id, on the rank that holds it, gets the prefix linsim fit's writer gives it.
+    if (first == 0 && input.users.size() > 0) text += detail::first_line_prefix(input.users.ids().front());
     for (const std::string& id : input.users.ids()) {
       if (bad.empty() && id.find_first_of("\t\n\r") != std::string::npos) bad = id;
       text += id;

@@ -269,6 +269,15 @@ def main():
     fit_both("tiny-4-ranks", "tiny.tsv", "tiny.tsv", [4], "--model", "eq2", "--rank", "1", "--lambda", "0.1",
              "--solver", "gram")
 
+    # A first user id that begins with a byte-order mark (the file starts with two: the reader
+    # skips one): the id file holds one more before it, written by the rank that holds that user.
+    with open("bom.tsv", "wb") as f:
+        f.write(b"\xef\xbb\xbf\xef\xbb\xbfu1\ta\nu2\tb\nu1\tb\nu3\ta\nu4\tc\nu3\tc\n")
+    bom = fit_both("bom-first-id", "bom.tsv", "bom.tsv", [2, 3], "--model", "eq2", "--rank", "1", "--lambda", "0.1",
+                   "--solver", "gram")
+    check(open(os.path.join(bom, "user_ids.tsv"), "rb").read().startswith(b"\xef\xbb\xbf\xef\xbb\xbfu1\n"),
+          "a first user id that begins with a byte-order mark is written after one more")
+
     # Values far from 1 (docs/math.md M0, "Scale"): the first half of the lines are 2^-300, the rest
     # 2^-297, so the ranks hold different largest values and must agree on the one power of two of
     # the copy every one of them solves on.

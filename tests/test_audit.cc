@@ -24,6 +24,7 @@
 #include "linsim/audit/report.h"
 #include "linsim/core/error.h"
 #include "linsim/io/embedding_files.h"
+#include "linsim/io/model_dir.h"
 #include "linsim/io/npy.h"
 #include "linsim/similarity/measure.h"
 #include "linsim/simulate/simulation.h"
@@ -275,6 +276,30 @@ TEST_F(AuditFiles, EmbeddingReaderHandlesWord2vecGloveAndNpy) {
   t = read_embeddings((dir_ / "m.npy").string());
   EXPECT_EQ(t.format, "npy");
   EXPECT_LT((t.vectors - M.cast<float>().cast<double>()).norm(), 1e-12);
+}
+
+// A first id that begins with a byte-order mark survives every text format linsim writes ids in
+// and reads back (the reader skips one mark at the start of a file, so the writers put one more).
+TEST_F(AuditFiles, AFirstIdThatBeginsWithAByteOrderMarkKeepsIt) {
+  const std::string bom = "\xEF\xBB\xBF";
+  IdMap ids;
+  for (const std::string& id : {bom + "x", std::string("y"), bom + bom + "z"}) ids.add(id);
+  const Matrix vectors = Matrix::Random(3, 2);
+  for (const EmbeddingFormat format : {EmbeddingFormat::kTsv, EmbeddingFormat::kWord2vec}) {
+    const std::string path = (dir_ / (format == EmbeddingFormat::kTsv ? "v.tsv" : "v.txt")).string();
+    {
+      std::ofstream out(path, std::ios::binary);
+      write_embeddings(out, ids, vectors, format);
+    }
+    const EmbeddingTable back = read_embeddings(path);
+    EXPECT_EQ(back.ids.ids(), ids.ids()) << path;
+  }
+  const std::string id_file = (dir_ / "v.ids.tsv").string();
+  {
+    std::ofstream out(id_file, std::ios::binary);
+    write_id_lines(out, ids);
+  }
+  EXPECT_EQ(read_ids(id_file).ids(), ids.ids());
 }
 
 TEST_F(AuditFiles, TruthReaderDetectsClustersAndPairs) {

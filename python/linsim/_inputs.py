@@ -242,7 +242,7 @@ def read_interactions(path, *, format: str = "auto", separator: Optional[str] = 
     A large plain triplet file is parsed on up to ``threads`` threads (0: all cores; ranges of at
     least 4 MiB, at most one per core); the result does not depend on the count."""
     path = os.fspath(path)
-    if path != "-" and not os.path.exists(path):
+    if os.fsdecode(path) != "-" and not os.path.exists(path):
         raise FileNotFoundError(2, "No such file or directory", path)
     options = dict(format=format, separator=separator, header=header, binarize=binarize, min_value=min_value,
                    strict=strict, allow_negative=allow_negative, min_item_users=min_item_users)
@@ -317,6 +317,14 @@ class IdLookup:
             self._index = table
         return self._index
 
+    def _text_table(self):
+        if self._by_text is None:
+            by_text = {}
+            for i, k in enumerate(self.ids.tolist()):
+                by_text.setdefault(str(k), i)
+            self._by_text = by_text
+        return self._by_text
+
     def index(self, key) -> int:
         table = self._table()
         if isinstance(key, np.generic):
@@ -325,13 +333,8 @@ class IdLookup:
             return table[key]
         except (KeyError, TypeError):
             pass
-        if self._by_text is None:
-            by_text = {}
-            for i, k in enumerate(self.ids.tolist()):
-                by_text.setdefault(str(k), i)
-            self._by_text = by_text
         try:
-            return self._by_text[str(key)]
+            return self._text_table()[str(key)]
         except KeyError:
             raise ValueError(f"unknown {self.what} id '{key}'") from None
 
@@ -344,6 +347,8 @@ class IdLookup:
                     return True
             except TypeError:  # a tuple holding something unhashable is no id
                 pass
+            if str(key) in self._text_table():  # a loaded model's ids are the strings
+                return True
         try:
             return np.ndim(key) == 0
         except ValueError:  # ids of different shapes (tuples and strings): a list

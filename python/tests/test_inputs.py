@@ -347,3 +347,15 @@ def test_n_out_of_range_is_named(simulated):
             model.recommend(0, N=value)
     with pytest.raises(TypeError, match=r"N must be an integer, got 2\.5"):
         model.similar_items(0, N=2.5)
+
+
+@pytest.mark.parametrize("dash", ["-", b"-"])
+def test_a_dash_reads_standard_input(dash):
+    import subprocess
+    import sys
+
+    script = f"import linsim; r = linsim.read_interactions({dash!r}); print(r.X.shape, r.X.nnz, list(r.item_ids))"
+    result = subprocess.run([sys.executable, "-c", script], input="u1\ta\nu2\tb\nu1\tb\n", capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(2, 2) 3 ['a', 'b']"

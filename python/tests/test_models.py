@@ -302,7 +302,7 @@ def test_options_of_the_wrong_type_are_named(simulated, make, words):
     assert str(raised.value) == words
 
 
-def test_a_tuple_id_is_one_query_and_a_tuple_of_ids_a_list(simulated):
+def test_a_tuple_id_is_one_query_and_a_tuple_of_ids_a_list(simulated, tmp_path):
     X, _ = simulated
     C = X.tocoo()
     users = pd.Series([(f"u{u}", u % 2) for u in C.row])
@@ -314,3 +314,8 @@ def test_a_tuple_id_is_one_query_and_a_tuple_of_ids_a_list(simulated):
     assert many.shape == (2, 3) and list(many[0]) == list(ids)
     items_for_one, _ = m.recommend(("u0", 0), N=4)
     assert items_for_one.shape == (4,)
+    # Loaded from a directory the ids are their strings, and the tuple finds its string.
+    m.save(tmp_path / "m")
+    loaded = linsim.load(tmp_path / "m")
+    assert list(loaded.similar_items(("i0", "x"), N=3)[0]) == [str(i) for i in ids]
+    assert list(loaded.recommend(("u0", 0), N=4)[0]) == [str(i) for i in items_for_one]

@@ -89,7 +89,12 @@ void write_embeddings(std::ostream& out, const IdMap& ids, const Matrix& vectors
   check_writable_ids(ids, format);
   const bool word2vec = format == EmbeddingFormat::kWord2vec;
   fmt::memory_buffer buffer;
-  if (word2vec) fmt::format_to(std::back_inserter(buffer), "{} {}\n", vectors.rows(), vectors.cols());
+  if (word2vec) {
+    fmt::format_to(std::back_inserter(buffer), "{} {}\n", vectors.rows(), vectors.cols());
+  } else if (ids.size() > 0) {  // TSV's first line is its first id's: read back, a mark there is skipped
+    const std::string_view prefix = detail::first_line_prefix(ids.id(0));
+    buffer.append(prefix.data(), prefix.data() + prefix.size());
+  }
   const char sep = word2vec ? ' ' : '\t';
   for (Index i = 0; i < vectors.rows(); ++i) {
     fmt::format_to(std::back_inserter(buffer), "{}", ids.id(i));
