@@ -60,8 +60,8 @@ class Model:
     kind: str = ""
 
     def __init__(self, *, threads: int = 0, seed: int = 42, progress: Progress = None, **options: Any):
-        self.threads = checked_int(threads, "threads", THREADS)
-        self.seed = checked_int(seed, "seed", SEED)
+        self.threads = threads
+        self.seed = seed
         self.progress = progress
         self._options = options
         self._m = None  # the fitted _linsim.Model
@@ -69,6 +69,23 @@ class Model:
         self._item_ids = None
         self._users = None
         self._items = None
+
+    # threads and seed may be set again between calls (implicit's models allow it); checked each time.
+    @property
+    def threads(self) -> int:
+        return self._threads
+
+    @threads.setter
+    def threads(self, value) -> None:
+        self._threads = checked_int(value, "threads", THREADS)
+
+    @property
+    def seed(self) -> int:
+        return self._seed
+
+    @seed.setter
+    def seed(self, value) -> None:
+        self._seed = checked_int(value, "seed", SEED)
 
     # --- fitting -------------------------------------------------------------------------------
 

@@ -335,6 +335,13 @@ def test_integer_parameters_out_of_range_or_of_another_type_are_named(call):
 def test_integer_parameters_take_numpy_integers_to_the_end_of_their_range():
     model = linsim.EQ2(rank=1, lam=0.1, seed=np.uint64(2**64 - 1), threads=np.int32(1))
     assert model.seed == 2**64 - 1 and model.threads == 1
+    assert type(model.seed) is int and type(model.threads) is int
+    # Set again later, they are checked again.
+    with pytest.raises(ValueError, match=r"threads must be in"):
+        model.threads = 2**40
+    with pytest.raises(TypeError, match=r"seed must be an integer, got 1\.5"):
+        model.seed = 1.5
+    assert model.seed == 2**64 - 1 and model.threads == 1
 
 
 def test_n_out_of_range_is_named(simulated):
