@@ -730,6 +730,58 @@ TEST_F(AuditFiles, TruthScoresThatAreNotFiniteAreInputErrorsNotClusters) {
   }
 }
 
+// --truth-kind auto reads the kind from a header, else from the content; a file that fits neither
+// is refused, never guessed.
+TEST_F(AuditFiles, TruthKindAutoDecidesByHeaderOrContentOrAsks) {
+  AuditInput in = input_of(test::random_matrix(40, 2, 1));
+  in.item_ids = IdMap();
+  for (int i = 0; i < 40; ++i) in.item_ids.add("w" + std::to_string(i));
+  std::string pairs, simulated;
+  for (int i = 0; i + 1 < 40; ++i) pairs += fmt::format("w{}\tw{}\t{}.{}\n", i, i + 1, i % 10, i % 7);
+  for (int i = 0; i < 40; ++i) simulated += fmt::format("w{}\t{}\t0.{}\n", i, i % 3, 100 + i);
+  AuditInput a = in;
+  read_truth(write("pairs.tsv", pairs), "auto", a);
+  EXPECT_EQ(a.pairs_in_file, 39);
+  EXPECT_TRUE(a.clusters.empty());
+  // `simulate --truth` without its header: item, cluster, popularity — three numeric-looking
+  // fields, but three labels for 40 items.
+  AuditInput b = in;
+  read_truth(write("clusters.tsv", simulated), "auto", b);
+  ASSERT_EQ(b.clusters.size(), 40u);
+  EXPECT_EQ(b.pairs_in_file, 0);
+  EXPECT_EQ(b.clusters[4], b.clusters[1]);
+  EXPECT_NE(b.clusters[4], b.clusters[2]);
+  // Pairs whose scores use decimal commas: neither kind clearly; asked, not read as clusters.
+  std::string commas = pairs;
+  std::replace(commas.begin(), commas.end(), '.', ',');
+  AuditInput c = in;
+  try {
+    read_truth(write("commas.tsv", commas), "auto", c);
+    ADD_FAILURE() << "decimal commas were read";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("pass --truth-kind clusters or pairs"), std::string::npos) << e.what();
+  }
+  // A pair file with one bad score is still a pair file: the error names that line.
+  std::string plus = pairs;
+  plus.replace(plus.find("1.1"), 3, "+3");
+  AuditInput d = in;
+  try {
+    read_truth(write("plus.tsv", plus), "auto", d);
+    ADD_FAILURE() << "'+3' was read";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.line(), 2) << e.what();
+  }
+  // A score beyond a double on the first line is an error there, not a header.
+  AuditInput f = in;
+  try {
+    read_truth(write("huge.tsv", "w0\tw1\t1e400\n" + pairs), "auto", f);
+    ADD_FAILURE() << "1e400 was skipped as a header";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.line(), 1) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a finite number"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(AuditFiles, PairFilesWithFewerThanThreeMatchingPairsAreErrorsNamingTheCounts) {
   AuditInput in = input_of(test::random_matrix(4, 2, 1));
   in.item_ids = IdMap();

@@ -179,6 +179,9 @@ TEST_F(WordsFiles, BadPairFilesNameFileAndLine) {
   input_error("nan.txt", "a b 1\n\nc d nan\n", "3", "'nan' is not a finite number");
   input_error("inf.csv", "w1,w2,score\na,b,inf\n", "2", "'inf' is not a finite number");
   input_error("first_nan.txt", "a b nan\n", "1", "not a finite number");  // a number gone wrong, not a header
+  // A number beyond a double is a number: on the first line it is no header, elsewhere no "no score".
+  input_error("first_huge.csv", "the,of,1e400\na,b,1\nc,d,2\n", "1", "'1e400' is not a finite number");
+  input_error("huge.csv", "a,b,1\nc,d,-1e400\n", "2", "'-1e400' is not a finite number");
   input_error("empty_word.csv", "a,b,1\n,d,2\n", "2", "a word is empty");
 }
 

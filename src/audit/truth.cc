@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <map>
 
 #include <fmt/format.h>
@@ -37,10 +38,12 @@ std::vector<std::string> split(std::string_view line, char sep) {
 }
 
 // Whether `s` reads as a number, finite or not ("nan" and "inf" do: they are scores gone wrong,
-// not words of a header).
+// not words of a header; so does "1e400", whose value is then inf and refused as not finite).
 bool number(const std::string& s, double& v) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
+  if (s.empty() || end != s.data() + s.size()) return false;
+  if (ec == std::errc::result_out_of_range) v = std::strtod(s.c_str(), nullptr);  // ±inf, or 0 and below
+  return ec == std::errc() || ec == std::errc::result_out_of_range;
 }
 
 std::string lower(std::string s) {
@@ -72,20 +75,45 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
   }
   if (rows.empty()) throw Error(fmt::format("'{}' has no truth lines", path));
   const auto& first = rows.front().second;
-  bool header_names_cluster = false;
+  bool header_names_cluster = false, header_names_score = false;
   size_t score_col = 2;
   for (size_t c = 0; c < first.size(); ++c) {
     const std::string h = lower(first[c]);
     if (h.find("cluster") != std::string::npos || h == "label") header_names_cluster = true;
     if (h == "simlex999" || h == "score") score_col = c;
+    if (h == "simlex999" || h == "score" || h.find("human") != std::string::npos) header_names_score = true;
   }
   std::string resolved = kind;
-  if (resolved == "auto") {
-    double v = 0;
-    const auto& probe = rows.size() > 1 ? rows[1].second : first;
-    resolved = header_names_cluster ? "clusters"
-               : (probe.size() > score_col && number(probe[score_col], v)) ? "pairs"
-                                                                           : "clusters";
+  if (resolved == "auto") resolved = header_names_cluster ? "clusters" : header_names_score ? "pairs" : "";
+  if (resolved.empty()) {
+    // No header says which. By content: lines of two fields, or a second field with very few
+    // values (at most a tenth of the lines: `simulate --truth` without its header, item, cluster,
+    // popularity), are clusters; a number after the two words on most lines makes pairs; else a
+    // second field with at most half as many values as lines is a cluster label. A file that is
+    // none of these is refused, not guessed (a pair file whose scores do not read as numbers,
+    // "6,77", was read as clusters, each word's label the word beside it).
+    const size_t data = rows.size() > 1 ? rows.size() - 1 : rows.size();  // without a possible header
+    size_t scored = 0, two_fields = 0;
+    std::map<std::string, int> second;
+    for (size_t r = rows.size() - data; r < rows.size(); ++r) {
+      const auto& f = rows[r].second;
+      double v = 0;
+      if (f.size() == 2) ++two_fields;
+      if (f.size() > score_col && number(f[score_col], v)) ++scored;
+      if (f.size() >= 2) second.emplace(f[1], 0);
+    }
+    if (two_fields == data || 10 * second.size() <= data) {
+      resolved = "clusters";  // two fields, or very few labels: no pair file repeats its words so
+    } else if (2 * scored > data) {
+      resolved = "pairs";
+    } else if (2 * second.size() <= data) {
+      resolved = "clusters";
+    } else {
+      throw InputError(path, rows[rows.size() - data].first,
+                       "cannot tell whether this file holds item clusters (item, cluster) or word pairs (word1, "
+                       "word2, score): its third field is not a number on most lines, and its second field takes "
+                       "too many values for cluster labels; pass --truth-kind clusters or pairs");
+    }
   }
   const IdMap& ids = in.item_ids;
   Index unknown = 0, labelled = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -58,12 +59,15 @@ std::vector<std::string> split_fields(std::string_view line, char sep) {
 }
 
 // The value of a field that reads as a number in full, finite or not ("nan" and "inf" are scores
-// gone wrong, not words).
+// gone wrong, not words; "1e400" is a number beyond a double, which the caller refuses as not
+// finite, never a word of a header).
 std::optional<double> number(const std::string& field) {
   double value = 0;
   const char* end = field.data() + field.size();
   const auto [stop, ec] = std::from_chars(field.data(), end, value);
-  if (field.empty() || ec != std::errc() || stop != end) return std::nullopt;
+  if (field.empty() || stop != end) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) return std::strtod(field.c_str(), nullptr);  // ±inf, or 0 and below
+  if (ec != std::errc()) return std::nullopt;
   return value;
 }
 
