@@ -26,6 +26,10 @@ struct AuditArgs {
 
 void run_audit_command(AuditArgs& args) {
   args.options.validate();
+  const EmbeddingSources& s = args.sources;
+  check_distinct_paths({{"--out", args.out}}, {{"--items", s.items}, {"--users", s.users}, {"--item-ids", s.item_ids},
+                                              {"--user-ids", s.user_ids}, {"--interactions", s.interactions},
+                                              {"--truth", args.truth}});
   AtomicDirectory out(args.out, args.force, "audit.json");  // fail fast on an existing or unwritable output
   args.sources.read = args.read.options();
   nlohmann::json inputs;

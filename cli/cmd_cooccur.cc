@@ -72,7 +72,15 @@ TextBoundary corpus_options(const std::string& boundary, const std::string& inva
   return options.boundary;
 }
 
+// The corpus arguments as inputs that no output may replace.
+std::vector<NamedPath> corpus_paths(const std::vector<std::string>& corpus) {
+  std::vector<NamedPath> paths;
+  for (const std::string& path : corpus) paths.push_back({"corpus", path});
+  return paths;
+}
+
 void run_cooccur(CooccurArgs& args) {
+  check_distinct_paths({{"--output", args.output}, {"--vocab", args.vocab}}, corpus_paths(args.corpus));
   CooccurOptions& options = args.options;
   options.weight = parse_distance_weight(args.weight);
   corpus_options(args.boundary, args.invalid_utf8, options);
@@ -185,6 +193,7 @@ struct TokenizeArgs {
 };
 
 void run_tokenize(const TokenizeArgs& args) {
+  check_distinct_paths({{"--output", args.output}}, corpus_paths(args.corpus));
   CooccurOptions options;
   corpus_options(args.boundary, args.invalid_utf8, options);
   const bool to_stdout = args.output.empty() || args.output == "-";

@@ -33,6 +33,7 @@ struct EvaluateArgs {
 };
 
 void run_evaluate(const EvaluateArgs& args) {
+  check_distinct_paths({{"--out", args.out}}, {{"--input", args.input}});
   const std::vector<std::string> models = split_ids(args.models, "--models");
   const ParamGrid grid = parse_grid(args.grid);
   ReadOptions read = args.read.options();
@@ -76,6 +77,7 @@ struct SimilarityArgs {
 };
 
 void run_similarity(const SimilarityArgs& args) {
+  check_distinct_paths({{"--out", args.out}}, {{"--input", args.input}, {"--labels", args.labels}});
   ReadOptions read = args.read.options();
   std::optional<AtomicDirectory> out;
   if (!args.out.empty()) out.emplace(args.out, args.force, "similarity.json");

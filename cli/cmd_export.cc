@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <memory>
-#include <set>
 
 #include "common.h"
 #include "linsim/audit/inputs.h"
@@ -70,16 +69,18 @@ void run_export(ExportArgs& args) {
   std::vector<Output> outputs(args.partner_out.empty() ? 1 : 2);
   outputs[0].path = args.out;
   if (!args.partner_out.empty()) outputs[1].path = args.partner_out;
-  std::set<std::string> paths;
+  std::vector<NamedPath> written;
   for (Output& o : outputs) {
-    if (format == EmbeddingFormat::kNpy) o.ids_path = ids_path_for(o.path);
-    for (const std::string* p : {&o.path, &o.ids_path}) {
-      if (!p->empty() && !paths.insert(*p).second) {
-        throw InvalidArgument(fmt::format("'{}' would be written twice: --out and --partner-out must differ (the ids "
-                                          "of an .npy go to NAME.ids.tsv)", *p));
-      }
+    const std::string option = &o == &outputs[0] ? "--out" : "--partner-out";
+    written.push_back({option, o.path});
+    if (format == EmbeddingFormat::kNpy) {
+      o.ids_path = ids_path_for(o.path);
+      written.push_back({option + "'s ids (NAME.ids.tsv beside an .npy)", o.ids_path});
     }
   }
+  check_distinct_paths(written, {{args.model_dir.empty() ? "--items" : "--model", s.items}, {"--users", s.users},
+                                 {"--item-ids", s.item_ids}, {"--user-ids", s.user_ids},
+                                 {"--interactions", s.interactions}});
   for (Output& o : outputs) {
     o.file = std::make_unique<AtomicFile>(o.path, args.force);
     if (!o.ids_path.empty()) o.ids_file = std::make_unique<AtomicFile>(o.ids_path, args.force);

@@ -7,11 +7,13 @@
 #include "linsim/core/error.h"
 #include "linsim/io/model_dir.h"
 #include "linsim/models/model.h"
+#include "linsim/io/atomic_output.h"
 
 namespace linsim::cli {
 namespace {
 
 void run_fit(const FitArgs& args, const CLI::App& cmd) {
+  check_distinct_paths({{"--out", args.out}}, {{"--input", args.input}});
   const FitOptions options = fit_options(args, cmd);
   const ReadOptions read_options = args.read.options();
   AtomicDirectory out(args.out, args.force, "model.json");  // fail fast on an existing or unwritable output

@@ -9,6 +9,7 @@
 #include "linsim/core/error.h"
 #include "linsim/io/model_dir.h"
 #include "linsim/similarity/neighbors.h"
+#include "linsim/io/atomic_output.h"
 
 namespace linsim::cli {
 namespace {
@@ -27,6 +28,7 @@ struct RecommendArgs {
 };
 
 void run_recommend(const RecommendArgs& args) {
+  check_distinct_paths({{"--output", args.output}}, {{"--model", args.model_dir}, {"--input", args.input}});
   if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
   const ModelBundle bundle = read_model_dir(args.model_dir);
   // Users are rows of the stored training interactions, or of --input (new users folded in

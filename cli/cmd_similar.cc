@@ -9,6 +9,7 @@
 #include "linsim/io/model_dir.h"
 #include "linsim/similarity/measure.h"
 #include "linsim/similarity/neighbors.h"
+#include "linsim/io/atomic_output.h"
 
 namespace linsim::cli {
 namespace {
@@ -27,6 +28,7 @@ struct SimilarArgs {
 };
 
 void run_similar(const SimilarArgs& args, bool items) {
+  check_distinct_paths({{"--output", args.output}}, {{"--model", args.model_dir}});
   const Measure measure = parse_measure(args.measure);
   if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
   if (args.float32 && !args.all) throw InvalidArgument("--float32 applies to --all searches only");

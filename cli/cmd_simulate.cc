@@ -23,7 +23,7 @@ struct SimulateArgs {
 
 void run_simulate(const SimulateArgs& args) {
   args.simulation.validate();
-  if (args.out == args.truth) throw InvalidArgument("--out and --truth must be different files");
+  check_distinct_paths({{"--out", args.out}, {"--truth", args.truth}});
   // Both outputs are opened (and checked) before the work and committed together at the end.
   AtomicFile out(args.out, args.force);
   std::optional<AtomicFile> truth;

@@ -143,6 +143,10 @@ void run_words(const WordsArgs& args) {
                                                  : "give --model DIR or --vectors FILE, not both");
   }
   const std::vector<std::string> requested = requested_measures(args);
+  std::vector<NamedPath> inputs = {{"--model", args.model_dir}, {"--vectors", args.vectors},
+                                   {"--analogies", args.analogies}};
+  for (const auto& [name, path] : pair_files(args)) inputs.push_back({"--pairs", path});
+  check_distinct_paths({{"--out", args.out}}, inputs);
   std::optional<AtomicDirectory> out;
   if (!args.out.empty()) out.emplace(args.out, args.force, "words.json");
   // The benchmarks first: they are small, and a mistake in them should not wait for the model.

@@ -71,6 +71,7 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
   const ProgressFn progress = root ? ProgressFn(cli::progress) : ProgressFn();
   FitOptions options;
   collectively(comm, [&] {
+    check_distinct_paths({{"--out", args.out}}, {{"--input", args.input}});
     options = cli::fit_options(args, cmd);
     if (options.kind == ModelKind::kCosine) {
       throw InvalidArgument("--model cosine runs in one process ('linsim fit'): its L-BFGS is not distributed");

@@ -309,6 +309,13 @@ def main():
           and no_leftovers("mtx-model"),
           f"Matrix Market: exit {r.returncode}")
 
+    # An output that is the input, however spelled: refused before any work, the input kept.
+    before = open("sim.tsv", "rb").read()
+    r = mpirun(args, 2, "fit", "-i", "sim.tsv", "-o", "./sim.tsv", "--force", expect_ok=False)
+    check(r.returncode == 2 and "linsim-mpi: error: --out './sim.tsv' would replace the input --input 'sim.tsv'"
+          in r.stderr and open("sim.tsv", "rb").read() == before,
+          f"-o the input: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+
     # --strict: a duplicate whose two lines went to different ranks.
     open("dup.tsv", "w").write("a\tx\n" + "".join(f"u{k}\ti{k % 9}\n" for k in range(200)) + "a\tx\n")
     r = mpirun(args, 3, "fit", "-i", "dup.tsv", "--strict", "--rank", "2", "-o", "dup-model", expect_ok=False)

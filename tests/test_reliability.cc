@@ -193,6 +193,40 @@ TEST(ExitCleanup, AForkedChildThatExitsLeavesItsParentsTemporaries) {
   EXPECT_EXIT(std::exit(parent()), ::testing::ExitedWithCode(0), "");
 }
 
+// Two outputs of one command that are the same file, however spelled, or an output that is an
+// input (or an existing file of an input directory, or a directory holding an input): exit 2
+// naming both options, before any work, and nothing written or replaced.
+TEST_F(Reliability, AnOutputThatIsAnotherOutputOrAnInputIsRefused) {
+  fit_model();
+  write("corpus.txt", "a b c\nd e f\n");
+  std::filesystem::create_directory(path("sub"));
+  const std::string m = path("m");
+  for (const auto& [command, words] : std::vector<std::pair<std::string, std::string>>{
+           {"simulate --users 5 --items 3 --clusters 3 -o " + path("s.tsv") + " --truth " + path("sub/../s.tsv"),
+            "--out '" + path("s.tsv") + "' and --truth"},
+           {"export -m " + m + " --measure projected --out " + path("x.npy") + " --partner-out " + path("./x.npy"),
+            "and --partner-out"},
+           {"export -m " + m + " --measure projected --out " + path("y.npy") + " --partner-out " + path("y.ids.tsv"),
+            "--out's ids (NAME.ids.tsv beside an .npy)"},
+           {"cooccur " + path("corpus.txt") + " -o " + path("co.tsv") + " --vocab " + path("sub/../co.tsv"),
+            "--output '" + path("co.tsv") + "' and --vocab"},
+           {"cooccur " + path("corpus.txt") + " -o " + path("corpus.txt") + " --force", "would replace the input corpus"},
+           {"tokenize " + path("corpus.txt") + " -o " + path("corpus.txt") + " --force", "would replace the input corpus"},
+           {"similar-items -m " + m + " --items film00 --output " + m + "/model.json --force",
+            "would replace a file of the input --model"},
+           {"export -m " + m + " --out " + m + "/encoder.npy --force", "would replace a file of the input --model"},
+           {"fit -i " + m + "/user_ids.tsv -o " + m + " --force", "would replace the input --input"}}) {
+    const test::CliResult r = run(command);
+    EXPECT_EQ(r.code, 2) << command << "\n" << r.err;
+    EXPECT_NE(r.err.find(words), std::string::npos) << command << "\n" << r.err;
+  }
+  expect_only({"m", "corpus.txt", "sub"});
+  EXPECT_TRUE(std::filesystem::exists(m + "/model.json"));
+  EXPECT_EQ(run("similar-items -m " + m + " --items film00").code, 0);
+  // A new file inside an input directory replaces nothing.
+  EXPECT_EQ(run("similar-items -m " + m + " --items film00 --output " + m + "/neighbours.tsv").code, 0);
+}
+
 TEST_F(Reliability, AFullStandardOutputIsAnError) {
   fit_model();
   for (const std::string& command : {"similar-items --model " + path("m") + " --items film00",

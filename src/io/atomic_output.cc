@@ -227,4 +227,58 @@ void remove_unfinished_outputs_at_exit() {
   });
 }
 
+namespace {
+
+// The path as the file system resolves it: symbolic links of its existing part followed, "." and
+// ".." removed.
+fs::path resolved(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) p = fs::absolute(path, ec).lexically_normal();
+  // A trailing separator ("dir/") leaves an empty last element; without it, "dir/" and "dir" compare equal.
+  if (!p.empty() && p.filename().empty()) p = p.parent_path();
+  return p;
+}
+
+// Whether `inner` is `outer` or lies inside it.
+bool within(const fs::path& inner, const fs::path& outer) {
+  auto i = inner.begin();
+  for (auto o = outer.begin(); o != outer.end(); ++o, ++i) {
+    if (i == inner.end() || *i != *o) return false;
+  }
+  return true;
+}
+
+bool skipped(const NamedPath& p) { return p.path.empty() || p.path == "-"; }
+
+}  // namespace
+
+void check_distinct_paths(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs) {
+  std::vector<fs::path> out(outputs.size());
+  for (size_t a = 0; a < outputs.size(); ++a) {
+    if (skipped(outputs[a])) continue;
+    out[a] = resolved(outputs[a].path);
+    for (size_t b = 0; b < a; ++b) {
+      if (skipped(outputs[b])) continue;
+      if (within(out[a], out[b]) || within(out[b], out[a])) {
+        throw InvalidArgument(fmt::format("{} '{}' and {} '{}' are the same file or one holds the other: one "
+                                          "output would replace the other",
+                                          outputs[b].option, outputs[b].path, outputs[a].option, outputs[a].path));
+      }
+    }
+    for (const NamedPath& input : inputs) {
+      if (skipped(input)) continue;
+      const fs::path in = resolved(input.path);
+      // A new file inside an input directory replaces nothing (similar-items -m m --output
+      // m/neighbours.tsv); an existing one may be a file of the input (m/model.json).
+      std::error_code ec;
+      const bool inside = out[a] != in && within(out[a], in);
+      if (out[a] == in || within(in, out[a]) || (inside && fs::exists(fs::symlink_status(out[a], ec)))) {
+        throw InvalidArgument(fmt::format("{} '{}' would replace {}the input {} '{}'", outputs[a].option,
+                                          outputs[a].path, inside ? "a file of " : "", input.option, input.path));
+      }
+    }
+  }
+}
+
 }  // namespace linsim
