@@ -117,11 +117,14 @@ void run_similarity(const SimilarityArgs& args) {
                       {"items_labelled", labelled}, {"rank", o.rank}, {"lambda_eq1", o.lambda_eq1},
                       {"lambda_eq2", o.lambda_eq2}, {"lambda_ease", o.lambda_ease ? json(*o.lambda_ease) : json(nullptr)}, {"top", o.top},
                       {"variants", variants}};
-    std::ofstream(out->file("similarity.json")) << json_text(doc) << '\n';
-    std::ofstream md(out->file("similarity.md"));
-    md << fmt::format("# Item similarity against labels: {}\n\n", args.input) << table << '\n' << caption;
-    md.close();
-    if (!md) throw Error(fmt::format("cannot write similarity.md in '{}'", args.out));
+    const auto write = [&](const char* name, const std::string& text) {
+      std::ofstream file(out->file(name));
+      file << text;
+      file.close();
+      if (!file) throw Error(fmt::format("cannot write {} in '{}'", name, args.out));
+    };
+    write("similarity.json", json_text(doc) + "\n");
+    write("similarity.md", fmt::format("# Item similarity against labels: {}\n\n", args.input) + table + "\n" + caption);
     out->commit();
   }
 }

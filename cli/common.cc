@@ -25,6 +25,10 @@ namespace linsim::cli {
 // from a library below (libgomp's when a thread cannot be started) removes them too.
 void remove_unfinished_outputs_when_cut_short() {
   remove_unfinished_outputs_at_exit();
+  // A write beyond the file-size limit (ulimit -f) fails with EFBIG, an error the writer names and
+  // cleans up after, instead of ending the process by SIGXFSZ with its temporaries left behind (as
+  // Python does too).
+  signal(SIGXFSZ, SIG_IGN);
   sigset_t signals;
   sigemptyset(&signals);
   for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, s);

@@ -45,7 +45,8 @@ void add_context_options(CLI::App* app, Context& ctx);
 void add_simulation_options(CLI::App* app, SimulationOptions& options);
 
 // SIGINT, SIGTERM and SIGHUP end the program after removing its unfinished outputs, and so does an
-// exit() before they are committed (atomic_output.h). Call first in main(), before any other
+// exit() before they are committed (atomic_output.h); SIGXFSZ is ignored, so that a write beyond
+// the file-size limit is an error like any failed write. Call first in main(), before any other
 // thread exists. Throws Error where the thread that takes the signals cannot start.
 void remove_unfinished_outputs_when_cut_short();
 

@@ -342,10 +342,12 @@ void write_audit(AtomicDirectory& out, const AuditReport& report, const json& in
   {
     std::ofstream f(out.file("audit.json"));
     f << json_text(audit_json(report, inputs)) << '\n';
+    f.close();  // a write that fails may fail only when the buffer is flushed
     if (!f) throw Error(fmt::format("cannot write audit.json in '{}'", out.target()));
   }
   std::ofstream f(out.file("audit.html"));
   f << audit_html(report, inputs);
+  f.close();
   if (!f) throw Error(fmt::format("cannot write audit.html in '{}'", out.target()));
 }
 

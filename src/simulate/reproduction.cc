@@ -273,11 +273,13 @@ void write_reproduction(AtomicDirectory& out, const ReproductionResult& r) {
   {
     std::ofstream f(out.file("results.json"));
     f << json_text(reproduction_json(r)) << '\n';
+    f.close();  // a write that fails may fail only when the buffer is flushed
     if (!f) throw Error(fmt::format("cannot write results.json in '{}'", dir));
   }
   {
     std::ofstream f(out.file("results.md"));
     f << reproduction_markdown(r);
+    f.close();
     if (!f) throw Error(fmt::format("cannot write results.md in '{}'", dir));
   }
 }
