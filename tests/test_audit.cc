@@ -4,6 +4,7 @@
 // effective rank k) and brute-force references (Spearman, hubness, random-pair cosine), input
 // readers, and bad inputs.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <array>
 #include <cmath>
@@ -300,6 +301,28 @@ TEST_F(AuditFiles, AFirstIdThatBeginsWithAByteOrderMarkKeepsIt) {
     write_id_lines(out, ids);
   }
   EXPECT_EQ(read_ids(id_file).ids(), ids.ids());
+}
+
+// The format is told from a file's first bytes: a text file with a control byte further on stays
+// text (it was taken for binary word2vec and read as garbage), and input that cannot be read
+// twice (a FIFO, a pipe) is refused by name instead of read short or waited on for ever.
+TEST_F(AuditFiles, TheFormatIsToldByTheFirstRecordAndAFifoIsRefused) {
+  std::string text = "4 2\nw0 0.5 1\nw1 2 3\nw2 4 5\n";
+  text += std::string("w\0x 6 7\n", 8);
+  const EmbeddingTable t = read_embeddings(write("nul.txt", text));
+  EXPECT_EQ(t.format, "word2vec");
+  ASSERT_EQ(t.vectors.rows(), 4);
+  EXPECT_EQ(t.ids.id(3), std::string("w\0x", 3));
+  EXPECT_DOUBLE_EQ(t.vectors(3, 1), 7.0);
+  const std::string fifo = (dir_ / "fifo").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  try {
+    read_embeddings(fifo);  // opening it would wait for a writer
+    ADD_FAILURE() << "a FIFO was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a regular file (a pipe, FIFO or device)"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(AuditFiles, TruthReaderDetectsClustersAndPairs) {

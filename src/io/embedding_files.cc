@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -245,20 +246,23 @@ bool is_word2vec_binary(const std::string& path, Index& count, Index& dim, size_
   if (!parse_header(blank_fields(first), path, count, dim)) return false;
   header_bytes = nl + 1;
   const std::string_view rest(head.data() + header_bytes, head.size() - header_bytes);
-  for (char c : rest) {
-    if (control_byte(static_cast<unsigned char>(c))) return true;
-  }
-  // All text-like bytes. A small file (read whole) that the binary layout explains exactly, and
-  // that is not text, is binary; otherwise it is text and the text reader judges it.
-  if (!whole) return false;
+  // A first record that reads as text (an id and `dim` numbers on one line) makes a text file,
+  // whatever bytes come later: the text reader then names the line of a stray control byte. (A
+  // binary record is an id, a blank and 4 dim bytes of floats, which do not read so.)
   const size_t line_end = rest.find('\n');
   const auto fields = blank_fields(rest.substr(0, line_end));
-  bool text = fields.size() == static_cast<size_t>(dim) + 1;
+  bool text = line_end != std::string_view::npos && fields.size() == static_cast<size_t>(dim) + 1;
   for (size_t c = 1; text && c < fields.size(); ++c) {
     double v = 0;
     text = parse_double(fields[c], v);
   }
   if (text) return false;
+  for (char c : rest) {
+    if (control_byte(static_cast<unsigned char>(c))) return true;
+  }
+  // All text-like bytes. A small file (read whole) that the binary layout explains exactly is
+  // binary; otherwise it is text and the text reader judges it.
+  if (!whole) return false;
   size_t at = 0;
   for (Index r = 0; r < count; ++r) {
     while (at < rest.size() && (rest[at] == '\n' || rest[at] == '\r')) ++at;
@@ -399,6 +403,15 @@ EmbeddingTable read_embeddings_by_content(const std::string& path) {
 }  // namespace
 
 EmbeddingTable read_embeddings(const std::string& path) {
+  // The format is told from the first bytes, then the file is read from its start again: a pipe
+  // or FIFO would lose those bytes (or, for a FIFO, wait for ever for a second writer).
+  std::error_code ec;
+  const auto type = std::filesystem::status(path, ec).type();
+  if (!ec && type != std::filesystem::file_type::regular && type != std::filesystem::file_type::directory) {
+    throw Error(fmt::format("'{}' is not a regular file (a pipe, FIFO or device): embeddings are read twice, once to "
+                            "tell their format; write them to a file first",
+                            path));
+  }
   {
     std::ifstream probe(path);
     if (!probe) throw Error(fmt::format("cannot open '{}'", path));
