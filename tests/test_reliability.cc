@@ -268,6 +268,13 @@ TEST_F(Reliability, DegenerateLambdaIsAnErrorOrAWarning) {
   const std::string meta = slurp(path("w/model.json"));
   EXPECT_NE(meta.find("leaves 1 of the 4 dimensions"), std::string::npos) << meta;
   EXPECT_NE(meta.find(plus_minus_one), std::string::npos) << meta;
+  // EASE: a λ so large that every weight underflows to 0 (about XᵀX / λ²) is refused the same way.
+  for (const std::string& dtype : {"float64", "float32"}) {
+    const test::CliResult e = run("fit --input " + fixture() + " --model ease --dtype " + dtype + " --lambda " +
+                                  (dtype == "float64" ? "1e200" : "1e30") + " --out " + path("e"));
+    EXPECT_EQ(e.code, 2) << dtype << ": " << e.err;
+    EXPECT_NE(e.err.find("makes every EASE weight 0"), std::string::npos) << e.err;
+  }
   expect_only({"s", "w"});
 }
 

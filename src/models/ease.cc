@@ -9,8 +9,36 @@
 
 namespace linsim {
 
+namespace {
+
+// Whether some two items co-occur: an off-diagonal entry of the Gram matrix that is not zero (the
+// first one ends the scan, so on real data this reads a few columns).
+template <typename Scalar>
+bool any_cooccurrence(const MatrixOf<Scalar>& G) {
+  for (Index j = 0; j < G.cols(); ++j) {
+    for (Index i = 0; i < G.rows(); ++i) {
+      if (i != j && G(i, j) != 0) return true;
+    }
+  }
+  return false;
+}
+
+template <typename Scalar>
+bool all_zero(const MatrixOf<Scalar>& W) {
+  for (Index j = 0; j < W.cols(); ++j) {
+    for (Index i = 0; i < W.rows(); ++i) {
+      if (W(i, j) != 0) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 template <typename Scalar>
 MatrixOf<Scalar> ease_weights(MatrixOf<Scalar> G, double lambda) {
+  const bool cooccurring = any_cooccurrence(G);
+  const double largest = G.size() > 0 ? static_cast<double>(G.diagonal().maxCoeff()) : 0.0;
   G.diagonal().array() += static_cast<Scalar>(lambda);
   // A pivot that is zero up to rounding also means "not positive definite": the inverse would
   // be dominated by rounding error.
@@ -23,6 +51,15 @@ MatrixOf<Scalar> ease_weights(MatrixOf<Scalar> G, double lambda) {
   for (Index j = 0; j < G.cols(); ++j) {
     G.col(j) *= scale(j);
     G(j, j) = 0;
+  }
+  // With a λ far above XᵀX's scale the off-diagonal entries of the inverse, about G_ij / λ², fall
+  // below the smallest number the type holds: every weight is 0 although items co-occur, and
+  // the model would score every item 0 (eq1 and eq2 refuse their λ that zeroes everything too).
+  if (cooccurring && all_zero(G)) {
+    throw InvalidArgument(fmt::format(
+        "λ = {:g} makes every EASE weight 0 ({}): the model would predict 0 for everything; use λ of the order of "
+        "XᵀX's diagonal (its largest entry is {:.4g})",
+        lambda, std::is_same_v<Scalar, float> ? "in float32, XᵀX / λ² underflows" : "XᵀX / λ² underflows", largest));
   }
   return G;
 }
