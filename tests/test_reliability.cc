@@ -227,6 +227,21 @@ TEST_F(Reliability, AnOutputThatIsAnotherOutputOrAnInputIsRefused) {
   EXPECT_EQ(run("similar-items -m " + m + " --items film00 --output " + m + "/neighbours.tsv").code, 0);
 }
 
+// A message quotes what it was given; a control byte in it is shown as \xNN: a NUL cut the
+// message short, an escape sequence reached the terminal.
+TEST_F(Reliability, AMessageQuotingControlBytesShowsThemEscaped) {
+  fit_model();
+  write("nul.tsv", std::string("new1\t9\0x\n", 10));
+  test::CliResult r = run("recommend -m " + path("m") + " -i " + path("nul.tsv"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find(":1: item '9\\x00x' is not in the model\n"), std::string::npos) << r.err;
+  write("esc.tsv", "new1\t\x1b[31mred\n");
+  r = run("recommend -m " + path("m") + " -i " + path("esc.tsv"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("item '\\x1b[31mred' is not in the model"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+}
+
 TEST_F(Reliability, AFullStandardOutputIsAnError) {
   fit_model();
   for (const std::string& command : {"similar-items --model " + path("m") + " --items film00",

@@ -8,11 +8,17 @@
 
 namespace linsim {
 
+// A message as it is kept: one printable line. A control byte it quotes (a NUL or an escape
+// sequence inside a malformed line or an id) is written as \xNN: a C string would end at a NUL,
+// and a terminal would act on an escape sequence. Other bytes, UTF-8 or not, are kept.
+std::string printable_message(const std::string& message);
+
 // A run-time failure: unreadable or malformed input, a solver that did not converge,
 // an output that cannot be written.
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message) : std::runtime_error(printable_message(message)) {}
+  explicit Error(const char* message) : Error(std::string(message)) {}
 };
 
 // A computation whose memory estimate exceeds the memory available, refused before allocating
@@ -28,7 +34,8 @@ class OutOfMemory : public Error {
 // the value and the valid range.
 class InvalidArgument : public std::invalid_argument {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit InvalidArgument(const std::string& message) : std::invalid_argument(printable_message(message)) {}
+  explicit InvalidArgument(const char* message) : InvalidArgument(std::string(message)) {}
 };
 
 // Malformed content in an input file; the message reads "FILE:LINE: what (text)".
