@@ -27,6 +27,7 @@ struct AuditArgs {
 void run_audit_command(AuditArgs& args) {
   args.options.validate();
   const EmbeddingSources& s = args.sources;
+  if (s.interactions.empty()) args.read.refuse_without_input("--interactions");
   check_distinct_paths({{"--out", args.out}}, {{"--items", s.items}, {"--users", s.users}, {"--item-ids", s.item_ids},
                                               {"--user-ids", s.user_ids}, {"--interactions", s.interactions},
                                               {"--truth", args.truth}});
@@ -79,7 +80,7 @@ void add_audit_command(CLI::App& app) {
       ->default_val(args->options.random_spread);
   cmd->add_option("--out,-o", args->out, "Output directory (audit.json, audit.html)")->default_val("audit");
   cmd->add_flag("--force", args->force, "Replace an existing output directory");
-  cmd->add_option("--seed", args->options.seed, "Seed of every sample")->default_val(args->options.seed);
+  cmd->add_option("--seed", args->options.seed, "Seed of every sample")->check(seed_text())->default_val(args->options.seed);
   add_context_options(cmd, args->ctx);
   cmd->callback([args] { run_audit_command(*args); });
 }

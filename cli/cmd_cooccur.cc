@@ -271,7 +271,7 @@ void add_cooccur_command(CLI::App& app) {
                   "else the system's temporary directory)");
   cmd->add_flag("--force", args->force, "Replace existing output files");
   add_context_options(cmd, args->ctx);
-  cmd->add_option("--seed", args->ctx.seed, "Seed of the subsampling draws")->default_val(args->ctx.seed);
+  cmd->add_option("--seed", args->ctx.seed, "Seed of the subsampling draws")->check(seed_text())->default_val(args->ctx.seed);
   cmd->callback([args] { run_cooccur(*args); });
 }
 

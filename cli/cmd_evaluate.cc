@@ -142,7 +142,7 @@ void add_evaluate_commands(CLI::App& app) {
         ->default_val(0.1);
     cmd->add_option("--min-interactions", args->split.min_interactions, "Only users with this many items are held out")
         ->default_val(5);
-    cmd->add_option("--seed", args->split.seed, "Seed of the user and fold-in split")->default_val(42);
+    cmd->add_option("--seed", args->split.seed, "Seed of the user and fold-in split")->check(seed_text())->default_val(42);
     cmd->add_option("--models", args->models, "Comma-separated: popularity, itemknn, eq1, eq2, ease, sppmi, cosine")
         ->default_val(args->models);
     cmd->add_option("--grid", args->grid,

@@ -57,6 +57,7 @@ void run_export(ExportArgs& args) {
     }
     s.items = args.model_dir;
   }
+  if (s.interactions.empty()) args.read.refuse_without_input("--interactions");
   if (!s.users.empty() && !s.interactions.empty()) {
     throw InvalidArgument("give --users or --interactions (for least-squares users), not both");
   }

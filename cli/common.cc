@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -60,11 +61,12 @@ void remove_unfinished_outputs_when_cut_short() {
 }
 
 void InputArgs::add_to(CLI::App* app, const std::string& format_option) {
-  app->add_option(format_option, format, "Input format: auto, triplets (or csv, tsv), movielens, lastfm, mtx")
-      ->default_val("auto");
-  app->add_option("--sep", sep,
-                  "Field separator for triplets: tab, comma, space (runs of blanks), '::', ';', or any other string "
-                  "taken literally (default: detect)");
+  given = {
+      app->add_option(format_option, format, "Input format: auto, triplets (or csv, tsv), movielens, lastfm, mtx")
+          ->default_val("auto"),
+      app->add_option("--sep", sep,
+                      "Field separator for triplets: tab, comma, space (runs of blanks), '::', ';', or any other "
+                      "string taken literally (default: detect)")};
   // Tri-state switches: unset means "the format decides" (CLI11 would otherwise store a default).
   auto* yes_header = app->add_flag_callback("--header", [this] { header = true; }, "The first line is a header");
   auto* no_header = app->add_flag_callback("--no-header", [this] { header = false; },
@@ -74,14 +76,26 @@ void InputArgs::add_to(CLI::App* app, const std::string& format_option) {
                                          "Every kept entry becomes 1 (default for MovieLens ratings)");
   auto* no_bin = app->add_flag_callback("--no-binarize", [this] { binarize = false; }, "Keep the values as they are");
   yes_bin->excludes(no_bin);
-  app->add_option("--min-value", min_value, "Keep only entries with value >= this (before binarising)");
-  app->add_flag("--strict", strict, "Reject duplicate (user, item) entries instead of summing them");
-  app->add_flag("--allow-negative", allow_negative, "Accept negative values");
-  app->add_option("--min-item-users", min_item_users, "Drop items with fewer users (and users left empty)")
-      ->check(CLI::NonNegativeNumber);
+  given.insert(given.end(),
+               {yes_header, no_header, yes_bin, no_bin,
+                app->add_option("--min-value", min_value, "Keep only entries with value >= this (before binarising)"),
+                app->add_flag("--strict", strict, "Reject duplicate (user, item) entries instead of summing them"),
+                app->add_flag("--allow-negative", allow_negative, "Accept negative values"),
+                app->add_option("--min-item-users", min_item_users,
+                                "Drop items with fewer users (and users left empty)")});
+}
+
+void InputArgs::refuse_without_input(const std::string& input_option) const {
+  for (const CLI::Option* option : given) {
+    if (option->count() > 0) {
+      throw InvalidArgument(fmt::format("{} applies to the interactions read with {}, which is not given",
+                                        option->get_name(), input_option));
+    }
+  }
 }
 
 ReadOptions InputArgs::options() const {
+  if (min_item_users < 0) throw InvalidArgument(fmt::format("--min-item-users must be >= 0, got {}", min_item_users));
   ReadOptions o;
   o.format = parse_input_format(format);
   if (sep == "tab" || sep == "\\t") {
@@ -105,6 +119,21 @@ ReadOptions InputArgs::options() const {
 ReadResult read_input(const std::string& path, const ReadOptions& options, const Context& ctx, const IdMap* known_items) {
   const ThreadScope threads(ctx);  // a large plain file is parsed on --threads threads
   return read_interactions(path, options, known_items);
+}
+
+CLI::Validator seed_text() {
+  return CLI::Validator(
+      [](const std::string& text) {
+        // The conversion to an unsigned 64-bit number would take "-1" as 2^64 - 1, and clamp values
+        // beyond 2^64 - 1 to it: two seeds the user did not give.
+        std::uint64_t value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+          return fmt::format("a seed is an integer in [0, 2^64 - 1], got '{}'", text);
+        }
+        return std::string();
+      },
+      "UINT");
 }
 
 void add_context_options(CLI::App* app, Context& ctx) {
@@ -140,7 +169,7 @@ void add_simulation_options(CLI::App* app, SimulationOptions& o) {
       ->default_val(o.activity_scale);
   app->add_option("--max-items-per-user", o.max_items_per_user, "Cap on k_u (0: none)")
       ->default_val(o.max_items_per_user);
-  app->add_option("--seed", o.seed, "Random seed")->default_val(o.seed);
+  app->add_option("--seed", o.seed, "Random seed")->check(seed_text())->default_val(o.seed);
 }
 
 namespace {

@@ -31,6 +31,11 @@ struct InputArgs {
   // an output format).
   void add_to(CLI::App* app, const std::string& format_option = "--format");
   ReadOptions options() const;
+  // For a command whose input is optional: an InvalidArgument naming the first reading option
+  // given when `input_option` was not (it would be ignored).
+  void refuse_without_input(const std::string& input_option) const;
+
+  std::vector<const CLI::Option*> given;  // the reading options, as add_to added them
 };
 
 // read_interactions on ctx's threads. The reader's temporary entries, freed when it returns, stay
@@ -40,6 +45,9 @@ ReadResult read_input(const std::string& path, const ReadOptions& options, const
 
 // --threads, --seed
 void add_context_options(CLI::App* app, Context& ctx);
+// The check of every --seed option: decimal digits within 2^64 - 1 (not "-1", which the conversion
+// would wrap).
+CLI::Validator seed_text();
 
 // The simulation's parameters (MATH.md M8), shared by simulate and reproduce.
 void add_simulation_options(CLI::App* app, SimulationOptions& options);

@@ -51,6 +51,10 @@ int main(int argc, char** argv) {
                "(Steck, Ekanadham, Kallus 2024)"};
   app.set_version_flag("--version", std::string("linsim ") + LINSIM_VERSION);
   app.require_subcommand(1);
+  // A usage error of the parser on one line in the program's own form, as every other error.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "linsim: error: " + linsim::printable_message(e.what()) + " (run with --help for the options)\n";
+  });
   linsim::cli::add_fit_command(app);
   linsim::cli::add_similar_command(app, true);
   linsim::cli::add_similar_command(app, false);

@@ -309,6 +309,9 @@ int main(int argc, char** argv) {
     CLI::App app{"linsim-mpi: linsim's fits across MPI ranks (launch with mpirun or srun; docs/distributed.md)"};
     app.set_version_flag("--version", std::string("linsim-mpi ") + LINSIM_VERSION);
     app.require_subcommand(1);
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+      return "linsim-mpi: error: " + linsim::printable_message(e.what()) + " (run with --help for the options)\n";
+    });
     bool stats = false;
     app.add_flag("--stats", stats,
                  "At the end, print each rank's wall time, time inside MPI and peak memory on stderr (one line per "

@@ -714,13 +714,13 @@ TEST_F(AuditFiles, IdsThatTheFormatCannotHoldAreRefusedWhenWriting) {
   };
   for (const char* bad : {"a b", "a\tb", "a\nb", "a\rb"}) {
     const std::string m = error_of(true, bad);
-    EXPECT_NE(m.find("id '" + std::string(bad) + "' cannot be written in word2vec format (it contains a blank or line break)"),
+    EXPECT_NE(m.find("id '" + printable_message(bad) + "' cannot be written in word2vec format (it contains a blank or line break)"),
               std::string::npos)
         << m;
   }
   for (const char* bad : {"a\tb", "a\nb", "a\rb"}) {
     const std::string m = error_of(false, bad);
-    EXPECT_NE(m.find("id '" + std::string(bad) + "' cannot be written in TSV format (it contains a tab or line break)"),
+    EXPECT_NE(m.find("id '" + printable_message(bad) + "' cannot be written in TSV format (it contains a tab or line break)"),
               std::string::npos)
         << m;
   }

@@ -223,7 +223,7 @@ TEST_F(ModelDir, AnIdWithATabOrLineBreakIsRefusedWhenSaving) {
         ADD_FAILURE() << "saved an id with a tab or line break";
       } catch (const Error& e) {
         const std::string message = e.what();
-        EXPECT_NE(message.find("id '" + bad + "' contains a tab, newline or carriage return and cannot be stored in"),
+        EXPECT_NE(message.find("id '" + printable_message(bad) + "' contains a tab, newline or carriage return and cannot be stored in"),
                   std::string::npos)
             << message;
         EXPECT_NE(message.find(user ? "user_ids.tsv" : "item_ids.tsv"), std::string::npos) << message;

@@ -37,6 +37,25 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
     EXPECT_EQ(r.code, 2) << r.err;
     EXPECT_NE(r.err.find("--threads"), std::string::npos) << r.err;
   }
+  // Other counts out of range, and values the parser cannot convert: one line each, in the
+  // program's form, naming the option.
+  for (const auto& [args, words] : std::vector<std::pair<std::string, std::string>>{
+           {"reproduce --seeds 2147483648 --out " + path("r"), "--seeds must be in [1, 10000], got 2147483648"},
+           {"reproduce --lambda-eq1 -1 --out " + path("r"), "--lambda-eq1 must be a finite number >= 0, got -1"},
+           {"fit --input " + fixture() + " --rank 1e308 --out " + path("x"), "--rank"},
+           {"fit --input " + fixture() + " --rank 5x --out " + path("x"), "--rank"},
+           {"fit --input " + fixture() + " --min-item-users -1 --out " + path("x"), "--min-item-users must be >= 0, got -1"},
+           {"simulate --seed -1 --out " + path("s"), "a seed is an integer in [0, 2^64 - 1], got '-1'"},
+           {"recommend -m " + path("m") + " --users u00 --min-value 3", "--min-value applies to the interactions read "
+                                                                        "with --input, which is not given"},
+           {"export -m " + path("m") + " --out " + path("x.npy") + " --strict", "--strict applies to the interactions"},
+           {"simulate --seed 18446744073709551616 --out " + path("s"), "got '18446744073709551616'"}}) {
+    const test::CliResult r = run(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("linsim: error: ", 0), 0u) << args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(words), std::string::npos) << args << "\n" << r.err;
+  }
   expect_only({"m"});
 }
 
@@ -63,8 +82,14 @@ TEST_F(Reliability, TopBeyondTheCandidatesReturnsThemAll) {
   r = run("evaluate-similarity --input " + fixture() + " --labels " + write("labels.tsv", labels) +
           " --rank 3 --lambda-eq1 5 --lambda-eq2 0.5 --lambda-ease 5 --top 15 --out " + path("sim"));
   EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_NE(r.err.find("--top must be in [1, items - 1 = 14], got 15"), std::string::npos) << r.err;
-  expect_only({"m", "labels.tsv"});
+  EXPECT_NE(r.err.find("--top must be in [1, labelled items - 1 = 14], got 15"), std::string::npos) << r.err;
+  // With 3 of the 15 items labelled, precision@k ranks among those 3: k = 3 would count over 2.
+  r = run("evaluate-similarity --input " + fixture() + " --labels " +
+          write("few.tsv", "item\tlabel\nfilm00\ta\nfilm01\ta\nfilm02\tb\n") +
+          " --rank 3 --lambda-eq1 5 --lambda-eq2 0.5 --lambda-ease 5 --top 3 --out " + path("sim"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--top must be in [1, labelled items - 1 = 2], got 3"), std::string::npos) << r.err;
+  expect_only({"m", "labels.tsv", "few.tsv"});
 }
 
 TEST_F(Reliability, ReproductionBeyondTheMachinesMemoryFailsBeforeSimulating) {
@@ -284,7 +309,7 @@ TEST_F(Reliability, DegenerateLambdaIsAnErrorOrAWarning) {
   EXPECT_NE(meta.find("leaves 1 of the 4 dimensions"), std::string::npos) << meta;
   EXPECT_NE(meta.find(plus_minus_one), std::string::npos) << meta;
   // EASE: a λ so large that every weight underflows to 0 (about XᵀX / λ²) is refused the same way.
-  for (const std::string& dtype : {"float64", "float32"}) {
+  for (const std::string dtype : {"float64", "float32"}) {
     const test::CliResult e = run("fit --input " + fixture() + " --model ease --dtype " + dtype + " --lambda " +
                                   (dtype == "float64" ? "1e200" : "1e30") + " --out " + path("e"));
     EXPECT_EQ(e.code, 2) << dtype << ": " << e.err;

@@ -76,7 +76,6 @@ ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labe
     throw InvalidArgument(fmt::format("labels ({}) and popularity ({}) must cover all {} items", labels.size(),
                                       popularity.size(), p));
   }
-  if (k < 1 || k >= p) throw InvalidArgument(fmt::format("--top must be in [1, items - 1 = {}], got {}", p - 1, k));
   const ThreadScope thread_scope(ctx);
   // Each item's labels, sorted: two items share a label when their sorted sets intersect (label
   // ids may be any non-negative ints; nothing is sized by their values).
@@ -104,6 +103,14 @@ ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labe
     } else {
       queries.push_back(i);
     }
+  }
+  // Neighbours come from the labelled items other than the query: k of them must exist, or
+  // precision@k would be counted over fewer.
+  const auto labelled = static_cast<Index>(queries.size());
+  if (k < 1 || k >= labelled) {
+    throw InvalidArgument(fmt::format("--top must be in [1, labelled items - 1 = {}], got {} (neighbours are "
+                                      "ranked among the {} labelled items of the {})",
+                                      labelled - 1, k, labelled, p));
   }
   std::vector<double> auc(queries.size(), std::nan(""));
   std::vector<double> precision(queries.size(), std::nan(""));

@@ -1,5 +1,7 @@
 #include "linsim/io/atomic_output.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -85,6 +87,30 @@ void check_target(const std::string& target, bool force, const std::string* mark
   }
 }
 
+// Renames `from` to `to` unless `to` exists, in one step where the file system can
+// (renameat2's RENAME_NOREPLACE): between a check that `to` is absent and a plain rename another
+// run could commit the same output, which the rename would then replace or, for a directory, fail
+// on. Returns false, leaving both in place, when `to` exists; other failures are in `ec`.
+bool rename_no_replace(const std::string& from, const std::string& to, std::error_code& ec) {
+  ec.clear();
+  if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  if (errno == EEXIST || errno == ENOTEMPTY) return false;
+  if (errno != EINVAL && errno != ENOSYS) {
+    ec = std::error_code(errno, std::generic_category());
+    return true;
+  }
+  // A file system without the flag: check, then rename (the window the flag closes stays open).
+  if (fs::symlink_status(to, ec).type() != fs::file_type::not_found) return false;
+  fs::rename(from, to, ec);
+  return true;
+}
+
+InvalidArgument appeared(const std::string& target) {
+  return InvalidArgument(fmt::format(
+      "output '{}' already exists: it appeared while this run worked (another run writing it?); nothing was replaced",
+      target));
+}
+
 }  // namespace
 
 AtomicDirectory::AtomicDirectory(std::string target, bool force, std::string marker)
@@ -114,6 +140,13 @@ std::string AtomicDirectory::file(const std::string& name) const { return (fs::p
 void AtomicDirectory::commit() {
   check_target(target_, force_, &marker_);  // the target may have appeared while we worked
   std::error_code ec;
+  if (!force_) {  // nothing to replace: the rename itself refuses a target that appeared since
+    if (!rename_no_replace(temp_, target_, ec)) throw appeared(target_);
+    if (ec) throw Error(fmt::format("cannot create '{}': {}", target_, ec.message()));
+    committed_ = true;
+    untrack(temp_);
+    return;
+  }
   std::string old;
   if (fs::symlink_status(target_, ec).type() != fs::file_type::not_found) {
     old = temp_sibling(target_, "old");
@@ -180,7 +213,9 @@ void commit_together(const std::vector<AtomicFile*>& files) {
     }
   };
   for (size_t i = 0; i < files.size(); ++i) {
-    if (fs::symlink_status(files[i]->target_, ec).type() == fs::file_type::not_found) continue;
+    // Only a forced file replaces what is there; another's target that appeared since its check
+    // is refused by its rename below.
+    if (!files[i]->force_ || fs::symlink_status(files[i]->target_, ec).type() == fs::file_type::not_found) continue;
     saved[i] = temp_sibling(files[i]->target_, "old");
     fs::rename(files[i]->target_, saved[i], ec);
     if (ec) {
@@ -190,7 +225,13 @@ void commit_together(const std::vector<AtomicFile*>& files) {
     }
   }
   for (; placed < files.size(); ++placed) {
-    fs::rename(files[placed]->temp_, files[placed]->target_, ec);
+    if (files[placed]->force_) {
+      fs::rename(files[placed]->temp_, files[placed]->target_, ec);
+    } else if (!rename_no_replace(files[placed]->temp_, files[placed]->target_, ec)) {
+      const InvalidArgument error = appeared(files[placed]->target_);
+      undo();
+      throw error;
+    }
     if (ec) {
       const std::string message = fmt::format("cannot create '{}': {}", files[placed]->target_, ec.message());
       undo();

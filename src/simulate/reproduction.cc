@@ -61,12 +61,16 @@ void require_seeds(const ReproductionResult& r, bool figures) {
 
 void ReproductionOptions::validate() const {
   simulation.validate();
-  if (seeds < 1) throw InvalidArgument(fmt::format("--seeds must be >= 1, got {}", seeds));
+  // Each seed is a whole experiment (seconds to minutes): a count beyond any run's length is a
+  // mistake, refused before it starts rather than run until stopped.
+  if (seeds < 1 || seeds > kMaxReproductionSeeds) {
+    throw InvalidArgument(fmt::format("--seeds must be in [1, {}], got {}", kMaxReproductionSeeds, seeds));
+  }
   if (rank < 1 || rank > simulation.items) {
     throw InvalidArgument(fmt::format("--rank must be in [1, items = {}], got {}", simulation.items, rank));
   }
-  for (double l : {lambda_eq1, lambda_eq2}) {
-    if (!std::isfinite(l) || l < 0) throw InvalidArgument(fmt::format("λ must be a finite number >= 0, got {}", l));
+  for (const auto& [name, l] : {std::pair<const char*, double>{"--lambda-eq1", lambda_eq1}, {"--lambda-eq2", lambda_eq2}}) {
+    if (!std::isfinite(l) || l < 0) throw InvalidArgument(fmt::format("{} must be a finite number >= 0, got {}", name, l));
   }
   // The first seed keeps an items × items similarity per variant for the figures, and scoring needs
   // two more: fail before simulating when they cannot fit.

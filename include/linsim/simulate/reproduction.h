@@ -17,6 +17,9 @@
 
 namespace linsim {
 
+// The most seeds one reproduction takes (each is a whole experiment).
+inline constexpr Index kMaxReproductionSeeds = 10000;
+
 struct ReproductionOptions {
   SimulationOptions simulation;  // simulation.seed is the first seed
   Index seeds = 5;               // seeds simulation.seed, simulation.seed + 1, ...
