@@ -9,6 +9,7 @@
 #include "linsim/audit/inputs.h"
 #include "linsim/audit/report.h"
 #include "linsim/io/atomic_output.h"
+#include "linsim/io/model_dir.h"
 
 namespace linsim::cli {
 namespace {
@@ -28,7 +29,7 @@ void run_audit_command(AuditArgs& args) {
   args.options.validate();
   const EmbeddingSources& s = args.sources;
   if (s.interactions.empty()) args.read.refuse_without_input("--interactions");
-  check_distinct_paths({{"--out", args.out}}, {{"--items", s.items}, {"--users", s.users}, {"--item-ids", s.item_ids},
+  check_distinct_paths({{"--out", args.out}}, {{"--items", s.items, model_dir_file}, {"--users", s.users}, {"--item-ids", s.item_ids},
                                               {"--user-ids", s.user_ids}, {"--interactions", s.interactions},
                                               {"--truth", args.truth}});
   AtomicDirectory out(args.out, args.force, "audit.json");  // fail fast on an existing or unwritable output

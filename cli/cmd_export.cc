@@ -10,6 +10,7 @@
 #include "linsim/core/error.h"
 #include "linsim/io/atomic_output.h"
 #include "linsim/io/embedding_files.h"
+#include "linsim/io/model_dir.h"
 #include "linsim/similarity/measure.h"
 
 namespace linsim::cli {
@@ -79,7 +80,7 @@ void run_export(ExportArgs& args) {
       written.push_back({option + "'s ids (NAME.ids.tsv beside an .npy)", o.ids_path});
     }
   }
-  check_distinct_paths(written, {{args.model_dir.empty() ? "--items" : "--model", s.items}, {"--users", s.users},
+  check_distinct_paths(written, {{args.model_dir.empty() ? "--items" : "--model", s.items, model_dir_file}, {"--users", s.users},
                                  {"--item-ids", s.item_ids}, {"--user-ids", s.user_ids},
                                  {"--interactions", s.interactions}});
   for (Output& o : outputs) {

@@ -28,7 +28,7 @@ struct RecommendArgs {
 };
 
 void run_recommend(const RecommendArgs& args) {
-  check_distinct_paths({{"--output", args.output}}, {{"--model", args.model_dir}, {"--input", args.input}});
+  check_distinct_paths({{"--output", args.output}}, {{"--model", args.model_dir, model_dir_file}, {"--input", args.input}});
   if (args.input.empty()) args.read.refuse_without_input("--input");
   if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
   const ModelBundle bundle = read_model_dir(args.model_dir);

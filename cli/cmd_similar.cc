@@ -28,7 +28,7 @@ struct SimilarArgs {
 };
 
 void run_similar(const SimilarArgs& args, bool items) {
-  check_distinct_paths({{"--output", args.output}}, {{"--model", args.model_dir}});
+  check_distinct_paths({{"--output", args.output}}, {{"--model", args.model_dir, model_dir_file}});
   const Measure measure = parse_measure(args.measure);
   if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
   if (args.float32 && !args.all) throw InvalidArgument("--float32 applies to --all searches only");

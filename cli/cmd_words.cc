@@ -143,7 +143,7 @@ void run_words(const WordsArgs& args) {
                                                  : "give --model DIR or --vectors FILE, not both");
   }
   const std::vector<std::string> requested = requested_measures(args);
-  std::vector<NamedPath> inputs = {{"--model", args.model_dir}, {"--vectors", args.vectors},
+  std::vector<NamedPath> inputs = {{"--model", args.model_dir, model_dir_file}, {"--vectors", args.vectors},
                                    {"--analogies", args.analogies}};
   for (const auto& [name, path] : pair_files(args)) inputs.push_back({"--pairs", path});
   check_distinct_paths({{"--out", args.out}}, inputs);

@@ -133,7 +133,7 @@ CLI::Validator seed_text() {
         }
         return std::string();
       },
-      "UINT");
+      "");
 }
 
 void add_context_options(CLI::App* app, Context& ctx) {

@@ -774,6 +774,15 @@ TEST_F(AuditFiles, TruthKindAutoDecidesByHeaderOrContentOrAsks) {
   EXPECT_EQ(b.pairs_in_file, 0);
   EXPECT_EQ(b.clusters[4], b.clusters[1]);
   EXPECT_NE(b.clusters[4], b.clusters[2]);
+  // The same for a small simulation: 5 clusters of 30 items (more than a tenth of the lines),
+  // integer labels.
+  std::string small;
+  for (int i = 0; i < 30; ++i) small += fmt::format("w{}\t{}\t0.{}\n", i, i % 5, 100 + i);
+  AuditInput b2 = in;
+  read_truth(write("small.tsv", small), "auto", b2);
+  EXPECT_EQ(b2.pairs_in_file, 0);
+  ASSERT_EQ(b2.clusters.size(), 40u);
+  EXPECT_EQ(b2.clusters[0], b2.clusters[5]);
   // Pairs whose scores use decimal commas: neither kind clearly; asked, not read as clusters.
   std::string commas = pairs;
   std::replace(commas.begin(), commas.end(), '.', ',');

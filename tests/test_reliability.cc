@@ -248,8 +248,12 @@ TEST_F(Reliability, AnOutputThatIsAnotherOutputOrAnInputIsRefused) {
   expect_only({"m", "corpus.txt", "sub"});
   EXPECT_TRUE(std::filesystem::exists(m + "/model.json"));
   EXPECT_EQ(run("similar-items -m " + m + " --items film00").code, 0);
-  // A new file inside an input directory replaces nothing.
+  // A new file inside an input directory replaces nothing, and one that is not part of the model
+  // may be replaced again.
   EXPECT_EQ(run("similar-items -m " + m + " --items film00 --output " + m + "/neighbours.tsv").code, 0);
+  EXPECT_EQ(run("similar-items -m " + m + " --items film00 --output " + m + "/neighbours.tsv --force").code, 0);
+  EXPECT_EQ(run("audit --items " + m + " --queries 5 --top 3 -o " + m + "/audit").code, 0);
+  EXPECT_EQ(run("audit --items " + m + " --queries 5 --top 3 -o " + m + "/audit --force").code, 0);
 }
 
 // A message quotes what it was given; a control byte in it is shown as \xNN: a NUL cut the

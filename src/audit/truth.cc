@@ -86,14 +86,16 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
   std::string resolved = kind;
   if (resolved == "auto") resolved = header_names_cluster ? "clusters" : header_names_score ? "pairs" : "";
   if (resolved.empty()) {
-    // No header says which. By content: lines of two fields, or a second field with very few
-    // values (at most a tenth of the lines: `simulate --truth` without its header, item, cluster,
-    // popularity), are clusters; a number after the two words on most lines makes pairs; else a
+    // No header says which. By content: lines of two fields, a second field with very few values
+    // (at most a tenth of the lines), or integers with at most half as many values as lines
+    // (`simulate --truth` without its header: item, cluster, popularity), are clusters; a number
+    // after the two words on most lines makes pairs; else a
     // second field with at most half as many values as lines is a cluster label. A file that is
     // none of these is refused, not guessed (a pair file whose scores do not read as numbers,
     // "6,77", was read as clusters, each word's label the word beside it).
     const size_t data = rows.size() > 1 ? rows.size() - 1 : rows.size();  // without a possible header
     size_t scored = 0, two_fields = 0;
+    bool integer_second = true;  // every second field an integer: cluster numbers, never words
     std::map<std::string, int> second;
     for (size_t r = rows.size() - data; r < rows.size(); ++r) {
       const auto& f = rows[r].second;
@@ -101,9 +103,15 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
       if (f.size() == 2) ++two_fields;
       if (f.size() > score_col && number(f[score_col], v)) ++scored;
       if (f.size() >= 2) second.emplace(f[1], 0);
+      std::int64_t label = 0;
+      if (f.size() < 2 ||
+          std::from_chars(f[1].data(), f[1].data() + f[1].size(), label).ptr != f[1].data() + f[1].size() ||
+          f[1].empty()) {
+        integer_second = false;
+      }
     }
-    if (two_fields == data || 10 * second.size() <= data) {
-      resolved = "clusters";  // two fields, or very few labels: no pair file repeats its words so
+    if (two_fields == data || 10 * second.size() <= data || (integer_second && 2 * second.size() <= data)) {
+      resolved = "clusters";  // two fields, very few labels, or few integer labels: not words of pairs
     } else if (2 * scored > data) {
       resolved = "pairs";
     } else if (2 * second.size() <= data) {

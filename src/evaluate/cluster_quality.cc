@@ -69,6 +69,16 @@ ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<i
   return label_quality(space, labels, popularity, k, ctx);
 }
 
+void check_top_among_labelled(Index k, const LabelSets& labels) {
+  const auto labelled =
+      static_cast<Index>(std::count_if(labels.begin(), labels.end(), [](const auto& set) { return !set.empty(); }));
+  if (k < 1 || k >= labelled) {
+    throw InvalidArgument(fmt::format("--top must be in [1, labelled items - 1 = {}], got {} (neighbours are "
+                                      "ranked among the {} labelled items of the {})",
+                                      std::max<Index>(labelled - 1, 0), k, labelled, labels.size()));
+  }
+}
+
 ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labels, const Vector& popularity,
                              Index k, const Context& ctx) {
   const Index p = space.size();
@@ -104,14 +114,7 @@ ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labe
       queries.push_back(i);
     }
   }
-  // Neighbours come from the labelled items other than the query: k of them must exist, or
-  // precision@k would be counted over fewer.
-  const auto labelled = static_cast<Index>(queries.size());
-  if (k < 1 || k >= labelled) {
-    throw InvalidArgument(fmt::format("--top must be in [1, labelled items - 1 = {}], got {} (neighbours are "
-                                      "ranked among the {} labelled items of the {})",
-                                      labelled - 1, k, labelled, p));
-  }
+  check_top_among_labelled(k, labels);
   std::vector<double> auc(queries.size(), std::nan(""));
   std::vector<double> precision(queries.size(), std::nan(""));
   std::vector<double> pop(queries.size(), std::nan(""));

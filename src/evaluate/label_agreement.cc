@@ -10,6 +10,7 @@ std::vector<LabelAgreementRow> label_agreement(const SparseView& X, const LabelS
                                                const LabelAgreementOptions& o, const Context& ctx,
                                                const ProgressFn& progress) {
   const ThreadScope thread_scope(ctx);
+  check_top_among_labelled(o.top, labels);  // before the fits, which take the time
   if (progress) progress(fmt::format("fitting eq1, eq2 (rank {}){}", o.rank, o.lambda_ease ? " and EASE" : ""));
   const VariantModels models =
       fit_variant_models(X, o.rank, o.lambda_eq1, o.lambda_eq2, o.lambda_ease, ctx, RemedyOptions{}, progress);

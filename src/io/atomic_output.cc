@@ -95,11 +95,12 @@ bool rename_no_replace(const std::string& from, const std::string& to, std::erro
   ec.clear();
   if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
   if (errno == EEXIST || errno == ENOTEMPTY) return false;
-  if (errno != EINVAL && errno != ENOSYS) {
+  if (errno != EINVAL && errno != ENOSYS && errno != EPERM) {  // EPERM: a sandbox that filters the call
     ec = std::error_code(errno, std::generic_category());
     return true;
   }
-  // A file system without the flag: check, then rename (the window the flag closes stays open).
+  // A file system without the flag, or a sandbox without the call: check, then rename (the window
+  // the flag closes stays open; a real EPERM comes back from the rename).
   if (fs::symlink_status(to, ec).type() != fs::file_type::not_found) return false;
   fs::rename(from, to, ec);
   return true;
@@ -311,10 +312,11 @@ void check_distinct_paths(const std::vector<NamedPath>& outputs, const std::vect
       if (skipped(input)) continue;
       const fs::path in = resolved(input.path);
       // A new file inside an input directory replaces nothing (similar-items -m m --output
-      // m/neighbours.tsv); an existing one may be a file of the input (m/model.json).
+      // m/neighbours.tsv); an existing one may be part of the input (m/model.json).
       std::error_code ec;
       const bool inside = out[a] != in && within(out[a], in);
-      if (out[a] == in || within(in, out[a]) || (inside && fs::exists(fs::symlink_status(out[a], ec)))) {
+      const bool part = input.holds == nullptr || (out[a].parent_path() == in && input.holds(out[a].filename().string()));
+      if (out[a] == in || within(in, out[a]) || (inside && part && fs::exists(fs::symlink_status(out[a], ec)))) {
         throw InvalidArgument(fmt::format("{} '{}' would replace {}the input {} '{}'", outputs[a].option,
                                           outputs[a].path, inside ? "a file of " : "", input.option, input.path));
       }

@@ -146,6 +146,13 @@ IdMap read_ids(const std::string& path) {
   return ids;
 }
 
+bool model_dir_file(const std::string& name) {
+  const auto ends_with = [&](const std::string& end) {
+    return name.size() >= end.size() && name.compare(name.size() - end.size(), end.size(), end) == 0;
+  };
+  return name == "model.json" || name == "user_ids.tsv" || name == "item_ids.tsv" || ends_with(".npy");
+}
+
 void write_ids(const std::string& path, const IdMap& ids) {
   std::ofstream out(path);
   if (ids.size() > 0) out << detail::first_line_prefix(ids.ids().front());

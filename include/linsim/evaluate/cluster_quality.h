@@ -35,7 +35,7 @@ Vector percentiles(const Vector& values);
 // lower index); mean popularity percentile of those neighbours. Items with cluster < 0 are
 // neither queried nor counted. The AUC averages over items that have at least one same-cluster
 // and one other-cluster item; precision and popularity over items with a neighbour. k in
-// [1, items − 1].
+// [1, labelled items − 1] (check_top_among_labelled).
 ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<int>& cluster,
                                const Vector& popularity, Index k, const Context& ctx);
 
@@ -43,5 +43,9 @@ ClusterQuality cluster_quality(const SimilaritySpace& space, const std::vector<i
 // share at least one label. Label ids are non-negative; an item with no labels is unlabelled.
 ClusterQuality label_quality(const SimilaritySpace& space, const LabelSets& labels, const Vector& popularity,
                              Index k, const Context& ctx);
+
+// Neighbours are ranked among the labelled items other than the query: k of them must exist, or
+// precision@k would be counted over fewer. An InvalidArgument naming --top otherwise.
+void check_top_among_labelled(Index k, const LabelSets& labels);
 
 }  // namespace linsim

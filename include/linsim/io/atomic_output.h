@@ -82,16 +82,20 @@ void remove_unfinished_outputs();
 // fails by an exception has nothing left to remove by then. Once per process; call early in main().
 void remove_unfinished_outputs_at_exit();
 
-// A path a command reads or writes, with the option that names it in messages ("--out").
+// A path a command reads or writes, with the option that names it in messages ("--out"). For an
+// input directory, `holds` says which files directly inside it are part of the input (a model
+// directory's: model_dir_file); unset, everything inside is (a corpus directory).
 struct NamedPath {
   std::string option;
   std::string path;
+  bool (*holds)(const std::string& name) = nullptr;
 };
 
 // Throws InvalidArgument, naming both options, where two outputs are the same file or one lies
-// inside the other, or an output is an input, is an existing file inside an input directory (a
-// file of a model directory) or holds an input (a directory --force would replace). A new file
-// inside an input directory is allowed. Paths are compared as the file
+// inside the other, or an output is an input, is an existing file that is part of an input
+// directory (m/model.json; anything inside a corpus directory) or holds an input (a directory
+// --force would replace). A new file inside an input directory, or one that is not part of it
+// (m/neighbours.tsv beside a model), is allowed. Paths are compared as the file
 // system resolves them (symbolic links, "..", "./"), so spellings that differ do not slip through.
 // Empty paths and "-" (standard input or output) are skipped.
 void check_distinct_paths(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs = {});

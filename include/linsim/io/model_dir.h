@@ -44,4 +44,8 @@ IdMap read_ids(const std::string& path);
 // Writes ids one per line in index order; an id containing a tab or newline is an Error.
 void write_ids(const std::string& path, const IdMap& ids);
 
+// Whether a file of this name inside a model directory is part of the model (model.json, the
+// .npy arrays, the id files): what no output beside a model may replace (check_distinct_paths).
+bool model_dir_file(const std::string& name);
+
 }  // namespace linsim
