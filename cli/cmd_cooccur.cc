@@ -60,6 +60,7 @@ std::vector<CorpusFile> resolve_corpus(const std::vector<std::string>& corpus, c
     if (std::cin.bad() || !spool->stream()) throw Error("cannot copy the standard input to a temporary file");
     files.push_back({spool->temporary(), "<stdin>"});
   }
+  check_distinct_corpus_files(files);
   return files;
 }
 

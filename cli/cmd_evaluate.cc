@@ -36,6 +36,7 @@ void run_evaluate(const EvaluateArgs& args) {
   check_distinct_paths({{"--out", args.out}}, {{"--input", args.input}});
   const std::vector<std::string> models = split_ids(args.models, "--models");
   const ParamGrid grid = parse_grid(args.grid);
+  check_grid_applies(grid, models);
   ReadOptions read = args.read.options();
   read.binarize = true;  // the protocol is defined on binary data
   std::optional<AtomicDirectory> out;
@@ -78,6 +79,7 @@ struct SimilarityArgs {
 
 void run_similarity(const SimilarityArgs& args) {
   check_distinct_paths({{"--out", args.out}}, {{"--input", args.input}, {"--labels", args.labels}});
+  args.options.validate();  // a bad λ is a usage error, not one found after the input is read
   ReadOptions read = args.read.options();
   std::optional<AtomicDirectory> out;
   if (!args.out.empty()) out.emplace(args.out, args.force, "similarity.json");
@@ -94,7 +96,9 @@ void run_similarity(const SimilarityArgs& args) {
     ease_note = fmt::format(" EASE left out: {} items > {} (its p × p inverse and projected similarity take minutes; "
                             "pass --lambda-ease to include it).", data.data.n_items(), kEaseItemLimit);
   }
-  const auto rows = label_agreement(data.data.X, labels.labels, o, args.ctx, progress);
+  const LabelAgreement agreement = label_agreement(data.data.X, labels.labels, o, args.ctx, progress);
+  for (const std::string& w : agreement.warnings) warn(w);
+  const std::vector<LabelAgreementRow>& rows = agreement.rows;
   std::string table = fmt::format("| variant | same-label AUC | precision@{0} | popularity percentile@{0} |\n|---|---|---|---|\n", o.top);
   json variants = json::array();
   for (const auto& r : rows) {

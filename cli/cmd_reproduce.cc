@@ -21,6 +21,7 @@ void run_reproduce(const ReproduceArgs& args) {
   args.options.validate();
   AtomicDirectory out(args.out, args.force, "results.json");  // fail fast on an existing or unwritable output
   const ReproductionResult result = reproduce(args.options, args.ctx, progress);
+  for (const std::string& w : result.warnings) warn(w);
   progress(fmt::format("writing {}", args.out));
   write_reproduction(out, result);
   out.commit();

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 
@@ -24,6 +25,29 @@ namespace linsim::cli {
 // removes the unfinished outputs' temporaries (nothing half-written stays behind) and then ends
 // the process by the same signal, so the shell sees the usual status (130 for Ctrl-C). An exit()
 // from a library below (libgomp's when a thread cannot be started) removes them too.
+namespace {
+
+// Set by the SIGBUS handler: the signal thread then ends the process with exit status 1.
+std::atomic<bool> bus_error{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+// A file read through a memory map (a corpus, cooccur's and tokenize's) that shrinks while it is
+// read faults with SIGBUS on the pages now past its end. The faulting thread cannot go on (its
+// read would fault again), so it names the fault and hands the ending to the signal thread —
+// which removes the temporaries, as for SIGTERM — and waits there. Only async-signal-safe calls.
+void on_bus_error(int) {
+  static constexpr char kMessage[] =
+      "linsim: error: an input file read through a memory map shrank, or a page of it could not be read, "
+      "while it was being read (SIGBUS); nothing was written\n";
+  if (!bus_error.exchange(true)) {
+    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+    ::kill(::getpid(), SIGTERM);  // blocked in every thread: taken by the signal thread's sigwait
+  }
+  for (;;) ::pause();
+}
+
+}  // namespace
+
 void remove_unfinished_outputs_when_cut_short() {
   remove_unfinished_outputs_at_exit();
   // A write beyond the file-size limit (ulimit -f) fails with EFBIG, an error the writer names and
@@ -40,6 +64,7 @@ void remove_unfinished_outputs_when_cut_short() {
       int received = 0;
       if (sigwait(&signals, &received) != 0) return;
       remove_unfinished_outputs();
+      if (bus_error) _exit(1);  // the SIGBUS handler's, not a termination asked for from outside
       signal(received, SIG_DFL);
       sigset_t one;
       sigemptyset(&one);
@@ -58,6 +83,10 @@ void remove_unfinished_outputs_when_cut_short() {
                             e.code().message(), text(stack.rlim_cur), text(space.rlim_cur)));
   }
   handler.detach();
+  struct sigaction bus {};
+  bus.sa_handler = on_bus_error;
+  sigemptyset(&bus.sa_mask);
+  sigaction(SIGBUS, &bus, nullptr);
 }
 
 void InputArgs::add_to(CLI::App* app, const std::string& format_option) {
@@ -134,6 +163,16 @@ CLI::Validator seed_text() {
         return std::string();
       },
       "");
+}
+
+void refuse_empty_values(CLI::App& app) {
+  const CLI::Validator non_empty(
+      [](const std::string& text) { return text.empty() ? std::string("an empty value (leave the option out instead)") : std::string(); },
+      "");
+  for (CLI::Option* opt : app.get_options()) {
+    if (opt->get_items_expected_max() > 0 && opt->get_name() != "--help" && opt->get_name() != "--version") opt->check(non_empty);
+  }
+  for (CLI::App* sub : app.get_subcommands({})) refuse_empty_values(*sub);
 }
 
 void add_context_options(CLI::App* app, Context& ctx) {

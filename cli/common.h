@@ -49,12 +49,19 @@ void add_context_options(CLI::App* app, Context& ctx);
 // would wrap).
 CLI::Validator seed_text();
 
+// Refuses an empty value ('--min-value ""', '-o ""') for every option and positional argument of
+// `app` and its subcommands: the parser would otherwise take it as the option's default, or as
+// "not given" (no output written), without a word. Call after every option is added.
+void refuse_empty_values(CLI::App& app);
+
 // The simulation's parameters (MATH.md M8), shared by simulate and reproduce.
 void add_simulation_options(CLI::App* app, SimulationOptions& options);
 
 // SIGINT, SIGTERM and SIGHUP end the program after removing its unfinished outputs, and so does an
 // exit() before they are committed (atomic_output.h); SIGXFSZ is ignored, so that a write beyond
-// the file-size limit is an error like any failed write. Call first in main(), before any other
+// the file-size limit is an error like any failed write; SIGBUS (a memory-mapped input that shrank
+// while read) is named on stderr and ends the program with status 1, its outputs removed. Call
+// first in main(), before any other
 // thread exists. Throws Error where the thread that takes the signals cannot start.
 void remove_unfinished_outputs_when_cut_short();
 

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   linsim::cli::add_cooccur_command(app);
   linsim::cli::add_tokenize_command(app);
   linsim::cli::add_evaluate_words_command(app);
+  linsim::cli::refuse_empty_values(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -322,6 +322,7 @@ int main(int argc, char** argv) {
     const double start = MPI_Wtime();
     linsim::mpi::add_fit_command(app, comm);
     linsim::mpi::add_neighbor_commands(app, comm);
+    linsim::cli::refuse_empty_values(app);
     try {
       linsim::mpi::agree_on_dense_kernels(comm);
       app.parse(argc, argv);

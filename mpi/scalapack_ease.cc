@@ -263,10 +263,12 @@ class LocalGram {
 // whose send buffer is packed by destination — rank (r, q) gets the rows of process row r and the
 // columns of process column q, column-major, which is exactly its local rows ≥ j0 of its local
 // columns of the panel. Float keeps the sums in double and rounds each element once, as the
-// single-process float Gram matrix does. Returns max_i |(G + λI)_ii| (for the pivot bound).
+// single-process float Gram matrix does. Returns max_i |(G + λI)_ii| (for the pivot bound), and
+// max_i G_ii in `max_gram_diagonal` (for a message).
 template <typename Scalar>
 double accumulate(const LocalGram& gram, const ProcessGrid& grid, int p, int panel_width, double lambda,
-                  LocalBlocks<Scalar>& A, MPI_Comm comm) {
+                  LocalBlocks<Scalar>& A, double& max_gram_diagonal, MPI_Comm comm) {
+  max_gram_diagonal = 0;
   const int ranks = grid.nprow * grid.npcol;
   std::vector<double> panel(static_cast<size_t>(p) * static_cast<size_t>(panel_width));
   std::vector<double> send(panel.size());
@@ -320,13 +322,15 @@ double accumulate(const LocalGram& gram, const ProcessGrid& grid, int p, int pan
     for (int j = j0; j < j1; ++j) {
       if (owner(j, grid.nprow) != grid.myrow || owner(j, grid.npcol) != grid.mycol) continue;
       Scalar& diagonal = A.col(local_index(j, grid.npcol))[local_index(j, grid.nprow)];
+      max_gram_diagonal = std::max(max_gram_diagonal, static_cast<double>(diagonal));
       diagonal += static_cast<Scalar>(lambda);
       max_diagonal = std::max(max_diagonal, std::abs(static_cast<double>(diagonal)));
     }
   }
-  double global_max = 0;
-  MPI_Allreduce(&max_diagonal, &global_max, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return global_max;
+  double local[2] = {max_diagonal, max_gram_diagonal}, global[2] = {0, 0};
+  MPI_Allreduce(local, global, 2, MPI_DOUBLE, MPI_MAX, comm);
+  max_gram_diagonal = global[1];
+  return global[0];
 }
 
 // The p-vector of f(A_jj) for the diagonal of a distributed matrix, on every rank (each entry has
@@ -486,11 +490,30 @@ void ease_on_grid(const SparseView& Y, const Vector& center, double lambda, MPI_
   const int panel_width = std::max(1, kPanelColumns / round) * round;
 
   LocalBlocks<Scalar> A(grid, p, p);
-  double max_diagonal = 0;
+  double max_diagonal = 0, max_gram_diagonal = 0;
   {
     const LocalGram gram(Y, center);
-    max_diagonal = accumulate(gram, grid, p, panel_width, lambda, A, comm);
+    max_diagonal = accumulate(gram, grid, p, panel_width, lambda, A, max_gram_diagonal, comm);
   }
+  // Whether any two items co-occur (an off-diagonal entry of XᵀX, in the lower triangle the
+  // accumulation fills) and, at the end, whether any weight survived: ease.cc's refusal of a λ
+  // whose weights all underflow, decided alike on every rank.
+  const auto any_off_diagonal = [&](bool lower_only) {
+    bool any = false;
+    for (int c = 0; c < A.columns && !any; ++c) {
+      const Index j = global_index(c, grid.mycol, grid.npcol);
+      const Scalar* column = A.col(c);
+      for (int r = 0; r < A.rows; ++r) {
+        const Index i = global_index(r, grid.myrow, grid.nprow);
+        if (column[r] != Scalar(0) && i != j && (!lower_only || i > j)) {
+          any = true;
+          break;
+        }
+      }
+    }
+    return any_rank(any, comm);
+  };
+  const bool cooccurring = any_off_diagonal(true);
   if (progress)
     progress(fmt::format("EASE: XᵀX + λI accumulated on a {} × {} process grid", grid.nprow, grid.npcol));
 
@@ -541,6 +564,9 @@ void ease_on_grid(const SparseView& Y, const Vector& center, double lambda, MPI_
       for (int i = 0; i < A.rows; ++i) column[i] *= scale;
       if (owner(j, grid.nprow) == grid.myrow) column[local_index(j, grid.nprow)] = 0;
     }
+  }
+  if (cooccurring && !any_off_diagonal(false)) {
+    throw ease_weights_underflow<Scalar>(lambda, max_gram_diagonal);
   }
   write_distributed(path, grid, p, A, comm);
 }

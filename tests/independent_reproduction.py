@@ -163,7 +163,8 @@ def main():
         for key in ("auc", "precision_at_k", "popularity_percentile_at_k"):
             per_seed = np.array(v["per_seed"][key], dtype=float)
             if len(per_seed) != o.seeds or not math.isclose(per_seed.mean(), v[key]["mean"], rel_tol=1e-9, abs_tol=1e-12) \
-                    or (o.seeds > 1 and not math.isclose(per_seed.std(ddof=1), v[key]["sd"], rel_tol=1e-6, abs_tol=1e-12)):
+                    or (o.seeds > 1 and not math.isclose(per_seed.std(ddof=1), v[key]["sd"], rel_tol=1e-6, abs_tol=1e-12)) \
+                    or (o.seeds == 1 and v[key]["sd"] is not None):  # one value has no spread: null
                 print(f"{name:32s} {key}: {len(per_seed)} per-seed values (expected {o.seeds}) or mean/sd inconsistent "
                       f"with them")
                 failures += 1
@@ -176,7 +177,8 @@ def main():
         for key, idx in keys:
             values = np.array([r[name][idx] for r in runs])
             m, sd = values.mean(), values.std(ddof=1) if len(values) > 1 else 0.0
-            lm, lsd = v[key]["mean"], v[key]["sd"]
+            lm = v[key]["mean"]
+            lsd = 0.0 if v[key]["sd"] is None else v[key]["sd"]  # one seed: null (checked above)
             scale = 100.0 if "percentile" in key else 1.0
             allowed = 3 * math.sqrt(lsd**2 / o.seeds + sd**2 / o.seeds) + 0.01 * scale
             ok = abs(lm - m) <= allowed

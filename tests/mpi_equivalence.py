@@ -365,6 +365,18 @@ def main():
         r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--model", "ease", *bad, "-o", "bad-lambda", expect_ok=False)
         check(r.returncode == 2 and words in r.stderr and no_leftovers("bad-lambda"),
               f"ease {' '.join(bad)}: exit {r.returncode}, '{r.stderr.strip()[:120]}'")
+    # A λ so large that every weight underflows to 0 although items co-occur: linsim fit's refusal,
+    # word for word, in float64 and float32, on every rank count.
+    for dtype, huge in (("float64", "1e200"), ("float32", "1e30")):
+        fit_huge = ["fit", "-i", "sim.tsv", "--model", "ease", "--dtype", dtype, "--lambda", huge, "-o", "zero-ease"]
+        single = run([args.linsim, *fit_huge], expect_ok=False)
+        words = single.stderr.strip().split("error: ", 1)[-1]
+        check(single.returncode == 2 and "makes every EASE weight 0" in words,
+              f"ease {dtype} λ {huge}: linsim fit says '{words[:160]}'")
+        for ranks in (1, 2, 3):
+            r = mpirun(args, ranks, *fit_huge, expect_ok=False)
+            check(r.returncode == 2 and words in r.stderr and no_leftovers("zero-ease"),
+                  f"ease {dtype} λ {huge} on {ranks} ranks: exit {r.returncode}, '{r.stderr.strip()[:200]}'")
     # Values whose squares overflow or underflow: linsim fit's message word for word, naming the
     # largest |value| of all ranks, which here lies in the last line, rank 1's part.
     for label, most, largest in (("overflow", "1e300", "5e+300"), ("underflow", "1e-140", "3e-140")):

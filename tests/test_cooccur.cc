@@ -1,7 +1,10 @@
 // The tokeniser, the co-occurrence counter (against a brute-force count of the same tokens), the
 // sppmi weighting step (against its formula on a dense matrix) and `linsim cooccur` / `tokenize`.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <fstream>
@@ -495,6 +498,51 @@ TEST_F(CooccurCli, TerminationSignalsRemoveTheSpilledRuns) {
   }
 }
 
+// A corpus file that shrinks while it is mapped: the pages past its new end fault (SIGBUS). The
+// program names it, ends with status 1 and leaves no output, spilled run or temporary (was: ended
+// by SIGBUS with its temporaries left).
+TEST_F(CooccurCli, ACorpusThatShrinksWhileMappedIsAnErrorThatLeavesNothing) {
+  {
+    std::ofstream corpus(path("big.txt"));
+    std::mt19937 draw(1);
+    std::uniform_int_distribution<int> word(0, 29999);
+    for (int line = 0; line < 40000; ++line) {
+      for (int w = 0; w < 25; ++w) corpus << 'w' << word(draw) << (w < 24 ? ' ' : '\n');
+    }
+  }
+  std::filesystem::create_directory(path("spill"));
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // as start(), with stderr kept in a file
+    const int err = ::open(path("err.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(err, STDERR_FILENO);
+    std::vector<std::string> args = {"cooccur", path("big.txt"), "--min-count", "1", "--memory", "1",
+                                     "--temp-dir", path("spill"), "-o", path("co.tsv")};
+    std::vector<char*> argv{const_cast<char*>(LINSIM_CLI_PATH)};
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(LINSIM_CLI_PATH, argv.data());
+    _exit(127);
+  }
+  // A spilled run means the counting pass is reading the mapped corpus, with most of it ahead.
+  const bool counting = wait_for([&] {
+    for (const auto& entry : std::filesystem::directory_iterator(path("spill"))) {
+      if (entry.path().filename().string().find("-run-") != std::string::npos) return true;
+    }
+    return false;
+  });
+  std::filesystem::resize_file(path("big.txt"), 0);
+  int status = 0;
+  if (!counting) kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(counting) << "no run file appeared";
+  const std::string err = slurp(path("err.txt"));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << ": " << err;
+  EXPECT_NE(err.find("linsim: error: an input file read through a memory map shrank"), std::string::npos) << err;
+  EXPECT_TRUE(std::filesystem::is_empty(path("spill")));
+  expect_only({"big.txt", "spill", "err.txt"});
+}
+
 TEST_F(CooccurCli, ReadsDirectoriesSortedWithASuffixFilter) {
   std::filesystem::create_directories(path("corpus/sub"));
   write("corpus/b.txt", "beta gamma\n");
@@ -507,6 +555,34 @@ TEST_F(CooccurCli, ReadsDirectoriesSortedWithASuffixFilter) {
   const CliResult none = run("tokenize " + path("corpus") + " --suffix .rst");
   EXPECT_NE(none.code, 0);
   EXPECT_NE(none.err.find("no files ending in '.rst'"), std::string::npos) << none.err;
+}
+
+// One file reached twice (two spellings, a link, or a file and its directory) would be counted
+// twice: refused, naming both. A link loop is named with the system's reason, not a raw exception.
+TEST_F(CooccurCli, AFileGivenTwiceIsRefusedAndALinkLoopIsNamed) {
+  std::filesystem::create_directories(path("corpus"));
+  write("corpus/a.txt", "alpha beta alpha beta\n");
+  std::filesystem::create_symlink(path("corpus/a.txt"), path("link.txt"));
+  for (const std::string& twice : {path("corpus/a.txt") + " " + path("corpus/../corpus/a.txt"),
+                                   path("corpus/a.txt") + " " + path("link.txt"),
+                                   path("corpus") + " " + path("corpus/a.txt")}) {
+    for (const char* command : {"cooccur", "tokenize"}) {
+      const CliResult r = run(std::string(command) + " " + twice + (command == std::string("cooccur") ? " -o " + path("out.tsv") : ""));
+      EXPECT_EQ(r.code, 2) << command << " " << twice << ": " << r.err;
+      EXPECT_NE(r.err.find("are one file: the corpus would count it twice"), std::string::npos) << r.err;
+    }
+  }
+  std::filesystem::create_symlink(path("loop1"), path("loop2"));
+  std::filesystem::create_symlink(path("loop2"), path("loop1"));
+  const CliResult loop = run("tokenize " + path("loop1"));
+  EXPECT_EQ(loop.code, 1) << loop.err;
+  EXPECT_NE(loop.err.find("loop1: Too many levels of symbolic links"), std::string::npos) << loop.err;
+  std::filesystem::create_symlink(path("corpus/inner"), path("corpus/inner"));  // a loop inside a directory
+  const CliResult inner = run("tokenize " + path("corpus"));
+  EXPECT_EQ(inner.code, 1) << inner.err;
+  EXPECT_NE(inner.err.find("inner: Too many levels of symbolic links"), std::string::npos) << inner.err;
+  EXPECT_EQ(inner.err.find("filesystem error"), std::string::npos) << inner.err;
+  expect_only({"corpus", "link.txt", "loop1", "loop2"});
 }
 
 }  // namespace

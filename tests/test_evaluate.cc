@@ -33,6 +33,35 @@ TEST(Ranking, HandComputedRecallAndNdcg) {
   EXPECT_DOUBLE_EQ(m.se, 1.0 / std::sqrt(3.0));
 }
 
+// One value has no spread and none has no mean: NaN ("undefined", null in JSON), never a 0 that
+// reads as a measured certainty or a measured mean.
+TEST(Ranking, OneValueHasNoStandardErrorAndNoneHasNoMean) {
+  const MeanSe one = mean_and_se({0.25});
+  EXPECT_DOUBLE_EQ(one.mean, 0.25);
+  EXPECT_TRUE(std::isnan(one.se));
+  const MeanSe none = mean_and_se({});
+  EXPECT_TRUE(std::isnan(none.mean));
+  EXPECT_TRUE(std::isnan(none.se));
+}
+
+// Where every held-out user has one interaction (kept as fold-in) there is nothing to predict:
+// no recall is defined and no model could be chosen, so the split refuses.
+TEST(ProtocolSplit, HeldOutUsersWithNothingToPredictAreRefused) {
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (int u = 0; u < 40; ++u) t.emplace_back(u, u % 7, 1.0);  // one item per user
+  SparseMatrix X(40, 7);
+  X.setFromTriplets(t.begin(), t.end());
+  SplitOptions o;
+  o.heldout = 5;
+  o.min_interactions = 1;
+  try {
+    strong_generalization_split(X, o);
+    ADD_FAILURE() << "a split with nothing to predict was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("no validation user has an item left to predict"), std::string::npos) << e.what();
+  }
+}
+
 class Protocol : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -225,6 +254,43 @@ TEST(Grid, ParsesOverridesAndRejectsNonsense) {
   EXPECT_THROW(parse_grid("eq9.lambda=1"), InvalidArgument);
   EXPECT_THROW(parse_grid("alpha=1"), InvalidArgument);
   EXPECT_THROW(grid_points("svd", g, 10), InvalidArgument);
+}
+
+std::string grid_refusal(const std::string& grid, const std::vector<std::string>& models) {
+  try {
+    check_grid_applies(parse_grid(grid), models);
+  } catch (const InvalidArgument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A grid key that would change nothing, or be evaluated twice, is refused: silently dropping it
+// (or keeping only its last spelling) would report a grid that was never tried.
+TEST(Grid, AKeyThatChangesNothingOrIsGivenTwiceIsRefused) {
+  const std::vector<std::string> eq = {"eq1", "eq2"};
+  EXPECT_EQ(grid_refusal("rank=5 eq1.lambda=1 eq2.lambda=1", eq), "");
+  EXPECT_EQ(grid_refusal("rank=5 eq1.rank=10", eq), "");  // eq2 still takes the bare rank
+  EXPECT_NE(grid_refusal("ease.rank=5", {"ease"}).find("ease has no parameter 'rank' (it has lambda)"), std::string::npos);
+  EXPECT_NE(grid_refusal("popularity.lambda=5", {"popularity"}).find("it has none"), std::string::npos);
+  EXPECT_NE(grid_refusal("sppmi.rank=5", eq).find("'sppmi.rank' names a model not in --models (eq1,eq2)"), std::string::npos);
+  EXPECT_NE(grid_refusal("negatives=2", eq).find("'negatives' changes none of --models (eq1,eq2)"), std::string::npos);
+  EXPECT_NE(grid_refusal("rank=5 eq1.rank=10", {"eq1"}).find("each that takes it has its own"), std::string::npos);
+  EXPECT_NE(grid_refusal("", {"eq2", "eq2"}).find("--models: 'eq2' is given twice"), std::string::npos);
+  EXPECT_THROW(parse_grid("lambda=1 lambda=2"), InvalidArgument);
+  EXPECT_THROW(parse_grid("eq1.lambda=1 eq1.lambda=2"), InvalidArgument);
+  EXPECT_NO_THROW(parse_grid("lambda=1 eq1.lambda=2"));  // an override, not a repeat
+  EXPECT_THROW(parse_grid("rank=5,5"), InvalidArgument);
+  EXPECT_THROW(parse_grid("lambda=10,1e1"), InvalidArgument);  // one value, two spellings
+}
+
+// evaluate_models checks the grid against its models before any model runs.
+TEST_F(Protocol, AGridKeyForNoEvaluatedModelIsRefusedBeforeAnyModelRuns) {
+  std::vector<std::string> said;
+  const ProgressFn progress = [&](const std::string& s) { said.push_back(s); };
+  EXPECT_THROW(evaluate_models(split_, {"popularity", "eq2"}, parse_grid("ease.lambda=5"), Context{}, progress),
+               InvalidArgument);
+  EXPECT_TRUE(said.empty()) << said.front();
 }
 
 }  // namespace

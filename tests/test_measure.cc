@@ -94,6 +94,20 @@ TEST(Measures, ZeroVectorsHaveCosineZero) {
   EXPECT_TRUE(N.allFinite());
 }
 
+// Vectors whose entries are all tiny (their squares underflow) are still directions: normalised
+// to unit length, dense and sparse alike, equal to the same vectors scaled up first.
+TEST(Measures, TinyVectorsNormaliseToUnitLength) {
+  Matrix F(2, 3);
+  F << 3e-300, 4e-300, 0, 1e-300, -2e-300, 2e-300;  // all of one scale: none below the relative floor
+  const Matrix scaled = F * 1e300;
+  const Matrix N = normalize_rows(F);
+  EXPECT_TRUE(N.isApprox(normalize_rows(scaled), 1e-15)) << N;
+  const SparseMatrix S = normalize_rows(SparseMatrix(F.sparseView()));
+  EXPECT_TRUE(Matrix(S).isApprox(N, 1e-15)) << Matrix(S);
+  EXPECT_NEAR(N.row(0).norm(), 1.0, 1e-15);
+  EXPECT_NEAR(N(0, 0), 0.6, 1e-15);
+}
+
 TEST(Measures, ParseAndUnsupportedCombinations) {
   EXPECT_EQ(parse_measure("projected"), Measure::kProjected);
   EXPECT_THROW(parse_measure("euclid"), InvalidArgument);

@@ -49,7 +49,14 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
            {"recommend -m " + path("m") + " --users u00 --min-value 3", "--min-value applies to the interactions read "
                                                                         "with --input, which is not given"},
            {"export -m " + path("m") + " --out " + path("x.npy") + " --strict", "--strict applies to the interactions"},
-           {"simulate --seed 18446744073709551616 --out " + path("s"), "got '18446744073709551616'"}}) {
+           {"simulate --seed 18446744073709551616 --out " + path("s"), "got '18446744073709551616'"},
+           {"evaluate-similarity --input " + fixture() + " --labels " + path("l.tsv") + " --lambda-eq2 -1",
+            "--lambda-eq2 must be a finite number >= 0, got -1"},
+           // An empty value is refused, not taken as the default or as "no output".
+           {"evaluate --input " + fixture() + " -o ''", "--out: an empty value"},
+           {"fit --input " + fixture() + " --min-value '' --out " + path("x"), "--min-value: an empty value"},
+           {"fit --input " + fixture() + " --rank '' --out " + path("x"), "--rank: an empty value"},
+           {"cooccur '' -o " + path("c.tsv"), "an empty value"}}) {
     const test::CliResult r = run(args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
     EXPECT_EQ(r.err.rfind("linsim: error: ", 0), 0u) << args << "\n" << r.err;
@@ -312,6 +319,23 @@ TEST_F(Reliability, DegenerateLambdaIsAnErrorOrAWarning) {
   const std::string meta = slurp(path("w/model.json"));
   EXPECT_NE(meta.find("leaves 1 of the 4 dimensions"), std::string::npos) << meta;
   EXPECT_NE(meta.find(plus_minus_one), std::string::npos) << meta;
+  // evaluate-similarity and reproduce fit eq1 and eq2 too: the same warning, naming the model.
+  std::string labels = "item\tlabel\n";
+  for (int i = 0; i < 15; ++i) labels += fmt::format("film{:02d}\tg{}\n", i, i / 5);
+  const test::CliResult similarity = run("evaluate-similarity --input " + fixture() + " --labels " +
+                                         write("labels.tsv", labels) + " --rank 4 --lambda-eq2 " + std::to_string(between));
+  ASSERT_EQ(similarity.code, 0) << similarity.err;
+  EXPECT_NE(similarity.err.find("linsim: warning: eq2: λ = "), std::string::npos) << similarity.err;
+  EXPECT_NE(similarity.err.find("leaves 1 of the 4 dimensions"), std::string::npos) << similarity.err;
+  // A λ that zeroes all of eq1 there names the model the message is about; for the model on
+  // weighted data (fitted first) also the λ asked for and how it was rescaled.
+  const test::CliResult zeroed = run("evaluate-similarity --input " + fixture() + " --labels " + path("labels.tsv") +
+                                     " --rank 4 --lambda-eq1 1e300");
+  EXPECT_EQ(zeroed.code, 2) << zeroed.err;
+  EXPECT_EQ(zeroed.err.rfind("linsim: error: eq1", 0), 0u) << zeroed.err;
+  EXPECT_NE(zeroed.err.find("shrinks all 4 dimensions"), std::string::npos) << zeroed.err;
+  EXPECT_NE(zeroed.err.find("(λ = 1e+300 asked for, times (σ₁ of the ips:0.5 data / σ₁ of X)² = "), std::string::npos)
+      << zeroed.err;
   // EASE: a λ so large that every weight underflows to 0 (about XᵀX / λ²) is refused the same way.
   for (const std::string dtype : {"float64", "float32"}) {
     const test::CliResult e = run("fit --input " + fixture() + " --model ease --dtype " + dtype + " --lambda " +
@@ -319,7 +343,7 @@ TEST_F(Reliability, DegenerateLambdaIsAnErrorOrAWarning) {
     EXPECT_EQ(e.code, 2) << dtype << ": " << e.err;
     EXPECT_NE(e.err.find("makes every EASE weight 0"), std::string::npos) << e.err;
   }
-  expect_only({"s", "w"});
+  expect_only({"s", "w", "labels.tsv"});
 }
 
 TEST_F(Reliability, EvaluateWithTooFewTrainingUsersFailsAtOnce) {

@@ -68,6 +68,7 @@ ReproductionResult hand_made_reproduction() {
   r.variants.push_back(
       {eq1, {{kNaN, 0.4, 61.0, 0}, {0.75, 0.6, 70.0, 45}}, {kNaN, kNaN}, {0.5, 0.2}, {65.5, 6.0}});
   r.gauge_spread_auc = kNaN;
+  r.warnings = {"seed 7, eq2: λ = 0.25 leaves 1 of the 4 dimensions nonzero"};
   return r;
 }
 
@@ -104,7 +105,8 @@ TEST(ReportJson, ReproductionDocumentHoldsTheResult) {
   EXPECT_EQ(opt.size(), 23u);
   EXPECT_EQ(doc.at("seeds").get<std::vector<std::uint64_t>>(), r.seeds);
   EXPECT_EQ(doc.at("gauge_spread_auc"), written(r.gauge_spread_auc));
-  EXPECT_EQ(doc.size(), 4u);
+  EXPECT_EQ(doc.at("warnings").get<std::vector<std::string>>(), r.warnings);
+  EXPECT_EQ(doc.size(), 5u);
   ASSERT_EQ(doc.at("variants").size(), r.variants.size());
   for (size_t v = 0; v < r.variants.size(); ++v) {
     const VariantResult& want = r.variants[v];
@@ -140,6 +142,7 @@ TEST(ReportJson, ReproductionMarkdownNamesTheRun) {
       0u)
       << md;
   EXPECT_NE(md.find(reproduction_table(r)), std::string::npos);
+  EXPECT_NE(md.find("**Warning:** " + r.warnings[0] + "\n"), std::string::npos) << md;
   r.seeds.clear();
   EXPECT_THROW(reproduction_markdown(r), InvalidArgument);
   EXPECT_NO_THROW(reproduction_json(r));

@@ -12,10 +12,12 @@
 
 #include "linsim/core/error.h"
 #include "linsim/evaluate/cluster_quality.h"
+#include "linsim/io/json_text.h"
 #include "linsim/linalg/spectrum.h"
 #include "linsim/models/closed_form.h"
 #include "linsim/models/model.h"
 #include "linsim/simulate/reproduction.h"
+#include "linsim/simulate/simulation.h"
 #include "test_util.h"
 
 namespace linsim {
@@ -108,8 +110,34 @@ TEST(ClusterQuality, MetricsTheLabelsCannotDefineAreUndefinedNotZero) {
   o.remedies.enabled = false;
   const ReproductionResult r = reproduce(o, Context{});
   EXPECT_TRUE(std::isnan(r.gauge_spread_auc));
-  EXPECT_NE(reproduction_table(r).find("| ground truth | undefined | 1.000 ± 0.000 |"), std::string::npos)
+  EXPECT_NE(reproduction_table(r).find("| ground truth | undefined | 1.000 ± undefined |"), std::string::npos)
       << reproduction_table(r);
+}
+
+// One seed has no spread: its sd is undefined (null in results.json), not 0. A λ that leaves one
+// dimension of a model is reported as fit reports it, naming the seed and the model.
+TEST(Reproduction, OneSeedHasNoSdAndAFitWarningIsReported) {
+  ReproductionOptions o;
+  o.simulation.users = 300;
+  o.simulation.items = 40;
+  o.simulation.clusters = 3;
+  o.seeds = 1;
+  o.rank = 3;
+  o.lambda_eq1 = 1;
+  o.remedies.enabled = false;
+  const Simulation sim = simulate(o.simulation, Context{});
+  const Spectrum spectrum = top_spectrum(sim.data.X, o.rank, Solver::kAuto, Context{});
+  o.lambda_eq2 = 0.5 * (spectrum.sigma(0) + spectrum.sigma(1));  // eq2 keeps σ_1 only
+  const ReproductionResult r = reproduce(o, Context{});
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].rfind("seed 42, eq2: λ = ", 0), 0u) << r.warnings[0];
+  EXPECT_NE(r.warnings[0].find("leaves 1 of the 3 dimensions"), std::string::npos) << r.warnings[0];
+  for (const VariantResult& v : r.variants) EXPECT_TRUE(std::isnan(v.auc.sd)) << v.variant.name;
+  const nlohmann::json doc = nlohmann::json::parse(json_text(reproduction_json(r)));  // as results.json reads
+  EXPECT_TRUE(doc.at("variants").at(0).at("auc").at("sd").is_null());
+  EXPECT_EQ(doc.at("warnings"), nlohmann::json(r.warnings));
+  EXPECT_NE(reproduction_markdown(r).find("**Warning:** seed 42, eq2: λ = "), std::string::npos);
+  EXPECT_NE(reproduction_table(r).find("| ground truth | 1.000 ± undefined |"), std::string::npos) << reproduction_table(r);
 }
 
 class SmallSimulation : public ::testing::Test {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
@@ -34,13 +35,17 @@ def reproduce(*, seeds: int = 5, rank: int = 50, lambda_eq1: float = 10000, lamb
               force: bool = False, threads: int = 0, progress: Progress = None) -> dict:
     """The paper's experiment on simulated data (``linsim reproduce``): returns results.json's
     content as a dict; with ``out``, also writes the figures, results.json and results.md into
-    that directory (atomically)."""
+    that directory (atomically). What the user must know about the fits (its "warnings", e.g. a
+    λ that leaves one dimension) is also issued as a ``RuntimeWarning``."""
     options = dict(seeds=seeds, rank=rank, lambda_eq1=lambda_eq1, lambda_eq2=lambda_eq2, top=top, seed=seed)
     simulation = dict(users=users, items=items, clusters=clusters)
     text = _linsim.reproduce(options, simulation, None if out is None else os.fsencode(out), bool(force),
                              checked_int(threads, "threads", THREADS),
                              _progress_callback(progress))
-    return json.loads(text)
+    result = json.loads(text)
+    for message in result["warnings"]:  # as Model.fit warns: e.g. a λ that leaves one dimension
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+    return result
 
 
 def evaluate(X, models=("popularity", "itemknn", "eq1", "eq2", "ease"), grid: str = "", *,

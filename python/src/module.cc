@@ -650,6 +650,8 @@ std::string audit_arrays(const py::array& items, const std::vector<std::string>&
                          const py::dict& options, const py::dict& description, const std::optional<std::string>& html,
                          const std::optional<std::string>& out, bool force, int threads, const py::object& progress) {
   const AuditOptions o = audit_options(options);
+  // The two outputs must not be one file, or one inside the other, nor replace the truth file.
+  check_distinct_paths({{"html", html.value_or("")}, {"out", out.value_or("")}}, {{"truth", truth_path.value_or("")}});
   AuditInput in;
   in.items = to_matrix(items, "item vectors");
   if (static_cast<Index>(item_ids.size()) != in.items.rows()) {

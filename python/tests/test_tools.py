@@ -180,3 +180,26 @@ def test_audit_takes_dense_interactions_and_refuses_an_ease_model(simulated):
     assert dense["popularity"] == sparse["popularity"]
     with pytest.raises(ValueError, match="an EASE model has no embeddings to audit"):
         linsim.audit(linsim.EASE(lam=10.0, progress=False).fit(X))
+
+
+def test_reproduce_warns_as_fit_does_and_one_seed_has_no_sd():
+    X, _ = linsim.simulate(users=300, items=40, clusters=3, seed=42)
+    s = np.linalg.svd(X.toarray(), compute_uv=False)
+    between = 0.5 * (s[0] + s[1])  # eq2 keeps σ_1 only
+    with pytest.warns(RuntimeWarning, match=r"seed 42, eq2: λ = .* leaves 1 of the 3 dimensions"):
+        result = linsim.reproduce(users=300, items=40, clusters=3, seeds=1, rank=3, lambda_eq1=1,
+                                  lambda_eq2=between, progress=False)
+    assert any(w.startswith("seed 42, eq2: ") for w in result["warnings"])
+    assert all(v["auc"]["sd"] is None for v in result["variants"])  # one seed: undefined, not 0
+
+
+def test_audit_outputs_that_are_one_file_or_the_truth_are_refused(tmp_path):
+    B = vectors_with_a_scale()
+    truth = tmp_path / "truth.tsv"
+    truth.write_text("".join(f"{i}\t{i % 3}\n" for i in range(200)))
+    for html, out in ((tmp_path / "out" / "audit.html", tmp_path / "out"),  # inside the directory
+                      (truth, None)):  # would replace the truth it reads
+        with pytest.raises(ValueError, match="html|out"):
+            linsim.audit(B, truth=truth, html=html, out=out, force=True, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["truth.tsv"]
+    assert truth.read_text().startswith("0\t0\n")

@@ -37,13 +37,11 @@ std::vector<std::string> split(std::string_view line, char sep) {
   return out;
 }
 
-// Whether `s` reads as a number, finite or not ("nan" and "inf" do: they are scores gone wrong,
-// not words of a header; so does "1e400", whose value is then inf and refused as not finite).
+// Whether `s` reads as a number (detail::field_number), with its value in `v`.
 bool number(const std::string& s, double& v) {
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || end != s.data() + s.size()) return false;
-  if (ec == std::errc::result_out_of_range) v = std::strtod(s.c_str(), nullptr);  // ±inf, or 0 and below
-  return ec == std::errc() || ec == std::errc::result_out_of_range;
+  const std::optional<double> value = detail::field_number(s);
+  if (value) v = *value;
+  return value.has_value();
 }
 
 std::string lower(std::string s) {

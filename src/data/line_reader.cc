@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 
@@ -13,6 +15,16 @@
 #include "linsim/core/error.h"
 
 namespace linsim::detail {
+
+std::optional<double> field_number(std::string_view field) {
+  double value = 0;
+  const char* end = field.data() + field.size();
+  const auto [stop, ec] = std::from_chars(field.data(), end, value);
+  if (field.empty() || stop != end) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) return std::strtod(std::string(field).c_str(), nullptr);  // ±inf, or 0 and below
+  if (ec != std::errc()) return std::nullopt;
+  return value;
+}
 
 LineReader::LineReader(const std::string& path)
     : path_(path), name_(path == "-" ? "standard input" : path), buffer_(size_t{1} << 20) {

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,11 @@ inline constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 inline std::string_view first_line_prefix(std::string_view first_line) {
   return first_line.substr(0, kByteOrderMark.size()) == kByteOrderMark ? kByteOrderMark : std::string_view();
 }
+
+// The value of a field that reads as a number in full, finite or not: "nan" and "inf" do (scores
+// gone wrong, not words of a header), and so does "1e400", as ±inf (a number beyond a double,
+// which the caller refuses as not finite, never a word). Nothing for any other text.
+std::optional<double> field_number(std::string_view field);
 
 class LineReader {
  public:

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
@@ -129,6 +130,15 @@ StrongSplit strong_generalization_split(const SparseView& X, const SplitOptions&
   };
   split_users(s.valid_users, s.valid_fold_in, s.valid_target);
   split_users(s.test_users, s.test_fold_in, s.test_target);
+  // A user with one item keeps it as fold-in: where every held-out user of a set has one, the set
+  // has nothing to predict and its recall is undefined, so no model could be chosen or tested.
+  for (const auto& [set, target] : {std::pair{"validation", &s.valid_target}, std::pair{"test", &s.test_target}}) {
+    if (target->nonZeros() == 0) {
+      throw InvalidArgument(fmt::format("no {} user has an item left to predict after the fold-in share {} "
+                                        "(each has one interaction): raise --min-interactions (now {})",
+                                        set, o.fold_in, o.min_interactions));
+    }
+  }
   return s;
 }
 
@@ -170,9 +180,52 @@ ParamGrid parse_grid(const std::string& text) {
       values.push_back(v);
     }
     if (values.empty()) throw InvalidArgument(fmt::format("--grid: no values in '{}'", token));
-    grid[model][key] = values;
+    // A value or a key given twice would evaluate one setting twice, or silently keep only the last.
+    for (size_t i = 0; i < values.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (values[i] == values[j]) throw InvalidArgument(fmt::format("--grid: {:g} is given twice in '{}'", values[i], token));
+      }
+    }
+    if (!grid[model].emplace(key, values).second) {
+      throw InvalidArgument(fmt::format("--grid: '{}{}' is given twice", model.empty() ? "" : model + ".", key));
+    }
   }
   return grid;
+}
+
+void check_grid_applies(const ParamGrid& grid, const std::vector<std::string>& models) {
+  for (size_t i = 0; i < models.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (models[i] == models[j]) throw InvalidArgument(fmt::format("--models: '{}' is given twice", models[i]));
+    }
+  }
+  const auto takes = [](const std::string& model, const std::string& key) {
+    const auto& params = model_params().at(model);
+    return std::find(params.begin(), params.end(), key) != params.end();
+  };
+  // Each key must change some evaluated model: one that changes none was a mistake (a misplaced
+  // prefix, a model left out of --models), and ignoring it would report a grid never tried.
+  for (const auto& [model, keys] : grid) {
+    for (const auto& [key, values] : keys) {
+      if (model.empty()) {
+        const auto overridden = [&](const std::string& m) { return grid.count(m) != 0 && grid.at(m).count(key) != 0; };
+        if (std::none_of(models.begin(), models.end(), [&](const std::string& m) { return takes(m, key) && !overridden(m); })) {
+          throw InvalidArgument(fmt::format("--grid: '{}' changes none of --models ({}){}", key, fmt::join(models, ","),
+                                            std::any_of(models.begin(), models.end(), overridden)
+                                                ? ": each that takes it has its own" : ""));
+        }
+        continue;
+      }
+      if (!takes(model, key)) {
+        const auto& params = model_params().at(model);
+        throw InvalidArgument(fmt::format("--grid: {} has no parameter '{}' ({})", model, key,
+                                          params.empty() ? "it has none" : fmt::format("it has {}", fmt::join(params, ", "))));
+      }
+      if (std::find(models.begin(), models.end(), model) == models.end()) {
+        throw InvalidArgument(fmt::format("--grid: '{}.{}' names a model not in --models ({})", model, key, fmt::join(models, ",")));
+      }
+    }
+  }
 }
 
 std::vector<Params> grid_points(const std::string& model, const ParamGrid& grid, Index n_items) {
@@ -253,6 +306,7 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
   // Every model name is known (grid_points refuses the others) before any model is evaluated: a
   // misspelt name is a usage error, not one found after the models before it have run.
   for (const std::string& name : models) grid_points(name, grid, p);
+  check_grid_applies(grid, models);
   // Every grid point's rank must be one the training users can support, checked before any fit.
   for (const std::string& name : models) {
     if (name != "eq1" && name != "eq2" && name != "sppmi" && name != "cosine") continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace linsim {
@@ -37,7 +38,9 @@ double ndcg_at_k(std::span<const Index> ranked, std::span<const int> target, Ind
 }
 
 MeanSe mean_and_se(const std::vector<double>& values) {
-  MeanSe m;
+  // No value: no mean; one value: no spread. Both are NaN ("undefined", null in JSON), never a 0
+  // that would read as a measured mean or a measured certainty.
+  MeanSe m{std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
   if (values.empty()) return m;
   const double n = static_cast<double>(values.size());
   m.mean = std::accumulate(values.begin(), values.end(), 0.0) / n;

@@ -1,9 +1,12 @@
 #include "linsim/evaluate/report.h"
 
+#include <cmath>
 #include <map>
 #include <string>
 
 #include <fmt/format.h>
+
+#include "linsim/evaluate/cluster_quality.h"
 
 namespace linsim {
 namespace {
@@ -28,7 +31,8 @@ std::string params_text(const std::map<std::string, double>& p) {
 }
 
 std::string cell(const MeanSe& m) {
-  return fmt::format("{:.4f} ± {:.4f}", m.mean, m.se);
+  if (std::isnan(m.mean)) return metric_text(m.mean, 4);
+  return fmt::format("{:.4f} ± {}", m.mean, metric_text(m.se, 4));
 }
 
 }  // namespace

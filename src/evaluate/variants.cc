@@ -1,5 +1,7 @@
 #include "linsim/evaluate/variants.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
@@ -13,6 +15,17 @@ namespace {
 
 // Up to this many items raw item-kNN's cosines come from the dense Gram matrix.
 constexpr Index kRawFromGramItems = 20000;
+
+// model_from_spectrum with the variant it fits named in a refusal ("eq2: λ = … shrinks all …"),
+// and, for a weighted model, the λ it was given and how it came from the one asked for.
+Model labelled_fit(const std::string& label, const Matrix& XV, const Spectrum& spectrum, const FitOptions& f,
+                   const std::string& lambda_note = "") {
+  try {
+    return model_from_spectrum(XV, spectrum, f);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(fmt::format("{}: {}{}", label, e.what(), lambda_note));
+  }
+}
 
 }  // namespace
 
@@ -108,19 +121,23 @@ void fit_weighted(const SparseView& X, const DataMatrix& unweighted, const std::
     XV = take_data_times_vectors(spectrum, data);
   }
   const double ratio = sigma1 > 0 ? spectrum.sigma(0) / sigma1 : 1.0;
+  const auto note = [&](double asked, int power) {
+    return fmt::format(" (λ = {:g} asked for, times (σ₁ of the {} data / σ₁ of X){} = {:.4g})", asked, spec,
+                       power == 2 ? "²" : "", power == 2 ? ratio * ratio : ratio);
+  };
   FitOptions f;
   f.weighting = weighting;
   if (with_eq1) {
     f.kind = ModelKind::kEq1;
     f.gauge = parse_gauge("symmetric");
     f.lambda = lambda_eq1 * ratio * ratio;
-    eq1 = model_from_spectrum(XV, spectrum, f);
+    eq1 = labelled_fit(fmt::format("eq1 {}", spec), XV, spectrum, f, note(lambda_eq1, 2));
     eq1->options.weighting = weighting;
     eq1->weighting = fitted;
   }
   f.kind = ModelKind::kEq2;
   f.lambda = lambda_eq2 * ratio;
-  eq2 = model_from_spectrum(XV, spectrum, f);
+  eq2 = labelled_fit(fmt::format("eq2 {}", spec), XV, spectrum, f, note(lambda_eq2, 1));
   eq2->options.weighting = weighting;
   eq2->weighting = std::move(fitted);
 }
@@ -157,12 +174,12 @@ VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_
     f.kind = ModelKind::kEq1;
     f.gauge = parse_gauge(g);
     f.lambda = lambda_eq1;
-    m.eq1.push_back(model_from_spectrum(XV, spectrum, f));
+    m.eq1.push_back(labelled_fit("eq1", XV, spectrum, f));
   }
   FitOptions f2;
   f2.kind = ModelKind::kEq2;
   f2.lambda = lambda_eq2;
-  m.eq2 = model_from_spectrum(XV, spectrum, f2);
+  m.eq2 = labelled_fit("eq2", XV, spectrum, f2);
   if (lambda_ease) {
     FitOptions fe;
     fe.kind = ModelKind::kEase;
@@ -185,6 +202,31 @@ VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_
   // Last, so that SPPMI's copy of the kept XᵀX is gone before this one is made.
   if (X.cols() <= kRawFromGramItems) m.cooccurrences = data.gram(ctx);
   return m;
+}
+
+std::vector<std::string> VariantModels::warnings() const {
+  std::vector<std::string> all, said;
+  const auto add = [&](const std::string& label, const Model* m) {
+    // Only a model left with one dimension: there every cosine and projected similarity is ±1 and
+    // its rows of the comparison mean nothing. Fewer dimensions than the rank is what the paper's
+    // λ for eq2 does on purpose (the main job's eq2 keeps 7 of 50), not a fault of the run.
+    if (m == nullptr || kept_dimensions(m->options.kind, m->singular_values, m->options.lambda) != 1) return;
+    for (const std::string& w : m->warnings) {
+      // The cosine-trained model carries its eq2 warm start's warning: said once, for eq2.
+      if (std::find(said.begin(), said.end(), w) != said.end()) continue;
+      said.push_back(w);
+      all.push_back(fmt::format("{}: {}", label, w));
+    }
+  };
+  add("eq1", eq1.empty() ? nullptr : &eq1.front());  // the gauges share one spectrum and λ: one is enough
+  add("eq2", &eq2);
+  add("ease", ease ? &*ease : nullptr);
+  add("eq1 ips", eq1_ips ? &*eq1_ips : nullptr);
+  add("eq2 ips", eq2_ips ? &*eq2_ips : nullptr);
+  add("eq2 standardize", eq2_standardized ? &*eq2_standardized : nullptr);
+  add("sppmi", sppmi ? &*sppmi : nullptr);
+  add("cosine", cosine ? &*cosine : nullptr);
+  return all;
 }
 
 std::unique_ptr<SimilaritySpace> variant_space(const Variant& v, const VariantModels& models,

@@ -1,7 +1,6 @@
 #include "linsim/evaluate/words.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdlib>
 #include <cmath>
 #include <limits>
@@ -58,23 +57,10 @@ std::vector<std::string> split_fields(std::string_view line, char sep) {
   return fields;
 }
 
-// The value of a field that reads as a number in full, finite or not ("nan" and "inf" are scores
-// gone wrong, not words; "1e400" is a number beyond a double, which the caller refuses as not
-// finite, never a word of a header).
-std::optional<double> number(const std::string& field) {
-  double value = 0;
-  const char* end = field.data() + field.size();
-  const auto [stop, ec] = std::from_chars(field.data(), end, value);
-  if (field.empty() || stop != end) return std::nullopt;
-  if (ec == std::errc::result_out_of_range) return std::strtod(field.c_str(), nullptr);  // ±inf, or 0 and below
-  if (ec != std::errc()) return std::nullopt;
-  return value;
-}
-
 // The first field after the two words that reads as a number; -1 when none does.
 std::ptrdiff_t score_field(const std::vector<std::string>& fields) {
   for (size_t i = 2; i < fields.size(); ++i) {
-    if (number(fields[i])) return static_cast<std::ptrdiff_t>(i);
+    if (detail::field_number(fields[i])) return static_cast<std::ptrdiff_t>(i);
   }
   return -1;
 }
@@ -161,7 +147,7 @@ WordPairSet read_word_pairs(const std::string& path, const std::string& name) {
     const std::ptrdiff_t at = score_field(lines[1].fields);
     header = at < 0 ? score_field(lines[0].fields) < 0
                     : static_cast<size_t>(at) >= lines[0].fields.size() ||
-                          !number(lines[0].fields[static_cast<size_t>(at)]);
+                          !detail::field_number(lines[0].fields[static_cast<size_t>(at)]);
   }
   WordPairSet set{name, path, {}};
   for (size_t i = header ? 1 : 0; i < lines.size(); ++i) {
@@ -178,7 +164,7 @@ WordPairSet read_word_pairs(const std::string& path, const std::string& name) {
                        fmt::format("no numeric score after the words ('{}')", excerpt(line.text)));
     }
     const std::string& field = line.fields[static_cast<size_t>(at)];
-    const double score = *number(field);
+    const double score = *detail::field_number(field);
     if (!std::isfinite(score)) {
       throw InputError(path, line.number, fmt::format("score '{}' is not a finite number", field));
     }

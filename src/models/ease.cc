@@ -23,15 +23,6 @@ bool any_cooccurrence(const MatrixOf<Scalar>& G) {
   return false;
 }
 
-template <typename Scalar>
-bool all_zero(const MatrixOf<Scalar>& W) {
-  for (Index j = 0; j < W.cols(); ++j) {
-    for (Index i = 0; i < W.rows(); ++i) {
-      if (W(i, j) != 0) return false;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -55,13 +46,16 @@ MatrixOf<Scalar> ease_weights(MatrixOf<Scalar> G, double lambda) {
   // With a λ far above XᵀX's scale the off-diagonal entries of the inverse, about G_ij / λ², fall
   // below the smallest number the type holds: every weight is 0 although items co-occur, and
   // the model would score every item 0 (eq1 and eq2 refuse their λ that zeroes everything too).
-  if (cooccurring && all_zero(G)) {
-    throw InvalidArgument(fmt::format(
-        "λ = {:g} makes every EASE weight 0 ({}): the model would predict 0 for everything; use λ of the order of "
-        "XᵀX's diagonal (its largest entry is {:.4g})",
-        lambda, std::is_same_v<Scalar, float> ? "in float32, XᵀX / λ² underflows" : "XᵀX / λ² underflows", largest));
-  }
+  if (cooccurring && !(G.array() != Scalar(0)).any()) throw ease_weights_underflow<Scalar>(lambda, largest);
   return G;
+}
+
+template <typename Scalar>
+InvalidArgument ease_weights_underflow(double lambda, double largest) {
+  return InvalidArgument(fmt::format(
+      "λ = {:g} makes every EASE weight 0 ({}): the model would predict 0 for everything; use λ of the order of "
+      "XᵀX's diagonal (its largest entry is {:.4g})",
+      lambda, std::is_same_v<Scalar, float> ? "in float32, XᵀX / λ² underflows" : "XᵀX / λ² underflows", largest));
 }
 
 template <typename Scalar>
@@ -81,5 +75,7 @@ template Matrix ease_weights<double>(Matrix, double);
 template MatrixF ease_weights<float>(MatrixF, double);
 template InvalidArgument ease_not_positive_definite<double>(double);
 template InvalidArgument ease_not_positive_definite<float>(double);
+template InvalidArgument ease_weights_underflow<double>(double, double);
+template InvalidArgument ease_weights_underflow<float>(double, double);
 
 }  // namespace linsim

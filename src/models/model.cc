@@ -66,6 +66,12 @@ double default_lambda(ModelKind kind) {
   return 0;
 }
 
+Index kept_dimensions(ModelKind kind, const Vector& sigma, double lambda) {
+  if (kind != ModelKind::kEq1 && kind != ModelKind::kEq2 && kind != ModelKind::kCosine) return sigma.size();
+  const Vector s = kind == ModelKind::kEq1 ? eq1_shrinkage(sigma, lambda) : eq2_shrinkage(sigma, lambda);
+  return (s.array() > 1e-10).count();
+}
+
 namespace {
 
 // The dimensions the shrinkage keeps (MATH.md M1: g_i = σ_i²/(σ_i² + λ); M2: (1 − λ/σ_i)_+): a
@@ -73,9 +79,8 @@ namespace {
 // None kept is an error — the model would predict 0 for everything; fewer than k a warning — the
 // model has lower rank than asked for, and with one dimension left every cosine is ±1.
 std::vector<std::string> shrinkage_warnings(ModelKind kind, const Vector& sigma, double lambda) {
-  const Vector s = kind == ModelKind::kEq1 ? eq1_shrinkage(sigma, lambda) : eq2_shrinkage(sigma, lambda);
   const Index k = sigma.size();
-  const Index kept = (s.array() > 1e-10).count();
+  const Index kept = kept_dimensions(kind, sigma, lambda);
   const bool eq1 = kind == ModelKind::kEq1;
   // The λ that keeps all k: eq2 below σ_k; eq1 (g_k > 1e-10) below 1e10 σ_k².
   const std::string keep_all = eq1 ? fmt::format("λ well below 1e10 σ_k² = {:.4g}", 1e10 * sigma(k - 1) * sigma(k - 1))

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -22,7 +23,9 @@ namespace {
 using nlohmann::json;
 
 Summary summarize(const std::vector<double>& x) {
+  // One seed has no spread: its sd is NaN ("undefined", null in JSON), not 0.
   Summary s;
+  s.sd = std::numeric_limits<double>::quiet_NaN();
   if (x.empty()) return s;
   s.mean = std::accumulate(x.begin(), x.end(), 0.0) / static_cast<double>(x.size());
   if (x.size() > 1) {
@@ -45,7 +48,7 @@ json summary_json(const Summary& s) { return {{"mean", s.mean}, {"sd", s.sd}}; }
 // "mean ± sd", or "undefined" when the metric was undefined on a seed (--clusters 1: no AUC).
 std::string pm(const Summary& s, int digits) {
   if (std::isnan(s.mean)) return metric_text(s.mean, digits);
-  return fmt::format("{:.{}f} ± {:.{}f}", s.mean, digits, s.sd, digits);
+  return fmt::format("{:.{}f} ± {}", s.mean, digits, metric_text(s.sd, digits));
 }
 
 // results.md and the figures name the first seed (results.md the last too) and the figures need
@@ -55,6 +58,12 @@ void require_seeds(const ReproductionResult& r, bool figures) {
     throw InvalidArgument(fmt::format("a reproduction result without {} (not one from reproduce())",
                                       r.seeds.empty() ? "seeds" : "one figure similarity per variant"));
   }
+}
+
+std::string warnings_text(const std::vector<std::string>& warnings) {
+  std::string text;
+  for (const std::string& w : warnings) text += fmt::format("**Warning:** {}\n\n", w);
+  return text;
 }
 
 }  // namespace
@@ -108,6 +117,12 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
     if (!v.remedy || options.remedies.enabled) variants.push_back(v);
   }
   for (const Variant& v : variants) result.variants.push_back({v, {}, {}, {}, {}});
+  // Each model's first warning, and on how many seeds it had one (their σ differ, so their texts do).
+  struct Warned {
+    std::string model, first;
+    Index seeds;
+  };
+  std::vector<Warned> warned;
   for (Index s = 0; s < options.seeds; ++s) {
     SimulationOptions sim_options = options.simulation;
     sim_options.seed = options.simulation.seed + static_cast<std::uint64_t>(s);
@@ -120,6 +135,15 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
     const VariantModels models =
         fit_variant_models(X, options.rank, options.lambda_eq1, options.lambda_eq2, std::nullopt, ctx,
                            options.remedies, [&](const std::string& m) { say(fmt::format("seed {}: {}", sim_options.seed, m)); });
+    for (const std::string& w : models.warnings()) {
+      const std::string model = w.substr(0, w.find(": "));
+      auto same = std::find_if(warned.begin(), warned.end(), [&](const auto& e) { return e.model == model; });
+      if (same == warned.end()) {
+        warned.push_back({model, fmt::format("seed {}, {}", sim_options.seed, w), 1});
+      } else {
+        ++same->seeds;
+      }
+    }
     // Observed popularity: the number of users of each item.
     const Vector popularity = item_users(X);
     if (s == 0) {
@@ -170,6 +194,10 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
     }
   }
   result.gauge_spread_auc = hi - lo;
+  for (const Warned& w : warned) {
+    result.warnings.push_back(w.seeds == 1 ? w.first
+                                           : fmt::format("{} (and on {} more of the {} seeds)", w.first, w.seeds - 1, options.seeds));
+  }
   return result;
 }
 
@@ -230,7 +258,7 @@ nlohmann::json reproduction_json(const ReproductionResult& r) {
                         {"cosine_epochs", o.remedies.cosine_epochs},
                         {"linsim_version", LINSIM_VERSION}};
   return {{"options", options}, {"seeds", r.seeds}, {"variants", variants},
-          {"gauge_spread_auc", r.gauge_spread_auc}};
+          {"gauge_spread_auc", r.gauge_spread_auc}, {"warnings", r.warnings}};
 }
 
 std::string reproduction_markdown(const ReproductionResult& r) {
@@ -242,7 +270,7 @@ std::string reproduction_markdown(const ReproductionResult& r) {
                      "mean ± sd over {} seeds ({}–{}).\n\n",
                      s.users, s.items, s.clusters, o.lambda_eq1, o.lambda_eq2, o.rank, r.seeds.size(),
                      r.seeds.front(), r.seeds.back()) +
-         reproduction_table(r) +
+         warnings_text(r.warnings) + reproduction_table(r) +
          fmt::format("\nAUC: for each item, the ROC-AUC of ranking all other items by the similarity, same "
                      "cluster = positive (ties count ½), averaged over items. precision@{0}: share of "
                      "same-cluster items among the {0} nearest neighbours. popularity percentile@{0}: mean "

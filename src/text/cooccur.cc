@@ -68,6 +68,7 @@ std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, cons
   for (const std::string& path : paths) {
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) throw Error(path + ": " + ec.message());  // a symlink loop, no permission
     if (ec || !fs::exists(status)) throw Error(path + ": " + "no such file or directory");
     if (fs::is_directory(status)) {
       std::vector<std::string> found;
@@ -76,11 +77,18 @@ std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, cons
       for (; it != end; it.increment(ec)) {
         if (ec) throw Error(path + ": " + fmt::format("cannot read the directory: {}", ec.message()));
         const std::string name = it->path().filename().string();
+        // The entry's type through its links (a link to a file is taken): a link that cannot be
+        // followed (a loop) is named rather than left to a raw exception's text.
+        const fs::file_status entry = it->status(ec);
+        if (ec && ec != std::errc::no_such_file_or_directory) {
+          throw Error(it->path().string() + ": " + ec.message());
+        }
+        ec.clear();
         if (!name.empty() && name[0] == '.') {
-          if (it->is_directory()) it.disable_recursion_pending();
+          if (fs::is_directory(entry)) it.disable_recursion_pending();
           continue;
         }
-        if (!it->is_regular_file()) continue;
+        if (!fs::is_regular_file(entry)) continue;
         if (!suffix.empty() && (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)) {
           continue;
         }
@@ -97,7 +105,26 @@ std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, cons
     }
   }
   if (files.empty()) throw InvalidArgument("no corpus given");
+  check_distinct_corpus_files(files);
   return files;
+}
+
+void check_distinct_corpus_files(const std::vector<CorpusFile>& files) {
+  // A file given twice (by two names, or as a file and inside a directory) would be counted twice.
+  std::vector<std::pair<std::pair<dev_t, ino_t>, size_t>> ids;
+  for (size_t i = 0; i < files.size(); ++i) {
+    struct stat st {};
+    if (::stat(files[i].path.c_str(), &st) != 0) continue;  // opening it names the problem
+    ids.push_back({{st.st_dev, st.st_ino}, i});
+  }
+  std::sort(ids.begin(), ids.end());
+  for (size_t k = 1; k < ids.size(); ++k) {
+    if (ids[k].first == ids[k - 1].first) {
+      const size_t a = std::min(ids[k - 1].second, ids[k].second), b = std::max(ids[k - 1].second, ids[k].second);
+      throw InvalidArgument(fmt::format("'{}' and '{}' are one file: the corpus would count it twice", files[a].name,
+                                        files[b].name));
+    }
+  }
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "linsim/core/context.h"
@@ -17,6 +18,8 @@ struct LabelAgreementOptions {
   double lambda_eq2 = 10;
   std::optional<double> lambda_ease = 500;  // nullopt: leave EASE out
   Index top = 10;
+
+  void validate() const;  // throws InvalidArgument naming the option (--lambda-eq1, ...)
 };
 
 struct LabelAgreementRow {
@@ -24,10 +27,14 @@ struct LabelAgreementRow {
   ClusterQuality quality;
 };
 
+struct LabelAgreement {
+  std::vector<LabelAgreementRow> rows;
+  std::vector<std::string> warnings;  // VariantModels::warnings of the fits
+};
+
 // Fits the models on all of X and scores model_variants() plus, when a λ for it is given, EASE's
 // projected similarity.
-std::vector<LabelAgreementRow> label_agreement(const SparseView& X, const LabelSets& labels,
-                                               const LabelAgreementOptions& options, const Context& ctx,
-                                               const ProgressFn& progress = {});
+LabelAgreement label_agreement(const SparseView& X, const LabelSets& labels, const LabelAgreementOptions& options,
+                               const Context& ctx, const ProgressFn& progress = {});
 
 }  // namespace linsim

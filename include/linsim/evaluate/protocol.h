@@ -38,6 +38,11 @@ StrongSplit strong_generalization_split(const SparseView& X, const SplitOptions&
 using ParamGrid = std::map<std::string, std::map<std::string, std::vector<double>>>;  // model ("" = all)
 ParamGrid parse_grid(const std::string& text);
 
+// Refuses a model named twice in `models` and a grid key that changes none of them: a
+// model-qualified key the model does not take or that names a model not in `models`, a bare key
+// no model in `models` takes. evaluate_models calls it before any fit.
+void check_grid_applies(const ParamGrid& grid, const std::vector<std::string>& models);
+
 // The parameter settings to try for `model` (every combination of its grid values; defaults
 // where the grid says nothing).
 std::vector<std::map<std::string, double>> grid_points(const std::string& model, const ParamGrid& grid,

@@ -14,9 +14,11 @@ namespace linsim {
 double recall_at_k(std::span<const Index> ranked, std::span<const int> target, Index k);
 double ndcg_at_k(std::span<const Index> ranked, std::span<const int> target, Index k);
 
+// mean_and_se: the mean (NaN without values) and its standard error sd / sqrt(n) (NaN below
+// two values: one value has no spread).
 struct MeanSe {
   double mean = 0;
-  double se = 0;  // standard error of the mean: sd / sqrt(n)
+  double se = 0;
 };
 MeanSe mean_and_se(const std::vector<double>& values);
 

@@ -59,6 +59,11 @@ struct VariantModels {
   // XᵀX when p ≤ 20,000, for raw item-kNN (variant_space): computed once with the spectrum,
   // SPPMI and EASE, which use it too.
   Matrix cooccurrences;
+
+  // The warnings (Model::warnings) of each model that λ leaves with one dimension, where every
+  // cosine is ±1, prefixed with the model it concerns; each text once (the cosine-trained model
+  // repeats its eq2 warm start's).
+  std::vector<std::string> warnings() const;
 };
 
 // Fits everything the variants need: one spectrum of X for eq1 and eq2 (MATH.md M1, M2), EASE

@@ -27,5 +27,9 @@ constexpr double ease_pivot_floor() {
 }
 template <typename Scalar>
 InvalidArgument ease_not_positive_definite(double lambda);
+// The InvalidArgument for a λ so far above XᵀX's scale that every weight underflows to 0 although
+// items co-occur (`largest`: XᵀX's largest diagonal entry).
+template <typename Scalar>
+InvalidArgument ease_weights_underflow(double lambda, double largest);
 
 }  // namespace linsim

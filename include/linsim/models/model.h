@@ -42,6 +42,11 @@ struct FitOptions {
 // The paper's default λ for each model (MATH.md M2; EASE paper for ease).
 double default_lambda(ModelKind kind);
 
+// How many of the k dimensions of σ the shrinkage of eq1 or eq2 (a cosine model: its eq2 warm
+// start) keeps at λ: those whose factor is above 1e-10, zero to rounding below (MATH.md M1, M2).
+// Every other kind keeps all of them.
+Index kept_dimensions(ModelKind kind, const Vector& sigma, double lambda);
+
 struct Model {
   FitOptions options;
   std::string solver;         // solver used for the spectrum

@@ -37,7 +37,7 @@ const std::vector<Variant>& reproduction_variants();
 
 struct Summary {
   double mean = 0;
-  double sd = 0;  // sample standard deviation over seeds (0 for one seed)
+  double sd = 0;  // sample standard deviation over seeds (NaN for one seed: undefined)
 };
 
 struct VariantResult {
@@ -51,6 +51,9 @@ struct ReproductionResult {
   std::vector<std::uint64_t> seeds;
   std::vector<VariantResult> variants;
   double gauge_spread_auc = 0;  // max − min mean AUC over the eq1 cosine gauges
+  // What the user must know about the fits (VariantModels::warnings): each model's first, with
+  // its seed and on how many seeds it had one.
+  std::vector<std::string> warnings;
   // The first seed's item–item similarity of each variant, items sorted by cluster and then by
   // descending popularity (the figure's order); dot products scaled to max |value| = 1.
   std::vector<Matrix> figure_similarity;
@@ -67,7 +70,8 @@ void write_reproduction(AtomicDirectory& out, const ReproductionResult& result);
 
 // The document results.json holds: {"options": {...}, "seeds": [...], "variants": [{"name",
 // "model", "gauge" (null for none), "measure", "auc", "precision_at_k",
-// "popularity_percentile_at_k" (each {"mean", "sd"}), "per_seed": {...}}], "gauge_spread_auc"}.
+// "popularity_percentile_at_k" (each {"mean", "sd"}), "per_seed": {...}}], "gauge_spread_auc",
+// "warnings"}.
 // k is options.top ("top" in "options"); an undefined metric (NaN) is null.
 nlohmann::json reproduction_json(const ReproductionResult& result);
 

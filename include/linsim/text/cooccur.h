@@ -66,6 +66,10 @@ struct CorpusFile {
 // taken. A missing path or a directory without such files is an InputError.
 std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, const std::string& suffix = "");
 
+// Refuses one file reached twice (by two paths, or as a file and inside a directory): an
+// InvalidArgument naming both. corpus_files calls it; so must a caller that joins its lists.
+void check_distinct_corpus_files(const std::vector<CorpusFile>& files);
+
 struct Vocabulary {
   std::vector<std::string> words;    // by decreasing count, ties by byte order
   std::vector<std::int64_t> counts;  // occurrences in the corpus
