@@ -38,7 +38,7 @@ static_assert(std::atomic<bool>::is_always_lock_free);
 void on_bus_error(int) {
   static constexpr char kMessage[] =
       "linsim: error: an input file read through a memory map shrank, or a page of it could not be read, "
-      "while it was being read (SIGBUS); nothing was written\n";
+      "while it was being read (SIGBUS); its unfinished output files are removed\n";
   if (!bus_error.exchange(true)) {
     [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
     ::kill(::getpid(), SIGTERM);  // blocked in every thread: taken by the signal thread's sigwait

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <tuple>
 #include <functional>
 #include <random>
 
@@ -600,6 +602,21 @@ TEST_F(AuditFiles, Word2vecBinaryFilesAreReadPlainOrGzipped) {
       EXPECT_EQ(t.ids.id(4), "mat");
       EXPECT_LT((t.vectors - M.cast<float>().cast<double>()).norm(), 1e-12) << path;
       EXPECT_TRUE(t.warnings.empty());
+    }
+  }
+  // A small gzip file with bytes after its gzip data, or cut short, is named as such, not as a
+  // text line of binary bytes (the format probe used to swallow the gzip error).
+  {
+    std::ifstream in(dir_ / "c.bin.gz", std::ios::binary);
+    const std::string gz((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto& [name, bytes, words] : {std::tuple<std::string, std::string, std::string>{"junk.bin.gz", gz + "junk", "bytes follow the end of its gzip data"},
+                                             {"cut.bin.gz", gz.substr(0, gz.size() * 3 / 4), "the gzip data stops before its end"}}) {
+      try {
+        read_embeddings(write(name, bytes));
+        ADD_FAILURE() << name << " was read";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(name + "': " + words), std::string::npos) << e.what();
+      }
     }
   }
   // A tiny file whose float bytes all happen to be printable is still recognised: the binary

@@ -277,6 +277,8 @@ TEST(Grid, AKeyThatChangesNothingOrIsGivenTwiceIsRefused) {
   EXPECT_NE(grid_refusal("negatives=2", eq).find("'negatives' changes none of --models (eq1,eq2)"), std::string::npos);
   EXPECT_NE(grid_refusal("rank=5 eq1.rank=10", {"eq1"}).find("each that takes it has its own"), std::string::npos);
   EXPECT_NE(grid_refusal("", {"eq2", "eq2"}).find("--models: 'eq2' is given twice"), std::string::npos);
+  EXPECT_NE(grid_refusal("lambda=10", {"popularity", "nonsense"}).find("unknown model 'nonsense'"), std::string::npos);
+  EXPECT_NE(grid_refusal("eq1.rank=5", {"nonsense"}).find("unknown model 'nonsense'"), std::string::npos);
   EXPECT_THROW(parse_grid("lambda=1 lambda=2"), InvalidArgument);
   EXPECT_THROW(parse_grid("eq1.lambda=1 eq1.lambda=2"), InvalidArgument);
   EXPECT_NO_THROW(parse_grid("lambda=1 eq1.lambda=2"));  // an override, not a repeat

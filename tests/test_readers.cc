@@ -442,6 +442,38 @@ TEST_F(Readers, TruncatedGzipIsAnErrorNotAShortFile) {
   }
 }
 
+// gzip members one after another (`cat a.gz b.gz`) are read as one text, as gzip -d reads them;
+// bytes after the gzip data that are not another member are an error at their offset (zlib's
+// gzread dropped them without a word), and so is corrupt gzip data.
+TEST_F(Readers, GzipMembersAreReadInTurnAndTrailingBytesAreAnError) {
+  std::string first, second;
+  for (int i = 0; i < 70000; ++i) first += "u" + std::to_string(i * 7919 % 100003) + "	i" + std::to_string(i % 389) + "\t1\n";
+  for (int i = 0; i < 50; ++i) second += "v" + std::to_string(i) + "\ti" + std::to_string(i % 7) + "\t1\n";
+  const auto bytes_of = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const std::string a = bytes_of(write_gz("a.gz", first)), b = bytes_of(write_gz("b.gz", second));
+  ASSERT_GT(a.size(), size_t{1} << 18);  // the first member ends beyond the reader's first input block
+  const auto r = read_interactions(write("ab.tsv.gz", a + b), {});
+  EXPECT_EQ(r.summary.lines, 70050);
+  EXPECT_TRUE(r.data.users.find("v49").has_value());
+  for (const std::string& tail : {std::string("plain text appended\n"), std::string(1, '\0'), std::string("\x1f")}) {
+    const std::string message = error_of(write("tail.tsv.gz", a + b + tail));
+    EXPECT_NE(message.find(fmt::format("tail.tsv.gz': bytes follow the end of its gzip data at byte offset {}", a.size() + b.size())),
+              std::string::npos)
+        << message;
+  }
+  // A byte-order mark split between two members (or two deliveries of a pipe) is still skipped.
+  const auto gz = [&](const std::string& name, const std::string& text) { return bytes_of(write_gz(name, text)); };
+  const auto split = read_interactions(write("bom-split.tsv.gz", gz("m1.gz", "\xEF") + gz("m2.gz", "\xBB\xBFu1\ti1\n")), {});
+  EXPECT_EQ(split.data.users.ids(), (std::vector<std::string>{"u1"}));
+  std::string corrupt = a;
+  corrupt[a.size() - 8] = static_cast<char>(corrupt[a.size() - 8] ^ 0x55);  // the member's CRC-32
+  EXPECT_NE(error_of(write("corrupt.tsv.gz", corrupt)).find("corrupt.tsv.gz': invalid gzip data at byte offset"), std::string::npos)
+      << error_of((dir_ / "corrupt.tsv.gz").string());
+}
+
 TEST_F(Readers, OverlongLineAndDirectoryAreRefusedByName) {
   const std::string line(detail::LineReader::kMaxLineBytes + 10, 'x');
   const std::string message = error_of(write("long.tsv", "u\ti\n" + line + "\n"));

@@ -56,7 +56,9 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
            {"evaluate --input " + fixture() + " -o ''", "--out: an empty value"},
            {"fit --input " + fixture() + " --min-value '' --out " + path("x"), "--min-value: an empty value"},
            {"fit --input " + fixture() + " --rank '' --out " + path("x"), "--rank: an empty value"},
-           {"cooccur '' -o " + path("c.tsv"), "an empty value"}}) {
+           {"cooccur '' -o " + path("c.tsv"), "an empty value"},
+           {"evaluate --input " + fixture() + " --models popularity,nonsense --grid lambda=10", "unknown model 'nonsense'"},
+           {"evaluate-similarity -i - --labels - < " + fixture(), "--input and --labels are both '-': standard input can serve only one of them"}}) {
     const test::CliResult r = run(args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
     EXPECT_EQ(r.err.rfind("linsim: error: ", 0), 0u) << args << "\n" << r.err;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include <fmt/format.h>
 
@@ -26,21 +27,143 @@ std::optional<double> field_number(std::string_view field) {
   return value;
 }
 
+ByteSource::ByteSource(const std::string& path, const std::string& name)
+    : name_(name), input_(size_t{1} << 18) {
+  if (path == "-") {
+    fd_ = ::dup(STDIN_FILENO);
+    if (fd_ < 0) throw Error(fmt::format("cannot read standard input: {}", std::strerror(errno)));
+    return;
+  }
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+}
+
+ByteSource::~ByteSource() {
+  if (stream_open_) inflateEnd(&stream_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool ByteSource::fill_input() {
+  if (eof_) return false;
+  if (in_begin_ > 0) {  // keep what is left at the front
+    std::memmove(input_.data(), input_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    consumed_ += static_cast<std::int64_t>(in_begin_);
+    in_begin_ = 0;
+  }
+  for (;;) {
+    const ssize_t got = ::read(fd_, input_.data() + in_end_, input_.size() - in_end_);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw Error(fmt::format("cannot read '{}': {}", name_, std::strerror(errno)));
+    if (got == 0) {
+      eof_ = true;
+      return false;
+    }
+    in_end_ += static_cast<size_t>(got);
+    return true;
+  }
+}
+
+bool ByteSource::detect() {
+  decided_ = true;
+  while (in_end_ - in_begin_ < 2 && fill_input()) {
+  }
+  if (in_end_ == in_begin_) return false;
+  gzip_ = in_end_ - in_begin_ >= 2 && input_[in_begin_] == 0x1f && input_[in_begin_ + 1] == 0x8b;
+  if (gzip_) {
+    if (inflateInit2(&stream_, 16 + MAX_WBITS) != Z_OK) throw std::bad_alloc();  // 16: gzip only
+    stream_open_ = true;
+  }
+  return true;
+}
+
+size_t ByteSource::read(char* to, size_t count) {
+  // Whole requests, as gzread filled them: a caller that looks at the first bytes (a byte-order
+  // mark, a format's magic) must not see them cut by a pipe's or an inflate step's short delivery.
+  size_t done = 0;
+  while (done < count) {
+    const size_t got = read_some(to + done, count - done);
+    if (got == 0) break;
+    done += got;
+  }
+  return done;
+}
+
+size_t ByteSource::read_some(char* to, size_t count) {
+  if (count == 0) return 0;
+  if (!decided_ && !detect()) return 0;
+  if (!gzip_) {
+    if (in_begin_ < in_end_) {  // the bytes detect() looked at first
+      const size_t n = std::min(count, in_end_ - in_begin_);
+      std::memcpy(to, input_.data() + in_begin_, n);
+      in_begin_ += n;
+      return n;
+    }
+    for (;;) {
+      const ssize_t got = ::read(fd_, to, count);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) throw Error(fmt::format("cannot read '{}': {}", name_, std::strerror(errno)));
+      return static_cast<size_t>(got);
+    }
+  }
+  size_t done = 0;
+  while (done == 0) {
+    if (member_done_) {
+      // After a member: another member (its magic bytes), the end of the input, or bytes that are
+      // neither — which zlib's gzread would drop without a word.
+      while (in_end_ - in_begin_ < 2 && fill_input()) {
+      }
+      if (in_end_ == in_begin_) return 0;
+      if (in_end_ - in_begin_ < 2 || input_[in_begin_] != 0x1f || input_[in_begin_ + 1] != 0x8b) {
+        throw Error(fmt::format("cannot read '{}': bytes follow the end of its gzip data at byte offset {} and are not "
+                                "another gzip member (a file appended to a compressed one?)",
+                                name_, consumed_ + static_cast<std::int64_t>(in_begin_)));
+      }
+      inflateReset(&stream_);
+      member_done_ = false;
+    }
+    if (in_begin_ == in_end_ && !fill_input()) {
+      throw Error(fmt::format("cannot read '{}': the gzip data stops before its end (a truncated file?)", name_));
+    }
+    stream_.next_in = input_.data() + in_begin_;
+    stream_.avail_in = static_cast<uInt>(in_end_ - in_begin_);
+    stream_.next_out = reinterpret_cast<Bytef*>(to + done);
+    stream_.avail_out = static_cast<uInt>(std::min<size_t>(count - done, UINT32_MAX));
+    const int code = inflate(&stream_, Z_NO_FLUSH);
+    in_begin_ = in_end_ - stream_.avail_in;
+    done = count - stream_.avail_out;
+    if (code == Z_STREAM_END) {
+      member_done_ = true;
+    } else if (code == Z_MEM_ERROR) {
+      throw std::bad_alloc();
+    } else if (code != Z_OK && code != Z_BUF_ERROR) {
+      throw Error(fmt::format("cannot read '{}': invalid gzip data at byte offset {}: {}", name_,
+                              consumed_ + static_cast<std::int64_t>(in_begin_),
+                              stream_.msg != nullptr ? stream_.msg : "corrupt data"));
+    }
+  }
+  return done;
+}
+
+void ByteSource::seek(std::int64_t offset) {
+  if (gzip_) throw Error(fmt::format("cannot read '{}' from byte {}: it is compressed", name_, offset));
+  if (::lseek(fd_, offset, SEEK_SET) != offset) {
+    throw Error(fmt::format("cannot read '{}' from byte {}: {}", name_, offset, std::strerror(errno)));
+  }
+  decided_ = true;  // a range of a file the caller knows to be plain
+  in_begin_ = in_end_ = 0;
+  consumed_ = offset;
+  eof_ = false;
+}
+
 LineReader::LineReader(const std::string& path)
     : path_(path), name_(path == "-" ? "standard input" : path), buffer_(size_t{1} << 20) {
   if (path == "-") {
     rereadable_ = false;
-    const int fd = dup(STDIN_FILENO);
-    if (fd < 0) throw Error(fmt::format("cannot read standard input: {}", std::strerror(errno)));
-    file_ = gzdopen(fd, "rb");
-    if (file_ == nullptr) {
-      close(fd);
-      throw Error("cannot read standard input: out of memory");
-    }
+    source_ = std::make_unique<ByteSource>(path, name_);
   } else {
     open_file();
   }
-  gzbuffer(file_, 1 << 18);
 }
 
 void LineReader::open_file() {
@@ -48,11 +171,7 @@ void LineReader::open_file() {
   if (stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     throw Error(fmt::format("cannot read '{}': it is a directory", path_));
   }
-  errno = 0;
-  file_ = gzopen(path_.c_str(), "rb");
-  if (file_ == nullptr) {
-    throw Error(fmt::format("cannot open '{}': {}", path_, errno != 0 ? std::strerror(errno) : "out of memory"));
-  }
+  source_ = std::make_unique<ByteSource>(path_, name_);
   rereadable_ = stat(path_.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
@@ -60,18 +179,12 @@ LineReader::LineReader(const std::string& path, std::int64_t begin, std::int64_t
     : path_(path), name_(path), buffer_(size_t{1} << 20) {
   range_end_ = end;
   open_file();
-  gzbuffer(file_, 1 << 18);
   line_number_ = lines_before;
   if (begin <= 0) return;
   // Start one byte early: the range's first line starts after the first newline at or after
   // begin − 1 (at begin itself when the byte before it ends a line).
   started_ = true;
-  // zlib seeks in a plain file only once it has looked at the first bytes (gzdirect looks);
-  // before that, gzseek reads its way to the offset.
-  gzdirect(file_);
-  if (gzseek(file_, begin - 1, SEEK_SET) != begin - 1) {
-    throw Error(fmt::format("cannot read '{}' from byte {}: {}", name_, begin - 1, std::strerror(errno)));
-  }
+  source_->seek(begin - 1);
   offset_ = begin - 1;
   for (;;) {
     const void* nl = std::memchr(buffer_.data() + begin_, '\n', end_ - begin_);
@@ -130,9 +243,7 @@ std::int64_t count_newlines(const std::string& path, std::int64_t begin, std::in
   return count;
 }
 
-LineReader::~LineReader() {
-  if (file_ != nullptr) gzclose(file_);
-}
+LineReader::~LineReader() = default;
 
 bool LineReader::fill() {
   if (eof_) return false;
@@ -149,20 +260,8 @@ bool LineReader::fill() {
     }
     buffer_.resize(std::min(buffer_.size() * 2, kMaxLineBytes));
   }
-  const auto want = static_cast<unsigned>(buffer_.size() - end_);
-  const int got = gzread(file_, buffer_.data() + end_, want);
-  int code = Z_OK;
-  const char* message = gzerror(file_, &code);
-  if (got < 0 || (code != Z_OK && code != Z_BUF_ERROR)) {
-    throw Error(fmt::format("cannot read '{}': {}", name_, code == Z_ERRNO ? std::strerror(errno) : message));
-  }
-  if (got == 0) {
-    // zlib reports a gzip stream that stops before its end as Z_BUF_ERROR once the input is used up.
-    if (code == Z_BUF_ERROR) {
-      throw Error(fmt::format("cannot read '{}': the gzip data stops before its end (a truncated file?)", name_));
-    }
-    eof_ = true;
-  }
+  const size_t got = source_->read(buffer_.data() + end_, buffer_.size() - end_);
+  if (got == 0) eof_ = true;
   if (!started_ && got > 0) {
     started_ = true;
     if (std::string_view(buffer_.data() + end_, static_cast<size_t>(got)).substr(0, kByteOrderMark.size()) ==
@@ -170,7 +269,7 @@ bool LineReader::fill() {
       begin_ += kByteOrderMark.size();
     }
   }
-  end_ += static_cast<size_t>(got);
+  end_ += got;
   return got > 0;
 }
 

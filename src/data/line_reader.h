@@ -3,7 +3,8 @@
 // share its rules:
 // - a UTF-8 byte-order mark at the start is skipped (it would otherwise become part of an id);
 // - "\n" and "\r\n" both end a line;
-// - a gzip stream that ends early (a truncated download) is an error, never a silently short file;
+// - a gzip stream that ends early (a truncated download), or bytes after it that are not another
+//   gzip member, are an error, never a silently short file (ByteSource);
 // - a line longer than kMaxLineBytes is an InputError (memory stays bounded on hostile input);
 // - a directory is refused by name.
 #pragma once
@@ -11,6 +12,7 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +34,39 @@ inline std::string_view first_line_prefix(std::string_view first_line) {
 // gone wrong, not words of a header), and so does "1e400", as ±inf (a number beyond a double,
 // which the caller refuses as not finite, never a word). Nothing for any other text.
 std::optional<double> field_number(std::string_view field);
+
+// The bytes of a file or of standard input ("-"), decompressed where they are gzip data (one
+// member or several, as `cat a.gz b.gz` makes). Unlike zlib's gzread, which this replaces, bytes
+// after the gzip data that are not another member are an Error ("bytes follow the end of its gzip
+// data"), never silently dropped; gzip data that stops before its end (a truncated download) and
+// corrupt gzip data are Errors too. Messages name the input by `name`.
+class ByteSource {
+ public:
+  // Throws Error when the path cannot be opened.
+  ByteSource(const std::string& path, const std::string& name);
+  ~ByteSource();
+  ByteSource(const ByteSource&) = delete;
+  ByteSource& operator=(const ByteSource&) = delete;
+
+  // `count` bytes into `to`, fewer only at the end of the input (0 there).
+  size_t read(char* to, size_t count);
+  // Continues at byte `offset` of a plain (not gzip) input that can seek (a regular file).
+  void seek(std::int64_t offset);
+
+ private:
+  size_t read_some(char* to, size_t count);  // at least 1 byte unless at the end
+  bool fill_input();  // more raw bytes into input_; false at the end of the file
+  bool detect();      // reads the first bytes and decides plain or gzip; false for an empty input
+
+  std::string name_;
+  int fd_ = -1;
+  std::vector<unsigned char> input_;
+  size_t in_begin_ = 0, in_end_ = 0;
+  std::int64_t consumed_ = 0;  // raw bytes before input_[in_begin_]
+  bool eof_ = false;
+  bool decided_ = false, gzip_ = false, stream_open_ = false, member_done_ = false;
+  z_stream stream_{};
+};
 
 class LineReader {
  public:
@@ -75,7 +110,7 @@ class LineReader {
   std::string name_;
   std::int64_t offset_ = 0;      // position in the file of buffer_[0] (ranges only)
   std::int64_t range_end_ = -1;  // end of the byte range; −1: none
-  gzFile file_ = nullptr;
+  std::unique_ptr<ByteSource> source_;
   std::vector<char> buffer_;
   size_t begin_ = 0;
   size_t end_ = 0;

@@ -193,7 +193,18 @@ ParamGrid parse_grid(const std::string& text) {
   return grid;
 }
 
+namespace {
+
+void check_model_name(const std::string& model) {
+  if (model_params().count(model) == 0) {
+    throw InvalidArgument(fmt::format("unknown model '{}' (valid: popularity, itemknn, eq1, eq2, ease, sppmi, cosine)", model));
+  }
+}
+
+}  // namespace
+
 void check_grid_applies(const ParamGrid& grid, const std::vector<std::string>& models) {
+  for (const std::string& name : models) check_model_name(name);
   for (size_t i = 0; i < models.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (models[i] == models[j]) throw InvalidArgument(fmt::format("--models: '{}' is given twice", models[i]));
@@ -229,10 +240,8 @@ void check_grid_applies(const ParamGrid& grid, const std::vector<std::string>& m
 }
 
 std::vector<Params> grid_points(const std::string& model, const ParamGrid& grid, Index n_items) {
+  check_model_name(model);
   const auto known = model_params().find(model);
-  if (known == model_params().end()) {
-    throw InvalidArgument(fmt::format("unknown model '{}' (valid: popularity, itemknn, eq1, eq2, ease, sppmi, cosine)", model));
-  }
   std::vector<Params> points = {{}};
   for (const std::string& param : known->second) {
     std::vector<double> values = default_values(model, param);

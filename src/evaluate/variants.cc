@@ -122,8 +122,9 @@ void fit_weighted(const SparseView& X, const DataMatrix& unweighted, const std::
   }
   const double ratio = sigma1 > 0 ? spectrum.sigma(0) / sigma1 : 1.0;
   const auto note = [&](double asked, int power) {
-    return fmt::format(" (λ = {:g} asked for, times (σ₁ of the {} data / σ₁ of X){} = {:.4g})", asked, spec,
-                       power == 2 ? "²" : "", power == 2 ? ratio * ratio : ratio);
+    return fmt::format(" (λ = {:g} asked for, times (σ₁ of the {} data / σ₁ of X){} = {:.4g}: divide the λ "
+                       "bounds above by that factor for the λ to ask for)",
+                       asked, spec, power == 2 ? "²" : "", power == 2 ? ratio * ratio : ratio);
   };
   FitOptions f;
   f.weighting = weighting;

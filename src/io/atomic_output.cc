@@ -296,6 +296,19 @@ bool skipped(const NamedPath& p) { return p.path.empty() || p.path == "-"; }
 }  // namespace
 
 void check_distinct_paths(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs) {
+  // Standard input can be read by one input only, and standard output written by one output only
+  // (two writers would interleave): "-" given twice is refused by name.
+  for (const auto* list : {&outputs, &inputs}) {
+    const NamedPath* first = nullptr;
+    for (const NamedPath& p : *list) {
+      if (p.path != "-") continue;
+      if (first != nullptr) {
+        throw InvalidArgument(fmt::format("{} and {} are both '-': standard {} can serve only one of them",
+                                          first->option, p.option, list == &inputs ? "input" : "output"));
+      }
+      first = &p;
+    }
+  }
   std::vector<fs::path> out(outputs.size());
   for (size_t a = 0; a < outputs.size(); ++a) {
     if (skipped(outputs[a])) continue;

@@ -1,7 +1,6 @@
 #include "linsim/io/embedding_files.h"
 
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include "linsim/core/error.h"
 #include "linsim/io/atomic_output.h"
@@ -176,17 +175,11 @@ void check_rows(Index rows, const std::string& path, std::int64_t line) {
   }
 }
 
-// Reads decompressed bytes (plain or gzip: zlib reads both) for the binary word2vec format, which
-// is not text and so not for LineReader.
+// Reads decompressed bytes (plain or gzip: detail::ByteSource) for the binary word2vec format,
+// which is not text and so not for LineReader.
 class ByteReader {
  public:
-  explicit ByteReader(const std::string& path) : path_(path), buffer_(size_t{1} << 20) {
-    file_ = gzopen(path.c_str(), "rb");
-    if (file_ == nullptr) throw Error(fmt::format("cannot open '{}'", path));
-  }
-  ~ByteReader() { gzclose(file_); }
-  ByteReader(const ByteReader&) = delete;
-  ByteReader& operator=(const ByteReader&) = delete;
+  explicit ByteReader(const std::string& path) : source_(path, path), buffer_(size_t{1} << 20) {}
 
   // Up to `count` bytes into `to`; fewer only at the end of the file.
   size_t read(char* to, size_t count) {
@@ -209,17 +202,11 @@ class ByteReader {
 
  private:
   bool fill() {
-    const int got = gzread(file_, buffer_.data(), static_cast<unsigned>(buffer_.size()));
-    if (got < 0) {
-      int code = 0;
-      throw Error(fmt::format("cannot read '{}': {}", path_, gzerror(file_, &code)));
-    }
     begin_ = 0;
-    end_ = static_cast<size_t>(got);
-    return got > 0;
+    end_ = source_.read(buffer_.data(), buffer_.size());
+    return end_ > 0;
   }
-  std::string path_;
-  gzFile file_ = nullptr;
+  detail::ByteSource source_;
   std::vector<char> buffer_;
   size_t begin_ = 0, end_ = 0;
 };
@@ -231,13 +218,13 @@ bool control_byte(unsigned char c) { return c < 0x09 || (c > 0x0D && c < 0x20) |
 bool is_word2vec_binary(const std::string& path, Index& count, Index& dim, size_t& header_bytes) {
   std::string head(size_t{1} << 16, '\0');
   bool whole = false;
-  try {
+  {
+    // A file that cannot be read, or whose gzip data is truncated, corrupt or followed by other
+    // bytes, is reported from here: the text reader would name a line of binary bytes instead.
     ByteReader probe(path);
     head.resize(probe.read(head.data(), head.size()));
     char c = 0;
     whole = !probe.peek(c);
-  } catch (const Error&) {
-    return false;  // unreadable: the text reader reports it
   }
   size_t start = head.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
   const size_t nl = head.find('\n', start);

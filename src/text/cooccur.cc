@@ -77,6 +77,10 @@ std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, cons
       for (; it != end; it.increment(ec)) {
         if (ec) throw Error(path + ": " + fmt::format("cannot read the directory: {}", ec.message()));
         const std::string name = it->path().filename().string();
+        if (!name.empty() && name[0] == '.') {  // skipped, whatever it is: never looked through
+          it.disable_recursion_pending();
+          continue;
+        }
         // The entry's type through its links (a link to a file is taken): a link that cannot be
         // followed (a loop) is named rather than left to a raw exception's text.
         const fs::file_status entry = it->status(ec);
@@ -84,10 +88,6 @@ std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, cons
           throw Error(it->path().string() + ": " + ec.message());
         }
         ec.clear();
-        if (!name.empty() && name[0] == '.') {
-          if (fs::is_directory(entry)) it.disable_recursion_pending();
-          continue;
-        }
         if (!fs::is_regular_file(entry)) continue;
         if (!suffix.empty() && (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)) {
           continue;
