@@ -434,6 +434,9 @@ TEST_F(Cli, MalformedLabelFilesNameTheFileAndLine) {
   const std::vector<Case> cases = {
       {"ml100k/u.item", "film00|A film|01-Jan-1995||http://x" + pipes + "\nfilm01|Too few|01-Jan-1995\n",
        ":2: expected 24 '|'-separated fields, got 3"},
+      {"ml100k/u.item", "film00|A film|01-Jan-1995||http://x" + pipes + "\nfilm01|Bad flag|01-Jan-1995||http://x" +
+                            pipes.substr(0, 36) + "|x\n",
+       ":2: the flag of genre 'Western' (field 24) is 'x', expected 0 or 1"},
       {"ml1m/movies.dat", "film00::A film (1995)::Drama\nfilm01::No genres (1995)\n", ":2: expected 'id::title::genres'"},
       {"ml20m/movies.csv", "movieId,title,genres\nfilm00,A film,Drama\nfilm01 without commas\n",
        ":3: expected 'movieId,title,genres'"},

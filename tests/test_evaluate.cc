@@ -246,7 +246,13 @@ TEST(Grid, ParsesOverridesAndRejectsNonsense) {
   EXPECT_EQ(grid_points("eq2", g, 500).size(), 2u);
   EXPECT_EQ(grid_points("ease", g, 500).size(), 1u);
   EXPECT_EQ(grid_points("popularity", g, 500).size(), 1u);
-  EXPECT_EQ(grid_points("eq2", g, 60).size(), 1u);  // rank 100 > 60 items dropped
+  EXPECT_THROW(grid_points("eq2", g, 60), InvalidArgument);  // rank 100 > 60 items: refused, never dropped
+  EXPECT_EQ(grid_points("eq2", parse_grid("lambda=1"), 60).size(), 1u);  // default ranks 100, 200 left out
+  EXPECT_THROW(grid_points("eq2", parse_grid("lambda=1"), 40), InvalidArgument);  // no default rank fits
+  EXPECT_THROW(parse_grid("rank=5,"), InvalidArgument);  // a trailing comma is an empty value
+  EXPECT_THROW(parse_grid("  "), InvalidArgument);
+  EXPECT_THROW(parse_grid("rank=0x10"), InvalidArgument);  // decimal only
+  EXPECT_EQ(parse_grid("lambda=1e-310").at("").at("lambda").front(), 1e-310);  // a subnormal is a number
   EXPECT_THROW(parse_grid("rank"), InvalidArgument);
   EXPECT_THROW(parse_grid("rank=abc"), InvalidArgument);
   EXPECT_THROW(parse_grid("rank=1e300"), InvalidArgument);  // never converted to an integer
@@ -254,6 +260,43 @@ TEST(Grid, ParsesOverridesAndRejectsNonsense) {
   EXPECT_THROW(parse_grid("eq9.lambda=1"), InvalidArgument);
   EXPECT_THROW(parse_grid("alpha=1"), InvalidArgument);
   EXPECT_THROW(grid_points("svd", g, 10), InvalidArgument);
+}
+
+// A fraction of held-out users that rounds to none says so, and a fit a grid point cannot have
+// (a rank above the data's) names the grid point, since evaluate has no --rank of its own.
+TEST(ProtocolSplit, ARoundedAwayHoldOutAndAnImpossibleGridPointAreNamed) {
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (int u = 0; u < 300; ++u) {
+    for (int j = 0; j < 12; ++j) {
+      if ((u * 7 + j * 3) % 5 < 2) {  // items j and j + 6 alike: rank at most 6
+        t.emplace_back(u, j, 1.0);
+        t.emplace_back(u, j + 6 < 12 ? j + 6 : j - 6, 1.0);
+      }
+    }
+  }
+  SparseMatrix X(300, 12);
+  X.setFromTriplets(t.begin(), t.end(), [](double a, double) { return a; });
+  SplitOptions o;
+  o.heldout = 0.001;
+  o.min_interactions = 2;
+  try {
+    strong_generalization_split(X, o);
+    ADD_FAILURE() << "a hold-out of 0 users was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("--heldout-users 0.001 of the 300 users rounds down to 0 users"), std::string::npos)
+        << e.what();
+  }
+  o.heldout = 30;
+  o.min_interactions = -1;
+  EXPECT_THROW(strong_generalization_split(X, o), InvalidArgument);
+  o.min_interactions = 2;
+  const StrongSplit split = strong_generalization_split(X, o);
+  try {
+    evaluate_models(split, {"eq2"}, parse_grid("rank=10 lambda=0.1"), Context{}, {});
+    ADD_FAILURE() << "a rank above the data's was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("eq2 at the grid point lambda=0.1 rank=10: ", 0), 0u) << e.what();
+  }
 }
 
 std::string grid_refusal(const std::string& grid, const std::vector<std::string>& models) {

@@ -62,6 +62,14 @@ def evaluate(X, models=("popularity", "itemknn", "eq1", "eq2", "ease"), grid: st
     content; with ``out``, results.json and results.md are written there too."""
     from ._inputs import as_interactions
 
+    # **columns names the DataFrame's columns only: anything else is this function's mistake to name.
+    unknown = sorted(set(columns) - {"user", "item", "value", "allow_negative"})
+    if unknown:
+        raise TypeError(f"evaluate() got unexpected keyword argument(s) {', '.join(map(repr, unknown))} "
+                        "(DataFrame columns are named with user=, item=, value=; the protocol binarises)")
+    if not isinstance(grid, str):
+        raise TypeError(f"grid must be a str such as \"rank=50,100 eq2.lambda=10\" ('' for the defaults), "
+                        f"got {type(grid).__name__}")
     data = as_interactions(X, binarize=True, **columns)
     csr = as_csr(data.X)
     names = [models] if isinstance(models, str) else list(models)

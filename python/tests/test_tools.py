@@ -169,6 +169,13 @@ def test_evaluate_input_errors(simulated, tmp_path):
     assert not any("popularity" in message for message in calls), calls
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["mine.txt"]
+    # Arguments named as evaluate()'s own, not as an internal helper's or pybind's signature dump.
+    with pytest.raises(TypeError, match=r"evaluate\(\) got unexpected keyword argument\(s\) 'binarize'"):
+        linsim.evaluate(X, models="popularity", binarize=True)
+    with pytest.raises(TypeError, match="grid must be a str"):
+        linsim.evaluate(X, models="popularity", grid=None)
+    with pytest.raises(ValueError, match="--grid: eq2 rank 5000 exceeds the"):  # refused, never dropped
+        linsim.evaluate(X, models="eq2", grid="rank=5,5000 lambda=1")
 
 
 def test_audit_takes_dense_interactions_and_refuses_an_ease_model(simulated):

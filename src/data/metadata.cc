@@ -65,6 +65,13 @@ ItemLabels read_item_labels(const std::string& path, const IdMap& items) {
       if (f.size() != 5 + std::size(kMovieLens100kGenres)) {
         throw InputError(path, reader.line_number(), fmt::format("expected 24 '|'-separated fields, got {}", f.size()));
       }
+      for (size_t g = 0; g < std::size(kMovieLens100kGenres); ++g) {
+        if (f[5 + g] != "0" && f[5 + g] != "1") {
+          throw InputError(path, reader.line_number(),
+                           fmt::format("the flag of genre '{}' (field {}) is '{}', expected 0 or 1", kMovieLens100kGenres[g],
+                                       6 + g, f[5 + g]));
+        }
+      }
       const auto item = items.find(f[0]);
       if (!item) continue;
       for (size_t g = 0; g < std::size(kMovieLens100kGenres); ++g) {

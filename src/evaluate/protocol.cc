@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "../data/line_reader.h"
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
@@ -77,6 +79,7 @@ StrongSplit strong_generalization_split(const SparseView& X, const SplitOptions&
     throw InvalidArgument(fmt::format("--heldout-users must be > 0 (a fraction < 1 or a count), got {}", o.heldout));
   }
   if (!(o.fold_in > 0 && o.fold_in < 1)) throw InvalidArgument(fmt::format("fold-in share must be in (0, 1), got {}", o.fold_in));
+  if (o.min_interactions < 0) throw InvalidArgument(fmt::format("--min-interactions must be >= 0, got {}", o.min_interactions));
   const Index n = X.rows();
   const Index p = X.cols();
   if (o.heldout >= 1 && (o.heldout != std::floor(o.heldout) || o.heldout > static_cast<double>(n))) {
@@ -84,6 +87,11 @@ StrongSplit strong_generalization_split(const SparseView& X, const SplitOptions&
                                       o.heldout, n));
   }
   const auto size = static_cast<Index>(o.heldout < 1 ? std::floor(o.heldout * static_cast<double>(n)) : o.heldout);
+  if (size < 1) {
+    throw InvalidArgument(fmt::format("--heldout-users {} of the {} users rounds down to 0 users: use a larger fraction "
+                                      "or a count",
+                                      o.heldout, n));
+  }
   std::vector<Index> eligible;
   for (Index u = 0; u < n; ++u) {
     if (X.outerIndexPtr()[u + 1] - X.outerIndexPtr()[u] >= o.min_interactions) eligible.push_back(u);
@@ -144,11 +152,14 @@ StrongSplit strong_generalization_split(const SparseView& X, const SplitOptions&
 
 ParamGrid parse_grid(const std::string& text) {
   ParamGrid grid;
+  if (!text.empty() && text.find_first_not_of(" \t\n") == std::string::npos) {
+    throw InvalidArgument("--grid: only blanks (leave it out for the defaults)");
+  }
   std::istringstream in(text);
   std::string token;
   while (in >> token) {
     const auto eq = token.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == token.size()) {
+    if (eq == std::string::npos || eq == 0 || eq + 1 == token.size() || token.back() == ',') {
       throw InvalidArgument(fmt::format("--grid: expected 'param=v1,v2' or 'model.param=v1,v2', got '{}'", token));
     }
     std::string key = token.substr(0, eq);
@@ -165,14 +176,11 @@ ParamGrid parse_grid(const std::string& text) {
     std::stringstream list(token.substr(eq + 1));
     std::string item;
     while (std::getline(list, item, ',')) {
-      double v = 0;
-      try {
-        size_t used = 0;
-        v = std::stod(item, &used);
-        if (used != item.size()) throw std::invalid_argument("");
-      } catch (const std::exception&) {
-        throw InvalidArgument(fmt::format("--grid: '{}' in '{}' is not a number", item, token));
-      }
+      // Decimal only (std::stod would take "0x10"); a value beyond a double reads as ±inf and one
+      // below the smallest normal as itself, and the checks below decide.
+      const std::optional<double> parsed = detail::field_number(item);
+      if (!parsed) throw InvalidArgument(fmt::format("--grid: '{}' in '{}' is not a number", item, token));
+      const double v = *parsed;
       if (!std::isfinite(v) || v < 0 || (key == "rank" && (v < 1 || v > 2147483647.0 || v != std::floor(v))) ||
           (key == "negatives" && v < 1)) {
         throw InvalidArgument(fmt::format("--grid: invalid {} value {}", key, item));
@@ -245,12 +253,23 @@ std::vector<Params> grid_points(const std::string& model, const ParamGrid& grid,
   std::vector<Params> points = {{}};
   for (const std::string& param : known->second) {
     std::vector<double> values = default_values(model, param);
-    if (auto all = grid.find(""); all != grid.end() && all->second.count(param)) values = all->second.at(param);
-    if (auto own = grid.find(model); own != grid.end() && own->second.count(param)) values = own->second.at(param);
+    bool given = false;
+    if (auto all = grid.find(""); all != grid.end() && all->second.count(param)) values = all->second.at(param), given = true;
+    if (auto own = grid.find(model); own != grid.end() && own->second.count(param)) values = own->second.at(param), given = true;
     if (param == "rank") {
+      // A default rank the items cannot hold is left out; one the user gave is refused, not
+      // dropped (the report would name a grid that was never tried).
+      for (double r : values) {
+        if (given && r > static_cast<double>(n_items)) {
+          throw InvalidArgument(fmt::format("--grid: {} rank {:g} exceeds the {} items", model, r, n_items));
+        }
+      }
       values.erase(std::remove_if(values.begin(), values.end(), [&](double r) { return r > static_cast<double>(n_items); }),
                    values.end());
-      if (values.empty()) throw InvalidArgument(fmt::format("{}: every rank in the grid exceeds the {} items", model, n_items));
+      if (values.empty()) {
+        throw InvalidArgument(fmt::format("{}: every default rank (50, 100, 200) exceeds the {} items: give ranks with --grid",
+                                          model, n_items));
+      }
     }
     std::vector<Params> next;
     for (const Params& base : points) {
@@ -397,9 +416,18 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
     ModelEvaluation e;
     e.name = name;
     double best = -1;
+    // A refusal of a fit names the grid point: its words ("--rank 99 exceeds the rank of the data")
+    // are the fit's, and evaluate has no such option.
+    const auto scorer_of = [&](const Params& q) {
+      try {
+        return make_scorer(q);
+      } catch (const InvalidArgument& refused) {
+        throw InvalidArgument(fmt::format("{} at the grid point {}: {}", name, params_text(q), refused.what()));
+      }
+    };
     for (const Params& q : points) {
       say(fmt::format("{} {}: validation", name, params_text(q)));
-      const RankingSummary v = evaluate_ranking(make_scorer(q), split.valid_fold_in, split.valid_target, ctx);
+      const RankingSummary v = evaluate_ranking(scorer_of(q), split.valid_fold_in, split.valid_target, ctx);
       e.trials.emplace_back(q, v);
       if (v.ndcg100.mean > best) {
         best = v.ndcg100.mean;
@@ -408,7 +436,7 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
       }
     }
     say(fmt::format("{} {}: test", name, params_text(e.params)));
-    e.test = evaluate_ranking(make_scorer(e.params), split.test_fold_in, split.test_target, ctx);
+    e.test = evaluate_ranking(scorer_of(e.params), split.test_fold_in, split.test_target, ctx);
     results.push_back(std::move(e));
   }
   return results;

@@ -23,7 +23,9 @@ Model labelled_fit(const std::string& label, const Matrix& XV, const Spectrum& s
   try {
     return model_from_spectrum(XV, spectrum, f);
   } catch (const InvalidArgument& e) {
-    throw InvalidArgument(fmt::format("{}: {}{}", label, e.what(), lambda_note));
+    const std::string what = e.what();
+    // The rescaling note explains a λ refusal ("λ = … shrinks all …"), not any other.
+    throw InvalidArgument(fmt::format("{}: {}{}", label, what, what.rfind("λ = ", 0) == 0 ? lambda_note : ""));
   }
 }
 
