@@ -224,8 +224,10 @@ void check_grid_applies(const ParamGrid& grid, const std::vector<std::string>& m
   };
   // Each key must change some evaluated model: one that changes none was a mistake (a misplaced
   // prefix, a model left out of --models), and ignoring it would report a grid never tried.
-  for (const auto& [model, keys] : grid) {
-    for (const auto& [key, values] : keys) {
+  for (const auto& model_keys : grid) {
+    const std::string& model = model_keys.first;
+    for (const auto& entry : model_keys.second) {
+      const std::string& key = entry.first;  // not a structured binding: lambdas below capture it
       if (model.empty()) {
         const auto overridden = [&](const std::string& m) { return grid.count(m) != 0 && grid.at(m).count(key) != 0; };
         if (std::none_of(models.begin(), models.end(), [&](const std::string& m) { return takes(m, key) && !overridden(m); })) {
