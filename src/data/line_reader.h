@@ -1,4 +1,4 @@
-// Private: the one reader of text input, line by line: plain or gzip-compressed (zlib reads both),
+// Private: the one reader of text input, line by line: plain or gzip-compressed (ByteSource reads both),
 // a file or standard input ("-"). Every text format linsim reads goes through it, so all of them
 // share its rules:
 // - a UTF-8 byte-order mark at the start is skipped (it would otherwise become part of an id);

@@ -44,7 +44,8 @@ ParamGrid parse_grid(const std::string& text);
 void check_grid_applies(const ParamGrid& grid, const std::vector<std::string>& models);
 
 // The parameter settings to try for `model` (every combination of its grid values; defaults
-// where the grid says nothing).
+// where the grid says nothing). A rank the grid gives above `n_items` is an InvalidArgument; a
+// default one is left out (InvalidArgument when none is left).
 std::vector<std::map<std::string, double>> grid_points(const std::string& model, const ParamGrid& grid,
                                                        Index n_items);
 
