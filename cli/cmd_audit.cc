@@ -44,9 +44,10 @@ void run_audit_command(AuditArgs& args) {
   const AuditReport report = run_audit(in, args.options, args.ctx, progress);
   for (size_t i = in.notes.size(); i < report.notes.size(); ++i) warn(report.notes[i]);
   write_audit(out, report, inputs);
-  out.commit();
   std::cout << audit_summary(report)
             << fmt::format("\nReport: {}/audit.html, numbers: {}/audit.json\n", args.out, args.out);
+  finish_standard_output();  // a summary that could not be printed is a failed run: nothing committed
+  out.commit();
 }
 
 }  // namespace

@@ -37,6 +37,10 @@ void run_evaluate(const EvaluateArgs& args) {
   const std::vector<std::string> models = split_ids(args.models, "--models");
   const ParamGrid grid = parse_grid(args.grid);
   check_grid_applies(grid, models);
+  if (args.read.binarize == false) {
+    throw InvalidArgument("--no-binarize does not apply to evaluate: its protocol ranks held-out interactions, "
+                          "so every kept entry is one (choose them with --min-value)");
+  }
   ReadOptions read = args.read.options();
   read.binarize = true;  // the protocol is defined on binary data
   std::optional<AtomicDirectory> out;
@@ -47,6 +51,9 @@ void run_evaluate(const EvaluateArgs& args) {
   progress(fmt::format("{} training, {} validation, {} test users", split.train_users.size(), split.valid_users.size(),
                        split.test_users.size()));
   const auto results = evaluate_models(split, models, grid, args.ctx, progress);
+  for (const ModelEvaluation& e : results) {
+    for (const std::string& w : e.warnings) warn(w);
+  }
   std::cout << evaluation_summary(split, results);
   if (out) {
     const EvaluationInput input{args.input, data.data.n_users(), data.data.n_items(), data.data.nnz(),
@@ -59,6 +66,7 @@ void run_evaluate(const EvaluateArgs& args) {
     md << evaluation_markdown(input, split, results);
     md.close();
     if (!md) throw Error(fmt::format("cannot write results.md in '{}'", args.out));
+    finish_standard_output();  // the table printed first: a failed print commits nothing
     out->commit();
   }
 }
@@ -129,6 +137,7 @@ void run_similarity(const SimilarityArgs& args) {
     };
     write("similarity.json", json_text(doc) + "\n");
     write("similarity.md", fmt::format("# Item similarity against labels: {}\n\n", args.input) + table + "\n" + caption);
+    finish_standard_output();
     out->commit();
   }
 }

@@ -24,8 +24,9 @@ void run_reproduce(const ReproduceArgs& args) {
   for (const std::string& w : result.warnings) warn(w);
   progress(fmt::format("writing {}", args.out));
   write_reproduction(out, result);
-  out.commit();
   std::cout << reproduction_table(result) << fmt::format("\nFigures and results in {}/\n", args.out);
+  finish_standard_output();  // a table that could not be printed is a failed run: nothing committed
+  out.commit();
 }
 
 }  // namespace

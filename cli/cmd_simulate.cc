@@ -1,6 +1,7 @@
 // linsim simulate: the paper's simulated data (MATH.md M8) with its ground truth.
 #include <fmt/format.h>
 
+#include <iostream>
 #include <memory>
 
 #include "common.h"
@@ -25,18 +26,26 @@ void run_simulate(const SimulateArgs& args) {
   args.simulation.validate();
   check_distinct_paths({{"--out", args.out}, {"--truth", args.truth}});
   // Both outputs are opened (and checked) before the work and committed together at the end.
-  AtomicFile out(args.out, args.force);
+  // "-" writes the interactions to standard output (simulate ... -o - | linsim fit -i - ...).
+  const bool to_stdout = args.out == "-";
+  std::optional<AtomicFile> out;
+  if (!to_stdout) out.emplace(args.out, args.force);
   std::optional<AtomicFile> truth;
   if (!args.truth.empty()) truth.emplace(args.truth, args.force);
   progress(fmt::format("simulating {} users x {} items", args.simulation.users, args.simulation.items));
   const Simulation sim = simulate(args.simulation, args.ctx);
-  progress(fmt::format("{} interactions; writing {}", sim.data.nnz(), args.out));
-  write_simulated_interactions(out.stream(), sim);
+  progress(fmt::format("{} interactions; writing {}", sim.data.nnz(), to_stdout ? "standard output" : args.out));
   if (truth) write_truth(truth->stream(), sim);
-  if (truth) {
-    commit_together({&out, &*truth});
+  if (to_stdout) {
+    write_simulated_interactions(std::cout, sim);
+    finish_standard_output();  // the truth file only beside complete interactions
+    if (truth) truth->commit();
+  } else if (truth) {
+    write_simulated_interactions(out->stream(), sim);
+    commit_together({&*out, &*truth});
   } else {
-    out.commit();
+    write_simulated_interactions(out->stream(), sim);
+    out->commit();
   }
 }
 
@@ -46,7 +55,7 @@ void add_simulate_command(CLI::App& app) {
   auto args = std::make_shared<SimulateArgs>();
   CLI::App* cmd = app.add_subcommand("simulate", "Simulate interactions with known item clusters (the paper's §4)");
   add_simulation_options(cmd, args->simulation);
-  cmd->add_option("--out,-o", args->out, "Interactions file to write (user<TAB>item, with header)")->required();
+  cmd->add_option("--out,-o", args->out, "Interactions file to write (user<TAB>item, with header; '-': standard output)")->required();
   cmd->add_option("--truth", args->truth, "Ground truth file to write (item<TAB>cluster<TAB>popularity)");
   cmd->add_flag("--force", args->force, "Replace existing files");
   add_context_options(cmd, args->ctx);

@@ -197,6 +197,7 @@ void run_words(const WordsArgs& args) {
     md << words_markdown(ev);
     md.close();
     if (!md) throw Error(fmt::format("cannot write words.md in '{}'", args.out));
+    finish_standard_output();
     out->commit();
   }
 }

@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -27,6 +30,9 @@ namespace linsim::cli {
 // from a library below (libgomp's when a thread cannot be started) removes them too.
 namespace {
 
+// A string literal's address, set before any thread exists and read by the SIGBUS handler.
+const char* program_name = "linsim";
+
 // Set by the SIGBUS handler: the signal thread then ends the process with exit status 1.
 std::atomic<bool> bus_error{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
@@ -37,16 +43,19 @@ static_assert(std::atomic<bool>::is_always_lock_free);
 // which removes the temporaries, as for SIGTERM — and waits there. Only async-signal-safe calls.
 void on_bus_error(int) {
   static constexpr char kMessage[] =
-      "linsim: error: an input file read through a memory map shrank, or a page of it could not be read, "
+      ": error: an input file read through a memory map shrank, or a page of it could not be read, "
       "while it was being read (SIGBUS); its unfinished output files are removed\n";
   if (!bus_error.exchange(true)) {
-    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+    [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, program_name, std::strlen(program_name));
+    n = ::write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
     ::kill(::getpid(), SIGTERM);  // blocked in every thread: taken by the signal thread's sigwait
   }
   for (;;) ::pause();
 }
 
 }  // namespace
+
+void set_program_name(const char* name) { program_name = name; }
 
 void remove_unfinished_outputs_when_cut_short() {
   remove_unfinished_outputs_at_exit();
@@ -165,14 +174,61 @@ CLI::Validator seed_text() {
       "");
 }
 
-void refuse_empty_values(CLI::App& app) {
+namespace {
+
+// "" when `text` is a decimal number the parser reads as written; otherwise why not. Integers:
+// digits after an optional sign, without a leading 0 (octal to the parser). Floats: decimal digits
+// with an optional point and exponent, or inf/infinity/nan, which the options' own range checks
+// then name.
+std::string decimal_number_problem(const std::string& text, bool integer) {
+  size_t i = text.empty() || (text[0] != '+' && text[0] != '-') ? 0 : 1;
+  const auto digits = [&] {
+    const size_t from = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i - from;
+  };
+  if (integer) {
+    const size_t start = i;
+    if (digits() == 0 || i != text.size()) return fmt::format("'{}' is not a decimal integer", text);
+    if (text[start] == '0' && i - start > 1) {
+      return fmt::format("'{}' has a leading 0 (the parser would read it as octal): write it without", text);
+    }
+    return std::string();
+  }
+  std::string word = text.substr(i);
+  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (word == "inf" || word == "infinity" || word == "nan") return std::string();
+  size_t mantissa = digits();
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  bool ok = mantissa > 0;
+  if (ok && i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    ok = digits() > 0;
+  }
+  if (!ok || i != text.size()) return fmt::format("'{}' is not a decimal number", text);
+  return std::string();
+}
+
+}  // namespace
+
+void check_option_values(CLI::App& app) {
   const CLI::Validator non_empty(
       [](const std::string& text) { return text.empty() ? std::string("an empty value (leave the option out instead)") : std::string(); },
       "");
+  const CLI::Validator decimal_integer([](const std::string& text) { return decimal_number_problem(text, true); }, "");
+  const CLI::Validator decimal_float([](const std::string& text) { return decimal_number_problem(text, false); }, "");
   for (CLI::Option* opt : app.get_options()) {
-    if (opt->get_items_expected_max() > 0 && opt->get_name() != "--help" && opt->get_name() != "--version") opt->check(non_empty);
+    if (opt->get_items_expected_max() == 0 || opt->get_name() == "--help" || opt->get_name() == "--version") continue;
+    opt->check(non_empty);
+    const std::string type = opt->get_type_name();
+    if (type == "INT" || type == "UINT") opt->check(decimal_integer);
+    if (type == "FLOAT") opt->check(decimal_float);
   }
-  for (CLI::App* sub : app.get_subcommands({})) refuse_empty_values(*sub);
+  for (CLI::App* sub : app.get_subcommands({})) check_option_values(*sub);
 }
 
 void add_context_options(CLI::App* app, Context& ctx) {
@@ -221,10 +277,19 @@ void progress(const std::string& message) {
   static const auto start = std::chrono::steady_clock::now();
   if (!progress_always && isatty(STDERR_FILENO) == 0) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cerr << fmt::format("linsim [{:6.1f} s]: {}", elapsed, message) << std::endl;
+  std::cerr << fmt::format("{} [{:6.1f} s]: {}", program_name, elapsed, message) << std::endl;
 }
 
-void warn(const std::string& message) { std::cerr << "linsim: warning: " << message << std::endl; }
+void warn(const std::string& message) { std::cerr << program_name << ": warning: " << message << std::endl; }
+
+bool flush_stdout() {
+  std::cout.flush();
+  return std::cout.good() && std::fflush(stdout) == 0 && std::ferror(stdout) == 0;
+}
+
+void finish_standard_output() {
+  if (!flush_stdout()) throw Error(fmt::format("cannot write to standard output: {}", std::strerror(errno)));
+}
 
 std::vector<std::string> split_ids(const std::string& list, const std::string& option) {
   std::vector<std::string> ids;

@@ -49,13 +49,19 @@ void add_context_options(CLI::App* app, Context& ctx);
 // would wrap).
 CLI::Validator seed_text();
 
-// Refuses an empty value ('--min-value ""', '-o ""') for every option and positional argument of
-// `app` and its subcommands: the parser would otherwise take it as the option's default, or as
-// "not given" (no output written), without a word. Call after every option is added.
-void refuse_empty_values(CLI::App& app);
+// Refuses, for every option and positional argument of `app` and its subcommands, an empty value
+// ('--min-value ""', '-o ""'), which the parser would otherwise take as the option's default or as
+// "not given" (no output written), and a number that is not written in decimal: the parser reads
+// integers in C's base 0 ("--rank 010" is 8, "0x10" 16) and floats with strtold ("0x1p4" is 16).
+// Each would be taken without a word. Call after every option is added.
+void check_option_values(CLI::App& app);
 
 // The simulation's parameters (MATH.md M8), shared by simulate and reproduce.
 void add_simulation_options(CLI::App* app, SimulationOptions& options);
+
+// The name that warnings, progress and the SIGBUS message start with: "linsim" unless main()
+// sets another ("linsim-mpi") first, before any thread exists. `name` must outlive the program.
+void set_program_name(const char* name);
 
 // SIGINT, SIGTERM and SIGHUP end the program after removing its unfinished outputs, and so does an
 // exit() before they are committed (atomic_output.h); SIGXFSZ is ignored, so that a write beyond
@@ -74,6 +80,13 @@ void show_progress_always(bool always);
 // result (a degenerate model, input that was read but looks wrong). The library returns its
 // warnings with its results; the commands print them with this.
 void warn(const std::string& message);
+
+// Flushes standard output; false when it could not all be written (a full disk, a closed pipe's
+// reader gone): the caller must not take a truncated table for a result. main() checks it last;
+// a command whose printed table comes before committing an output directory calls
+// finish_standard_output() first, so that a failed print leaves no directory behind.
+bool flush_stdout();
+void finish_standard_output();  // throws Error naming the system's reason
 
 // Splits "a,b,c" into ids (empty entries are an InvalidArgument).
 std::vector<std::string> split_ids(const std::string& list, const std::string& option);

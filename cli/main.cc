@@ -14,17 +14,6 @@
 #include "linsim/core/setup.h"
 #include "linsim/io/atomic_output.h"
 
-namespace {
-
-// Standard output that could not be written (a full disk, a closed pipe's reader gone) is a
-// failure: the caller must not take a truncated table for a result.
-bool flush_stdout() {
-  std::cout.flush();
-  return std::cout.good() && std::fflush(stdout) == 0 && std::ferror(stdout) == 0;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   // Iterative solvers allocate and free the same large work blocks every step; by default glibc
   // returns blocks over 32 MB to the kernel on free and page-faults them in again (measured: a
@@ -67,7 +56,7 @@ int main(int argc, char** argv) {
   linsim::cli::add_cooccur_command(app);
   linsim::cli::add_tokenize_command(app);
   linsim::cli::add_evaluate_words_command(app);
-  linsim::cli::refuse_empty_values(app);
+  linsim::cli::check_option_values(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,7 +83,7 @@ int main(int argc, char** argv) {
     std::cerr << "linsim: error: " << e.what() << '\n';
     return 1;
   }
-  if (!flush_stdout()) {
+  if (!linsim::cli::flush_stdout()) {
     std::cerr << "linsim: error: cannot write to standard output: " << std::strerror(errno) << '\n';
     return 1;
   }

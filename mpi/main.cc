@@ -284,6 +284,7 @@ void print_stats(const MpiCommunicator& comm, double wall) {
 }  // namespace linsim::mpi
 
 int main(int argc, char** argv) {
+  linsim::cli::set_program_name("linsim-mpi");
   linsim::mpi::choose_openblas_kernels(argv);
   // As linsim's main: freed work blocks stay in the heap for reuse (see cli/main.cc).
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
@@ -322,7 +323,7 @@ int main(int argc, char** argv) {
     const double start = MPI_Wtime();
     linsim::mpi::add_fit_command(app, comm);
     linsim::mpi::add_neighbor_commands(app, comm);
-    linsim::cli::refuse_empty_values(app);
+    linsim::cli::check_option_values(app);
     try {
       linsim::mpi::agree_on_dense_kernels(comm);
       app.parse(argc, argv);

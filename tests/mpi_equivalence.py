@@ -255,6 +255,14 @@ def main():
     else:
         print("LINSIM_DATA_DIR unset: the MovieLens 100K cases are skipped")
 
+    # A λ between σ_k and σ_1 zeroes some dimensions: the warning linsim fit gives, under
+    # linsim-mpi's own name.
+    sigma = np.load(os.path.join(eq2, "singular_values.npy"))
+    middle = repr(float(np.sqrt(sigma[0] * sigma[-1])))
+    r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--model", "eq2", "--rank", "8", "--lambda", middle, "-o", "warned")
+    check("linsim-mpi: warning: λ = " in r.stderr and "linsim: warning" not in r.stderr,
+          f"a λ that zeroes dimensions: '{r.stderr.strip()[:160]}'")
+
     # The all-rows searches, split over the ranks, against linsim's tables.
     for command, extra in (("similar-items", ["--measure", "projected"]), ("similar-users", ["--measure", "cosine"]),
                            ("recommend", [])):
@@ -361,7 +369,10 @@ def main():
     # EASE goes through the fit's shared checks too (λ, values whose squares overflow).
     for bad, words in ((["--lambda", "-1"], "--lambda must be a finite number >= 0"),
                        (["--lambda", "inf"], "--lambda must be a finite number >= 0"),
-                       (["--lambda", "nan"], "--lambda must be a finite number >= 0")):
+                       (["--lambda", "nan"], "--lambda must be a finite number >= 0"),
+                       # numbers the option parser would read in another base
+                       (["--lambda", "0x10"], "'0x10' is not a decimal number"),
+                       (["--lambda", "1", "--rank", "010"], "'010' has a leading 0")):
         r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--model", "ease", *bad, "-o", "bad-lambda", expect_ok=False)
         check(r.returncode == 2 and words in r.stderr and no_leftovers("bad-lambda"),
               f"ease {' '.join(bad)}: exit {r.returncode}, '{r.stderr.strip()[:120]}'")

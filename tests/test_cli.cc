@@ -303,6 +303,16 @@ TEST_F(Cli, SimulateIsDeterministicAndFitReadsIt) {
   EXPECT_EQ(run("simulate --out " + path("e.tsv") + " --truth " + path("no/dir/t.tsv") + opts).code, 1);
   EXPECT_FALSE(fs::exists(dir_ / "e.tsv"));
   EXPECT_EQ(run("fit --input " + path("a.tsv") + " --rank 5 --lambda 1 --out " + path("m")).code, 0);
+  // "-" is standard output (was: a file named '-'); the truth file comes only with all of it.
+  Result r = run("simulate --out - --truth " + path("tf.tsv") + opts);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, slurp(path("a.tsv")));
+  EXPECT_EQ(slurp(path("tf.tsv")), slurp(path("ta.tsv")));
+  EXPECT_FALSE(fs::exists(dir_ / "-"));
+  r = run("simulate --out - --truth " + path("tg.tsv") + opts + " > /dev/full");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "tg.tsv"));
 }
 
 TEST_F(Cli, ReproduceWritesFiguresTablesAndJson) {

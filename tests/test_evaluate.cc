@@ -7,6 +7,9 @@
 #include <numeric>
 #include <random>
 
+#include <Eigen/SVD>
+#include <fmt/format.h>
+
 #include "linsim/core/error.h"
 #include "linsim/evaluate/protocol.h"
 #include "linsim/evaluate/ranking.h"
@@ -336,6 +339,28 @@ TEST_F(Protocol, AGridKeyForNoEvaluatedModelIsRefusedBeforeAnyModelRuns) {
   EXPECT_THROW(evaluate_models(split_, {"popularity", "eq2"}, parse_grid("ease.lambda=5"), Context{}, progress),
                InvalidArgument);
   EXPECT_TRUE(said.empty()) << said.front();
+}
+
+// The chosen grid point's λ leaving one dimension (σ_1 > λ ≥ σ_2: every user's ranking is one item
+// order) is reported with its point; two dimensions left is what tuning may choose, and is not.
+TEST_F(Protocol, AChosenPointThatLeavesOneDimensionIsReported) {
+  Eigen::JacobiSVD<Matrix> svd(Matrix(split_.train));
+  const Vector sigma = svd.singularValues();
+  for (const Index kept : {1, 2}) {
+    const double lambda = 0.5 * (sigma(kept - 1) + sigma(kept));  // eq2 keeps σ_i > λ
+    const std::string grid = fmt::format("rank=3 eq2.lambda={:.17g} eq1.lambda=1", lambda);
+    const auto results = evaluate_models(split_, {"eq1", "eq2"}, parse_grid(grid), Context{});
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_TRUE(results[0].warnings.empty()) << results[0].warnings.front();  // eq1 at λ = 1 keeps all 3
+    if (kept == 2) {
+      EXPECT_TRUE(results[1].warnings.empty()) << results[1].warnings.front();
+      continue;
+    }
+    ASSERT_EQ(results[1].warnings.size(), 1u);
+    const std::string& w = results[1].warnings.front();
+    EXPECT_EQ(w.rfind(fmt::format("eq2 at the chosen grid point lambda={:g} rank=3: λ = ", lambda), 0), 0u) << w;
+    EXPECT_NE(w.find("leaves 1 of the 3 dimensions"), std::string::npos) << w;
+  }
 }
 
 }  // namespace

@@ -290,6 +290,15 @@ TEST_F(Readers, BadInputNamesFileLineAndText) {
   ReadOptions allow;
   allow.allow_negative = true;
   EXPECT_EQ(read_interactions(write("neg2.tsv", "1\t2\t-1\n"), allow).data.X.coeff(0, 0), -1.0);
+  // Binarising makes every kept entry 1: a negative one (a dislike) would be read as an
+  // interaction, so it is an error at its line unless --min-value drops it first (was: read as 1).
+  allow.binarize = true;
+  m = error_of(write("neg3.tsv", "1\t2\t5\n1\t3\t-1\n"), allow);
+  EXPECT_NE(m.find("neg3.tsv:2: negative value '-1' would be binarised to 1"), std::string::npos) << m;
+  allow.min_value = 0;
+  const ReadResult kept = read_interactions(write("neg4.tsv", "1\t2\t5\n1\t3\t-1\n"), allow);
+  EXPECT_EQ(kept.data.nnz(), 1);
+  EXPECT_EQ(kept.summary.dropped_below_min, 1);
   m = error_of((dir_ / "missing.tsv").string());
   EXPECT_NE(m.find("cannot open"), std::string::npos) << m;
   ReadOptions high;

@@ -58,6 +58,13 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
            {"fit --input " + fixture() + " --rank '' --out " + path("x"), "--rank: an empty value"},
            {"cooccur '' -o " + path("c.tsv"), "an empty value"},
            {"evaluate --input " + fixture() + " --models popularity,nonsense --grid lambda=10", "unknown model 'nonsense'"},
+           // Numbers in another base than the user meant: the parser read 010 as 8 and 0x10 as 16.
+           {"fit --input " + fixture() + " --rank 010 --out " + path("x"), "--rank: '010' has a leading 0"},
+           {"simulate --seed 010 --out " + path("s"), "'010' has a leading 0"},
+           {"evaluate --input " + fixture() + " --heldout-users 0x10", "--heldout-users: '0x10' is not a decimal number"},
+           {"fit --input " + fixture() + " --lambda 0x1p4 --out " + path("x"), "'0x1p4' is not a decimal number"},
+           // evaluate's protocol is on binary data: --no-binarize was accepted and ignored.
+           {"evaluate --input " + fixture() + " --no-binarize", "--no-binarize does not apply to evaluate"},
            {"evaluate-similarity -i - --labels - < " + fixture(), "--input and --labels are both '-': standard input can serve only one of them"}}) {
     const test::CliResult r = run(args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
@@ -65,7 +72,19 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
     EXPECT_NE(r.err.find(words), std::string::npos) << args << "\n" << r.err;
   }
-  expect_only({"m"});
+  // The stream "-" names, given again by a path: a pipe read twice, an output written twice.
+  test::CliResult same = shell("cat " + fixture() + " | " + LINSIM_CLI_PATH + " evaluate-similarity -i - --labels /dev/stdin");
+  EXPECT_EQ(same.code, 2) << same.err;
+  EXPECT_NE(same.err.find("--labels '/dev/stdin' is standard input, which --input '-' reads too"), std::string::npos) << same.err;
+  same = run("cooccur " + write("c.txt", "a b c\n") + " --output - --vocab /dev/stdout");
+  EXPECT_EQ(same.code, 2) << same.err;
+  EXPECT_NE(same.err.find("--vocab '/dev/stdout' is standard output, which --output '-' writes too"), std::string::npos)
+      << same.err;
+  // With --allow-negative, evaluate (which binarises) counted a -1 as a held-out interaction.
+  const test::CliResult r = run("evaluate --allow-negative --input " + write("neg.tsv", "u1\ti1\t1\nu1\ti2\t-1\n"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("neg.tsv:2: negative value '-1' would be binarised to 1"), std::string::npos) << r.err;
+  expect_only({"m", "c.txt", "neg.tsv"});
 }
 
 TEST_F(Reliability, TopBeyondTheCandidatesReturnsThemAll) {
@@ -103,9 +122,20 @@ TEST_F(Reliability, TopBeyondTheCandidatesReturnsThemAll) {
 
 TEST_F(Reliability, ReproductionBeyondTheMachinesMemoryFailsBeforeSimulating) {
   // 2,000,000 items: the figures' items × items similarities alone would take petabytes.
-  const test::CliResult r = run("reproduce --out " + path("rep") + " --users 10 --items 2000000 --seeds 1 --rank 3");
-  EXPECT_EQ(r.code, 2) << r.err;
+  test::CliResult r = run("reproduce --out " + path("rep") + " --users 10 --items 2000000 --seeds 1 --rank 3");
+  EXPECT_EQ(r.code, 1) << r.err;  // out of memory, as for every other estimate
   EXPECT_NE(r.err.find("--items 2000000 needs about"), std::string::npos) << r.err;
+  expect_only({});
+  // The SPPMI variant's options are named as reproduce spells them, and a shift that removes every
+  // pair says so before any seed's other models are reported as fitted.
+  r = run("reproduce --out " + path("rep") + " --users 300 --items 40 --seeds 1 --rank 3 --sppmi-negatives 0");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--sppmi-negatives must be a number >= 1, got 0"), std::string::npos) << r.err;
+  r = run("reproduce --out " + path("rep") + " --users 300 --items 40 --seeds 1 --rank 3 --lambda-eq1 1 --lambda-eq2 0.5 "
+          "--sppmi-negatives 1e308");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("the SPPMI matrix is zero"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("--rank"), std::string::npos) << r.err;
   expect_only({});
 }
 
@@ -288,6 +318,29 @@ TEST_F(Reliability, AFullStandardOutputIsAnError) {
     const test::CliResult r = run(command + " > /dev/full");
     EXPECT_EQ(r.code, 1) << command;
     EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
+  }
+  // A command that prints its table and writes an output directory commits the directory only
+  // once the table is out: a failed print is a failed run, with nothing left (was: exit 1 with
+  // the directory in place).
+  std::string labels = "item\tlabel\n";
+  for (int i = 0; i < 15; ++i) labels += fmt::format("film{:02d}\tg{}\n", i, i / 5);
+  write("labels.tsv", labels);
+  for (const std::string& command :
+       {"evaluate --input " + fixture() + " --heldout-users 0.45 --min-interactions 1 --models popularity --out " + path("o"),
+        "evaluate-similarity --input " + fixture() + " --labels " + path("labels.tsv") +
+            " --rank 3 --lambda-eq1 5 --lambda-eq2 0.5 --lambda-ease 5 --top 3 --out " + path("o"),
+        "reproduce --users 300 --items 40 --seeds 1 --rank 3 --lambda-eq1 100 --lambda-eq2 5 --no-remedies --out " + path("o"),
+        "audit --items " + path("m") + " --queries 5 --top 3 --out " + path("o")}) {
+    test::CliResult r = run(command);
+    ASSERT_EQ(r.code, 0) << command << "\n" << r.err;
+    r = run(command + " --force > /dev/full");
+    EXPECT_EQ(r.code, 1) << command;
+    EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
+    expect_only({"m", "labels.tsv", "o"});  // --force replaces only on success: the first run's is kept
+    std::filesystem::remove_all(path("o"));
+    r = run(command + " > /dev/full");
+    EXPECT_EQ(r.code, 1) << command;
+    expect_only({"m", "labels.tsv"});
   }
 }
 

@@ -717,6 +717,25 @@ TEST(Sppmi, MatchesTheDenseReferenceAndFactorisesIt) {
   f.rank = 5;
   f.sppmi.negatives = 0.5;
   EXPECT_THROW(fit_model(X, f, Context{}), InvalidArgument);
+  // The shift log k removes a pair once k reaches its ratio exp(SPPMI at k = 1): just above the
+  // largest ratio the matrix is zero, which no rank (not even a truncated one) can embed, and the
+  // refusal says so rather than blaming the rank; just below it one pair is left.
+  const double largest_ratio = std::exp(reference_sppmi(Xd, 1.0, 0.75).maxCoeff());
+  f.sppmi.truncate_rank = true;
+  f.rank = 1;
+  f.sppmi.negatives = largest_ratio * 0.999;
+  EXPECT_EQ(fit_model(X, f, Context{}).options.rank, 1);
+  for (const double k : {largest_ratio * 1.001, 1e308}) {
+    f.sppmi.negatives = k;
+    try {
+      fit_model(X, f, Context{});
+      ADD_FAILURE() << "k = " << k << " was fitted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(fmt::format("the SPPMI matrix is zero: no two items co-occur more than k = {} times", k)),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 // Dense ‖X − s N(XA) N(B)ᵀ‖² minimised over s.

@@ -173,7 +173,7 @@ ModelEvaluation evaluation(const std::string& name, std::map<std::string, double
   auto summary = [](double b, Index users) {
     return RankingSummary{{b, b / 10}, {b + 0.1, b / 20}, {b + 0.2, b / 30}, users};
   };
-  ModelEvaluation e{name, params, summary(base, 6), summary(base + 0.05, 7), {}};
+  ModelEvaluation e{name, params, summary(base, 6), summary(base + 0.05, 7), {}, {}};
   if (params.empty()) {
     e.trials.push_back({params, e.validation});
   } else {
@@ -206,8 +206,9 @@ TEST(ReportJson, EvaluationDocumentHoldsTheResults) {
   split.train_users = {0, 1, 2, 3, 4};
   split.valid_users = {5, 6, 7};
   split.test_users = {8, 9, 10};
-  const std::vector<ModelEvaluation> results = {evaluation("popularity", {}, 0.2),
-                                                evaluation("eq1", {{"lambda", 100}, {"rank", 3}}, 0.4)};
+  std::vector<ModelEvaluation> results = {evaluation("popularity", {}, 0.2),
+                                          evaluation("eq1", {{"lambda", 100}, {"rank", 3}}, 0.4)};
+  results[1].warnings = {"eq1 at the chosen grid point lambda=100 rank=3: λ = 100 leaves 1 of the 3 dimensions"};
   const EvaluationInput file{"data/ratings.tsv", 11, 40, 123, 3.5};
   const EvaluationInput memory{std::nullopt, 11, 40, 123, std::nullopt};
   for (const EvaluationInput& input : {file, memory}) {
@@ -244,7 +245,8 @@ TEST(ReportJson, EvaluationDocumentHoldsTheResults) {
                   want.trials[t].first);
         expect_ranking(got.at("trials")[t].at("validation"), want.trials[t].second);
       }
-      EXPECT_EQ(got.size(), 5u);
+      EXPECT_EQ(got.at("warnings").get<std::vector<std::string>>(), want.warnings);
+      EXPECT_EQ(got.size(), 6u);
     }
   }
   // The text: the summary table of the test results, under a heading naming what exists.
@@ -261,8 +263,9 @@ TEST(ReportJson, EvaluationDocumentHoldsTheResults) {
   EXPECT_EQ(
       evaluation_markdown(file, split, results),
       "# Top-N evaluation: data/ratings.tsv\n\n11 users × 40 items, 123 interactions (binarised, values >= "
-      "3.5).\n\n" +
+      "3.5).\n\n**Warning:** " + results[1].warnings[0] + "\n\n" +
           summary);
+  results[1].warnings.clear();
   EXPECT_EQ(evaluation_markdown(memory, split, results),
             "# Top-N evaluation\n\n11 users × 40 items, 123 interactions (binarised).\n\n" + summary);
 }

@@ -189,6 +189,7 @@ def from_dataframe(df, user=None, item=None, value=None, *, binarize: bool = Fal
     X.sum_duplicates()
     X.eliminate_zeros()
     if binarize:
+        _refuse_negative_binarised(X, lambda r, c: f"user {users[r]!r}, item {item_array[c]!r}")
         X.data[:] = 1.0
     if X.nnz == 0:
         raise ValueError("no interaction left (every value is zero)")
@@ -226,10 +227,22 @@ def as_interactions(X, *, user=None, item=None, value=None, binarize: bool = Fal
     return Interactions(X, np.arange(n), np.arange(p))
 
 
+def _refuse_negative_binarised(M, where):
+    """Binarising makes every kept value 1, so a negative one (a dislike; allowed only with
+    allow_negative) would become an interaction: an error naming its place, as the file reader's."""
+    negative = np.flatnonzero(M.data < 0)
+    if negative.size:
+        q = int(negative[0])
+        r = int(np.searchsorted(M.indptr, q, side="right") - 1)
+        raise ValueError(f"{where(r, int(M.indices[q]))}: negative value {M.data[q]!r} would be binarised to 1, "
+                         "an interaction; drop negative entries or leave binarize off")
+
+
 def _binarized(X, allow_negative: bool):
     """X in linsim's layout with every value 1: checked, duplicates summed and zeros dropped
     first (as_csr), so that a duplicated entry is 1, not 2, and a negative value an error."""
     M = as_csr(X, allow_negative=allow_negative).matrix
+    _refuse_negative_binarised(M, lambda r, c: f"row {r}, column {c}")
     # A new values array always: M may share the caller's (as_csr's copies can keep data in place).
     return _sparse().csr_matrix((np.ones(M.nnz), M.indices, M.indptr), shape=M.shape, copy=False)
 

@@ -78,7 +78,11 @@ def evaluate(X, models=("popularity", "itemknn", "eq1", "eq2", "ease"), grid: st
                             checked_int(seed, "seed", SEED), None if out is None else os.fsencode(out), bool(force),
                             checked_int(threads, "threads", THREADS),
                             _progress_callback(progress))
-    return json.loads(text)
+    result = json.loads(text)
+    for model in result["models"]:  # as linsim evaluate warns: a chosen λ that leaves one dimension
+        for message in model["warnings"]:
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+    return result
 
 
 def _vectors(x, what: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:

@@ -62,6 +62,13 @@ def test_negative_values_pass_when_allowed():
     X = small()
     X.data[0] = -1.0
     assert linsim.as_csr(X, allow_negative=True).matrix[0, 0] == -1.0
+    # Binarised, a negative value (a dislike) would become an interaction: refused at its place.
+    with pytest.raises(ValueError, match=r"row 0, column \d+: negative value -1.0 would be binarised to 1"):
+        linsim.EQ2(rank=1).fit(X, binarize=True, allow_negative=True)
+    df = pd.DataFrame({"u": ["a", "a"], "i": ["x", "y"], "v": [1.0, -2.0]})
+    with pytest.raises(ValueError, match="user 'a', item 'y': negative value -2.0 would be binarised"):
+        linsim.from_dataframe(df, binarize=True, allow_negative=True)
+    assert linsim.from_dataframe(df, allow_negative=True).X.min() == -2.0
 
 
 def test_a_broken_structure_is_refused_before_any_computation():

@@ -1,6 +1,7 @@
 """simulate, reproduce and audit: the same content as the CLI's files."""
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -198,6 +199,22 @@ def test_reproduce_warns_as_fit_does_and_one_seed_has_no_sd():
                                   lambda_eq2=between, progress=False)
     assert any(w.startswith("seed 42, eq2: ") for w in result["warnings"])
     assert all(v["auc"]["sd"] is None for v in result["variants"])  # one seed: undefined, not 0
+
+
+def test_evaluate_warns_of_a_chosen_point_with_one_dimension():
+    # Nine in ten entries set: σ_1 near 0.9 sqrt(n p), the rest noise an order of magnitude below,
+    # so λ = 30 lies between σ_2 and σ_1 of any split's training users (eq2 keeps σ_i > λ).
+    rng = np.random.default_rng(5)
+    X = sp.csr_matrix((rng.random((300, 40)) < 0.9).astype(float))
+    s = np.linalg.svd(X.toarray(), compute_uv=False)
+    assert s[1] < 15 and s[0] > 60
+    with pytest.warns(RuntimeWarning, match=r"eq2 at the chosen grid point lambda=30 rank=3: λ = 30 leaves 1 of the 3"):
+        result = linsim.evaluate(X, models=["eq2"], grid="rank=3 lambda=30", heldout_users=30, progress=False)
+    assert len(result["models"][0]["warnings"]) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # λ = 1 keeps all three: no warning
+        result = linsim.evaluate(X, models=["eq2"], grid="rank=3 lambda=1", heldout_users=30, progress=False)
+    assert result["models"][0]["warnings"] == []
 
 
 def test_audit_outputs_that_are_one_file_or_the_truth_are_refused(tmp_path):

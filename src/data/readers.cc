@@ -215,6 +215,13 @@ class Collector {
       ++summary_.dropped_below_min;
       return false;
     }
+    if (value < 0 && ones_only_) {
+      // Binarising makes every kept entry 1: a dislike would become an interaction.
+      throw InputError(path_, line,
+                       fmt::format("negative value '{}' would be binarised to 1, an interaction; drop such entries "
+                                   "with --min-value 0 or keep the values with --no-binarize",
+                                   text));
+    }
     if (value == 0) {
       ++summary_.dropped_zero;
       return false;

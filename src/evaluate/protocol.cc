@@ -381,8 +381,11 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
         XV = take_data_times_vectors(spectrum, DataMatrix(X));
       }
     }
-    // Builds the scorer of one grid point.
-    auto make_scorer = [&](const Params& q) -> Scorer {
+    // Builds the scorer of one grid point; a model left with one dimension gives `warnings` its fit's.
+    auto make_scorer = [&](const Params& q, std::vector<std::string>& warnings) -> Scorer {
+      const auto one_dimension = [&](const Model& m) {
+        if (kept_dimensions(m.options.kind, m.singular_values, m.options.lambda) == 1) warnings = m.warnings;
+      };
       if (name == "popularity") {
         const Vector pop = item_users(X);
         return [pop](const SparseView& F) { return Matrix(Vector::Ones(F.rows()) * pop.transpose()); };
@@ -404,6 +407,7 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
         if (name == "sppmi") f.sppmi.negatives = q.at("negatives");
         if (name == "cosine") f.lambda = q.at("lambda");
         auto m = std::make_shared<Model>(fit_model(X, f, ctx));
+        one_dimension(*m);
         return [m](const SparseView& F) { return score_users(*m, F); };
       }
       Spectrum top;
@@ -413,6 +417,7 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
       f.kind = name == "eq1" ? ModelKind::kEq1 : ModelKind::kEq2;
       f.lambda = q.at("lambda");
       auto m = std::make_shared<Model>(model_from_spectrum(XV.leftCols(k), top, f));
+      one_dimension(*m);
       return [m](const SparseView& F) { return score_users(*m, F); };
     };
     ModelEvaluation e;
@@ -420,16 +425,17 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
     double best = -1;
     // A refusal of a fit names the grid point: its words ("--rank 99 exceeds the rank of the data")
     // are the fit's, and evaluate has no such option.
-    const auto scorer_of = [&](const Params& q) {
+    const auto scorer_of = [&](const Params& q, std::vector<std::string>& warnings) {
       try {
-        return make_scorer(q);
+        return make_scorer(q, warnings);
       } catch (const InvalidArgument& refused) {
         throw InvalidArgument(fmt::format("{} at the grid point {}: {}", name, params_text(q), refused.what()));
       }
     };
     for (const Params& q : points) {
       say(fmt::format("{} {}: validation", name, params_text(q)));
-      const RankingSummary v = evaluate_ranking(scorer_of(q), split.valid_fold_in, split.valid_target, ctx);
+      std::vector<std::string> unused;  // a point's warning matters only if it is chosen
+      const RankingSummary v = evaluate_ranking(scorer_of(q, unused), split.valid_fold_in, split.valid_target, ctx);
       e.trials.emplace_back(q, v);
       if (v.ndcg100.mean > best) {
         best = v.ndcg100.mean;
@@ -438,7 +444,11 @@ std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std
       }
     }
     say(fmt::format("{} {}: test", name, params_text(e.params)));
-    e.test = evaluate_ranking(scorer_of(e.params), split.test_fold_in, split.test_target, ctx);
+    std::vector<std::string> warnings;
+    e.test = evaluate_ranking(scorer_of(e.params, warnings), split.test_fold_in, split.test_target, ctx);
+    for (const std::string& w : warnings) {
+      e.warnings.push_back(fmt::format("{} at the chosen grid point {}: {}", name, params_text(e.params), w));
+    }
     results.push_back(std::move(e));
   }
   return results;

@@ -48,7 +48,8 @@ json evaluation_json(const EvaluationInput& input, const SplitOptions& options, 
                       {"params", e.params},
                       {"validation", ranking_json(e.validation)},
                       {"test", ranking_json(e.test)},
-                      {"trials", trials}});
+                      {"trials", trials},
+                      {"warnings", e.warnings}});
   }
   const json protocol = {{"name", "strong generalization (Liang et al. 2018)"},
                          {"input", input.path ? json(*input.path) : json(nullptr)},
@@ -80,10 +81,14 @@ std::string evaluation_summary(const StrongSplit& split, const std::vector<Model
 
 std::string evaluation_markdown(const EvaluationInput& input, const StrongSplit& split,
                                 const std::vector<ModelEvaluation>& results) {
+  std::string warnings;
+  for (const ModelEvaluation& e : results) {
+    for (const std::string& w : e.warnings) warnings += fmt::format("**Warning:** {}\n\n", w);
+  }
   return fmt::format("# Top-N evaluation{}\n\n{} users × {} items, {} interactions (binarised{}).\n\n",
                      input.path ? ": " + *input.path : "", input.n_users, input.n_items, input.nnz,
                      input.min_value ? fmt::format(", values >= {:g}", *input.min_value) : "") +
-         evaluation_summary(split, results);
+         warnings + evaluation_summary(split, results);
 }
 
 }  // namespace linsim

@@ -1,6 +1,7 @@
 #include "linsim/evaluate/variants.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -22,10 +23,10 @@ Model labelled_fit(const std::string& label, const Matrix& XV, const Spectrum& s
                    const std::string& lambda_note = "") {
   try {
     return model_from_spectrum(XV, spectrum, f);
+  } catch (const LambdaRefused& e) {  // the rescaling note explains a λ refusal, not any other
+    throw LambdaRefused(fmt::format("{}: {}{}", label, e.what(), lambda_note));
   } catch (const InvalidArgument& e) {
-    const std::string what = e.what();
-    // The rescaling note explains a λ refusal ("λ = … shrinks all …"), not any other.
-    throw InvalidArgument(fmt::format("{}: {}{}", label, what, what.rfind("λ = ", 0) == 0 ? lambda_note : ""));
+    throw InvalidArgument(fmt::format("{}: {}", label, e.what()));
   }
 }
 
@@ -58,6 +59,10 @@ const std::vector<std::string>& reported_gauges() {
 
 void RemedyOptions::validate() const {
   if (!(ips_beta >= 0 && ips_beta <= 1)) throw InvalidArgument(fmt::format("--ips-beta must be in [0, 1], got {}", ips_beta));
+  // Checked here under reproduce's name for it; sppmi.validate() names the fit's own options.
+  if (!(sppmi.negatives >= 1) || !std::isfinite(sppmi.negatives)) {
+    throw InvalidArgument(fmt::format("--sppmi-negatives must be a number >= 1, got {}", sppmi.negatives));
+  }
   sppmi.validate();
   if (cosine_epochs < 1) throw InvalidArgument(fmt::format("--cosine-epochs must be >= 1, got {}", cosine_epochs));
 }

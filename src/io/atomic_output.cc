@@ -1,6 +1,7 @@
 #include "linsim/io/atomic_output.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -307,6 +308,21 @@ void check_distinct_paths(const std::vector<NamedPath>& outputs, const std::vect
                                           first->option, p.option, list == &inputs ? "input" : "output"));
       }
       first = &p;
+    }
+    // The same stream under a path (/dev/stdin, /dev/fd/0, a FIFO's name): a pipe is read, and a
+    // file or pipe written, once, so beside "-" it is refused too. A character device (a
+    // terminal, /dev/null) serves both, and two readers of a regular file each read all of it.
+    const bool output = list == &outputs;
+    struct stat standard{};
+    if (first == nullptr || fstat(output ? STDOUT_FILENO : STDIN_FILENO, &standard) != 0) continue;
+    const bool once = S_ISFIFO(standard.st_mode) || S_ISSOCK(standard.st_mode) || (output && S_ISREG(standard.st_mode));
+    for (const NamedPath& p : *list) {
+      struct stat st{};
+      if (!once || skipped(p) || stat(p.path.c_str(), &st) != 0) continue;
+      if (st.st_dev == standard.st_dev && st.st_ino == standard.st_ino) {
+        throw InvalidArgument(fmt::format("{} '{}' is standard {}, which {} '-' {} too", p.option, p.path,
+                                          output ? "output" : "input", first->option, output ? "writes" : "reads"));
+      }
     }
   }
   std::vector<fs::path> out(outputs.size());

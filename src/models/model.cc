@@ -86,7 +86,7 @@ std::vector<std::string> shrinkage_warnings(ModelKind kind, const Vector& sigma,
   const std::string keep_all = eq1 ? fmt::format("λ well below 1e10 σ_k² = {:.4g}", 1e10 * sigma(k - 1) * sigma(k - 1))
                                    : fmt::format("λ < σ_k = {:.4g}", sigma(k - 1));
   if (kept == 0) {
-    throw InvalidArgument(fmt::format(
+    throw LambdaRefused(fmt::format(
         "λ = {:g} shrinks all {} dimensions to zero ({}; σ_1 = {:.4g}): the model would predict 0 for everything; "
         "use {}",
         lambda, k, eq1 ? "σ²/(σ² + λ) ≤ 1e-10" : "eq2 keeps only σ_i > λ", sigma(0), keep_all));
@@ -118,9 +118,18 @@ Model fit_sppmi(const DataMatrix& data, const FitOptions& options, const Context
   const SymmetricEigen eig = top_eigenpairs(sppmi_matrix(std::move(cooccurrences), options.sppmi), options.rank,
                                             options.solver, ctx);
   const Index positive = (eig.values.array() > 1e-12 * std::max(eig.values(0), 0.0)).count();
-  if (!(eig.values(0) > 0) || (positive < options.rank && !options.sppmi.truncate_rank)) {
+  if (!(eig.values(0) > 0)) {
+    // A nonzero symmetric nonnegative matrix with a zero diagonal has a positive eigenvalue (that of
+    // its largest entry's 2 × 2 block at least), so none means the shift removed every pair.
+    throw InvalidArgument(fmt::format(
+        "the SPPMI matrix is zero: no two items co-occur more than k = {} times as often as their smoothed "
+        "marginals predict (k negatives: the shift log k); {}",
+        options.sppmi.negatives,
+        options.sppmi.negatives > 1 ? "a smaller k keeps more pairs" : "these data give SPPMI nothing to embed"));
+  }
+  if (positive < options.rank && !options.sppmi.truncate_rank) {
     throw InvalidArgument(fmt::format("--rank {} exceeds the number of positive eigenvalues of the SPPMI matrix ({})",
-                                      options.rank, eig.values(0) > 0 ? positive : 0));
+                                      options.rank, positive));
   }
   const double t = options.sppmi.eigen_power;
   const Index k = std::min(positive, options.rank);

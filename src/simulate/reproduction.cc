@@ -86,7 +86,7 @@ void ReproductionOptions::validate() const {
   const double figures = static_cast<double>(reproduction_variants().size() + 2) * 8.0 *
                          static_cast<double>(simulation.items) * static_cast<double>(simulation.items);
   if (const auto shortfall = memory_shortfall(figures)) {
-    throw InvalidArgument(fmt::format("--items {} needs about {} for the figures' items x items similarities, {}",
+    throw OutOfMemory(fmt::format("--items {} needs about {} for the figures' items x items similarities, {}",
                                       simulation.items, format_bytes(figures), shortfall->more_than()));
   }
   if (top < 1 || top >= simulation.items) {

@@ -38,6 +38,13 @@ class InvalidArgument : public std::invalid_argument {
   explicit InvalidArgument(const char* message) : InvalidArgument(std::string(message)) {}
 };
 
+// A λ that shrinks every dimension to zero (the model would predict 0 for everything): callers that
+// rescale λ before a fit (the weighted variants) add how the λ given became the one refused.
+class LambdaRefused : public InvalidArgument {
+ public:
+  using InvalidArgument::InvalidArgument;
+};
+
 // Malformed content in an input file; the message reads "FILE:LINE: what (text)".
 class InputError : public Error {
  public:

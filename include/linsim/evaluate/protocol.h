@@ -68,11 +68,15 @@ struct ModelEvaluation {
   RankingSummary validation;
   RankingSummary test;
   std::vector<std::pair<std::map<std::string, double>, RankingSummary>> trials;  // every grid point
+  // The chosen point's fit warning where its λ leaves one dimension (every user's ranking is then
+  // one item order or its reverse), prefixed with the model and the point; fewer dimensions than
+  // the rank but more than one is what tuning λ may choose and is not repeated.
+  std::vector<std::string> warnings;
 };
 
 // Models: popularity, itemknn (raw cosine), eq1, eq2, ease, sppmi, cosine. Each grid point is fitted on the
 // training users and scored on the validation users; the point with the best validation
-// NDCG@100 is then scored once on the test users.
+// NDCG@100 is then scored once on the test users (ModelEvaluation::warnings: what its fit warns).
 std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std::vector<std::string>& models,
                                              const ParamGrid& grid, const Context& ctx,
                                              const ProgressFn& progress = {});

@@ -97,8 +97,9 @@ struct NamedPath {
 // --force would replace). A new file inside an input directory, or one that is not part of it
 // (m/neighbours.tsv beside a model), is allowed. Paths are compared as the file
 // system resolves them (symbolic links, "..", "./"), so spellings that differ do not slip through.
-// Empty paths are skipped; "-" (standard input or output) is compared only with "-": two inputs,
-// or two outputs, given as "-" are refused.
+// Empty paths are skipped; "-" (standard input or output) is compared only with "-" and with the
+// stream itself: two inputs, or two outputs, given as "-", or "-" beside a path that is the same
+// pipe (/dev/stdin) or, for outputs, the same pipe or file (/dev/stdout), are refused.
 void check_distinct_paths(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs = {});
 
 }  // namespace linsim
