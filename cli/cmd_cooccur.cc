@@ -81,7 +81,9 @@ std::vector<NamedPath> corpus_paths(const std::vector<std::string>& corpus) {
 }
 
 void run_cooccur(CooccurArgs& args) {
-  check_distinct_paths({{"--output", args.output}, {"--vocab", args.vocab}}, corpus_paths(args.corpus));
+  // Without --output the matrix goes to standard output, as with "-".
+  check_distinct_paths({{"--output", args.output.empty() ? "-" : args.output}, {"--vocab", args.vocab}},
+                       corpus_paths(args.corpus));
   CooccurOptions& options = args.options;
   options.weight = parse_distance_weight(args.weight);
   corpus_options(args.boundary, args.invalid_utf8, options);
@@ -161,6 +163,7 @@ void run_cooccur(CooccurArgs& args) {
   } else if (out) {
     out->commit();
   } else if (vocab_out) {
+    finish_standard_output();  // the vocabulary only beside the whole matrix
     vocab_out->commit();
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

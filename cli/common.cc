@@ -53,6 +53,18 @@ void on_bus_error(int) {
   for (;;) ::pause();
 }
 
+// Set by the SIGPIPE handler: the signal thread then ends the process by SIGPIPE.
+std::atomic<bool> broken_pipe{false};
+
+// A write to a pipe whose reader is gone (linsim evaluate ... -o dir | head) raises SIGPIPE in the
+// writing thread; its default action would end the process with the temporaries of outputs not yet
+// committed left behind. The handler hands the ending to the signal thread, which removes them and
+// then ends the process by SIGPIPE with no message, as the default would (status 141 in a shell).
+void on_broken_pipe(int) {
+  if (!broken_pipe.exchange(true)) ::kill(::getpid(), SIGTERM);  // taken by the signal thread
+  for (;;) ::pause();
+}
+
 }  // namespace
 
 void set_program_name(const char* name) { program_name = name; }
@@ -74,6 +86,7 @@ void remove_unfinished_outputs_when_cut_short() {
       if (sigwait(&signals, &received) != 0) return;
       remove_unfinished_outputs();
       if (bus_error) _exit(1);  // the SIGBUS handler's, not a termination asked for from outside
+      if (broken_pipe) received = SIGPIPE;  // the SIGPIPE handler's
       signal(received, SIG_DFL);
       sigset_t one;
       sigemptyset(&one);
@@ -96,6 +109,10 @@ void remove_unfinished_outputs_when_cut_short() {
   bus.sa_handler = on_bus_error;
   sigemptyset(&bus.sa_mask);
   sigaction(SIGBUS, &bus, nullptr);
+  struct sigaction broken {};
+  broken.sa_handler = on_broken_pipe;
+  sigemptyset(&broken.sa_mask);
+  sigaction(SIGPIPE, &broken, nullptr);
 }
 
 void InputArgs::add_to(CLI::App* app, const std::string& format_option) {

@@ -72,14 +72,23 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
     EXPECT_NE(r.err.find(words), std::string::npos) << args << "\n" << r.err;
   }
-  // The stream "-" names, given again by a path: a pipe read twice, an output written twice.
-  test::CliResult same = shell("cat " + fixture() + " | " + LINSIM_CLI_PATH + " evaluate-similarity -i - --labels /dev/stdin");
-  EXPECT_EQ(same.code, 2) << same.err;
-  EXPECT_NE(same.err.find("--labels '/dev/stdin' is standard input, which --input '-' reads too"), std::string::npos) << same.err;
-  same = run("cooccur " + write("c.txt", "a b c\n") + " --output - --vocab /dev/stdout");
-  EXPECT_EQ(same.code, 2) << same.err;
-  EXPECT_NE(same.err.find("--vocab '/dev/stdout' is standard output, which --output '-' writes too"), std::string::npos)
-      << same.err;
+  // One stream under two names: a pipe read twice, an output written twice.
+  const std::string pipe = "cat " + fixture() + " | " + LINSIM_CLI_PATH + " evaluate-similarity ";
+  for (const auto& [command, words] : std::vector<std::pair<std::string, std::string>>{
+           {pipe + "-i - --labels /dev/stdin",
+            "--input '-' (standard input) and --labels '/dev/stdin' are the same stream: it can be read only once"},
+           {pipe + "-i /dev/stdin --labels /dev/fd/0", "--input '/dev/stdin' and --labels '/dev/fd/0' are the same stream"},
+           {std::string(LINSIM_CLI_PATH) + " cooccur " + write("c.txt", "a b c\n") + " --output - --vocab /dev/stdout",
+            "--output '-' (standard output) and --vocab '/dev/stdout' are the same file: it can be written only once"},
+           // without --output the matrix goes to standard output: here the vocabulary's own file
+           {std::string(LINSIM_CLI_PATH) + " cooccur " + path("c.txt") + " --min-count 1 --vocab " + path("v.txt") +
+                " --force > " + path("v.txt"),
+            "--output '-' (standard output) and --vocab '" + path("v.txt") + "' are the same file"}}) {
+    const test::CliResult same = shell(command);
+    EXPECT_EQ(same.code, 2) << command << "\n" << same.err;
+    EXPECT_NE(same.err.find(words), std::string::npos) << command << "\n" << same.err;
+  }
+  std::filesystem::remove(path("v.txt"));
   // With --allow-negative, evaluate (which binarises) counted a -1 as a held-out interaction.
   const test::CliResult r = run("evaluate --allow-negative --input " + write("neg.tsv", "u1\ti1\t1\nu1\ti2\t-1\n"));
   EXPECT_EQ(r.code, 1) << r.err;
@@ -341,7 +350,17 @@ TEST_F(Reliability, AFullStandardOutputIsAnError) {
     r = run(command + " > /dev/full");
     EXPECT_EQ(r.code, 1) << command;
     expect_only({"m", "labels.tsv"});
+    // A reader that is gone (| true) ends the command by SIGPIPE at the print, as it ends any
+    // program, but no longer with the output's temporary left (was: .o.tmp-*/ left behind).
+    r = shell(std::string(LINSIM_CLI_PATH) + " " + command + " | true");
+    expect_only({"m", "labels.tsv"});
   }
+  // cooccur's vocabulary file comes only beside the whole matrix on standard output.
+  write("c.txt", "a b c a b c\n");
+  test::CliResult r = run("cooccur " + path("c.txt") + " --min-count 1 --vocab " + path("v.txt") + " > /dev/full");
+  EXPECT_EQ(r.code, 1) << r.err;
+  r = shell(std::string(LINSIM_CLI_PATH) + " simulate --users 5000 --items 200 -o - --truth " + path("t.tsv") + " | head -c 10");
+  expect_only({"m", "labels.tsv", "c.txt"});
 }
 
 TEST_F(Reliability, DegenerateLambdaIsAnErrorOrAWarning) {

@@ -149,7 +149,9 @@ TEST(Weighting, RejectsBadSpecs) {
   }
   // The messages docs/reliability.md quotes.
   for (const auto& [spec, words] : {std::pair{"ips,ips", "ips appears twice"}, std::pair{"tfidf,bm25", "use either bm25 or tfidf"},
-                                    std::pair{"standardize,ips", "standardize must be the last step"}}) {
+                                    std::pair{"standardize,ips", "standardize must be the last step"},
+                                    // hexadecimal (std::stod read it: ips:0x0.8p0 was ips:0.5)
+                                    std::pair{"ips:0x0.8p0", "--weighting ips:0x0.8p0: '0x0.8p0' is not a decimal number"}}) {
     try {
       parse_weighting(spec);
       ADD_FAILURE() << spec << " was accepted";

@@ -179,17 +179,21 @@ def from_dataframe(df, user=None, item=None, value=None, *, binarize: bool = Fal
             values = df[vcol].to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as e:
             raise ValueError(f"column {vcol!r}: values must be numbers ({e})") from None
-        bad = ~np.isfinite(values) | (~allow_negative & (values < 0))
+        # Binarising makes every kept value 1: a negative one (a dislike) would become an
+        # interaction, so it is refused as the file reader refuses it, row by row, before
+        # duplicates are summed (a -1 beside a 3 of the same pair would hide in their sum).
+        bad = ~np.isfinite(values) | ((not allow_negative or binarize) & (values < 0))
         if bad.any():
             i = int(np.argmax(bad))
-            why = "not finite" if not np.isfinite(values[i]) else "negative; pass allow_negative=True if intended"
+            why = ("not finite" if not np.isfinite(values[i]) else
+                   "negative; pass allow_negative=True if intended" if not allow_negative else
+                   "negative: binarising would make it 1, an interaction; drop such rows first")
             raise ValueError(f"row {df.index[i]!r}: value {values[i]!r} in column {vcol!r} ({why})")
     sp = _sparse()
     X = sp.coo_matrix((values, (ucodes, icodes)), shape=(len(users), len(item_array))).tocsr()
     X.sum_duplicates()
     X.eliminate_zeros()
     if binarize:
-        _refuse_negative_binarised(X, lambda r, c: f"user {users[r]!r}, item {item_array[c]!r}")
         X.data[:] = 1.0
     if X.nnz == 0:
         raise ValueError("no interaction left (every value is zero)")
@@ -227,22 +231,24 @@ def as_interactions(X, *, user=None, item=None, value=None, binarize: bool = Fal
     return Interactions(X, np.arange(n), np.arange(p))
 
 
-def _refuse_negative_binarised(M, where):
+def _refuse_negative_binarised(M):
     """Binarising makes every kept value 1, so a negative one (a dislike; allowed only with
-    allow_negative) would become an interaction: an error naming its place, as the file reader's."""
-    negative = np.flatnonzero(M.data < 0)
+    allow_negative) would become an interaction: an error naming its place, as the file reader's.
+    Entries as given (COO keeps duplicates), so that a -1 beside a 3 of the same pair is found."""
+    C = M.tocoo()
+    negative = np.flatnonzero(np.asarray(C.data) < 0)
     if negative.size:
         q = int(negative[0])
-        r = int(np.searchsorted(M.indptr, q, side="right") - 1)
-        raise ValueError(f"{where(r, int(M.indices[q]))}: negative value {M.data[q]!r} would be binarised to 1, "
-                         "an interaction; drop negative entries or leave binarize off")
+        raise ValueError(f"row {int(C.row[q])}, column {int(C.col[q])}: negative value {C.data[q]!r} would be "
+                         "binarised to 1, an interaction; drop negative entries first")
 
 
 def _binarized(X, allow_negative: bool):
     """X in linsim's layout with every value 1: checked, duplicates summed and zeros dropped
     first (as_csr), so that a duplicated entry is 1, not 2, and a negative value an error."""
-    M = as_csr(X, allow_negative=allow_negative).matrix
-    _refuse_negative_binarised(M, lambda r, c: f"row {r}, column {c}")
+    M = as_csr(X, allow_negative=allow_negative).matrix  # checked (types, finite, signs)
+    if allow_negative:
+        _refuse_negative_binarised(X if _sparse().issparse(X) else M)  # a dense X has no duplicates
     # A new values array always: M may share the caller's (as_csr's copies can keep data in place).
     return _sparse().csr_matrix((np.ones(M.nnz), M.indices, M.indptr), shape=M.shape, copy=False)
 

@@ -66,9 +66,17 @@ def test_negative_values_pass_when_allowed():
     with pytest.raises(ValueError, match=r"row 0, column \d+: negative value -1.0 would be binarised to 1"):
         linsim.EQ2(rank=1).fit(X, binarize=True, allow_negative=True)
     df = pd.DataFrame({"u": ["a", "a"], "i": ["x", "y"], "v": [1.0, -2.0]})
-    with pytest.raises(ValueError, match="user 'a', item 'y': negative value -2.0 would be binarised"):
+    with pytest.raises(ValueError, match=r"row 1: value -2.0 in column 'v' \(negative: binarising would make it 1"):
         linsim.from_dataframe(df, binarize=True, allow_negative=True)
     assert linsim.from_dataframe(df, allow_negative=True).X.min() == -2.0
+    # Found before duplicates are summed: a -1 beside a 3 of one pair (sum 2), or beside a 1 (sum 0).
+    for other in (3.0, 1.0):
+        df = pd.DataFrame({"u": ["a", "a"], "i": ["x", "x"], "v": [other, -1.0]})
+        with pytest.raises(ValueError, match="row 1: value -1.0"):
+            linsim.from_dataframe(df, binarize=True, allow_negative=True)
+        coo = sp.coo_matrix(([other, -1.0], ([0, 0], [1, 1])), shape=(2, 3))
+        with pytest.raises(ValueError, match="row 0, column 1: negative value -1.0 would be binarised"):
+            linsim.EQ2(rank=1).fit(coo, binarize=True, allow_negative=True)
 
 
 def test_a_broken_structure_is_refused_before_any_computation():

@@ -219,7 +219,7 @@ class Collector {
       // Binarising makes every kept entry 1: a dislike would become an interaction.
       throw InputError(path_, line,
                        fmt::format("negative value '{}' would be binarised to 1, an interaction; drop such entries "
-                                   "with --min-value 0 or keep the values with --no-binarize",
+                                   "with --min-value 0",
                                    text));
     }
     if (value == 0) {

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "line_reader.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
 #include "linsim/data/interaction_matrix.h"
@@ -26,18 +27,13 @@ const char* step_name(WeightingKind kind) {
   return "?";
 }
 
+// Decimal only, as every number linsim reads (std::stod would take "0x0.8p0" for 0.5).
 double parse_number(const std::string& step, const std::string& text) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
+  const std::optional<double> value = detail::field_number(text);
+  if (!value || !std::isfinite(*value)) {
+    throw InvalidArgument(fmt::format("--weighting {}: '{}' is not a decimal number", step, text));
   }
-  if (used != text.size() || text.empty() || !std::isfinite(value)) {
-    throw InvalidArgument(fmt::format("--weighting {}: '{}' is not a number", step, text));
-  }
-  return value;
+  return *value;
 }
 
 void check_range(const std::string& step, const char* what, double value, double lo, double hi) {

@@ -309,19 +309,31 @@ void check_distinct_paths(const std::vector<NamedPath>& outputs, const std::vect
       }
       first = &p;
     }
-    // The same stream under a path (/dev/stdin, /dev/fd/0, a FIFO's name): a pipe is read, and a
-    // file or pipe written, once, so beside "-" it is refused too. A character device (a
-    // terminal, /dev/null) serves both, and two readers of a regular file each read all of it.
+    // One stream under two names ("-" and /dev/stdin, /dev/stdin and /dev/fd/0, a FIFO's path
+    // twice): a pipe is read, and a file or pipe written, once, so the second would find it empty
+    // or interleave with the first. A character device (a terminal, /dev/null) serves both, two
+    // readers of a regular file each read all of it, and two spellings of one output file are
+    // refused below by path.
     const bool output = list == &outputs;
-    struct stat standard{};
-    if (first == nullptr || fstat(output ? STDOUT_FILENO : STDIN_FILENO, &standard) != 0) continue;
-    const bool once = S_ISFIFO(standard.st_mode) || S_ISSOCK(standard.st_mode) || (output && S_ISREG(standard.st_mode));
-    for (const NamedPath& p : *list) {
-      struct stat st{};
-      if (!once || skipped(p) || stat(p.path.c_str(), &st) != 0) continue;
-      if (st.st_dev == standard.st_dev && st.st_ino == standard.st_ino) {
-        throw InvalidArgument(fmt::format("{} '{}' is standard {}, which {} '-' {} too", p.option, p.path,
-                                          output ? "output" : "input", first->option, output ? "writes" : "reads"));
+    std::vector<struct stat> seen(list->size());
+    std::vector<bool> once(list->size(), false);  // a stream that serves one reader or writer
+    for (size_t a = 0; a < list->size(); ++a) {
+      const NamedPath& p = (*list)[a];
+      if (p.path.empty()) continue;
+      const bool known = p.path == "-" ? fstat(output ? STDOUT_FILENO : STDIN_FILENO, &seen[a]) == 0
+                                       : stat(p.path.c_str(), &seen[a]) == 0;
+      const mode_t mode = seen[a].st_mode;
+      once[a] = known && (S_ISFIFO(mode) || S_ISSOCK(mode) || (output && S_ISREG(mode)));
+      for (size_t b = 0; once[a] && b < a; ++b) {
+        const NamedPath& q = (*list)[b];
+        if (!once[b] || seen[b].st_dev != seen[a].st_dev || seen[b].st_ino != seen[a].st_ino) continue;
+        if (S_ISREG(mode) && p.path != "-" && q.path != "-") continue;  // two paths: the check by path below
+        const auto name = [&](const NamedPath& n) {
+          return n.path == "-" ? fmt::format("{} '-' (standard {})", n.option, output ? "output" : "input")
+                               : fmt::format("{} '{}'", n.option, n.path);
+        };
+        throw InvalidArgument(fmt::format("{} and {} are the same {}: it can be {} only once", name(q), name(p),
+                                          S_ISREG(mode) ? "file" : "stream", output ? "written" : "read"));
       }
     }
   }
