@@ -61,6 +61,14 @@ std::atomic<bool> broken_pipe{false};
 // committed left behind. The handler hands the ending to the signal thread, which removes them and
 // then ends the process by SIGPIPE with no message, as the default would (status 141 in a shell).
 void on_broken_pipe(int) {
+  if (unfinished_outputs_removed()) {
+    // Past the removal (exit()'s own flushes standard output after it, and keeps the list locked,
+    // so the signal thread would wait for it for good): nothing is left to remove, end as the
+    // default would. Blocked while this handler runs, the raised signal ends it on return.
+    ::signal(SIGPIPE, SIG_DFL);
+    ::raise(SIGPIPE);
+    return;
+  }
   if (!broken_pipe.exchange(true)) ::kill(::getpid(), SIGTERM);  // taken by the signal thread
   for (;;) ::pause();
 }
@@ -86,7 +94,7 @@ void remove_unfinished_outputs_when_cut_short() {
       if (sigwait(&signals, &received) != 0) return;
       remove_unfinished_outputs();
       if (bus_error) _exit(1);  // the SIGBUS handler's, not a termination asked for from outside
-      if (broken_pipe) received = SIGPIPE;  // the SIGPIPE handler's
+      if (received == SIGTERM && broken_pipe) received = SIGPIPE;  // the SIGPIPE handler's, not a Ctrl-C's
       signal(received, SIG_DFL);
       sigset_t one;
       sigemptyset(&one);

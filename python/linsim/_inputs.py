@@ -75,6 +75,15 @@ def as_csr(X, *, allow_negative: bool = False, what: str = "X") -> CsrInput:
     """
     sp = _sparse()
     copied = False
+    if sp.issparse(X) and not allow_negative and X.format in ("coo", "csr", "csc", "bsr"):
+        # Checked as given, before duplicates are summed (here or by the conversion to CSR): a
+        # negative entry beside a positive one of the same pair would hide in their sum.
+        data = np.asarray(X.data)
+        if _real(data.dtype) and data.size and (data < 0).any():
+            C = X.tocoo()  # keeps duplicates
+            q = int(np.flatnonzero(np.asarray(C.data) < 0)[0])
+            raise ValueError(f"{what}: value {float(C.data[q])!r} at row {int(C.row[q])}, column {int(C.col[q])} "
+                             "(negative; pass allow_negative=True if intended)")
     if not sp.issparse(X):
         if hasattr(X, "toarray") or isinstance(X, (list, tuple)) or isinstance(X, np.ndarray):
             A = np.asarray(X)

@@ -77,6 +77,10 @@ def test_negative_values_pass_when_allowed():
         coo = sp.coo_matrix(([other, -1.0], ([0, 0], [1, 1])), shape=(2, 3))
         with pytest.raises(ValueError, match="row 0, column 1: negative value -1.0 would be binarised"):
             linsim.EQ2(rank=1).fit(coo, binarize=True, allow_negative=True)
+        # Without allow_negative the -1 is refused as any negative value is, not summed away first.
+        for binarize in (False, True):
+            with pytest.raises(ValueError, match=r"value -1.0 at row 0, column 1 \(negative; pass allow_negative"):
+                linsim.EQ2(rank=1).fit(coo, binarize=binarize)
 
 
 def test_a_broken_structure_is_refused_before_any_computation():

@@ -247,13 +247,21 @@ void commit_together(const std::vector<AtomicFile*>& files) {
   }
 }
 
+namespace {
+std::atomic<bool> outputs_removed{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+}  // namespace
+
 void remove_unfinished_outputs() {
   // Locked for good: an output opened after this point would outlive the process's cleanup.
   pending_mutex.lock();
   std::error_code ec;
   for (const std::string& path : pending()) fs::remove_all(path, ec);
   pending().clear();
+  outputs_removed = true;
 }
+
+bool unfinished_outputs_removed() { return outputs_removed.load(); }
 
 void remove_unfinished_outputs_at_exit() {
   static std::once_flag once;

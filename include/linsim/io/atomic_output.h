@@ -76,6 +76,11 @@ void commit_together(const std::vector<AtomicFile*>& files);
 // more (those calls block), so none appears between the removal and the end of the process.
 void remove_unfinished_outputs();
 
+// Whether remove_unfinished_outputs() has run to its end (async-signal-safe): a signal handler
+// that would otherwise hand the ending to a thread calling it (which would then block for good)
+// ends the process itself.
+bool unfinished_outputs_removed();
+
 // Has remove_unfinished_outputs() run also when the process ends by exit() with outputs not yet
 // committed: a library under the program may end it so, from any thread (libgomp when it cannot
 // start a thread: "Thread creation failed", then exit(1)). A run that commits everything or
