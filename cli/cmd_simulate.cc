@@ -35,16 +35,14 @@ void run_simulate(const SimulateArgs& args) {
   progress(fmt::format("simulating {} users x {} items", args.simulation.users, args.simulation.items));
   const Simulation sim = simulate(args.simulation, args.ctx);
   progress(fmt::format("{} interactions; writing {}", sim.data.nnz(), to_stdout ? "standard output" : args.out));
+  write_simulated_interactions(to_stdout ? std::cout : out->stream(), sim);
   if (truth) write_truth(truth->stream(), sim);
   if (to_stdout) {
-    write_simulated_interactions(std::cout, sim);
     finish_standard_output();  // the truth file only beside complete interactions
     if (truth) truth->commit();
   } else if (truth) {
-    write_simulated_interactions(out->stream(), sim);
     commit_together({&*out, &*truth});
   } else {
-    write_simulated_interactions(out->stream(), sim);
     out->commit();
   }
 }

@@ -64,6 +64,22 @@ def _real(dtype) -> bool:
     return np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating) or dtype == np.bool_
 
 
+# The scipy.sparse formats that can hold one (row, column) pair more than once.
+_WITH_DUPLICATES = ("coo", "csr", "csc", "bsr")
+
+
+def _first_negative_entry(M):
+    """(row, column, value) of the first negative entry of a sparse matrix in one of the formats
+    _WITH_DUPLICATES, as given (COO keeps duplicates), so that a -1 beside a 3 of the same pair is
+    found; None if there is none or the values are not real numbers (as_csr names those)."""
+    data = np.asarray(M.data)
+    if not _real(data.dtype) or not data.size or not (data < 0).any():
+        return None
+    C = M.tocoo()
+    q = int(np.flatnonzero(np.asarray(C.data) < 0)[0])
+    return int(C.row[q]), int(C.col[q]), float(C.data[q])
+
+
 def as_csr(X, *, allow_negative: bool = False, what: str = "X") -> CsrInput:
     """Checks and, where needed, converts a matrix to linsim's CSR layout.
 
@@ -75,15 +91,13 @@ def as_csr(X, *, allow_negative: bool = False, what: str = "X") -> CsrInput:
     """
     sp = _sparse()
     copied = False
-    if sp.issparse(X) and not allow_negative and X.format in ("coo", "csr", "csc", "bsr"):
+    if sp.issparse(X) and X.format in _WITH_DUPLICATES and not allow_negative:
         # Checked as given, before duplicates are summed (here or by the conversion to CSR): a
         # negative entry beside a positive one of the same pair would hide in their sum.
-        data = np.asarray(X.data)
-        if _real(data.dtype) and data.size and (data < 0).any():
-            C = X.tocoo()  # keeps duplicates
-            q = int(np.flatnonzero(np.asarray(C.data) < 0)[0])
-            raise ValueError(f"{what}: value {float(C.data[q])!r} at row {int(C.row[q])}, column {int(C.col[q])} "
-                             "(negative; pass allow_negative=True if intended)")
+        negative = _first_negative_entry(X)
+        if negative is not None:
+            r, c, v = negative
+            raise ValueError(f"{what}: value {v!r} at row {r}, column {c} (negative; pass allow_negative=True if intended)")
     if not sp.issparse(X):
         if hasattr(X, "toarray") or isinstance(X, (list, tuple)) or isinstance(X, np.ndarray):
             A = np.asarray(X)
@@ -240,24 +254,18 @@ def as_interactions(X, *, user=None, item=None, value=None, binarize: bool = Fal
     return Interactions(X, np.arange(n), np.arange(p))
 
 
-def _refuse_negative_binarised(M):
-    """Binarising makes every kept value 1, so a negative one (a dislike; allowed only with
-    allow_negative) would become an interaction: an error naming its place, as the file reader's.
-    Entries as given (COO keeps duplicates), so that a -1 beside a 3 of the same pair is found."""
-    C = M.tocoo()
-    negative = np.flatnonzero(np.asarray(C.data) < 0)
-    if negative.size:
-        q = int(negative[0])
-        raise ValueError(f"row {int(C.row[q])}, column {int(C.col[q])}: negative value {C.data[q]!r} would be "
-                         "binarised to 1, an interaction; drop negative entries first")
-
-
 def _binarized(X, allow_negative: bool):
     """X in linsim's layout with every value 1: checked, duplicates summed and zeros dropped
     first (as_csr), so that a duplicated entry is 1, not 2, and a negative value an error."""
     M = as_csr(X, allow_negative=allow_negative).matrix  # checked (types, finite, signs)
-    if allow_negative:
-        _refuse_negative_binarised(X if _sparse().issparse(X) else M)  # a dense X has no duplicates
+    # Binarising makes every kept value 1, so a negative one (a dislike, allowed by allow_negative)
+    # would become an interaction: refused at its place, as the file reader refuses it.
+    as_given = _sparse().issparse(X) and X.format in _WITH_DUPLICATES
+    negative = _first_negative_entry(X if as_given else M) if allow_negative else None
+    if negative is not None:
+        r, c, v = negative
+        raise ValueError(f"row {r}, column {c}: negative value {v!r} would be binarised to 1, an interaction; "
+                         "drop negative entries first")
     # A new values array always: M may share the caller's (as_csr's copies can keep data in place).
     return _sparse().csr_matrix((np.ones(M.nnz), M.indices, M.indptr), shape=M.shape, copy=False)
 

@@ -81,14 +81,18 @@ std::string evaluation_summary(const StrongSplit& split, const std::vector<Model
 
 std::string evaluation_markdown(const EvaluationInput& input, const StrongSplit& split,
                                 const std::vector<ModelEvaluation>& results) {
-  std::string warnings;
-  for (const ModelEvaluation& e : results) {
-    for (const std::string& w : e.warnings) warnings += fmt::format("**Warning:** {}\n\n", w);
-  }
+  std::vector<std::string> warnings;
+  for (const ModelEvaluation& e : results) warnings.insert(warnings.end(), e.warnings.begin(), e.warnings.end());
   return fmt::format("# Top-N evaluation{}\n\n{} users × {} items, {} interactions (binarised{}).\n\n",
                      input.path ? ": " + *input.path : "", input.n_users, input.n_items, input.nnz,
                      input.min_value ? fmt::format(", values >= {:g}", *input.min_value) : "") +
-         warnings + evaluation_summary(split, results);
+         markdown_warnings(warnings) + evaluation_summary(split, results);
+}
+
+std::string markdown_warnings(const std::vector<std::string>& warnings) {
+  std::string text;
+  for (const std::string& w : warnings) text += fmt::format("**Warning:** {}\n\n", w);
+  return text;
 }
 
 }  // namespace linsim

@@ -1,7 +1,6 @@
 #include "linsim/evaluate/variants.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include <fmt/format.h>
 
@@ -59,11 +58,7 @@ const std::vector<std::string>& reported_gauges() {
 
 void RemedyOptions::validate() const {
   if (!(ips_beta >= 0 && ips_beta <= 1)) throw InvalidArgument(fmt::format("--ips-beta must be in [0, 1], got {}", ips_beta));
-  // Checked here under reproduce's name for it; sppmi.validate() names the fit's own options.
-  if (!(sppmi.negatives >= 1) || !std::isfinite(sppmi.negatives)) {
-    throw InvalidArgument(fmt::format("--sppmi-negatives must be a number >= 1, got {}", sppmi.negatives));
-  }
-  sppmi.validate();
+  sppmi.validate("--sppmi-negatives");  // reproduce's name for k
   if (cosine_epochs < 1) throw InvalidArgument(fmt::format("--cosine-epochs must be >= 1, got {}", cosine_epochs));
 }
 

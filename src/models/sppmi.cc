@@ -8,9 +8,9 @@
 
 namespace linsim {
 
-void SppmiOptions::validate() const {
+void SppmiOptions::validate(const char* negatives_option) const {
   if (!(negatives >= 1) || !std::isfinite(negatives)) {
-    throw InvalidArgument(fmt::format("--negatives must be a number >= 1, got {}", negatives));
+    throw InvalidArgument(fmt::format("{} must be a number >= 1, got {}", negatives_option, negatives));
   }
   if (!(smoothing > 0 && smoothing <= 1)) {
     throw InvalidArgument(fmt::format("--smoothing must be in (0, 1], got {}", smoothing));

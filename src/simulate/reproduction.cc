@@ -12,6 +12,7 @@
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
+#include "linsim/evaluate/report.h"
 #include "linsim/io/atomic_output.h"
 #include "linsim/io/heatmap.h"
 #include "linsim/io/json_text.h"
@@ -58,12 +59,6 @@ void require_seeds(const ReproductionResult& r, bool figures) {
     throw InvalidArgument(fmt::format("a reproduction result without {} (not one from reproduce())",
                                       r.seeds.empty() ? "seeds" : "one figure similarity per variant"));
   }
-}
-
-std::string warnings_text(const std::vector<std::string>& warnings) {
-  std::string text;
-  for (const std::string& w : warnings) text += fmt::format("**Warning:** {}\n\n", w);
-  return text;
 }
 
 }  // namespace
@@ -270,7 +265,7 @@ std::string reproduction_markdown(const ReproductionResult& r) {
                      "mean ± sd over {} seeds ({}–{}).\n\n",
                      s.users, s.items, s.clusters, o.lambda_eq1, o.lambda_eq2, o.rank, r.seeds.size(),
                      r.seeds.front(), r.seeds.back()) +
-         warnings_text(r.warnings) + reproduction_table(r) +
+         markdown_warnings(r.warnings) + reproduction_table(r) +
          fmt::format("\nAUC: for each item, the ROC-AUC of ranking all other items by the similarity, same "
                      "cluster = positive (ties count ½), averaged over items. precision@{0}: share of "
                      "same-cluster items among the {0} nearest neighbours. popularity percentile@{0}: mean "

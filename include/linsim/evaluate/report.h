@@ -28,7 +28,7 @@ struct EvaluationInput {
 // "min_value" (or null), "heldout_users_per_set", "min_interactions", "fold_in", "seed",
 // "selection", "grid"}, "models": [{"name", "params", "validation", "test" (each
 // {"recall@20": {"mean", "se"}, "recall@50": ..., "ndcg@100": ..., "users"}), "trials":
-// [{"params", "validation"}]}]}. `options` and `split` are those strong_generalization_split was
+// [{"params", "validation"}], "warnings" (ModelEvaluation::warnings)}]}. `options` and `split` are those strong_generalization_split was
 // given and returned, `results` what evaluate_models returned; `grid` is the grid's text as
 // parse_grid was given it ("" for the defaults), reported as written.
 nlohmann::json evaluation_json(const EvaluationInput& input, const SplitOptions& options,
@@ -39,9 +39,12 @@ nlohmann::json evaluation_json(const EvaluationInput& input, const SplitOptions&
 // parameters), then a caption with the numbers of test and validation users.
 std::string evaluation_summary(const StrongSplit& split, const std::vector<ModelEvaluation>& results);
 
-// results.md: a heading naming the input (its path when there is one), its size, then
-// evaluation_summary.
+// results.md: a heading naming the input (its path when there is one), its size, the models'
+// warnings (markdown_warnings), then evaluation_summary.
 std::string evaluation_markdown(const EvaluationInput& input, const StrongSplit& split,
                                 const std::vector<ModelEvaluation>& results);
+
+// Warnings as the Markdown reports show them, one "**Warning:** ..." paragraph each.
+std::string markdown_warnings(const std::vector<std::string>& warnings);
 
 }  // namespace linsim

@@ -29,7 +29,9 @@ struct SppmiOptions {
   // comparisons of evaluate-similarity and reproduce) keeps only the positive ones.
   bool truncate_rank = false;
 
-  void validate() const;  // throws InvalidArgument naming the option
+  // Throws InvalidArgument naming the option; `negatives_option` is k's name where the caller
+  // exposes it under another (reproduce's --sppmi-negatives).
+  void validate(const char* negatives_option = "--negatives") const;
 };
 
 // The dense p × p SPPMI matrix from the co-occurrence matrix G = XᵀX (overwritten in place).
