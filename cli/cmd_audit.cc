@@ -32,6 +32,7 @@ void run_audit_command(AuditArgs& args) {
   check_distinct_paths({{"--out", args.out}}, {{"--items", s.items, model_dir_file}, {"--users", s.users}, {"--item-ids", s.item_ids},
                                               {"--user-ids", s.user_ids}, {"--interactions", s.interactions},
                                               {"--truth", args.truth}});
+  refuse_standard_output_for_directory("--out", args.out);
   AtomicDirectory out(args.out, args.force, "audit.json");  // fail fast on an existing or unwritable output
   args.sources.read = args.read.options();
   nlohmann::json inputs;

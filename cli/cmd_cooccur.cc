@@ -92,16 +92,14 @@ void run_cooccur(CooccurArgs& args) {
   }
   options.memory_bytes = static_cast<std::size_t>(args.memory_mb * 1048576.0);
   options.validate();
-  const bool to_stdout = args.output.empty() || args.output == "-";
   // Outputs first, so that an unwritable path fails before the corpus is read.
-  std::unique_ptr<AtomicFile> out;
-  std::unique_ptr<AtomicFile> vocab_out;
-  if (!to_stdout) out = std::make_unique<AtomicFile>(args.output, args.force);
-  if (!args.vocab.empty()) vocab_out = std::make_unique<AtomicFile>(args.vocab, args.force);
+  FileOutput out(args.output, args.force);
+  std::optional<FileOutput> vocab_out;
+  if (!args.vocab.empty()) vocab_out.emplace(args.vocab, args.force);
   namespace fs = std::filesystem;
   if (!args.temp_dir.empty()) {
     options.spill_dir = args.temp_dir;
-  } else if (!to_stdout) {
+  } else if (!out.to_stdout()) {
     const fs::path parent = fs::path(args.output).parent_path();
     options.spill_dir = parent.empty() ? std::string(".") : parent.string();
   }
@@ -123,12 +121,12 @@ void run_cooccur(CooccurArgs& args) {
   progress(fmt::format("{} tokens, {} distinct words, {} kept (min count {}{})", vocabulary.tokens,
                        vocabulary.distinct, vocabulary.words.size(), options.min_count,
                        options.max_vocab > 0 ? fmt::format(", at most {}", options.max_vocab) : std::string()));
-  std::ostream& stream = out ? out->stream() : std::cout;
+  std::ostream& stream = out.stream();
   fmt::memory_buffer buffer;
   const auto flush = [&] {
     stream.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     buffer.clear();
-    if (!stream) throw Error(fmt::format("cannot write to {}", to_stdout ? "standard output" : "'" + args.output + "'"));
+    if (!stream) throw Error(fmt::format("cannot write to {}", out.name()));
   };
   fmt::format_to(std::back_inserter(buffer), "word\tcontext\tcount\n");
   const double scale = static_cast<double>(cooccur_scale(options));
@@ -158,14 +156,9 @@ void run_cooccur(CooccurArgs& args) {
     }
     vocab_out->stream().write(v.data(), static_cast<std::streamsize>(v.size()));
   }
-  if (out && vocab_out) {
-    commit_together({out.get(), vocab_out.get()});
-  } else if (out) {
-    out->commit();
-  } else if (vocab_out) {
-    finish_standard_output();  // the vocabulary only beside the whole matrix
-    vocab_out->commit();
-  }
+  std::vector<FileOutput*> all{&out};  // the vocabulary only beside the whole matrix
+  if (vocab_out) all.push_back(&*vocab_out);
+  commit_outputs(all);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   progress(fmt::format("{} words, {} nonzeros ({} pairs), {:.0f} tokens/s, {} run file(s) merged",
                        vocabulary.words.size(), stats.entries, stats.pairs,
@@ -200,18 +193,16 @@ void run_tokenize(const TokenizeArgs& args) {
   check_distinct_paths({{"--output", args.output}}, corpus_paths(args.corpus));
   CooccurOptions options;
   corpus_options(args.boundary, args.invalid_utf8, options);
-  const bool to_stdout = args.output.empty() || args.output == "-";
-  std::unique_ptr<AtomicFile> out;
-  if (!to_stdout) out = std::make_unique<AtomicFile>(args.output, args.force);
+  FileOutput out(args.output, args.force);
   std::unique_ptr<AtomicFile> spool;
   const std::vector<CorpusFile> files = resolve_corpus(args.corpus, args.suffix, args.temp_dir, spool);
-  std::ostream& stream = out ? out->stream() : std::cout;
+  std::ostream& stream = out.stream();
   fmt::memory_buffer buffer;
   bool line_empty = true;
   const auto flush = [&] {
     stream.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     buffer.clear();
-    if (!stream) throw Error(fmt::format("cannot write to {}", to_stdout ? "standard output" : "'" + args.output + "'"));
+    if (!stream) throw Error(fmt::format("cannot write to {}", out.name()));
   };
   const std::int64_t latin1 = for_each_token(
       files, options,
@@ -226,7 +217,7 @@ void run_tokenize(const TokenizeArgs& args) {
         line_empty = true;
       });
   flush();
-  if (out) out->commit();
+  out.commit();
   if (latin1 > 0) warn(fmt::format("{} byte(s) that are not UTF-8 were read as Latin-1 characters", latin1));
 }
 

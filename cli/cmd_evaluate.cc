@@ -44,6 +44,7 @@ void run_evaluate(const EvaluateArgs& args) {
   ReadOptions read = args.read.options();
   read.binarize = true;  // the protocol is defined on binary data
   std::optional<AtomicDirectory> out;
+  refuse_standard_output_for_directory("--out", args.out);
   if (!args.out.empty()) out.emplace(args.out, args.force, "results.json");
   progress(fmt::format("reading {}", args.input));
   const ReadResult data = read_input(args.input, read, args.ctx);
@@ -90,6 +91,7 @@ void run_similarity(const SimilarityArgs& args) {
   args.options.validate();  // a bad λ is a usage error, not one found after the input is read
   ReadOptions read = args.read.options();
   std::optional<AtomicDirectory> out;
+  refuse_standard_output_for_directory("--out", args.out);
   if (!args.out.empty()) out.emplace(args.out, args.force, "similarity.json");
   progress(fmt::format("reading {}", args.input));
   const ReadResult data = read_input(args.input, read, args.ctx);

@@ -32,7 +32,7 @@ struct ExportArgs {
 struct Output {
   std::string path;
   std::string ids_path;  // empty unless npy
-  std::unique_ptr<AtomicFile> file, ids_file;
+  std::unique_ptr<FileOutput> file, ids_file;
 };
 
 void check_finite(const Matrix& M, const IdMap& ids, const char* what) {
@@ -75,6 +75,11 @@ void run_export(ExportArgs& args) {
   for (Output& o : outputs) {
     const std::string option = &o == &outputs[0] ? "--out" : "--partner-out";
     written.push_back({option, o.path});
+    if (format == EmbeddingFormat::kNpy && o.path == "-") {
+      throw InvalidArgument(fmt::format("{} '-': --format npy writes a file with its ids beside it, which standard "
+                                        "output cannot hold; use --format word2vec or tsv there",
+                                        option));
+    }
     if (format == EmbeddingFormat::kNpy) {
       o.ids_path = ids_path_for(o.path);
       written.push_back({option + "'s ids (NAME.ids.tsv beside an .npy)", o.ids_path});
@@ -84,8 +89,8 @@ void run_export(ExportArgs& args) {
                                  {"--item-ids", s.item_ids}, {"--user-ids", s.user_ids},
                                  {"--interactions", s.interactions}});
   for (Output& o : outputs) {
-    o.file = std::make_unique<AtomicFile>(o.path, args.force);
-    if (!o.ids_path.empty()) o.ids_file = std::make_unique<AtomicFile>(o.ids_path, args.force);
+    o.file = std::make_unique<FileOutput>(o.path, args.force);
+    if (!o.ids_path.empty()) o.ids_file = std::make_unique<FileOutput>(o.ids_path, args.force);
   }
 
   s.read = args.read.options();
@@ -127,13 +132,14 @@ void run_export(ExportArgs& args) {
     write_embeddings(outputs[1].file->stream(), other_ids, projected_partner(other, mine), format);
     if (outputs[1].ids_file) write_id_lines(outputs[1].ids_file->stream(), other_ids);
   }
-  std::vector<AtomicFile*> all;
+  std::vector<FileOutput*> all;
   for (Output& o : outputs) {
     all.push_back(o.file.get());
     if (o.ids_file) all.push_back(o.ids_file.get());
   }
-  commit_together(all);
-  progress(fmt::format("wrote {} {} vectors of dimension {} to {}", vectors.rows(), args.side, vectors.cols(), args.out));
+  commit_outputs(all);
+  progress(fmt::format("wrote {} {} vectors of dimension {} to {}", vectors.rows(), args.side, vectors.cols(),
+                       outputs[0].file->name()));
 }
 
 }  // namespace
@@ -163,7 +169,7 @@ void add_export_command(CLI::App& app) {
                   "npy (ids beside it in OUT.ids.tsv, OUT without .npy), word2vec, tsv")
       ->default_val("npy");
   cmd->add_option("--side", args->side, "items or users")->default_val("items");
-  cmd->add_option("--out,-o", args->out, "File to write")->required();
+  cmd->add_option("--out,-o", args->out, "File to write ('-': standard output, word2vec or tsv only)")->required();
   cmd->add_option("--partner-out", args->partner_out,
                   "With --measure projected: also write the other side's factor P L^-T (Gram = identity) that "
                   "gives the same scores with the canonical vectors, in the same format");

@@ -16,6 +16,7 @@ void run_fit(const FitArgs& args, const CLI::App& cmd) {
   check_distinct_paths({{"--out", args.out}}, {{"--input", args.input}});
   const FitOptions options = fit_options(args, cmd);
   const ReadOptions read_options = args.read.options();
+  refuse_standard_output_for_directory("--out", args.out);
   AtomicDirectory out(args.out, args.force, "model.json");  // fail fast on an existing or unwritable output
 
   progress(fmt::format("reading {}", args.input));

@@ -29,6 +29,7 @@ struct RecommendArgs {
 
 void run_recommend(const RecommendArgs& args) {
   check_distinct_paths({{"--output", args.output}}, {{"--model", args.model_dir, model_dir_file}, {"--input", args.input}});
+  FileOutput output(args.output, args.force);  // an existing or unwritable file fails before any work
   if (args.input.empty()) args.read.refuse_without_input("--input");
   if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
   const ModelBundle bundle = read_model_dir(args.model_dir);
@@ -60,7 +61,7 @@ void run_recommend(const RecommendArgs& args) {
   }
   progress(fmt::format("recommending for {} users", rows.size()));
   const NeighborLists lists = recommend(bundle.model, data->X, rows, args.top, !args.include_seen, args.ctx);
-  write_neighbor_table(rows, lists, data->users, bundle.data.items, args.output, args.force);
+  write_neighbor_table(rows, lists, data->users, bundle.data.items, output);
 }
 
 }  // namespace
@@ -77,7 +78,7 @@ void add_recommend_command(CLI::App& app) {
   cmd->add_option("--input,-i", args->input,
                   "Score the users of this interaction file (new users, folded in without refitting)");
   args->read.add_to(cmd);
-  cmd->add_option("--output", args->output, "Write the TSV table here instead of stdout");
+  cmd->add_option("--output", args->output, "Write the TSV table here ('-' or not given: standard output)");
   cmd->add_flag("--force", args->force, "Replace an existing --output file");
   add_context_options(cmd, args->ctx);
   cmd->callback([args] { run_recommend(*args); });

@@ -19,6 +19,7 @@ struct ReproduceArgs {
 
 void run_reproduce(const ReproduceArgs& args) {
   args.options.validate();
+  refuse_standard_output_for_directory("--out", args.out);
   AtomicDirectory out(args.out, args.force, "results.json");  // fail fast on an existing or unwritable output
   const ReproductionResult result = reproduce(args.options, args.ctx, progress);
   for (const std::string& w : result.warnings) warn(w);

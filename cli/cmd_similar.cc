@@ -29,6 +29,7 @@ struct SimilarArgs {
 
 void run_similar(const SimilarArgs& args, bool items) {
   check_distinct_paths({{"--output", args.output}}, {{"--model", args.model_dir, model_dir_file}});
+  FileOutput output(args.output, args.force);  // an existing or unwritable file fails before any work
   const Measure measure = parse_measure(args.measure);
   if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
   if (args.float32 && !args.all) throw InvalidArgument("--float32 applies to --all searches only");
@@ -52,7 +53,7 @@ void run_similar(const SimilarArgs& args, bool items) {
   }
   const NeighborLists lists = top_neighbors(*space, queries, args.top, args.include_self, args.ctx,
                                              args.float32 ? Precision::kFloat32 : Precision::kFloat64);
-  write_neighbor_table(queries, lists, ids, ids, args.output, args.force);
+  write_neighbor_table(queries, lists, ids, ids, output);
 }
 
 }  // namespace
@@ -74,7 +75,7 @@ void add_similar_command(CLI::App& app, bool items) {
                 "With --all and an embedding measure (dot, cosine, projected): score in single precision, "
                 "about twice as fast; scores carry ~1e-7 relative rounding, so neighbours whose scores "
                 "differ by less may swap");
-  cmd->add_option("--output", args->output, "Write the TSV table here instead of stdout");
+  cmd->add_option("--output", args->output, "Write the TSV table here ('-' or not given: standard output)");
   cmd->add_flag("--force", args->force, "Replace an existing --output file");
   add_context_options(cmd, args->ctx);
   cmd->callback([args, items, list, all] {

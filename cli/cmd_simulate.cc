@@ -27,24 +27,17 @@ void run_simulate(const SimulateArgs& args) {
   check_distinct_paths({{"--out", args.out}, {"--truth", args.truth}});
   // Both outputs are opened (and checked) before the work and committed together at the end.
   // "-" writes the interactions to standard output (simulate ... -o - | linsim fit -i - ...).
-  const bool to_stdout = args.out == "-";
-  std::optional<AtomicFile> out;
-  if (!to_stdout) out.emplace(args.out, args.force);
-  std::optional<AtomicFile> truth;
+  FileOutput out(args.out, args.force);
+  std::optional<FileOutput> truth;
   if (!args.truth.empty()) truth.emplace(args.truth, args.force);
   progress(fmt::format("simulating {} users x {} items", args.simulation.users, args.simulation.items));
   const Simulation sim = simulate(args.simulation, args.ctx);
-  progress(fmt::format("{} interactions; writing {}", sim.data.nnz(), to_stdout ? "standard output" : args.out));
-  write_simulated_interactions(to_stdout ? std::cout : out->stream(), sim);
+  progress(fmt::format("{} interactions; writing {}", sim.data.nnz(), out.name()));
+  write_simulated_interactions(out.stream(), sim);
   if (truth) write_truth(truth->stream(), sim);
-  if (to_stdout) {
-    finish_standard_output();  // the truth file only beside complete interactions
-    if (truth) truth->commit();
-  } else if (truth) {
-    commit_together({&*out, &*truth});
-  } else {
-    out->commit();
-  }
+  std::vector<FileOutput*> all{&out};
+  if (truth) all.push_back(&*truth);
+  commit_outputs(all);
 }
 
 }  // namespace

@@ -148,6 +148,7 @@ void run_words(const WordsArgs& args) {
   for (const auto& [name, path] : pair_files(args)) inputs.push_back({"--pairs", path});
   check_distinct_paths({{"--out", args.out}}, inputs);
   std::optional<AtomicDirectory> out;
+  refuse_standard_output_for_directory("--out", args.out);
   if (!args.out.empty()) out.emplace(args.out, args.force, "words.json");
   // The benchmarks first: they are small, and a mistake in them should not wait for the model.
   std::vector<WordPairSet> sets;

@@ -338,28 +338,56 @@ void format_neighbor_rows(fmt::memory_buffer& buffer, const std::string& query, 
   }
 }
 
-void write_neighbor_table(const std::vector<Index>& queries, const NeighborLists& lists, const IdMap& query_ids,
-                          const IdMap& neighbor_ids, const std::string& output, bool force) {
-  auto write = [&](std::ostream& out) {
-    fmt::memory_buffer buffer;
-    fmt::format_to(std::back_inserter(buffer), "{}", kNeighborTableHeader);
-    for (size_t q = 0; q < queries.size(); ++q) {
-      format_neighbor_rows(buffer, query_ids.id(queries[q]), lists[q], neighbor_ids);
-      if (buffer.size() > (1u << 20)) {
-        out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-        buffer.clear();
-      }
-    }
-    out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-  };
-  if (output.empty()) {
-    write(std::cout);
-    std::cout.flush();
-    return;
+FileOutput::FileOutput(const std::string& path, bool force) {
+  if (!path.empty() && path != "-") file_.emplace(path, force);
+}
+
+std::ostream& FileOutput::stream() { return file_ ? file_->stream() : std::cout; }
+
+std::string FileOutput::name() const {
+  return file_ ? fmt::format("'{}'", file_->target()) : std::string("standard output");
+}
+
+void FileOutput::commit() {
+  if (file_) {
+    file_->commit();
+  } else {
+    finish_standard_output();
   }
-  AtomicFile file(output, force);
-  write(file.stream());
-  file.commit();
+}
+
+void commit_outputs(const std::vector<FileOutput*>& outputs) {
+  std::vector<AtomicFile*> files;
+  for (FileOutput* output : outputs) {
+    if (output->to_stdout()) {
+      output->commit();
+    } else {
+      files.push_back(output->file());
+    }
+  }
+  if (!files.empty()) commit_together(files);
+}
+
+void refuse_standard_output_for_directory(const std::string& option, const std::string& path) {
+  if (path == "-") {
+    throw InvalidArgument(fmt::format("{} names a directory to create: '-' (standard output) cannot hold one", option));
+  }
+}
+
+void write_neighbor_table(const std::vector<Index>& queries, const NeighborLists& lists, const IdMap& query_ids,
+                          const IdMap& neighbor_ids, FileOutput& output) {
+  std::ostream& out = output.stream();
+  fmt::memory_buffer buffer;
+  fmt::format_to(std::back_inserter(buffer), "{}", kNeighborTableHeader);
+  for (size_t q = 0; q < queries.size(); ++q) {
+    format_neighbor_rows(buffer, query_ids.id(queries[q]), lists[q], neighbor_ids);
+    if (buffer.size() > (1u << 20)) {
+      out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      buffer.clear();
+    }
+  }
+  out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  output.commit();
 }
 
 }  // namespace linsim::cli

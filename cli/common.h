@@ -10,6 +10,7 @@
 #include "linsim/core/context.h"
 #include "linsim/data/interaction_matrix.h"
 #include "linsim/data/readers.h"
+#include "linsim/io/atomic_output.h"
 #include "linsim/models/model.h"
 #include "linsim/similarity/neighbors.h"
 #include "linsim/simulate/simulation.h"
@@ -98,10 +99,34 @@ inline constexpr const char* kNeighborTableHeader = "query\trank\tneighbor\tscor
 void format_neighbor_rows(fmt::memory_buffer& buffer, const std::string& query, const std::vector<Neighbor>& list,
                           const IdMap& neighbor_ids);
 
-// Writes "query<TAB>rank<TAB>neighbor<TAB>score" rows (with a header line) to `output`, or to
-// stdout when it is empty. The file is written atomically.
+// A file output named on the command line. "-" (and an empty path, where the option defaults to
+// standard output) is standard output; any other path is an AtomicFile created now, so that an
+// existing file without --force, or a missing or unwritable folder, fails before any work.
+class FileOutput {
+ public:
+  FileOutput(const std::string& path, bool force);
+  bool to_stdout() const { return !file_; }
+  std::ostream& stream();
+  std::string name() const;  // "standard output" or "'PATH'", for messages
+  // Standard output: flushed and checked (finish_standard_output); a file: committed.
+  void commit();
+  AtomicFile* file() { return file_ ? &*file_ : nullptr; }
+
+ private:
+  std::optional<AtomicFile> file_;
+};
+
+// Commits several outputs as one: standard output (at most one of them) is finished first, so that
+// the files appear only beside all of it; the files then together (commit_together).
+void commit_outputs(const std::vector<FileOutput*>& outputs);
+
+// Refuses "-" for an output that is a directory (a model, an audit, results): they cannot go to
+// standard output, and a directory named "-" is not what the user meant.
+void refuse_standard_output_for_directory(const std::string& option, const std::string& path);
+
+// Writes "query<TAB>rank<TAB>neighbor<TAB>score" rows (with a header line) to `output` and commits it.
 void write_neighbor_table(const std::vector<Index>& queries, const NeighborLists& lists, const IdMap& query_ids,
-                          const IdMap& neighbor_ids, const std::string& output, bool force);
+                          const IdMap& neighbor_ids, FileOutput& output);
 
 // The arguments of a fit (linsim fit, linsim-mpi fit).
 struct FitArgs {

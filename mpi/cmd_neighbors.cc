@@ -52,7 +52,11 @@ void run_all_rows(const AllRowsArgs& args, Search search, const MpiCommunicator&
   const bool root = comm.rank() == 0;
   collectively(comm, [&] {
     if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
-    if (args.output.empty()) throw InvalidArgument("--output is required: the ranks write one file together");
+    if (args.output.empty() || args.output == "-") {
+      throw InvalidArgument(fmt::format("--output {}: the ranks write one file together, which standard output cannot "
+                                        "be; name a file",
+                                        args.output.empty() ? "is required" : "'-'"));
+    }
   });
   std::unique_ptr<AtomicFile> out;
   std::string temporary;

@@ -88,6 +88,7 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
   std::unique_ptr<AtomicDirectory> out;
   std::string dir;
   collectively(comm, [&] {
+    cli::refuse_standard_output_for_directory("--out", args.out);
     if (!root) return;
     out = std::make_unique<AtomicDirectory>(args.out, args.force, "model.json");
     dir = out->file("");

@@ -409,6 +409,14 @@ def main():
     r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--rank", "2", "-o", "no-such-dir/model", expect_ok=False)
     check(r.returncode == 1 and "cannot create output directory 'no-such-dir/model'" in r.stderr
           and not os.path.exists("no-such-dir"), f"unwritable output: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    # "-" is standard output, which holds neither a model directory nor the table the ranks write
+    # together: refused on every rank (was: a directory or file named "-").
+    r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--rank", "2", "-o", "-", expect_ok=False)
+    check(r.returncode == 2 and "--out names a directory to create: '-' (standard output) cannot hold one" in r.stderr
+          and not os.path.exists("-"), f"fit -o -: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    r = mpirun(args, 2, "similar-items", "-m", eq2, "--all", "--output", "-", expect_ok=False)
+    check(r.returncode == 2 and "--output '-': the ranks write one file together" in r.stderr
+          and not os.path.exists("-"), f"similar-items --output -: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
     # A write that fails on one rank only: rank 1 under a 16 KiB file-size limit (its writes beyond
     # it fail with EFBIG, as on a full disk), rank 0 free; the ranks talk over TCP, as Open MPI's
     # shared-memory transport cannot size its segments under that limit. Every rank ends 1, the

@@ -281,6 +281,52 @@ TEST_F(AuditFiles, EmbeddingReaderHandlesWord2vecGloveAndNpy) {
   EXPECT_LT((t.vectors - M.cast<float>().cast<double>()).norm(), 1e-12);
 }
 
+// One-dimensional vectors without a header whose first line is a numeric id with a whole-number
+// value ("20<TAB>1": linsim's own tsv export of a rank-1 model, whose projected and cosine vectors
+// are ±1) were read as word2vec's "count dim" header, and the first vector was lost with only a
+// count warning. The oracle is the round trip: what write_embeddings wrote reads back whole.
+TEST_F(AuditFiles, OneDimensionalVectorsWithANumericFirstIdReadBackWhole) {
+  for (const EmbeddingFormat format : {EmbeddingFormat::kTsv, EmbeddingFormat::kWord2vec}) {
+    for (const std::vector<std::string>& names :
+         {std::vector<std::string>{"20", "15", "4"}, std::vector<std::string>{"0"}, std::vector<std::string>{"2", "a", "b"}}) {
+      IdMap ids;
+      for (const std::string& id : names) ids.add(id);
+      Matrix vectors(ids.size(), 1);
+      for (Index i = 0; i < ids.size(); ++i) vectors(i, 0) = i % 2 == 0 ? 1.0 : -1.0;
+      const std::string path = (dir_ / "one.txt").string();
+      {
+        std::ofstream out(path, std::ios::binary);
+        write_embeddings(out, ids, vectors, format);
+      }
+      const EmbeddingTable back = read_embeddings(path);
+      EXPECT_EQ(back.ids.ids(), ids.ids()) << names[0];
+      EXPECT_EQ(back.vectors, vectors) << names[0];
+      EXPECT_TRUE(back.warnings.empty()) << back.warnings[0];
+    }
+  }
+  // A first line of two whole numbers followed by one-dimensional vectors, where its second
+  // number is not 1: a vector too (it was taken for a header of dimension 3, and line 2 refused).
+  EmbeddingTable t = read_embeddings(write("d.txt", "20 3\nx 0.5\ny 2\n"));
+  EXPECT_EQ(t.ids.ids(), (std::vector<std::string>{"20", "x", "y"}));
+  EXPECT_DOUBLE_EQ(t.vectors(0, 0), 3.0);
+  // A header whose count the rest agrees with stays a header: "2 1" and two vectors.
+  t = read_embeddings(write("h.txt", "2 1\nx 0.5\ny 2\n"));
+  EXPECT_EQ(t.ids.ids(), (std::vector<std::string>{"x", "y"}));
+  EXPECT_TRUE(t.warnings.empty());
+}
+
+// An .npy of no vectors is refused, as a text file of none is: an export of it (shape 0 x 0 as
+// the text "0 0") read back as one vector with id "0".
+TEST_F(AuditFiles, AnNpyOfNoVectorsIsRefused) {
+  write_npy((dir_ / "empty.npy").string(), Matrix(0, 0));
+  try {
+    read_embeddings((dir_ / "empty.npy").string());
+    ADD_FAILURE() << "read an empty .npy";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("empty.npy' contains no vectors (shape 0 x 0)"), std::string::npos) << e.what();
+  }
+}
+
 // A first id that begins with a byte-order mark survives every text format linsim writes ids in
 // and reads back (the reader skips one mark at the start of a file, so the writers put one more).
 TEST_F(AuditFiles, AFirstIdThatBeginsWithAByteOrderMarkKeepsIt) {

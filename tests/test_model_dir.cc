@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -132,9 +133,106 @@ TEST_F(ModelDir, NonFiniteValuesInAnyArrayAreRefused) {
       << error_of("ease");
 }
 
+// Values whose squares overflow: every score built from them would be inf or nan (a tampered array
+// of 1e200s listed every item at score inf, in id order, with exit 0). The largest finite sum of
+// squares passes: the oracle is the sum itself, computed here.
+TEST_F(ModelDir, ValuesWhoseSquaresOverflowAreRefused) {
+  const auto scaled = [](Matrix M, double by) { return Matrix(M * by); };
+  for (const std::string file : {"item_embeddings.npy", "user_embeddings.npy", "encoder.npy"}) {
+    const Matrix saved = read_npy_matrix(path("eq2/" + file));
+    const double largest = saved.cwiseAbs().maxCoeff();
+    // Scaled so that the largest entry is 1e150: its square alone is finite, the sum too.
+    write_npy(path("eq2/" + file), scaled(saved, 1e150 / largest));
+    ASSERT_TRUE(std::isfinite((saved * (1e150 / largest)).squaredNorm()));
+    EXPECT_EQ(error_of("eq2"), "no error");
+    write_npy(path("eq2/" + file), scaled(saved, 1e200 / largest));
+    EXPECT_NE(error_of("eq2").find(file + "': the sum of squares of its values overflows (largest |value| 1e+200)"),
+              std::string::npos)
+        << error_of("eq2");
+    write_npy(path("eq2/" + file), saved);
+  }
+  const Matrix W = read_npy_matrix(path("ease/weights.npy"));
+  write_npy(path("ease/weights.npy"), scaled(W, 1e200 / W.cwiseAbs().maxCoeff()));
+  EXPECT_NE(error_of("ease").find("weights.npy': the sum of squares of its values overflows"), std::string::npos)
+      << error_of("ease");
+  write_npy(path("ease/weights.npy"), W);
+  Vector data = read_npy_vector(path("ease/interactions_data.npy"));
+  data(0) = 1e300;
+  write_npy(path("ease/interactions_data.npy"), data);
+  EXPECT_NE(error_of("ease").find("interactions_data.npy': the sum of squares of its values overflows"),
+            std::string::npos)
+      << error_of("ease");
+}
+
+// A cosine model's fold-in scores are its scale times cosines: a scale of 0 (or not a number) in
+// an edited model.json gave every score 0.
+TEST_F(ModelDir, ACosineModelsScaleMustBeAFiniteNonzeroNumber) {
+  ModelBundle b;
+  CosineOptions cosine;
+  cosine.epochs = 3;
+  FitOptions options = test::exact_options(ModelKind::kCosine, 3, 1.0);
+  options.cosine = cosine;
+  b.model = fit_model(X_, options, Context{});
+  b.data.X = X_;
+  for (Index u = 0; u < X_.rows(); ++u) b.data.users.add("u" + std::to_string(u));
+  for (Index i = 0; i < X_.cols(); ++i) b.data.items.add("i" + std::to_string(i));
+  AtomicDirectory out(path("cosine"), false, "model.json");
+  write_model_dir(out, b);
+  out.commit();
+  ASSERT_EQ(error_of("cosine"), "no error");
+  std::ifstream in(path("cosine/model.json"));
+  nlohmann::json meta = nlohmann::json::parse(in);
+  ASSERT_NE(meta.at("cosine").at("scale").get<double>(), 0.0);
+  meta["cosine"]["scale"] = 0.0;
+  std::ofstream(path("cosine/model.json")) << meta.dump();
+  EXPECT_NE(error_of("cosine").find("model.json': the cosine model's \"scale\" 0 is not a finite nonzero number"),
+            std::string::npos)
+      << error_of("cosine");
+}
+
+// A value of the wrong type names its key ('"lambda": "1"' said only "type must be number").
+TEST_F(ModelDir, AValueOfTheWrongTypeNamesItsKey) {
+  std::ifstream in(path("eq2/model.json"));
+  nlohmann::json meta = nlohmann::json::parse(in);
+  meta["lambda"] = "1";
+  std::ofstream(path("eq2/model.json")) << meta.dump();
+  EXPECT_NE(error_of("eq2").find("model.json': \"lambda\" is \"1\" (string), not a number"), std::string::npos)
+      << error_of("eq2");
+  meta["lambda"] = 1.0;
+  meta["solver"] = nullptr;
+  std::ofstream(path("eq2/model.json")) << meta.dump();
+  EXPECT_NE(error_of("eq2").find("\"solver\" is null (null), not a string"), std::string::npos) << error_of("eq2");
+}
+
+// An id file with a tab or CR inside an id gave tables whose rows have extra fields; the writer
+// refuses such ids, and so now does the reader, naming the line.
+TEST_F(ModelDir, AnIdWithATabOrCarriageReturnIsRefusedWhenLoading) {
+  for (const std::string bad : {"a\tb", "a\rb"}) {
+    std::ifstream in(path("eq2/item_ids.tsv"));
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    const auto second = text.find('\n') + 1;
+    const auto end = text.find('\n', second);
+    std::ofstream(path("eq2/item_ids.tsv")) << text.substr(0, second) << bad << text.substr(end);
+    EXPECT_NE(error_of("eq2").find(path("eq2/item_ids.tsv") + ":2: id '" + printable_message(bad) +
+                                   "' contains a tab or carriage return"),
+              std::string::npos)
+        << error_of("eq2");
+    std::ofstream(path("eq2/item_ids.tsv")) << text;
+  }
+  EXPECT_EQ(error_of("eq2"), "no error");
+}
+
 TEST_F(ModelDir, ShapesMustAgreeWithTheIdsAndTheRank) {
   write_npy(path("eq2/singular_values.npy"), Vector(Vector::Ones(3)));
-  EXPECT_NE(error_of("eq2").find("singular_values.npy' has shape 3 x 1, expected 4 x 1"), std::string::npos)
+  EXPECT_NE(error_of("eq2").find("singular_values.npy' has shape 3 x 1, expected 4 x 1 (rank 4)"), std::string::npos)
+      << error_of("eq2");
+  write_npy(path("eq2/singular_values.npy"), Vector(Vector::Ones(4)));
+  // One more item id (a blank line at the end of the file is an empty id): the message says where
+  // the expected shape comes from.
+  std::ofstream(path("eq2/item_ids.tsv"), std::ios::app) << "\n";
+  EXPECT_NE(error_of("eq2").find("item_embeddings.npy' has shape 12 x 4, expected 13 x 4 (13 ids in item_ids.tsv, rank 4)"),
+            std::string::npos)
       << error_of("eq2");
   std::ofstream(path("ease/user_ids.tsv"), std::ios::app) << "extra-user\n";
   EXPECT_NE(error_of("ease").find("offsets for 31 users"), std::string::npos) << error_of("ease");

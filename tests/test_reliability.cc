@@ -369,6 +369,53 @@ TEST_F(Reliability, AFullStandardOutputIsAnError) {
   expect_only({"m", "labels.tsv", "c.txt"});
 }
 
+// "-" names standard output for every file output, as for simulate and cooccur (was: similar-items,
+// recommend and export wrote a file named "-", and recommend -i ./- --output - replaced its own
+// input); a directory output refuses it. An existing --output is refused before the model is read
+// (was: after the search, and after a damaged model's own error).
+TEST_F(Reliability, DashIsStandardOutputForEveryFileOutput) {
+  fit_model();
+  const std::string m = path("m");
+  write("-", "user\titem\nnew1\tfilm00\n");
+  test::CliResult to_file = run("recommend -m " + m + " -i " + path("-") + " --top 2 --output " + path("r.tsv"));
+  ASSERT_EQ(to_file.code, 0) << to_file.err;
+  test::CliResult r = run("recommend -m " + m + " -i " + path("-") + " --top 2 --output -");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, slurp(path("r.tsv")));
+  EXPECT_EQ(slurp(path("-")), "user\titem\nnew1\tfilm00\n");  // the input, untouched
+  r = run("similar-items -m " + m + " --items film00 --output -");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, run("similar-items -m " + m + " --items film00").out);
+  r = run("export -m " + m + " --format tsv -o -");
+  EXPECT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(run("export -m " + m + " --format tsv -o " + path("e.tsv")).code, 0);
+  EXPECT_EQ(r.out, slurp(path("e.tsv")));
+  r = run("export -m " + m + " -o -");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--out '-': --format npy writes a file with its ids beside it"), std::string::npos) << r.err;
+  r = run("export -m " + m + " --format word2vec -o - --partner-out -");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("are both '-'"), std::string::npos) << r.err;
+  for (const std::string& command : {"fit -i " + fixture() + " --rank 3 --lambda 1 -o -",
+                                    "audit --items " + m + " --queries 5 --top 3 -o -",
+                                    "evaluate --input " + fixture() + " --models popularity -o -"}) {
+    r = run(command);
+    EXPECT_EQ(r.code, 2) << command;
+    EXPECT_NE(r.err.find("--out names a directory to create: '-' (standard output) cannot hold one"), std::string::npos)
+        << r.err;
+  }
+  expect_only({"m", "-", "r.tsv", "e.tsv"});
+  // An existing output, before the model: exit 2 even where the model is damaged.
+  std::filesystem::copy(m, path("bad"), std::filesystem::copy_options::recursive);
+  write("bad/model.json", "{}");
+  for (const std::string& command : {"similar-items -m " + path("bad") + " --items film00 --output " + path("r.tsv"),
+                                    "recommend -m " + path("bad") + " --users u00 --output " + path("r.tsv")}) {
+    r = run(command);
+    EXPECT_EQ(r.code, 2) << command << "\n" << r.err;
+    EXPECT_NE(r.err.find("already exists (pass --force to replace it)"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(Reliability, DegenerateLambdaIsAnErrorOrAWarning) {
   // σ_1 of the fixture is about 15: λ far above it zeroes everything (eq2 and eq1).
   for (const char* model : {"eq2", "eq1"}) {

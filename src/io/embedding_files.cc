@@ -230,7 +230,8 @@ bool is_word2vec_binary(const std::string& path, Index& count, Index& dim, size_
   const size_t nl = head.find('\n', start);
   if (nl == std::string::npos) return false;
   std::string_view first(head.data() + start, nl - start);
-  if (!parse_header(blank_fields(first), path, count, dim)) return false;
+  // word2vec writes its header with a blank; a tab makes the line a tsv row (read_embeddings_by_content).
+  if (first.find('\t') != std::string_view::npos || !parse_header(blank_fields(first), path, count, dim)) return false;
   header_bytes = nl + 1;
   const std::string_view rest(head.data() + header_bytes, head.size() - header_bytes);
   // A first record that reads as text (an id and `dim` numbers on one line) makes a text file,
@@ -334,6 +335,10 @@ EmbeddingTable read_embeddings_by_content(const std::string& path) {
     t.format = "npy";
     t.implicit_ids = true;
     t.vectors = read_npy_matrix(path);
+    if (t.vectors.rows() == 0 || t.vectors.cols() == 0) {
+      // As a text file without vectors: an export of it would read back as something else.
+      throw Error(fmt::format("'{}' contains no vectors (shape {} x {})", path, t.vectors.rows(), t.vectors.cols()));
+    }
     check_rows(t.vectors.rows(), path, 0);
     for (Index i = 0; i < t.vectors.rows(); ++i) t.ids.add(std::to_string(i));
     return t;
@@ -348,17 +353,34 @@ EmbeddingTable read_embeddings_by_content(const std::string& path) {
   std::string_view line;
   Index dim = -1;
   Index declared = -1;
+  // A first line of two whole numbers is word2vec's "count dim" header, or, in a file of
+  // one-dimensional vectors without a header (linsim's own tsv export of a rank-1 model), the
+  // vector of a numeric id: "20<TAB>1". A line with a tab is never a header (the tsv format has
+  // none; word2vec writes "count dim" with a blank), and one without is read as a header only where
+  // the rest agrees: the lines after it hold `dim` values each and, for dim 1, exactly `count` of
+  // them.
+  std::string first_id;
+  double first_value = 0;
   std::vector<double> values;
   while (reader.next(line)) {
     const auto fields = blank_fields(line);
     if (fields.empty()) continue;
-    if (reader.line_number() == 1 && fields.size() == 2) {
+    if (reader.line_number() == 1 && fields.size() == 2 && line.find('\t') == std::string_view::npos) {
       Index count = 0, header_dim = 0;
       if (parse_header(fields, path, count, header_dim)) {
         declared = count;
         dim = header_dim;
+        first_id = std::string(fields[0]);
+        parse_double(fields[1], first_value);
         continue;
       }
+    }
+    if (declared >= 0 && t.ids.size() == 0 && dim != 1 && fields.size() == 2) {
+      // Not a header: the lines after it are one-dimensional vectors, and so is it.
+      dim = 1;
+      declared = -1;
+      t.ids.add(first_id);
+      values.push_back(first_value);
     }
     if (dim < 0) dim = static_cast<Index>(fields.size()) - 1;
     if (dim < 1 || static_cast<Index>(fields.size()) != dim + 1) {
@@ -377,6 +399,15 @@ EmbeddingTable read_embeddings_by_content(const std::string& path) {
       }
       values.push_back(v);
     }
+  }
+  if (declared >= 0 && dim == 1 && (declared != t.ids.size() || t.ids.size() == 0) && !t.ids.find(first_id)) {
+    // One-dimensional vectors whose count the first line does not state: it is the first of them.
+    IdMap ids;
+    ids.add(first_id);
+    for (Index i = 0; i < t.ids.size(); ++i) ids.add(t.ids.id(i));
+    t.ids = std::move(ids);
+    values.insert(values.begin(), first_value);
+    declared = -1;
   }
   if (t.ids.size() == 0) throw Error(fmt::format("'{}' contains no vectors", path));
   if (declared >= 0 && declared != t.ids.size()) {

@@ -47,9 +47,9 @@ json summary_json(const InputSummary& s, Index n_users, Index n_items, Index nnz
 // The checks of a model directory's arrays on load: a directory edited by hand, damaged, or written
 // by something else must fail with the file named, never crash or serve NaN scores.
 template <typename Dense>
-void check_shape(const Dense& M, Index rows, Index cols, const std::string& what) {
+void check_shape(const Dense& M, Index rows, Index cols, const std::string& what, const std::string& why) {
   if (M.rows() != rows || M.cols() != cols) {
-    throw Error(fmt::format("'{}' has shape {} x {}, expected {} x {}", what, M.rows(), M.cols(), rows, cols));
+    throw Error(fmt::format("'{}' has shape {} x {}, expected {} x {} ({})", what, M.rows(), M.cols(), rows, cols, why));
   }
 }
 
@@ -62,6 +62,33 @@ void check_finite(const Dense& M, const std::string& what) {
         throw Error(fmt::format("'{}': entry ({}, {}) is {}: the model directory is damaged", what, r, c, M(r, c)));
       }
     }
+  }
+}
+
+// The scores multiply these values, and norms square them: their sum of squares must be finite, as
+// a fit's data and the audit's vectors must (a tampered array of 1e200s gave every score inf, in
+// id order, with exit 0). By Cauchy–Schwarz every product of two such rows is then finite.
+template <typename Dense>
+void check_squares(const Dense& M, const std::string& what) {
+  if (M.size() > 0 && !std::isfinite(static_cast<double>(M.squaredNorm()))) {
+    throw Error(fmt::format("'{}': the sum of squares of its values overflows (largest |value| {:.4g}): the model "
+                            "directory is damaged",
+                            what, static_cast<double>(M.cwiseAbs().maxCoeff())));
+  }
+}
+
+// An entry of model.json as type T, its key named where it has another type ('"lambda": "1"').
+template <typename T>
+T value_at(const json& object, const char* key) {
+  const json& value = object.at(key);
+  try {
+    return value.get<T>();
+  } catch (const json::type_error&) {
+    throw Error(fmt::format("\"{}\" is {} ({}), not {}", key, value.dump().substr(0, 40), value.type_name(),
+                            std::is_same_v<T, std::string> ? "a string"
+                            : std::is_same_v<T, bool>      ? "true or false"
+                            : std::is_arithmetic_v<T>      ? "a number"
+                                                           : "a list of strings"));
   }
 }
 
@@ -127,6 +154,7 @@ SparseMatrix interactions_from_arrays(const std::vector<std::int64_t>& indptr, c
     X.valuePtr()[q] = data(q);
   }
   X.resizeNonZeros(static_cast<Index>(nnz));
+  check_squares(data, (fs::path(dir) / "interactions_data.npy").string());
   return X;
 }
 
@@ -137,6 +165,11 @@ IdMap read_ids(const std::string& path) {
   IdMap ids;
   std::string_view line;
   while (reader.next(line)) {
+    // As write_ids refuses them: an id holding a tab or CR would make tables whose rows cannot be
+    // told apart. (An empty id is an id: a line can hold it.)
+    if (line.find_first_of("\t\r") != std::string_view::npos) {
+      throw InputError(path, reader.line_number(), fmt::format("id '{}' contains a tab or carriage return", line));
+    }
     const Index before = ids.size();
     if (ids.add(line) != before) throw InputError(path, reader.line_number(), fmt::format("duplicate id '{}'", line));
     if (ids.size() > std::numeric_limits<int>::max()) {
@@ -297,38 +330,43 @@ ModelBundle read_model_dir(const std::string& dir) {
                               kModelFormatVersion));
     }
     Model& m = b.model;
-    m.options.kind = parse_model_kind(meta.at("model").get<std::string>());
-    if (m.options.kind == ModelKind::kEq1) m.options.gauge = parse_gauge(meta.at("gauge").get<std::string>());
+    m.options.kind = parse_model_kind(value_at<std::string>(meta, "model"));
+    if (m.options.kind == ModelKind::kEq1) m.options.gauge = parse_gauge(value_at<std::string>(meta, "gauge"));
     m.options.rank = integer_at(meta, "rank");
-    m.options.lambda = meta.at("lambda").is_null() ? 0.0 : meta.at("lambda").get<double>();
+    m.options.lambda = meta.at("lambda").is_null() ? 0.0 : value_at<double>(meta, "lambda");
     m.options.weighting = parse_weighting(meta.value("weighting", "none"));
     if (meta.contains("dtype") && !meta.at("dtype").is_null()) {
-      m.options.dtype = parse_dtype(meta.at("dtype").get<std::string>());
+      m.options.dtype = parse_dtype(value_at<std::string>(meta, "dtype"));
     }
     if (m.options.kind == ModelKind::kSppmi) {
       const json& o = meta.at("sppmi");
-      m.options.sppmi.negatives = o.at("negatives").get<double>();
-      m.options.sppmi.smoothing = o.at("smoothing").get<double>();
-      m.options.sppmi.eigen_power = o.at("eigen_power").get<double>();
+      m.options.sppmi.negatives = value_at<double>(o, "negatives");
+      m.options.sppmi.smoothing = value_at<double>(o, "smoothing");
+      m.options.sppmi.eigen_power = value_at<double>(o, "eigen_power");
     }
     if (m.options.kind == ModelKind::kCosine) {
       const json& o = meta.at("cosine");
       m.options.cosine.epochs = integer_at(o, "epochs");
-      m.options.cosine.tol = o.at("tol").get<double>();
-      m.scale = o.at("scale").get<double>();
+      m.options.cosine.tol = value_at<double>(o, "tol");
+      m.scale = value_at<double>(o, "scale");
+      // A fold-in's scores are scale × cosines: 0 would make every score 0, each user's list the
+      // items in id order.
+      if (!std::isfinite(m.scale) || m.scale == 0) {
+        throw Error(fmt::format("the cosine model's \"scale\" {} is not a finite nonzero number", m.scale));
+      }
       const json& c = o.at("convergence");
-      m.convergence.converged = c.at("converged").get<bool>();
-      m.convergence.reason = c.at("reason").get<std::string>();
+      m.convergence.converged = value_at<bool>(c, "converged");
+      m.convergence.reason = value_at<std::string>(c, "reason");
       m.convergence.iterations = integer_at(c, "iterations");
-      m.convergence.initial_objective = c.at("initial_objective").get<double>();
-      m.convergence.final_objective = c.at("final_objective").get<double>();
+      m.convergence.initial_objective = value_at<double>(c, "initial_objective");
+      m.convergence.final_objective = value_at<double>(c, "final_objective");
       m.convergence.scale = m.scale;
     }
-    if (meta.contains("warnings")) m.warnings = meta.at("warnings").get<std::vector<std::string>>();
-    m.solver = meta.at("solver").get<std::string>();
+    if (meta.contains("warnings")) m.warnings = value_at<std::vector<std::string>>(meta, "warnings");
+    m.solver = value_at<std::string>(meta, "solver");
     m.solver_reason = meta.value("solver_reason", "");
     if (meta.contains("solver_tol") && !meta.at("solver_tol").is_null()) {
-      m.options.solver_tol = meta.at("solver_tol").get<double>();
+      m.options.solver_tol = value_at<double>(meta, "solver_tol");
     }
     const json& input = meta.at("input");
     b.input.path = input.value("path", "");
@@ -374,14 +412,19 @@ ModelBundle read_model_dir(const std::string& dir) {
     m.encoder = read_npy_matrix(file("encoder.npy"));
     m.singular_values = read_npy_vector(file("singular_values.npy"));
     const Index k = m.options.rank;
-    check_shape(m.item_embeddings, p, k, file("item_embeddings.npy"));
-    check_shape(m.user_embeddings, n, k, file("user_embeddings.npy"));
-    check_shape(m.encoder, p, k, file("encoder.npy"));
-    check_shape(m.singular_values, k, 1, file("singular_values.npy"));
+    const std::string items_why = fmt::format("{} ids in item_ids.tsv, rank {}", p, k);
+    check_shape(m.item_embeddings, p, k, file("item_embeddings.npy"), items_why);
+    check_shape(m.user_embeddings, n, k, file("user_embeddings.npy"), fmt::format("{} ids in user_ids.tsv, rank {}", n, k));
+    check_shape(m.encoder, p, k, file("encoder.npy"), items_why);
+    check_shape(m.singular_values, k, 1, file("singular_values.npy"), fmt::format("rank {}", k));
     check_finite(m.item_embeddings, file("item_embeddings.npy"));
     check_finite(m.user_embeddings, file("user_embeddings.npy"));
     check_finite(m.encoder, file("encoder.npy"));
     check_finite(m.singular_values, file("singular_values.npy"));
+    check_squares(m.item_embeddings, file("item_embeddings.npy"));
+    check_squares(m.user_embeddings, file("user_embeddings.npy"));
+    check_squares(m.encoder, file("encoder.npy"));
+    check_squares(m.singular_values, file("singular_values.npy"));
   } else {
     if (m.options.dtype == Dtype::kFloat32) {
       m.weights32 = read_npy_matrix_float32(file("weights.npy"));
@@ -389,8 +432,9 @@ ModelBundle read_model_dir(const std::string& dir) {
       m.weights = read_npy_matrix(file("weights.npy"));
     }
     m.with_weights([&](const auto& W) {
-      check_shape(W, p, p, file("weights.npy"));
+      check_shape(W, p, p, file("weights.npy"), fmt::format("{} ids in item_ids.tsv", p));
       check_finite(W, file("weights.npy"));
+      check_squares(W, file("weights.npy"));
     });
   }
   return b;
