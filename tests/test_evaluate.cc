@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <numeric>
 #include <random>
 
@@ -11,7 +12,9 @@
 #include <fmt/format.h>
 
 #include "linsim/core/error.h"
+#include "linsim/data/metadata.h"
 #include "linsim/evaluate/protocol.h"
+#include "linsim/evaluate/report.h"
 #include "linsim/evaluate/ranking.h"
 #include "test_util.h"
 
@@ -63,6 +66,62 @@ TEST(ProtocolSplit, HeldOutUsersWithNothingToPredictAreRefused) {
   } catch (const InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("no validation user has an item left to predict"), std::string::npos) << e.what();
   }
+}
+
+// Held-out users with one interaction keep it as input and have no target: the means are over the
+// others, and the summary says so (it gave the held-out count, 20, over means of 6 users). The
+// oracle is the count of held-out rows with a target, made here from the split.
+TEST(ProtocolSplit, TheSummaryCountsTheUsersTheMeansAreOver) {
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (int u = 0; u < 60; ++u) {
+    const int items = u % 3 == 0 ? 4 : 1;  // a third of the users have a target once held out
+    for (int j = 0; j < items; ++j) t.emplace_back(u, (u + 3 * j) % 11, 1.0);
+  }
+  SparseMatrix X(60, 11);
+  X.setFromTriplets(t.begin(), t.end());
+  SplitOptions o;
+  o.heldout = 15;
+  o.min_interactions = 1;
+  o.seed = 5;
+  const StrongSplit split = strong_generalization_split(X, o);
+  const auto with_target = [](const SparseMatrix& target) {
+    Index n = 0;
+    for (Index r = 0; r < target.rows(); ++r) n += target.row(r).nonZeros() > 0;
+    return n;
+  };
+  const Index test = with_target(split.test_target), valid = with_target(split.valid_target);
+  ASSERT_LT(test, 15);
+  ASSERT_GT(test, 0);
+  const auto results = evaluate_models(split, {"popularity"}, ParamGrid{}, Context{});
+  EXPECT_EQ(results[0].test.users, test);
+  EXPECT_EQ(results[0].validation.users, valid);
+  const std::string summary = evaluation_summary(split, results);
+  EXPECT_NE(summary.find(fmt::format("Test users: {} (of 15 held out; the others have no target", test)),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find(fmt::format("chosen on {} (of 15 held out", valid)), std::string::npos) << summary;
+}
+
+// MovieLens 100K's genre flag "unknown" is no genre: two films with only it share no label (as
+// movies.dat's "(no genres listed)"), and a film with it beside a genre keeps that genre.
+TEST(ItemLabelsFiles, TheUnknownGenreOfUItemIsNoLabel) {
+  test::TempDir dir;
+  const auto flags = [](int genre) {
+    std::string f;
+    for (int g = 0; g < 19; ++g) f += g == genre ? "|1" : "|0";
+    return f;
+  };
+  std::string both = flags(1);
+  both[1] = '1';  // unknown and Action
+  std::ofstream(dir.file("u.item")) << "1|A|01-Jan-1995||http://x" << flags(0) << "\n2|B|01-Jan-1995||http://x"
+                                    << flags(0) << "\n3|C|01-Jan-1995||http://x" << both << "\n";
+  IdMap items;
+  for (const char* id : {"1", "2", "3"}) items.add(id);
+  const ItemLabels labels = read_item_labels(dir.file("u.item"), items);
+  EXPECT_TRUE(labels.labels[0].empty());
+  EXPECT_TRUE(labels.labels[1].empty());
+  ASSERT_EQ(labels.labels[2].size(), 1u);
+  EXPECT_EQ(labels.names[static_cast<size_t>(labels.labels[2][0])], "Action");
 }
 
 class Protocol : public ::testing::Test {

@@ -230,6 +230,15 @@ TEST_F(ModelDir, ShapesMustAgreeWithTheIdsAndTheRank) {
   write_npy(path("eq2/singular_values.npy"), Vector(Vector::Ones(4)));
   // One more item id (a blank line at the end of the file is an empty id): the message says where
   // the expected shape comes from.
+  // One id fewer: X's indices name the file whose count they exceed.
+  {
+    std::ifstream in(path("eq2/item_ids.tsv"));
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    std::ofstream(path("eq2/item_ids.tsv")) << text.substr(0, text.rfind('\n', text.size() - 2) + 1);
+    EXPECT_NE(error_of("eq2").find("is outside [0, 11) (11 ids in item_ids.tsv)"), std::string::npos) << error_of("eq2");
+    std::ofstream(path("eq2/item_ids.tsv")) << text;
+  }
   std::ofstream(path("eq2/item_ids.tsv"), std::ios::app) << "\n";
   EXPECT_NE(error_of("eq2").find("item_embeddings.npy' has shape 12 x 4, expected 13 x 4 (13 ids in item_ids.tsv, rank 4)"),
             std::string::npos)

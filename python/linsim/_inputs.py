@@ -80,6 +80,61 @@ def _first_negative_entry(M):
     return int(C.row[q]), int(C.col[q]), float(C.data[q])
 
 
+def _check_structure(M, what: str) -> None:
+    """Refuses a sparse matrix whose index arrays contradict its shape, before any scipy method
+    reads them: scipy's compiled conversions, sorting and summing trust them (an offset of 10**9,
+    offsets that decrease or an index beyond the shape made them write out of bounds: a crash or a
+    corrupt heap), and a cast to int32 would wrap an int64 index into range (2**32 + 5 became 5)."""
+    fmt = M.format
+    if fmt not in _WITH_DUPLICATES:
+        return  # lil, dok and dia hold no such arrays of their own
+    n, p = M.shape
+    data = np.asarray(M.data)
+
+    def indices_in(name, values, bound):
+        values = np.asarray(values)
+        if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
+            raise ValueError(f"{what}: the {fmt} matrix's {name} array is not a 1-D array of integers")
+        if values.size:
+            low, high = int(values.min()), int(values.max())
+            if low < 0 or high >= bound:
+                bad = low if low < 0 else high
+                raise ValueError(f"{what}: the {fmt} matrix's {name} array holds {bad}, outside [0, {bound}) "
+                                 f"for its shape {n} x {p}")
+        return values
+
+    if fmt == "coo":
+        row, col = np.asarray(M.row), np.asarray(M.col)
+        if row.shape != data.shape[:1] or col.shape != data.shape[:1]:
+            raise ValueError(f"{what}: the coo matrix has {row.size} rows, {col.size} columns and {data.shape[0]} "
+                             "values: they must be as many")
+        indices_in("row", row, n)
+        indices_in("col", col, p)
+        return
+    if fmt == "bsr":
+        R, C = M.blocksize
+        major, minor = n // R, p // C
+    elif fmt == "csr":
+        major, minor = n, p
+    else:  # csc
+        major, minor = p, n
+    indptr = indices_in("indptr", M.indptr, np.iinfo(np.int64).max)
+    indices = np.asarray(M.indices)
+    if indptr.size != major + 1:
+        raise ValueError(f"{what}: the {fmt} matrix has {indptr.size} offsets (indptr) for {major} "
+                         f"{'columns' if fmt == 'csc' else 'rows'}; expected {major + 1}")
+    if indptr[0] != 0 or int(indptr[-1]) != indices.size or data.shape[0] != indices.size:
+        raise ValueError(f"{what}: the {fmt} matrix's offsets (indptr) run from {int(indptr[0])} to "
+                         f"{int(indptr[-1])} over {indices.size} indices and {data.shape[0]} values; they must run "
+                         "from 0 to the number of indices, which the values must match")
+    steps = np.diff(indptr)
+    if steps.size and steps.min() < 0:
+        q = int(np.flatnonzero(steps < 0)[0])
+        raise ValueError(f"{what}: the {fmt} matrix's offsets (indptr) decrease at position {q + 1} "
+                         f"({int(indptr[q])} to {int(indptr[q + 1])})")
+    indices_in("indices", indices, minor)
+
+
 def as_csr(X, *, allow_negative: bool = False, what: str = "X") -> CsrInput:
     """Checks and, where needed, converts a matrix to linsim's CSR layout.
 
@@ -91,6 +146,8 @@ def as_csr(X, *, allow_negative: bool = False, what: str = "X") -> CsrInput:
     """
     sp = _sparse()
     copied = False
+    if sp.issparse(X):
+        _check_structure(X, what)
     if sp.issparse(X) and X.format in _WITH_DUPLICATES and not allow_negative:
         # Checked as given, before duplicates are summed (here or by the conversion to CSR): a
         # negative entry beside a positive one of the same pair would hide in their sum.

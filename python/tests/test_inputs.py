@@ -100,6 +100,41 @@ def test_a_broken_structure_is_refused_before_any_computation():
         linsim.as_csr(np.ones(3))
 
 
+def _with_arrays(fmt, **arrays):
+    """small() (3 x 3, 5 values) in `fmt`, its index arrays then replaced, as a caller's own code
+    may (scipy checks them at construction, not after)."""
+    M = small().asformat(fmt)
+    for name, values in arrays.items():
+        setattr(M, name, np.asarray(values, dtype=getattr(M, name).dtype))
+    return M
+
+
+@pytest.mark.parametrize("fmt, arrays, words", [
+    # Offsets far beyond the indices, decreasing, or negative: scipy's compiled sorting and
+    # conversions read and wrote out of bounds (a crash, or "double free or corruption").
+    ("csr", {"indptr": [0, 10**9, 3, 5]}, "decrease at position 2"),
+    ("csr", {"indptr": [0, 3, 1, 5]}, "decrease at position 2"),
+    ("csr", {"indptr": [0, -1, 3, 5]}, "holds -1, outside"),
+    ("csc", {"indptr": [0, 4, 2, 5]}, "decrease at position 2"),
+    ("csr", {"indptr": [0, 2, 5]}, "3 offsets \\(indptr\\) for 3 rows; expected 4"),
+    ("coo", {"row": [0, 0, 1, 9, 2]}, "row array holds 9, outside \\[0, 3\\)"),
+    ("coo", {"col": [0, 2, 1, -2, 1]}, "col array holds -2"),
+])
+def test_index_arrays_that_contradict_the_shape_are_refused_before_scipy_reads_them(fmt, arrays, words):
+    M = _with_arrays(fmt, **arrays)
+    for allow_negative in (False, True):
+        with pytest.raises(ValueError, match=words):
+            linsim.as_csr(M, allow_negative=allow_negative)
+
+
+def test_an_int64_index_beyond_int32_is_refused_not_wrapped():
+    # 2**32 + 5 cast to int32 is 5, a column inside the matrix: the entry moved there.
+    X = sp.csr_matrix((np.ones(4), np.array([0, 2**32 + 5, 1, 2], np.int64), np.array([0, 2, 3, 4], np.int64)),
+                      shape=(3, 12))
+    with pytest.raises(ValueError, match="indices array holds 4294967301, outside \\[0, 12\\)"):
+        linsim.as_csr(X)
+
+
 def test_unsorted_indices_are_sorted_in_a_copy_unless_scipy_was_told_they_are_sorted():
     # Column indices out of order in a row (scipy builds such a matrix without complaint): sorted,
     # and duplicates summed, in a copy; the caller's matrix is left as it was.

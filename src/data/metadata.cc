@@ -74,7 +74,9 @@ ItemLabels read_item_labels(const std::string& path, const IdMap& items) {
       }
       const auto item = items.find(f[0]);
       if (!item) continue;
-      for (size_t g = 0; g < std::size(kMovieLens100kGenres); ++g) {
+      // Flag 0, "unknown", says the genre is not known: no label, as movies.dat's "(no genres
+      // listed)" (two films that share it are not alike for it).
+      for (size_t g = 1; g < std::size(kMovieLens100kGenres); ++g) {
         if (f[5 + g] == "1") labeler.add(*item, labeler.label(kMovieLens100kGenres[g]));
       }
     }

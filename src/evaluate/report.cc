@@ -72,10 +72,20 @@ std::string evaluation_summary(const StrongSplit& split, const std::vector<Model
     s += fmt::format("| {} | {} | {} | {} | {} |\n", e.name, params_text(e.params), cell(e.test.recall20),
                      cell(e.test.recall50), cell(e.test.ndcg100));
   }
+  // The users the means are over: the held-out users with a target (one with a single interaction
+  // keeps it as input and has none). Every model is scored on the same users.
+  const auto users = [](Index scored, size_t held_out) {
+    return static_cast<size_t>(scored) == held_out
+               ? fmt::format("{}", scored)
+               : fmt::format("{} (of {} held out; the others have no target: one interaction, kept as input)",
+                             scored, held_out);
+  };
+  if (results.empty()) return s;
   s += fmt::format(
       "\nTest users: {} (mean ± standard error over users); parameters chosen on {} validation users by "
       "NDCG@100.\n",
-      split.test_users.size(), split.valid_users.size());
+      users(results.front().test.users, split.test_users.size()),
+      users(results.front().validation.users, split.valid_users.size()));
   return s;
 }
 

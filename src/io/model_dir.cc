@@ -136,7 +136,8 @@ SparseMatrix interactions_from_arrays(const std::vector<std::int64_t>& indptr, c
     for (std::int64_t q = b; q < e; ++q) {
       const std::int64_t j = indices[static_cast<size_t>(q)];
       if (j < 0 || j >= p) {
-        throw Error(fmt::format("'{}': item index {} at position {} is outside [0, {})", indices_file, j, q, p));
+        throw Error(fmt::format("'{}': item index {} at position {} is outside [0, {}) ({} ids in item_ids.tsv)",
+                                indices_file, j, q, p, p));
       }
       if (q > b && j <= indices[static_cast<size_t>(q) - 1]) {
         throw Error(fmt::format("'{}': the items of user {} are not strictly increasing at position {}", indices_file, u, q));
