@@ -385,11 +385,22 @@ def library_ids(ids, what: str):
     """Ids for the extension: None for the row or column numbers 0..n-1 (it makes those itself,
     once the fit's memory estimate has passed), else id_bytes."""
     ids = np.asarray(ids) if not isinstance(ids, np.ndarray) else ids
+    if ids.dtype.kind in "mM":
+        # numpy turns datetime64 and timedelta64 ids into integers (nanoseconds) on the way to
+        # str(): stored so, they could not be queried by the dates they were.
+        raise TypeError(f"{what} ids of dtype {ids.dtype} are not supported: convert them to strings first "
+                        "(for a DataFrame column: df[col].astype(str))")
     if ids.ndim == 1 and ids.dtype.kind in "iu":
         count = len(ids)
         if count == 0 or (ids[0] == 0 and ids[-1] == count - 1 and bool(np.all(np.diff(ids) == 1))):
             return None
-    return id_bytes(ids.tolist(), what)
+    keys = id_bytes(ids.tolist(), what)
+    for key in keys:
+        # As the CLI's readers and the model's id files: one id per line, fields split at tabs.
+        if b"\t" in key or b"\n" in key or b"\r" in key:
+            raise ValueError(f"{what} id {key.decode('utf-8', 'surrogateescape')!r} contains a tab, newline or "
+                             "carriage return, which a model's id files cannot hold")
+    return keys
 
 
 class IdLookup:

@@ -420,3 +420,32 @@ def test_a_dash_reads_standard_input(dash):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(2, 2) 3 ['a', 'b']"
+
+
+def test_date_ids_and_ids_a_model_cannot_store_are_refused_at_fit():
+    # datetime64 ids became nanosecond integers in item_ids.tsv and could not be queried by date.
+    days = pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-03"])
+    df = pd.DataFrame({"user": [1, 1, 2, 2, 3, 3], "item": days[[0, 1, 1, 2, 0, 2]]})
+    with pytest.raises(TypeError, match="item ids of dtype datetime64.*astype\\(str\\)"):
+        linsim.EQ2(rank=1, lam=0.01, progress=False).fit(df)
+    assert linsim.EQ2(rank=1, lam=0.01, progress=False).fit(df.astype({"item": str})).item_ids[0] == "2020-01-01"
+    # A tab in an id: refused at fit, not by save() naming the model's temporary directory.
+    for bad in ("a\tb", "a\nb", "a\rb"):
+        tabbed = pd.DataFrame({"user": ["u1", "u1", "u2", "u2"], "item": [bad, "c", "c", "d"]})
+        with pytest.raises(ValueError, match="item id .* contains a tab, newline or carriage return"):
+            linsim.EQ2(rank=1, lam=0.01, progress=False).fit(tabbed)
+
+
+def test_a_fold_in_row_without_interactions_is_named_in_a_warning():
+    X = sp.random(40, 12, density=0.3, random_state=3, format="csr")
+    X.data[:] = 1.0
+    model = linsim.EQ2(rank=2, lam=0.1, progress=False).fit(X)
+    row = X[0].toarray()
+    with pytest.warns(RuntimeWarning, match="1 row\\(s\\) of user_items have no interactions \\('new'\\)"):
+        ids, scores = model.recommend(["new", "known"], np.vstack([np.zeros(12), row]), N=3)
+    assert np.all(scores[0] == 0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.recommend("known", row, N=3)
