@@ -44,7 +44,8 @@ void append_count(fmt::memory_buffer& out, std::uint64_t units, double scale) {
 // The corpus's files; standard input ("-"), which has to be read twice, is first copied to a
 // temporary file in `temp_dir` (or the system's) held by `spool`.
 std::vector<CorpusFile> resolve_corpus(const std::vector<std::string>& corpus, const std::string& suffix,
-                                       const std::string& temp_dir, std::unique_ptr<AtomicFile>& spool) {
+                                       const std::string& temp_dir, std::unique_ptr<AtomicFile>& spool,
+                                       const std::vector<NamedPath>& outputs) {
   namespace fs = std::filesystem;
   std::vector<CorpusFile> files;
   for (const std::string& path : corpus) {
@@ -55,12 +56,21 @@ std::vector<CorpusFile> resolve_corpus(const std::vector<std::string>& corpus, c
     if (spool) throw InvalidArgument("'-' (standard input) may be given once");
     const std::string dir = temp_dir.empty() ? fs::temp_directory_path().string() : temp_dir;
     spool = std::make_unique<AtomicFile>(fmt::format("{}/linsim-corpus-{}-stdin", dir, ::getpid()), false);
-    spool->stream() << std::cin.rdbuf();
+    // Copied only when there is something: inserting an empty stream buffer sets failbit, and an
+    // empty standard input is an empty corpus, not a failed copy.
+    if (std::cin.peek() != std::char_traits<char>::eof()) spool->stream() << std::cin.rdbuf();
     spool->stream().flush();
     if (std::cin.bad() || !spool->stream()) throw Error("cannot copy the standard input to a temporary file");
     files.push_back({spool->temporary(), "<stdin>"});
   }
   check_distinct_corpus_files(files);
+  // The files a directory or link led to, against the outputs: a symbolic link inside a corpus
+  // directory to a file that --output names (the command line's own paths were checked before).
+  std::vector<NamedPath> read;
+  for (const CorpusFile& f : files) {
+    if (!spool || f.path != spool->temporary()) read.push_back({"corpus file", f.path});
+  }
+  check_distinct_paths(outputs, read);
   return files;
 }
 
@@ -104,7 +114,8 @@ void run_cooccur(CooccurArgs& args) {
     options.spill_dir = parent.empty() ? std::string(".") : parent.string();
   }
   std::unique_ptr<AtomicFile> spool;
-  const std::vector<CorpusFile> files = resolve_corpus(args.corpus, args.suffix, options.spill_dir, spool);
+  const std::vector<CorpusFile> files = resolve_corpus(args.corpus, args.suffix, options.spill_dir, spool,
+                                                       {{"--output", args.output}, {"--vocab", args.vocab}});
   const auto start = std::chrono::steady_clock::now();
   const ProgressFn report = [](const std::string& line) { progress(line); };
   const Vocabulary vocabulary = count_vocabulary(files, options, args.ctx, report);
@@ -195,7 +206,8 @@ void run_tokenize(const TokenizeArgs& args) {
   corpus_options(args.boundary, args.invalid_utf8, options);
   FileOutput out(args.output, args.force);
   std::unique_ptr<AtomicFile> spool;
-  const std::vector<CorpusFile> files = resolve_corpus(args.corpus, args.suffix, args.temp_dir, spool);
+  const std::vector<CorpusFile> files =
+      resolve_corpus(args.corpus, args.suffix, args.temp_dir, spool, {{"--output", args.output}});
   std::ostream& stream = out.stream();
   fmt::memory_buffer buffer;
   bool line_empty = true;

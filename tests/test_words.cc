@@ -2,6 +2,7 @@
 // against ranks counted by brute force, the layouts of the standard pair files, coverage, analogies
 // on vectors whose answers are known by construction, bad input and the command end to end.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <filesystem>
@@ -557,6 +558,48 @@ TEST_F(WordsCli, VectorsAndStandardSetsUnderADataDirectory) {
           path("data"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("needs a model directory"), std::string::npos) << r.err;
+}
+
+// A --weighting sppmi:k whose shift removes every pair left EASE an all-zero model (exit 0, every
+// neighbour at score 0 in id order) and made the spectral fits blame --rank. With k far above any
+// ratio of these small counts (at most a few hundred) the matrix is zero; k = 1 keeps pairs.
+TEST_F(WordsCli, AWeightingThatLeavesNothingIsRefused) {
+  const std::string co = cooccurrences();
+  for (const char* model : {"ease", "eq2 --rank 2 --lambda 0"}) {
+    Result r = run("fit -i " + co + " --weighting sppmi:1e12:0.75 --model " + std::string(model) + " -o " + path("z") + " --force");
+    EXPECT_EQ(r.code, 2) << model << "\n" << r.err;
+    EXPECT_NE(r.err.find("--weighting sppmi:1000000000000:0.75: the SPPMI matrix is zero"), std::string::npos) << r.err;
+    r = run("fit -i " + co + " --weighting sppmi:1:0.75 --model " + std::string(model) + " -o " + path("z") + " --force");
+    EXPECT_EQ(r.code, 0) << model << "\n" << r.err;
+  }
+}
+
+// The corpus: a FIFO is refused instead of waited on for ever (open() blocks for a writer); an
+// empty standard input is an empty corpus, not "cannot copy"; a symbolic link inside a corpus
+// directory to the file --output names is refused, as the link itself given on the command line is.
+TEST_F(WordsCli, ACorpusFifoEmptyStandardInputAndALinkToTheOutput) {
+  ASSERT_EQ(mkfifo(path("ff").c_str(), 0600), 0);
+  Result r = shell("timeout 20 " + cli() + " cooccur " + path("ff") + " -o " + path("y.tsv"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("ff: not a regular file (a FIFO"), std::string::npos) << r.err;
+  r = shell(": | " + cli() + " cooccur -");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("<stdin>: the corpus holds no words"), std::string::npos) << r.err;
+  r = shell(": | " + cli() + " tokenize -");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  std::filesystem::create_directory(path("corpus"));
+  write("input.txt", "keep this text safe\n");
+  std::filesystem::create_symlink("../input.txt", path("corpus/x.txt"));
+  for (const std::string& command : {"tokenize " + path("corpus") + " -o " + path("input.txt") + " --force",
+                                    "cooccur " + path("corpus") + " --min-count 1 -o " + path("input.txt") + " --force"}) {
+    r = run(command);
+    EXPECT_EQ(r.code, 2) << command;
+    EXPECT_NE(r.err.find("would replace the input corpus file '" + path("corpus/x.txt") + "'"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(slurp(path("input.txt")), "keep this text safe\n");
+  }
+  expect_only({"ff", "corpus", "input.txt", "co.tsv"});
 }
 
 TEST_F(WordsCli, BadInputIsAClearErrorAndLeavesNothing) {

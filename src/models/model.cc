@@ -351,6 +351,22 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
   const bool weighted_fit = !options.weighting.empty();
   FittedWeighting weighting = weighted_fit ? fit_weighting(options.weighting, X, comm) : FittedWeighting{};
   const SparseMatrix weighted = weighted_fit ? weighting.apply(X) : SparseMatrix();
+  if (weighted_fit && weighting.center.size() == 0) {
+    // A weighting that leaves every entry 0 (sppmi's shift log k above every pair's ratio) leaves
+    // nothing to fit: EASE gave an all-zero model with exit 0, the spectral fits blamed --rank.
+    std::int64_t nonzero = 0;
+    for (Index q = 0; q < weighted.nonZeros(); ++q) nonzero += weighted.valuePtr()[q] != 0;
+    if (comm.sum(nonzero) == 0) {
+      const auto sppmi = std::find_if(options.weighting.steps.begin(), options.weighting.steps.end(),
+                                      [](const WeightingStep& s) { return s.kind == WeightingKind::kSppmi; });
+      throw InvalidArgument(
+          sppmi == options.weighting.steps.end()
+              ? fmt::format("--weighting {} leaves every entry of the data 0: nothing to fit", options.weighting.spec())
+              : fmt::format("--weighting {}: the SPPMI matrix is zero: no pair co-occurs more than k = {} times as "
+                            "often as its smoothed marginals predict (the shift log k); a smaller k keeps more pairs",
+                            options.weighting.spec(), sppmi->a));
+    }
+  }
   const DataMatrix data(weighted_fit ? SparseView(weighted) : X, weighting.center);
   // The weighted values (and centre) decide whether the spectrum solves on a scaled copy, which
   // check_fit could not know: if so, the rest of the fit is checked again with that copy (the

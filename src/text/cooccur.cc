@@ -134,6 +134,11 @@ class MappedFile {
  public:
   explicit MappedFile(const CorpusFile& file) : path_(file.name) {
     const std::string& path = file.name;
+    // Checked before opening: open() of a FIFO waits for a writer, for ever if none comes.
+    struct stat named {};
+    if (::stat(file.path.c_str(), &named) == 0 && !S_ISREG(named.st_mode)) {
+      throw Error(path + ": not a regular file (a FIFO, socket or device: the corpus is read twice; give a pipe as '-')");
+    }
     fd_ = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) throw Error(path + ": " + fmt::format("cannot open: {}", std::strerror(errno)));
     struct stat st {};
