@@ -203,9 +203,11 @@ TEST(ReportJson, EvaluationDocumentHoldsTheResults) {
   options.fold_in = 0.75;
   options.seed = 9;
   StrongSplit split;
-  split.train_users = {0, 1, 2, 3, 4};
-  split.valid_users = {5, 6, 7};
-  split.test_users = {8, 9, 10};
+  // Seven users per held-out set; the summaries below score 7 test and 6 validation users (one
+  // validation user without a target).
+  split.train_users = {0, 1, 2, 3};
+  split.valid_users = {4, 5, 6, 7, 8, 9, 10};
+  split.test_users = {11, 12, 13, 14, 15, 16, 17};
   std::vector<ModelEvaluation> results = {evaluation("popularity", {}, 0.2),
                                           evaluation("eq1", {{"lambda", 100}, {"rank", 3}}, 0.4)};
   results[1].warnings = {"eq1 at the chosen grid point lambda=100 rank=3: λ = 100 leaves 1 of the 3 dimensions"};
@@ -257,7 +259,8 @@ TEST(ReportJson, EvaluationDocumentHoldsTheResults) {
       << summary;
   EXPECT_NE(summary.find("| popularity | – |"), std::string::npos) << summary;
   EXPECT_NE(
-      summary.find("Test users: 3 (mean ± standard error over users); parameters chosen on 3 validation"),
+      summary.find("Test users: 7 (mean ± standard error over users); parameters chosen on 6 (of 7 held out; the "
+                   "others have no target: one interaction, kept as input) validation users by NDCG@100."),
       std::string::npos)
       << summary;
   EXPECT_EQ(
