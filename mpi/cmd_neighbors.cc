@@ -51,6 +51,8 @@ void write_table(const std::string& temporary, const fmt::memory_buffer& rows, c
 void run_all_rows(const AllRowsArgs& args, Search search, const MpiCommunicator& comm) {
   const bool root = comm.rank() == 0;
   collectively(comm, [&] {
+    // As linsim's: the table may not replace a file of the model it reads (m/item_ids.tsv --force).
+    check_distinct_paths({{"--output", args.output}}, {{"--model", args.model_dir, model_dir_file}});
     if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
     if (args.output.empty() || args.output == "-") {
       throw InvalidArgument(fmt::format("--output {}: the ranks write one file together, which standard output cannot "

@@ -193,6 +193,10 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
   collectively(comm, [&] {
     if (rank != 0) return;
     const std::vector<std::string> paths = input_files(input);
+    // Every file looked at before any is read: a named pipe, read once to tell the format, would
+    // then be opened again for its separator and wait for a writer for ever.
+    std::vector<FileInfo> files;
+    for (const std::string& path : paths) files.push_back(describe(path));
     const InputFormat format = options.format == InputFormat::kAuto ? detect_input_format(paths[0]) : options.format;
     if (format == InputFormat::kMatrixMarket) {
       throw InvalidArgument(fmt::format("'{}': Matrix Market input is read by one process ('linsim fit'); linsim-mpi "
@@ -206,8 +210,7 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
     out.put(static_cast<std::int32_t>(format));
     out.put(std::string_view(separator));
     out.put(static_cast<std::int64_t>(paths.size()));
-    for (const std::string& path : paths) {
-      const FileInfo f = describe(path);
+    for (const FileInfo& f : files) {
       out.put(std::string_view(f.path));
       out.put(f.size);
       out.put(static_cast<char>(f.compressed));

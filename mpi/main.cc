@@ -72,6 +72,12 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
   FitOptions options;
   collectively(comm, [&] {
     check_distinct_paths({{"--out", args.out}}, {{"--input", args.input}});
+    // And against the files a directory or glob names ('?/ratings.tsv' is no path of its own).
+    if (args.input != "-") {
+      std::vector<NamedPath> files;
+      for (const std::string& file : input_files(args.input)) files.push_back({"--input", file});
+      check_distinct_paths({{"--out", args.out}}, files);
+    }
     options = cli::fit_options(args, cmd);
     if (options.kind == ModelKind::kCosine) {
       throw InvalidArgument("--model cosine runs in one process ('linsim fit'): its L-BFGS is not distributed");

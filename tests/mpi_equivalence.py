@@ -417,6 +417,29 @@ def main():
     r = mpirun(args, 2, "similar-items", "-m", eq2, "--all", "--output", "-", expect_ok=False)
     check(r.returncode == 2 and "--output '-': the ranks write one file together" in r.stderr
           and not os.path.exists("-"), f"similar-items --output -: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    # An all-rows table over a file of the model it reads (was: exit 0, m/item_ids.tsv replaced by
+    # the table); an output the input's glob names only after expansion (was: '?/ratings.tsv' let
+    # --force delete it); a named pipe as the input (was: rank 0 waited for ever in open()).
+    r = mpirun(args, 2, "similar-items", "-m", eq2, "--all", "--output", os.path.join(eq2, "item_ids.tsv"), "--force",
+               expect_ok=False)
+    check(r.returncode == 2 and "would replace a file of the input --model" in r.stderr,
+          f"similar-items --all --output into the model: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    os.makedirs("globbed", exist_ok=True)
+    shutil.copy("sim.tsv", os.path.join("globbed", "ratings.tsv"))
+    r = mpirun(args, 2, "fit", "-i", "globbe?/ratings.tsv", "--rank", "2", "-o", "globbed", "--force", expect_ok=False)
+    check(r.returncode == 2 and "would replace the input --input 'globbed/ratings.tsv'" in r.stderr
+          and os.path.exists(os.path.join("globbed", "ratings.tsv")),
+          f"fit -i GLOB -o the glob's folder: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+    os.mkfifo("input.fifo")
+    writer = subprocess.Popen(["sh", "-c", "exec cat sim.tsv > input.fifo"])
+    try:
+        r = run(["timeout", "120", args.mpirun, "--oversubscribe", "-np", "2", args.linsim_mpi, "fit", "-i",
+                 "input.fifo", "--rank", "2", "-o", "fifo-model"], expect_ok=False, env=MPI_ENV)
+    finally:
+        writer.kill()
+        writer.wait()
+    check(r.returncode == 1 and "'input.fifo' is not a regular file" in r.stderr and no_leftovers("fifo-model"),
+          f"a named pipe as the input: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
     # A write that fails on one rank only: rank 1 under a 16 KiB file-size limit (its writes beyond
     # it fail with EFBIG, as on a full disk), rank 0 free; the ranks talk over TCP, as Open MPI's
     # shared-memory transport cannot size its segments under that limit. Every rank ends 1, the
