@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/io/atomic_output.h"
 #include "linsim/text/cooccur.h"
 
@@ -27,6 +28,7 @@ struct CooccurArgs {
   std::string invalid_utf8 = "error";
   std::string temp_dir;
   double memory_mb = 1024;
+  bool memory_given = false;  // --memory on the command line (the default may be lowered, a given value is not)
   CooccurOptions options;
   bool force = false;
   Context ctx;
@@ -100,16 +102,27 @@ void run_cooccur(CooccurArgs& args) {
   if (!(args.memory_mb >= 1) || !std::isfinite(args.memory_mb)) {
     throw InvalidArgument(fmt::format("--memory must be at least 1 (MB), got {}", args.memory_mb));
   }
-  options.memory_bytes = static_cast<std::size_t>(args.memory_mb * 1048576.0);
+  // The tables grow to --memory when the corpus has that many pairs: more than the memory there is
+  // would end in the system's out-of-memory killer, hours in. A given value is refused; the default
+  // is lowered to half of what is available.
+  const AvailableMemory room = available_memory();
+  double memory_bytes = args.memory_mb * 1048576.0;
+  if (memory_bytes > room.bytes) {
+    if (args.memory_given) {
+      throw InvalidArgument(fmt::format("--memory {} (MB) is more than the memory available ({})", args.memory_mb,
+                                        room.text()));
+    }
+    memory_bytes = std::max(1048576.0, 0.5 * room.bytes);
+  }
+  options.memory_bytes = static_cast<std::size_t>(memory_bytes);
+  options.spill_dir = args.temp_dir;
   options.validate();
   // Outputs first, so that an unwritable path fails before the corpus is read.
   FileOutput out(args.output, args.force);
   std::optional<FileOutput> vocab_out;
   if (!args.vocab.empty()) vocab_out.emplace(args.vocab, args.force);
   namespace fs = std::filesystem;
-  if (!args.temp_dir.empty()) {
-    options.spill_dir = args.temp_dir;
-  } else if (!out.to_stdout()) {
+  if (args.temp_dir.empty() && !out.to_stdout()) {
     const fs::path parent = fs::path(args.output).parent_path();
     options.spill_dir = parent.empty() ? std::string(".") : parent.string();
   }
@@ -204,6 +217,8 @@ void run_tokenize(const TokenizeArgs& args) {
   check_distinct_paths({{"--output", args.output}}, corpus_paths(args.corpus));
   CooccurOptions options;
   corpus_options(args.boundary, args.invalid_utf8, options);
+  options.spill_dir = args.temp_dir;  // where a copy of standard input goes
+  options.validate();
   FileOutput out(args.output, args.force);
   std::unique_ptr<AtomicFile> spool;
   const std::vector<CorpusFile> files =
@@ -269,17 +284,20 @@ void add_cooccur_command(CLI::App& app) {
                   "max(0, 1 - (sqrt(f/t) + 1) t/f), drawn from --seed (0: off; word2vec's default is 1e-3)")
       ->default_val(0);
   add_corpus_options(cmd, args->corpus, args->suffix, args->boundary, args->invalid_utf8);
-  cmd->add_option("--memory", args->memory_mb,
-                  "Megabytes of pair counts held in memory (all threads together) before sorted runs are "
-                  "written to disk and merged")
-      ->default_val(1024);
+  CLI::Option* memory = cmd->add_option("--memory", args->memory_mb,
+                                        "Megabytes of pair counts held in memory (all threads together) before "
+                                        "sorted runs are written to disk and merged (default: 1024, or half the "
+                                        "memory available where that is less; at most the memory available)");
   cmd->add_option("--temp-dir", args->temp_dir,
                   "Directory for the runs of counts and the copy of standard input (default: beside --output, "
                   "else the system's temporary directory)");
   cmd->add_flag("--force", args->force, "Replace existing output files");
   add_context_options(cmd, args->ctx);
   cmd->add_option("--seed", args->ctx.seed, "Seed of the subsampling draws")->check(seed_text())->default_val(args->ctx.seed);
-  cmd->callback([args] { run_cooccur(*args); });
+  cmd->callback([args, memory] {
+    args->memory_given = memory->count() > 0;
+    run_cooccur(*args);
+  });
 }
 
 }  // namespace linsim::cli

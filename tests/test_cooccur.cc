@@ -276,9 +276,17 @@ TEST(Cooccur, SmallPartsAndSpilledRunsGiveTheSameEntriesInTheSameOrder) {
   tiny.window = 5;
   const Counted in_memory = count(big, [&] { CooccurOptions t = tiny; t.memory_bytes = 1 << 30; return t; }(), 2);
   const Counted spilled = count(big, tiny, 2);
-  EXPECT_GT(spilled.stats.runs_spilled, 0);
+  EXPECT_GT(spilled.stats.runs_spilled, 2);
   EXPECT_EQ(in_memory.stats.runs_spilled, 0);
   EXPECT_EQ(spilled.entries, in_memory.entries);
+  // Merged two runs at a time (rounds of merges before the last): the same entries.
+  CooccurOptions pairwise = tiny;
+  pairwise.merge_fan_in = 2;
+  const Counted merged = count(big, pairwise, 2);
+  EXPECT_GT(merged.stats.runs_spilled, 2);  // how many depends on which thread took which part
+  EXPECT_EQ(merged.entries, in_memory.entries);
+  pairwise.merge_fan_in = 1;
+  EXPECT_THROW(count(big, pairwise, 2), InvalidArgument);
   // No run file is left behind.
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
     EXPECT_EQ(e.path().filename().string().find("run"), std::string::npos) << e.path();
@@ -428,6 +436,11 @@ TEST_F(CooccurCli, BadCorporaAreClearErrorsAndWriteNothing) {
       {latin1 + " --subsample -1", "--subsample must be a number >= 0", 2},
       {latin1 + " --memory 0.5", "--memory must be at least 1 (MB), got 0.5", 2},
       {latin1 + " --memory 0", "--memory must be at least 1 (MB), got 0", 2},
+      // More than any machine has (was: 1e300 MB cast to a size, an undefined value).
+      {latin1 + " --memory 1e300", "--memory 1e+300 (MB) is more than the memory available (", 2},
+      {latin1 + " --memory 1e12", "--memory 1000000000000 (MB) is more than the memory available (", 2},
+      // A missing --temp-dir is found before the corpus is read (was: when the first run spilled).
+      {path("binary.bin") + " --temp-dir " + path("no/dir"), "--temp-dir '" + path("no/dir") + "' is not an existing directory", 2},
   };
   for (const Case& c : cases) {
     const CliResult r = run("cooccur " + c.args + " -o " + path("out.tsv") + " --vocab " + path("vocab.tsv"));
@@ -448,6 +461,10 @@ TEST_F(CooccurCli, BadCorporaAreClearErrorsAndWriteNothing) {
   EXPECT_EQ(tokens.code, 0) << tokens.err;
   EXPECT_EQ(tokens.out, "naïve text\n");
   EXPECT_NE(tokens.err.find("1 byte(s) that are not UTF-8 were read as Latin-1"), std::string::npos) << tokens.err;
+  const CliResult no_temp = run("tokenize - --temp-dir " + path("no/dir"));
+  EXPECT_EQ(no_temp.code, 2) << no_temp.err;
+  EXPECT_NE(no_temp.err.find("--temp-dir '" + path("no/dir") + "' is not an existing directory"), std::string::npos)
+      << no_temp.err;
   const CliResult unknown = run("tokenize " + path("latin1.txt") + " --invalid-utf8 bogus");
   EXPECT_EQ(unknown.code, 2) << unknown.err;
   EXPECT_NE(unknown.err.find("--invalid-utf8 must be error or latin1, got 'bogus'"), std::string::npos) << unknown.err;
@@ -461,6 +478,29 @@ TEST_F(CooccurCli, BadCorporaAreClearErrorsAndWriteNothing) {
     EXPECT_EQ(r.err.find("NUL byte"), std::string::npos) << outputs << ": " << r.err;
     expect_only({"empty.txt", "punct.txt", "binary.bin", "latin1.txt", "apart.txt"});
   }
+}
+
+// docs/words.md: a merge reads at most 64 runs at once, so a count that spills hundreds of runs
+// runs under a limit of 100 open files and gives the matrix of a count that never spilled (was:
+// every run stayed open, 1,061 runs took 310 MB of buffers and failed under ulimit -n 1024).
+TEST_F(CooccurCli, ManySpilledRunsAreMergedWithinTheOpenFileLimit) {
+  {
+    // ~6 MB of 25-word lines over 30,000 words: ~5 million pairs, nearly all distinct, which
+    // --memory 1 spills in ~200 runs of ~23,000 (the count is in the progress line on a terminal).
+    std::ofstream corpus(path("big.txt"));
+    std::mt19937 draw(1);
+    std::uniform_int_distribution<int> word(0, 29999);
+    for (int line = 0; line < 40000; ++line) {
+      for (int w = 0; w < 25; ++w) corpus << 'w' << word(draw) << (w < 24 ? ' ' : '\n');
+    }
+  }
+  const std::string count = std::string(LINSIM_CLI_PATH) + " cooccur " + path("big.txt") + " --min-count 1";
+  const CliResult whole = shell(count + " -o " + path("whole.tsv"));
+  ASSERT_EQ(whole.code, 0) << whole.err;
+  const CliResult spilled = shell("ulimit -n 100; " + count + " --memory 1 -o " + path("spilled.tsv"));
+  ASSERT_EQ(spilled.code, 0) << spilled.err;
+  EXPECT_TRUE(slurp(path("whole.tsv")) == slurp(path("spilled.tsv")));
+  expect_only({"big.txt", "whole.tsv", "spilled.tsv"});
 }
 
 // docs/words.md: the run files of a spilling count are removed on SIGINT, SIGTERM and SIGHUP, and

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -60,6 +61,14 @@ void CooccurOptions::validate() const {
     throw InvalidArgument(fmt::format("--memory must be at least 1 MB, got {} bytes", memory_bytes));
   }
   if (part_bytes < 1) throw InvalidArgument("part size must be positive");
+  if (merge_fan_in < 2) throw InvalidArgument(fmt::format("the merge fan-in must be at least 2, got {}", merge_fan_in));
+  if (!spill_dir.empty()) {
+    // Checked here, before the corpus is read: a count finds out only when its first run spills.
+    std::error_code ec;
+    if (!std::filesystem::is_directory(spill_dir, ec)) {
+      throw InvalidArgument(fmt::format("--temp-dir '{}' is not an existing directory", spill_dir));
+    }
+  }
 }
 
 std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, const std::string& suffix) {
@@ -465,24 +474,36 @@ class PairTable {
 };
 
 // A sorted run on disk: an uncommitted AtomicFile, so that it is removed when the run is done, on
-// an error, and on a termination signal (atomic_output.h).
+// an error, and on a termination signal (atomic_output.h). It is closed once written, so that a
+// count holds no file descriptor per run, only one per run being merged.
 class RunFile {
  public:
-  RunFile(const std::string& dir, std::int64_t number, std::span<const PairEntry> entries)
-      : file_(fmt::format("{}/linsim-cooccur-{}-run-{}", dir, ::getpid(), number), false) {
+  RunFile(const std::string& dir, std::int64_t number)
+      : dir_(dir), file_(fmt::format("{}/linsim-cooccur-{}-run-{}", dir, ::getpid(), number), false) {}
+  void append(std::span<const PairEntry> entries) {
     file_.stream().write(reinterpret_cast<const char*>(entries.data()),
                          static_cast<std::streamsize>(entries.size() * sizeof(PairEntry)));
-    file_.stream().flush();
-    if (!file_.stream()) throw Error(fmt::format("cannot write a run of counts in '{}' (disk full?)", dir));
-    count_ = entries.size();
+    if (!file_.stream()) throw Error(fmt::format("cannot write a run of counts in '{}' (disk full?)", dir_));
+    count_ += entries.size();
+  }
+  void close() {
+    try {
+      file_.finish();
+    } catch (const Error&) {
+      throw Error(fmt::format("cannot write a run of counts in '{}' (disk full?)", dir_));
+    }
   }
   const std::string& path() const { return file_.temporary(); }
   size_t count() const { return count_; }
 
  private:
+  std::string dir_;
   AtomicFile file_;
   size_t count_ = 0;
 };
+
+// Entries a cursor reads from its run file at a time (64 KiB), and a merge writes at a time.
+constexpr size_t kRunBuffer = size_t{1} << 12;
 
 // Reads a run back in order.
 class RunCursor {
@@ -490,7 +511,7 @@ class RunCursor {
   explicit RunCursor(std::span<const PairEntry> memory) : memory_(memory) {}
   explicit RunCursor(const RunFile& file) : left_(file.count()) {
     in_ = std::make_unique<std::ifstream>(file.path(), std::ios::binary);
-    if (!*in_) throw Error(fmt::format("cannot read back a run of counts '{}'", file.path()));
+    if (!*in_) throw Error(fmt::format("cannot read back a run of counts '{}': {}", file.path(), std::strerror(errno)));
   }
   // The next entry, or false at the end.
   bool next(PairEntry& out) {
@@ -501,7 +522,7 @@ class RunCursor {
     }
     if (position_ == buffer_.size()) {
       if (left_ == 0) return false;
-      const size_t n = std::min<size_t>(left_, 1 << 14);
+      const size_t n = std::min(left_, kRunBuffer);
       buffer_.resize(n);
       in_->read(reinterpret_cast<char*>(buffer_.data()), static_cast<std::streamsize>(n * sizeof(PairEntry)));
       if (!*in_) throw Error("a run of counts ended early (was its file changed?)");
@@ -519,6 +540,31 @@ class RunCursor {
   size_t left_ = 0;
   size_t position_ = 0;
 };
+
+// Merges sorted runs in key order, summing the units of equal keys, and calls emit(entry) once
+// per key, in increasing order.
+template <class Emit>
+void merge_runs(std::vector<RunCursor>& cursors, Emit&& emit) {
+  using Head = std::pair<std::uint64_t, size_t>;  // key, cursor
+  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heap;
+  std::vector<PairEntry> current(cursors.size());
+  for (size_t c = 0; c < cursors.size(); ++c) {
+    if (cursors[c].next(current[c])) heap.emplace(current[c].key, c);
+  }
+  std::int64_t emitted = 0;
+  while (!heap.empty()) {
+    const std::uint64_t key = heap.top().first;
+    std::uint64_t units = 0;
+    while (!heap.empty() && heap.top().first == key) {
+      const size_t c = heap.top().second;
+      heap.pop();
+      units += current[c].units;
+      if (cursors[c].next(current[c])) heap.emplace(current[c].key, c);
+    }
+    emit(PairEntry{key, units});
+    if ((++emitted & 0xFFFFF) == 0) interruption_point();
+  }
+}
 
 }  // namespace
 
@@ -594,7 +640,10 @@ CooccurStats count_cooccurrences(const std::vector<CorpusFile>& paths, const Voc
       if (table.add(key, units)) return;
       {
         const std::lock_guard<std::mutex> lock(runs_mutex);
-        runs.push_back(std::make_unique<RunFile>(spill_dir, static_cast<std::int64_t>(runs.size()), table.sorted()));
+        auto run = std::make_unique<RunFile>(spill_dir, static_cast<std::int64_t>(runs.size()));
+        run->append(table.sorted());
+        run->close();
+        runs.push_back(std::move(run));
       }
       table.clear();
       table.add(key, units);
@@ -628,39 +677,51 @@ CooccurStats count_cooccurrences(const std::vector<CorpusFile>& paths, const Voc
   stats.sampled_tokens = sampled.load();
   stats.runs_spilled = static_cast<std::int64_t>(runs.size());
 
-  // Merge every run (in memory and on disk) in key order, summing equal keys.
+  // Runs beyond the fan-in are merged into longer ones first, oldest first, fan_in at a time, so
+  // that the final merge (and each before it) holds at most fan_in files open, each with a buffer
+  // of kRunBuffer entries.
+  const size_t fan_in = static_cast<size_t>(options.merge_fan_in);
+  std::deque<std::unique_ptr<RunFile>> pending(std::make_move_iterator(runs.begin()), std::make_move_iterator(runs.end()));
+  std::int64_t number = static_cast<std::int64_t>(runs.size());
+  runs.clear();
+  while (pending.size() > fan_in) {
+    if (progress) progress(fmt::format("co-occurrences: merging {} of {} runs of counts on disk", fan_in, pending.size()));
+    std::vector<RunCursor> cursors;
+    for (size_t r = 0; r < fan_in; ++r) cursors.emplace_back(*pending[r]);
+    auto merged = std::make_unique<RunFile>(spill_dir, number++);
+    std::vector<PairEntry> out;
+    out.reserve(kRunBuffer);
+    merge_runs(cursors, [&](const PairEntry& e) {
+      out.push_back(e);
+      if (out.size() == kRunBuffer) {
+        merged->append(out);
+        out.clear();
+      }
+    });
+    merged->append(out);
+    merged->close();
+    cursors.clear();
+    for (size_t r = 0; r < fan_in; ++r) pending.pop_front();  // removes their files
+    pending.push_back(std::move(merged));
+  }
+
+  // The final merge: the tables in memory and the runs left on disk, in key order.
   std::vector<RunCursor> cursors;
   for (auto& table : tables) cursors.emplace_back(table->sorted());
-  for (const auto& run : runs) cursors.emplace_back(*run);
-  using Head = std::pair<std::uint64_t, size_t>;  // key, cursor
-  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heap;
-  std::vector<PairEntry> current(cursors.size());
-  for (size_t c = 0; c < cursors.size(); ++c) {
-    if (cursors[c].next(current[c])) heap.emplace(current[c].key, c);
-  }
-  std::int64_t emitted = 0;
-  while (!heap.empty()) {
-    const std::uint64_t key = heap.top().first;
-    std::uint64_t units = 0;
-    while (!heap.empty() && heap.top().first == key) {
-      const size_t c = heap.top().second;
-      heap.pop();
-      units += current[c].units;
-      if (cursors[c].next(current[c])) heap.emplace(current[c].key, c);
-    }
-    const auto lo = static_cast<std::int32_t>(key >> 32);
-    const auto hi = static_cast<std::int32_t>(key & 0xFFFFFFFFu);
+  for (const auto& run : pending) cursors.emplace_back(*run);
+  merge_runs(cursors, [&](const PairEntry& e) {
+    const auto lo = static_cast<std::int32_t>(e.key >> 32);
+    const auto hi = static_cast<std::int32_t>(e.key & 0xFFFFFFFFu);
     ++stats.pairs;
     if (lo == hi) {
-      sink(lo, lo, 2 * units);
+      sink(lo, lo, 2 * e.units);
       ++stats.entries;
     } else {
-      sink(lo, hi, units);
-      sink(hi, lo, units);
+      sink(lo, hi, e.units);
+      sink(hi, lo, e.units);
       stats.entries += 2;
     }
-    if ((++emitted & 0xFFFFF) == 0) interruption_point();
-  }
+  });
   return stats;
 }
 

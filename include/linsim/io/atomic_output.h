@@ -56,10 +56,12 @@ class AtomicFile {
   const std::string& temporary() const { return temp_; }
   const std::string& target() const { return target_; }
   void commit();
+  // Flushes and closes the temporary without committing it (a scratch file read back before it is
+  // dropped, or a file committed later); throws Error if anything failed to be written.
+  void finish();
 
  private:
   friend void commit_together(const std::vector<AtomicFile*>& files);
-  void finish();  // flush and close; throws Error if anything failed to be written
   std::string target_;
   std::string temp_;
   bool force_;

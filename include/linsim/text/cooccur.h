@@ -20,7 +20,9 @@
 // The corpus is cut into parts at boundaries; each thread counts its parts into its own table,
 // which is sorted and written to a run file in `spill_dir` (`linsim cooccur`: beside the output)
 // when it outgrows its share of `memory_bytes`; the runs are merged on disk into the output, so the pair table never has to
-// fit in memory (the vocabulary of pass 1 does: one entry per distinct token).
+// fit in memory (the vocabulary of pass 1 does: one entry per distinct token). A merge reads at
+// most `merge_fan_in` runs at once; more are first merged into longer runs, that many at a time,
+// so open files and merge buffers stay bounded however many runs a count writes.
 #pragma once
 
 #include <cstdint>
@@ -47,8 +49,9 @@ struct CooccurOptions {
   std::int64_t max_vocab = 0;     // 0: no cap
   double subsample = 0;           // t ≥ 0 (word2vec's -sample; 0: off)
   std::size_t memory_bytes = std::size_t{1} << 30;  // pair tables in memory, all threads together
-  std::string spill_dir;          // where run files go (must exist); "" = the system's temporary directory
+  std::string spill_dir;          // where run files go (an existing directory); "" = the system's temporary directory
   std::uint64_t part_bytes = std::uint64_t{8} << 20;  // nominal size of a part (tests make it small)
+  int merge_fan_in = 64;          // runs merged at once, ≥ 2 (tests make it small): open files and buffers of a merge
   bool latin1_fallback = false;   // read bytes that are not UTF-8 as Latin-1 instead of failing
 
   void validate() const;  // InvalidArgument naming the option
