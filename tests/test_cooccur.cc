@@ -71,6 +71,15 @@ TEST(Tokenize, InvalidUtf8AndNulAreErrorsWithTheByteOffset) {
   EXPECT_NE(error_of("x\xF4\x90\x80\x80").find("byte offset 1"), std::string::npos);  // above U+10FFFF
   EXPECT_NE(error_of("\x80").find("byte offset 0"), std::string::npos);               // stray continuation
   EXPECT_NE(error_of(std::string("ab\0c", 4)).find("a NUL byte at byte offset 2"), std::string::npos);
+  // A token of kMaxTokenBytes bytes is a token; one byte more (ASCII or not) is an error naming
+  // where the token starts (was: any length, and a 9 MiB token made a matrix fit refuses).
+  const std::string longest(kMaxTokenBytes, 'Q');
+  EXPECT_EQ(tokens_of("a " + longest + " b"), (std::vector<std::string>{"a", std::string(kMaxTokenBytes, 'q'), "b"}));
+  EXPECT_NE(error_of("a, " + longest + "q").find("t.txt: a token of more than 65536 bytes at byte offset 3: not running text"),
+            std::string::npos);
+  std::string wide = "\n";
+  while (wide.size() <= kMaxTokenBytes + 1) wide += "\xC3\x89";  // É, lower-cased to é: two bytes each
+  EXPECT_NE(error_of(wide).find("a token of more than 65536 bytes at byte offset 1:"), std::string::npos);
   std::int64_t latin1 = 0;
   EXPECT_EQ(tokens_of("C\xE6sar caf\xE9", TextBoundary::kParagraph, &latin1),
             (std::vector<std::string>{"cæsar", "café"}));

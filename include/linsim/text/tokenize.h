@@ -112,11 +112,25 @@ inline int decode_utf8(std::string_view s, size_t i, std::uint32_t& c) {
 // `latin1_fallback` null invalid UTF-8 is an error; else a byte that does not start a valid
 // sequence is read as the Latin-1 character of its value (files that mix the two encodings) and
 // counted there.
+// The longest token, in bytes (lower-cased UTF-8). No word of running text comes near it; a
+// longer run of word characters (a blob of digits and letters) is an Error naming the file and
+// the token's byte offset. Bounded so, two tokens and a count, every line that `cooccur` and
+// `tokenize` write stays far inside the 16 MiB that linsim's readers allow a line.
+inline constexpr size_t kMaxTokenBytes = size_t{1} << 16;
+
 template <class TokenFn, class BoundaryFn>
 void scan_text(std::string_view bytes, std::uint64_t base, const std::string& path, TextBoundary boundary,
                std::int64_t* latin1_fallback, TokenFn&& on_token, BoundaryFn&& on_boundary) {
   std::string token;
+  size_t token_start = 0;  // offset in `bytes` of the token's first byte
   bool line_blank = true;
+  const auto check_length = [&] {
+    if (token.size() > kMaxTokenBytes) {
+      throw Error(fmt::format("{}: a token of more than {} bytes at byte offset {}: not running text (linsim "
+                              "reads UTF-8 text of words)",
+                              path, kMaxTokenBytes, base + token_start));
+    }
+  };
   const auto flush = [&] {
     if (!token.empty()) {
       on_token(std::string_view(token));
@@ -128,11 +142,10 @@ void scan_text(std::string_view bytes, std::uint64_t base, const std::string& pa
   while (i < n) {
     const unsigned char b = static_cast<unsigned char>(bytes[i]);
     if (b < 0x80) {
-      if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9')) {
-        token.push_back(static_cast<char>(b));
-        line_blank = false;
-      } else if (b >= 'A' && b <= 'Z') {
-        token.push_back(static_cast<char>(b + 32));
+      if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z')) {
+        if (token.empty()) token_start = i;
+        token.push_back(static_cast<char>(b >= 'A' && b <= 'Z' ? b + 32 : b));
+        if (token.size() > kMaxTokenBytes) check_length();
         line_blank = false;
       } else if (b == '\n') {
         flush();
@@ -162,7 +175,9 @@ void scan_text(std::string_view bytes, std::uint64_t base, const std::string& pa
     }
     line_blank = false;
     if (text_detail::is_word_code_point(c)) {
+      if (token.empty()) token_start = i;
       text_detail::append_utf8(token, text_detail::lower_code_point(c));
+      if (token.size() > kMaxTokenBytes) check_length();
     } else {
       flush();
     }
