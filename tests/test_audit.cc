@@ -112,12 +112,21 @@ TEST_F(AuditSimulation, CanonicalExportsHaveCosineEqualToProjected) {
   const Matrix Craw = projected_factors(m.item_embeddings, m.user_embeddings);
   EXPECT_LT(test::relative_difference(partner * Craw.transpose(), m.user_embeddings * m.item_embeddings.transpose()), 1e-10);
   EXPECT_LT((partner.transpose() * partner - Matrix::Identity(20, 20)).norm(), 1e-9);
+  // C holds principal coordinates: its columns are orthogonal, in decreasing length.
+  const Matrix CtC = Craw.transpose() * Craw;
+  EXPECT_LT((CtC - Matrix(CtC.diagonal().asDiagonal())).cwiseAbs().maxCoeff(), 1e-9 * CtC.trace());
+  for (Index j = 1; j < 20; ++j) EXPECT_GE(CtC(j - 1, j - 1), CtC(j, j)) << j;
   // The vectors themselves, not only their Gram matrix, are the same for another gauge of the
-  // same fit (regression: the eigen-solver's signs flipped columns between gauges).
-  for (const char* gauge : {"balanced", "item-orthonormal"}) {
+  // same fit, on both sides (regression: the eigen-solver's signs flipped columns between gauges;
+  // then, in the item-orthonormal gauge, whose BᵀB = I has one eigenvalue k times, users' vectors
+  // came out in an arbitrary rotation, 1.3 apart).
+  const Matrix U = normalize_rows(projected_factors(m.user_embeddings, m.item_embeddings));
+  for (const char* gauge : {"balanced", "item-orthonormal", "input-orthonormal"}) {
     const Model other = fit_model(sim_->data.X, test::exact_options(ModelKind::kEq1, 20, 3000, gauge), Context{});
     const Matrix C2 = normalize_rows(projected_factors(other.item_embeddings, other.user_embeddings));
     EXPECT_LT((C2 - C).cwiseAbs().maxCoeff(), 1e-8) << gauge;
+    const Matrix U2 = normalize_rows(projected_factors(other.user_embeddings, other.item_embeddings));
+    EXPECT_LT((U2 - U).cwiseAbs().maxCoeff(), 1e-8) << gauge << " (users)";
     const Matrix partner2 = projected_partner(other.user_embeddings, other.item_embeddings);
     EXPECT_LT((partner2 - partner).cwiseAbs().maxCoeff(), 1e-8) << gauge;
   }

@@ -138,39 +138,51 @@ const char* measure_name(Measure measure) {
 
 namespace {
 
-// PᵀP = Q Λ Qᵀ (k × k), and B Q, with Q's columns signed by fix_signs on B Q. The eigen-solver's
-// signs are arbitrary, and they differed between two gauges of one eq1 model and between the
-// CLI's and Python's math libraries, so exported canonical vectors did too (only their Gram
-// matrix agreed); with this convention C = B Q Λ^{1/2} is the same vectors for every gauge (up
-// to rounding, and up to a rotation inside an eigenvalue of PᵀP that repeats).
-Matrix projected_basis(const Matrix& B, const Matrix& P, Matrix& Q, Vector& lambda) {
-  Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(P, P));
-  Q = eig.eigenvectors();
-  lambda = eig.eigenvalues();
-  Matrix BQ = times(B, Q);
-  fix_signs(BQ, &Q);
-  return BQ;
+// The L of the canonical vectors C = B L (L Lᵀ = PᵀP), and L⁺ᵀ for the partner P' = P L⁺ᵀ.
+// Any L with L Lᵀ = PᵀP gives the same Gram matrix C Cᵀ = B PᵀP Bᵀ, but the vectors themselves
+// differ by a rotation; L is fixed so that C holds the principal coordinates of that Gram matrix:
+// CᵀC diagonal, decreasing, each column signed by fix_signs. That depends on the Gram matrix
+// alone, so the vectors are the same for every gauge of an eq1 model and every math library (up
+// to rounding, and up to a rotation inside an eigenvalue of C Cᵀ that repeats, where the Gram
+// matrix itself does not tell the vectors apart). Taking L = Q Λ^{1/2} from PᵀP = Q Λ Qᵀ alone
+// is not enough: in the item-orthonormal gauge PᵀP = I, every eigenvalue repeats, and users'
+// canonical vectors came out in an arbitrary rotation (differing by 1.3 between gauges).
+struct ProjectedBasis {
+  Matrix C;  // B L
+  Matrix L;
+  Matrix L_pinv_t;
+};
+
+ProjectedBasis projected_basis(const Matrix& B, const Matrix& P) {
+  // MATH.md M4: L0 = Q Λ^{1/2} from PᵀP = Q Λ Qᵀ (k × k); L0⁺ᵀ = Q Λ^{−1/2} (0 on Λ = 0).
+  const Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(P, P));
+  const Vector& d = eig.eigenvalues();
+  const double floor = 1e-12 * std::max(d.cwiseAbs().maxCoeff(), 1e-300);
+  Vector root(d.size()), inv_root(d.size());
+  for (Index i = 0; i < d.size(); ++i) {
+    root(i) = std::sqrt(std::max(d(i), 0.0));
+    inv_root(i) = d(i) > floor ? 1.0 / root(i) : 0.0;
+  }
+  const Matrix L0 = eig.eigenvectors() * root.asDiagonal();
+  // The rotation R to principal coordinates: (B L0)ᵀ(B L0) = R S Rᵀ, S decreasing.
+  const Matrix C0 = times(B, L0);
+  const Eigen::SelfAdjointEigenSolver<Matrix> principal(transpose_times(C0, C0));
+  Matrix R = principal.eigenvectors().rowwise().reverse();
+  Matrix C = times(C0, R);
+  fix_signs(C, &R);
+  return {std::move(C), L0 * R, eig.eigenvectors() * inv_root.asDiagonal() * R};
 }
 
 }  // namespace
 
 Matrix projected_factors(const Matrix& B, const Matrix& P) {
-  // MATH.md M4: C = B L with L Lᵀ = PᵀP; L = Q Λ^{1/2} from PᵀP = Q Λ Qᵀ (k × k).
-  Matrix Q;
-  Vector lambda;
-  const Matrix BQ = projected_basis(B, P, Q, lambda);
-  return BQ * lambda.cwiseMax(0.0).cwiseSqrt().asDiagonal();
+  // MATH.md M4: C = B L with L Lᵀ = PᵀP.
+  return projected_basis(B, P).C;
 }
 
 Matrix projected_partner(const Matrix& P, const Matrix& B) {
-  // P' = P L⁻ᵀ with the L of projected_factors: L⁻ᵀ = Q Λ^{−1/2} (pseudo-inverse on Λ = 0).
-  Matrix Q;
-  Vector d;
-  projected_basis(B, P, Q, d);
-  const double floor = 1e-12 * std::max(d.cwiseAbs().maxCoeff(), 1e-300);
-  Vector inv_root(d.size());
-  for (Index i = 0; i < d.size(); ++i) inv_root(i) = d(i) > floor ? 1.0 / std::sqrt(d(i)) : 0.0;
-  return times(P, Q * inv_root.asDiagonal());
+  // P' = P L⁺ᵀ with the L of projected_factors, so that P' Cᵀ = P Bᵀ.
+  return times(P, projected_basis(B, P).L_pinv_t);
 }
 
 Matrix least_squares_users(const SparseView& X, const Matrix& B) {

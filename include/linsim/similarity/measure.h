@@ -26,12 +26,14 @@ const char* measure_name(Measure measure);
 // MATH.md M4 "projected": C = B L with L Lᵀ = PᵀP (symmetric square root of the k × k Gram
 // matrix, so PᵀP may be singular). Cosines of C's rows equal cosines of the columns of
 // X̂ = P Bᵀ, invariant under every P → P M, B → B M⁻ᵀ. For the user side, swap the arguments.
-// L's columns are signed so that each column of C has its largest |entry| positive: C itself, not
-// only C Cᵀ, is then the same for every gauge of an eq1 model (PᵀP diagonal there).
+// Of the L with L Lᵀ = PᵀP, the one whose C holds the principal coordinates of C Cᵀ = B PᵀP Bᵀ
+// (CᵀC diagonal and decreasing, each column signed so that its largest |entry| is positive): C
+// itself, not only C Cᵀ, is then the same for every gauge of an eq1 model and every math library,
+// up to a rotation inside an eigenvalue of C Cᵀ that repeats.
 Matrix projected_factors(const Matrix& B, const Matrix& P);
 
-// The partner of projected_factors(B, P): P' = P L⁻ᵀ with the same L, so that P' Cᵀ = P Bᵀ (the
-// same scores) and P'ᵀP' = I. With it, the projected similarity of (C, P') is C's plain cosine.
+// The partner of projected_factors(B, P): P' = P L⁺ᵀ with the same L, so that P' Cᵀ = P Bᵀ (the
+// same scores) and P'ᵀP' = I (on the range of PᵀP). With it, the projected similarity of (C, P') is C's plain cosine.
 Matrix projected_partner(const Matrix& P, const Matrix& B);
 
 // The users that best reproduce interactions X (n × p) from item vectors B (p × k) alone, by least
