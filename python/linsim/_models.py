@@ -237,17 +237,23 @@ class Model:
             csr = as_csr(user_items, what="user_items")
             if csr.matrix.shape[0] != count:
                 raise ValueError(f"user_items has {csr.matrix.shape[0]} rows for {count} user ids")
+            rows = np.arange(count, dtype=np.int64)
+            index, scores = m.recommend(rows, csr.handle, N, filter_already_liked_items, self.threads)
             empty = np.flatnonzero(np.diff(csr.matrix.indptr) == 0)
             if empty.size:
                 import warnings
 
                 labels = [userid] if single else list(userid)
                 named = ", ".join(repr(labels[int(r)]) for r in empty[:3]) + (", ..." if empty.size > 3 else "")
+                # A weighting that centres the columns (standardize) turns an empty row into minus the
+                # centre, whose scores are not 0: the same list for every empty row, not a personal one.
+                if np.all(scores[empty] == 0):
+                    what = "so every score is 0 and the list is the first items by position"
+                else:
+                    what = ("so the scores are those of an empty row after the weighting's centring, the same "
+                            "for every such row")
                 warnings.warn(f"{empty.size} row(s) of user_items have no interactions ({named}): nothing to fold "
-                              "in, so every score is 0 and the list is the first items by position, not a "
-                              "recommendation", RuntimeWarning, stacklevel=2)
-            rows = np.arange(count, dtype=np.int64)
-            index, scores = m.recommend(rows, csr.handle, N, filter_already_liked_items, self.threads)
+                              f"in, {what}, not a recommendation", RuntimeWarning, stacklevel=2)
         out = _ids_of(self._item_ids, index)
         return (out[0], scores[0]) if single else (out, scores)
 

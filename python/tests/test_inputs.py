@@ -449,3 +449,11 @@ def test_a_fold_in_row_without_interactions_is_named_in_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.recommend("known", row, N=3)
+    # A weighting that centres the columns folds an empty row into minus the centre: its scores
+    # are score()'s for that row, not 0, and the warning says so (was: "every score is 0").
+    centred = linsim.EQ2(rank=2, lam=0.1, progress=False).fit(X, weighting="standardize")
+    with pytest.warns(RuntimeWarning, match="the scores are those of an empty row after the weighting's centring"):
+        ids, scores = centred.recommend("new", np.zeros((1, 12)), N=12, filter_already_liked_items=False)
+    expected = centred.score(np.zeros((1, 12)))[0]
+    assert not np.all(expected == 0)
+    np.testing.assert_allclose(scores, np.sort(expected)[::-1], rtol=1e-12, atol=1e-15)
