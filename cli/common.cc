@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -77,7 +78,29 @@ void on_broken_pipe(int) {
 
 void set_program_name(const char* name) { program_name = name; }
 
+namespace {
+
+// A standard stream the program was started without (`linsim … >&-`) is given /dev/null opened for
+// reading only: otherwise the first file the program opens takes its number, and what it writes
+// to standard output lands in that file (`simulate -o - --truth t.tsv >&-` had committed t.tsv
+// with the interactions written over it, exit 0). Opened read-only, standard output and error
+// fail every write, so a command writing to them says "cannot write to standard output", exit 1,
+// and a closed standard input reads as empty.
+void hold_closed_standard_streams() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int opened = ::open("/dev/null", O_RDONLY);  // the lowest free number: fd itself
+    if (opened >= 0 && opened != fd) {
+      ::dup2(opened, fd);
+      ::close(opened);
+    }
+  }
+}
+
+}  // namespace
+
 void remove_unfinished_outputs_when_cut_short() {
+  hold_closed_standard_streams();
   remove_unfinished_outputs_at_exit();
   // A write beyond the file-size limit (ulimit -f) fails with EFBIG, an error the writer names and
   // cleans up after, instead of ending the process by SIGXFSZ with its temporaries left behind (as

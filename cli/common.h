@@ -68,7 +68,9 @@ void set_program_name(const char* name);
 // exit() before they are committed (atomic_output.h); SIGXFSZ is ignored, so that a write beyond
 // the file-size limit is an error like any failed write; SIGBUS (a memory-mapped input that shrank
 // while read) is named on stderr and ends the program with status 1, its outputs removed; SIGPIPE
-// (standard output's reader gone) removes them and ends the program by SIGPIPE, silently. Call
+// (standard output's reader gone) removes them and ends the program by SIGPIPE, silently. A
+// standard stream the program was started without is held by /dev/null opened read-only, so that
+// no file the program opens becomes its standard output, and writes to it fail. Call
 // first in main(), before any other
 // thread exists. Throws Error where the thread that takes the signals cannot start.
 void remove_unfinished_outputs_when_cut_short();

@@ -130,7 +130,18 @@ TEST_F(CliAudit, TruthFilesThatCannotScoreAreErrors) {
   r = run("audit --items " + V + " --truth " + write("one.tsv", "w0\tw1\t1\nc\td\t2\n") + " --top 3 --out " + path("a"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("only 1 of its 2 pairs"), std::string::npos) << r.err;
-  expect_only({"v.txt", "nan.tsv", "none.tsv", "one.tsv"});
+  // An item in two clusters: an error at the second line (was: the last line won, silently). The
+  // same cluster twice is no conflict.
+  std::string clusters;
+  for (int i = 0; i < 8; ++i) clusters += fmt::format("w{}\t{}\n", i, i % 2);
+  r = run("audit --items " + V + " --truth " + write("same.tsv", clusters + "w3\t1\n") + " --top 3 --out " + path("a"));
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::filesystem::remove_all(path("a"));
+  r = run("audit --items " + V + " --truth " + write("twice.tsv", clusters + "w3\t0\n") + " --top 3 --out " + path("a"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("twice.tsv:9: item 'w3' is in cluster '0' here and in cluster '1' on line 4"), std::string::npos)
+      << r.err;
+  expect_only({"v.txt", "nan.tsv", "none.tsv", "one.tsv", "same.tsv", "twice.tsv"});
 }
 
 TEST_F(CliAudit, NumbersTheInputCannotDefineArePrintedAsUndefined) {

@@ -10,7 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -41,6 +43,9 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
   // program's form, naming the option.
   for (const auto& [args, words] : std::vector<std::pair<std::string, std::string>>{
            {"reproduce --seeds 2147483648 --out " + path("r"), "--seeds must be in [1, 10000], got 2147483648"},
+           // Seeds past 2^64 - 1 (was: wrapped to 0 without a word).
+           {"reproduce --seeds 2 --seed 18446744073709551615 --out " + path("r"),
+            "--seed 18446744073709551615 with --seeds 2 runs past the largest seed, 2^64 - 1"},
            {"reproduce --lambda-eq1 -1 --out " + path("r"), "--lambda-eq1 must be a finite number >= 0, got -1"},
            {"fit --input " + fixture() + " --rank 1e308 --out " + path("x"), "--rank"},
            {"fit --input " + fixture() + " --rank 5x --out " + path("x"), "--rank"},
@@ -319,6 +324,22 @@ TEST_F(Reliability, AMessageQuotingControlBytesShowsThemEscaped) {
   EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
 }
 
+// A simulated user costs the items it takes, not the catalogue: 150,000 users of one item each over
+// 10 million items take seconds (was: 10 MB of flags zeroed per user, minutes). The timeout only
+// stops a run that went back to that; the result is checked for what it must hold.
+TEST_F(Reliability, ASimulatedUserCostsItsItemsNotTheCatalogue) {
+  const test::CliResult r = shell("timeout 60 " + std::string(LINSIM_CLI_PATH) +
+                                  " simulate --users 150000 --items 10000000 --max-items-per-user 1 --out " +
+                                  path("s.tsv"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(path("s.tsv"));
+  std::string line;
+  std::getline(in, line);  // the header
+  std::set<std::string> users;
+  while (std::getline(in, line)) users.insert(line.substr(0, line.find('\t')));
+  EXPECT_EQ(users.size(), 150000u);
+}
+
 TEST_F(Reliability, AFullStandardOutputIsAnError) {
   fit_model();
   for (const std::string& command : {"similar-items --model " + path("m") + " --items film00",
@@ -366,6 +387,21 @@ TEST_F(Reliability, AFullStandardOutputIsAnError) {
   test::CliResult r = run("cooccur " + path("c.txt") + " --min-count 1 --vocab " + path("v.txt") + " > /dev/full");
   EXPECT_EQ(r.code, 1) << r.err;
   r = shell(std::string(LINSIM_CLI_PATH) + " simulate --users 5000 --items 200 -o - --truth " + path("t.tsv") + " | head -c 10");
+  expect_only({"m", "labels.tsv", "c.txt"});
+  // Started without a standard output (>&-): the first file opened is not taken for it (was: the
+  // truth file's temporary got its number, the interactions were written into it, and it was
+  // committed, exit 0). A closed standard input reads as empty.
+  r = shell(std::string(LINSIM_CLI_PATH) + " simulate --users 100 -o - --truth " + path("t.tsv") + " >&-");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
+  r = shell(std::string(LINSIM_CLI_PATH) + " similar-items --model " + path("m") + " --items film00 --output " +
+            path("n.tsv") + " >&-");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(slurp(path("n.tsv")).find("film00\t"), std::string::npos);
+  std::filesystem::remove(path("n.tsv"));
+  r = shell(std::string(LINSIM_CLI_PATH) + " cooccur - --min-count 1 -o " + path("co.tsv") + " <&-");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("<stdin>: the corpus holds no words"), std::string::npos) << r.err;
   expect_only({"m", "labels.tsv", "c.txt"});
 }
 

@@ -125,6 +125,7 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
   Index unknown = 0, labelled = 0;
   if (resolved == "clusters") {
     in.clusters.assign(static_cast<size_t>(ids.size()), -1);
+    std::vector<std::int64_t> given_on(static_cast<size_t>(ids.size()), 0);  // the line of each item's cluster
     std::map<std::string, int> label_index;
     for (size_t r = 0; r < rows.size(); ++r) {
       const auto& [line, f] = rows[r];
@@ -136,8 +137,19 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
         continue;
       }
       const auto [it, added] = label_index.emplace(f[1], static_cast<int>(label_index.size()));
-      if (in.clusters[static_cast<size_t>(*item)] < 0) ++labelled;
-      in.clusters[static_cast<size_t>(*item)] = it->second;
+      int& cluster = in.clusters[static_cast<size_t>(*item)];
+      if (cluster >= 0 && cluster != it->second) {
+        // One cluster per item: a second, different one is a mistake in the file, not an update.
+        std::string earlier;
+        for (const auto& [label, index] : label_index) {
+          if (index == cluster) earlier = label;
+        }
+        throw InputError(path, line, fmt::format("item '{}' is in cluster '{}' here and in cluster '{}' on line {}",
+                                                 f[0], f[1], earlier, given_on[static_cast<size_t>(*item)]));
+      }
+      if (cluster < 0) ++labelled;
+      cluster = it->second;
+      given_on[static_cast<size_t>(*item)] = static_cast<std::int64_t>(line);
     }
     if (label_index.empty()) throw Error(fmt::format("'{}': no item of the embeddings has a cluster", path));
     if (unknown > 0) {

@@ -70,6 +70,11 @@ void ReproductionOptions::validate() const {
   if (seeds < 1 || seeds > kMaxReproductionSeeds) {
     throw InvalidArgument(fmt::format("--seeds must be in [1, {}], got {}", kMaxReproductionSeeds, seeds));
   }
+  // Seeds seed, seed + 1, …: past 2^64 − 1 they would wrap to 0 (the results listing 2^64 − 1, 0).
+  if (static_cast<std::uint64_t>(seeds - 1) > std::numeric_limits<std::uint64_t>::max() - simulation.seed) {
+    throw InvalidArgument(fmt::format("--seed {} with --seeds {} runs past the largest seed, 2^64 - 1 = {}",
+                                      simulation.seed, seeds, std::numeric_limits<std::uint64_t>::max()));
+  }
   if (rank < 1 || rank > simulation.items) {
     throw InvalidArgument(fmt::format("--rank must be in [1, items = {}], got {}", simulation.items, rank));
   }
