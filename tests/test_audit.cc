@@ -20,6 +20,7 @@
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>
+#include <Eigen/SVD>
 #include <fmt/format.h>
 
 #include "linsim/audit/audit.h"
@@ -151,6 +152,37 @@ TEST(Audit, DimensionOneHasNoFreeScaleAndOrthogonalColumnsHaveFullEffectiveRank)
   const Matrix Q = Eigen::HouseholderQR<Matrix>(test::random_matrix(40, 8, 4)).householderQ() * Matrix::Identity(40, 8);
   const AuditReport q = run_audit(input_of(Q), o, Context{});
   EXPECT_NEAR(q.effective_rank, 8.0, 1e-9);
+}
+
+// More dimensions than items: the geometry's spectra come from the p × p side, which holds the
+// same nonzero eigenvalues as the k × k one (the oracle here). Beyond 4,096 dimensions the audit
+// is refused before any work (was: a 20 × 20,000 file took 6.3 GB and over a minute).
+TEST(Audit, WideEmbeddingsUseTheSmallerGramAndTooManyDimensionsAreRefused) {
+  Matrix B = test::random_matrix(30, 400, 11);
+  B.col(0).array() += 3.0;
+  AuditOptions o;
+  o.top = 4;
+  const AuditReport r = run_audit(input_of(B), o, Context{});
+  const Matrix centred = B.rowwise() - B.colwise().mean();
+  const Vector cov = Eigen::SelfAdjointEigenSolver<Matrix>(centred.transpose() * centred).eigenvalues().cwiseMax(0.0);
+  EXPECT_NEAR(r.top_dim_variance_share, cov.maxCoeff() / cov.sum(), 1e-10);
+  // B's singular values by an SVD: the square roots of the k × k Gram's eigenvalues would turn its
+  // k − p zeros, rounding errors of 1e-13 λ_max, into σ of 3e-7 σ_max that add entropy.
+  const Vector sigma = Eigen::BDCSVD<Matrix>(B).singularValues();
+  double entropy = 0;
+  for (Index j = 0; j < sigma.size(); ++j) {
+    const double q = sigma(j) / sigma.sum();
+    if (q > 0) entropy -= q * std::log(q);
+  }
+  EXPECT_NEAR(r.effective_rank, std::exp(entropy), 1e-9 * std::exp(entropy));
+  try {
+    run_audit(input_of(test::random_matrix(20, 4097, 12)), o, Context{});
+    ADD_FAILURE() << "4,097 dimensions were audited";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("the item vectors have 4097 dimensions: the audit supports at most 4096"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Audit, GeometryMatchesBruteForce) {

@@ -101,6 +101,19 @@ double mean_percentile(const NeighborLists& lists, const Vector& pct) {
 std::string pct(double x) { return fmt::format("{:.0f} %", 100.0 * x); }
 
 constexpr Index kMaxItems = std::numeric_limits<int>::max();  // top-k stores int indices
+// The most dimensions: the audit forms k × k Gram matrices (with users: PᵀP and BᵀB, the canonical
+// basis's eigen-decompositions, the least-squares pseudo-inverse), up to about six at once, 48 k²
+// bytes: 0.8 GB at k = 4,096, within the audit's bound of about 1 GB (docs/audit.md), and
+// eigen-decompositions of O(k³) that stay within minutes. Beyond it a 20 × 20,000 file had taken
+// 6.3 GB and run for over a minute in the geometry.
+constexpr Index kMaxDimensions = 4096;
+
+// The eigenvalues of MᵀM (k × k), from the smaller of MᵀM and M Mᵀ: the nonzero ones are the same,
+// and the larger side has only zeros more (which no sum, maximum or entropy below counts).
+Vector gram_eigenvalues(const Matrix& M) {
+  const Matrix G = M.rows() < M.cols() ? Matrix(M * M.transpose()) : transpose_times(M, M);
+  return Eigen::SelfAdjointEigenSolver<Matrix>(G, Eigen::EigenvaluesOnly).eigenvalues();
+}
 constexpr double kEqualNormTolerance = 1e-6;  // relative spread of lengths that counts as "all equal"
 
 std::string display_name(const std::string& measure) {
@@ -262,6 +275,11 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   const Matrix& B = in.items;
   const Index p = B.rows(), k = B.cols();
   if (p == 0 || k == 0) throw InvalidArgument("the item embeddings are empty");
+  if (k > kMaxDimensions) {
+    throw InvalidArgument(fmt::format("the item vectors have {} dimensions: the audit supports at most {} (its "
+                                      "k x k Gram matrices and their eigen-decompositions grow with k^2 and k^3)",
+                                      k, kMaxDimensions));
+  }
   if (p > kMaxItems) {
     throw InvalidArgument(fmt::format("{} item vectors: at most {} are supported (neighbour search indexes rows with "
                                       "32-bit integers)", p, kMaxItems));
@@ -457,16 +475,15 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
       s += N.row(a).dot(N.row(b));
     }
     r.mean_random_cosine = s / static_cast<double>(o.random_pairs);
-    Eigen::SelfAdjointEigenSolver<Matrix> cov(transpose_times(centred, centred));
-    const double total = cov.eigenvalues().cwiseMax(0.0).sum();
+    const Vector cov = gram_eigenvalues(centred);
+    const double total = cov.cwiseMax(0.0).sum();
     if (total > 0) {
-      r.top_dim_variance_share = cov.eigenvalues().maxCoeff() / total;
+      r.top_dim_variance_share = cov.maxCoeff() / total;
     } else {
       r.top_dim_variance_share = std::nan("");
       r.undefined.emplace_back("geometry.top_dim_variance_share", "every item vector is the same: there is no variance");
     }
-    Eigen::SelfAdjointEigenSolver<Matrix> gram(transpose_times(B, B));
-    const Vector sigma = gram.eigenvalues().cwiseMax(0.0).cwiseSqrt();
+    const Vector sigma = gram_eigenvalues(B).cwiseMax(0.0).cwiseSqrt();
     const double ssum = sigma.sum();
     double entropy = 0;
     for (Index j = 0; j < sigma.size(); ++j) {
