@@ -208,7 +208,7 @@ std::string audit_html(const AuditReport& r, const json& inputs) {
                                        for (int c : r.heatmap_cluster_sizes) s += (s.empty() ? "" : ", ") + std::to_string(c);
                                        return s;
                                      }()),
-                         heatmap_png({{"cosine, sorted by cluster", r.heatmap}}, ho));
+                         heatmap_png({{"cosine, sorted by cluster", &r.heatmap}}, ho));
   }
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -63,7 +63,7 @@ std::string heatmap_png(const std::vector<HeatmapPanel>& panels, const HeatmapOp
   if (panels.empty()) throw InvalidArgument("a figure needs at least one panel");
   if (!(o.vmax > o.vmin)) throw InvalidArgument(fmt::format("colour scale needs vmin < vmax, got {} and {}", o.vmin, o.vmax));
   for (const auto& p : panels) {
-    if (p.values.rows() != p.values.cols() || p.values.rows() == 0) {
+    if (p.values == nullptr || p.values->rows() != p.values->cols() || p.values->rows() == 0) {
       throw InvalidArgument(fmt::format("panel '{}' is not a non-empty square matrix", p.title));
     }
   }
@@ -92,7 +92,7 @@ std::string heatmap_png(const std::vector<HeatmapPanel>& panels, const HeatmapOp
     cairo_set_font_size(cr, 15);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     centred_text(cr, panels[static_cast<size_t>(k)].title, x0 + px / 2.0, y0 + label_h - 10);
-    const Matrix img = resample(panels[static_cast<size_t>(k)].values, px);
+    const Matrix img = resample(*panels[static_cast<size_t>(k)].values, px);
     cairo_surface_t* tile = cairo_image_surface_create(CAIRO_FORMAT_RGB24, px, px);
     cairo_surface_flush(tile);
     unsigned char* data = cairo_image_surface_get_data(tile);
