@@ -141,6 +141,38 @@ TEST_F(AuditSimulation, CanonicalExportsHaveCosineEqualToProjected) {
   EXPECT_TRUE(said);
 }
 
+// Users that leave the projected vectors zero, or on one line, define no projected neighbours:
+// every cosine is ±1 (or 0/0) and the lists are ties in index order. The overlap is undefined,
+// with the reason, and the verdict does not recommend it (was: a number such as 0.110, and "Use
+// the projected similarity … instead").
+TEST(Audit, ProjectedSimilarityOfUsersOnOneLineOrZeroIsUndefined) {
+  const Matrix B = test::random_matrix(60, 5, 21);
+  AuditOptions o;
+  o.top = 5;
+  o.queries = 30;
+  const Matrix zero = Matrix::Zero(40, 5);
+  const Matrix line = test::random_matrix(40, 1, 22) * test::random_matrix(1, 5, 23);  // rank 1
+  const Matrix plane = test::random_matrix(40, 2, 24) * test::random_matrix(2, 5, 25);  // rank 2: defined
+  for (const auto& [users, why] : std::vector<std::pair<Matrix, std::string>>{
+           {zero, "the projected vectors (from users) are all zero"},
+           {line, "the projected vectors (from users) span a single dimension"}}) {
+    const AuditReport r = run_audit(input_of(B, users), o, Context{});
+    ASSERT_TRUE(r.projected_mean_jaccard);
+    EXPECT_TRUE(std::isnan(*r.projected_mean_jaccard));
+    const std::string* said = r.why_undefined("projected_overlap.mean_jaccard");
+    ASSERT_NE(said, nullptr);
+    EXPECT_NE(said->find(why), std::string::npos) << *said;
+    std::string verdict;
+    for (const std::string& sentence : r.verdict) verdict += sentence + " ";
+    EXPECT_EQ(verdict.find("Use the projected similarity"), std::string::npos) << verdict;
+    EXPECT_NE(verdict.find("The gauge-free projected similarity is undefined here"), std::string::npos) << verdict;
+    for (const auto& [name, value] : r.neighbour_popularity) EXPECT_NE(name, "projected");
+  }
+  const AuditReport defined = run_audit(input_of(B, plane), o, Context{});
+  ASSERT_TRUE(defined.projected_mean_jaccard);
+  EXPECT_TRUE(std::isfinite(*defined.projected_mean_jaccard));
+}
+
 TEST(Audit, DimensionOneHasNoFreeScaleAndOrthogonalColumnsHaveFullEffectiveRank) {
   const Matrix B = test::random_matrix(50, 1, 3).cwiseAbs().array() + 0.1;
   AuditOptions o;
@@ -573,16 +605,18 @@ TEST(Audit, NumbersTheInputCannotDefineAreUndefinedWithAReasonNeverZero) {
   EXPECT_NE(audit_summary(r).find("undefined (every pair has the same human score"), std::string::npos);
 }
 
-// Two clusters of directions, 10° and 40° from the first axis, with lengths spread over 1..10.
-Matrix two_angle_clusters(Index per_cluster, std::vector<int>& clusters) {
-  Matrix B(2 * per_cluster, 2);
+// Two clusters told apart by the sign of the third coordinate (±0.8 n), with directions in the
+// first two coordinates spread over ±0.2 rad around 0.46 and lengths n spread over 1..10.
+Matrix two_sided_clusters(Index per_cluster, std::vector<int>& clusters) {
+  Matrix B(2 * per_cluster, 3);
   std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> length(1.0, 10.0), jitter(-0.03, 0.03);
+  std::uniform_real_distribution<double> length(1.0, 10.0), jitter(-0.2, 0.2);
   for (Index i = 0; i < B.rows(); ++i) {
-    const double angle = (i < per_cluster ? 0.17 : 0.70) + jitter(rng);
+    const double angle = 0.46 + jitter(rng);
     const double n = length(rng);
     B(i, 0) = n * std::cos(angle);
     B(i, 1) = n * std::sin(angle);
+    B(i, 2) = (i < per_cluster ? 0.8 : -0.8) * n;
     clusters.push_back(i < per_cluster ? 0 : 1);
   }
   return B;
@@ -590,13 +624,14 @@ Matrix two_angle_clusters(Index per_cluster, std::vector<int>& clusters) {
 
 TEST(Audit, VerdictDoesNotRecommendAStepTheTruthScoresLower) {
   std::vector<int> clusters;
-  const Matrix B = two_angle_clusters(40, clusters);
+  const Matrix B = two_sided_clusters(40, clusters);
   AuditOptions o;
   o.top = 5;
-  // One user who scores x − y: the projected similarity (the same for every rescaling) sees only
-  // that direction and loses the angle that separates the clusters; cosine keeps it.
-  Matrix P(1, 2);
-  P << 1, -1;
+  // Two users who see only the first two coordinates: the projected similarity (the same for
+  // every rescaling, and defined: it spans two dimensions) loses the coordinate that separates the
+  // clusters; cosine keeps it. (One user would leave it a single dimension: undefined.)
+  Matrix P(2, 3);
+  P << 1, 0, 0, 0, 1, 0;
   AuditInput in = input_of(B, P);
   in.clusters = clusters;
   const AuditReport r = run_audit(in, o, Context{});

@@ -185,7 +185,12 @@ std::vector<std::string> verdict(const AuditReport& r) {
                 "regularised each factor (weight decay), treat cosine on these vectors as one arbitrary choice.");
   }
   const bool balanced = r.imbalance && *r.imbalance < 0.05;
-  if (r.projected_mean_jaccard) {
+  if (r.projected_mean_jaccard && !std::isfinite(*r.projected_mean_jaccard)) {
+    const std::string* why = r.why_undefined("projected_overlap.mean_jaccard");
+    v.push_back(fmt::format("The gauge-free projected similarity is undefined here: {}; it needs users (or "
+                            "interactions) that span at least two of the dimensions.",
+                            why != nullptr ? *why : std::string("it could not be computed")));
+  } else if (r.projected_mean_jaccard) {
     const std::string shares = pct(*r.projected_mean_jaccard);
     if (canonical) {
       v.push_back(fmt::format("Cosine equals the gauge-free projected similarity here (overlap@{} {:.3f}): these "
@@ -425,6 +430,26 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
     say("projected similarity from least-squares users");
     C = projected_factors(B, least_squares_users(*in.interactions, B));
     r.projected_source = "interactions (least-squares users X B (BᵀB)⁺)";
+  }
+  if (C) {
+    // C's columns are principal coordinates (orthogonal, decreasing): their squared lengths are the
+    // eigenvalues of C Cᵀ. With fewer than two of them nonzero every projected cosine is ±1 (or
+    // 0/0), and its neighbour lists are ties in index order: undefined, not a number to compare
+    // (was: all-zero or rank-1 users gave an overlap, and the verdict recommended it).
+    const Vector energy = C->colwise().squaredNorm().transpose();
+    const double largest = energy.size() > 0 ? energy.maxCoeff() : 0.0;
+    Index dimensions = 0;
+    for (Index j = 0; j < energy.size(); ++j) dimensions += largest > 0 && energy(j) > 1e-12 * largest ? 1 : 0;
+    if (dimensions <= 1) {
+      r.projected_mean_jaccard = std::nan("");
+      r.undefined.emplace_back(
+          "projected_overlap.mean_jaccard",
+          fmt::format("the projected vectors (from {}) {}", r.projected_source,
+                      dimensions == 0 ? "are all zero"
+                                      : "span a single dimension, so every cosine between them is +1 or -1 and "
+                                        "their neighbours are ties"));
+      C.reset();
+    }
   }
   NeighborLists projected_lists;
   if (C) {

@@ -108,6 +108,8 @@ Readings readings(const AuditReport& r) {
                   ? "Balanced: what weight decay on both factors produces (docs/math.md M2); the scale is then pinned."
                   : "Not balanced: nothing in the training pinned the scale to weight decay's choice.";
   t.projected = !r.projected_mean_jaccard ? "Needs --users or --interactions."
+                : !std::isfinite(*r.projected_mean_jaccard)
+                    ? reading_or_why(r, "projected_overlap.mean_jaccard", "Undefined.")
                 : *r.projected_mean_jaccard >= 0.99
                     ? "Cosine already equals the gauge-free projected similarity."
                     : fmt::format("Cosine and the gauge-free projected similarity share {:.0f} % of the top-{} "
