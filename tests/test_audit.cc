@@ -297,6 +297,17 @@ TEST(Audit, BadInputsAreClearErrorsOrDocumentedBehaviour) {
                 std::string::npos)
           << e.what();
     }
+    // And squares that underflow (1e-300): refused by name, not "only 0 items have nonzero vectors".
+    const Matrix tiny = B * 1e-300;
+    try {
+      run_audit(users ? input_of(B, tiny) : input_of(tiny), o, Context{});
+      ADD_FAILURE() << "vectors whose squares underflow accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("the ") + (users ? "user" : "item") +
+                                           " vectors are too small: their squared lengths underflow"),
+                std::string::npos)
+          << e.what();
+    }
   }
 }
 
@@ -811,7 +822,7 @@ TEST_F(AuditFiles, Word2vecRecordsThatAreMalformedNameTheFileAndTheRecord) {
   EXPECT_NE(m.find(file + ":3: id 'x' appears twice"), std::string::npos) << m;
   m = error_of("e.txt", "x 1 2\ny 1 nan\n");
   EXPECT_NE(m.find(file + ":2: value 2 of 'y' is not a finite number: 'nan'"), std::string::npos) << m;
-  for (const char* empty : {"", "\n\n", "2 3\n"}) {
+  for (const char* empty : {"", "\n\n", "2 3\n", "0 5\n"}) {  // "0 5": was "read as binary word2vec"
     m = error_of("e.txt", empty);
     EXPECT_NE(m.find("'" + file + "' contains no vectors"), std::string::npos) << "'" << empty << "': " << m;
   }

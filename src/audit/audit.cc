@@ -300,11 +300,19 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   }
   // Norms, cosines and the Gram matrices square the values: their sums must stay finite (was: the
   // norms overflowed to inf and every vector counted as zero).
+  // And the other way: values so small that every squared length underflows (1e-300) left every
+  // vector "zero" and the message blamed --top.
   const auto check_squares = [](const Matrix& V, const char* what) {
     if (V.size() > 0 && !std::isfinite(V.squaredNorm())) {
       throw InvalidArgument(fmt::format("the {} vectors are too large: their sum of squares overflows (largest "
                                         "|value| {:.4g}); scale them down",
                                         what, V.cwiseAbs().maxCoeff()));
+    }
+    const double largest = V.size() > 0 ? V.cwiseAbs().maxCoeff() : 0.0;
+    if (largest > 0 && V.rowwise().squaredNorm().maxCoeff() < std::numeric_limits<double>::min()) {
+      throw InvalidArgument(fmt::format("the {} vectors are too small: their squared lengths underflow (largest "
+                                        "|value| {:.4g}); scale them up",
+                                        what, largest));
     }
   };
   check_squares(B, "item");

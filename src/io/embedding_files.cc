@@ -249,8 +249,10 @@ bool is_word2vec_binary(const std::string& path, Index& count, Index& dim, size_
     if (control_byte(static_cast<unsigned char>(c))) return true;
   }
   // All text-like bytes. A small file (read whole) that the binary layout explains exactly is
-  // binary; otherwise it is text and the text reader judges it.
-  if (!whole) return false;
+  // binary; otherwise it is text and the text reader judges it. A header of 0 vectors explains
+  // only blanks, which are text as much as binary: the text reader names it (was: "read as binary
+  // word2vec: non-text bytes follow …" of a file that had none).
+  if (!whole || count == 0) return false;
   size_t at = 0;
   for (Index r = 0; r < count; ++r) {
     while (at < rest.size() && (rest[at] == '\n' || rest[at] == '\r')) ++at;
