@@ -51,6 +51,9 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
            {"fit --input " + fixture() + " --rank 5x --out " + path("x"), "--rank"},
            {"fit --input " + fixture() + " --min-item-users -1 --out " + path("x"), "--min-item-users must be >= 0, got -1"},
            {"simulate --seed -1 --out " + path("s"), "a seed is an integer in [0, 2^64 - 1], got '-1'"},
+           // Popularities that underflow to 0 (was: exit 0, each user taking the first items by index).
+           {"simulate --beta-min 1e-300 --beta-max 1e-300 --out " + path("s"),
+            "--beta-min must be at least 0.01 (popularities u^(1/beta) of a smaller beta underflow to 0), got 1e-300"},
            {"recommend -m " + path("m") + " --users u00 --min-value 3", "--min-value applies to the interactions read "
                                                                         "with --input, which is not given"},
            {"export -m " + path("m") + " --out " + path("x.npy") + " --strict", "--strict applies to the interactions"},
@@ -210,6 +213,12 @@ TEST_F(Reliability, AnAddressSpaceLimitIsMemoryNotAvailable) {
   r = under(limit, "simulate --users 100 --items 20000000 --clusters 1 --out " + path("sim.tsv"));
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_NE(r.err.find("simulating 100 users x 20000000 items needs about"), std::string::npos) << r.err;
+  // Clusters that make the need are named (was: "lower --users or --items"), and counted before
+  // drawing (was: 10 million clusters drew for 28 s before the refusal).
+  r = under(limit, "simulate --users 1 --items 10000000 --clusters 10000000 --out " + path("sim.tsv"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("simulating 1 users x 10000000 items needs about"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("; lower --clusters, --users or --items"), std::string::npos) << r.err;
   // reproduce's up-front estimate covers its peak: with the program's own room plus the estimate
   // (19 items x items matrices of 1,000 items: 145 MiB) and 16 MiB, the run completes (was: the
   // figures were copied twice more to be drawn, the peak was twice the estimate, and a run that

@@ -123,6 +123,13 @@ void SimulationOptions::validate() const {
   if (!(beta_min > 0) || !(beta_max >= beta_min) || !std::isfinite(beta_max)) {
     fail(fmt::format("need 0 < --beta-min <= --beta-max (finite), got {} and {}", beta_min, beta_max));
   }
+  // A popularity is u^(1/β): below β = 0.01 it underflows to 0 for a large share of the items (at
+  // 1e-300 for every one, and each user then took the first items by index, the clusters lost
+  // without a word); at 0.01 only for u below 1e-3.
+  if (beta_min < kMinBeta) {
+    fail(fmt::format("--beta-min must be at least {} (popularities u^(1/beta) of a smaller beta underflow to 0), "
+                     "got {}", kMinBeta, beta_min));
+  }
   if (!(user_beta > 0) || !std::isfinite(user_beta)) fail(fmt::format("--user-beta must be > 0, got {}", user_beta));
   if (!(cluster_concentration > 0) || !std::isfinite(cluster_concentration)) {
     fail(fmt::format("--cluster-concentration must be > 0, got {}", cluster_concentration));
@@ -139,24 +146,31 @@ void SimulationOptions::validate() const {
 namespace {
 
 // Fails fast where the simulation cannot fit: before drawing (interactions = 0), per item its
-// cluster, popularity, place in the cluster tables and id, per user its stream, preferences,
-// activity and id; once the activities fix the count, what is still to come (the rest was
-// allocated and is no longer in the room measured): per interaction the drawn item and X's index
-// and value, and the ids.
-void check_simulation_memory(const SimulationOptions& o, Index interactions) {
+// cluster, popularity, place in the cluster tables and id, per cluster its two tables (two vectors
+// and their heap blocks, ~120 bytes) and mass, and each drawing thread's cluster weights and sums
+// (16 bytes), per user its stream, preferences, activity and id; once the activities fix the
+// count, what is still to come (the rest was allocated and is no longer in the room measured): per
+// interaction the drawn item and X's index and value, and the ids.
+void check_simulation_memory(const SimulationOptions& o, Index interactions, int threads) {
   constexpr double kPerId = 96;  // the id's text and its entry in the id map
   const double ids = kPerId * static_cast<double>(o.users + o.items);
   const double need =
       interactions == 0
           ? ids + static_cast<double>(o.items) * (4 + 8 + 16) +
+                static_cast<double>(o.clusters) * (128 + 16.0 * threads) +
                 static_cast<double>(o.users) * (sizeof(Rng) + sizeof(Vector) + 8.0 * static_cast<double>(o.clusters) + 8 + 8 + 24)
           : ids + 16.0 * static_cast<double>(interactions);
   if (const auto shortfall = memory_shortfall(need)) {
-    throw OutOfMemory(fmt::format("simulating {} users x {} items{} needs about {}, {}; lower --users or --items{}",
-                                  o.users, o.items,
+    // The option that drives the need the most is named first (was: "lower --users or --items" when
+    // --clusters made it).
+    const double per_cluster = static_cast<double>(o.clusters) * (128.0 + 16.0 * threads +
+                                                                  8.0 * static_cast<double>(o.users));
+    const std::string lower = interactions > 0 ? "lower --users or --items, --activity-scale or set --max-items-per-user"
+                              : per_cluster > 0.5 * need ? "lower --clusters, --users or --items"
+                                                         : "lower --users or --items";
+    throw OutOfMemory(fmt::format("simulating {} users x {} items{} needs about {}, {}; {}", o.users, o.items,
                                   interactions > 0 ? fmt::format(" ({} interactions)", interactions) : std::string(),
-                                  format_bytes(need), shortfall->more_than(),
-                                  interactions > 0 ? ", --activity-scale or set --max-items-per-user" : ""));
+                                  format_bytes(need), shortfall->more_than(), lower));
   }
 }
 
@@ -164,7 +178,7 @@ void check_simulation_memory(const SimulationOptions& o, Index interactions) {
 
 Simulation simulate(const SimulationOptions& o, const Context& ctx) {
   o.validate();
-  check_simulation_memory(o, 0);
+  check_simulation_memory(o, 0, ctx.thread_count());
   const ThreadScope thread_scope(ctx);
   Simulation sim;
   const Index n = o.users;
@@ -207,7 +221,7 @@ Simulation simulate(const SimulationOptions& o, const Context& ctx) {
                                       "lower --users, --items, --activity-scale or set --max-items-per-user",
                                       nnz));
   }
-  check_simulation_memory(o, nnz);
+  check_simulation_memory(o, nnz, ctx.thread_count());
   // ... then the items, on the same streams.
   std::vector<std::vector<int>> rows(static_cast<size_t>(n));
 #pragma omp parallel for schedule(dynamic, 64)

@@ -12,11 +12,14 @@
 
 namespace linsim {
 
+// The smallest popularity exponent: below it u^(1/β) underflows to 0 for many items.
+inline constexpr double kMinBeta = 0.01;
+
 struct SimulationOptions {
   Index users = 20000;
   Index items = 1000;
   Index clusters = 5;
-  double beta_min = 0.25;  // per-cluster popularity exponent β_c ~ Uniform(beta_min, beta_max)
+  double beta_min = 0.25;  // per-cluster popularity exponent β_c ~ Uniform(beta_min, beta_max), beta_min ≥ kMinBeta
   double beta_max = 1.5;
   double user_beta = 0.5;  // activity: k_u = ceil(activity_scale · PowerLaw(user_beta))
   // Our documented defaults for what the paper leaves open:
