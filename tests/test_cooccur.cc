@@ -386,6 +386,17 @@ namespace {
 
 class CooccurCli : public CliTest {};
 
+// `lines` lines of 25 words drawn uniformly from 30,000 (~150 bytes a line): nearly every pair is
+// distinct, so a small --memory spills many runs.
+void write_spilling_corpus(const std::string& file, int lines) {
+  std::ofstream corpus(file);
+  std::mt19937 draw(1);
+  std::uniform_int_distribution<int> word(0, 29999);
+  for (int line = 0; line < lines; ++line) {
+    for (int w = 0; w < 25; ++w) corpus << 'w' << word(draw) << (w < 24 ? ' ' : '\n');
+  }
+}
+
 TEST_F(CooccurCli, WritesTheMatrixAndVocabularyThatFitReads) {
   write("a.txt", "The cat sat on the mat.\nThe dog sat.\n\nA cat, a dog!\n");
   const CliResult r = run("cooccur " + path("a.txt") + " --min-count 1 --window 2 -o " + path("c.tsv") + " --vocab " +
@@ -493,16 +504,9 @@ TEST_F(CooccurCli, BadCorporaAreClearErrorsAndWriteNothing) {
 // runs under a limit of 100 open files and gives the matrix of a count that never spilled (was:
 // every run stayed open, 1,061 runs took 310 MB of buffers and failed under ulimit -n 1024).
 TEST_F(CooccurCli, ManySpilledRunsAreMergedWithinTheOpenFileLimit) {
-  {
-    // ~6 MB of 25-word lines over 30,000 words: ~5 million pairs, nearly all distinct, which
-    // --memory 1 spills in ~200 runs of ~23,000 (the count is in the progress line on a terminal).
-    std::ofstream corpus(path("big.txt"));
-    std::mt19937 draw(1);
-    std::uniform_int_distribution<int> word(0, 29999);
-    for (int line = 0; line < 40000; ++line) {
-      for (int w = 0; w < 25; ++w) corpus << 'w' << word(draw) << (w < 24 ? ' ' : '\n');
-    }
-  }
+  // ~5 million pairs, nearly all distinct, which --memory 1 spills in ~200 runs of ~23,000 (the
+  // count is in the progress line on a terminal).
+  write_spilling_corpus(path("big.txt"), 40000);
   const std::string count = std::string(LINSIM_CLI_PATH) + " cooccur " + path("big.txt") + " --min-count 1";
   const CliResult whole = shell(count + " -o " + path("whole.tsv"));
   ASSERT_EQ(whole.code, 0) << whole.err;
@@ -515,16 +519,8 @@ TEST_F(CooccurCli, ManySpilledRunsAreMergedWithinTheOpenFileLimit) {
 // docs/words.md: the run files of a spilling count are removed on SIGINT, SIGTERM and SIGHUP, and
 // the output is never committed.
 TEST_F(CooccurCli, TerminationSignalsRemoveTheSpilledRuns) {
-  {
-    // ~6 MB of 25-word lines over 30,000 words: with --memory 1 it spills a run every few
-    // thousand lines for more than a second.
-    std::ofstream corpus(path("big.txt"));
-    std::mt19937 draw(1);
-    std::uniform_int_distribution<int> word(0, 29999);
-    for (int line = 0; line < 40000; ++line) {
-      for (int w = 0; w < 25; ++w) corpus << 'w' << word(draw) << (w < 24 ? ' ' : '\n');
-    }
-  }
+  // With --memory 1 it spills a run every few thousand lines for more than a second.
+  write_spilling_corpus(path("big.txt"), 40000);
   std::filesystem::create_directory(path("spill"));
   for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
     SCOPED_TRACE(sig);
@@ -551,14 +547,7 @@ TEST_F(CooccurCli, TerminationSignalsRemoveTheSpilledRuns) {
 // program names it, ends with status 1 and leaves no output, spilled run or temporary (was: ended
 // by SIGBUS with its temporaries left).
 TEST_F(CooccurCli, ACorpusThatShrinksWhileMappedIsAnErrorThatLeavesNothing) {
-  {
-    std::ofstream corpus(path("big.txt"));
-    std::mt19937 draw(1);
-    std::uniform_int_distribution<int> word(0, 29999);
-    for (int line = 0; line < 80000; ++line) {  // ~12 MB: seconds of counting after the first run
-      for (int w = 0; w < 25; ++w) corpus << 'w' << word(draw) << (w < 24 ? ' ' : '\n');
-    }
-  }
+  write_spilling_corpus(path("big.txt"), 80000);  // ~12 MB: seconds of counting after the first run
   std::filesystem::create_directory(path("spill"));
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
