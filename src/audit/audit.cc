@@ -111,7 +111,7 @@ constexpr Index kMaxDimensions = 4096;
 // The eigenvalues of MᵀM (k × k), from the smaller of MᵀM and M Mᵀ: the nonzero ones are the same,
 // and the larger side has only zeros more (which no sum, maximum or entropy below counts).
 Vector gram_eigenvalues(const Matrix& M) {
-  const Matrix G = M.rows() < M.cols() ? Matrix(M * M.transpose()) : transpose_times(M, M);
+  const Matrix G = M.rows() < M.cols() ? times_transpose(M, M) : transpose_times(M, M);
   return Eigen::SelfAdjointEigenSolver<Matrix>(G, Eigen::EigenvaluesOnly).eigenvalues();
 }
 constexpr double kEqualNormTolerance = 1e-6;  // relative spread of lengths that counts as "all equal"

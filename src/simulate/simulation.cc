@@ -54,8 +54,11 @@ ClusterTables cluster_tables(const std::vector<int>& cluster, const Vector& popu
 }
 
 // k items without replacement, probability ∝ w_i = pref[c(i)] · p_i, successive sampling.
+// `taken`: the calling thread's flags, one per item, all 0 on entry and again on return (only the
+// chosen are set, and reset before leaving), so that a user costs O(k), not O(p) (was: p bytes
+// zeroed per user, minutes for 150,000 users over 10 million items).
 std::vector<int> draw_items(Rng& rng, Index k, const Vector& pref, const std::vector<int>& cluster,
-                            const Vector& popularity, const ClusterTables& t) {
+                            const Vector& popularity, const ClusterTables& t, std::vector<char>& taken) {
   const auto p = static_cast<Index>(cluster.size());
   std::vector<int> chosen;
   chosen.reserve(static_cast<size_t>(k));
@@ -67,11 +70,6 @@ std::vector<int> draw_items(Rng& rng, Index k, const Vector& pref, const std::ve
     std::vector<double> cumulative(static_cast<size_t>(cluster_weight.size()));
     double total = 0;
     for (Index c = 0; c < cluster_weight.size(); ++c) cumulative[static_cast<size_t>(c)] = total += cluster_weight(c);
-    // Which items are taken: p flags per thread, kept all 0 between calls (only the chosen are set,
-    // and reset before leaving), so that a user costs O(k), not O(p) (was: p bytes zeroed per user,
-    // minutes for 150,000 users over 10 million items).
-    thread_local std::vector<char> taken;
-    if (taken.size() < static_cast<size_t>(p)) taken.resize(static_cast<size_t>(p), 0);
     const auto reset = [&] {
       for (const int item : chosen) taken[static_cast<size_t>(item)] = 0;
     };
@@ -146,7 +144,7 @@ void SimulationOptions::validate() const {
 namespace {
 
 // Fails fast where the simulation cannot fit: before drawing (interactions = 0), per item its
-// cluster, popularity, place in the cluster tables and id, per cluster its two tables (two vectors
+// cluster, popularity, place in the cluster tables, id and each drawing thread's flag, per cluster its two tables (two vectors
 // and their heap blocks, ~120 bytes) and mass, and each drawing thread's cluster weights and sums
 // (16 bytes), per user its stream, preferences, activity and id; once the activities fix the
 // count, what is still to come (the rest was allocated and is no longer in the room measured): per
@@ -156,7 +154,7 @@ void check_simulation_memory(const SimulationOptions& o, Index interactions, int
   const double ids = kPerId * static_cast<double>(o.users + o.items);
   const double need =
       interactions == 0
-          ? ids + static_cast<double>(o.items) * (4 + 8 + 16) +
+          ? ids + static_cast<double>(o.items) * (4 + 8 + 16 + threads) +
                 static_cast<double>(o.clusters) * (128 + 16.0 * threads) +
                 static_cast<double>(o.users) * (sizeof(Rng) + sizeof(Vector) + 8.0 * static_cast<double>(o.clusters) + 8 + 8 + 24)
           : ids + 16.0 * static_cast<double>(interactions);
@@ -224,10 +222,14 @@ Simulation simulate(const SimulationOptions& o, const Context& ctx) {
   check_simulation_memory(o, nnz, ctx.thread_count());
   // ... then the items, on the same streams.
   std::vector<std::vector<int>> rows(static_cast<size_t>(n));
-#pragma omp parallel for schedule(dynamic, 64)
-  for (Index u = 0; u < n; ++u) {
-    rows[static_cast<size_t>(u)] = draw_items(streams[static_cast<size_t>(u)], sim.activity[static_cast<size_t>(u)],
-                                              prefs[static_cast<size_t>(u)], sim.cluster, sim.popularity, tables);
+#pragma omp parallel
+  {
+    std::vector<char> taken(static_cast<size_t>(p), 0);  // this thread's, for draw_items
+#pragma omp for schedule(dynamic, 64)
+    for (Index u = 0; u < n; ++u) {
+      rows[static_cast<size_t>(u)] = draw_items(streams[static_cast<size_t>(u)], sim.activity[static_cast<size_t>(u)],
+                                                prefs[static_cast<size_t>(u)], sim.cluster, sim.popularity, tables, taken);
+    }
   }
   SparseMatrix& X = sim.data.X;
   X.resize(n, p);
