@@ -272,6 +272,24 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
     comm.exclusive_prefix(before);
     for (size_t i = 0; i < pieces.size(); ++i) pieces[i].lines_before = before[piece_file[i]];
   }
+  // A file's first data line is checked for a header, wherever it is: comments at a file's start
+  // can fill the ranges of the first ranks that share it. Which ranks hold data lines of each file
+  // (a line of each piece is read, more only where a piece starts with comments or blank lines);
+  // the globally first data line, the lowest rank's with any, decides the summary's header.
+  bool holds_first_data_line = false;
+  {
+    std::vector<std::int64_t> data_in(files.size(), 0);
+    collectively(comm, [&] {
+      for (size_t i = 0; i < pieces.size(); ++i) data_in[piece_file[i]] = holds_data_line(pieces[i]) ? 1 : 0;
+    });
+    std::int64_t any = 0;
+    for (std::int64_t d : data_in) any |= d;
+    std::vector<std::int64_t> before = data_in;
+    before.push_back(any);
+    comm.exclusive_prefix(before);
+    for (size_t i = 0; i < pieces.size(); ++i) pieces[i].data_before = before[piece_file[i]] > 0;
+    holds_first_data_line = any != 0 && before.back() == 0;
+  }
 
   // 3. Parse: every line through the single-process reader's checks. Binarising is resolved
   // first, as read_interactions does: the pieces then collect 1s (and store no values).
@@ -443,9 +461,7 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
     for (size_t i = 0; i < std::min<size_t>(3, without_entries.ids.size()); ++i) {
       summary.users_without_entries_examples.emplace_back(without_entries.ids[i]);
     }
-    std::string header = read.summary.header ? "1" : "0";
-    header = comm.broadcast(header, 0);  // rank 0 read the first piece of the first file
-    summary.header = header == "1";
+    summary.header = comm.sum(static_cast<std::int64_t>(holds_first_data_line && read.summary.header)) != 0;
   }
   summary.path = input;
   summary.format = format_name(options.format);

@@ -277,6 +277,23 @@ def main():
     fit_both("tiny-4-ranks", "tiny.tsv", "tiny.tsv", [4], "--model", "eq2", "--rank", "1", "--lambda", "0.1",
              "--solver", "gram")
 
+    # Comments at a file's start that fill the byte ranges of the first ranks: the header after
+    # them is still the file's first data line, checked as linsim checks it, never parsed as data
+    # (it lies in rank 1's range of 2, rank 2's of 3); so in a part after the first.
+    head = open("sim.tsv").read().splitlines()[:2001]  # the header line and 2,000 interactions
+    data = "".join(l + "\n" for l in head)
+    preamble = ("# " + "c" * 98 + "\n") * (2 * len(data) // 100 + 1)
+    open("late-header.tsv", "w").write(preamble + data)
+    late = fit_both("late-header", "late-header.tsv", "late-header.tsv", [2, 3], "--model", "eq2", "--rank", "3",
+                    "--lambda", "1", "--solver", "gram")
+    check(json.load(open(os.path.join(late, "model.json")))["input"]["header"] is True,
+          "a header after long comments is found")
+    os.makedirs("late-parts")
+    open("late-parts/part-0", "w").write("".join(l + "\n" for l in head[:1001]))
+    open("late-parts/part-1", "w").write(preamble + head[0] + "\n" + "".join(l + "\n" for l in head[1001:]))
+    fit_both("late-header-parts", "late-header.tsv", "late-parts", [2, 3], "--model", "eq2", "--rank", "3",
+             "--lambda", "1", "--solver", "gram")
+
     # A first user id that begins with a byte-order mark (the file starts with two: the reader
     # skips one): the id file holds one more before it, written by the rank that holds that user.
     with open("bom.tsv", "wb") as f:

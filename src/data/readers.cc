@@ -874,6 +874,25 @@ InputFormat detect_input_format(const std::string& path) {
   return detect_format(path, reader);
 }
 
+namespace {
+
+LineReader open_piece(const InputPiece& piece) {
+  return piece.begin == 0 && piece.end < 0 ? LineReader(piece.path)
+                                           : LineReader(piece.path, piece.begin, piece.end, piece.lines_before);
+}
+
+}  // namespace
+
+bool holds_data_line(const InputPiece& piece) {
+  LineReader reader = open_piece(piece);
+  std::string_view line;
+  while (reader.next(line)) {
+    const std::string_view content = trim(line);
+    if (!content.empty() && content.front() != '#') return true;
+  }
+  return false;
+}
+
 PieceRead read_interaction_pieces(const std::vector<InputPiece>& pieces, const ReadOptions& options) {
   if (options.separator.empty()) throw InvalidArgument("read_interaction_pieces needs the separator");
   if (options.format == InputFormat::kMatrixMarket || options.format == InputFormat::kAuto) {
@@ -885,17 +904,20 @@ PieceRead read_interaction_pieces(const std::vector<InputPiece>& pieces, const R
   summary.min_value = options.min_value;
   summary.separator = printable_separator(options.separator);
   const auto read = [&](Collector& collector, InputSummary& into) {
-    for (size_t i = 0; i < pieces.size(); ++i) {
-      const InputPiece& piece = pieces[i];
-      LineReader reader = piece.begin == 0 && piece.end < 0
-                              ? LineReader(piece.path)
-                              : LineReader(piece.path, piece.begin, piece.end, piece.lines_before);
+    bool reported = false;  // into.header holds the header check of an earlier piece
+    for (const InputPiece& piece : pieces) {
+      LineReader reader = open_piece(piece);
       collector.set_source(reader.name(), piece.key_base);
       ReadOptions o = options;
-      if (piece.begin > 0) o.header = false;  // only a file's first line can be its header
+      const bool checks_header = piece.begin == 0 || !piece.data_before;  // holds the file's first data line
+      if (!checks_header) o.header = false;
       const bool header_before = into.header;
-      read_triplets(reader, o, collector, into);
-      if (i > 0) into.header = header_before;  // the summary reports the first piece's header
+      const bool saw_data = read_triplets(reader, o, collector, into);
+      if (reported) {
+        into.header = header_before;
+      } else if (saw_data && checks_header) {
+        reported = true;
+      }
     }
   };
   Collector collector(pieces.empty() ? std::string() : pieces.front().path, options, nullptr, summary);

@@ -86,7 +86,15 @@ struct InputPiece {
   std::int64_t end = -1;
   std::int64_t lines_before = 0;
   std::int64_t key_base = 0;
+  // Read only for begin > 0: whether an earlier piece of the file holds a data line (one that is
+  // not blank or a comment; holds_data_line tells). When none does, this piece's first data line
+  // is the file's first, and it is checked for a header as a file's first line is.
+  bool data_before = true;
 };
+
+// Whether a piece holds a data line: a line that starts in it and is not blank or a comment (read
+// up to the first such line).
+bool holds_data_line(const InputPiece& piece);
 
 // What one process read from its pieces, in their order: the interactions with their users and
 // items numbered in order of first appearance (duplicates within the pieces summed in file order,
@@ -104,7 +112,9 @@ struct PieceRead {
 
 // Reads pieces of triplet input (format triplets, movielens or lastfm, resolved; separator given):
 // every line goes through the same checks as read_interactions, whose messages name file and line.
-// A piece with begin > 0 has no header; one that starts a file detects it unless options say.
+// The first data line of a file (in a piece with begin 0, or one without data_before) is checked
+// for a header as read_interactions checks it (options.header, else detected); no other line is.
+// summary.header is that of the first piece whose data lines started with that check.
 PieceRead read_interaction_pieces(const std::vector<InputPiece>& pieces, const ReadOptions& options);
 
 // The format read_interactions would detect for `path` (name, then content).
