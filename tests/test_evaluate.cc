@@ -124,6 +124,23 @@ TEST(ItemLabelsFiles, TheUnknownGenreOfUItemIsNoLabel) {
   EXPECT_EQ(labels.names[static_cast<size_t>(labels.labels[2][0])], "Action");
 }
 
+// A generic label file: blanks around ids and labels are dropped, as around an interaction file's
+// fields (was: '0 ' matched no item, silently); an item on several lines has all their labels.
+TEST(ItemLabelsFiles, GenericLinesAreTrimmedAndAnItemsLinesAreJoined) {
+  test::TempDir dir;
+  std::ofstream(dir.file("labels.tsv")) << "item\tlabels\n0 \t c4 | c5\n1\tc4\n1\tc6\n";
+  IdMap items;
+  for (const char* id : {"0", "1"}) items.add(id);
+  const ItemLabels labels = read_item_labels(dir.file("labels.tsv"), items);
+  const auto names = [&](Index item) {
+    std::vector<std::string> out;
+    for (int l : labels.labels[static_cast<size_t>(item)]) out.push_back(labels.names[static_cast<size_t>(l)]);
+    return out;
+  };
+  EXPECT_EQ(names(0), (std::vector<std::string>{"c4", "c5"}));
+  EXPECT_EQ(names(1), (std::vector<std::string>{"c4", "c6"}));
+}
+
 class Protocol : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -281,6 +281,19 @@ TEST_F(Readers, BadInputNamesFileLineAndText) {
     m = error_of(write("big.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 " + big + "\n"));
     EXPECT_NE(m.find("big.mtx:3: value '" + big + "' is beyond the range of a double"), std::string::npos) << m;
   }
+  // An empty first or last field between tabs is an error at its line, as an empty middle one is
+  // (was: the line trimmed of tabs before it was split: '<TAB>b<TAB>2' read as user 'b', item '2',
+  // and 'u1<TAB>b<TAB>' as value 1, exit 0). Blanks around fields are still not part of them.
+  m = error_of(write("lead.tsv", "u1\ta\t1\n\tb\t2\n"));
+  EXPECT_NE(m.find("lead.tsv:2: expected 'user<TAB>item"), std::string::npos) << m;
+  m = error_of(write("trail.tsv", "user\titem\tvalue\nu1\ta\t3\nu1\tb\t\n"));
+  EXPECT_NE(m.find("trail.tsv:3: the value field is empty"), std::string::npos) << m;
+  m = error_of(write("trail.csv", "u1,a,3\nu1,b,\n"));
+  EXPECT_NE(m.find("trail.csv:2: the value field is empty"), std::string::npos) << m;
+  const ReadResult blanks = read_interactions(write("blanks.tsv", " u1 \t a\t 2 \n"), {});
+  EXPECT_EQ(blanks.data.users.ids(), std::vector<std::string>{"u1"});
+  EXPECT_EQ(blanks.data.items.ids(), std::vector<std::string>{"a"});
+  EXPECT_EQ(blanks.data.X.coeff(0, 0), 2.0);
   m = error_of(write("text.tsv", "1\t2\t3\n1\t2\tabc\n"));
   EXPECT_NE(m.find("text.tsv:2"), std::string::npos) << m;
   EXPECT_NE(m.find("'abc'"), std::string::npos) << m;

@@ -137,6 +137,30 @@ TEST_F(Reliability, TopBeyondTheCandidatesReturnsThemAll) {
   expect_only({"m", "labels.tsv", "few.tsv"});
 }
 
+// Data that standardize makes zero (every item's column constant: each user has every item) is
+// refused like any weighting that leaves only zeros, by every model, naming the cause (was: EASE
+// wrote an all-zero model, eq2 under ips blamed --rank or fitted rounding noise, exit 0).
+TEST_F(Reliability, AWeightingThatCentresEveryColumnToZeroIsRefused) {
+  std::string all = "user\titem\n";
+  for (int u = 0; u < 5; ++u) {
+    for (const char* i : {"a", "b", "c", "d"}) all += fmt::format("u{}\t{}\n", u, i);
+  }
+  const std::string input = write("all.tsv", all);
+  for (const char* weighting : {"standardize", "ips:1,standardize", "ips:0.5,standardize", "bm25,standardize"}) {
+    for (const char* model : {"--model eq2 --rank 1 --lambda 0", "--model ease --lambda 0.001",
+                              "--model eq1 --rank 1 --lambda 0.5"}) {
+      SCOPED_TRACE(fmt::format("{} {}", weighting, model));
+      const test::CliResult r =
+          run(fmt::format("fit --input {} {} --weighting {} --out {}", input, model, weighting, path("m")));
+      EXPECT_EQ(r.code, 2) << r.err;
+      EXPECT_NE(r.err.find("leaves every entry of the data 0: nothing to fit (standardize centres a constant column"),
+                std::string::npos)
+          << r.err;
+      expect_only({"all.tsv"});
+    }
+  }
+}
+
 TEST_F(Reliability, ReproductionBeyondTheMachinesMemoryFailsBeforeSimulating) {
   // 2,000,000 items: the figures' items × items similarities alone would take petabytes.
   test::CliResult r = run("reproduce --out " + path("rep") + " --users 10 --items 2000000 --seeds 1 --rank 3");

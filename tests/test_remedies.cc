@@ -118,6 +118,40 @@ TEST(Weighting, EachStepMatchesTheDenseReference) {
   }
 }
 
+// A column without variance (every training user holds the item with the same weight, as ips or
+// bm25 make of an item all users have) is exactly 0 once standardised, in training and folded in;
+// so is a column no user has. Was: its variance, sum x²/n − mean², left rounding noise of order
+// √ε·mean, which passed for a spread and was scaled up by ~1e8 into a column of garbage.
+TEST(Weighting, AColumnWithoutVarianceIsExactlyZeroOnceStandardised) {
+  for (const Index n : {5, 60, 997}) {
+    SparseMatrix T = random_counts(n, 12, 0.3, static_cast<unsigned>(n));
+    for (Index u = 0; u < n; ++u) T.coeffRef(u, 0) = 1.0;  // everyone has item 0
+    T.prune([](Index, Index c, double) { return c != 11; });  // no one has item 11
+    T.makeCompressed();
+    const SparseMatrix Q = random_counts(4, 12, 0.5, 99);  // item 0 held by some, not all
+    for (const char* spec : {"standardize", "ips:1,standardize", "ips:0.5,standardize", "tfidf,standardize",
+                             "user-norm:0,standardize"}) {
+      SCOPED_TRACE(fmt::format("{} on {} users", spec, n));
+      const FittedWeighting f = fit_weighting(parse_weighting(spec), T);
+      EXPECT_EQ(f.inv_scale(0), 0.0);
+      EXPECT_EQ(f.center(0), 0.0);
+      EXPECT_EQ(f.inv_scale(11), 0.0);
+      for (const SparseMatrix* rows : {static_cast<const SparseMatrix*>(&T), &Q}) {
+        const Matrix D = dense_weighted(f, *rows);
+        EXPECT_EQ(D.col(0).cwiseAbs().maxCoeff(), 0.0);
+        EXPECT_EQ(D.col(11).cwiseAbs().maxCoeff(), 0.0);
+      }
+      // The other columns with a spread: mean 0, variance 1 over the training users.
+      const Matrix Xw = dense_weighted(f, T);
+      for (Index i = 1; i < 11; ++i) {
+        if (f.inv_scale(i) == 0) continue;  // a few users: tfidf zeroes an item they all have
+        EXPECT_LT(std::abs(Xw.col(i).mean()), 1e-12);
+        EXPECT_LT(std::abs(Xw.col(i).squaredNorm() / static_cast<double>(n) - 1.0), 1e-12);
+      }
+    }
+  }
+}
+
 // The weighted copy is made from X's own arrays: a view of some rows (whose arrays are the whole
 // matrix's, starting at outer[0]) and a matrix not in compressed form weigh as a compressed copy does.
 TEST(Weighting, RowViewsAndUncompressedMatricesWeighAsTheirCopies) {

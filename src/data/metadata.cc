@@ -27,6 +27,12 @@ std::vector<std::string_view> split_on(std::string_view line, std::string_view s
   }
 }
 
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
 class Labeler {
  public:
   explicit Labeler(const IdMap& items) { out.labels.resize(static_cast<size_t>(items.size())); }
@@ -133,9 +139,11 @@ ItemLabels read_item_labels(const std::string& path, const IdMap& items) {
       const auto f = split_on(line, "\t");
       if (reader.line_number() == 1 && f[0] == "item") continue;
       if (f.size() < 2) throw InputError(path, reader.line_number(), fmt::format("expected 'item<TAB>labels', got '{}'", line));
-      const auto item = items.find(f[0]);
+      // Blanks around an id or a label are not part of it, as in interaction files.
+      const auto item = items.find(trim_blanks(f[0]));
       if (!item) continue;
       for (std::string_view l : split_on(f[1], "|")) {
+        l = trim_blanks(l);
         if (!l.empty()) labeler.add(*item, labeler.label(l));
       }
     }

@@ -612,13 +612,19 @@ bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& co
     if (first) {
       if (sep.empty()) sep = detect_separator(content);
       summary.separator = printable_separator(sep);
-      const size_t n = split(content, sep, fields, 3);
+    }
+    // Fields are split from the whole line (each field trimmed): trimming the line first would
+    // drop an empty first or last field that is delimited by tabs, and read the fields after it
+    // shifted ('<TAB>b<TAB>2' as user 'b', item '2'; 'u<TAB>a<TAB>' as value 1).
+    const std::string_view fielded = sep == " " ? content : line;
+    if (first) {
+      const size_t n = split(fielded, sep, fields, 3);
       summary.header = options.header ? *options.header : looks_like_header(fields, n);
       first = false;
       if (summary.header) continue;
     }
     const std::int64_t number = reader.line_number();
-    const size_t n = split(content, sep, fields, 3);
+    const size_t n = split(fielded, sep, fields, 3);
     if (n < 2 || fields[0].empty() || fields[1].empty()) {
       throw InputError(path, number,
                        fmt::format("expected 'user{0}item[{0}value...]' separated by {1}, got '{2}'",
@@ -631,8 +637,9 @@ bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& co
       // Fields after the value (a timestamp) are ignored: split() stops after three.
       text = fields[2];
       if (const Parsed parsed = parse_double(text, value); parsed != Parsed::kNumber) {
-        throw InputError(path, number, fmt::format("value '{}' {} (line '{}')", clip(text),
-                                                   why_not_a_value(parsed), clip(line)));
+        throw InputError(path, number, text.empty() ? fmt::format("the value field is empty (line '{}')", clip(line))
+                                                    : fmt::format("value '{}' {} (line '{}')", clip(text),
+                                                                  why_not_a_value(parsed), clip(line)));
       }
     }
     if ((n >= 3 || options.min_value) && !collector.accept(value, text, number)) {

@@ -295,25 +295,49 @@ FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X, c
       }
       case WeightingKind::kStandardize: {
         const SparseMatrix before = apply_steps(f, X, k);
-        Vector sum = Vector::Zero(X.cols());
-        Vector sum2 = Vector::Zero(X.cols());
+        // The variance in two passes, about the mean: sum2/n − mean² cancels, leaving rounding
+        // noise of order √ε·|mean| in the deviation of a constant column (every user 0.2, as
+        // ips or bm25 make of an item all users have), which then passed for a spread and was
+        // scaled up by 1e8 into garbage. The second pass counts the column's zeros as deviations
+        // of −mean.
         const int* inner = before.innerIndexPtr();
         const double* value = before.valuePtr();
+        Vector sum = Vector::Zero(X.cols());
+        Vector stored = Vector::Zero(X.cols());
         for (Index q = 0; q < before.nonZeros(); ++q) {
           sum(inner[q]) += value[q];
-          sum2(inner[q]) += value[q] * value[q];
+          stored(inner[q]) += 1.0;
         }
         comm.sum(sum.data(), static_cast<std::size_t>(sum.size()));
-        comm.sum(sum2.data(), static_cast<std::size_t>(sum2.size()));
+        comm.sum(stored.data(), static_cast<std::size_t>(stored.size()));
         const Vector mean = sum / n;
+        Vector squares = Vector::Zero(X.cols());  // Σ (x − mean)² over the stored entries
+        Vector magnitude = Vector::Zero(X.cols());  // Σ x²
+        for (Index q = 0; q < before.nonZeros(); ++q) {
+          const double d = value[q] - mean(inner[q]);
+          squares(inner[q]) += d * d;
+          magnitude(inner[q]) += value[q] * value[q];
+        }
+        comm.sum(squares.data(), static_cast<std::size_t>(squares.size()));
+        comm.sum(magnitude.data(), static_cast<std::size_t>(magnitude.size()));
         f.inv_scale.resize(X.cols());
         f.center.resize(X.cols());
         for (Index i = 0; i < X.cols(); ++i) {
-          const double var = std::max(sum2(i) / n - mean(i) * mean(i), 0.0);
-          // A constant column has no variance to scale: keep scale 1 (it centres to zero).
-          const double sd = std::sqrt(var) > 1e-12 * std::max(1.0, std::abs(mean(i))) ? std::sqrt(var) : 1.0;
-          f.inv_scale(i) = 1.0 / sd;
-          f.center(i) = mean(i) / sd;
+          const double var = (squares(i) + (n - stored(i)) * mean(i) * mean(i)) / n;
+          // A constant column has no variance: centred it is zero, and it is made exactly zero
+          // (factor 0, centre 0), in training and for users folded in later. Centred through the
+          // rank-one correction it would be rounding noise instead, and a model fitted on noise
+          // (every column constant) passed for one. The test is relative to the column's own
+          // size (its root mean square), so it does not depend on the data's units; a constant
+          // column's two-pass deviation is of order ε of it.
+          const double rms = std::sqrt(magnitude(i) / n);
+          if (std::sqrt(var) > 1e-12 * rms) {
+            f.inv_scale(i) = 1.0 / std::sqrt(var);
+            f.center(i) = mean(i) * f.inv_scale(i);
+          } else {
+            f.inv_scale(i) = 0.0;
+            f.center(i) = 0.0;
+          }
         }
         break;
       }

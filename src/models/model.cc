@@ -351,9 +351,11 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
   const bool weighted_fit = !options.weighting.empty();
   FittedWeighting weighting = weighted_fit ? fit_weighting(options.weighting, X, comm) : FittedWeighting{};
   const SparseMatrix weighted = weighted_fit ? weighting.apply(X) : SparseMatrix();
-  if (weighted_fit && weighting.center.size() == 0) {
-    // A weighting that leaves every entry 0 (sppmi's shift log k above every pair's ratio) leaves
-    // nothing to fit: EASE gave an all-zero model with exit 0, the spectral fits blamed --rank.
+  if (weighted_fit) {
+    // A weighting that leaves every entry 0 (sppmi's shift log k above every pair's ratio; a
+    // standardize whose columns are all constant, which it makes exactly 0, and which leaves no
+    // centre either) leaves nothing to fit: EASE gave an all-zero model with exit 0, the
+    // spectral fits blamed --rank.
     std::int64_t nonzero = 0;
     for (Index q = 0; q < weighted.nonZeros(); ++q) nonzero += weighted.valuePtr()[q] != 0;
     if (comm.sum(nonzero) == 0) {
@@ -361,7 +363,11 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
                                       [](const WeightingStep& s) { return s.kind == WeightingKind::kSppmi; });
       throw InvalidArgument(
           sppmi == options.weighting.steps.end()
-              ? fmt::format("--weighting {} leaves every entry of the data 0: nothing to fit", options.weighting.spec())
+              ? fmt::format("--weighting {} leaves every entry of the data 0: nothing to fit{}", options.weighting.spec(),
+                            options.weighting.standardizes()
+                                ? " (standardize centres a constant column to 0, and every item's column is constant: "
+                                  "every training user has it with the same weight)"
+                                : "")
               : fmt::format("--weighting {}: the SPPMI matrix is zero: no pair co-occurs more than k = {} times as "
                             "often as its smoothed marginals predict (the shift log k); a smaller k keeps more pairs",
                             options.weighting.spec(), sppmi->a));

@@ -60,8 +60,9 @@ struct FittedWeighting {
   Index n_train = 0;                 // training users
   std::vector<Vector> item_factor;   // per step: ips pop^−β, tfidf/bm25 idf, sppmi α log c_i (empty otherwise)
   std::vector<double> mean_length;   // per step: bm25's L̄, sppmi's log Z − log k (0 otherwise)
-  Vector inv_scale;                  // standardize: 1 / s_i (empty otherwise)
-  Vector center;                     // standardize: m = μ / s, the centre of Y (empty otherwise)
+  Vector inv_scale;                  // standardize: 1 / s_i, 0 for a constant column (empty otherwise)
+  Vector center;                     // standardize: m = μ / s, the centre of Y, 0 for a constant column
+                                     // (empty otherwise): a constant column is exactly 0
 
   // Y: the weighted rows of X (every step except the centring, which DataMatrix applies). Rows are
   // transformed independently. Throws Error for a value bm25 cannot take and InvalidArgument
