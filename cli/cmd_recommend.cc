@@ -38,7 +38,18 @@ void run_recommend(const RecommendArgs& args) {
   InteractionMatrix fresh;
   const InteractionMatrix* data = &bundle.data;
   if (!args.input.empty()) {
-    ReadResult read = read_input(args.input, args.read.options(), args.ctx, &bundle.data.items);
+    // Folded-in rows are read as the training rows were: binarised or not, and cut at the
+    // --min-value, as model.json records; an option given says otherwise (was: the file's name
+    // decided, so the same user's ratings scored apart from its training row).
+    ReadOptions options = args.read.options();
+    if (!options.binarize) {
+      options.binarize = bundle.input.binarized;
+    } else if (*options.binarize != bundle.input.binarized) {
+      warn(fmt::format("the model was fitted on {} values, and {} folds in {} ones", bundle.input.binarized ? "binarised" : "unbinarised",
+                       *options.binarize ? "--binarize" : "--no-binarize", *options.binarize ? "binarised" : "unbinarised"));
+    }
+    if (!options.min_value) options.min_value = bundle.input.min_value;
+    ReadResult read = read_input(args.input, options, args.ctx, &bundle.data.items);
     if (const InputSummary& s = read.summary; s.users_without_entries > 0) {
       // Their entries were all 0 (or below --min-value): nothing to fold in, so no rows for them.
       const std::int64_t count = s.users_without_entries;

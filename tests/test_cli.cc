@@ -375,6 +375,46 @@ TEST_F(Cli, RemediesFitRecordTheirSettingsAndScoreFoldedInUsers) {
   expect_only({"w", "s", "c", "u00.tsv"});
 }
 
+// Users folded in through recommend --input are read as the training rows were: binarised when
+// the model's were (here by the training file's name, u.data), and cut at its --min-value, whatever
+// the fold-in file is called (was: the fold-in file's own name decided, and the same user's raw
+// ratings scored ~4 times higher, in another order, than its training row). An option given says
+// otherwise, with a warning where it departs from the model.
+TEST_F(Cli, FoldedInUsersAreReadAsTheTrainingRowsWere) {
+  std::filesystem::create_directories(path("ml"));
+  std::filesystem::copy_file(fixture(), path("ml/u.data"));
+  std::string rows = "user\titem\trating\n";
+  {
+    std::ifstream in(fixture());
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("u03\t", 0) == 0) rows += line + "\n";
+    }
+  }
+  const std::string fold = write("u03.tsv", rows);
+  for (const auto& [name, fit] : {std::pair{"binarised by name", "--input " + path("ml/u.data")},
+                                  std::pair{"cut at --min-value 3", "--input " + fixture() + " --min-value 3"}}) {
+    SCOPED_TRACE(name);
+    ASSERT_EQ(run("fit " + fit + " --model eq2 --rank 4 --lambda 1 --out " + path("m") + " --force").code, 0);
+    const Result by_id = run("recommend --model " + path("m") + " --users u03 --top 5");
+    ASSERT_EQ(by_id.code, 0) << by_id.err;
+    const Result folded = run("recommend --model " + path("m") + " --input " + fold + " --top 5");
+    ASSERT_EQ(folded.code, 0) << folded.err;
+    EXPECT_EQ(folded.err, "");
+    const auto a = parse_lines(by_id.out), b = parse_lines(folded.out);
+    ASSERT_EQ(a.size(), 6u);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 1; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]);
+  }
+  // The training data were binarised: --no-binarize folds in the ratings, and says that it departs.
+  ASSERT_EQ(run("fit --input " + path("ml/u.data") + " --model eq2 --rank 4 --lambda 1 --out " + path("m") + " --force").code, 0);
+  const Result raw = run("recommend --model " + path("m") + " --input " + fold + " --top 5 --no-binarize");
+  ASSERT_EQ(raw.code, 0) << raw.err;
+  EXPECT_NE(raw.err.find("warning: the model was fitted on binarised values, and --no-binarize folds in unbinarised ones"),
+            std::string::npos)
+      << raw.err;
+}
+
 TEST_F(Cli, AuditWritesJsonAndHtmlAndRejectsBadInput) {
   ASSERT_EQ(run("fit --input " + fixture() + " --model eq1 --gauge symmetric --rank 3 --lambda 5 --out " + path("m")).code, 0);
   Result r = run("audit --items " + path("m") + " --top 3 --out " + path("a"));

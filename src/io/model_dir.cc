@@ -373,6 +373,10 @@ ModelBundle read_model_dir(const std::string& dir) {
     b.input.path = input.value("path", "");
     b.input.format = input.value("format", "");
     b.input.binarized = input.value("binarized", false);
+    if (input.contains("min_value") && !input.at("min_value").is_null()) {
+      b.input.min_value = value_at<double>(input, "min_value");
+      if (!std::isfinite(*b.input.min_value)) throw Error(fmt::format("input min_value {} is not finite", *b.input.min_value));
+    }
     // The options must be ones a fit accepts (the shapes are checked against the arrays below).
     const FitOptions& o = m.options;
     if (!std::isfinite(o.lambda) || o.lambda < 0) throw Error(fmt::format("lambda {} is not a finite number >= 0", o.lambda));
