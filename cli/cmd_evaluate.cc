@@ -52,6 +52,7 @@ void run_evaluate(const EvaluateArgs& args) {
   progress(fmt::format("{} training, {} validation, {} test users", split.train_users.size(), split.valid_users.size(),
                        split.test_users.size()));
   const auto results = evaluate_models(split, models, grid, args.ctx, progress);
+  for (const std::string& w : protocol_warnings(split)) warn(w);
   for (const ModelEvaluation& e : results) {
     for (const std::string& w : e.warnings) warn(w);
   }

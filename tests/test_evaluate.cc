@@ -154,6 +154,35 @@ class Protocol : public ::testing::Test {
   StrongSplit split_;
 };
 
+// A test user with K or fewer unseen items has them all in its top K: its Recall@K is 1 whatever
+// the model, which the protocol's warnings count (was: the table showed recalls of 1 for every
+// model, popularity included, without a word). Counted against the split by brute force.
+TEST(ProtocolWarnings, CountTheTestUsersWhoseRecallTheSplitDecides) {
+  const SparseMatrix X = test::random_binary(400, 40, 0.55, 8);
+  SplitOptions o;
+  o.heldout = 60;
+  o.seed = 5;
+  const StrongSplit split = strong_generalization_split(X, o);
+  const std::vector<std::string> warnings = protocol_warnings(split);
+  Index scored = 0, within20 = 0;
+  for (Index u = 0; u < split.test_fold_in.rows(); ++u) {
+    if (split.test_target.row(u).nonZeros() == 0) continue;
+    ++scored;
+    if (40 - split.test_fold_in.row(u).nonZeros() <= 20) ++within20;
+  }
+  ASSERT_GT(within20, 0);
+  ASSERT_LT(within20, scored);
+  ASSERT_EQ(warnings.size(), 2u);  // every user has at most 40 ≤ 50 unseen items
+  EXPECT_EQ(warnings[0].rfind(fmt::format("Recall@20 is 1 for {} of the {} test users whatever the model", within20,
+                                          scored), 0),
+            0u)
+      << warnings[0];
+  EXPECT_EQ(warnings[1].rfind(fmt::format("Recall@50 is 1 for {0} of the {0} test users", scored), 0), 0u) << warnings[1];
+  // Many more items than any user has seen: nothing to say.
+  o.heldout = 200;
+  EXPECT_TRUE(protocol_warnings(strong_generalization_split(test::random_binary(1200, 150, 0.08, 21), o)).empty());
+}
+
 TEST_F(Protocol, SplitInvariants) {
   EXPECT_EQ(split_.valid_users.size(), 200u);
   EXPECT_EQ(split_.test_users.size(), 200u);

@@ -231,7 +231,8 @@ TEST(ReportJson, EvaluationDocumentHoldsTheResults) {
     EXPECT_EQ(p.at("seed"), options.seed);
     EXPECT_EQ(p.at("selection"), "validation ndcg@100");
     EXPECT_EQ(p.at("grid"), "rank=3 lambda=100");
-    EXPECT_EQ(p.size(), 12u);
+    EXPECT_EQ(p.at("warnings").get<std::vector<std::string>>(), protocol_warnings(split));
+    EXPECT_EQ(p.size(), 13u);
     ASSERT_EQ(doc.at("models").size(), results.size());
     for (size_t m = 0; m < results.size(); ++m) {
       const ModelEvaluation& want = results[m];

@@ -79,9 +79,10 @@ def evaluate(X, models=("popularity", "itemknn", "eq1", "eq2", "ease"), grid: st
                             checked_int(threads, "threads", THREADS),
                             _progress_callback(progress))
     result = json.loads(text)
-    for model in result["models"]:  # as linsim evaluate warns: a chosen λ that leaves one dimension
-        for message in model["warnings"]:
-            warnings.warn(message, RuntimeWarning, stacklevel=2)
+    # As linsim evaluate warns: recalls the split makes 1 for every model; a chosen λ that leaves
+    # one dimension.
+    for message in result["protocol"]["warnings"] + [m for model in result["models"] for m in model["warnings"]]:
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
     return result
 
 

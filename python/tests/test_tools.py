@@ -204,8 +204,9 @@ def test_reproduce_warns_as_fit_does_and_one_seed_has_no_sd():
 def test_evaluate_warns_of_a_chosen_point_with_one_dimension():
     # Nine in ten entries set: σ_1 near 0.9 sqrt(n p), the rest noise an order of magnitude below,
     # so λ = 30 lies between σ_2 and σ_1 of any split's training users (eq2 keeps σ_i > λ).
+    # 250 items, so that every test user keeps more than 50 unseen (no protocol warning).
     rng = np.random.default_rng(5)
-    X = sp.csr_matrix((rng.random((300, 40)) < 0.9).astype(float))
+    X = sp.csr_matrix((rng.random((300, 250)) < 0.9).astype(float))
     s = np.linalg.svd(X.toarray(), compute_uv=False)
     assert s[1] < 15 and s[0] > 60
     with pytest.warns(RuntimeWarning, match=r"eq2 at the chosen grid point lambda=30 rank=3: λ = 30 leaves 1 of the 3"):
@@ -214,7 +215,18 @@ def test_evaluate_warns_of_a_chosen_point_with_one_dimension():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # λ = 1 keeps all three: no warning
         result = linsim.evaluate(X, models=["eq2"], grid="rank=3 lambda=1", heldout_users=30, progress=False)
-    assert result["models"][0]["warnings"] == []
+    assert result["models"][0]["warnings"] == [] and result["protocol"]["warnings"] == []
+
+
+def test_evaluate_warns_of_recalls_the_split_decides():
+    # 40 items, nine in ten held by each user: every test user has at most 40 - 28 unseen items,
+    # all in its top 20, so its Recall@20 and @50 are 1 whatever the model.
+    rng = np.random.default_rng(5)
+    X = sp.csr_matrix((rng.random((300, 40)) < 0.9).astype(float))
+    with pytest.warns(RuntimeWarning, match=r"Recall@20 is 1 for 30 of the 30 test users whatever the model"):
+        result = linsim.evaluate(X, models=["popularity"], heldout_users=30, progress=False)
+    assert len(result["protocol"]["warnings"]) == 2
+    assert result["models"][0]["test"]["recall@20"]["mean"] == 1.0
 
 
 def test_audit_outputs_that_are_one_file_or_the_truth_are_refused(tmp_path):

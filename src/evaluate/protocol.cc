@@ -324,6 +324,27 @@ RankingSummary evaluate_ranking(const Scorer& scorer, const SparseView& fold_in,
   return {mean_and_se(r20), mean_and_se(r50), mean_and_se(n100), static_cast<Index>(r20.size())};
 }
 
+std::vector<std::string> protocol_warnings(const StrongSplit& split) {
+  const SparseMatrix& fold_in = split.test_fold_in;
+  const SparseMatrix& target = split.test_target;
+  const Index p = fold_in.cols();
+  std::vector<std::string> warnings;
+  for (const Index k : {Index{20}, Index{50}}) {
+    Index scored = 0, trivial = 0;
+    for (Index u = 0; u < fold_in.rows(); ++u) {
+      if (target.outerIndexPtr()[u + 1] == target.outerIndexPtr()[u]) continue;  // not scored
+      ++scored;
+      if (p - (fold_in.outerIndexPtr()[u + 1] - fold_in.outerIndexPtr()[u]) <= k) ++trivial;
+    }
+    if (trivial == 0) continue;
+    warnings.push_back(fmt::format(
+        "Recall@{0} is 1 for {1} of the {2} test users whatever the model: each has {0} or fewer items it has not "
+        "seen (of the {3} items), so all of them, its held-out items among them, are in its top {0}",
+        k, trivial, scored, p));
+  }
+  return warnings;
+}
+
 std::vector<ModelEvaluation> evaluate_models(const StrongSplit& split, const std::vector<std::string>& models,
                                              const ParamGrid& grid, const Context& ctx, const ProgressFn& progress) {
   const ThreadScope thread_scope(ctx);

@@ -62,7 +62,8 @@ json evaluation_json(const EvaluationInput& input, const SplitOptions& options, 
                          {"fold_in", options.fold_in},
                          {"seed", options.seed},
                          {"selection", "validation ndcg@100"},
-                         {"grid", grid}};
+                         {"grid", grid},
+                         {"warnings", protocol_warnings(split)}};
   return {{"protocol", protocol}, {"models", models}};
 }
 
@@ -91,7 +92,7 @@ std::string evaluation_summary(const StrongSplit& split, const std::vector<Model
 
 std::string evaluation_markdown(const EvaluationInput& input, const StrongSplit& split,
                                 const std::vector<ModelEvaluation>& results) {
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings = protocol_warnings(split);
   for (const ModelEvaluation& e : results) warnings.insert(warnings.end(), e.warnings.begin(), e.warnings.end());
   return fmt::format("# Top-N evaluation{}\n\n{} users × {} items, {} interactions (binarised{}).\n\n",
                      input.path ? ": " + *input.path : "", input.n_users, input.n_items, input.nnz,

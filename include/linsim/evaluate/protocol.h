@@ -62,6 +62,11 @@ using Scorer = std::function<Matrix(const SparseView& fold_in)>;
 RankingSummary evaluate_ranking(const Scorer& scorer, const SparseView& fold_in, const SparseView& target,
                                 const Context& ctx);
 
+// What the split itself makes of the metrics, for every model alike: a test user with K or fewer
+// unseen items (the candidates a model ranks) has them all in its top K, so its Recall@K is 1
+// whatever the model (K = 20, 50). One warning per such K, counting those users; none otherwise.
+std::vector<std::string> protocol_warnings(const StrongSplit& split);
+
 struct ModelEvaluation {
   std::string name;
   std::map<std::string, double> params;  // chosen on the validation users

@@ -26,7 +26,7 @@ struct EvaluationInput {
 
 // results.json: {"protocol": {"name", "input" (path or null), "n_users", "n_items", "nnz",
 // "min_value" (or null), "heldout_users_per_set", "min_interactions", "fold_in", "seed",
-// "selection", "grid"}, "models": [{"name", "params", "validation", "test" (each
+// "selection", "grid", "warnings" (protocol_warnings)}, "models": [{"name", "params", "validation", "test" (each
 // {"recall@20": {"mean", "se"}, "recall@50": ..., "ndcg@100": ..., "users"}), "trials":
 // [{"params", "validation"}], "warnings" (ModelEvaluation::warnings)}]}. `options` and `split` are those strong_generalization_split was
 // given and returned, `results` what evaluate_models returned; `grid` is the grid's text as
@@ -39,8 +39,8 @@ nlohmann::json evaluation_json(const EvaluationInput& input, const SplitOptions&
 // parameters), then a caption with the numbers of test and validation users.
 std::string evaluation_summary(const StrongSplit& split, const std::vector<ModelEvaluation>& results);
 
-// results.md: a heading naming the input (its path when there is one), its size, the models'
-// warnings (markdown_warnings), then evaluation_summary.
+// results.md: a heading naming the input (its path when there is one), its size, the protocol's
+// and the models' warnings (markdown_warnings), then evaluation_summary.
 std::string evaluation_markdown(const EvaluationInput& input, const StrongSplit& split,
                                 const std::vector<ModelEvaluation>& results);
 
