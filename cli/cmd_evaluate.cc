@@ -131,7 +131,7 @@ void run_similarity(const SimilarityArgs& args) {
     const json doc = {{"input", args.input}, {"labels", args.labels}, {"label_definition", labels.source},
                       {"items_labelled", labelled}, {"rank", o.rank}, {"lambda_eq1", o.lambda_eq1},
                       {"lambda_eq2", o.lambda_eq2}, {"lambda_ease", o.lambda_ease ? json(*o.lambda_ease) : json(nullptr)}, {"top", o.top},
-                      {"variants", variants}};
+                      {"variants", variants}, {"warnings", agreement.warnings}};
     const auto write = [&](const char* name, const std::string& text) {
       std::ofstream file(out->file(name));
       file << text;
@@ -139,7 +139,8 @@ void run_similarity(const SimilarityArgs& args) {
       if (!file) throw Error(fmt::format("cannot write {} in '{}'", name, args.out));
     };
     write("similarity.json", json_text(doc) + "\n");
-    write("similarity.md", fmt::format("# Item similarity against labels: {}\n\n", args.input) + table + "\n" + caption);
+    write("similarity.md", fmt::format("# Item similarity against labels: {}\n\n", args.input) +
+                               markdown_warnings(agreement.warnings) + table + "\n" + caption);
     finish_standard_output();
     out->commit();
   }

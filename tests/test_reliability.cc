@@ -140,6 +140,30 @@ TEST_F(Reliability, TopBeyondTheCandidatesReturnsThemAll) {
 // Data that standardize makes zero (every item's column constant: each user has every item) is
 // refused like any weighting that leaves only zeros, by every model, naming the cause (was: EASE
 // wrote an all-zero model, eq2 under ips blamed --rank or fitted rounding noise, exit 0).
+// evaluate-similarity compares its variants at one rank; where the SPPMI matrix has fewer positive
+// eigenvalues, its model is cut to them, and that is said on stderr, in similarity.json and
+// similarity.md (was: silently, the footer saying "rank 15" of a rank-3 SPPMI). The count is the
+// one `fit --model sppmi` names when it refuses the rank.
+TEST_F(Reliability, AnSppmiRankCutToItsPositiveEigenvaluesIsSaid) {
+  test::CliResult r = run("fit --input " + fixture() + " --model sppmi --rank 15 --out " + path("s"));
+  ASSERT_EQ(r.code, 2) << r.err;
+  const std::string key = "positive eigenvalues of the SPPMI matrix (";
+  const size_t at = r.err.find(key);
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const int positive = std::stoi(r.err.substr(at + key.size()));
+  ASSERT_LT(positive, 15);
+  std::string labels = "item\tlabel\n";
+  for (int i = 0; i < 15; ++i) labels += fmt::format("film{:02d}\tg{}\n", i, i % 3);
+  r = run("evaluate-similarity --input " + fixture() + " --labels " + write("labels.tsv", labels) +
+          " --rank 15 --top 3 --out " + path("sim"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string said =
+      fmt::format("sppmi: the SPPMI matrix has {0} positive eigenvalues: its embedding has rank {0}, not 15", positive);
+  EXPECT_NE(r.err.find("linsim: warning: " + said), std::string::npos) << r.err;
+  EXPECT_NE(slurp(path("sim/similarity.json")).find(said), std::string::npos);
+  EXPECT_NE(slurp(path("sim/similarity.md")).find("**Warning:** " + said), std::string::npos);
+}
+
 TEST_F(Reliability, AWeightingThatCentresEveryColumnToZeroIsRefused) {
   std::string all = "user\titem\n";
   for (int u = 0; u < 5; ++u) {

@@ -227,8 +227,12 @@ std::vector<std::string> VariantModels::warnings() const {
   add("eq1 ips", eq1_ips ? &*eq1_ips : nullptr);
   add("eq2 ips", eq2_ips ? &*eq2_ips : nullptr);
   add("eq2 standardize", eq2_standardized ? &*eq2_standardized : nullptr);
-  add("sppmi", sppmi ? &*sppmi : nullptr);
   add("cosine", cosine ? &*cosine : nullptr);
+  // SPPMI has no λ: its warning is of a rank cut to the positive eigenvalues, always worth saying
+  // (the comparison's rank is then not this model's).
+  if (sppmi) {
+    for (const std::string& w : sppmi->warnings) all.push_back(fmt::format("sppmi: {}", w));
+  }
   return all;
 }
 

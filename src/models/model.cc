@@ -133,6 +133,11 @@ Model fit_sppmi(const DataMatrix& data, const FitOptions& options, const Context
   }
   const double t = options.sppmi.eigen_power;
   const Index k = std::min(positive, options.rank);
+  std::vector<std::string> warnings;
+  if (k < options.rank) {
+    warnings.push_back(fmt::format("the SPPMI matrix has {} positive eigenvalues: its embedding has rank {}, not {}",
+                                   positive, k, options.rank));
+  }
   const Vector values = eig.values.head(k);
   const Matrix vectors = eig.vectors.leftCols(k);
   Model model;
@@ -144,6 +149,7 @@ Model fit_sppmi(const DataMatrix& data, const FitOptions& options, const Context
   model.item_embeddings = vectors * values.array().pow(t).matrix().asDiagonal();
   model.encoder = vectors * values.array().pow(1.0 - t).matrix().asDiagonal();
   model.user_embeddings = data.times(model.encoder);
+  model.warnings = std::move(warnings);
   return model;
 }
 

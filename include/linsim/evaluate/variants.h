@@ -62,7 +62,8 @@ struct VariantModels {
 
   // The warnings (Model::warnings) of each model that λ leaves with one dimension, where every
   // cosine is ±1, prefixed with the model it concerns; each text once (the cosine-trained model
-  // repeats its eq2 warm start's).
+  // repeats its eq2 warm start's); and the SPPMI model's, whose rank is cut to its matrix's
+  // positive eigenvalues where they are fewer than the rank.
   std::vector<std::string> warnings() const;
 };
 
