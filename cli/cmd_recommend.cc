@@ -36,6 +36,7 @@ void run_recommend(const RecommendArgs& args) {
   // Users are rows of the stored training interactions, or of --input (new users folded in
   // through the model's encoder without refitting).
   InteractionMatrix fresh;
+  Index users_without_entries = 0;  // of --input: users it names that have no row
   const InteractionMatrix* data = &bundle.data;
   if (!args.input.empty()) {
     // Folded-in rows are read as the training rows were: binarised or not, and cut at the
@@ -58,6 +59,7 @@ void run_recommend(const RecommendArgs& args) {
                        count, one ? "" : "s", args.input, s.min_value ? " or below --min-value" : "", one ? "it" : "them",
                        fmt::join(s.users_without_entries_examples, ", "), count > 3 ? ", ..." : ""));
     }
+    users_without_entries = read.summary.users_without_entries;
     fresh = std::move(read.data);
     data = &fresh;
   } else if (args.users.empty() && !args.all) {
@@ -68,7 +70,20 @@ void run_recommend(const RecommendArgs& args) {
     rows.resize(static_cast<size_t>(data->n_users()));
     std::iota(rows.begin(), rows.end(), Index{0});
   } else {
-    for (const std::string& id : split_ids(args.users, "--users")) rows.push_back(data->users.at(id, "user"));
+    for (const std::string& id : split_ids(args.users, "--users")) {
+      const std::optional<Index> row = data->users.find(id);
+      if (!row) {
+        // A user of --input whose entries were all dropped is in the file but has no row.
+        throw InvalidArgument(fmt::format("unknown user id '{}'{}", id,
+                                          users_without_entries > 0
+                                              ? fmt::format(" ('{}' has no row for {} user{} whose entries were all 0 "
+                                                            "or below --min-value, as warned above)",
+                                                            args.input, users_without_entries,
+                                                            users_without_entries == 1 ? "" : "s")
+                                              : std::string()));
+      }
+      rows.push_back(*row);
+    }
   }
   progress(fmt::format("recommending for {} users", rows.size()));
   const NeighborLists lists = recommend(bundle.model, data->X, rows, args.top, !args.include_seen, args.ctx);

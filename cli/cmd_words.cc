@@ -106,11 +106,9 @@ std::vector<std::pair<std::string, std::string>> pair_files(const WordsArgs& arg
 // --vectors only those that need no model. Empty: the defaults (default_measures).
 std::vector<std::string> requested_measures(const WordsArgs& args) {
   if (args.measures.empty()) return {};
-  std::vector<std::string> list = split_ids(args.measures, "--measures");
-  std::set<std::string> seen;
+  std::vector<std::string> list = split_ids(args.measures, "--measures");  // none twice
   for (const std::string& m : list) {
     const Measure measure = parse_measure(m);
-    if (!seen.insert(m).second) throw InvalidArgument(fmt::format("--measures names '{}' twice", m));
     if (!args.vectors.empty() && (measure == Measure::kProjected || measure == Measure::kRaw)) {
       throw InvalidArgument(
           fmt::format("--measures {}: needs a model directory (--model); word vectors alone have "

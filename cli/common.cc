@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <unordered_set>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -267,13 +268,39 @@ void check_option_values(CLI::App& app) {
   const CLI::Validator non_empty(
       [](const std::string& text) { return text.empty() ? std::string("an empty value (leave the option out instead)") : std::string(); },
       "");
-  const CLI::Validator decimal_integer([](const std::string& text) { return decimal_number_problem(text, true); }, "");
+  // An integer beyond the option's 64-bit type: the conversion saturates it without a word
+  // (`--rank 18446744073709551616` was read as 2^63 − 1, `--top 2^64` as the largest count).
+  const auto integer_in_range = [](bool is_unsigned) {
+    return CLI::Validator(
+        [is_unsigned](const std::string& text) {
+          std::string problem = decimal_number_problem(text, true);
+          if (!problem.empty()) return problem;
+          const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
+          std::errc ec;
+          if (is_unsigned) {
+            std::uint64_t v = 0;
+            ec = std::from_chars(begin, text.data() + text.size(), v).ec;
+          } else {
+            std::int64_t v = 0;
+            ec = std::from_chars(begin, text.data() + text.size(), v).ec;
+          }
+          if (ec == std::errc::result_out_of_range) {
+            return fmt::format("'{}' is beyond the range of the option's integers ({})", text,
+                               is_unsigned ? "0 to 2^64 - 1" : "-2^63 to 2^63 - 1");
+          }
+          return std::string();
+        },
+        "");
+  };
+  const CLI::Validator decimal_integer = integer_in_range(false);
+  const CLI::Validator decimal_unsigned = integer_in_range(true);
   const CLI::Validator decimal_float([](const std::string& text) { return decimal_number_problem(text, false); }, "");
   for (CLI::Option* opt : app.get_options()) {
     if (opt->get_items_expected_max() == 0 || opt->get_name() == "--help" || opt->get_name() == "--version") continue;
     opt->check(non_empty);
     const std::string type = opt->get_type_name();
-    if (type == "INT" || type == "UINT") opt->check(decimal_integer);
+    if (type == "INT") opt->check(decimal_integer);
+    if (type == "UINT") opt->check(decimal_unsigned);
     if (type == "FLOAT") opt->check(decimal_float);
   }
   for (CLI::App* sub : app.get_subcommands({})) check_option_values(*sub);
@@ -341,11 +368,16 @@ void finish_standard_output() {
 
 std::vector<std::string> split_ids(const std::string& list, const std::string& option) {
   std::vector<std::string> ids;
+  std::unordered_set<std::string_view> seen;  // views of `list`
   size_t start = 0;
   while (true) {
     const size_t comma = list.find(',', start);
     const std::string id = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (id.empty()) throw InvalidArgument(fmt::format("{} has an empty id in '{}'", option, list));
+    // A repeat would be answered twice (recommend --users u1,u1 printed its table twice).
+    if (!seen.insert(std::string_view(list).substr(start, id.size())).second) {
+      throw InvalidArgument(fmt::format("{}: '{}' is given twice", option, id));
+    }
     ids.push_back(id);
     if (comma == std::string::npos) break;
     start = comma + 1;

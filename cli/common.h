@@ -92,7 +92,7 @@ void warn(const std::string& message);
 bool flush_stdout();
 void finish_standard_output();  // throws Error naming the system's reason
 
-// Splits "a,b,c" into ids (empty entries are an InvalidArgument).
+// Splits "a,b,c" into ids (an empty entry or a repeated one is an InvalidArgument).
 std::vector<std::string> split_ids(const std::string& list, const std::string& option);
 
 // The neighbour table: this header line, then one row per neighbour (format_neighbor_rows).

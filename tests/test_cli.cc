@@ -413,6 +413,15 @@ TEST_F(Cli, FoldedInUsersAreReadAsTheTrainingRowsWere) {
   EXPECT_NE(raw.err.find("warning: the model was fitted on binarised values, and --no-binarize folds in unbinarised ones"),
             std::string::npos)
       << raw.err;
+  // A user of the file whose entries are all 0 has no row: asked for by id, the error says why
+  // (was: only "unknown user id", though the id is in the file).
+  const std::string zeros = write("zeros.tsv", "n1\tfilm00\t1\nn2\tfilm01\t0\n");
+  const Result missing = run("recommend --model " + path("m") + " --input " + zeros + " --users n2");
+  EXPECT_EQ(missing.code, 2) << missing.err;
+  EXPECT_NE(missing.err.find("unknown user id 'n2' ('" + zeros +
+                             "' has no row for 1 user whose entries were all 0 or below --min-value, as warned above)"),
+            std::string::npos)
+      << missing.err;
 }
 
 TEST_F(Cli, AuditWritesJsonAndHtmlAndRejectsBadInput) {

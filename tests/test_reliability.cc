@@ -71,6 +71,17 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
            {"simulate --seed 010 --out " + path("s"), "'010' has a leading 0"},
            {"evaluate --input " + fixture() + " --heldout-users 0x10", "--heldout-users: '0x10' is not a decimal number"},
            {"fit --input " + fixture() + " --lambda 0x1p4 --out " + path("x"), "'0x1p4' is not a decimal number"},
+           // Integers beyond 64 bits: the conversion saturated them (was: "got 9223372036854775807"
+           // for --rank 2^64, and --top 2^64 taken as the largest count without a word).
+           {"fit --input " + fixture() + " --rank 18446744073709551616 --out " + path("x"),
+            "--rank: '18446744073709551616' is beyond the range of the option's integers (-2^63 to 2^63 - 1)"},
+           {"recommend -m " + path("m") + " --users u00 --top 18446744073709551616",
+            "--top: '18446744073709551616' is beyond the range"},
+           // A repeated id would be answered twice (was: recommend --users u00,u00 printed two tables).
+           {"recommend -m " + path("m") + " --users u00,u01,u00", "--users: 'u00' is given twice"},
+           {"similar-items -m " + path("m") + " --items film00,film00", "--items: 'film00' is given twice"},
+           {"evaluate --input " + fixture() + " --min-interactions -99999999999999999999", "--min-interactions: "
+                                                                                           "'-99999999999999999999' is beyond"},
            // evaluate's protocol is on binary data: --no-binarize was accepted and ignored.
            {"evaluate --input " + fixture() + " --no-binarize", "--no-binarize does not apply to evaluate"},
            {"evaluate-similarity -i - --labels - < " + fixture(), "--input and --labels are both '-': standard input can serve only one of them"}}) {

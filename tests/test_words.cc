@@ -618,7 +618,7 @@ TEST_F(WordsCli, BadInputIsAClearErrorAndLeavesNothing) {
   EXPECT_EQ(r.code, 2);
   r = run("evaluate-words --model " + m + " --measures dot,dot --pairs " + pairs);
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("names 'dot' twice"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--measures: 'dot' is given twice"), std::string::npos) << r.err;
   // A malformed pair file: exit 1 naming file and line, no output directory.
   write("bad.txt", "cat dog 1\ncat\n");
   r = run("evaluate-words --model " + m + " --pairs " + path("bad.txt") + " --out " + path("res"));
