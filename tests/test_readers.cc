@@ -248,6 +248,43 @@ TEST_F(Readers, MatrixMarket) {
   }
 }
 
+// Options of the other layout are refused, not ignored, and a Matrix Market file is not read as
+// triplets (was: --sep and --header accepted and ignored; with --format tsv the banner taken for a
+// header and the size line '3 3 2' for an interaction, exit 0).
+TEST_F(Readers, OptionsOfTheOtherLayoutAreRefused) {
+  const std::string mtx = write("m.mtx", "%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 1\n2 3 4\n");
+  ReadOptions o;
+  o.separator = ",";
+  EXPECT_THROW(
+      {
+        try {
+          read_interactions(mtx, o);
+        } catch (const InvalidArgument& e) {
+          EXPECT_NE(std::string(e.what()).find("is read as Matrix Market, whose layout is fixed: --sep, --header"),
+                    std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      InvalidArgument);
+  o = {};
+  o.header = false;
+  EXPECT_THROW(read_interactions(mtx, o), InvalidArgument);
+  for (const InputFormat f : {InputFormat::kTriplets, InputFormat::kMovieLens, InputFormat::kLastFm}) {
+    o = {};
+    o.format = f;
+    try {
+      read_interactions(mtx, o);
+      ADD_FAILURE() << "read as " << format_name(f);
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("begins with a Matrix Market banner: read it with --format mtx"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(read_interactions(mtx, {}).data.nnz(), 2);
+}
+
 TEST_F(Readers, DuplicatesAreSummedOrRejected) {
   const std::string path = write("dup.tsv", "a\tx\t1\nb\tx\t1\na\tx\t2\n");
   const auto r = read_interactions(path, {});

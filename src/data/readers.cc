@@ -954,6 +954,18 @@ ReadResult detail::read_interactions_shared(const std::string& path, const ReadO
   }
   LineReader reader(path);
   const InputFormat format = options.format == InputFormat::kAuto ? detect_format(path, reader) : options.format;
+  // Options of another layout than the file's would be ignored, or read the file wrongly (a
+  // Matrix Market banner taken for a header, its size line for an interaction).
+  if (format == InputFormat::kMatrixMarket && (!options.separator.empty() || options.header)) {
+    throw InvalidArgument(fmt::format("'{}' is read as Matrix Market, whose layout is fixed: --sep, --header and "
+                                      "--no-header apply to triplet files",
+                                      reader.name()));
+  }
+  if (format != InputFormat::kMatrixMarket && reader.peek().rfind("%%MatrixMarket", 0) == 0) {
+    throw InvalidArgument(fmt::format("'{}' begins with a Matrix Market banner: read it with --format mtx (or auto), "
+                                      "not as {}",
+                                      reader.name(), format_name(format)));
+  }
   ReadResult result;
   InputSummary& summary = result.summary;
   summary.path = path;
