@@ -277,6 +277,11 @@ def from_dataframe(df, user=None, item=None, value=None, *, binarize: bool = Fal
         X.data[:] = 1.0
     if X.nnz == 0:
         raise ValueError("no interaction left (every value is zero)")
+    # Ids a model cannot hold (dates, text with a tab or line break) are refused here, where the
+    # DataFrame is named, not later in fit or save.
+    library_ids(np.asarray(users), "user")
+    if item_ids is None:
+        library_ids(item_array, "item")
     return Interactions(X, np.asarray(users), item_array)
 
 

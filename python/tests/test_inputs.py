@@ -435,6 +435,11 @@ def test_date_ids_and_ids_a_model_cannot_store_are_refused_at_fit():
         tabbed = pd.DataFrame({"user": ["u1", "u1", "u2", "u2"], "item": [bad, "c", "c", "d"]})
         with pytest.raises(ValueError, match="item id .* contains a tab, newline or carriage return"):
             linsim.EQ2(rank=1, lam=0.01, progress=False).fit(tabbed)
+    # from_dataframe itself refuses both, as docs/python.md says (was: accepted, refused only later).
+    with pytest.raises(TypeError, match="item ids of dtype datetime64"):
+        linsim.from_dataframe(df)
+    with pytest.raises(ValueError, match="user id .* contains a tab"):
+        linsim.from_dataframe(pd.DataFrame({"user": ["a\tb", "c"], "item": ["x", "y"]}))
 
 
 def test_a_fold_in_row_without_interactions_is_named_in_a_warning():

@@ -191,6 +191,21 @@ def test_sppmi_cosine_trained_and_weighting_fit(simulated):
     assert "EQ2(rank=6" in repr(w) and "1500 users x 300 items" in repr(w)
 
 
+def test_info_holds_the_keys_docs_python_md_lists(simulated):
+    X, _ = simulated
+    common = {"kind", "rank", "lam", "gauge", "dtype", "weighting", "solver", "solver_reason", "scale", "warnings"}
+    for model, extra in ((linsim.EQ1(rank=4, lam=10.0, progress=False), set()),
+                         (linsim.EASE(lam=100.0, progress=False), set()),
+                         (linsim.SPPMI(rank=4, progress=False), {"negatives", "smoothing", "eigen_power"}),
+                         (linsim.CosineTrained(rank=4, lam=5.0, epochs=2, progress=False),
+                          {"epochs", "tol", "iterations", "converged"})):
+        info = model.fit(X).info
+        assert set(info) == common | extra, (info["kind"], set(info) ^ (common | extra))
+        assert (info["rank"] is None) == (info["kind"] == "ease")
+        assert (info["lam"] is None) == (info["kind"] == "sppmi")
+        assert (info["gauge"] is None) == (info["kind"] != "eq1")
+
+
 def test_sppmi_weighting_of_word_counts_equals_the_svd_of_numpy_sppmi():
     """Word x context counts (symmetric) through weighting="sppmi:k:alpha": the singular values are
     those of the shifted positive PMI matrix computed in numpy (docs/words.md)."""
