@@ -357,6 +357,22 @@ COUNT = (-(2**63), 2**63 - 1)
 SEED = (0, 2**64 - 1)
 
 
+def checked_bool(value, name: str) -> bool:
+    """value as a bool: True, False or a numpy bool; anything else (a string such as "no", which
+    is true, or a number) is a TypeError naming the parameter, not the extension's signature."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def checked_str(value, name: str) -> str:
+    """value as a str (a measure's or a side's name); anything else is a TypeError naming the
+    parameter."""
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"{name} must be a str, got {value!r}")
+
+
 def checked_int(value, name: str, bounds) -> int:
     """value as an int within bounds (the C++ parameter's range): a float or a string is a
     TypeError and a value out of range a ValueError, each naming the parameter (the extension's own

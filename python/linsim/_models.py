@@ -15,7 +15,8 @@ from typing import Any, Callable, Optional, Tuple, Union
 import numpy as np
 
 from . import _linsim
-from ._inputs import COUNT, SEED, THREADS, IdLookup, as_csr, as_interactions, checked_int, library_ids
+from ._inputs import (COUNT, SEED, THREADS, IdLookup, as_csr, as_interactions, checked_bool, checked_int,
+                      checked_str, library_ids)
 
 Progress = Union[None, bool, Callable[[str], None]]
 
@@ -200,8 +201,9 @@ class Model:
         """Every item's N neighbours at once (items x N arrays of ids and scores), by the symmetric
         all-items kernel where the measure has factors."""
         m = self._fitted()
-        index, scores = m.neighbors(True, measure, np.arange(m.n_items, dtype=np.int64), checked_int(N, "N", COUNT),
-                                    include_self, float32, self.threads)
+        index, scores = m.neighbors(True, checked_str(measure, "measure"), np.arange(m.n_items, dtype=np.int64),
+                                    checked_int(N, "N", COUNT), checked_bool(include_self, "include_self"),
+                                    checked_bool(float32, "float32"), self.threads)
         return _ids_of(self._item_ids, index), scores
 
     def _similar(self, items: bool, ids, N, measure, include_self, float32):
@@ -210,7 +212,8 @@ class Model:
         single = lookup.is_one(ids)
         keys = [ids] if single else list(ids)
         rows = lookup.indices(keys)
-        index, scores = m.neighbors(items, measure, rows, checked_int(N, "N", COUNT), include_self, float32,
+        index, scores = m.neighbors(items, checked_str(measure, "measure"), rows, checked_int(N, "N", COUNT),
+                                    checked_bool(include_self, "include_self"), checked_bool(float32, "float32"),
                                     self.threads)
         out = _ids_of(self._item_ids if items else self._user_ids, index)
         return (out[0], scores[0]) if single else (out, scores)
@@ -230,6 +233,7 @@ class Model:
         single = self._users.is_one(userid) if user_items is None else np.ndim(userid) == 0
         count = 1 if single else len(userid)
         N = checked_int(N, "N", COUNT)
+        filter_already_liked_items = checked_bool(filter_already_liked_items, "filter_already_liked_items")
         if user_items is None:
             rows = self._users.indices([userid] if single else list(userid))
             index, scores = m.recommend(rows, None, N, filter_already_liked_items, self.threads)
@@ -261,7 +265,8 @@ class Model:
         """Top-N items for every training user (users x N)."""
         m = self._fitted()
         index, scores = m.recommend(np.arange(m.n_users, dtype=np.int64), None, checked_int(N, "N", COUNT),
-                                    filter_already_liked_items, self.threads)
+                                    checked_bool(filter_already_liked_items, "filter_already_liked_items"),
+                                    self.threads)
         return _ids_of(self._item_ids, index), scores
 
     def user_vectors(self, user_items) -> np.ndarray:
@@ -278,9 +283,9 @@ class Model:
         "projected" gives the canonical, gauge-free vectors (unit rows of C = B L, L Lᵀ = PᵀP),
         "cosine" the unit rows of B, "dot" B itself. A new C-ordered float64 array, ready for an
         inner-product index (faiss IndexFlatIP) or ``KeyedVectors``."""
-        if side not in ("items", "users"):
+        if checked_str(side, "side") not in ("items", "users"):
             raise ValueError(f"side must be 'items' or 'users', got {side!r}")
-        return self._fitted().export(side == "items", measure)
+        return self._fitted().export(side == "items", checked_str(measure, "measure"))
 
     # --- files ---------------------------------------------------------------------------------
 
@@ -289,7 +294,7 @@ class Model:
         similar-items --model PATH`` reads it, and so does :func:`linsim.load`. Ids are written as
         ``str(id)``. An existing directory is replaced only with ``force=True`` (and only if it
         is a model directory)."""
-        self._fitted().save(os.fsencode(path), bool(force))
+        self._fitted().save(os.fsencode(path), checked_bool(force, "force"))
 
     # --- display -------------------------------------------------------------------------------
 

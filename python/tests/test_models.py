@@ -317,6 +317,29 @@ def test_options_of_the_wrong_type_are_named(simulated, make, words):
     assert str(raised.value) == words
 
 
+def test_query_flags_of_the_wrong_type_are_named(eq2, tmp_path):
+    # Was: the extension's "incompatible function arguments" with its signature, naming no
+    # parameter; a string such as "no" would be true.
+    item = eq2.item_ids[0]
+    for call, words in ((lambda: eq2.similar_items(item, N=3, float32="yes"), "float32 must be True or False, got 'yes'"),
+                        (lambda: eq2.similar_items(item, N=3, include_self=1), "include_self must be True or False, got 1"),
+                        (lambda: eq2.similar_items_all(N=3, float32="no"), "float32 must be True or False"),
+                        (lambda: eq2.similar_users(eq2.user_ids[0], N=3, measure=3), "measure must be a str, got 3"),
+                        (lambda: eq2.recommend(eq2.user_ids[0], N=3, filter_already_liked_items="x"),
+                         "filter_already_liked_items must be True or False, got 'x'"),
+                        (lambda: eq2.recommend_all(N=3, filter_already_liked_items=None),
+                         "filter_already_liked_items must be True or False, got None"),
+                        (lambda: eq2.export(measure=None), "measure must be a str, got None"),
+                        (lambda: eq2.save(tmp_path / "m", force="yes"), "force must be True or False, got 'yes'")):
+        with pytest.raises(TypeError) as raised:
+            call()
+        assert str(raised.value) == words or str(raised.value).startswith(words), str(raised.value)
+    assert not (tmp_path / "m").exists()
+    # numpy's bools are bools.
+    ids, _ = eq2.similar_items(item, N=3, float32=np.bool_(False), include_self=np.bool_(True))
+    assert ids[0] == item
+
+
 def test_a_tuple_id_is_one_query_and_a_tuple_of_ids_a_list(simulated, tmp_path):
     X, _ = simulated
     C = X.tocoo()
