@@ -212,6 +212,41 @@ TEST(Spectrum, LanczosAgreesWithDenseOracle) {
   EXPECT_LT((svd.singularValues().head(k) - dense.sigma).cwiseAbs().maxCoeff(), 1e-10 * dense.sigma(0));
 }
 
+// Identical disconnected communities repeat σ_1 exactly, here 10 times: block Krylov started from
+// 4 random vectors found 8 copies and gave two smaller σ in place of the rest, Lanczos 5 (exit 0,
+// every residual small). The randomized solver now checks a fresh block outside its vectors and
+// solves again with wider blocks; Lanczos, which cannot see the copies, refuses. Oracle: the SVD of
+// the dense matrix.
+TEST(Spectrum, AnExactlyRepeatedTopSingularValueIsFoundEveryTime) {
+  const Matrix block = Matrix(test::random_binary(50, 60, 0.2, 1));
+  const Index copies = 10;
+  Matrix D = Matrix::Zero(50 * copies, 60 * copies);
+  for (Index c = 0; c < copies; ++c) D.block(50 * c, 60 * c, 50, 60) = block;
+  const SparseMatrix X = D.sparseView();
+  const Vector truth = Eigen::JacobiSVD<Matrix>(D).singularValues();
+  ASSERT_LT(std::abs(truth(copies - 1) - truth(0)), 1e-12 * truth(0));
+  ASSERT_LT(truth(copies), 0.9 * truth(0));
+  for (const Index k : {copies, copies + 2}) {
+    SCOPED_TRACE(k);
+    for (const int threads : {1, 2}) {
+      Context ctx;
+      ctx.threads = threads;
+      const Spectrum s = top_spectrum(X, k, Solver::kRandomized, ctx);
+      EXPECT_LT((s.sigma - truth.head(k)).cwiseAbs().maxCoeff(), 1e-6 * truth(0));
+      EXPECT_NE(s.reason.find("missed an eigenvalue above the"), std::string::npos) << s.reason;
+    }
+    try {
+      top_spectrum(X, k, Solver::kLanczos, Context{});
+      ADD_FAILURE() << "Lanczos accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("Lanczos missed an eigenvalue of XᵀX above its"), std::string::npos) << e.what();
+    }
+  }
+  // Distinct values: no second solve.
+  const Spectrum plain = top_spectrum(test::random_binary(500, 200, 0.05, 8), 20, Solver::kRandomized, Context{});
+  EXPECT_EQ(plain.reason.find("missed"), std::string::npos) << plain.reason;
+}
+
 TEST(Spectrum, AutoChoosesAndExplains) {
   const SparseMatrix small = test::random_binary(100, 40, 0.1, 1);
   EXPECT_EQ(top_spectrum(small, 5, Solver::kAuto, Context{}).solver, "gram");

@@ -2,6 +2,8 @@
 
 #include <Spectra/MatOp/DenseSymMatProd.h>
 #include <Spectra/SymEigsSolver.h>
+#include <Eigen/Eigenvalues>
+#include <Eigen/QR>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include "linalg/gemm.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
+#include "linsim/core/random.h"
 #include "linsim/linalg/block_krylov.h"
 #include "linsim/linalg/gram.h"
 
@@ -211,6 +214,47 @@ void check_spectrum_arguments(Index k, Index p, double tol) {
 
 }  // namespace
 
+namespace {
+
+// Whether an eigenvalue of G = X_wᵀX_w above the smallest one found, θ_k, lies outside the found
+// vectors V. An iterative solver started from b random vectors (block Krylov: b = 4 to 16;
+// Lanczos: 1) sees at most b copies of an eigenvalue repeated exactly, as data of identical
+// disconnected communities have: ten copies of σ_1 came out as eight, with two smaller σ in
+// place of the rest, and every residual small (exit 0). A fresh random block kept orthogonal to
+// V, through three products with G and a Rayleigh–Ritz step, finds what V misses from the top:
+// its largest Ritz value then exceeds θ_k. 32 vector products, the same on every process (one
+// seed, the products summed), through the block solver's own product.
+bool misses_larger_eigenvalues(const DataMatrix& data, const Matrix& V, double theta_1, double theta_k, double tol,
+                               const Communicator& comm) {
+  const Index p = V.rows(), k = V.cols();
+  const Index b = std::min<Index>(8, p - k);
+  if (b <= 0) return false;  // V spans R^p
+  const auto outside = [&](Matrix Z) {  // orthonormal, orthogonal to V (projected twice)
+    for (int pass = 0; pass < 2; ++pass) Z -= V * (V.transpose() * Z);
+    Eigen::HouseholderQR<Matrix> qr(Z);
+    return Matrix(qr.householderQ() * Matrix::Identity(p, b));
+  };
+  const auto product = [&](const Matrix& Z) {
+    Matrix W = data.gram_times_rows(RowMatrix(Z), false);
+    comm.sum(W.data(), static_cast<std::size_t>(W.size()));
+    return W;
+  };
+  Rng rng(0x6d69737365645f65ULL, 1);
+  Matrix Z(p, b);
+  for (Index i = 0; i < Z.size(); ++i) Z.data()[i] = rng.normal();
+  for (int step = 0; step < 3; ++step) Z = product(outside(std::move(Z)));
+  const Matrix Q = outside(std::move(Z));
+  const Matrix T = Q.transpose() * product(Q);
+  const double largest = Eigen::SelfAdjointEigenSolver<Matrix>(0.5 * (T + T.transpose()), Eigen::EigenvaluesOnly)
+                             .eigenvalues()
+                             .maxCoeff();
+  // Beyond the solver's tolerance, and beyond rounding of the products (of order ε θ_1, which is
+  // all there is outside V when the data have rank below k).
+  return largest > theta_k + 10.0 * tol * std::abs(theta_k) + 1e-10 * theta_1;
+}
+
+}  // namespace
+
 Spectrum top_spectrum(const DataMatrix& data, Index k, Solver solver, const Context& ctx,
                       const ProgressFn& progress, double tol, const Communicator& comm) {
   check_spectrum_arguments(k, data.cols(), tol);
@@ -259,13 +303,30 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, const Route& chosen, cons
     BlockKrylovOptions options;
     options.tol = tol;
     BlockKrylovResult r = block_krylov_eigs(data, k, options, ctx, progress, comm);
+    // An eigenvalue repeated more times than the block has vectors can be missed: solved again
+    // with blocks twice as wide (at most k), which see twice as many copies.
+    std::string retried;
+    while (!r.spans_all && misses_larger_eigenvalues(data, r.vectors, r.values(0), r.values(k - 1), tol, comm)) {
+      if (r.block >= k) {
+        throw Error(fmt::format("the block Krylov solver missed an eigenvalue of XᵀX above its {}th even with blocks "
+                                "of {} vectors (an eigenvalue repeated more times than that): use --solver gram",
+                                k, r.block));
+      }
+      options.block = std::min(k, 2 * r.block);
+      retried += fmt::format("; blocks of {} missed an eigenvalue above the {}th (a repeated one): solved again with "
+                             "blocks of {}",
+                             r.block, k, options.block);
+      if (progress) progress(fmt::format("a repeated eigenvalue was missed: solving again with blocks of {}", options.block));
+      r = block_krylov_eigs(data, k, options, ctx, progress, comm);
+    }
     s.sigma = sigma_from_eigenvalues(r.values);
     s.V = r.vectors;
     s.XV = std::move(r.data_times_vectors);
     s.solver = "randomized";
     s.reason = fmt::format("{}; block {}, basis {}, {} vector products ({} on float32 blocks), worst relative residual "
-                           "{:.1e} (tol {:.0e})",
-                           reason, r.block, r.basis, r.products, r.float32_products, r.residuals.maxCoeff(), tol);
+                           "{:.1e} (tol {:.0e}){}",
+                           reason, r.block, r.basis, r.products, r.float32_products, r.residuals.maxCoeff(), tol,
+                           retried);
   } else {
     GramOperator op(data);
     Spectra::SymEigsSolver<GramOperator> eigs(op, k, ncv);
@@ -291,6 +352,13 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, const Route& chosen, cons
                               "worst relative residual {:.1e} for tol {:.0e}; the data may have rank below {}): use "
                               "--solver randomized or gram",
                               orthogonality, worst, tol, k));
+    }
+    // Lanczos, from one vector, finds one copy of an eigenvalue repeated exactly (in exact
+    // arithmetic; rounding may add some), and gives smaller ones in place of the others.
+    if (misses_larger_eigenvalues(data, V, values(0), values(k - 1), tol, comm)) {
+      throw Error(fmt::format("Lanczos missed an eigenvalue of XᵀX above its {}th (a repeated one: it finds one copy "
+                              "of each): use --solver randomized or gram",
+                              k));
     }
     s.sigma = sigma_from_eigenvalues(values);
     s.V = V;
