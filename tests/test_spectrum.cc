@@ -247,6 +247,27 @@ TEST(Spectrum, AnExactlyRepeatedTopSingularValueIsFoundEveryTime) {
   EXPECT_EQ(plain.reason.find("missed"), std::string::npos) << plain.reason;
 }
 
+// Rank-one data: Lanczos's recurrence breaks down after one step. It must either find σ_1 or say
+// that the data's rank is below the vectors it builds (was: "the data may have rank below 1" of
+// rank-one data, or Spectra's own "TridiagEigen: eigen decomposition failed").
+TEST(Spectrum, LanczosOnDataOfRankBelowItsVectorsSaysSo) {
+  for (const auto& [n, p] : {std::pair<Index, Index>{3, 3}, {30, 20}, {100, 60}}) {
+    SCOPED_TRACE(testing::Message() << n << " x " << p);
+    const Vector u = test::random_matrix(n, 1, 3).cwiseAbs().col(0) + Vector::Ones(n);
+    const Vector v = test::random_matrix(p, 1, 4).cwiseAbs().col(0) + Vector::Ones(p);
+    const Matrix D = n == 3 ? Matrix::Ones(3, 3) : Matrix(u * v.transpose());
+    const SparseMatrix X = D.sparseView();
+    try {
+      const Spectrum s = top_spectrum(X, 1, Solver::kLanczos, Context{});
+      EXPECT_LT(std::abs(s.sigma(0) - Eigen::JacobiSVD<Matrix>(D).singularValues()(0)), 1e-8 * s.sigma(0));
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("the data may have rank below the"), std::string::npos) << what;
+      EXPECT_NE(what.find("use --solver randomized or gram"), std::string::npos) << what;
+    }
+  }
+}
+
 TEST(Spectrum, AutoChoosesAndExplains) {
   const SparseMatrix small = test::random_binary(100, 40, 0.1, 1);
   EXPECT_EQ(top_spectrum(small, 5, Solver::kAuto, Context{}).solver, "gram");

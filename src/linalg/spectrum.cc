@@ -331,7 +331,17 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, const Route& chosen, cons
     GramOperator op(data);
     Spectra::SymEigsSolver<GramOperator> eigs(op, k, ncv);
     eigs.init();  // Spectra's fixed-seed start vector: deterministic
-    eigs.compute(Spectra::SortRule::LargestAlge, 1000, tol);
+    // On data of rank below the ncv Lanczos vectors the recurrence breaks down, and Spectra's
+    // tridiagonal step may throw its own words ("TridiagEigen: eigen decomposition failed").
+    try {
+      eigs.compute(Spectra::SortRule::LargestAlge, 1000, tol);
+    } catch (const Error&) {
+      throw;  // the library's own (an interruption, memory)
+    } catch (const std::runtime_error& e) {
+      throw Error(fmt::format("Lanczos broke down ({}): the data may have rank below the {} Lanczos vectors it builds; "
+                              "use --solver randomized or gram",
+                              e.what(), ncv));
+    }
     if (eigs.info() != Spectra::CompInfo::Successful) {
       throw Error(fmt::format("Lanczos did not converge for rank {} (p = {}); retry with --solver gram", k, p));
     }
@@ -349,9 +359,9 @@ Spectrum top_spectrum(const DataMatrix& data, Index k, const Route& chosen, cons
     }
     if (!(orthogonality <= 1e-6) || !(worst <= 10 * tol)) {
       throw Error(fmt::format("Lanczos returned pairs that are not eigenpairs of XᵀX (vectors orthonormal to {:.1e}, "
-                              "worst relative residual {:.1e} for tol {:.0e}; the data may have rank below {}): use "
-                              "--solver randomized or gram",
-                              orthogonality, worst, tol, k));
+                              "worst relative residual {:.1e} for tol {:.0e}; the data may have rank below the {} "
+                              "Lanczos vectors it builds): use --solver randomized or gram",
+                              orthogonality, worst, tol, ncv));
     }
     // Lanczos, from one vector, finds one copy of an eigenvalue repeated exactly (in exact
     // arithmetic; rounding may add some), and gives smaller ones in place of the others.

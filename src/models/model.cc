@@ -95,7 +95,9 @@ std::vector<std::string> shrinkage_warnings(ModelKind kind, const Vector& sigma,
   if (kept < k) {
     warnings.push_back(fmt::format(
         "λ = {:g} leaves {} of the {} dimensions nonzero (σ_{} = {:.4g}{}): the model has rank {}{}; {} keeps all {}",
-        lambda, kept, k, kept + 1, sigma(kept), eq1 ? "" : " is not above λ", kept,
+        lambda, kept, k, kept + 1, sigma(kept),
+        // a shrinkage 1 − λ/σ of at most 1e-10 is zero to rounding: σ just above λ counts as not
+        eq1 ? "" : (sigma(kept) > lambda ? " exceeds λ by less than a part in 10^10" : " is not above λ"), kept,
         kept == 1 ? ", so every cosine and projected similarity is ±1 and neighbour lists are arbitrary" : "",
         keep_all, k));
   }
