@@ -37,6 +37,7 @@
 #include "linsim/audit/report.h"
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
+#include "linsim/core/memory.h"
 #include "linsim/core/setup.h"
 #include "linsim/data/readers.h"
 #include "linsim/evaluate/protocol.h"
@@ -483,6 +484,15 @@ py::array score_rows(const std::shared_ptr<PyModel>& m, const Csr& X, bool embed
     throw InvalidArgument(fmt::format("user_items has {} columns; the model has {} items", X.cols, b.data.n_items()));
   }
   if (embed && !b.model.has_embeddings()) throw InvalidArgument("an EASE model has no user embeddings");
+  // The result is a dense rows × width matrix, made once and copied once into the array: refused
+  // up front where it cannot fit (was: a bare MemoryError from deep inside, or the system's kill).
+  const Index width = embed ? b.model.item_embeddings.cols() : b.data.n_items();
+  const double need = 16.0 * static_cast<double>(X.rows) * static_cast<double>(width);
+  if (const auto shortfall = memory_shortfall(need)) {
+    throw OutOfMemory(fmt::format("{} for {} rows x {} {} need about {}, {}; pass fewer rows at a time",
+                                  embed ? "user vectors" : "scores", X.rows, width, embed ? "dimensions" : "items",
+                                  format_bytes(need), shortfall->more_than()));
+  }
   Matrix out;
   {
     py::gil_scoped_release release;

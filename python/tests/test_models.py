@@ -340,6 +340,23 @@ def test_query_flags_of_the_wrong_type_are_named(eq2, tmp_path):
     assert ids[0] == item
 
 
+def test_scores_that_cannot_fit_are_refused_up_front(eq2):
+    # Empty rows over 300 items whose scores (and their copy into the array) need four times the
+    # memory available (was: a bare MemoryError from inside the extension, or the system's kill).
+    try:
+        with open("/proc/meminfo") as f:
+            available = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration):
+        pytest.skip("no /proc/meminfo: the memory available is not known here")
+    rows = 4 * available // (16 * 300) + 1
+    if rows > 2**31 - 1:
+        pytest.skip(f"{available} bytes available: the rows that exceed them do not fit a 32-bit index")
+    many = sp.csr_matrix((rows, 300))
+    with pytest.raises(MemoryError, match=rf"scores for {rows} rows x 300 items need about .*; pass fewer rows"):
+        eq2.score(many)
+    assert eq2.score(many[:3]).shape == (3, 300)
+
+
 def test_a_tuple_id_is_one_query_and_a_tuple_of_ids_a_list(simulated, tmp_path):
     X, _ = simulated
     C = X.tocoo()
