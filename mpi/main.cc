@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -290,6 +292,35 @@ void print_stats(const MpiCommunicator& comm, double wall) {
 
 }  // namespace linsim::mpi
 
+namespace linsim::mpi {
+
+// Every rank parses its own arguments and rank 0 speaks for all: ranks started with different
+// ones (an MPMD launch, `mpirun -np 1 linsim-mpi fit --rank 3 : -np 1 linsim-mpi fit --rank 4`)
+// would fit different things, or fail apart and leave the others waiting in a collective. Refused
+// on every rank alike, naming the first rank that differs from rank 0. --progress and --stats only
+// change what rank 0 reports, and may differ.
+void require_the_same_arguments(int argc, char** argv, const MpiCommunicator& comm) {
+  std::string mine;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--progress" || arg == "--stats") continue;
+    mine += arg;
+    mine += '\0';
+  }
+  const std::string first = comm.broadcast(mine, 0);
+  std::vector<std::int64_t> differs(static_cast<size_t>(comm.size()), 0);
+  differs[static_cast<size_t>(comm.rank())] = mine != first ? 1 : 0;
+  comm.sum(differs.data(), differs.size());
+  const auto other = std::find(differs.begin(), differs.end(), 1);
+  if (other != differs.end()) {
+    throw InvalidArgument(fmt::format("rank {} of {} was started with other arguments than rank 0: linsim-mpi runs one "
+                                      "command with one set of options on every rank",
+                                      other - differs.begin(), comm.size()));
+  }
+}
+
+}  // namespace linsim::mpi
+
 int main(int argc, char** argv) {
   linsim::cli::set_program_name("linsim-mpi");
   linsim::mpi::choose_openblas_kernels(argv);
@@ -332,6 +363,7 @@ int main(int argc, char** argv) {
     linsim::mpi::add_neighbor_commands(app, comm);
     linsim::cli::check_option_values(app);
     try {
+      linsim::mpi::require_the_same_arguments(argc, argv, comm);
       linsim::mpi::agree_on_dense_kernels(comm);
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

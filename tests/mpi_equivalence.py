@@ -341,6 +341,15 @@ def main():
           in r.stderr and open("sim.tsv", "rb").read() == before,
           f"-o the input: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
 
+    # Ranks started with other arguments (an MPMD launch): refused on every rank before any work
+    # (was: each rank fitted its own options, or failed apart while the others waited).
+    r = run([args.mpirun, "--oversubscribe", "-np", "1", args.linsim_mpi, "fit", "-i", "sim.tsv", "--rank", "3",
+             "-o", "mpmd-model", ":", "-np", "1", args.linsim_mpi, "fit", "-i", "sim.tsv", "--rank", "4", "-o",
+             "mpmd-model"], expect_ok=False, env=MPI_ENV)
+    check(r.returncode == 2 and "linsim-mpi: error: rank 1 of 2 was started with other arguments than rank 0"
+          in r.stderr and no_leftovers("mpmd-model"),
+          f"MPMD with other options: exit {r.returncode}, '{r.stderr.strip()[:160]}'")
+
     # --strict: a duplicate whose two lines went to different ranks.
     open("dup.tsv", "w").write("a\tx\n" + "".join(f"u{k}\ti{k % 9}\n" for k in range(200)) + "a\tx\n")
     r = mpirun(args, 3, "fit", "-i", "dup.tsv", "--strict", "--rank", "2", "-o", "dup-model", expect_ok=False)
