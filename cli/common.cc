@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
-#include <unordered_set>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +18,7 @@
 #include <iostream>
 #include <system_error>
 #include <thread>
+#include <unordered_set>
 
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"

@@ -15,8 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <memory>
 #include <algorithm>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -289,10 +289,6 @@ void print_stats(const MpiCommunicator& comm, double wall) {
                              comm.size(), s[0], s[1], s[2]);
   }
 }
-
-}  // namespace linsim::mpi
-
-namespace linsim::mpi {
 
 // Every rank parses its own arguments and rank 0 speaks for all: ranks started with different
 // ones (an MPMD launch, `mpirun -np 1 linsim-mpi fit --rank 3 : -np 1 linsim-mpi fit --rank 4`)

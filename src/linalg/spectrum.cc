@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "linalg/gemm.h"
+#include "linalg/orthogonalize.h"
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
 #include "linsim/core/random.h"
@@ -212,10 +213,6 @@ void check_spectrum_arguments(Index k, Index p, double tol) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // Whether an eigenvalue of G = X_wᵀX_w above the smallest one found, θ_k, lies outside the found
 // vectors V. An iterative solver started from b random vectors (block Krylov: b = 4 to 16;
 // Lanczos: 1) sees at most b copies of an eigenvalue repeated exactly, as data of identical
@@ -229,8 +226,8 @@ bool misses_larger_eigenvalues(const DataMatrix& data, const Matrix& V, double t
   const Index p = V.rows(), k = V.cols();
   const Index b = std::min<Index>(8, p - k);
   if (b <= 0) return false;  // V spans R^p
-  const auto outside = [&](Matrix Z) {  // orthonormal, orthogonal to V (projected twice)
-    for (int pass = 0; pass < 2; ++pass) Z -= V * (V.transpose() * Z);
+  const auto outside = [&](Matrix Z) {  // orthonormal, orthogonal to V
+    project_out(V, Z);
     Eigen::HouseholderQR<Matrix> qr(Z);
     return Matrix(qr.householderQ() * Matrix::Identity(p, b));
   };
