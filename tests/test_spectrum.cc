@@ -10,6 +10,8 @@
 #include "linsim/linalg/gram.h"
 #include "linsim/linalg/spectrum.h"
 
+#include <Eigen/Eigenvalues>
+#include <Eigen/QR>
 #include <Eigen/SVD>
 #include "test_util.h"
 
@@ -296,6 +298,48 @@ TEST(Spectrum, ADenseMatrixAskedForRandomizedRunsLanczosAndSaysSo) {
   EXPECT_EQ(asked.solver, "lanczos");
   EXPECT_NE(asked.reason.find("randomized requested"), std::string::npos) << asked.reason;
   EXPECT_LT((dense.values - asked.values).cwiseAbs().maxCoeff(), 1e-9 * dense.values(0));
+}
+
+// SPPMI's dense Lanczos (top_eigenpairs) had no check for a missed repeated eigenvalue. The matrix
+// here is 10 identical blocks, so its top eigenvalue (5) is repeated exactly 10 times, and its
+// negative eigenvalues are larger in magnitude (down to −20), as an SPPMI matrix's can be: powers
+// of S would amplify those rather than the copies missed. Lanczos asked for the pairs is refused,
+// and `auto` (Lanczos beyond p = 4000) falls back to the dense decomposition. Oracle: the dense
+// decomposition.
+TEST(Spectrum, ADenseMatrixWithARepeatedTopEigenvalueIsNotMissed) {
+  for (const Index size : {60, 420}) {
+    SCOPED_TRACE(size);
+    const Matrix W = Eigen::HouseholderQR<Matrix>(test::random_matrix(size, size, 11)).householderQ();
+    Vector d = 11.5 * (test::random_matrix(size, 1, 12).col(0).array().tanh() - 1.0).matrix() + 3.0 * Vector::Ones(size);
+    d(0) = 5;  // the rest lie in (−20, 3)
+    const Matrix block = W * d.asDiagonal() * W.transpose();
+    const Index copies = 10, p = size * copies;
+    Matrix S = Matrix::Zero(p, p);
+    for (Index c = 0; c < copies; ++c) S.block(size * c, size * c, size, size) = block;
+    // S's eigenvalues are the block's, each 10 times.
+    const Vector once = Eigen::SelfAdjointEigenSolver<Matrix>(block, Eigen::EigenvaluesOnly).eigenvalues().reverse();
+    const Vector truth = once.replicate(1, copies).transpose().reshaped();
+    ASSERT_LT(std::abs(truth(copies - 1) - truth(0)), 1e-12 * truth(0));
+    ASSERT_LT(truth(copies), 0.7 * truth(0));
+    const Index k = copies + 2;
+    if (p <= 4000) {
+      try {
+        top_eigenpairs(S, k, Solver::kLanczos, Context{});
+        ADD_FAILURE() << "Lanczos accepted";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("missed an eigenvalue above its 12th"), std::string::npos) << e.what();
+      }
+      continue;
+    }
+    const SymmetricEigen eig = top_eigenpairs(S, k, Solver::kAuto, Context{});
+    EXPECT_EQ(eig.solver, "dense");
+    EXPECT_NE(eig.reason.find("Lanczos missed an eigenvalue above its 12th"), std::string::npos) << eig.reason;
+    EXPECT_LT((eig.values - truth.head(k)).cwiseAbs().maxCoeff(), 1e-9 * truth(0));
+  }
+  // Distinct eigenvalues: Lanczos's pairs pass.
+  const SparseMatrix X = test::random_binary(300, 120, 0.1, 5);
+  const Matrix G = Matrix(Matrix(X).transpose() * Matrix(X));
+  EXPECT_EQ(top_eigenpairs(G, 8, Solver::kLanczos, Context{}).solver, "lanczos");
 }
 
 TEST(Spectrum, RejectsImpossibleRank) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -177,8 +178,8 @@ double largest_entry(const DataMatrix& data) {
 
 bool outside_window(int exponent) { return exponent < kSafeExponentLow || exponent > kSafeExponentHigh; }
 
-// The exponent e to scale X_w by 2^e for the solve (0: none), from the largest |entry| of Y and
-// of the centre over every process.
+}  // namespace
+
 int solve_scale_exponent(const DataMatrix& data, const Communicator& comm) {
   const int exponent = largest_exponent_across(largest_entry(data), comm);  // in [2^exponent, 2^(exponent+1))
   if (exponent == kNoExponent || !outside_window(exponent)) return 0;
@@ -190,8 +191,6 @@ int solve_scale_exponent(const DataMatrix& data, const Communicator& comm) {
   }
   return -exponent - 1;
 }
-
-}  // namespace
 
 bool solves_on_scaled_copy(double largest, const Communicator& comm) {
   const int exponent = largest_exponent_across(largest, comm);
@@ -213,41 +212,65 @@ void check_spectrum_arguments(Index k, Index p, double tol) {
   }
 }
 
-// Whether an eigenvalue of G = X_wᵀX_w above the smallest one found, θ_k, lies outside the found
-// vectors V. An iterative solver started from b random vectors (block Krylov: b = 4 to 16;
-// Lanczos: 1) sees at most b copies of an eigenvalue repeated exactly, as data of identical
-// disconnected communities have: ten copies of σ_1 came out as eight, with two smaller σ in
-// place of the rest, and every residual small (exit 0). A fresh random block kept orthogonal to
-// V, through three products with G and a Rayleigh–Ritz step, finds what V misses from the top:
-// its largest Ritz value then exceeds θ_k. 32 vector products, the same on every process (one
-// seed, the products summed), through the block solver's own product.
-bool misses_larger_eigenvalues(const DataMatrix& data, const Matrix& V, double theta_1, double theta_k, double tol,
-                               const Communicator& comm) {
+// A symmetric matrix's product with a block of vectors (every process gets the same result).
+using BlockProduct = std::function<Matrix(const Matrix&)>;
+
+// Whether a symmetric matrix S has an eigenvalue above θ_k, the smallest of the k pairs found,
+// outside the found vectors V. An iterative solver started from b random vectors (block Krylov:
+// b = 4 to 16; Lanczos: 1) sees at most b copies of an eigenvalue repeated exactly, as data of
+// identical disconnected communities have: ten copies of σ_1 came out as eight, with two smaller
+// σ in place of the rest, and every residual small (exit 0). A fresh random block of 8, kept
+// orthogonal to V, spans with S times it, S² times it and S³ times it a block Krylov space of 32
+// dimensions outside V; a Rayleigh–Ritz step there finds what V misses from the top: the largest
+// Ritz value then exceeds θ_k. A Krylov space, unlike powers of S, is the same for S and S + cI,
+// so eigenvalues of S that are negative and large (an SPPMI matrix's) do not hide a missed
+// positive one. What it finds depends on the gap: a missed eigenvalue λ above the rest of the
+// complement's spectrum [a, b] is amplified by the Chebyshev polynomial of the space's degree at
+// 1 + 2(λ − b)/(b − a), so a small gap over a wide spread needs more `blocks` (vector products:
+// 8 per block, the same on every process: one seed).
+bool misses_larger_eigenvalues(const BlockProduct& product, const Matrix& V, double theta_1, double theta_k,
+                               double tol, Index max_blocks) {
   const Index p = V.rows(), k = V.cols();
   const Index b = std::min<Index>(8, p - k);
   if (b <= 0) return false;  // V spans R^p
-  const auto outside = [&](Matrix Z) {  // orthonormal, orthogonal to V
-    project_out(V, Z);
-    Eigen::HouseholderQR<Matrix> qr(Z);
-    return Matrix(qr.householderQ() * Matrix::Identity(p, b));
-  };
+  const Index blocks = std::clamp<Index>((p - k) / b, 1, max_blocks);
+  Matrix basis(p, k + blocks * b);  // [V, Q_0, …]: Q_j orthonormal and orthogonal to what precedes it
+  basis.leftCols(k) = V;
+  Matrix SQ(p, blocks * b);
+  Rng rng(0x6d69737365645f65ULL, 1);
+  Matrix Z(p, b);
+  for (Index i = 0; i < Z.size(); ++i) Z.data()[i] = rng.normal();
+  for (Index j = 0; j < blocks; ++j) {
+    const Index done = k + j * b;
+    for (int pass = 0; pass < 2; ++pass) {  // the second for the directions a rank-deficient Z leaves arbitrary
+      project_out(basis.leftCols(done), Z);
+      Eigen::HouseholderQR<Matrix> qr(Z);
+      Z = qr.householderQ() * Matrix::Identity(p, b);
+    }
+    basis.middleCols(done, b) = Z;
+    SQ.middleCols(j * b, b) = product(Z);
+    Z = SQ.middleCols(j * b, b);
+  }
+  const Matrix T = basis.rightCols(blocks * b).transpose() * SQ;
+  const Vector ritz = Eigen::SelfAdjointEigenSolver<Matrix>(0.5 * (T + T.transpose()), Eigen::EigenvaluesOnly)
+                          .eigenvalues();
+  // Beyond the solver's tolerance, and beyond rounding of the products (of order ε ‖S‖, which is
+  // all there is outside V when S has rank below k).
+  const double scale = std::max({std::abs(theta_1), std::abs(ritz(0)), std::abs(ritz(ritz.size() - 1))});
+  return ritz(ritz.size() - 1) > theta_k + 10.0 * tol * std::abs(theta_k) + 1e-10 * scale;
+}
+
+// The same for G = X_wᵀX_w, through the block solver's own product, summed over processes: four
+// blocks, 32 vector products (1–4 % of (a)'s and (d)'s in bench/README.md). G's spectrum decays
+// from θ_1 to near 0, so a missed copy of a top eigenvalue stands far above the rest.
+bool misses_larger_eigenvalues(const DataMatrix& data, const Matrix& V, double theta_1, double theta_k, double tol,
+                               const Communicator& comm) {
   const auto product = [&](const Matrix& Z) {
     Matrix W = data.gram_times_rows(RowMatrix(Z), false);
     comm.sum(W.data(), static_cast<std::size_t>(W.size()));
     return W;
   };
-  Rng rng(0x6d69737365645f65ULL, 1);
-  Matrix Z(p, b);
-  for (Index i = 0; i < Z.size(); ++i) Z.data()[i] = rng.normal();
-  for (int step = 0; step < 3; ++step) Z = product(outside(std::move(Z)));
-  const Matrix Q = outside(std::move(Z));
-  const Matrix T = Q.transpose() * product(Q);
-  const double largest = Eigen::SelfAdjointEigenSolver<Matrix>(0.5 * (T + T.transpose()), Eigen::EigenvaluesOnly)
-                             .eigenvalues()
-                             .maxCoeff();
-  // Beyond the solver's tolerance, and beyond rounding of the products (of order ε θ_1, which is
-  // all there is outside V when the data have rank below k).
-  return largest > theta_k + 10.0 * tol * std::abs(theta_k) + 1e-10 * theta_1;
+  return misses_larger_eigenvalues(product, V, theta_1, theta_k, tol, 4);
 }
 
 }  // namespace
@@ -387,7 +410,8 @@ SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Con
   if (k < 1 || k > p) throw InvalidArgument(fmt::format("rank {} is outside [1, {}]", k, p));
   const Index ncv = std::min(p, std::max<Index>(2 * k + 1, 20));
   SymmetricEigen out;
-  if (solver == Solver::kAuto) {
+  const bool automatic = solver == Solver::kAuto;
+  if (automatic) {
     // Lanczos pays ~2 ncv dense products of p² each (one thread) and a dense ncv-sized
     // eigenproblem per restart; the dense decomposition ~p³ (dense_top_eigen_seconds).
     if (p <= 4000 || 10 * k > p || ncv <= k) {
@@ -418,6 +442,37 @@ SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Con
     out.values = eigs.eigenvalues();
     out.vectors = eigs.eigenvectors();
     out.solver = "lanczos";
+    // Checked as the data-matrix Lanczos above is: that the pairs are eigenpairs (Spectra's test
+    // looks at the recurrence only), and that no larger eigenvalue was missed (from one vector,
+    // Lanczos finds one copy of an eigenvalue repeated exactly). `auto` then takes the dense
+    // decomposition. The check takes 16 blocks (128 dense products of p² each, a few per cent of
+    // Lanczos's): an SPPMI matrix's negative eigenvalues can spread its spectrum far below the
+    // top, where a degree-3 space saw nothing (a repeated 5 over the rest in (−20, 3)).
+    const Matrix SV = S * out.vectors;
+    const double top = out.values.cwiseAbs().maxCoeff();
+    const double orthogonality =
+        (out.vectors.transpose() * out.vectors - Matrix::Identity(k, k)).cwiseAbs().maxCoeff();
+    double worst = 0;
+    for (Index i = 0; i < k; ++i) {
+      worst = std::max(worst, (SV.col(i) - out.values(i) * out.vectors.col(i)).norm() / std::max(top, 1e-300));
+    }
+    std::string problem;
+    if (!(orthogonality <= 1e-6) || !(worst <= 1e-6)) {
+      problem = fmt::format("returned pairs that are not eigenpairs (vectors orthonormal to {:.1e}, worst residual "
+                            "{:.1e} of the largest |eigenvalue|)",
+                            orthogonality, worst);
+    } else if (misses_larger_eigenvalues([&](const Matrix& Z) { return Matrix(S * Z); }, out.vectors, out.values(0),
+                                         out.values(k - 1), 1e-10, 16)) {
+      problem = fmt::format("missed an eigenvalue above its {}th (a repeated one: it finds one copy of each)", k);
+    }
+    if (!problem.empty()) {
+      if (!automatic) {
+        throw Error(fmt::format("Lanczos on the {} × {} matrix {}: use --solver gram", p, p, problem));
+      }
+      dense_top_eigen(S, k, out.values, out.vectors);
+      out.solver = "dense";
+      out.reason += fmt::format("; Lanczos {}: the dense decomposition instead", problem);
+    }
   }
   fix_signs(out.vectors);
   return out;

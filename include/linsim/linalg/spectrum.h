@@ -78,6 +78,9 @@ double spectrum_bytes(Index n, Index p, Index k, Solver solver);
 // (`largest`) or its data as the solve sees them. A collective where comm spans processes.
 bool solves_on_scaled_copy(double largest, const Communicator& comm = single_process());
 bool solves_on_scaled_copy(const DataMatrix& data, const Communicator& comm = single_process());
+// The exponent e by which top_spectrum scales the data, 2^e X_w (0: none): the largest |entry|
+// then lies in [1/2, 1). Throws Error where 2^e or 2^-e would not be finite.
+int solve_scale_exponent(const DataMatrix& data, const Communicator& comm = single_process());
 
 // Top-k spectrum from a dense Gram matrix by a dense symmetric eigen-decomposition (its k
 // largest pairs; LAPACK's dsyevr where OpenBLAS is configured, else Eigen's full solver).
