@@ -836,6 +836,61 @@ TEST(CosineModel, DecreasesMonotonicallyFromTheEq2Solution) {
   one.threads = 1;
   const Model again = fit_model(T, o, one);
   EXPECT_TRUE(again.item_embeddings == m.item_embeddings);
+  // Stopped by the epoch limit: said in the model's warnings (stderr, model.json), not only in
+  // progress lines that a non-terminal never shows.
+  o.cosine.epochs = 2;
+  const Model stopped = fit_model(T, o, Context{});
+  ASSERT_FALSE(stopped.convergence.converged);
+  ASSERT_FALSE(stopped.warnings.empty());
+  EXPECT_NE(stopped.warnings.back().find("the cosine model stopped after 2 iterations without meeting --tol 1e-06 (the "
+                                         "--epochs limit)"),
+            std::string::npos)
+      << stopped.warnings.back();
+}
+
+// docs/math.md M5: f has no minimiser. Users escape their normalisation through dimensions no
+// item uses, a larger s making up for it: run long, s grows many-fold while N(B) loses rank. So
+// stopping (--epochs, --tol) is part of the model, as the docs say.
+TEST(CosineModel, RunLongTheScaleGrowsAndTheItemVectorsLoseRank) {
+  const SparseMatrix T = test::random_binary(60, 25, 0.25, 9);
+  FitOptions o = test::exact_options(ModelKind::kCosine, 5, 0.0);
+  o.cosine.tol = 0;
+  o.cosine.epochs = 45;
+  const Model early = fit_model(T, o, Context{});
+  o.cosine.epochs = 400;
+  const Model late = fit_model(T, o, Context{});
+  EXPECT_LT(late.convergence.final_objective, early.convergence.final_objective);
+  EXPECT_GT(late.scale, 10 * early.scale);
+  const Vector early_sv = Eigen::JacobiSVD<Matrix>(early.item_embeddings).singularValues();
+  const Vector late_sv = Eigen::JacobiSVD<Matrix>(late.item_embeddings).singularValues();
+  EXPECT_GT(early_sv(4), 0.05 * early_sv(0));
+  // Three of the five dimensions fall below 2 % of the first (from at least 5 % of it for each).
+  EXPECT_LT(late_sv(2), 0.02 * late_sv(0)) << late_sv.transpose();
+}
+
+// The optimiser's slope gᵀd grows as the fourth power of the data: on values of 2^330 (~1e99) it
+// overflowed, and the fit stopped at its start reporting "minimum to machine precision"
+// (converged, 0 iterations); on 2^-400 it underflowed to a "zero gradient". f(2^e X) = 4^e f(X)
+// at every (A, B), so the fit on the scaled data must take the same steps: the same A and B, bit
+// for bit, s times 2^e and every objective times 4^e. Oracle: the fit on X.
+TEST(CosineModel, DataScaledByAPowerOfTwoTakeTheSameSteps) {
+  const SparseMatrix T = random_counts(300, 50, 0.1, 16);
+  const Model eq2 = fit_model(T, test::exact_options(ModelKind::kEq2, 6, 1.0), Context{});
+  CosineOptions o;
+  o.epochs = 40;
+  const CosineFit base = fit_cosine(DataMatrix(T), eq2.encoder, eq2.item_embeddings, o, Context{});
+  ASSERT_GT(base.convergence.iterations, 5);
+  for (const int e : {330, -400}) {
+    SCOPED_TRACE(e);
+    const SparseMatrix scaled = T * std::ldexp(1.0, e);
+    const CosineFit fit = fit_cosine(DataMatrix(scaled), eq2.encoder, eq2.item_embeddings, o, Context{});
+    EXPECT_EQ(fit.convergence.iterations, base.convergence.iterations);
+    EXPECT_TRUE(fit.A == base.A);
+    EXPECT_TRUE(fit.B == base.B);
+    EXPECT_EQ(fit.convergence.scale, std::ldexp(base.convergence.scale, e));
+    EXPECT_EQ(fit.convergence.final_objective, std::ldexp(base.convergence.final_objective, 2 * e));
+    EXPECT_EQ(fit.convergence.reason, base.convergence.reason);
+  }
 }
 
 // Large enough that the objective's k × k products over the 9,000 rows go by several ranges of

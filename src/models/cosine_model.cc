@@ -12,6 +12,7 @@
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/linalg/normalize.h"
+#include "linsim/linalg/spectrum.h"
 
 namespace linsim {
 
@@ -98,13 +99,11 @@ double cosine_objective(const DataMatrix& X, const Matrix& A, const Matrix& B, M
   return f;
 }
 
-CosineFit fit_cosine(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOptions& options, const Context& ctx,
-                     const ProgressFn& progress) {
-  options.validate();
-  if (A0.rows() != X.cols() || B0.rows() != X.cols() || A0.cols() != B0.cols()) {
-    throw InvalidArgument("cosine model: the warm start does not match the data");
-  }
-  const ThreadScope thread_scope(ctx);
+namespace {
+
+// L-BFGS on f from (A0, B0). f · 2^unit_exponent is f in the caller's units (progress only).
+CosineFit minimise(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOptions& options, const ProgressFn& progress,
+                   int unit_exponent) {
   const auto start = std::chrono::steady_clock::now();
   // f is invariant under A → cA and under rescaling rows of B, and its gradient scales inversely
   // with those scales. Starting from unit rows of B and ‖A‖_F = ‖B‖_F puts both blocks on a
@@ -172,6 +171,7 @@ CosineFit fit_cosine(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOpti
       conv.reason = "zero gradient";
       break;
     }
+    const double predicted = -step * slope;  // the first step's decrease to first order
     // Backtracking Armijo: f(θ + a d) ≤ f(θ) + 1e-4 a gᵀd.
     Vector theta_new, g_new;
     double f_new = f;
@@ -187,8 +187,14 @@ CosineFit fit_cosine(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOpti
       step *= 0.5;
     }
     if (!accepted) {
-      conv.converged = true;
-      conv.reason = "no further decrease along the search direction (minimum to machine precision)";
+      // At a minimum to machine precision the decrease the first step predicts is below what f's
+      // rounding can show; at an ill-conditioned point (the objective has no minimiser: MATH.md
+      // M5) the line search fails with much left to gain, and that is no convergence.
+      conv.converged = predicted <= options.tol * std::abs(f);
+      conv.reason = fmt::format("the line search found no decrease along its direction in 40 halvings (the first "
+                                "step predicted a relative decrease of {:.1e}{})",
+                                predicted / std::max(std::abs(f), 1e-300),
+                                conv.converged ? ", below tol: converged" : ", not below tol: stopped there");
       break;
     }
     const Vector sv = theta_new - theta;
@@ -212,7 +218,7 @@ CosineFit fit_cosine(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOpti
     conv.iterations = it + 1;
     conv.history.push_back(f);
     if (progress && (it % 10 == 0 || it + 1 == options.epochs)) {
-      progress(fmt::format("cosine model: iteration {}/{}, objective {:.6g}", it + 1, options.epochs, f));
+      progress(fmt::format("cosine model: iteration {}/{}, objective {:.6g}", it + 1, options.epochs, std::ldexp(f, unit_exponent)));
     }
     if (decrease <= options.tol * std::max(std::abs(f), 1e-300)) {
       conv.converged = true;
@@ -227,6 +233,35 @@ CosineFit fit_cosine(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOpti
   fit.A = Eigen::Map<const Matrix>(theta.data(), p, k);
   fit.B = Eigen::Map<const Matrix>(theta.data() + p * k, p, k);
   fit.convergence = std::move(conv);
+  return fit;
+}
+
+}  // namespace
+
+CosineFit fit_cosine(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOptions& options, const Context& ctx,
+                     const ProgressFn& progress) {
+  options.validate();
+  if (A0.rows() != X.cols() || B0.rows() != X.cols() || A0.cols() != B0.cols()) {
+    throw InvalidArgument("cosine model: the warm start does not match the data");
+  }
+  const ThreadScope thread_scope(ctx);
+  // f(2^e X) = 4^e f(X) at every (A, B), its gradient likewise, and every test of the optimiser
+  // compares such quantities with each other: on data scaled by a power of two (exact) the
+  // iterates are the same, bit for bit. The slope gᵀd grows as the fourth power of the data,
+  // so values beyond ~1e77 overflowed it (and below ~1e-77 underflowed it), and the fit stopped
+  // at its start reporting convergence. Outside the solvers' window the fit runs on the copy
+  // whose largest |entry| lies in [1/2, 1), as top_spectrum's solve does (docs/math.md M0).
+  const int e = solve_scale_exponent(X);
+  if (e == 0) return minimise(X, std::move(A0), std::move(B0), options, progress, 0);
+  const double up = std::ldexp(1.0, e);
+  const SparseMatrix scaled = X.sparse() * up;
+  CosineFit fit = minimise(DataMatrix(scaled, X.centered() ? Vector(X.center() * up) : Vector()), std::move(A0),
+                           std::move(B0), options, progress, -2 * e);
+  Convergence& c = fit.convergence;  // back in the data's units: f as their square, s as them
+  c.initial_objective = std::ldexp(c.initial_objective, -2 * e);
+  c.final_objective = std::ldexp(c.final_objective, -2 * e);
+  for (double& f : c.history) f = std::ldexp(f, -2 * e);
+  c.scale = std::ldexp(c.scale, -e);
   return fit;
 }
 

@@ -377,8 +377,9 @@ Model fit_model(const SparseView& X, const FitOptions& options, const Context& c
                                   "every training user has it with the same weight)"
                                 : "")
               : fmt::format("--weighting {}: the SPPMI matrix is zero: no pair co-occurs more than k = {} times as "
-                            "often as its smoothed marginals predict (the shift log k); a smaller k keeps more pairs",
-                            options.weighting.spec(), sppmi->a));
+                            "often as its smoothed marginals predict (the shift log k); {}",
+                            options.weighting.spec(), sppmi->a,
+                            sppmi->a > 1 ? "a smaller k keeps more pairs" : "these data give SPPMI nothing to embed"));
     }
   }
   const DataMatrix data(weighted_fit ? SparseView(weighted) : X, weighting.center);
@@ -417,6 +418,15 @@ Model fit_cosine_model(const DataMatrix& X, const Model& warm, const CosineOptio
   model.item_embeddings = normalize_rows(fit.B);
   model.user_embeddings = model.scale * normalize_rows(X.times(model.encoder));
   model.convergence = std::move(fit.convergence);
+  const Convergence& c = model.convergence;
+  if (!c.converged) {  // was silent: only the progress lines (a terminal's) showed it
+    const bool limit = c.iterations >= options.epochs;
+    model.warnings.push_back(fmt::format(
+        "the cosine model stopped after {} iterations without meeting --tol {} ({}); its objective went from {:.6g} "
+        "to {:.6g}{}",
+        c.iterations, options.tol, limit ? "the --epochs limit" : c.reason, c.initial_objective, c.final_objective,
+        limit ? ": more --epochs would change it (stopping is part of this model: docs/math.md M5)" : ""));
+  }
   return model;
 }
 

@@ -13,8 +13,10 @@
 // Regularisation: MATH.md M5 writes a penalty λ(‖A‖² + ‖B‖²). With the normalisation inside, f is
 // invariant under A → cA and under rescaling any row of B, so the penalty can always be lowered
 // without changing the fit and has no minimiser for λ > 0 (it only drives the scale-free factors
-// to zero). The rank k and the warm start from the M2 solution (with its λ) regularise instead;
-// --epochs bounds the optimisation.
+// to zero). The rank k and the warm start from the M2 solution (with its λ) regularise instead,
+// and so does stopping (--epochs, --tol): f has no minimiser either, since a user's row of N(XA)
+// can put length into dimensions no item uses (a free per-user scale that a growing s makes up
+// for). MATH.md M5.
 //
 // Optimiser: L-BFGS (memory 10) with a backtracking Armijo line search. It is full-batch and
 // deterministic, needs no learning rate, and the sufficient-decrease condition makes the objective
@@ -44,7 +46,8 @@ struct Convergence {
   double initial_objective = 0;
   double final_objective = 0;
   double scale = 0;         // s* at the end
-  bool converged = false;   // the tolerance was met (not the epoch limit)
+  bool converged = false;   // the --tol rule held (one iteration's relative decrease, or a failed line search
+                            // whose first step predicted less): not the epoch limit, not a minimum (MATH.md M5)
   std::string reason;
   std::vector<double> history;  // f after each iteration (history[0] = initial)
   double seconds = 0;
