@@ -133,7 +133,8 @@ void run_cooccur(CooccurArgs& args) {
   const ProgressFn report = [](const std::string& line) { progress(line); };
   const Vocabulary vocabulary = count_vocabulary(files, options, args.ctx, report);
   if (vocabulary.tokens == 0) {
-    throw Error((files.size() == 1 ? files[0].name : args.corpus[0]) + ": the corpus holds no words");
+    throw Error(files.size() == 1 ? files[0].name + ": the corpus holds no words"
+                                  : fmt::format("the corpus holds no words (none in its {} files)", files.size()));
   }
   if (vocabulary.words.empty()) {
     throw InvalidArgument(fmt::format("no word occurs at least --min-count {} times ({} tokens, {} distinct words)",

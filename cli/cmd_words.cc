@@ -143,14 +143,15 @@ void run_words(const WordsArgs& args) {
   const std::vector<std::string> requested = requested_measures(args);
   std::vector<NamedPath> inputs = {{"--model", args.model_dir, model_dir_file}, {"--vectors", args.vectors},
                                    {"--analogies", args.analogies}};
-  for (const auto& [name, path] : pair_files(args)) inputs.push_back({"--pairs", path});
+  const auto pairs = pair_files(args);  // once: it warns of the standard sets it does not find
+  for (const auto& [name, path] : pairs) inputs.push_back({"--pairs", path});
   check_distinct_paths({{"--out", args.out}}, inputs);
   std::optional<AtomicDirectory> out;
   refuse_standard_output_for_directory("--out", args.out);
   if (!args.out.empty()) out.emplace(args.out, args.force, "words.json");
   // The benchmarks first: they are small, and a mistake in them should not wait for the model.
   std::vector<WordPairSet> sets;
-  for (const auto& [name, path] : pair_files(args)) sets.push_back(read_word_pairs(path, name));
+  for (const auto& [name, path] : pairs) sets.push_back(read_word_pairs(path, name));
   std::optional<std::vector<AnalogyQuestion>> analogies;
   if (!args.analogies.empty()) analogies = read_analogies(args.analogies);
   if (sets.empty() && !analogies) {

@@ -544,6 +544,8 @@ TEST_F(WordsCli, VectorsAndStandardSetsUnderADataDirectory) {
   }
   EXPECT_EQ(r.err.find("simlex999 ("), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("ws353-sim"), std::string::npos) << r.err;  // optional: not missed
+  // Said once (was twice: the sets were looked up for the path check and again to read them).
+  EXPECT_EQ(r.err.find("standard sets not found"), r.err.rfind("standard sets not found")) << r.err;
   json j = json::parse(slurp(path("res/words.json")));
   EXPECT_EQ(j["source"]["kind"], "vectors");
   EXPECT_EQ(j["measures"], json({"cosine", "dot"}));
@@ -572,6 +574,12 @@ TEST_F(WordsCli, AWeightingThatLeavesNothingIsRefused) {
     r = run("fit -i " + co + " --weighting sppmi:1:0.75 --model " + std::string(model) + " -o " + path("z") + " --force");
     EXPECT_EQ(r.code, 0) << model << "\n" << r.err;
   }
+  // At k = 1 there is no smaller k to advise (it did: "a smaller k keeps more pairs").
+  write("same.tsv", "w\tc\tn\nthe\tthe\t10\n");
+  const Result one = run("fit -i " + path("same.tsv") + " --weighting sppmi:1:0.75 --model eq2 --rank 1 --lambda 0 -o " +
+                         path("z1"));
+  EXPECT_EQ(one.code, 2) << one.err;
+  EXPECT_NE(one.err.find("(the shift log k); these data give SPPMI nothing to embed"), std::string::npos) << one.err;
 }
 
 // The corpus: a FIFO is refused instead of waited on for ever (open() blocks for a writer); an

@@ -148,27 +148,30 @@ class MappedFile {
     if (::stat(file.path.c_str(), &named) == 0 && !S_ISREG(named.st_mode)) {
       throw Error(path + ": not a regular file (a FIFO, socket or device: the corpus is read twice; give a pipe as '-')");
     }
-    fd_ = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw Error(path + ": " + fmt::format("cannot open: {}", std::strerror(errno)));
+    const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(path + ": " + fmt::format("cannot open: {}", std::strerror(errno)));
     struct stat st {};
-    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd_);
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
       throw Error(path + ": " + "not a regular file");
     }
     size_ = static_cast<size_t>(st.st_size);
     if (size_ > 0) {
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
       if (p == MAP_FAILED) {
-        ::close(fd_);
+        ::close(fd);
         throw Error(path + ": " + fmt::format("cannot map: {}", std::strerror(errno)));
       }
       ::madvise(p, size_, MADV_SEQUENTIAL);
       data_ = static_cast<const char*>(p);
     }
+    // The map outlives the descriptor (POSIX mmap): closed now, so that a corpus of more files
+    // than the open-file limit (often 1,024; a dump's extractor writes thousands) is read, not
+    // refused at its 1,021st file with "Too many open files".
+    ::close(fd);
   }
   ~MappedFile() {
     if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
-    if (fd_ >= 0) ::close(fd_);
   }
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -177,7 +180,6 @@ class MappedFile {
 
  private:
   std::string path_;
-  int fd_ = -1;
   const char* data_ = nullptr;
   size_t size_ = 0;
 };
@@ -414,9 +416,14 @@ struct PairEntry {
 // Counts of unordered pairs, open addressing; sorted runs are cut from it when it is full.
 class PairTable {
  public:
-  explicit PairTable(size_t max_entries) : max_capacity_(std::max<size_t>(1024, std::bit_floor(max_entries))) {
+  // At most `max_entries` entries live at once, growth included: a table grows by doubling, and
+  // while it rehashes the old half-size array is still held, so its largest size is at most two
+  // thirds of the share (it was the whole share: --memory 128 peaked at 192 MB of tables).
+  explicit PairTable(size_t max_entries)
+      : max_capacity_(std::max<size_t>(1024, std::bit_floor(max_entries / 3 * 2))) {
     capacity_ = std::min<size_t>(1 << 16, max_capacity_);
     entries_.assign(capacity_, PairEntry{kEmptyKey, 0});
+    peak_entries_ = capacity_;
   }
   // Adds; returns false when the table is full at its largest size (cut a run, then add again).
   bool add(std::uint64_t key, std::uint64_t units) {
@@ -454,11 +461,14 @@ class PairTable {
     size_ = 0;
   }
   size_t size() const { return size_; }
+  // The most entries this table held allocated at once (growth included).
+  size_t peak_entries() const { return peak_entries_; }
 
  private:
   void grow() {
     std::vector<PairEntry> old(capacity_ * 2, PairEntry{kEmptyKey, 0});
     old.swap(entries_);
+    peak_entries_ = std::max(peak_entries_, capacity_ * 3);
     capacity_ *= 2;
     for (const PairEntry& e : old) {
       if (e.key == kEmptyKey) continue;
@@ -470,6 +480,7 @@ class PairTable {
   size_t max_capacity_;
   size_t capacity_;
   size_t size_ = 0;
+  size_t peak_entries_ = 0;
   std::vector<PairEntry> entries_;
 };
 
@@ -676,6 +687,7 @@ CooccurStats count_cooccurrences(const std::vector<CorpusFile>& paths, const Voc
   });
   stats.sampled_tokens = sampled.load();
   stats.runs_spilled = static_cast<std::int64_t>(runs.size());
+  for (const auto& table : tables) stats.table_bytes += static_cast<std::int64_t>(table->peak_entries() * sizeof(PairEntry));
 
   // Runs beyond the fan-in are merged into longer ones first, oldest first, fan_in at a time, so
   // that the final merge (and each before it) holds at most fan_in files open, each with a buffer

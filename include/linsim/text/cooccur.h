@@ -89,6 +89,7 @@ struct CooccurStats {
   std::int64_t pairs = 0;           // distinct unordered pairs {w, c} with a count
   std::int64_t entries = 0;         // nonzeros of X (both orders; the diagonal once)
   std::int64_t runs_spilled = 0;    // run files written
+  std::int64_t table_bytes = 0;     // the pair tables' peak allocations, summed over threads (≤ memory_bytes)
   double scale = 1;                 // the weights' integer unit: a count is (integer) / scale
 };
 

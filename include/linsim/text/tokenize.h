@@ -114,8 +114,9 @@ inline int decode_utf8(std::string_view s, size_t i, std::uint32_t& c) {
 // counted there.
 // The longest token, in bytes (lower-cased UTF-8). No word of running text comes near it; a
 // longer run of word characters (a blob of digits and letters) is an Error naming the file and
-// the token's byte offset. Bounded so, two tokens and a count, every line that `cooccur` and
-// `tokenize` write stays far inside the 16 MiB that linsim's readers allow a line.
+// the token's byte offset. Bounded so, two tokens and a count, every line that `cooccur` writes
+// stays far inside the 16 MiB that linsim's readers allow a line. (`tokenize` writes a whole
+// boundary unit per line, which can be longer; nothing in linsim reads that output back.)
 inline constexpr size_t kMaxTokenBytes = size_t{1} << 16;
 
 template <class TokenFn, class BoundaryFn>
