@@ -98,6 +98,9 @@ void run_export(ExportArgs& args) {
   const AuditInput in = read_embedding_sources(s, description, progress);
   for (const std::string& note : in.notes) warn(note);
   check_finite(in.items, in.item_ids, "item");
+  // The projected vectors come from Gram matrices, which square the values (cosine and dot need
+  // not: their norms are scaled sums).
+  if (measure == Measure::kProjected) check_vector_scale(in.items, "item");
   // The users: given (or the model's), else the least-squares users of the interactions.
   std::optional<Matrix> P = in.users;
   IdMap user_ids = in.user_ids;
@@ -116,20 +119,24 @@ void run_export(ExportArgs& args) {
                                         P->cols(), in.items.cols()));
     }
     check_finite(*P, user_ids, "user");
+    if (measure == Measure::kProjected) check_vector_scale(*P, "user");
   }
   const Matrix& mine = items ? in.items : *P;
   const Matrix other = items ? (P ? *P : Matrix()) : in.items;
   const IdMap& ids = items ? in.item_ids : user_ids;
   const IdMap& other_ids = items ? user_ids : in.item_ids;
-  const Matrix vectors = measure_factors(measure, mine, other);
+  // Every id checked and every vector computed before the first byte is written: standard output
+  // (`-o -`) is written as it goes, and got a whole vector set before a bad partner id failed.
   check_writable_ids(ids, format);
+  if (outputs.size() == 2) check_writable_ids(other_ids, format);
+  const Matrix vectors = measure_factors(measure, mine, other);
+  // The other side's factor that reproduces the scores with the unnormalised canonical vectors;
+  // its Gram matrix is the identity (MATH.md M4).
+  const Matrix partner = outputs.size() == 2 ? projected_partner(other, mine) : Matrix();
   write_embeddings(outputs[0].file->stream(), ids, vectors, format);
   if (outputs[0].ids_file) write_id_lines(outputs[0].ids_file->stream(), ids);
   if (outputs.size() == 2) {
-    // The other side's factor that reproduces the scores with the unnormalised canonical vectors;
-    // its Gram matrix is the identity (MATH.md M4).
-    check_writable_ids(other_ids, format);
-    write_embeddings(outputs[1].file->stream(), other_ids, projected_partner(other, mine), format);
+    write_embeddings(outputs[1].file->stream(), other_ids, partner, format);
     if (outputs[1].ids_file) write_id_lines(outputs[1].ids_file->stream(), other_ids);
   }
   std::vector<FileOutput*> all;

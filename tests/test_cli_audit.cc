@@ -273,6 +273,68 @@ TEST_F(CliAudit, ExportWritesAllItsFilesOrNone) {
   EXPECT_FALSE(fs::exists(path("q.npy")));
 }
 
+// Export defects a review found (docs/reliability.md):
+// - a tsv export's ids with blanks read back split or trimmed ("a b" as two fields, " lead" as
+//   "lead"); a line with a tab is now split at tabs only;
+// - `-o -` with a --partner-out whose ids the format cannot hold wrote the whole vector set to
+//   standard output before failing;
+// - projected vectors of values whose squares overflow or underflow came out as rows of NaN or 0
+//   (exit 0); they are refused as the audit refuses them;
+// - --item-ids replaced a word2vec or tsv file's own ids.
+TEST_F(CliAudit, ExportIdsWithBlanksPartnerIdsAndVectorScalesAreHandled) {
+  npy("v.npy", Matrix::Identity(3, 3));
+  write("ids.txt", " lead\ntrail \na b\n");
+  Result r = run("export --items " + path("v.npy") + " --item-ids " + path("ids.txt") +
+                 " --measure dot --format tsv -o " + path("v.tsv"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("export --items " + path("v.tsv") + " --measure dot -o " + path("back.npy"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(path("back.ids.tsv")), " lead\ntrail \na b\n");
+  EXPECT_EQ(linsim::read_npy_matrix(path("back.npy")), Matrix::Identity(3, 3));
+  // An upper-case .NPY gets its ids beside it as a lower-case one does (was: C.NPY.ids.tsv).
+  ASSERT_EQ(run("export --items " + path("v.tsv") + " --measure dot -o " + path("C.NPY")).code, 0);
+  EXPECT_EQ(slurp(path("C.ids.tsv")), " lead\ntrail \na b\n");
+  // A tab line with an empty id is an error at its line.
+  write("empty-id.tsv", "\t1\t2\n");
+  r = run("export --items " + path("empty-id.tsv") + " --measure dot -o " + path("e.npy"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("empty-id.tsv:1: the id (the first tab-separated field) is empty"), std::string::npos) << r.err;
+  // The partner's ids are checked before standard output gets a byte.
+  npy("P.npy", linsim::test::random_matrix(4, 3, 2));
+  write("user-ids.txt", "u0\nu 1\nu2\nu3\n");
+  r = run("export --items " + path("v.npy") + " --users " + path("P.npy") + " --user-ids " + path("user-ids.txt") +
+          " --format word2vec -o - --partner-out " + path("p.w2v"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("id 'u 1' cannot be written in word2vec format"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("p.w2v")));
+  // Vectors whose squares leave double's range.
+  for (const auto& [scale, words] : {std::pair<double, const char*>{1e200, "too large"}, {1e-300, "too small"}}) {
+    npy("bi.npy", linsim::test::random_matrix(5, 2, 3) * scale);
+    npy("bu.npy", linsim::test::random_matrix(6, 2, 4) * scale);
+    r = run("export --items " + path("bi.npy") + " --users " + path("bu.npy") + " --format tsv -o " + path("big.tsv") +
+            " --partner-out " + path("bigp.tsv"));
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find(std::string("the item vectors are ") + words), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("big.tsv")));
+    EXPECT_FALSE(fs::exists(path("bigp.tsv")));
+  }
+  // Cosine normalises by scaled sums: tiny vectors still export, as unit vectors.
+  r = run("export --items " + path("bi.npy") + " --measure cosine -o " + path("tiny.npy"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_LT((linsim::read_npy_matrix(path("tiny.npy")).rowwise().norm().array() - 1.0).abs().maxCoeff(), 1e-12);
+  // A missing input says why it cannot be opened (was: "cannot open 'FILE'" alone).
+  r = run("export --items " + path("absent.tsv") + " --measure dot -o " + path("a.npy"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot open '" + path("absent.tsv") + "': No such file or directory"), std::string::npos) << r.err;
+  // --item-ids with a file that has ids.
+  r = run("export --items " + path("v.tsv") + " --item-ids " + path("ids.txt") + " --measure dot -o " + path("r.npy"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--item-ids names the rows of an .npy; '" + path("v.tsv") + "' (word2vec) carries its own ids"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_F(CliAudit, FollowingTheVerdictsAdviceGivesCanonicalVectors) {
   // Third-party item vectors and interactions: the verdict recommends `linsim export --measure
   // projected`, which now takes the same inputs; the exported vectors then audit as canonical.

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "linalg/products.h"
+#include "linsim/audit/inputs.h"
 #include "linsim/core/context.h"
 #include "linsim/core/error.h"
 #include "linsim/core/random.h"
@@ -334,20 +335,7 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   // norms overflowed to inf and every vector counted as zero).
   // And the other way: values so small that every squared length underflows (1e-300) left every
   // vector "zero" and the message blamed --top.
-  const auto check_squares = [](const Matrix& V, const char* what) {
-    if (V.size() > 0 && !std::isfinite(V.squaredNorm())) {
-      throw InvalidArgument(fmt::format("the {} vectors are too large: their sum of squares overflows (largest "
-                                        "|value| {:.4g}); scale them down",
-                                        what, V.cwiseAbs().maxCoeff()));
-    }
-    const double largest = V.size() > 0 ? V.cwiseAbs().maxCoeff() : 0.0;
-    if (largest > 0 && V.rowwise().squaredNorm().maxCoeff() < std::numeric_limits<double>::min()) {
-      throw InvalidArgument(fmt::format("the {} vectors are too small: their squared lengths underflow (largest "
-                                        "|value| {:.4g}); scale them up",
-                                        what, largest));
-    }
-  };
-  check_squares(B, "item");
+  check_vector_scale(B, "item");
   if (o.top >= p) {
     throw InvalidArgument(fmt::format("--top {} needs more than {} items (there are {})", o.top, o.top, p));
   }
@@ -357,7 +345,7 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
                                         in.users->cols(), k));
     }
     if (!in.users->allFinite()) throw InvalidArgument("the user embeddings contain a value that is not a finite number");
-    check_squares(*in.users, "user");
+    check_vector_scale(*in.users, "user");
   }
   if (in.interactions && in.interactions->cols() != p) {
     throw InvalidArgument(fmt::format("the interactions have {} items, the embeddings {}", in.interactions->cols(), p));

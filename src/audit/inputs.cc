@@ -1,6 +1,7 @@
 #include "linsim/audit/inputs.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -211,6 +212,11 @@ AuditInput read_embedding_sources(const EmbeddingSources& s, nlohmann::json& des
     items.source = fmt::format("the {} ids of '{}'", in.item_ids.size(), s.items);
     description["items_format"] = t.format;
     if (!s.item_ids.empty()) {
+      // Ids replace row numbers; a word2vec or tsv file's own ids were silently replaced.
+      if (!t.implicit_ids) {
+        throw InvalidArgument(fmt::format("--item-ids names the rows of an .npy; '{}' ({}) carries its own ids",
+                                          s.items, t.format));
+      }
       in.item_ids = read_row_ids(s.item_ids, "--item-ids", in.items.rows(), s.items);
       items.implicit = false;
       items.source = fmt::format("the {} ids in --item-ids '{}'", in.item_ids.size(), s.item_ids);
@@ -228,6 +234,10 @@ AuditInput read_embedding_sources(const EmbeddingSources& s, nlohmann::json& des
     description["users"] = s.users;
     description["users_format"] = u.format;
     if (!s.user_ids.empty()) {
+      if (!u.implicit_ids) {
+        throw InvalidArgument(fmt::format("--user-ids names the rows of an .npy; '{}' ({}) carries its own ids",
+                                          s.users, u.format));
+      }
       in.user_ids = read_row_ids(s.user_ids, "--user-ids", in.users->rows(), s.users);
       users.implicit = false;
       users.source = fmt::format("the {} ids in --user-ids '{}'", in.user_ids.size(), s.user_ids);
@@ -269,6 +279,20 @@ AuditInput read_embedding_sources(const EmbeddingSources& s, nlohmann::json& des
     description["interactions"] = s.interactions;
   }
   return in;
+}
+
+void check_vector_scale(const Matrix& V, const char* what) {
+  if (V.size() > 0 && !std::isfinite(V.squaredNorm())) {
+    throw InvalidArgument(fmt::format("the {} vectors are too large: their sum of squares overflows (largest |value| "
+                                      "{:.4g}); scale them down",
+                                      what, V.cwiseAbs().maxCoeff()));
+  }
+  const double largest = V.size() > 0 ? V.cwiseAbs().maxCoeff() : 0.0;
+  if (largest > 0 && V.rowwise().squaredNorm().maxCoeff() < std::numeric_limits<double>::min()) {
+    throw InvalidArgument(fmt::format("the {} vectors are too small: their squared lengths underflow (largest |value| "
+                                      "{:.4g}); scale them up",
+                                      what, largest));
+  }
 }
 
 }  // namespace linsim

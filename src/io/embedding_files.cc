@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <bit>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -74,7 +75,11 @@ void write_id_lines(std::ostream& out, const IdMap& ids) {
 
 std::string ids_path_for(const std::string& npy_path) {
   std::string base = npy_path;
-  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".npy") == 0) base.resize(base.size() - 4);
+  // ".npy" in any case, as the reader tells an .npy by its name (was: C.NPY got C.NPY.ids.tsv).
+  const auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  if (base.size() > 4 && std::equal(base.end() - 4, base.end(), ".npy", [&](char a, char b) { return lower(a) == b; })) {
+    base.resize(base.size() - 4);
+  }
   return base + ".ids.tsv";
 }
 
@@ -127,6 +132,28 @@ std::vector<std::string_view> blank_fields(std::string_view line) {
     if (i > start) out.push_back(line.substr(start, i - start));
   }
   return out;
+}
+
+// A line's fields: split at tabs where it has one (a tsv export: its ids may hold blanks, kept as
+// they are; blanks around a value are dropped), else at runs of blanks (word2vec text, GloVe).
+// Splitting every line at blanks and tabs read a tsv id "a b" as two fields and " lead" as
+// "lead". A line of blanks alone has no fields.
+std::vector<std::string_view> line_fields(std::string_view line) {
+  if (line.find('\t') == std::string_view::npos) return blank_fields(line);
+  if (line.find_first_not_of(" \t\r") == std::string_view::npos) return {};
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::vector<std::string_view> out;
+  for (size_t start = 0;;) {
+    const size_t tab = line.find('\t', start);
+    std::string_view field = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
+    if (!out.empty()) {  // a value
+      while (!field.empty() && (field.front() == ' ' || field.front() == '\r')) field.remove_prefix(1);
+      while (!field.empty() && (field.back() == ' ' || field.back() == '\r')) field.remove_suffix(1);
+    }
+    out.push_back(field);
+    if (tab == std::string_view::npos) return out;
+    start = tab + 1;
+  }
 }
 
 bool parse_double(std::string_view text, double& value) {
@@ -365,8 +392,9 @@ EmbeddingTable read_embeddings_by_content(const std::string& path) {
   double first_value = 0;
   std::vector<double> values;
   while (reader.next(line)) {
-    const auto fields = blank_fields(line);
+    const auto fields = line_fields(line);
     if (fields.empty()) continue;
+    if (fields[0].empty()) throw InputError(path, reader.line_number(), "the id (the first tab-separated field) is empty");
     if (reader.line_number() == 1 && fields.size() == 2 && line.find('\t') == std::string_view::npos) {
       Index count = 0, header_dim = 0;
       if (parse_header(fields, path, count, header_dim)) {
@@ -434,7 +462,7 @@ EmbeddingTable read_embeddings(const std::string& path) {
   }
   {
     std::ifstream probe(path);
-    if (!probe) throw Error(fmt::format("cannot open '{}'", path));
+    if (!probe) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));  // with the reason
   }
   if (is_npy(path) || !named_npy(path)) return read_embeddings_by_content(path);
   // Named .npy without NumPy's magic: still read by its content (a word2vec file so named works),

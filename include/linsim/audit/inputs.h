@@ -58,4 +58,10 @@ std::optional<std::string> implicit_id_mismatch(const std::vector<std::string>& 
                                                 const std::string& what, const std::string& option,
                                                 const std::string& embeddings);
 
+// Norms, cosines and Gram matrices square the vectors' values: throws InvalidArgument when the
+// sum of their squares overflows, or when every squared row length underflows to 0 (the vectors
+// would all count as zero). `what` is "item" or "user". The audit and the export both check it
+// (an export of such vectors wrote rows of 0 or NaN, exit 0).
+void check_vector_scale(const Matrix& V, const char* what);
+
 }  // namespace linsim
