@@ -857,15 +857,15 @@ TEST(CosineModel, RunLongTheScaleGrowsAndTheItemVectorsLoseRank) {
   o.cosine.tol = 0;
   o.cosine.epochs = 45;
   const Model early = fit_model(T, o, Context{});
-  o.cosine.epochs = 400;
+  o.cosine.epochs = 1500;  // until the line search stops (~1,300 iterations here; 400 left it on its way)
   const Model late = fit_model(T, o, Context{});
   EXPECT_LT(late.convergence.final_objective, early.convergence.final_objective);
-  EXPECT_GT(late.scale, 10 * early.scale);
+  EXPECT_GT(late.scale, 100 * early.scale);
   const Vector early_sv = Eigen::JacobiSVD<Matrix>(early.item_embeddings).singularValues();
   const Vector late_sv = Eigen::JacobiSVD<Matrix>(late.item_embeddings).singularValues();
   EXPECT_GT(early_sv(4), 0.05 * early_sv(0));
-  // Three of the five dimensions fall below 2 % of the first (from at least 5 % of it for each).
-  EXPECT_LT(late_sv(2), 0.02 * late_sv(0)) << late_sv.transpose();
+  // Three of the five dimensions fall below 0.1 % of the first (from at least 5 % of it for each).
+  EXPECT_LT(late_sv(2), 1e-3 * late_sv(0)) << late_sv.transpose() << "; " << late.convergence.reason;
 }
 
 // The optimiser's slope gᵀd grows as the fourth power of the data: on values of 2^330 (~1e99) it

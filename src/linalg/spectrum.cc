@@ -220,9 +220,9 @@ using BlockProduct = std::function<Matrix(const Matrix&)>;
 // b = 4 to 16; Lanczos: 1) sees at most b copies of an eigenvalue repeated exactly, as data of
 // identical disconnected communities have: ten copies of σ_1 came out as eight, with two smaller
 // σ in place of the rest, and every residual small (exit 0). A fresh random block of 8, kept
-// orthogonal to V, spans with S times it, S² times it and S³ times it a block Krylov space of 32
-// dimensions outside V; a Rayleigh–Ritz step there finds what V misses from the top: the largest
-// Ritz value then exceeds θ_k. A Krylov space, unlike powers of S, is the same for S and S + cI,
+// orthogonal to V, spans with S times it, S² times it, … a block Krylov space of `max_blocks`
+// blocks outside V (32 dimensions at 4 blocks); a Rayleigh–Ritz step there finds what V misses
+// from the top: the largest Ritz value then exceeds θ_k. A Krylov space, unlike powers of S, is the same for S and S + cI,
 // so eigenvalues of S that are negative and large (an SPPMI matrix's) do not hide a missed
 // positive one. What it finds depends on the gap: a missed eigenvalue λ above the rest of the
 // complement's spectrum [a, b] is amplified by the Chebyshev polynomial of the space's degree at
