@@ -34,6 +34,15 @@ const char* format_label(EmbeddingFormat format) {
   return "?";
 }
 
+// Whether a path ends in ".npy", in any case.
+bool named_npy(std::string_view path) {
+  constexpr std::string_view kSuffix = ".npy";
+  if (path.size() < kSuffix.size()) return false;
+  const std::string_view tail = path.substr(path.size() - kSuffix.size());
+  return std::equal(tail.begin(), tail.end(), kSuffix.begin(),
+                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
 }  // namespace
 
 EmbeddingFormat parse_embedding_format(const std::string& name) {
@@ -76,10 +85,7 @@ void write_id_lines(std::ostream& out, const IdMap& ids) {
 std::string ids_path_for(const std::string& npy_path) {
   std::string base = npy_path;
   // ".npy" in any case, as the reader tells an .npy by its name (was: C.NPY got C.NPY.ids.tsv).
-  const auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
-  if (base.size() > 4 && std::equal(base.end() - 4, base.end(), ".npy", [&](char a, char b) { return lower(a) == b; })) {
-    base.resize(base.size() - 4);
-  }
+  if (base.size() > 4 && named_npy(base)) base.resize(base.size() - 4);
   return base + ".ids.tsv";
 }
 
@@ -166,14 +172,6 @@ bool is_npy(const std::string& path) {
   char magic[6] = {};
   in.read(magic, 6);
   return in.gcount() == 6 && std::string(magic, 6) == "\x93NUMPY";
-}
-
-bool named_npy(std::string_view path) {
-  constexpr std::string_view kSuffix = ".npy";
-  if (path.size() < kSuffix.size()) return false;
-  const std::string_view tail = path.substr(path.size() - kSuffix.size());
-  return std::equal(tail.begin(), tail.end(), kSuffix.begin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
 
 // A "count dim" header: two non-negative whole numbers, dim >= 1. Counts and dimensions too

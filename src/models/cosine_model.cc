@@ -218,7 +218,8 @@ CosineFit minimise(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOption
     conv.iterations = it + 1;
     conv.history.push_back(f);
     if (progress && (it % 10 == 0 || it + 1 == options.epochs)) {
-      progress(fmt::format("cosine model: iteration {}/{}, objective {:.6g}", it + 1, options.epochs, std::ldexp(f, unit_exponent)));
+      progress(fmt::format("cosine model: iteration {}/{}, objective {:.6g}", it + 1, options.epochs,
+                           std::ldexp(f, unit_exponent)));
     }
     if (decrease <= options.tol * std::max(std::abs(f), 1e-300)) {
       conv.converged = true;
