@@ -11,6 +11,7 @@
 #include "linsim/io/atomic_output.h"
 #include "linsim/io/embedding_files.h"
 #include "linsim/io/model_dir.h"
+#include "linsim/linalg/normalize.h"
 #include "linsim/similarity/measure.h"
 
 namespace linsim::cli {
@@ -41,6 +42,23 @@ void check_finite(const Matrix& M, const IdMap& ids, const char* what) {
       throw InvalidArgument(fmt::format("{} '{}' (row {}) has a value that is not a finite number", what, ids.id(i), i));
     }
   }
+}
+
+// The unit-length measures have no direction for a vector of length 0, or below kRelativeNormFloor
+// of the longest (MATH.md M4): such rows are written as zeros, which a reader would otherwise take
+// for a vector like any other.
+void warn_zero_rows(const Matrix& vectors, const IdMap& ids, const char* side) {
+  Index zeros = 0, first = -1;
+  for (Index i = 0; i < vectors.rows(); ++i) {
+    if (vectors.row(i).isZero(0.0)) {
+      if (first < 0) first = i;
+      ++zeros;
+    }
+  }
+  if (zeros == 0) return;
+  warn(fmt::format("{} of {} {} vectors are written as zeros (the first: '{}'): their length is 0 or below {} of the "
+                   "longest, where a unit vector has no direction (math.md M4)",
+                   zeros, vectors.rows(), side, ids.id(first), kRelativeNormFloor));
 }
 
 void run_export(ExportArgs& args) {
@@ -98,9 +116,6 @@ void run_export(ExportArgs& args) {
   const AuditInput in = read_embedding_sources(s, description, progress);
   for (const std::string& note : in.notes) warn(note);
   check_finite(in.items, in.item_ids, "item");
-  // The projected vectors come from Gram matrices, which square the values (cosine and dot need
-  // not: their norms are scaled sums).
-  if (measure == Measure::kProjected) check_vector_scale(in.items, "item");
   // The users: given (or the model's), else the least-squares users of the interactions.
   std::optional<Matrix> P = in.users;
   IdMap user_ids = in.user_ids;
@@ -119,7 +134,6 @@ void run_export(ExportArgs& args) {
                                         P->cols(), in.items.cols()));
     }
     check_finite(*P, user_ids, "user");
-    if (measure == Measure::kProjected) check_vector_scale(*P, "user");
   }
   const Matrix& mine = items ? in.items : *P;
   const Matrix other = items ? (P ? *P : Matrix()) : in.items;
@@ -133,6 +147,7 @@ void run_export(ExportArgs& args) {
   // The other side's factor that reproduces the scores with the unnormalised canonical vectors;
   // its Gram matrix is the identity (MATH.md M4).
   const Matrix partner = outputs.size() == 2 ? projected_partner(other, mine) : Matrix();
+  if (measure != Measure::kDot) warn_zero_rows(vectors, ids, items ? "item" : "user");
   write_embeddings(outputs[0].file->stream(), ids, vectors, format);
   if (outputs[0].ids_file) write_id_lines(outputs[0].ids_file->stream(), ids);
   if (outputs.size() == 2) {

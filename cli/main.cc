@@ -33,6 +33,13 @@ int main(int argc, char** argv) {
     std::cerr << "linsim: error: " << e.what() << '\n';
     return 1;
   }
+  // What a forced replacement moved aside and could not delete, told as the program ends (after
+  // the command's own messages), whether it succeeded or not.
+  struct TellUndeleted {
+    ~TellUndeleted() {
+      for (const std::string& message : linsim::take_undeleted_replacements()) linsim::cli::warn(message);
+    }
+  } tell_undeleted;
   linsim::configure_gemm();
   linsim::configure_huge_pages();  // LINSIM_HUGE_PAGES: off, all, or (unset) gathered
   linsim::configure_direct_writes();  // LINSIM_DIRECT_WRITES=off: large arrays through the page cache

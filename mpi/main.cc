@@ -385,6 +385,8 @@ int main(int argc, char** argv) {
       code = 1;
     }
     std::cout.flush();
+    // Rank 0 commits: what its forced replacement could not delete (as linsim's main).
+    for (const std::string& message : linsim::take_undeleted_replacements()) linsim::cli::warn(message);
     if (stats) linsim::mpi::print_stats(comm, MPI_Wtime() - start);
   }
   MPI_Finalize();

@@ -308,21 +308,64 @@ TEST_F(CliAudit, ExportIdsWithBlanksPartnerIdsAndVectorScalesAreHandled) {
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("id 'u 1' cannot be written in word2vec format"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(path("p.w2v")));
-  // Vectors whose squares leave double's range.
-  for (const auto& [scale, words] : {std::pair<double, const char*>{1e200, "too large"}, {1e-300, "too small"}}) {
-    npy("bi.npy", linsim::test::random_matrix(5, 2, 3) * scale);
-    npy("bu.npy", linsim::test::random_matrix(6, 2, 4) * scale);
-    r = run("export --items " + path("bi.npy") + " --users " + path("bu.npy") + " --format tsv -o " + path("big.tsv") +
-            " --partner-out " + path("bigp.tsv"));
-    EXPECT_EQ(r.code, 2) << r.err;
-    EXPECT_NE(r.err.find(std::string("the item vectors are ") + words), std::string::npos) << r.err;
-    EXPECT_FALSE(fs::exists(path("big.tsv")));
-    EXPECT_FALSE(fs::exists(path("bigp.tsv")));
+  // Vectors whose squares leave double's range export as those of any other scale: the projected
+  // vectors and the partner are scale-free (was: refused, and before that rows of NaN and 0).
+  const Matrix bi = linsim::test::random_matrix(5, 2, 3), bu = linsim::test::random_matrix(6, 2, 4);
+  npy("bi.npy", bi);
+  npy("bu.npy", bu);
+  ASSERT_EQ(run("export --items " + path("bi.npy") + " --users " + path("bu.npy") + " -o " + path("c1.npy") +
+                " --partner-out " + path("p1.npy"))
+                .code,
+            0);
+  for (const double scale : {1e200, 1e-300}) {
+    SCOPED_TRACE(scale);
+    npy("bi.npy", bi * scale);
+    npy("bu.npy", bu * scale);
+    r = run("export --items " + path("bi.npy") + " --users " + path("bu.npy") + " -o " + path("c2.npy") +
+            " --partner-out " + path("p2.npy") + " --force");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_LT((linsim::read_npy_matrix(path("c2.npy")) - linsim::read_npy_matrix(path("c1.npy"))).norm(), 1e-12);
+    EXPECT_LT((linsim::read_npy_matrix(path("p2.npy")) - linsim::read_npy_matrix(path("p1.npy"))).norm(), 1e-12);
+    // The least-squares users of interactions, too (BᵀB would overflow or underflow).
+    write("x.tsv", "u1\t0\nu1\t1\nu2\t2\nu2\t3\nu3\t4\nu3\t0\n");
+    r = run("export --items " + path("bi.npy") + " --interactions " + path("x.tsv") + " -o " + path("c3.npy") +
+            " --force");
+    ASSERT_EQ(r.code, 0) << r.err;
+    npy("bi1.npy", bi);
+    ASSERT_EQ(run("export --items " + path("bi1.npy") + " --interactions " + path("x.tsv") + " -o " + path("c4.npy") +
+                  " --force")
+                  .code,
+              0);
+    EXPECT_LT((linsim::read_npy_matrix(path("c3.npy")) - linsim::read_npy_matrix(path("c4.npy"))).norm(), 1e-12);
   }
-  // Cosine normalises by scaled sums: tiny vectors still export, as unit vectors.
+  // Cosine normalises by scaled sums: tiny vectors (bi.npy holds 1e-300 B now) export as unit vectors.
   r = run("export --items " + path("bi.npy") + " --measure cosine -o " + path("tiny.npy"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_LT((linsim::read_npy_matrix(path("tiny.npy")).rowwise().norm().array() - 1.0).abs().maxCoeff(), 1e-12);
+  // Rows without a direction (0, or below 1e-10 of the longest) are written as zeros, with a warning
+  // naming the first (was: silently); dot writes them as they are, without one.
+  Matrix short_rows = Matrix::Identity(4, 2);
+  short_rows.row(2) << 1e-12, 0;
+  npy("short.npy", short_rows);
+  write("short-ids.txt", "a\nb\nfaint\nnothing\n");
+  r = run("export --items " + path("short.npy") + " --item-ids " + path("short-ids.txt") + " --measure cosine -o " +
+          path("short-out.npy"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: 2 of 4 item vectors are written as zeros (the first: 'faint'): their length is 0 or "
+                       "below 1e-10 of the longest"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(linsim::read_npy_matrix(path("short-out.npy")).bottomRows(2).isZero(0.0));
+  r = run("export --items " + path("short.npy") + " --measure dot -o " + path("short-dot.npy"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("written as zeros"), std::string::npos) << r.err;
+  // A path ending in '/' names a directory: refused before any work (was: at the final rename).
+  r = run("export --items " + path("v.npy") + " --measure dot --format tsv -o " + path("newdir/"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("output '" + path("newdir/") + "' ends in '/', which names a directory: give a file name"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(path("newdir")));
   // A missing input says why it cannot be opened (was: "cannot open 'FILE'" alone).
   r = run("export --items " + path("absent.tsv") + " --measure dot -o " + path("a.npy"));
   EXPECT_EQ(r.code, 1) << r.err;

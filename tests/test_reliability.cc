@@ -655,6 +655,42 @@ TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
   }
 }
 
+TEST_F(Reliability, AReplacedOutputThatCannotBeDeletedIsNamed) {
+  // A directory inside the old model that its owner may not empty (mode 0555): the forced fit's
+  // new model takes its place, and the old copy, moved aside, stays with a warning. Root may delete
+  // anything, so as root the commands run as the unprivileged user 65534.
+  const bool root = geteuid() == 0;
+  const std::string as_user = root ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  if (root) ASSERT_EQ(chmod(path("").c_str(), 0777), 0);
+  const std::string fit =
+      as_user + LINSIM_CLI_PATH + " fit --input " + fixture() + " --rank 4 --lambda 1 --force --out " + path("m");
+  test::CliResult r = shell(fit);
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(shell(as_user + "mkdir " + path("m/locked") + " && " + as_user + "touch " + path("m/locked/f") + " && " +
+                  as_user + "chmod 555 " + path("m/locked"))
+                .code,
+            0);
+  r = shell(fit);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(path("m/model.json")));
+  EXPECT_FALSE(fs::exists(path("m/locked"))) << "the new model is not in place";
+  EXPECT_NE(r.err.find("warning: '" + path("m") + "' was replaced, but its previous contents, moved to '" +
+                       path(".m.old-")),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("could not be deleted (Permission denied); delete them by hand"), std::string::npos) << r.err;
+  // (A replaced file goes wherever its directory lets it be renamed, and may then be deleted there:
+  // only a directory's contents can stay.) The copy is there, and made deletable for the clean-up.
+  bool left = false;
+  for (const auto& entry : fs::directory_iterator(path(""))) {
+    if (entry.path().filename().string().rfind(".m.old-", 0) == 0) {
+      left = true;
+      fs::permissions(entry.path() / "locked", fs::perms::owner_all, fs::perm_options::add);
+    }
+  }
+  EXPECT_TRUE(left) << "the old copy the warning names is not there";
+}
+
 TEST_F(Reliability, TerminationSignalsLeaveNoTemporaries) {
   for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
     SCOPED_TRACE(sig);

@@ -23,6 +23,14 @@ Progress = Union[None, bool, Callable[[str], None]]
 MEASURES = ("projected", "cosine", "dot", "raw")
 
 
+def _warn_undeleted(stacklevel: int = 3) -> None:
+    """What a forced replacement moved aside and could not delete (a file inside it this process
+    may not remove): the new output is in place, the old copy stays beside it. The CLI warns too."""
+    import warnings
+    for message in _linsim.take_undeleted_replacements():
+        warnings.warn(message, RuntimeWarning, stacklevel=stacklevel)
+
+
 def _progress_callback(progress: Progress):
     """None: the CLI's progress lines on stderr when it is a terminal; False: none; a callable:
     called with each message."""
@@ -294,7 +302,10 @@ class Model:
         similar-items --model PATH`` reads it, and so does :func:`linsim.load`. Ids are written as
         ``str(id)``. An existing directory is replaced only with ``force=True`` (and only if it
         is a model directory)."""
-        self._fitted().save(os.fsencode(path), checked_bool(force, "force"))
+        try:
+            self._fitted().save(os.fsencode(path), checked_bool(force, "force"))
+        finally:
+            _warn_undeleted()
 
     # --- display -------------------------------------------------------------------------------
 

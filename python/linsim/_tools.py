@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _linsim
 from ._inputs import COUNT, SEED, THREADS, IdLookup, Interactions, as_csr, checked_int, from_dataframe, id_bytes
-from ._models import Model, Progress, _progress_callback
+from ._models import Model, Progress, _progress_callback, _warn_undeleted
 
 
 def simulate(users: int = 20000, items: int = 1000, clusters: int = 5, *, seed: int = 42, threads: int = 0,
@@ -39,9 +39,12 @@ def reproduce(*, seeds: int = 5, rank: int = 50, lambda_eq1: float = 10000, lamb
     λ that leaves one dimension) is also issued as a ``RuntimeWarning``."""
     options = dict(seeds=seeds, rank=rank, lambda_eq1=lambda_eq1, lambda_eq2=lambda_eq2, top=top, seed=seed)
     simulation = dict(users=users, items=items, clusters=clusters)
-    text = _linsim.reproduce(options, simulation, None if out is None else os.fsencode(out), bool(force),
-                             checked_int(threads, "threads", THREADS),
-                             _progress_callback(progress))
+    try:
+        text = _linsim.reproduce(options, simulation, None if out is None else os.fsencode(out), bool(force),
+                                 checked_int(threads, "threads", THREADS),
+                                 _progress_callback(progress))
+    finally:
+        _warn_undeleted()
     result = json.loads(text)
     for message in result["warnings"]:  # as Model.fit warns: e.g. a λ that leaves one dimension
         warnings.warn(message, RuntimeWarning, stacklevel=2)
@@ -73,11 +76,14 @@ def evaluate(X, models=("popularity", "itemknn", "eq1", "eq2", "ease"), grid: st
     data = as_interactions(X, binarize=True, **columns)
     csr = as_csr(data.X)
     names = [models] if isinstance(models, str) else list(models)
-    text = _linsim.evaluate(csr.handle, names, grid, float(heldout_users),
-                            checked_int(min_interactions, "min_interactions", COUNT), float(fold_in),
-                            checked_int(seed, "seed", SEED), None if out is None else os.fsencode(out), bool(force),
-                            checked_int(threads, "threads", THREADS),
-                            _progress_callback(progress))
+    try:
+        text = _linsim.evaluate(csr.handle, names, grid, float(heldout_users),
+                                checked_int(min_interactions, "min_interactions", COUNT), float(fold_in),
+                                checked_int(seed, "seed", SEED), None if out is None else os.fsencode(out),
+                                bool(force), checked_int(threads, "threads", THREADS),
+                                _progress_callback(progress))
+    finally:
+        _warn_undeleted()
     result = json.loads(text)
     # As linsim evaluate warns: recalls the split makes 1 for every model; a chosen λ that leaves
     # one dimension.
@@ -194,11 +200,14 @@ def audit(item_vectors, user_vectors=None, interactions=None, truth=None, html=N
     options = dict(top=top, queries=queries, random_gauges=random_gauges, random_spread=random_spread,
                    random_pairs=random_pairs, hubness_exact_limit=hubness_exact_limit,
                    hubness_queries=hubness_queries, seed=seed)
-    text = _linsim.audit(items, id_bytes(ids.tolist(), "item"), users, id_bytes(user_keys, "user"), interaction_csr,
-                         id_bytes(interaction_users, "user"), clusters, pairs,
-                         None if path is None else os.fsencode(path), truth_kind, options, description,
-                         None if html is None else os.fsencode(html), None if out is None else os.fsencode(out),
-                         bool(force), checked_int(threads, "threads", THREADS), _progress_callback(progress))
+    try:
+        text = _linsim.audit(items, id_bytes(ids.tolist(), "item"), users, id_bytes(user_keys, "user"),
+                             interaction_csr, id_bytes(interaction_users, "user"), clusters, pairs,
+                             None if path is None else os.fsencode(path), truth_kind, options, description,
+                             None if html is None else os.fsencode(html), None if out is None else os.fsencode(out),
+                             bool(force), checked_int(threads, "threads", THREADS), _progress_callback(progress))
+    finally:
+        _warn_undeleted()
     return json.loads(text)
 
 

@@ -827,6 +827,7 @@ PYBIND11_MODULE(_linsim, m) {
       "system takes it; on by default; the same bytes either way). With no argument: from LINSIM_DIRECT_WRITES "
       "(off, 0 or no: off). Returns the setting in force.");
   m.def("max_threads", &max_threads);
+  m.def("take_undeleted_replacements", &take_undeleted_replacements);
 
   m.def("check_csr", &checked_csr, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("rows"),
         py::arg("cols"), py::arg("allow_negative"), py::arg("what"));

@@ -2,7 +2,11 @@
 neighbours and scores from either (the CLI prints scores that read back as the same double)."""
 import json
 import os
+import pathlib
+import shutil
 import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -105,6 +109,50 @@ def test_save_never_overwrites_without_force_and_leaves_nothing_half_written(sim
     with pytest.raises(RuntimeError):
         m.save(tmp_path / "missing" / "deeper" / "model")
     assert sorted(os.listdir(tmp_path)) == ["model", "notes"]
+
+
+def test_a_replaced_model_that_cannot_be_deleted_is_a_warning():
+    """save(force=True) over a model holding a directory its owner may not empty (mode 0555): the
+    new model is in place, the old copy stays beside it, and a RuntimeWarning names it. Root may
+    delete anything, so as root the script runs as the unprivileged user 65534."""
+    script = """
+import os, sys, warnings
+import numpy as np, scipy.sparse as sp
+import linsim
+X = sp.random(30, 12, density=0.4, format="csr", random_state=1)
+X.data[:] = 1
+target = os.path.join(sys.argv[1], "model")
+linsim.EQ2(rank=3, lam=1.0, progress=False).fit(X).save(target)
+os.mkdir(os.path.join(target, "locked"))
+open(os.path.join(target, "locked", "f"), "w").close()
+os.chmod(os.path.join(target, "locked"), 0o555)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    linsim.EQ2(rank=2, lam=1.0, progress=False).fit(X).save(target, force=True)
+print(linsim.load(target).item_factors.shape[1])
+for w in caught:
+    print(w.category.__name__, w.message)
+"""
+    # A directory of its own in the system's temporary directory: pytest's are private to root.
+    where = pathlib.Path(tempfile.mkdtemp(prefix="linsim-undeleted-"))
+    try:
+        prefix = []
+        if os.geteuid() == 0:
+            prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            os.chmod(where, 0o777)
+        result = subprocess.run(prefix + [sys.executable, "-c", script, str(where)], capture_output=True, text=True,
+                                timeout=120, env=os.environ)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == "2"  # the new model
+        assert len(lines) == 2 and lines[1].startswith(f"RuntimeWarning '{where / 'model'}' was replaced, but its "
+                                                       f"previous contents, moved to '{where / '.model.old-'}"), lines
+        assert "could not be deleted (Permission denied); delete them by hand" in lines[1]
+        left = [name for name in os.listdir(where) if name.startswith(".model.old-")]
+        assert len(left) == 1
+        os.chmod(where / left[0] / "locked", 0o755)  # for the clean-up
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def test_load_errors(tmp_path):

@@ -37,6 +37,23 @@ void untrack(const std::string& path) {
   pending().erase(path);
 }
 
+// What forced commits moved aside but could not delete (take_undeleted_replacements()).
+std::mutex undeleted_mutex;
+std::vector<std::string>& undeleted() {
+  static std::vector<std::string> messages;
+  return messages;
+}
+// Deletes `old`, the replaced `target` moved aside; what stays is noted for the user.
+void delete_replaced(const std::string& old, const std::string& target) {
+  std::error_code ec;
+  fs::remove_all(old, ec);
+  if (!ec) return;
+  const std::lock_guard<std::mutex> lock(undeleted_mutex);
+  undeleted().push_back(fmt::format("'{}' was replaced, but its previous contents, moved to '{}', could not be deleted "
+                                    "({}); delete them by hand",
+                                    target, old, ec.message()));
+}
+
 std::string temp_sibling(const std::string& target, const char* tag) {
   static std::atomic<int> counter{0};
   fs::path path(target);
@@ -163,11 +180,15 @@ void AtomicDirectory::commit() {
   }
   committed_ = true;
   untrack(temp_);
-  if (!old.empty()) fs::remove_all(old, ec);
+  if (!old.empty()) delete_replaced(old, target_);
 }
 
 AtomicFile::AtomicFile(std::string target, bool force) : target_(std::move(target)), force_(force) {
   check_target(target_, force_, nullptr);
+  // A path ending in '/' can only name a directory: the rename at commit would fail after the work.
+  if (target_.back() == '/') {
+    throw InvalidArgument(fmt::format("output '{}' ends in '/', which names a directory: give a file name", target_));
+  }
   temp_ = temp_sibling(target_, "tmp");
   // Tracked before it exists: a termination signal arriving at any moment finds it.
   track(temp_);
@@ -243,8 +264,15 @@ void commit_together(const std::vector<AtomicFile*>& files) {
   for (size_t i = 0; i < files.size(); ++i) {
     files[i]->committed_ = true;
     untrack(files[i]->temp_);
-    if (!saved[i].empty()) fs::remove(saved[i], ec);
+    if (!saved[i].empty()) delete_replaced(saved[i], files[i]->target_);
   }
+}
+
+std::vector<std::string> take_undeleted_replacements() {
+  const std::lock_guard<std::mutex> lock(undeleted_mutex);
+  std::vector<std::string> messages;
+  messages.swap(undeleted());
+  return messages;
 }
 
 namespace {

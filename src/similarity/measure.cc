@@ -148,12 +148,29 @@ namespace {
 // is not enough: in the item-orthonormal gauge PᵀP = I, every eigenvalue repeats, and users'
 // canonical vectors came out in an arbitrary rotation (differing by 1.3 between gauges).
 struct ProjectedBasis {
-  Matrix C;  // B L
-  Matrix L;
-  Matrix L_pinv_t;
+  Matrix C;         // the canonical vectors B L times a power of two: B L = ldexp(C, c_exponent)
+  int c_exponent;
+  Matrix P;         // P times a power of two, and the L⁺ᵀ of that P: their product is P' for the
+  Matrix L_pinv_t;  // given P too (scaling P by 2^p scales L by 2^p and L⁺ᵀ by 2^-p)
 };
 
-ProjectedBasis projected_basis(const Matrix& B, const Matrix& P) {
+// The exponent e with 2^e · max|V| in [1/2, 1) (0 for a zero or empty V).
+int unit_exponent(const Matrix& V) {
+  const double largest = V.size() > 0 ? V.cwiseAbs().maxCoeff() : 0.0;
+  if (!(largest > 0) || !std::isfinite(largest)) return 0;
+  int e = 0;
+  std::frexp(largest, &e);
+  return -e;
+}
+
+// The basis is computed from B and P scaled by powers of two to a largest |value| near 1, so that
+// the Gram matrices PᵀP and CᵀC neither overflow nor underflow for vectors of any scale a double
+// holds: the measure is scale-free (cosines), and the scalings are exact and undone exactly
+// (was: vectors of 1e200 or 1e-300 gave rows of NaN or 0, refused by their callers instead).
+ProjectedBasis projected_basis(const Matrix& B_in, const Matrix& P_in) {
+  const int b = unit_exponent(B_in), p = unit_exponent(P_in);
+  const Matrix B = B_in.unaryExpr([b](double v) { return std::ldexp(v, b); });
+  Matrix P = P_in.unaryExpr([p](double v) { return std::ldexp(v, p); });
   // MATH.md M4: L0 = Q Λ^{1/2} from PᵀP = Q Λ Qᵀ (k × k); L0⁺ᵀ = Q Λ^{−1/2} (0 on Λ = 0).
   const Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(P, P));
   const Vector& d = eig.eigenvalues();
@@ -170,40 +187,49 @@ ProjectedBasis projected_basis(const Matrix& B, const Matrix& P) {
   Matrix R = principal.eigenvectors().rowwise().reverse();
   Matrix C = times(C0, R);
   fix_signs(C, &R);
-  return {std::move(C), L0 * R, eig.eigenvectors() * inv_root.asDiagonal() * R};
+  Matrix L_pinv_t = eig.eigenvectors() * inv_root.asDiagonal() * R;
+  return {std::move(C), -(b + p), std::move(P), std::move(L_pinv_t)};
 }
 
 }  // namespace
 
 Matrix projected_factors(const Matrix& B, const Matrix& P) {
   // MATH.md M4: C = B L with L Lᵀ = PᵀP.
-  return projected_basis(B, P).C;
+  const ProjectedBasis basis = projected_basis(B, P);
+  const int e = basis.c_exponent;
+  return basis.C.unaryExpr([e](double v) { return std::ldexp(v, e); });
 }
 
 Matrix projected_partner(const Matrix& P, const Matrix& B) {
   // P' = P L⁺ᵀ with the L of projected_factors, so that P' Cᵀ = P Bᵀ.
-  return times(P, projected_basis(B, P).L_pinv_t);
+  const ProjectedBasis basis = projected_basis(B, P);
+  return times(basis.P, basis.L_pinv_t);
 }
 
 Matrix least_squares_users(const SparseView& X, const Matrix& B) {
   if (X.cols() != B.rows()) {
     throw InvalidArgument(fmt::format("the interactions have {} items, the item vectors {}", X.cols(), B.rows()));
   }
-  // (BᵀB)⁺ from the k × k eigen-decomposition, eigenvalues below 1e-12 of the largest taken as 0.
-  Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(B, B));
+  // (BᵀB)⁺ from the k × k eigen-decomposition, eigenvalues below 1e-12 of the largest taken as 0,
+  // of B scaled by a power of two to a largest |value| near 1 (BᵀB then neither overflows nor
+  // underflows): with B = 2^-b B̃, P = 2^b X B̃ (B̃ᵀB̃)⁺.
+  const int b = unit_exponent(B);
+  const Matrix Bs = B.unaryExpr([b](double v) { return std::ldexp(v, b); });
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(transpose_times(Bs, Bs));
   const Vector& d = eig.eigenvalues();
   const double floor = 1e-12 * std::max(d.cwiseAbs().maxCoeff(), 1e-300);
   Vector inv(d.size());
   for (Index i = 0; i < d.size(); ++i) inv(i) = d(i) > floor ? 1.0 / d(i) : 0.0;
-  const Matrix XB = DataMatrix(X).times(B);
-  return times(XB, eig.eigenvectors() * inv.asDiagonal() * eig.eigenvectors().transpose());
+  const Matrix XB = DataMatrix(X).times(Bs);
+  const Matrix P = times(XB, eig.eigenvectors() * inv.asDiagonal() * eig.eigenvectors().transpose());
+  return P.unaryExpr([b](double v) { return std::ldexp(v, b); });
 }
 
 Matrix measure_factors(Measure measure, const Matrix& mine, const Matrix& other) {
   switch (measure) {
     case Measure::kDot: return mine;
     case Measure::kCosine: return normalize_rows(mine);
-    case Measure::kProjected: return normalize_rows(projected_factors(mine, other));
+    case Measure::kProjected: return normalize_rows(projected_basis(mine, other).C);  // unit rows: scale-free
     case Measure::kRaw: break;
   }
   throw InvalidArgument("--measure raw has no embeddings (use dot, cosine or projected)");

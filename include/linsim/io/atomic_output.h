@@ -73,6 +73,12 @@ class AtomicFile {
 // replace are restored). Every file is finished (written and checked) before any is renamed.
 void commit_together(const std::vector<AtomicFile*>& files);
 
+// A forced commit moves what it replaces aside, then deletes it; where that deletion fails (a file
+// inside that this process may not remove) the new output is in place all the same, and the old
+// copy stays beside it. Returns a message for each such copy since the last call, and forgets them:
+// the program tells the user (the CLI at its end, as warnings).
+std::vector<std::string> take_undeleted_replacements();
+
 // Removes every temporary of this process that has not been committed, for a program about to
 // end on a signal: afterwards no output of this process can be opened, committed or dropped any
 // more (those calls block), so none appears between the removal and the end of the process.
