@@ -193,8 +193,20 @@ TEST(Reproduction, SmallRunWritesEveryOutputWithTheSchema) {
   o.rank = 10;
   o.lambda_eq1 = 500;
   o.lambda_eq2 = 10;
+  o.remedies.cosine_epochs = 3;  // far from any tolerance: each seed's cosine fit stops at the limit
   const ReproductionResult r = reproduce(o, Context{});
   ASSERT_EQ(r.variants.size(), reproduction_variants().size());
+  ASSERT_EQ(r.cosine_fits.size(), 2u);
+  for (const Convergence& c : r.cosine_fits) {
+    EXPECT_EQ(c.iterations, 3);
+    EXPECT_TRUE(c.epoch_limit);
+    EXPECT_FALSE(c.converged);
+    EXPECT_LT(c.final_objective, c.initial_objective);
+  }
+  EXPECT_NE(reproduction_markdown(r).find("The cosine-trained model stopped at its iteration limit (--cosine-epochs 3) "
+                                          "on 2 of 2 seeds and met its tolerance on 0."),
+            std::string::npos)
+      << reproduction_markdown(r);
   EXPECT_EQ(r.seeds, (std::vector<std::uint64_t>{42, 43}));
   EXPECT_DOUBLE_EQ(r.variants[0].auc.mean, 1.0);  // ground truth recovers itself
   const test::TempDir scratch;
@@ -219,6 +231,11 @@ TEST(Reproduction, SmallRunWritesEveryOutputWithTheSchema) {
     }
   }
   EXPECT_NEAR(doc.at("gauge_spread_auc").get<double>(), r.gauge_spread_auc, 1e-15);
+  ASSERT_EQ(doc.at("cosine_fits").size(), 2u);
+  EXPECT_EQ(doc.at("cosine_fits")[1].at("seed"), 43);
+  EXPECT_EQ(doc.at("cosine_fits")[1].at("iterations"), 3);
+  EXPECT_EQ(doc.at("cosine_fits")[1].at("epoch_limit"), true);
+  EXPECT_EQ(doc.at("cosine_fits")[1].at("reason"), "epoch limit reached");
   // The PNG is what it says: signature and the width of five panels in the first figure.
   std::ifstream png(dir / "figure1.png", std::ios::binary);
   char head[24];

@@ -140,6 +140,7 @@ CosineFit minimise(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOption
   std::deque<Vector> S, Y;
   std::deque<double> rho;
   conv.reason = "epoch limit reached";
+  conv.epoch_limit = true;  // until another rule stops the loop
   for (Index it = 0; it < options.epochs; ++it) {
     interruption_point();
     // Two-loop recursion: d = −H g.
@@ -169,6 +170,7 @@ CosineFit minimise(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOption
     if (!(slope < 0)) {
       conv.converged = true;
       conv.reason = "zero gradient";
+      conv.epoch_limit = false;
       break;
     }
     const double predicted = -step * slope;  // the first step's decrease to first order
@@ -195,6 +197,7 @@ CosineFit minimise(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOption
                                 "step predicted a relative decrease of {:.1e}{})",
                                 predicted / std::max(std::abs(f), 1e-300),
                                 conv.converged ? ", below tol: converged" : ", not below tol: stopped there");
+      conv.epoch_limit = false;
       break;
     }
     const Vector sv = theta_new - theta;
@@ -224,6 +227,7 @@ CosineFit minimise(const DataMatrix& X, Matrix A0, Matrix B0, const CosineOption
     if (decrease <= options.tol * std::max(std::abs(f), 1e-300)) {
       conv.converged = true;
       conv.reason = fmt::format("relative decrease below tol = {}", options.tol);
+      conv.epoch_limit = false;
       break;
     }
   }

@@ -420,7 +420,7 @@ Model fit_cosine_model(const DataMatrix& X, const Model& warm, const CosineOptio
   model.convergence = std::move(fit.convergence);
   const Convergence& c = model.convergence;
   if (!c.converged) {  // was silent: only the progress lines (a terminal's) showed it
-    const bool limit = c.iterations >= options.epochs;
+    const bool limit = c.epoch_limit;
     model.warnings.push_back(fmt::format(
         "the cosine model stopped after {} iterations without meeting --tol {} ({}); its objective went from {:.6g} "
         "to {:.6g}{}",

@@ -140,6 +140,7 @@ ReproductionResult reproduce(const ReproductionOptions& options, const Context& 
     const VariantModels models =
         fit_variant_models(X, options.rank, options.lambda_eq1, options.lambda_eq2, std::nullopt, ctx,
                            options.remedies, [&](const std::string& m) { say(fmt::format("seed {}: {}", sim_options.seed, m)); });
+    if (models.cosine) result.cosine_fits.push_back(models.cosine->convergence);
     for (const std::string& w : models.warnings()) {
       const std::string model = w.substr(0, w.find(": "));
       auto same = std::find_if(warned.begin(), warned.end(), [&](const auto& e) { return e.model == model; });
@@ -271,9 +272,39 @@ nlohmann::json reproduction_json(const ReproductionResult& r) {
                         {"sppmi_eigen_power", o.remedies.sppmi.eigen_power},
                         {"cosine_epochs", o.remedies.cosine_epochs},
                         {"linsim_version", LINSIM_VERSION}};
+  json cosine_fits = json::array();
+  for (size_t i = 0; i < r.cosine_fits.size(); ++i) {
+    const Convergence& c = r.cosine_fits[i];
+    cosine_fits.push_back({{"seed", i < r.seeds.size() ? json(r.seeds[i]) : json(nullptr)},
+                           {"iterations", c.iterations},
+                           {"converged", c.converged},
+                           {"epoch_limit", c.epoch_limit},
+                           {"reason", c.reason},
+                           {"final_objective", c.final_objective}});
+  }
   return {{"options", options}, {"seeds", r.seeds}, {"variants", variants},
-          {"gauge_spread_auc", r.gauge_spread_auc}, {"warnings", r.warnings}};
+          {"gauge_spread_auc", r.gauge_spread_auc}, {"warnings", r.warnings}, {"cosine_fits", cosine_fits}};
 }
+
+namespace {
+
+// How the cosine-trained variant stopped, for results.md: its objective has no minimiser (M5), so
+// where it stopped is part of its row.
+std::string cosine_fit_sentence(const ReproductionResult& r) {
+  if (r.cosine_fits.empty()) return "";
+  const auto limited = std::count_if(r.cosine_fits.begin(), r.cosine_fits.end(),
+                                     [](const Convergence& c) { return c.epoch_limit; });
+  const auto converged = std::count_if(r.cosine_fits.begin(), r.cosine_fits.end(),
+                                       [](const Convergence& c) { return c.converged; });
+  std::string text = fmt::format("\nThe cosine-trained model stopped at its iteration limit (--cosine-epochs {}) on {} "
+                                 "of {} seeds and met its tolerance on {}",
+                                 r.options.remedies.cosine_epochs, limited, r.cosine_fits.size(), converged);
+  const auto other = static_cast<Index>(r.cosine_fits.size()) - limited - converged;
+  if (other > 0) text += fmt::format("; on {} its line search stopped first", other);
+  return text + ". Its objective has no minimiser (docs/math.md M5): its row depends on where it stopped.\n";
+}
+
+}  // namespace
 
 std::string reproduction_markdown(const ReproductionResult& r) {
   require_seeds(r, false);
@@ -284,7 +315,7 @@ std::string reproduction_markdown(const ReproductionResult& r) {
                      "mean ± sd over {} seeds ({}–{}).\n\n",
                      s.users, s.items, s.clusters, o.lambda_eq1, o.lambda_eq2, o.rank, r.seeds.size(),
                      r.seeds.front(), r.seeds.back()) +
-         markdown_warnings(r.warnings) + reproduction_table(r) +
+         markdown_warnings(r.warnings) + reproduction_table(r) + cosine_fit_sentence(r) +
          fmt::format("\nAUC: for each item, the ROC-AUC of ranking all other items by the similarity, same "
                      "cluster = positive (ties count ½), averaged over items. precision@{0}: share of "
                      "same-cluster items among the {0} nearest neighbours. popularity percentile@{0}: mean "

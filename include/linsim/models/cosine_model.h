@@ -48,6 +48,7 @@ struct Convergence {
   double scale = 0;         // s* at the end
   bool converged = false;   // the --tol rule held (one iteration's relative decrease, or a failed line search
                             // whose first step predicted less): not the epoch limit, not a minimum (MATH.md M5)
+  bool epoch_limit = false;  // stopped by the epoch limit (then not converged)
   std::string reason;
   std::vector<double> history;  // f after each iteration (history[0] = initial)
   double seconds = 0;

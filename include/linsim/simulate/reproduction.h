@@ -54,6 +54,9 @@ struct ReproductionResult {
   // What the user must know about the fits (VariantModels::warnings): each model's first, with
   // its seed and on how many seeds it had one.
   std::vector<std::string> warnings;
+  // How the cosine-trained variant's fit stopped on each seed (empty without the remedies): its
+  // objective has no minimiser (MATH.md M5), so its rows depend on where it stopped.
+  std::vector<Convergence> cosine_fits;
   // The first seed's item–item similarity of each variant, items sorted by cluster and then by
   // descending popularity (the figure's order); dot products scaled to max |value| = 1.
   std::vector<Matrix> figure_similarity;
@@ -71,7 +74,8 @@ void write_reproduction(AtomicDirectory& out, const ReproductionResult& result);
 // The document results.json holds: {"options": {...}, "seeds": [...], "variants": [{"name",
 // "model", "gauge" (null for none), "measure", "auc", "precision_at_k",
 // "popularity_percentile_at_k" (each {"mean", "sd"}), "per_seed": {...}}], "gauge_spread_auc",
-// "warnings"}.
+// "warnings", "cosine_fits": [{"seed", "iterations", "converged", "epoch_limit", "reason",
+// "final_objective"}] (one per seed, empty without the remedies)}.
 // k is options.top ("top" in "options"); an undefined metric (NaN) is null.
 nlohmann::json reproduction_json(const ReproductionResult& result);
 
