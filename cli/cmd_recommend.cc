@@ -50,6 +50,12 @@ void run_recommend(const RecommendArgs& args) {
                        *options.binarize ? "--binarize" : "--no-binarize", *options.binarize ? "binarised" : "unbinarised"));
     }
     if (!options.min_value) options.min_value = bundle.input.min_value;
+    // Said before reading, naming the option (was: an error after reading, at a row number of one
+    // scoring block that named no user).
+    if (options.allow_negative && bundle.model.weighting.weighting.needs_nonnegative()) {
+      throw InvalidArgument(fmt::format("--allow-negative: the model's weighting '{}' needs nonnegative values",
+                                        bundle.model.weighting.weighting.spec()));
+    }
     ReadResult read = read_input(args.input, options, args.ctx, &bundle.data.items);
     if (const InputSummary& s = read.summary; s.users_without_entries > 0) {
       // Their entries were all 0 (or below --min-value): nothing to fold in, so no rows for them.

@@ -633,6 +633,54 @@ TEST(Audit, NumbersTheInputCannotDefineAreUndefinedWithAReasonNeverZero) {
   EXPECT_NE(audit_summary(r).find("undefined (every pair has the same human score"), std::string::npos);
 }
 
+// Vectors that are one vector repeated (values that are not dyadic, so their mean leaves ~1e-16 of
+// residue) or all on one line: the variance share and the hubness skew are undefined, with their
+// reasons, and the verdict recommends no centring (was: "100 % of the variance", a skew of 2.2
+// from the tie order reported as hubs, and "subtracting the mean vector before cosine helps",
+// citing equal AUCs as support). An undefined projected overlap reads "undefined" in the HTML
+// (was: "—", which means "not given"), and a path's non-UTF-8 byte is \xNN there as in the JSON.
+TEST(Audit, RepeatedOrCollinearVectorsHaveNoVarianceShareNoHubnessAndNoCentringAdvice) {
+  const Matrix row = test::random_matrix(1, 5, 2);
+  const Matrix repeated = row.replicate(20, 1);
+  Matrix line(40, 5);
+  const Matrix along = test::random_matrix(40, 1, 3);
+  for (Index i = 0; i < 40; ++i) line.row(i) = along(i, 0) * row;
+  AuditOptions o;
+  o.top = 3;
+  for (const Matrix* B : {&repeated, static_cast<const Matrix*>(&line)}) {
+    SCOPED_TRACE(B == &repeated ? "repeated" : "on a line");
+    AuditInput in = input_of(*B);
+    in.clusters.resize(static_cast<size_t>(B->rows()));
+    for (size_t i = 0; i < in.clusters.size(); ++i) in.clusters[i] = static_cast<int>(i % 3);
+    const AuditReport r = run_audit(in, o, Context{});
+    EXPECT_TRUE(std::isnan(r.hubness_skew));
+    ASSERT_NE(r.why_undefined("geometry.hubness_skew"), nullptr);
+    EXPECT_NE(r.why_undefined("geometry.hubness_skew")->find("span a single dimension"), std::string::npos);
+    std::string v;
+    for (const auto& sentence : r.verdict) v += sentence + " ";
+    EXPECT_EQ(v.find("hubs"), std::string::npos) << v;
+    EXPECT_EQ(v.find("before cosine helps"), std::string::npos) << v;
+    if (B == &repeated) {
+      EXPECT_TRUE(std::isnan(r.top_dim_variance_share));
+      ASSERT_NE(r.why_undefined("geometry.top_dim_variance_share"), nullptr);
+      EXPECT_NE(v.find("Every item vector is the same up to rounding"), std::string::npos) << v;
+    } else {
+      // On a line the centred vectors still vary, along that line: one direction, all of it.
+      EXPECT_NEAR(r.top_dim_variance_share, 1.0, 1e-12);
+    }
+  }
+  // Zero users: the projected overlap is undefined, and the HTML says so; paths are made UTF-8.
+  AuditInput in = input_of(test::random_matrix(6, 3, 4), Matrix::Zero(4, 3));
+  const AuditReport r = run_audit(in, o, Context{});
+  ASSERT_NE(r.why_undefined("projected_overlap.mean_jaccard"), nullptr);
+  const std::string html = audit_html(r, {{"items", "vec\xff.npy"}});
+  EXPECT_NE(html.find("<td class=\"v\">undefined</td><td>Undefined: the projected vectors (from users) are all zero"),
+            std::string::npos)
+      << html;
+  EXPECT_EQ(html.find('\xff'), std::string::npos);
+  EXPECT_NE(html.find("vec\\xff.npy"), std::string::npos);
+}
+
 // Two clusters told apart by the sign of the third coordinate (±0.8 n), with directions in the
 // first two coordinates spread over ±0.2 rad around 0.46 and lengths n spread over 1..10.
 Matrix two_sided_clusters(Index per_cluster, std::vector<int>& clusters) {

@@ -661,7 +661,9 @@ TEST_F(Reliability, AReplacedOutputThatCannotBeDeletedIsNamed) {
   // anything, so as root the commands run as the unprivileged user 65534.
   const bool root = geteuid() == 0;
   const std::string as_user = root ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
-  if (root) ASSERT_EQ(chmod(path("").c_str(), 0777), 0);
+  if (root) {
+    ASSERT_EQ(chmod(path("").c_str(), 0777), 0);
+  }
   const std::string fit =
       as_user + LINSIM_CLI_PATH + " fit --input " + fixture() + " --rank 4 --lambda 1 --force --out " + path("m");
   test::CliResult r = shell(fit);
@@ -689,6 +691,32 @@ TEST_F(Reliability, AReplacedOutputThatCannotBeDeletedIsNamed) {
     }
   }
   EXPECT_TRUE(left) << "the old copy the warning names is not there";
+}
+
+TEST_F(Reliability, DataNear1e154AndFoldInOptionsTheWeightingCannotTake) {
+  // σ_1² overflows for values near 1e154 although σ_1 does not: the numerical rank is taken from
+  // ratios (was: "--rank 1 exceeds the rank of the data (0 nonzero singular values)" on every
+  // solver). EASE refuses the same data at λ = 1 as too ill-conditioned, not as "use λ > 0".
+  write("big.tsv", "u0\ti0\t1e154\nu1\ti1\t1\nu1\ti0\t2\n");
+  for (const char* solver : {"gram", "randomized", "lanczos"}) {
+    const test::CliResult r = run("fit -i " + path("big.tsv") + " -m eq2 -l 0 -k 1 --solver " + solver + " -o " +
+                                  path(std::string("m-") + solver));
+    EXPECT_EQ(r.code, 0) << solver << ": " << r.err;
+    EXPECT_DOUBLE_EQ(read_npy_matrix(path(std::string("m-") + solver + "/singular_values.npy"))(0, 0), 1e154);
+  }
+  test::CliResult r = run("fit -i " + path("big.tsv") + " -m ease -l 1 -o " + path("e"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("XᵀX + λI is too ill-conditioned at λ = 1"), std::string::npos) << r.err;
+  // A model weighted with bm25 cannot fold in negative values: --allow-negative is refused before
+  // reading (was: "user row 1 has -1", a row of one scoring block).
+  ASSERT_EQ(run("fit --input " + fixture() + " --rank 3 --lambda 1 -w bm25 --out " + path("b")).code, 0);
+  write("fold.tsv", "new\tfilm00\t2\nnew\tfilm01\t-1\n");
+  r = run("recommend -m " + path("b") + " --input " + path("fold.tsv") + " --allow-negative");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--allow-negative: the model's weighting 'bm25:1.2:0.75' needs nonnegative values"),
+            std::string::npos)
+      << r.err;
+  expect_only({"big.tsv", "m-gram", "m-randomized", "m-lanczos", "b", "fold.tsv"});
 }
 
 TEST_F(Reliability, TerminationSignalsLeaveNoTemporaries) {

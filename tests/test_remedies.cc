@@ -154,6 +154,52 @@ TEST(Weighting, AColumnWithoutVarianceIsExactlyZeroOnceStandardised) {
 
 // The weighted copy is made from X's own arrays: a view of some rows (whose arrays are the whole
 // matrix's, starting at outer[0]) and a matrix not in compressed form weigh as a compressed copy does.
+// Standardising does not depend on a column's scale: one column multiplied by 1e-170 (its squares
+// underflow) or by 1e150 (tfidf's factor then takes its squares past double's range) is weighted
+// as the unscaled column is (was: taken for constant and zeroed, silently).
+TEST(Weighting, StandardizeIsTheSameForAColumnOfAnyScale) {
+  const SparseMatrix T = random_counts(40, 8, 0.4, 12);
+  const SparseMatrix Q = random_counts(5, 8, 0.5, 13);
+  for (const double scale : {1e-170, 1e-300, 1e150}) {
+    for (const char* spec : {"standardize", "tfidf,standardize", "ips:0.5,standardize"}) {
+      SCOPED_TRACE(fmt::format("{} with column 3 times {}", spec, scale));
+      const auto scaled = [&](SparseMatrix X) {
+        for (Index u = 0; u < X.outerSize(); ++u) {
+          for (SparseMatrix::InnerIterator it(X, u); it; ++it) {
+            if (it.col() == 3) it.valueRef() *= scale;
+          }
+        }
+        return X;
+      };
+      const FittedWeighting plain = fit_weighting(parse_weighting(spec), T);
+      const FittedWeighting f = fit_weighting(parse_weighting(spec), scaled(T));
+      ASSERT_GT(plain.inv_scale(3), 0.0);
+      for (const SparseMatrix* rows : {&T, &Q}) {
+        const Matrix want = dense_weighted(plain, *rows);
+        const Matrix got = dense_weighted(f, scaled(*rows));
+        EXPECT_TRUE(got.allFinite());
+        EXPECT_LT((got - want).cwiseAbs().maxCoeff(), 1e-12 * want.cwiseAbs().maxCoeff());
+      }
+    }
+  }
+}
+
+// bm25 with b = 1 on a user whose values sum to 0 (a stored zero: duplicates of +1 and −1): the
+// entry stays 0 (was: 0 · (k1 + 1) / (0 + 0), NaN, and the user's scores NaN), and the other
+// entries are the formula's.
+TEST(Weighting, Bm25KeepsAStoredZeroInARowOfLengthZero) {
+  const SparseMatrix T = random_counts(30, 6, 0.5, 5);
+  const FittedWeighting f = fit_weighting(parse_weighting("bm25:1.2:1"), T);
+  std::vector<Eigen::Triplet<double>> entries = {{0, 2, 0.0}, {1, 1, 2.0}};
+  SparseMatrix Q(2, 6);
+  Q.setFromTriplets(entries.begin(), entries.end());
+  ASSERT_EQ(Q.nonZeros(), 2);  // the zero is stored, as the reader keeps a sum of 0
+  const Matrix Y = Matrix(f.apply(Q));
+  EXPECT_TRUE(Y.allFinite()) << Y;
+  EXPECT_EQ(Y(0, 2), 0.0);
+  EXPECT_NEAR(Y(1, 1), reference_weighting(parse_weighting("bm25:1.2:1"), Matrix(T), Matrix(Q))(1, 1), 1e-14);
+}
+
 TEST(Weighting, RowViewsAndUncompressedMatricesWeighAsTheirCopies) {
   const SparseMatrix T = random_counts(60, 25, 0.2, 4);
   const FittedWeighting f = fit_weighting(parse_weighting("ips:0.5,user-norm:0.5,bm25"), T);
@@ -176,8 +222,10 @@ TEST(Weighting, RowViewsAndUncompressedMatricesWeighAsTheirCopies) {
 }
 
 TEST(Weighting, RejectsBadSpecs) {
+  // A trailing ':' or ',' (was: the default taken silently, "ips:" stored as ips:1); k1 beyond 1e6.
   for (const char* spec : {"ips:2", "ips:-0.1", "user-norm:x", "bm25:0", "bm25:1:2", "standardize,ips",
-                           "ips,ips", "tfidf,bm25", "foo", "ips:0.5:1", ",", "tfidf:3"}) {
+                           "ips,ips", "tfidf,bm25", "foo", "ips:0.5:1", ",", "tfidf:3", "ips:", "bm25:1.2:",
+                           "standardize:", "ips,", "bm25:1e308:1", "bm25:2e6"}) {
     SCOPED_TRACE(spec);
     EXPECT_THROW(parse_weighting(spec), InvalidArgument);
   }
@@ -916,6 +964,45 @@ TEST(CosineModel, TheFitIsTheSameOnAnyThreadCount) {
   EXPECT_TRUE(a.item_embeddings == c.item_embeddings);
   EXPECT_EQ(a.convergence.final_objective, b.convergence.final_objective);
   EXPECT_EQ(a.convergence.final_objective, c.convergence.final_objective);
+}
+
+// A folded-in user's cosine-model vector depends on its own row only (was: normalize_rows' floor,
+// relative to the longest row of the block, zeroed a user of 1e-9s scored beside one of 20s), and
+// is that of the same row at any scale; a row of zeros stays zero. Fold-in values whose squares
+// overflow are an error, as in fit (was: scores of inf and -inf, exit 0).
+TEST(CosineModel, AFoldedInUsersVectorDependsOnItsOwnRowOnly) {
+  const SparseMatrix T = random_counts(400, 30, 0.2, 31);
+  FitOptions o = test::exact_options(ModelKind::kCosine, 6, 1.0);
+  o.cosine.epochs = 5;
+  const Model m = fit_model(T, o, Context{});
+  SparseMatrix Q = T.topRows(3);
+  Q.valuePtr()[0] = 20.0;
+  const auto rows = [&](std::initializer_list<double> scales) {
+    SparseMatrix R = Q;
+    Index u = 0;
+    for (const double scale : scales) R.row(u++) *= scale;
+    return R;
+  };
+  const Matrix alone = embed_users(m, rows({1, 1, 1}));
+  const Matrix mixed = embed_users(m, rows({1e-9, 1, 1e12}));
+  EXPECT_LT((mixed - alone).cwiseAbs().maxCoeff(), 1e-12 * alone.cwiseAbs().maxCoeff());
+  EXPECT_LT((embed_users(m, rows({1e-300, 1, 1})) - alone).cwiseAbs().maxCoeff(),
+            1e-12 * alone.cwiseAbs().maxCoeff());
+  // The training users' own vectors are the same rows folded in again.
+  EXPECT_LT((embed_users(m, T) - m.user_embeddings).cwiseAbs().maxCoeff(), 1e-12 * alone.cwiseAbs().maxCoeff());
+  EXPECT_TRUE(embed_users(m, rows({0, 1, 1})).row(0).isZero(0.0));
+  for (const ModelKind kind : {ModelKind::kCosine, ModelKind::kEq2, ModelKind::kEase}) {
+    const Model model =
+        kind == ModelKind::kCosine ? m
+                                   : fit_model(T, test::exact_options(kind, kind == ModelKind::kEase ? 0 : 6, 1.0), Context{});
+    try {
+      score_users(model, rows({1e300, 1, 1}));
+      ADD_FAILURE() << model_name(kind) << " scored values whose squares overflow";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("the interaction values to fold in are too large"), std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 // keep_gram: the kept XᵀX is the computed one, bit for bit, and each call gets its own copy (callers

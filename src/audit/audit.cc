@@ -179,6 +179,12 @@ bool truth_contradicts(const AuditReport& r, const std::string& step, const std:
   return s && b && std::isfinite(*s) && std::isfinite(*b) && *s < *b;
 }
 
+// Both measures have a truth number, and they are equal (a tie supports neither).
+bool truth_ties(const AuditReport& r, const std::string& step, const std::string& base) {
+  const auto s = r.truth_of(step), b = r.truth_of(base);
+  return s && b && std::isfinite(*s) && std::isfinite(*b) && *s == *b;
+}
+
 // " (on the given truth, METRIC x for STEP against y for BASE)" when both are defined, else "".
 std::string truth_support(const AuditReport& r, const std::string& step, const std::string& base) {
   const auto s = r.truth_of(step), b = r.truth_of(base);
@@ -262,12 +268,20 @@ std::vector<std::string> verdict(const AuditReport& r) {
                                  "items", *r.norm_spearman));
     }
   }
-  if (r.mean_random_cosine > 0.3) {
+  if (r.mean_random_cosine > 0.3 && !std::isfinite(r.top_dim_variance_share)) {
+    // No variance: centring leaves only zeros (was: "the top direction carries all of the variance,
+    // so subtracting the mean vector before cosine helps").
+    also.push_back(fmt::format("every item vector is the same up to rounding (random pairs have mean cosine {:.2f}), "
+                               "so no similarity on them can tell the items apart",
+                               r.mean_random_cosine));
+  } else if (r.mean_random_cosine > 0.3) {
     const std::string anisotropic =
         fmt::format("the vectors are anisotropic (random pairs have mean cosine {:.2f}; the top direction carries {} "
-                    "of the variance)", r.mean_random_cosine,
-                    std::isfinite(r.top_dim_variance_share) ? pct(r.top_dim_variance_share) : std::string("all"));
-    if (truth_contradicts(r, "centred", "cosine")) {
+                    "of the variance)", r.mean_random_cosine, pct(r.top_dim_variance_share));
+    if (truth_ties(r, "centred", "cosine")) {
+      also.push_back(fmt::format("{}; subtracting the mean vector before cosine changes nothing on the given truth "
+                                 "({})", anisotropic, compared(r, "centred", "cosine")));
+    } else if (truth_contradicts(r, "centred", "cosine")) {
       also.push_back(fmt::format("{}, but subtracting the mean vector before cosine does not help on the given truth "
                                  "({})", anisotropic, compared(r, "centred", "cosine")));
     } else {
@@ -537,14 +551,18 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
     }
     r.mean_random_cosine = s / static_cast<double>(o.random_pairs);
     const Vector cov = gram_eigenvalues(centred);
+    // The centred vectors' squared length, against B's: below (1e-12)² of it they are rounding
+    // residue of the mean (identical rows of non-dyadic values left ~1e-16 of them, whose top
+    // direction then "carried 100 % of the variance").
     const double total = cov.cwiseMax(0.0).sum();
-    if (total > 0) {
+    if (total > 1e-24 * B.squaredNorm()) {
       r.top_dim_variance_share = cov.maxCoeff() / total;
     } else {
       r.top_dim_variance_share = std::nan("");
       r.undefined.emplace_back("geometry.top_dim_variance_share", "every item vector is the same: there is no variance");
     }
-    const Vector sigma = gram_eigenvalues(B).cwiseMax(0.0).cwiseSqrt();
+    const Vector squares = gram_eigenvalues(B).cwiseMax(0.0);
+    const Vector sigma = squares.cwiseSqrt();
     const double ssum = sigma.sum();
     double entropy = 0;
     for (Index j = 0; j < sigma.size(); ++j) {
@@ -553,19 +571,33 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
     }
     r.effective_rank = std::exp(entropy);
     r.hubness_exact = static_cast<Index>(nonzero.size()) <= o.hubness_exact_limit;
-    const std::vector<Index> hub_queries =
-        r.hubness_exact ? nonzero : sample(nonzero, o.hubness_queries, o.seed, 3);
-    say(fmt::format("hubness: {} neighbour lists", hub_queries.size()));
-    const NeighborLists lists = cosine_lists(B, hub_queries, o.top, ctx);
-    Vector counts = Vector::Zero(p);
-    for (const auto& list : lists) {
-      for (const Neighbor& n : list) counts(n.index) += 1;
+    // Vectors in one dimension (as the projected overlap's test): every cosine is +1 or −1, the
+    // lists are ties in index order, and their k-occurrence skew is the order's (was: 2.0 to 2.2
+    // for one set of vectors in three orders, reported as hubs).
+    const double top_square = squares.size() > 0 ? squares.maxCoeff() : 0.0;
+    const auto dimensions = (squares.array() > 1e-12 * top_square).count();
+    double mu = 0, var = 0;
+    Vector nz;
+    if (dimensions > 1) {
+      const std::vector<Index> hub_queries =
+          r.hubness_exact ? nonzero : sample(nonzero, o.hubness_queries, o.seed, 3);
+      say(fmt::format("hubness: {} neighbour lists", hub_queries.size()));
+      const NeighborLists lists = cosine_lists(B, hub_queries, o.top, ctx);
+      Vector counts = Vector::Zero(p);
+      for (const auto& list : lists) {
+        for (const Neighbor& n : list) counts(n.index) += 1;
+      }
+      nz.resize(static_cast<Index>(nonzero.size()));
+      for (size_t i = 0; i < nonzero.size(); ++i) nz(static_cast<Index>(i)) = counts(nonzero[i]);
+      mu = nz.mean();
+      var = (nz.array() - mu).square().mean();
     }
-    Vector nz(static_cast<Index>(nonzero.size()));
-    for (size_t i = 0; i < nonzero.size(); ++i) nz(static_cast<Index>(i)) = counts(nonzero[i]);
-    const double mu = nz.mean();
-    const double var = (nz.array() - mu).square().mean();
-    if (var > 0) {
+    if (dimensions <= 1) {
+      r.hubness_skew = std::nan("");
+      r.undefined.emplace_back("geometry.hubness_skew",
+                               "the item vectors span a single dimension, so every cosine between them is +1 or -1 "
+                               "and their neighbours are ties");
+    } else if (var > 0) {
       r.hubness_skew = (nz.array() - mu).cube().mean() / std::pow(var, 1.5);
     } else {
       r.hubness_skew = std::nan("");

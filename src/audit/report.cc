@@ -53,7 +53,10 @@ std::string base64(const std::string& bytes) {
   return out;
 }
 
-std::string escape(const std::string& s) {
+// HTML text of `s`, made valid UTF-8 first as the JSON beside it is (json_text.h): the page
+// declares UTF-8, and a path's Latin-1 byte read as U+FFFD there and as \xNN in audit.json.
+std::string escape(const std::string& raw) {
+  const std::string s = valid_utf8(raw);
   std::string out;
   for (char c : s) {
     switch (c) {
@@ -99,7 +102,7 @@ Readings readings(const AuditReport& r) {
   Readings t;
   const Index N = r.options.top;
   t.gauge = fmt::format("Under rescalings that leave every score unchanged, an item keeps on average {:.0f} % of its "
-                        "top-{} cosine neighbours (1 = cosine is not affected by the free scale).",
+                        "top-{} cosine neighbours (100 % = cosine is not affected by the free scale).",
                         100 * r.mean_jaccard, N);
   t.top1 = fmt::format("{:.0f} % of the items change their nearest neighbour under some rescaling.",
                        100 * r.top1_changed_share);
@@ -273,7 +276,8 @@ std::string audit_html(const AuditReport& r, const json& inputs) {
   gauge_rows.push_back({"balance ‖PᵀP − BᵀB‖/‖BᵀB‖", fixed(r.imbalance), t.balance});
   table("1. Gauge sensitivity", gauge_rows);
   table("2. Gauge-free alternative (projected, docs/math.md M4)",
-        {{fmt::format("overlap@{} cosine vs projected", N), fixed(r.projected_mean_jaccard), t.projected},
+        {{fmt::format("overlap@{} cosine vs projected", N),
+          shown(r, "projected_overlap.mean_jaccard", r.projected_mean_jaccard), t.projected},
          {"computed from", r.projected_source.empty() ? "—" : r.projected_source,
           "Canonical vectors: linsim export --measure projected."}});
   std::vector<std::array<std::string, 3>> pop_rows = {

@@ -51,6 +51,12 @@ bool Weighting::standardizes() const {
   return !steps.empty() && steps.back().kind == WeightingKind::kStandardize;
 }
 
+bool Weighting::needs_nonnegative() const {
+  return std::any_of(steps.begin(), steps.end(), [](const WeightingStep& s) {
+    return s.kind == WeightingKind::kBm25 || s.kind == WeightingKind::kSppmi;
+  });
+}
+
 std::string Weighting::spec() const {
   if (steps.empty()) return "none";
   std::string out;
@@ -71,6 +77,8 @@ std::string Weighting::spec() const {
 Weighting parse_weighting(const std::string& spec) {
   Weighting w;
   if (spec.empty() || spec == "none") return w;
+  // getline drops a last empty field: "ips," and "ips:" would pass for "ips" with its default.
+  if (spec.back() == ',') throw InvalidArgument(fmt::format("--weighting '{}': empty step", spec));
   std::stringstream list(spec);
   std::string item;
   while (std::getline(list, item, ',')) {
@@ -80,6 +88,10 @@ Weighting parse_weighting(const std::string& spec) {
     while (std::getline(fields, f, ':')) parts.push_back(f);
     if (parts.empty() || parts[0].empty()) {
       throw InvalidArgument(fmt::format("--weighting '{}': empty step", spec));
+    }
+    if (item.back() == ':') {
+      throw InvalidArgument(fmt::format("--weighting {}: a value after ':' is missing (leave out ':' for the default)",
+                                        item));
     }
     const std::string& name = parts[0];
     const size_t args = parts.size() - 1;
@@ -105,7 +117,10 @@ Weighting parse_weighting(const std::string& spec) {
       s.kind = WeightingKind::kBm25;
       s.a = args >= 1 ? parse_number(item, parts[1]) : 1.2;
       s.b = args >= 2 ? parse_number(item, parts[2]) : 0.75;
-      if (!(s.a > 0)) throw InvalidArgument(fmt::format("--weighting {}: k1 must be > 0, got {}", item, s.a));
+      // k1 beyond 1e6 is BM25 without saturation (tf alone), and near double's limit v (k1 + 1) overflowed.
+      if (!(s.a > 0 && s.a <= 1e6)) {
+        throw InvalidArgument(fmt::format("--weighting {}: k1 must be in (0, 1e6], got {}", item, s.a));
+      }
       check_range(item, "b", s.b, 0, 1);
     } else if (name == "sppmi") {
       max_args(2);
@@ -192,13 +207,17 @@ SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t s
           double length = 0;
           for (int q = outer[u]; q < outer[u + 1]; ++q) {
             if (!(value[q] >= 0)) {
-              throw Error(fmt::format("bm25 needs nonnegative values; user row {} has {}", u, value[q]));
+              // Training data was checked whole (fit_weighting): this is a user folded in, and u
+              // its row in one block of them, which would not identify it.
+              throw Error(fmt::format("bm25 needs nonnegative values, and a user to fold in has {}", value[q]));
             }
             length += value[q];
           }
           const double norm = s.a * (1.0 - s.b + s.b * length / f.mean_length[k]);
+          // A stored zero (duplicates that sum to 0) stays 0: in a row of length 0 with b = 1 its
+          // norm is 0 too, and 0 / 0 made the user's scores NaN.
           for (int q = outer[u]; q < outer[u + 1]; ++q) {
-            value[q] = value[q] * (s.a + 1.0) / (value[q] + norm) * f.item_factor[k](inner[q]);
+            if (value[q] != 0) value[q] = value[q] * (s.a + 1.0) / (value[q] + norm) * f.item_factor[k](inner[q]);
           }
         }
         break;
@@ -209,7 +228,7 @@ SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t s
           double length = 0;
           for (int q = outer[u]; q < outer[u + 1]; ++q) {
             if (!(value[q] >= 0)) {
-              throw Error(fmt::format("sppmi needs nonnegative counts; row {} has {}", u, value[q]));
+              throw Error(fmt::format("sppmi needs nonnegative counts, and a user to fold in has {}", value[q]));
             }
             length += value[q];
           }
@@ -300,23 +319,32 @@ FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X, c
         // ips or bm25 make of an item all users have), which then passed for a spread and was
         // scaled up by 1e8 into garbage. The second pass counts the column's zeros as deviations
         // of −mean.
+        // Each column is first divided by its mean stored |value|: the sums of squares below then
+        // neither underflow (values of 1e-170 summed to 0, and the column was taken for constant
+        // and zeroed) nor overflow (a value of 1e154 times tfidf's factor), and standardising
+        // stays what it is, independent of a column's scale.
         const int* inner = before.innerIndexPtr();
         const double* value = before.valuePtr();
-        Vector sum = Vector::Zero(X.cols());
+        Vector absolute = Vector::Zero(X.cols());
         Vector stored = Vector::Zero(X.cols());
         for (Index q = 0; q < before.nonZeros(); ++q) {
-          sum(inner[q]) += value[q];
+          absolute(inner[q]) += std::abs(value[q]);
           stored(inner[q]) += 1.0;
         }
-        comm.sum(sum.data(), static_cast<std::size_t>(sum.size()));
+        comm.sum(absolute.data(), static_cast<std::size_t>(absolute.size()));
         comm.sum(stored.data(), static_cast<std::size_t>(stored.size()));
-        const Vector mean = sum / n;
+        const Vector unit = absolute.binaryExpr(stored, [](double a, double c) { return a > 0 ? a / c : 1.0; });
+        Vector sum = Vector::Zero(X.cols());
+        for (Index q = 0; q < before.nonZeros(); ++q) sum(inner[q]) += value[q] / unit(inner[q]);
+        comm.sum(sum.data(), static_cast<std::size_t>(sum.size()));
+        const Vector mean = sum / n;  // of the column in its unit
         Vector squares = Vector::Zero(X.cols());  // Σ (x − mean)² over the stored entries
         Vector magnitude = Vector::Zero(X.cols());  // Σ x²
         for (Index q = 0; q < before.nonZeros(); ++q) {
-          const double d = value[q] - mean(inner[q]);
+          const double x = value[q] / unit(inner[q]);
+          const double d = x - mean(inner[q]);
           squares(inner[q]) += d * d;
-          magnitude(inner[q]) += value[q] * value[q];
+          magnitude(inner[q]) += x * x;
         }
         comm.sum(squares.data(), static_cast<std::size_t>(squares.size()));
         comm.sum(magnitude.data(), static_cast<std::size_t>(magnitude.size()));
@@ -332,8 +360,13 @@ FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X, c
           // column's two-pass deviation is of order ε of it.
           const double rms = std::sqrt(magnitude(i) / n);
           if (std::sqrt(var) > 1e-12 * rms) {
-            f.inv_scale(i) = 1.0 / std::sqrt(var);
-            f.center(i) = mean(i) * f.inv_scale(i);
+            f.inv_scale(i) = 1.0 / (unit(i) * std::sqrt(var));
+            f.center(i) = mean(i) / std::sqrt(var);
+            if (!std::isfinite(f.inv_scale(i))) {
+              throw Error(fmt::format("standardize: item column {} is too small to scale to unit variance (its "
+                                      "standard deviation is {:.3g})",
+                                      i, unit(i) * std::sqrt(var)));
+            }
           } else {
             f.inv_scale(i) = 0.0;
             f.center(i) = 0.0;

@@ -26,6 +26,8 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+}  // namespace
+
 std::string valid_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 8);
@@ -41,6 +43,8 @@ std::string valid_utf8(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 bool needs_repair(const nlohmann::json& doc) {
   if (doc.is_string()) return !is_valid_utf8(doc.get_ref<const std::string&>());

@@ -486,10 +486,11 @@ SymmetricEigen top_eigenpairs(const Matrix& S, Index k, Solver solver, const Con
 
 Index numerical_rank(const Vector& sigma, Index p) {
   if (sigma.size() == 0 || sigma(0) <= 0) return 0;
-  const double floor = sigma(0) * sigma(0) * static_cast<double>(p) * 10.0 *
-                       std::numeric_limits<double>::epsilon();
+  // σ_r² > 10 p ε σ_1², as ratios: σ_1² itself overflowed for data near 1e154, whose σ_1 is finite
+  // (every singular value then counted as zero, and a fit of rank 1 was refused).
+  const double floor = static_cast<double>(p) * 10.0 * std::numeric_limits<double>::epsilon();
   Index r = 0;
-  while (r < sigma.size() && sigma(r) * sigma(r) > floor) ++r;
+  while (r < sigma.size() && (sigma(r) / sigma(0)) * (sigma(r) / sigma(0)) > floor) ++r;
   return r;
 }
 

@@ -61,8 +61,16 @@ InvalidArgument ease_weights_underflow(double lambda, double largest) {
 template <typename Scalar>
 InvalidArgument ease_not_positive_definite(double lambda) {
   if constexpr (std::is_same_v<Scalar, double>) {
+    if (lambda == 0) {
+      return InvalidArgument(fmt::format(
+          "XᵀX + λI is not positive definite for λ = {}: the data is rank-deficient; use λ > 0", lambda));
+    }
+    // λ > 0: positive definite in exact arithmetic, so the pivot test refused it (was: "use λ > 0"
+    // for a λ of 1, on data of 1e154 beside 1s).
     return InvalidArgument(fmt::format(
-        "XᵀX + λI is not positive definite for λ = {}: the data is rank-deficient; use λ > 0", lambda));
+        "XᵀX + λI is too ill-conditioned at λ = {} (a Cholesky pivot below 1e-12 of the largest diagonal entry: the "
+        "weights would be rounding error); use a larger λ, or values of more even scale",
+        lambda));
   } else {
     return InvalidArgument(fmt::format(
         "XᵀX + λI is not positive definite, or too ill-conditioned for float32, at λ = {} (a Cholesky "

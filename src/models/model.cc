@@ -405,6 +405,35 @@ Model fit_model(const DataMatrix& data, const FitOptions& options, const Context
   return fit_checked(data, options, route, {}, ctx, progress, comm);
 }
 
+namespace {
+
+// The cosine model's user vectors s · N(X_w A) (MATH.md M5). A row is zero where its length is
+// rounding noise: below kRelativeNormFloor of the sum of its terms' lengths, Σ_i |y_ui| ‖A_i‖ (and
+// ‖mᵀA‖ when centred), a bound of the row's own. So a user's vector, and scores, do not depend on
+// the other users computed with it: normalize_rows' floor, relative to the longest row of the
+// block, zeroed a folded-in user of 1e-9s scored beside one of 20s (and every user beside one of
+// 1e308s), where alone it had its cosine's neighbours.
+Matrix cosine_user_vectors(const DataMatrix& X, const Matrix& A, double scale) {
+  Matrix P = X.times(A);
+  const Vector terms = A.rowwise().norm();
+  const double centre = X.centered() ? (X.center().transpose() * A).norm() : 0.0;
+  const SparseView& Y = X.sparse();
+  for (Index u = 0; u < P.rows(); ++u) {
+    double bound = centre;
+    for (SparseView::InnerIterator it(Y, u); it; ++it) bound += std::abs(it.value()) * terms(it.col());
+    const double norm = P.row(u).stableNorm();
+    if (norm > kRelativeNormFloor * bound) {
+      P.row(u) /= norm;
+      P.row(u) *= scale;
+    } else {
+      P.row(u).setZero();
+    }
+  }
+  return P;
+}
+
+}  // namespace
+
 Model fit_cosine_model(const DataMatrix& X, const Model& warm, const CosineOptions& options, const Context& ctx,
                        const ProgressFn& progress) {
   const ThreadScope thread_scope(ctx);
@@ -416,7 +445,7 @@ Model fit_cosine_model(const DataMatrix& X, const Model& warm, const CosineOptio
   model.scale = fit.convergence.scale;
   model.encoder = std::move(fit.A);
   model.item_embeddings = normalize_rows(fit.B);
-  model.user_embeddings = model.scale * normalize_rows(X.times(model.encoder));
+  model.user_embeddings = cosine_user_vectors(X, model.encoder, model.scale);
   model.convergence = std::move(fit.convergence);
   const Convergence& c = model.convergence;
   if (!c.converged) {  // was silent: only the progress lines (a terminal's) showed it
@@ -458,22 +487,37 @@ Model model_from_spectrum(Matrix XV, const Spectrum& spectrum, const FitOptions&
   return model;
 }
 
-Matrix embed_users(const Model& model, const SparseView& Xq) {
+namespace {
+
+// The rows to fold in, checked as fit checks its data (check_fit_input): every value finite, and
+// their squares too (was: values near 1e308 scored inf and −inf, exit 0, and for the cosine model
+// made every other user's row zero).
+void check_fold_in(const Model& model, const SparseView& Xq) {
   if (Xq.cols() != model.n_items()) {
     throw InvalidArgument(fmt::format("interactions have {} items, the model {}", Xq.cols(), model.n_items()));
   }
+  const Eigen::Map<const Vector> values(Xq.valuePtr(), Xq.nonZeros());
+  if (!values.allFinite()) throw Error("the interaction values to fold in contain a value that is not a finite number");
+  if (!std::isfinite(values.squaredNorm())) {
+    throw Error(fmt::format("the interaction values to fold in are too large: their sum of squares overflows "
+                            "(largest |value| {:.4g}); scale them down or pass --binarize",
+                            values.cwiseAbs().maxCoeff()));
+  }
+}
+
+}  // namespace
+
+Matrix embed_users(const Model& model, const SparseView& Xq) {
+  check_fold_in(model, Xq);
   if (!model.has_embeddings()) throw InvalidArgument("EASE has no user embeddings");
   const SparseMatrix Y = model.weighting.apply(Xq);
   const DataMatrix data(Y, model.weighting.center);
-  Matrix P = data.times(model.encoder);
-  if (model.options.kind == ModelKind::kCosine) P = model.scale * normalize_rows(P);
-  return P;
+  if (model.options.kind == ModelKind::kCosine) return cosine_user_vectors(data, model.encoder, model.scale);
+  return data.times(model.encoder);
 }
 
 Matrix score_users(const Model& model, const SparseView& Xq) {
-  if (Xq.cols() != model.n_items()) {
-    throw InvalidArgument(fmt::format("interactions have {} items, the model {}", Xq.cols(), model.n_items()));
-  }
+  check_fold_in(model, Xq);
   if (!model.has_embeddings()) {
     const SparseMatrix Y = model.weighting.apply(Xq);
     const DataMatrix data(Y, model.weighting.center);

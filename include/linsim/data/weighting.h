@@ -10,7 +10,7 @@
 //   user-norm:γ    v / n_u^γ                          γ ∈ [0, 1]   (default 0.5)
 //   tfidf          v · log(n / pop_i)
 //   bm25:k1:b      v (k1 + 1) / (v + k1 (1 − b + b L_u / L̄)) · log(1 + (n − pop_i + 0.5) / (pop_i + 0.5))
-//                  with L_u = Σ_i v_ui and L̄ its training mean; k1 > 0 (default 1.2),
+//                  with L_u = Σ_i v_ui and L̄ its training mean; k1 ∈ (0, 1e6] (default 1.2),
 //                  b ∈ [0, 1] (default 0.75); needs v ≥ 0
 //   sppmi:k:α      max(0, log(v · Z / (r_u c_i^α)) − log k), 0 where v = 0: shifted positive PMI with
 //                  context-distribution smoothing (Levy & Goldberg 2014; Levy, Goldberg & Dagan 2015)
@@ -19,7 +19,8 @@
 //                  that become 0 are removed. k ≥ 1 (default 1), α ∈ (0, 1] (default 0.75); needs
 //                  v ≥ 0; the only step (other steps' statistics would not see the removal)
 //   standardize    each column to zero mean and unit variance over the training users (population
-//                  variance; a column with zero variance keeps scale 1). Must be the last step: it
+//                  variance; a column with zero variance, up to 1e-12 of its root mean square, is
+//                  0: factor and centre 0). Must be the last step: it
 //                  makes X dense, so it is applied implicitly, X_w = Y − 1mᵀ (DataMatrix).
 #pragma once
 
@@ -45,6 +46,8 @@ struct Weighting {
 
   bool empty() const { return steps.empty(); }
   bool standardizes() const;
+  // Whether a step needs v ≥ 0 (bm25, sppmi): users folded in with negative values are refused.
+  bool needs_nonnegative() const;
   // Canonical spec: parse_weighting(spec()) reproduces the steps; "none" when empty.
   std::string spec() const;
 };

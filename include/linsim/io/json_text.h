@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -13,5 +14,9 @@ namespace linsim {
 
 // doc.dump(indent) with every string (values and keys) made valid UTF-8 as above.
 std::string json_text(const nlohmann::json& doc, int indent = 2);
+
+// `s` with every byte that does not start a valid UTF-8 sequence written as \xNN, as above (the
+// HTML reports use it too, so that they say what the JSON beside them says).
+std::string valid_utf8(std::string_view s);
 
 }  // namespace linsim
