@@ -842,7 +842,15 @@ TEST_F(Reliability, DamagedModelDirectoryAndTruncatedInputAreRuntimeErrors) {
           path("t"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("too small: the largest |value| is 1e-140"), std::string::npos) << r.err;
-  expect_only({"m", "whole.tsv", "cut.tsv.gz", "huge.tsv", "tiny.tsv"});
+  // Duplicates that sum to 0 everywhere leave stored zeros only: said so (was: "too small … pass
+  // --binarize", which would turn those zeros into interactions).
+  r = run("fit --input " + write("zero.tsv", "u1\ti1\t1\nu1\ti1\t-1\nu2\ti2\t2\nu2\ti2\t-2\n") +
+          " --no-binarize --allow-negative --rank 1 --out " + path("z"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("every interaction value is 0 (each entry's duplicates sum to 0): nothing to fit"),
+            std::string::npos)
+      << r.err;
+  expect_only({"m", "whole.tsv", "cut.tsv.gz", "huge.tsv", "tiny.tsv", "zero.tsv"});
 }
 
 }  // namespace

@@ -213,6 +213,9 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
   // down to 2^-450 (~3e-136, a margin above that) are fitted: the spectrum is solved on a copy
   // scaled by a power of two (spectrum.cc), and σ_i² of them, down to 10⁻¹² σ_1², stays normal.
   const double smallest_largest = std::ldexp(1.0, -450);
+  if (comm.all(largest == 0)) {  // stored zeros only: duplicates that sum to 0 (--allow-negative)
+    throw Error("every interaction value is 0 (each entry's duplicates sum to 0): nothing to fit");
+  }
   if (comm.all(largest < smallest_largest)) {
     throw Error(fmt::format("the interaction values are too small: the largest |value| is {:.4g}, below 2^-450 "
                             "(~3e-136), too close to where their squares underflow; scale them up or pass --binarize",
