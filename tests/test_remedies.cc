@@ -225,7 +225,7 @@ TEST(Weighting, RejectsBadSpecs) {
   // A trailing ':' or ',' (was: the default taken silently, "ips:" stored as ips:1); k1 beyond 1e6.
   for (const char* spec : {"ips:2", "ips:-0.1", "user-norm:x", "bm25:0", "bm25:1:2", "standardize,ips",
                            "ips,ips", "tfidf,bm25", "foo", "ips:0.5:1", ",", "tfidf:3", "ips:", "bm25:1.2:",
-                           "standardize:", "ips,", "bm25:1e308:1", "bm25:2e6"}) {
+                           "standardize:", "ips,", "bm25:1e308:1", "bm25:2e6", "ips:1e-400"}) {
     SCOPED_TRACE(spec);
     EXPECT_THROW(parse_weighting(spec), InvalidArgument);
   }
