@@ -121,7 +121,10 @@ void run_export(ExportArgs& args) {
   IdMap user_ids = in.user_ids;
   if (!P && in.interactions) {
     progress("least-squares users X B (BᵀB)⁺");
-    P = least_squares_users(*in.interactions, in.items);
+    // The projected measure and its partner are scale-free in P: take it scaled by a power of two,
+    // which neither overflows nor underflows for item vectors of any scale.
+    int ignored = 0;
+    P = least_squares_users(*in.interactions, in.items, measure == Measure::kProjected ? &ignored : nullptr);
     user_ids = in.interaction_users;
   }
   if (!P && (!items || measure == Measure::kProjected)) {

@@ -93,7 +93,9 @@ def run_seed(seed, o):
     B2 = V * np.sqrt(np.maximum(sigma - o.lambda_eq2, 0))
     observed = X.sum(axis=0)
     onehot = np.eye(o.clusters)[cluster]
-    raw_cos = G / np.sqrt(np.outer(np.diag(G), np.diag(G)))
+    # ±√(G_ij² / (G_ii G_jj)): one rounding of an exact rational, as linsim takes it, so that
+    # cosines equal in exact arithmetic tie here as there.
+    raw_cos = np.copysign(np.sqrt(G * G / np.outer(np.diag(G), np.diag(G))), G)
     # Remedies (M6): λ scaled with the weighted spectrum's σ₁ (eq2) or σ₁² (eq1).
     Xi = X / np.maximum(observed, 1) ** o.ips_beta
     sig_i, Vi = top_eigh((Xi.T @ Xi).astype(np.float64), o.rank)

@@ -642,13 +642,17 @@ TEST(Audit, NumbersTheInputCannotDefineAreUndefinedWithAReasonNeverZero) {
 TEST(Audit, RepeatedOrCollinearVectorsHaveNoVarianceShareNoHubnessAndNoCentringAdvice) {
   const Matrix row = test::random_matrix(1, 5, 2);
   const Matrix repeated = row.replicate(20, 1);
-  Matrix line(40, 5);
+  // On a line, at lengths of one sign (every cosine +1: the anisotropic branch) or both.
+  Matrix line(40, 5), signed_line(40, 5);
   const Matrix along = test::random_matrix(40, 1, 3);
-  for (Index i = 0; i < 40; ++i) line.row(i) = along(i, 0) * row;
+  for (Index i = 0; i < 40; ++i) {
+    line.row(i) = (1.0 + std::abs(along(i, 0))) * row;
+    signed_line.row(i) = along(i, 0) * row;
+  }
   AuditOptions o;
   o.top = 3;
-  for (const Matrix* B : {&repeated, static_cast<const Matrix*>(&line)}) {
-    SCOPED_TRACE(B == &repeated ? "repeated" : "on a line");
+  for (const Matrix* B : {&repeated, static_cast<const Matrix*>(&line), static_cast<const Matrix*>(&signed_line)}) {
+    SCOPED_TRACE(B == &repeated ? "repeated" : B == &line ? "on a line" : "on a line, both signs");
     AuditInput in = input_of(*B);
     in.clusters.resize(static_cast<size_t>(B->rows()));
     for (size_t i = 0; i < in.clusters.size(); ++i) in.clusters[i] = static_cast<int>(i % 3);
@@ -667,7 +671,9 @@ TEST(Audit, RepeatedOrCollinearVectorsHaveNoVarianceShareNoHubnessAndNoCentringA
     } else {
       // On a line the centred vectors still vary, along that line: one direction, all of it.
       EXPECT_NEAR(r.top_dim_variance_share, 1.0, 1e-12);
+      EXPECT_NE(v.find("The item vectors lie on one line"), std::string::npos) << v;
     }
+    EXPECT_EQ(r.item_dimensions, 1);
   }
   // Zero users: the projected overlap is undefined, and the HTML says so; paths are made UTF-8.
   AuditInput in = input_of(test::random_matrix(6, 3, 4), Matrix::Zero(4, 3));

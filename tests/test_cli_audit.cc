@@ -338,6 +338,19 @@ TEST_F(CliAudit, ExportIdsWithBlanksPartnerIdsAndVectorScalesAreHandled) {
               0);
     EXPECT_LT((linsim::read_npy_matrix(path("c3.npy")) - linsim::read_npy_matrix(path("c4.npy"))).norm(), 1e-12);
   }
+  // Least-squares users that would overflow (item vectors of 1e-306, interaction values of 1e9):
+  // the projected path takes them scaled (was: "user 'u1' (row 0) has a value that is not a finite
+  // number", of users linsim computed).
+  write("x9.tsv", "u1\t0\t1e9\nu1\t1\t2e9\nu2\t2\t1e9\nu2\t3\t3e9\nu3\t4\t1e9\nu3\t0\t1e9\n");
+  npy("b306.npy", bi * 1e-306);
+  r = run("export --items " + path("b306.npy") + " --interactions " + path("x9.tsv") +
+          " --no-binarize -o " + path("c5.npy") + " --force");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(run("export --items " + path("bi1.npy") + " --interactions " + path("x9.tsv") + " --no-binarize -o " +
+                path("c6.npy") + " --force")
+                .code,
+            0);
+  EXPECT_LT((linsim::read_npy_matrix(path("c5.npy")) - linsim::read_npy_matrix(path("c6.npy"))).norm(), 1e-12);
   // Cosine normalises by scaled sums: tiny vectors (bi.npy holds 1e-300 B now) export as unit vectors.
   r = run("export --items " + path("bi.npy") + " --measure cosine -o " + path("tiny.npy"));
   ASSERT_EQ(r.code, 0) << r.err;

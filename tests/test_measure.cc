@@ -84,6 +84,37 @@ TEST(Measures, DotCosineRawAgainstDenseReferences) {
                 .cwiseAbs().maxCoeff(), 1e-12);
 }
 
+// Cosines of a count Gram matrix that are equal in exact arithmetic are equal doubles, so that
+// they tie (the metrics count ties ½, the top-N order breaks them by index): 1/√(3·2) = 3/√(3·18)
+// (was: d_i⁻¹ G_ij d_j⁻¹ made the second 0.40824829046386313 and the first 0.408248290463863, and
+// a raw item-kNN AUC of 0.75 came out 0.5). Against the dense reference elsewhere, and zero rows.
+TEST(Measures, EqualCosinesOfCountsAreEqualDoubles) {
+  Matrix G(4, 4);
+  G << 3, 1, 3, 0,  //
+      1, 2, 0, 0,   //
+      3, 0, 18, 0,  //
+      0, 0, 0, 0;
+  const Matrix S = cosine_from_gram(G);
+  EXPECT_EQ(S(0, 1), S(0, 2));
+  EXPECT_EQ(S(1, 0), S(2, 0));
+  EXPECT_NEAR(S(0, 1), 1.0 / std::sqrt(6.0), 1e-16);
+  EXPECT_EQ(S(1, 2), 0.0);
+  EXPECT_TRUE(S.row(3).isZero(0.0) && S.col(3).isZero(0.0));
+  EXPECT_EQ(S(2, 2), 1.0);
+  // Random binary data, one count negated (signed data): each cosine within an ulp or two of
+  // C_ij / √(C_ii C_jj), sign kept.
+  const SparseMatrix X = test::random_binary(300, 40, 0.2, 9);
+  Matrix C = Matrix(X).transpose() * Matrix(X);
+  C(0, 1) = C(1, 0) = -C(0, 1);
+  const Matrix got = cosine_from_gram(C);
+  for (Index j = 0; j < C.cols(); ++j) {
+    for (Index i = 0; i < C.rows(); ++i) {
+      const double want = C(i, j) / std::sqrt(C(i, i) * C(j, j));
+      EXPECT_NEAR(got(i, j), want, 4e-16 * std::abs(want)) << i << ", " << j;
+    }
+  }
+}
+
 TEST(Measures, ZeroVectorsHaveCosineZero) {
   Matrix F(3, 2);
   F << 1, 0, 0, 0, 1e-20, 0;  // row 1 is zero; row 2 is below the relative floor

@@ -53,7 +53,7 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
            {"simulate --seed -1 --out " + path("s"), "a seed is an integer in [0, 2^64 - 1], got '-1'"},
            // Popularities that underflow to 0 (was: exit 0, each user taking the first items by index).
            {"simulate --beta-min 1e-300 --beta-max 1e-300 --out " + path("s"),
-            "--beta-min must be at least 0.01 (popularities u^(1/beta) of a smaller beta underflow to 0), got 1e-300"},
+            "--beta-min must be at least 0.05 (popularities u^(1/beta) of a smaller beta underflow to 0), got 1e-300"},
            {"recommend -m " + path("m") + " --users u00 --min-value 3", "--min-value applies to the interactions read "
                                                                         "with --input, which is not given"},
            {"export -m " + path("m") + " --out " + path("x.npy") + " --strict", "--strict applies to the interactions"},

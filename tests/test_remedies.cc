@@ -154,13 +154,13 @@ TEST(Weighting, AColumnWithoutVarianceIsExactlyZeroOnceStandardised) {
 
 // The weighted copy is made from X's own arrays: a view of some rows (whose arrays are the whole
 // matrix's, starting at outer[0]) and a matrix not in compressed form weigh as a compressed copy does.
-// Standardising does not depend on a column's scale: one column multiplied by 1e-170 (its squares
-// underflow) or by 1e150 (tfidf's factor then takes its squares past double's range) is weighted
+// Standardising does not depend on a column's scale: one column multiplied by 1e-170 or 1e-300
+// (its squares underflow) or by 1e154 (its squares overflow) is weighted
 // as the unscaled column is (was: taken for constant and zeroed, silently).
 TEST(Weighting, StandardizeIsTheSameForAColumnOfAnyScale) {
   const SparseMatrix T = random_counts(40, 8, 0.4, 12);
   const SparseMatrix Q = random_counts(5, 8, 0.5, 13);
-  for (const double scale : {1e-170, 1e-300, 1e150}) {
+  for (const double scale : {1e-170, 1e-300, 1e154}) {
     for (const char* spec : {"standardize", "tfidf,standardize", "ips:0.5,standardize"}) {
       SCOPED_TRACE(fmt::format("{} with column 3 times {}", spec, scale));
       const auto scaled = [&](SparseMatrix X) {

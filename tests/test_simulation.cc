@@ -2,6 +2,8 @@
 // activity law), is deterministic per seed and independent of the thread count.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -171,6 +173,35 @@ TEST(Simulation, RejectsInvalidOptions) {
   EXPECT_THROW(o.validate(), InvalidArgument);
   o = {};
   o.user_beta = -1;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+}
+
+// A tiny concentration makes Dirichlet shares one-hot: every item in one cluster, each user's
+// items in one cluster (was: all Gamma(α) draws underflowed and the shares came out uniform, the
+// opposite). The smallest β allowed gives no item a popularity of 0 (was: 0.01 gave 63 of
+// 100,000 items popularity 0, which no user could draw), and a smaller one is refused.
+TEST(Simulation, TinyConcentrationsAreOneHotAndTheSmallestBetaKeepsEveryItemDrawable) {
+  for (const std::uint64_t seed : {1, 2, 3}) {
+    SimulationOptions o;
+    o.users = 300;
+    o.items = 400;
+    o.clusters = 5;
+    o.seed = seed;
+    o.cluster_concentration = 1e-10;
+    o.preference_concentration = 1e-300;
+    const Simulation sim = simulate(o, Context{});
+    EXPECT_EQ(std::set<int>(sim.cluster.begin(), sim.cluster.end()).size(), 1u) << seed;
+    EXPECT_NEAR(sim.cluster_probability.maxCoeff(), 1.0, 1e-12);
+  }
+  SimulationOptions o;
+  o.users = 500;
+  o.items = 100000;
+  o.clusters = 2;
+  o.beta_min = o.beta_max = kMinBeta;
+  o.activity_scale = 50;
+  const Simulation sim = simulate(o, Context{});
+  EXPECT_GT(sim.popularity.minCoeff(), 0.0);
+  o.beta_min = o.beta_max = 0.04;
   EXPECT_THROW(o.validate(), InvalidArgument);
 }
 

@@ -185,11 +185,13 @@ bool truth_ties(const AuditReport& r, const std::string& step, const std::string
   return s && b && std::isfinite(*s) && std::isfinite(*b) && *s == *b;
 }
 
-// " (on the given truth, METRIC x for STEP against y for BASE)" when both are defined, else "".
+// " (on the given truth, METRIC x for STEP against y for BASE)" when both are defined, else "";
+// a tie is said to be one (it supports neither).
 std::string truth_support(const AuditReport& r, const std::string& step, const std::string& base) {
   const auto s = r.truth_of(step), b = r.truth_of(base);
   if (!s || !b || !std::isfinite(*s) || !std::isfinite(*b)) return "";
-  return " (on the given truth, " + compared(r, step, base) + ")";
+  return std::string(*s == *b ? " (on the given truth the two score the same, " : " (on the given truth, ") +
+         compared(r, step, base) + ")";
 }
 
 // Three to five sentences from the numbers. Every step it recommends (projected, centring,
@@ -268,12 +270,15 @@ std::vector<std::string> verdict(const AuditReport& r) {
                                  "items", *r.norm_spearman));
     }
   }
-  if (r.mean_random_cosine > 0.3 && !std::isfinite(r.top_dim_variance_share)) {
-    // No variance: centring leaves only zeros (was: "the top direction carries all of the variance,
-    // so subtracting the mean vector before cosine helps").
-    also.push_back(fmt::format("every item vector is the same up to rounding (random pairs have mean cosine {:.2f}), "
-                               "so no similarity on them can tell the items apart",
-                               r.mean_random_cosine));
+  if (r.item_dimensions <= 1) {
+    // One direction (one vector repeated, or vectors on a line): every cosine is ±1, centred ones
+    // too, so no step helps (was: "the top direction carries all (100 %) of the variance, so
+    // subtracting the mean vector before cosine helps").
+    also.push_back(std::isfinite(r.top_dim_variance_share)
+                       ? std::string("the item vectors lie on one line, so every cosine between them is +1 or -1, "
+                                     "centred or not: no similarity on them can tell the items apart")
+                       : std::string("every item vector is the same up to rounding, so no similarity on them can "
+                                     "tell the items apart"));
   } else if (r.mean_random_cosine > 0.3) {
     const std::string anisotropic =
         fmt::format("the vectors are anisotropic (random pairs have mean cosine {:.2f}; the top direction carries {} "
@@ -474,7 +479,8 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
   } else if (in.interactions) {
     // The users that fit the interactions best for these items: P = X B (BᵀB)⁺ (least squares).
     say("projected similarity from least-squares users");
-    C = projected_factors(B, least_squares_users(*in.interactions, B));
+    int exponent = 0;  // the projected factors are scale-free in P: P times a power of two serves
+    C = projected_factors(B, least_squares_users(*in.interactions, B, &exponent));
     r.projected_source = "interactions (least-squares users X B (BᵀB)⁺)";
   }
   if (C) {
@@ -576,6 +582,7 @@ AuditReport run_audit(const AuditInput& in, const AuditOptions& o, const Context
     // for one set of vectors in three orders, reported as hubs).
     const double top_square = squares.size() > 0 ? squares.maxCoeff() : 0.0;
     const auto dimensions = (squares.array() > 1e-12 * top_square).count();
+    r.item_dimensions = static_cast<Index>(dimensions);
     double mu = 0, var = 0;
     Vector nz;
     if (dimensions > 1) {

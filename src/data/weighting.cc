@@ -94,8 +94,8 @@ Weighting parse_weighting(const std::string& spec) {
       throw InvalidArgument(fmt::format("--weighting '{}': empty step", spec));
     }
     if (item.back() == ':') {
-      throw InvalidArgument(fmt::format("--weighting {}: a value after ':' is missing (leave out ':' for the default)",
-                                        item));
+      throw InvalidArgument(fmt::format(
+          "--weighting '{}': a value after ':' is missing (leave out ':' for the default)", item));
     }
     const std::string& name = parts[0];
     const size_t args = parts.size() - 1;

@@ -493,18 +493,27 @@ Model model_from_spectrum(Matrix XV, const Spectrum& spectrum, const FitOptions&
 namespace {
 
 // The rows to fold in, checked as fit checks its data (check_fit_input): every value finite, and
-// their squares too (was: values near 1e308 scored inf and −inf, exit 0, and for the cosine model
+// each row's squares too (was: values near 1e308 scored inf and −inf, exit 0, and for the cosine model
 // made every other user's row zero).
 void check_fold_in(const Model& model, const SparseView& Xq) {
   if (Xq.cols() != model.n_items()) {
     throw InvalidArgument(fmt::format("interactions have {} items, the model {}", Xq.cols(), model.n_items()));
   }
-  const Eigen::Map<const Vector> values(Xq.valuePtr(), Xq.nonZeros());
-  if (!values.allFinite()) throw Error("the interaction values to fold in contain a value that is not a finite number");
-  if (!std::isfinite(values.squaredNorm())) {
-    throw Error(fmt::format("the interaction values to fold in are too large: their sum of squares overflows "
-                            "(largest |value| {:.4g}); scale them down or pass --binarize",
-                            values.cwiseAbs().maxCoeff()));
+  // Per user: whether one is refused must not depend on the others scored with it.
+  for (Index u = 0; u < Xq.outerSize(); ++u) {
+    double squares = 0, largest = 0;
+    for (SparseView::InnerIterator it(Xq, u); it; ++it) {
+      if (!std::isfinite(it.value())) {
+        throw Error("the interaction values to fold in contain a value that is not a finite number");
+      }
+      squares += it.value() * it.value();
+      largest = std::max(largest, std::abs(it.value()));
+    }
+    if (!std::isfinite(squares)) {
+      throw Error(fmt::format("the interaction values to fold in are too large: a user's sum of squares overflows "
+                              "(largest |value| {:.4g}); scale them down or pass --binarize",
+                              largest));
+    }
   }
 }
 

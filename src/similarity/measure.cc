@@ -6,6 +6,7 @@
 
 #include <Eigen/Eigenvalues>
 #include <cmath>
+#include <type_traits>
 
 #include "linalg/products.h"
 #include "linsim/core/context.h"
@@ -94,6 +95,26 @@ template <typename Scalar>
 MatrixOf<Scalar> cosines_of_gram(MatrixOf<Scalar> S) {
   const Vector d = S.diagonal().template cast<double>().cwiseMax(0.0).cwiseSqrt();
   const double floor = d.size() > 0 ? kRelativeNormFloor * d.maxCoeff() : 0.0;
+  if constexpr (std::is_same_v<Scalar, double>) {
+    // Counts (binary or count data: every nonzero diagonal entry, an item's squared length, in
+    // [1, 2^26]): S_ij² and S_ii S_jj are then exact for integer entries, and the cosine is taken
+    // as ±√(S_ij² / (S_ii S_jj)), one rounding of each exact rational. Cosines that are equal in
+    // exact arithmetic (1/√6 = 3/√54) are then equal doubles, and tie as the metrics and the top-N
+    // order say ties do (was: d_i⁻¹ S_ij d_j⁻¹ rounded them apart, and the later one could win).
+    const Vector g = S.diagonal();
+    const bool counts = (g.array() == 0 || (g.array() >= 1.0 && g.array() <= std::ldexp(1.0, 26))).all();
+    if (counts) {
+      const Index p = S.rows();
+#pragma omp parallel for schedule(static)
+      for (Index j = 0; j < p; ++j) {
+        for (Index i = 0; i < p; ++i) {
+          const double v = S(i, j);
+          S(i, j) = d(i) > floor && d(j) > floor ? std::copysign(std::sqrt(v * v / (g(i) * g(j))), v) : 0.0;
+        }
+      }
+      return S;
+    }
+  }
   Eigen::Matrix<Scalar, Eigen::Dynamic, 1> inv(d.size());
   for (Index i = 0; i < d.size(); ++i) inv(i) = static_cast<Scalar>(d(i) > floor ? 1.0 / d(i) : 0.0);
   S = inv.asDiagonal() * S * inv.asDiagonal();
@@ -206,7 +227,7 @@ Matrix projected_partner(const Matrix& P, const Matrix& B) {
   return times(basis.P, basis.L_pinv_t);
 }
 
-Matrix least_squares_users(const SparseView& X, const Matrix& B) {
+Matrix least_squares_users(const SparseView& X, const Matrix& B, int* exponent) {
   if (X.cols() != B.rows()) {
     throw InvalidArgument(fmt::format("the interactions have {} items, the item vectors {}", X.cols(), B.rows()));
   }
@@ -221,7 +242,11 @@ Matrix least_squares_users(const SparseView& X, const Matrix& B) {
   Vector inv(d.size());
   for (Index i = 0; i < d.size(); ++i) inv(i) = d(i) > floor ? 1.0 / d(i) : 0.0;
   const Matrix XB = DataMatrix(X).times(Bs);
-  const Matrix P = times(XB, eig.eigenvectors() * inv.asDiagonal() * eig.eigenvectors().transpose());
+  Matrix P = times(XB, eig.eigenvectors() * inv.asDiagonal() * eig.eigenvectors().transpose());
+  if (exponent != nullptr) {
+    *exponent = b;
+    return P;
+  }
   return P.unaryExpr([b](double v) { return std::ldexp(v, b); });
 }
 

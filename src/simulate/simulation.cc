@@ -23,10 +23,15 @@ Vector dirichlet(Rng& rng, Index size, double alpha) {
   const double total = x.sum();
   if (total > 0) {
     x /= total;
-  } else {
-    x.setConstant(1.0 / static_cast<double>(size));  // all draws underflowed (tiny α)
+    return x;
   }
-  return x;
+  // Every draw underflowed (α below ~1e-3 can do that): drawn again in logarithms, Gamma(α) =
+  // Gamma(1 + α) U^(1/α) (Marsaglia and Tsang 2000), and normalised by log-sum-exp. As α → 0 the
+  // draw tends to one-hot, never to uniform shares, which this case used to return.
+  std::gamma_distribution<double> gamma1(1.0 + alpha, 1.0);
+  for (Index c = 0; c < size; ++c) x(c) = std::log(gamma1(rng)) + std::log(rng.uniform_open0()) / alpha;
+  x = (x.array() - x.maxCoeff()).exp();
+  return x / x.sum();
 }
 
 // MATH.md M8: PowerLaw(β), density β x^{β−1} on (0, 1]: x = U^{1/β}.
@@ -121,9 +126,9 @@ void SimulationOptions::validate() const {
   if (!(beta_min > 0) || !(beta_max >= beta_min) || !std::isfinite(beta_max)) {
     fail(fmt::format("need 0 < --beta-min <= --beta-max (finite), got {} and {}", beta_min, beta_max));
   }
-  // A popularity is u^(1/β): below β = 0.01 it underflows to 0 for a large share of the items (at
-  // 1e-300 for every one, and each user then took the first items by index, the clusters lost
-  // without a word); at 0.01 only for u below 1e-3.
+  // A popularity is u^(1/β), u ≥ 2^-53: below β = 53/1074 it can underflow to 0 (at 1e-300 for
+  // every item, and each user then took the first items by index, the clusters lost without a
+  // word; at 0.01 for u below 1e-3, 63 of 100,000 items).
   if (beta_min < kMinBeta) {
     fail(fmt::format("--beta-min must be at least {} (popularities u^(1/beta) of a smaller beta underflow to 0), "
                      "got {}", kMinBeta, beta_min));

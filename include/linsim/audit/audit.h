@@ -103,6 +103,9 @@ struct AuditReport {
   // 4. geometry
   double mean_random_cosine = 0, top_dim_variance_share = 0, effective_rank = 0, hubness_skew = 0;
   bool hubness_exact = true;
+  // Directions the item vectors span (singular values above 1e-6 of the largest): with one or
+  // none, every cosine between them is ±1 (or 0), and no similarity tells the items apart.
+  Index item_dimensions = 0;
   // 5. truth (measures: cosine, dot, centred = cosine after subtracting the mean item vector,
   // projected when users or interactions are given)
   std::vector<std::pair<std::string, double>> truth_auc;       // measure → same-cluster AUC

@@ -39,7 +39,9 @@ Matrix projected_partner(const Matrix& P, const Matrix& B);
 // The users that best reproduce interactions X (n × p) from item vectors B (p × k) alone, by least
 // squares: P = X B (BᵀB)⁺ minimises ‖X − P Bᵀ‖_F (pseudo-inverse on BᵀB's null space). The partner
 // of third-party item vectors when only interactions are known (`linsim audit`, `linsim export`).
-Matrix least_squares_users(const SparseView& X, const Matrix& B);
+// With `exponent`, returns P times a power of two instead, P = ldexp(result, *exponent): for the
+// scale-free projected measure, where P itself could overflow (tiny item vectors) or underflow.
+Matrix least_squares_users(const SparseView& X, const Matrix& B, int* exponent = nullptr);
 
 // The rows whose plain inner products are `measure`'s similarity between the rows of `mine`, given
 // the other side's embeddings `other` (MATH.md M4): dot → mine; cosine → its unit rows; projected →

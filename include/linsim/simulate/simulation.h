@@ -12,8 +12,9 @@
 
 namespace linsim {
 
-// The smallest popularity exponent: below it u^(1/β) underflows to 0 for many items.
-inline constexpr double kMinBeta = 0.01;
+// The smallest popularity exponent: below it u^(1/β) can underflow to 0 (u ≥ 2^-53, so β must
+// be at least 53/1074 ≈ 0.0494 for 2^(-53/β) ≥ 2^-1074).
+inline constexpr double kMinBeta = 0.05;
 
 struct SimulationOptions {
   Index users = 20000;
