@@ -504,7 +504,11 @@ TEST_F(Cli, MalformedLabelFilesNameTheFileAndLine) {
       {"lastfm/user_taggedartists.dat", "userID\tartistID\ttagID\nu1\tfilm00\t12x\n", ":2: tag id '12x' is not an integer"},
       {"lastfm/user_taggedartists.dat", "userID\tartistID\ttagID\nu1\tfilm00\n",
        ":2: expected 'userID<TAB>artistID<TAB>tagID...'"},
-      {"labels.tsv", "item\tlabel\nfilm00\tg1\nfilm01 g2\n", ":3: expected 'item<TAB>labels', got 'film01 g2'"},
+      {"labels.tsv", "item\tlabel\nfilm00\tg1\nfilm01 g2\n",
+       ":3: expected 'item<TAB>label[|label...]' (two tab-separated fields), got 1 field in 'film01 g2'"},
+      // A third field (was: dropped without a word); a line of blanks before it is skipped.
+      {"labels.tsv", "film00\tg1\n   \nfilm01\tg2\tg1\n",
+       ":3: expected 'item<TAB>label[|label...]' (two tab-separated fields), got 3 fields in 'film01\tg2\tg1'"},
   };
   for (const Case& c : cases) {
     const std::string file = write(c.file, c.text);

@@ -135,10 +135,18 @@ ItemLabels read_item_labels(const std::string& path, const IdMap& items) {
   } else {
     labeler.out.source = fmt::format("labels from {}: items sharing a label", name);
     while (reader.next(line)) {
-      if (line.empty() || line.front() == '#') continue;
+      // Blank lines and '#' comments are skipped, as in interaction files (was: a line of blanks
+      // was an error here).
+      if (trim_blanks(line).empty() || line.front() == '#') continue;
       const auto f = split_on(line, "\t");
       if (reader.line_number() == 1 && f[0] == "item") continue;
-      if (f.size() < 2) throw InputError(path, reader.line_number(), fmt::format("expected 'item<TAB>labels', got '{}'", line));
+      // Two fields exactly: a third was dropped without a word ("b<TAB>Y<TAB>X" lost X), where
+      // several labels are written "Y|X".
+      if (f.size() != 2) {
+        throw InputError(path, reader.line_number(),
+                         fmt::format("expected 'item<TAB>label[|label...]' (two tab-separated fields), got {} field{} in "
+                                     "'{}'", f.size(), f.size() == 1 ? "" : "s", line));
+      }
       // Blanks around an id or a label are not part of it, as in interaction files.
       const auto item = items.find(trim_blanks(f[0]));
       if (!item) continue;
