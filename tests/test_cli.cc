@@ -520,6 +520,21 @@ TEST_F(Cli, MalformedLabelFilesNameTheFileAndLine) {
   }
 }
 
+// evaluate-similarity (and reproduce, evaluate: their models share one spectrum) check the data as
+// fit does: values whose squares overflow are named (was: exit 2 with a λ message that blamed
+// σ_1 = 7e199 and advised "λ well below inf").
+TEST_F(Cli, EvaluateSimilarityChecksTheDataAsFitDoes) {
+  const std::string data = write("big.tsv", "u1\ti1\t1e200\nu1\ti2\t1\nu2\ti2\t3\nu3\ti3\t1\nu3\ti1\t2\nu4\ti3\t5\n");
+  const std::string labels = write("labels.tsv", "i1\tA\ni2\tA\ni3\tB\n");
+  const Result r = run("evaluate-similarity -i " + data + " --labels " + labels + " --no-binarize -k 1 --top 1 -o " +
+                       path("sim"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("the interaction values are too large: their sum of squares overflows (largest |value| 1e+200)"),
+            std::string::npos)
+      << r.err;
+  expect_only({"big.tsv", "labels.tsv"});
+}
+
 // Parses the neighbour table into (query, neighbour) -> score.
 std::map<std::pair<std::string, std::string>, double> parse_table(const std::string& text) {
   std::map<std::pair<std::string, std::string>, double> scores;

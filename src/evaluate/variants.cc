@@ -154,6 +154,10 @@ VariantModels fit_variant_models(const SparseView& X, Index rank, double lambda_
   if (rank < 1 || rank > std::min(X.rows(), X.cols())) {
     throw InvalidArgument(fmt::format("--rank must be in [1, {}], got {}", std::min(X.rows(), X.cols()), rank));
   }
+  // The data checks of every fit (values finite, squares in range), once for all of them: the fits
+  // below share X's spectrum and Gram matrix instead of calling fit_model, which checks (was: values
+  // of 1e200 overflowed the Gram matrix, and a λ message blamed σ_1 = 7e199 and "λ well below inf").
+  check_fit_input(X, FitOptions{});  // the data only: the λs are each fit's (checked by its caller)
   // One DataMatrix of X for every fit below, keeping XᵀX: the spectrum (on its Gram route), EASE,
   // SPPMI and raw item-kNN share it instead of forming it up to four times.
   DataMatrix data(X);
