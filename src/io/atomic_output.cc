@@ -28,9 +28,18 @@ std::set<std::string>& pending() {
   static std::set<std::string> paths;
   return paths;
 }
-void track(const std::string& path) {
+// Records `path` and creates it (`create`, which returns whether it did) under the lock that
+// remove_unfinished_outputs() takes for good: the removal either finds it created, or comes first
+// and this call blocks while the process ends. Recorded, then created without the lock, a file
+// could appear just after the removal, and stay (a signal thread removes the temporaries while a
+// worker thread, cooccur's spilling, opens its next run).
+template <typename Create>
+bool track_created(const std::string& path, Create create) {
   const std::lock_guard<std::mutex> lock(pending_mutex);
   pending().insert(path);
+  if (create()) return true;
+  pending().erase(path);
+  return false;
 }
 void untrack(const std::string& path) {
   const std::lock_guard<std::mutex> lock(pending_mutex);
@@ -136,11 +145,8 @@ AtomicDirectory::AtomicDirectory(std::string target, bool force, std::string mar
     : target_(std::move(target)), marker_(std::move(marker)), force_(force) {
   check_target(target_, force_, &marker_);
   temp_ = temp_sibling(target_, "tmp");
-  // Tracked before it exists: a termination signal arriving at any moment finds it.
-  track(temp_);
   std::error_code ec;
-  if (!fs::create_directory(temp_, ec)) {
-    untrack(temp_);
+  if (!track_created(temp_, [&] { return fs::create_directory(temp_, ec); })) {
     throw Error(fmt::format("cannot create output directory '{}': {}", target_,
                             ec ? ec.message() : "temporary directory exists"));
   }
@@ -190,12 +196,12 @@ AtomicFile::AtomicFile(std::string target, bool force) : target_(std::move(targe
     throw InvalidArgument(fmt::format("output '{}' ends in '/', which names a directory: give a file name", target_));
   }
   temp_ = temp_sibling(target_, "tmp");
-  // Tracked before it exists: a termination signal arriving at any moment finds it.
-  track(temp_);
-  out_.open(temp_, std::ios::binary);
-  if (!out_) {
-    const int error = errno;
-    untrack(temp_);
+  int error = 0;
+  if (!track_created(temp_, [&] {
+        out_.open(temp_, std::ios::binary);
+        error = errno;
+        return static_cast<bool>(out_);
+      })) {
     throw Error(fmt::format("cannot write '{}': {}", target_, std::strerror(error)));
   }
 }
