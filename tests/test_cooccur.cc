@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -667,6 +668,47 @@ TEST_F(CooccurCli, AFileGivenTwiceIsRefusedAndALinkLoopIsNamed) {
   EXPECT_EQ(hidden.code, 0) << hidden.err;
   EXPECT_EQ(hidden.out, "alpha beta\n");
   expect_only({"corpus", "link.txt", "loop1", "loop2", "hidden"});
+}
+
+// A linked directory inside a corpus is read like one that is there (it was skipped without a
+// word); what cannot be read as part of it is named: a broken link, a FIFO, a link back up (a
+// loop that would recurse until the path grew too long), two ways into one directory.
+TEST_F(CooccurCli, LinkedDirectoriesAreReadAndWhatCannotBeIsNamed) {
+  std::filesystem::create_directories(path("corpus/own"));
+  std::filesystem::create_directories(path("elsewhere"));
+  write("corpus/own/a.txt", "alpha beta\n");
+  write("elsewhere/b.txt", "gamma delta\n");
+  std::filesystem::create_directory_symlink(path("elsewhere"), path("corpus/linked"));
+  const CliResult both = run("tokenize " + path("corpus"));
+  ASSERT_EQ(both.code, 0) << both.err;
+  EXPECT_EQ(both.out, "gamma delta\nalpha beta\n");  // corpus/linked/b.txt sorts before corpus/own/a.txt
+  // With a suffix, entries it excludes are not looked at: a FIFO named otherwise is left alone.
+  ASSERT_EQ(mkfifo(path("corpus/pipe").c_str(), 0600), 0);
+  const CliResult suffixed = run("tokenize --suffix .txt " + path("corpus"));
+  EXPECT_EQ(suffixed.code, 0) << suffixed.err;
+  EXPECT_EQ(suffixed.out, both.out);
+  const auto refused = [&](const std::string& what, const std::string& message) {
+    for (const char* command : {"tokenize", "cooccur"}) {
+      const CliResult r = run(std::string(command) + " " + path("corpus") +
+                              (command == std::string("cooccur") ? " -o " + path("out.tsv") : ""));
+      EXPECT_EQ(r.code, 1) << what << ", " << command << ": " << r.err;
+      EXPECT_NE(r.err.find(message), std::string::npos) << what << ", " << command << ": " << r.err;
+      EXPECT_TRUE(r.out.empty()) << what << ", " << command;
+    }
+  };
+  refused("a FIFO", "pipe: not a regular file or directory (a FIFO, socket or device) inside the corpus directory");
+  std::filesystem::remove(path("corpus/pipe"));
+  std::filesystem::create_symlink(path("nowhere.txt"), path("corpus/gone.txt"));
+  refused("a broken link", "gone.txt: a broken symbolic link inside the corpus directory");
+  std::filesystem::remove(path("corpus/gone.txt"));
+  std::filesystem::create_directory_symlink(path("corpus"), path("corpus/own/up"));
+  refused("a loop", "up: reaches the directory '" + std::filesystem::canonical(path("corpus")).string() +
+                        "' a second time inside the corpus");
+  std::filesystem::remove(path("corpus/own/up"));
+  std::filesystem::create_directory_symlink(path("elsewhere"), path("corpus/again"));
+  refused("two links to one directory", "reaches the directory '" + std::filesystem::canonical(path("elsewhere")).string() +
+                                            "' a second time inside the corpus");
+  expect_only({"corpus", "elsewhere"});
 }
 
 }  // namespace

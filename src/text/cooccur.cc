@@ -20,6 +20,7 @@
 #include <numeric>
 #include <optional>
 #include <queue>
+#include <set>
 
 #include <fmt/format.h>
 #include <omp.h>
@@ -81,7 +82,13 @@ std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, cons
     if (ec || !fs::exists(status)) throw Error(path + ": " + "no such file or directory");
     if (fs::is_directory(status)) {
       std::vector<std::string> found;
-      fs::recursive_directory_iterator it(path, fs::directory_options::none, ec), end;
+      // Directories are entered through symbolic links too, each once: by its canonical path, a
+      // link back to a directory above it (a loop) or a second way into one directory is named,
+      // as a file reached twice is. Every other entry that is not a file is named as well (a
+      // broken link, a FIFO): a corpus is never read with part of it left out unsaid.
+      std::set<fs::path> visited{fs::canonical(path, ec)};
+      if (ec) throw Error(path + ": " + ec.message());
+      fs::recursive_directory_iterator it(path, fs::directory_options::follow_directory_symlink, ec), end;
       if (ec) throw Error(path + ": " + fmt::format("cannot read the directory: {}", ec.message()));
       for (; it != end; it.increment(ec)) {
         if (ec) throw Error(path + ": " + fmt::format("cannot read the directory: {}", ec.message()));
@@ -90,16 +97,31 @@ std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, cons
           it.disable_recursion_pending();
           continue;
         }
-        // The entry's type through its links (a link to a file is taken): a link that cannot be
-        // followed (a loop) is named rather than left to a raw exception's text.
+        // The entry's type through its links: a link that cannot be followed (a loop) is named
+        // rather than left to a raw exception's text.
         const fs::file_status entry = it->status(ec);
-        if (ec && ec != std::errc::no_such_file_or_directory) {
-          throw Error(it->path().string() + ": " + ec.message());
+        const bool broken = ec == std::errc::no_such_file_or_directory;
+        if (ec && !broken) throw Error(it->path().string() + ": " + ec.message());
+        if (!broken && fs::is_directory(entry)) {
+          const fs::path real = fs::canonical(it->path(), ec);
+          if (ec) throw Error(it->path().string() + ": " + ec.message());
+          if (!visited.insert(real).second) {
+            throw Error(it->path().string() + ": reaches the directory '" + real.string() +
+                        "' a second time inside the corpus '" + path +
+                        "' (a symbolic link to a directory above it, or two ways into one directory)");
+          }
+          continue;
         }
-        ec.clear();
-        if (!fs::is_regular_file(entry)) continue;
         if (!suffix.empty() && (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)) {
           continue;
+        }
+        if (broken) {
+          throw Error(it->path().string() + ": a broken symbolic link inside the corpus directory '" + path +
+                      "' (remove it, or give the files to read by name)");
+        }
+        if (!fs::is_regular_file(entry)) {
+          throw Error(it->path().string() + ": not a regular file or directory (a FIFO, socket or device) inside "
+                      "the corpus directory '" + path + "': remove it, or give the files to read by name");
         }
         found.push_back(it->path().string());
       }

@@ -65,8 +65,10 @@ struct CorpusFile {
 };
 
 // The files of a corpus: each path is a file, or a directory whose regular files (recursively,
-// sorted by path, hidden ones skipped, only names ending in `suffix` when it is not empty) are
-// taken. A missing path or a directory without such files is an InputError.
+// through symbolic links too, sorted by path, hidden ones skipped, only names ending in `suffix`
+// when it is not empty) are taken. A missing path or a directory without such files is an Error,
+// and so is, inside a directory, a broken link, an entry that is neither a file nor a directory
+// (a FIFO, socket or device), or a directory reached a second time (a link loop, two links to it).
 std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, const std::string& suffix = "");
 
 // Refuses one file reached twice (by two paths, or as a file and inside a directory): an
