@@ -32,7 +32,6 @@ void run_similar(const SimilarArgs& args, bool items) {
   FileOutput output(args.output, args.force);  // an existing or unwritable file fails before any work
   const Measure measure = parse_measure(args.measure);
   if (args.top < 1) throw InvalidArgument(fmt::format("--top must be >= 1, got {}", args.top));
-  if (args.float32 && !args.all) throw InvalidArgument("--float32 applies to --all searches only");
   const ModelBundle bundle = read_model_dir(args.model_dir);
   const IdMap& ids = items ? bundle.data.items : bundle.data.users;
   const char* what = items ? "item" : "user";
@@ -72,8 +71,8 @@ void add_similar_command(CLI::App& app, bool items) {
   list->excludes(all);
   cmd->add_flag("--include-self", args->include_self, "Keep the query itself among its neighbours");
   cmd->add_flag("--float32", args->float32,
-                "With --all and an embedding measure (dot, cosine, projected): score in single precision, "
-                "about twice as fast; scores carry ~1e-7 relative rounding, so neighbours whose scores "
+                "With an embedding measure (dot, cosine, projected): score in single precision (about twice "
+                "as fast with --all); scores carry ~1e-7 relative rounding, so neighbours whose scores "
                 "differ by less may swap");
   cmd->add_option("--output", args->output, "Write the TSV table here ('-' or not given: standard output)");
   cmd->add_flag("--force", args->force, "Replace an existing --output file");

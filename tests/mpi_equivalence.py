@@ -130,9 +130,9 @@ def read_table(path):
     return rows
 
 
-def same_tables(a, b):
-    """Equal up to ties: the same queries, the same scores to 1e-12, the same neighbours wherever
-    a score is not tied with another one of the list."""
+def same_tables(a, b, tol=1e-12):
+    """Equal up to ties: the same queries, the same scores to `tol`, the same neighbours wherever
+    a score is not tied (to `tol`) with another one of the list."""
     ta, tb = read_table(a), read_table(b)
     if list(ta) != list(tb):
         return False
@@ -142,10 +142,10 @@ def same_tables(a, b):
             return False
         sa = np.array([s for _, s in la])
         sb = np.array([s for _, s in lb])
-        if not np.allclose(sa, sb, rtol=1e-12, atol=1e-12):
+        if not np.allclose(sa, sb, rtol=tol, atol=tol):
             return False
         for i, ((na, s), (nb, _)) in enumerate(zip(la, lb)):
-            tied = np.sum(np.abs(sa - s) <= 1e-12 * max(1.0, abs(s))) > 1
+            tied = np.sum(np.abs(sa - s) <= tol * max(1.0, abs(s))) > 1
             if na != nb and not tied:
                 return False
     return True
@@ -271,6 +271,13 @@ def main():
             mpirun(args, np_, command, "-m", eq2, "--all", "-n", "7", *extra, "--output", f"{command}-{np_}.tsv")
             check(same_tables(f"{command}-single.tsv", f"{command}-{np_}.tsv"),
                   f"{command} --all on {np_} ranks: the table of linsim {command} --all (up to ties)")
+    # --float32: each rank scores its range of queries in single precision (they were scored in
+    # double on more than one rank), equal to linsim's float32 table up to float rounding.
+    run([L, "similar-items", "-m", eq2, "--all", "-n", "7", "--float32", "--output", "float32-single.tsv"])
+    mpirun(args, 2, "similar-items", "-m", eq2, "--all", "-n", "7", "--float32", "--output", "float32-2.tsv")
+    check(same_tables("float32-single.tsv", "float32-2.tsv", tol=1e-6)
+          and not same_tables("similar-items-single.tsv", "float32-2.tsv"),
+          "similar-items --all --float32 on 2 ranks: linsim's float32 table up to float rounding, not the float64 one")
 
     # More ranks than lines: ranks with nothing to parse and ranks without users.
     open("tiny.tsv", "w").write("u1\ta\nu2\tb\nu1\tb\n")

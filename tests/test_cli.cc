@@ -210,9 +210,13 @@ TEST_F(Cli, UsageErrorsExitTwoAndLeaveNothing) {
   EXPECT_EQ(run("similar-items --model " + path("m")).code, 2);
   EXPECT_EQ(run("similar-items --model " + path("m") + " --all --top 0").code, 2);
   EXPECT_EQ(run("similar-items --model " + path("m") + " --all --measure cosinus").code, 2);
-  r = run("similar-items --model " + path("m") + " --items film00 --float32");
+  // --float32 on named queries is honoured (it was refused: "applies to --all searches only").
+  r = run("similar-items --model " + path("m") + " --items film00 --float32 --measure cosine");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "query\trank\tneighbor\tscore");
+  r = run("similar-items --model " + path("m") + " --items film00 --measure raw --float32");
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--all"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("embeddings"), std::string::npos) << r.err;
   r = run("similar-items --model " + path("m") + " --all --measure raw --float32");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("embeddings"), std::string::npos) << r.err;
@@ -564,6 +568,17 @@ TEST_F(Cli, ExportedCanonicalVectorsGiveTheProjectedSimilarityInAnyGauge) {
   for (const auto& [key, score] : table) {
     ASSERT_TRUE(table32.count(key)) << key.first << " " << key.second;
     EXPECT_NEAR(table32.at(key), score, 1e-6);
+  }
+  // Named queries in float32 (chunks of single-precision products, not the all-items kernel): the
+  // same pairs and scores up to the same rounding.
+  const std::string first = table.begin()->first.first, last = table.rbegin()->first.first;
+  const auto named32 = parse_table(
+      run("similar-items --model " + path("m") + " --measure projected --items " + last + "," + first + " --top 14 --float32").out);
+  ASSERT_EQ(named32.size(), 28u);
+  for (const auto& [key, score] : named32) {
+    ASSERT_TRUE(table.count(key)) << key.first << " " << key.second;
+    EXPECT_NEAR(table.at(key), score, 1e-6);
+    EXPECT_EQ(static_cast<double>(static_cast<float>(score)), score);  // printed in full: a float's value
   }
   // Reparametrise the stored embeddings: P -> P M, B -> B M^-T (same predictions, new gauge).
   linsim::ModelBundle bundle = linsim::read_model_dir(path("m"));

@@ -186,6 +186,57 @@ TEST(Neighbors, AllItemsKernelInFloat32IsTheTopUpToRounding) {
   }
 }
 
+// Queries other than every row in order are scored in float32 too (they were scored in double
+// whatever was asked): their lists are the float64 lists up to rounding, the same on one thread
+// and two, their scores the float products' (oracle: F's rows rounded to float, products in
+// double, within the float sums' error); a space without factors refuses float32.
+TEST(Neighbors, AnyQueriesInFloat32AreTheTopUpToRounding) {
+  const Index p = 3000;  // with k = 16: chunks of 256 queries, a ragged last one
+  const Index top = 15;
+  const Matrix F = normalize_rows(test::random_matrix(p, 16, 11));
+  const Matrix S = F * F.transpose();
+  const Matrix Fr = F.cast<float>().cast<double>();
+  const Matrix Sr = Fr * Fr.transpose();
+  const auto space = make_factor_space(F);
+  std::vector<Index> queries;
+  for (Index q = p - 1; q >= 0; q -= 7) queries.push_back(q);  // 429 queries, out of order
+  Context one;
+  one.threads = 1;
+  Context two;
+  two.threads = 2;
+  for (const bool include_self : {false, true}) {
+    const NeighborLists lists = top_neighbors(*space, queries, top, include_self, two, Precision::kFloat32);
+    const NeighborLists lists1 = top_neighbors(*space, queries, top, include_self, one, Precision::kFloat32);
+    const NeighborLists exact = top_neighbors(*space, queries, top, include_self, two, Precision::kFloat64);
+    ASSERT_EQ(lists.size(), queries.size());
+    const double eps = 1e-5;
+    size_t rounded = 0;
+    for (size_t i = 0; i < queries.size(); ++i) {
+      const Index q = queries[i];
+      ASSERT_EQ(lists[i].size(), static_cast<size_t>(top));
+      for (size_t r = 0; r < lists[i].size(); ++r) {
+        const Neighbor& got = lists[i][r];
+        if (!include_self) {
+          EXPECT_NE(got.index, q);
+        }
+        EXPECT_GE(S(q, got.index), exact[i].back().score - eps);
+        EXPECT_NEAR(got.score, exact[i][r].score, eps);
+        EXPECT_NEAR(got.score, Sr(q, got.index), 16 * 1e-7);
+        EXPECT_EQ(static_cast<double>(static_cast<float>(got.score)), got.score);  // a float's value
+        rounded += got.score != exact[i][r].score;
+        EXPECT_EQ(got.index, lists1[i][r].index);
+        EXPECT_EQ(got.score, lists1[i][r].score);
+      }
+      if (include_self) {
+        EXPECT_EQ(lists[i][0].index, q);
+      }
+    }
+    EXPECT_GT(rounded, queries.size());  // single precision was used
+  }
+  const auto explicit_space = make_explicit_space(S);
+  EXPECT_THROW(top_neighbors(*explicit_space, queries, top, false, two, Precision::kFloat32), InvalidArgument);
+}
+
 // The all-items search keeps a selection per row until the end: where those would not fit the
 // available memory it is refused with the estimate before allocating them (docs/reliability.md).
 TEST(Neighbors, AllItemsTopBeyondTheMemoryIsRefusedBeforeAllocating) {

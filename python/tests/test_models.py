@@ -340,6 +340,24 @@ def test_query_flags_of_the_wrong_type_are_named(eq2, tmp_path):
     assert ids[0] == item
 
 
+def test_float32_is_honoured_for_named_queries(eq2):
+    # Was: similar_items(id, float32=True) was scored in float64 without a word (only the
+    # all-items search had a single-precision path).
+    items = list(eq2.item_ids[:5])
+    for measure in ("cosine", "projected", "dot"):
+        _, s64 = eq2.similar_items(items, N=8, measure=measure)
+        _, s32 = eq2.similar_items(items, N=8, measure=measure, float32=True)
+        assert s32.dtype == np.float64 and s32.shape == s64.shape
+        assert np.array_equal(s32.astype(np.float32).astype(np.float64), s32)  # single-precision values
+        assert np.abs(s32 - s64).max() <= 1e-5 * np.abs(s64).max()
+        assert (s32 != s64).any()
+        _, one = eq2.similar_items(items[0], N=8, measure=measure, float32=True)
+        assert one.shape == (8,)
+        assert np.abs(one - s64[0]).max() <= 1e-5 * np.abs(s64).max()
+    with pytest.raises(ValueError, match="embeddings"):
+        eq2.similar_items(items[0], N=3, measure="raw", float32=True)
+
+
 def test_scores_that_cannot_fit_are_refused_up_front(eq2):
     # Empty rows over 300 items whose scores (and their copy into the array) need four times the
     # memory available (was: a bare MemoryError from inside the extension, or the system's kill).

@@ -191,6 +191,46 @@ void check_lists_memory(size_t queries, Index top, Index width) {
   }
 }
 
+// Single precision for queries of a factor space other than every row in order (which the
+// all-items kernel serves): chunks of queries scored against every row by one single-threaded
+// float GEMM each, then selected from (as doubles, which hold the float scores exactly). The
+// chunks follow the query list, not the threads, so the lists do not depend on the thread count;
+// like all_items_top's, the scores carry float rounding (~1e-7 relative), and the same query can
+// differ in its last bits between batches.
+NeighborLists float_factor_neighbors(const Matrix& F, const std::vector<Index>& queries, Index top,
+                                     bool include_self) {
+  const Index p = F.rows(), k = F.cols();
+  const Index count = static_cast<Index>(queries.size());
+  const MatrixF Ft = F.transpose().cast<float>();  // column i = f_i
+  // Up to 256 queries per chunk, fewer where a chunk's p scores each would pass 32 MB.
+  const Index chunk = std::clamp<Index>((Index{32} << 20) / (4 * std::max<Index>(p, 1)), 1, 256);
+  const Index chunks = (count + chunk - 1) / chunk;
+  constexpr Index kWave = 16;  // chunks between interruption points
+  NeighborLists lists(queries.size());
+  for (Index wave = 0; wave < chunks; wave += kWave) {
+    interruption_point();
+    const Index wave_end = std::min(chunks, wave + kWave);
+#pragma omp parallel
+    {
+      MatrixF Q(k, chunk), S(p, chunk);
+      std::vector<double> scores(static_cast<size_t>(p));
+#pragma omp for schedule(dynamic, 1)
+      for (Index c = wave; c < wave_end; ++c) {
+        const Index q0 = c * chunk, w = std::min(chunk, count - q0);
+        for (Index r = 0; r < w; ++r) Q.col(r) = Ft.col(queries[static_cast<size_t>(q0 + r)]);
+        gemm<float>(true, false, p, w, k, 1.0f, Ft.data(), k, Q.data(), k, 0.0f, S.data(), p);
+        for (Index r = 0; r < w; ++r) {
+          std::copy(S.col(r).data(), S.col(r).data() + p, scores.begin());
+          const int self = static_cast<int>(queries[static_cast<size_t>(q0 + r)]);
+          const std::span<const int> excluded = include_self ? std::span<const int>{} : std::span<const int>(&self, 1);
+          lists[static_cast<size_t>(q0 + r)] = select_top_k(scores.data(), p, top, excluded);
+        }
+      }
+    }
+  }
+  return lists;
+}
+
 }  // namespace
 
 NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Index>& queries, Index top,
@@ -205,6 +245,14 @@ NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Inde
     return all_items_top(*F, top, include_self, precision, ctx);
   }
   check_lists_memory(queries.size(), top, size);
+  if (precision == Precision::kFloat32) {
+    const Matrix* F = space.dense_factors();
+    if (F == nullptr) {
+      throw InvalidArgument("single precision needs a space with factors (dot, cosine or projected on an embedding "
+                            "model); this one has none");
+    }
+    return float_factor_neighbors(*F, queries, top, include_self);
+  }
   NeighborLists lists(queries.size());
   for_each_score_block(space, queries, [&](size_t first, const std::vector<Index>& block, const RowMatrix& scores) {
 #pragma omp parallel for schedule(dynamic, 16)

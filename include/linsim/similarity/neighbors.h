@@ -21,7 +21,9 @@ enum class Precision { kFloat64, kFloat32 };
 
 // The `top` most similar rows for each query, the query itself excluded unless include_self.
 // When the queries are all rows in order and the space is a dense factor space, the symmetric
-// all-items kernel runs (all_items_top); `precision` applies there only.
+// all-items kernel runs (all_items_top). `precision` applies to dense factor spaces, to any queries
+// (others than every row in order go by chunks of float GEMM); kFloat32 on a space without factors
+// (raw, EASE's weights) is an InvalidArgument.
 NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Index>& queries, Index top,
                             bool include_self, const Context& ctx, Precision precision = Precision::kFloat64);
 
