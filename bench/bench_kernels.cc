@@ -4,11 +4,13 @@
 #include <Eigen/Eigenvalues>
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -47,8 +49,8 @@ SparseMatrix random_interactions(Index n, Index p, Index per_user) {
 
 // All-items top-N cosine neighbours: p items, k dimensions (the symmetric kernel: GEMM tiles on
 // and above the diagonal + running selection), in float64 (0) or float32 (1). GFLOP/s counts the
-// p² k flops actually done; "product GFLOP/s" times the tile GEMMs alone, the same tiles in the
-// same order without the selection.
+// p² k flops actually done; BM_AllItemsProduct times the tile GEMMs alone (the same tiles, in
+// another order, without the selection).
 void BM_AllItemsTopN(benchmark::State& state) {
   const Index p = state.range(0);
   const Index k = state.range(1);
@@ -86,7 +88,8 @@ void BM_TopKCut(benchmark::State& state) {
 BENCHMARK(BM_TopKCut)->Arg(399)->Arg(400)->Unit(benchmark::kMicrosecond);
 
 // The product part of BM_AllItemsTopN alone: the same 512 × 512 tiles on and above the diagonal,
-// the same single-threaded GEMM (linalg/gemm.h) spread over the threads, in float32.
+// the same single-threaded GEMM (linalg/gemm.h) spread over the threads, in float32 (row of tiles
+// by row, where the search goes diagonal by diagonal in waves).
 void BM_AllItemsProduct(benchmark::State& state) {
   const Index p = state.range(0);
   const Index k = state.range(1);
@@ -192,11 +195,13 @@ void BM_ColumnCopy(benchmark::State& state) {
   const SparseMatrix& X = wide_interactions();
   const int before = omp_get_max_threads();
   omp_set_num_threads(static_cast<int>(state.range(0)));
+  std::optional<DataMatrix> data;
   for (auto _ : state) {
     state.PauseTiming();
-    const DataMatrix data(X);  // (its constructor's pass over the rows is not timed)
+    data.reset();  // the previous copy is freed, and the constructor's pass over the rows made, untimed
+    data.emplace(X);
     state.ResumeTiming();
-    benchmark::DoNotOptimize(data.csc().innerIndexPtr());
+    benchmark::DoNotOptimize(data->csc().innerIndexPtr());
   }
   omp_set_num_threads(before);
 }
@@ -257,16 +262,18 @@ BENCHMARK(BM_GramDense)->Unit(benchmark::kMillisecond)->UseRealTime();
 // Raw item-kNN's cosines from a p × p Gram matrix of counts, at the main job's p = 1,000 and at
 // 8,000: cosine_from_gram (one division and one square root per entry, so that cosines equal in
 // exact arithmetic tie) against, in the same run, the two diagonal scalings it replaced
-// (d_i⁻¹ G_ij d_j⁻¹, second argument 1). The copy of G each call consumes is made outside the timing.
+// (d_i⁻¹ G_ij d_j⁻¹, second argument 1). The copy of G each call consumes is made, into the same
+// buffer, outside the timing, so no allocation or free of the p × p matrix is timed.
 void BM_CosineFromGram(benchmark::State& state) {
   const Index p = state.range(0);
   const bool before = state.range(1) == 1;
   const SparseMatrix X = random_interactions(4 * p, p, 50);
   const Matrix G = gram_matrix<double>(X, Context{});
   const Vector inv = G.diagonal().cwiseSqrt().cwiseInverse();
+  Matrix S(p, p);
   for (auto _ : state) {
     state.PauseTiming();
-    Matrix S = G;
+    S = G;
     state.ResumeTiming();
     if (before) {
       S = inv.asDiagonal() * S * inv.asDiagonal();
@@ -334,10 +341,13 @@ BENCHMARK(BM_SimilarItemsOneQuery)
 // Reading a TSV of interactions into X (`read_interactions`), on 1 and 2 threads (a large plain
 // file is cut into byte ranges parsed side by side): 8,000,000 lines "user<TAB>item<TAB>1" of
 // 138,000 users in runs and 20,000 items (~109 MB), written
-// once to the system's temporary directory and read from the page cache.
+// once to the system's temporary directory (a name of this process's) and read from the page
+// cache. The previous result is freed outside the timing.
 void BM_ReadInteractions(benchmark::State& state) {
-  static const std::string path = [] {
-    const std::string file = (std::filesystem::temp_directory_path() / "linsim_bench_read.tsv").string();
+  static const std::string path =
+      (std::filesystem::temp_directory_path() / ("linsim_bench_read." + std::to_string(getpid()) + ".tsv")).string();
+  static const bool written = [] {
+    const std::string& file = path;
     std::mt19937_64 rng(11);
     std::uniform_int_distribution<int> item(0, 19999), run(1, 115);
     std::string text;
@@ -347,13 +357,21 @@ void BM_ReadInteractions(benchmark::State& state) {
       }
     }
     std::ofstream(file, std::ios::binary) << text;
-    std::atexit([] { std::filesystem::remove((std::filesystem::temp_directory_path() / "linsim_bench_read.tsv")); });
-    return file;
+    std::atexit([] { std::filesystem::remove(path); });
+    return true;
   }();
+  benchmark::DoNotOptimize(written);
   const int before = omp_get_max_threads();
   omp_set_num_threads(static_cast<int>(state.range(0)));
   Index nnz = 0;
-  for (auto _ : state) nnz = read_interactions(path, {}).data.X.nonZeros();
+  std::optional<ReadResult> read;
+  for (auto _ : state) {
+    state.PauseTiming();
+    read.reset();
+    state.ResumeTiming();
+    read.emplace(read_interactions(path, {}));
+    nnz = read->data.X.nonZeros();
+  }
   omp_set_num_threads(before);
   const auto bytes = static_cast<double>(std::filesystem::file_size(path));
   state.counters["MB/s"] = benchmark::Counter(bytes * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
