@@ -10,12 +10,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 linsim=./build/release/linsim
-work=${1:-$(mktemp -d)}
+# Nothing here is reused by a later run: a folder of our own is removed on exit.
+if [[ -n "${1:-}" ]]; then
+  work=$1
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 mkdir -p "$work"
-measure() {  # measure label command...
+measure() {  # measure label command...: "label: wall, peak"; a failing step's stderr, then exit 1
   local label=$1
   shift
-  /usr/bin/time -f "$label: %e s wall, %M KB peak" "$@" 2>&1 >/dev/null | grep -E "^$label:"
+  # GNU time writes to its own file, so the command's stderr stays apart and can be shown.
+  if ! /usr/bin/time -f "$label: %e s wall, %M KB peak" -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt"; then
+    echo "e2e.sh: step $label failed:" >&2
+    cat "$work/err.txt" >&2
+    exit 1
+  fi
+  cat "$work/time.txt"
 }
 measure simulate $linsim simulate --users 138000 --items 20000 --activity-scale 217 --seed 1 \
   --out "$work/big.tsv" --force

@@ -16,10 +16,12 @@ process. Tasks:
                        draws its user and its item independently from Zipf-like laws
                        (P(user i) ∝ (i + 10)^-0.6, P(item j) ∝ (j + 10)^-0.9 over shuffled ids),
                        duplicates dropped, written as a user<TAB>item TSV with a header
-  compare A B          max relative difference of two singular-value files (.npy)
+  compare A B          max relative difference of two singular-value files (.npy), both sorted
+                       largest first; fails when their counts differ
   weights A B          relative Frobenius difference of two weight matrices (.npy)
 """
 import json
+import os
 import sys
 import time
 
@@ -114,17 +116,23 @@ def main():
         u = user_ids[np.minimum(np.searchsorted(user_cdf, rng.random(count)), users - 1)]
         i = item_ids[np.minimum(np.searchsorted(item_cdf, rng.random(count)), items - 1)]
         pairs = np.unique(u.astype(np.int64) * items + i)  # sorted by user, duplicates dropped
-        with open(sys.argv[6], "w") as out:
+        # Written aside and renamed when complete: bench/peers.sh reuses a file that is there.
+        path = sys.argv[6]
+        with open(path + ".part", "w") as out:
             out.write("user\titem\n")
             for start in range(0, len(pairs), 1 << 20):
                 part = pairs[start:start + (1 << 20)]
                 out.write("\n".join(f"{a}\t{b}" for a, b in zip((part // items).tolist(), (part % items).tolist())))
                 out.write("\n")
+        os.replace(path + ".part", path)
         report(task=task, lines=int(len(pairs)), seconds=time.perf_counter() - t)
     elif task == "compare":
-        a, b = np.load(sys.argv[2]), np.load(sys.argv[3])
-        n = min(len(a), len(b))
-        report(task=task, max_rel_diff=float(np.max(np.abs(a[:n] - b[:n]) / np.abs(b[:n]))), values=int(n))
+        # Largest first in both, whatever order each solver saved them in; a different count is a
+        # failure, not a comparison of the first few.
+        a, b = (np.sort(np.load(f))[::-1] for f in sys.argv[2:4])
+        if len(a) != len(b) or len(a) == 0:
+            sys.exit(f"compare: {len(a)} vs {len(b)} singular values")
+        report(task=task, max_rel_diff=float(np.max(np.abs(a - b) / np.abs(b))), values=int(len(a)))
     elif task == "weights":
         # Two weight matrices of the same shape (memory-mapped, compared 1,000 columns at a time).
         a, b = np.load(sys.argv[2], mmap_mode="r"), np.load(sys.argv[3], mmap_mode="r")

@@ -21,10 +21,11 @@ This VM is shared: two-thread timings collapse under others' load, so each secti
 
 Usage: bench/python.sh [fit] [call] [peers]   (default: all three)
 Environment: LINSIM_DATA_DIR  folder holding ml-100k/u.data (ML100K rows are skipped without it)
-             LINSIM_CLI       the CLI (default build/py/linsim)
-             LINSIM_BENCH     linsim_bench with BM_SimilarItemsOneQuery (default build/bench-py/bench/linsim_bench)
-             RUNS (5: runs per fit, batches per call loop), CALLS (20000), THREADS (2), WORK (a temporary folder)
-Needs the package on PYTHONPATH (bench/python.sh sets build/py/python), numpy, scipy.
+             LINSIM_CLI       the CLI (default build/release/linsim)
+             LINSIM_BENCH     linsim_bench with BM_SimilarItemsOneQuery (default build/release/bench/linsim_bench)
+             RUNS (5: runs per fit, batches per call loop), CALLS (20000), THREADS (2),
+             WORK (kept; default a temporary folder, removed at the end)
+Needs the package on PYTHONPATH (bench/python.sh sets build/release/python), numpy, scipy.
 """
 import json
 import os
@@ -38,8 +39,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNS = int(os.environ.get("RUNS", "5"))
 CALLS = int(os.environ.get("CALLS", "20000"))
 THREADS = int(os.environ.get("THREADS", "2"))
-CLI = os.environ.get("LINSIM_CLI", os.path.join(ROOT, "build/py/linsim"))
-BENCH = os.environ.get("LINSIM_BENCH", os.path.join(ROOT, "build/bench-py/bench/linsim_bench"))
+CLI = os.environ.get("LINSIM_CLI", os.path.join(ROOT, "build/release/linsim"))
+BENCH = os.environ.get("LINSIM_BENCH", os.path.join(ROOT, "build/release/bench/linsim_bench"))
 # The 943 x 1,682 draw BM_SimilarItemsOneQuery fits (bench/bench_kernels.cc): keep both in step.
 SIM943 = dict(users=943, items=1682, activity_scale=333, seed=1)
 # eq2's lambda for the one-query timings: the default (100) keeps one of the 50 dimensions on both
@@ -408,13 +409,23 @@ def main():
         if s not in ("fit", "call", "peers"):
             sys.exit(f"unknown section {s!r} (fit, call, peers)")
     try:
-        import linsim
+        import linsim  # noqa: F401 (whether it imports; the sections import it again)
     except ImportError as e:
-        sys.exit(f"cannot import linsim ({e}): build the package (build/py) and set PYTHONPATH, or use bench/python.sh")
+        sys.exit(f"cannot import linsim ({e}): build the release preset (the package in build/release/python) "
+                 "and set PYTHONPATH, or use bench/python.sh")
     if not os.access(CLI, os.X_OK):
         sys.exit(f"no CLI at {CLI} (set LINSIM_CLI)")
-    work = os.environ.get("WORK") or tempfile.mkdtemp(prefix="linsim-pybench-")
-    os.makedirs(work, exist_ok=True)
+    work = os.environ.get("WORK")
+    if work:
+        os.makedirs(work, exist_ok=True)
+        run_sections(sections, work)
+    else:  # a folder of our own: nothing in it can be found by a later run, so it goes at the end
+        with tempfile.TemporaryDirectory(prefix="linsim-pybench-") as work:
+            run_sections(sections, work)
+
+
+def run_sections(sections, work):
+    import linsim
     data_dir = os.environ.get("LINSIM_DATA_DIR")
     ml100k = os.path.join(data_dir, "ml-100k", "u.data") if data_dir else None
     if ml100k is None:
