@@ -33,9 +33,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::int64_t previous = -1;
         bool mirror_due = false;
         std::int32_t last_w = 0, last_c = 0;
-        count_cooccurrences(files, v, o, ctx, [&](std::int32_t w, std::int32_t c, std::uint64_t) {
+        std::uint64_t last_units = 0;
+        count_cooccurrences(files, v, o, ctx, [&](std::int32_t w, std::int32_t c, std::uint64_t units) {
           if (mirror_due) {
             if (w != last_c || c != last_w) linsim_fuzz::harness_failure("mirror entry missing", "");
+            if (units != last_units) {
+              linsim_fuzz::harness_failure("mirror entry's count differs",
+                                           std::to_string(units) + " against " + std::to_string(last_units));
+            }
             mirror_due = false;
             return;
           }
@@ -45,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           mirror_due = w != c;
           last_w = w;
           last_c = c;
+          last_units = units;
         });
         if (mirror_due) linsim_fuzz::harness_failure("last mirror entry missing", "");
       });

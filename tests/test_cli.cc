@@ -568,6 +568,7 @@ TEST_F(Cli, ExportedCanonicalVectorsGiveTheProjectedSimilarityInAnyGauge) {
   for (const auto& [key, score] : table) {
     ASSERT_TRUE(table32.count(key)) << key.first << " " << key.second;
     EXPECT_NEAR(table32.at(key), score, 1e-6);
+    EXPECT_EQ(static_cast<double>(static_cast<float>(table32.at(key))), table32.at(key));  // a float's value
   }
   // Named queries in float32 (chunks of single-precision products, not the all-items kernel): the
   // same pairs and scores up to the same rounding.

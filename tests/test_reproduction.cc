@@ -236,11 +236,23 @@ TEST(Reproduction, SmallRunWritesEveryOutputWithTheSchema) {
   EXPECT_EQ(doc.at("cosine_fits")[1].at("iterations"), 3);
   EXPECT_EQ(doc.at("cosine_fits")[1].at("epoch_limit"), true);
   EXPECT_EQ(doc.at("cosine_fits")[1].at("reason"), "epoch limit reached");
-  // The PNG is what it says: signature and the width of five panels in the first figure.
+  // The PNG is what it says: signature, and in its header (IHDR: big-endian width and height at
+  // bytes 16 and 20) the size of one row of the paper's panels, 320 pixels each with gaps of 24,
+  // margins and the colour bar (io/heatmap.cc), title included.
   std::ifstream png(dir / "figure1.png", std::ios::binary);
-  char head[24];
-  png.read(head, 24);
-  EXPECT_EQ(std::string(head + 1, 3), "PNG");
+  unsigned char head[24];
+  png.read(reinterpret_cast<char*>(head), 24);
+  ASSERT_EQ(png.gcount(), 24);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(head) + 1, 3), "PNG");
+  const auto big_endian = [&](int at) {
+    return (std::uint32_t{head[at]} << 24) | (std::uint32_t{head[at + 1]} << 16) | (std::uint32_t{head[at + 2]} << 8) |
+           std::uint32_t{head[at + 3]};
+  };
+  std::uint32_t panels = 0;
+  for (const auto& v : r.variants) panels += v.variant.in_figure1 ? 1 : 0;
+  EXPECT_EQ(panels, 5u);  // the paper's Figure 1
+  EXPECT_EQ(big_endian(16), 20 + panels * 320 + (panels - 1) * 24 + 120);
+  EXPECT_EQ(big_endian(20), 40 + 34 + 320 + 2 * 20);
   fs::remove_all(dir);
 }
 

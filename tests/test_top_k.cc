@@ -169,6 +169,7 @@ TEST(Neighbors, AllItemsKernelInFloat32IsTheTopUpToRounding) {
   const NeighborLists lists = all_items_top(F, top, false, Precision::kFloat32, Context{});
   const NeighborLists lists1 = all_items_top(F, top, false, Precision::kFloat32, one);
   const double eps = 1e-5;
+  size_t rounded = 0;
   for (Index q = 0; q < p; ++q) {
     std::vector<double> row(static_cast<size_t>(p));
     for (Index j = 0; j < p; ++j) row[static_cast<size_t>(j)] = S(q, j);
@@ -180,10 +181,13 @@ TEST(Neighbors, AllItemsKernelInFloat32IsTheTopUpToRounding) {
       EXPECT_GE(S(q, got[r].index), want.back().score - eps);
       EXPECT_NEAR(got[r].score, want[r].score, eps);
       EXPECT_NEAR(got[r].score, S(q, got[r].index), eps);
+      EXPECT_EQ(static_cast<double>(static_cast<float>(got[r].score)), got[r].score);  // a float's value
+      rounded += got[r].score != S(q, got[r].index);
       EXPECT_EQ(got[r].index, lists1[static_cast<size_t>(q)][r].index);
       EXPECT_EQ(got[r].score, lists1[static_cast<size_t>(q)][r].score);
     }
   }
+  EXPECT_GT(rounded, static_cast<size_t>(p));  // single precision was used
 }
 
 // Queries other than every row in order are scored in float32 too (they were scored in double

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -200,9 +201,21 @@ def test_no_leak_over_a_thousand_calls(simulated):
                 pass
 
     calls()  # warm-up: allocator pools, lazily built tables
+    # Every returned array is freed when dropped (a reference the extension kept would leak it).
+    ids, scores = m.similar_items(3, N=10)
+    alive = [weakref.ref(ids), weakref.ref(scores)]
+    items, item_scores = m.recommend(5, N=10)
+    alive += [weakref.ref(items), weakref.ref(item_scores)]
+    del ids, scores, items, item_scores
+    assert all(r() is None for r in alive)
+    # Ten thousand rounds of queries: results kept by mistake (~0.4 KB a round) would add ~4 MiB.
     before = resident_bytes()
-    calls()
+    for _ in range(10):
+        calls()
+    grown = resident_bytes() - before
+    assert grown < 2 * 2**20, f"resident memory grew by {grown / 2**20:.1f} MiB over 10,000 rounds of queries"
+    before = resident_bytes()
     for _ in range(20):
         linsim.EQ2(rank=4, lam=5.0, progress=False).fit(X)
     grown = resident_bytes() - before
-    assert grown < 8 * 2**20, f"resident memory grew by {grown / 2**20:.1f} MiB"
+    assert grown < 8 * 2**20, f"resident memory grew by {grown / 2**20:.1f} MiB over 20 fits"
