@@ -13,9 +13,10 @@
 # (bench/peers.py powerlaw), so that the spectrum is not one linsim was tuned on.
 # Each peer runs as it comes (Debian's OpenBLAS, which misdetects this CPU) and in its best
 # configuration (OPENBLAS_CORETYPE for this CPU's flags, as bench/mpi.sh chooses it, set before the
-# library loads). Wall time and peak memory come from GNU time around each process. A run that
-# fails or runs out of time prints "failed" on its row, and so do the rows that need its result;
-# the script goes on and exits 1 at the end.
+# library loads); linsim runs as it comes (no OPENBLAS_CORETYPE: it picks its kernels itself).
+# Wall time and peak memory come from GNU time around each process. A run that fails prints
+# "failed" on its row, and so do the rows that need its result, and the script goes on and exits
+# 1 at the end; a run stopped at LIMIT prints "> LIMIT s" (a result: that route is slower).
 # Usage: bench/peers.sh [a] [b] [c] [d]   (default: a b; needs a release build, GNU time, numpy,
 #        scipy and scikit-learn from Debian's python3-* packages). WORK=dir keeps the data;
 #        LIMIT=seconds stops any one process (default 900); SLOW=1 adds numpy EASE as it comes;
@@ -101,7 +102,7 @@ fi
 if [[ " $sections " == *" a "* ]]; then
   echo "== (a) top-100 spectrum, 138,000 x 20,000 (read from TSV included)"
   rm -rf "$work/a-model" "$work/svds.npy" "$work/svds-as-it-comes.npy"
-  measure "linsim fit eq2 rank 100 (auto solver)" $linsim fit --input "$work/a.tsv" --model eq2 --rank 100 \
+  measure "linsim fit eq2 rank 100 (auto solver)" "${as_it_comes[@]}" $linsim fit --input "$work/a.tsv" --model eq2 --rank 100 \
     --lambda 10 --out "$work/a-model" --force && show '"solver' "$work/a-model"
   measure "scipy svds k=100 [best BLAS]" "${best[@]}" $py bench/peers.py svds "$work/a.tsv" 100 "$work/svds.npy" || true
   measure "scipy svds k=100 [as it comes]" "${as_it_comes[@]}" $py bench/peers.py svds "$work/a.tsv" 100 \
@@ -115,7 +116,7 @@ if [[ " $sections " == *" a "* ]]; then
   echo "== (a) again on the second generator (bench/peers.py powerlaw: Zipf users and items, not linsim's simulator)"
   [[ -f "$work/a2.tsv" ]] || $py bench/peers.py powerlaw 138000 20000 11000000 7 "$work/a2.tsv"
   rm -rf "$work/a2-model" "$work/svds2.npy"
-  measure "linsim fit eq2 rank 100 (auto solver)" $linsim fit --input "$work/a2.tsv" --model eq2 --rank 100 \
+  measure "linsim fit eq2 rank 100 (auto solver)" "${as_it_comes[@]}" $linsim fit --input "$work/a2.tsv" --model eq2 --rank 100 \
     --lambda 10 --out "$work/a2-model" --force && show '"solver_reason' "$work/a2-model"
   measure "scipy svds k=100 [best BLAS]" "${best[@]}" $py bench/peers.py svds "$work/a2.tsv" 100 "$work/svds2.npy" || true
   compare "accuracy: linsim vs svds" "$work/a2-model/singular_values.npy" "$work/svds2.npy" || true
@@ -124,13 +125,13 @@ fi
 if [[ " $sections " == *" b "* ]]; then
   echo "== (b) EASE, p = 20,000 (float64, then float32)"
   rm -rf "$work/ease-model" "$work/ease32-model"
-  measure "linsim fit ease" $linsim fit --input "$work/a.tsv" --model ease --lambda 500 --out "$work/ease-model" \
+  measure "linsim fit ease" "${as_it_comes[@]}" $linsim fit --input "$work/a.tsv" --model ease --lambda 500 --out "$work/ease-model" \
     --force || true
   measure "numpy inv EASE [best BLAS]" "${best[@]}" $py bench/peers.py ease "$work/a.tsv" 500 || true
   if [[ -n "${SLOW:-}" ]]; then
     measure "numpy inv EASE [as it comes]" "${as_it_comes[@]}" $py bench/peers.py ease "$work/a.tsv" 500 || true
   fi
-  measure "linsim fit ease --dtype float32" $linsim fit --input "$work/a.tsv" --model ease --lambda 500 \
+  measure "linsim fit ease --dtype float32" "${as_it_comes[@]}" $linsim fit --input "$work/a.tsv" --model ease --lambda 500 \
     --dtype float32 --out "$work/ease32-model" --force || true
   measure "numpy inv EASE float32 [best BLAS]" "${best[@]}" $py bench/peers.py ease "$work/a.tsv" 500 float32 || true
   if have "accuracy: float32 vs float64 weights" "$work/ease32-model/weights.npy" "$work/ease-model/weights.npy"; then
@@ -141,7 +142,7 @@ fi
 
 if [[ " $sections " == *" c "* ]]; then
   echo "== (c) all-items top-100, 20,000 x 200"
-  measure "linsim kernel (BM_AllItemsTopN, f64 and f32)" ./build/release/bench/linsim_bench \
+  measure "linsim kernel (BM_AllItemsTopN, f64 and f32)" "${as_it_comes[@]}" ./build/release/bench/linsim_bench \
     --benchmark_filter='BM_AllItems|BM_Gemm<float>' --benchmark_format=json &&
     { grep -E '"(name|real_time|GFLOP/s)"' "$work/out.txt" | tr -s ' ' || true; }
   if [[ -x ./build/release/bench/linsim_faiss_peer ]]; then
@@ -163,15 +164,15 @@ if [[ " $sections " == *" d "* ]]; then
   # The target asks for sigma within 1e-4: --solver-tol 2e-4 is that contract (each sigma_i^2 to
   # 2e-4, so sigma_i to 1e-4); the default tolerance (1e-6) is run too.
   rm -rf "$work/d-model" "$work/d-model-default"
-  measure "linsim fit eq2 rank 100, --solver-tol 2e-4" $linsim fit --input "$work/d.tsv" --model eq2 --rank 100 \
+  measure "linsim fit eq2 rank 100, --solver-tol 2e-4" "${as_it_comes[@]}" $linsim fit --input "$work/d.tsv" --model eq2 --rank 100 \
     --lambda 10 --solver-tol 2e-4 --out "$work/d-model" --force && show '"(solver|nnz)' "$work/d-model"
-  measure "linsim fit eq2 rank 100, default tol 1e-6" $linsim fit --input "$work/d.tsv" --model eq2 --rank 100 \
+  measure "linsim fit eq2 rank 100, default tol 1e-6" "${as_it_comes[@]}" $linsim fit --input "$work/d.tsv" --model eq2 --rank 100 \
     --lambda 10 --out "$work/d-model-default" --force && show '"solver_reason' "$work/d-model-default"
   if [[ -f "$work/d-reference/singular_values.npy" ]]; then  # 14 minutes: kept from an earlier run in WORK
     echo "reference: kept from an earlier run in $work/d-reference"
   else
     rm -rf "$work/d-reference"
-    measure "reference: linsim --solver lanczos (tol 1e-10)" $linsim fit --input "$work/d.tsv" --model eq2 --rank 100 \
+    measure "reference: linsim --solver lanczos (tol 1e-10)" "${as_it_comes[@]}" $linsim fit --input "$work/d.tsv" --model eq2 --rank 100 \
       --lambda 10 --solver lanczos --solver-tol 1e-10 --out "$work/d-reference" --force || true
   fi
   compare "accuracy: --solver-tol 2e-4 vs reference" "$work/d-model/singular_values.npy" \
@@ -181,9 +182,9 @@ if [[ " $sections " == *" d "* ]]; then
   echo "== (d) again on the second generator (bench/peers.py powerlaw); reference: linsim at the default tol"
   [[ -f "$work/d2.tsv" ]] || $py bench/peers.py powerlaw 1000000 200000 55000000 8 "$work/d2.tsv"
   rm -rf "$work/d2-model" "$work/d2-model-default"
-  measure "linsim fit eq2 rank 100, --solver-tol 2e-4" $linsim fit --input "$work/d2.tsv" --model eq2 --rank 100 \
+  measure "linsim fit eq2 rank 100, --solver-tol 2e-4" "${as_it_comes[@]}" $linsim fit --input "$work/d2.tsv" --model eq2 --rank 100 \
     --lambda 10 --solver-tol 2e-4 --out "$work/d2-model" --force && show '"(solver|nnz)' "$work/d2-model"
-  measure "linsim fit eq2 rank 100, default tol 1e-6" $linsim fit --input "$work/d2.tsv" --model eq2 --rank 100 \
+  measure "linsim fit eq2 rank 100, default tol 1e-6" "${as_it_comes[@]}" $linsim fit --input "$work/d2.tsv" --model eq2 --rank 100 \
     --lambda 10 --out "$work/d2-model-default" --force || true
   compare "accuracy: --solver-tol 2e-4 vs default tol" "$work/d2-model/singular_values.npy" \
     "$work/d2-model-default/singular_values.npy" || true

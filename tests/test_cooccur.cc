@@ -684,9 +684,11 @@ TEST_F(CooccurCli, LinkedDirectoriesAreReadAndWhatCannotBeIsNamed) {
   EXPECT_EQ(both.out, "gamma delta\nalpha beta\n");  // corpus/linked/b.txt sorts before corpus/own/a.txt
   // With a suffix, entries it excludes are not looked at: a FIFO named otherwise is left alone.
   ASSERT_EQ(mkfifo(path("corpus/pipe").c_str(), 0600), 0);
+  std::filesystem::create_symlink(path("corpus/loopy"), path("corpus/loopy"));  // nor a loop so named
   const CliResult suffixed = run("tokenize --suffix .txt " + path("corpus"));
   EXPECT_EQ(suffixed.code, 0) << suffixed.err;
   EXPECT_EQ(suffixed.out, both.out);
+  std::filesystem::remove(path("corpus/loopy"));
   const auto refused = [&](const std::string& what, const std::string& message) {
     for (const char* command : {"tokenize", "cooccur"}) {
       const CliResult r = run(std::string(command) + " " + path("corpus") +

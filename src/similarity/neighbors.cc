@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <omp.h>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -202,20 +203,28 @@ NeighborLists float_factor_neighbors(const Matrix& F, const std::vector<Index>& 
   const Index p = F.rows(), k = F.cols();
   const Index count = static_cast<Index>(queries.size());
   const MatrixF Ft = F.transpose().cast<float>();  // column i = f_i
-  // Up to 256 queries per chunk, fewer where a chunk's p scores each would pass 32 MB.
-  const Index chunk = std::clamp<Index>((Index{32} << 20) / (4 * std::max<Index>(p, 1)), 1, 256);
+  // Up to 64 queries per chunk (a few chunks for the threads to share even in a short list),
+  // fewer where a chunk's p scores each would pass 32 MB; a thread's buffers are made when it
+  // takes its first chunk, and sized to the list.
+  const Index chunk = std::clamp<Index>((Index{32} << 20) / (4 * std::max<Index>(p, 1)), 1, 64);
+  const Index width = std::min(chunk, count);
   const Index chunks = (count + chunk - 1) / chunk;
-  constexpr Index kWave = 16;  // chunks between interruption points
+  constexpr Index kWave = 64;  // chunks between interruption points
   NeighborLists lists(queries.size());
   for (Index wave = 0; wave < chunks; wave += kWave) {
     interruption_point();
     const Index wave_end = std::min(chunks, wave + kWave);
-#pragma omp parallel
+#pragma omp parallel num_threads(static_cast<int>(std::min<Index>(omp_get_max_threads(), wave_end - wave)))
     {
-      MatrixF Q(k, chunk), S(p, chunk);
-      std::vector<double> scores(static_cast<size_t>(p));
+      MatrixF Q, S;
+      std::vector<double> scores;
 #pragma omp for schedule(dynamic, 1)
       for (Index c = wave; c < wave_end; ++c) {
+        if (S.size() == 0) {
+          Q.resize(k, width);
+          S.resize(p, width);
+          scores.resize(static_cast<size_t>(p));
+        }
         const Index q0 = c * chunk, w = std::min(chunk, count - q0);
         for (Index r = 0; r < w; ++r) Q.col(r) = Ft.col(queries[static_cast<size_t>(q0 + r)]);
         gemm<float>(true, false, p, w, k, 1.0f, Ft.data(), k, Q.data(), k, 0.0f, S.data(), p);

@@ -97,12 +97,13 @@ std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, cons
           it.disable_recursion_pending();
           continue;
         }
-        // The entry's type through its links: a link that cannot be followed (a loop) is named
-        // rather than left to a raw exception's text.
+        // The entry's type through its links. One that cannot be found (a broken link, a loop, a
+        // link through a file) is named rather than left to a raw exception's text, where the
+        // suffix would have taken the entry.
         const fs::file_status entry = it->status(ec);
-        const bool broken = ec == std::errc::no_such_file_or_directory;
-        if (ec && !broken) throw Error(it->path().string() + ": " + ec.message());
-        if (!broken && fs::is_directory(entry)) {
+        const std::error_code unreadable = ec;
+        ec.clear();
+        if (!unreadable && fs::is_directory(entry)) {
           const fs::path real = fs::canonical(it->path(), ec);
           if (ec) throw Error(it->path().string() + ": " + ec.message());
           if (!visited.insert(real).second) {
@@ -115,10 +116,11 @@ std::vector<CorpusFile> corpus_files(const std::vector<std::string>& paths, cons
         if (!suffix.empty() && (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)) {
           continue;
         }
-        if (broken) {
+        if (unreadable == std::errc::no_such_file_or_directory) {
           throw Error(it->path().string() + ": a broken symbolic link inside the corpus directory '" + path +
                       "' (remove it, or give the files to read by name)");
         }
+        if (unreadable) throw Error(it->path().string() + ": " + unreadable.message());
         if (!fs::is_regular_file(entry)) {
           throw Error(it->path().string() + ": not a regular file or directory (a FIFO, socket or device) inside "
                       "the corpus directory '" + path + "': remove it, or give the files to read by name");

@@ -1,6 +1,7 @@
 // Top-N neighbours and recommendations in blocks: one block of scores at a time (a GEMM for
-// dense factors), then select_top_k per row in parallel; memory stays at one block. All items
-// against all items on dense factors goes through the symmetric tile kernel (all_items_top).
+// dense factors), then select_top_k per row in parallel; memory stays at one block (in single
+// precision, one chunk of at most 64 queries per thread). All items against all items on dense
+// factors goes through the symmetric tile kernel (all_items_top).
 #pragma once
 
 #include <vector>
@@ -14,9 +15,9 @@ namespace linsim {
 
 using NeighborLists = std::vector<std::vector<Neighbor>>;
 
-// Arithmetic of the all-items kernel: float32 halves the bytes and doubles the GEMM rate; its
-// scores carry ~1e-7 relative rounding, so neighbours whose float64 scores differ by less than
-// that may swap places or change at the k-th position.
+// Arithmetic of the scores of a dense factor space: float32 halves the bytes and doubles the GEMM
+// rate; its scores carry ~1e-7 relative rounding, so neighbours whose float64 scores differ by
+// less than that may swap places or change at the k-th position.
 enum class Precision { kFloat64, kFloat32 };
 
 // The `top` most similar rows for each query, the query itself excluded unless include_self.
