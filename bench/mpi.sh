@@ -46,14 +46,7 @@ ease_lambda=500  # fixed: the EASE rows of bench/peers.sh (b) use it too
 # The data of bench/peers.sh (a) keeps its name, so one WORK serves both scripts.
 if [[ "$users x $items x $activity" == "138000 x 20000 x 217" ]]; then data=$work/a.tsv; else data=$work/a-${users}x${items}.tsv; fi
 
-# OpenBLAS's kernels for this CPU (Debian's OpenBLAS misdetects it) for the SLEPc ranks, by linsim's
-# own rule: AVX-512 F/BW/DQ/VL -> SkylakeX, AVX2 + FMA -> Haswell, else none.
-cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
-has() { local f; for f; do [[ "$cpu_flags" == *" $f "* ]] || return 1; done; }
-if [[ -n "${OPENBLAS_CORETYPE:-}" ]]; then coretype=$OPENBLAS_CORETYPE
-elif has avx512f avx512bw avx512dq avx512vl; then coretype=SkylakeX
-elif has avx2 fma; then coretype=Haswell
-else coretype=""; fi
+source bench/openblas_core.sh  # coretype: OpenBLAS's kernels for this CPU, for the SLEPc ranks
 
 mpirun_np() {  # mpirun_np N: the launcher's arguments for N ranks on this machine
   local args=(mpirun -np "$1")

@@ -12,7 +12,7 @@
 # (a) and (d) run on linsim's simulator and again on a second generator that is not linsim's
 # (bench/peers.py powerlaw), so that the spectrum is not one linsim was tuned on.
 # Each peer runs as it comes (Debian's OpenBLAS, which misdetects this CPU) and in its best
-# configuration (OPENBLAS_CORETYPE for this CPU's flags, as bench/mpi.sh chooses it, set before the
+# configuration (OPENBLAS_CORETYPE for this CPU's flags, as bench/openblas_core.sh chooses it, set before the
 # library loads); linsim runs as it comes (no OPENBLAS_CORETYPE: it picks its kernels itself).
 # Wall time and peak memory come from GNU time around each process. A run that fails prints
 # "failed" on its row, and so do the rows that need its result, and the script goes on and exits
@@ -38,14 +38,7 @@ mkdir -p "$work"
 sections=${*:-a b}
 failed=0
 
-# OpenBLAS's kernels for this CPU (Debian's OpenBLAS misdetects it); the rule of bench/mpi.sh and
-# of linsim's own choice: AVX-512 F/BW/DQ/VL -> SkylakeX, AVX2 + FMA -> Haswell, else none.
-cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
-has() { local f; for f; do [[ "$cpu_flags" == *" $f "* ]] || return 1; done; }
-if [[ -n "${OPENBLAS_CORETYPE:-}" ]]; then coretype=$OPENBLAS_CORETYPE
-elif has avx512f avx512bw avx512dq avx512vl; then coretype=SkylakeX
-elif has avx2 fma; then coretype=Haswell
-else coretype=""; fi
+source bench/openblas_core.sh  # coretype: OpenBLAS's kernels for this CPU
 # "as it comes" must not inherit a core type from the caller's environment.
 best=(env -u OPENBLAS_CORETYPE ${coretype:+OPENBLAS_CORETYPE=$coretype})
 as_it_comes=(env -u OPENBLAS_CORETYPE)
