@@ -12,8 +12,9 @@
 # (a) and (d) run on linsim's simulator and again on a second generator that is not linsim's
 # (bench/peers.py powerlaw), so that the spectrum is not one linsim was tuned on.
 # Each peer runs as it comes (Debian's OpenBLAS, which misdetects this CPU) and in its best
-# configuration (OPENBLAS_CORETYPE for this CPU's flags, as bench/openblas_core.sh chooses it, set before the
-# library loads); linsim runs as it comes (no OPENBLAS_CORETYPE: it picks its kernels itself).
+# configuration (OPENBLAS_CORETYPE for this CPU's flags, as bench/openblas_core.sh chooses it,
+# set before the library loads); linsim runs as it comes (no OPENBLAS_CORETYPE: it picks its
+# kernels itself).
 # Wall time and peak memory come from GNU time around each process. A run that fails prints
 # "failed" on its row, and so do the rows that need its result, and the script goes on and exits
 # 1 at the end; a run stopped at LIMIT prints "> LIMIT s" (a result: that route is slower).
