@@ -202,13 +202,24 @@ NeighborLists float_factor_neighbors(const Matrix& F, const std::vector<Index>& 
                                      bool include_self) {
   const Index p = F.rows(), k = F.cols();
   const Index count = static_cast<Index>(queries.size());
-  const MatrixF Ft = F.transpose().cast<float>();  // column i = f_i
   // Up to 64 queries per chunk (a few chunks for the threads to share even in a short list),
   // fewer where a chunk's p scores each would pass 32 MB; a thread's buffers are made when it
   // takes its first chunk, and sized to the list.
   const Index chunk = std::clamp<Index>((Index{32} << 20) / (4 * std::max<Index>(p, 1)), 1, 64);
   const Index width = std::min(chunk, count);
   const Index chunks = (count + chunk - 1) / chunk;
+  // Beyond the lists (check_lists_memory): the float copy of F and each thread's chunk buffers.
+  const double need = 4.0 * static_cast<double>(p) * static_cast<double>(k) +
+                      static_cast<double>(omp_get_max_threads()) * static_cast<double>(p) *
+                          (4.0 * static_cast<double>(width) + 8.0);
+  if (need >= 64e6) {
+    if (const auto shortfall = memory_shortfall(need)) {
+      throw OutOfMemory(fmt::format("single-precision scores of {} queries against {} rows need about {} of memory, "
+                                    "{}; use fewer threads or double precision",
+                                    count, p, format_bytes(need), shortfall->more_than()));
+    }
+  }
+  const MatrixF Ft = F.transpose().cast<float>();  // column i = f_i
   constexpr Index kWave = 64;  // chunks between interruption points
   NeighborLists lists(queries.size());
   for (Index wave = 0; wave < chunks; wave += kWave) {
