@@ -148,7 +148,7 @@ def variant_metrics(X, cluster, o):
         "eq1 ips symmetric cosine": cosine(Vi * np.sqrt(gi)),
         "eq2 ips cosine": cosine(Vi * np.sqrt(np.maximum(sig_i - o.lambda_eq2 * r, 0))),
         "eq2 standardize cosine": cosine(Vs * np.sqrt(np.maximum(sig_s - lam_s, 0))),
-        "sppmi cosine": cosine(V_sp * np.sqrt(lam_sp)),
+        "sppmi cosine": cosine(V_sp * np.sqrt(np.maximum(lam_sp, 0))),
     }
     return {name: metrics(S, cluster, observed, o.top) for name, S in variants.items()}
 
