@@ -90,7 +90,9 @@ std::unique_ptr<SimilaritySpace> borrowed_space(const MatrixOf<Scalar>& W) {
   return ExplicitSpace<Scalar>::borrowing(W);
 }
 
-// Cosines from a Gram matrix of inner products, in its own precision (cosine_from_gram).
+// Cosines from a Gram matrix of inner products, cos(i, j) = G_ij / √(G_ii G_jj) (docs/math.md M4:
+// raw item-kNN on G = XᵀX, EASE's projected measure on G = Wᵀ XᵀX W), in its own precision
+// (cosine_from_gram).
 template <typename Scalar>
 MatrixOf<Scalar> cosines_of_gram(MatrixOf<Scalar> S) {
   const Vector d = S.diagonal().template cast<double>().cwiseMax(0.0).cwiseSqrt();

@@ -176,14 +176,20 @@ NeighborLists all_items_top(const Matrix& F, Index top, bool include_self, Preci
 
 namespace {
 
+// Bytes of one block of double scores `width` wide for `queries` queries (for_each_score_block,
+// recommend).
+double score_block_bytes(size_t queries, Index width) {
+  const double rows = std::min(static_cast<double>(queries), static_cast<double>(score_block_rows(width)));
+  return 8.0 * rows * static_cast<double>(width);
+}
+
 // Fails fast where the lists asked for cannot fit: `queries` lists of up to `top` neighbours each,
-// beside one block of scores `width` wide (for_each_score_block, recommend). all_items_top checks
-// its own, larger need.
-void check_lists_memory(size_t queries, Index top, Index width) {
+// beside the `scoring` bytes their scores take meanwhile. all_items_top checks its own, larger
+// need.
+void check_lists_memory(size_t queries, Index top, double scoring) {
   const double lists = static_cast<double>(queries) *
                        (static_cast<double>(top) * sizeof(Neighbor) + sizeof(std::vector<Neighbor>));
-  const double rows = std::min(static_cast<double>(queries), static_cast<double>(score_block_rows(width)));
-  const double need = lists + 8.0 * rows * static_cast<double>(width);
+  const double need = lists + scoring;
   if (need < 64e6) return;  // small searches (every single query) need no reading of the limits
   if (const auto shortfall = memory_shortfall(need)) {
     throw OutOfMemory(fmt::format("the top {} of {} queries need about {} of memory, {}; use a smaller --top or "
@@ -208,17 +214,11 @@ NeighborLists float_factor_neighbors(const Matrix& F, const std::vector<Index>& 
   const Index chunk = std::clamp<Index>((Index{32} << 20) / (4 * std::max<Index>(p, 1)), 1, 64);
   const Index width = std::min(chunk, count);
   const Index chunks = (count + chunk - 1) / chunk;
-  // Beyond the lists (check_lists_memory): the float copy of F and each thread's chunk buffers.
-  const double need = 4.0 * static_cast<double>(p) * static_cast<double>(k) +
-                      static_cast<double>(omp_get_max_threads()) * static_cast<double>(p) *
-                          (4.0 * static_cast<double>(width) + 8.0);
-  if (need >= 64e6) {
-    if (const auto shortfall = memory_shortfall(need)) {
-      throw OutOfMemory(fmt::format("single-precision scores of {} queries against {} rows need about {} of memory, "
-                                    "{}; use fewer threads or double precision",
-                                    count, p, format_bytes(need), shortfall->more_than()));
-    }
-  }
+  // Beside the lists: the float copy of F, and each thread's chunk of scores and its row in double.
+  check_lists_memory(queries.size(), top,
+                     4.0 * static_cast<double>(p) * static_cast<double>(k) +
+                         static_cast<double>(omp_get_max_threads()) * static_cast<double>(p) *
+                             (4.0 * static_cast<double>(width) + 8.0));
   const MatrixF Ft = F.transpose().cast<float>();  // column i = f_i
   constexpr Index kWave = 64;  // chunks between interruption points
   NeighborLists lists(queries.size());
@@ -264,7 +264,6 @@ NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Inde
   if (const Matrix* F = space.dense_factors(); F != nullptr && all_in_order(queries, size)) {
     return all_items_top(*F, top, include_self, precision, ctx);
   }
-  check_lists_memory(queries.size(), top, size);
   if (precision == Precision::kFloat32) {
     const Matrix* F = space.dense_factors();
     if (F == nullptr) {
@@ -273,6 +272,7 @@ NeighborLists top_neighbors(const SimilaritySpace& space, const std::vector<Inde
     }
     return float_factor_neighbors(*F, queries, top, include_self);
   }
+  check_lists_memory(queries.size(), top, score_block_bytes(queries.size(), size));
   NeighborLists lists(queries.size());
   for_each_score_block(space, queries, [&](size_t first, const std::vector<Index>& block, const RowMatrix& scores) {
 #pragma omp parallel for schedule(dynamic, 16)
@@ -290,7 +290,7 @@ NeighborLists recommend(const Model& model, const SparseView& Xq, const std::vec
   const Index p = model.n_items();
   top = checked_top(top, p);
   const ThreadScope thread_scope(ctx);
-  check_lists_memory(rows.size(), top, p);
+  check_lists_memory(rows.size(), top, score_block_bytes(rows.size(), p));
   NeighborLists lists(rows.size());
   const auto step = static_cast<size_t>(score_block_rows(p));
   for (size_t first = 0; first < rows.size(); first += step) {
