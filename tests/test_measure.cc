@@ -8,6 +8,7 @@
 #include "linsim/core/error.h"
 #include "linsim/models/closed_form.h"
 #include "linsim/similarity/measure.h"
+#include "linsim/similarity/neighbors.h"
 #include "test_util.h"
 
 #include <Eigen/LU>
@@ -101,17 +102,64 @@ TEST(Measures, EqualCosinesOfCountsAreEqualDoubles) {
   EXPECT_EQ(S(1, 2), 0.0);
   EXPECT_TRUE(S.row(3).isZero(0.0) && S.col(3).isZero(0.0));
   EXPECT_EQ(S(2, 2), 1.0);
-  // Random binary data, one count negated (signed data): each cosine within an ulp or two of
-  // C_ij / √(C_ii C_jj), sign kept.
-  const SparseMatrix X = test::random_binary(300, 40, 0.2, 9);
-  Matrix C = Matrix(X).transpose() * Matrix(X);
-  C(0, 1) = C(1, 0) = -C(0, 1);
-  const Matrix got = cosine_from_gram(C);
-  for (Index j = 0; j < C.cols(); ++j) {
-    for (Index i = 0; i < C.rows(); ++i) {
-      const double want = C(i, j) / std::sqrt(C(i, i) * C(j, j));
-      EXPECT_NEAR(got(i, j), want, 4e-16 * std::abs(want)) << i << ", " << j;
+  // Random binary data, one count negated (signed data): each cosine is the correctly rounded
+  // square root of the correctly rounded C_ij² / (C_ii C_jj), sign kept — in every position, the
+  // lanes of whole vector packets and a column's remainder alike (40 = 5 packets of 8 on AVX-512;
+  // 41 leaves one over). Eigen's fast math made the packets' roots up to an ulp off.
+  for (const Index p : {40, 41}) {
+    const SparseMatrix X = test::random_binary(300, p, 0.2, 9);
+    Matrix C = Matrix(X).transpose() * Matrix(X);
+    C(0, 1) = C(1, 0) = -C(0, 1);
+    const Matrix got = cosine_from_gram(C);
+    for (Index j = 0; j < C.cols(); ++j) {
+      for (Index i = 0; i < C.rows(); ++i) {
+        const double root = std::sqrt(C(i, j) * C(i, j) / (C(i, i) * C(j, j)));
+        EXPECT_EQ(got(i, j), C(i, j) < 0 ? -root : root) << i << ", " << j;
+      }
     }
+  }
+}
+
+// The raw similarity space (`similar-items --measure raw`, user-kNN) of count data forms the same
+// doubles as raw item-kNN from the Gram matrix: ties in exact arithmetic tie, and the lower index
+// comes first (was: the unit columns' products put 3/√54 an ulp above 1/√6, so item 2 led).
+// Data that are not counts keep the normalised rows: within rounding of the dense cosines.
+TEST(Measures, RawSpaceOfCountsEqualsTheGramCosinesBitForBit) {
+  // Users a..e over items 0..3: item Gram matrix diag(3, 2, 18, 0), G01 = 1, G02 = 3, G12 = 0.
+  SparseMatrix X(5, 4);
+  X.insert(0, 0) = 1;
+  X.insert(0, 1) = 1;
+  X.insert(1, 0) = 1;
+  X.insert(1, 2) = 3;
+  X.insert(2, 0) = 1;
+  X.insert(3, 1) = 1;
+  X.insert(4, 2) = 3;
+  X.makeCompressed();
+  const Context ctx;
+  const Model none;
+  const auto space = make_similarity_space(none, X, Side::kItems, Measure::kRaw, ctx);
+  const Matrix S = all_scores(*space);
+  EXPECT_EQ(S(0, 1), S(0, 2));
+  EXPECT_TRUE(S.row(3).isZero(0.0) && S.col(3).isZero(0.0));
+  const NeighborLists lists = top_neighbors(*space, {0}, 2, false, ctx);
+  ASSERT_EQ(lists.size(), 1u);
+  ASSERT_EQ(lists[0].size(), 2u);
+  EXPECT_EQ(lists[0][0].index, 1);
+  EXPECT_EQ(lists[0][1].index, 2);
+  for (const Side side : {Side::kItems, Side::kUsers}) {
+    const SparseMatrix D = test::random_binary(120, 30, 0.15, 21);
+    SparseMatrix C = D;  // counts up to 4, one negative (signed data)
+    for (Index k = 0; k < C.outerSize(); ++k) {
+      for (SparseMatrix::InnerIterator it(C, k); it; ++it) it.valueRef() = static_cast<double>(1 + (it.row() + it.col()) % 4);
+    }
+    C.coeffRef(0, C.innerIndexPtr()[0]) *= -1;
+    const Matrix Cd = side == Side::kItems ? Matrix(Matrix(C).transpose()) : Matrix(C);
+    const Matrix want = cosine_from_gram(Cd * Cd.transpose());
+    const Matrix got = all_scores(*make_similarity_space(none, C, side, Measure::kRaw, ctx));
+    EXPECT_EQ((got - want).cwiseAbs().maxCoeff(), 0.0);
+    const SparseMatrix W = 0.3 * C;  // not counts: squared lengths below 1
+    EXPECT_LT((all_scores(*make_similarity_space(none, W, side, Measure::kRaw, ctx)) - test::cosine_matrix(Cd))
+                  .cwiseAbs().maxCoeff(), 1e-15);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <Eigen/Eigenvalues>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "linalg/products.h"
@@ -36,12 +37,33 @@ class FactorSpace final : public SimilaritySpace {
   Matrix F_;
 };
 
-// sim(i, j) = ⟨f_i, f_j⟩ over sparse rows (raw cosine). Row q of the scores accumulates
-// F_qt · F(:, t) over the nonzeros t of row q, reading F column by column (CSC copy): the cost of
-// a query is Σ_{t ∈ q} |column t|, never a dense pass over all of F.
+// Raw cosine between sparse rows (item-kNN on X's columns, user-kNN on its rows). Row q of the
+// scores accumulates G_qj = Σ_t F_qt F_jt over the nonzeros t of row q, reading F column by column
+// (CSC copy): the cost of a query is Σ_{t ∈ q} |column t|, never a dense pass over all of F.
+// For counts (every row's squared length 0 or in [1, 2^26], as for binary and count data) the
+// inner products are exact integers and each cosine is ±√(G_qj² / (G_qq G_jj)), one rounding of an
+// exact rational, as cosines_of_gram forms raw item-kNN for the metrics: cosines equal in exact
+// arithmetic are equal doubles, so they tie (the lower index first in a top-N), and the scores are
+// the metrics' bit for bit. Other data takes the rows normalised first (normalize_rows).
 class SparseFactorSpace final : public SimilaritySpace {
  public:
-  explicit SparseFactorSpace(SparseMatrix F) : F_(std::move(F)), Fc_(F_) {}
+  explicit SparseFactorSpace(SparseMatrix F) : F_(std::move(F)) {
+    Vector g(F_.rows());
+    for (Index i = 0; i < F_.rows(); ++i) {
+      double sum = 0;
+      for (SparseMatrix::InnerIterator it(F_, i); it; ++it) sum += it.value() * it.value();
+      g(i) = sum;
+    }
+    const bool counts = (g.array() == 0 || (g.array() >= 1.0 && g.array() <= std::ldexp(1.0, 26))).all();
+    if (counts) {
+      // A row without nonzeros has G_qj = 0 throughout: an infinite length makes its 0² / ∞ a 0
+      // instead of 0 / 0 (the zero-vector policy: cosine 0 with everything).
+      lengths_ = (g.array() == 0).select(std::numeric_limits<double>::infinity(), g);
+    } else {
+      F_ = normalize_rows(std::move(F_));
+    }
+    Fc_ = ColumnMajor(F_);
+  }
   Index size() const override { return F_.rows(); }
   void score(const std::vector<Index>& queries, RowMatrix& out) const override {
     out.setZero(static_cast<Index>(queries.size()), F_.rows());
@@ -52,6 +74,11 @@ class SparseFactorSpace final : public SimilaritySpace {
         const double f = it.value();
         for (ColumnMajor::InnerIterator jt(Fc_, it.col()); jt; ++jt) row[jt.row()] += f * jt.value();
       }
+      if (lengths_.size() > 0) {
+        auto G = Eigen::Map<Eigen::ArrayXd>(row, F_.rows());
+        const Eigen::ArrayXd root = (G.square() / (lengths_.array() * lengths_(queries[r]))).sqrt();
+        G = (G < 0).select(-root, root);
+      }
     }
   }
 
@@ -59,6 +86,7 @@ class SparseFactorSpace final : public SimilaritySpace {
   using ColumnMajor = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
   SparseMatrix F_;
   ColumnMajor Fc_;  // the same matrix, column-major
+  Vector lengths_;  // counts: each row's squared length (∞ for an empty row); else empty
 };
 
 // sim(i, j) = S(i, j) for an explicit size × size matrix, double or float: one computed for the
@@ -311,7 +339,7 @@ std::unique_ptr<SimilaritySpace> make_similarity_space(const Model& model, const
   if (measure == Measure::kRaw) {
     // Classic item-kNN / user-kNN: cosine between columns (rows) of X.
     SparseMatrix rows = items ? SparseMatrix(X.transpose()) : SparseMatrix(X);
-    return std::make_unique<SparseFactorSpace>(normalize_rows(std::move(rows)));
+    return std::make_unique<SparseFactorSpace>(std::move(rows));
   }
   if (!model.has_embeddings()) {
     if (!items) throw InvalidArgument(unsupported(model, side, measure, "EASE has no user embeddings; use raw"));
