@@ -185,15 +185,7 @@ ReadOptions InputArgs::options() const {
   if (min_item_users < 0) throw InvalidArgument(fmt::format("--min-item-users must be >= 0, got {}", min_item_users));
   ReadOptions o;
   o.format = parse_input_format(format);
-  if (sep == "tab" || sep == "\\t") {
-    o.separator = "\t";
-  } else if (sep == "comma") {
-    o.separator = ",";
-  } else if (sep == "space" || sep == "blank" || sep == "blanks") {
-    o.separator = " ";
-  } else {
-    o.separator = sep;
-  }
+  o.separator = parse_separator(sep);
   o.header = header;
   o.binarize = binarize;
   o.min_value = min_value;

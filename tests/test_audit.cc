@@ -497,6 +497,13 @@ TEST_F(AuditFiles, TruthReaderDetectsClustersAndPairs) {
              "auto", in);
   EXPECT_EQ(in.clusters, (std::vector<int>{0, 0, 1, -1}));
   EXPECT_EQ(in.notes.size(), 1u);  // yak is unknown
+  // A header whose item column is named like one of the items ("word", a common word) is still a
+  // header (was: 'word' read into a cluster named "cluster", or a conflict with its real cluster).
+  AuditInput named = input_of(test::random_matrix(4, 2, 1));
+  named.item_ids = IdMap();
+  for (const char* w : {"word", "dog", "car", "bus"}) named.item_ids.add(w);
+  read_truth(write("named.tsv", "word\tcluster\ndog\t0\ncar\t1\nbus\t1\nword\t0\n"), "auto", named);
+  EXPECT_EQ(named.clusters, (std::vector<int>{0, 0, 1, 1}));
   AuditInput w = input_of(test::random_matrix(4, 2, 1));
   w.item_ids = in.item_ids;
   read_truth(write("ws.tab", "Word 1\tWord 2\tHuman (mean)\nCat\tdog\t7.5\ncar\tbus\t8\ncat\tyak\t1\ndog\tbus\t2\n"),

@@ -265,6 +265,15 @@ TEST_F(ModelDir, InvalidOptionsAndAModelJsonThatIsNotAFile) {
                 message.find("rank -1 is not positive") != std::string::npos)
         << rank << ": " << message;
   }
+  // An unsigned integer beyond int64's range (was: read as -1, "rank -1 is not positive"), and a
+  // value nested 60,000 deep (was: a stack overflow writing it into the message).
+  const auto r = text.find("\"rank\": 4");
+  for (const std::string& rank : {std::string("18446744073709551615"), std::string(60000, '[') + std::string(60000, ']')}) {
+    std::ofstream(path("eq2/model.json")) << text.substr(0, r) << "\"rank\": " << rank << text.substr(r + 9);
+    const std::string message = error_of("eq2");
+    EXPECT_NE(message.find("'rank' must be an integer within the range of int, got "), std::string::npos) << message;
+    EXPECT_LT(message.size(), 300u) << message;
+  }
   fs::remove(path("ease/model.json"));
   fs::create_directory(path("ease/model.json"));
   EXPECT_NE(error_of("ease").find("is not a regular file"), std::string::npos) << error_of("ease");

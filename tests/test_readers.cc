@@ -203,6 +203,11 @@ TEST_F(Readers, MatrixMarket) {
   EXPECT_EQ(big.data.users.ids(), (std::vector<std::string>{"1", "999999999"}));
   EXPECT_EQ(big.data.items.ids(), (std::vector<std::string>{"5", "7"}));
   EXPECT_EQ(at(big.data, "999999999", "5"), 2.0);
+  // A number beyond 2^31 - 1 is refused by name at its line (was: "more than 2^31 - 1 users or
+  // items are not supported", of a matrix that holds two users).
+  const std::string huge = error_of(write(
+      "huge.mtx", "%%MatrixMarket matrix coordinate pattern general\n5000000000 5000000000 2\n1 2\n4000000000 1\n"));
+  EXPECT_NE(huge.find("huge.mtx:4: row number 4000000000 is above 2^31 - 1"), std::string::npos) << huge;
   // Sizes and indices are integers that fit: no overflow, no fractions.
   for (const auto& [bad, line] : std::vector<std::pair<std::string, std::string>>{
            {"99999999999999999999999 2 1\n1 1 1\n", ":2:"}, {"-2 2 1\n1 1 1\n", ":2:"}, {"2 inf 1\n1 1 1\n", ":2:"},
@@ -327,6 +332,11 @@ TEST_F(Readers, BadInputNamesFileLineAndText) {
   EXPECT_NE(m.find("trail.tsv:3: the value field is empty"), std::string::npos) << m;
   m = error_of(write("trail.csv", "u1,a,3\nu1,b,\n"));
   EXPECT_NE(m.find("trail.csv:2: the value field is empty"), std::string::npos) << m;
+  // On the first line too (was: taken for a header, its entry dropped without a word, exit 0).
+  m = error_of(write("first_empty.tsv", "u1\tb\t\nu1\ta\t1\nu2\ta\t1\n"));
+  EXPECT_NE(m.find("first_empty.tsv:1: the value field is empty"), std::string::npos) << m;
+  m = error_of(write("first_empty.csv", "u1,b,\nu1,a,1\n"));
+  EXPECT_NE(m.find("first_empty.csv:1: the value field is empty"), std::string::npos) << m;
   const ReadResult blanks = read_interactions(write("blanks.tsv", " u1 \t a\t 2 \n"), {});
   EXPECT_EQ(blanks.data.users.ids(), std::vector<std::string>{"u1"});
   EXPECT_EQ(blanks.data.items.ids(), std::vector<std::string>{"a"});
@@ -340,6 +350,10 @@ TEST_F(Readers, BadInputNamesFileLineAndText) {
   ReadOptions allow;
   allow.allow_negative = true;
   EXPECT_EQ(read_interactions(write("neg2.tsv", "1\t2\t-1\n"), allow).data.X.coeff(0, 0), -1.0);
+  EXPECT_EQ(read_interactions(write("plus.tsv", "1\t2\t+3\n"), allow).data.X.coeff(0, 0), 3.0);
+  // One sign only (was: '+-3' read as -3).
+  m = error_of(write("signs.tsv", "1\t2\t5\n1\t3\t+-3\n"), allow);
+  EXPECT_NE(m.find("signs.tsv:2: value '+-3' is not a number"), std::string::npos) << m;
   // Binarising makes every kept entry 1: a negative one (a dislike) would be read as an
   // interaction, so it is an error at its line unless --min-value drops it first (was: read as 1).
   allow.binarize = true;

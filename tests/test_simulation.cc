@@ -158,6 +158,19 @@ TEST(Simulation, FilesAreIdenticalForTheSameSeedAndTruthReadsBack) {
     write_truth(truth, sim);
   }
   EXPECT_EQ(read_truth_clusters((dir / "truth.tsv").string(), sim.data.items), sim.cluster);
+  // An item given two clusters is an error at the second line (was: the last line won); the
+  // same cluster twice is no contradiction.
+  const std::string first = sim.data.items.id(0);
+  const int other = sim.cluster[0] + 1;
+  std::ofstream(dir / "twice.tsv") << "item\tcluster\n" << first << "\t" << sim.cluster[0] << "\n" << first << "\t"
+                                   << sim.cluster[0] << "\n" << first << "\t" << other << "\n";
+  try {
+    read_truth_clusters((dir / "twice.tsv").string(), sim.data.items);
+    ADD_FAILURE() << "an item in two clusters was accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.line(), 4);
+    EXPECT_NE(std::string(e.what()).find("is in cluster " + std::to_string(other) + " here"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Simulation, RejectsInvalidOptions) {

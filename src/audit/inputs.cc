@@ -95,7 +95,7 @@ InteractionMatrix read_matched_items(const EmbeddingSources& s, const IdMap& ite
       if (users_of[static_cast<size_t>(j)] > 0) found.push_back(item_ids.id(j));
     }
     if (auto why = implicit_id_mismatch(found, p, "item", "--item-ids", items.vectors)) {
-      throw Error(fmt::format("'{}': {}", path, *why));
+      throw DataError(fmt::format("'{}': {}", path, *why));
     }
   }
   return data;
@@ -252,7 +252,7 @@ AuditInput read_embedding_sources(const EmbeddingSources& s, nlohmann::json& des
       const std::string& path = s.interactions;
       if (users.implicit) {
         if (auto why = implicit_id_mismatch(data.users.ids(), in.users->rows(), "user", "--user-ids", s.users)) {
-          throw Error(fmt::format("'{}': {}", path, *why));
+          throw DataError(fmt::format("'{}': {}", path, *why));
         }
       }
       std::vector<Index> row_of(static_cast<size_t>(data.users.size()));
@@ -267,7 +267,7 @@ AuditInput read_embedding_sources(const EmbeddingSources& s, nlohmann::json& des
         row_of[static_cast<size_t>(u)] = *row;
       }
       if (unknown > 0) {
-        throw Error(fmt::format("'{}': {} of its {} user ids {} not among {} (the first: '{}'); the interactions must "
+        throw DataError(fmt::format("'{}': {} of its {} user ids {} not among {} (the first: '{}'); the interactions must "
                                 "be those of the users whose vectors --users gives",
                                 path, unknown, data.users.size(), unknown == 1 ? "is" : "are", users.source, first));
       }

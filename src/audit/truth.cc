@@ -71,7 +71,7 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
     if (fields.empty() || (fields.size() == 1 && fields[0].empty())) continue;
     rows.emplace_back(reader.line_number(), std::move(fields));
   }
-  if (rows.empty()) throw Error(fmt::format("'{}' has no truth lines", path));
+  if (rows.empty()) throw DataError(fmt::format("'{}' has no truth lines", path));
   const auto& first = rows.front().second;
   bool header_names_cluster = false, header_names_score = false;
   size_t score_col = 2;
@@ -131,8 +131,14 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
       const auto& [line, f] = rows[r];
       if (f.size() < 2) throw InputError(path, line, "expected an item and its cluster");
       const auto item = find_id(ids, f[0]);
+      if (r == 0) {
+        // A header: a first line whose item is not among the embeddings, or whose second field
+        // names the column (an item column named "word" or "item" is also a common id: was read
+        // as that id's cluster, named "cluster").
+        const std::string h = lower(f[1]);
+        if (!item || h == "cluster" || h == "clusters" || h == "cluster_id" || h == "label" || h == "labels") continue;
+      }
       if (!item) {
-        if (r == 0) continue;  // a header
         ++unknown;
         continue;
       }
@@ -151,7 +157,7 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
       cluster = it->second;
       given_on[static_cast<size_t>(*item)] = static_cast<std::int64_t>(line);
     }
-    if (label_index.empty()) throw Error(fmt::format("'{}': no item of the embeddings has a cluster", path));
+    if (label_index.empty()) throw DataError(fmt::format("'{}': no item of the embeddings has a cluster", path));
     if (unknown > 0) {
       in.notes.push_back(fmt::format("{} of the {} items in '{}' are not among the embeddings: the AUC covers the other {}",
                                      unknown, unknown + labelled, path, labelled));
@@ -173,10 +179,10 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
     const auto a = find_id(ids, f[0]), b = find_id(ids, f[1]);
     if (a && b) in.pairs.push_back({*a, *b, score});
   }
-  if (in.pairs_in_file == 0) throw Error(fmt::format("'{}' has no scored pairs", path));
+  if (in.pairs_in_file == 0) throw DataError(fmt::format("'{}' has no scored pairs", path));
   const auto found = static_cast<Index>(in.pairs.size());
   if (found < 3) {
-    throw Error(fmt::format("'{}': {} of its {} pairs have both words among the {} embeddings (words are matched "
+    throw DataError(fmt::format("'{}': {} of its {} pairs have both words among the {} embeddings (words are matched "
                             "exactly, then lower-cased); a Spearman correlation needs at least 3",
                             path, found == 0 ? std::string("none") : std::string("only ") + std::to_string(found),
                             in.pairs_in_file, ids.size()));

@@ -22,6 +22,6 @@ std::string printable_message(const std::string& message) {
 }
 
 InputError::InputError(const std::string& file, std::int64_t line, const std::string& what)
-    : Error(file + ":" + std::to_string(line) + ": " + what), file_(file), line_(line) {}
+    : DataError(file + ":" + std::to_string(line) + ": " + what), file_(file), line_(line) {}
 
 }  // namespace linsim

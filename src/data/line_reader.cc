@@ -115,7 +115,7 @@ size_t ByteSource::read_some(char* to, size_t count) {
       }
       if (in_end_ == in_begin_) return 0;
       if (in_end_ - in_begin_ < 2 || input_[in_begin_] != 0x1f || input_[in_begin_ + 1] != 0x8b) {
-        throw Error(fmt::format("cannot read '{}': bytes follow the end of its gzip data at byte offset {} and are not "
+        throw DataError(fmt::format("cannot read '{}': bytes follow the end of its gzip data at byte offset {} and are not "
                                 "another gzip member (a file appended to a compressed one?)",
                                 name_, consumed_ + static_cast<std::int64_t>(in_begin_)));
       }
@@ -123,7 +123,7 @@ size_t ByteSource::read_some(char* to, size_t count) {
       member_done_ = false;
     }
     if (in_begin_ == in_end_ && !fill_input()) {
-      throw Error(fmt::format("cannot read '{}': the gzip data stops before its end (a truncated file?)", name_));
+      throw DataError(fmt::format("cannot read '{}': the gzip data stops before its end (a truncated file?)", name_));
     }
     stream_.next_in = input_.data() + in_begin_;
     stream_.avail_in = static_cast<uInt>(in_end_ - in_begin_);
@@ -137,7 +137,7 @@ size_t ByteSource::read_some(char* to, size_t count) {
     } else if (code == Z_MEM_ERROR) {
       throw std::bad_alloc();
     } else if (code != Z_OK && code != Z_BUF_ERROR) {
-      throw Error(fmt::format("cannot read '{}': invalid gzip data at byte offset {}: {}", name_,
+      throw DataError(fmt::format("cannot read '{}': invalid gzip data at byte offset {}: {}", name_,
                               consumed_ + static_cast<std::int64_t>(in_begin_),
                               stream_.msg != nullptr ? stream_.msg : "corrupt data"));
     }

@@ -96,7 +96,12 @@ size_t split(std::string_view line, std::string_view sep, std::string_view* fiel
 enum class Parsed { kNumber, kOutOfRange, kNotANumber };
 
 Parsed parse_double(std::string_view s, double& value) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  // One sign: from_chars takes a '-' but no '+', so a '+' is removed here, and a sign after it
+  // ("+-3", read as -3 before) is not a number.
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && (s.front() == '-' || s.front() == '+')) return Parsed::kNotANumber;
+  }
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (s.empty() || ptr != s.data() + s.size()) return Parsed::kNotANumber;
   if (ec == std::errc::result_out_of_range) return Parsed::kOutOfRange;
@@ -136,10 +141,11 @@ std::string lower(std::string_view s) {
 }
 
 // A first line is a header when its value column is not a number, or when it has only two
-// columns whose names say "user" and "item"/"movie"/"artist"/"id".
+// columns whose names say "user" and "item"/"movie"/"artist"/"id". An empty value column names
+// nothing: that line is data, whose empty value is an error at line 1 (was: a header, dropped).
 bool looks_like_header(const std::string_view* fields, size_t n) {
   double v = 0;
-  if (n >= 3) return parse_double(fields[2], v) == Parsed::kNotANumber;
+  if (n >= 3) return !fields[2].empty() && parse_double(fields[2], v) == Parsed::kNotANumber;
   if (n == 2) {
     const std::string a = lower(fields[0]);
     const std::string b = lower(fields[1]);
@@ -325,6 +331,15 @@ class Collector {
   // the rows and columns that occur, renumbered in order, with the 1-based numbers as their ids.
   void add_numbered(std::int64_t row, std::int64_t col, double value, std::int64_t line) {
     numbered_ = true;
+    // The numbers are kept as int until the renumbering: one beyond it is refused by name, not as
+    // "more than 2^31 - 1 users or items" (a matrix that declares 5e9 rows may hold two).
+    constexpr std::int64_t kMaxIndex = std::numeric_limits<int>::max();
+    if (row >= kMaxIndex || col >= kMaxIndex) {
+      throw InputError(path_, line,
+                       fmt::format("{} number {} is above 2^31 - 1, beyond what linsim's Matrix Market reader "
+                                   "numbers (renumber the rows and columns that occur from 1)",
+                                   row >= kMaxIndex ? "row" : "column", (row >= kMaxIndex ? row : col) + 1));
+    }
     add_indexed(row, col, value, line);
   }
 
@@ -383,10 +398,10 @@ class Collector {
         why += fmt::format(" after --min-value {} dropped {} entries", *options_.min_value,
                            summary_.dropped_below_min);
       }
-      throw Error(fmt::format("'{}' has no interactions: {}", path_, why));
+      throw DataError(fmt::format("'{}' has no interactions: {}", path_, why));
     }
     if (count_ > static_cast<size_t>(std::numeric_limits<int>::max())) {
-      throw Error(fmt::format("'{}' has {} interactions; at most 2^31 - 1 are supported", path_, count_));
+      throw DataError(fmt::format("'{}' has {} interactions; at most 2^31 - 1 are supported", path_, count_));
     }
     if (numbered_) compact_numbered();
     InteractionMatrix out;
@@ -454,7 +469,7 @@ class Collector {
         if (q > b && inner[q] == inner[q - 1]) {
           values[write - 1] += values[q];
           if (!std::isfinite(values[write - 1])) {
-            throw Error(fmt::format("'{}': the duplicate entries for user '{}', item '{}' sum to {}: too large to "
+            throw DataError(fmt::format("'{}': the duplicate entries for user '{}', item '{}' sum to {}: too large to "
                                     "represent",
                                     path_, users.id(r), item_id(inner[q]), values[write - 1]));
           }
@@ -540,7 +555,7 @@ class Collector {
 
   int checked_index(Index index) const {
     if (index >= std::numeric_limits<int>::max()) {
-      throw Error(fmt::format("'{}': more than 2^31 - 1 users or items are not supported", path_));
+      throw DataError(fmt::format("'{}': more than 2^31 - 1 users or items are not supported", path_));
     }
     return static_cast<int>(index);
   }
@@ -558,7 +573,7 @@ class Collector {
       if (inner[q] == inner[q - 1]) col = inner[q];
     }
     if (!reread) {
-      throw Error(fmt::format("'{}': duplicate entry for user '{}', item '{}' (its lines are not named: the input "
+      throw DataError(fmt::format("'{}': duplicate entry for user '{}', item '{}' (its lines are not named: the input "
                               "cannot be read a second time); drop --strict to sum duplicates",
                               path_, users.id(r), item_id(col)));
     }
@@ -834,7 +849,7 @@ void drop_rare_items(InteractionMatrix& data, Index min_users, InputSummary& sum
     }
   }
   if (kept.empty()) {
-    throw Error(fmt::format("'{}' has no interactions left after --min-item-users {}", path, min_users));
+    throw DataError(fmt::format("'{}' has no interactions left after --min-item-users {}", path, min_users));
   }
   SparseMatrix Y(users.size(), items.size());
   Y.setFromTriplets(kept.begin(), kept.end());
@@ -844,6 +859,13 @@ void drop_rare_items(InteractionMatrix& data, Index min_users, InputSummary& sum
 }
 
 }  // namespace
+
+std::string parse_separator(const std::string& name) {
+  if (name == "tab" || name == "\\t") return "\t";
+  if (name == "comma") return ",";
+  if (name == "space" || name == "blank" || name == "blanks") return " ";
+  return name;
+}
 
 InputFormat parse_input_format(const std::string& name) {
   if (name == "auto") return InputFormat::kAuto;

@@ -135,7 +135,7 @@ WordPairSet read_word_pairs(const std::string& path, const std::string& name) {
     lines.push_back({reader.line_number(), std::string(view), split_fields(view, sep)});
   }
   if (lines.empty())
-    throw Error(
+    throw DataError(
         fmt::format("'{}' has no word pairs: no data lines (empty, or only comments and blank lines)", path));
   // A header has no number where the data has its score: the next line's score field, or in a
   // one-line file any field after the words. (WordSim's set1.tab names its rater columns "1",
@@ -174,7 +174,7 @@ WordPairSet read_word_pairs(const std::string& path, const std::string& name) {
     }
     set.pairs.push_back(std::move(pair));
   }
-  if (set.pairs.empty()) throw Error(fmt::format("'{}' has no word pairs: only a header line", path));
+  if (set.pairs.empty()) throw DataError(fmt::format("'{}' has no word pairs: only a header line", path));
   const bool tagged = std::all_of(set.pairs.begin(), set.pairs.end(), [](const RatedPair& p) {
     return has_pos_tag(p.first) && has_pos_tag(p.second);
   });
@@ -210,7 +210,7 @@ std::vector<AnalogyQuestion> read_analogies(const std::string& path) {
     for (size_t w = 0; w < 4; ++w) q.words[w] = lowercase_word(words[w]);
     questions.push_back(std::move(q));
   }
-  if (questions.empty()) throw Error(fmt::format("'{}' has no analogy questions", path));
+  if (questions.empty()) throw DataError(fmt::format("'{}' has no analogy questions", path));
   return questions;
 }
 

@@ -196,7 +196,7 @@ void check_rows(Index rows, const std::string& path, std::int64_t line) {
     const std::string what = fmt::format("more than {} vectors: neighbour search indexes rows with 32-bit integers",
                                          kMaxEmbeddingRows);
     if (line > 0) throw InputError(path, line, what);
-    throw Error(fmt::format("'{}' has {}", path, what));
+    throw DataError(fmt::format("'{}' has {}", path, what));
   }
 }
 
@@ -299,7 +299,7 @@ EmbeddingTable read_word2vec_binary(const std::string& path, Index count, Index 
   t.format = "word2vec-binary";
   const std::string file =
       fmt::format("'{}' (read as binary word2vec: non-text bytes follow its 'count dim' header)", path);
-  if (count == 0) throw Error(fmt::format("{} declares no vectors", file));
+  if (count == 0) throw DataError(fmt::format("{} declares no vectors", file));
   check_rows(count, path, 1);
   ByteReader in(path);
   std::string skip(header_bytes, '\0');
@@ -313,24 +313,24 @@ EmbeddingTable read_word2vec_binary(const std::string& path, Index count, Index 
     id.clear();
     while (true) {
       if (!in.peek(c)) {
-        throw Error(fmt::format("{} ends after {} of the {} vectors its header declares", file, r,
+        throw DataError(fmt::format("{} ends after {} of the {} vectors its header declares", file, r,
                                 count));
       }
       in.skip();
       if (c == ' ') break;
       id.push_back(c);
       if (id.size() > kMaxBinaryIdBytes) {
-        throw Error(fmt::format("{}: vector {} has no blank after its id within {} bytes", file, r + 1,
+        throw DataError(fmt::format("{}: vector {} has no blank after its id within {} bytes", file, r + 1,
                                 kMaxBinaryIdBytes));
       }
     }
-    if (id.empty()) throw Error(fmt::format("{}: vector {} has an empty id", file, r + 1));
-    if (t.ids.find(id)) throw Error(fmt::format("{}: id '{}' of vector {} appears twice", file, id, r + 1));
+    if (id.empty()) throw DataError(fmt::format("{}: vector {} has an empty id", file, r + 1));
+    if (t.ids.find(id)) throw DataError(fmt::format("{}: id '{}' of vector {} appears twice", file, id, r + 1));
     // Value by value: the header's dimension allocates nothing before the bytes are there.
     for (size_t j = 0; j < k; ++j) {
       char raw[4];
       if (in.read(raw, 4) != 4) {
-        throw Error(fmt::format("{} ends inside vector {} ('{}') of the {} its header declares", file,
+        throw DataError(fmt::format("{} ends inside vector {} ('{}') of the {} its header declares", file,
                                 r + 1, id, count));
       }
       std::uint32_t bits = 0;
@@ -338,7 +338,7 @@ EmbeddingTable read_word2vec_binary(const std::string& path, Index count, Index 
       if constexpr (std::endian::native == std::endian::big) bits = __builtin_bswap32(bits);
       const auto v = std::bit_cast<float>(bits);
       if (!std::isfinite(v)) {
-        throw Error(fmt::format("{}: value {} of vector {} ('{}') is not a finite number", file, j + 1,
+        throw DataError(fmt::format("{}: value {} of vector {} ('{}') is not a finite number", file, j + 1,
                                 r + 1, id));
       }
       values.push_back(static_cast<double>(v));
@@ -364,7 +364,7 @@ EmbeddingTable read_embeddings_by_content(const std::string& path) {
     t.vectors = read_npy_matrix(path);
     if (t.vectors.rows() == 0 || t.vectors.cols() == 0) {
       // As a text file without vectors: an export of it would read back as something else.
-      throw Error(fmt::format("'{}' contains no vectors (shape {} x {})", path, t.vectors.rows(), t.vectors.cols()));
+      throw DataError(fmt::format("'{}' contains no vectors (shape {} x {})", path, t.vectors.rows(), t.vectors.cols()));
     }
     check_rows(t.vectors.rows(), path, 0);
     for (Index i = 0; i < t.vectors.rows(); ++i) t.ids.add(std::to_string(i));
@@ -437,7 +437,7 @@ EmbeddingTable read_embeddings_by_content(const std::string& path) {
     values.insert(values.begin(), first_value);
     declared = -1;
   }
-  if (t.ids.size() == 0) throw Error(fmt::format("'{}' contains no vectors", path));
+  if (t.ids.size() == 0) throw DataError(fmt::format("'{}' contains no vectors", path));
   if (declared >= 0 && declared != t.ids.size()) {
     t.warnings.push_back(fmt::format("'{}': the header says {} vectors, the file has {}; all {} were read", path,
                                      declared, t.ids.size(), t.ids.size()));
@@ -471,7 +471,7 @@ EmbeddingTable read_embeddings(const std::string& path) {
   } catch (const OutOfMemory&) {
     throw;  // the machine's limit, not the file's content: no note about its name
   } catch (const Error& e) {
-    throw Error(fmt::format("'{}' is named .npy but is not a NumPy array file (it does not begin with the bytes "
+    throw DataError(fmt::format("'{}' is named .npy but is not a NumPy array file (it does not begin with the bytes "
                             "\\x93NUMPY), and read as word2vec it fails: {}", path, e.what()));
   }
 }

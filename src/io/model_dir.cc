@@ -49,7 +49,7 @@ json summary_json(const InputSummary& s, Index n_users, Index n_items, Index nnz
 template <typename Dense>
 void check_shape(const Dense& M, Index rows, Index cols, const std::string& what, const std::string& why) {
   if (M.rows() != rows || M.cols() != cols) {
-    throw Error(fmt::format("'{}' has shape {} x {}, expected {} x {} ({})", what, M.rows(), M.cols(), rows, cols, why));
+    throw DataError(fmt::format("'{}' has shape {} x {}, expected {} x {} ({})", what, M.rows(), M.cols(), rows, cols, why));
   }
 }
 
@@ -59,7 +59,7 @@ void check_finite(const Dense& M, const std::string& what) {
   for (Index c = 0; c < M.cols(); ++c) {
     for (Index r = 0; r < M.rows(); ++r) {
       if (!std::isfinite(M(r, c))) {
-        throw Error(fmt::format("'{}': entry ({}, {}) is {}: the model directory is damaged", what, r, c, M(r, c)));
+        throw DataError(fmt::format("'{}': entry ({}, {}) is {}: the model directory is damaged", what, r, c, M(r, c)));
       }
     }
   }
@@ -71,10 +71,19 @@ void check_finite(const Dense& M, const std::string& what) {
 template <typename Dense>
 void check_squares(const Dense& M, const std::string& what) {
   if (M.size() > 0 && !std::isfinite(static_cast<double>(M.squaredNorm()))) {
-    throw Error(fmt::format("'{}': the sum of squares of its values overflows (largest |value| {:.4g}): the model "
+    throw DataError(fmt::format("'{}': the sum of squares of its values overflows (largest |value| {:.4g}): the model "
                             "directory is damaged",
                             what, static_cast<double>(M.cwiseAbs().maxCoeff())));
   }
+}
+
+// A value of model.json as an error message shows it: a number, string or literal as written (its
+// first 40 characters), an array or object by its size only — writing out a nested one recurses
+// once per level, and 60,000 levels of brackets overflowed the stack.
+std::string shown(const json& value) {
+  if (value.is_array()) return fmt::format("an array of {} entries", value.size());
+  if (value.is_object()) return fmt::format("an object of {} keys", value.size());
+  return value.dump().substr(0, 40);
 }
 
 // An entry of model.json as type T, its key named where it has another type ('"lambda": "1"').
@@ -84,7 +93,7 @@ T value_at(const json& object, const char* key) {
   try {
     return value.get<T>();
   } catch (const json::type_error&) {
-    throw Error(fmt::format("\"{}\" is {} ({}), not {}", key, value.dump().substr(0, 40), value.type_name(),
+    throw DataError(fmt::format("\"{}\" is {} ({}), not {}", key, shown(value), value.type_name(),
                             std::is_same_v<T, std::string> ? "a string"
                             : std::is_same_v<T, bool>      ? "true or false"
                             : std::is_arithmetic_v<T>      ? "a number"
@@ -96,9 +105,13 @@ T value_at(const json& object, const char* key) {
 // undefined) within the range of int.
 Index integer_at(const json& object, const char* key) {
   const json& value = object.at(key);
-  if (!value.is_number_integer() || value.get<std::int64_t>() < std::numeric_limits<int>::min() ||
-      value.get<std::int64_t>() > std::numeric_limits<int>::max()) {
-    throw Error(fmt::format("'{}' must be an integer within the range of int, got {}", key, value.dump()));
+  // An unsigned integer beyond int64's range must not be read as one (2^64 − 1 became −1).
+  const bool in_range = value.is_number_unsigned() ? value.get<std::uint64_t>() <= std::numeric_limits<int>::max()
+                        : value.is_number_integer() ? value.get<std::int64_t>() >= std::numeric_limits<int>::min() &&
+                                                          value.get<std::int64_t>() <= std::numeric_limits<int>::max()
+                                                    : false;
+  if (!in_range) {
+    throw DataError(fmt::format("'{}' must be an integer within the range of int, got {}", key, shown(value)));
   }
   return value.get<Index>();
 }
@@ -110,22 +123,22 @@ SparseMatrix interactions_from_arrays(const std::vector<std::int64_t>& indptr, c
   const auto nnz = static_cast<std::int64_t>(indices.size());
   const std::string where = (fs::path(dir) / "interactions_indptr.npy").string();
   if (static_cast<Index>(indptr.size()) != n + 1) {
-    throw Error(fmt::format("'{}' has {} offsets for {} users (user_ids.tsv); expected {}", where, indptr.size(), n, n + 1));
+    throw DataError(fmt::format("'{}' has {} offsets for {} users (user_ids.tsv); expected {}", where, indptr.size(), n, n + 1));
   }
   if (static_cast<Index>(data.size()) != nnz) {
-    throw Error(fmt::format("'{}': {} values for {} indices", (fs::path(dir) / "interactions_data.npy").string(),
+    throw DataError(fmt::format("'{}': {} values for {} indices", (fs::path(dir) / "interactions_data.npy").string(),
                             data.size(), nnz));
   }
   if (nnz > std::numeric_limits<int>::max()) {
-    throw Error(fmt::format("'{}': {} interactions; at most 2^31 - 1 are supported", dir, nnz));
+    throw DataError(fmt::format("'{}': {} interactions; at most 2^31 - 1 are supported", dir, nnz));
   }
   if (indptr.front() != 0 || indptr.back() != nnz) {
-    throw Error(fmt::format("'{}': offsets must run from 0 to {} (the number of indices), got {} to {}", where, nnz,
+    throw DataError(fmt::format("'{}': offsets must run from 0 to {} (the number of indices), got {} to {}", where, nnz,
                             indptr.front(), indptr.back()));
   }
   for (size_t u = 1; u < indptr.size(); ++u) {
     if (indptr[u] < indptr[u - 1]) {
-      throw Error(fmt::format("'{}': offset {} ({}) is below offset {} ({})", where, u, indptr[u], u - 1, indptr[u - 1]));
+      throw DataError(fmt::format("'{}': offset {} ({}) is below offset {} ({})", where, u, indptr[u], u - 1, indptr[u - 1]));
     }
   }
   SparseMatrix X(n, p);
@@ -136,14 +149,14 @@ SparseMatrix interactions_from_arrays(const std::vector<std::int64_t>& indptr, c
     for (std::int64_t q = b; q < e; ++q) {
       const std::int64_t j = indices[static_cast<size_t>(q)];
       if (j < 0 || j >= p) {
-        throw Error(fmt::format("'{}': item index {} at position {} is outside [0, {}) ({} ids in item_ids.tsv)",
+        throw DataError(fmt::format("'{}': item index {} at position {} is outside [0, {}) ({} ids in item_ids.tsv)",
                                 indices_file, j, q, p, p));
       }
       if (q > b && j <= indices[static_cast<size_t>(q) - 1]) {
-        throw Error(fmt::format("'{}': the items of user {} are not strictly increasing at position {}", indices_file, u, q));
+        throw DataError(fmt::format("'{}': the items of user {} are not strictly increasing at position {}", indices_file, u, q));
       }
       if (!std::isfinite(data(q))) {
-        throw Error(fmt::format("'{}': value {} at position {} is not a finite number",
+        throw DataError(fmt::format("'{}': value {} at position {} is not a finite number",
                                 (fs::path(dir) / "interactions_data.npy").string(), data(q), q));
       }
     }
@@ -305,14 +318,14 @@ ModelBundle read_model_dir(const std::string& dir) {
   const fs::file_type type = fs::status(root, ec).type();
   if (type == fs::file_type::not_found) throw Error(fmt::format("model directory '{}' does not exist", dir));
   if (type != fs::file_type::directory) {
-    throw Error(fmt::format("'{}' is not a directory (a model directory written by 'linsim fit' is expected)", dir));
+    throw DataError(fmt::format("'{}' is not a directory (a model directory written by 'linsim fit' is expected)", dir));
   }
   const fs::file_type meta_type = fs::status(meta_path, ec).type();
-  if (meta_type == fs::file_type::not_found) throw Error(fmt::format("'{}' is not a model directory (no model.json)", dir));
+  if (meta_type == fs::file_type::not_found) throw DataError(fmt::format("'{}' is not a model directory (no model.json)", dir));
   // model.json is a few kilobytes (the cosine model's objective history included).
   constexpr std::uintmax_t kMaxMetaBytes = 64 << 20;
   if (meta_type != fs::file_type::regular || fs::file_size(meta_path, ec) > kMaxMetaBytes) {
-    throw Error(fmt::format("'{}' is not a regular file of at most 64 MB", meta_path.string()));
+    throw DataError(fmt::format("'{}' is not a regular file of at most 64 MB", meta_path.string()));
   }
   std::ifstream in(meta_path);
   if (!in) throw Error(fmt::format("cannot open '{}': {}", meta_path.string(), std::strerror(errno)));
@@ -320,14 +333,14 @@ ModelBundle read_model_dir(const std::string& dir) {
   try {
     meta = json::parse(in);
   } catch (const json::exception& e) {
-    throw Error(fmt::format("'{}': invalid JSON: {}", meta_path.string(), e.what()));
+    throw DataError(fmt::format("'{}': invalid JSON: {}", meta_path.string(), e.what()));
   }
   ModelBundle b;
   try {
-    if (meta.at("format") != "linsim-model") throw Error("not a linsim model");
+    if (meta.at("format") != "linsim-model") throw DataError("not a linsim model");
     const auto version = integer_at(meta, "format_version");
     if (version < 1 || version > kModelFormatVersion) {
-      throw Error(fmt::format("format version {} is not supported (this linsim reads {})", version,
+      throw DataError(fmt::format("format version {} is not supported (this linsim reads {})", version,
                               kModelFormatVersion));
     }
     Model& m = b.model;
@@ -353,7 +366,7 @@ ModelBundle read_model_dir(const std::string& dir) {
       // A fold-in's scores are scale × cosines: 0 would make every score 0, each user's list the
       // items in id order.
       if (!std::isfinite(m.scale) || m.scale == 0) {
-        throw Error(fmt::format("the cosine model's \"scale\" {} is not a finite nonzero number", m.scale));
+        throw DataError(fmt::format("the cosine model's \"scale\" {} is not a finite nonzero number", m.scale));
       }
       const json& c = o.at("convergence");
       m.convergence.converged = value_at<bool>(c, "converged");
@@ -375,19 +388,19 @@ ModelBundle read_model_dir(const std::string& dir) {
     b.input.binarized = input.value("binarized", false);
     if (input.contains("min_value") && !input.at("min_value").is_null()) {
       b.input.min_value = value_at<double>(input, "min_value");
-      if (!std::isfinite(*b.input.min_value)) throw Error(fmt::format("input min_value {} is not finite", *b.input.min_value));
+      if (!std::isfinite(*b.input.min_value)) throw DataError(fmt::format("input min_value {} is not finite", *b.input.min_value));
     }
     // The options must be ones a fit accepts (the shapes are checked against the arrays below).
     const FitOptions& o = m.options;
-    if (!std::isfinite(o.lambda) || o.lambda < 0) throw Error(fmt::format("lambda {} is not a finite number >= 0", o.lambda));
-    if (o.rank < 1) throw Error(fmt::format("rank {} is not positive", o.rank));
-    if (!(o.solver_tol > 0 && o.solver_tol < 1)) throw Error(fmt::format("solver_tol {} is outside (0, 1)", o.solver_tol));
+    if (!std::isfinite(o.lambda) || o.lambda < 0) throw DataError(fmt::format("lambda {} is not a finite number >= 0", o.lambda));
+    if (o.rank < 1) throw DataError(fmt::format("rank {} is not positive", o.rank));
+    if (!(o.solver_tol > 0 && o.solver_tol < 1)) throw DataError(fmt::format("solver_tol {} is outside (0, 1)", o.solver_tol));
     if (o.kind == ModelKind::kSppmi) o.sppmi.validate();
     if (o.kind == ModelKind::kCosine) o.cosine.validate();
   } catch (const json::exception& e) {
-    throw Error(fmt::format("'{}': {}", meta_path.string(), e.what()));
+    throw DataError(fmt::format("'{}': {}", meta_path.string(), e.what()));
   } catch (const std::exception& e) {  // an unknown name or an invalid value in the file
-    throw Error(fmt::format("'{}': {}", meta_path.string(), e.what()));
+    throw DataError(fmt::format("'{}': {}", meta_path.string(), e.what()));
   }
   // Each file must be a regular file (or a link to one): opening a FIFO would wait for a writer
   // for ever, a device could be read without end. A missing one is named by its reader.
@@ -396,7 +409,7 @@ ModelBundle read_model_dir(const std::string& dir) {
     std::error_code error;
     const fs::file_type kind = fs::status(path, error).type();
     if (kind != fs::file_type::regular && kind != fs::file_type::not_found) {
-      throw Error(fmt::format("'{}' is not a regular file", path.string()));
+      throw DataError(fmt::format("'{}' is not a regular file", path.string()));
     }
     return path.string();
   };

@@ -59,7 +59,7 @@ struct NpyArray {
 constexpr std::uint32_t kMaxHeaderBytes = 1 << 16;
 
 [[noreturn]] void malformed(const std::string& path, const std::string& header, const std::string& what) {
-  throw Error(fmt::format("'{}': malformed .npy header ({}): {}", path, what,
+  throw DataError(fmt::format("'{}': malformed .npy header ({}): {}", path, what,
                           header.size() > 200 ? header.substr(0, 200) + "..." : header));
 }
 
@@ -125,7 +125,7 @@ NpyArray read_header(std::ifstream& in, const std::string& path, std::uint64_t& 
   char magic[8] = {};
   in.read(magic, 8);
   if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
-    throw Error(fmt::format("'{}' is not a .npy file (bad magic)", path));
+    throw DataError(fmt::format("'{}' is not a .npy file (bad magic)", path));
   }
   std::uint32_t length = 0;
   std::uint64_t prefix = 10;
@@ -137,16 +137,16 @@ NpyArray read_header(std::ifstream& in, const std::string& path, std::uint64_t& 
     in.read(reinterpret_cast<char*>(&length), 4);
     prefix = 12;
   } else {
-    throw Error(fmt::format("'{}': unsupported .npy version {}", path, static_cast<int>(magic[6])));
+    throw DataError(fmt::format("'{}': unsupported .npy version {}", path, static_cast<int>(magic[6])));
   }
-  if (!in) throw Error(fmt::format("'{}': truncated .npy header", path));
+  if (!in) throw DataError(fmt::format("'{}': truncated .npy header", path));
   if (length > kMaxHeaderBytes || prefix + length > file_bytes) {
-    throw Error(fmt::format("'{}': the .npy header claims {} bytes (the file has {}; headers are at most {})", path,
+    throw DataError(fmt::format("'{}': the .npy header claims {} bytes (the file has {}; headers are at most {})", path,
                             length, file_bytes, kMaxHeaderBytes));
   }
   std::string header(length, '\0');
   in.read(header.data(), length);
-  if (!in) throw Error(fmt::format("'{}': truncated .npy header", path));
+  if (!in) throw DataError(fmt::format("'{}': truncated .npy header", path));
   data_bytes = file_bytes - prefix - length;
   NpyArray a;
   const std::string descr = header_value(header, "descr", path);
@@ -157,7 +157,7 @@ NpyArray read_header(std::ifstream& in, const std::string& path, std::uint64_t& 
   a.fortran_order = order == "True";
   a.shape = parse_shape(header_value(header, "shape", path), path, header);
   if (a.descr != "<f8" && a.descr != "<i8" && a.descr != "<f4" && a.descr != "<i4") {
-    throw Error(fmt::format("'{}': unsupported dtype '{}' (little-endian float32, float64, int32, int64)", path, a.descr));
+    throw DataError(fmt::format("'{}': unsupported dtype '{}' (little-endian float32, float64, int32, int64)", path, a.descr));
   }
   return a;
 }
@@ -179,13 +179,13 @@ size_t element_count(const NpyArray& a, std::uint64_t data_bytes, const std::str
   if (!overflow && count == 0) {
     for (size_t d : a.shape) {
       if (d != 0) {
-        throw Error(fmt::format("'{}': the .npy header declares shape ({}), which holds no values; linsim reads "
+        throw DataError(fmt::format("'{}': the .npy header declares shape ({}), which holds no values; linsim reads "
                                 "only arrays with values (or with every dimension 0)", path, shape));
       }
     }
   }
   if (overflow || bytes != data_bytes) {
-    throw Error(fmt::format("'{}': the .npy header declares shape ({}) of '{}', {} bytes of data, but the file holds {}{}",
+    throw DataError(fmt::format("'{}': the .npy header declares shape ({}) of '{}', {} bytes of data, but the file holds {}{}",
                             path, shape, a.descr, overflow ? std::string("more than 2^64") : std::to_string(bytes),
                             data_bytes, !overflow && bytes > data_bytes ? " (truncated?)" : ""));
   }
@@ -194,7 +194,7 @@ size_t element_count(const NpyArray& a, std::uint64_t data_bytes, const std::str
 
 void read_exactly(std::ifstream& in, char* to, size_t bytes, size_t count, const std::string& path) {
   in.read(to, static_cast<std::streamsize>(bytes));
-  if (!in) throw Error(fmt::format("'{}': truncated .npy data ({} values expected)", path, count));
+  if (!in) throw DataError(fmt::format("'{}': truncated .npy data ({} values expected)", path, count));
 }
 
 NpyArray read_array(const std::string& path) {
@@ -261,7 +261,7 @@ MatrixOf<Scalar> read_matrix(const std::string& path) {
   NpyArray a = read_header(in, path, data_bytes);
   const size_t count = element_count(a, data_bytes, path);
   if (a.shape.empty() || a.shape.size() > 2) {
-    throw Error(fmt::format("'{}': expected a 1-D or 2-D array, got {} dimensions", path, a.shape.size()));
+    throw DataError(fmt::format("'{}': expected a 1-D or 2-D array, got {} dimensions", path, a.shape.size()));
   }
   const auto rows = static_cast<Index>(a.shape[0]);
   const auto cols = static_cast<Index>(a.shape.size() == 2 ? a.shape[1] : 1);
@@ -316,14 +316,14 @@ MatrixF read_npy_matrix_float32(const std::string& path) { return read_matrix<fl
 
 Vector read_npy_vector(const std::string& path) {
   const Matrix M = read_npy_matrix(path);
-  if (M.cols() != 1) throw Error(fmt::format("'{}': expected a 1-D array", path));
+  if (M.cols() != 1) throw DataError(fmt::format("'{}': expected a 1-D array", path));
   return M.col(0);
 }
 
 std::vector<std::int64_t> read_npy_int64(const std::string& path) {
   const NpyArray a = read_array(path);
   if (a.shape.size() != 1 || (a.descr != "<i8" && a.descr != "<i4")) {
-    throw Error(fmt::format("'{}': expected a 1-D integer array", path));
+    throw DataError(fmt::format("'{}': expected a 1-D integer array", path));
   }
   // Read as integers (never through double, which cannot hold every int64).
   std::vector<std::int64_t> v(a.shape[0]);

@@ -301,7 +301,16 @@ std::vector<int> read_truth_clusters(const std::string& path, const IdMap& items
     } catch (const std::exception&) {
       throw InputError(path, number, fmt::format("cluster '{}' is not a non-negative integer", label));
     }
-    if (auto index = items.find(item)) cluster[static_cast<size_t>(*index)] = c;
+    if (auto index = items.find(item)) {
+      // One cluster per item, as read_truth has it: a second, different one is a mistake in the
+      // file (was: the last line won without a word).
+      int& given = cluster[static_cast<size_t>(*index)];
+      if (given >= 0 && given != c) {
+        throw InputError(path, number, fmt::format("item '{}' is in cluster {} here and in cluster {} on an earlier line",
+                                                   item, c, given));
+      }
+      given = c;
+    }
   }
   return cluster;
 }

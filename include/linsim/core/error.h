@@ -45,8 +45,17 @@ class LambdaRefused : public InvalidArgument {
   using InvalidArgument::InvalidArgument;
 };
 
-// Malformed content in an input file; the message reads "FILE:LINE: what (text)".
-class InputError : public Error {
+// Input whose content is not what it must be: a damaged or foreign model directory or .npy array,
+// compressed data that stops early, a file without data lines, embeddings that contradict their
+// header. An input the caller gave, not a failure of the machine (an unreadable file, a full disk
+// stay Error): bindings map it to their bad-value error (Python's ValueError), as InvalidArgument.
+class DataError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Malformed content at a line of an input file; the message reads "FILE:LINE: what (text)".
+class InputError : public DataError {
  public:
   InputError(const std::string& file, std::int64_t line, const std::string& what);
   const std::string& file() const { return file_; }

@@ -26,6 +26,10 @@ namespace linsim {
 enum class InputFormat { kAuto, kTriplets, kMovieLens, kLastFm, kMatrixMarket };
 
 InputFormat parse_input_format(const std::string& name);
+// A separator as users name it (the CLI's --sep, Python's separator=): "tab" or "\\t" is a tab,
+// "comma" a comma, "space", "blank" or "blanks" runs of blanks; any other string is taken
+// literally ("" detects).
+std::string parse_separator(const std::string& name);
 const char* format_name(InputFormat format);
 
 struct ReadOptions {
