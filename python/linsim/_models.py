@@ -124,6 +124,12 @@ class Model:
 
     def _set(self, fitted, user_ids: np.ndarray, item_ids: np.ndarray) -> None:
         self._m = fitted
+        # The model's own read-only copies: the caller's arrays (an Interactions' ids) may change
+        # after the fit, and the ids answered with must stay those the model was fitted and is
+        # saved with (docs/python.md, "Attributes after fit").
+        user_ids, item_ids = np.array(user_ids, copy=True), np.array(item_ids, copy=True)
+        user_ids.flags.writeable = False
+        item_ids.flags.writeable = False
         self._user_ids = user_ids
         self._item_ids = item_ids
         self._users = IdLookup(user_ids, "user")

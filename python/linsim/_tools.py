@@ -10,7 +10,7 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _linsim
-from ._inputs import COUNT, SEED, THREADS, IdLookup, Interactions, as_csr, checked_int, from_dataframe, id_bytes
+from ._inputs import COUNT, SEED, THREADS, IdLookup, Interactions, _sparse, as_csr, checked_int, from_dataframe, id_bytes
 from ._models import Model, Progress, _progress_callback, _warn_undeleted
 
 
@@ -137,6 +137,10 @@ def audit(item_vectors, user_vectors=None, interactions=None, truth=None, html=N
         items = model.item_factors
         ids = model.item_ids
         if user_vectors is None:
+            if interactions is None:  # the model's own training interactions, as `linsim audit --items DIR`
+                indptr, indices, values, shape = model._fitted().interactions
+                interactions = Interactions(_sparse().csr_matrix((values, indices, indptr), shape=shape),
+                                            model.user_ids, model.item_ids)
             user_vectors = model.user_factors
             user_ids = model.user_ids if user_ids is None else user_ids
         description["items"] = repr(model)

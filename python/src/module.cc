@@ -553,7 +553,7 @@ py::tuple read_interactions_file(const std::string& path, const py::dict& o, int
   ReadOptions options;
   apply_options(o,
                 {{"format", set_parsed(options.format, parse_input_format)},
-                 {"separator", set(options.separator)},
+                 {"separator", set_parsed(options.separator, parse_separator)},
                  {"header", set(options.header)},
                  {"binarize", set(options.binarize)},
                  {"min_value", set(options.min_value)},
@@ -778,7 +778,7 @@ PYBIND11_MODULE(_linsim, m) {
       if (p) std::rethrow_exception(p);
     } catch (const OutOfMemory& e) {
       raise(PyExc_MemoryError, e.what());
-    } catch (const InputError& e) {
+    } catch (const DataError& e) {  // InputError (file and line) among them
       raise(PyExc_ValueError, e.what());
     } catch (const InvalidArgument& e) {
       raise(PyExc_ValueError, e.what());

@@ -159,8 +159,39 @@ def test_load_errors(tmp_path):
     with pytest.raises(FileNotFoundError):
         linsim.load(tmp_path / "nothing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(RuntimeError, match="model.json"):
+    with pytest.raises(ValueError, match="model.json"):
         linsim.load(tmp_path / "empty")
+
+
+def test_input_whose_content_is_wrong_is_a_value_error(simulated, tmp_path):
+    """Malformed input is a ValueError (docs/python.md, "Errors"), not only a bad line: a damaged
+    model directory, a truncated .gz, a file with a header and no data (each was a RuntimeError)."""
+    model = linsim.EQ2(rank=3, lam=1, progress=False).fit(simulated[0])
+    good = tmp_path / "model"
+    model.save(good)
+    garbled = tmp_path / "garbled"
+    shutil.copytree(good, garbled)
+    (garbled / "model.json").write_text("{garbage")
+    with pytest.raises(ValueError, match="invalid JSON"):
+        linsim.load(garbled)
+    reshaped = tmp_path / "reshaped"
+    shutil.copytree(good, reshaped)
+    np.save(reshaped / "item_embeddings.npy", np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="shape"):
+        linsim.load(reshaped)
+    lines = "".join(f"u{u}\ti{(u * 7 + j) % 50}\t1\n" for u in range(400) for j in range(5)).encode()
+    import gzip
+    packed = gzip.compress(lines)
+    (tmp_path / "cut.tsv.gz").write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(ValueError, match="stops before its end"):
+        linsim.read_interactions(str(tmp_path / "cut.tsv.gz"))
+    (tmp_path / "header.tsv").write_text("user\titem\tvalue\n")
+    with pytest.raises(ValueError, match="no interactions"):
+        linsim.read_interactions(str(tmp_path / "header.tsv"))
+    # A failure of the machine, not of the content, stays a RuntimeError.
+    with pytest.raises(RuntimeError) as e:
+        model.save(tmp_path / "missing" / "deeper" / "model")
+    assert not isinstance(e.value, ValueError)
 
 
 def test_ids_and_paths_that_are_not_utf8_survive_every_round_trip(cli, tmp_path):

@@ -178,6 +178,10 @@ def test_dataframe_columns_by_name_and_duplicates_summed():
     assert linsim.from_dataframe(df, user="who", item="item", binarize=True).X[0, 0] == 1.0
     with pytest.raises(ValueError, match="no column 'nope'"):
         linsim.from_dataframe(df, user="nope", item="item")
+    # A column not named is taken by position, the values' too (was: dropped once any was named).
+    rated = pd.DataFrame({"u": [1, 1, 2], "i": ["a", "b", "a"], "r": [5.0, 3.0, 4.0]})
+    for named in ({}, {"user": "u"}, {"item": "i"}, {"user": "u", "item": "i"}):
+        assert linsim.from_dataframe(rated, **named).X.toarray().tolist() == [[5.0, 3.0], [4.0, 0.0]], named
 
 
 def test_dataframe_bad_rows_are_named():
@@ -237,6 +241,20 @@ def test_read_interactions_reports_missing_files_and_bad_lines(tmp_path):
     bad.write_text("u1\ti1\t1\nu2\ti2\tnan\n")
     with pytest.raises(ValueError, match=r"bad.tsv:2"):
         linsim.read_interactions(bad)
+
+
+def test_read_interactions_takes_the_clis_separator_names(tmp_path):
+    """separator= takes --sep's names as the CLI does (was: "tab" taken literally, so no line split)."""
+    path = tmp_path / "two.tsv"
+    path.write_text("u1\ti1 x\t1\nu2\ti2\t1\n")  # an item id with a blank: detection would not matter
+    for name in ("tab", "\\t", "\t"):
+        read = linsim.read_interactions(path, separator=name)
+        assert list(read.item_ids) == ["i1 x", "i2"], name
+    commas = tmp_path / "two.csv"
+    commas.write_text("u1,i1,2\nu2,i2,1\n")
+    assert linsim.read_interactions(commas, separator="comma").X.sum() == 3
+    with pytest.raises(TypeError):
+        linsim.read_interactions(commas, "triplets")  # the options are keywords, as documented
 
 
 def test_read_interactions_gives_the_same_on_any_thread_count(tmp_path):

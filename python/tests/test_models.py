@@ -36,6 +36,25 @@ def test_attributes_are_read_only_views_and_satisfy_p_equals_xa(simulated, eq2):
     assert eq2.weights is None
 
 
+def test_ids_are_the_models_own_and_read_only(tmp_path):
+    """Changing the Interactions' id arrays after a fit changes nothing the model answers or saves
+    (was: the model held the caller's writable array, so its answers changed and no longer matched
+    its saved directory)."""
+    data = linsim.Interactions(sp.csr_matrix(np.eye(6)[[0, 1, 2, 3, 4, 5, 0, 1]] + np.eye(6)[[1, 2, 3, 4, 5, 0, 2, 3]]),
+                               user_ids=np.array([f"u{i}" for i in range(8)], dtype=object),
+                               item_ids=np.array([f"i{j}" for j in range(6)], dtype=object))
+    model = linsim.EQ2(rank=2, lam=0.1, progress=False).fit(data)
+    for ids in (model.item_ids, model.user_ids):
+        assert not ids.flags.writeable
+        with pytest.raises(ValueError):
+            ids[0] = "x"
+    before = model.similar_items("i1", N=3)[0].tolist()
+    data.item_ids[:] = "x"
+    assert model.similar_items("i1", N=3)[0].tolist() == before
+    model.save(tmp_path / "m")
+    assert linsim.load(tmp_path / "m").item_ids.tolist() == [f"i{j}" for j in range(6)]
+
+
 def test_similar_items_dot_and_cosine_equal_brute_force(eq2):
     B = np.asarray(eq2.item_factors)
     for measure, F in (("dot", B), ("cosine", B / np.linalg.norm(B, axis=1, keepdims=True))):

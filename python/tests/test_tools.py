@@ -78,6 +78,12 @@ def test_audit_of_a_model_with_interactions_and_clusters(simulated):
         assert report["truth"]["auc"][measure] > 0.7, (measure, report["truth"]["auc"][measure])
     shuffled = np.random.default_rng(0).permutation(truth["cluster"])
     assert linsim.audit(m.item_factors, truth=shuffled, progress=False)["truth"]["auc"]["cosine"] < 0.6
+    # A model alone brings its training interactions, as `linsim audit --items DIR` (was: none, and
+    # the popularity check read "Needs --interactions.").
+    alone = linsim.audit(m, truth=truth["cluster"], progress=False)
+    assert alone["popularity"]["norm_spearman"] is not None
+    assert alone["popularity"] == report["popularity"]
+    assert alone["projected_overlap"] == report["projected_overlap"]
 
 
 def test_audit_paths_that_are_not_utf8_as_str_or_bytes(simulated, tmp_path):
