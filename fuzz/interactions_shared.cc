@@ -35,11 +35,16 @@ std::string described(const ReadResult& r) {
   return out;
 }
 
-// The result of `read` as text, or the library's error as text; any other exception is a finding.
+// The result of `read` as text, or the library's error (its class and message) as text; any other
+// exception is a finding.
 template <typename Fn>
 std::string outcome(Fn&& read) {
   try {
     return "read " + described(read());
+  } catch (const InputError& e) {
+    return "input error " + e.file() + ":" + std::to_string(e.line()) + " " + e.what();
+  } catch (const DataError& e) {
+    return std::string("data error ") + e.what();
   } catch (const Error& e) {
     return std::string("error ") + e.what();
   } catch (const InvalidArgument& e) {

@@ -504,6 +504,11 @@ TEST_F(AuditFiles, TruthReaderDetectsClustersAndPairs) {
   for (const char* w : {"word", "dog", "car", "bus"}) named.item_ids.add(w);
   read_truth(write("named.tsv", "word\tcluster\ndog\t0\ncar\t1\nbus\t1\nword\t0\n"), "auto", named);
   EXPECT_EQ(named.clusters, (std::vector<int>{0, 0, 1, 1}));
+  read_truth(write("named_id.tsv", "word\tClusterID\ndog\t0\ncar\t1\nbus\t1\nword\t0\n"), "auto", named);
+  EXPECT_EQ(named.clusters, (std::vector<int>{0, 0, 1, 1}));
+  // A first data line whose label reads like a column name, used by other lines too, is data.
+  read_truth(write("labels.tsv", "word\tlabel\ndog\tlabel\ncar\tother\nbus\tother\n"), "clusters", named);
+  EXPECT_EQ(named.clusters, (std::vector<int>{0, 0, 1, 1}));
   AuditInput w = input_of(test::random_matrix(4, 2, 1));
   w.item_ids = in.item_ids;
   read_truth(write("ws.tab", "Word 1\tWord 2\tHuman (mean)\nCat\tdog\t7.5\ncar\tbus\t8\ncat\tyak\t1\ndog\tbus\t2\n"),

@@ -157,9 +157,14 @@ TEST(Measures, RawSpaceOfCountsEqualsTheGramCosinesBitForBit) {
     const Matrix want = cosine_from_gram(Cd * Cd.transpose());
     const Matrix got = all_scores(*make_similarity_space(none, C, side, Measure::kRaw, ctx));
     EXPECT_EQ((got - want).cwiseAbs().maxCoeff(), 0.0);
-    const SparseMatrix W = 0.3 * C;  // not counts: squared lengths below 1
-    EXPECT_LT((all_scores(*make_similarity_space(none, W, side, Measure::kRaw, ctx)) - test::cosine_matrix(Cd))
-                  .cwiseAbs().maxCoeff(), 1e-15);
+    // Not counts: every squared length below 1 (×1e-3), or one above 2^26 (×1e4): the normalised
+    // rows, whose cosines differ from the count route's in the last bits somewhere.
+    for (const double scale : {1e-3, 1e4}) {
+      const SparseMatrix W = scale * C;
+      const Matrix scaled = all_scores(*make_similarity_space(none, W, side, Measure::kRaw, ctx));
+      EXPECT_LT((scaled - test::cosine_matrix(Cd)).cwiseAbs().maxCoeff(), 1e-15) << scale;
+      EXPECT_GT((scaled - want).cwiseAbs().maxCoeff(), 0.0) << scale;
+    }
   }
 }
 

@@ -216,6 +216,22 @@ TEST_F(Readers, MatrixMarket) {
               std::string::npos)
         << bad;
   }
+  // A line holds its fields and no more, an 'integer' file integers, and the banner's first word
+  // is %%MatrixMarket itself (was: '3 3 2 99' and '1 2 3 junk' read without their last field,
+  // '1.5' kept in an integer file, '%%MatrixMarketXYZ' accepted).
+  for (const auto& [text, where] : std::vector<std::pair<std::string, std::string>>{
+           {"%%MatrixMarket matrix coordinate real general\n2 2 1 99\n1 1 1\n", "x.mtx:2: expected 'rows cols entries'"},
+           {"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 2 3 junk\n", "x.mtx:3: expected 'row col value'"},
+           {"%%MatrixMarket matrix coordinate pattern general\n2 2 1\n1 2 3\n", "x.mtx:3: expected 'row col'"},
+           {"%%MatrixMarket matrix coordinate integer general\n2 2 1\n1 2 1.5\n", "x.mtx:3: value '1.5' is not an integer"},
+           {"%%MatrixMarketXYZ matrix coordinate real general\n2 2 1\n1 2 1\n", "x.mtx:1: expected a '%%MatrixMarket"}}) {
+    const std::string message = error_of(write("x.mtx", text));
+    EXPECT_NE(message.find(where), std::string::npos) << text << " -> " << message;
+  }
+  EXPECT_EQ(at(read_interactions(write("i.mtx", "%%MatrixMarket matrix coordinate integer general\n2 2 1\n1 2 3.0\n"), {})
+                   .data,
+               "1", "2"),
+            3.0);
   const auto p = read_interactions(write("p.mtx", "%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 2\n2 1\n"), {});
   EXPECT_EQ(p.data.X.coeff(0, 1), 1.0);
   EXPECT_NE(error_of(write("s.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 1 1\n")).find("symmetric"),

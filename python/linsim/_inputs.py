@@ -211,9 +211,11 @@ def from_dataframe(df, user=None, item=None, value=None, *, binarize: bool = Fal
                    allow_negative: bool = False, item_ids: Optional[Sequence] = None) -> Interactions:
     """Interactions from a pandas DataFrame of (user, item[, value]) rows.
 
-    Columns are chosen by name, and each one not named by position like the CLI's triplet reader:
-    users first, items second, values third when the third column is numeric and is neither the
-    user nor the item column (else every pair counts 1). Ids of
+    Columns are chosen by name, or, with none named, by position like the CLI's triplet reader:
+    users first, items second, values third when the third column is numeric (else every pair
+    counts 1). Once the user or item column is named, values come from ``value=`` only (a numeric
+    third column may be a timestamp); a column named for one role and taken by position for the
+    other is an error. Ids of
     any hashable type get rows and columns in order of first appearance, as the CLI's readers
     number them; duplicate pairs are summed, zeros dropped, ``binarize`` sets every value to 1.
     Values must be finite, and non-negative unless ``allow_negative``; a missing id is an error.
@@ -228,13 +230,15 @@ def from_dataframe(df, user=None, item=None, value=None, *, binarize: bool = Fal
         raise ValueError("the DataFrame needs a user and an item column")
     ucol = _positional(df, user, 0, "user")
     icol = _positional(df, item, 1, "item")
+    if ucol == icol:
+        raise ValueError(f"the user and the item column are both {ucol!r}: name the other one too")
     vcol = value
-    # Each column not named is taken by its position, the values' too (was: naming the user or the
-    # item column alone dropped a numeric third column's values without a word); a third column
-    # that already is the user or item column holds no values.
-    if vcol is None and len(df.columns) > 2:
+    # Values by position only for a frame laid out by position (no column named): once a column is
+    # named, a numeric third column may be anything (a timestamp, a numeric id), so values come
+    # from value= alone and otherwise every pair counts 1.
+    if vcol is None and user is None and item is None and len(df.columns) > 2:
         third = df.columns[2]
-        if third not in (ucol, icol) and pd.api.types.is_numeric_dtype(df[third]):
+        if pd.api.types.is_numeric_dtype(df[third]):
             vcol = third
     elif vcol is not None and vcol not in df.columns:
         raise ValueError(f"no column {vcol!r} for the values (columns: {list(df.columns)})")

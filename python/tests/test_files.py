@@ -188,6 +188,14 @@ def test_input_whose_content_is_wrong_is_a_value_error(simulated, tmp_path):
     (tmp_path / "header.tsv").write_text("user\titem\tvalue\n")
     with pytest.raises(ValueError, match="no interactions"):
         linsim.read_interactions(str(tmp_path / "header.tsv"))
+    # The values themselves: too large to square, or negative where a weighting needs counts.
+    with pytest.raises(ValueError, match="too large"):
+        linsim.EQ2(rank=1, lam=1, progress=False).fit(np.full((5, 4), 1e300))
+    missing = tmp_path / "missing_array"
+    shutil.copytree(good, missing)
+    os.remove(missing / "encoder.npy")
+    with pytest.raises(ValueError, match="encoder.npy' is missing from the model directory"):
+        linsim.load(missing)
     # A failure of the machine, not of the content, stays a RuntimeError.
     with pytest.raises(RuntimeError) as e:
         model.save(tmp_path / "missing" / "deeper" / "model")

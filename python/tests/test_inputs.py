@@ -178,10 +178,16 @@ def test_dataframe_columns_by_name_and_duplicates_summed():
     assert linsim.from_dataframe(df, user="who", item="item", binarize=True).X[0, 0] == 1.0
     with pytest.raises(ValueError, match="no column 'nope'"):
         linsim.from_dataframe(df, user="nope", item="item")
-    # A column not named is taken by position, the values' too (was: dropped once any was named).
+    # Values by position only with no column named; once one is, value= says where they are (a
+    # numeric third column may be a timestamp); one column for both roles is refused (was: items
+    # read from the user column).
     rated = pd.DataFrame({"u": [1, 1, 2], "i": ["a", "b", "a"], "r": [5.0, 3.0, 4.0]})
-    for named in ({}, {"user": "u"}, {"item": "i"}, {"user": "u", "item": "i"}):
-        assert linsim.from_dataframe(rated, **named).X.toarray().tolist() == [[5.0, 3.0], [4.0, 0.0]], named
+    assert linsim.from_dataframe(rated).X.toarray().tolist() == [[5.0, 3.0], [4.0, 0.0]]
+    assert linsim.from_dataframe(rated, user="u", value="r").X.toarray().tolist() == [[5.0, 3.0], [4.0, 0.0]]
+    assert linsim.from_dataframe(rated, user="u").X.toarray().tolist() == [[1.0, 1.0], [1.0, 0.0]]
+    swapped = pd.DataFrame({"i": ["a", "b"], "u": [8, 4]})
+    with pytest.raises(ValueError, match="both 'i'"):
+        linsim.from_dataframe(swapped, item="i")
 
 
 def test_dataframe_bad_rows_are_named():

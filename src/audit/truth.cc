@@ -54,6 +54,15 @@ std::optional<Index> find_id(const IdMap& ids, const std::string& id) {
   return ids.find(lower(id));
 }
 
+// Whether any line after the first gives `label` as an item's cluster.
+bool label_elsewhere(const std::vector<std::pair<std::int64_t, std::vector<std::string>>>& rows,
+                     const std::string& label) {
+  for (size_t r = 1; r < rows.size(); ++r) {
+    if (rows[r].second.size() >= 2 && rows[r].second[1] == label) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void read_truth(const std::string& path, const std::string& kind, AuditInput& in) {
@@ -131,13 +140,11 @@ void read_truth(const std::string& path, const std::string& kind, AuditInput& in
       const auto& [line, f] = rows[r];
       if (f.size() < 2) throw InputError(path, line, "expected an item and its cluster");
       const auto item = find_id(ids, f[0]);
-      if (r == 0) {
-        // A header: a first line whose item is not among the embeddings, or whose second field
-        // names the column (an item column named "word" or "item" is also a common id: was read
-        // as that id's cluster, named "cluster").
-        const std::string h = lower(f[1]);
-        if (!item || h == "cluster" || h == "clusters" || h == "cluster_id" || h == "label" || h == "labels") continue;
-      }
+      // A header: a first line whose item is not among the embeddings, or that names a cluster
+      // column as the kind's detection reads it (a field with "cluster" in it, or "label") with a
+      // second field no other line uses as a label (an item column named "word" or "item" is also
+      // a common id: it was read as that id's cluster, named "cluster").
+      if (r == 0 && (!item || (header_names_cluster && !label_elsewhere(rows, f[1])))) continue;
       if (!item) {
         ++unknown;
         continue;

@@ -677,19 +677,24 @@ void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& 
   std::string_view banner[5];
   const std::string banner_text(line);
   const size_t nb = split(banner_text, " ", banner, 5);
+  if (banner[0] != "%%MatrixMarket") {  // not a longer word that begins so ("%%MatrixMarketXYZ")
+    throw InputError(path, 1, fmt::format("expected a '%%MatrixMarket matrix coordinate ...' banner, got '{}'",
+                                          clip(banner_text)));
+  }
   if (nb < 5 || lower(banner[1]) != "matrix" || lower(banner[2]) != "coordinate") {
     throw InputError(path, 1, fmt::format("only 'matrix coordinate' files are supported, got '{}'",
                                           clip(banner_text)));
   }
   const std::string field = lower(banner[3]);
   const bool pattern = field == "pattern";
+  const bool integer = field == "integer";
   if (!pattern && field != "real" && field != "integer") {
     throw InputError(path, 1, fmt::format("unsupported field type '{}' (real, integer or pattern)", field));
   }
   if (lower(banner[4]) != "general") {
     throw InputError(path, 1, fmt::format("unsupported symmetry '{}' (only 'general')", banner[4]));
   }
-  std::string_view fields[3];
+  std::string_view fields[4];  // one more than a line may hold, so that an extra field is seen
   std::int64_t rows = -1;
   std::int64_t cols = -1;
   std::int64_t declared = 0;
@@ -699,7 +704,7 @@ void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& 
     const std::string_view content = trim(line);
     if (content.empty() || content.front() == '%') continue;
     const std::int64_t number = reader.line_number();
-    const size_t n = split(content, " ", fields, 3);
+    const size_t n = split(content, " ", fields, 4);
     if (rows < 0) {
       // The declared sizes only bound the indices: nothing is allocated from them, so a header
       // that claims 10⁹ × 10⁹ costs nothing (the matrix keeps the rows and columns that occur).
@@ -711,7 +716,7 @@ void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& 
       continue;
     }
     std::int64_t r = 0, j = 0;
-    if (n < (pattern ? 2u : 3u) || !parse_count(fields[0], r) || !parse_count(fields[1], j)) {
+    if (n != (pattern ? 2u : 3u) || !parse_count(fields[0], r) || !parse_count(fields[1], j)) {
       throw InputError(path, number, fmt::format("expected 'row col{}' with integer indices, got '{}'",
                                                  pattern ? "" : " value", clip(line)));
     }
@@ -725,6 +730,11 @@ void read_matrix_market(LineReader& reader, Collector& collector, InputSummary& 
     if (!pattern) {
       if (const Parsed parsed = parse_double(fields[2], value); parsed != Parsed::kNumber) {
         throw InputError(path, number, fmt::format("value '{}' {}", clip(fields[2]), why_not_a_value(parsed)));
+      }
+      if (integer && value != std::trunc(value)) {
+        throw InputError(path, number,
+                         fmt::format("value '{}' is not an integer, as the banner's field type 'integer' says",
+                                     clip(fields[2])));
       }
     }
     if (!collector.accept(value, pattern ? std::string_view("1") : fields[2], number)) {

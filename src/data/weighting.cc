@@ -213,7 +213,7 @@ SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t s
             if (!(value[q] >= 0)) {
               // Training data was checked whole (fit_weighting): this is a user folded in, and u
               // its row in one block of them, which would not identify it.
-              throw Error(fmt::format("bm25 needs nonnegative values, and a user to fold in has {}", value[q]));
+              throw DataError(fmt::format("bm25 needs nonnegative values, and a user to fold in has {}", value[q]));
             }
             length += value[q];
           }
@@ -232,7 +232,7 @@ SparseMatrix apply_steps(const FittedWeighting& f, const SparseView& X, size_t s
           double length = 0;
           for (int q = outer[u]; q < outer[u + 1]; ++q) {
             if (!(value[q] >= 0)) {
-              throw Error(fmt::format("sppmi needs nonnegative counts, and a user to fold in has {}", value[q]));
+              throw DataError(fmt::format("sppmi needs nonnegative counts, and a user to fold in has {}", value[q]));
             }
             length += value[q];
           }
@@ -284,13 +284,13 @@ FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X, c
         const Eigen::Map<const Vector> values(before.valuePtr(), before.nonZeros());
         const double lowest = values.size() ? values.minCoeff() : 0.0;
         if (!comm.all(lowest >= 0)) {
-          throw Error(lowest >= 0 ? std::string("bm25 needs nonnegative values; the training data has a negative one")
+          throw DataError(lowest >= 0 ? std::string("bm25 needs nonnegative values; the training data has a negative one")
                                   : fmt::format("bm25 needs nonnegative values; the training data has {}", lowest));
         }
         const double total = comm.sum(values.sum());
         f.mean_length[k] = n > 0 ? total / n : 1.0;
         if (!(f.mean_length[k] > 0)) {
-          throw Error("bm25 needs positive interaction values (the mean user length is not positive)");
+          throw DataError("bm25 needs positive interaction values (the mean user length is not positive)");
         }
         break;
       }
@@ -305,14 +305,14 @@ FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X, c
           }
         }
         if (!comm.all(lowest >= 0)) {
-          throw Error(lowest >= 0 ? std::string("sppmi needs nonnegative counts; the training data has a negative one")
+          throw DataError(lowest >= 0 ? std::string("sppmi needs nonnegative counts; the training data has a negative one")
                                   : fmt::format("sppmi needs nonnegative counts; the training data has {}", lowest));
         }
         comm.sum(count.data(), static_cast<std::size_t>(count.size()));
         f.item_factor[k] = count.unaryExpr([&](double c) { return c > 0 ? s.b * std::log(c) : 0.0; });
         double z = 0;
         for (Index i = 0; i < count.size(); ++i) z += count(i) > 0 ? std::pow(count(i), s.b) : 0.0;
-        if (!(z > 0)) throw Error("sppmi needs positive counts (the training data has none)");
+        if (!(z > 0)) throw DataError("sppmi needs positive counts (the training data has none)");
         f.mean_length[k] = std::log(z) - std::log(s.a);
         break;
       }
@@ -367,7 +367,7 @@ FittedWeighting fit_weighting(const Weighting& weighting, const SparseView& X, c
             f.inv_scale(i) = 1.0 / (unit(i) * std::sqrt(var));
             f.center(i) = mean(i) / std::sqrt(var);
             if (!std::isfinite(f.inv_scale(i))) {
-              throw Error(fmt::format("standardize: item column {} is too small to scale to unit variance (its "
+              throw DataError(fmt::format("standardize: item column {} is too small to scale to unit variance (its "
                                       "standard deviation is {:.3g})",
                                       i, unit(i) * std::sqrt(var)));
             }

@@ -399,18 +399,21 @@ ModelBundle read_model_dir(const std::string& dir) {
     if (o.kind == ModelKind::kCosine) o.cosine.validate();
   } catch (const json::exception& e) {
     throw DataError(fmt::format("'{}': {}", meta_path.string(), e.what()));
+  } catch (const std::bad_alloc&) {
+    throw;  // the machine's memory, not the file's content
   } catch (const std::exception& e) {  // an unknown name or an invalid value in the file
     throw DataError(fmt::format("'{}': {}", meta_path.string(), e.what()));
   }
   // Each file must be a regular file (or a link to one): opening a FIFO would wait for a writer
-  // for ever, a device could be read without end. A missing one is named by its reader.
+  // for ever, a device could be read without end.
   auto file = [&](const char* name) {
     const fs::path path = root / name;
     std::error_code error;
     const fs::file_type kind = fs::status(path, error).type();
-    if (kind != fs::file_type::regular && kind != fs::file_type::not_found) {
-      throw DataError(fmt::format("'{}' is not a regular file", path.string()));
+    if (kind == fs::file_type::not_found) {  // a model directory always holds it: damaged, or not one
+      throw DataError(fmt::format("'{}' is missing from the model directory", path.string()));
     }
+    if (kind != fs::file_type::regular) throw DataError(fmt::format("'{}' is not a regular file", path.string()));
     return path.string();
   };
   b.data.items = read_ids(file("item_ids.tsv"));

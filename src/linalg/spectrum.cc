@@ -186,7 +186,7 @@ int solve_scale_exponent(const DataMatrix& data, const Communicator& comm) {
   // 2^e and 2^-e must both be finite (fit_model refuses values below 2^-450 before this; a
   // caller of the library may not have).
   if (exponent < -1022 || exponent > 1021) {
-    throw Error(
+    throw DataError(
         fmt::format("the data's largest |value| is 2^{}: beyond what the solvers can scale into their range", exponent));
   }
   return -exponent - 1;

@@ -199,12 +199,12 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
   check_lambda(options.lambda);
   // Every model works with squares and products of the values: they must stay finite.
   const Eigen::Map<const Vector> values(X.valuePtr(), X.nonZeros());
-  if (!comm.all(values.allFinite())) throw Error("the interaction values contain a value that is not a finite number");
+  if (!comm.all(values.allFinite())) throw DataError("the interaction values contain a value that is not a finite number");
   const double largest = values.size() ? values.cwiseAbs().maxCoeff() : 0.0;
   if (largest_value != nullptr) *largest_value = largest;
   // The messages name the largest |value| of all processes, so that they read as linsim fit's.
   if (!std::isfinite(comm.sum(values.squaredNorm()))) {
-    throw Error(fmt::format("the interaction values are too large: their sum of squares overflows (largest |value| "
+    throw DataError(fmt::format("the interaction values are too large: their sum of squares overflows (largest |value| "
                             "{:.4g}); scale them down or pass --binarize",
                             comm.max(largest)));
   }
@@ -214,10 +214,10 @@ Index check_fit_input(const SparseView& X, const FitOptions& options, const Comm
   // scaled by a power of two (spectrum.cc), and σ_i² of them, down to 10⁻¹² σ_1², stays normal.
   const double smallest_largest = std::ldexp(1.0, -450);
   if (comm.all(largest == 0)) {  // stored zeros only: duplicates that sum to 0 (--allow-negative)
-    throw Error("every interaction value is 0 (each entry's duplicates sum to 0): nothing to fit");
+    throw DataError("every interaction value is 0 (each entry's duplicates sum to 0): nothing to fit");
   }
   if (comm.all(largest < smallest_largest)) {
-    throw Error(fmt::format("the interaction values are too small: the largest |value| is {:.4g}, below 2^-450 "
+    throw DataError(fmt::format("the interaction values are too small: the largest |value| is {:.4g}, below 2^-450 "
                             "(~3e-136), too close to where their squares underflow; scale them up or pass --binarize",
                             comm.max(largest)));
   }

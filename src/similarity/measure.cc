@@ -75,9 +75,16 @@ class SparseFactorSpace final : public SimilaritySpace {
         for (ColumnMajor::InnerIterator jt(Fc_, it.col()); jt; ++jt) row[jt.row()] += f * jt.value();
       }
       if (lengths_.size() > 0) {
-        auto G = Eigen::Map<Eigen::ArrayXd>(row, F_.rows());
-        const Eigen::ArrayXd root = (G.square() / (lengths_.array() * lengths_(queries[r]))).sqrt();
-        G = (G < 0).select(-root, root);
+        // Only the entries the query reached: a zero stays 0, without a division and a root
+        // (most of a row, on sparse data) or a row-long temporary per query.
+        const double gq = lengths_(queries[r]);
+        const double* g = lengths_.data();
+        for (Index j = 0; j < F_.rows(); ++j) {
+          const double G = row[j];
+          if (G == 0) continue;
+          const double root = std::sqrt(G * G / (g[j] * gq));
+          row[j] = G < 0 ? -root : root;
+        }
       }
     }
   }
