@@ -28,6 +28,12 @@ def _sparse():
     return sp
 
 
+def csr_from_arrays(arrays):
+    """The scipy CSR matrix of the extension's (indptr, indices, data, shape), without a copy."""
+    indptr, indices, data, shape = arrays
+    return _sparse().csr_matrix((data, indices, indptr), shape=shape, copy=False)
+
+
 @dataclasses.dataclass
 class Interactions:
     """A users x items interaction matrix with the external ids of its rows and columns.
@@ -352,10 +358,8 @@ def read_interactions(path, *, format: str = "auto", separator: Optional[str] = 
         raise FileNotFoundError(2, "No such file or directory", path)
     options = dict(format=format, separator=separator, header=header, binarize=binarize, min_value=min_value,
                    strict=strict, allow_negative=allow_negative, min_item_users=min_item_users)
-    (indptr, indices, data, shape), users, items = _linsim.read_interactions(os.fsencode(path), options,
-                                                                             checked_int(threads, "threads", THREADS))
-    X = _sparse().csr_matrix((data, indices, indptr), shape=shape, copy=False)
-    return Interactions(X, np.array(users, dtype=object), np.array(items, dtype=object))
+    arrays, users, items = _linsim.read_interactions(os.fsencode(path), options, checked_int(threads, "threads", THREADS))
+    return Interactions(csr_from_arrays(arrays), np.array(users, dtype=object), np.array(items, dtype=object))
 
 
 # The ranges of the extension's integer parameters (C int, int64, uint64); the library checks what

@@ -10,7 +10,8 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _linsim
-from ._inputs import COUNT, SEED, THREADS, IdLookup, Interactions, _sparse, as_csr, checked_int, from_dataframe, id_bytes
+from ._inputs import (COUNT, SEED, THREADS, IdLookup, Interactions, as_csr, checked_int, csr_from_arrays,
+                      from_dataframe, id_bytes)
 from ._models import Model, Progress, _progress_callback, _warn_undeleted
 
 
@@ -22,12 +23,9 @@ def simulate(users: int = 20000, items: int = 1000, clusters: int = 5, *, seed: 
     ``cluster_beta`` (per cluster) and ``activity`` (per user). More options: beta_min, beta_max,
     user_beta, cluster_concentration, preference_concentration, activity_scale,
     max_items_per_user."""
-    import scipy.sparse as sp
-
     options.update(users=users, items=items, clusters=clusters)
-    (indptr, indices, data, shape), truth = _linsim.simulate(options, checked_int(threads, "threads", THREADS),
-                                                     checked_int(seed, "seed", SEED))
-    return sp.csr_matrix((data, indices, indptr), shape=shape, copy=False), truth
+    arrays, truth = _linsim.simulate(options, checked_int(threads, "threads", THREADS), checked_int(seed, "seed", SEED))
+    return csr_from_arrays(arrays), truth
 
 
 def reproduce(*, seeds: int = 5, rank: int = 50, lambda_eq1: float = 10000, lambda_eq2: float = 100, top: int = 10,
@@ -138,9 +136,8 @@ def audit(item_vectors, user_vectors=None, interactions=None, truth=None, html=N
         ids = model.item_ids
         if user_vectors is None:
             if interactions is None:  # the model's own training interactions, as `linsim audit --items DIR`
-                indptr, indices, values, shape = model._fitted().interactions
-                interactions = Interactions(_sparse().csr_matrix((values, indices, indptr), shape=shape),
-                                            model.user_ids, model.item_ids)
+                interactions = Interactions(csr_from_arrays(model._fitted().interactions), model.user_ids,
+                                            model.item_ids)
             user_vectors = model.user_factors
             user_ids = model.user_ids if user_ids is None else user_ids
         description["items"] = repr(model)

@@ -19,6 +19,15 @@
 namespace linsim {
 namespace {
 
+// Whether squared lengths g (a Gram matrix's diagonal) are those of counts: each 0 or in
+// [1, 2^26], as for binary and count data. Their cosines are then taken as ±√(G_ij² / (g_i g_j)):
+// for integer entries G_ij² and g_i g_j are exact, so the cosine is one rounding of an exact
+// rational, and cosines equal in exact arithmetic (1/√6 = 3/√54) are equal doubles (math.md M4,
+// cos(i, j) = G_ij / √(G_ii G_jj)). Raw item-kNN from XᵀX and the raw similarity space share it.
+bool lengths_of_counts(const Vector& g) {
+  return (g.array() == 0 || (g.array() >= 1.0 && g.array() <= std::ldexp(1.0, 26))).all();
+}
+
 // sim(i, j) = ⟨f_i, f_j⟩ over dense rows: one GEMM per block of queries.
 class FactorSpace final : public SimilaritySpace {
  public:
@@ -40,11 +49,9 @@ class FactorSpace final : public SimilaritySpace {
 // Raw cosine between sparse rows (item-kNN on X's columns, user-kNN on its rows). Row q of the
 // scores accumulates G_qj = Σ_t F_qt F_jt over the nonzeros t of row q, reading F column by column
 // (CSC copy): the cost of a query is Σ_{t ∈ q} |column t|, never a dense pass over all of F.
-// For counts (every row's squared length 0 or in [1, 2^26], as for binary and count data) the
-// inner products are exact integers and each cosine is ±√(G_qj² / (G_qq G_jj)), one rounding of an
-// exact rational, as cosines_of_gram forms raw item-kNN for the metrics: cosines equal in exact
-// arithmetic are equal doubles, so they tie (the lower index first in a top-N), and the scores are
-// the metrics' bit for bit. Other data takes the rows normalised first (normalize_rows).
+// For counts (lengths_of_counts) each cosine is ±√(G_qj² / (G_qq G_jj)), as cosines_of_gram forms
+// raw item-kNN for the metrics: ties in exact arithmetic tie (the lower index first in a top-N),
+// and the scores are the metrics' bit for bit. Other data takes the rows normalised first.
 class SparseFactorSpace final : public SimilaritySpace {
  public:
   explicit SparseFactorSpace(SparseMatrix F) : F_(std::move(F)) {
@@ -54,8 +61,7 @@ class SparseFactorSpace final : public SimilaritySpace {
       for (SparseMatrix::InnerIterator it(F_, i); it; ++it) sum += it.value() * it.value();
       g(i) = sum;
     }
-    const bool counts = (g.array() == 0 || (g.array() >= 1.0 && g.array() <= std::ldexp(1.0, 26))).all();
-    if (counts) {
+    if (lengths_of_counts(g)) {
       // A row without nonzeros has G_qj = 0 throughout: an infinite length makes its 0² / ∞ a 0
       // instead of 0 / 0 (the zero-vector policy: cosine 0 with everything).
       lengths_ = (g.array() == 0).select(std::numeric_limits<double>::infinity(), g);
@@ -133,14 +139,11 @@ MatrixOf<Scalar> cosines_of_gram(MatrixOf<Scalar> S) {
   const Vector d = S.diagonal().template cast<double>().cwiseMax(0.0).cwiseSqrt();
   const double floor = d.size() > 0 ? kRelativeNormFloor * d.maxCoeff() : 0.0;
   if constexpr (std::is_same_v<Scalar, double>) {
-    // Counts (binary or count data: every nonzero diagonal entry, an item's squared length, in
-    // [1, 2^26]): S_ij² and S_ii S_jj are then exact for integer entries, and the cosine is taken
-    // as ±√(S_ij² / (S_ii S_jj)), one rounding of each exact rational. Cosines that are equal in
-    // exact arithmetic (1/√6 = 3/√54) are then equal doubles, and tie as the metrics and the top-N
-    // order say ties do (was: d_i⁻¹ S_ij d_j⁻¹ rounded them apart, and the later one could win).
+    // Counts (lengths_of_counts): ±√(S_ij² / (S_ii S_jj)), so that cosines equal in exact
+    // arithmetic tie as the metrics and the top-N order say ties do (was: d_i⁻¹ S_ij d_j⁻¹ rounded
+    // them apart, and the later one could win).
     const Vector g = S.diagonal();
-    const bool counts = (g.array() == 0 || (g.array() >= 1.0 && g.array() <= std::ldexp(1.0, 26))).all();
-    if (counts) {
+    if (lengths_of_counts(g)) {
       const Index p = S.rows();
       // Column by column through Eigen's array operations (vectorised division and square root,
       // both correctly rounded; the sign a factor of ±1, exact); the rows and columns below the

@@ -10,7 +10,6 @@
 #include "linsim/core/error.h"
 #include "linsim/core/memory.h"
 #include "linsim/core/random.h"
-#include "data/line_reader.h"
 
 namespace linsim {
 namespace {
@@ -277,42 +276,6 @@ void write_truth(std::ostream& out, const Simulation& sim) {
     fmt::format_to(std::back_inserter(buffer), "{}\t{}\t{}\n", i, sim.cluster[i], sim.popularity(static_cast<Index>(i)));
   }
   out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-}
-
-std::vector<int> read_truth_clusters(const std::string& path, const IdMap& items) {
-  detail::LineReader reader(path);
-  std::vector<int> cluster(static_cast<size_t>(items.size()), -1);
-  std::string_view view;
-  while (reader.next(view)) {
-    const std::int64_t number = reader.line_number();
-    const std::string line(view);
-    if (line.empty() || line[0] == '#') continue;
-    const auto tab = line.find('\t');
-    if (tab == std::string::npos) throw InputError(path, number, fmt::format("expected 'item<TAB>cluster', got '{}'", line));
-    const std::string item = line.substr(0, tab);
-    const auto end = line.find('\t', tab + 1);
-    const std::string label = line.substr(tab + 1, end == std::string::npos ? std::string::npos : end - tab - 1);
-    if (number == 1 && item == "item") continue;  // header
-    int c = 0;
-    try {
-      size_t used = 0;
-      c = std::stoi(label, &used);
-      if (used != label.size() || c < 0) throw std::invalid_argument("");
-    } catch (const std::exception&) {
-      throw InputError(path, number, fmt::format("cluster '{}' is not a non-negative integer", label));
-    }
-    if (auto index = items.find(item)) {
-      // One cluster per item, as read_truth has it: a second, different one is a mistake in the
-      // file (was: the last line won without a word).
-      int& given = cluster[static_cast<size_t>(*index)];
-      if (given >= 0 && given != c) {
-        throw InputError(path, number, fmt::format("item '{}' is in cluster {} here and in cluster {} on an earlier line",
-                                                   item, c, given));
-      }
-      given = c;
-    }
-  }
-  return cluster;
 }
 
 }  // namespace linsim

@@ -51,11 +51,8 @@ Simulation simulate(const SimulationOptions& options, const Context& ctx);
 
 // Writes the interactions as "user<TAB>item" lines with a header (what `linsim fit` reads).
 void write_simulated_interactions(std::ostream& out, const Simulation& sim);
-// Writes "item<TAB>cluster<TAB>popularity" lines with a header.
+// Writes "item<TAB>cluster<TAB>popularity" lines with a header (read back by the audit's
+// read_truth, linsim/audit/audit.h).
 void write_truth(std::ostream& out, const Simulation& sim);
-
-// Reads a truth file written by write_truth (or by hand: item, cluster, popularity), mapping
-// items through `items`; returns the cluster of each item (-1 where the file has none).
-std::vector<int> read_truth_clusters(const std::string& path, const IdMap& items);
 
 }  // namespace linsim
