@@ -180,7 +180,7 @@ void BM_GramBlockWide(benchmark::State& state) {
   const DataMatrix data(X);
   const Index b = state.range(0);
   const RowMatrix V = random_factors(200000, b);
-  benchmark::DoNotOptimize(data.gram_times_rows(V, true).data());  // builds the column copy
+  benchmark::DoNotOptimize(data.gram_times_rows(V, true).data());  // builds the item ranges
   for (auto _ : state) benchmark::DoNotOptimize(data.gram_times_rows(V, true).data());
   state.counters["ms/vector"] = benchmark::Counter(
       static_cast<double>(b), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);

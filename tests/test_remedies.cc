@@ -588,6 +588,61 @@ TEST(DataMatrix, TwoPassGramProductOnWideDataForEveryThreadCount) {
   }
 }
 
+// Xᵀ R with many users (R beyond the cache) goes by ranges of items, each streaming R's rows and
+// adding them into its items' rows of the result: every item still gets its terms in the order of
+// the users. On binary data that is exactly Eigen's sparse Yᵀ R (which adds 1 · R's rows into the
+// items' rows, user by user), for row-major and column-major results; the single-precision Gram
+// product's second pass likewise equals Yᵀ of its rounded X M; values read by the kernel give
+// exactly twice the bits for 2 Y; a centre is subtracted afterwards; strips of 16, 4 and single
+// columns; the same bits for any thread count.
+TEST(DataMatrix, TransposeByItemRangesAddsInTheOrderOfTheUsers) {
+  const Index n = 300000, p = 40000, b = 21;  // 21 = 16 + 4 + 1
+  std::mt19937_64 rng(81);
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (Index u = 0; u < n; ++u) {
+    const int count = 1 + static_cast<int>(rng() % 15);  // 8 on average
+    for (int e = 0; e < count; ++e) {
+      // Most items from the first tenth, so that the ranges (cut by nonzeros) differ in width.
+      const auto item = static_cast<int>(rng() % 3 == 0 ? rng() % p : rng() % (p / 10));
+      t.emplace_back(static_cast<int>(u), item, 1.0);
+    }
+  }
+  SparseMatrix Y(n, p);
+  Y.setFromTriplets(t.begin(), t.end(), [](double a, double) { return a; });
+  ASSERT_TRUE(transpose_by_item_ranges(n, p, Y.nonZeros(), b, sizeof(double)));
+  ASSERT_TRUE(transpose_by_item_ranges(n, p, Y.nonZeros(), 16, sizeof(float)));
+  ASSERT_FALSE(transpose_by_item_ranges(n / 3, p, Y.nonZeros() / 3, b, sizeof(double)));  // R within the cache
+  ASSERT_FALSE(transpose_by_item_ranges(n, p, n, b, sizeof(double)));  // a nonzero per user: R streamed for little
+  const SparseMatrix Y2 = 2.0 * Y;
+  const RowMatrix R = test::random_matrix(n, b, 82);
+  const Matrix want = Y.transpose() * Matrix(R);
+  const Vector mean = 0.01 * (Vector::Ones(p) + test::random_matrix(p, 1, 83));
+  const Index gram_b = 29;  // two passes: p × 29 is beyond gram_one_pass
+  ASSERT_FALSE(gram_one_pass(p, gram_b));
+  const Matrix M = test::random_matrix(p, gram_b, 84);
+  const DataMatrix X(Y), X2(Y2), Xc(Y, mean);
+  ASSERT_TRUE(X.unit_values());
+  const RowMatrix got = X.transpose_times_rows(R);
+  EXPECT_TRUE(Matrix(got) == want);
+  EXPECT_TRUE(X.transpose_times(Matrix(R)) == want);
+  EXPECT_TRUE(X2.transpose_times_rows(R) == 2.0 * got);
+  EXPECT_LT(test::relative_difference(Matrix(Xc.transpose_times_rows(R)), Matrix(want - mean * R.colwise().sum())), 1e-13);
+  // The single-precision Gram product: X M rounded to float once, then Yᵀ of it in double.
+  const RowMatrix rounded = RowMatrix(M).cast<float>().cast<double>();
+  const RowMatrix xm = X.times_rows(rounded).cast<float>().cast<double>();
+  const Matrix gram_want = Y.transpose() * Matrix(xm);
+  const auto [doubled, single] = gram_on_any_thread_count(X, M);
+  EXPECT_TRUE(single == gram_want);
+  EXPECT_TRUE(doubled == Matrix(Y.transpose() * (Y * M)));
+  for (const int threads : {1, 3}) {
+    Context ctx;
+    ctx.threads = threads;
+    const ThreadScope scope(ctx);
+    EXPECT_TRUE(X.transpose_times_rows(R) == got) << threads;
+    EXPECT_TRUE(X2.transpose_times_rows(R) == 2.0 * got) << threads;
+  }
+}
+
 // The Gram product keeps its buffers between calls (and copies of a DataMatrix share them): calls
 // that narrow and widen the block, change the precision and the route (two passes at b = 29 and
 // 40 and below b = 4, the one pass at b = 16) each give the bits a fresh object gives; so do two

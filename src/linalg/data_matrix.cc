@@ -203,6 +203,48 @@ Out sparse_times(const int* outer, const int* inner, const double* value, Index 
   return out;
 }
 
+// Columns [c, c + W) of one item range of Xᵀ R, scattered (DataMatrix::item_ranges): for each
+// user u in order, R's W entries of row u, converted to double once, are added (times the values)
+// into the result's rows of the range's items in row u. A range's rows of the result (out, p × ld,
+// row-major, zeroed) stay in the cache, where gathering R's rows item by item through the column
+// copy takes each from memory once R is beyond the cache; each result row is prefetched
+// kScatterAhead entries ahead. Every item gets its terms in the order of the users, as the column
+// copy's sum (strip_row) takes them, by the same operations: the same bits. `start` has n + 1
+// entries; a null `value` means every value is 1.
+// On (d)'s shape (1,000,000 × 200,000, 50M nonzeros, float R of 16 columns; bench/README.md, (d))
+// the pass took 85–110 ms in 4 to 12 ranges against 190–250 ms through the column copy (side
+// harness, AMD EPYC VM); 32 ahead measured as well as 16 and 64.
+constexpr Index kScatterAhead = 32;
+
+template <int W, bool kUnit, typename In>
+void scatter_range(const int* start, const int* index, const double* value, Index n, const In* R, Index ld, Index c,
+                   double* out) {
+  const Index end = start[n];
+  for (Index u = 0; u < n; ++u) {
+    const Index q0 = start[u], q1 = start[u + 1];
+    if (q0 == q1) continue;
+    double t[W];
+    const In* r = R + u * ld + c;
+    for (int i = 0; i < W; ++i) t[i] = static_cast<double>(r[i]);
+    for (Index q = q0; q < q1; ++q) {
+      if (q + kScatterAhead < end) {
+        const char* ahead = reinterpret_cast<const char*>(out + static_cast<Index>(index[q + kScatterAhead]) * ld + c);
+        for (size_t line = 0; line < W * sizeof(double); line += 64) __builtin_prefetch(ahead + line, 1);
+        __builtin_prefetch(ahead + W * sizeof(double) - 1, 1);
+      }
+      double* z = out + static_cast<Index>(index[q]) * ld + c;
+      if constexpr (kUnit) {
+#pragma omp simd
+        for (int i = 0; i < W; ++i) z[i] += t[i];
+      } else {
+        const double v = value[q];
+#pragma omp simd
+        for (int i = 0; i < W; ++i) z[i] += v * t[i];
+      }
+    }
+  }
+}
+
 // `m` resized to rows × cols, the huge-page advice given where that took a fresh allocation.
 template <typename Dense>
 Dense& sized(Dense& m, Index rows, Index cols, PageUse use) {
@@ -465,6 +507,108 @@ const ColumnCopy& DataMatrix::csc() const {
   return Yc_;
 }
 
+const DataMatrix::ItemRanges& DataMatrix::item_ranges() const {
+  if (!have_ranges_) {
+    const Index n = rows(), p = cols();
+    const int* outer = Y_.outerIndexPtr();
+    const int* inner = Y_.innerIndexPtr();
+    const double* value = Y_.valuePtr();
+    const Index nnz = outer[n] - outer[0];  // a view of some rows keeps the whole matrix's arrays
+    const Index count = item_range_count(p);
+    // The ranges' first items: about nnz / count entries per range, by the items' entry counts.
+    std::vector<Index> before(static_cast<std::size_t>(p) + 1, 0);  // entries of the items before j
+    for (int q = outer[0]; q < outer[n]; ++q) ++before[static_cast<std::size_t>(inner[q]) + 1];
+    for (Index j = 0; j < p; ++j) before[static_cast<std::size_t>(j) + 1] += before[static_cast<std::size_t>(j)];
+    ItemRanges& g = ranges_;
+    g.first_item.assign(static_cast<std::size_t>(count) + 1, p);
+    g.first_item[0] = 0;
+    for (Index r = 1; r < count; ++r) {
+      g.first_item[static_cast<std::size_t>(r)] =
+          std::lower_bound(before.begin(), before.end(), nnz * r / count) - before.begin();
+      g.first_item[static_cast<std::size_t>(r)] = std::clamp(g.first_item[static_cast<std::size_t>(r)],
+                                                             g.first_item[static_cast<std::size_t>(r - 1)], p);
+    }
+    // Each range's entries of each row, counted, then copied after the ranges before it: every
+    // range scans all rows, keeping the row's order (a repeated item's entries stay in order too).
+    g.start.resize(count * (n + 1));
+    g.index.resize(nnz);
+    g.value.resize(unit_values_ ? 0 : nnz);
+    prefer_huge_pages(g.index, PageUse::kBulk);  // streamed by every product
+    prefer_huge_pages(g.value, PageUse::kBulk);
+    const auto in_range = [&](Index r, int j) {
+      return j >= g.first_item[static_cast<std::size_t>(r)] && j < g.first_item[static_cast<std::size_t>(r) + 1];
+    };
+#pragma omp parallel for schedule(dynamic, 1)
+    for (Index r = 0; r < count; ++r) {
+      int* s = g.start.data() + r * (n + 1);
+      s[0] = 0;
+      for (Index u = 0; u < n; ++u) {
+        int here = 0;
+        for (int q = outer[u]; q < outer[u + 1]; ++q) here += in_range(r, inner[q]) ? 1 : 0;
+        s[u + 1] = s[u] + here;
+      }
+    }
+    std::vector<int> base(static_cast<std::size_t>(count) + 1, 0);
+    for (Index r = 0; r < count; ++r) base[static_cast<std::size_t>(r) + 1] = base[static_cast<std::size_t>(r)] + g.start[r * (n + 1) + n];
+#pragma omp parallel for schedule(dynamic, 1)
+    for (Index r = 0; r < count; ++r) {
+      int* s = g.start.data() + r * (n + 1);
+      const int offset = base[static_cast<std::size_t>(r)];
+      for (Index u = 0; u <= n; ++u) s[u] += offset;
+      int at = offset;
+      for (Index u = 0; u < n; ++u) {
+        for (int q = outer[u]; q < outer[u + 1]; ++q) {
+          if (!in_range(r, inner[q])) continue;
+          g.index[at] = inner[q];
+          if (!unit_values_) g.value[at] = value[q];
+          ++at;
+        }
+      }
+    }
+    have_ranges_ = true;
+  }
+  return ranges_;
+}
+
+template <typename Out, typename In>
+Out DataMatrix::sparse_transpose_times(const In& R) const {
+  const Index n = rows(), p = cols(), b = R.cols();
+  if (!transpose_by_item_ranges(n, p, Y_.nonZeros(), b, sizeof(typename In::Scalar))) {
+    // The CSC arrays read as a row-major Yᵀ: one output row per item, gathering R's rows.
+    const auto& C = csc();
+    return sparse_times<Out>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), p, R, PageUse::kBulk);
+  }
+  const ItemRanges& g = item_ranges();
+  const Index count = static_cast<Index>(g.first_item.size()) - 1;
+  RowMatrix out(p, b);
+  prefer_huge_pages(out, PageUse::kBulk);
+  const double* value = unit_values_ ? nullptr : g.value.data();
+#pragma omp parallel for schedule(dynamic, 1)
+  for (Index r = 0; r < count; ++r) {
+    const Index j0 = g.first_item[static_cast<std::size_t>(r)], j1 = g.first_item[static_cast<std::size_t>(r) + 1];
+    std::fill(out.data() + j0 * b, out.data() + j1 * b, 0.0);
+    const int* start = g.start.data() + r * (n + 1);
+    auto strips = [&](auto width, Index c) {
+      constexpr int W = decltype(width)::value;
+      if (value == nullptr) {
+        scatter_range<W, true>(start, g.index.data(), nullptr, n, R.data(), b, c, out.data());
+      } else {
+        scatter_range<W, false>(start, g.index.data(), value, n, R.data(), b, c, out.data());
+      }
+    };
+    Index c = 0;
+    for (; c + 16 <= b; c += 16) strips(std::integral_constant<int, 16>{}, c);
+    for (; c + 8 <= b; c += 8) strips(std::integral_constant<int, 8>{}, c);
+    for (; c + 4 <= b; c += 4) strips(std::integral_constant<int, 4>{}, c);
+    for (; c < b; ++c) strips(std::integral_constant<int, 1>{}, c);
+  }
+  if constexpr (Out::IsRowMajor) {
+    return out;
+  } else {
+    return Out(out);
+  }
+}
+
 template <typename Out>
 Out DataMatrix::times_impl(const RowMatrix& M) const {
   if (M.rows() != cols()) {
@@ -494,9 +638,7 @@ Out DataMatrix::transpose_times_impl(const RowMatrix& R) const {
     out.resize(cols(), R.cols());
     dense_product(dense(), true, R.data(), true, R.cols(), out.data(), Out::IsRowMajor);
   } else {
-    // The CSC arrays read as a row-major Yᵀ: again one output row per item.
-    const auto& C = csc();
-    out = sparse_times<Out>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), cols(), R, PageUse::kBulk);
+    out = sparse_transpose_times<Out>(R);
   }
   if (centered()) out.noalias() -= m_ * R.colwise().sum();
   return out;
@@ -539,6 +681,27 @@ RowMatrix DataMatrix::transpose_times_rows(const RowMatrix& R) const { return tr
 // win. Depends on p and b alone, so every process of a distributed fit takes the same branch.
 bool gram_one_pass(Index p, Index b) {
   return b >= 4 && 8.0 * static_cast<double>(p) * static_cast<double>(b) <= 8.0 * (1 << 20);
+}
+
+// Ranges of at most ~4 MiB of result rows of 16 doubles (128 bytes per item), in multiples of 4 so
+// that two or four threads share them evenly: 8 for p = 200,000. Measured on (d)'s shape (side
+// harness, float R of 16 columns): 4, 6, 8, 10 and 12 ranges alike (85–111 ms), 2 ranges (12.8 MB
+// each, two threads at once) 298 ms.
+Index item_range_count(Index p) {
+  constexpr Index kRangeBytes = Index{4} << 20;
+  const Index groups = (std::max<Index>(p, 1) * 128 + 4 * kRangeBytes - 1) / (4 * kRangeBytes);
+  return 4 * groups;
+}
+
+// Measured (side harness, AMD EPYC VM, 32 MB L3; float R, b = 16, two threads; ranges against the
+// column copy): R of 1,000,000 rows (64 MB) 85–111 against 190–250 ms; 400,000 (25.6 MB) 33–41
+// against 75–82; 250,000 (16 MB) 20–25 against 20–23, a tie; 138,000 (8.8 MB, (a)'s shape) 10–14
+// against 8–11, so the column copy there. Each range streams all of R: 10,000,000 users with 4
+// nonzeros each, half a nonzero per user and range in 8 ranges, 239 ms against 203–235 (in 4
+// ranges, one per user and range, 164); 4,000,000 users with 10, 8 ranges, 145 against 199–255.
+bool transpose_by_item_ranges(Index n, Index p, Index nnz, Index b, std::size_t scalar_bytes) {
+  const double strip = static_cast<double>(n) * static_cast<double>(std::min<Index>(b, 16)) * static_cast<double>(scalar_bytes);
+  return strip > 16.0 * (1 << 20) && static_cast<double>(nnz) >= static_cast<double>(item_range_count(p)) * static_cast<double>(n);
 }
 
 namespace {
@@ -675,8 +838,7 @@ RowMatrix DataMatrix::gram_times_rows(const RowMatrix& M, bool float32) const {
   RowMatrixF& XM = sized(work.xm_f, n, b, PageUse::kGathered);
   sparse_times_into(Y_.outerIndexPtr(), Y_.innerIndexPtr(), row_values(), n, Mf, XM,
                     centered() ? shift.data() : nullptr);
-  const auto& C = csc();
-  RowMatrix out = sparse_times<RowMatrix>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), p, XM, PageUse::kBulk);
+  RowMatrix out = sparse_transpose_times<RowMatrix>(XM);
   if (centered()) out.noalias() -= m_ * XM.cast<double>().colwise().sum();
   return out;
 }

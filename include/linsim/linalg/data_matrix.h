@@ -4,6 +4,7 @@
 // (ARCHITECTURE.md: operators, not matrices).
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -22,6 +23,18 @@ double gram_workspace_bytes(Index n, Index p, Index b);
 // of b vectors (b ≥ 4 and a p × b accumulator of at most 8 MiB), or the two passes (a CSR pass for
 // X_w M, a CSC pass for X_wᵀ(X_w M)).
 bool gram_one_pass(Index p, Index b);
+
+// Xᵀ R on sparse data (R: n × b, row-major, entries of `scalar_bytes`; the second pass of the
+// two-pass Gram product, X_wᵀ of an n × b block) either gathers R's rows item by item through the
+// column copy, or scatters them range by range of items: the items are cut into
+// item_range_count(p) ranges of about equal nonzeros, and each range streams R's rows in order and
+// adds each into its items' rows of the result, which stay in the cache (p / ranges rows of up to
+// 16 doubles). Both add every item's terms in the order of the users, so they give the same sums.
+// The ranges win where R's gathered strip (n × min(b, 16) entries) is beyond the cache (over
+// 16 MiB) and the data has at least one nonzero per user and range on average; the choice depends
+// on the shape alone, never on the thread count (bench/README.md, (d)).
+Index item_range_count(Index p);
+bool transpose_by_item_ranges(Index n, Index p, Index nnz, Index b, std::size_t scalar_bytes);
 
 // A matrix's entries by columns (compressed sparse columns, in Eigen's names): column j's rows, in
 // order, are innerIndexPtr()[outerIndexPtr()[j]] … up to outerIndexPtr()[j + 1], and their values
@@ -115,6 +128,24 @@ class DataMatrix {
   const ColumnCopy& csc() const;
 
  private:
+  // Y's entries cut into ranges of items for Xᵀ R scattered range by range
+  // (transpose_by_item_ranges): range r holds items [first_item[r], first_item[r + 1]), and its
+  // entries of row u are index[start[r (n + 1) + u]] … up to start[r (n + 1) + u + 1], in the row's
+  // order, with their values alongside (none where every value is 1). Built on first use.
+  struct ItemRanges {
+    std::vector<Index> first_item;
+    Eigen::VectorXi start;
+    Eigen::VectorXi index;
+    Vector value;
+  };
+  mutable ItemRanges ranges_;
+  mutable bool have_ranges_ = false;
+  const ItemRanges& item_ranges() const;
+  // Xᵀ R on the sparse path (R row-major, double or float), by item ranges or through the column
+  // copy (transpose_by_item_ranges), into a row-major or column-major result.
+  template <typename Out, typename In>
+  Out sparse_transpose_times(const In& R) const;
+
   SparseView Y_;  // a view: the matrix it shows must outlive this object
   Vector m_;
   Vector colsum_;
