@@ -641,6 +641,13 @@ TEST(DataMatrix, TransposeByItemRangesAddsInTheOrderOfTheUsers) {
     EXPECT_TRUE(X.transpose_times_rows(R) == got) << threads;
     EXPECT_TRUE(X2.transpose_times_rows(R) == 2.0 * got) << threads;
   }
+  // Two threads asking a fresh object at once: the ranges are built once, under its lock.
+  const DataMatrix fresh(Y);
+  int wrong = 0;
+  std::thread other([&] { wrong += fresh.transpose_times_rows(R) != got; });
+  const bool here = fresh.transpose_times_rows(R) != got;
+  other.join();
+  EXPECT_EQ(wrong + (here ? 1 : 0), 0);
 }
 
 // The Gram product keeps its buffers between calls (and copies of a DataMatrix share them): calls

@@ -50,6 +50,7 @@ DataMatrix::DataMatrix(const SparseView& Y, Vector center) : Y_(Y), m_(std::move
 }
 
 const Matrix& DataMatrix::dense() const {
+  const std::lock_guard<std::mutex> hold(*build_lock_);
   if (!have_dense_) {
     dense_ = Matrix::Zero(Y_.rows(), Y_.cols());
     for (Index u = 0; u < Y_.rows(); ++u) {
@@ -455,6 +456,7 @@ void dense_product(const Matrix& D, bool transposed, const double* B, bool b_row
 }  // namespace
 
 const ColumnCopy& DataMatrix::csc() const {
+  const std::lock_guard<std::mutex> hold(*build_lock_);
   if (!have_csc_) {
     // Transposed by counting, into arrays advised to take huge pages before they are written:
     // the copy of 50M nonzeros is 600 MB (200 MB without values), ~150,000 first touches of 4 KiB
@@ -508,6 +510,7 @@ const ColumnCopy& DataMatrix::csc() const {
 }
 
 const DataMatrix::ItemRanges& DataMatrix::item_ranges() const {
+  const std::lock_guard<std::mutex> hold(*build_lock_);
   if (!have_ranges_) {
     const Index n = rows(), p = cols();
     const int* outer = Y_.outerIndexPtr();
@@ -847,6 +850,7 @@ template <typename Scalar>
 MatrixOf<Scalar> DataMatrix::gram(const Context& ctx) const {
   if constexpr (std::is_same_v<Scalar, double>) {
     if (keep_gram_) {
+      const std::lock_guard<std::mutex> hold(*build_lock_);
       if (kept_gram_.size() == 0) kept_gram_ = gram_matrix<double>(Y_, ctx, m_);
       return kept_gram_;
     }

@@ -140,6 +140,10 @@ class DataMatrix {
   };
   mutable ItemRanges ranges_;
   mutable bool have_ranges_ = false;
+  // Held while a copy built on first use (the column copy, the item ranges, the dense copy, the
+  // kept Gram matrix) is looked up or made, so that calls from several threads at once build it
+  // once; copies of this object share it.
+  std::shared_ptr<std::mutex> build_lock_ = std::make_shared<std::mutex>();
   const ItemRanges& item_ranges() const;
   // Xᵀ R on the sparse path (R row-major, double or float), by item ranges or through the column
   // copy (transpose_by_item_ranges), into a row-major or column-major result.
