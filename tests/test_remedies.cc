@@ -650,6 +650,73 @@ TEST(DataMatrix, TransposeByItemRangesAddsInTheOrderOfTheUsers) {
   EXPECT_EQ(wrong + (here ? 1 : 0), 0);
 }
 
+// Xᵀ R as both routes (gathers through the column copy, scatters by item ranges) must form it:
+// for each item, 0 + v₁ r₁ + v₂ r₂ + … over its entries in the order of the users (within a user,
+// of the row), each product rounded before it is added (volatile: no fused multiply-add).
+Matrix ordered_transpose_times(const SparseView& Y, const RowMatrix& R) {
+  Matrix out = Matrix::Zero(Y.cols(), R.cols());
+  for (Index u = 0; u < Y.rows(); ++u) {
+    for (SparseView::InnerIterator it(Y, u); it; ++it) {
+      for (Index c = 0; c < R.cols(); ++c) {
+        volatile double term = it.value() * R(u, c);
+        out(it.col(), c) += term;
+      }
+    }
+  }
+  return out;
+}
+
+// Weighted rows (values whose products round), some naming an item twice (out of order, at the
+// row's end), and a view of some rows of a bigger matrix: on data large enough for the item ranges
+// and on data small enough for the column copy, Xᵀ R and the single-precision Gram product's
+// second pass equal the same ordered sums bit for bit, in strips of 16, 8, 4 and 1 columns. (With
+// GCC's default contraction the two kernels fused a multiply-add in some strip widths and not in
+// others.)
+TEST(DataMatrix, WeightedRowsRoundAlikeOnBothRoutesOfTheTransposedProduct) {
+  const Index b = 29;  // 16 + 8 + 4 + 1
+  for (const Index n : {Index{1500}, Index{300000}}) {
+    const Index p = 40000;
+    SCOPED_TRACE(n);
+    std::mt19937_64 rng(91);
+    SparseMatrix Y(n, p);
+    std::vector<int> inner;
+    std::vector<double> value;
+    for (Index u = 0; u < n; ++u) {
+      const int count = 1 + static_cast<int>(rng() % 15);
+      std::vector<int> items;
+      for (int e = 0; e < count; ++e) items.push_back(static_cast<int>(rng() % 3 == 0 ? rng() % p : rng() % (p / 10)));
+      std::sort(items.begin(), items.end());
+      items.erase(std::unique(items.begin(), items.end()), items.end());
+      if (u % 5 == 0) items.push_back(items.front());  // named twice, the second time last
+      for (const int j : items) {
+        inner.push_back(j);
+        value.push_back(0.1 + 0.37 * static_cast<double>(rng() % 7));
+      }
+      Y.outerIndexPtr()[u + 1] = static_cast<int>(inner.size());
+    }
+    Y.resizeNonZeros(static_cast<Index>(inner.size()));
+    std::copy(inner.begin(), inner.end(), Y.innerIndexPtr());
+    std::copy(value.begin(), value.end(), Y.valuePtr());
+    const Index first = n / 100, rows = n - 2 * first;
+    const SparseView view(Y.middleRows(first, rows));
+    ASSERT_NE(view.outerIndexPtr()[0], 0);
+    const bool ranges = n > 10000;
+    EXPECT_EQ(transpose_by_item_ranges(rows, p, view.nonZeros(), b, sizeof(double)), ranges);
+    EXPECT_EQ(transpose_by_item_ranges(rows, p, view.nonZeros(), 16, sizeof(float)), ranges);
+    const RowMatrix R = test::random_matrix(rows, b, 92);
+    const Matrix want = ordered_transpose_times(view, R);
+    const DataMatrix X(view);
+    ASSERT_FALSE(X.unit_values());
+    EXPECT_TRUE(Matrix(X.transpose_times_rows(R)) == want);
+    EXPECT_TRUE(X.transpose_times(Matrix(R)) == want);
+    // The single-precision Gram product (p × 29 takes the two passes): Yᵀ of X M rounded once.
+    ASSERT_FALSE(gram_one_pass(p, b));
+    const RowMatrix M = test::random_matrix(p, b, 93);
+    const RowMatrix xm = X.times_rows(RowMatrix(M.cast<float>().cast<double>())).cast<float>().cast<double>();
+    EXPECT_TRUE(Matrix(X.gram_times_rows(M, true)) == ordered_transpose_times(view, xm));
+  }
+}
+
 // The Gram product keeps its buffers between calls (and copies of a DataMatrix share them): calls
 // that narrow and widen the block, change the precision and the route (two passes at b = 29 and
 // 40 and below b = 4, the one pass at b = 16) each give the bits a fresh object gives; so do two

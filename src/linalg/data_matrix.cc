@@ -210,7 +210,9 @@ Out sparse_times(const int* outer, const int* inner, const double* value, Index 
 // row-major, zeroed) stay in the cache, where gathering R's rows item by item through the column
 // copy takes each from memory once R is beyond the cache; each result row is prefetched
 // kScatterAhead entries ahead. Every item gets its terms in the order of the users, as the column
-// copy's sum (strip_row) takes them, by the same operations: the same bits. `start` has n + 1
+// copy's sum (strip_row) takes them, by the same operations (this file is compiled with
+// -ffp-contract=off: GCC fused v · x into the sum in some strip widths and not in others): the
+// same bits. `start` has n + 1
 // entries; a null `value` means every value is 1.
 // On (d)'s shape (1,000,000 × 200,000, 50M nonzeros, float R of 16 columns; bench/README.md, (d))
 // the pass took 85–110 ms in 4 to 12 ranges against 190–250 ms through the column copy (side
@@ -686,7 +688,8 @@ bool gram_one_pass(Index p, Index b) {
   return b >= 4 && 8.0 * static_cast<double>(p) * static_cast<double>(b) <= 8.0 * (1 << 20);
 }
 
-// Ranges of at most ~4 MiB of result rows of 16 doubles (128 bytes per item), in multiples of 4 so
+// Ranges of ~4 MiB of result rows of 16 doubles (128 bytes per item) on average — they are cut by
+// nonzeros, so ranges of rarely used items are wider — in multiples of 4 so
 // that two or four threads share them evenly: 8 for p = 200,000. Measured on (d)'s shape (side
 // harness, float R of 16 columns): 4, 6, 8, 10 and 12 ranges alike (85–111 ms), 2 ranges (12.8 MB
 // each, two threads at once) 298 ms.

@@ -29,7 +29,9 @@ bool gram_one_pass(Index p, Index b);
 // column copy, or scatters them range by range of items: the items are cut into
 // item_range_count(p) ranges of about equal nonzeros, and each range streams R's rows in order and
 // adds each into its items' rows of the result, which stay in the cache (p / ranges rows of up to
-// 16 doubles). Both add every item's terms in the order of the users, so they give the same sums.
+// 16 doubles). Both add every item's terms in the order of the users, each product rounded before
+// it is added (the library's data_matrix.cc is compiled without fused multiply-adds), so they give
+// the same bits.
 // The ranges win where R's gathered strip (n × min(b, 16) entries) is beyond the cache (over
 // 16 MiB) and the data has at least one nonzero per user and range on average; the choice depends
 // on the shape alone, never on the thread count (bench/README.md, (d)).
@@ -142,7 +144,8 @@ class DataMatrix {
   mutable bool have_ranges_ = false;
   // Held while a copy built on first use (the column copy, the item ranges, the dense copy, the
   // kept Gram matrix) is looked up or made, so that calls from several threads at once build it
-  // once; copies of this object share it.
+  // once. Copies of this object share the lock, not what it guards: copying an object while
+  // another thread uses it is not safe.
   std::shared_ptr<std::mutex> build_lock_ = std::make_shared<std::mutex>();
   const ItemRanges& item_ranges() const;
   // Xᵀ R on the sparse path (R row-major, double or float), by item ranges or through the column
