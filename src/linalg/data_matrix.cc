@@ -212,8 +212,7 @@ Out sparse_times(const int* outer, const int* inner, const double* value, Index 
 // kScatterAhead entries ahead. Every item gets its terms in the order of the users, as the column
 // copy's sum (strip_row) takes them, by the same operations (this file is compiled with
 // -ffp-contract=off: GCC fused v · x into the sum in some strip widths and not in others): the
-// same bits. `start` has n + 1
-// entries; a null `value` means every value is 1.
+// same bits. `start` has n + 1 entries; a null `value` means every value is 1.
 // On (d)'s shape (1,000,000 × 200,000, 50M nonzeros, float R of 16 columns; bench/README.md, (d))
 // the pass took 85–110 ms in 4 to 12 ranges against 190–250 ms through the column copy (side
 // harness, AMD EPYC VM); 32 ahead measured as well as 16 and 64.
