@@ -246,6 +246,10 @@ TEST(FitMemory, TooLargeFitsFailFastWithASuggestion) {
   const Index nnz = 1000000;
   EXPECT_EQ(fit_memory_bytes(3, p, nnz, randomized, true) - fit_memory_bytes(3, p, nnz, randomized), 12.0 * nnz + 16);
   EXPECT_EQ(fit_memory_bytes(3, p, nnz, ease, true), fit_memory_bytes(3, p, nnz, ease));
+  // The spectral fits count the one transposed copy of X that products Xᵀ R build (data_matrix.h),
+  // 12 bytes per nonzero; EASE builds none.
+  EXPECT_EQ(fit_memory_bytes(3, p, nnz, randomized) - fit_memory_bytes(3, p, 0, randomized), 12.0 * nnz);
+  EXPECT_EQ(fit_memory_bytes(3, p, nnz, ease), fit_memory_bytes(3, p, 0, ease));
 }
 
 // The scaled copy is passed as the decision: a value (what the argument once was) does not compile.

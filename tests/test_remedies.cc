@@ -717,6 +717,59 @@ TEST(DataMatrix, WeightedRowsRoundAlikeOnBothRoutesOfTheTransposedProduct) {
   }
 }
 
+// A DataMatrix holds one transposed copy, whichever widths its products Xᵀ R take: the item
+// ranges where its first such product is wide, the column copy where it is narrow, and that copy
+// for every later product (before, a narrow product after a wide one built the column copy beside
+// the ranges: both at once, ~2× what the fit's memory estimate counts). Two threads asking a fresh
+// object with different widths at once agree on one copy too. Every result is the ordered sums.
+TEST(DataMatrix, HoldsOneTransposedCopyWhateverTheWidthsOfItsProducts) {
+  const Index n = 300000, p = 40000;
+  std::mt19937_64 rng(95);
+  std::vector<Eigen::Triplet<double, int>> t;
+  for (Index u = 0; u < n; ++u) {
+    const int count = 1 + static_cast<int>(rng() % 15);
+    for (int e = 0; e < count; ++e) {
+      t.emplace_back(static_cast<int>(u), static_cast<int>(rng() % p), 1.0 + static_cast<double>(rng() % 3));
+    }
+  }
+  SparseMatrix Y(n, p);
+  Y.setFromTriplets(t.begin(), t.end(), [](double a, double) { return a; });
+  const Index wide = 16, narrow = 2;
+  ASSERT_TRUE(transpose_by_item_ranges(n, p, Y.nonZeros(), wide, sizeof(double)));
+  ASSERT_FALSE(transpose_by_item_ranges(n, p, Y.nonZeros(), narrow, sizeof(double)));
+  const RowMatrix Rw = test::random_matrix(n, wide, 96), Rn = test::random_matrix(n, narrow, 97);
+  const Matrix want_w = ordered_transpose_times(Y, Rw), want_n = ordered_transpose_times(Y, Rn);
+  const double bound = transposed_copy_bytes(n, p, Y.nonZeros());
+  double ranges_bytes = 0, column_bytes = 0;
+  for (const bool wide_first : {true, false}) {
+    SCOPED_TRACE(wide_first);
+    const DataMatrix X(Y);
+    ASSERT_EQ(X.first_use_bytes(), 0.0);
+    for (int call = 0; call < 2; ++call) {
+      if ((call == 0) == wide_first) {
+        EXPECT_TRUE(Matrix(X.transpose_times_rows(Rw)) == want_w);
+      } else {
+        EXPECT_TRUE(Matrix(X.transpose_times_rows(Rn)) == want_n);
+      }
+      if (call == 0) (wide_first ? ranges_bytes : column_bytes) = X.first_use_bytes();
+    }
+    EXPECT_EQ(X.first_use_bytes(), wide_first ? ranges_bytes : column_bytes);  // nothing built by the second
+    EXPECT_GT(X.first_use_bytes(), 12.0 * static_cast<double>(Y.nonZeros()));  // indices and values
+    EXPECT_LE(X.first_use_bytes(), bound);
+  }
+  EXPECT_NE(ranges_bytes, column_bytes);  // two different copies were built
+  for (int trial = 0; trial < 3; ++trial) {
+    const DataMatrix fresh(Y);
+    bool wrong_w = false, wrong_n = false;
+    std::thread other([&] { wrong_w = Matrix(fresh.transpose_times_rows(Rw)) != want_w; });
+    wrong_n = Matrix(fresh.transpose_times_rows(Rn)) != want_n;
+    other.join();
+    EXPECT_FALSE(wrong_w || wrong_n);
+    const double held = fresh.first_use_bytes();
+    EXPECT_TRUE(held == ranges_bytes || held == column_bytes) << held;
+  }
+}
+
 // The Gram product keeps its buffers between calls (and copies of a DataMatrix share them): calls
 // that narrow and widen the block, change the precision and the route (two passes at b = 29 and
 // 40 and below b = 4, the one pass at b = 16) each give the bits a fresh object gives; so do two

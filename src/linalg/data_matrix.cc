@@ -458,6 +458,10 @@ void dense_product(const Matrix& D, bool transposed, const double* B, bool b_row
 
 const ColumnCopy& DataMatrix::csc() const {
   const std::lock_guard<std::mutex> hold(*build_lock_);
+  return csc_locked();
+}
+
+const ColumnCopy& DataMatrix::csc_locked() const {
   if (!have_csc_) {
     // Transposed by counting, into arrays advised to take huge pages before they are written:
     // the copy of 50M nonzeros is 600 MB (200 MB without values), ~150,000 first touches of 4 KiB
@@ -510,8 +514,7 @@ const ColumnCopy& DataMatrix::csc() const {
   return Yc_;
 }
 
-const DataMatrix::ItemRanges& DataMatrix::item_ranges() const {
-  const std::lock_guard<std::mutex> hold(*build_lock_);
+const DataMatrix::ItemRanges& DataMatrix::item_ranges_locked() const {
   if (!have_ranges_) {
     const Index n = rows(), p = cols();
     const int* outer = Y_.outerIndexPtr();
@@ -577,12 +580,24 @@ const DataMatrix::ItemRanges& DataMatrix::item_ranges() const {
 template <typename Out, typename In>
 Out DataMatrix::sparse_transpose_times(const In& R) const {
   const Index n = rows(), p = cols(), b = R.cols();
-  if (!transpose_by_item_ranges(n, p, Y_.nonZeros(), b, sizeof(typename In::Scalar))) {
-    // The CSC arrays read as a row-major Yᵀ: one output row per item, gathering R's rows.
-    const auto& C = csc();
-    return sparse_times<Out>(C.outerIndexPtr(), C.innerIndexPtr(), C.valuePtr(), p, R, PageUse::kBulk);
+  // One transposed copy per object: the one already built, whichever products it served (both
+  // routes give the same bits), else the one the shape favours, chosen and built under the lock
+  // so that threads asking at once agree (transposed_copy_bytes counts one).
+  const ColumnCopy* C = nullptr;
+  const ItemRanges* ranges = nullptr;
+  {
+    const std::lock_guard<std::mutex> hold(*build_lock_);
+    if (have_ranges_ || (!have_csc_ && transpose_by_item_ranges(n, p, Y_.nonZeros(), b, sizeof(typename In::Scalar)))) {
+      ranges = &item_ranges_locked();
+    } else {
+      C = &csc_locked();
+    }
   }
-  const ItemRanges& g = item_ranges();
+  if (C != nullptr) {
+    // The CSC arrays read as a row-major Yᵀ: one output row per item, gathering R's rows.
+    return sparse_times<Out>(C->outerIndexPtr(), C->innerIndexPtr(), C->valuePtr(), p, R, PageUse::kBulk);
+  }
+  const ItemRanges& g = *ranges;
   const Index count = static_cast<Index>(g.first_item.size()) - 1;
   RowMatrix out(p, b);
   prefer_huge_pages(out, PageUse::kBulk);
@@ -707,6 +722,20 @@ Index item_range_count(Index p) {
 bool transpose_by_item_ranges(Index n, Index p, Index nnz, Index b, std::size_t scalar_bytes) {
   const double strip = static_cast<double>(n) * static_cast<double>(std::min<Index>(b, 16)) * static_cast<double>(scalar_bytes);
   return strip > 16.0 * (1 << 20) && static_cast<double>(nnz) >= static_cast<double>(item_range_count(p)) * static_cast<double>(n);
+}
+
+double transposed_copy_bytes(Index n, Index p, Index nnz) {
+  const double ranges = static_cast<double>(item_range_count(p));
+  const double starts = std::max(4.0 * static_cast<double>(p + 1),
+                                 4.0 * ranges * static_cast<double>(n + 1) + 8.0 * (ranges + 1.0));
+  return 12.0 * static_cast<double>(nnz) + starts;
+}
+
+double DataMatrix::first_use_bytes() const {
+  const std::lock_guard<std::mutex> hold(*build_lock_);
+  const auto bytes = [](const auto& a) { return static_cast<double>(a.size()) * sizeof(a.data()[0]); };
+  return bytes(Yc_.start_) + bytes(Yc_.index_) + bytes(Yc_.value_) + bytes(ranges_.first_item) + bytes(ranges_.start) +
+         bytes(ranges_.index) + bytes(ranges_.value) + bytes(dense_) + bytes(kept_gram_);
 }
 
 namespace {

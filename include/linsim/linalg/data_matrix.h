@@ -33,10 +33,16 @@ bool gram_one_pass(Index p, Index b);
 // it is added (the library's data_matrix.cc is compiled without fused multiply-adds), so they give
 // the same bits.
 // The ranges win where R's gathered strip (n × min(b, 16) entries) is beyond the cache (over
-// 16 MiB) and the data has at least one nonzero per user and range on average; the choice depends
-// on the shape alone, never on the thread count (bench/README.md, (d)).
+// 16 MiB) and the data has at least one nonzero per user and range on average
+// (transpose_by_item_ranges: the shape alone, never the thread count; bench/README.md, (d)). A
+// DataMatrix builds one of the two copies, on its first transposed product, as its shape says,
+// and takes that one for every later product: so it holds one copy, at most
+// transposed_copy_bytes, whatever widths its products have.
 Index item_range_count(Index p);
 bool transpose_by_item_ranges(Index n, Index p, Index nnz, Index b, std::size_t scalar_bytes);
+// The larger of the two copies for an n × p matrix with nnz entries, values included (binarised
+// data store none: 8 bytes per nonzero fewer).
+double transposed_copy_bytes(Index n, Index p, Index nnz);
 
 // A matrix's entries by columns (compressed sparse columns, in Eigen's names): column j's rows, in
 // order, are innerIndexPtr()[outerIndexPtr()[j]] … up to outerIndexPtr()[j + 1], and their values
@@ -129,6 +135,10 @@ class DataMatrix {
   // where every value is 1.
   const ColumnCopy& csc() const;
 
+  // Bytes held by the copies built on first use: the transposed copy (column copy or item
+  // ranges), the dense copy and the kept Gram matrix.
+  double first_use_bytes() const;
+
  private:
   // Y's entries cut into ranges of items for Xᵀ R scattered range by range
   // (transpose_by_item_ranges): range r holds items [first_item[r], first_item[r + 1]), and its
@@ -147,7 +157,9 @@ class DataMatrix {
   // once. Copies of this object share the lock, not what it guards: copying an object while
   // another thread uses it is not safe.
   std::shared_ptr<std::mutex> build_lock_ = std::make_shared<std::mutex>();
-  const ItemRanges& item_ranges() const;
+  // The first-use copies, built where the caller holds build_lock_.
+  const ItemRanges& item_ranges_locked() const;
+  const ColumnCopy& csc_locked() const;
   // Xᵀ R on the sparse path (R row-major, double or float), by item ranges or through the column
   // copy (transpose_by_item_ranges), into a row-major or column-major result.
   template <typename Out, typename In>
