@@ -535,40 +535,58 @@ const DataMatrix::ItemRanges& DataMatrix::item_ranges_locked() const {
       g.first_item[static_cast<std::size_t>(r)] = std::clamp(g.first_item[static_cast<std::size_t>(r)],
                                                              g.first_item[static_cast<std::size_t>(r - 1)], p);
     }
-    // Each range's entries of each row, counted, then copied after the ranges before it: every
-    // range scans all rows, keeping the row's order (a repeated item's entries stay in order too).
+    // Each range's entries of each row, counted, then copied after the ranges before it, in the
+    // row's order (a repeated item's entries stay in order too): two passes over the rows, each
+    // row's entries sent to their ranges by a table of the items' ranges. (Before, every range
+    // scanned all rows, twice: 16 passes over the 200 MB of indices on (d), ~0.4 s.)
     g.start.resize(count * (n + 1));
     g.index.resize(nnz);
     g.value.resize(unit_values_ ? 0 : nnz);
     prefer_huge_pages(g.index, PageUse::kBulk);  // streamed by every product
     prefer_huge_pages(g.value, PageUse::kBulk);
-    const auto in_range = [&](Index r, int j) {
-      return j >= g.first_item[static_cast<std::size_t>(r)] && j < g.first_item[static_cast<std::size_t>(r) + 1];
-    };
-#pragma omp parallel for schedule(dynamic, 1)
+    std::vector<int> range_of(static_cast<std::size_t>(p));
     for (Index r = 0; r < count; ++r) {
-      int* s = g.start.data() + r * (n + 1);
-      s[0] = 0;
+      std::fill(range_of.begin() + g.first_item[static_cast<std::size_t>(r)],
+                range_of.begin() + g.first_item[static_cast<std::size_t>(r) + 1], static_cast<int>(r));
+    }
+    int* start = g.start.data();
+    const auto stride = n + 1;
+#pragma omp parallel
+    {
+      std::vector<int> here(static_cast<std::size_t>(count));
+#pragma omp for schedule(static)
       for (Index u = 0; u < n; ++u) {
-        int here = 0;
-        for (int q = outer[u]; q < outer[u + 1]; ++q) here += in_range(r, inner[q]) ? 1 : 0;
-        s[u + 1] = s[u] + here;
+        std::fill(here.begin(), here.end(), 0);
+        for (int q = outer[u]; q < outer[u + 1]; ++q) ++here[static_cast<std::size_t>(range_of[inner[q]])];
+        for (Index r = 0; r < count; ++r) start[r * stride + u + 1] = here[static_cast<std::size_t>(r)];
       }
     }
+    // Prefix sums, each range's from where the ranges before it end.
     std::vector<int> base(static_cast<std::size_t>(count) + 1, 0);
-    for (Index r = 0; r < count; ++r) base[static_cast<std::size_t>(r) + 1] = base[static_cast<std::size_t>(r)] + g.start[r * (n + 1) + n];
 #pragma omp parallel for schedule(dynamic, 1)
     for (Index r = 0; r < count; ++r) {
-      int* s = g.start.data() + r * (n + 1);
+      int* s = start + r * stride;
+      s[0] = 0;
+      for (Index u = 0; u < n; ++u) s[u + 1] += s[u];
+    }
+    for (Index r = 0; r < count; ++r) base[static_cast<std::size_t>(r) + 1] = base[static_cast<std::size_t>(r)] + start[r * stride + n];
+#pragma omp parallel for schedule(dynamic, 1)
+    for (Index r = 0; r < count; ++r) {
+      int* s = start + r * stride;
       const int offset = base[static_cast<std::size_t>(r)];
       for (Index u = 0; u <= n; ++u) s[u] += offset;
-      int at = offset;
+    }
+#pragma omp parallel
+    {
+      std::vector<int> at(static_cast<std::size_t>(count));
+#pragma omp for schedule(static)
       for (Index u = 0; u < n; ++u) {
+        for (Index r = 0; r < count; ++r) at[static_cast<std::size_t>(r)] = start[r * stride + u];
         for (int q = outer[u]; q < outer[u + 1]; ++q) {
-          if (!in_range(r, inner[q])) continue;
-          g.index[at] = inner[q];
-          if (!unit_values_) g.value[at] = value[q];
-          ++at;
+          const int j = inner[q];
+          const int to = at[static_cast<std::size_t>(range_of[j])]++;
+          g.index[to] = j;
+          if (!unit_values_) g.value[to] = value[q];
         }
       }
     }
