@@ -92,6 +92,18 @@ TEST_F(Readers, TabTripletsWithoutHeader) {
   EXPECT_EQ(r.data.users.id(0), "1");  // order of first appearance
 }
 
+// docs/formats.md: a line whose first character other than blanks is '#' is a comment wherever it
+// is (so a user id cannot begin with '#'); an item id can, after the separator.
+TEST_F(Readers, CommentLinesAreSkippedWhereverTheyAre) {
+  const auto r = read_interactions(
+      write("comments.tsv", "# made by hand\nu1\ti1\t1\n#u2\ti2\t1\n  # u3\ti3\t1\n\nu4\t#tag\t2\n"), {});
+  EXPECT_EQ(r.summary.lines, 2);
+  EXPECT_EQ(r.data.n_users(), 2);
+  EXPECT_EQ(r.data.users.id(1), "u4");
+  EXPECT_EQ(r.data.n_items(), 2);
+  EXPECT_EQ(at(r.data, "u4", "#tag"), 2.0);
+}
+
 TEST_F(Readers, CsvWithHeaderStringIdsAndCrlf) {
   const auto r = read_interactions(write("b.csv", "user,item,weight\r\nalice,apple,2\r\nbob,pear,1.5\r\nalice,pear,1\r\n"), {});
   EXPECT_TRUE(r.summary.header);
