@@ -247,9 +247,10 @@ TEST(FitMemory, TooLargeFitsFailFastWithASuggestion) {
   EXPECT_EQ(fit_memory_bytes(3, p, nnz, randomized, true) - fit_memory_bytes(3, p, nnz, randomized), 12.0 * nnz + 16);
   EXPECT_EQ(fit_memory_bytes(3, p, nnz, ease, true), fit_memory_bytes(3, p, nnz, ease));
   // The spectral fits count the one transposed copy of X that products Xᵀ R build (data_matrix.h),
-  // 12 bytes per nonzero; EASE builds none.
+  // 12 bytes per nonzero; EASE and the Gram route build none.
   EXPECT_EQ(fit_memory_bytes(3, p, nnz, randomized) - fit_memory_bytes(3, p, 0, randomized), 12.0 * nnz);
   EXPECT_EQ(fit_memory_bytes(3, p, nnz, ease), fit_memory_bytes(3, p, 0, ease));
+  EXPECT_EQ(fit_memory_bytes(3, p, nnz, gram), fit_memory_bytes(3, p, 0, gram));
 }
 
 // The scaled copy is passed as the decision: a value (what the argument once was) does not compile.

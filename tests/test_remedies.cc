@@ -640,6 +640,7 @@ TEST(DataMatrix, TransposeByItemRangesAddsInTheOrderOfTheUsers) {
     const ThreadScope scope(ctx);
     EXPECT_TRUE(X.transpose_times_rows(R) == got) << threads;
     EXPECT_TRUE(X2.transpose_times_rows(R) == 2.0 * got) << threads;
+    EXPECT_TRUE(DataMatrix(Y).transpose_times_rows(R) == got) << threads;  // ranges built on this many threads
   }
   // Two threads asking a fresh object at once: the ranges are built once, under its lock.
   const DataMatrix fresh(Y);

@@ -176,8 +176,10 @@ double fit_memory_bytes(Index n, Index p, Index nnz, const FitOptions& options, 
   const double scaled = scaled_copy ? 12.0 * static_cast<double>(nnz) + 4.0 * static_cast<double>(n + 1) : 0.0;
   // The one transposed copy that products X_wᵀ R build (data_matrix.h: the two-pass products,
   // Lanczos, narrow checks, the cosine model's gradients), counted with values: on 1,000,000 ×
-  // 200,000 with 50M nonzeros 632 MB (232 MB where binarised data store none).
-  const double transposed = transposed_copy_bytes(n, p, nnz);
+  // 200,000 with 50M nonzeros 632 MB (232 MB where binarised data store none). The Gram route
+  // forms XᵀX and X V alone.
+  const bool transposes = options.solver != Solver::kGram || options.kind == ModelKind::kCosine;
+  const double transposed = transposes ? transposed_copy_bytes(n, p, nnz) : 0.0;
   return weighted + scaled + transposed + route + (options.kind == ModelKind::kCosine ? 2.0 : 1.0) * factors;
 }
 

@@ -37,7 +37,9 @@ bool gram_one_pass(Index p, Index b);
 // (transpose_by_item_ranges: the shape alone, never the thread count; bench/README.md, (d)). A
 // DataMatrix builds one of the two copies, on its first transposed product, as its shape says,
 // and takes that one for every later product: so it holds one copy, at most
-// transposed_copy_bytes, whatever widths its products have.
+// transposed_copy_bytes, whatever widths its products have (which copy, and so the speed, can
+// depend on the products before; the bits do not). csc(), and the Lanczos operator that reads
+// it, build the column copy whatever is held.
 Index item_range_count(Index p);
 bool transpose_by_item_ranges(Index n, Index p, Index nnz, Index b, std::size_t scalar_bytes);
 // The larger of the two copies for an n × p matrix with nnz entries, values included (binarised
@@ -131,8 +133,8 @@ class DataMatrix {
   // Yᵀ1 (column sums of Y).
   const Vector& column_sums() const { return colsum_; }
 
-  // Column-major copy of Y for the transposed products (built on first use), without values
-  // where every value is 1.
+  // Column-major copy of Y (built on first use), without values where every value is 1: one of
+  // the two copies the transposed products take (above), and what GramOperator reads.
   const ColumnCopy& csc() const;
 
   // Bytes held by the copies built on first use: the transposed copy (column copy or item
