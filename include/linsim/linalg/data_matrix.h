@@ -144,7 +144,7 @@ class DataMatrix {
  private:
   // Y's entries cut into ranges of items for Xᵀ R scattered range by range
   // (transpose_by_item_ranges): range r holds items [first_item[r], first_item[r + 1]), and its
-  // entries of row u are index[start[r (n + 1) + u]] … up to start[r (n + 1) + u + 1], in the row's
+  // entries of row u are index[start[r n + u]] … up to start[r n + u + 1], in the row's
   // order, with their values alongside (none where every value is 1). Built on first use.
   struct ItemRanges {
     std::vector<Index> first_item;
