@@ -197,7 +197,9 @@ ReadOptions InputArgs::options() const {
 
 ReadResult read_input(const std::string& path, const ReadOptions& options, const Context& ctx, const IdMap* known_items) {
   const ThreadScope threads(ctx);  // a large plain file is parsed on --threads threads
-  return read_interactions(path, options, known_items);
+  ReadResult read = read_interactions(path, options, known_items);
+  for (const std::string& w : reading_warnings(read.summary)) warn(w);
+  return read;
 }
 
 CLI::Validator seed_text() {

@@ -39,8 +39,9 @@ struct InputArgs {
   std::vector<const CLI::Option*> given;  // the reading options, as add_to added them
 };
 
-// read_interactions on ctx's threads. The reader's temporary entries, freed when it returns, stay
-// in the program's one heap (main) and serve the fit's own allocations after it.
+// read_interactions on ctx's threads, warning of what reading_warnings names. The reader's
+// temporary entries, freed when it returns, stay in the program's one heap (main) and serve the
+// fit's own allocations after it.
 ReadResult read_input(const std::string& path, const ReadOptions& options, const Context& ctx,
                       const IdMap* known_items = nullptr);
 

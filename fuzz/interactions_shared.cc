@@ -21,7 +21,9 @@ std::string described(const ReadResult& r) {
   const InputSummary& s = r.summary;
   std::string out = s.separator + "|" + std::to_string(s.header) + "|" + std::to_string(s.lines) + "|" +
                     std::to_string(s.dropped_below_min) + "|" + std::to_string(s.dropped_zero) + "|" +
-                    std::to_string(s.users_without_entries) + "|" + std::to_string(s.duplicates) + "\nusers:";
+                    std::to_string(s.users_without_entries) + "|" + std::to_string(s.duplicates) + "|" +
+                    std::to_string(s.commented_data_lines) + "|" + s.first_commented_data_file + ":" +
+                    std::to_string(s.first_commented_data_line) + "\nusers:";
   for (const auto& id : r.data.users.ids()) out += id + "\x1f";
   out += "\nitems:";
   for (const auto& id : r.data.items.ids()) out += id + "\x1f";

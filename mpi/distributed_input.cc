@@ -462,6 +462,19 @@ DistributedInput read_distributed(const std::string& input, const ReadOptions& o
       summary.users_without_entries_examples.emplace_back(without_entries.ids[i]);
     }
     summary.header = comm.sum(static_cast<std::int64_t>(holds_first_data_line && read.summary.header)) != 0;
+    // The comment lines that read as interactions: the first is the lowest rank's (ranks hold the
+    // file's pieces in order), as one reading of the whole file finds it.
+    std::vector<std::int64_t> firsts(static_cast<size_t>(comm.size()), 0);
+    firsts[static_cast<size_t>(comm.rank())] = read.summary.first_commented_data_line;
+    comm.sum(firsts.data(), firsts.size());
+    summary.commented_data_lines = comm.sum(read.summary.commented_data_lines);
+    for (int r = 0; r < comm.size(); ++r) {
+      if (const std::int64_t line = firsts[static_cast<size_t>(r)]; line > 0) {
+        summary.first_commented_data_line = line;
+        summary.first_commented_data_file = comm.broadcast(read.summary.first_commented_data_file, r);
+        break;
+      }
+    }
   }
   summary.path = input;
   summary.format = format_name(options.format);

@@ -105,6 +105,9 @@ void run_fit(const cli::FitArgs& args, const CLI::App& cmd, const MpiCommunicato
 
   if (progress) progress(fmt::format("reading {} on {} ranks", args.input, comm.size()));
   DistributedInput input = read_distributed(args.input, read_options, comm);
+  if (root) {
+    for (const std::string& w : reading_warnings(input.summary)) cli::warn(w);
+  }
   {
     const std::int64_t mine = input.X.nonZeros();
     std::int64_t least = 0, most = 0;

@@ -154,7 +154,8 @@ def same_tables(a, b, tol=1e-12):
 def write_messy_input(path, rng):
     """String ids, users scattered over the file (so their rows span ranks), duplicates, comments,
     blank lines, CRLF endings and a header; zeros, among them five users with nothing else (no row,
-    counted as users_without_entries) scattered over the file too."""
+    counted as users_without_entries) scattered over the file too; comment lines that read as
+    interactions (counted as commented_data_lines, and warned of)."""
     users = [f"user-{rng.integers(1 << 40):x}" for _ in range(300)]
     items = [f"it{j}:{rng.integers(1000)}" for j in range(120)]
     lines = ["user\titem\tvalue"]
@@ -170,6 +171,8 @@ def write_messy_input(path, rng):
             lines.append(f"{u}\t{i}\t0")
         if t % 1499 == 0:
             lines.append("")
+        if t % 1201 == 5:
+            lines.append(f"#{u}\t{i}\t1")
     with open(path, "w", newline="") as f:
         for k, line in enumerate(lines):
             f.write(line + ("\r\n" if k % 7 == 0 else "\n"))
@@ -231,6 +234,15 @@ def main():
                      "20", "--solver", "gram", "--no-binarize", "--weighting", "ips:0.5,user-norm:0.5")
     without = json.load(open(os.path.join(messy, "model.json")))["input"]["users_without_entries"]
     check(without == 5, f"messy.tsv: users_without_entries {without}, expected the 5 users whose entries are all 0")
+    commented = json.load(open(os.path.join(messy, "model.json")))["input"]["commented_data_lines"]
+    check(commented == 5, f"messy.tsv: commented_data_lines {commented}, expected the 5 lines '#user...'")
+    # Their warning, naming the first such line, from linsim fit and from linsim-mpi on 3 ranks.
+    said = []
+    for r in (run([L, "fit", "-i", "messy.tsv", "--rank", "2", "-o", "hash-single"]),
+              mpirun(args, 3, "fit", "-i", "messy.tsv", "--rank", "2", "-o", "hash-mpi")):
+        said.append([l.split("warning: ", 1)[1] for l in r.stderr.splitlines() if "begin with '#'" in l])
+    check(len(said[0]) == 1 and said[0] == said[1] and "(the first: messy.tsv:" in said[0][0],
+          f"messy.tsv: the same warning of its '#' lines from linsim and linsim-mpi: {said}")
     fit_both("eq2-standardize-parts", "concatenated.tsv", "parts", [2, 3, 4], "--model", "eq2", "--rank", "5",
              "--lambda", "1", "--solver", "randomized", "--solver-tol", "1e-10", "--weighting", "standardize")
     fit_both("eq2-glob", "concatenated.tsv", "parts/part-*", [3], "--model", "eq2", "--rank", "5", "--lambda", "1",

@@ -120,6 +120,30 @@ TEST_F(Cli, FitThenSimilarItemsAndRecommend) {
   EXPECT_EQ(parse_lines(slurp(path("z/user_ids.tsv"))), (std::vector<std::string>{"a", "c"}));
 }
 
+// A comment line that reads as an interaction (a user id that begins with '#'?) is skipped, as
+// docs/formats.md says, and every command that reads interactions warns of it, naming its place;
+// model.json counts such lines.
+TEST_F(Cli, CommentLinesThatReadAsInteractionsAreWarnedOf) {
+  const std::string data = write("hash.tsv", "a\tx\t1\nb\ty\t1\n#c\tx\t1\na\ty\t2\nc\tx\t1\n");
+  Result r = run("fit --input " + data + " --rank 1 --lambda 0 --out " + path("m"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: " + data + ":3: this line begins with '#' and is skipped as a comment"),
+            std::string::npos) << r.err;
+  const nlohmann::json input = nlohmann::json::parse(slurp(path("m/model.json"))).at("input");
+  EXPECT_EQ(input.at("commented_data_lines"), 1) << input;
+  EXPECT_EQ(input.at("lines"), 4) << input;
+  r = run("recommend --model " + path("m") + " --input " + write("fold.tsv", "n\tx\n#m\tx\n#k\ty\n") + " --top 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: 2 lines of '" + path("fold.tsv") + "' begin with '#'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(the first: " + path("fold.tsv") + ":2)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("#"), std::string::npos) << r.out;
+  // Comments that do not read as interactions are not warned of.
+  r = run("fit --input " + write("plain.tsv", "# made by hand\na\tx\t1\n# b\ty\t1\nb\ty\t1\n") +
+          " --rank 1 --lambda 0 --out " + path("p"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
 TEST_F(Cli, EaseInFloat32IsStoredAndServedInFloat32) {
   Result r = run("fit --input " + fixture() + " --model ease --dtype float32 --lambda 5 --out " + path("e32"));
   ASSERT_EQ(r.code, 0) << r.err;

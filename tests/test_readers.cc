@@ -11,6 +11,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,46 @@ TEST_F(Readers, CommentLinesAreSkippedWhereverTheyAre) {
   EXPECT_EQ(r.data.users.id(1), "u4");
   EXPECT_EQ(r.data.n_items(), 2);
   EXPECT_EQ(at(r.data, "u4", "#tag"), 2.0);
+}
+
+// A comment line after the first data line that reads as an interaction ('#' directly followed by
+// more of a user id, an item, a number or nothing as value) is still skipped, but counted, with
+// its place, for a warning: more likely a user id that begins with '#' than a comment.
+TEST_F(Readers, CommentLinesThatReadAsInteractionsAreCountedForAWarning) {
+  const std::string body =
+      "#u0\ti0\t1\n"           // 1: before the first data line (a file's description): not checked
+      "u1\ti1\t1\n"            // 2
+      "#u2\ti2\t1\n"           // 3: counted, the first
+      "  # u3\ti3\t1\n"        // 4: a blank after '#'
+      "##\tbanner\t1\n"        // 5: a second '#'
+      "#user\titem\n"           // 6: a header's column names
+      "#u4\ti4\n"               // 7: counted (no value column)
+      "#u5\ti5\tx\n"           // 8: no number where the value goes
+      "#\ti6\t1\n"             // 9: nothing after '#'
+      "#one field\n"            // 10: one field
+      "u6\ti1\t2\n"            // 11
+      "#u7\ti7\t-3.5e2\n";     // 12: counted
+  const std::string file = write("commented.tsv", body);
+  const auto r = read_interactions(file, {});
+  EXPECT_EQ(r.summary.lines, 2);
+  EXPECT_EQ(r.data.n_users(), 2);
+  EXPECT_EQ(r.summary.commented_data_lines, 3);
+  EXPECT_EQ(r.summary.first_commented_data_line, 3);
+  EXPECT_EQ(r.summary.first_commented_data_file, file);
+  std::vector<std::string> w = reading_warnings(r.summary);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("3 lines of '" + file + "' begin with '#'"), std::string::npos) << w[0];
+  EXPECT_NE(w[0].find("(the first: " + file + ":3)"), std::string::npos) << w[0];
+  // One such line, with blanks as the separator: named by its place.
+  const std::string blanks = write("one.txt", "u1 i1 1\n# made by hand\n#seen 2 times\n#u2 i2 1\n");
+  const auto one = read_interactions(blanks, {});
+  EXPECT_EQ(one.summary.separator, "blanks");
+  EXPECT_EQ(one.summary.commented_data_lines, 1);
+  w = reading_warnings(one.summary);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].rfind(blanks + ":4: this line begins with '#'", 0), 0u) << w[0];
+  // A clean file: nothing to say.
+  EXPECT_TRUE(reading_warnings(read_interactions(write("clean.tsv", "# ids\nu1\ti1\t1\n# end\n"), {}).summary).empty());
 }
 
 TEST_F(Readers, CsvWithHeaderStringIdsAndCrlf) {
@@ -641,6 +682,7 @@ class SharedReading : public Readers {
         out += "u" + std::to_string(u) + "\t" + (k < 50 ? std::to_string(i) : "it" + std::to_string(i)) + "\t" +
                std::to_string(value(rng)) + (k == 7 ? "\r\n" : "\n");
         if (k == 8) out += "\n# a comment\n";
+        if (k == 10) out += "#u" + std::to_string(u) + "\t" + std::to_string(i) + "\t1\n";  // reads as data
         if (k == 9) out += "zero" + std::to_string(u) + "\t" + std::to_string(i) + "\t0\n";  // a user without entries
       }
     }
@@ -689,6 +731,9 @@ class SharedReading : public Readers {
     EXPECT_EQ(s.users_without_entries, t.users_without_entries);
     EXPECT_EQ(s.users_without_entries_examples, t.users_without_entries_examples);
     EXPECT_EQ(s.duplicates, t.duplicates);
+    EXPECT_EQ(s.commented_data_lines, t.commented_data_lines);
+    EXPECT_EQ(s.first_commented_data_file, t.first_commented_data_file);
+    EXPECT_EQ(s.first_commented_data_line, t.first_commented_data_line);
   }
   // The one-thread reading against `counts` threads, each of which must cut the file.
   void expect_thread_count_irrelevant(const std::string& path, const ReadOptions& o = {}, const IdMap* items = nullptr,
@@ -713,6 +758,16 @@ TEST_F(SharedReading, GivesTheOneThreadReading) {
   EXPECT_GT(one.read.summary.duplicates, 0);
   EXPECT_GT(one.read.summary.dropped_zero, 0);
   EXPECT_GT(one.read.summary.users_without_entries, 3);
+  // The comment lines that read as interactions, against a count of the text's "#u" lines.
+  std::int64_t commented = 0, first_commented = 0, number = 0;
+  std::istringstream lines(text(1));
+  for (std::string line; std::getline(lines, line);) {
+    ++number;
+    if (line.rfind("#u", 0) == 0 && commented++ == 0) first_commented = number;
+  }
+  EXPECT_GT(commented, 10);
+  EXPECT_EQ(one.read.summary.commented_data_lines, commented);
+  EXPECT_EQ(one.read.summary.first_commented_data_line, first_commented);
   expect_thread_count_irrelevant(path);
   ReadOptions o;
   o.min_value = 2;
@@ -741,6 +796,11 @@ TEST_F(SharedReading, CutsAnywhereKeepTheFilesHeaderAndSeparator) {
     two += "user_" + std::to_string(l % 7) + "\titem_" + std::to_string(l % 5) + "\n";
     colons += "a::" + std::to_string(l % 7) + "\tb::" + std::to_string(l % 3) + "\t" + std::to_string(l) + "\n";
     comma += "user" + std::to_string(l % 4) + ",item" + std::to_string(l % 9) + "\n";
+    if (l % 13 == 0) {  // comment lines that read as interactions, counted wherever the cuts fall
+      two += "#v" + std::to_string(l) + "\titem_1\n";
+      colons += "#a::" + std::to_string(l) + "\tb::1\t7\n";
+      comma += "#w" + std::to_string(l) + ",item3\n";
+    }
   }
   for (const auto& [name, body] : {std::pair{"two.tsv", two}, std::pair{"colons.tsv", colons}, std::pair{"comma.csv", comma}}) {
     SCOPED_TRACE(name);
@@ -749,6 +809,7 @@ TEST_F(SharedReading, CutsAnywhereKeepTheFilesHeaderAndSeparator) {
     std::iota(counts.begin(), counts.end(), 2);
     const Outcome one = read_on(1, path);
     ASSERT_EQ(one.error, "");
+    EXPECT_EQ(one.read.summary.commented_data_lines, 4);
     for (const int threads : counts) {
       SCOPED_TRACE(threads);
       const Outcome many = read_on(threads, path);

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import os
+import warnings
 from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
@@ -352,13 +353,17 @@ def read_interactions(path, *, format: str = "auto", separator: Optional[str] = 
     """Reads an interaction file exactly as ``linsim fit --input`` does (triplets, MovieLens,
     Last.fm, Matrix Market; gzip detected; docs/formats.md). Ids are strings, as in the file.
     A large plain triplet file is parsed on up to ``threads`` threads (0: all cores; ranges of at
-    least 4 MiB, at most one per core); the result does not depend on the count."""
+    least 4 MiB, at most one per core); the result does not depend on the count. What the CLI
+    warns of while reading (comment lines that read as interactions) is a RuntimeWarning."""
     path = os.fspath(path)
     if os.fsdecode(path) != "-" and not os.path.exists(path):
         raise FileNotFoundError(2, "No such file or directory", path)
     options = dict(format=format, separator=separator, header=header, binarize=binarize, min_value=min_value,
                    strict=strict, allow_negative=allow_negative, min_item_users=min_item_users)
-    arrays, users, items = _linsim.read_interactions(os.fsencode(path), options, checked_int(threads, "threads", THREADS))
+    arrays, users, items, warned = _linsim.read_interactions(os.fsencode(path), options,
+                                                             checked_int(threads, "threads", THREADS))
+    for message in warned:
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
     return Interactions(csr_from_arrays(arrays), np.array(users, dtype=object), np.array(items, dtype=object))
 
 

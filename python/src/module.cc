@@ -567,8 +567,10 @@ py::tuple read_interactions_file(const std::string& path, const py::dict& o, int
     const ThreadScope scope(ctx);  // a large plain file is parsed on `threads` threads
     r = read_interactions(path, options);
   }
+  py::list warnings;
+  for (const std::string& w : reading_warnings(r.summary)) warnings.append(w);
   return py::make_tuple(csr_arrays(std::move(r.data.X)), ids_to_python(r.data.users.ids()),
-                        ids_to_python(r.data.items.ids()));
+                        ids_to_python(r.data.items.ids()), warnings);
 }
 
 Setters simulation_setters(SimulationOptions& s) {

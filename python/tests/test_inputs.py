@@ -1,4 +1,6 @@
 """Inputs: zero copy where the layout fits, one conversion otherwise, the readers' checks."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -261,6 +263,21 @@ def test_read_interactions_takes_the_clis_separator_names(tmp_path):
     assert linsim.read_interactions(commas, separator="comma").X.sum() == 3
     with pytest.raises(TypeError):
         linsim.read_interactions(commas, "triplets")  # the options are keywords, as documented
+
+
+def test_read_interactions_warns_of_comment_lines_that_read_as_interactions(tmp_path):
+    """A '#' line after the first data line that reads as an interaction is skipped, as the CLI
+    skips it, with the CLI's warning as a RuntimeWarning naming its place."""
+    path = tmp_path / "hash.tsv"
+    path.write_text("# made by hand\na\tx\t1\n#b\ty\t1\nc\ty\t1\n")
+    with pytest.warns(RuntimeWarning, match=r"hash.tsv:3: this line begins with '#'"):
+        read = linsim.read_interactions(path)
+    assert list(read.user_ids) == ["a", "c"]
+    clean = tmp_path / "clean.tsv"
+    clean.write_text("# made by hand\na\tx\t1\n# b\ty\t1\nc\ty\t1\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert linsim.read_interactions(clean).X.nnz == 2
 
 
 def test_read_interactions_gives_the_same_on_any_thread_count(tmp_path):

@@ -56,12 +56,16 @@ struct IdOrigin {
 };
 
 // Reads the interactions with the items' ids as columns; every failure to match is explained.
-InteractionMatrix read_matched_items(const EmbeddingSources& s, const IdMap& item_ids, const IdOrigin& items) {
+// What the reading warns of is appended to `notes`.
+InteractionMatrix read_matched_items(const EmbeddingSources& s, const IdMap& item_ids, const IdOrigin& items,
+                                     std::vector<std::string>& notes) {
   const std::string& path = s.interactions;
   const Index p = item_ids.size();
   InteractionMatrix data;
   try {
-    data = read_interactions(path, s.read, &item_ids).data;
+    ReadResult read = read_interactions(path, s.read, &item_ids);
+    for (std::string& w : reading_warnings(read.summary)) notes.push_back(std::move(w));
+    data = std::move(read.data);
   } catch (const InputError& e) {
     // Was it an id the items lack? Reading the file with its own ids tells (stdin cannot be read twice).
     if (path == "-") throw;
@@ -246,7 +250,7 @@ AuditInput read_embedding_sources(const EmbeddingSources& s, nlohmann::json& des
   }
   if (!s.interactions.empty()) {
     say(fmt::format("reading {}", s.interactions));
-    InteractionMatrix data = read_matched_items(s, in.item_ids, items);
+    InteractionMatrix data = read_matched_items(s, in.item_ids, items, in.notes);
     if (!s.users.empty()) {
       // The interactions must be those of the given users: their rows become the user rows.
       const std::string& path = s.interactions;

@@ -157,6 +157,18 @@ bool looks_like_header(const std::string_view* fields, size_t n) {
   return false;
 }
 
+// Whether a comment line (trimmed, starting with '#') reads as an interaction with separator
+// `sep`: '#' directly followed by the rest of a user id (not a blank or a second '#', as prose and
+// banners begin), an item, and where a value goes a number or nothing; not a header's column names.
+bool reads_as_interaction(std::string_view content, std::string_view sep) {
+  if (content.size() < 2 || content[1] == '#' || content[1] == ' ' || content[1] == '\t') return false;
+  std::string_view fields[3];
+  const size_t n = split(content, sep, fields, 3);
+  double value = 0;
+  if (n < 2 || fields[1].empty() || (n >= 3 && parse_double(fields[2], value) != Parsed::kNumber)) return false;
+  return !looks_like_header(fields, n);
+}
+
 std::string clip(std::string_view text) {
   constexpr size_t kMax = 120;
   if (text.size() <= kMax) return std::string(text);
@@ -613,9 +625,11 @@ class Collector {
 };
 
 // Returns whether the input held a line that is not empty or a comment (the first such line is
-// where the separator and the header are decided).
+// where the separator and the header are decided). `after_data`: the reader starts after the file's
+// first data line (a later byte range or piece; options.separator is then given), so that comment
+// lines are checked for interactions from its start, as one reading of the whole file checks them.
 bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& collector,
-                   InputSummary& summary) {
+                   InputSummary& summary, bool after_data = false) {
   const std::string& path = reader.name();
   std::string sep = options.separator;
   bool first = true;
@@ -623,7 +637,18 @@ bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& co
   std::string_view fields[3];
   while (reader.next(line)) {
     const std::string_view content = trim(line);
-    if (content.empty() || content.front() == '#') continue;
+    if (content.empty()) continue;
+    if (content.front() == '#') {
+      // Before the first data line the separator may not be known yet, and a file's opening
+      // comments are where a description belongs: only later ones are checked.
+      if ((!first || after_data) && reads_as_interaction(content, sep)) {
+        if (summary.commented_data_lines++ == 0) {
+          summary.first_commented_data_file = path;
+          summary.first_commented_data_line = reader.line_number();
+        }
+      }
+      continue;
+    }
     if (first) {
       if (sep.empty()) sep = detect_separator(content);
       summary.separator = printable_separator(sep);
@@ -808,7 +833,7 @@ bool read_triplets_in_parallel(const std::string& path, const ReadOptions& optio
     try {
       collectors[i] = std::make_unique<Collector>(path, part_options[i], known_items, parts[i], how.chunk_entries);
       LineReader reader(path, cut(r), r + 1 == ranges ? -1 : cut(r + 1), lines_before[i]);
-      saw_data[i] = read_triplets(reader, part_options[i], *collectors[i], parts[i]) ? 1 : 0;
+      saw_data[i] = read_triplets(reader, part_options[i], *collectors[i], parts[i], r > 0) ? 1 : 0;
     } catch (...) {
       failed[i] = std::current_exception();
     }
@@ -828,6 +853,11 @@ bool read_triplets_in_parallel(const std::string& path, const ReadOptions& optio
     summary.lines += parts[r].lines;
     summary.dropped_below_min += parts[r].dropped_below_min;
     summary.dropped_zero += parts[r].dropped_zero;
+    if (summary.commented_data_lines == 0) {
+      summary.first_commented_data_file = parts[r].first_commented_data_file;
+      summary.first_commented_data_line = parts[r].first_commented_data_line;
+    }
+    summary.commented_data_lines += parts[r].commented_data_lines;
     collector.append(*collectors[r]);
     collectors[r].reset();
   }
@@ -951,7 +981,7 @@ PieceRead read_interaction_pieces(const std::vector<InputPiece>& pieces, const R
       const bool checks_header = piece.begin == 0 || !piece.data_before;  // holds the file's first data line
       if (!checks_header) o.header = false;
       const bool header_before = into.header;
-      const bool saw_data = read_triplets(reader, o, collector, into);
+      const bool saw_data = read_triplets(reader, o, collector, into, !checks_header);
       if (reported) {
         into.header = header_before;
       } else if (saw_data && checks_header) {
@@ -970,6 +1000,21 @@ PieceRead read_interaction_pieces(const std::vector<InputPiece>& pieces, const R
   result.dropped_users = collector.dropped_users();
   result.dropped_first = collector.dropped_first();
   return result;
+}
+
+std::vector<std::string> reading_warnings(const InputSummary& s) {
+  std::vector<std::string> warnings;
+  if (s.commented_data_lines == 1) {
+    warnings.push_back(fmt::format("{}:{}: this line begins with '#' and is skipped as a comment, but it reads as an "
+                                   "interaction: a user id cannot begin with '#'; rename the user if it is data",
+                                   s.first_commented_data_file, s.first_commented_data_line));
+  } else if (s.commented_data_lines > 1) {
+    warnings.push_back(fmt::format("{} lines of {} begin with '#' and are skipped as comments, but read as interactions "
+                                   "(the first: {}:{}): a user id cannot begin with '#'; rename the users if they are data",
+                                   s.commented_data_lines, s.path == "-" ? std::string("standard input") : fmt::format("'{}'", s.path),
+                                   s.first_commented_data_file, s.first_commented_data_line));
+  }
+  return warnings;
 }
 
 ReadResult read_interactions(const std::string& path, const ReadOptions& options,

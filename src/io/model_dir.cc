@@ -37,6 +37,7 @@ json summary_json(const InputSummary& s, Index n_users, Index n_items, Index nnz
           {"dropped_zero", s.dropped_zero},
           {"users_without_entries", s.users_without_entries},
           {"duplicates", s.duplicates},
+          {"commented_data_lines", s.commented_data_lines},
           {"min_item_users", s.min_item_users},
           {"dropped_items", s.dropped_items},
           {"n_users", n_users},

@@ -61,9 +61,21 @@ struct InputSummary {
   std::int64_t users_without_entries = 0;
   std::vector<std::string> users_without_entries_examples;
   std::int64_t duplicates = 0;          // entries merged into an earlier (user, item)
+  // Comment lines after the file's first data line that read as interactions: '#' directly
+  // followed by the rest of a user id, an item, and a number or nothing where the value goes
+  // ('#u7<TAB>i3<TAB>1'). They are skipped, as every comment is (docs/formats.md), but are more
+  // likely data whose user id begins with '#'; reading_warnings says so. The count, and where the
+  // first is: its file (as messages name it) and line number (0: none).
+  std::int64_t commented_data_lines = 0;
+  std::string first_commented_data_file;
+  std::int64_t first_commented_data_line = 0;
   Index min_item_users = 0;
   std::int64_t dropped_items = 0;       // items removed by min_item_users
 };
+
+// What a user of the data must hear about its reading (each a sentence naming the file), now: the
+// comment lines that read as interactions. Empty for a clean reading.
+std::vector<std::string> reading_warnings(const InputSummary& summary);
 
 struct ReadResult {
   InteractionMatrix data;
