@@ -312,6 +312,16 @@ TEST_F(ModelDir, ABadModelJsonOrARepeatedIdNamesTheFile) {
       << message;
   message = error_with("\"rank\": 4,", "\"rank\": 4,,");
   EXPECT_NE(message.find("'" + json_path + "': invalid JSON"), std::string::npos) << message;
+  // Entries that may be left out, given with another type: named by their key, as the others are
+  // (was: "[json.exception.type_error.302] type must be boolean, but is string").
+  message = error_with("\"binarized\": false", "\"binarized\": \"yes\"");
+  EXPECT_NE(message.find("'" + json_path + "': \"binarized\" is \"yes\" (string), not true or false"), std::string::npos)
+      << message;
+  message = error_with("\"weighting\": \"none\"", "\"weighting\": [1]");
+  EXPECT_NE(message.find("\"weighting\" is an array of 1 entries (array), not a string"), std::string::npos) << message;
+  // A missing entry in json's words, without its tag.
+  message = error_with("\"solver\": \"gram\",", "");
+  EXPECT_EQ(message, "'" + json_path + "': key 'solver' not found");
   std::ofstream(json_path) << text;
   ASSERT_EQ(error_of("eq2"), "no error");
   // A repeated id: the file, the line of the repetition and the id.

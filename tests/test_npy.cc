@@ -377,6 +377,9 @@ TEST(Npy, MalformedHeadersAreNamed) {
       {"{'descr': '<f8', 'fortran_order': 'yes', 'shape': (1, 1), }", "fortran_order"},
       {"{'descr': <f8, 'fortran_order': False, 'shape': (1, 1), }", "descr"},
       {"{'descr': '<f8', 'fortran_order': False, }", "no 'shape'"},
+      // numpy reads a repeated key's last value (2, 3), this reader read the first (was: (3, 2))
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), 'shape': (2, 3), }", "'shape' is given twice"},
+      {"{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }", "'descr' is given twice"},
       {"{'descr': '>f8', 'fortran_order': False, 'shape': (1, 1), }", "unsupported dtype '>f8'"},
       {"{'descr': '<c16', 'fortran_order': False, 'shape': (1, 1), }", "unsupported dtype '<c16'"},
       {"{'descr': '|O', 'fortran_order': False, 'shape': (1, 1), }", "unsupported dtype '|O'"},

@@ -102,6 +102,13 @@ T value_at(const json& object, const char* key) {
   }
 }
 
+// An entry that model.json may leave out: `fallback` when absent, else value_at's checked value
+// (was: json's value(), whose type error named no key: "type must be boolean, but is string").
+template <typename T>
+T optional_at(const json& object, const char* key, T fallback) {
+  return object.contains(key) ? value_at<T>(object, key) : fallback;
+}
+
 // An integer entry of model.json: a JSON integer (not 2.5, not 1e30, whose conversion would be
 // undefined) within the range of int.
 Index integer_at(const json& object, const char* key) {
@@ -349,7 +356,7 @@ ModelBundle read_model_dir(const std::string& dir) {
     if (m.options.kind == ModelKind::kEq1) m.options.gauge = parse_gauge(value_at<std::string>(meta, "gauge"));
     m.options.rank = integer_at(meta, "rank");
     m.options.lambda = meta.at("lambda").is_null() ? 0.0 : value_at<double>(meta, "lambda");
-    m.options.weighting = parse_weighting(meta.value("weighting", "none"));
+    m.options.weighting = parse_weighting(optional_at<std::string>(meta, "weighting", "none"));
     if (meta.contains("dtype") && !meta.at("dtype").is_null()) {
       m.options.dtype = parse_dtype(value_at<std::string>(meta, "dtype"));
     }
@@ -379,14 +386,14 @@ ModelBundle read_model_dir(const std::string& dir) {
     }
     if (meta.contains("warnings")) m.warnings = value_at<std::vector<std::string>>(meta, "warnings");
     m.solver = value_at<std::string>(meta, "solver");
-    m.solver_reason = meta.value("solver_reason", "");
+    m.solver_reason = optional_at<std::string>(meta, "solver_reason", "");
     if (meta.contains("solver_tol") && !meta.at("solver_tol").is_null()) {
       m.options.solver_tol = value_at<double>(meta, "solver_tol");
     }
     const json& input = meta.at("input");
-    b.input.path = input.value("path", "");
-    b.input.format = input.value("format", "");
-    b.input.binarized = input.value("binarized", false);
+    b.input.path = optional_at<std::string>(input, "path", "");
+    b.input.format = optional_at<std::string>(input, "format", "");
+    b.input.binarized = optional_at<bool>(input, "binarized", false);
     if (input.contains("min_value") && !input.at("min_value").is_null()) {
       b.input.min_value = value_at<double>(input, "min_value");
       if (!std::isfinite(*b.input.min_value)) throw DataError(fmt::format("input min_value {} is not finite", *b.input.min_value));
@@ -399,7 +406,10 @@ ModelBundle read_model_dir(const std::string& dir) {
     if (o.kind == ModelKind::kSppmi) o.sppmi.validate();
     if (o.kind == ModelKind::kCosine) o.cosine.validate();
   } catch (const json::exception& e) {
-    throw DataError(fmt::format("'{}': {}", meta_path.string(), e.what()));
+    // json's words without its tag: "key 'input' not found", not "[json.exception.out_of_range.403] …"
+    const std::string what = e.what();
+    const size_t tag = what.rfind("[json.exception.", 0) == 0 ? what.find("] ") : std::string::npos;
+    throw DataError(fmt::format("'{}': {}", meta_path.string(), tag == std::string::npos ? what : what.substr(tag + 2)));
   } catch (const std::bad_alloc&) {
     throw;  // the machine's memory, not the file's content
   } catch (const std::exception& e) {  // an unknown name or an invalid value in the file

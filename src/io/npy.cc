@@ -68,6 +68,9 @@ constexpr std::uint32_t kMaxHeaderBytes = 1 << 16;
 std::string header_value(const std::string& header, const std::string& key, const std::string& path) {
   const auto pos = header.find("'" + key + "'");
   if (pos == std::string::npos) malformed(path, header, fmt::format("no '{}'", key));
+  // numpy takes a repeated key's last value, this reader took the first: the two read the file
+  // differently, so neither is taken.
+  if (header.find("'" + key + "'", pos + 1) != std::string::npos) malformed(path, header, fmt::format("'{}' is given twice", key));
   size_t start = header.find_first_not_of(' ', pos + key.size() + 2);
   if (start == std::string::npos || header[start] != ':') malformed(path, header, fmt::format("no ':' after '{}'", key));
   start = header.find_first_not_of(' ', start + 1);
