@@ -80,7 +80,11 @@ void run_recommend(const RecommendArgs& args) {
       const std::optional<Index> row = data->users.find(id);
       if (!row) {
         // A user of --input whose entries were all dropped is in the file but has no row.
-        throw InvalidArgument(fmt::format("unknown user id '{}'{}", id,
+        // The ids are --input's when it is given (was: "unknown user id '0'" for a training user
+        // that the file does not hold, as if the model lacked it).
+        throw InvalidArgument(fmt::format("unknown user id '{}'{}{}", id,
+                                          args.input.empty() ? std::string()
+                                                             : fmt::format(": --users names users of --input '{}'", args.input),
                                           users_without_entries > 0
                                               ? fmt::format(" ('{}' has no row for {} user{} whose entries were all 0 "
                                                             "or below --min-value, as warned above)",

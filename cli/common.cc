@@ -253,6 +253,14 @@ std::string decimal_number_problem(const std::string& text, bool integer) {
     ok = digits() > 0;
   }
   if (!ok || i != text.size()) return fmt::format("'{}' is not a decimal number", text);
+  // A number no double holds: the conversion would give ±inf (named as "inf", not as written) or,
+  // below ~4.9e-324, 0 (--lambda 1e-400 was fitted, and reported, as λ = 0 without a word). The
+  // library's conversion reports exactly these as out of range (subnormal values are taken).
+  double value = 0;
+  const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
+  if (std::from_chars(begin, text.data() + text.size(), value).ec == std::errc::result_out_of_range) {
+    return fmt::format("'{}' is beyond the range of a double (magnitudes 4.9e-324 to 1.8e308)", text);
+  }
   return std::string();
 }
 

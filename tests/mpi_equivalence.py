@@ -417,7 +417,9 @@ def main():
                        (["--lambda", "nan"], "--lambda must be a finite number >= 0"),
                        # numbers the option parser would read in another base
                        (["--lambda", "0x10"], "'0x10' is not a decimal number"),
-                       (["--lambda", "1", "--rank", "010"], "'010' has a leading 0")):
+                       (["--lambda", "1", "--rank", "010"], "'010' has a leading 0"),
+                       # a number no double holds (was: 1e-400 fitted as λ = 0)
+                       (["--lambda", "1e-400"], "'1e-400' is beyond the range of a double")):
         r = mpirun(args, 2, "fit", "-i", "sim.tsv", "--model", "ease", *bad, "-o", "bad-lambda", expect_ok=False)
         check(r.returncode == 2 and words in r.stderr and no_leftovers("bad-lambda"),
               f"ease {' '.join(bad)}: exit {r.returncode}, '{r.stderr.strip()[:120]}'")

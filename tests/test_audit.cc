@@ -974,7 +974,9 @@ TEST_F(AuditFiles, IdsThatTheFormatCannotHoldAreRefusedWhenWriting) {
   }
   EXPECT_EQ(error_of(false, "a b"), "no error");  // a blank is fine in TSV
   fs::remove(dir_ / "out.txt");
-  EXPECT_NE(error_of(true, "").find("an empty id cannot be written in word2vec format"), std::string::npos);
+  // An empty id is named by its row (was: "an empty id cannot be written", no row).
+  EXPECT_NE(error_of(true, "").find("the id of row 1 (counted from 0) is empty and cannot be written in word2vec format"),
+            std::string::npos);
   EXPECT_TRUE(fs::is_empty(dir_)) << "a refused write left a file";
 }
 

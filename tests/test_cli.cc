@@ -394,7 +394,8 @@ TEST_F(Cli, RemediesFitRecordTheirSettingsAndScoreFoldedInUsers) {
   for (const char* bad : {"--weighting ips:2", "--weighting standardize,ips", "--weighting nope",
                           "--model sppmi --weighting ips", "--model sppmi --lambda 3", "--model sppmi --negatives 0.5",
                           "--model eq2 --negatives 5", "--model eq2 --epochs 5", "--model cosine --epochs 0",
-                          "--model cosine --tol -1", "--model sppmi --smoothing 0", "--model sppmi --rank 14"}) {
+                          // beyond int, as model.json's integers are read back (was: fitted, written, unloadable)
+                          "--model cosine --epochs 2147483648", "--model cosine --tol -1", "--model sppmi --smoothing 0", "--model sppmi --rank 14"}) {
     SCOPED_TRACE(bad);
     r = run(base + bad + " --out " + path("bad"));
     EXPECT_EQ(r.code, 2) << r.err;
@@ -446,10 +447,16 @@ TEST_F(Cli, FoldedInUsersAreReadAsTheTrainingRowsWere) {
   const std::string zeros = write("zeros.tsv", "n1\tfilm00\t1\nn2\tfilm01\t0\n");
   const Result missing = run("recommend --model " + path("m") + " --input " + zeros + " --users n2");
   EXPECT_EQ(missing.code, 2) << missing.err;
-  EXPECT_NE(missing.err.find("unknown user id 'n2' ('" + zeros +
+  EXPECT_NE(missing.err.find("unknown user id 'n2': --users names users of --input '" + zeros + "' ('" + zeros +
                              "' has no row for 1 user whose entries were all 0 or below --min-value, as warned above)"),
             std::string::npos)
       << missing.err;
+  // A training user that the file does not hold: the message says whose ids --users names (was:
+  // "unknown user id 'u00'", as if the model lacked it).
+  const Result training = run("recommend --model " + path("m") + " --input " + zeros + " --users u00");
+  EXPECT_EQ(training.code, 2) << training.err;
+  EXPECT_NE(training.err.find("unknown user id 'u00': --users names users of --input '" + zeros + "'"), std::string::npos)
+      << training.err;
 }
 
 TEST_F(Cli, AuditWritesJsonAndHtmlAndRejectsBadInput) {

@@ -372,6 +372,9 @@ TEST(Grid, ParsesOverridesAndRejectsNonsense) {
   EXPECT_THROW(parse_grid("rank=abc"), InvalidArgument);
   EXPECT_THROW(parse_grid("rank=1e300"), InvalidArgument);  // never converted to an integer
   EXPECT_THROW(parse_grid("lambda=-1"), InvalidArgument);
+  EXPECT_THROW(parse_grid("eq2.lambda=1e-400"), InvalidArgument);  // was: evaluated as λ = 0
+  EXPECT_THROW(parse_grid("lambda=1e400"), InvalidArgument);
+  EXPECT_EQ(parse_grid("lambda=0e-999,1e-310").at("").at("lambda"), (std::vector<double>{0, 1e-310}));  // 0 and subnormal are numbers
   EXPECT_THROW(parse_grid("eq9.lambda=1"), InvalidArgument);
   EXPECT_THROW(parse_grid("alpha=1"), InvalidArgument);
   EXPECT_THROW(grid_points("svd", g, 10), InvalidArgument);

@@ -71,6 +71,11 @@ TEST_F(Reliability, ThreadCountsBeyondTheBoundAreAUsageError) {
            {"simulate --seed 010 --out " + path("s"), "'010' has a leading 0"},
            {"evaluate --input " + fixture() + " --heldout-users 0x10", "--heldout-users: '0x10' is not a decimal number"},
            {"fit --input " + fixture() + " --lambda 0x1p4 --out " + path("x"), "'0x1p4' is not a decimal number"},
+           // A number no double holds: --lambda 1e-400 was fitted, and reported, as λ = 0.
+           {"fit --input " + fixture() + " --lambda 1e-400 --out " + path("x"),
+            "--lambda: '1e-400' is beyond the range of a double (magnitudes 4.9e-324 to 1.8e308)"},
+           {"fit --input " + fixture() + " --solver-tol -1e400 --out " + path("x"), "'-1e400' is beyond the range of a double"},
+           {"evaluate --input " + fixture() + " --models eq2 --grid eq2.lambda=1e-400", "'1e-400' in 'eq2.lambda=1e-400' is too small"},
            // Integers beyond 64 bits: the conversion saturated them (was: "got 9223372036854775807"
            // for --rank 2^64, and --top 2^64 taken as the largest count without a word).
            {"fit --input " + fixture() + " --rank 18446744073709551616 --out " + path("x"),
@@ -648,6 +653,21 @@ TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
   r = run(similar + path("thesis"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("refusing to replace '" + path("thesis") + "': it is a directory"), std::string::npos) << r.err;
+  // Without --force, what --force would not replace is refused as such, not as "pass --force"
+  // (was: "output '/dev/stdout' already exists (pass --force to replace it)", then refused with it).
+  for (const std::string& target : {path("fifo"), path("link"), path("thesis")}) {
+    r = run("similar-items --model " + path("m") + " --items film00 --output " + target);
+    EXPECT_EQ(r.code, 2) << target;
+    EXPECT_NE(r.err.find("refusing to replace '" + target + "'"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("pass --force"), std::string::npos) << r.err;
+  }
+  r = run("fit --input " + fixture() + " --rank 4 --lambda 1 --out " + path("thesis"));
+  EXPECT_NE(r.err.find("refusing to replace '" + path("thesis") + "': it has no model.json"), std::string::npos) << r.err;
+  // The working directory (a model directory linsim wrote) cannot be renamed away: refused before
+  // the fit (was: "cannot replace '.': Device or resource busy" once the fit was done).
+  r = shell("cd " + path("m") + " && " + LINSIM_CLI_PATH + " " + fit + ".");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("refusing to replace '.': it holds the working directory"), std::string::npos) << r.err;
   if (copied) {
     expect_only({"fifo", "null", "thesis", "link", "m", "table.tsv"});
   } else {

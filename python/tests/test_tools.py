@@ -169,8 +169,12 @@ def test_evaluate_input_errors(simulated, tmp_path):
         linsim.evaluate(X, models="popularity", heldout_users=0.5, progress=calls.append)
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "mine.txt").write_text("kept")
-    with pytest.raises(ValueError, match="already exists"):
+    with pytest.raises(ValueError, match="refusing to replace .*taken': it has no results.json"):
         linsim.evaluate(X, models="popularity", out=tmp_path / "taken", progress=calls.append)
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "ours" / "results.json").write_text("{}")
+    with pytest.raises(ValueError, match="already exists"):
+        linsim.evaluate(X, models="popularity", out=tmp_path / "ours", progress=calls.append)
     with pytest.raises(RuntimeError, match="cannot create output directory") as e:
         linsim.evaluate(X, models="popularity", out=tmp_path / "no-such-dir" / "results", progress=calls.append)
     assert str(tmp_path / "no-such-dir" / "results") in str(e.value)

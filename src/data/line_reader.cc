@@ -27,6 +27,10 @@ std::optional<double> field_number(std::string_view field) {
   return value;
 }
 
+bool underflowed(std::string_view field, double value) {
+  return value == 0 && field.substr(0, field.find_first_of("eE")).find_first_of("123456789") != std::string_view::npos;
+}
+
 ByteSource::ByteSource(const std::string& path, const std::string& name)
     : name_(name), input_(size_t{1} << 18) {
   if (path == "-") {

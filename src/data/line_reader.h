@@ -34,6 +34,10 @@ inline std::string_view first_line_prefix(std::string_view first_line) {
 // gone wrong, not words of a header), and so does "1e400", as ±inf (a number beyond a double,
 // which the caller refuses as not finite, never a word). Nothing for any other text.
 std::optional<double> field_number(std::string_view field);
+// Whether `field`, which field_number read as `value`, is a nonzero number that no double holds:
+// read as 0 although its digits are not all 0 ("1e-400": below ~4.9e-324). Options and specs
+// refuse it rather than take 0 for a value the user gave as positive.
+bool underflowed(std::string_view field, double value);
 
 // The bytes of a file or of standard input ("-"), decompressed where they are gzip data (one
 // member or several, as `cat a.gz b.gz` makes). Unlike zlib's gzread, which this replaces, bytes

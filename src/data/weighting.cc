@@ -34,7 +34,7 @@ double parse_number(const std::string& step, const std::string& text) {
     throw InvalidArgument(fmt::format("--weighting {}: '{}' is not a decimal number", step, text));
   }
   // A nonzero mantissa read as 0 underflowed (ips:1e-400 was stored as ips:0).
-  if (*value == 0 && text.substr(0, text.find_first_of("eE")).find_first_of("123456789") != std::string::npos) {
+  if (detail::underflowed(text, *value)) {
     throw InvalidArgument(fmt::format("--weighting {}: '{}' is too small to represent (below ~5e-324)", step, text));
   }
   return *value;

@@ -176,11 +176,15 @@ ParamGrid parse_grid(const std::string& text) {
     std::stringstream list(token.substr(eq + 1));
     std::string item;
     while (std::getline(list, item, ',')) {
-      // Decimal only (std::stod would take "0x10"); a value beyond a double reads as ±inf and one
-      // below the smallest normal as itself, and the checks below decide.
+      // Decimal only (std::stod would take "0x10"); a value beyond a double reads as ±inf, which
+      // the checks below refuse, and one below the smallest (1e-400, read as 0) is refused here
+      // (was: evaluated, and reported, as λ = 0).
       const std::optional<double> parsed = detail::field_number(item);
       if (!parsed) throw InvalidArgument(fmt::format("--grid: '{}' in '{}' is not a number", item, token));
       const double v = *parsed;
+      if (detail::underflowed(item, v)) {
+        throw InvalidArgument(fmt::format("--grid: '{}' in '{}' is too small to represent (below ~5e-324)", item, token));
+      }
       if (!std::isfinite(v) || v < 0 || (key == "rank" && (v < 1 || v > 2147483647.0 || v != std::floor(v))) ||
           (key == "negatives" && v < 1)) {
         throw InvalidArgument(fmt::format("--grid: invalid {} value {}", key, item));

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -86,32 +87,41 @@ const char* kind_of(fs::file_type type) {
 
 // Whether `target` may be written: absent, or present, forced and of the kind linsim writes there
 // (a regular file for files; for directories, one holding `marker` or empty). The link itself is
-// looked at, never what it points to.
+// looked at, never what it points to. What --force could not replace is refused as such, with or
+// without it (was: "already exists (pass --force to replace it)" for /dev/stdout, a FIFO or
+// someone else's directory, which --force then refused).
 void check_target(const std::string& target, bool force, const std::string* marker) {
   if (target.empty()) throw InvalidArgument("the output path is empty");
   std::error_code ec;
   const fs::file_status status = fs::symlink_status(target, ec);
   if (status.type() == fs::file_type::not_found) return;
-  if (!force) throw InvalidArgument(fmt::format("output '{}' already exists (pass --force to replace it)", target));
   if (marker == nullptr) {
     if (status.type() != fs::file_type::regular) {
       throw InvalidArgument(fmt::format("refusing to replace '{}': it is {}, and --force replaces only a regular file",
                                         target, kind_of(status.type())));
     }
-    return;
-  }
-  if (status.type() != fs::file_type::directory) {
+  } else if (status.type() != fs::file_type::directory) {
     throw InvalidArgument(fmt::format(
         "refusing to replace '{}': it is {}, and --force replaces only a directory linsim wrote", target,
         kind_of(status.type())));
-  }
-  const bool ours = fs::symlink_status(fs::path(target) / *marker, ec).type() == fs::file_type::regular;
-  if (!ours && !fs::is_empty(target, ec)) {
+  } else if (const bool ours = fs::symlink_status(fs::path(target) / *marker, ec).type() == fs::file_type::regular;
+             !ours && !fs::is_empty(target, ec)) {
     throw InvalidArgument(fmt::format(
         "refusing to replace '{}': it has no {}, so linsim did not write it (--force replaces only a directory "
         "linsim wrote, or an empty one)",
         target, *marker));
+  } else {
+    // The working directory, or one above it, cannot be renamed away (was: refused only when the
+    // finished output was put in place, "Device or resource busy", after all the work).
+    const fs::path here = fs::weakly_canonical(fs::current_path(ec), ec);
+    const fs::path there = fs::weakly_canonical(target, ec);
+    if (!ec && std::mismatch(there.begin(), there.end(), here.begin(), here.end()).first == there.end()) {
+      throw InvalidArgument(fmt::format("refusing to replace '{}': it holds the working directory, which cannot be "
+                                        "replaced; name another directory",
+                                        target));
+    }
   }
+  if (!force) throw InvalidArgument(fmt::format("output '{}' already exists (pass --force to replace it)", target));
 }
 
 // Renames `from` to `to` unless `to` exists, in one step where the file system can

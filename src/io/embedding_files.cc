@@ -56,8 +56,12 @@ void check_writable_ids(const IdMap& ids, EmbeddingFormat format) {
   const char* forbidden = format == EmbeddingFormat::kWord2vec ? " \t\n\r" : "\t\n\r";
   const char* why = format == EmbeddingFormat::kWord2vec ? "it contains a blank or line break"
                                                          : "it contains a tab or line break";
-  for (const std::string& id : ids.ids()) {
-    if (id.empty()) throw InvalidArgument(fmt::format("an empty id cannot be written in {} format", format_label(format)));
+  for (Index row = 0; row < ids.size(); ++row) {
+    const std::string& id = ids.id(row);
+    if (id.empty()) {
+      throw InvalidArgument(fmt::format("the id of row {} (counted from 0) is empty and cannot be written in {} format",
+                                        row, format_label(format)));
+    }
     if (id.find_first_of(forbidden) != std::string::npos) {
       throw InvalidArgument(fmt::format("id '{}' cannot be written in {} format ({})", id, format_label(format), why));
     }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -17,7 +18,11 @@
 namespace linsim {
 
 void CosineOptions::validate() const {
-  if (epochs < 1) throw InvalidArgument(fmt::format("--epochs must be >= 1, got {}", epochs));
+  // At most int's range, as model.json's integers are read back (was: a fit with --epochs 3000000000
+  // wrote a model that every later command refused to load).
+  if (epochs < 1 || epochs > std::numeric_limits<int>::max()) {
+    throw InvalidArgument(fmt::format("--epochs must be in [1, {}], got {}", std::numeric_limits<int>::max(), epochs));
+  }
   if (!(tol >= 0) || !std::isfinite(tol)) throw InvalidArgument(fmt::format("--tol must be >= 0, got {}", tol));
   if (memory < 1) throw InvalidArgument(fmt::format("L-BFGS memory must be >= 1, got {}", memory));
 }
