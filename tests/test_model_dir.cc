@@ -125,6 +125,16 @@ TEST_F(ModelDir, NonFiniteValuesInAnyArrayAreRefused) {
   W(3, 4) = std::numeric_limits<double>::quiet_NaN();
   write_npy(path("ease/weights.npy"), W);
   EXPECT_NE(error_of("ease").find("weights.npy': entry (3, 4) is nan"), std::string::npos) << error_of("ease");
+  // A diagonal entry that is not 0: not EASE's weights (was: served, projected similarities changed).
+  W(3, 4) = 0.5;
+  W(2, 2) = 100;
+  write_npy(path("ease/weights.npy"), W);
+  EXPECT_NE(error_of("ease").find("weights.npy': entry (2, 2) is 100, but EASE's weights have a zero diagonal"),
+            std::string::npos)
+      << error_of("ease");
+  W(2, 2) = 0;
+  write_npy(path("ease/weights.npy"), W);
+  EXPECT_EQ(error_of("ease"), "no error");
   Vector data = read_npy_vector(path("ease/interactions_data.npy"));
   data(2) = std::numeric_limits<double>::quiet_NaN();
   write_npy(path("ease/interactions_data.npy"), data);

@@ -467,6 +467,15 @@ ModelBundle read_model_dir(const std::string& dir) {
       check_shape(W, p, p, file("weights.npy"), fmt::format("{} ids in item_ids.tsv", p));
       check_finite(W, file("weights.npy"));
       check_squares(W, file("weights.npy"));
+      // Every EASE fit writes an exact 0 there (docs/math.md M3); scores X W ignore it only on
+      // seen items, while projected similarities change without a word (found by editing a model).
+      for (Index j = 0; j < p; ++j) {
+        if (W(j, j) != 0) {
+          throw DataError(fmt::format("'{}': entry ({}, {}) is {}, but EASE's weights have a zero diagonal "
+                                      "(docs/math.md M3): not weights a fit wrote",
+                                      file("weights.npy"), j, j, static_cast<double>(W(j, j))));
+        }
+      }
     });
   }
   return b;
