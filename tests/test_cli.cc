@@ -137,6 +137,19 @@ TEST_F(Cli, CommentLinesThatReadAsInteractionsAreWarnedOf) {
   EXPECT_NE(r.err.find("warning: 2 lines of '" + path("fold.tsv") + "' begin with '#'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("(the first: " + path("fold.tsv") + ":2)"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("#"), std::string::npos) << r.out;
+  // Before the first data line too (bytewise sorted data puts '#' users first), also from standard
+  // input, which has no separator until that line gives it.
+  const std::string sorted = write("sorted.tsv", "#alice\tx\t1\n#bob\ty\t1\na\tx\t1\nb\ty\t1\na\ty\t2\n");
+  for (const std::string& from : {sorted, std::string("-")}) {
+    r = run("fit --input " + from + " --rank 1 --lambda 0 --force --out " + path("s") + (from == "-" ? " < " + sorted : ""));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: 2 lines of " + (from == "-" ? std::string("standard input") : "'" + sorted + "'") +
+                         " begin with '#'"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("(the first: " + (from == "-" ? std::string("standard input") : sorted) + ":1)"), std::string::npos)
+        << r.err;
+  }
   // Comments that do not read as interactions are not warned of.
   r = run("fit --input " + write("plain.tsv", "# made by hand\na\tx\t1\n# b\ty\t1\nb\ty\t1\n") +
           " --rank 1 --lambda 0 --out " + path("p"));

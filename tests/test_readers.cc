@@ -105,14 +105,15 @@ TEST_F(Readers, CommentLinesAreSkippedWhereverTheyAre) {
   EXPECT_EQ(at(r.data, "u4", "#tag"), 2.0);
 }
 
-// A comment line after the first data line that reads as an interaction ('#' directly followed by
-// more of a user id, an item, a number or nothing as value) is still skipped, but counted, with
-// its place, for a warning: more likely a user id that begins with '#' than a comment.
+// A comment line that reads as an interaction ('#' directly followed by more of a user id, an
+// item, a number or nothing as value) is still skipped, but counted, with its place, for a
+// warning: more likely a user id that begins with '#' than a comment. Wherever it is: bytewise
+// sorted data puts every such user before the first data line.
 TEST_F(Readers, CommentLinesThatReadAsInteractionsAreCountedForAWarning) {
   const std::string body =
-      "#u0\ti0\t1\n"           // 1: before the first data line (a file's description): not checked
+      "#u0\ti0\t1\n"           // 1: counted, the first (before the first data line)
       "u1\ti1\t1\n"            // 2
-      "#u2\ti2\t1\n"           // 3: counted, the first
+      "#u2\ti2\t1\n"           // 3: counted
       "  # u3\ti3\t1\n"        // 4: a blank after '#'
       "##\tbanner\t1\n"        // 5: a second '#'
       "#user\titem\n"           // 6: a header's column names
@@ -121,28 +122,72 @@ TEST_F(Readers, CommentLinesThatReadAsInteractionsAreCountedForAWarning) {
       "#\ti6\t1\n"             // 9: nothing after '#'
       "#one field\n"            // 10: one field
       "u6\ti1\t2\n"            // 11
-      "#u7\ti7\t-3.5e2\n";     // 12: counted
+      "#user_5\titem_3\n"       // 12: counted (names with digits are ids, not a header's)
+      "#u7\ti7\t-3.5e2\n";     // 13: counted
   const std::string file = write("commented.tsv", body);
   const auto r = read_interactions(file, {});
   EXPECT_EQ(r.summary.lines, 2);
   EXPECT_EQ(r.data.n_users(), 2);
-  EXPECT_EQ(r.summary.commented_data_lines, 3);
-  EXPECT_EQ(r.summary.first_commented_data_line, 3);
+  EXPECT_EQ(r.summary.commented_data_lines, 5);
+  EXPECT_EQ(r.summary.first_commented_data_line, 1);
   EXPECT_EQ(r.summary.first_commented_data_file, file);
   std::vector<std::string> w = reading_warnings(r.summary);
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_NE(w[0].find("3 lines of '" + file + "' begin with '#'"), std::string::npos) << w[0];
-  EXPECT_NE(w[0].find("(the first: " + file + ":3)"), std::string::npos) << w[0];
-  // One such line, with blanks as the separator: named by its place.
-  const std::string blanks = write("one.txt", "u1 i1 1\n# made by hand\n#seen 2 times\n#u2 i2 1\n");
+  EXPECT_NE(w[0].find("5 lines of '" + file + "' begin with '#'"), std::string::npos) << w[0];
+  EXPECT_NE(w[0].find("(the first: " + file + ":1)"), std::string::npos) << w[0];
+  // Blanks (or commas) as the separator also separate prose: a comment needs a numeric value
+  // column there. One such line, named by its place.
+  const std::string blanks =
+      write("one.txt", "#seed 42\nu1 i1 1\n# made by hand\n#seen 2 times\n#generated 2024-05-01\n#u2 i2 1\n");
   const auto one = read_interactions(blanks, {});
   EXPECT_EQ(one.summary.separator, "blanks");
   EXPECT_EQ(one.summary.commented_data_lines, 1);
   w = reading_warnings(one.summary);
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0].rfind(blanks + ":4: this line begins with '#'", 0), 0u) << w[0];
+  EXPECT_EQ(w[0].rfind(blanks + ":6: this line begins with '#'", 0), 0u) << w[0];
+  const std::string commas = write("c.csv", "#source: kaggle, 2019\nu,i,1\n#Note: values are 1-5, higher is better\n#x,i,2\n");
+  EXPECT_EQ(read_interactions(commas, {}).summary.commented_data_lines, 1);
   // A clean file: nothing to say.
   EXPECT_TRUE(reading_warnings(read_interactions(write("clean.tsv", "# ids\nu1\ti1\t1\n# end\n"), {}).summary).empty());
+}
+
+// linsim-mpi's ranks read pieces of a file (read_interaction_pieces, one call per rank): the
+// comment lines that read as interactions, summed over the ranks with the lowest rank's first, are
+// the one reading's, wherever the cuts fall (before such a line, inside the leading comments).
+TEST_F(Readers, PiecesCountTheCommentLinesOfOneReading) {
+  const std::string body = "# made by hand\n#u0\ti0\t1\n#u1\ti1\t1\nuser\titem\tvalue\nu2\ti2\t1\n#u3\ti3\t1\n"
+                           "u4\ti4\t2\n#u5\ti1\n# prose\nu6\ti2\t1\n#u7\ti7\t3\n";
+  const std::string file = write("pieces.tsv", body);
+  const InputSummary whole = read_interactions(file, {}).summary;
+  ASSERT_EQ(whole.commented_data_lines, 5);
+  std::vector<std::int64_t> starts;  // line starts, the places a piece may begin
+  for (size_t at = 0; at < body.size(); at = body.find('\n', at) + 1) starts.push_back(static_cast<std::int64_t>(at));
+  ReadOptions o;
+  o.format = InputFormat::kTriplets;
+  o.separator = "\t";
+  for (size_t a = 1; a < starts.size(); ++a) {
+    for (size_t b = a; b < starts.size(); ++b) {  // three ranks: [0, a), [a, b), [b, end); b == a: an empty middle
+      SCOPED_TRACE(testing::Message() << a << ", " << b);
+      const std::int64_t cuts[] = {0, starts[a], starts[b], -1};
+      std::int64_t count = 0, first = 0;
+      bool data_before = false;
+      for (int rank = 0; rank < 3; ++rank) {
+        InputPiece piece;
+        piece.path = file;
+        piece.begin = cuts[rank];
+        piece.end = cuts[rank + 1];
+        piece.lines_before = std::count(body.begin(), body.begin() + piece.begin, '\n');
+        piece.data_before = data_before;
+        const bool holds = holds_data_line(piece);
+        const InputSummary mine = read_interaction_pieces({piece}, o).summary;
+        count += mine.commented_data_lines;
+        if (first == 0) first = mine.first_commented_data_line;
+        data_before = data_before || holds;
+      }
+      EXPECT_EQ(count, whole.commented_data_lines);
+      EXPECT_EQ(first, whole.first_commented_data_line);
+    }
+  }
 }
 
 TEST_F(Readers, CsvWithHeaderStringIdsAndCrlf) {
@@ -791,7 +836,9 @@ TEST_F(SharedReading, GivesTheOneThreadReading) {
 // header has no value column.
 TEST_F(SharedReading, CutsAnywhereKeepTheFilesHeaderAndSeparator) {
   configure(1);
-  std::string two = "user_1\titem_1\n", colons = "u\ti\t1\n", comma = "user,item\n";
+  // Each opens with a comment line that reads as an interaction, judged by the file's separator.
+  std::string two = "#v0\titem_1\nuser_1\titem_1\n", colons = "#a::0\tb::1\t7\nu\ti\t1\n",
+              comma = "#w0,item3,1\nuser,item\n";
   for (int l = 2; l < 60; ++l) {
     two += "user_" + std::to_string(l % 7) + "\titem_" + std::to_string(l % 5) + "\n";
     colons += "a::" + std::to_string(l % 7) + "\tb::" + std::to_string(l % 3) + "\t" + std::to_string(l) + "\n";
@@ -799,7 +846,7 @@ TEST_F(SharedReading, CutsAnywhereKeepTheFilesHeaderAndSeparator) {
     if (l % 13 == 0) {  // comment lines that read as interactions, counted wherever the cuts fall
       two += "#v" + std::to_string(l) + "\titem_1\n";
       colons += "#a::" + std::to_string(l) + "\tb::1\t7\n";
-      comma += "#w" + std::to_string(l) + ",item3\n";
+      comma += "#w" + std::to_string(l) + ",item3,1\n";
     }
   }
   for (const auto& [name, body] : {std::pair{"two.tsv", two}, std::pair{"colons.tsv", colons}, std::pair{"comma.csv", comma}}) {
@@ -809,7 +856,8 @@ TEST_F(SharedReading, CutsAnywhereKeepTheFilesHeaderAndSeparator) {
     std::iota(counts.begin(), counts.end(), 2);
     const Outcome one = read_on(1, path);
     ASSERT_EQ(one.error, "");
-    EXPECT_EQ(one.read.summary.commented_data_lines, 4);
+    EXPECT_EQ(one.read.summary.commented_data_lines, 5);
+    EXPECT_EQ(one.read.summary.first_commented_data_line, 1);
     for (const int threads : counts) {
       SCOPED_TRACE(threads);
       const Outcome many = read_on(threads, path);

@@ -89,15 +89,20 @@ Context make_context(int threads, std::uint64_t seed) {
   return ctx;
 }
 
+// A message for Python: it may quote bytes that are not UTF-8 (a path); they are shown escaped,
+// as in errors (a plain conversion raised UnicodeDecodeError). Needs the GIL.
+py::str message_to_python(const std::string& message) {
+  PyObject* text = PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()), "backslashreplace");
+  if (text == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(text);
+}
+
 // A Python callable (or None) as the library's progress callback, called with the GIL held.
 ProgressFn make_progress(const py::object& callback) {
   if (callback.is_none()) return {};
   return [callback](const std::string& message) {
     py::gil_scoped_acquire gil;
-    // A message may quote bytes that are not UTF-8 (a path); they are shown escaped, as in errors.
-    PyObject* text = PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()), "backslashreplace");
-    if (text == nullptr) throw py::error_already_set();
-    callback(py::reinterpret_steal<py::str>(text));
+    callback(message_to_python(message));
   };
 }
 
@@ -568,7 +573,7 @@ py::tuple read_interactions_file(const std::string& path, const py::dict& o, int
     r = read_interactions(path, options);
   }
   py::list warnings;
-  for (const std::string& w : reading_warnings(r.summary)) warnings.append(w);
+  for (const std::string& w : reading_warnings(r.summary)) warnings.append(message_to_python(w));
   return py::make_tuple(csr_arrays(std::move(r.data.X)), ids_to_python(r.data.users.ids()),
                         ids_to_python(r.data.items.ids()), warnings);
 }

@@ -1,4 +1,5 @@
 """Inputs: zero copy where the layout fits, one conversion otherwise, the readers' checks."""
+import os
 import warnings
 
 import numpy as np
@@ -273,6 +274,12 @@ def test_read_interactions_warns_of_comment_lines_that_read_as_interactions(tmp_
     with pytest.warns(RuntimeWarning, match=r"hash.tsv:3: this line begins with '#'"):
         read = linsim.read_interactions(path)
     assert list(read.user_ids) == ["a", "c"]
+    # A path that is not UTF-8: its bytes shown escaped (was: UnicodeDecodeError instead of the data).
+    latin = os.path.join(os.fsencode(tmp_path), b"h\xe9.tsv")
+    with open(latin, "wb") as f:
+        f.write(b"a\tx\t1\n#b\ty\t1\nc\ty\t1\n")
+    with pytest.warns(RuntimeWarning, match=r"h\\xe9.tsv:2: this line begins with '#'"):
+        assert linsim.read_interactions(os.fsdecode(latin)).X.nnz == 2
     clean = tmp_path / "clean.tsv"
     clean.write_text("# made by hand\na\tx\t1\n# b\ty\t1\nc\ty\t1\n")
     with warnings.catch_warnings():

@@ -183,7 +183,7 @@ def test_evaluate_input_errors(simulated, tmp_path):
     with pytest.raises(ValueError, match="unknown model 'nonsense'"):
         linsim.evaluate(X, models=["popularity", "nonsense"], out=tmp_path / "partial", progress=calls.append)
     assert not any("popularity" in message for message in calls), calls
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ours", "taken"]
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["mine.txt"]
     # Arguments named as evaluate()'s own, not as an internal helper's or pybind's signature dump.
     with pytest.raises(TypeError, match=r"evaluate\(\) got unexpected keyword argument\(s\) 'binarize'"):

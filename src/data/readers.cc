@@ -159,14 +159,21 @@ bool looks_like_header(const std::string_view* fields, size_t n) {
 
 // Whether a comment line (trimmed, starting with '#') reads as an interaction with separator
 // `sep`: '#' directly followed by the rest of a user id (not a blank or a second '#', as prose and
-// banners begin), an item, and where a value goes a number or nothing; not a header's column names.
+// banners begin), an item, and where a value goes a number or nothing. Blanks and commas also
+// separate the words of prose ("#seed 42", "#source: kaggle, 2019"): with them a comment must hold
+// a numeric value column. Two fields that name columns as a header's do, without digits
+// ("#user<TAB>item", not "#user_5<TAB>item_3"), are a commented-out header.
 bool reads_as_interaction(std::string_view content, std::string_view sep) {
   if (content.size() < 2 || content[1] == '#' || content[1] == ' ' || content[1] == '\t') return false;
   std::string_view fields[3];
   const size_t n = split(content, sep, fields, 3);
+  const bool prose_separator = sep == " " || sep == "," || sep == ";";
   double value = 0;
-  if (n < 2 || fields[1].empty() || (n >= 3 && parse_double(fields[2], value) != Parsed::kNumber)) return false;
-  return !looks_like_header(fields, n);
+  if (n < (prose_separator ? 3u : 2u) || fields[1].empty()) return false;
+  if (n >= 3) return parse_double(fields[2], value) == Parsed::kNumber;
+  constexpr std::string_view kDigits = "0123456789";
+  return !looks_like_header(fields, n) || fields[0].find_first_of(kDigits) != std::string_view::npos ||
+         fields[1].find_first_of(kDigits) != std::string_view::npos;
 }
 
 std::string clip(std::string_view text) {
@@ -624,34 +631,47 @@ class Collector {
   std::string last_dropped_;
 };
 
+// The comment lines that standard input (or a pipe) without --sep may hold before its first data
+// line, which decides the separator they are judged with (reads_as_interaction): up to this many
+// bytes of them are kept until then; any beyond are skipped unjudged. Files are read with the
+// separator found beforehand (detect_separator_of), so every comment line of a file is judged.
+constexpr size_t kMaxPendingCommentBytes = size_t{1} << 20;
+
 // Returns whether the input held a line that is not empty or a comment (the first such line is
-// where the separator and the header are decided). `after_data`: the reader starts after the file's
-// first data line (a later byte range or piece; options.separator is then given), so that comment
-// lines are checked for interactions from its start, as one reading of the whole file checks them.
+// where the separator and the header are decided).
 bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& collector,
-                   InputSummary& summary, bool after_data = false) {
+                   InputSummary& summary) {
   const std::string& path = reader.name();
   std::string sep = options.separator;
   bool first = true;
   std::string_view line;
   std::string_view fields[3];
+  const auto judge = [&](std::string_view comment, std::int64_t number) {
+    if (reads_as_interaction(comment, sep) && summary.commented_data_lines++ == 0) {
+      summary.first_commented_data_file = path;
+      summary.first_commented_data_line = number;
+    }
+  };
+  std::vector<std::pair<std::int64_t, std::string>> pending;  // (line, comment) before the separator is known
+  size_t pending_bytes = 0;
   while (reader.next(line)) {
     const std::string_view content = trim(line);
     if (content.empty()) continue;
     if (content.front() == '#') {
-      // Before the first data line the separator may not be known yet, and a file's opening
-      // comments are where a description belongs: only later ones are checked.
-      if ((!first || after_data) && reads_as_interaction(content, sep)) {
-        if (summary.commented_data_lines++ == 0) {
-          summary.first_commented_data_file = path;
-          summary.first_commented_data_line = reader.line_number();
-        }
+      if (!sep.empty()) {
+        judge(content, reader.line_number());
+      } else if (pending_bytes + content.size() <= kMaxPendingCommentBytes && content.size() > 1 &&
+                 content[1] != '#' && content[1] != ' ' && content[1] != '\t') {
+        pending.emplace_back(reader.line_number(), std::string(content));
+        pending_bytes += content.size();
       }
       continue;
     }
     if (first) {
       if (sep.empty()) sep = detect_separator(content);
       summary.separator = printable_separator(sep);
+      for (const auto& [number, comment] : pending) judge(comment, number);
+      pending = {};
     }
     // Fields are split from the whole line (each field trimmed): trimming the line first would
     // drop an empty first or last field that is delimited by tabs, and read the fields after it
@@ -833,7 +853,7 @@ bool read_triplets_in_parallel(const std::string& path, const ReadOptions& optio
     try {
       collectors[i] = std::make_unique<Collector>(path, part_options[i], known_items, parts[i], how.chunk_entries);
       LineReader reader(path, cut(r), r + 1 == ranges ? -1 : cut(r + 1), lines_before[i]);
-      saw_data[i] = read_triplets(reader, part_options[i], *collectors[i], parts[i], r > 0) ? 1 : 0;
+      saw_data[i] = read_triplets(reader, part_options[i], *collectors[i], parts[i]) ? 1 : 0;
     } catch (...) {
       failed[i] = std::current_exception();
     }
@@ -981,7 +1001,7 @@ PieceRead read_interaction_pieces(const std::vector<InputPiece>& pieces, const R
       const bool checks_header = piece.begin == 0 || !piece.data_before;  // holds the file's first data line
       if (!checks_header) o.header = false;
       const bool header_before = into.header;
-      const bool saw_data = read_triplets(reader, o, collector, into, !checks_header);
+      const bool saw_data = read_triplets(reader, o, collector, into);
       if (reported) {
         into.header = header_before;
       } else if (saw_data && checks_header) {
@@ -1052,6 +1072,12 @@ ReadResult detail::read_interactions_shared(const std::string& path, const ReadO
   if (format == InputFormat::kLastFm && effective.separator.empty()) effective.separator = std::string(1, '\t');
   // Resolved before reading, so that binarised data is collected as 1s (Chunk: no values stored).
   effective.binarize = options.binarize.value_or(format == InputFormat::kMovieLens);
+  // The separator of a file, found before reading it as its byte ranges find it: the same one its
+  // first data line gives, known from the first line on, so that comment lines before that one are
+  // judged too (read_triplets; standard input and pipes keep them until it comes).
+  if (format != InputFormat::kMatrixMarket && effective.separator.empty() && reader.rereadable()) {
+    effective.separator = detect_separator_of(path);
+  }
   const auto read = [&](LineReader& from, Collector& collector, InputSummary& into) {
     if (format == InputFormat::kMatrixMarket) {
       read_matrix_market(from, collector, into);

@@ -61,9 +61,9 @@ struct InputSummary {
   std::int64_t users_without_entries = 0;
   std::vector<std::string> users_without_entries_examples;
   std::int64_t duplicates = 0;          // entries merged into an earlier (user, item)
-  // Comment lines after the file's first data line that read as interactions: '#' directly
-  // followed by the rest of a user id, an item, and a number or nothing where the value goes
-  // ('#u7<TAB>i3<TAB>1'). They are skipped, as every comment is (docs/formats.md), but are more
+  // Comment lines that read as interactions: '#' directly followed by the rest of a user id, an
+  // item, and a number or nothing where the value goes ('#u7<TAB>i3<TAB>1'; the exact rule is in
+  // docs/formats.md). They are skipped, as every comment is, but are more
   // likely data whose user id begins with '#'; reading_warnings says so. The count, and where the
   // first is: its file (as messages name it) and line number (0: none).
   std::int64_t commented_data_lines = 0;
