@@ -663,15 +663,26 @@ TEST_F(Reliability, ForceReplacesOnlyWhatLinsimWrote) {
   }
   r = run("fit --input " + fixture() + " --rank 4 --lambda 1 --out " + path("thesis"));
   EXPECT_NE(r.err.find("refusing to replace '" + path("thesis") + "': it has no model.json"), std::string::npos) << r.err;
-  // The working directory (a model directory linsim wrote) cannot be renamed away: refused before
-  // the fit (was: "cannot replace '.': Device or resource busy" once the fit was done).
+  // A path that ends in '.' cannot be renamed: refused before the fit (was: "cannot replace '.':
+  // Device or resource busy" once the fit was done). The directory's own name can, even from inside.
   r = shell("cd " + path("m") + " && " + LINSIM_CLI_PATH + " " + fit + ".");
   EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_NE(r.err.find("refusing to replace '.': it holds the working directory"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("refusing to replace '.': a path that ends in '.' or '..' cannot be renamed; name the directory "
+                       "itself ('" + fs::weakly_canonical(path("m")).string() + "')"),
+            std::string::npos)
+      << r.err;
+  r = shell("cd " + path("m") + " && " + LINSIM_CLI_PATH + " " + fit + "../m");
+  EXPECT_EQ(r.code, 0) << r.err;
+  // A path that cannot be looked at is named as such (was: "it is not a regular file").
+  fs::create_symlink("loop", path("loop"));
+  r = run(fit + path("loop/x"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot use output '" + path("loop/x") + "': Too many levels of symbolic links"), std::string::npos)
+      << r.err;
   if (copied) {
-    expect_only({"fifo", "null", "thesis", "link", "m", "table.tsv"});
+    expect_only({"fifo", "null", "thesis", "link", "m", "table.tsv", "loop"});
   } else {
-    expect_only({"fifo", "thesis", "link", "m", "table.tsv"});
+    expect_only({"fifo", "thesis", "link", "m", "table.tsv", "loop"});
   }
 }
 

@@ -654,16 +654,19 @@ bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& co
   };
   std::vector<std::pair<std::int64_t, std::string>> pending;  // (line, comment) before the separator is known
   size_t pending_bytes = 0;
+  bool pending_full = false;
   while (reader.next(line)) {
     const std::string_view content = trim(line);
     if (content.empty()) continue;
     if (content.front() == '#') {
       if (!sep.empty()) {
         judge(content, reader.line_number());
-      } else if (pending_bytes + content.size() <= kMaxPendingCommentBytes && content.size() > 1 &&
-                 content[1] != '#' && content[1] != ' ' && content[1] != '\t') {
-        pending.emplace_back(reader.line_number(), std::string(content));
-        pending_bytes += content.size();
+      } else if (!pending_full && content.size() > 1 && content[1] != '#' && content[1] != ' ' && content[1] != '\t') {
+        pending_full = pending_bytes + content.size() > kMaxPendingCommentBytes;
+        if (!pending_full) {
+          pending.emplace_back(reader.line_number(), std::string(content));
+          pending_bytes += content.size();
+        }
       }
       continue;
     }

@@ -95,6 +95,9 @@ void check_target(const std::string& target, bool force, const std::string* mark
   std::error_code ec;
   const fs::file_status status = fs::symlink_status(target, ec);
   if (status.type() == fs::file_type::not_found) return;
+  // A path that cannot be looked at (a loop of links, a directory without search permission) is
+  // neither absent nor of some kind (was: "it is not a regular file").
+  if (status.type() == fs::file_type::none) throw Error(fmt::format("cannot use output '{}': {}", target, ec.message()));
   if (marker == nullptr) {
     if (status.type() != fs::file_type::regular) {
       throw InvalidArgument(fmt::format("refusing to replace '{}': it is {}, and --force replaces only a regular file",
@@ -110,16 +113,15 @@ void check_target(const std::string& target, bool force, const std::string* mark
         "refusing to replace '{}': it has no {}, so linsim did not write it (--force replaces only a directory "
         "linsim wrote, or an empty one)",
         target, *marker));
-  } else {
-    // The working directory, or one above it, cannot be renamed away (was: refused only when the
-    // finished output was put in place, "Device or resource busy", after all the work).
-    const fs::path here = fs::weakly_canonical(fs::current_path(ec), ec);
-    const fs::path there = fs::weakly_canonical(target, ec);
-    if (!ec && std::mismatch(there.begin(), there.end(), here.begin(), here.end()).first == there.end()) {
-      throw InvalidArgument(fmt::format("refusing to replace '{}': it holds the working directory, which cannot be "
-                                        "replaced; name another directory",
-                                        target));
-    }
+  } else if (fs::path name = fs::path(target).filename().empty() ? fs::path(target).parent_path().filename()
+                                                                  : fs::path(target).filename();
+             name == "." || name == "..") {
+    // The system renames no path that ends in "." or ".." (was: refused only when the finished
+    // output was put in place, "Device or resource busy", after all the work). The directory's
+    // own name can be renamed, wherever the working directory is.
+    throw InvalidArgument(fmt::format("refusing to replace '{}': a path that ends in '.' or '..' cannot be renamed; "
+                                      "name the directory itself ('{}')",
+                                      target, fs::weakly_canonical(target, ec).string()));
   }
   if (!force) throw InvalidArgument(fmt::format("output '{}' already exists (pass --force to replace it)", target));
 }
