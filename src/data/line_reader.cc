@@ -161,7 +161,7 @@ void ByteSource::seek(std::int64_t offset) {
 }
 
 LineReader::LineReader(const std::string& path)
-    : path_(path), name_(path == "-" ? "standard input" : path), buffer_(size_t{1} << 20) {
+    : path_(path), name_(path == "-" ? kStandardInputName : path), buffer_(size_t{1} << 20) {
   if (path == "-") {
     rereadable_ = false;
     source_ = std::make_unique<ByteSource>(path, name_);

@@ -20,6 +20,9 @@
 
 namespace linsim::detail {
 
+// How messages name the input "-".
+inline const std::string kStandardInputName = "standard input";
+
 // The UTF-8 byte-order mark the reader skips at the start of its input.
 inline constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 

@@ -163,8 +163,14 @@ bool looks_like_header(const std::string_view* fields, size_t n) {
 // separate the words of prose ("#seed 42", "#source: kaggle, 2019"): with them a comment must hold
 // a numeric value column. Two fields that name columns as a header's do, without digits
 // ("#user<TAB>item", not "#user_5<TAB>item_3"), are a commented-out header.
+// The part of that test that needs no separator: '#' directly followed by more than a blank or
+// a second '#'.
+bool may_read_as_interaction(std::string_view content) {
+  return content.size() > 1 && content[1] != '#' && content[1] != ' ' && content[1] != '\t';
+}
+
 bool reads_as_interaction(std::string_view content, std::string_view sep) {
-  if (content.size() < 2 || content[1] == '#' || content[1] == ' ' || content[1] == '\t') return false;
+  if (!may_read_as_interaction(content)) return false;
   std::string_view fields[3];
   const size_t n = split(content, sep, fields, 3);
   const bool prose_separator = sep == " " || sep == "," || sep == ";";
@@ -661,7 +667,7 @@ bool read_triplets(LineReader& reader, const ReadOptions& options, Collector& co
     if (content.front() == '#') {
       if (!sep.empty()) {
         judge(content, reader.line_number());
-      } else if (!pending_full && content.size() > 1 && content[1] != '#' && content[1] != ' ' && content[1] != '\t') {
+      } else if (!pending_full && may_read_as_interaction(content)) {
         pending_full = pending_bytes + content.size() > kMaxPendingCommentBytes;
         if (!pending_full) {
           pending.emplace_back(reader.line_number(), std::string(content));
@@ -1034,7 +1040,7 @@ std::vector<std::string> reading_warnings(const InputSummary& s) {
   } else if (s.commented_data_lines > 1) {
     warnings.push_back(fmt::format("{} lines of {} begin with '#' and are skipped as comments, but read as interactions "
                                    "(the first: {}:{}): a user id cannot begin with '#'; rename the users if they are data",
-                                   s.commented_data_lines, s.path == "-" ? std::string("standard input") : fmt::format("'{}'", s.path),
+                                   s.commented_data_lines, s.path == "-" ? detail::kStandardInputName : "'" + s.path + "'",
                                    s.first_commented_data_file, s.first_commented_data_line));
   }
   return warnings;

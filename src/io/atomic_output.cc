@@ -64,10 +64,25 @@ void delete_replaced(const std::string& old, const std::string& target) {
                                     target, old, ec.message()));
 }
 
+// `path` without a trailing separator ("dir/" -> "dir"), whose empty last element would otherwise
+// stand for its name.
+fs::path without_trailing_separator(fs::path path) {
+  if (!path.empty() && path.filename().empty()) path = path.parent_path();
+  return path;
+}
+
+// The path as the file system resolves it: symbolic links of its existing part followed, "." and
+// ".." removed; "dir/" and "dir" compare equal.
+fs::path resolved(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) p = fs::absolute(path, ec).lexically_normal();
+  return without_trailing_separator(p);
+}
+
 std::string temp_sibling(const std::string& target, const char* tag) {
   static std::atomic<int> counter{0};
-  fs::path path(target);
-  if (path.filename().empty()) path = path.parent_path();  // "dir/" -> "dir"
+  const fs::path path = without_trailing_separator(target);
   const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
   return (parent / fmt::format(".{}.{}-{}-{}", path.filename().string(), tag, getpid(), counter++)).string();
 }
@@ -113,15 +128,13 @@ void check_target(const std::string& target, bool force, const std::string* mark
         "refusing to replace '{}': it has no {}, so linsim did not write it (--force replaces only a directory "
         "linsim wrote, or an empty one)",
         target, *marker));
-  } else if (fs::path name = fs::path(target).filename().empty() ? fs::path(target).parent_path().filename()
-                                                                  : fs::path(target).filename();
-             name == "." || name == "..") {
+  } else if (const fs::path name = without_trailing_separator(target).filename(); name == "." || name == "..") {
     // The system renames no path that ends in "." or ".." (was: refused only when the finished
     // output was put in place, "Device or resource busy", after all the work). The directory's
     // own name can be renamed, wherever the working directory is.
     throw InvalidArgument(fmt::format("refusing to replace '{}': a path that ends in '.' or '..' cannot be renamed; "
                                       "name the directory itself ('{}')",
-                                      target, fs::weakly_canonical(target, ec).string()));
+                                      target, resolved(target).string()));
   }
   if (!force) throw InvalidArgument(fmt::format("output '{}' already exists (pass --force to replace it)", target));
 }
@@ -325,17 +338,6 @@ void remove_unfinished_outputs_at_exit() {
 }
 
 namespace {
-
-// The path as the file system resolves it: symbolic links of its existing part followed, "." and
-// ".." removed.
-fs::path resolved(const std::string& path) {
-  std::error_code ec;
-  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
-  if (ec) p = fs::absolute(path, ec).lexically_normal();
-  // A trailing separator ("dir/") leaves an empty last element; without it, "dir/" and "dir" compare equal.
-  if (!p.empty() && p.filename().empty()) p = p.parent_path();
-  return p;
-}
 
 // Whether `inner` is `outer` or lies inside it.
 bool within(const fs::path& inner, const fs::path& outer) {
